@@ -1,0 +1,1 @@
+"""What the bot knows how to do: analysis, logs, providers, rendering; no HTTP framework code."""

@@ -1,0 +1,186 @@
+"""Typed values shared by the excerpt, the providers, the analysis and the renderers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class Category(StrEnum):
+    build = "build"
+    test = "test"
+    dependency = "dependency"
+    lint = "lint"
+    deploy = "deploy"
+    infrastructure = "infrastructure"
+    timeout = "timeout"
+    out_of_memory = "out_of_memory"
+    network = "network"
+    configuration = "configuration"
+    permissions = "permissions"
+    unknown = "unknown"
+
+
+class Verdict(StrEnum):
+    """Who or what the failure is likely down to."""
+
+    caused_by_change = "caused_by_change"
+    flaky = "flaky"
+    infrastructure = "infrastructure"
+    broken_on_default_branch = "broken_on_default_branch"
+    unknown = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ExcerptLine:
+    """One chosen log line: its 1-based number in the raw log and its cleaned text."""
+
+    n: int
+    text: str
+    section: str | None = None
+
+
+@dataclass(slots=True)
+class Excerpt:
+    """The lines of a job log that say why it failed, in log order."""
+
+    lines: list[ExcerptLine]
+    total_lines: int = 0
+    failed_section: str | None = None  # the GitLab script section the failure sits in
+    bytes_read: int = 0
+    truncated: bool = False  # the log was larger than GITLAB_MAX_LOG_SIZE_MB and its middle was skipped
+
+    def windows(self) -> list[list[ExcerptLine]]:
+        """Contiguous runs of lines."""
+        out: list[list[ExcerptLine]] = []
+        for line in self.lines:
+            if out and out[-1][-1].n + 1 == line.n:
+                out[-1].append(line)
+            else:
+                out.append([line])
+        return out
+
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    def numbered(self) -> str:
+        """The excerpt as 'n: text' lines with '...' between windows; what models are shown."""
+        parts: list[str] = []
+        for i, window in enumerate(self.windows()):
+            if i:
+                parts.append("...")
+            parts.extend(f"{line.n}: {line.text}" for line in window)
+        return "\n".join(parts)
+
+
+class Evidence(BaseModel):
+    line: int = Field(description="Line number in the job log, as shown in the excerpt")
+    text: str = Field(description="The quoted text of that line, exactly as in the excerpt")
+
+
+class ModelAnswer(BaseModel):
+    """What a provider is asked to return; the JSON schema sent to models is derived from this."""
+
+    summary: str = Field(description="One line: what failed and why")
+    category: Category
+    root_cause: str = Field(description="The root cause, in a few sentences")
+    verdict: Verdict = Field(description="Whether the change, flakiness, infrastructure or an already broken default branch is to blame")
+    confidence: float = Field(ge=0.0, le=1.0)
+    fix_steps: list[str] = Field(description="Ordered, concrete steps, with commands or file paths where known")
+    evidence: list[Evidence] = Field(default_factory=list, description="Log lines that show the failure")
+
+
+class AnalysisResult(ModelAnswer):
+    """A provider's answer plus who gave it and what it cost."""
+
+    provider: str = "heuristic"
+    model: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    tokens_cached: int = 0
+    cost_usd: float = 0.0
+    latency_ms: int = 0
+    notes: list[str] = Field(default_factory=list, description="Why other providers did not answer, budget notices")
+
+
+@dataclass(slots=True)
+class JobFailure:
+    """One failed job as the analysis sees it (several jobs with one signature share one analysis)."""
+
+    job_id: int
+    name: str
+    stage: str
+    failure_reason: str = ""
+    allow_failure: bool = False
+    web_url: str = ""
+    excerpt: Excerpt = field(default_factory=lambda: Excerpt([]))
+    signature: str = ""
+    same_failure_jobs: list[str] = field(default_factory=list)  # names of other jobs failing the same way
+
+
+@dataclass(slots=True)
+class PriorOccurrence:
+    """An earlier failure with the same signature."""
+
+    pipeline_id: int
+    ref: str
+    when: str
+    summary: str = ""
+    fixed_by: str = ""
+    web_url: str = ""
+
+
+@dataclass(slots=True)
+class AnalysisRequest:
+    """Everything a provider may be told about one failure; built by code, never by the model."""
+
+    project_path: str
+    project_id: int
+    pipeline_id: int
+    ref: str
+    sha: str
+    job: JobFailure
+    default_branch: str = "main"
+    mr_title: str = ""
+    mr_description: str = ""
+    changed_files: list[str] = field(default_factory=list)
+    pipeline_jobs: list[dict] = field(default_factory=list)  # {name, stage, status, allow_failure, retried}
+    ci_config: str = ""
+    test_failures: list[str] = field(default_factory=list)
+    history: list[PriorOccurrence] = field(default_factory=list)
+    occurrences: int = 0  # how often this signature was seen recently
+    provider_hint: str = ""  # the provider the user asked for, if any
+
+
+@dataclass(slots=True)
+class ChatMessage:
+    role: str  # "user" | "assistant"
+    content: str
+    author: str = ""
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A follow-up conversation about one analysis."""
+
+    question: str
+    analysis: AnalysisResult | None
+    excerpt: Excerpt | None
+    history: list[ChatMessage] = field(default_factory=list)
+    project_path: str = ""
+    job_name: str = ""
+    extra_log: list[ExcerptLine] = field(default_factory=list)  # more lines fetched on request
+
+
+@dataclass(slots=True)
+class Reply:
+    text: str
+    provider: str = "heuristic"
+    model: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    tokens_cached: int = 0
+    cost_usd: float = 0.0
+    latency_ms: int = 0
+    notes: list[str] = field(default_factory=list)

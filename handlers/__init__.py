@@ -1,0 +1,1 @@
+"""The doors: turn an outside event into rows in the database, nothing more."""

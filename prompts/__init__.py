@@ -1,0 +1,1 @@
+"""Prompt templates as files, and the code that fills them."""

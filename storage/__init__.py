@@ -1,0 +1,1 @@
+"""Tables, engine and sessions, the durable job queue, and migrations."""
