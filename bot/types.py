@@ -184,3 +184,45 @@ class Reply:
     cost_usd: float = 0.0
     latency_ms: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class JobReport:
+    """One failed job as shown to people, with its analysis if it has one."""
+
+    job_id: int
+    name: str
+    stage: str
+    web_url: str = ""
+    allow_failure: bool = False
+    result: AnalysisResult | None = None
+    signature: str = ""
+    shared_with: list[str] = field(default_factory=list)  # other jobs that failed the same way
+    occurrences: int = 0  # times this signature was seen recently (including this one)
+    seen_before: list[PriorOccurrence] = field(default_factory=list)
+    reused_from: int | None = None  # analysis id reused instead of a new model call
+    not_analysed_reason: str = ""  # e.g. "allowed to fail", "log unavailable"
+
+
+@dataclass(slots=True)
+class PipelineReport:
+    """What the MR note and the Slack thread show about one pipeline."""
+
+    project_path: str
+    project_web_url: str
+    pipeline_id: int
+    pipeline_url: str
+    ref: str
+    sha: str
+    status: str  # "failed" | "success" | "running" | "analysing"
+    jobs: list[JobReport] = field(default_factory=list)
+    mr_iid: int | None = None
+    mr_url: str = ""
+    mr_title: str = ""
+    author: str = ""
+    fixed_in_pipeline_id: int | None = None
+    fixed_in_url: str = ""
+    bot_username: str = "cicd-bot"
+    slack_permalink: str = ""
+    analysis_id: int | None = None
+    error: str = ""  # shown when analysis ran out of retries
