@@ -1,0 +1,392 @@
+"""Pure rules about GitLab pipelines, jobs, refs, hook payloads and pipeline references."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+from urllib.parse import unquote, urlsplit
+
+# Statuses after which a pipeline or job will not change by itself.
+FINISHED_STATUSES = frozenset({"success", "failed", "canceled", "skipped", "manual"})
+
+# GitLab runs merge request pipelines on these refs; the middle part is the MR iid.
+_MR_REF = re.compile(r"^refs/merge-requests/(\d{1,12})/(?:head|merge|train)$")
+
+# A project path: namespaces and a project name, GitLab's allowed characters only.
+_PATH_SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+_PROJECT_PATH = re.compile(rf"^{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})+$")
+_SHORT_REFERENCE = re.compile(rf"^(?P<path>{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})+)(?P<sigil>[#!])(?P<num>\d{{1,12}})$")
+_BARE_PIPELINE = re.compile(r"^#?(?P<num>\d{1,12})$")
+# What follows the project path in a web URL, after the optional "/-" separator.
+_URL_TAIL = re.compile(r"^(?P<kind>pipelines|jobs|merge_requests)/(?P<num>\d{1,12})(?:/.*)?$")
+
+MAX_TEST_TEXT = 2000  # characters kept of one failed test's output or stack trace
+
+
+class PayloadError(ValueError):
+    """A webhook payload is not the shape GitLab sends; the message says what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineRef:
+    """What the intake and the analysis need to know about a Pipeline Hook or Job Hook."""
+
+    kind: str  # "pipeline" | "job"
+    project_id: int
+    project_path: str
+    project_web_url: str
+    pipeline_id: int
+    status: str  # the pipeline status (for a Job Hook: the status of the job's pipeline)
+    ref: str
+    sha: str
+    mr_iid: int | None
+    author: str
+    source: str = ""
+    tag: bool = False
+    default_branch: str = ""
+    pipeline_url: str = ""
+    job_id: int | None = None
+    job_name: str = ""
+    job_status: str = ""
+    job_allow_failure: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A pipeline, job or merge request someone pointed at, e.g. in `/cicd explain`."""
+
+    kind: str  # "pipeline" | "job" | "merge_request"
+    number: int  # pipeline id, job id or MR iid
+    project_path: str = ""  # empty when only a bare pipeline id was given
+
+    @property
+    def pipeline_id(self) -> int | None:
+        return self.number if self.kind == "pipeline" else None
+
+    @property
+    def job_id(self) -> int | None:
+        return self.number if self.kind == "job" else None
+
+    @property
+    def mr_iid(self) -> int | None:
+        return self.number if self.kind == "merge_request" else None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _jobs_only(jobs: Iterable[Any]) -> list[dict]:
+    """Drop entries that are not job objects with a name and an integer id."""
+    return [j for j in jobs if isinstance(j, dict) and isinstance(j.get("name"), str) and _as_int(j.get("id")) is not None]
+
+
+def latest_attempts(jobs: Iterable[Any]) -> list[dict]:
+    """One job per name: its latest attempt, in the order the jobs were given.
+
+    GitLab marks superseded attempts `retried: true` when listing with include_retried;
+    not every endpoint or version sends the flag, so the highest id per name decides otherwise.
+    """
+    valid = _jobs_only(jobs)
+    best: dict[str, dict] = {}
+    for job in valid:
+        name = job["name"]
+        current = best.get(name)
+        if current is None or _newer(job, current):
+            best[name] = job
+    chosen = {id(j) for j in best.values()}
+    return [j for j in valid if id(j) in chosen]
+
+
+def _newer(job: dict, than: dict) -> bool:
+    # A job not marked retried beats one that is; otherwise the later id wins.
+    job_retried, than_retried = bool(job.get("retried")), bool(than.get("retried"))
+    if job_retried != than_retried:
+        return not job_retried
+    return _as_int(job["id"]) > _as_int(than["id"])  # type: ignore[operator]
+
+
+def failed_jobs(jobs: Iterable[Any], analyse_allowed_failures: bool = False) -> tuple[list[dict], list[dict]]:
+    """(jobs to analyse, failed jobs that were allowed to fail), latest attempts only.
+
+    Jobs skipped, canceled or left manual because an earlier stage failed have another
+    status than "failed" and so are not failures of their own.
+    """
+    to_analyse: list[dict] = []
+    allowed: list[dict] = []
+    for job in latest_attempts(jobs):
+        if job.get("status") != "failed":
+            continue
+        if job.get("allow_failure") is True and not analyse_allowed_failures:
+            allowed.append(job)
+        else:
+            to_analyse.append(job)
+    return to_analyse, allowed
+
+
+def was_flaky(jobs_at_same_sha: Iterable[Any], job_name: str) -> bool:
+    """True when the job failed and a later attempt at the same commit passed."""
+    attempts = sorted(
+        (j for j in _jobs_only(jobs_at_same_sha) if j["name"] == job_name),
+        key=lambda j: _as_int(j["id"]),  # type: ignore[arg-type,return-value]
+    )
+    seen_failure = False
+    for job in attempts:
+        status = job.get("status")
+        if status == "failed":
+            seen_failure = True
+        elif status == "success" and seen_failure:
+            return True
+    return False
+
+
+def mr_iid_from_ref(ref: str | None) -> int | None:
+    """The MR iid of a merge request pipeline ref (refs/merge-requests/<iid>/head|merge|train)."""
+    if not isinstance(ref, str):
+        return None
+    match = _MR_REF.match(ref)
+    return int(match.group(1)) if match else None
+
+
+def business_key(project_id: int, pipeline_id: int, status: str) -> str:
+    """The deduplication key of one pipeline outcome, shared by every trigger (webhook, email, command)."""
+    return f"gitlab:{int(project_id)}:pipeline:{int(pipeline_id)}:{status}"
+
+
+def is_finished(status: str | None) -> bool:
+    return status in FINISHED_STATUSES
+
+
+def pipeline_job_rows(jobs: Iterable[Any]) -> list[dict]:
+    """The short job table a model and the renderers are shown: name, stage, status, allow_failure, retried."""
+    rows = []
+    latest = {id(j) for j in latest_attempts(jobs)}
+    for job in _jobs_only(jobs):
+        rows.append({
+            "name": job["name"],
+            "stage": str(job.get("stage") or ""),
+            "status": str(job.get("status") or ""),
+            "allow_failure": job.get("allow_failure") is True,
+            "retried": id(job) not in latest,
+        })
+    return rows
+
+
+def _require(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    value = mapping.get(key)
+    if kind is int:
+        value = _as_int(value)
+    if value is None or not isinstance(value, kind):
+        raise PayloadError(f"{where}.{key} is missing or not a {kind.__name__}")
+    return value
+
+
+def _project_fields(payload: Mapping[str, Any], project_id: int) -> tuple[str, str, str]:
+    project = payload.get("project")
+    if not isinstance(project, dict):
+        return "", "", ""
+    path = project.get("path_with_namespace")
+    web = project.get("web_url")
+    branch = project.get("default_branch")
+    return (
+        path if isinstance(path, str) else "",
+        web if isinstance(web, str) else "",
+        branch if isinstance(branch, str) else "",
+    )
+
+
+def _username(payload: Mapping[str, Any]) -> str:
+    user = payload.get("user")
+    if isinstance(user, dict) and isinstance(user.get("username"), str):
+        return user["username"]
+    return ""
+
+
+def pipeline_ref_info(payload: Any) -> PipelineRef:
+    """Extract the pipeline facts from a Pipeline Hook or Job Hook payload; raises PayloadError."""
+    if not isinstance(payload, dict):
+        raise PayloadError("payload is not a JSON object")
+    kind = payload.get("object_kind")
+    if kind == "pipeline":
+        attrs = payload.get("object_attributes")
+        if not isinstance(attrs, dict):
+            raise PayloadError("object_attributes is missing")
+        project = payload.get("project")
+        if not isinstance(project, dict):
+            raise PayloadError("project is missing")
+        project_id = _require(project, "id", int, "project")
+        path, web, branch = _project_fields(payload, project_id)
+        ref = _require(attrs, "ref", str, "object_attributes")
+        mr_iid = mr_iid_from_ref(ref)
+        mr = payload.get("merge_request")
+        if mr_iid is None and isinstance(mr, dict):
+            mr_iid = _as_int(mr.get("iid"))
+        url = attrs.get("url")
+        return PipelineRef(
+            kind="pipeline",
+            project_id=project_id,
+            project_path=path,
+            project_web_url=web,
+            pipeline_id=_require(attrs, "id", int, "object_attributes"),
+            status=_require(attrs, "status", str, "object_attributes"),
+            ref=ref,
+            sha=_require(attrs, "sha", str, "object_attributes"),
+            mr_iid=mr_iid,
+            author=_username(payload),
+            source=str(attrs.get("source") or ""),
+            tag=attrs.get("tag") is True,
+            default_branch=branch,
+            pipeline_url=url if isinstance(url, str) else (f"{web}/-/pipelines/{attrs.get('id')}" if web else ""),
+        )
+    if kind == "build":
+        project_id = _require(payload, "project_id", int, "payload")
+        path, web, branch = _project_fields(payload, project_id)
+        commit = payload.get("commit")
+        # In a Job Hook, commit.id is the pipeline id and commit.status the pipeline status.
+        pipeline_status = commit.get("status") if isinstance(commit, dict) else None
+        ref = _require(payload, "ref", str, "payload")
+        pipeline_id = _require(payload, "pipeline_id", int, "payload")
+        return PipelineRef(
+            kind="job",
+            project_id=project_id,
+            project_path=path,
+            project_web_url=web,
+            pipeline_id=pipeline_id,
+            status=pipeline_status if isinstance(pipeline_status, str) else "",
+            ref=ref,
+            sha=_require(payload, "sha", str, "payload"),
+            mr_iid=mr_iid_from_ref(ref),
+            author=_username(payload),
+            tag=payload.get("tag") is True,
+            default_branch=branch,
+            pipeline_url=f"{web}/-/pipelines/{pipeline_id}" if web else "",
+            job_id=_require(payload, "build_id", int, "payload"),
+            job_name=_require(payload, "build_name", str, "payload"),
+            job_status=_require(payload, "build_status", str, "payload"),
+            job_allow_failure=payload.get("build_allow_failure") is True,
+        )
+    raise PayloadError(f"object_kind {kind!r} is not a pipeline or job event")
+
+
+def _strip_slack_link(text: str) -> str:
+    # Slack sends links as <url> or <url|label>.
+    text = text.strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1].split("|", 1)[0]
+    return text.strip()
+
+
+def parse_pipeline_reference(text: str, gitlab_base_url: str) -> Reference | None:
+    """Read "group/project#123", "group/project!17", "#123", or a pipeline, job or MR URL on our GitLab.
+
+    URLs on any other host are refused (None): the bot only follows links to the GitLab it serves.
+    """
+    if not isinstance(text, str) or len(text) > 2048:
+        return None
+    text = _strip_slack_link(text)
+    short = _SHORT_REFERENCE.match(text)
+    if short:
+        kind = "pipeline" if short.group("sigil") == "#" else "merge_request"
+        return Reference(kind, int(short.group("num")), short.group("path"))
+    bare = _BARE_PIPELINE.match(text)
+    if bare:
+        return Reference("pipeline", int(bare.group("num")))
+    return _parse_url(text, gitlab_base_url)
+
+
+def _parse_url(text: str, gitlab_base_url: str) -> Reference | None:
+    try:
+        url = urlsplit(text)
+        base = urlsplit(gitlab_base_url.rstrip("/"))
+    except ValueError:
+        return None
+    if url.scheme not in ("http", "https") or not url.hostname or not base.hostname:
+        return None
+    if (url.hostname.lower(), url.port) != (base.hostname.lower(), base.port) or url.username or url.password:
+        return None
+    path = unquote(url.path)
+    prefix = base.path.rstrip("/") + "/"
+    if not path.startswith(prefix):
+        return None
+    rest = path[len(prefix):]
+    if "/-/" in rest:
+        project, _, tail = rest.partition("/-/")
+    else:
+        # Old-style URLs have no "/-/" separator: the project path is what precedes the kind.
+        match = re.match(r"^(?P<project>.+?)/(?P<tail>(?:pipelines|jobs|merge_requests)/\d.*)$", rest)
+        if not match:
+            return None
+        project, tail = match.group("project"), match.group("tail")
+    if not _PROJECT_PATH.match(project) or ".." in project:
+        return None
+    found = _URL_TAIL.match(tail)
+    if not found:
+        return None
+    kind = {"pipelines": "pipeline", "jobs": "job", "merge_requests": "merge_request"}[found.group("kind")]
+    return Reference(kind, int(found.group("num")), project)
+
+
+def changed_paths(diffs: Iterable[Any], limit: int) -> list[str]:
+    """New paths (old path for deletions) of an MR's diffs, deduplicated, at most `limit`."""
+    out: list[str] = []
+    for diff in diffs:
+        if len(out) >= limit:
+            break
+        if not isinstance(diff, dict):
+            continue
+        path = diff.get("old_path") if diff.get("deleted_file") is True else diff.get("new_path")
+        if isinstance(path, str) and path and path not in out:
+            out.append(path)
+    return out
+
+
+def _clip(value: Any, limit: int) -> str:
+    if not isinstance(value, str):
+        return ""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def failed_test_cases(report: Any, limit: int = 50) -> list[dict]:
+    """Failed and errored cases of a pipeline test report, outputs clipped, at most `limit`."""
+    out: list[dict] = []
+    if not isinstance(report, dict) or not isinstance(report.get("test_suites"), list):
+        return out
+    for suite in report["test_suites"]:
+        if not isinstance(suite, dict) or not isinstance(suite.get("test_cases"), list):
+            continue
+        for case in suite["test_cases"]:
+            if len(out) >= limit:
+                return out
+            if not isinstance(case, dict) or case.get("status") not in ("failed", "error"):
+                continue
+            out.append({
+                "suite": str(suite.get("name") or ""),
+                "name": str(case.get("name") or ""),
+                "classname": str(case.get("classname") or ""),
+                "file": str(case.get("file") or ""),
+                "status": case["status"],
+                "execution_time": case.get("execution_time") if isinstance(case.get("execution_time"), (int, float)) else None,
+                "system_output": _clip(case.get("system_output"), MAX_TEST_TEXT),
+                "stack_trace": _clip(case.get("stack_trace"), MAX_TEST_TEXT),
+            })
+    return out
+
+
+def find_marked_note(notes: Iterable[Any], marker: str, bot_username: str = "") -> dict | None:
+    """The first note carrying `marker` (written by the bot, when its username is known)."""
+    for note in notes:
+        if not isinstance(note, dict) or not isinstance(note.get("body"), str):
+            continue
+        if marker not in note["body"]:
+            continue
+        author = note.get("author")
+        if bot_username and not (isinstance(author, dict) and author.get("username") == bot_username):
+            continue
+        return note
+    return None
