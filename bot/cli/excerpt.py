@@ -1,0 +1,118 @@
+"""`cicd-bot excerpt`: print the failure excerpt of job-log files, for people or as JSON Lines."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from bot.logs import DEFAULT_BUDGET, excerpt_file
+from bot.types import Excerpt
+
+HELP = "print the lines of job logs that say why the job failed"
+DESCRIPTION = (
+    "Read each job log (streamed, any size) and print the lines that explain the failure: "
+    "errors, failing tests, stack traces and the final exit lines, within a character budget. "
+    "Line numbers are those of the raw log, 1-based, so they match GitLab's #L<n> anchors."
+)
+EPILOG = (
+    "examples:\n"
+    "  cicd-bot excerpt job.log\n"
+    "  cicd-bot excerpt --budget-chars 4000 --json logs/*.log > excerpts.jsonl\n"
+    "\nWith --json each path gives one line: {\"path\": ..., \"lines\": [{\"n\": ..., \"text\": ..., \"section\": ...}]}."
+)
+HEADER = "== {path}  ({total} lines, {shown} shown{section}{truncated})"
+SECTION_NOTE = ", failed in section {section}"
+TRUNCATED_NOTE = ", log over the size limit: middle skipped"
+WINDOW_GAP = "   ..."
+ERROR_LINE = "cicd-bot excerpt: cannot read {path}: {reason}"
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add the `excerpt` subcommand to an argparse subparsers object."""
+    parser = subparsers.add_parser("excerpt", help=HELP, description=DESCRIPTION, epilog=EPILOG,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_arguments(parser)
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="job log files to read")
+    parser.add_argument("--budget-chars", type=_positive_int, default=None,
+                        help=f"most characters to show per log, counting one newline per line "
+                             f"(default: EXCERPT_BUDGET_CHARS, or {DEFAULT_BUDGET})")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per log (JSON Lines)")
+    parser.add_argument("--max-log-mb", type=float, default=None,
+                        help="past this many MB keep only strong failure lines and the end "
+                             "(default: GITLAB_MAX_LOG_SIZE_MB; 0 means no limit)")
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return number
+
+
+def run(args: argparse.Namespace, settings: Any = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Print the excerpt of every path; 0 if all were read, 1 if any could not be."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    budget = args.budget_chars or (getattr(settings, "excerpt_budget_chars", None) or DEFAULT_BUDGET)
+    max_mb = args.max_log_mb if args.max_log_mb is not None else getattr(settings, "gitlab_max_log_size_mb", None)
+    max_bytes = int(max_mb * 1024 * 1024) if max_mb else None
+    status = 0
+    for path in args.paths:
+        try:
+            result = excerpt_file(path, budget_chars=budget, max_bytes=max_bytes)
+        except (OSError, ValueError) as exc:
+            err.write(ERROR_LINE.format(path=path, reason=getattr(exc, "strerror", None) or exc) + "\n")
+            status = 1
+            continue
+        out.write(as_json(path, result) if args.json else as_text(path, result))
+        out.write("\n")
+        out.flush()
+    return status
+
+
+def as_json(path: str, result: Excerpt) -> str:
+    """One JSON Lines record, in the shape the LogChunks scorer reads."""
+    return json.dumps({
+        "path": path,
+        "total_lines": result.total_lines,
+        "failed_section": result.failed_section,
+        "truncated": result.truncated,
+        "lines": [{"n": line.n, "text": line.text, "section": line.section} for line in result.lines],
+    }, ensure_ascii=False)
+
+
+def as_text(path: str, result: Excerpt) -> str:
+    """Numbered lines with a gap marker between windows and the section of each window."""
+    section = SECTION_NOTE.format(section=result.failed_section) if result.failed_section else ""
+    parts = [HEADER.format(path=path, total=result.total_lines, shown=len(result.lines), section=section,
+                           truncated=TRUNCATED_NOTE if result.truncated else "")]
+    width = len(str(result.lines[-1].n)) if result.lines else 1
+    for i, window in enumerate(result.windows()):
+        if i:
+            parts.append(WINDOW_GAP)
+        current = None
+        for line in window:
+            if line.section != current and line.section:
+                parts.append(f"{'':>{width}}  [{line.section}]")
+            current = line.section
+            parts.append(f"{line.n:>{width}}: {line.text}")
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run as `python -m bot.cli.excerpt` until the cicd-bot entry point is wired."""
+    parser = argparse.ArgumentParser(prog="cicd-bot excerpt", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Rules that say how strongly a cleaned job-log line signals a failure (pure, no I/O)."""
+from __future__ import annotations
+
+import re
+
+# One cheap, case-insensitive pre-filter over raw bytes: every line that any rule
+# below could score must contain one of these fragments. It runs over the whole
+# log, so it stays a flat alternation of literals; the precise rules run only on
+# the lines it lets through.
+PREFILTER = re.compile(
+    rb"(?i)err|fail|fatal|exception|traceback|panic|assert|abort|"
+    rb"exit|exceeded|timed? ?out|killed|oom|memory|segmentation|sanitizer|core dumped|"
+    rb"not found|no such|cannot|can't|could not|couldn't|unable to|undefined|unresolved|"
+    rb"denied|refused|invalid|missing|expected|unexpected|mismatch|violation|"
+    rb"warning|deprecat|not ok|stack|section_|caused by|problem|broken|conflict|"
+    rb"rejected|wrong|unsatisf|incompatible|corrupt|illegal|forbidden|unknown|failure|"
+    rb"\bE\d{3,4}\b|\$ |non-zero|status [1-9]"
+)
+
+# (pattern, score): the score of a line is the highest matching score, minus penalties.
+_STRONG = 10.0
+_MEDIUM = 6.0
+_WEAK = 3.0
+_RULES: list[tuple[re.Pattern[str], float]] = [
+    # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
+    (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), _STRONG),
+    (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG),
+    (re.compile(r"^npm ERR!|^yarn error|^error\b|^ERR!"), _STRONG),
+    (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), _STRONG),
+    (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), _STRONG),
+    (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), _STRONG),
+    (re.compile(r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"), _STRONG),
+    (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), _STRONG),
+    (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), _MEDIUM),
+    (re.compile(r"(?i)\b(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|no output has been received)\b"), _STRONG),
+    (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), _MEDIUM),
+    (re.compile(r"(?i)\b(fatal|failed|failure|fails|error|errors)\b"), _MEDIUM),
+    (re.compile(r"(?i)\b(exception|unexpected|invalid|missing|mismatch|violat\w+|illegal|forbidden|conflict|incompatible|unsatisf\w+|rejected|denied|corrupt\w*|wrong)\b"), _WEAK),
+    (re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b"), _WEAK),
+]
+
+# Lines that mention failure words but say that nothing failed.
+_BENIGN = re.compile(
+    r"(?i)\b(0|no) (errors?|failures?|failed|warnings?)\b|\b(errors?|failures?|failed):? 0\b|"
+    r"\bpassed\b.*\b0 failed\b|\bPASS(ED)?\b|\bok\b\s*$|\bsuccess(ful(ly)?)?\b|"
+    r"^\s*(Downloading|Downloaded|Fetching|Installing|Collecting|Requirement already|Get:\d|Hit:\d|Unpacking|Setting up|Preparing|Selecting)\b|"
+    r"^\s*(gcc|g\+\+|cc|clang|c\+\+)\s|-W(error|no-)|-Werror|\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b|"
+    r"ignore[ds]? (errors?|failures?)|allow[_-]failures?|continue-on-error|\bif\b.*\bfail"
+)
+_WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
+
+# Lines that continue a failure block: stack frames, indented detail, diffs, carets.
+CONTINUATION = re.compile(
+    r"^(\s+\S|\s*at |\s*File \"|\s*#\d+ |\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
+)
+
+# A shell prompt echoed by the runner ("$ make test"): starts a new step.
+COMMAND = re.compile(r"^\$ \S")
+
+# The line that states how the job ended.
+EXIT_LINE = re.compile(
+    r"(?i)(exited with (code |status )?[1-9]\d*|exit (code|status):? ?[1-9]\d*|job failed|"
+    r"returned (a )?non-zero|process completed with exit code [1-9]|build (exited|failed)|"
+    r"exceeded the maximum (execution|time)|no output has been received|script failed|"
+    r"ERROR: Job failed|terminated|has been cancelled)"
+)
+
+# GitLab sections that run after the failing step; a failure inside them matters less.
+CLEANUP_SECTIONS = re.compile(
+    r"(?i)after_script|upload_artifacts|cleanup|archive_cache|save_cache|restore_cache|"
+    r"download_artifacts|prepare_executor|prepare_script|get_sources"
+)
+
+
+def score_line(text: str) -> float:
+    """How strongly one cleaned line signals a failure: 0 for none, about 10 for a clear error."""
+    if not text:
+        return 0.0
+    best = 0.0
+    for pattern, value in _RULES:
+        if value > best and pattern.search(text):
+            best = value
+    if best == 0.0:
+        return 0.0
+    if _BENIGN.search(text):
+        best *= 0.3
+    elif _WARNING.search(text) and best < _STRONG:
+        best *= 0.4
+    return best
+
+
+def is_exit_line(text: str) -> bool:
+    """True for lines that say the job or a step ended with a failure status."""
+    return bool(EXIT_LINE.search(text))
+
+
+def is_continuation(text: str) -> bool:
+    """True for lines that belong to the failure block above them (frames, indented detail, diffs)."""
+    return bool(CONTINUATION.match(text))

@@ -1,0 +1,632 @@
+"""Streaming job-log cleaning and the failure excerpt: the few lines of a log that say why it failed."""
+from __future__ import annotations
+
+import bisect
+import codecs
+import heapq
+import re
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from os import PathLike
+
+from bot.excerpt_rules import (
+    CLEANUP_SECTIONS,
+    COMMAND,
+    PREFILTER,
+    is_continuation,
+    is_exit_line,
+    score_line,
+)
+from bot.types import Excerpt, ExcerptLine
+
+LineFilter = Callable[[str], str]
+
+CUT_MARK = "… [{n} chars cut] …"
+DEFAULT_BUDGET = 8000
+CHUNK_BYTES = 64 * 1024
+# Lines longer than this are never held whole: only their two ends are kept.
+LONG_LINE_BYTES = 1 << 20
+LONG_END_BYTES = 16 * 1024
+# Cleaned text kept per line; the excerpt shortens further to fit the budget.
+STORE_CHARS = 2000
+SHOWN_LINE_CHARS = 1000
+# Context kept around a candidate line, in lines, and how far back raw bytes are remembered.
+BEFORE = 6
+AFTER = 30
+HISTORY_BYTES = 256 * 1024
+MAX_CANDIDATES = 600
+MAX_RETAINED_CHARS = 4_000_000
+STRONG = 10.0
+# read_line_range never returns more than this many lines.
+MAX_RANGE_LINES = 500
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?")
+_TERMINAL = re.compile(r"\r|\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SECTION = re.compile(rb"section_(start|end):(\d+):([A-Za-z0-9_.\-]+)(?:\[[^\]\r\n]*\])?\r?(?:\x1b\[0K)?")
+_DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+")
+
+
+def _terminal(line: str) -> str:
+    """What a terminal shows for one line: CR returns to column 0, ESC[K erases, colours vanish."""
+    cells: list[str] = []
+    col = 0
+    pos = 0
+    for m in _TERMINAL.finditer(line):
+        if m.start() > pos:
+            text = line[pos:m.start()]
+            end = col + len(text)
+            if col >= len(cells):
+                cells.extend(" " * (col - len(cells)))
+                cells.extend(text)
+            else:
+                cells[col:end] = text
+            col = end
+        pos = m.end()
+        token = m.group(0)
+        if token == "\r":
+            col = 0
+        elif token == "\x08":
+            col = max(0, col - 1)
+        elif m.group(2):
+            arg, op = m.group(1), m.group(2)
+            num = int(arg) if arg.isdigit() else 0
+            if op == "K":
+                if num == 0:
+                    del cells[col:]
+                elif num == 1:
+                    cells[: min(col + 1, len(cells))] = " " * min(col + 1, len(cells))
+                else:
+                    cells.clear()
+            elif op == "G":
+                col = max(0, (num or 1) - 1)
+            elif op == "C":
+                col += num or 1
+            elif op == "D":
+                col = max(0, col - (num or 1))
+    if pos < len(line):
+        text = line[pos:]
+        if col >= len(cells):
+            cells.extend(" " * (col - len(cells)))
+            cells.extend(text)
+        else:
+            cells[col:col + len(text)] = text
+    return "".join(cells)
+
+
+def clean_text(line: str) -> str:
+    """Clean one decoded line: resolve CR overwrites and erase codes, drop ANSI and control characters."""
+    if "\r" in line or "\x08" in line:
+        line = _terminal(line)
+    elif "\x1b" in line:
+        line = _ANSI.sub("", line)
+    if "\x1b" in line or _CONTROL.search(line):
+        line = _CONTROL.sub("", line.replace("\t", "    ")).replace("\x1b", "")
+    return line.rstrip()
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut the middle out of a line longer than limit, keeping its start and end and saying so."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - len(CUT_MARK.format(n=len(text))), 2)
+    head = (keep * 2) // 3
+    tail = keep - head
+    cut = len(text) - head - tail
+    return text[:head] + CUT_MARK.format(n=cut) + (text[-tail:] if tail else "")
+
+
+def render_line(raw: bytes) -> str:
+    """The cleaned text of one raw line (without its newline), shortened to STORE_CHARS."""
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    if len(raw) > LONG_LINE_BYTES:
+        return _render_ends(raw[:LONG_END_BYTES], raw[-LONG_END_BYTES:], len(raw))
+    return shorten(clean_text(_decode(raw)), STORE_CHARS)
+
+
+def _render_ends(head: bytes, tail: bytes, total: int) -> str:
+    """Render an over-long line from its two ends; the middle was never held in memory."""
+    # The head is decoded incrementally so a character cut at the end is dropped, not garbled.
+    head_text = clean_text(codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=False))
+    tail_text = clean_text(_decode(tail.lstrip(bytes(range(0x80, 0xC0)))))
+    half = STORE_CHARS // 2
+    head_text, tail_text = head_text[:half], tail_text[-half:]
+    cut = max(total - len(head_text.encode()) - len(tail_text.encode()), 0)
+    return head_text + CUT_MARK.format(n=cut) + tail_text
+
+
+def section_markers(raw: bytes) -> list[tuple[str, str]]:
+    """GitLab section markers in a raw line, as (start|end, name) in order."""
+    return [(m.group(1).decode(), m.group(3).decode()) for m in _SECTION.finditer(raw)]
+
+
+def apply_markers(stack: list[str], raw: bytes) -> tuple[str | None, str | None]:
+    """Update the open-section stack from one raw line; return (this line's section, the next line's)."""
+    this: str | None = None
+    for kind, name in section_markers(raw):
+        if kind == "start":
+            stack.append(name)
+            this = name
+        else:
+            if this is None:
+                this = name  # the line that closes a section still belongs to it
+            if name in stack:
+                del stack[stack.index(name):]
+    after = stack[-1] if stack else None
+    return (this if this is not None else after), after
+
+
+def dedup_key(text: str) -> str:
+    """Lines that differ only in numbers, addresses or spacing count as repeats."""
+    return _DIGITS.sub("#", " ".join(text.split()))
+
+
+@dataclass(slots=True)
+class _Candidate:
+    n: int
+    score: float
+    key: str
+    exit: bool = False
+
+
+@dataclass(slots=True)
+class _Scanner:
+    """Feeds on raw chunks, keeps only candidate windows and the recent bytes, returns the Excerpt."""
+
+    budget: int = DEFAULT_BUDGET
+    max_bytes: int | None = None
+    line_filter: LineFilter | None = None
+    bytes_read: int = 0
+    line_no: int = 1  # number of the line that starts at the beginning of the next block
+    carry: bytes = b""
+    history: bytes = b""
+    history_whole: bool = True  # history starts at a line boundary
+    long_head: bytes | None = None
+    long_tail: bytes = b""
+    long_len: int = 0
+    last_long: tuple[int, str] | None = None
+    capture_until: int = 0
+    retained: dict[int, str] = field(default_factory=dict)
+    retained_chars: int = 0
+    candidates: list[_Candidate] = field(default_factory=list)
+    commands: list[int] = field(default_factory=list)
+    stack: list[str] = field(default_factory=list)
+    section_lines: list[int] = field(default_factory=list)
+    section_names: list[str | None] = field(default_factory=list)
+
+    # --- reading ---------------------------------------------------------------
+    def feed(self, chunk: bytes) -> None:
+        for i in range(0, len(chunk), CHUNK_BYTES):
+            self._feed_piece(bytes(chunk[i:i + CHUNK_BYTES]))
+
+    def _feed_piece(self, piece: bytes) -> None:
+        self.bytes_read += len(piece)
+        if self.long_head is not None:
+            nl = piece.find(b"\n")
+            self._long_add(piece if nl < 0 else piece[:nl])
+            if nl < 0:
+                return
+            self._long_done()
+            piece = piece[nl + 1:]
+        data = self.carry + piece if self.carry else piece
+        last = data.rfind(b"\n")
+        if last < 0:
+            self.carry = data
+        else:
+            self.carry = data[last + 1:]
+            self._block(data[: last + 1])
+        if len(self.carry) > LONG_LINE_BYTES:
+            self.long_head, self.long_tail, self.long_len = b"", b"", 0
+            self._long_add(self.carry)
+            self.carry = b""
+
+    def _long_add(self, part: bytes) -> None:
+        assert self.long_head is not None
+        if len(self.long_head) < LONG_END_BYTES:
+            self.long_head += part[: LONG_END_BYTES - len(self.long_head)]
+        self.long_tail = (self.long_tail + part[-LONG_END_BYTES:])[-LONG_END_BYTES:]
+        self.long_len += len(part)
+
+    def _long_done(self) -> None:
+        head, tail, total = self.long_head or b"", self.long_tail, self.long_len
+        self.long_head, self.long_tail, self.long_len = None, b"", 0
+        if tail.endswith(b"\r"):
+            tail, total = tail[:-1], total - 1
+        self._long_line(head, tail, total)
+
+    def _long_line(self, head: bytes, tail: bytes, total: int) -> None:
+        """One line too long to hold: scored and kept from its ends; older history is dropped."""
+        n = self.line_no
+        self._markers(head, n)
+        text = _render_ends(head, tail, total)
+        self.last_long = (n, text)
+        if n <= self.capture_until:
+            self._retain(n, text)
+        self._consider(n, text)
+        self.line_no += 1
+        self.history, self.history_whole = b"", True
+
+    def _block(self, block: bytes) -> None:
+        """Complete lines: find candidates with the pre-filter, capture pending after-context."""
+        first_nl = block.find(b"\n")
+        if first_nl > LONG_LINE_BYTES:
+            line = block[:first_nl]
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            self._long_line(line[:LONG_END_BYTES], line[-LONG_END_BYTES:], len(line))
+            block = block[first_nl + 1:]
+            if not block:
+                return
+        base = self.line_no
+        if self.capture_until >= base:
+            self._capture(block, 0, base, self.capture_until)
+        counted_pos, counted_n = 0, base
+        last_start = -1
+        for m in PREFILTER.finditer(block):
+            pos = m.start()
+            start = block.rfind(b"\n", 0, pos) + 1
+            if start == last_start:
+                continue
+            last_start = start
+            counted_n += block.count(b"\n", counted_pos, start)
+            counted_pos = start
+            end = block.find(b"\n", pos)
+            self._hit(block, start, end, counted_n)
+        self.line_no = base + block.count(b"\n")
+        self.history = (self.history + block)[-HISTORY_BYTES:] if len(block) < HISTORY_BYTES else block[-HISTORY_BYTES:]
+        if len(self.history) >= HISTORY_BYTES:
+            self.history_whole = False
+
+    def _hit(self, block: bytes, start: int, end: int, n: int) -> None:
+        raw = block[start:end]
+        self._markers(raw, n)
+        text = render_line(raw)
+        if self._consider(n, text):
+            self._retain(n, text)
+            self._capture_before(block, start, n)
+            if n + AFTER > self.capture_until:
+                self._capture(block, end + 1, n + 1, n + AFTER)
+                self.capture_until = n + AFTER
+
+    def _consider(self, n: int, text: str) -> bool:
+        """Score one line; remember it as a candidate (or a step boundary). True if it is a candidate."""
+        if COMMAND.match(text):
+            self.commands.append(n)
+            if len(self.commands) > 1000:
+                del self.commands[:500]
+        score = score_line(text)
+        is_exit = is_exit_line(text)
+        if score <= 0 and not is_exit:
+            return False
+        if self.max_bytes is not None and self.bytes_read > self.max_bytes and score < STRONG and not is_exit:
+            return False
+        self.candidates.append(_Candidate(n, score, dedup_key(text), is_exit))
+        if len(self.candidates) > MAX_CANDIDATES or self.retained_chars > MAX_RETAINED_CHARS:
+            self._prune()
+        return True
+
+    def _markers(self, raw: bytes, n: int) -> None:
+        if b"section_" not in raw:
+            return
+        this, after = apply_markers(self.stack, raw)
+        self.section_lines += (n, n + 1)
+        self.section_names += (this, after)
+        if len(self.section_lines) > 100_000:
+            del self.section_lines[:50_000], self.section_names[:50_000]
+
+    def _retain(self, n: int, text: str) -> None:
+        if n not in self.retained:
+            self.retained[n] = text
+            self.retained_chars += len(text)
+
+    def _capture(self, block: bytes, pos: int, n: int, until: int) -> None:
+        """Keep lines n..until that start at pos in block (stops at the block's end)."""
+        while n <= until and pos < len(block):
+            end = block.find(b"\n", pos)
+            if end < 0:
+                break
+            if n not in self.retained:
+                self._retain(n, render_line(block[pos:end]))
+            pos, n = end + 1, n + 1
+
+    def _capture_before(self, block: bytes, start: int, n: int) -> None:
+        """Keep up to BEFORE lines above line n, from this block and then from history."""
+        sources = ((block, start, True), (self.history, len(self.history), self.history_whole))
+        distance = 0
+        k = n - 1
+        taken = 0
+        for buf, pos, whole in sources:
+            while taken < BEFORE and pos > 0:
+                prev = buf.rfind(b"\n", 0, pos - 1) + 1
+                if prev == 0 and not whole:
+                    return
+                distance += pos - prev
+                if distance >= HISTORY_BYTES:
+                    return
+                if k not in self.retained:
+                    self._retain(k, render_line(buf[prev:pos - 1]))
+                k, taken, pos = k - 1, taken + 1, prev
+            if taken >= BEFORE:
+                return
+
+    def _prune(self) -> None:
+        """Too many candidates: keep the stronger (and, among equals, later) half and their windows."""
+        keep = heapq.nlargest(MAX_CANDIDATES // 2, self.candidates, key=lambda c: (c.score, c.n))
+        keep.sort(key=lambda c: c.n)
+        self.candidates = keep
+        spans = [(c.n - BEFORE, c.n + AFTER) for c in keep]
+        starts = [s for s, _ in spans]
+        kept: dict[int, str] = {}
+        for n, text in self.retained.items():
+            i = bisect.bisect_right(starts, n) - 1
+            if i >= 0 and n <= spans[i][1] or n >= self.line_no - AFTER:
+                kept[n] = text
+        self.retained = kept
+        self.retained_chars = sum(len(t) for t in kept.values())
+
+    # --- the end ---------------------------------------------------------------
+    def finish(self) -> Excerpt:
+        if self.long_head is not None:
+            self._long_done()
+            last_n = self.line_no - 1
+            total_lines = last_n
+            tail_lines = [(last_n, self.last_long[1])] if self.last_long else []
+        else:
+            final = self.carry
+            if final:
+                self._block(final + b"\n")
+                self.line_no -= 1  # the newline was ours, not the log's
+            total_lines = self.line_no
+            tail_lines = self._tail_lines(final)
+        return _select(self, total_lines, tail_lines)
+
+    def _tail_lines(self, final: bytes) -> list[tuple[int, str]]:
+        """The last lines of the log, newest last, as far back as history reaches."""
+        want_chars = self.budget
+        out: list[tuple[int, str]] = []
+        n = self.line_no
+        buf = self.history
+        if final:
+            # finish() pushed the unterminated last line through history; take it off again.
+            buf = buf[: max(len(buf) - len(final) - 1, 0)]
+        text = render_line(final) if final else ""
+        out.append((n, text))
+        used = len(text) + 1
+        pos = len(buf)
+        while pos > 0 and used < want_chars:
+            prev = buf.rfind(b"\n", 0, pos - 1) + 1
+            if prev == 0 and not self.history_whole:
+                break
+            n -= 1
+            text = render_line(buf[prev:pos - 1])
+            out.append((n, text))
+            used += len(text) + 1
+            pos = prev
+        if pos == 0 and self.last_long and self.last_long[0] == n - 1 and used < want_chars:
+            out.append(self.last_long)
+        out.reverse()
+        return out
+
+    def section_at(self, n: int) -> str | None:
+        i = bisect.bisect_right(self.section_lines, n) - 1
+        return self.section_names[i] if i >= 0 else None
+
+
+# --- choosing the lines ----------------------------------------------------------
+TAIL_VALUE = 3.0
+EXIT_VALUE = 1000.0
+
+
+def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> Excerpt:
+    """Give every kept line a value from the candidates near it and the end, then fill the budget."""
+    texts = dict(sc.retained)
+    for n, text in tail_lines:
+        texts[n] = text
+    if sc.line_filter is not None:
+        for n in sorted(texts):
+            texts[n] = sc.line_filter(texts[n])
+    budget = max(sc.budget, 0)
+    limit = max(40, min(SHOWN_LINE_CHARS, budget // 4))
+    values: dict[int, float] = {}
+
+    def give(n: int, value: float) -> None:
+        if n in texts and value > values.get(n, 0.0):
+            values[n] = value
+
+    # The last non-empty lines state how the job ended: always kept.
+    kept_exit = 0
+    for n, text in reversed(tail_lines):
+        if text.strip():
+            give(n, EXIT_VALUE - kept_exit)
+            kept_exit += 1
+            if kept_exit >= 2:
+                break
+    for k, (n, _) in enumerate(reversed(tail_lines)):
+        give(n, TAIL_VALUE * (0.985 ** k))
+
+    weights = _weigh(sc, total_lines)
+    for cand, weight in weights:
+        give(cand.n, weight)
+        factor = 1.0
+        for m in range(cand.n + 1, cand.n + AFTER + 1):
+            text = texts.get(m)
+            if text is None:
+                break
+            factor *= 0.95 if (is_continuation(text) or not text.strip()) else 0.75
+            give(m, weight * 0.9 * factor)
+        factor = 1.0
+        for m in range(cand.n - 1, cand.n - BEFORE - 1, -1):
+            if m not in texts:
+                break
+            factor *= 0.5
+            give(m, weight * factor)
+
+    chosen: list[int] = []
+    used = 0
+    shown: dict[int, str] = {}
+    for n in sorted(values, key=lambda n: (-values[n], -n)):
+        text = shorten(texts[n], limit)
+        cost = len(text) + 1
+        if used + cost <= budget:
+            chosen.append(n)
+            shown[n] = text
+            used += cost
+    chosen.sort()
+    lines = [ExcerptLine(n, shown[n], sc.section_at(n)) for n in chosen]
+    failed = sc.section_at(weights[0][0].n) if weights else None
+    if failed is None and sc.section_names:
+        failed = next((s for s in reversed(sc.section_names) if s and not CLEANUP_SECTIONS.search(s)), None)
+    truncated = sc.max_bytes is not None and sc.bytes_read > sc.max_bytes
+    return Excerpt(lines, total_lines=total_lines, failed_section=failed, bytes_read=sc.bytes_read, truncated=truncated)
+
+
+def _weigh(sc: _Scanner, total_lines: int) -> list[tuple[_Candidate, float]]:
+    """Rank candidates: signal strength, later in the log, inside the failed step, first of repeats."""
+    cands = [c for c in sc.candidates if not c.exit or c.score > 0]
+    exits = [c.n for c in sc.candidates if c.exit]
+    exit_n = exits[-1] if exits else total_lines
+    step_start = 0
+    i = bisect.bisect_left(sc.commands, exit_n) - 1
+    if i >= 0:
+        step_start = sc.commands[i]
+    seen: dict[str, int] = {}
+    out = []
+    for c in cands:
+        w = c.score * (0.6 + 0.4 * c.n / max(total_lines, 1))
+        if step_start <= c.n <= exit_n:
+            w *= 1.5
+        section = sc.section_at(c.n)
+        if section and CLEANUP_SECTIONS.search(section):
+            w *= 0.5
+        repeats = seen.get(c.key, 0)
+        if repeats:
+            w *= 0.3
+        seen[c.key] = repeats + 1
+        out.append((c, w))
+    out.sort(key=lambda cw: -cw[1])
+    return out
+
+
+# --- public entry points ---------------------------------------------------------
+def excerpt(log: str | bytes, budget_chars: int = DEFAULT_BUDGET, max_bytes: int | None = None,
+            line_filter: LineFilter | None = None) -> Excerpt:
+    """The failure excerpt of a whole log held in memory."""
+    data = log.encode("utf-8", errors="replace") if isinstance(log, str) else bytes(log)
+    sc = _Scanner(budget=budget_chars, max_bytes=max_bytes, line_filter=line_filter)
+    for i in range(0, len(data), CHUNK_BYTES):
+        sc.feed(data[i:i + CHUNK_BYTES])
+    return sc.finish()
+
+
+async def excerpt_stream(chunks: AsyncIterator[bytes], budget_chars: int = DEFAULT_BUDGET,
+                         max_bytes: int | None = None, line_filter: LineFilter | None = None) -> Excerpt:
+    """The failure excerpt of a log read as a stream of byte chunks (memory stays bounded)."""
+    sc = _Scanner(budget=budget_chars, max_bytes=max_bytes, line_filter=line_filter)
+    async for chunk in chunks:
+        sc.feed(chunk)
+    return sc.finish()
+
+
+def excerpt_chunks(chunks: Iterable[bytes], budget_chars: int = DEFAULT_BUDGET, max_bytes: int | None = None,
+                   line_filter: LineFilter | None = None) -> Excerpt:
+    """The failure excerpt of a log given as a plain iterable of byte chunks."""
+    sc = _Scanner(budget=budget_chars, max_bytes=max_bytes, line_filter=line_filter)
+    for chunk in chunks:
+        sc.feed(chunk)
+    return sc.finish()
+
+
+def excerpt_file(path: str | PathLike[str], budget_chars: int = DEFAULT_BUDGET, max_bytes: int | None = None,
+                 line_filter: LineFilter | None = None) -> Excerpt:
+    """The failure excerpt of a log file, read in chunks; raises OSError if it cannot be read."""
+    with open(path, "rb") as fh:
+        return excerpt_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""), budget_chars, max_bytes, line_filter)
+
+
+class _LineSplitter:
+    """Splits a byte stream into raw lines, holding only the two ends of a line longer than LONG_LINE_BYTES."""
+
+    def __init__(self) -> None:
+        self.carry = b""
+        self.long: tuple[bytes, bytes, int] | None = None
+
+    def feed(self, piece: bytes) -> list[bytes | tuple[bytes, bytes, int]]:
+        out: list[bytes | tuple[bytes, bytes, int]] = []
+        data = self.carry + piece
+        pos = 0
+        while (end := data.find(b"\n", pos)) >= 0:
+            out.append(self._line(data[pos:end]))
+            pos = end + 1
+        rest = data[pos:]
+        if self.long is not None or len(rest) > LONG_LINE_BYTES:
+            self._grow(rest)
+            rest = b""
+        self.carry = rest
+        return out
+
+    def _grow(self, part: bytes) -> None:
+        head, tail, total = self.long or (b"", b"", 0)
+        if len(head) < LONG_END_BYTES:
+            head += part[: LONG_END_BYTES - len(head)]
+        self.long = (head, (tail + part[-LONG_END_BYTES:])[-LONG_END_BYTES:], total + len(part))
+
+    def _line(self, raw: bytes) -> bytes | tuple[bytes, bytes, int]:
+        if self.long is None:
+            return raw
+        self._grow(raw)
+        head, tail, total = self.long
+        self.long = None
+        if tail.endswith(b"\r"):
+            tail, total = tail[:-1], total - 1
+        return head, tail, total
+
+    def close(self) -> bytes | tuple[bytes, bytes, int]:
+        return self._line(self.carry)
+
+
+def _render_any(line: bytes | tuple[bytes, bytes, int]) -> tuple[bytes, str]:
+    if isinstance(line, tuple):
+        return line[0], _render_ends(*line)
+    return line, render_line(line)
+
+
+async def read_line_range(chunks: AsyncIterator[bytes], first: int, last: int,
+                          line_filter: LineFilter | None = None) -> list[ExcerptLine]:
+    """Cleaned lines first..last (1-based, inclusive, at most MAX_RANGE_LINES) of a streamed log.
+
+    line_filter sees every line from the first one on, in order, so a stateful redactor
+    that needs the lines above the range (say, the start of a key block) still works."""
+    first = max(first, 1)
+    last = min(last, first + MAX_RANGE_LINES - 1)
+    out: list[ExcerptLine] = []
+    if last < first:
+        return out
+    stack: list[str] = []
+    n = 0
+
+    def take(line: bytes | tuple[bytes, bytes, int]) -> bool:
+        nonlocal n
+        n += 1
+        head = line[0] if isinstance(line, tuple) else line
+        section = apply_markers(stack, head)[0] if b"section_" in head else (stack[-1] if stack else None)
+        if n >= first or line_filter is not None:
+            _, text = _render_any(line)
+            if line_filter is not None:
+                text = line_filter(text)
+            if n >= first:
+                out.append(ExcerptLine(n, text, section))
+        return n >= last
+
+    splitter = _LineSplitter()
+    async for chunk in chunks:
+        for i in range(0, len(chunk), CHUNK_BYTES):
+            for line in splitter.feed(bytes(chunk[i:i + CHUNK_BYTES])):
+                if take(line):
+                    return out
+    take(splitter.close())
+    return out
