@@ -226,3 +226,14 @@ class PipelineReport:
     slack_permalink: str = ""
     analysis_id: int | None = None
     error: str = ""  # shown when analysis ran out of retries
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """A job a door asks the durable queue for; dedupe_key makes repeated asks one job."""
+
+    kind: str
+    payload: dict
+    dedupe_key: str
+    delay_seconds: float = 0
+    hasten_existing: bool = False  # if the job already exists and waits, run it now

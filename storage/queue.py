@@ -97,7 +97,7 @@ class Queue:
             sa.and_(_jobs.c.state == RUNNING, _jobs.c.lease_expires_at < now),
         )
         pick = sa.select(_jobs.c.id).where(due)
-        if kinds:
+        if kinds is not None:
             pick = pick.where(_jobs.c.kind.in_(kinds))
         pick = pick.order_by(_jobs.c.run_after, _jobs.c.id).limit(1)
         if self.db.is_postgres:

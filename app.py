@@ -1,0 +1,261 @@
+"""The aiohttp application (routes, start-up, shutdown) and the cicd-bot command line."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.services import Services
+from config.logging import setup_logging
+from config.settings import Settings, SettingsError, load_settings
+from handlers import analysis_api, gitlab_webhooks, health
+from handlers.appkeys import SERVICES
+from storage import migrate
+
+log = logging.getLogger("cicd_bot")
+
+DESCRIPTION = """\
+cicd-bot explains failed GitLab CI/CD pipelines: it reads the failed jobs' logs,
+asks a model (or its offline analyzer) why they failed and how to fix it, and
+posts the answer on the merge request and in Slack.
+
+Settings come from the environment and an optional .env file; see
+config/example.env or run `cicd-bot config`."""
+
+
+class StartupError(Exception):
+    """The bot cannot start as configured; the message says what to do."""
+
+
+# --- application -------------------------------------------------------------
+
+def create_app(services: Services) -> web.Application:
+    settings = services.settings
+    # The limit here is a backstop; the webhook reads with its own limit and answers 413.
+    app = web.Application(
+        client_max_size=settings.gitlab_webhook_max_body_bytes + 1024,
+        middlewares=[analysis_api.require_api_token],
+    )
+    app[SERVICES] = services
+    app.router.add_post("/webhooks/gitlab", gitlab_webhooks.gitlab_webhook)
+    app.router.add_get("/health", health.health)
+    app.router.add_get("/health/detailed", health.health_detailed)
+    app.router.add_get("/metrics", health.metrics_view)
+    app.router.add_get("/analysis", analysis_api.list_analyses)
+    app.router.add_get("/analysis/stats/summary", analysis_api.stats_summary)
+    app.router.add_get("/analysis/{id}", analysis_api.get_analysis)
+    for mount in services.extras.get("mounts", []):
+        mount(app)
+    return app
+
+
+async def ensure_schema(services: Services) -> None:
+    """SQLite (one machine) is brought up to date; PostgreSQL must be migrated on purpose."""
+    db = services.db
+    if not await db.ping():
+        raise StartupError(f"cannot reach the database at DATABASE_URL ({db.dialect}); is it running?")
+    status = await migrate.status(db)
+    if status.up_to_date:
+        return
+    if db.dialect == "sqlite":
+        log.info("bringing the SQLite database to schema %s", status.head)
+        await migrate.upgrade(db)
+        return
+    raise StartupError(
+        f"the database schema is at {status.current or 'nothing'} but this version needs {status.head}; "
+        "run `cicd-bot db upgrade`")
+
+
+def _job_handlers() -> dict:
+    from bot import jobs
+
+    return jobs.HANDLERS
+
+
+async def _start_components(services: Services, *, workers: int) -> list[Callable]:
+    """Start what runs beside the HTTP server; returns stop callables, in stop order."""
+    from bot import wiring
+
+    await services.start()
+    stops: list[Callable] = []
+    await wiring.attach(services)
+    if workers > 0:
+        from bot.worker import Worker
+
+        worker = Worker(services, _job_handlers(), concurrency=workers,
+                        poll_seconds=services.settings.queue_poll_seconds,
+                        grace_seconds=services.settings.shutdown_grace_seconds)
+        services.wakers.append(worker.wake)
+        task = asyncio.create_task(worker.run(), name="workers")
+
+        async def stop_worker() -> None:
+            worker.stop()
+            await task
+        stops.append(stop_worker)
+    stops.extend(await wiring.start_background(services))
+    return stops
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings, *, workers: int | None = None) -> None:
+    services = Services.build(settings)
+    runner = None
+    stops: list[Callable] = []
+    try:
+        await ensure_schema(services)
+        stops = await _start_components(services, workers=settings.worker_concurrency if workers is None else workers)
+        app = create_app(services)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        log.info("cicd-bot listening on http://%s:%s (database %s, providers %s, slack %s, email %s)",
+                 settings.host, settings.port, services.db.dialect, ",".join(settings.configured_providers()),
+                 "on" if settings.slack_enabled else "off", "on" if settings.email_enabled else "off")
+        if not settings.webhook_auth_configured and not settings.gitlab_webhook_allow_unsigned:
+            log.warning(health.WEBHOOK_SECRET_HELP)
+        await _wait_for_signal()
+        log.info("shutting down: no new jobs are claimed; running jobs get %ss", settings.shutdown_grace_seconds)
+    finally:
+        for stop in stops:
+            await stop()
+        if runner is not None:
+            await runner.cleanup()
+        await services.close()
+
+
+async def run_worker(settings: Settings, concurrency: int) -> None:
+    services = Services.build(settings)
+    stops: list[Callable] = []
+    try:
+        await ensure_schema(services)
+        stops = await _start_components(services, workers=concurrency)
+        log.info("cicd-bot worker running %d job loops", concurrency)
+        await _wait_for_signal()
+    finally:
+        for stop in stops:
+            await stop()
+        await services.close()
+
+
+# --- command line ------------------------------------------------------------
+
+async def _db_command(settings: Settings, args) -> int:
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        if args.db_command == "status":
+            st = await migrate.status(db)
+            state = "up to date" if st.up_to_date else ("empty" if st.empty else "behind")
+            print(f"database: {db.dialect}\ncurrent: {st.current or '-'}\nhead: {st.head}\nstate: {state}")
+            return 0 if st.up_to_date else 1
+        if args.db_command == "upgrade":
+            await migrate.upgrade(db, args.revision)
+        elif args.db_command == "downgrade":
+            await migrate.downgrade(db, args.revision)
+        elif args.db_command == "reset":
+            if not args.yes:
+                print("db reset drops every table and all history; run it again with --yes to go ahead", file=sys.stderr)
+                return 2
+            await migrate.reset(db)
+        st = await migrate.status(db)
+        print(f"database now at {st.current or 'base'} (head {st.head})")
+        return 0
+    finally:
+        await db.dispose()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cicd-bot", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env-file", default=".env", help="settings file to read besides the environment (default .env)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("serve", help="run the HTTP server and the workers (the usual way to run the bot)")
+    p.add_argument("--host", help="override HOST")
+    p.add_argument("--port", type=int, help="override PORT")
+    p.add_argument("--workers", type=int, help="job loops in this process (default WORKER_CONCURRENCY; 0 = none)")
+
+    p = sub.add_parser("worker", help="run only workers, e.g. extra replicas sharing one PostgreSQL")
+    p.add_argument("--concurrency", type=int, help="job loops (default WORKER_CONCURRENCY)")
+
+    p = sub.add_parser("db", help="database schema: upgrade, status, downgrade, reset")
+    dbsub = p.add_subparsers(dest="db_command", metavar="ACTION")
+    dbsub.required = True
+    up = dbsub.add_parser("upgrade", help="apply migrations (default: to the newest)")
+    up.add_argument("revision", nargs="?", default="head")
+    dbsub.add_parser("status", help="show the schema revision; exit 1 when behind")
+    down = dbsub.add_parser("downgrade", help="undo migrations (default: the last one)")
+    down.add_argument("revision", nargs="?", default="-1")
+    reset = dbsub.add_parser("reset", help="drop everything and recreate the schema")
+    reset.add_argument("--yes", action="store_true", help="confirm that all history may be deleted")
+
+    p = sub.add_parser("config", help="show the effective settings, secrets masked")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    for module in ("bot.cli.excerpt", "bot.cli.explain", "bot.cli.test_email"):
+        try:
+            mod = __import__(module, fromlist=["add_parsers"])
+        except ImportError:
+            continue
+        mod.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    overrides = {}
+    if args.command == "serve":
+        if args.host:
+            overrides["HOST"] = args.host
+        if args.port is not None:
+            overrides["PORT"] = args.port
+    try:
+        settings = load_settings(args.env_file, **overrides)
+    except SettingsError as exc:
+        print(f"cicd-bot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, settings.log_format)
+    try:
+        if args.command == "serve":
+            asyncio.run(serve(settings, workers=args.workers))
+            return 0
+        if args.command == "worker":
+            asyncio.run(run_worker(settings, args.concurrency or max(1, settings.worker_concurrency)))
+            return 0
+        if args.command == "db":
+            return asyncio.run(_db_command(settings, args))
+        if args.command == "config":
+            masked = settings.masked()
+            if args.json:
+                print(json.dumps(masked, indent=2, default=str))
+            else:
+                for key in sorted(masked):
+                    print(f"{key}={masked[key]}")
+            return 0
+        return args.run(args, settings)
+    except StartupError as exc:
+        print(f"cicd-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Workers: claim jobs from the durable queue, run them, keep their lease alive, retry or dead-letter."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from config.logging import log_context
+from storage.models import WorkerHeartbeat
+from storage.queue import ClaimedJob, Queue
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+JobHandler = Callable[[Any, ClaimedJob], Awaitable[None]]
+
+
+class RetryLater(Exception):
+    """A named transient problem: try the job again after backoff."""
+
+
+class Defer(Exception):
+    """Not ready yet (e.g. the pipeline still runs): look again later without using an attempt."""
+
+    def __init__(self, seconds: float, reason: str):
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (bad payload, project gone): dead-letter at once."""
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    """N concurrent claim loops in one process, sharing one worker id for heartbeats."""
+
+    def __init__(self, services: Any, handlers: dict[str, JobHandler], *, concurrency: int,
+                 worker_id: str | None = None, poll_seconds: float = 1.0, grace_seconds: float = 20.0):
+        self.services = services
+        self.handlers = handlers
+        self.concurrency = concurrency
+        self.worker_id = worker_id or new_worker_id()
+        self.poll_seconds = poll_seconds
+        self.grace_seconds = grace_seconds
+        self.queue: Queue = services.queue
+        self.metrics = services.metrics
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._running: dict[int, ClaimedJob] = {}
+
+    def wake(self) -> None:
+        """Look at the queue now (a door just enqueued something)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        loops = [asyncio.create_task(self._loop(i), name=f"worker-{i}") for i in range(self.concurrency)]
+        heartbeat = asyncio.create_task(self._heartbeat(), name="worker-heartbeat")
+        try:
+            await self._stopping.wait()
+            # Stop claiming; let running jobs finish within the grace period, then give them back.
+            done, pending = await asyncio.wait(loops, timeout=self.grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+
+    async def _loop(self, index: int) -> None:
+        kinds = list(self.handlers)
+        while not self._stopping.is_set():
+            try:
+                job = await self.queue.claim(self.worker_id, kinds)
+            except Exception:
+                log.exception("claiming a job failed; retrying shortly")
+                job = None
+            if job is None:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            await self._run(job)
+
+    async def _keep_lease(self, job: ClaimedJob) -> None:
+        interval = max(1.0, self.queue.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            if not await self.queue.extend_lease(job):
+                log.warning("lost the lease on job %s", job.id)
+                return
+
+    async def _run(self, job: ClaimedJob) -> None:
+        handler = self.handlers[job.kind]
+        started = time.perf_counter()
+        outcome = "done"
+        self._running[job.id] = job
+        keeper = asyncio.create_task(self._keep_lease(job))
+        with log_context(job_id=job.id, kind=job.kind, attempt=job.attempts,
+                         project=job.payload.get("project_id"), pipeline=job.payload.get("pipeline_id")):
+            try:
+                await handler(self.services, job)
+            except asyncio.CancelledError:
+                outcome = "released"
+                await asyncio.shield(self.queue.release(job))
+                raise
+            except Defer as exc:
+                outcome = "deferred"
+                log.info("job deferred %.0fs: %s", exc.seconds, exc)
+                await self.queue.defer(job, exc.seconds, str(exc))
+            except PermanentFailure as exc:
+                outcome = "dead"
+                log.error("job failed permanently: %s", exc)
+                await self.queue.fail(job, f"{type(exc).__name__}: {exc}", retryable=False)
+            except Exception as exc:
+                state = await self.queue.fail(job, f"{type(exc).__name__}: {exc}")
+                outcome = "dead" if state == "dead" else "retry"
+                log.warning("job attempt %d failed (%s): %s", job.attempts, state, exc,
+                            exc_info=not isinstance(exc, RetryLater))
+                if state == "dead":
+                    await self._on_dead(job, exc)
+            else:
+                if not await self.queue.complete(job):
+                    log.warning("job finished after its lease was lost; another worker owns it now")
+            finally:
+                keeper.cancel()
+                self._running.pop(job.id, None)
+                self.metrics.job_duration.labels(job.kind, outcome).observe(time.perf_counter() - started)
+
+    async def _on_dead(self, job: ClaimedJob, exc: BaseException) -> None:
+        # Say where people will see it that the bot gave up.
+        notify = getattr(self.services, "notify_dead_job", None)
+        if notify is None:
+            return
+        try:
+            await notify(job, exc)
+        except Exception:
+            log.exception("could not report the dead job")
+
+    async def _heartbeat(self) -> None:
+        db = self.services.db
+        table = WorkerHeartbeat.__table__
+        started = utcnow()
+        while True:
+            now = utcnow()
+            try:
+                async with db.session() as session:
+                    updated = await session.execute(
+                        sa.update(table).where(table.c.worker_id == self.worker_id).values(last_seen=now))
+                    if updated.rowcount == 0:
+                        await session.execute(sa.insert(table).values(
+                            worker_id=self.worker_id, hostname=socket.gethostname(), pid=os.getpid(),
+                            started_at=started, last_seen=now))
+            except Exception:
+                log.exception("heartbeat failed")
+            await asyncio.sleep(10)

@@ -1,0 +1,8 @@
+"""Typed keys for what the aiohttp application carries."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.services import Services
+
+SERVICES = web.AppKey("services", Services)

@@ -1,0 +1,69 @@
+"""Recording an event and enqueueing its jobs in one transaction, deduplicated."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.types import JobSpec
+from storage.db import Database
+from storage.models import ReceivedEvent
+from storage.queue import enqueue, hasten
+from storage.types import utcnow
+
+_events = ReceivedEvent.__table__
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: str  # enqueued | duplicate_delivery | duplicate_event | recorded
+    event_id: int | None
+    job_ids: list[int]
+
+
+async def record_event(
+    db: Database,
+    *,
+    source: str,
+    delivery_key: str,
+    event_type: str,
+    payload: dict | None,
+    jobs: list[JobSpec],
+    project_id: int | None = None,
+    object_id: int | None = None,
+    status: str = "",
+    max_attempts: int = 5,
+) -> IntakeResult:
+    """Insert the event (unique on delivery_key) and its jobs (unique on dedupe_key) atomically."""
+    now = utcnow()
+    async with db.session() as session:
+        insert = pg_insert if db.is_postgres else sqlite_insert
+        stmt = (
+            insert(_events)
+            .values(source=source, delivery_key=delivery_key, event_type=event_type, project_id=project_id,
+                    object_id=object_id, status=status, outcome="recorded", payload=payload, received_at=now)
+            .on_conflict_do_nothing(index_elements=["delivery_key"])
+            .returning(_events.c.id)
+        )
+        row = (await session.execute(stmt)).first()
+        if row is None:
+            return IntakeResult("duplicate_delivery", None, [])
+        event_id = row[0]
+        job_ids: list[int] = []
+        for job in jobs:
+            job_id = await enqueue(
+                session, job.kind, job.payload, dedupe_key=job.dedupe_key, max_attempts=max_attempts,
+                run_after=now + timedelta(seconds=job.delay_seconds), event_id=event_id,
+            )
+            if job_id is not None:
+                job_ids.append(job_id)
+            elif job.hasten_existing:
+                await hasten(session, job.dedupe_key, now)
+        if not jobs:
+            outcome = "recorded"
+        else:
+            outcome = "enqueued" if job_ids else "duplicate_event"
+        await session.execute(_events.update().where(_events.c.id == event_id).values(outcome=outcome))
+    return IntakeResult(outcome, event_id, job_ids)
