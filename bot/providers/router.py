@@ -421,7 +421,7 @@ def _wait(retry_state: Any) -> float:
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         return float(retry_after)
-    return wait_exponential_jitter(initial=0.5, max=10.0)(retry_state)
+    return wait_exponential_jitter(multiplier=0.5, max=10.0)(retry_state)
 
 
 def _model_answer(completion: Completion) -> ModelAnswer:
