@@ -147,12 +147,12 @@ def _clip(text: str, limit: int) -> str:
 
 def _job_section(request: AnalysisRequest) -> str:
     job = request.job
-    rows = [
-        f"Project: {meta(request.project_path)}",
-        f"Ref: {meta(request.ref)} (default branch: {meta(request.default_branch)})",
-        f"Pipeline: {request.pipeline_id}, commit {meta(request.sha)[:12]}",
-        f"Job: {meta(job.name)} (stage {meta(job.stage)})",
-    ]
+    rows = [f"Project: {meta(request.project_path)}"]
+    if request.ref:
+        rows.append(f"Ref: {meta(request.ref)} (default branch: {meta(request.default_branch)})")
+    if request.pipeline_id:
+        rows.append(f"Pipeline: {request.pipeline_id}, commit {meta(request.sha)[:12]}")
+    rows.append(f"Job: {meta(job.name)}" + (f" (stage {meta(job.stage)})" if job.stage else ""))
     if job.failure_reason:
         rows.append(f"GitLab failure reason: {meta(job.failure_reason)}")
     if job.allow_failure:
