@@ -1,0 +1,519 @@
+"""Async GitLab REST v4 client over gidgetlab: typed errors, bounded retries, streamed job traces."""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+from gidgetlab import abc as gidgetlab_abc, sansio
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
+
+from bot.pipelines import changed_paths, failed_test_cases
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+REQUESTER = "cicd-bot"
+PER_PAGE = 100
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # one JSON response; a test report of a huge suite stays under this
+MAX_ERROR_BODY_BYTES = 4096
+MAX_RETRY_AFTER_SECONDS = 3600.0
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 10.0
+MAX_JOBS = 5000
+MAX_NOTES = 5000
+MAX_DISCUSSIONS = 2000
+MAX_CHANGED_FILES = 300
+MAX_COMMIT_MRS = 50
+MAX_FAILED_TESTS = 50
+MAX_FILE_BYTES = 256 * 1024
+
+# Statuses worth asking again: the server or a proxy in front of it was briefly unable to answer.
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A POST that failed with one of these never reached the application, so sending it again cannot
+# create a second note; after a 500, 502, 504 or a timeout it may have, so it is not repeated.
+POST_SAFE_STATUSES = frozenset({429, 503})
+
+# What people are told when a call fails; "{what}" is the method and path.
+MSG_NOT_FOUND = "GitLab answered 404 for {what}: it does not exist or the bot's token cannot see it."
+MSG_AUTH = "GitLab refused {what} ({status}): check GITLAB_API_TOKEN and the bot user's role in the project."
+MSG_UNAVAILABLE = "GitLab did not answer {what} after {attempts} attempts ({last})."
+MSG_RATE_LIMITED = "rate limited (429)"
+MSG_SERVER = "server error {status}"
+MSG_TIMEOUT = "timed out after {seconds:g} s"
+MSG_CONNECTION = "connection failed: {detail}"
+MSG_BAD_RESPONSE = "GitLab sent an unexpected response to {what}: {detail}"
+MSG_TOO_LARGE = "GitLab's response to {what} is larger than {limit} bytes"
+MSG_OFF_HOST = "refusing to send the token to {url}: it is not on {base}"
+MSG_NO_TOKEN = "GITLAB_API_TOKEN is not set"
+
+
+class GitLabError(Exception):
+    """A GitLab API call failed; `status` is the HTTP status, or None when there was no answer."""
+
+    def __init__(self, message: str, *, status: int | None = None, method: str = "", path: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.method = method
+        self.path = path
+
+
+class GitLabNotFound(GitLabError):
+    """404: the object does not exist or the token cannot see it."""
+
+
+class GitLabAuthError(GitLabError):
+    """401 or 403: the token is wrong, expired, or lacks the role."""
+
+
+class GitLabBadResponse(GitLabError):
+    """The answer was not the JSON shape the endpoint documents, or was too large."""
+
+
+class GitLabTransient(GitLabError):
+    """A failure worth retrying: 429, 500/502/503/504, a timeout or a dropped connection."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, before_app: bool = False, **kw: Any):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+        self.before_app = before_app  # certain the request never reached GitLab's application
+
+
+class GitLabUnavailable(GitLabError):
+    """Retries ran out on transient failures; `last` is the final one."""
+
+    def __init__(self, message: str, *, attempts: int, last: GitLabTransient, **kw: Any):
+        super().__init__(message, **kw)
+        self.attempts = attempts
+        self.last = last
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or HTTP date), clamped; None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_SECONDS)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    delta = when.timestamp() - (time.time() if now is None else now)
+    return min(max(delta, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def project_ref(project_id: int | str) -> str:
+    """A project id or a "group/sub/project" path as it goes in an API path (paths URL-encoded)."""
+    if isinstance(project_id, bool) or not isinstance(project_id, (int, str)):
+        raise ValueError(f"project must be an id or a path, got {project_id!r}")
+    text = str(project_id).strip()
+    if not text:
+        raise ValueError("project must not be empty")
+    return text if text.isdigit() else quote(text, safe="")
+
+
+def _num(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be an integer, got {value!r}")
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise ValueError(f"{what} must be an integer, got {value!r}")
+
+
+def _segment(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string")
+    return quote(value, safe="")
+
+
+async def _read_bounded(resp: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
+    buf = bytearray()
+    async for chunk in resp.content.iter_chunked(65536):
+        buf += chunk
+        if len(buf) > limit:
+            raise GitLabBadResponse(MSG_TOO_LARGE.format(what=what, limit=limit), status=resp.status)
+    return bytes(buf)
+
+
+def _error_message(body: bytes) -> str:
+    import json
+
+    try:
+        data = json.loads(body.decode("utf-8", "replace"))
+    except ValueError:
+        return body[:200].decode("utf-8", "replace").strip()
+    if isinstance(data, dict):
+        for key in ("message", "error_description", "error"):
+            if key in data:
+                return str(data[key])[:300]
+    return ""
+
+
+def _status_error(status: int, headers: Any, body: bytes, method: str, path: str) -> GitLabError:
+    what = f"{method} {path}"
+    detail = _error_message(body)
+    if status == 404:
+        return GitLabNotFound(MSG_NOT_FOUND.format(what=what), status=status, method=method, path=path)
+    if status in (401, 403):
+        return GitLabAuthError(MSG_AUTH.format(what=what, status=status), status=status, method=method, path=path)
+    if status == 429:
+        return GitLabTransient(
+            MSG_RATE_LIMITED, status=status, method=method, path=path,
+            retry_after=parse_retry_after(headers.get("Retry-After")), before_app=True,
+        )
+    if status in TRANSIENT_STATUSES:
+        return GitLabTransient(
+            MSG_SERVER.format(status=status), status=status, method=method, path=path,
+            retry_after=parse_retry_after(headers.get("Retry-After")), before_app=status == 503,
+        )
+    return GitLabError(f"GitLab answered {status} to {what}: {detail}".rstrip(": "), status=status, method=method, path=path)
+
+
+class _API(gidgetlab_abc.GitLabAPI):
+    """gidgetlab's client (URLs, pagination, JSON) over our aiohttp session, with timeouts, typed errors and retries.
+
+    Built on gidgetlab.abc rather than gidgetlab.aiohttp: the latter imports cachetools, which is
+    not a dependency, and both of its I/O methods are replaced here anyway.
+    """
+
+    def __init__(self, owner: "GitLabClient", session: aiohttp.ClientSession, token: str, base_url: str):
+        super().__init__(REQUESTER, access_token=token, url=base_url)
+        self._session = session
+        self._owner = owner
+
+    async def _request(self, method: str, url: str, headers: Any, body: bytes = b"") -> tuple[int, Any, bytes]:
+        return await self._owner._with_retries(method, url, self._once, method, url, headers, body)
+
+    async def _once(self, method: str, url: str, headers: Any, body: bytes) -> tuple[int, Any, bytes]:
+        owner = self._owner
+        path = owner._path_of(url)
+        try:
+            async with self._session.request(
+                method, url, headers=headers, data=body, timeout=owner._timeout, allow_redirects=False
+            ) as resp:
+                if resp.status >= 400:
+                    raw = await resp.content.read(MAX_ERROR_BODY_BYTES)
+                    raise _status_error(resp.status, resp.headers, raw, method, path)
+                data = await _read_bounded(resp, MAX_RESPONSE_BYTES, f"{method} {path}")
+                return resp.status, resp.headers, data
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise owner._transport_error(exc, method, path) from None
+
+    async def sleep(self, seconds: float) -> None:
+        await self._owner._sleep(seconds)
+
+
+class GitLabClient:
+    """The bot's door to the GitLab REST API v4; one per process, sharing the aiohttp session."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30,
+        max_attempts: int = 4,
+        retry_max_seconds: float = 60,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        if not token:
+            raise GitLabAuthError(MSG_NO_TOKEN)
+        parts = urlsplit(base_url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"GITLAB_BASE_URL must be an http(s) URL, got {base_url!r}")
+        self._session = session
+        self._token = token
+        self._timeout_seconds = float(timeout)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._stream_timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
+        self._max_attempts = max(1, int(max_attempts))
+        self._retry_max_seconds = float(retry_max_seconds)
+        self._sleep = sleep
+        self._api = _API(self, session, token, base_url)
+        self.base_url = base_url.rstrip("/")
+        self.api_url = self._api.api_url  # ends with /api/v4/
+        self._api_origin = (parts.scheme, parts.hostname.lower(), parts.port)
+
+    def __repr__(self) -> str:  # the token never appears, even in debug output
+        return f"GitLabClient({self.base_url!r})"
+
+    @classmethod
+    def from_settings(cls, settings: "Settings", session: aiohttp.ClientSession) -> "GitLabClient":
+        token = settings.gitlab_api_token.get_secret_value() if settings.gitlab_api_token else ""
+        return cls(session, settings.gitlab_base_url, token, timeout=settings.gitlab_timeout_seconds)
+
+    # --- plumbing -------------------------------------------------------------
+
+    def _path_of(self, url: str) -> str:
+        """The API path of a URL for messages and logs (no host, no query)."""
+        path = urlsplit(url).path
+        prefix = urlsplit(self.api_url).path.rstrip("/")
+        return path[len(prefix):] if path.startswith(prefix) else path
+
+    def _check_host(self, url: str) -> None:
+        # Pagination links come from the server; never follow one that would carry the token elsewhere.
+        parts = urlsplit(url)
+        if (parts.scheme, (parts.hostname or "").lower(), parts.port) != self._api_origin:
+            raise GitLabBadResponse(MSG_OFF_HOST.format(url=f"{parts.scheme}://{parts.netloc}", base=self.base_url))
+
+    def _transport_error(self, exc: BaseException, method: str, path: str) -> GitLabTransient:
+        if isinstance(exc, asyncio.TimeoutError):
+            return GitLabTransient(MSG_TIMEOUT.format(seconds=self._timeout_seconds), method=method, path=path)
+        before_app = isinstance(exc, aiohttp.ClientConnectorError)
+        detail = type(exc).__name__
+        return GitLabTransient(MSG_CONNECTION.format(detail=detail), method=method, path=path, before_app=before_app)
+
+    def _wait_seconds(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(BACKOFF_BASE_SECONDS * 2 ** (state.attempt_number - 1), BACKOFF_CAP_SECONDS)
+        backoff *= random.uniform(0.5, 1.0)
+        retry_after = getattr(exc, "retry_after", None)
+        return max(backoff, retry_after) if retry_after is not None else backoff
+
+    async def _with_retries(self, method: str, url: str, attempt: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        self._check_host(url)
+        path = self._path_of(url)
+
+        def retryable(exc: BaseException) -> bool:
+            if not isinstance(exc, GitLabTransient):
+                return False
+            return method != "POST" or exc.before_app
+
+        def give_up(state: RetryCallState) -> Any:
+            last = state.outcome.exception() if state.outcome else None
+            if not isinstance(last, GitLabTransient) or not retryable(last):
+                raise last  # type: ignore[misc]
+            raise GitLabUnavailable(
+                MSG_UNAVAILABLE.format(what=f"{method} {path}", attempts=state.attempt_number, last=last),
+                attempts=state.attempt_number, last=last, status=last.status, method=method, path=path,
+            ) from last
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "gitlab call failed, retrying",
+                extra={"method": method, "path": path, "attempt": state.attempt_number,
+                       "error": str(exc), "sleep_s": round(state.upcoming_sleep, 2)},
+            )
+
+        retrying = AsyncRetrying(
+            sleep=self._sleep,
+            stop=stop_after_attempt(self._max_attempts) | stop_before_delay(self._retry_max_seconds),
+            wait=self._wait_seconds,
+            retry=retry_if_exception(retryable),
+            before_sleep=before_sleep,
+            retry_error_callback=give_up,
+        )
+        try:
+            return await retrying(attempt, *args)
+        except GitLabTransient as exc:
+            # A POST that may have reached GitLab is not repeated; say so as "unavailable" after one try.
+            raise GitLabUnavailable(
+                MSG_UNAVAILABLE.format(what=f"{method} {path}", attempts=1, last=exc),
+                attempts=1, last=exc, status=exc.status, method=method, path=path,
+            ) from exc
+
+    async def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        try:
+            return await self._api.getitem(path, params or {})
+        except GitLabError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            raise GitLabBadResponse(MSG_BAD_RESPONSE.format(what=f"GET {path}", detail=type(exc).__name__)) from None
+
+    async def _get_object(self, path: str, params: dict[str, str] | None = None) -> dict:
+        data = await self._get(path, params)
+        if not isinstance(data, dict):
+            raise GitLabBadResponse(MSG_BAD_RESPONSE.format(what=f"GET {path}", detail="not a JSON object"))
+        return data
+
+    async def _get_list(self, path: str, params: dict[str, str] | None = None, *, limit: int) -> list[dict]:
+        """Every item of a paginated list, following Link rel="next", stopping at `limit` items."""
+        out: list[dict] = []
+        query = {"per_page": str(min(PER_PAGE, max(limit, 1))), **(params or {})}
+        try:
+            async for item in self._api.getiter(path, query):
+                if not isinstance(item, dict):
+                    raise GitLabBadResponse(MSG_BAD_RESPONSE.format(what=f"GET {path}", detail="list item is not an object"))
+                out.append(item)
+                if len(out) >= limit:
+                    break
+        except GitLabError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            raise GitLabBadResponse(MSG_BAD_RESPONSE.format(what=f"GET {path}", detail=type(exc).__name__)) from None
+        return out
+
+    async def _send(self, method: str, path: str, data: dict) -> dict:
+        call = {"POST": self._api.post, "PUT": self._api.put}[method]
+        try:
+            result = await call(path, {}, data=data)
+        except GitLabError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            raise GitLabBadResponse(MSG_BAD_RESPONSE.format(what=f"{method} {path}", detail=type(exc).__name__)) from None
+        return result if isinstance(result, dict) else {}
+
+    async def _open(self, path: str, params: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+        """Open a GET whose body the caller reads as a stream; retried until the headers arrive."""
+        url = self._api.format_url(path, params or {})
+        headers = sansio.create_headers(REQUESTER, access_token=self._token)
+        headers["accept"] = "*/*"
+        api_path = self._path_of(url)
+
+        async def attempt() -> aiohttp.ClientResponse:
+            try:
+                resp = await self._session.request(
+                    "GET", url, headers=headers, timeout=self._stream_timeout, allow_redirects=False
+                )
+            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+                raise self._transport_error(exc, "GET", api_path) from None
+            if resp.status >= 400:
+                try:
+                    raw = await resp.content.read(MAX_ERROR_BODY_BYTES)
+                except (asyncio.TimeoutError, aiohttp.ClientError):
+                    raw = b""
+                resp.release()
+                raise _status_error(resp.status, resp.headers, raw, "GET", api_path)
+            return resp
+
+        return await self._with_retries("GET", url, attempt)
+
+    # --- pipelines and jobs -----------------------------------------------------
+
+    async def get_pipeline(self, project_id: int | str, pipeline_id: int) -> dict:
+        return await self._get_object(f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}")
+
+    async def list_pipeline_jobs(self, project_id: int | str, pipeline_id: int, include_retried: bool = True) -> list[dict]:
+        path = f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}/jobs"
+        return await self._get_list(path, {"include_retried": "true" if include_retried else "false"}, limit=MAX_JOBS)
+
+    async def list_pipeline_bridges(self, project_id: int | str, pipeline_id: int) -> list[dict]:
+        path = f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}/bridges"
+        return await self._get_list(path, limit=MAX_JOBS)
+
+    async def get_project(self, project_id: int | str) -> dict:
+        return await self._get_object(f"/projects/{project_ref(project_id)}")
+
+    async def get_job(self, project_id: int | str, job_id: int) -> dict:
+        return await self._get_object(f"/projects/{project_ref(project_id)}/jobs/{_num(job_id, 'job_id')}")
+
+    async def stream_trace(self, project_id: int | str, job_id: int, chunk_size: int = 65536) -> AsyncIterator[bytes]:
+        """The job log as it arrives, chunk by chunk; the whole log is never held in memory."""
+        path = f"/projects/{project_ref(project_id)}/jobs/{_num(job_id, 'job_id')}/trace"
+        resp = await self._open(path)
+        try:
+            async for chunk in resp.content.iter_chunked(max(1, int(chunk_size))):
+                yield chunk
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            # Not retried here: bytes already handed on would be repeated.
+            raise self._transport_error(exc, "GET", path) from None
+        finally:
+            resp.release()
+
+    async def get_test_report_summary(self, project_id: int | str, pipeline_id: int) -> dict:
+        path = f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}/test_report_summary"
+        return await self._get_object(path)
+
+    async def get_test_report(self, project_id: int | str, pipeline_id: int, limit: int = MAX_FAILED_TESTS) -> list[dict]:
+        """Failed and errored test cases of the pipeline, at most `limit`, outputs clipped."""
+        path = f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}/test_report"
+        return failed_test_cases(await self._get_object(path), limit)
+
+    async def get_file_raw(self, project_id: int | str, path: str, ref: str, max_bytes: int = MAX_FILE_BYTES) -> str | None:
+        """A repository file at `ref` as text, cut at `max_bytes`; None when it does not exist."""
+        api_path = f"/projects/{project_ref(project_id)}/repository/files/{_segment(path, 'path')}/raw"
+        try:
+            resp = await self._open(api_path, {"ref": ref})
+        except GitLabNotFound:
+            return None
+        try:
+            buf = bytearray()
+            async for chunk in resp.content.iter_chunked(65536):
+                buf += chunk
+                if len(buf) >= max_bytes:
+                    del buf[max_bytes:]
+                    break
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            raise self._transport_error(exc, "GET", api_path) from None
+        finally:
+            resp.release()
+        return buf.decode("utf-8", "replace")
+
+    # --- merge requests and notes ---------------------------------------------------
+
+    async def find_merge_requests_for_commit(self, project_id: int | str, sha: str) -> list[dict]:
+        path = f"/projects/{project_ref(project_id)}/repository/commits/{_segment(sha, 'sha')}/merge_requests"
+        return await self._get_list(path, limit=MAX_COMMIT_MRS)
+
+    async def get_merge_request(self, project_id: int | str, iid: int) -> dict:
+        return await self._get_object(f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}")
+
+    async def list_merge_request_changed_files(self, project_id: int | str, iid: int, limit: int = MAX_CHANGED_FILES) -> list[str]:
+        """Paths the MR changes, at most `limit`; falls back to /changes on GitLab older than 15.7."""
+        base = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}"
+        try:
+            diffs = await self._get_list(f"{base}/diffs", limit=limit)
+        except GitLabNotFound:
+            mr = await self._get_object(f"{base}/changes")
+            diffs = mr.get("changes") if isinstance(mr.get("changes"), list) else []
+        return changed_paths(diffs, limit)
+
+    async def list_mr_notes(self, project_id: int | str, iid: int) -> list[dict]:
+        path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/notes"
+        return await self._get_list(path, {"sort": "asc", "order_by": "created_at"}, limit=MAX_NOTES)
+
+    async def create_mr_note(self, project_id: int | str, iid: int, body: str) -> dict:
+        path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/notes"
+        return await self._send("POST", path, {"body": body})
+
+    async def update_mr_note(self, project_id: int | str, iid: int, note_id: int, body: str) -> dict:
+        path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/notes/{_num(note_id, 'note_id')}"
+        return await self._send("PUT", path, {"body": body})
+
+    async def list_mr_discussions(self, project_id: int | str, iid: int) -> list[dict]:
+        path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/discussions"
+        return await self._get_list(path, limit=MAX_DISCUSSIONS)
+
+    async def reply_to_discussion(self, project_id: int | str, iid: int, discussion_id: str, body: str) -> dict:
+        path = (f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}"
+                f"/discussions/{_segment(discussion_id, 'discussion_id')}/notes")
+        return await self._send("POST", path, {"body": body})
+
+    async def award_emoji_on_note(self, project_id: int | str, iid: int, note_id: int, name: str) -> dict:
+        path = (f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}"
+                f"/notes/{_num(note_id, 'note_id')}/award_emoji")
+        return await self._send("POST", path, {"name": name})
+
+    async def create_commit_comment(self, project_id: int | str, sha: str, note: str) -> dict:
+        path = f"/projects/{project_ref(project_id)}/repository/commits/{_segment(sha, 'sha')}/comments"
+        return await self._send("POST", path, {"note": note})
+
+    # --- people ---------------------------------------------------------------
+
+    async def get_member_access_level(self, project_id: int | str, user_id: int) -> int:
+        """The user's effective role in the project, inherited ones included; 0 when not a member."""
+        path = f"/projects/{project_ref(project_id)}/members/all/{_num(user_id, 'user_id')}"
+        try:
+            member = await self._get_object(path)
+        except GitLabNotFound:
+            return 0
+        level = member.get("access_level")
+        return level if isinstance(level, int) and not isinstance(level, bool) else 0
+
+    async def current_user(self) -> dict:
+        return await self._get_object("/user")
