@@ -44,6 +44,8 @@ MAX_HISTORY = 5
 MAX_TEST_FAILURES = 20
 MAX_TEST_FAILURE_CHARS = 600
 MAX_META_CHARS = 200
+SUMMARY_QUESTIONS = 5
+SUMMARY_QUESTION_CHARS = 80
 OMITTED_TURNS = "Earlier in this conversation ({count} messages omitted), the developer asked: {questions}"
 LOG_TRUNCATED_NOTE = "The log was too large; its middle was skipped before excerpting."
 
@@ -303,9 +305,11 @@ def build_followup_prompt(conversation: Conversation, settings: Any, nonce: str 
         context = _context_message(conversation, ex, nonce)
         if dropped:
             asked = [m.content for m in dropped if m.role != "assistant"]
-            summary = OMITTED_TURNS.format(
-                count=len(dropped), questions="; ".join(_clip(q, 120).replace("\n", " ") for q in asked) or "(nothing)"
-            )
+            # The summary itself must stay small, or dropping turns would never bring the prompt under budget.
+            shown = "; ".join(meta(q)[:SUMMARY_QUESTION_CHARS] for q in asked[:SUMMARY_QUESTIONS])
+            if len(asked) > SUMMARY_QUESTIONS:
+                shown += f"; and {len(asked) - SUMMARY_QUESTIONS} more"
+            summary = OMITTED_TURNS.format(count=len(dropped), questions=shown or "(nothing)")
             context += "\n\n" + fence(summary, nonce, "summary")
         return [{"role": "user", "content": context}, *(_turn(m, nonce) for m in history), question]
 
