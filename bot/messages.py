@@ -59,7 +59,6 @@ def category_label(category: Category | str) -> str:
 
 HEADING_FAILED = "❌ Pipeline {pipeline} failed"
 HEADING_ANALYSING = "🔎 Pipeline {pipeline} failed, analysing…"
-HEADING_FIXED = "✅ Fixed in pipeline {pipeline}"
 HEADING_ERROR = "⚠️ Pipeline {pipeline} failed, analysis not completed"
 
 ANALYSING = "Analysing the failed jobs…"
@@ -76,7 +75,7 @@ FIXED_WHAT_FAILED = "What had failed:"
 
 ALSO_FAILED = "also: {jobs}"
 ALLOWED_TO_FAIL = "Allowed to fail (not blocking): {jobs}"
-REUSED_ANALYSIS = "same failure as analysis #{analysis_id}, answer reused"
+REUSED_ANALYSIS = "same failure as analysis {analysis_id}, answer reused"
 
 # --- section headings ----------------------------------------------------------------
 
@@ -89,7 +88,7 @@ HEADING_DETAILS = "Details"
 CONFIDENCE = "confidence {percent}%"
 LOG_LINK = "log L{line}"
 JOB_LINK = "job"
-SEEN_BEFORE = "Seen before: {count} in the last days, first in pipeline {first}"
+SEEN_BEFORE = "Seen {count} before, first in pipeline {first}"
 SEEN_BEFORE_DEFAULT_BRANCH = "also on the default branch ({branch}) in pipeline {pipeline}"
 SEEN_BEFORE_FIXED_BY = "fixed before by {fixed_by}"
 MERGE_REQUEST = "Merge request"
@@ -99,7 +98,9 @@ NOTE_SHORTENED = "… note shortened; see the job log for the rest."
 TEXT_SHORTENED = "… shortened; see the job log."
 IMAGE_REMOVED = "(image removed)"
 MORE_IN_THREAD = "Details are in the thread."
-THREAD_CONTINUED = "(continued)"
+SLACK_THREAD_FALLBACK = "Analysis of pipeline #{pipeline_id} in {project}"
+SLACK_PART = " (part {part} of {total})"
+MORE_JOBS = "… and {count} more"
 
 
 def times(count: int) -> str:
