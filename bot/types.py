@@ -224,6 +224,8 @@ class PipelineReport:
     fixed_in_url: str = ""
     bot_username: str = "cicd-bot"
     slack_permalink: str = ""
+    note_url: str = ""  # the bot's MR note, once posted
+    project_id: int | None = None
     analysis_id: int | None = None
     error: str = ""  # shown when analysis ran out of retries
 

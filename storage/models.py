@@ -169,6 +169,7 @@ class Delivery(SQLModel, table=True):
     thread_ts: str | None = Field(default=None, max_length=32)
     content_hash: str = Field(default="", max_length=64)
     analysis_id: int | None = None
+    report: dict | None = _json()  # the PipelineReport last shown, so a later pass can say "fixed"
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('thread_ts', sa.String(length=32), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('analysis_id', sa.Integer(), nullable=True),
+    sa.Column('report', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),

@@ -1,0 +1,39 @@
+"""The provider-usage ledger in the database: every model call, and what was spent today."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from bot.providers.base import ProviderCall
+from storage.db import Database
+from storage.models import ProviderCallRecord
+
+
+class DatabaseLedger:
+    """Implements bot.providers.base.UsageLedger; shared by every replica through the database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def record(self, call: ProviderCall) -> None:
+        async with self.db.session() as s:
+            s.add(ProviderCallRecord(
+                provider=call.provider, model=call.model, operation=call.operation,
+                project_path=call.project_path, pipeline_id=call.pipeline_id, tokens_in=call.tokens_in,
+                tokens_out=call.tokens_out, tokens_cached=call.tokens_cached, cost_usd=call.cost_usd,
+                latency_ms=call.latency_ms, outcome=call.outcome, error=(call.error or None) and call.error[:2000],
+                created_at=call.at,
+            ))
+
+    async def spent_today(self, provider: str, project_path: str | None) -> tuple[int, float]:
+        midnight = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        t = ProviderCallRecord
+        query = sa.select(
+            sa.func.coalesce(sa.func.sum(t.tokens_in + t.tokens_out), 0), sa.func.coalesce(sa.func.sum(t.cost_usd), 0.0)
+        ).where(t.provider == provider, t.created_at >= midnight)
+        if project_path is not None:
+            query = query.where(t.project_path == project_path)
+        async with self.db.session() as s:
+            tokens, usd = (await s.execute(query)).one()
+        return int(tokens), float(usd)
