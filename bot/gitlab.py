@@ -6,6 +6,7 @@ import email.utils
 import logging
 import random
 import time
+from contextlib import aclosing
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -45,7 +46,9 @@ POST_SAFE_STATUSES = frozenset({429, 503})
 # What people are told when a call fails; "{what}" is the method and path.
 MSG_NOT_FOUND = "GitLab answered 404 for {what}: it does not exist or the bot's token cannot see it."
 MSG_AUTH = "GitLab refused {what} ({status}): check GITLAB_API_TOKEN and the bot user's role in the project."
-MSG_UNAVAILABLE = "GitLab did not answer {what} after {attempts} attempts ({last})."
+MSG_UNAVAILABLE = "GitLab did not answer {what} after {attempts} {tries} ({last})."
+MSG_REDIRECT = "GitLab answered {status} to {what} (a redirect): check that GITLAB_BASE_URL is the GitLab address itself."
+MSG_ODD_STATUS = "GitLab answered {what} with an unexpected status {status}."
 MSG_RATE_LIMITED = "rate limited (429)"
 MSG_SERVER = "server error {status}"
 MSG_TIMEOUT = "timed out after {seconds:g} s"
@@ -182,6 +185,23 @@ def _status_error(status: int, headers: Any, body: bytes, method: str, path: str
     return GitLabError(f"GitLab answered {status} to {what}: {detail}".rstrip(": "), status=status, method=method, path=path)
 
 
+def _check_success(status: int, method: str, path: str) -> None:
+    # gidgetlab would raise its own untyped exceptions for these.
+    what = f"{method} {path}"
+    if 300 <= status < 400:
+        raise GitLabError(MSG_REDIRECT.format(status=status, what=what), status=status, method=method, path=path)
+    if status not in (200, 201, 202, 204):
+        raise GitLabError(MSG_ODD_STATUS.format(status=status, what=what), status=status, method=method, path=path)
+
+
+def _unavailable(method: str, path: str, attempts: int, last: GitLabTransient) -> GitLabUnavailable:
+    return GitLabUnavailable(
+        MSG_UNAVAILABLE.format(what=f"{method} {path}", attempts=attempts,
+                               tries="attempt" if attempts == 1 else "attempts", last=last),
+        attempts=attempts, last=last, status=last.status, method=method, path=path,
+    )
+
+
 class _API(gidgetlab_abc.GitLabAPI):
     """gidgetlab's client (URLs, pagination, JSON) over our aiohttp session, with timeouts, typed errors and retries.
 
@@ -207,6 +227,7 @@ class _API(gidgetlab_abc.GitLabAPI):
                 if resp.status >= 400:
                     raw = await resp.content.read(MAX_ERROR_BODY_BYTES)
                     raise _status_error(resp.status, resp.headers, raw, method, path)
+                _check_success(resp.status, method, path)
                 data = await _read_bounded(resp, MAX_RESPONSE_BYTES, f"{method} {path}")
                 return resp.status, resp.headers, data
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
@@ -297,10 +318,7 @@ class GitLabClient:
             last = state.outcome.exception() if state.outcome else None
             if not isinstance(last, GitLabTransient) or not retryable(last):
                 raise last  # type: ignore[misc]
-            raise GitLabUnavailable(
-                MSG_UNAVAILABLE.format(what=f"{method} {path}", attempts=state.attempt_number, last=last),
-                attempts=state.attempt_number, last=last, status=last.status, method=method, path=path,
-            ) from last
+            raise _unavailable(method, path, state.attempt_number, last) from last
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -322,10 +340,7 @@ class GitLabClient:
             return await retrying(attempt, *args)
         except GitLabTransient as exc:
             # A POST that may have reached GitLab is not repeated; say so as "unavailable" after one try.
-            raise GitLabUnavailable(
-                MSG_UNAVAILABLE.format(what=f"{method} {path}", attempts=1, last=exc),
-                attempts=1, last=exc, status=exc.status, method=method, path=path,
-            ) from exc
+            raise _unavailable(method, path, 1, exc) from exc
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         try:
@@ -346,12 +361,14 @@ class GitLabClient:
         out: list[dict] = []
         query = {"per_page": str(min(PER_PAGE, max(limit, 1))), **(params or {})}
         try:
-            async for item in self._api.getiter(path, query):
-                if not isinstance(item, dict):
-                    raise GitLabBadResponse(MSG_BAD_RESPONSE.format(what=f"GET {path}", detail="list item is not an object"))
-                out.append(item)
-                if len(out) >= limit:
-                    break
+            async with aclosing(self._api.getiter(path, query)) as pages:
+                async for item in pages:
+                    if not isinstance(item, dict):
+                        raise GitLabBadResponse(
+                            MSG_BAD_RESPONSE.format(what=f"GET {path}", detail="list item is not an object"))
+                    out.append(item)
+                    if len(out) >= limit:
+                        break
         except GitLabError:
             raise
         except (ValueError, TypeError, KeyError) as exc:
@@ -389,6 +406,11 @@ class GitLabClient:
                     raw = b""
                 resp.release()
                 raise _status_error(resp.status, resp.headers, raw, "GET", api_path)
+            try:
+                _check_success(resp.status, "GET", api_path)
+            except GitLabError:
+                resp.release()
+                raise
             return resp
 
         return await self._with_retries("GET", url, attempt)

@@ -295,6 +295,7 @@ async def test_a_post_that_may_have_landed_is_not_repeated(gl, client, sleeps):
     with pytest.raises(GitLabUnavailable) as err:
         await client.create_mr_note(42, 17, "analysis")
     assert err.value.attempts == 1 and err.value.status == 502
+    assert "after 1 attempt (server error 502)" in str(err.value)
     assert len(gl.state.calls_to(r"/merge_requests/17/notes$", "POST")) == 1 and sleeps.calls == []
 
 
@@ -415,3 +416,59 @@ def test_parse_retry_after(header, expected):
 
 def test_parse_retry_after_http_date_in_the_future():
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412480.0) == 30.0
+
+
+# --- the fake as a separate process, the way end-to-end tests drive it -------------------
+
+
+async def test_fake_gitlab_subprocess_with_admin_api(session, sleeps):
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.fakes.gitlab_server", "--port", "0",
+        cwd=root, stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        url = line.strip().rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:")
+        token = "e2e-" + "t" * 20
+        seed = {
+            "tokens": {token: "cicd-bot"},
+            "users": [{"username": "alice", "id": 7}],
+            "projects": [{"path": PROJECT, "id": 42}],
+            "pipelines": [{"project": 42, "id": 9001, "ref": "refs/merge-requests/17/head",
+                           "jobs": [{"id": 70005, "name": "integration-tests", "status": "failed", "trace": "E boom\n"}]}],
+            "mrs": [{"project": 42, "iid": 17}],
+            "members": [{"project": 42, "user": "alice", "access_level": 40}],
+        }
+        async with session.post(f"{url}/_fake/seed", json=seed) as resp:
+            assert resp.status == 200
+        async with session.post(f"{url}/_fake/fault", json={"pattern": "/pipelines/9001$", "status": 503}) as resp:
+            assert resp.status == 200
+        client = GitLabClient(session, url, token, sleep=sleeps)
+        assert (await client.get_pipeline(PROJECT, 9001))["id"] == 9001
+        assert b"".join([c async for c in client.stream_trace(42, 70005)]) == b"E boom\n"
+        assert await client.get_member_access_level(42, 7) == 40
+        await client.create_mr_note(42, 17, "hello")
+        async with session.get(f"{url}/_fake/calls") as resp:
+            calls = await resp.json()
+        assert [c["method"] for c in calls if c["path"].endswith("/pipelines/9001")] == ["GET", "GET"]
+        assert all(token not in json.dumps(c["headers"]) for c in calls)
+        async with session.get(f"{url}/_fake/state") as resp:
+            state = await resp.json()
+        assert [n["body"] for n in state["notes"]["42!17"]] == ["hello"]
+        assert state["quick_actions"] == []
+        async with session.post(f"{url}/_fake/seed", json={"projects": [{"nope": 1}]}) as resp:
+            assert resp.status == 400
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 10)
+
+
+async def test_a_redirect_is_a_clear_error_about_the_base_url(gl, client, sleeps):
+    gl.state.add_fault(r"/pipelines/21$", 302, headers={"Location": "http://127.0.0.1:1/users/sign_in"}, body="")
+    with pytest.raises(GitLabError, match="GITLAB_BASE_URL") as err:
+        await client.get_pipeline(42, 21)
+    assert err.value.status == 302 and sleeps.calls == []

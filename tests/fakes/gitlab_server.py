@@ -1,13 +1,11 @@
 """A fake GitLab REST API v4 on loopback: seeded state, a call log, pagination, faults and quick actions."""
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import itertools
 import json
 import re
-import signal
 from dataclasses import asdict, dataclass, field
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
@@ -344,6 +342,8 @@ P = r"(?P<project>[^/]+)"
 class FakeGitLab:
     """`async with FakeGitLab() as gl:` serves on 127.0.0.1; gl.url is the base URL, gl.state the data."""
 
+    name = "GitLab"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, state: FakeState | None = None):
         self.host, self.port = host, port
         self.state = state or FakeState()
@@ -409,6 +409,9 @@ class FakeGitLab:
         for user in self.state.users.values():
             user["web_url"] = f"{self.url}/{user['username']}"
         return self
+
+    async def stop(self) -> None:
+        await self.close()
 
     async def close(self) -> None:
         if self._runner is not None:
@@ -717,27 +720,11 @@ def _command_change(command: str, args: str, mr: dict | None) -> dict[str, Any]:
     return {command: args or True}
 
 
-async def _serve(host: str, port: int, tokens: list[str]) -> None:
-    fake = FakeGitLab(host, port)
-    for token in tokens:
-        fake.state.add_token(token, fake.state.bot["id"])
-    await fake.start()
-    print(f"fake gitlab listening on {fake.url}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await fake.close()
+def main() -> None:
+    """Serve on --host/--port until SIGTERM; seed it (tokens included) through POST /_fake/seed."""
+    from tests.fakes import run_main
 
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve a fake GitLab API for end-to-end tests.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--token", action="append", default=[], help="extra accepted token (for the bot user)")
-    args = parser.parse_args(argv)
-    asyncio.run(_serve(args.host, args.port, args.token))
+    run_main(FakeGitLab)
 
 
 if __name__ == "__main__":
