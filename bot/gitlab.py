@@ -55,6 +55,8 @@ MSG_TIMEOUT = "timed out after {seconds:g} s"
 MSG_CONNECTION = "connection failed: {detail}"
 MSG_BAD_RESPONSE = "GitLab sent an unexpected response to {what}: {detail}"
 MSG_TOO_LARGE = "GitLab's response to {what} is larger than {limit} bytes"
+MSG_NO_NOTE = ("GitLab created no note for {what}: it took the text as quick actions ({changes}); "
+               "the text must be neutralised before posting.")
 MSG_OFF_HOST = "refusing to send the token to {url}: it is not on {base}"
 MSG_NO_TOKEN = "GITLAB_API_TOKEN is not set"
 
@@ -499,9 +501,21 @@ class GitLabClient:
         path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/notes"
         return await self._get_list(path, {"sort": "asc", "order_by": "created_at"}, limit=MAX_NOTES)
 
+    async def _post_note(self, path: str, body: str) -> dict:
+        note = await self._send("POST", path, {"body": body})
+        changes = note.get("commands_changes")
+        if changes:
+            log.warning("a note the bot posted ran quick actions", extra={"path": path, "commands": sorted(changes)})
+        if not isinstance(note.get("id"), int):
+            # A 202 without a note: GitLab applied the whole text as commands.
+            raise GitLabBadResponse(MSG_NO_NOTE.format(what=f"POST {path}", changes=", ".join(sorted(changes or {}))),
+                                    status=202, method="POST", path=path)
+        return note
+
     async def create_mr_note(self, project_id: int | str, iid: int, body: str) -> dict:
+        """Post a note; raises GitLabBadResponse if GitLab took the whole text as quick actions."""
         path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/notes"
-        return await self._send("POST", path, {"body": body})
+        return await self._post_note(path, body)
 
     async def update_mr_note(self, project_id: int | str, iid: int, note_id: int, body: str) -> dict:
         path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/notes/{_num(note_id, 'note_id')}"
@@ -514,7 +528,7 @@ class GitLabClient:
     async def reply_to_discussion(self, project_id: int | str, iid: int, discussion_id: str, body: str) -> dict:
         path = (f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}"
                 f"/discussions/{_segment(discussion_id, 'discussion_id')}/notes")
-        return await self._send("POST", path, {"body": body})
+        return await self._post_note(path, body)
 
     async def award_emoji_on_note(self, project_id: int | str, iid: int, note_id: int, name: str) -> dict:
         path = (f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}"

@@ -362,10 +362,11 @@ async def test_note_lifecycle_and_discussion_reply(gl, client):
     assert gl.quick_actions == []
 
 
-async def test_command_only_note_is_reported_as_a_quick_action(gl, client):
+async def test_command_only_note_is_a_clear_error_and_recorded_by_the_fake(gl, client):
     gl.state.add_mr(42, 17)
-    result = await client.create_mr_note(42, 17, "/merge")
-    assert "merge" in result["commands_changes"]
+    with pytest.raises(GitLabBadResponse, match=r"quick actions \(merge\)") as err:
+        await client.create_mr_note(42, 17, "/merge")
+    assert err.value.status == 202
     assert [q["command"] for q in gl.quick_actions] == ["merge"]
     assert gl.notes_for(42, 17) == []
 
