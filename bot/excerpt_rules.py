@@ -8,13 +8,13 @@ import re
 # log, so it stays a flat alternation of literals; the precise rules run only on
 # the lines it lets through.
 PREFILTER = re.compile(
-    rb"(?i)err|fail|fatal|exception|traceback|panic|assert|abort|"
+    rb"(?im)err|fail|fatal|exception|traceback|panic|assert|abort|"
     rb"exit|exceeded|timed? ?out|killed|oom|memory|segmentation|sanitizer|core dumped|"
     rb"not found|no such|cannot|can't|could not|couldn't|unable to|undefined|unresolved|"
     rb"denied|refused|invalid|missing|expected|unexpected|mismatch|violation|"
     rb"warning|deprecat|not ok|stack|section_|caused by|problem|broken|conflict|"
     rb"rejected|wrong|unsatisf|incompatible|corrupt|illegal|forbidden|unknown|failure|"
-    rb"\bE\d{3,4}\b|\$ |non-zero|status [1-9]"
+    rb"\bE\d{3,4}\b|\$ |non-zero|status [1-9]|^\s*\d+\) "
 )
 
 # (pattern, score): the score of a line is the highest matching score, minus penalties.
@@ -25,23 +25,28 @@ _RULES: list[tuple[re.Pattern[str], float]] = [
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
     (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), _STRONG),
     (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG),
-    (re.compile(r"^npm ERR!|^yarn error|^error\b|^ERR!"), _STRONG),
+    (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fail(ed|ure)?\b:?)"), _STRONG),
+    # "path:12:3: warning:" from a compiler is what -Werror builds fail on
+    (re.compile(r"(?i)^\S+:\d+(:\d+)?:\s*warning\b"), _MEDIUM),
     (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), _STRONG),
     (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), _STRONG),
     (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), _STRONG),
+    # exception class names ("ValueError:", "NullPointerException") and pytest's "E   " detail lines
+    (re.compile(r"\b[A-Z]\w*(Error|Exception)(:|$)|^E {2,}\S"), _STRONG),
+    (re.compile(r"\b[A-Z]\w*(Error|Exception|Failure)\b"), _MEDIUM),
     (re.compile(r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"), _STRONG),
     (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), _STRONG),
     (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), _MEDIUM),
     (re.compile(r"(?i)\b(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|no output has been received)\b"), _STRONG),
     (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), _MEDIUM),
-    (re.compile(r"(?i)\b(fatal|failed|failure|fails|error|errors)\b"), _MEDIUM),
+    (re.compile(r"(?i)\b(fatal|fail|failed|failure|failures|fails|failing|error|errors|errored)\b"), _MEDIUM),
     (re.compile(r"(?i)\b(exception|unexpected|invalid|missing|mismatch|violat\w+|illegal|forbidden|conflict|incompatible|unsatisf\w+|rejected|denied|corrupt\w*|wrong)\b"), _WEAK),
-    (re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b"), _WEAK),
+    (re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b(?!:? 0\b)"), _WEAK),
 ]
 
 # Lines that mention failure words but say that nothing failed.
 _BENIGN = re.compile(
-    r"(?i)\b(0|no) (errors?|failures?|failed|warnings?)\b|\b(errors?|failures?|failed):? 0\b|"
+    r"(?i)\bexit(ed)? (with )?(code |status )?0\b|\b(0|no) (errors?|failures?|failed|warnings?)\b|\b(errors?|failures?|failed):? 0\b|"
     r"\bpassed\b.*\b0 failed\b|\bPASS(ED)?\b|\bok\b\s*$|\bsuccess(ful(ly)?)?\b|"
     r"^\s*(Downloading|Downloaded|Fetching|Installing|Collecting|Requirement already|Get:\d|Hit:\d|Unpacking|Setting up|Preparing|Selecting)\b|"
     r"^\s*(gcc|g\+\+|cc|clang|c\+\+)\s|-W(error|no-)|-Werror|\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b|"

@@ -32,6 +32,8 @@ STORE_CHARS = 2000
 SHOWN_LINE_CHARS = 1000
 # Context kept around a candidate line, in lines, and how far back raw bytes are remembered.
 BEFORE = 6
+# Above a line that says a step failed, the step's own last output is kept this far back.
+EXIT_BEFORE = 120
 AFTER = 30
 HISTORY_BYTES = 256 * 1024
 MAX_CANDIDATES = 600
@@ -242,12 +244,12 @@ class _Scanner:
     def _long_line(self, head: bytes, tail: bytes, total: int) -> None:
         """One line too long to hold: scored and kept from its ends; older history is dropped."""
         n = self.line_no
-        self._markers(head, n)
+        step_end = self._markers(head, n)
         text = _render_ends(head, tail, total)
         self.last_long = (n, text)
         if n <= self.capture_until:
             self._retain(n, text)
-        self._consider(n, text)
+        self._consider(n, text, step_end)
         self.line_no += 1
         self.history, self.history_whole = b"", True
 
@@ -284,40 +286,43 @@ class _Scanner:
 
     def _hit(self, block: bytes, start: int, end: int, n: int) -> None:
         raw = block[start:end]
-        self._markers(raw, n)
+        step_end = self._markers(raw, n)
         text = render_line(raw)
-        if self._consider(n, text):
+        kind = self._consider(n, text, step_end)
+        if kind:
             self._retain(n, text)
-            self._capture_before(block, start, n)
+            self._capture_before(block, start, n, EXIT_BEFORE if kind == "exit" else BEFORE)
             if n + AFTER > self.capture_until:
                 self._capture(block, end + 1, n + 1, n + AFTER)
                 self.capture_until = n + AFTER
 
-    def _consider(self, n: int, text: str) -> bool:
-        """Score one line; remember it as a candidate (or a step boundary). True if it is a candidate."""
+    def _consider(self, n: int, text: str, step_end: bool = False) -> str:
+        """Score one line; remember it as a candidate or a step boundary. Returns "exit", "hit" or ""."""
         if COMMAND.match(text):
             self.commands.append(n)
             if len(self.commands) > 1000:
                 del self.commands[:500]
         score = score_line(text)
-        is_exit = is_exit_line(text)
+        is_exit = step_end or is_exit_line(text)
         if score <= 0 and not is_exit:
-            return False
+            return ""
         if self.max_bytes is not None and self.bytes_read > self.max_bytes and score < STRONG and not is_exit:
-            return False
+            return ""
         self.candidates.append(_Candidate(n, score, dedup_key(text), is_exit))
         if len(self.candidates) > MAX_CANDIDATES or self.retained_chars > MAX_RETAINED_CHARS:
             self._prune()
-        return True
+        return "exit" if is_exit else "hit"
 
-    def _markers(self, raw: bytes, n: int) -> None:
+    def _markers(self, raw: bytes, n: int) -> bool:
+        """Follow GitLab sections; True if this line ends a section that is not clean-up (a step ended)."""
         if b"section_" not in raw:
-            return
+            return False
         this, after = apply_markers(self.stack, raw)
         self.section_lines += (n, n + 1)
         self.section_names += (this, after)
         if len(self.section_lines) > 100_000:
             del self.section_lines[:50_000], self.section_names[:50_000]
+        return any(kind == "end" and not CLEANUP_SECTIONS.search(name) for kind, name in section_markers(raw))
 
     def _retain(self, n: int, text: str) -> None:
         if n not in self.retained:
@@ -334,14 +339,14 @@ class _Scanner:
                 self._retain(n, render_line(block[pos:end]))
             pos, n = end + 1, n + 1
 
-    def _capture_before(self, block: bytes, start: int, n: int) -> None:
-        """Keep up to BEFORE lines above line n, from this block and then from history."""
+    def _capture_before(self, block: bytes, start: int, n: int, count: int) -> None:
+        """Keep up to count lines above line n, from this block and then from history."""
         sources = ((block, start, True), (self.history, len(self.history), self.history_whole))
         distance = 0
         k = n - 1
         taken = 0
         for buf, pos, whole in sources:
-            while taken < BEFORE and pos > 0:
+            while taken < count and pos > 0:
                 prev = buf.rfind(b"\n", 0, pos - 1) + 1
                 if prev == 0 and not whole:
                     return
@@ -351,7 +356,7 @@ class _Scanner:
                 if k not in self.retained:
                     self._retain(k, render_line(buf[prev:pos - 1]))
                 k, taken, pos = k - 1, taken + 1, prev
-            if taken >= BEFORE:
+            if taken >= count:
                 return
 
     def _prune(self) -> None:
@@ -359,12 +364,18 @@ class _Scanner:
         keep = heapq.nlargest(MAX_CANDIDATES // 2, self.candidates, key=lambda c: (c.score, c.n))
         keep.sort(key=lambda c: c.n)
         self.candidates = keep
-        spans = [(c.n - BEFORE, c.n + AFTER) for c in keep]
-        starts = [s for s, _ in spans]
+        merged: list[list[int]] = []
+        for lo, hi in sorted((c.n - (EXIT_BEFORE if c.exit else BEFORE), c.n + AFTER) for c in keep):
+            if merged and lo <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        starts = [lo for lo, _ in merged]
+        recent = self.line_no - EXIT_BEFORE  # lines that a later exit line may still want
         kept: dict[int, str] = {}
         for n, text in self.retained.items():
             i = bisect.bisect_right(starts, n) - 1
-            if i >= 0 and n <= spans[i][1] or n >= self.line_no - AFTER:
+            if (i >= 0 and n <= merged[i][1]) or n >= recent:
                 kept[n] = text
         self.retained = kept
         self.retained_chars = sum(len(t) for t in kept.values())
@@ -418,8 +429,13 @@ class _Scanner:
 
 
 # --- choosing the lines ----------------------------------------------------------
-TAIL_VALUE = 3.0
+TAIL_VALUE = 2.0
 EXIT_VALUE = 1000.0
+ANCHOR_VALUE = 6.0
+ANCHOR_DECAY = 0.985
+AFTER_DECAY = 0.93
+AFTER_BREAK_DECAY = 0.6
+BEFORE_DECAY = 0.7
 
 
 def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> Excerpt:
@@ -447,7 +463,15 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
             if kept_exit >= 2:
                 break
     for k, (n, _) in enumerate(reversed(tail_lines)):
-        give(n, TAIL_VALUE * (0.985 ** k))
+        give(n, TAIL_VALUE * (0.99 ** k))
+
+    for cand in sc.candidates:
+        if cand.exit:
+            give(cand.n, ANCHOR_VALUE)
+            for k, m in enumerate(range(cand.n - 1, cand.n - EXIT_BEFORE - 1, -1)):
+                if m not in texts:
+                    break
+                give(m, ANCHOR_VALUE * (ANCHOR_DECAY ** k))
 
     weights = _weigh(sc, total_lines)
     for cand, weight in weights:
@@ -457,13 +481,13 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
             text = texts.get(m)
             if text is None:
                 break
-            factor *= 0.95 if (is_continuation(text) or not text.strip()) else 0.75
-            give(m, weight * 0.9 * factor)
+            factor *= AFTER_DECAY if (is_continuation(text) or not text.strip()) else AFTER_BREAK_DECAY
+            give(m, weight * factor)
         factor = 1.0
         for m in range(cand.n - 1, cand.n - BEFORE - 1, -1):
             if m not in texts:
                 break
-            factor *= 0.5
+            factor *= BEFORE_DECAY
             give(m, weight * factor)
 
     chosen: list[int] = []
@@ -477,6 +501,10 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
             shown[n] = text
             used += cost
     chosen.sort()
+    # A blank line on its own says nothing; keep blanks only next to chosen text.
+    picked = set(chosen)
+    chosen = [n for n in chosen if shown[n].strip() or n == total_lines
+              or (n - 1 in picked and shown[n - 1].strip()) or (n + 1 in picked and shown[n + 1].strip())]
     lines = [ExcerptLine(n, shown[n], sc.section_at(n)) for n in chosen]
     failed = sc.section_at(weights[0][0].n) if weights else None
     if failed is None and sc.section_names:
@@ -488,24 +516,24 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
 def _weigh(sc: _Scanner, total_lines: int) -> list[tuple[_Candidate, float]]:
     """Rank candidates: signal strength, later in the log, inside the failed step, first of repeats."""
     cands = [c for c in sc.candidates if not c.exit or c.score > 0]
-    exits = [c.n for c in sc.candidates if c.exit]
-    exit_n = exits[-1] if exits else total_lines
-    step_start = 0
-    i = bisect.bisect_left(sc.commands, exit_n) - 1
-    if i >= 0:
-        step_start = sc.commands[i]
+    anchors = sorted(c.n for c in sc.candidates if c.exit)
     seen: dict[str, int] = {}
     out = []
     for c in cands:
-        w = c.score * (0.6 + 0.4 * c.n / max(total_lines, 1))
-        if step_start <= c.n <= exit_n:
-            w *= 1.5
+        w = c.score
+        i = bisect.bisect_left(anchors, c.n)
+        if i < len(anchors) and anchors[i] - c.n <= EXIT_BEFORE:
+            w *= 1.5  # in the output of the step that failed
+        elif anchors and i == len(anchors):
+            w *= 0.8  # after the last failure line: clean-up
+        else:
+            w *= 0.4 + 0.4 * c.n / max(total_lines, 1)
         section = sc.section_at(c.n)
         if section and CLEANUP_SECTIONS.search(section):
             w *= 0.5
         repeats = seen.get(c.key, 0)
         if repeats:
-            w *= 0.3
+            w *= 0.2
         seen[c.key] = repeats + 1
         out.append((c, w))
     out.sort(key=lambda cw: -cw[1])
