@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import random
 import time
@@ -154,8 +155,6 @@ async def _read_bounded(resp: aiohttp.ClientResponse, limit: int, what: str) -> 
 
 
 def _error_message(body: bytes) -> str:
-    import json
-
     try:
         data = json.loads(body.decode("utf-8", "replace"))
     except ValueError:
@@ -185,6 +184,12 @@ def _status_error(status: int, headers: Any, body: bytes, method: str, path: str
             retry_after=parse_retry_after(headers.get("Retry-After")), before_app=status == 503,
         )
     return GitLabError(f"GitLab answered {status} to {what}: {detail}".rstrip(": "), status=status, method=method, path=path)
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _check_success(status: int, method: str, path: str) -> None:
@@ -269,7 +274,7 @@ class GitLabClient:
         self._api = _API(self, session, token, base_url)
         self.base_url = base_url.rstrip("/")
         self.api_url = self._api.api_url  # ends with /api/v4/
-        self._api_origin = (parts.scheme, parts.hostname.lower(), parts.port)
+        self._api_origin = _origin(self.base_url)
 
     def __repr__(self) -> str:  # the token never appears, even in debug output
         return f"GitLabClient({self.base_url!r})"
@@ -290,7 +295,7 @@ class GitLabClient:
     def _check_host(self, url: str) -> None:
         # Pagination links come from the server; never follow one that would carry the token elsewhere.
         parts = urlsplit(url)
-        if (parts.scheme, (parts.hostname or "").lower(), parts.port) != self._api_origin:
+        if _origin(url) != self._api_origin:
             raise GitLabBadResponse(MSG_OFF_HOST.format(url=f"{parts.scheme}://{parts.netloc}", base=self.base_url))
 
     def _transport_error(self, exc: BaseException, method: str, path: str) -> GitLabTransient:
