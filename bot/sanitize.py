@@ -209,9 +209,7 @@ def sanitize_gitlab_inline(text: str, allowed_host: str, *, max_chars: int = 300
     text = " ".join(normalize_text(text).split())
     if len(text) > max_chars:
         text = text[: max(0, max_chars - 1)].rstrip() + "…"
-    # a line of only backticks/tildes would open a fence in the middle of our template
-    text = re.sub(r"^(`{3,}|~{3,})", r"\\\1", text)
-    return defuse_mentions(_inert_markup(text, allowed_host))
+    return balance_backticks(defuse_mentions(_inert_markup(text, allowed_host)))
 
 
 def sanitize_code_text(text: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
@@ -236,8 +234,27 @@ def code_span(text: str) -> str:
 
 
 def escape_link_text(text: str) -> str:
-    """Link text that cannot end the link early or nest another one."""
-    return re.sub(r"([\[\]\\])", r"\\\1", text)
+    """Link text that cannot end the link early or nest another one (existing escapes are kept)."""
+    return re.sub(r"\\[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]|([\[\]])", lambda m: "\\" + m.group(1) if m.group(1) else m.group(0), text)
+
+
+def balance_backticks(text: str) -> str:
+    """Backtick runs that close no code span are escaped, so they cannot pair with our own code
+    spans later on the same line."""
+    out: list[str] = []
+    pos = 0
+    for opener in re.finditer(r"(?<!\\)`+", text):
+        if opener.start() < pos:
+            continue
+        run = opener.group(0)
+        closer = re.compile(r"(?<!`)" + run + r"(?!`)").search(text, opener.end())
+        if closer:
+            out.append(text[pos:closer.end()])
+        else:
+            out.append(text[pos:opener.start()] + "\\`" * len(run))
+            closer = opener
+        pos = closer.end()
+    return "".join(out) + text[pos:]
 
 
 # --- Slack ------------------------------------------------------------------------

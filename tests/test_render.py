@@ -104,9 +104,36 @@ def hostile_report(text: str) -> PipelineReport:
 
 
 def outside_code(body: str) -> str:
-    """The note without its fenced blocks and code spans."""
-    body = re.sub(r"^(`{3,})[^\n]*\n.*?^\1`*$", "", body, flags=re.S | re.M)
-    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", body, flags=re.S)
+    """The note without its fenced blocks and code spans, following CommonMark's rules."""
+    kept: list[str] = []
+    fence = ""
+    for line in body.split("\n"):
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if fence:
+            run = stripped.rstrip()
+            if indent <= 3 and run and set(run) == {fence[0]} and len(run) >= len(fence):
+                fence = ""
+            continue
+        opening = re.match(r"(`{3,}|~{3,})(.*)$", stripped) if indent <= 3 else None
+        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+            fence = opening.group(1)
+            continue
+        kept.append(line)
+    paragraphs = re.split(r"\n[ \t]*\n", "\n".join(kept))
+    out = []
+    for para in paragraphs:
+        pieces, pos = [], 0
+        for opener in re.finditer(r"`+", para):
+            if opener.start() < pos:
+                continue
+            run = opener.group(0)
+            closer = re.compile(r"(?<!`)" + run + r"(?!`)").search(para, opener.end())
+            if closer:
+                pieces.append(para[pos:opener.start()])
+                pos = closer.end()
+        out.append("".join(pieces) + para[pos:])
+    return "\n\n".join(out)
 
 
 # --- marker --------------------------------------------------------------------------
