@@ -28,6 +28,9 @@ class Services:
     metrics: Metrics
     identity: BotIdentity = field(default_factory=BotIdentity)
     http: aiohttp.ClientSession | None = None
+    gitlab: Any = None  # bot.gitlab.GitLabClient when GITLAB_API_TOKEN is set
+    router: Any = None  # bot.providers.router.ProviderRouter
+    on_dead_job: Any = None  # async (job, exc) -> None: tell people the bot gave up
     extras: dict[str, Any] = field(default_factory=dict)
     wakers: list[Any] = field(default_factory=list)  # callables that tell local workers to look now
 
@@ -48,6 +51,8 @@ class Services:
             self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60))
 
     async def close(self) -> None:
+        if self.router is not None:
+            await self.router.aclose()
         if self.http is not None:
             await self.http.close()
             self.http = None

@@ -148,7 +148,7 @@ class Worker:
 
     async def _on_dead(self, job: ClaimedJob, exc: BaseException) -> None:
         # Say where people will see it that the bot gave up.
-        notify = getattr(self.services, "notify_dead_job", None)
+        notify = self.services.on_dead_job
         if notify is None:
             return
         try:

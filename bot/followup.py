@@ -1,0 +1,73 @@
+"""Reading what a follow-up question or an MR command asks for (pure)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from config.settings import PROVIDERS
+
+LINES_SHOWN = 40
+MAX_LINES_SHOWN = 200
+
+_BEFORE = re.compile(r"\b(?:before|above|preceding|leading up to)\s+(?:line\s+|l)?#?(\d{1,9})\b", re.I)
+_AFTER = re.compile(r"\b(?:after|below|following)\s+(?:line\s+|l)?#?(\d{1,9})\b", re.I)
+_RANGE = re.compile(r"\blines?\s+#?(\d{1,9})\s*(?:-|–|to|through|\.\.)\s*#?(\d{1,9})\b", re.I)
+_AROUND = re.compile(r"\b(?:around|near|at)?\s*line\s+#?(\d{1,9})\b", re.I)
+
+
+def requested_lines(question: str) -> tuple[int, int] | None:
+    """The log lines a question asks to see ('what happened before line 412?'), bounded."""
+    if m := _RANGE.search(question):
+        first, last = sorted((int(m.group(1)), int(m.group(2))))
+        return max(1, first), min(last, first + MAX_LINES_SHOWN - 1)
+    if m := _BEFORE.search(question):
+        n = int(m.group(1))
+        return max(1, n - LINES_SHOWN), max(1, n - 1)
+    if m := _AFTER.search(question):
+        n = int(m.group(1))
+        return n + 1, n + LINES_SHOWN
+    if m := _AROUND.search(question):
+        n = int(m.group(1))
+        return max(1, n - LINES_SHOWN // 2), n + LINES_SHOWN // 2
+    return None
+
+
+@dataclass(frozen=True)
+class MrCommand:
+    name: str  # explain | reanalyze | provider | help | link | question
+    argument: str = ""
+    provider: str = ""
+
+
+_MENTION = re.compile(r"@[\w.\-]+")
+
+
+def parse_mr_command(note: str, bot_username: str) -> MrCommand:
+    """`@bot reanalyze with anthropic` -> MrCommand('reanalyze', provider='anthropic'); anything else is a question."""
+    text = re.sub(rf"(?<![\w@])@{re.escape(bot_username)}\b", " ", note, flags=re.I) if bot_username else note
+    text = " ".join(text.split())
+    words = text.split(" ") if text else []
+    if not words:
+        return MrCommand("help")
+    head = words[0].lower().rstrip(":,")
+    rest = words[1:]
+    if head == "help" and len(rest) <= 1:
+        return MrCommand("help")
+    if head in ("reanalyze", "reanalyse", "retry-analysis"):
+        provider = ""
+        if len(rest) >= 2 and rest[0].lower() in ("with", "using"):
+            provider = rest[1].lower().strip(".,!")
+        elif len(rest) == 1:
+            provider = rest[0].lower().strip(".,!")
+        return MrCommand("reanalyze", provider=provider)
+    if head == "explain" and len(rest) <= 3:
+        return MrCommand("explain", argument=" ".join(rest).strip())
+    if head == "provider" and len(rest) == 1:
+        return MrCommand("provider", provider=rest[0].lower().strip(".,!"))
+    if head == "link" and len(rest) == 1:
+        return MrCommand("link", argument=rest[0])
+    return MrCommand("question", argument=text)
+
+
+def known_provider(name: str) -> bool:
+    return name in PROVIDERS

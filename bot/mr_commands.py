@@ -1,0 +1,152 @@
+"""Notes that mention the bot in a merge request: commands and follow-up questions."""
+from __future__ import annotations
+
+import logging
+import time
+
+from bot import messages as m
+from bot.analysis import latest_mr_pipeline, run_analysis
+from bot.conversation import answer_question
+from bot.followup import known_provider, parse_mr_command
+from bot.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
+from bot.publish_gitlab import get_delivery, save_delivery
+from bot.sanitize import sanitize_gitlab_markdown
+from bot.worker import PermanentFailure, RetryLater
+from config.settings import PROVIDERS
+from storage import history
+from storage.queue import ClaimedJob
+
+log = logging.getLogger(__name__)
+
+ACCESS_CACHE_SECONDS = 300
+ACK_EMOJI = "eyes"
+
+PROVIDER_SET = "From now on this project's failures are analysed with {provider}."
+REANALYSED = "Analysed pipeline {pipeline} again with {provider}: {summary}. The note above is updated."
+REANALYSED_NOTHING = "Pipeline {pipeline} has no failed job to analyse."
+NO_PIPELINE = "This merge request has no pipeline to analyse yet."
+JOB_NOT_FOUND = "I could not find a failed job called {job} in pipeline {pipeline}."
+LINKED = "Your Slack account is now linked to this GitLab account."
+LINK_UNKNOWN = "That link code is unknown or has expired; ask for a new one with `/cicd link` in Slack."
+HELP_PROVIDER_LINE = "- `@{bot} provider <name>`: analyse this project's failures with another provider from now on"
+LEVEL_NAMES = {10: "Guest", 20: "Reporter", 30: "Developer", 40: "Maintainer", 50: "Owner"}
+
+
+async def _access_level(services, project_id: int, user_id: int) -> int:
+    """Members' access, cached briefly so a busy discussion does not hammer the API."""
+    cache: dict = services.extras.setdefault("access_cache", {})
+    key = (project_id, user_id)
+    hit = cache.get(key)
+    if hit and hit[1] > time.monotonic():
+        return hit[0]
+    level = await services.gitlab.get_member_access_level(project_id, user_id)
+    cache[key] = (level, time.monotonic() + ACCESS_CACHE_SECONDS)
+    return level
+
+
+async def _reply(services, p: dict, text: str) -> None:
+    body = sanitize_gitlab_markdown(text, services.settings.gitlab_base_url)
+    gl = services.gitlab
+    if p.get("discussion_id"):
+        await gl.reply_to_discussion(p["project_id"], p["mr_iid"], p["discussion_id"], body)
+    else:
+        await gl.create_mr_note(p["project_id"], p["mr_iid"], body)
+
+
+async def _refuse_once(services, p: dict) -> None:
+    """One polite refusal per person per MR; repeating it would be noise."""
+    key = f"refusal:{p['project_id']}:{p['mr_iid']}:{p.get('user_id')}"
+    if await get_delivery(services.db, key) is not None:
+        return
+    await _reply(services, p, m.REFUSAL_ACCESS_LEVEL.format(user=p.get("username") or "there"))
+    await save_delivery(services.db, key, target="gitlab_refusal", project_id=p["project_id"], mr_iid=p["mr_iid"])
+
+
+async def mr_note(services, job: ClaimedJob) -> None:
+    p = job.payload
+    gl = services.gitlab
+    if gl is None:
+        raise PermanentFailure("GITLAB_API_TOKEN is not set; the bot cannot answer in merge requests")
+    bot = services.identity.username
+    if p.get("username", "").lower() == bot.lower():
+        return
+    command = parse_mr_command(p.get("note", ""), bot)
+    try:
+        try:
+            await gl.award_emoji_on_note(p["project_id"], p["mr_iid"], p["note_id"], ACK_EMOJI)
+        except GitLabError as exc:
+            log.info("could not acknowledge the note: %s", exc)  # the answer matters more than the emoji
+        if command.name == "help":
+            await _reply(services, p, m.help_gitlab(bot) + "\n" + HELP_PROVIDER_LINE.format(bot=bot))
+            return
+        if command.name == "link":
+            await _link(services, p, command.argument)
+            return
+        level = await _access_level(services, p["project_id"], p.get("user_id") or 0) if p.get("user_id") else 0
+        if level < services.settings.gitlab_min_access_level:
+            await _refuse_once(services, p)
+            return
+        if command.name == "provider":
+            await _set_provider(services, p, command.provider)
+        elif command.name in ("reanalyze", "explain"):
+            await _reanalyze(services, p, command)
+        else:
+            await _question(services, p, command.argument)
+    except GitLabUnavailable as exc:
+        raise RetryLater(str(exc)) from exc
+
+
+async def _set_provider(services, p: dict, provider: str) -> None:
+    if not known_provider(provider):
+        await _reply(services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=provider, available=", ".join(PROVIDERS)))
+        return
+    await history.set_preference(services.db, "gitlab_project", str(p["project_id"]), "provider", provider)
+    await _reply(services, p, PROVIDER_SET.format(provider=m.provider_name(provider)))
+
+
+async def _reanalyze(services, p: dict, command) -> None:
+    if command.provider and not known_provider(command.provider):
+        await _reply(services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=command.provider, available=", ".join(PROVIDERS)))
+        return
+    gl = services.gitlab
+    pipeline_id = await latest_mr_pipeline(gl, p["project_id"], p["mr_iid"])
+    if pipeline_id is None:
+        await _reply(services, p, NO_PIPELINE)
+        return
+    payload = {"project_id": p["project_id"], "pipeline_id": pipeline_id, "mr_iid": p["mr_iid"], "trigger": "mr_command",
+               "provider_hint": command.provider, "force": command.name == "reanalyze"}
+    if command.name == "explain" and command.argument:
+        jobs = await gl.list_pipeline_jobs(p["project_id"], pipeline_id)
+        wanted = command.argument.lstrip("#")
+        chosen = [j for j in jobs if j.get("name") == command.argument or str(j.get("id")) == wanted]
+        if not chosen:
+            await _reply(services, p, JOB_NOT_FOUND.format(job=command.argument, pipeline=f"#{pipeline_id}"))
+            return
+        payload["job_ids"] = [int(j["id"]) for j in chosen]
+        payload["force"] = True
+    report = await run_analysis(services, payload)
+    if report is None or not any(j.result for j in report.jobs):
+        await _reply(services, p, REANALYSED_NOTHING.format(pipeline=f"#{pipeline_id}"))
+        return
+    first = next(j for j in report.jobs if j.result)
+    await _reply(services, p, REANALYSED.format(
+        pipeline=f"#{pipeline_id}", provider=m.provider_name(first.result.provider), summary=first.result.summary))
+
+
+async def _question(services, p: dict, question: str) -> None:
+    pipeline_id = await latest_mr_pipeline(services.gitlab, p["project_id"], p["mr_iid"])
+    preference = await history.get_preference(services.db, "gitlab_project", str(p["project_id"]), "provider")
+    reply = await answer_question(
+        services, f"gitlab:{p['project_id']}:{p['mr_iid']}:{p.get('discussion_id') or p['note_id']}", question,
+        p.get("username", ""), project_id=p["project_id"], pipeline_id=pipeline_id, preference=preference,
+    )
+    await _reply(services, p, reply.text)
+
+
+async def _link(services, p: dict, code: str) -> None:
+    try:
+        from bot.slack_api import complete_link
+    except ImportError:
+        return
+    ok = await complete_link(services, code, p.get("user_id"), p.get("username", ""))
+    await _reply(services, p, LINKED if ok else LINK_UNKNOWN)

@@ -1,0 +1,106 @@
+"""The one MR note per merge request: found by its marker, edited in place, recorded as a delivery."""
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot import pipelines
+from bot.gitlab import GitLabNotFound
+from bot.render import note_marker, render_mr_note
+from bot.report_codec import report_to_dict
+from bot.types import PipelineReport
+from storage.locks import named_lock
+from storage.models import Delivery
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def mr_delivery_key(project_id: int, mr_iid: int) -> str:
+    return f"mr:{project_id}:{mr_iid}"
+
+
+def commit_delivery_key(project_id: int, pipeline_id: int) -> str:
+    return f"commit:{project_id}:{pipeline_id}"
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def get_delivery(db, key: str) -> Delivery | None:
+    async with db.session() as s:
+        return (await s.execute(sa.select(Delivery).where(Delivery.delivery_key == key))).scalar_one_or_none()
+
+
+async def save_delivery(db, key: str, **values) -> None:
+    now = utcnow()
+    insert = pg_insert if db.is_postgres else sqlite_insert
+    stmt = insert(Delivery.__table__).values(delivery_key=key, created_at=now, updated_at=now, **values)
+    stmt = stmt.on_conflict_do_update(index_elements=["delivery_key"], set_={**values, "updated_at": now})
+    async with db.session() as s:
+        await s.execute(stmt)
+
+
+async def upsert_mr_note(services, report: PipelineReport) -> dict | None:
+    """Create or edit the bot's note on the MR; returns {"id", "url", "changed"}."""
+    gl = services.gitlab
+    settings = services.settings
+    if gl is None or report.mr_iid is None or report.project_id is None:
+        return None
+    project_id, iid = report.project_id, report.mr_iid
+    key = mr_delivery_key(project_id, iid)
+    body = render_mr_note(report, settings.gitlab_base_url)
+    digest = content_hash(body)
+    # One replica at a time per MR, so two pipelines finishing together cannot both create a note.
+    async with named_lock(services.db, key):
+        delivery = await get_delivery(services.db, key)
+        note_id = delivery.note_id if delivery else None
+        changed = True
+        if note_id is not None:
+            if delivery.content_hash == digest:
+                changed = False
+            else:
+                try:
+                    await gl.update_mr_note(project_id, iid, note_id, body)
+                except GitLabNotFound:
+                    note_id = None  # someone deleted it; find or post again
+        if note_id is None:
+            # After a crash between posting and recording, the marker finds the note we already posted.
+            notes = await gl.list_mr_notes(project_id, iid)
+            known_author = services.identity.username if services.identity.user_id else ""
+            found = pipelines.find_marked_note(notes, note_marker(report.project_path, iid), known_author)
+            if found is not None:
+                note_id = int(found["id"])
+                if found.get("body") != body:
+                    await gl.update_mr_note(project_id, iid, note_id, body)
+                else:
+                    changed = False
+            else:
+                created = await gl.create_mr_note(project_id, iid, body)
+                note_id = int(created["id"])
+        await save_delivery(services.db, key, target="gitlab_mr_note", project_id=project_id,
+                            pipeline_id=report.pipeline_id, mr_iid=iid, note_id=note_id, content_hash=digest,
+                            analysis_id=report.analysis_id, report=report_to_dict(report))
+    url = f"{report.mr_url}#note_{note_id}" if report.mr_url else ""
+    return {"id": note_id, "url": url, "changed": changed}
+
+
+async def post_commit_comment(services, report: PipelineReport) -> None:
+    """For pipelines without an MR when GITLAB_COMMENT_ON=mr_and_commit; once per pipeline."""
+    gl = services.gitlab
+    if gl is None or report.project_id is None or not report.sha:
+        return
+    key = commit_delivery_key(report.project_id, report.pipeline_id)
+    async with named_lock(services.db, key):
+        if await get_delivery(services.db, key) is not None:
+            return
+        body = render_mr_note(report, services.settings.gitlab_base_url)
+        await gl.create_commit_comment(report.project_id, report.sha, body)
+        await save_delivery(services.db, key, target="gitlab_commit_comment", project_id=report.project_id,
+                            pipeline_id=report.pipeline_id, content_hash=content_hash(body),
+                            report=report_to_dict(report))

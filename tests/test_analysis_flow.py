@@ -1,0 +1,168 @@
+"""The analysis job against a fake GitLab and fake model: one MR note, kept up to date."""
+from __future__ import annotations
+
+import re
+from contextlib import asynccontextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from bot import wiring
+from bot.analysis import run_analysis
+from bot.render import find_marker
+from bot.services import Services
+from bot.worker import Defer
+from storage.models import Analysis, Delivery, ProviderCallRecord
+from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
+from tests.fakes.openai_server import FakeOpenAI
+from tests.helpers import make_settings
+from tests.scenario import INJECTION_TRACE, MR_IID, PROJECT_ID, seed_failed_pipeline
+
+QUICK_ACTION = re.compile(r"^\s*/[a-z0-9_]+", re.M | re.I)
+
+
+@asynccontextmanager
+async def bot_services(db, gitlab, openai=None, **overrides):
+    settings = make_settings(GITLAB_BASE_URL=gitlab.url, GITLAB_API_TOKEN=DEFAULT_TOKEN, **(
+        {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai.url, "AI_MAX_ATTEMPTS": 2} if openai else {}), **overrides)
+    services = Services.build(settings, db=db)
+    await services.start()
+    await wiring.attach(services)
+    try:
+        yield services
+    finally:
+        await services.router.aclose()
+        await services.http.close()
+
+
+def bot_notes(gitlab):
+    return [n for n in gitlab.notes_for(PROJECT_ID, MR_IID) if n["author"]["username"] == "cicd-bot"]
+
+
+async def analyses(db):
+    async with db.session() as s:
+        return (await s.execute(sa.select(Analysis).order_by(Analysis.id))).scalars().all()
+
+
+async def test_failed_pipeline_gives_one_note_with_the_answer(database):
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        seed_failed_pipeline(gitlab.state, 9001)
+        async with bot_services(database, gitlab, openai) as services:
+            report = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001, "trigger": "webhook"})
+        notes = bot_notes(gitlab)
+        assert len(notes) == 1
+        body = notes[0]["body"]
+        assert find_marker(body) == {"version": 1, "project": "acme/platform/api", "mr": MR_IID}
+        assert "pytest" in body and "#9001" in body
+        assert re.search(r"/-/jobs/90012#L\d+", body), "links to the exact log line"
+        assert "AssertionError: assert 1250.0 == 12.5" in body, "the evidence is quoted"
+        assert openai.calls == 1
+        sent = openai.requests[0]["raw"]
+        assert "test_parse_amount" in sent and "Parse amounts with a decimal comma" in sent
+        rows = await analyses(database)
+        assert [(r.provider, r.status, r.job_id) for r in rows] == [("openai", "ok", 90012)]
+        assert rows[0].tokens_in > 0 and report.jobs[0].result.provider == "openai"
+        async with database.session() as s:
+            calls = (await s.execute(sa.select(ProviderCallRecord))).scalars().all()
+            delivery = (await s.execute(sa.select(Delivery))).scalar_one()
+        assert [(c.provider, c.outcome) for c in calls] == [("openai", "ok")]
+        assert delivery.note_id == notes[0]["id"] and delivery.delivery_key == f"mr:{PROJECT_ID}:{MR_IID}"
+
+
+async def test_later_pipelines_edit_the_same_note_and_a_pass_says_fixed(database):
+    async with FakeGitLab() as gitlab:
+        seed_failed_pipeline(gitlab.state, 9001)
+        async with bot_services(database, gitlab) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            first = bot_notes(gitlab)[0]
+            seed_failed_pipeline(gitlab.state, 9002, trace=INJECTION_TRACE)
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002})
+            notes = bot_notes(gitlab)
+            assert len(notes) == 1 and notes[0]["id"] == first["id"]
+            assert "#9002" in notes[0]["body"] and "#9001" not in notes[0]["body"]
+            edits = gitlab.state.calls_to(rf"/merge_requests/{MR_IID}/notes/{first['id']}$", "PUT")
+            # The same content again is not re-written.
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002})
+            assert len(gitlab.state.calls_to(rf"/merge_requests/{MR_IID}/notes/{first['id']}$", "PUT")) == len(edits)
+            passed = seed_failed_pipeline(gitlab.state, 9003, status="success")
+            from bot.analysis import pipeline_passed
+            from storage.queue import ClaimedJob
+
+            await pipeline_passed(services, ClaimedJob(1, "pipeline_passed", {"project_id": PROJECT_ID, "pipeline_id": passed["id"]}, 1, 5, "w"))
+        notes = bot_notes(gitlab)
+        assert len(notes) == 1
+        assert "Fixed in pipeline" in notes[0]["body"] and "#9003" in notes[0]["body"]
+
+
+async def test_same_failure_again_reuses_the_answer_without_a_model_call(database):
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        seed_failed_pipeline(gitlab.state, 9001)
+        seed_failed_pipeline(gitlab.state, 9005)
+        async with bot_services(database, gitlab, openai) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9005})
+            assert openai.calls == 1
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9005, "force": True})
+            assert openai.calls == 2, "reanalyze asks the model again"
+        rows = await analyses(database)
+        assert [r.status for r in rows] == ["ok", "reused", "ok"]
+        assert rows[1].reused_from_id == rows[0].id and rows[1].cost_usd == 0
+        assert "Seen" in bot_notes(gitlab)[0]["body"]
+
+
+async def test_a_crash_between_posting_and_recording_still_leaves_one_note(database):
+    async with FakeGitLab() as gitlab:
+        seed_failed_pipeline(gitlab.state, 9001)
+        async with bot_services(database, gitlab) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            async with database.session() as s:  # as if the process died before the delivery was stored
+                await s.execute(sa.delete(Delivery))
+            seed_failed_pipeline(gitlab.state, 9002)
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002})
+        notes = bot_notes(gitlab)
+        assert len(notes) == 1 and "#9002" in notes[0]["body"]
+
+
+async def test_jobs_failing_the_same_way_are_analysed_once_and_allowed_failures_are_only_mentioned(database):
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        from tests.scenario import PYTEST_TRACE
+
+        seed_failed_pipeline(gitlab.state, 9001, extra_jobs=[
+            {"id": 90019, "name": "pytest-py312", "stage": "test", "status": "failed",
+             "failure_reason": "script_failure", "trace": PYTEST_TRACE.replace("0.42s", "0.57s")},
+            {"id": 90018, "name": "lint", "stage": "test", "status": "failed", "allow_failure": True, "trace": "E501\n"},
+        ])
+        async with bot_services(database, gitlab, openai) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+        assert openai.calls == 1
+        body = bot_notes(gitlab)[0]["body"]
+        assert "pytest-py312" in body and "lint" in body
+        assert len(await analyses(database)) == 1
+
+
+async def test_a_running_pipeline_is_looked_at_later_and_a_passed_one_is_not_explained(database):
+    async with FakeGitLab() as gitlab:
+        seed_failed_pipeline(gitlab.state, 9001)
+        gitlab.state.pipelines[(PROJECT_ID, 9001)]["status"] = "running"
+        gitlab.state.pipelines[(PROJECT_ID, 9001)]["created_at"] = "2099-01-01T00:00:00Z"
+        seed_failed_pipeline(gitlab.state, 9002, status="success")
+        async with bot_services(database, gitlab) as services:
+            with pytest.raises(Defer):
+                await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            assert await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002}) is None
+        assert bot_notes(gitlab) == []
+
+
+async def test_injected_instructions_in_a_log_stay_harmless_text(database):
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        seed_failed_pipeline(gitlab.state, 9001, trace=INJECTION_TRACE)
+        async with bot_services(database, gitlab, openai) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+        body = bot_notes(gitlab)[0]["body"]
+        assert gitlab.state.quick_actions == []
+        assert not QUICK_ACTION.search(body)
+        assert "@all" not in body and "evil.example/" not in body.replace("evil.example/", "", 0) or "](https://evil" not in body
+        assert "<img" not in body and "<script" not in body
+        assert "](https://evil.example" not in body
+        sent = openai.requests[0]["raw"]
+        assert "ignore previous instructions" in sent, "the log is still shown to the model, as data"
