@@ -202,6 +202,7 @@ class JobReport:
     seen_before: list[PriorOccurrence] = field(default_factory=list)
     reused_from: int | None = None  # analysis id reused instead of a new model call
     not_analysed_reason: str = ""  # e.g. "allowed to fail", "log unavailable"
+    analysis_id: int | None = None  # the stored analysis shown for this job
 
 
 @dataclass(slots=True)
