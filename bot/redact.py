@@ -111,6 +111,10 @@ _URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([
 
 _PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 _PEM_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+# What may stand on a line inside a PEM block: base64, the legacy headers, quotes and escapes.
+_PEM_BODY = re.compile(
+    r"^[\s\"'\\n,]*(?:[0-9A-Za-z+/=]{1,128}|(?:Proc-Type|DEK-Info|Comment|Version):[^\n]*)?[\s\"'\\n,]*$"
+)
 _PEM_ONE_LINE = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)"
 )
@@ -120,7 +124,7 @@ _SECRET_NAME_FRAGMENT = r"(?:pass|pwd|passphrase|secret|token|auth|key|credentia
 _ASSIGNMENT = re.compile(
     r"(?<![\w.\-])(?P<flag>--?)?(?P<name>[A-Za-z0-9_.\-]*" + _SECRET_NAME_FRAGMENT + r"[A-Za-z0-9_.\-]*)"
     r"(?P<nq>[\"']?)(?:\s*(?P<op>:=|=>|[:=])(?![=:/])\s*|(?P<sp>[ \t]+))"
-    r"(?P<val>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s\"',;&<>(){}\[\]|]+)",
+    r"(?P<val>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s\"',;&<>(){}\[\]|\x00-\x1f]+)",
     re.IGNORECASE,
 )
 _NAME_SPLIT = re.compile(r"[_.\-]+|(?<=[a-z0-9])(?=[A-Z])")
@@ -145,10 +149,10 @@ _HARMLESS_WORDS = frozenset({
     "cache", "sort", "primary", "foreign", "partition", "public", "group", "idempotency", "lookup",
     "dedup", "registry", "map", "keys", "hotkey", "keyboard", "keyring", "keyserver", "keygen",
     "author", "authors", "authority", "oauth", "tokens", "tokenizer", "signal", "signed", "design",
-    "sessions", "max", "min", "num", "count",
+    "sessions", "max", "min", "num", "count", "package",
 })
 
-_REFERENCE = re.compile(r"^(?:\$|%[A-Za-z_]|\{\{|<[^>]*>$|\{[A-Za-z_]\w*\}$)")
+_REFERENCE = re.compile(r"^(?:\$|`|%[A-Za-z_]|\{\{|<[^>]*>$|\{[A-Za-z_]\w*\}$)")
 _NULLISH = frozenset({"null", "none", "nil", "true", "false", "yes", "no", "undefined", "on", "off", "n/a", "-"})
 _MASK_CHARS = frozenset("*xX.#-_•")
 _ALREADY_MASKED = ("[MASKED]", "[REDACTED", "[FILTERED]", "<redacted>", "(redacted)", "[HIDDEN]", "<hidden>")
@@ -162,10 +166,8 @@ _PERCENT_RUN = re.compile(r"[0-9A-Za-z%._~+\-/:@=&?]*%[0-9A-Fa-f]{2}[0-9A-Za-z%.
 _USER_PASS = re.compile(r"^[^\s:]{1,64}:\S{3,}$")
 
 # High-value prefixes whose base64 forms are searched for (a re-print of the secret, encoded).
-_BASE64_PREFIXES = (
-    "glpat-", "gldt-", "glrt-", "glcbt-", "xoxb-", "xoxp-", "ghp_", "github_pat_", "sk-proj-",
-    "sk-ant-", "npm_", "pypi-AgE", "AKIA", "-----BEGIN", "password",
-)
+# Each adds about three fragments to the pre-filter, which costs speed on every line: keep it short.
+_BASE64_PREFIXES = ("glpat-", "glrt-", "xoxb-", "ghp_", "sk-proj-", "sk-ant-", "AKIA", "-----BEGIN")
 
 
 def _base64_fragments(prefix: str) -> list[str]:
@@ -256,6 +258,21 @@ def _name_kind(name: str) -> tuple[str, bool] | None:
     return None
 
 
+_PASCAL_WORDS = re.compile(r"^(?:[A-Z][a-z0-9]+){3,}$")
+
+
+def _not_an_assignment(match: re.Match[str]) -> bool:
+    """Shapes that put a colon after a secret word without assigning a secret."""
+    if match.group("op") != ":" or match.group("nq") or match.group("val")[0] in "\"'":
+        return False
+    name = match.group("name")
+    if match.end("op") == match.start("val"):
+        return True  # module:function, host:port; YAML and headers put a space after the colon
+    if _name_words(name) == ["pass"]:
+        return True  # "--- PASS: TestName" in go test output
+    return bool(_PASCAL_WORDS.match(name))  # "AddUserAuthToken: migrating", a class name
+
+
 def _unquote_value(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
@@ -339,19 +356,20 @@ class Redactor:
         for literal in self._literals:
             self._dispatch.setdefault(literal.lower(), []).append(self._redact_literals)
         triggers |= set(self._dispatch) | set(_PEM_TRIGGERS)
-        # A trigger also stands for every shorter trigger inside it ("-token" holds "token").
+        # The trie pre-filter reports the shortest trigger at a place and skips what it covered, so
+        # a found trigger stands for the triggers inside it ("-token" holds "token") and for the
+        # longer ones it begins ("sig" may be "sig=").
         closed: dict[str, list[Callable[[str], str]]] = {}
         for trigger in triggers:
             funcs: list[Callable[[str], str]] = []
-            for inner, inner_funcs in self._dispatch.items():
-                if inner in trigger:
-                    funcs.extend(f for f in inner_funcs if f not in funcs)
+            for other, other_funcs in self._dispatch.items():
+                if other in trigger or other.startswith(trigger):
+                    funcs.extend(f for f in other_funcs if f not in funcs)
             funcs.sort(key=_apply_order)
             closed[trigger] = funcs
         self._dispatch = closed
         self._prefilter = re.compile(_trie_regex(triggers))
-        longest_first = sorted(triggers, key=len, reverse=True)
-        self._trigger_scan = re.compile("(?=(" + "|".join(re.escape(t) for t in longest_first) + "))")
+        self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
         self._state = _LineState()
         self.counts: Counter[str] = Counter()  # placeholders written, by kind
 
@@ -391,10 +409,11 @@ class Redactor:
 
     def _lines(self, text: str, state: _LineState) -> str:
         """Redact many lines, touching only the lines the pre-filter points at."""
-        low = text.lower()
-        if self.extra_patterns or len(low) != len(text):
-            # Operator patterns have no pre-filter; a few characters change length when lowered.
+        if self.extra_patterns or not text.isascii():
+            # Operator patterns have no pre-filter; a few characters change length when lowered,
+            # and one wide character makes the whole string slow to scan.
             return "\n".join(self._line(part, state) for part in text.split("\n"))
+        low = text.lower()
         out: list[str] = []
         pos = 0
         size = len(text)
@@ -422,19 +441,26 @@ class Redactor:
         return "".join(out)
 
     def _appliers_for(self, low: str) -> list[Callable[[str], str]]:
+        key = frozenset(self._prefilter.findall(low))
+        cached = self._appliers_cache.get(key)
+        if cached is not None:
+            return cached
         found: list[Callable[[str], str]] = []
-        for trigger in set(self._trigger_scan.findall(low)):
+        for trigger in key:
             for func in self._dispatch.get(trigger, ()):
                 if func not in found:
                     found.append(func)
         found.sort(key=_apply_order)
+        if len(self._appliers_cache) < 4096:
+            self._appliers_cache[key] = found
         return found
 
     # --- PEM private keys -----------------------------------------------------------------
     def _start_pem(self, line: str, state: _LineState) -> str:
         def one_line(match: re.Match[str]) -> str:
-            if not _PEM_END.search(match.group(0)):
-                state.pem_lines = 1
+            rest = match.group(0)[_PEM_BEGIN.match(match.group(0)).end():]  # type: ignore[union-attr]
+            if not _PEM_END.search(rest) and _PEM_BODY.match(rest):
+                state.pem_lines = 1  # the key's body follows on the next lines
             return self._mark("private-key")
 
         return _PEM_ONE_LINE.sub(one_line, line)
@@ -444,9 +470,10 @@ class Redactor:
         if end:
             state.pem_lines = 0
             return self._mark("private-key") + self._line(line[end.end():], state)
+        if not _PEM_BODY.match(line) or state.pem_lines > MAX_PEM_LINES:
+            state.pem_lines = 0  # the block was cut short; this line is ordinary log again
+            return self._line(line, state)
         state.pem_lines += 1
-        if state.pem_lines > MAX_PEM_LINES:
-            state.pem_lines = 0
         return self._mark("private-key")
 
     # --- rule families --------------------------------------------------------------------
@@ -487,6 +514,8 @@ class Redactor:
         def replace(match: re.Match[str]) -> str:
             if match.group("sp") is not None and not match.group("flag"):
                 return match.group(0)  # "password reset" is prose; only --flag value takes a space
+            if _not_an_assignment(match):
+                return match.group(0)
             named = _name_kind(match.group("name"))
             if named is None:
                 return match.group(0)
@@ -495,14 +524,13 @@ class Redactor:
             value = _unquote_value(raw)
             if _is_placeholder(value) or _DOTTED_IDENTIFIER.match(value):
                 return match.group(0)
-            if _PATH_VALUE.match(value) and not looks_random(value):
+            if _PATH_VALUE.match(value) and not any(looks_random(part) for part in value.split("/")):
                 return match.group(0)
-            if line[match.end():match.end() + 1] == "(":
-                return match.group(0)  # a function call in echoed source code
-            if strong:
-                if kind != "password" and kind != "secret" and value.isdigit() and len(value) < 12:
-                    return match.group(0)  # max_token=4096 is a count, not a credential
-            elif not looks_random(value) and not self._hides_secret(value):
+            if line[match.end():match.end() + 1] in ("(", "[") or len(value) < 3:
+                return match.group(0)  # echoed source code (f(x), ref[i], minified e.token=i)
+            if value.isdigit() and len(value) < (4 if kind in ("password", "secret") else 12):
+                return match.group(0)  # "tries to enter a password: 3", max_token=4096: counts
+            if not strong and not looks_random(value) and not self._hides_secret(value):
                 return match.group(0)
             quote_char = raw[0] if raw != value else ""
             start = match.start("val") - match.start()
