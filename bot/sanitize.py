@@ -143,20 +143,36 @@ def defuse_html(text: str) -> str:
     return re.sub(r"<(?!⁠)", "<" + WJ, text)
 
 
-def close_open_fence(text: str) -> str:
-    """A fenced block left open by untrusted text is closed, so it cannot swallow what follows."""
+def _fence_states(lines: list[str]) -> tuple[list[bool], str | None]:
+    """Per line, whether it belongs to a fenced block (fence lines included); and the fence left open."""
+    inside: list[bool] = []
     fence: str | None = None
-    for line in text.split("\n"):
+    for line in lines:
         if fence is None:
             m = _FENCE_OPEN.match(line)
             if m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
                 fence = m.group(2)
+            inside.append(fence is not None)
             continue
+        inside.append(True)
         stripped = line.strip()
         indent = len(line) - len(line.lstrip(" "))
         if indent <= 3 and stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
             fence = None
+    return inside, fence
+
+
+def close_open_fence(text: str) -> str:
+    """A fenced block left open by untrusted text is closed, so it cannot swallow what follows."""
+    _, fence = _fence_states(text.split("\n"))
     return text if fence is None else text.rstrip("\n") + "\n" + fence
+
+
+def balance_backticks_per_line(text: str) -> str:
+    """Outside fenced blocks, a backtick run that closes no code span on its own line is escaped."""
+    lines = text.split("\n")
+    inside, _ = _fence_states(lines)
+    return "\n".join(line if code else balance_backticks(line) for line, code in zip(lines, inside))
 
 
 def defuse_quick_actions(text: str) -> str:
@@ -186,7 +202,8 @@ def _shorten(text: str, budget: int, marker: str) -> str:
 def sanitize_gitlab_markdown(text: str, allowed_host: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """Untrusted markdown made safe to post in a GitLab note, at most max_chars long.
 
-    Kept: markdown formatting, code spans and fenced blocks (closed if left open), links and images
+    Kept: markdown formatting, code spans (on one line; stray backticks are escaped) and fenced
+    blocks (closed if left open), links and images
     to allowed_host. Made inert: HTML and HTML comments, links and bare URLs to other hosts (shown
     defanged), images to other hosts (removed), @mentions, #/! references, quick-action lines,
     link reference definitions.
@@ -197,6 +214,7 @@ def sanitize_gitlab_markdown(text: str, allowed_host: str, *, max_chars: int = D
     # escaping can make the text longer, so shrink the input until the output fits
     for _ in range(8):
         body = close_open_fence(_inert_markup(_shorten(text, budget, TEXT_SHORTENED), allowed_host))
+        body = balance_backticks_per_line(body)
         out = defuse_quick_actions(defuse_mentions(body))
         if len(out) <= max_chars:
             return out
@@ -243,17 +261,24 @@ def balance_backticks(text: str) -> str:
     spans later on the same line."""
     out: list[str] = []
     pos = 0
-    for opener in re.finditer(r"(?<!\\)`+", text):
-        if opener.start() < pos:
+    tokens = re.compile(r"\\[\s\S]|`+")  # a backslash escape is skipped as a whole
+    scan = 0
+    while True:
+        opener = tokens.search(text, scan)
+        if opener is None:
+            break
+        if opener.group(0)[0] == "\\":
+            scan = opener.end()
             continue
         run = opener.group(0)
+        # inside a code span backslashes are literal, so the closer is the next run of equal length
         closer = re.compile(r"(?<!`)" + run + r"(?!`)").search(text, opener.end())
         if closer:
             out.append(text[pos:closer.end()])
         else:
             out.append(text[pos:opener.start()] + "\\`" * len(run))
             closer = opener
-        pos = closer.end()
+        pos = scan = closer.end()
     return "".join(out) + text[pos:]
 
 

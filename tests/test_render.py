@@ -120,12 +120,12 @@ def outside_code(body: str) -> str:
             fence = opening.group(1)
             continue
         kept.append(line)
-    paragraphs = re.split(r"\n[ \t]*\n", "\n".join(kept))
+    # the sanitiser leaves no code span spanning lines, so each line is its own paragraph here
     out = []
-    for para in paragraphs:
+    for para in kept:
         pieces, pos = [], 0
-        for opener in re.finditer(r"`+", para):
-            if opener.start() < pos:
+        for opener in re.finditer(r"\\[\s\S]|`+", para):
+            if opener.start() < pos or opener.group(0)[0] == "\\":
                 continue
             run = opener.group(0)
             closer = re.compile(r"(?<!`)" + run + r"(?!`)").search(para, opener.end())
@@ -133,7 +133,7 @@ def outside_code(body: str) -> str:
                 pieces.append(para[pos:opener.start()])
                 pos = closer.end()
         out.append("".join(pieces) + para[pos:])
-    return "\n\n".join(out)
+    return "\n".join(out)
 
 
 # --- marker --------------------------------------------------------------------------
