@@ -1,0 +1,425 @@
+"""Posting and updating Slack messages: the SlackPublisher, replies, ephemeral answers and the GitLab link flow."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import sqlalchemy as sa
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import channel_map
+from bot.render_slack import render_slack_analysis, render_slack_parent, render_slack_reply
+from bot.report_codec import report_from_dict, report_to_dict
+from bot.sanitize import host_of, sanitize_slack_mrkdwn
+from bot.types import PipelineReport
+from config.settings import Settings
+from storage.db import Database
+from storage.locks import named_lock
+from storage.models import ChannelSubscription, Delivery, Pipeline, UserLink
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+PARENT = "slack_parent"
+THREAD = "slack_thread"
+REPLY = "slack_reply"
+SHARED_CACHE_SECONDS = 600
+LINK_CODE_MINUTES = 60
+RESPONSE_URL_HOSTS = ("hooks.slack.com",)
+RATE_LIMIT_RETRIES = 3
+
+
+# --- clients and small helpers ----------------------------------------------------------
+
+
+def make_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as base, retrying 429 (after Retry-After), 500/503 and dropped connections."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, session=session, timeout=15,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+                        AsyncServerErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def parent_key(channel: str, report: PipelineReport) -> str:
+    project = report.project_id if report.project_id is not None else report.project_path
+    return f"slack:{channel}:{project}:{report.pipeline_id}"
+
+
+def thread_key(channel: str, parent_ts: str, part: int = 1) -> str:
+    return f"slack-thread:{channel}:{parent_ts}" + (f":{part}" if part > 1 else "")
+
+
+def reply_key(channel: str, question_ts: str) -> str:
+    return f"slack-reply:{channel}:{question_ts}"
+
+
+def _hash(blocks: list[dict], text: str) -> str:
+    return hashlib.sha256(json.dumps([text, blocks], sort_keys=True).encode()).hexdigest()
+
+
+def response_url_allowed(url: str, settings: Settings) -> bool:
+    """Only Slack's own hooks (or the host SLACK_API_URL points at) get our answers: no SSRF via a forged URL."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
+        return False
+    if parts.scheme == "https" and parts.hostname.lower() in RESPONSE_URL_HOSTS:
+        return True
+    return host_of(url) == host_of(settings.slack_api_url)
+
+
+async def load_rules(services: Any) -> list[channel_map.ChannelRule]:
+    """Settings mapping plus the stored subscriptions."""
+    rules, problems = channel_map.parse_channel_map(services.settings.slack_channel_map)
+    for problem in problems:
+        log.warning("SLACK_CHANNEL_MAP entry skipped: %s", problem)
+    async with services.db.session() as s:
+        rows = (await s.execute(sa.select(ChannelSubscription.channel, ChannelSubscription.path_pattern))).all()
+    return rules + channel_map.subscription_rules((r[0], r[1]) for r in rows)
+
+
+async def get_delivery(db: Database, key: str) -> Delivery | None:
+    async with db.session() as s:
+        return (await s.execute(sa.select(Delivery).where(Delivery.delivery_key == key))).scalar_one_or_none()
+
+
+async def _save_delivery(db: Database, key: str, **values: Any) -> None:
+    now = utcnow()
+    async with db.session() as s:
+        row = (await s.execute(sa.select(Delivery).where(Delivery.delivery_key == key))).scalar_one_or_none()
+        if row is None:
+            s.add(Delivery(delivery_key=key, created_at=now, updated_at=now, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = now
+
+
+async def find_bot_thread(db: Database, channel: str, thread_ts: str) -> Delivery | None:
+    """The parent message the bot posted that owns this thread (it started it, or was asked into it)."""
+    async with db.session() as s:
+        return (await s.execute(
+            sa.select(Delivery).where(Delivery.target == PARENT, Delivery.channel == channel,
+                                      sa.or_(Delivery.ts == thread_ts, Delivery.thread_ts == thread_ts))
+            .order_by(Delivery.id.desc()).limit(1))).scalar_one_or_none()
+
+
+# --- the publisher ------------------------------------------------------------------------
+
+
+class SlackPublisher:
+    """One parent message per failed pipeline and channel, updated in place; the analysis in its thread."""
+
+    def __init__(self, services: Any, client: AsyncWebClient | None = None):
+        self.services = services
+        self.settings: Settings = services.settings
+        self._client = client
+        self._shared: dict[str, tuple[float, bool]] = {}
+        self._public: dict[str, bool] = {}
+        self._team_url: str | None = None
+
+    @property
+    def client(self) -> AsyncWebClient:
+        if self._client is None:
+            self._client = make_client(self.settings, self.services.http)
+        return self._client
+
+    # --- the three hooks the analysis calls ---
+
+    async def start(self, report: PipelineReport, target: dict | None = None) -> None:
+        """Post (or find again) the 'analysing…' parent in each channel the pipeline goes to."""
+        shown = report if report.status in ("analysing", "running") else dataclasses.replace(report, status="analysing")
+        for channel, in_thread in await self._destinations(report, target, final=False):
+            row = await self._ensure_parent(channel, in_thread, shown)
+            if row is not None:
+                await self._remember_permalink(report, channel, row.ts)
+
+    async def finish(self, report: PipelineReport, target: dict | None = None) -> None:
+        """Update each parent to its done state and put the analysis in its thread (edited, never posted twice)."""
+        for channel, in_thread in await self._destinations(report, target, final=True):
+            row = await self._ensure_parent(channel, in_thread, report)
+            if row is None or not row.ts:
+                continue
+            await self._remember_permalink(report, channel, row.ts)
+            await self._post_thread(channel, row, report)
+
+    async def fixed(self, report: PipelineReport, fixed_pipeline_id: int, fixed_url: str) -> None:
+        """A later pipeline of the same MR or branch passed: earlier parents say 'fixed in #N'."""
+        async with self.services.db.session() as s:
+            query = sa.select(Delivery).where(Delivery.target == PARENT, Delivery.pipeline_id < fixed_pipeline_id)
+            if report.project_id is not None:
+                query = query.where(Delivery.project_id == report.project_id)
+            rows = (await s.execute(query.order_by(Delivery.id.desc()).limit(200))).scalars().all()
+        for row in rows:
+            if not row.report or not row.ts or not row.channel:
+                continue
+            shown = report_from_dict(row.report)
+            same_mr = report.mr_iid is not None and shown.mr_iid == report.mr_iid
+            same_ref = report.mr_iid is None and shown.mr_iid is None and shown.ref == report.ref
+            if shown.project_path != report.project_path and report.project_id is None:
+                continue
+            if not (same_mr or same_ref) or shown.fixed_in_pipeline_id is not None:
+                continue
+            shown.fixed_in_pipeline_id = fixed_pipeline_id
+            shown.fixed_in_url = fixed_url
+            text, blocks = render_slack_parent(shown)
+            try:
+                await self.client.chat_update(channel=row.channel, ts=row.ts, text=text, blocks=blocks)
+            except SlackApiError as exc:
+                log.warning("could not mark the Slack message %s in %s fixed: %s", row.ts, row.channel, _error(exc))
+                continue
+            await _save_delivery(self.services.db, row.delivery_key, report=report_to_dict(shown),
+                                 content_hash=_hash(blocks, text))
+
+    # --- replies and answers only one user sees ---
+
+    async def post_reply(self, channel: str, thread_ts: str, question_ts: str, text: str, *,
+                         allowed_host: str = "") -> str:
+        """A follow-up answer in the thread, once per question even when the job runs again."""
+        key = reply_key(channel, question_ts)
+        async with named_lock(self.services.db, key):
+            existing = await get_delivery(self.services.db, key)
+            if existing is not None and existing.ts:
+                return existing.ts
+            fallback, blocks = render_slack_reply(text, allowed_host=allowed_host)
+            resp = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback,
+                                                      blocks=blocks, unfurl_links=False, unfurl_media=False)
+            ts = str(resp["ts"])
+            await _save_delivery(self.services.db, key, target=REPLY, channel=channel, ts=ts, thread_ts=thread_ts,
+                                 content_hash=_hash(blocks, fallback))
+            return ts
+
+    async def tell_user(self, target: dict, text: str) -> None:
+        """An answer only the asking user sees: through response_url when Slack gave one, else chat.postEphemeral."""
+        body = sanitize_slack_mrkdwn(text, max_chars=3000)
+        url = str(target.get("response_url") or "")
+        if url and response_url_allowed(url, self.settings) and self.services.http is not None:
+            payload = {"response_type": "ephemeral", "replace_original": False, "text": body}
+            try:
+                async with self.services.http.post(url, json=payload, timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                    if resp.status < 400:
+                        return
+                    log.warning("response_url answered %s", resp.status)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("response_url failed: %s", exc)
+        channel, user = target.get("channel"), target.get("user")
+        if not channel or not user:
+            return
+        kwargs: dict[str, Any] = {"channel": channel, "user": user, "text": body}
+        if target.get("thread_ts"):
+            kwargs["thread_ts"] = target["thread_ts"]
+        try:
+            await self.client.chat_postEphemeral(**kwargs)
+        except SlackApiError as exc:
+            log.warning("could not tell %s in %s: %s", user, channel, _error(exc))
+
+    async def channel_is_shared(self, channel: str) -> bool:
+        """Slack Connect (or org-shared) channels; when Slack will not say, assume shared (fail closed)."""
+        cached = self._shared.get(channel)
+        if cached and time.monotonic() - cached[0] < SHARED_CACHE_SECONDS:
+            return cached[1]
+        try:
+            info = (await self.client.conversations_info(channel=channel)).get("channel") or {}
+            shared = bool(info.get("is_ext_shared") or info.get("is_shared") or info.get("is_org_shared"))
+        except SlackApiError as exc:
+            log.warning("conversations.info for %s failed (%s); treating it as shared", channel, _error(exc))
+            return True
+        self._shared[channel] = (time.monotonic(), shared)
+        return shared
+
+    # --- internals ---
+
+    async def _destinations(self, report: PipelineReport, target: dict | None, *, final: bool) -> list[tuple[str, str | None]]:
+        """(channel, thread to post in) pairs allowed to show this report."""
+        rules = await load_rules(self.services)
+        if target and target.get("channel"):
+            wanted = [(str(target["channel"]), target.get("thread_ts") or None)]
+        else:
+            branch = await self._default_branch(report)
+            if not channel_map.branch_allowed(self.settings.slack_branch_filter, report.ref, branch, report.mr_iid):
+                return []
+            severity = channel_map.report_severity(report, branch)
+            if not channel_map.severity_allowed(self.settings.slack_min_severity, severity):
+                return []
+            wanted = [(c, None) for c in channel_map.channels_for(report.project_path, rules)]
+        out = []
+        for channel, in_thread in wanted:
+            if not channel_map.channel_sees(channel, report.project_path, rules):
+                log.warning("channel %s may not see %s; not posting", channel, report.project_path)
+                continue
+            if not await self._may_post_details(channel, report):
+                if target and final:
+                    from bot.messages import REFUSAL_SHARED_CHANNEL
+
+                    await self.tell_user(target, REFUSAL_SHARED_CHANNEL)
+                continue
+            out.append((channel, in_thread))
+        return out
+
+    async def _may_post_details(self, channel: str, report: PipelineReport) -> bool:
+        if self.settings.slack_allow_shared_channels or not await self.channel_is_shared(channel):
+            return True
+        return await self._project_is_public(report)
+
+    async def _project_is_public(self, report: PipelineReport) -> bool:
+        key = str(report.project_id or report.project_path)
+        if key in self._public:
+            return self._public[key]
+        gitlab = getattr(self.services, "gitlab", None)
+        public = False
+        if gitlab is not None:
+            try:
+                project = await gitlab.get_project(report.project_id or report.project_path)
+                public = project.get("visibility") == "public"
+            except Exception as exc:  # any GitLab trouble: treat it as private
+                log.warning("could not read the visibility of %s: %s", key, exc)
+                return False
+        self._public[key] = public
+        return public
+
+    async def _default_branch(self, report: PipelineReport) -> str:
+        branch = getattr(report, "default_branch", "") or ""
+        if branch or report.project_id is None:
+            return branch
+        async with self.services.db.session() as s:
+            found = (await s.execute(sa.select(Pipeline.default_branch).where(
+                Pipeline.project_id == report.project_id, Pipeline.pipeline_id == report.pipeline_id))).scalar_one_or_none()
+        return found or ""
+
+    async def _ensure_parent(self, channel: str, in_thread: str | None, report: PipelineReport) -> Delivery | None:
+        """Find the parent by its Delivery row and edit it, or post it; the named lock keeps replicas from racing."""
+        db = self.services.db
+        key = parent_key(channel, report)
+        text, blocks = render_slack_parent(report, default_branch=await self._default_branch(report) or None)
+        digest = _hash(blocks, text)
+        async with named_lock(db, key):
+            row = await get_delivery(db, key)
+            try:
+                if row is not None and row.ts:
+                    if row.content_hash != digest:
+                        await self.client.chat_update(channel=channel, ts=row.ts, text=text, blocks=blocks)
+                    ts, thread = row.ts, row.thread_ts
+                else:
+                    kwargs: dict[str, Any] = {}
+                    if in_thread:
+                        kwargs["thread_ts"] = in_thread
+                    resp = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
+                                                              unfurl_links=False, unfurl_media=False, **kwargs)
+                    ts, thread = str(resp["ts"]), in_thread
+            except SlackApiError as exc:
+                if _error(exc) in ("channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks"):
+                    log.warning("cannot post in Slack channel %s: %s", channel, _error(exc))
+                    return None
+                raise
+            await _save_delivery(db, key, target=PARENT, project_id=report.project_id, pipeline_id=report.pipeline_id,
+                                 mr_iid=report.mr_iid, channel=channel, ts=ts, thread_ts=thread,
+                                 content_hash=digest, analysis_id=report.analysis_id, report=report_to_dict(report))
+        return await get_delivery(db, key)
+
+    async def _post_thread(self, channel: str, parent: Delivery, report: PipelineReport) -> None:
+        db = self.services.db
+        used = {j.result.provider for j in report.jobs if j.result is not None}
+        others = [p for p in self.settings.configured_providers() if p not in used]
+        root = parent.thread_ts or parent.ts
+        messages = render_slack_analysis(report, others, default_branch=await self._default_branch(report) or None)
+        for part, (text, blocks) in enumerate(messages, 1):
+            key = thread_key(channel, parent.ts, part)
+            digest = _hash(blocks, text)
+            async with named_lock(db, key):
+                row = await get_delivery(db, key)
+                if row is not None and row.ts:
+                    if row.content_hash != digest:
+                        await self.client.chat_update(channel=channel, ts=row.ts, text=text, blocks=blocks)
+                    ts = row.ts
+                else:
+                    resp = await self.client.chat_postMessage(channel=channel, thread_ts=root, text=text, blocks=blocks,
+                                                              unfurl_links=False, unfurl_media=False)
+                    ts = str(resp["ts"])
+                await _save_delivery(db, key, target=THREAD, project_id=report.project_id,
+                                     pipeline_id=report.pipeline_id, channel=channel, ts=ts, thread_ts=root,
+                                     content_hash=digest, analysis_id=report.analysis_id)
+
+    async def _remember_permalink(self, report: PipelineReport, channel: str, ts: str | None) -> None:
+        if not ts or report.slack_permalink:
+            return
+        try:
+            report.slack_permalink = str((await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+            return
+        except (SlackApiError, KeyError) as exc:
+            log.info("chat.getPermalink failed (%s); building the link from the team URL", exc)
+        if self._team_url is None:
+            try:
+                self._team_url = str((await self.client.auth_test()).get("url") or "")
+            except SlackApiError:
+                self._team_url = ""
+        if self._team_url:
+            report.slack_permalink = f"{self._team_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
+
+def _error(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or exc)
+    except Exception:
+        return str(exc)
+
+
+# --- linking a Slack user to a GitLab account ------------------------------------------------
+
+
+def new_link_code() -> str:
+    return "cicd-" + secrets.token_hex(5)
+
+
+async def start_link(services: Any, team_id: str, slack_user_id: str) -> str:
+    """A fresh one-time code for this Slack user (an earlier code stops working)."""
+    code = new_link_code()
+    now = utcnow()
+    async with services.db.session() as s:
+        row = (await s.execute(sa.select(UserLink).where(UserLink.slack_user_id == slack_user_id))).scalar_one_or_none()
+        if row is None:
+            s.add(UserLink(slack_team_id=team_id, slack_user_id=slack_user_id, link_code=code, created_at=now))
+        else:
+            # created_at doubles as the time the current code was issued
+            row.link_code, row.created_at, row.slack_team_id = code, now, team_id
+    return code
+
+
+async def complete_link(services: Any, code: str, gitlab_user_id: int, gitlab_username: str) -> str | None:
+    """Called when '@bot link <code>' is posted in GitLab; returns the linked Slack user id, or None for a bad/old code."""
+    if not isinstance(code, str) or not code.startswith("cicd-") or len(code) > 64:
+        return None
+    oldest = utcnow() - timedelta(minutes=LINK_CODE_MINUTES)
+    async with services.db.session() as s:
+        row = (await s.execute(sa.select(UserLink).where(UserLink.link_code == code))).scalar_one_or_none()
+        if row is None or row.created_at < oldest:
+            return None
+        row.gitlab_user_id = int(gitlab_user_id)
+        row.gitlab_username = str(gitlab_username)[:255]
+        row.linked_at = utcnow()
+        row.link_code = None
+        return row.slack_user_id
+
+
+async def linked_gitlab_user(db: Database, slack_user_id: str) -> UserLink | None:
+    async with db.session() as s:
+        return (await s.execute(sa.select(UserLink).where(
+            UserLink.slack_user_id == slack_user_id, UserLink.gitlab_user_id.is_not(None)))).scalar_one_or_none()
