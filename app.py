@@ -208,12 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="show the effective settings, secrets masked")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    for module in ("bot.cli.excerpt", "bot.cli.explain", "bot.cli.test_email"):
-        try:
-            mod = __import__(module, fromlist=["add_parsers"])
-        except ImportError:
-            continue
-        mod.add_parsers(sub)
+    # Commands that live with the code they expose; each adds its subparser(s) with a `run` default.
+    from bot.cli import excerpt, explain
+
+    excerpt.add_parser(sub)
+    sub.choices["excerpt"].set_defaults(run=excerpt.run)
+    explain.add_parsers(sub)
+    try:
+        from bot.cli import test_email
+    except ImportError:  # the email command arrives with the email trigger
+        test_email = None
+    if test_email is not None:
+        test_email.add_parsers(sub)
     return parser
 
 

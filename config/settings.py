@@ -52,7 +52,8 @@ class SettingsError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False,
+        env_ignore_empty=True,  # "KEY=" in a copied example.env means "not set", not "set to empty"
     )
 
     # --- service -------------------------------------------------------------

@@ -49,6 +49,7 @@ class Fault:
     delay: float = 0.0
     body: Any = None
     headers: dict[str, str] | None = None
+    delay_after: float = 0.0  # handle the request, then hold the answer (the work is done, the caller waits)
 
     def matches(self, method: str, path: str) -> bool:
         return self.times > 0 and (self.method is None or self.method == method) and re.search(self.pattern, path) is not None
@@ -253,9 +254,9 @@ class FakeState:
 
     def add_fault(self, pattern: str, status: int, *, times: int = 1, method: str | None = None,
                   retry_after: str | int | None = None, delay: float = 0.0, body: Any = None,
-                  headers: dict[str, str] | None = None) -> Fault:
+                  headers: dict[str, str] | None = None, delay_after: float = 0.0) -> Fault:
         fault = Fault(pattern, status, times, method, None if retry_after is None else str(retry_after), delay, body,
-                      headers)
+                      headers, delay_after)
         self.faults.append(fault)
         return fault
 
@@ -439,9 +440,11 @@ class FakeGitLab:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS}
         self.state.calls.append(Call(request.method, raw_path, dict(request.query), body, headers))
 
+        hold = 0.0
         for fault in self.state.faults:
             if fault.matches(request.method, api_path):
                 fault.times -= 1
+                hold = fault.delay_after
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
                 if fault.status:
@@ -463,7 +466,10 @@ class FakeGitLab:
                     if project is None:
                         return _not_found("Project")
                     params["pid"] = project["id"]
-                return await handler(request, body, **params)
+                response = await handler(request, body, **params)
+                if hold:
+                    await asyncio.sleep(hold)
+                return response
         return web.json_response({"error": "404 Not Found"}, status=404)
 
     def _caller(self, request: web.Request) -> dict | None:

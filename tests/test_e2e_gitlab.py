@@ -1,0 +1,181 @@
+"""End to end through the real `cicd-bot serve` process, a fake GitLab and fake model servers."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import aiohttp
+import pytest
+
+from tests.botprocess import BotProcess, bot_env, database_url, free_port
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
+from tests.fakes.openai_server import FakeOpenAI
+from tests.scenario import (
+    INJECTION_TRACE, MR_IID, PROJECT_ID, PROJECT_PATH, WEBHOOK_SECRET, pipeline_hook, seed_failed_pipeline,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+QUICK_ACTION = re.compile(r"^\s*/[a-z0-9_]+", re.M | re.I)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db_url(request, tmp_path):
+    async with database_url(request.param, tmp_path) as url:
+        yield url
+
+
+def bot_notes(gitlab):
+    return [n for n in gitlab.notes_for(PROJECT_ID, MR_IID) if n["author"]["username"] == "cicd-bot"]
+
+
+async def wait_for(predicate, timeout=30.0, what="condition"):
+    for _ in range(int(timeout / 0.1)):
+        if predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def send_hook(url: str, body: dict, event: str = "Pipeline Hook", key: str | None = None) -> int:
+    headers = {"X-Gitlab-Event": event, "X-Gitlab-Token": WEBHOOK_SECRET, "Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
+    async with aiohttp.ClientSession() as client:
+        async with client.post(url + "/webhooks/gitlab", data=json.dumps(body), headers=headers) as resp:
+            return resp.status
+
+
+async def health(url: str) -> dict:
+    async with aiohttp.ClientSession() as client:
+        async with client.get(url + "/health/detailed") as resp:
+            return await resp.json()
+
+
+def note_hook(note: str, *, user: str, user_id: int, note_id: int, discussion_id: str = "d1") -> dict:
+    return {
+        "object_kind": "note", "event_type": "note",
+        "user": {"id": user_id, "username": user, "name": user},
+        "project_id": PROJECT_ID, "project": {"id": PROJECT_ID, "path_with_namespace": PROJECT_PATH},
+        "object_attributes": {"id": note_id, "note": note, "noteable_type": "MergeRequest", "author_id": user_id,
+                              "discussion_id": discussion_id},
+        "merge_request": {"iid": MR_IID, "title": "Parse amounts with a decimal comma"},
+    }
+
+
+def settings_for(db: str, gitlab, openai=None, anthropic=None, **extra) -> dict[str, str]:
+    env = bot_env(db, free_port(), GITLAB_BASE_URL=gitlab.url, GITLAB_API_TOKEN=DEFAULT_TOKEN,
+                  GITLAB_WEBHOOK_SECRET=WEBHOOK_SECRET, WORKER_CONCURRENCY="2", **extra)
+    if openai:
+        env.update(OPENAI_API_KEY="sk-test-openai", OPENAI_BASE_URL=openai.url)
+    if anthropic:
+        env.update(ANTHROPIC_API_KEY="sk-ant-test", ANTHROPIC_BASE_URL=anthropic.url)
+    return env
+
+
+async def start_bot(env, tmp_path) -> BotProcess:
+    bot = BotProcess(env, tmp_path / "bot.log")
+    if not env["DATABASE_URL"].startswith("sqlite"):
+        result = bot.run_cli("db", "upgrade")  # PostgreSQL is migrated on purpose, never by serve
+        assert result.returncode == 0, result.stderr
+    await bot.start()
+    return bot
+
+
+async def test_webhooks_to_one_note_edited_then_fixed(db_url, tmp_path):
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        env = settings_for(db_url, gitlab, openai)
+        bot = await start_bot(env, tmp_path)
+        try:
+            first = seed_failed_pipeline(gitlab.state, 9001)
+            assert await send_hook(bot.url, pipeline_hook(first), key="h1") == 200
+            await wait_for(lambda: bot_notes(gitlab), what="the MR note")
+            note = bot_notes(gitlab)[0]
+            assert "#9001" in note["body"] and "AssertionError: assert 1250.0 == 12.5" in note["body"]
+
+            second = seed_failed_pipeline(gitlab.state, 9002, trace=INJECTION_TRACE)
+            statuses = await asyncio.gather(*(send_hook(bot.url, pipeline_hook(second), key="same") for _ in range(5)))
+            assert statuses == [200] * 5
+            await wait_for(lambda: "#9002" in bot_notes(gitlab)[0]["body"], what="the note to be edited")
+            assert len(bot_notes(gitlab)) == 1 and bot_notes(gitlab)[0]["id"] == note["id"]
+            body = bot_notes(gitlab)[0]["body"]
+            assert gitlab.state.quick_actions == [] and not QUICK_ACTION.search(body)
+            assert "@all" not in body and "](https://evil.example" not in body and "<img" not in body
+
+            passed = seed_failed_pipeline(gitlab.state, 9003, status="success")
+            assert await send_hook(bot.url, pipeline_hook(passed), key="h3") == 200
+            await wait_for(lambda: "Fixed in pipeline" in bot_notes(gitlab)[0]["body"], what="the fixed note")
+            assert len(bot_notes(gitlab)) == 1
+            assert openai.calls == 2
+        finally:
+            assert await bot.stop() == 0, bot.log()
+
+
+async def test_mr_commands_and_follow_ups(db_url, tmp_path):
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai, FakeAnthropic() as anthropic:
+        env = settings_for(db_url, gitlab, openai, anthropic, DEFAULT_AI_PROVIDER="openai")
+        bot = await start_bot(env, tmp_path)
+        try:
+            pipeline = seed_failed_pipeline(gitlab.state, 9001)
+            alice = gitlab.state.user("alice")["id"]
+            await send_hook(bot.url, pipeline_hook(pipeline), key="p1")
+            await wait_for(lambda: bot_notes(gitlab), what="the MR note")
+            assert anthropic.calls == 0
+
+            await send_hook(bot.url, note_hook("@cicd-bot reanalyze with anthropic", user="alice", user_id=alice,
+                                               note_id=501), "Note Hook", key="n1")
+            await wait_for(lambda: anthropic.calls == 1, what="anthropic to be asked")
+            await wait_for(lambda: "anthropic" in bot_notes(gitlab)[0]["body"].lower(), what="the note to name anthropic")
+            assert len([n for n in bot_notes(gitlab) if n["body"].startswith("<!-- cicd-bot")]) == 1
+
+            openai.script({"kind": "text", "text": "The parser treats the comma as a thousands separator."})
+            await send_hook(bot.url, note_hook("@cicd-bot why does parse_amount return 1250?", user="alice",
+                                               user_id=alice, note_id=502, discussion_id="d2"), "Note Hook", key="n2")
+            await wait_for(lambda: any("thousands separator" in n["body"] for n in bot_notes(gitlab)),
+                           what="the answer in the thread")
+
+            gary = gitlab.state.user("guest-gary")["id"]
+            before = openai.calls + anthropic.calls
+            for i in range(2):
+                await send_hook(bot.url, note_hook("@cicd-bot reanalyze", user="guest-gary", user_id=gary,
+                                                   note_id=510 + i), "Note Hook", key=f"g{i}")
+            await wait_for(lambda: any("Developer access" in n["body"] for n in bot_notes(gitlab)), what="the refusal")
+            await asyncio.sleep(1.0)
+            assert sum("Developer access" in n["body"] for n in bot_notes(gitlab)) == 1, "refused once"
+            assert openai.calls + anthropic.calls == before
+
+            count = len(bot_notes(gitlab))
+            await send_hook(bot.url, note_hook("@cicd-bot reanalyze", user="cicd-bot", user_id=99, note_id=520),
+                            "Note Hook", key="own")
+            await asyncio.sleep(1.0)
+            assert len(bot_notes(gitlab)) == count and openai.calls + anthropic.calls == before
+        finally:
+            assert await bot.stop() == 0, bot.log()
+
+
+async def test_worker_killed_between_posting_and_recording_leaves_one_note(db_url, tmp_path):
+    async with FakeGitLab() as gitlab:
+        env = settings_for(db_url, gitlab, QUEUE_LEASE_SECONDS="5")
+        bot = await start_bot(env, tmp_path)
+        pipeline = seed_failed_pipeline(gitlab.state, 9001)
+        # GitLab creates the note but the bot never hears back: it is killed while waiting.
+        gitlab.state.add_fault(r"/merge_requests/\d+/notes$", 0, method="POST", delay_after=60)
+        await send_hook(bot.url, pipeline_hook(pipeline), key="k1")
+        await wait_for(lambda: bot_notes(gitlab), what="the note to be created")
+        bot.kill()
+        gitlab.state.faults.clear()
+        bot2 = BotProcess(env, tmp_path / "bot2.log")
+        await bot2.start()
+        try:
+            for _ in range(400):
+                queue = (await health(bot2.url))["queue"]
+                if queue["done"] >= 1 and queue["queued"] == queue["running"] == 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert queue["done"] == 1 and queue["dead"] == 0, queue
+            assert len(bot_notes(gitlab)) == 1
+            # The restarted worker looked for its note by the marker instead of posting again.
+            assert len(gitlab.state.calls_to(rf"/merge_requests/{MR_IID}/notes$", "POST")) == 1
+        finally:
+            assert await bot2.stop() == 0, bot2.log()
