@@ -160,7 +160,7 @@ ACK_QUESTION = "Looking into it…"
 
 REFUSAL_NOT_ALLOWED_CHANNEL = "This channel is not allowed to see {project}. Ask an admin to add it to SLACK_CHANNEL_MAP."
 REFUSAL_UNKNOWN_PIPELINE = "I could not find pipeline {reference}. Use a pipeline URL or `project-path#pipeline-id`."
-REFUSAL_ACCESS_LEVEL = "Sorry @{user}, only members with Developer access or higher can ask me to analyse again."
+REFUSAL_ACCESS_LEVEL = "Sorry {user}, only members with Developer access or higher can ask me to analyse again."
 REFUSAL_UNKNOWN_PROVIDER = "I don't know the provider {provider!r}. Available: {available}."
 REFUSAL_BUDGET = "Today's AI budget is used up; the offline analyzer answered instead."
 REFUSAL_UNKNOWN_COMMAND = "I did not understand that. Try `/cicd help`."

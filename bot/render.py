@@ -10,6 +10,7 @@ from bot.sanitize import (
     DEFAULT_MAX_CHARS,
     GITLAB_NOTE_LIMIT,
     WJ,
+    close_open_fence,
     code_fence,
     code_span,
     defuse_group_mentions,
@@ -331,7 +332,10 @@ def _finish(parts: list[str], max_chars: int) -> str:
     body = "\n".join(parts).strip() + "\n"
     body = defuse_group_mentions(defuse_quick_actions(body))
     if len(body) > max_chars:
-        body = body[: max_chars - len(m.NOTE_SHORTENED) - 2].rstrip() + "\n\n" + m.NOTE_SHORTENED
+        # only reached if the budget above was wrong; keep what is cut valid markdown
+        cut = close_open_fence(body[: max_chars - len(m.NOTE_SHORTENED) - 40].rstrip())
+        cut += "\n\n</details>" * max(0, cut.count("<details>") - cut.count("</details>"))
+        body = cut + "\n\n" + m.NOTE_SHORTENED
     return body
 
 

@@ -44,6 +44,7 @@ BUTTON_TEXT_CHARS = 75
 BUTTON_VALUE_CHARS = 2_000
 ACTIONS_ELEMENTS = 25
 FALLBACK_CHARS = 3_000
+THREAD_MESSAGES_MAX = 8  # beyond this a thread is unreadable; the MR note and job logs have the rest
 
 JOB_LINES_MAX = 40
 ROOT_CAUSE_CHARS = 6_000
@@ -317,10 +318,14 @@ def render_slack_analysis(
     closing = [_context(x) for x in (_usage(s, report), m.ASK_AGAIN_SLACK) if x] + [_actions(report, other_providers)]
 
     messages: list[list[dict]] = [[]]
-    for unit in units:
+    for done, unit in enumerate(units):
         # a unit never exceeds a message: per-field caps bound it well below 50 blocks
         unit = unit[: BLOCKS_PER_MESSAGE]
         if len(messages[-1]) + len(unit) > BLOCKS_PER_MESSAGE:
+            if len(messages) == THREAD_MESSAGES_MAX:
+                more = _context(m.MORE_JOBS.format(count=len(units) - done))
+                messages[-1] = messages[-1][: BLOCKS_PER_MESSAGE - 1] + [more]
+                break
             messages.append([])
         messages[-1].extend(unit)
     if len(messages[-1]) + len(closing) > BLOCKS_PER_MESSAGE:
@@ -344,7 +349,9 @@ def render_slack_analysis(
 def render_slack_reply(text: str, *, allowed_host: str = "") -> tuple[str, list[dict]]:
     """A follow-up answer in the thread: sanitised, split into sections (at most one message)."""
     body = re.sub(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", r"*\1*", sanitize_slack_mrkdwn(text or "", allowed_host=allowed_host))
-    pieces = split_mrkdwn(body)[:BLOCKS_PER_MESSAGE]
+    pieces = split_mrkdwn(body)
+    if len(pieces) > BLOCKS_PER_MESSAGE:
+        pieces = pieces[: BLOCKS_PER_MESSAGE - 1] + [m.TEXT_SHORTENED]
     fallback = pieces[0][:FALLBACK_CHARS]
     return fallback, [_section(p) for p in pieces]
 

@@ -1,6 +1,7 @@
 """Output sanitising: untrusted text posted to GitLab or Slack cannot act, ping, link elsewhere or break the layout."""
 from __future__ import annotations
 
+import bisect
 import re
 
 from bot.messages import IMAGE_REMOVED, TEXT_SHORTENED
@@ -259,26 +260,32 @@ def escape_link_text(text: str) -> str:
 def balance_backticks(text: str) -> str:
     """Backtick runs that close no code span are escaped, so they cannot pair with our own code
     spans later on the same line."""
+    runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text)]
+    by_length: dict[int, list[int]] = {}
+    for start, end in runs:
+        by_length.setdefault(end - start, []).append(start)
     out: list[str] = []
     pos = 0
-    tokens = re.compile(r"\\[\s\S]|`+")  # a backslash escape is skipped as a whole
-    scan = 0
-    while True:
-        opener = tokens.search(text, scan)
-        if opener is None:
-            break
-        if opener.group(0)[0] == "\\":
-            scan = opener.end()
-            continue
-        run = opener.group(0)
+    for start, end in runs:
+        if start < pos:
+            continue  # inside a code span already kept
+        slashes = 0
+        while start - slashes - 1 >= pos and text[start - slashes - 1] == "\\":
+            slashes += 1
+        if slashes % 2:
+            start += 1  # the first backtick is escaped; the rest of the run may still open a span
+            if start == end:
+                continue
         # inside a code span backslashes are literal, so the closer is the next run of equal length
-        closer = re.compile(r"(?<!`)" + run + r"(?!`)").search(text, opener.end())
-        if closer:
-            out.append(text[pos:closer.end()])
+        starts = by_length.get(end - start, [])
+        i = bisect.bisect_left(starts, end)
+        if i < len(starts):
+            close_end = starts[i] + (end - start)
+            out.append(text[pos:close_end])
+            pos = close_end
         else:
-            out.append(text[pos:opener.start()] + "\\`" * len(run))
-            closer = opener
-        pos = scan = closer.end()
+            out.append(text[pos:start] + "\\`" * (end - start))
+            pos = end
     return "".join(out) + text[pos:]
 
 

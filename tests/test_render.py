@@ -327,6 +327,7 @@ from bot.render_slack import (  # noqa: E402  (after the GitLab tests, which do 
     BUTTON_VALUE_CHARS,
     HEADER_CHARS,
     SECTION_CHARS,
+    THREAD_MESSAGES_MAX,
     render_slack_analysis,
     render_slack_ephemeral,
     render_slack_parent,
@@ -420,6 +421,19 @@ def test_slack_analysis_splits_long_content_within_limits():
     assert all(f"job-{i}" in joined for i in range(12))
 
 
+def test_slack_thread_is_capped_and_says_how_many_jobs_are_left_out():
+    jobs = [JobReport(job_id=i, name=f"job-{i}", stage="test", web_url=f"{BASE}/g/p/-/jobs/{i}", signature=f"s{i}",
+                      result=result(root_cause="word " * 2000, evidence=[Evidence(line=n, text="z" * 200) for n in range(1, 40)]))
+            for i in range(60)]
+    messages = render_slack_analysis(example_report(jobs=jobs), ["anthropic"])
+    assert len(messages) <= THREAD_MESSAGES_MAX + 1
+    for _, blocks in messages:
+        check_limits(blocks)
+    texts = [t for _, blocks in messages for t in all_texts(blocks)]
+    assert any(re.fullmatch(m.MORE_JOBS.format(count=r"\d+"), t) for t in texts)
+    assert messages[-1][1][-1]["type"] == "actions"
+
+
 @pytest.mark.parametrize("text", ["<!channel> fix", "<@U123ABC> look", "<!here|here>", "<http://evil.example|click>", "@channel now"])
 def test_slack_hostile_fields_cannot_ping_or_link(text):
     report = hostile_report(text)
@@ -437,6 +451,9 @@ def test_slack_reply_and_ephemeral():
     long_text, long_blocks = render_slack_reply("line\n" * 3000)
     check_limits(long_blocks)
     assert sum(len(b["text"]["text"]) for b in long_blocks if b["type"] == "section") >= 3000
+    _, huge = render_slack_reply("x" * 200_000)
+    check_limits(huge)
+    assert huge[-1]["text"]["text"] == m.TEXT_SHORTENED
     ack = render_slack_ephemeral(m.ACK_FEEDBACK)
     assert ack["response_type"] == "ephemeral" and ack["text"] == m.ACK_FEEDBACK
 

@@ -12,6 +12,7 @@ from bot.render import find_marker, render_mr_note
 from bot.render_slack import render_slack_analysis, render_slack_parent, render_slack_reply
 from bot.sanitize import (
     WJ,
+    balance_backticks,
     close_open_fence,
     code_fence,
     code_span,
@@ -162,6 +163,22 @@ def test_code_fence_outlasts_backticks_in_content():
     assert code_fence("a ```` b") == "`````"
     assert code_span("a`b") == "``a`b``"
     assert code_span("`x") == "`` `x ``"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("a `code` b", "a `code` b"),
+    ("stray ` here", "stray \\` here"),
+    ("``` open", "\\`\\`\\` open"),
+    ("x\\` y `z`", "x\\` y `z`"),  # an escaped backtick stays as it is
+    ("`a\\`", "`a\\`"),  # a backslash inside a code span is literal, so this span is closed
+])
+def test_stray_backticks_are_escaped(text, expected):
+    assert balance_backticks(text) == expected
+
+
+def test_stray_backticks_cannot_reach_a_later_code_span_in_a_block():
+    out = sanitize_gitlab_markdown("one ` two\n```py\nx = `y`\n```\nthree `ok`", HOST)
+    assert out == "one \\` two\n```py\nx = `y`\n```\nthree `ok`"
 
 
 def test_inline_text_is_one_line_and_cannot_open_a_fence():
