@@ -20,6 +20,22 @@ from bot.render import (
     render_fixed_note,
     render_mr_note,
 )
+from bot.render_slack import (
+    ACTION_FEEDBACK_DOWN,
+    ACTION_FEEDBACK_UP,
+    ACTION_REANALYZE,
+    ACTION_REANALYZE_WITH_PREFIX,
+    BLOCKS_PER_MESSAGE,
+    BUTTON_TEXT_CHARS,
+    BUTTON_VALUE_CHARS,
+    HEADER_CHARS,
+    SECTION_CHARS,
+    THREAD_MESSAGES_MAX,
+    render_slack_analysis,
+    render_slack_ephemeral,
+    render_slack_parent,
+    render_slack_reply,
+)
 from bot.sanitize import WJ
 from bot.types import AnalysisResult, Category, Evidence, JobReport, PipelineReport, PriorOccurrence, Verdict
 
@@ -315,24 +331,6 @@ def test_hostile_fields_are_inert_in_the_note(text):
 
 
 # --- Slack ----------------------------------------------------------------------------
-
-
-from bot.render_slack import (  # noqa: E402  (after the GitLab tests, which do not need it)
-    ACTION_FEEDBACK_DOWN,
-    ACTION_FEEDBACK_UP,
-    ACTION_REANALYZE,
-    ACTION_REANALYZE_WITH_PREFIX,
-    BLOCKS_PER_MESSAGE,
-    BUTTON_TEXT_CHARS,
-    BUTTON_VALUE_CHARS,
-    HEADER_CHARS,
-    SECTION_CHARS,
-    THREAD_MESSAGES_MAX,
-    render_slack_analysis,
-    render_slack_ephemeral,
-    render_slack_parent,
-    render_slack_reply,
-)
 
 
 def all_texts(blocks: list[dict]) -> list[str]:
