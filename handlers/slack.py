@@ -1,0 +1,328 @@
+"""POST /slack/events: the Bolt app for /cicd commands, thread replies and buttons; records and enqueues, answers fast."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+
+from bot import channel_map
+from bot import messages as m
+from bot import slack_commands as texts
+from bot.render_slack import (
+    ACTION_FEEDBACK_DOWN,
+    ACTION_FEEDBACK_UP,
+    ACTION_REANALYZE,
+    ACTION_REANALYZE_WITH_PREFIX,
+    render_slack_ephemeral,
+)
+from bot.services import Services
+from bot.slack_api import find_bot_thread, load_rules, make_client, start_link
+from bot.slack_commands import Command, UsageError, parse_command
+from bot.slack_jobs import PREFERENCE_PROVIDER, PREFERENCE_SCOPE, SLACK_COMMAND, SLACK_FEEDBACK, SLACK_FOLLOWUP
+from bot.types import JobSpec
+from config.settings import PROVIDERS
+from storage.history import get_preference, set_preference
+from storage.inbox import record_event
+from storage.models import Analysis, ChannelSubscription, FailedJob, ProviderCallRecord
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+SOURCE = "slack"
+HISTORY_LIMIT = 10
+HISTORY_SCAN = 300
+GENERIC_ERROR = "Something went wrong on my side; please try again in a minute."
+# Message subtypes that are people writing; edits, joins, deletions and bot posts are not questions.
+HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+_ACTIONS = re.compile(rf"^(?:{ACTION_REANALYZE}|{re.escape(ACTION_REANALYZE_WITH_PREFIX)}[a-z0-9_]{{1,40}}|"
+                      rf"{ACTION_FEEDBACK_UP}|{ACTION_FEEDBACK_DOWN})$")
+
+
+def _ephemeral(text: str) -> dict:
+    return render_slack_ephemeral(text)
+
+
+def _request_key(team: str, body: dict) -> str:
+    """Slack sends a trigger_id with every command and click; a body hash stands in if it is missing."""
+    trigger = str(body.get("trigger_id") or "")[:120]
+    if not trigger:
+        trigger = "h" + hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return f"slack:{team or '-'}:{trigger}"
+
+
+def workspace_allowed(settings, body: dict) -> bool:
+    """SLACK_ALLOWED_TEAM_IDS (team or Enterprise Grid org) and SLACK_APP_ID, when set, must match the request."""
+    if settings.slack_app_id:
+        app_id = body.get("api_app_id")
+        if app_id is not None and app_id != settings.slack_app_id:
+            return False
+    allowed = set(settings.slack_allowed_team_ids)
+    if not allowed:
+        return True
+    team = body.get("team_id") or (body["team"].get("id") if isinstance(body.get("team"), dict) else None)
+    enterprise = body.get("enterprise_id") or (
+        body["enterprise"].get("id") if isinstance(body.get("enterprise"), dict) else None)
+    return bool({team, enterprise} & allowed)
+
+
+class SlackDoor:
+    """The listeners, bound to the process's services."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.settings = services.settings
+
+    # --- shared ---
+
+    async def _enqueue(self, delivery_key: str, event_type: str, payload: dict, job: JobSpec) -> str:
+        result = await record_event(self.services.db, source=SOURCE, delivery_key=delivery_key, event_type=event_type,
+                                    payload=payload, jobs=[job], max_attempts=self.settings.queue_max_attempts)
+        self.services.metrics.deliveries.labels("slack", result.outcome).inc()
+        if result.job_ids:
+            self.services.wake_workers()
+        return result.outcome
+
+    # --- /cicd ---
+
+    async def on_command(self, ack, body: dict) -> None:
+        try:
+            text = await self.command_answer(body)
+        except Exception:
+            log.exception("slash command failed")
+            text = GENERIC_ERROR
+        await ack(_ephemeral(text))
+
+    async def command_answer(self, body: dict) -> str:
+        providers = self.settings.configured_providers()
+        try:
+            command = parse_command(str(body.get("text") or ""), self.settings.gitlab_base_url, list(PROVIDERS))
+        except UsageError as exc:
+            return str(exc)
+        if command.provider and command.provider not in providers:
+            return m.REFUSAL_UNKNOWN_PROVIDER.format(provider=command.provider, available=", ".join(providers))
+        channel = str(body.get("channel_id") or "")
+        handler = getattr(self, f"cmd_{command.name}")
+        return await handler(command, body, channel)
+
+    async def cmd_help(self, command: Command, body: dict, channel: str) -> str:
+        return texts.HELP_TEXT
+
+    async def cmd_explain(self, command: Command, body: dict, channel: str) -> str:
+        reference = command.reference
+        assert reference is not None
+        project = reference.project_path.lower()
+        rules = await load_rules(self.services)
+        if not channel_map.channel_sees(channel, project, rules):
+            return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project)
+        team = str(body.get("team_id") or "")
+        key = _request_key(team, body)
+        target = {"channel": channel, "user": body.get("user_id"), "thread_ts": None,
+                  "response_url": body.get("response_url"), "team_id": team}
+        payload = {"command": command.name, "project": project, "kind": reference.kind, "number": reference.number,
+                   "provider": command.provider, "slack": target, "request_key": key}
+        outcome = await self._enqueue(key, "slash_command", {"text": str(body.get("text") or "")[:2000],
+                                                             "channel": channel, "user": body.get("user_id")},
+                                      JobSpec(SLACK_COMMAND, payload, key))
+        if outcome.startswith("duplicate"):
+            return texts.ACK_DUPLICATE
+        return texts.ack_text(command, project)
+
+    cmd_reanalyze = cmd_explain
+
+    async def cmd_provider(self, command: Command, body: dict, channel: str) -> str:
+        configured = self.settings.configured_providers()
+        if command.action == "set":
+            await set_preference(self.services.db, PREFERENCE_SCOPE, channel, PREFERENCE_PROVIDER, command.provider)
+            return texts.PROVIDER_SET.format(provider=m.provider_name(command.provider))
+        current = await get_preference(self.services.db, PREFERENCE_SCOPE, channel, PREFERENCE_PROVIDER)
+        return texts.format_provider(current, self.settings.effective_default_provider, configured)
+
+    async def cmd_subscribe(self, command: Command, body: dict, channel: str) -> str:
+        rules = await load_rules(self.services)
+        if not channel_map.may_subscribe(command.path, rules, channel):
+            return texts.SUBSCRIBE_NOT_ALLOWED.format(path=command.path, channel=channel)
+        async with self.services.db.session() as s:
+            exists = (await s.execute(sa.select(ChannelSubscription.id).where(
+                ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == command.path))).first()
+            if exists:
+                return texts.ALREADY_SUBSCRIBED.format(path=command.path)
+            s.add(ChannelSubscription(channel=channel, path_pattern=command.path,
+                                      created_by=str(body.get("user_id") or "")[:64], created_at=utcnow()))
+        return texts.SUBSCRIBED.format(path=command.path)
+
+    async def cmd_unsubscribe(self, command: Command, body: dict, channel: str) -> str:
+        async with self.services.db.session() as s:
+            gone = await s.execute(sa.delete(ChannelSubscription).where(
+                ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == command.path))
+            if gone.rowcount:
+                return texts.UNSUBSCRIBED.format(path=command.path)
+            current = (await s.execute(sa.select(ChannelSubscription.path_pattern).where(
+                ChannelSubscription.channel == channel))).scalars().all()
+        return texts.NOT_SUBSCRIBED.format(path=command.path, current=", ".join(current) or "none")
+
+    async def cmd_history(self, command: Command, body: dict, channel: str) -> str:
+        rules = await load_rules(self.services)
+        if command.path and not channel_map.channel_sees(channel, command.path, rules):
+            return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=command.path)
+        if not channel_map.visible_patterns(channel, rules):
+            return texts.HISTORY_NOTHING_VISIBLE
+        async with self.services.db.session() as s:
+            query = (sa.select(Analysis.project_path, Analysis.pipeline_id, FailedJob.name, Analysis.verdict,
+                               Analysis.summary)
+                     .outerjoin(FailedJob, sa.and_(FailedJob.project_id == Analysis.project_id,
+                                                   FailedJob.job_id == Analysis.job_id))
+                     .order_by(Analysis.id.desc()).limit(HISTORY_SCAN))
+            rows = (await s.execute(query)).all()
+        shown = [texts.HistoryRow(r[0], r[1], r[2] or "", r[3] or "", r[4] or "") for r in rows
+                 if channel_map.channel_sees(channel, r[0], rules)
+                 and (not command.path or channel_map.pattern_matches(command.path, r[0]))]
+        return texts.format_history(shown[:HISTORY_LIMIT], command.path)
+
+    async def cmd_status(self, command: Command, body: dict, channel: str) -> str:
+        queue = self.services.queue
+        counts = await queue.counts()
+        dead = await queue.dead_letters(limit=3)
+        midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        async with self.services.db.session() as s:
+            cost, calls = (await s.execute(sa.select(
+                sa.func.coalesce(sa.func.sum(ProviderCallRecord.cost_usd), 0.0), sa.func.count())
+                .where(ProviderCallRecord.created_at >= midnight))).one()
+        return texts.format_status(counts, self.settings.configured_providers(), self.settings.effective_default_provider,
+                                   float(cost), int(calls), [(d.id, d.kind) for d in dead])
+
+    async def cmd_link(self, command: Command, body: dict, channel: str) -> str:
+        code = await start_link(self.services, str(body.get("team_id") or ""), str(body.get("user_id") or ""))
+        return texts.LINK_START.format(minutes=60, bot=self.services.identity.username, code=code)
+
+    # --- events ---
+
+    async def on_message(self, body: dict, event: dict, context) -> None:
+        try:
+            await self.handle_message(body, event, bot_user_id=getattr(context, "bot_user_id", None))
+        except Exception:
+            # Answering 200 keeps Slack from retrying a message we cannot handle; the log says why.
+            log.exception("Slack message event failed")
+
+    async def handle_message(self, body: dict, event: dict, *, bot_user_id: str | None) -> str:
+        """Returns what was done ('ignored: …' or the inbox outcome), for logs and tests."""
+        if event.get("bot_id") or event.get("subtype") not in HUMAN_SUBTYPES or event.get("app_id"):
+            return "ignored: bot or non-human message"
+        user = str(event.get("user") or "")
+        if not user or user == bot_user_id:
+            return "ignored: own message"
+        channel, ts, thread_ts = str(event.get("channel") or ""), str(event.get("ts") or ""), event.get("thread_ts")
+        if not thread_ts or thread_ts == ts:
+            return "ignored: not a thread reply"
+        parent = await find_bot_thread(self.services.db, channel, str(thread_ts))
+        if parent is None:
+            return "ignored: not a bot thread"
+        question = _MENTION.sub("", str(event.get("text") or "")).strip()
+        if not question:
+            return "ignored: empty"
+        team = str(body.get("team_id") or event.get("team") or "")
+        report = parent.report or {}
+        payload = {"channel": channel, "thread_ts": str(thread_ts), "ts": ts, "user": user, "team_id": team,
+                   "text": question[:4000], "project_id": parent.project_id, "pipeline_id": parent.pipeline_id,
+                   "project_path": report.get("project_path", "")}
+        event_id = str(body.get("event_id") or f"{channel}:{ts}:{event.get('type')}")
+        # A reply that mentions the bot arrives twice (message and app_mention): one job, keyed by the message.
+        job = JobSpec(SLACK_FOLLOWUP, payload, f"slack-followup:{channel}:{ts}")
+        return await self._enqueue(f"slack:{team or '-'}:event:{event_id}"[:255], str(event.get("type") or "message"),
+                                   {"channel": channel, "ts": ts, "thread_ts": thread_ts, "user": user}, job)
+
+    # --- buttons ---
+
+    async def on_action(self, ack, body: dict, action: dict) -> None:
+        await ack()
+        try:
+            await self.handle_action(body, action)
+        except Exception:
+            log.exception("Slack button failed")
+
+    async def handle_action(self, body: dict, action: dict) -> str:
+        try:
+            value = json.loads(str(action.get("value") or "{}"))
+        except ValueError:
+            return "ignored: bad value"
+        if not isinstance(value, dict):
+            return "ignored: bad value"
+        channel = str((body.get("channel") or {}).get("id") or "")
+        user = str((body.get("user") or {}).get("id") or "")
+        message = body.get("message") or {}
+        team = str((body.get("team") or {}).get("id") or body.get("team_id") or "")
+        key = _request_key(team, body)
+        target = {"channel": channel, "user": user, "thread_ts": message.get("thread_ts") or message.get("ts"),
+                  "response_url": body.get("response_url"), "team_id": team}
+        action_id = str(action.get("action_id") or "")
+        if action_id in (ACTION_FEEDBACK_UP, ACTION_FEEDBACK_DOWN):
+            analysis_id = value.get("analysis_id")
+            if not isinstance(analysis_id, int):
+                return "ignored: no analysis"
+            direction = "up" if action_id == ACTION_FEEDBACK_UP else "down"
+            job = JobSpec(SLACK_FEEDBACK, {"analysis_id": analysis_id, "direction": direction, "slack": target},
+                          f"slack-feedback:{analysis_id}:{user}:{direction}")
+            return await self._enqueue(key, "block_actions", {"action": action_id, "user": user}, job)
+        project, pipeline = value.get("project"), value.get("pipeline")
+        if not isinstance(project, str) or not isinstance(pipeline, int):
+            return "ignored: no pipeline"
+        rules = await load_rules(self.services)
+        if not channel_map.channel_sees(channel, project, rules):
+            from bot.slack_jobs import publisher
+
+            await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
+            return "refused"
+        provider = action_id[len(ACTION_REANALYZE_WITH_PREFIX):] if action_id.startswith(ACTION_REANALYZE_WITH_PREFIX) else ""
+        payload = {"command": "reanalyze", "project": project.lower(), "kind": "pipeline", "number": pipeline,
+                   "provider": provider, "slack": {**target, "thread_ts": None}, "request_key": key}
+        return await self._enqueue(key, "block_actions", {"action": action_id, "user": user},
+                                   JobSpec(SLACK_COMMAND, payload, key))
+
+
+def build_bolt_app(services: Services) -> AsyncApp:
+    """The Bolt app: signatures checked by Bolt, workspace and app checked here, then the listeners."""
+    settings = services.settings
+    door = SlackDoor(services)
+    bolt = AsyncApp(
+        client=make_client(settings),
+        signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+        # The listener records and enqueues before Slack gets its answer: no work is lost on a crash.
+        process_before_response=True,
+        logger=logging.getLogger("cicd_bot.slack_bolt"),
+    )
+
+    @bolt.middleware
+    async def only_allowed_workspaces(req, resp, next):
+        if workspace_allowed(settings, req.body or {}):
+            return await next()
+        services.metrics.deliveries.labels("slack", "rejected_workspace").inc()
+        if (req.body or {}).get("command"):
+            return BoltResponse(status=200, body=json.dumps(_ephemeral(m.REFUSAL_UNKNOWN_WORKSPACE)),
+                                headers={"content-type": "application/json"})
+        return BoltResponse(status=403, body=m.REFUSAL_UNKNOWN_WORKSPACE)
+
+    bolt.command(re.compile(r"^/"))(door.on_command)
+    bolt.event("message")(door.on_message)
+    bolt.event("app_mention")(door.on_message)
+    bolt.action(_ACTIONS)(door.on_action)
+    return bolt
+
+
+def mount(app: web.Application, services: Services) -> None:
+    """Add POST /slack/events (commands, events and interactivity share the one URL)."""
+    bolt = build_bolt_app(services)
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    app.router.add_post("/slack/events", slack_events)
