@@ -72,7 +72,7 @@ def base_report(facts: PipelineFacts, services, status: str) -> PipelineReport:
         ref=str(p.get("ref") or ""), sha=str(p.get("sha") or ""), status=status,
         mr_iid=facts.mr_iid, mr_url=str((facts.mr or {}).get("web_url") or ""),
         mr_title=str((facts.mr or {}).get("title") or ""), author=str(user.get("username") or ""),
-        bot_username=services.identity.username,
+        bot_username=services.identity.username, default_branch=facts.default_branch,
     )
 
 

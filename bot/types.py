@@ -226,6 +226,7 @@ class PipelineReport:
     bot_username: str = "cicd-bot"
     slack_permalink: str = ""
     note_url: str = ""  # the bot's MR note, once posted
+    default_branch: str = "main"
     project_id: int | None = None
     analysis_id: int | None = None
     error: str = ""  # shown when analysis ran out of retries
