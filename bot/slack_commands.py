@@ -58,7 +58,7 @@ HISTORY_EMPTY = "No analysed failures yet{scope}."
 HISTORY_NOTHING_VISIBLE = "This channel is not mapped to any project yet; see `/cicd subscribe`."
 STATUS_TEXT = ("*cicd-bot status*\n• queue: {queued} waiting, {running} running, {done} done, {dead} dead letters\n"
                "• providers: {providers} (default {default})\n• spent today: ${cost:.4f} in {calls} model calls")
-STATUS_DEAD_LINE = "• dead letter {id} ({kind}): {error}"
+STATUS_DEAD_LINE = "• dead letter {id} ({kind})"  # no error text: it may name projects this channel may not see
 LINK_START = ("To link your GitLab account, post this as a comment on any merge request within {minutes} minutes:\n"
               "`@{bot} link {code}`")
 LINK_DONE = "Your Slack account is now linked to GitLab user @{username}."
@@ -199,13 +199,12 @@ def format_history(rows: Iterable[HistoryRow], scope: str = "") -> str:
 
 
 def format_status(counts: dict[str, int], providers: Sequence[str], default: str, cost: float, calls: int,
-                  dead: Iterable[tuple[int, str, str]] = ()) -> str:
+                  dead: Iterable[tuple[int, str]] = ()) -> str:
     text = STATUS_TEXT.format(queued=counts.get("queued", 0), running=counts.get("running", 0),
                               done=counts.get("done", 0), dead=counts.get("dead", 0),
                               providers=", ".join(provider_name(p) for p in providers),
                               default=provider_name(default), cost=cost, calls=calls)
-    lines = [STATUS_DEAD_LINE.format(id=i, kind=kind, error=" ".join((error or "").split())[:120])
-             for i, kind, error in dead]
+    lines = [STATUS_DEAD_LINE.format(id=i, kind=kind) for i, kind in dead]
     return "\n".join([text, *lines])
 
 
