@@ -131,6 +131,7 @@ class Worker:
                 outcome = "dead"
                 log.error("job failed permanently: %s", exc)
                 await self.queue.fail(job, f"{type(exc).__name__}: {exc}", retryable=False)
+                await self._on_dead(job, exc)
             except Exception as exc:
                 state = await self.queue.fail(job, f"{type(exc).__name__}: {exc}")
                 outcome = "dead" if state == "dead" else "retry"
