@@ -162,3 +162,16 @@ def test_texts_for_answers():
     assert "providers: OpenAI, offline rules (default OpenAI)" in status
     assert "spent today: $0.5000 in 3 model calls" in status
     assert status.endswith("• dead letter 7 (analyze_pipeline)")
+
+
+def test_the_manifest_points_everything_at_one_url_with_the_scopes_the_code_needs():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "config" / "slack-manifest.yml").read_text()
+    urls = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.strip().startswith(("url:", "request_url:"))]
+    assert urls == ["https://YOUR-HOST/slack/events"] * 3
+    listed = {line.strip()[2:].split("#")[0].strip() for line in text.splitlines() if line.strip().startswith("- ")}
+    assert {"command: /cicd", "commands", "chat:write", "chat:write.public", "app_mentions:read", "channels:history",
+            "groups:history", "channels:read", "groups:read", "reactions:write",
+            "app_mention", "message.channels", "message.groups"} <= listed
+    assert "is_enabled: true" in text
