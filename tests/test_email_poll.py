@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 import socket
 import threading
 import time
@@ -351,3 +352,53 @@ async def test_closed_port_gives_refused(sqlite_db, imap):
     with pytest.raises(OSError) as err:
         await poll_once(services)
     assert email_door.classify_error(err.value, services.settings).kind == "refused"
+
+
+@pytest.fixture
+def imap_starttls(tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    server = ImapServer(tmp_path, starttls=True).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_starttls_with_a_trusted_certificate_polls(sqlite_db, imap_starttls, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(imap_starttls.cert_path))  # what an operator does for a private CA
+    imap_starttls.append(eml("failed_mr"))
+    result = await poll_once(services_for(sqlite_db, imap_starttls))
+    assert result.enqueued == 1
+
+
+async def test_starttls_with_an_untrusted_certificate_is_a_tls_error(sqlite_db, imap_starttls):
+    services = services_for(sqlite_db, imap_starttls)
+    with pytest.raises(Exception) as err:
+        await poll_once(services)
+    described = email_door.classify_error(err.value, services.settings)
+    assert described.kind == "tls"
+    assert str(described).startswith(f"TLS error talking to 127.0.0.1:{imap_starttls.port}: CERTIFICATE_VERIFY_FAILED;")
+    assert await rows(sqlite_db, QueueJob) == []
+
+
+async def test_a_failure_before_commit_leaves_the_mail_unread_for_the_next_poll(database, imap, monkeypatch, caplog):
+    services = services_for(database, imap)
+    uid = imap.append(eml("failed_mr"))[0]
+    real = email_door.record_event
+
+    async def broken(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT INTO received_events ...", {}, Exception("server closed the connection"))
+    monkeypatch.setattr(email_door, "record_event", broken)
+    poller = EmailPoller(services)
+    with caplog.at_level(logging.WARNING, logger="handlers.email"):
+        assert await poller.tick() is None
+    assert "IMAP poll failed: database error while recording email: " in caplog.text
+    assert "server closed the connection" in caplog.text
+    assert imap.unseen() == [uid]
+    assert await rows(database, ProcessedEmail) == []
+
+    monkeypatch.setattr(email_door, "record_event", real)
+    poller.next_try = 0
+    result = await poller.tick()
+    assert result.enqueued == 1 and imap.unseen() == []
