@@ -209,8 +209,9 @@ class SlackDoor:
         try:
             await self.handle_message(body, event, bot_user_id=getattr(context, "bot_user_id", None))
         except Exception:
-            # Answering 200 keeps Slack from retrying a message we cannot handle; the log says why.
+            # Bolt answers 500, so Slack sends the event again later (the inbox keeps it to one job).
             log.exception("Slack message event failed")
+            raise
 
     async def handle_message(self, body: dict, event: dict, *, bot_user_id: str | None) -> str:
         """Returns what was done ('ignored: …' or the inbox outcome), for logs and tests."""
@@ -220,12 +221,16 @@ class SlackDoor:
         if not user or user == bot_user_id:
             return "ignored: own message"
         channel, ts, thread_ts = str(event.get("channel") or ""), str(event.get("ts") or ""), event.get("thread_ts")
+        question = _MENTION.sub("", str(event.get("text") or "")).strip()
+        if event.get("type") == "app_mention" and (not thread_ts or thread_ts == ts):
+            return await self.mention_command(body, event, question, thread=ts)
         if not thread_ts or thread_ts == ts:
             return "ignored: not a thread reply"
         parent = await find_bot_thread(self.services.db, channel, str(thread_ts))
         if parent is None:
+            if event.get("type") == "app_mention":
+                return await self.mention_command(body, event, question, thread=str(thread_ts))
             return "ignored: not a bot thread"
-        question = _MENTION.sub("", str(event.get("text") or "")).strip()
         if not question:
             return "ignored: empty"
         team = str(body.get("team_id") or event.get("team") or "")
@@ -239,14 +244,37 @@ class SlackDoor:
         return await self._enqueue(f"slack:{team or '-'}:event:{event_id}"[:255], str(event.get("type") or "message"),
                                    {"channel": channel, "ts": ts, "thread_ts": thread_ts, "user": user}, job)
 
+    async def mention_command(self, body: dict, event: dict, text: str, *, thread: str) -> str:
+        """'@cicd-bot explain <ref>' outside a bot thread asks the bot into this thread; anything else is left alone."""
+        try:
+            command = parse_command(text, self.settings.gitlab_base_url, list(PROVIDERS))
+        except UsageError:
+            return "ignored: not a command"
+        if command.name not in ("explain", "reanalyze") or command.reference is None:
+            return "ignored: not a command"
+        channel, user = str(event.get("channel") or ""), str(event.get("user") or "")
+        project = command.reference.project_path.lower()
+        team = str(body.get("team_id") or "")
+        target = {"channel": channel, "user": user, "thread_ts": thread, "response_url": None, "team_id": team}
+        rules = await load_rules(self.services)
+        if not channel_map.channel_sees(channel, project, rules):
+            from bot.slack_jobs import publisher
+
+            await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
+            return "refused"
+        key = f"slack:{team or '-'}:event:{body.get('event_id') or channel + ':' + str(event.get('ts'))}"[:255]
+        payload = {"command": command.name, "project": project, "kind": command.reference.kind,
+                   "number": command.reference.number, "provider": command.provider, "slack": target,
+                   "request_key": key}
+        return await self._enqueue(key, "app_mention", {"channel": channel, "user": user, "text": text[:2000]},
+                                   JobSpec(SLACK_COMMAND, payload, key))
+
     # --- buttons ---
 
     async def on_action(self, ack, body: dict, action: dict) -> None:
+        # Recorded before the answer: if the database is down, Slack shows the click failed.
+        await self.handle_action(body, action)
         await ack()
-        try:
-            await self.handle_action(body, action)
-        except Exception:
-            log.exception("Slack button failed")
 
     async def handle_action(self, body: dict, action: dict) -> str:
         try:

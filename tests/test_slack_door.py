@@ -472,3 +472,40 @@ async def test_require_gitlab_link_refuses_unlinked_users_and_checks_access(data
         await h.settle()
         assert len(h.analyses) == 1
         assert h.slack.responses[-1]["text"] == texts.REFUSAL_NO_ACCESS.format(username="rep", project="group/app")
+
+
+async def test_a_mention_with_a_command_asks_the_bot_into_that_thread(database):
+    async with slack_harness(database) as h:
+        h.services.router = MemoryRouter()
+        # someone's message, and a thread under it where the bot is asked to explain
+        root = (await h.services.extras["slack"].client.chat_postMessage(channel=CHANNEL, text="CI is red again"))["ts"]
+        mention = {"type": "app_mention", "channel": CHANNEL, "user": "U0HUMAN001", "ts": f"{root}9",
+                   "thread_ts": root, "text": "<@U0BOT00001> explain group/app#42"}
+        assert (await h.event(mention, event_id="EvM1"))[0] == 200
+        await h.settle()
+        assert len(h.analyses) == 1 and h.analyses[0]["slack"]["thread_ts"] == root
+        in_thread = h.slack.thread(CHANNEL, root)
+        assert [msg.text.split(":")[0] for msg in in_thread] == ["❌ Pipeline #42 failed", "Analysis of pipeline #42 in group/app"]
+        # the bot was asked into this thread, so it answers questions there now
+        await h.event(thread_event("why?", f"{root}99", root), event_id="EvM2")
+        await h.settle()
+        assert h.slack.thread(CHANNEL, root)[-1].text == "turn 1: you asked 'why?'"
+        # a mention that is not a command, outside a bot thread, is left alone
+        await h.event({**mention, "ts": "7.1", "thread_ts": "7.0", "text": "<@U0BOT00001> hello"}, event_id="EvM3")
+        await h.settle()
+        assert len(await h.jobs(slack_jobs.SLACK_COMMAND)) == 1
+
+
+async def test_when_the_database_is_down_slack_is_told_to_retry(database, monkeypatch):
+    async with slack_harness(database, worker=False) as h:
+        await h.services.extras["slack"].start(sample_report(with_result=False))
+        parent = h.slack.top_level(CHANNEL)[0]
+
+        async def broken(*args, **kwargs):
+            raise ConnectionError("database unreachable")
+
+        monkeypatch.setattr(slack_door, "record_event", broken)
+        status, _, _ = await h.event(thread_event("why?", "8.1", parent.ts), event_id="EvDown")
+        assert status == 500
+        _, text, _ = await h.command("explain group/app#42")
+        assert text == slack_door.GENERIC_ERROR
