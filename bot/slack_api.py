@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import channel_map
+from bot.messages import REFUSAL_SHARED_CHANNEL
 from bot.render_slack import render_slack_analysis, render_slack_parent, render_slack_reply
 from bot.report_codec import report_from_dict, report_to_dict
 from bot.sanitize import host_of, sanitize_slack_mrkdwn
@@ -268,8 +269,6 @@ class SlackPublisher:
                 continue
             if not await self._may_post_details(channel, report):
                 if target and final:
-                    from bot.messages import REFUSAL_SHARED_CHANNEL
-
                     await self.tell_user(target, REFUSAL_SHARED_CHANNEL)
                 continue
             out.append((channel, in_thread))

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from bot import messages as m
 from bot import slack_commands as texts
 from bot.sanitize import host_of
-from bot.slack_api import SlackPublisher, linked_gitlab_user
+from bot.slack_api import SlackPublisher, get_delivery, linked_gitlab_user, reply_key
 from bot.worker import PermanentFailure, RetryLater
 from handlers.gitlab_routing import ANALYZE_PIPELINE
 from storage.history import get_preference
@@ -142,8 +142,6 @@ async def slack_followup(services: Any, job: ClaimedJob) -> None:
         return
     pub = publisher(services)
     target = {"channel": channel, "user": p.get("user"), "thread_ts": thread_ts, "team_id": p.get("team_id")}
-    from bot.slack_api import get_delivery, reply_key
-
     if await get_delivery(services.db, reply_key(channel, ts)) is not None:
         return  # answered already; this is a retry after the answer was posted
     try:

@@ -5,7 +5,6 @@ import hashlib
 import json
 import logging
 import re
-from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -24,9 +23,16 @@ from bot.render_slack import (
     render_slack_ephemeral,
 )
 from bot.services import Services
-from bot.slack_api import find_bot_thread, load_rules, make_client, start_link
+from bot.slack_api import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
 from bot.slack_commands import Command, UsageError, parse_command
-from bot.slack_jobs import PREFERENCE_PROVIDER, PREFERENCE_SCOPE, SLACK_COMMAND, SLACK_FEEDBACK, SLACK_FOLLOWUP
+from bot.slack_jobs import (
+    PREFERENCE_PROVIDER,
+    PREFERENCE_SCOPE,
+    SLACK_COMMAND,
+    SLACK_FEEDBACK,
+    SLACK_FOLLOWUP,
+    publisher,
+)
 from bot.types import JobSpec
 from config.settings import PROVIDERS
 from storage.history import get_preference, set_preference
@@ -201,7 +207,7 @@ class SlackDoor:
 
     async def cmd_link(self, command: Command, body: dict, channel: str) -> str:
         code = await start_link(self.services, str(body.get("team_id") or ""), str(body.get("user_id") or ""))
-        return texts.LINK_START.format(minutes=60, bot=self.services.identity.username, code=code)
+        return texts.LINK_START.format(minutes=LINK_CODE_MINUTES, bot=self.services.identity.username, code=code)
 
     # --- events ---
 
@@ -258,8 +264,6 @@ class SlackDoor:
         target = {"channel": channel, "user": user, "thread_ts": thread, "response_url": None, "team_id": team}
         rules = await load_rules(self.services)
         if not channel_map.channel_sees(channel, project, rules):
-            from bot.slack_jobs import publisher
-
             await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
             return "refused"
         key = f"slack:{team or '-'}:event:{body.get('event_id') or channel + ':' + str(event.get('ts'))}"[:255]
@@ -304,8 +308,6 @@ class SlackDoor:
             return "ignored: no pipeline"
         rules = await load_rules(self.services)
         if not channel_map.channel_sees(channel, project, rules):
-            from bot.slack_jobs import publisher
-
             await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
             return "refused"
         provider = action_id[len(ACTION_REANALYZE_WITH_PREFIX):] if action_id.startswith(ACTION_REANALYZE_WITH_PREFIX) else ""

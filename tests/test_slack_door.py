@@ -199,7 +199,6 @@ async def slack_harness(db, *, worker: bool = True, **overrides: Any):
 
 # --- the tests ------------------------------------------------------------------------------
 
-import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from bot import messages as m  # noqa: E402
@@ -509,3 +508,10 @@ async def test_when_the_database_is_down_slack_is_told_to_retry(database, monkey
         assert status == 500
         _, text, _ = await h.command("explain group/app#42")
         assert text == slack_door.GENERIC_ERROR
+
+
+async def test_url_verification_is_answered_even_with_a_workspace_allow_list(database):
+    async with slack_harness(database, worker=False, SLACK_ALLOWED_TEAM_IDS=TEAM) as h:
+        body = json.dumps({"token": "unused", "challenge": "c-123", "type": "url_verification"})
+        status, text, _ = await h.post(body, content_type="application/json")
+        assert status == 200 and json.loads(text) == {"challenge": "c-123"}
