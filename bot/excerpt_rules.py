@@ -3,18 +3,14 @@ from __future__ import annotations
 
 import re
 
-# One cheap, case-insensitive pre-filter over raw bytes: every line that any rule
-# below could score must contain one of these fragments. It runs over the whole
-# log, so it stays a flat alternation of literals; the precise rules run only on
-# the lines it lets through.
-PREFILTER = re.compile(
-    rb"(?im)err|fail|fatal|exception|traceback|panic|assert|abort|"
-    rb"exit|exceeded|timed? ?out|killed|oom|memory|segmentation|sanitizer|core dumped|"
-    rb"not found|no such|cannot|can't|could not|couldn't|unable to|undefined|unresolved|"
-    rb"denied|refused|invalid|missing|expected|unexpected|mismatch|violation|"
-    rb"warning|deprecat|not ok|stack|section_|caused by|problem|broken|conflict|"
-    rb"rejected|wrong|unsatisf|incompatible|corrupt|illegal|forbidden|unknown|failure|"
-    rb"\bE\d{3,4}\b|\$ |non-zero|status [1-9]|^\s*\d+\) "
+# The pre-filter runs over every byte of the log, so it is a short list of lower-case
+# fragments looked for with bytes.find in the lower-cased chunk (far faster than one
+# regex alternation in Python). It holds only the words of strong failure signals, step
+# boundaries and GitLab section markers; lines near the failing step and the end are
+# kept whatever they say and scored with the full rules below.
+PREFILTER_WORDS: tuple[bytes, ...] = (
+    b"err", b"fail", b"fatal", b"exception", b"traceback", b"panic", b"assert", b"abort",
+    b"exit", b"killed", b"timed out", b"timeout", b"not ok", b"section_", b"$ ",
 )
 
 # (pattern, score): the score of a line is the highest matching score, minus penalties.
@@ -25,7 +21,7 @@ _RULES: list[tuple[re.Pattern[str], float]] = [
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
     (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), _STRONG),
     (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG),
-    (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fail(ed|ure)?\b:?)"), _STRONG),
+    (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"), _STRONG),
     # "path:12:3: warning:" from a compiler is what -Werror builds fail on
     (re.compile(r"(?i)^\S+:\d+(:\d+)?:\s*warning\b"), _MEDIUM),
     (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), _STRONG),

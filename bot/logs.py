@@ -12,7 +12,7 @@ from os import PathLike
 from bot.excerpt_rules import (
     CLEANUP_SECTIONS,
     COMMAND,
-    PREFILTER,
+    PREFILTER_WORDS,
     is_continuation,
     is_exit_line,
     score_line,
@@ -168,12 +168,26 @@ def dedup_key(text: str) -> str:
     return _DIGITS.sub("#", " ".join(text.split()))
 
 
+def _hit_lines(block: bytes) -> list[int]:
+    """Start offsets, in order, of the lines of a block that hold a pre-filter word."""
+    low = block.lower()
+    starts: set[int] = set()
+    for word in PREFILTER_WORDS:
+        i = low.find(word)
+        while i >= 0:
+            starts.add(low.rfind(b"\n", 0, i) + 1)
+            end = low.find(b"\n", i)
+            i = low.find(word, end) if end >= 0 else -1
+    return sorted(starts)
+
+
 @dataclass(slots=True)
 class _Candidate:
     n: int
     score: float
     key: str
     exit: bool = False
+    step_end: bool = False  # a GitLab section (not clean-up) ended here
 
 
 @dataclass(slots=True)
@@ -193,7 +207,7 @@ class _Scanner:
     long_len: int = 0
     last_long: tuple[int, str] | None = None
     capture_until: int = 0
-    retained: dict[int, str] = field(default_factory=dict)
+    retained: dict[int, bytes | str] = field(default_factory=dict)  # raw lines are rendered at the end
     retained_chars: int = 0
     candidates: list[_Candidate] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)
@@ -268,17 +282,10 @@ class _Scanner:
         if self.capture_until >= base:
             self._capture(block, 0, base, self.capture_until)
         counted_pos, counted_n = 0, base
-        last_start = -1
-        for m in PREFILTER.finditer(block):
-            pos = m.start()
-            start = block.rfind(b"\n", 0, pos) + 1
-            if start == last_start:
-                continue
-            last_start = start
+        for start in _hit_lines(block):
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
-            end = block.find(b"\n", pos)
-            self._hit(block, start, end, counted_n)
+            self._hit(block, start, block.find(b"\n", start), counted_n)
         self.line_no = base + block.count(b"\n")
         self.history = (self.history + block)[-HISTORY_BYTES:] if len(block) < HISTORY_BYTES else block[-HISTORY_BYTES:]
         if len(self.history) >= HISTORY_BYTES:
@@ -308,7 +315,7 @@ class _Scanner:
             return ""
         if self.max_bytes is not None and self.bytes_read > self.max_bytes and score < STRONG and not is_exit:
             return ""
-        self.candidates.append(_Candidate(n, score, dedup_key(text), is_exit))
+        self.candidates.append(_Candidate(n, score, dedup_key(text), is_exit, step_end))
         if len(self.candidates) > MAX_CANDIDATES or self.retained_chars > MAX_RETAINED_CHARS:
             self._prune()
         return "exit" if is_exit else "hit"
@@ -324,10 +331,12 @@ class _Scanner:
             del self.section_lines[:50_000], self.section_names[:50_000]
         return any(kind == "end" and not CLEANUP_SECTIONS.search(name) for kind, name in section_markers(raw))
 
-    def _retain(self, n: int, text: str) -> None:
+    def _retain(self, n: int, line: bytes | str) -> None:
         if n not in self.retained:
-            self.retained[n] = text
-            self.retained_chars += len(text)
+            if isinstance(line, bytes) and len(line) > 4 * STORE_CHARS:
+                line = render_line(line)  # do not hold long raw lines
+            self.retained[n] = line
+            self.retained_chars += len(line)
 
     def _capture(self, block: bytes, pos: int, n: int, until: int) -> None:
         """Keep lines n..until that start at pos in block (stops at the block's end)."""
@@ -336,7 +345,7 @@ class _Scanner:
             if end < 0:
                 break
             if n not in self.retained:
-                self._retain(n, render_line(block[pos:end]))
+                self._retain(n, block[pos:end])
             pos, n = end + 1, n + 1
 
     def _capture_before(self, block: bytes, start: int, n: int, count: int) -> None:
@@ -354,7 +363,7 @@ class _Scanner:
                 if distance >= HISTORY_BYTES:
                     return
                 if k not in self.retained:
-                    self._retain(k, render_line(buf[prev:pos - 1]))
+                    self._retain(k, buf[prev:pos - 1])
                 k, taken, pos = k - 1, taken + 1, prev
             if taken >= count:
                 return
@@ -372,7 +381,7 @@ class _Scanner:
                 merged.append([lo, hi])
         starts = [lo for lo, _ in merged]
         recent = self.line_no - EXIT_BEFORE  # lines that a later exit line may still want
-        kept: dict[int, str] = {}
+        kept: dict[int, bytes | str] = {}
         for n, text in self.retained.items():
             i = bisect.bisect_right(starts, n) - 1
             if (i >= 0 and n <= merged[i][1]) or n >= recent:
@@ -431,8 +440,10 @@ class _Scanner:
 # --- choosing the lines ----------------------------------------------------------
 TAIL_VALUE = 2.0
 EXIT_VALUE = 1000.0
-ANCHOR_VALUE = 6.0
+ANCHOR_VALUE = 12.0
 ANCHOR_DECAY = 0.985
+ANCHOR_SHARE = 0.5
+ANCHOR_OVER_SHARE = 0.25
 AFTER_DECAY = 0.93
 AFTER_BREAK_DECAY = 0.6
 BEFORE_DECAY = 0.7
@@ -440,7 +451,7 @@ BEFORE_DECAY = 0.7
 
 def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> Excerpt:
     """Give every kept line a value from the candidates near it and the end, then fill the budget."""
-    texts = dict(sc.retained)
+    texts = {n: line if isinstance(line, str) else render_line(line) for n, line in sc.retained.items()}
     for n, text in tail_lines:
         texts[n] = text
     if sc.line_filter is not None:
@@ -465,14 +476,23 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     for k, (n, _) in enumerate(reversed(tail_lines)):
         give(n, TAIL_VALUE * (0.99 ** k))
 
-    for cand in sc.candidates:
-        if cand.exit:
+    for cand in _anchors(sc.candidates):
+        if cand:
             give(cand.n, ANCHOR_VALUE)
+            spent = 0
             for k, m in enumerate(range(cand.n - 1, cand.n - EXIT_BEFORE - 1, -1)):
                 if m not in texts:
                     break
-                give(m, ANCHOR_VALUE * (ANCHOR_DECAY ** k))
+                spent += len(texts[m]) + 1
+                # Past its share of the budget the step's output yields to strong lines elsewhere.
+                share = 1.0 if spent <= budget * ANCHOR_SHARE else ANCHOR_OVER_SHARE
+                give(m, ANCHOR_VALUE * share * (ANCHOR_DECAY ** k))
 
+    known = {c.n for c in sc.candidates}
+    for n in sorted(texts):
+        if n not in known and (score := score_line(texts[n])) > 0:
+            sc.candidates.append(_Candidate(n, score, dedup_key(texts[n])))
+    sc.candidates.sort(key=lambda c: c.n)
     weights = _weigh(sc, total_lines)
     for cand, weight in weights:
         give(cand.n, weight)
@@ -513,10 +533,20 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     return Excerpt(lines, total_lines=total_lines, failed_section=failed, bytes_read=sc.bytes_read, truncated=truncated)
 
 
+def _anchors(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Lines that end the failing step: exit lines, and the last GitLab step section to end
+    (every step ends its section; only the last one before the job stopped is the failed one)."""
+    out = [c for c in candidates if c.exit and not c.step_end]
+    step_ends = [c for c in candidates if c.step_end]
+    if step_ends:
+        out.append(step_ends[-1])
+    return out
+
+
 def _weigh(sc: _Scanner, total_lines: int) -> list[tuple[_Candidate, float]]:
     """Rank candidates: signal strength, later in the log, inside the failed step, first of repeats."""
     cands = [c for c in sc.candidates if not c.exit or c.score > 0]
-    anchors = sorted(c.n for c in sc.candidates if c.exit)
+    anchors = sorted(c.n for c in _anchors(sc.candidates))
     seen: dict[str, int] = {}
     out = []
     for c in cands:

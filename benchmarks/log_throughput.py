@@ -1,0 +1,139 @@
+"""Stream a generated 200 MB job log through excerpt_stream in 64 KiB chunks; report MB/s and peak memory."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import sys
+import time
+import tracemalloc
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.logs import excerpt_stream  # noqa: E402
+
+CHUNK = 64 * 1024
+ESC = "\x1b"
+
+
+def mixed_lines(rng: random.Random) -> Iterator[str]:
+    """An endless, realistic mix: compiler output, progress bars, colours, tests, section markers."""
+    n = 0
+    while True:
+        n += 1
+        kind = rng.random()
+        if n % 40000 == 0:
+            # GitLab opens a few collapsible sections per job, not one per line.
+            yield f"section_end:{1700000000 + n}:step_{n - 40000}\r{ESC}[0K"
+            yield f"section_start:{1700000000 + n}:step_{n}[collapsed=true]\r{ESC}[0K{ESC}[36;1mstep {n}{ESC}[0m"
+        elif kind < 0.40:
+            yield f"  CC      src/module_{n % 977}/file_{n % 131}.o"
+        elif kind < 0.55:
+            bar = "".join(f"Downloading pkg-{n}: {p}%\r" for p in range(0, 100, 20))
+            yield bar + f"Downloading pkg-{n}: 100% done"
+        elif kind < 0.75:
+            yield f"{ESC}[32;1mtest_case_{n} ... ok{ESC}[0m ({rng.randint(1, 900)} ms)"
+        elif kind < 0.77:
+            # lines that carry failure words without failing
+            yield f"{ESC}[32mtest_error_handling_{n} PASSED{ESC}[0m"
+        elif kind < 0.80:
+            yield f"{ESC}[33mwarning:{ESC}[0m unused variable 'x{n}' [-Wunused-variable]"
+        elif kind < 0.88:
+            yield ""
+        else:
+            yield f"[{n:08d}] INFO fetched https://example.invalid/artifacts/{n}.tar.gz in {rng.random():.3f}s"
+
+
+FAILURE = [
+    f"{ESC}[31;1mERROR:{ESC}[0m tests/test_core.py::test_parse failed",
+    "Traceback (most recent call last):",
+    '  File "app/core.py", line 41, in parse',
+    "ValueError: invalid literal for int() with base 10: 'x'",
+]
+
+
+async def generate(total_bytes: int, long_line_mb: int, seed: int) -> AsyncIterator[bytes]:
+    """Yield the log in 64 KiB chunks without ever holding it whole."""
+    rng = random.Random(seed)
+    lines = mixed_lines(rng)
+    written = 0
+    failure_at = total_bytes // 2
+    failed = False
+    buf: list[bytes] = []
+    size = 0
+    while written + size < total_bytes:
+        if not failed and written + size >= failure_at:
+            failed = True
+            if long_line_mb:
+                # One enormous line (a minified bundle echoed by a tool), streamed in pieces.
+                data = b"".join(buf)
+                buf, size = [], 0
+                for i in range(0, len(data), CHUNK):
+                    yield data[i:i + CHUNK]
+                written += len(data)
+                yield b"bundle.js: "
+                piece = b"a" * CHUNK
+                for _ in range(long_line_mb * 1024 * 1024 // CHUNK):
+                    yield piece
+                written += long_line_mb * 1024 * 1024
+                yield b" error: bundle failed\n"
+            block = ("\n".join(FAILURE) + "\n").encode()
+            buf.append(block)
+            size += len(block)
+        line = (next(lines) + "\n").encode()
+        buf.append(line)
+        size += len(line)
+        if size >= CHUNK:
+            data = b"".join(buf)
+            for i in range(0, len(data) - CHUNK + 1, CHUNK):
+                yield data[i:i + CHUNK]
+            rest = len(data) % CHUNK
+            buf, size = ([data[-rest:]], rest) if rest else ([], 0)
+            written += len(data) - rest
+    buf.append(b"Cleaning up project directory and file based variables\nERROR: Job failed: exit code 1\n")
+    yield b"".join(buf)
+
+
+async def measure(total_mb: int, long_line_mb: int, trace: bool) -> None:
+    total = total_mb * 1024 * 1024
+    # Time the generator alone so the figure is for cleaning plus excerpting only.
+    start = time.perf_counter()
+    async for _ in generate(total, long_line_mb, seed=7):
+        pass
+    gen_seconds = time.perf_counter() - start
+
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if trace:
+        tracemalloc.start()
+    start = time.perf_counter()
+    ex = await excerpt_stream(generate(total, long_line_mb, seed=7), budget_chars=8000)
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    if trace:
+        tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    mb = ex.bytes_read / 1e6
+    work = max(seconds - gen_seconds, 1e-9)
+    found = any("ValueError: invalid literal" in line.text for line in ex.lines)
+    print(f"log {mb:.0f} MB (long line {long_line_mb} MB), {ex.total_lines} lines: "
+          f"{mb / work:.1f} MB/s cleaning+excerpting ({seconds:.1f}s total, {gen_seconds:.1f}s generating), "
+          + (f"tracemalloc peak {peak / 1e6:.1f} MB, " if trace else "")
+          + f"max RSS increase {(rss - base_rss) / 1024:.1f} MB, failure found: {found}, "
+          f"excerpt {len(ex.lines)} lines")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mb", type=int, default=200, help="log size in MB (default 200)")
+    parser.add_argument("--long-line-mb", type=int, default=0, help="add one single line of this many MB")
+    parser.add_argument("--tracemalloc", action="store_true", help="also report the Python heap peak (slower)")
+    args = parser.parse_args(argv)
+    asyncio.run(measure(args.mb, args.long_line_mb, args.tracemalloc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
