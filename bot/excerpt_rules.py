@@ -6,11 +6,11 @@ import re
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
 # fragments looked for with bytes.find in the lower-cased chunk (far faster than one
 # regex alternation in Python). It holds only the words of strong failure signals, step
-# boundaries and GitLab section markers; lines near the failing step and the end are
+# and GitLab section markers; lines near the failing step and the end are
 # kept whatever they say and scored with the full rules below.
 PREFILTER_WORDS: tuple[bytes, ...] = (
     b"err", b"fail", b"fatal", b"exception", b"traceback", b"panic", b"assert", b"abort",
-    b"exit", b"killed", b"timed out", b"timeout", b"not ok", b"section_", b"$ ",
+    b"exit", b"killed", b"timed out", b"timeout", b"section_",
 )
 
 # (pattern, score): the score of a line is the highest matching score, minus penalties.
@@ -54,9 +54,6 @@ _WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
 CONTINUATION = re.compile(
     r"^(\s+\S|\s*at |\s*File \"|\s*#\d+ |\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
 )
-
-# A shell prompt echoed by the runner ("$ make test"): starts a new step.
-COMMAND = re.compile(r"^\$ \S")
 
 # The line that states how the job ended.
 EXIT_LINE = re.compile(

@@ -11,7 +11,6 @@ from os import PathLike
 
 from bot.excerpt_rules import (
     CLEANUP_SECTIONS,
-    COMMAND,
     PREFILTER_WORDS,
     is_continuation,
     is_exit_line,
@@ -210,7 +209,6 @@ class _Scanner:
     retained: dict[int, bytes | str] = field(default_factory=dict)  # raw lines are rendered at the end
     retained_chars: int = 0
     candidates: list[_Candidate] = field(default_factory=list)
-    commands: list[int] = field(default_factory=list)
     stack: list[str] = field(default_factory=list)
     section_lines: list[int] = field(default_factory=list)
     section_names: list[str | None] = field(default_factory=list)
@@ -304,11 +302,7 @@ class _Scanner:
                 self.capture_until = n + AFTER
 
     def _consider(self, n: int, text: str, step_end: bool = False) -> str:
-        """Score one line; remember it as a candidate or a step boundary. Returns "exit", "hit" or ""."""
-        if COMMAND.match(text):
-            self.commands.append(n)
-            if len(self.commands) > 1000:
-                del self.commands[:500]
+        """Score one line and remember it if it is a candidate. Returns "exit", "hit" or ""."""
         score = score_line(text)
         is_exit = step_end or is_exit_line(text)
         if score <= 0 and not is_exit:
