@@ -40,8 +40,6 @@ Reply in a failure thread to ask a follow-up question; use the buttons to analys
 ACK_EXPLAIN = "Got it: analysing {what} of {project}. The answer will appear in this channel."
 ACK_REANALYZE = "Got it: analysing {what} of {project} again{with_provider}. The answer will appear in this channel."
 ACK_WITH_PROVIDER = " with {provider}"
-ACK_BUTTON_REANALYZE = "Analysing pipeline #{pipeline} again{with_provider}…"
-ACK_FEEDBACK = "Thanks, your feedback was recorded."
 ACK_DUPLICATE = "I am already on it."
 PROVIDER_SET = "This channel now prefers {provider}."
 PROVIDER_CURRENT = "This channel uses {provider}{note}. Configured: {available}."
@@ -70,8 +68,6 @@ TOO_LONG = "That command is too long."
 # Replies to Slack users that are not in bot/messages.py yet.
 REFUSAL_NOT_LINKED = "Link your GitLab account first with `/cicd link`; this workspace requires it."
 REFUSAL_NO_ACCESS = "Your GitLab account @{username} needs Developer access to {project} for this."
-REFUSAL_CHANNEL_UNKNOWN = "I cannot see this channel; invite me with `/invite @cicd-bot` and try again."
-REFUSAL_NOT_A_THREAD = "Ask me in the thread of a failure I posted."
 FOLLOWUP_FAILED = "Sorry, I could not answer that: {reason}"
 
 

@@ -125,6 +125,10 @@ async def slack_command(services: Any, job: ClaimedJob) -> None:
             payload["job_ids"] = [number]
     except SlackApiError as exc:
         raise _slack_failure(exc) from exc
+    if p.get("announce"):
+        # a button click has no other visible answer; a typed command was answered when it arrived
+        shown = m.provider_name(provider or services.settings.effective_default_provider)
+        await pub.tell_user(target, m.ACK_REANALYZE.format(provider=shown))
     async with services.db.session() as s:
         await enqueue(s, ANALYZE_PIPELINE, payload, dedupe_key=f"{p.get('request_key') or job.id}:analyze",
                       max_attempts=services.settings.queue_max_attempts)
@@ -154,11 +158,21 @@ async def slack_followup(services: Any, job: ClaimedJob) -> None:
 
         preference = await get_preference(services.db, PREFERENCE_SCOPE, channel, PREFERENCE_PROVIDER)
         kwargs: dict[str, Any] = {"preference": preference} if preference else {}
-        reply = await conversation.answer_question(
-            services, conversation_key=f"slack:{channel}:{thread_ts}", question=question,
-            author=str(p.get("user") or ""), project_id=p.get("project_id"), pipeline_id=p.get("pipeline_id"),
-            job_id=None, **kwargs)
-        await pub.post_reply(channel, thread_ts, ts, reply.text, allowed_host=host_of(services.settings.gitlab_base_url))
+        try:
+            reply = await conversation.answer_question(
+                services, conversation_key=f"slack:{channel}:{thread_ts}", question=question,
+                author=str(p.get("user") or ""), project_id=p.get("project_id"), pipeline_id=p.get("pipeline_id"),
+                job_id=None, **kwargs)
+            text = reply.text
+        except (PermanentFailure, RetryLater, SlackApiError):
+            raise
+        except Exception as exc:
+            if job.attempts < job.max_attempts:
+                raise RetryLater(f"answering failed: {exc}") from exc
+            # the last attempt: say so in the thread instead of leaving the question unanswered
+            log.warning("follow-up not answered after %d attempts: %s", job.attempts, exc)
+            text = texts.FOLLOWUP_FAILED.format(reason=str(exc)[:200] or type(exc).__name__)
+        await pub.post_reply(channel, thread_ts, ts, text, allowed_host=host_of(services.settings.gitlab_base_url))
     except SlackApiError as exc:
         raise _slack_failure(exc) from exc
 
@@ -176,7 +190,7 @@ async def slack_feedback(services: Any, job: ClaimedJob) -> None:
     target = p.get("slack") or {}
     try:
         await publisher(services).tell_user(
-            target, texts.ACK_FEEDBACK if updated.rowcount else m.REFUSAL_NO_ANALYSIS)
+            target, m.ACK_FEEDBACK if updated.rowcount else m.REFUSAL_NO_ANALYSIS)
     except SlackApiError as exc:  # the vote is stored; a lost "thanks" is not worth a retry
         log.info("could not thank for feedback: %s", exc)
 

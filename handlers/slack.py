@@ -241,9 +241,12 @@ class SlackDoor:
             return "ignored: empty"
         team = str(body.get("team_id") or event.get("team") or "")
         report = parent.report or {}
+        project_path = str(report.get("project_path") or "")
+        if project_path and not channel_map.channel_sees(channel, project_path, await load_rules(self.services)):
+            return "ignored: the channel no longer sees this project"
         payload = {"channel": channel, "thread_ts": str(thread_ts), "ts": ts, "user": user, "team_id": team,
                    "text": question[:4000], "project_id": parent.project_id, "pipeline_id": parent.pipeline_id,
-                   "project_path": report.get("project_path", "")}
+                   "project_path": project_path}
         event_id = str(body.get("event_id") or f"{channel}:{ts}:{event.get('type')}")
         # A reply that mentions the bot arrives twice (message and app_mention): one job, keyed by the message.
         job = JobSpec(SLACK_FOLLOWUP, payload, f"slack-followup:{channel}:{ts}")
@@ -312,7 +315,7 @@ class SlackDoor:
             return "refused"
         provider = action_id[len(ACTION_REANALYZE_WITH_PREFIX):] if action_id.startswith(ACTION_REANALYZE_WITH_PREFIX) else ""
         payload = {"command": "reanalyze", "project": project.lower(), "kind": "pipeline", "number": pipeline,
-                   "provider": provider, "slack": {**target, "thread_ts": None}, "request_key": key}
+                   "provider": provider, "slack": {**target, "thread_ts": None}, "request_key": key, "announce": True}
         return await self._enqueue(key, "block_actions", {"action": action_id, "user": user},
                                    JobSpec(SLACK_COMMAND, payload, key))
 

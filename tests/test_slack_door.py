@@ -443,8 +443,11 @@ async def test_feedback_buttons_count_once_per_user_and_reanalyze_button_queues(
         async with h.services.db.session() as s:
             row = await s.get(Analysis, analysis_id)
         assert (row.feedback_up, row.feedback_down) == (1, 1)
-        assert {"response_type": "ephemeral", "replace_original": False, "text": texts.ACK_FEEDBACK} in h.slack.responses
+        assert {"response_type": "ephemeral", "replace_original": False, "text": m.ACK_FEEDBACK} in h.slack.responses
         assert [p["provider_hint"] for p in h.analyses] == ["openai"] and h.analyses[0]["force"] is True
+        # the click had no response_url, so the "analysing again" note went out as an ephemeral message
+        assert ("U0HUMAN001", "Analysing again with OpenAI…") in [
+            (c.args["user"], c.args["text"]) for c in h.slack.calls_of("chat.postEphemeral")]
         assert any(r["text"] == m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project="secret/vault") for r in h.slack.responses)
 
 
@@ -515,3 +518,22 @@ async def test_url_verification_is_answered_even_with_a_workspace_allow_list(dat
         body = json.dumps({"token": "unused", "challenge": "c-123", "type": "url_verification"})
         status, text, _ = await h.post(body, content_type="application/json")
         assert status == 200 and json.loads(text) == {"challenge": "c-123"}
+
+
+async def test_a_follow_up_that_keeps_failing_is_answered_with_the_reason_on_the_last_attempt(database, monkeypatch):
+    from bot import conversation
+
+    async with slack_harness(database, QUEUE_MAX_ATTEMPTS=2) as h:
+        calls = []
+
+        async def failing(*args, **kwargs):
+            calls.append(kwargs["question"])
+            raise TimeoutError("the model did not answer in time")
+
+        monkeypatch.setattr(conversation, "answer_question", failing)
+        await h.services.extras["slack"].start(sample_report(with_result=False))
+        parent = h.slack.top_level(CHANNEL)[0]
+        await h.event(thread_event("why?", "8.2", parent.ts), event_id="EvFail")
+        await h.settle()
+        assert calls == ["why?", "why?"]
+        assert h.slack.thread(CHANNEL, parent.ts)[-1].text == "Sorry, I could not answer that: the model did not answer in time"
