@@ -23,6 +23,7 @@ SLACK_COMMAND = "slack_command"
 SLACK_FOLLOWUP = "slack_followup"
 SLACK_FEEDBACK = "slack_feedback"
 
+SEEN_REACTION = "eyes"
 PREFERENCE_SCOPE = "slack_channel"
 PREFERENCE_PROVIDER = "provider"
 # Slack errors that another attempt cannot fix.
@@ -156,6 +157,7 @@ async def slack_followup(services: Any, job: ClaimedJob) -> None:
             return
         from bot import conversation
 
+        await _mark_seen(pub, channel, ts)
         preference = await get_preference(services.db, PREFERENCE_SCOPE, channel, PREFERENCE_PROVIDER)
         kwargs: dict[str, Any] = {"preference": preference} if preference else {}
         try:
@@ -175,6 +177,14 @@ async def slack_followup(services: Any, job: ClaimedJob) -> None:
         await pub.post_reply(channel, thread_ts, ts, text, allowed_host=host_of(services.settings.gitlab_base_url))
     except SlackApiError as exc:
         raise _slack_failure(exc) from exc
+
+
+async def _mark_seen(pub: SlackPublisher, channel: str, ts: str) -> None:
+    """👀 on the question, so the asker knows it arrived while the model thinks."""
+    try:
+        await pub.client.reactions_add(channel=channel, timestamp=ts, name=SEEN_REACTION)
+    except SlackApiError as exc:  # already_reacted on a retry, or the scope is missing: not worth failing for
+        log.info("could not react to the question: %s", exc.response.get("error") if exc.response else exc)
 
 
 async def slack_feedback(services: Any, job: ClaimedJob) -> None:

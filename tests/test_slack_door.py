@@ -385,6 +385,7 @@ async def test_follow_up_questions_over_three_turns_remember_the_conversation(da
         replies = [msg for msg in h.slack.thread(CHANNEL, parent.ts) if msg.text.startswith("turn")]
         assert [r.text.split(":")[0] for r in replies] == ["turn 1", "turn 2", "turn 3"]
         assert h.services.router.seen[2][0] == "why did unit fail?"
+        assert {(CHANNEL, f"{parent.ts}{i}", "eyes") for i in (1, 2, 3)} <= h.slack.reactions
         assert h.services.router.seen[2][2] == "is it flaky?"
         # a ping in the question is not a ping in the answer
         assert "<!channel>" not in replies[2].text and "@channel" not in replies[2].text

@@ -64,6 +64,7 @@ class FakeSlack:
         self.responses: list[dict] = []  # bodies posted to response URLs
         self.channels: dict[str, dict] = {}  # channel id -> extra conversations.info fields (is_ext_shared, ...)
         self.missing_channels: set[str] = set()
+        self.reactions: set[tuple[str, str, str]] = set()  # (channel, message ts, emoji name)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -244,8 +245,14 @@ class FakeSlack:
         return self.ok(channel=info)
 
     async def m_reactions_add(self, args: dict) -> web.Response:
-        if (args.get("channel"), args.get("timestamp")) not in self.messages:
-            return self.error("message_not_found")
+        if not self._channel_ok(args.get("channel")):
+            return self.error("channel_not_found")
+        if not args.get("name") or not args.get("timestamp"):
+            return self.error("invalid_name" if not args.get("name") else "bad_timestamp")
+        key = (args["channel"], str(args["timestamp"]), str(args["name"]))
+        if key in self.reactions:
+            return self.error("already_reacted")
+        self.reactions.add(key)
         return self.ok()
 
     async def h_response(self, request: web.Request) -> web.Response:
