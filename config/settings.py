@@ -277,6 +277,8 @@ def check_settings(s: Settings) -> None:
         raise SettingsError("LOG_FORMAT", "use text or json")
     if s.slack_branch_filter not in ("all", "default_and_mr", "default"):
         raise SettingsError("SLACK_BRANCH_FILTER", "use all, default_and_mr or default")
+    if s.slack_min_severity not in ("all", "low", "medium", "high", "critical"):
+        raise SettingsError("SLACK_MIN_SEVERITY", "use all, low, medium, high or critical")
     for entry in s.slack_channel_map:
         if "=" not in entry:
             raise SettingsError("SLACK_CHANNEL_MAP", f"entry {entry!r} is not path=channel")
