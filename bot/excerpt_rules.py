@@ -43,7 +43,7 @@ _RULES: list[tuple[re.Pattern[str], float]] = [
 # Lines that mention failure words but say that nothing failed.
 _BENIGN = re.compile(
     r"(?i)\bexit(ed)? (with )?(code |status )?0\b|\b(0|no) (errors?|failures?|failed|warnings?)\b|\b(errors?|failures?|failed):? 0\b|"
-    r"\bpassed\b.*\b0 failed\b|\bPASS(ED)?\b|\bok\b\s*$|\bsuccess(ful(ly)?)?\b|"
+    r"\bpassed\b.*\b0 failed\b|\bPASS(ED)?\b|\bok\b\s*$|^\s*ok\b|\.{3,}\s*ok\b|\bsuccess(ful(ly)?)?\b|"
     r"^\s*(Downloading|Downloaded|Fetching|Installing|Collecting|Requirement already|Get:\d|Hit:\d|Unpacking|Setting up|Preparing|Selecting)\b|"
     r"^\s*(gcc|g\+\+|cc|clang|c\+\+)\s|-W(error|no-)|-Werror|\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b|"
     r"ignore[ds]? (errors?|failures?)|allow[_-]failures?|continue-on-error|\bif\b.*\bfail"
@@ -52,7 +52,7 @@ _WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
 
 # Lines that continue a failure block: stack frames, indented detail, diffs, carets.
 CONTINUATION = re.compile(
-    r"^(\s+\S|\s*at |\s*File \"|\s*#\d+ |\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
+    r"^(\s+\S|\s*(?i:stack ?trace(back)?|backtrace|call stack)\b|\s*at |\s*File \"|\s*#\d+ |\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
 )
 
 # The line that states how the job ended.

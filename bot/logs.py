@@ -40,6 +40,8 @@ MAX_RETAINED_CHARS = 4_000_000
 STRONG = 10.0
 # read_line_range never returns more than this many lines.
 MAX_RANGE_LINES = 500
+# Runners (GitLab, Travis) echo each script command as "$ command" before its output.
+COMMAND_ECHO = b"$ "
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?")
 _TERMINAL = re.compile(r"\r|\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08")
@@ -212,6 +214,7 @@ class _Scanner:
     stack: list[str] = field(default_factory=list)
     section_lines: list[int] = field(default_factory=list)
     section_names: list[str | None] = field(default_factory=list)
+    commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
 
     # --- reading ---------------------------------------------------------------
     def feed(self, chunk: bytes) -> None:
@@ -284,10 +287,26 @@ class _Scanner:
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
             self._hit(block, start, block.find(b"\n", start), counted_n)
+        self._commands(block, base)
         self.line_no = base + block.count(b"\n")
         self.history = (self.history + block)[-HISTORY_BYTES:] if len(block) < HISTORY_BYTES else block[-HISTORY_BYTES:]
         if len(self.history) >= HISTORY_BYTES:
             self.history_whole = False
+
+    def _commands(self, block: bytes, base: int) -> None:
+        """Remember the lines where the runner echoes a script command: each starts a step."""
+        i = block.find(COMMAND_ECHO)
+        counted_pos, counted_n = 0, base
+        while i >= 0:
+            start = block.rfind(b"\n", 0, i) + 1
+            end = block.find(b"\n", i)
+            counted_n += block.count(b"\n", counted_pos, start)
+            counted_pos = start
+            if i - start < 200 and render_line(block[start:end]).startswith("$ "):
+                self.commands.append(counted_n)
+                if len(self.commands) > 20_000:
+                    del self.commands[:10_000]
+            i = block.find(COMMAND_ECHO, end)
 
     def _hit(self, block: bytes, start: int, end: int, n: int) -> None:
         raw = block[start:end]
@@ -432,136 +451,175 @@ class _Scanner:
 
 
 # --- choosing the lines ----------------------------------------------------------
-TAIL_VALUE = 2.0
-EXIT_VALUE = 1000.0
-ANCHOR_VALUE = 12.0
-ANCHOR_DECAY = 0.985
-ANCHOR_SHARE = 0.5
-ANCHOR_OVER_SHARE = 0.25
-AFTER_DECAY = 0.93
-AFTER_BREAK_DECAY = 0.6
-BEFORE_DECAY = 0.7
+SEED_SCORE = 6.0  # a line this strong starts a failure block
+MAX_BLOCK_LINES = 40  # a block ends here even if its detail goes on; a later strong line starts another
+IN_STEP = 3.0  # a block inside the output of the step that failed
+FIRST_IN_STEP = 1.6  # the first block of that step is its first failure description
+AFTER_LAST_STEP = 0.5  # after the last failing step: clean-up, uploads
+REPEAT = 0.3  # each repeat of an already seen failure line is worth this much less
+CLEANUP = 0.5
+STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
+CONTEXT_BEFORE = 2
+CONTEXT_AFTER = 3
 
 
-def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> Excerpt:
-    """Give every kept line a value from the candidates near it and the end, then fill the budget."""
+@dataclass(slots=True)
+class _Block:
+    seed: int
+    end: int
+    value: float = 0.0
+
+
+def clip(text: str, limit: int) -> str:
+    """The start of a line longer than limit: still the line's own words, so a quote of it stays true."""
+    return text if len(text) <= limit else text[:limit].rstrip()
+
+
+def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) -> list[_Block]:
+    """Failure blocks: a strong line and the detail under it (frames, indented lines, more failure lines)."""
+
+    def related(n: int) -> bool:
+        text = texts.get(n)
+        return text is not None and bool(text.strip()) and (scores[n] > 0 or is_continuation(text))
+
+    out: list[_Block] = []
+    current: _Block | None = None
+    for n in sorted(texts):
+        if current is not None and n == current.end + 1 and n - current.seed < MAX_BLOCK_LINES:
+            text = texts[n]
+            # A plain line or a blank one stays in the block when detail follows right after it.
+            if related(n) or (not text.startswith("$ ") and (related(n + 1) or (text.strip() and related(n + 2)))):
+                current.end = n
+                continue
+        if scores[n] >= SEED_SCORE or n in exits:
+            current = _Block(n, n)
+            out.append(current)
+        else:
+            current = None
+    return out
+
+
+def _failed_steps(sc: _Scanner, anchors: list[int]) -> list[tuple[int, int]]:
+    """(first, last) line of the output of each step that ended with a failure: from its command to its exit line."""
+    steps = []
+    for a in anchors:
+        i = bisect.bisect_left(sc.commands, a) - 1
+        first = sc.commands[i] if i >= 0 else max(a - EXIT_BEFORE, 1)
+        steps.append((first, a))
+    return steps
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What the budget is spent on, in order of need: the retained lines and their ranked blocks."""
+
+    texts: dict[int, str]
+    anchors: list[int]
+    steps: list[tuple[int, int]]
+    ranked: list[_Block]
+
+
+def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> _Plan:
+    """Clean and filter the kept lines, find the failing steps and rank the failure blocks."""
     texts = {n: line if isinstance(line, str) else render_line(line) for n, line in sc.retained.items()}
     for n, text in tail_lines:
         texts[n] = text
     if sc.line_filter is not None:
         for n in sorted(texts):
             texts[n] = sc.line_filter(texts[n])
+    scores = {n: score_line(t) for n, t in texts.items()}
+    exits = {n for n, t in texts.items() if is_exit_line(t)} | {c.n for c in sc.candidates if c.step_end and c.n in texts}
+    anchors = sorted(exits)
+    steps = _failed_steps(sc, anchors)
+    blocks = _blocks(texts, scores, exits)
+    last_anchor = anchors[-1] if anchors else total_lines
+
+    seen: dict[str, int] = {}
+    first_of_step: set[int] = set()
+    for b in blocks:
+        score = max(scores[n] for n in range(b.seed, b.end + 1) if n in texts)
+        w = score
+        step = next((i for i, (lo, hi) in enumerate(steps) if lo <= b.seed <= hi), None)
+        if step is not None:
+            w *= IN_STEP
+            if step not in first_of_step and b.seed not in exits:
+                first_of_step.add(step)
+                w *= FIRST_IN_STEP
+        elif b.seed > last_anchor:
+            w *= AFTER_LAST_STEP
+        else:
+            w *= 0.4 + 0.6 * b.seed / max(total_lines, 1)
+        section = sc.section_at(b.seed)
+        if section and CLEANUP_SECTIONS.search(section):
+            w *= CLEANUP
+        key = dedup_key(texts[b.seed])
+        w *= REPEAT ** seen.get(key, 0)
+        seen[key] = seen.get(key, 0) + 1
+        b.value = w
+    ranked = sorted(blocks, key=lambda b: (-b.value, b.seed))
+    return _Plan(texts, anchors, steps, ranked)
+
+
+def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> Excerpt:
+    """Fill the budget: how the job ended, whole failure blocks by rank, the failing step's end, context."""
+    plan = _plan(sc, total_lines, tail_lines)
+    texts, anchors, steps, ranked = plan.texts, plan.anchors, plan.steps, plan.ranked
     budget = max(sc.budget, 0)
-    limit = max(40, min(SHOWN_LINE_CHARS, budget // 4))
-    values: dict[int, float] = {}
-
-    def give(n: int, value: float) -> None:
-        if n in texts and value > values.get(n, 0.0):
-            values[n] = value
-
-    # The last non-empty lines state how the job ended: always kept.
-    kept_exit = 0
-    for n, text in reversed(tail_lines):
-        if text.strip():
-            give(n, EXIT_VALUE - kept_exit)
-            kept_exit += 1
-            if kept_exit >= 2:
-                break
-    for k, (n, _) in enumerate(reversed(tail_lines)):
-        give(n, TAIL_VALUE * (0.99 ** k))
-
-    for cand in _anchors(sc.candidates):
-        if cand:
-            give(cand.n, ANCHOR_VALUE)
-            spent = 0
-            for k, m in enumerate(range(cand.n - 1, cand.n - EXIT_BEFORE - 1, -1)):
-                if m not in texts:
-                    break
-                spent += len(texts[m]) + 1
-                # Past its share of the budget the step's output yields to strong lines elsewhere.
-                share = 1.0 if spent <= budget * ANCHOR_SHARE else ANCHOR_OVER_SHARE
-                give(m, ANCHOR_VALUE * share * (ANCHOR_DECAY ** k))
-
-    known = {c.n for c in sc.candidates}
-    for n in sorted(texts):
-        if n not in known and (score := score_line(texts[n])) > 0:
-            sc.candidates.append(_Candidate(n, score, dedup_key(texts[n])))
-    sc.candidates.sort(key=lambda c: c.n)
-    weights = _weigh(sc, total_lines)
-    for cand, weight in weights:
-        give(cand.n, weight)
-        factor = 1.0
-        for m in range(cand.n + 1, cand.n + AFTER + 1):
-            text = texts.get(m)
-            if text is None:
-                break
-            factor *= AFTER_DECAY if (is_continuation(text) or not text.strip()) else AFTER_BREAK_DECAY
-            give(m, weight * factor)
-        factor = 1.0
-        for m in range(cand.n - 1, cand.n - BEFORE - 1, -1):
-            if m not in texts:
-                break
-            factor *= BEFORE_DECAY
-            give(m, weight * factor)
-
-    chosen: list[int] = []
-    used = 0
+    limit = max(40, min(SHOWN_LINE_CHARS, budget // 8))
     shown: dict[int, str] = {}
-    for n in sorted(values, key=lambda n: (-values[n], -n)):
-        text = shorten(texts[n], limit)
-        cost = len(text) + 1
-        if used + cost <= budget:
-            chosen.append(n)
+    used = 0
+
+    def take(numbers: list[int], partial: bool = True) -> None:
+        nonlocal used
+        lines = [n for n in numbers if n in texts and n not in shown]
+        cost = sum(len(clip(texts[n], limit)) + 1 for n in lines)
+        if not partial and used + cost > budget:
+            return
+        for n in lines:
+            text = clip(texts[n], limit)
+            if used + len(text) + 1 > budget:
+                if partial:
+                    break
+                continue
             shown[n] = text
-            used += cost
-    chosen.sort()
+            used += len(text) + 1
+
+    # How the job ended: the last non-empty lines and the lines that say a step failed.
+    ends = [n for n, t in reversed(tail_lines) if t.strip()][:2]
+    take(sorted(ends))
+    take(anchors[:1] + anchors[-2:])
+    if ranked:
+        take(list(range(ranked[0].seed, ranked[0].end + 1)))
+    # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
+    for lo, hi in dict.fromkeys(steps[:1] + steps[-1:]):
+        share = used + budget * STEP_SHARE
+        for n in range(hi - 1, lo - 1, -1):
+            if n not in texts or used + len(clip(texts[n], limit)) + 1 > share:
+                break
+            take([n])
+    for b in ranked[1:]:
+        take(list(range(b.seed, b.end + 1)), partial=False)
+    # Context: a line or two above each chosen block and what follows it, then the end of the log.
+    for b in ranked:
+        if b.seed in shown:
+            take(list(range(b.seed - 1, b.seed - CONTEXT_BEFORE - 1, -1)), partial=False)
+            take(list(range(b.end + 1, b.end + CONTEXT_AFTER + 1)), partial=False)
+    for lo, hi in reversed(steps):
+        take(list(range(hi - 1, lo - 1, -1)))
+    take([n for n, _ in reversed(tail_lines)])
+
+    chosen = sorted(shown)
     # A blank line on its own says nothing; keep blanks only next to chosen text.
     picked = set(chosen)
     chosen = [n for n in chosen if shown[n].strip() or n == total_lines
               or (n - 1 in picked and shown[n - 1].strip()) or (n + 1 in picked and shown[n + 1].strip())]
     lines = [ExcerptLine(n, shown[n], sc.section_at(n)) for n in chosen]
-    failed = sc.section_at(weights[0][0].n) if weights else None
+    top = ranked[0].seed if ranked else None
+    failed = sc.section_at(top) if top is not None else None
     if failed is None and sc.section_names:
         failed = next((s for s in reversed(sc.section_names) if s and not CLEANUP_SECTIONS.search(s)), None)
     truncated = sc.max_bytes is not None and sc.bytes_read > sc.max_bytes
     return Excerpt(lines, total_lines=total_lines, failed_section=failed, bytes_read=sc.bytes_read, truncated=truncated)
-
-
-def _anchors(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Lines that end the failing step: exit lines, and the last GitLab step section to end
-    (every step ends its section; only the last one before the job stopped is the failed one)."""
-    out = [c for c in candidates if c.exit and not c.step_end]
-    step_ends = [c for c in candidates if c.step_end]
-    if step_ends:
-        out.append(step_ends[-1])
-    return out
-
-
-def _weigh(sc: _Scanner, total_lines: int) -> list[tuple[_Candidate, float]]:
-    """Rank candidates: signal strength, later in the log, inside the failed step, first of repeats."""
-    cands = [c for c in sc.candidates if not c.exit or c.score > 0]
-    anchors = sorted(c.n for c in _anchors(sc.candidates))
-    seen: dict[str, int] = {}
-    out = []
-    for c in cands:
-        w = c.score
-        i = bisect.bisect_left(anchors, c.n)
-        if i < len(anchors) and anchors[i] - c.n <= EXIT_BEFORE:
-            w *= 1.5  # in the output of the step that failed
-        elif anchors and i == len(anchors):
-            w *= 0.8  # after the last failure line: clean-up
-        else:
-            w *= 0.4 + 0.4 * c.n / max(total_lines, 1)
-        section = sc.section_at(c.n)
-        if section and CLEANUP_SECTIONS.search(section):
-            w *= 0.5
-        repeats = seen.get(c.key, 0)
-        if repeats:
-            w *= 0.2
-        seen[c.key] = repeats + 1
-        out.append((c, w))
-    out.sort(key=lambda cw: -cw[1])
-    return out
 
 
 # --- public entry points ---------------------------------------------------------
