@@ -1,0 +1,82 @@
+"""Failure signatures: stable across runs of the same failure, distinct between different failures."""
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.fingerprint import normalise, signature, template_lines
+from bot.logs import excerpt
+from bot.types import Excerpt
+from tests.conftest import ROOT
+from tests.scenario import INJECTION_TRACE, PYTEST_TRACE
+
+LOGCHUNKS = ROOT.parent / "shared" / "datasets" / "logchunks-dev" / "logs"
+
+
+def rerun(log: str, seed: int) -> str:
+    """The same failure in another pipeline: other times, job ids, temp dirs, durations, ports, hashes."""
+    rng = random.Random(seed)
+    log = re.sub(r"\b\d{2}:\d{2}:\d{2}\b", lambda m: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}", log)
+    log = re.sub(r"\b[0-9a-f]{40}\b", lambda m: "%040x" % rng.getrandbits(160), log)
+    log = re.sub(r"/tmp/[\w.-]+", lambda m: f"/tmp/tmp{rng.getrandbits(32):x}", log)
+    log = re.sub(r"\b(\d+(?:\.\d+)?)s\b", lambda m: f"{rng.random() * 100:.2f}s", log)
+    log = re.sub(r"127\.0\.0\.1:\d+", lambda m: f"127.0.0.1:{rng.randint(1024, 65535)}", log)
+    log = re.sub(r"section_(start|end):\d+", lambda m: f"section_{m.group(1)}:{rng.randint(10**9, 2 * 10**9)}", log)
+    return log
+
+
+def test_normalise_replaces_run_specific_parts():
+    line = ("2024-05-14T10:00:03Z job 812345 failed after 12.5s at /tmp/pytest-of-ci/pytest-3/test0/x.py:42 "
+            "sha256:" + "ab" * 32 + " 550e8400-e29b-41d4-a716-446655440000 10.0.0.12:5432")
+    assert normalise(line) == "<ts> job <n> failed after <dur> at <tmp>:<n> <digest> <uuid> <ip>"
+
+
+def test_the_same_failure_in_another_pipeline_has_the_same_signature():
+    first = excerpt(PYTEST_TRACE + "Uploading artifacts 0.3s /tmp/abc\n")
+    again = excerpt(rerun(PYTEST_TRACE, 1) + "Uploading artifacts 9.9s /tmp/xyz\n")
+    assert signature(first) == signature(again) != ""
+
+
+def test_different_failures_have_different_signatures():
+    other_test = PYTEST_TRACE.replace("test_parse_amount", "test_format_amount").replace("parse_amount(", "format_amount(")
+    signatures = {signature(excerpt(log)) for log in (PYTEST_TRACE, INJECTION_TRACE, other_test)}
+    assert len(signatures) == 3
+
+
+def test_an_empty_excerpt_has_no_signature():
+    assert signature(Excerpt([])) == "" and template_lines(Excerpt([])) == []
+
+
+def _real_logs(limit: int) -> list[Path]:
+    if not LOGCHUNKS.is_dir():
+        pytest.skip(f"LogChunks data not found at {LOGCHUNKS}")
+    return sorted(LOGCHUNKS.rglob("*.log"))[:limit]
+
+
+def test_real_logs_keep_their_signature_when_rerun():
+    stable = 0
+    logs = _real_logs(120)
+    for path in logs:
+        text = path.read_text(errors="replace")
+        stable += signature(excerpt(text)) == signature(excerpt(rerun(text, 7)))
+    assert stable / len(logs) >= 0.95, f"{stable} of {len(logs)} kept their signature"
+
+
+def test_real_logs_of_different_builds_rarely_collide():
+    logs = _real_logs(400)
+    by_repo: dict[str, set[str]] = {}
+    signatures = []
+    for path in logs:
+        sig = signature(excerpt(path.read_text(errors="replace")))
+        signatures.append(sig)
+        by_repo.setdefault(path.parent.parent.name, set()).add(sig)
+    # Different repositories fail in different ways; a shared signature between two of them is rare
+    # (it happens when both die on the same generic line, e.g. the same curl 404 in the CI image).
+    repos = list(by_repo.values())
+    pairs = len(repos) * (len(repos) - 1) // 2
+    shared = sum(1 for i, a in enumerate(repos) for b in repos[i + 1:] if a & b)
+    assert shared <= pairs * 0.01, f"{shared} of {pairs} repository pairs share a signature"
+    assert len(set(signatures)) / len(signatures) >= 0.7
