@@ -8,8 +8,9 @@ from bot.excerpt_rules import is_exit_line, score_line
 from bot.types import Excerpt
 
 SIGNATURE_LENGTH = 16
-DECISIVE_LINES = 6  # the strongest failure lines make the signature; the rest of the excerpt is noise
+DECISIVE_LINES = 4  # the strongest failure lines make the signature; the rest of the excerpt is noise
 MIN_SCORE = 1.0
+MAX_LINE_CHARS = 200  # the head of a long line says what it is; its tail is mostly data
 
 # Order matters: specific shapes first, so a UUID is not eaten as hex and numbers.
 _NORMALISERS: list[tuple[re.Pattern[str], str]] = [
@@ -50,7 +51,7 @@ def template_lines(excerpt: Excerpt) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
     for _, _, text in chosen:
-        norm = normalise(text)
+        norm = normalise(text)[:MAX_LINE_CHARS]
         if norm and norm not in seen:
             seen.add(norm)
             out.append(norm)
