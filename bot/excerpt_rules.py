@@ -14,10 +14,17 @@ PREFILTER_WORDS: tuple[bytes, ...] = (
 )
 
 # (pattern, score): the score of a line is the highest matching score, minus penalties.
+_VERDICT = 14.0
 _STRONG = 10.0
 _MEDIUM = 6.0
 _WEAK = 3.0
 _RULES: list[tuple[re.Pattern[str], float]] = [
+    # A tool's own verdict: a test runner's failure marker, a compiler error at a place, a build tool giving up.
+    (re.compile(
+        r"^\s*(--- FAIL|FAIL(ED)?\b|not ok\b|\[?(FAIL(ED)?|ERROR)\]|npm ERR!|error(\[\w+\])?:|make(\[\d+\])?: \*\*\*)|"
+        r"^\S+:\d+(:\d+)?:\s*(fatal )?error\b|\berror\[E\d+\]|\bBUILD FAIL(URE|ED)\b|FAILURE: Build failed|"
+        r"Traceback \(most recent call last\)|\bpanicked at\b|\btest result: FAILED|\bDubious, test returned|"
+        r"\bFailed \d+/\d+ (subtests|tests)|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+|\bTests? run:.*\bFailures: [1-9]"), _VERDICT),
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
     (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), _STRONG),
     (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG),
@@ -29,7 +36,7 @@ _RULES: list[tuple[re.Pattern[str], float]] = [
     (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), _STRONG),
     # exception class names ("ValueError:", "NullPointerException") and pytest's "E   " detail lines
     (re.compile(r"\b[A-Z]\w*(Error|Exception)(:|$)|^E {2,}\S"), _STRONG),
-    (re.compile(r"\b[A-Z]\w*(Error|Exception|Failure)\b"), _MEDIUM),
+    (re.compile(r"(?<![.\w])[A-Z]\w*(Error|Exception|Failure)\b"), _MEDIUM),
     (re.compile(r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"), _STRONG),
     (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), _STRONG),
     (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), _MEDIUM),
@@ -48,6 +55,11 @@ _BENIGN = re.compile(
     r"^\s*(gcc|g\+\+|cc|clang|c\+\+)\s|-W(error|no-)|-Werror|\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b|"
     r"ignore[ds]? (errors?|failures?)|allow[_-]failures?|continue-on-error|\bif\b.*\bfail"
 )
+# An application's own log line ("2019-04-12 14:49:19 ERROR ..."): what a program logged while it ran,
+# usually on purpose in tests, weaker than what the test runner or the build tool says.
+_APP_LOG = re.compile(
+    r"^\W{0,2}(\d{4}-\d\d-\d\d[ T]|[A-Z][a-z]{2} +\d{1,2} |\d\d:\d\d:\d\d).{0,30}?\b(DEBUG|INFO|WARN(ING)?|ERROR|TRACE)\b"
+    r"|^\s*(DEBUG|INFO|WARN(ING)?|ERROR)\s+\S+:\s*\S+\.\w+:\d+")
 _WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
 
 # Lines that continue a failure block: stack frames, indented detail, diffs, carets.
@@ -84,6 +96,8 @@ def score_line(text: str) -> float:
         best *= 0.3
     elif _WARNING.search(text) and best < _STRONG:
         best *= 0.4
+    if _APP_LOG.search(text):
+        best = min(best, _MEDIUM) * 0.5
     return best
 
 
