@@ -207,8 +207,16 @@ async def _analyse_group(services, facts: PipelineFacts, payload: dict, members:
     reused_from = None
     result: AnalysisResult | None = None
     status = "ok"
+    analysis_id: int | None = None
     forced = bool(payload.get("force"))
-    if not forced and sig:
+    if not forced:
+        # This job was already answered (a repeated delivery, or a retry after a crash): show that answer again.
+        done = await history.analysis_for_job(services.db, project_id=facts.project_id, pipeline_id=pipeline_id,
+                                              job_id=failure.job_id)
+        if done is not None and done.result:
+            result = AnalysisResult.model_validate(done.result)
+            analysis_id, reused_from = done.id, done.reused_from_id
+    if result is None and not forced and sig:
         earlier = await history.reusable_analysis(services.db, project_id=facts.project_id, signature=sig,
                                                   days=settings.reuse_analysis_days)
         if earlier is not None and earlier.result:
@@ -229,6 +237,8 @@ async def _analyse_group(services, facts: PipelineFacts, payload: dict, members:
         )
         preference = await history.get_preference(services.db, "gitlab_project", str(facts.project_id), "provider")
         result = await services.router.analyze(request, preference=preference)
+    if analysis_id is not None:
+        return _job_reports(members, names, result, sig, hist, reused_from, analysis_id)
     verdict, why = decide_verdict(
         result.verdict, failure_reason=failure.failure_reason,
         flaky=pipelines.was_flaky(facts.jobs, failure.name),
@@ -242,6 +252,10 @@ async def _analyse_group(services, facts: PipelineFacts, payload: dict, members:
         job_id=failure.job_id, signature=sig, trigger=str(payload.get("trigger") or ""), result=result,
         status=status, reused_from_id=reused_from,
     )
+    return _job_reports(members, names, result, sig, hist, reused_from, analysis_id)
+
+
+def _job_reports(members, names, result, sig, hist, reused_from, analysis_id) -> list[JobReport]:
     reports = []
     for i, (member_job, _, _, member_problem) in enumerate(members):
         reports.append(JobReport(

@@ -224,7 +224,7 @@ RULES: tuple[Rule, ...] = (
          C.configuration, "CMake configuration failed", "CMake stopped while configuring; the message below names the missing package or wrong option.",
          ("Install the missing development package in the CI image, or fix the CMake option.",), 0.8,
          ("CMake Error at CMakeLists.txt:12 (find_package):", "Could NOT find ZLIB (missing: ZLIB_LIBRARY)")),
-    rule("make-error", r"make(?:\[\d+\])?: \*\*\* \[(?P<target>[^\]]+)\] Error (?P<code>\d+)",
+    rule("make-error", r"make(?:\[\d+\])?: \*\*\* \[(?:(?P<makefile>[^\]:\s]+):\d+: )?(?P<target>[^\]]+)\] Error (?P<code>\d+)",
          C.build, "make target {target} failed", "A command run by make for `{target}` exited with {code}; the lines above show its output.",
          ("Look at the output just above this line for the command's own error.", "Reproduce with `make {target}`."), 0.5,
          ("make: *** [Makefile:12: test] Error 2",)),

@@ -137,6 +137,15 @@ async def reusable_analysis(db: Database, *, project_id: int, signature: str, da
             .order_by(Analysis.id.desc()).limit(1))).scalar_one_or_none()
 
 
+async def analysis_for_job(db: Database, *, project_id: int, pipeline_id: int, job_id: int) -> Analysis | None:
+    """The newest answer already given for this very job (a retried or repeated analysis shows it again)."""
+    async with db.session() as s:
+        return (await s.execute(
+            sa.select(Analysis).where(Analysis.project_id == project_id, Analysis.pipeline_id == pipeline_id,
+                                      Analysis.job_id == job_id, Analysis.status != "error")
+            .order_by(Analysis.id.desc()).limit(1))).scalar_one_or_none()
+
+
 async def save_analysis(db: Database, *, project_id: int, project_path: str, pipeline_id: int, job_id: int | None,
                         signature: str, trigger: str, result: AnalysisResult, status: str = "ok",
                         reused_from_id: int | None = None) -> int:

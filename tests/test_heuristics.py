@@ -75,3 +75,9 @@ def test_followup_restates_cause_steps_and_evidence():
     result = analyze(excerpt(PYTEST_TRACE))
     text = answer_followup("why?", result, None)
     assert "offline analyzer" in text and result.fix_steps[0] in text and result.evidence[0].text in text
+
+
+def test_make_names_the_target_not_the_makefile_line():
+    answer = analyze(lines("make: *** [Makefile:12: test] Error 2"))
+    assert answer.summary == "make target test failed"
+    assert "`make test`" in " ".join(answer.fix_steps)

@@ -12,6 +12,10 @@ import pytest_asyncio
 from aiohttp import web
 
 ERROR_WORDS = re.compile(r"error|fail|fatal|exception|denied|not found|cannot|could not|killed", re.IGNORECASE)
+# The runner's closing line names no cause; a model would quote the error above it.
+EXIT_LINE = re.compile(r"Job failed: exit code|exited with", re.IGNORECASE)
+# An exception or "error:" line says the cause more precisely than a summary line does.
+CAUSE_LINE = re.compile(r"\w+(?:Error|Exception)\b|\berror(?:\[\w+\])?:|fatal:|ERR!", re.IGNORECASE)
 NUMBERED_LINE = re.compile(r"^(\d+): (.*)$", re.MULTILINE)
 
 
@@ -55,7 +59,10 @@ def slow(seconds: float, then: dict | None = None) -> dict:
 def derive_answer(prompt_text: str) -> dict:
     """A plausible answer that quotes a real line of the excerpt in the request, so end-to-end checks can follow it."""
     lines = [(int(n), text) for n, text in NUMBERED_LINE.findall(prompt_text)]
-    chosen = next((item for item in reversed(lines) if ERROR_WORDS.search(item[1])), lines[-1] if lines else None)
+    causes = [item for item in lines if ERROR_WORDS.search(item[1]) and not EXIT_LINE.search(item[1])]
+    errors = [item for item in lines if ERROR_WORDS.search(item[1])]
+    precise = [item for item in causes if CAUSE_LINE.search(item[1])]
+    chosen = precise[0] if precise else (causes or errors or lines or [None])[-1]
     evidence = [{"line": chosen[0], "text": chosen[1]}] if chosen else []
     quoted = chosen[1].strip() if chosen else "the log"
     return {
