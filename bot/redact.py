@@ -11,7 +11,6 @@ from typing import Any, Callable, Iterable
 from urllib.parse import quote, quote_plus, unquote
 
 PLACEHOLDER = "[REDACTED:{kind}]"
-_PLACEHOLDER_PREFIX = "[REDACTED:"
 
 # A PEM block that never shows its END line would otherwise swallow the rest of the log.
 MAX_PEM_LINES = 400
@@ -103,6 +102,15 @@ _HEADER_RULES: tuple[_TokenRule, ...] = (
     _rule("api-key", r"(?i)\b(?:x-api-key|api-key|x-auth-token|x-gitlab-token|x-vault-token|x-access-token)\s*:\s*" + _HEADER_VALUE,
           ("key", "token"), group=1, check=_not_masked),
     _rule("cookie", r"(?i)\b(?:set-)?cookie\s*:\s*([^\"'\n]+?)\s*(?=[\"']|$)", ("cookie",), group=1, check=_not_masked),
+    _rule("aws-secret-key",
+          r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]?\s*[\"']?([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])",
+          ("secret",), group=1),
+    # curl -u user:password, wget --user=...: the part after the colon.
+    _rule("password", r"(?:^|\s)(?:-u|--user)(?:=|\s+)[\"']?[^\s:\"']+:([^\s\"']+)", ("-u", "--user"), group=1,
+          check=lambda v: not v.isdigit() and not _is_placeholder(v)),
+    # <password>...</password> in Maven settings.xml and friends.
+    _rule("password", r"(?i)<((?:\w+[_.\-]?)?(?:password|passphrase|secret|token|apikey|api-key))>([^<\s][^<]*)</\1>",
+          ("password>", "passphrase>", "secret>", "token>", "apikey>", "api-key>"), group=2, check=_not_masked),
     # `docker login -u x -p secret`: a short flag that is a password only in a login command.
     _rule("password", r"(?i)\blogin\b.*?\s(?:-p|--password)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[^\s\"']+)", ("login",), group=1, check=_not_masked),
 )
@@ -301,7 +309,7 @@ def looks_random(value: str) -> bool:
 # Prefixed tokens first, so later rules see placeholders rather than half a token; URL
 # credentials before percent-decoding, so "p%40ss" is never split at its decoded "@".
 _ORDER = {
-    "apply_rule": 0, "_redact_literals": 0, "_redact_url_credentials": 1, "_redact_base64": 2,
+    "apply_rule": 0, "_redact_literals": 0, "apply_header_rule": 1, "_redact_url_credentials": 1, "_redact_base64": 2,
     "_redact_percent_encoded": 2, "_redact_assignments": 3,
 }
 
@@ -341,7 +349,7 @@ class Redactor:
         self._dispatch: dict[str, list[Callable[[str], str]]] = {}
         triggers: set[str] = set()
         for rule in _TOKEN_RULES + _HEADER_RULES:
-            applier = self._rule_applier(rule)
+            applier = self._rule_applier(rule, header=rule in _HEADER_RULES)
             for trigger in rule.triggers:
                 self._dispatch.setdefault(trigger, []).append(applier)
                 triggers.add(trigger)
@@ -481,7 +489,7 @@ class Redactor:
         self.counts[kind] += 1
         return placeholder(kind)
 
-    def _rule_applier(self, rule: _TokenRule) -> Callable[[str], str]:
+    def _rule_applier(self, rule: _TokenRule, header: bool = False) -> Callable[[str], str]:
         def replace(match: re.Match[str]) -> str:
             secret = match.group(rule.group)
             if secret is None or rule.check is not None and not rule.check(secret):
@@ -496,6 +504,8 @@ class Redactor:
         def apply_rule(line: str) -> str:
             return rule.pattern.sub(replace, line)
 
+        if header:
+            apply_rule.__name__ = "apply_header_rule"
         return apply_rule
 
     def _redact_url_credentials(self, line: str) -> str:
@@ -504,7 +514,7 @@ class Redactor:
 
         def replace(match: re.Match[str]) -> str:
             password = match.group(2)
-            if _is_placeholder(password):
+            if _is_placeholder(password) or match.group(1).endswith("[REDACTED"):
                 return match.group(0)
             return f"{match.group(1)}:{self._mark('password')}@"
 
@@ -530,6 +540,8 @@ class Redactor:
                 return match.group(0)  # echoed source code (f(x), ref[i], minified e.token=i)
             if value.isdigit() and len(value) < (4 if kind in ("password", "secret") else 12):
                 return match.group(0)  # "tries to enter a password: 3", max_token=4096: counts
+            if kind not in ("password", "secret") and len(value) < 8:
+                return match.group(0)  # the runner prints a token's first characters (token=64_Abc)
             if not strong and not looks_random(value) and not self._hides_secret(value):
                 return match.group(0)
             quote_char = raw[0] if raw != value else ""
