@@ -64,7 +64,7 @@ _WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
 
 # Lines that continue a failure block: stack frames, indented detail, diffs, carets.
 CONTINUATION = re.compile(
-    r"^(\s+\S|\s*(?i:stack ?trace(back)?|backtrace|call stack)\b|\s*at |\s*File \"|\s*#\d+ |\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
+    r"^(\s+\S|\s*(?i:stack ?trace(back)?|backtrace|call stack)\b|\s*at |\s*File \"|\s*#\d+ |\s*# \.?/|\s*(?P<rule>[-=_*#~])(?P=rule){2,}|\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
 )
 
 # The line that states how the job ended.

@@ -458,6 +458,7 @@ FIRST_IN_STEP = 1.6  # the first block of that step is its first failure descrip
 AFTER_LAST_STEP = 0.5  # after the last failing step: clean-up, uploads
 REPEAT = 0.3  # each repeat of an already seen failure line is worth this much less
 CLEANUP = 0.5
+TOP_SHARE = 0.7  # of the budget, at most, for the top block and the blocks right after it
 STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
 CONTEXT_BEFORE = 2
 CONTEXT_AFTER = 3
@@ -534,15 +535,22 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
     blocks = _blocks(texts, scores, exits)
     last_anchor = anchors[-1] if anchors else total_lines
 
+    block_score = {b.seed: max(scores[n] for n in range(b.seed, b.end + 1) if n in texts) for b in blocks}
+    in_step = {b.seed: next((i for i, (lo, hi) in enumerate(steps) if lo <= b.seed <= hi), None) for b in blocks}
+    # The first description of the failure: the first block of a failing step that is as strong as any in it.
+    step_best: dict[int, float] = {}
+    for b in blocks:
+        step = in_step[b.seed]
+        if step is not None and b.seed not in exits:
+            step_best[step] = max(step_best.get(step, 0.0), block_score[b.seed])
     seen: dict[str, int] = {}
     first_of_step: set[int] = set()
     for b in blocks:
-        score = max(scores[n] for n in range(b.seed, b.end + 1) if n in texts)
-        w = score
-        step = next((i for i, (lo, hi) in enumerate(steps) if lo <= b.seed <= hi), None)
+        w = block_score[b.seed]
+        step = in_step[b.seed]
         if step is not None:
             w *= IN_STEP
-            if step not in first_of_step and b.seed not in exits:
+            if step not in first_of_step and b.seed not in exits and block_score[b.seed] >= step_best[step]:
                 first_of_step.add(step)
                 w *= FIRST_IN_STEP
         elif b.seed > last_anchor:
@@ -589,7 +597,13 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     take(sorted(ends))
     take(anchors[:1] + anchors[-2:])
     if ranked:
-        take(list(range(ranked[0].seed, ranked[0].end + 1)))
+        # The top block and the blocks that carry straight on from it (a long report is several blocks).
+        by_seed = {b.seed: b for b in ranked}
+        b = ranked[0]
+        take(list(range(b.seed - 1, b.seed - CONTEXT_BEFORE - 1, -1)), partial=False)
+        while b is not None and used < budget * TOP_SHARE:
+            take(list(range(b.seed, b.end + 1)))
+            b = by_seed.get(b.end + 1) or by_seed.get(b.end + 2)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
     for lo, hi in dict.fromkeys(steps[:1] + steps[-1:]):
         share = used + budget * STEP_SHARE
