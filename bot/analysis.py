@@ -29,6 +29,7 @@ RUNNING_RECHECK_SECONDS = 60
 RUNNING_WAIT_LIMIT_SECONDS = 6 * 3600
 MAX_PARALLEL_LOGS = 4
 LOG_UNAVAILABLE = "log unavailable: {reason}"
+NO_API_REASON = "no GITLAB_API_TOKEN, so the log cannot be read"
 DEAD_JOB_REASON = "the bot gave up after {attempts} attempt(s): {error}"
 SIGNATURE_HISTORY_DAYS = 14
 
@@ -104,6 +105,8 @@ async def run_analysis(services, p: dict) -> PipelineReport | None:
     settings = services.settings
     gl = services.gitlab
     if gl is None:
+        if p.get("email"):
+            return await report_from_email(services, p)
         raise PermanentFailure("GITLAB_API_TOKEN is not set, so the pipeline and its logs cannot be read")
     project_ref = p.get("project_id") or p.get("project_path")
     pipeline_id = p.get("pipeline_id")
@@ -138,6 +141,29 @@ async def run_analysis(services, p: dict) -> PipelineReport | None:
     report.status = "failed"
     report.analysis_id = next((j.analysis_id for j in report.jobs if j.analysis_id), None)
     await _publish(services, report, "finish", target)
+    return report
+
+
+async def report_from_email(services, p: dict) -> PipelineReport:
+    """Without API access only the email is known: say which jobs failed, where people look (Slack)."""
+    email = p["email"]
+    base = services.settings.gitlab_base_url.rstrip("/")
+    path = str(email.get("project_path") or p.get("project_id"))
+    project_url = f"{base}/{path}"
+    report = PipelineReport(
+        project_path=path, project_web_url=project_url, project_id=p.get("project_id"),
+        pipeline_id=int(p["pipeline_id"]), pipeline_url=f"{project_url}/-/pipelines/{p['pipeline_id']}",
+        ref=str(email.get("ref") or ""), sha="", status="failed", mr_iid=email.get("mr_iid"),
+        mr_url=f"{project_url}/-/merge_requests/{email['mr_iid']}" if email.get("mr_iid") else "",
+        bot_username=services.identity.username,
+        jobs=[JobReport(job_id=int(j["id"]), name=str(j.get("name", "")), stage=str(j.get("stage", "")),
+                        web_url=f"{project_url}/-/jobs/{j['id']}", not_analysed_reason=NO_API_REASON)
+              for j in email.get("failed_jobs") or []],
+    )
+    slack = services.extras.get("slack")
+    if slack is not None:
+        await slack.start(report, p.get("slack"))
+        await slack.finish(report, p.get("slack"))
     return report
 
 

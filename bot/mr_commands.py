@@ -14,6 +14,7 @@ from bot.sanitize import sanitize_gitlab_markdown
 from bot.worker import PermanentFailure, RetryLater
 from config.settings import PROVIDERS
 from storage import history
+from storage.locks import named_lock
 from storage.queue import ClaimedJob
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,11 @@ async def _reply(services, p: dict, text: str) -> None:
 async def _refuse_once(services, p: dict) -> None:
     """One polite refusal per person per MR; repeating it would be noise."""
     key = f"refusal:{p['project_id']}:{p['mr_iid']}:{p.get('user_id')}"
-    if await get_delivery(services.db, key) is not None:
-        return
-    await _reply(services, p, m.REFUSAL_ACCESS_LEVEL.format(user=p.get("username") or "there"))
-    await save_delivery(services.db, key, target="gitlab_refusal", project_id=p["project_id"], mr_iid=p["mr_iid"])
+    async with named_lock(services.db, key):  # two notes at once must not both be answered
+        if await get_delivery(services.db, key) is not None:
+            return
+        await _reply(services, p, m.REFUSAL_ACCESS_LEVEL.format(user=p.get("username") or "there"))
+        await save_delivery(services.db, key, target="gitlab_refusal", project_id=p["project_id"], mr_iid=p["mr_iid"])
 
 
 async def mr_note(services, job: ClaimedJob) -> None:
@@ -94,6 +96,9 @@ async def mr_note(services, job: ClaimedJob) -> None:
             await _question(services, p, command.argument)
     except GitLabUnavailable as exc:
         raise RetryLater(str(exc)) from exc
+    except GitLabNotFound as exc:
+        # The note, discussion or MR is gone: retrying cannot bring it back.
+        raise PermanentFailure(str(exc)) from exc
 
 
 async def _set_provider(services, p: dict, provider: str) -> None:

@@ -54,5 +54,5 @@ async def start_background(services) -> list[Callable[[], Awaitable[None]]]:
     if services.settings.email_enabled:
         from handlers.email import start_email_poller
 
-        stops.append(await start_email_poller(services))
+        stops.append(start_email_poller(services))
     return stops

@@ -62,3 +62,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level.upper())
     for noisy in ("aiohttp.access", "httpx", "httpcore", "alembic.runtime.migration", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # A slow IMAP server makes the scheduler skip overlapping polls; the poller reports that itself.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

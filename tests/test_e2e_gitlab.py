@@ -64,6 +64,14 @@ def note_hook(note: str, *, user: str, user_id: int, note_id: int, discussion_id
     }
 
 
+def human_note(gitlab, text: str, user: str) -> dict:
+    """A note written in the MR (so GitLab knows it) and the Note Hook GitLab sends for it."""
+    discussion = gitlab.state.add_discussion(PROJECT_ID, MR_IID, text, author=user)
+    note = discussion["notes"][0]
+    return note_hook(text, user=user, user_id=gitlab.state.user(user)["id"], note_id=note["id"],
+                     discussion_id=discussion["id"])
+
+
 def settings_for(db: str, gitlab, openai=None, anthropic=None, **extra) -> dict[str, str]:
     env = bot_env(db, free_port(), GITLAB_BASE_URL=gitlab.url, GITLAB_API_TOKEN=DEFAULT_TOKEN,
                   GITLAB_WEBHOOK_SECRET=WEBHOOK_SECRET, WORKER_CONCURRENCY="2", **extra)
@@ -109,6 +117,7 @@ async def test_webhooks_to_one_note_edited_then_fixed(db_url, tmp_path):
             assert len(bot_notes(gitlab)) == 1
             assert openai.calls == 2
         finally:
+            print(bot.log())  # shown by pytest when the test fails
             assert await bot.stop() == 0, bot.log()
 
 
@@ -118,28 +127,24 @@ async def test_mr_commands_and_follow_ups(db_url, tmp_path):
         bot = await start_bot(env, tmp_path)
         try:
             pipeline = seed_failed_pipeline(gitlab.state, 9001)
-            alice = gitlab.state.user("alice")["id"]
             await send_hook(bot.url, pipeline_hook(pipeline), key="p1")
             await wait_for(lambda: bot_notes(gitlab), what="the MR note")
             assert anthropic.calls == 0
 
-            await send_hook(bot.url, note_hook("@cicd-bot reanalyze with anthropic", user="alice", user_id=alice,
-                                               note_id=501), "Note Hook", key="n1")
+            await send_hook(bot.url, human_note(gitlab, "@cicd-bot reanalyze with anthropic", "alice"), "Note Hook", key="n1")
             await wait_for(lambda: anthropic.calls == 1, what="anthropic to be asked")
             await wait_for(lambda: "anthropic" in bot_notes(gitlab)[0]["body"].lower(), what="the note to name anthropic")
             assert len([n for n in bot_notes(gitlab) if n["body"].startswith("<!-- cicd-bot")]) == 1
 
             openai.script({"kind": "text", "text": "The parser treats the comma as a thousands separator."})
-            await send_hook(bot.url, note_hook("@cicd-bot why does parse_amount return 1250?", user="alice",
-                                               user_id=alice, note_id=502, discussion_id="d2"), "Note Hook", key="n2")
+            await send_hook(bot.url, human_note(gitlab, "@cicd-bot why does parse_amount return 1250?", "alice"),
+                            "Note Hook", key="n2")
             await wait_for(lambda: any("thousands separator" in n["body"] for n in bot_notes(gitlab)),
                            what="the answer in the thread")
 
-            gary = gitlab.state.user("guest-gary")["id"]
             before = openai.calls + anthropic.calls
             for i in range(2):
-                await send_hook(bot.url, note_hook("@cicd-bot reanalyze", user="guest-gary", user_id=gary,
-                                                   note_id=510 + i), "Note Hook", key=f"g{i}")
+                await send_hook(bot.url, human_note(gitlab, "@cicd-bot reanalyze", "guest-gary"), "Note Hook", key=f"g{i}")
             await wait_for(lambda: any("Developer access" in n["body"] for n in bot_notes(gitlab)), what="the refusal")
             await asyncio.sleep(1.0)
             assert sum("Developer access" in n["body"] for n in bot_notes(gitlab)) == 1, "refused once"
@@ -151,6 +156,7 @@ async def test_mr_commands_and_follow_ups(db_url, tmp_path):
             await asyncio.sleep(1.0)
             assert len(bot_notes(gitlab)) == count and openai.calls + anthropic.calls == before
         finally:
+            print(bot.log())  # shown by pytest when the test fails
             assert await bot.stop() == 0, bot.log()
 
 
