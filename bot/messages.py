@@ -112,6 +112,9 @@ def times(count: int) -> str:
 FOOTER_PROVIDER = "Analysed by {provider}{model} · {tokens_in:,} tokens in / {tokens_out:,} out{cached} · ${cost:.4f}"
 FOOTER_CACHED = " ({tokens_cached:,} cached)"
 FOOTER_NOTE = "Note: {note}"
+SLACK_THREAD_LINK = "Discussed in Slack: {link}"
+SLACK_THREAD_LABEL = "thread"
+MR_NOTE_LINK = "MR note"
 
 
 def ask_again_gitlab(bot_username: str, example_job: str = "<job>") -> list[str]:

@@ -304,6 +304,9 @@ def analysed_results(report: PipelineReport) -> list[AnalysisResult]:
     return [j.result for j in jobs if j.result is not None and j.reused_from is None]
 
 
+_SLACK_PERMALINK = re.compile(r"^https?://[A-Za-z0-9.\-]+(?::\d+)?/archives/[A-Z0-9]+/p\d+(?:\?[\w=&.\-]*)?$")
+
+
 def _footer(n: _Note, report: PipelineReport) -> list[str]:
     results = analysed_results(report)
     out: list[str] = []
@@ -318,6 +321,9 @@ def _footer(n: _Note, report: PipelineReport) -> list[str]:
         out.append(f"<sub>{line}</sub>")
         for note in t["notes"][:5]:
             out.append(f"<sub>{m.FOOTER_NOTE.format(note=n.inline(note, 300))}</sub>")
+    if _SLACK_PERMALINK.match(report.slack_permalink or ""):
+        # The permalink comes from Slack's API (chat.getPermalink), the workspace the bot serves.
+        out.append(f"<sub>{m.SLACK_THREAD_LINK.format(link=f'[{m.SLACK_THREAD_LABEL}]({report.slack_permalink})')}</sub>")
     return out
 
 

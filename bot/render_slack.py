@@ -190,6 +190,8 @@ def _pipeline_facts(s: _Slack, report: PipelineReport) -> str:
     if report.author:
         facts.append(m.BY_AUTHOR.format(author=s.inline(report.author.lstrip("@"), 80)))
     facts.append(s.link(report.pipeline_url, m.BUTTON_OPEN_PIPELINE))
+    if report.note_url:
+        facts.append(s.link(report.note_url, m.MR_NOTE_LINK))
     return " · ".join(facts)
 
 

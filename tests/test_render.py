@@ -480,3 +480,20 @@ def test_example_note_is_current():
 
 if __name__ == "__main__":
     sys.stdout.write(write_example())
+
+
+def test_mr_note_and_slack_parent_point_at_each_other():
+    from bot.render import render_mr_note
+    from bot.render_slack import render_slack_parent
+    from bot.types import PipelineReport
+
+    report = PipelineReport(project_path="g/p", project_web_url="https://gitlab.example.com/g/p", pipeline_id=5,
+                            pipeline_url="https://gitlab.example.com/g/p/-/pipelines/5", ref="main", sha="a" * 40,
+                            status="failed", mr_iid=3, mr_url="https://gitlab.example.com/g/p/-/merge_requests/3",
+                            slack_permalink="https://acme.slack.com/archives/C0123/p1700000000123456",
+                            note_url="https://gitlab.example.com/g/p/-/merge_requests/3#note_77")
+    assert "(https://acme.slack.com/archives/C0123/p1700000000123456)" in render_mr_note(report, "https://gitlab.example.com")
+    _, blocks = render_slack_parent(report)
+    assert "<https://gitlab.example.com/g/p/-/merge_requests/3#note_77|MR note>" in str(blocks)
+    report.slack_permalink = "https://evil.example/archives/x) [y](https://evil.example"
+    assert "evil.example" not in render_mr_note(report, "https://gitlab.example.com")
