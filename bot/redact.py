@@ -106,7 +106,7 @@ _HEADER_RULES: tuple[_TokenRule, ...] = (
           r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]?\s*[\"']?([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])",
           ("secret",), group=1),
     # curl -u user:password, wget --user=...: the part after the colon.
-    _rule("password", r"(?:^|\s)(?:-u|--user)(?:=|\s+)[\"']?[^\s:\"']+:([^\s\"']+)", ("-u", "--user"), group=1,
+    _rule("password", r"(?:^|\s)(?:-u|--user)(?:=|\s+)[\"']?[^\s:\"']+:([^\s\"']+)", ("-u ", "--user"), group=1,
           check=lambda v: not v.isdigit() and not _is_placeholder(v)),
     # <password>...</password> in Maven settings.xml and friends.
     _rule("password", r"(?i)<((?:\w+[_.\-]?)?(?:password|passphrase|secret|token|apikey|api-key))>([^<\s][^<]*)</\1>",
@@ -198,8 +198,11 @@ _KEYWORD_TRIGGERS = (
     "passw", "_pass", "pass=", "pass:", "pass\"", "pwd", "passphrase", "passcode", "secret", "token", "auth", "key", "credential",
     "sig", "salt", "cookie", "session", "dsn",
 )
-_URL_TRIGGERS = ("://",)
-_PERCENT_TRIGGERS = ("%3a", "%40", "%2f")
+# Credentials in a URL always need an "@", which is rarer in logs than "://".
+_URL_TRIGGERS = ("@",)
+# An encoded URL with credentials or an encoded password with an "@" in it; other
+# percent-encoded secrets carry their own prefix or name, which triggers anyway.
+_PERCENT_TRIGGERS = ("%40",)
 _PEM_TRIGGERS = ("-----begin",)
 
 
