@@ -83,7 +83,7 @@ CLEANUP_SECTIONS = re.compile(
 
 
 def score_line(text: str) -> float:
-    """How strongly one cleaned line signals a failure: 0 for none, about 10 for a clear error."""
+    """How strongly one cleaned line signals a failure: 0 for none, about 14 for a tool's verdict."""
     if not text:
         return 0.0
     best = 0.0

@@ -28,7 +28,7 @@ LONG_LINE_BYTES = 1 << 20
 LONG_END_BYTES = 16 * 1024
 # Cleaned text kept per line; the excerpt shortens further to fit the budget.
 STORE_CHARS = 2000
-SHOWN_LINE_CHARS = 1000
+SHOWN_LINE_CHARS = 500
 # Context kept around a candidate line, in lines, and how far back raw bytes are remembered.
 BEFORE = 6
 # Above a line that says a step failed, the step's own last output is kept this far back.
@@ -573,7 +573,7 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     plan = _plan(sc, total_lines, tail_lines)
     texts, anchors, steps, ranked = plan.texts, plan.anchors, plan.steps, plan.ranked
     budget = max(sc.budget, 0)
-    limit = max(40, min(SHOWN_LINE_CHARS, budget // 8))
+    limit = max(40, min(SHOWN_LINE_CHARS, budget // 6))
     shown: dict[int, str] = {}
     used = 0
 
