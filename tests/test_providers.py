@@ -88,7 +88,7 @@ async def test_openai_good_answer_is_typed_costed_and_recorded(fake_openai):
     assert result.evidence and result.evidence[0].line == 103  # the fake quotes the assertion, as a model would
     assert result.evidence[0].text.split() == "E   AssertionError: expected 200, got 500".split()
     assert result.tokens_in > 0 and result.tokens_out > 0
-    assert result.cost_usd == pytest.approx((result.tokens_in * 0.15 + result.tokens_out * 0.60) / 1e6, rel=1e-3)
+    assert result.cost_usd == pytest.approx((result.tokens_in * 0.15 + result.tokens_out * 0.60) / 1e6, abs=1e-6)  # costs are kept to a millionth of a dollar
     assert result.notes[0] == "Answered by openai (gpt-4o-mini)."
     assert fake_openai.calls == 1
     body = fake_openai.requests[0]["body"]
