@@ -93,7 +93,7 @@ async def start_bot(env, tmp_path) -> BotProcess:
 
 async def test_webhooks_to_one_note_edited_then_fixed(db_url, tmp_path):
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
-        env = settings_for(db_url, gitlab, openai)
+        env = settings_for(db_url, gitlab, openai, CICD_BOT_API_TOKEN="stats-token")
         bot = await start_bot(env, tmp_path)
         try:
             first = seed_failed_pipeline(gitlab.state, 9001)
@@ -116,6 +116,12 @@ async def test_webhooks_to_one_note_edited_then_fixed(db_url, tmp_path):
             await wait_for(lambda: "Fixed in pipeline" in bot_notes(gitlab)[0]["body"], what="the fixed note")
             assert len(bot_notes(gitlab)) == 1
             assert openai.calls == 2
+            async with aiohttp.ClientSession() as client:
+                async with client.get(bot.url + "/analysis/stats/summary",
+                                      headers={"Authorization": "Bearer stats-token"}) as resp:
+                    stats = await resp.json()
+            openai_stats = stats["by_provider"]["openai"]
+            assert openai_stats["analyses"] == 2 and openai_stats["tokens_in"] > 0 and openai_stats["cost_usd"] > 0
         finally:
             print(bot.log())  # shown by pytest when the test fails
             assert await bot.stop() == 0, bot.log()
