@@ -13,6 +13,9 @@ PREFILTER_WORDS: tuple[bytes, ...] = (
     b"exit", b"killed", b"timed out", b"timeout", b"section_",
 )
 
+# "path:12:3: warning:" from a compiler: what a build that treats warnings as errors fails on.
+_COMPILER_WARNING = re.compile(r"(?i)^\S+:\d+(:\d+)?:\s*warning\b")
+
 # (pattern, score): the score of a line is the highest matching score, minus penalties.
 _VERDICT = 14.0
 _STRONG = 10.0
@@ -24,13 +27,13 @@ _RULES: list[tuple[re.Pattern[str], float]] = [
         r"^\s*(--- FAIL|FAIL(ED)?\b|not ok\b|\[?(FAIL(ED)?|ERROR)\]|npm ERR!|error(\[\w+\])?:|make(\[\d+\])?: \*\*\*)|"
         r"^\S+:\d+(:\d+)?:\s*(fatal )?error\b|\berror\[E\d+\]|\bBUILD FAIL(URE|ED)\b|FAILURE: Build failed|"
         r"Traceback \(most recent call last\)|\bpanicked at\b|\btest result: FAILED|\bDubious, test returned|"
-        r"\bFailed \d+/\d+ (subtests|tests)|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+|\bTests? run:.*\bFailures: [1-9]"), _VERDICT),
+        r"\bFailed \d+/\d+ (subtests|tests)|(?i:warnings? (being )?treated as errors|failing due to -Werror)|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+|\bTests? run:.*\bFailures: [1-9]"), _VERDICT),
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
     (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), _STRONG),
     (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG),
     (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"), _STRONG),
     # "path:12:3: warning:" from a compiler is what -Werror builds fail on
-    (re.compile(r"(?i)^\S+:\d+(:\d+)?:\s*warning\b"), _MEDIUM),
+    (_COMPILER_WARNING, _MEDIUM),
     (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), _STRONG),
     (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), _STRONG),
     (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), _STRONG),
@@ -92,9 +95,11 @@ def score_line(text: str) -> float:
             best = value
     if best == 0.0:
         return 0.0
-    if _BENIGN.search(text):
+    if best >= _VERDICT:
+        pass
+    elif _BENIGN.search(text):
         best *= 0.3
-    elif _WARNING.search(text) and best < _STRONG:
+    elif _WARNING.search(text) and best < _STRONG and not _COMPILER_WARNING.search(text):
         best *= 0.4
     if _APP_LOG.search(text):
         best = min(best, _MEDIUM) * 0.5
