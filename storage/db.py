@@ -1,6 +1,7 @@
 """The database engine and sessions, for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -48,6 +49,9 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite allows one writer; when writers collide its busy handler sleeps and retries, which
+        # turns concurrent webhooks into long tails. One process owns a SQLite file, so queue them here.
+        self._sqlite_lock: asyncio.Lock | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -55,7 +59,15 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits on success and rolls back on error."""
+        """A session whose transaction commits on success and rolls back on error (do not nest them)."""
+        if self.dialect == "sqlite":
+            if self._sqlite_lock is None:
+                self._sqlite_lock = asyncio.Lock()
+            async with self._sqlite_lock:
+                async with self.sessionmaker() as session:
+                    async with session.begin():
+                        yield session
+            return
         async with self.sessionmaker() as session:
             async with session.begin():
                 yield session
