@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
 import random
-import time
 from contextlib import aclosing
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -17,6 +15,7 @@ from gidgetlab import abc as gidgetlab_abc, sansio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
 
 from bot.pipelines import changed_paths, failed_test_cases
+from bot.retry_after import parse_retry_after as _parse_retry_after
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -103,20 +102,8 @@ class GitLabUnavailable(GitLabError):
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta seconds or HTTP date), clamped; None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER_SECONDS)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    delta = when.timestamp() - (time.time() if now is None else now)
-    return min(max(delta, 0.0), MAX_RETRY_AFTER_SECONDS)
+    """GitLab's Retry-After, capped at MAX_RETRY_AFTER_SECONDS."""
+    return _parse_retry_after(value, cap=MAX_RETRY_AFTER_SECONDS, now=now)
 
 
 def project_ref(project_id: int | str) -> str:

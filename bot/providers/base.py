@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import email.utils
 import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
+
+from bot.retry_after import parse_retry_after as _parse_retry_after
 
 # How long we are willing to honour a server's Retry-After; a longer one is treated as this.
 RETRY_AFTER_CAP_SECONDS = 30.0
@@ -59,27 +59,8 @@ class OverBudgetError(ProviderError):
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), capped; None if absent or unreadable."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, min(seconds, RETRY_AFTER_CAP_SECONDS))
+    """A model API's Retry-After, capped at RETRY_AFTER_CAP_SECONDS."""
+    return _parse_retry_after(value, cap=RETRY_AFTER_CAP_SECONDS, now=now)
 
 
 # --- one raw call -------------------------------------------------------------
