@@ -34,6 +34,7 @@ DEFAULT_PRICES: dict[str, tuple[float, float, float]] = {
     "gpt-4.1-mini": (0.40, 1.60, 0.10),
     "gpt-5-mini": (0.25, 2.00, 0.025),
     "claude-sonnet-4-5": (3.00, 15.00, 0.30),
+    "claude-sonnet-4-6": (3.00, 15.00, 0.30),
     "claude-haiku-4-5": (1.00, 5.00, 0.10),
     "claude-opus-4-1": (15.00, 75.00, 1.50),
 }
@@ -103,7 +104,7 @@ class Settings(BaseSettings):
     openai_structured_output: str = Field("json_schema", alias="OPENAI_STRUCTURED_OUTPUT")
     anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
     anthropic_base_url: str = Field("", alias="ANTHROPIC_BASE_URL")
-    anthropic_model: str = Field("claude-sonnet-4-5", alias="ANTHROPIC_MODEL")
+    anthropic_model: str = Field("claude-sonnet-4-6", alias="ANTHROPIC_MODEL")
     azure_openai_api_key: SecretStr | None = Field(None, alias="AZURE_OPENAI_API_KEY")
     azure_openai_endpoint: str = Field("", alias="AZURE_OPENAI_ENDPOINT")
     azure_openai_deployment: str = Field("", alias="AZURE_OPENAI_DEPLOYMENT")

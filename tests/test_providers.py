@@ -217,7 +217,7 @@ async def test_whole_fallback_chain_ends_at_heuristic(fake_openai, fake_anthropi
 async def test_anthropic_forced_tool_use_and_cached_tokens(fake_anthropic):
     fake_anthropic.script(overloaded(), good(cached=40))
     result = await router_for(make_settings(**anthropic_env(fake_anthropic))).analyze(make_request())
-    assert result.provider == "anthropic" and result.model == "claude-sonnet-4-5"
+    assert result.provider == "anthropic" and result.model == "claude-sonnet-4-6"
     assert fake_anthropic.calls == 2
     body = fake_anthropic.requests[1]["body"]
     assert body["tool_choice"] == {"type": "tool", "name": body["tools"][0]["name"]}
