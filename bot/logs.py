@@ -186,7 +186,6 @@ def _hit_lines(block: bytes) -> list[int]:
 class _Candidate:
     n: int
     score: float
-    key: str
     exit: bool = False
     step_end: bool = False  # a GitLab section (not clean-up) ended here
 
@@ -328,7 +327,7 @@ class _Scanner:
             return ""
         if self.max_bytes is not None and self.bytes_read > self.max_bytes and score < STRONG and not is_exit:
             return ""
-        self.candidates.append(_Candidate(n, score, dedup_key(text), is_exit, step_end))
+        self.candidates.append(_Candidate(n, score, is_exit, step_end))
         if len(self.candidates) > MAX_CANDIDATES or self.retained_chars > MAX_RETAINED_CHARS:
             self._prune()
         return "exit" if is_exit else "hit"
