@@ -172,7 +172,7 @@ async def test_worker_killed_between_posting_and_recording_leaves_one_note(db_ur
         bot = await start_bot(env, tmp_path)
         pipeline = seed_failed_pipeline(gitlab.state, 9001)
         # GitLab creates the note but the bot never hears back: it is killed while waiting.
-        gitlab.state.add_fault(r"/merge_requests/\d+/notes$", 0, method="POST", delay_after=60)
+        gitlab.state.add_fault(r"/merge_requests/\d+/notes$", 0, method="POST", delay_after=10)
         await send_hook(bot.url, pipeline_hook(pipeline), key="k1")
         await wait_for(lambda: bot_notes(gitlab), what="the note to be created")
         bot.kill()
