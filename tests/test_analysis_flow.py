@@ -176,3 +176,80 @@ async def test_injected_instructions_in_a_log_stay_harmless_text(database):
         assert "/unknown" not in body, "evidence that is not in the log is dropped"
         sent = openai.requests[0]["raw"]
         assert "ignore previous instructions" in sent, "the log is still shown to the model, as data"
+
+
+async def test_the_same_failure_on_the_default_branch_means_broken_on_main(database):
+    async with FakeGitLab() as gitlab:
+        seed_failed_pipeline(gitlab.state, 8001, ref="main")  # main broke first
+        seed_failed_pipeline(gitlab.state, 9001)
+        async with bot_services(database, gitlab, REUSE_ANALYSIS_DAYS=0) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 8001})
+            report = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+        assert report.jobs[0].result.verdict.value == "broken_on_default_branch"
+        assert "already broken" in bot_notes(gitlab)[0]["body"].lower()
+
+
+async def test_a_job_that_passed_on_retry_is_not_reported_as_failed(database):
+    async with FakeGitLab() as gitlab:
+        pipeline = seed_failed_pipeline(gitlab.state, 9001, extra_jobs=[
+            {"id": 90021, "name": "e2e", "stage": "test", "status": "failed", "retried": True, "trace": "timeout\n"},
+            {"id": 90022, "name": "e2e", "stage": "test", "status": "success", "trace": "ok\n"},
+        ])
+        assert pipeline
+        async with bot_services(database, gitlab) as services:
+            report = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+        names = [j.name for j in report.jobs]
+        assert names == ["pytest"], "a job that passed on retry is not a failure"
+
+
+async def test_failed_child_pipelines_are_followed_through_bridges(database):
+    async with FakeGitLab() as gitlab:
+        from tests.scenario import PYTEST_TRACE
+
+        seed_failed_pipeline(gitlab.state, 9101, ref="feature")
+        child = gitlab.state.add_pipeline(PROJECT_ID, id=9102, ref="feature", status="failed", source="parent_pipeline",
+                                          jobs=[{"id": 91021, "name": "child-tests", "stage": "test", "status": "failed",
+                                                 "trace": PYTEST_TRACE.replace("test_parse_amount", "test_child")}])
+        parent = seed_failed_pipeline(gitlab.state, 9100, ref=f"refs/merge-requests/{MR_IID}/head")
+        gitlab.state.bridges[(PROJECT_ID, 9100)] = [{
+            "id": 91000, "name": "trigger-child", "stage": "test", "status": "failed",
+            "downstream_pipeline": {"id": child["id"], "project_id": PROJECT_ID, "status": "failed"}}]
+        assert parent
+        async with bot_services(database, gitlab) as services:
+            report = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9100})
+        assert sorted(j.name for j in report.jobs) == ["child-tests", "pytest"]
+        assert "child-tests" in bot_notes(gitlab)[0]["body"]
+
+
+async def test_branch_pipeline_finds_its_mr_by_commit_and_without_mr_gets_a_commit_comment(database):
+    async with FakeGitLab() as gitlab:
+        pipeline = seed_failed_pipeline(gitlab.state, 9201, ref="feature")
+        gitlab.state.mrs[(PROJECT_ID, MR_IID)]["_commits"].append(pipeline["sha"])
+        lonely = seed_failed_pipeline(gitlab.state, 9202, ref="spike")
+        async with bot_services(database, gitlab, GITLAB_COMMENT_ON="mr_and_commit") as services:
+            first = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9201})
+            second = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9202})
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9202})
+        assert first.mr_iid == MR_IID and "#9201" in bot_notes(gitlab)[0]["body"]
+        assert second.mr_iid is None
+        comments = gitlab.state.calls_to(rf"/repository/commits/{lonely['sha']}/comments", "POST")
+        assert len(comments) == 1, "one commit comment per pipeline"
+
+
+async def test_a_follow_up_can_ask_for_more_of_the_log(database):
+    from bot.conversation import answer_question
+
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        seed_failed_pipeline(gitlab.state, 9001)
+        async with bot_services(database, gitlab, openai) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            openai.script({"kind": "text", "text": "Before that, pip installed requests 2.31.0."})
+            reply = await answer_question(services, "gitlab:42:17:d9", "what happened before line 9?", "alice",
+                                          project_id=PROJECT_ID, pipeline_id=9001)
+            openai.script({"kind": "text", "text": "As I said, requests was installed."})
+            again = await answer_question(services, "gitlab:42:17:d9", "and then?", "alice",
+                                          project_id=PROJECT_ID, pipeline_id=9001)
+        assert reply.text.startswith("Before that") and again.provider == "openai"
+        sent = openai.requests[1]["raw"]
+        assert "Successfully installed requests-2.31.0" in sent, "lines before 9 were fetched and shown"
+        assert "Before that, pip installed requests 2.31.0." in openai.requests[2]["raw"], "the conversation is remembered"
