@@ -84,10 +84,8 @@ HEADING_FIX_STEPS = "How to fix it"
 HEADING_ROOT_CAUSE_SHORT = "Root cause"
 HEADING_EVIDENCE = "Log lines {first}–{last}"
 HEADING_EVIDENCE_ONE = "Log line {first}"
-HEADING_DETAILS = "Details"
 CONFIDENCE = "confidence {percent}%"
 LOG_LINK = "log L{line}"
-JOB_LINK = "job"
 SEEN_BEFORE = "Seen {count} before, first in pipeline {first}"
 SEEN_BEFORE_DEFAULT_BRANCH = "also on the default branch ({branch}) in pipeline {pipeline}"
 SEEN_BEFORE_FIXED_BY = "fixed before by {fixed_by}"
@@ -154,10 +152,8 @@ def provider_name(provider: str) -> str:
 
 # --- acknowledgements ---------------------------------------------------------------
 
-ACK_QUEUED = "Got it: analysing pipeline #{pipeline_id} of {project}. The answer will appear in the thread."
 ACK_REANALYZE = "Analysing again with {provider}…"
 ACK_FEEDBACK = "Thanks, your feedback was recorded."
-ACK_QUESTION = "Looking into it…"
 
 # --- refusals ---------------------------------------------------------------------
 
@@ -165,21 +161,12 @@ REFUSAL_NOT_ALLOWED_CHANNEL = "This channel is not allowed to see {project}. Ask
 REFUSAL_UNKNOWN_PIPELINE = "I could not find pipeline {reference}. Use a pipeline URL or `project-path#pipeline-id`."
 REFUSAL_ACCESS_LEVEL = "Sorry {user}, only members with Developer access or higher can ask me to analyse again."
 REFUSAL_UNKNOWN_PROVIDER = "I don't know the provider {provider!r}. Available: {available}."
-REFUSAL_BUDGET = "Today's AI budget is used up; the offline analyzer answered instead."
-REFUSAL_UNKNOWN_COMMAND = "I did not understand that. Try `/cicd help`."
 REFUSAL_SHARED_CHANNEL = "I do not answer in channels shared with other workspaces."
 REFUSAL_UNKNOWN_WORKSPACE = "This Slack workspace is not allowed to use cicd-bot."
 REFUSAL_NO_ANALYSIS = "There is no analysis for this pipeline yet; ask me to analyse it first."
 
 # --- help texts -------------------------------------------------------------------
 
-HELP_SLACK = """\
-*cicd-bot* explains failed GitLab pipelines.
-• `/cicd explain <pipeline URL>` or `/cicd explain group/project#1234`: analyse a pipeline
-• `/cicd explain <pipeline URL> with anthropic`: pick the model provider (openai, anthropic, azure_openai, heuristic)
-• `/cicd status`: what the bot is doing and what it spent today
-• `/cicd help`: this text
-Reply in a failure thread to ask a follow-up question; use the buttons to analyse again or to say whether an answer helped."""
 
 
 def help_gitlab(bot_username: str) -> str:

@@ -457,7 +457,9 @@ def test_slack_reply_and_ephemeral():
 
 
 def test_help_texts_name_the_commands():
-    assert "/cicd explain" in m.HELP_SLACK and "/cicd help" in m.HELP_SLACK
+    from bot.slack_commands import HELP_TEXT
+
+    assert "/cicd explain" in HELP_TEXT and "/cicd status" in HELP_TEXT and "/cicd subscribe" in HELP_TEXT
     gitlab_help = m.help_gitlab("cicd-bot")
     assert "`@cicd-bot reanalyze`" in gitlab_help and "`@cicd-bot explain <job>`" in gitlab_help
     assert not QUICK_ACTION.findall(gitlab_help)
