@@ -80,6 +80,13 @@ class BotProcess:
                 await asyncio.sleep(0.1)
         raise RuntimeError("cicd-bot did not start:\n" + self.log())
 
+    def start_worker(self, *args: str) -> None:
+        """`cicd-bot worker`: job loops only, no HTTP server (another replica)."""
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cli_command() + ["--env-file", "/nonexistent", "worker", *args], env=self.env,
+                                     cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 

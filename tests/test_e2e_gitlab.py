@@ -74,7 +74,7 @@ def human_note(gitlab, text: str, user: str) -> dict:
 
 def settings_for(db: str, gitlab, openai=None, anthropic=None, **extra) -> dict[str, str]:
     env = bot_env(db, free_port(), GITLAB_BASE_URL=gitlab.url, GITLAB_API_TOKEN=DEFAULT_TOKEN,
-                  GITLAB_WEBHOOK_SECRET=WEBHOOK_SECRET, WORKER_CONCURRENCY="2", **extra)
+                  GITLAB_WEBHOOK_SECRET=WEBHOOK_SECRET, **{"WORKER_CONCURRENCY": "2", **extra})
     if openai:
         env.update(OPENAI_API_KEY="sk-test-openai", OPENAI_BASE_URL=openai.url)
     if anthropic:
@@ -191,3 +191,30 @@ async def test_worker_killed_between_posting_and_recording_leaves_one_note(db_ur
             assert len(gitlab.state.calls_to(rf"/merge_requests/{MR_IID}/notes$", "POST")) == 1
         finally:
             assert await bot2.stop() == 0, bot2.log()
+
+
+async def test_replicas_share_one_postgresql(tmp_path):
+    """A web process without workers and two worker processes: every pipeline analysed once, one note."""
+    async with database_url("postgres", tmp_path) as db, FakeGitLab() as gitlab:
+        env = settings_for(db, gitlab, WORKER_CONCURRENCY="0")
+        web = await start_bot(env, tmp_path)
+        workers = [BotProcess({**env, "WORKER_CONCURRENCY": "2"}, tmp_path / f"worker{i}.log") for i in range(2)]
+        for w in workers:
+            w.start_worker()
+        try:
+            for pipeline_id in range(9001, 9006):
+                pipeline = seed_failed_pipeline(gitlab.state, pipeline_id)
+                assert await send_hook(web.url, pipeline_hook(pipeline), key=f"r{pipeline_id}") == 200
+            for _ in range(300):
+                queue = (await health(web.url))["queue"]
+                if queue["done"] == 5:
+                    break
+                await asyncio.sleep(0.1)
+            assert queue["done"] == 5 and queue["dead"] == 0, queue
+            assert len(bot_notes(gitlab)) == 1
+            traces = gitlab.state.calls_to(r"/jobs/\d+/trace$", "GET")
+            assert len(traces) == 5, "each failed job's log was read once, by one of the workers"
+        finally:
+            for w in workers:
+                assert await w.stop() == 0, w.log()
+            assert await web.stop() == 0, web.log()
