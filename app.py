@@ -127,6 +127,8 @@ async def serve(settings: Settings, *, workers: int | None = None) -> None:
                  "on" if settings.slack_enabled else "off", "on" if settings.email_enabled else "off")
         if not settings.webhook_auth_configured and not settings.gitlab_webhook_allow_unsigned:
             log.warning(health.WEBHOOK_SECRET_HELP)
+        if not settings.gitlab_api_configured:
+            log.warning(health.API_TOKEN_HELP)
         await _wait_for_signal()
         log.info("shutting down: no new jobs are claimed; running jobs get %ss", settings.shutdown_grace_seconds)
     finally:

@@ -15,6 +15,11 @@ WEBHOOK_SECRET_HELP = (
     "use the same value as the hook's secret token in GitLab"
 )
 
+API_TOKEN_HELP = (
+    "GITLAB_API_TOKEN is not set: failures are recorded but their logs cannot be read, so nothing is "
+    "analysed or posted on merge requests; give the bot user's token (scope api)"
+)
+
 
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
@@ -53,6 +58,8 @@ async def health_detailed(request: web.Request) -> web.Response:
         webhook["help"] = WEBHOOK_SECRET_HELP
         report["status"] = "degraded"
     report["gitlab"] = {"api": settings.gitlab_api_configured, "base_url": settings.gitlab_base_url, "webhook": webhook}
+    if not settings.gitlab_api_configured:
+        report["gitlab"]["help"] = API_TOKEN_HELP
     report["slack"] = {"enabled": settings.slack_enabled}
     report["email"] = {"enabled": settings.email_enabled}
     return web.json_response(report, status=200 if db_ok else 503)
