@@ -451,6 +451,7 @@ class _Scanner:
 
 # --- choosing the lines ----------------------------------------------------------
 SEED_SCORE = 6.0  # a line this strong starts a failure block
+MAX_DETAIL_ABOVE = 15  # detail lines above a verdict that still belong to its block
 MAX_BLOCK_LINES = 40  # a block ends here even if its detail goes on; a later strong line starts another
 IN_STEP = 3.0  # a block inside the output of the step that failed
 FIRST_IN_STEP = 1.6  # the first block of that step is its first failure description
@@ -458,6 +459,7 @@ AFTER_LAST_STEP = 0.5  # after the last failing step: clean-up, uploads
 REPEAT = 0.3  # each repeat of an already seen failure line is worth this much less
 CLEANUP = 0.5
 TOP_SHARE = 0.7  # of the budget, at most, for the top block and the blocks right after it
+STEP_HEAD_LINES = 2  # output lines right under the failing step's command
 STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
 CONTEXT_BEFORE = 2
 CONTEXT_AFTER = 3
@@ -468,6 +470,7 @@ class _Block:
     seed: int
     end: int
     value: float = 0.0
+    start: int = 0  # first line shown: the seed, or the detail a runner printed above its verdict
 
 
 def clip(text: str, limit: int) -> str:
@@ -492,10 +495,22 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
                 current.end = n
                 continue
         if scores[n] >= SEED_SCORE or n in exits:
-            current = _Block(n, n)
+            current = _Block(n, n, start=n)
             out.append(current)
         else:
             current = None
+    # Many runners print a failure's detail first and their verdict after it (TAP's "not ok" under
+    # its diagnostics, a diff above "FAIL"): a verdict's block also takes the detail right above it.
+    floor = 0
+    for b in out:
+        n = b.seed - 1
+        while (n > floor and b.seed - n <= MAX_DETAIL_ABOVE and n in texts and texts[n].strip()
+               and not texts[n].startswith("$ ") and is_continuation(texts[n])):
+            n -= 1
+        # Detail has an edge; a run of indented lines longer than that is progress output, not detail.
+        if b.seed - n <= MAX_DETAIL_ABOVE:
+            b.start = n + 1
+        floor = b.end
     return out
 
 
@@ -597,12 +612,15 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     take(anchors[:1] + anchors[-2:])
     if ranked:
         # The top block and the blocks that carry straight on from it (a long report is several blocks).
-        by_seed = {b.seed: b for b in ranked}
+        by_start = {b.start: b for b in ranked}
         b = ranked[0]
-        take(list(range(b.seed - 1, b.seed - CONTEXT_BEFORE - 1, -1)), partial=False)
+        take(list(range(b.start - 1, b.start - CONTEXT_BEFORE - 1, -1)), partial=False)
         while b is not None and used < budget * TOP_SHARE:
-            take(list(range(b.seed, b.end + 1)))
-            b = by_seed.get(b.end + 1) or by_seed.get(b.end + 2)
+            take(list(range(b.start, b.end + 1)))
+            b = by_start.get(b.end + 1) or by_start.get(b.end + 2)
+    # The first output of the failing command often names the failure (a usage error, a bad flag).
+    for lo, hi in dict.fromkeys(steps[-4:]):
+        take(list(range(lo, min(lo + STEP_HEAD_LINES + 1, hi))), partial=False)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
     for lo, hi in dict.fromkeys(steps[:1] + steps[-1:]):
         share = used + budget * STEP_SHARE
@@ -611,11 +629,11 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
                 break
             take([n])
     for b in ranked[1:]:
-        take(list(range(b.seed, b.end + 1)), partial=False)
+        take(list(range(b.start, b.end + 1)), partial=False)
     # Context: a line or two above each chosen block and what follows it, then the end of the log.
     for b in ranked:
         if b.seed in shown:
-            take(list(range(b.seed - 1, b.seed - CONTEXT_BEFORE - 1, -1)), partial=False)
+            take(list(range(b.start - 1, b.start - CONTEXT_BEFORE - 1, -1)), partial=False)
             take(list(range(b.end + 1, b.end + CONTEXT_AFTER + 1)), partial=False)
     for lo, hi in reversed(steps):
         take(list(range(hi - 1, lo - 1, -1)))
