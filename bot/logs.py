@@ -47,6 +47,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)
 _TERMINAL = re.compile(r"\r|\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SECTION = re.compile(rb"section_(start|end):(\d+):([A-Za-z0-9_.\-]+)(?:\[[^\]\r\n]*\])?\r?(?:\x1b\[0K)?")
+_CUT_MARK_RE = re.compile(re.escape(CUT_MARK).replace(r"\{n\}", r"(\d+)"))
 _DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+")
 
 
@@ -478,6 +479,15 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip()
 
 
+def hidden_chars(stored: str, shown: str) -> int:
+    """Characters of the cleaned line that shown leaves out, counting a middle already cut from stored."""
+    if shown == stored:
+        return 0
+    mark = _CUT_MARK_RE.search(stored)
+    full = len(stored) if mark is None else len(stored) - len(mark.group(0)) + int(mark.group(1))
+    return max(full - len(shown), 0)
+
+
 def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) -> list[_Block]:
     """Failure blocks: a strong line and the detail under it (frames, indented lines, more failure lines)."""
 
@@ -644,7 +654,7 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     picked = set(chosen)
     chosen = [n for n in chosen if shown[n].strip() or n == total_lines
               or (n - 1 in picked and shown[n - 1].strip()) or (n + 1 in picked and shown[n + 1].strip())]
-    lines = [ExcerptLine(n, shown[n], sc.section_at(n)) for n in chosen]
+    lines = [ExcerptLine(n, shown[n], sc.section_at(n), hidden_chars(texts[n], shown[n])) for n in chosen]
     top = ranked[0].seed if ranked else None
     failed = sc.section_at(top) if top is not None else None
     if failed is None and sc.section_names:

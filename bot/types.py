@@ -32,6 +32,10 @@ class Verdict(StrEnum):
     unknown = "unknown"
 
 
+# Shown after a line whose end was cut off; the text itself stays the line's own words.
+CUT_NOTE = " … [{n} more characters]"
+
+
 @dataclass(frozen=True, slots=True)
 class ExcerptLine:
     """One chosen log line: its 1-based number in the raw log and its cleaned text."""
@@ -39,6 +43,11 @@ class ExcerptLine:
     n: int
     text: str
     section: str | None = None
+    cut: int = 0  # characters of the cleaned line not shown in text
+
+    def shown(self) -> str:
+        """The text with a note of how much was cut off, if anything was."""
+        return self.text + CUT_NOTE.format(n=self.cut) if self.cut > 0 else self.text
 
 
 @dataclass(slots=True)
@@ -70,7 +79,7 @@ class Excerpt:
         for i, window in enumerate(self.windows()):
             if i:
                 parts.append("...")
-            parts.extend(f"{line.n}: {line.text}" for line in window)
+            parts.extend(f"{line.n}: {line.shown()}" for line in window)
         return "\n".join(parts)
 
 

@@ -211,6 +211,27 @@ def test_long_line_is_clipped_to_its_start_so_quotes_stay_true():
     assert clip("abc  def", 5) == "abc" and clip("short", 10) == "short"
 
 
+def test_clipped_line_says_how_much_was_cut_and_stays_a_prefix():
+    long_line = "error: " + "x" * 5000 + " END"
+    log = "$ make\n" + long_line + "\nmake: *** [all] Error 1\n"
+    ex = excerpt(log, budget_chars=800)
+    clipped = next(line for line in ex.lines if line.n == 2)
+    assert long_line.startswith(clipped.text)
+    assert clipped.cut == len(long_line) - len(clipped.text)
+    assert sum(len(line.text) + 1 for line in ex.lines) <= 800  # the note is not part of the budget
+    assert f"2: {clipped.text} … [{clipped.cut} more characters]" in ex.numbered().splitlines()
+    whole = next(line for line in ex.lines if line.n == 3)
+    assert whole.cut == 0 and "3: make: *** [all] Error 1" in ex.numbered().splitlines()
+
+
+def test_cut_counts_the_middle_already_cut_from_a_very_long_line():
+    long_line = "FAILED " + "y" * 9000
+    ex = excerpt(long_line + "\n", budget_chars=600)
+    line = ex.lines[0]
+    assert long_line.startswith(line.text)
+    assert line.cut == len(long_line) - len(line.text)
+
+
 def test_shorten_counts_what_it_cut():
     text = "a" * 100 + "b" * 100
     out = shorten(text, 60)
@@ -328,6 +349,19 @@ def test_cli_json_matches_the_scorer_format():
     assert record["path"] == path
     assert sum(len(x["text"]) + 1 for x in record["lines"]) <= 500
     assert all(isinstance(x["n"], int) and isinstance(x["text"], str) for x in record["lines"])
+
+
+def test_cli_shows_where_a_line_was_shortened(tmp_path):
+    long_line = "error: " + "z" * 3000
+    log_path = tmp_path / "long.log"
+    log_path.write_text(f"$ make\n{long_line}\nshort line\n")
+    _, out, _ = run_cli(["--json", "--budget-chars", "600", str(log_path)])
+    lines = {x["n"]: x for x in json.loads(out)["lines"]}
+    assert long_line.startswith(lines[2]["text"])
+    assert lines[2]["cut"] == len(long_line) - len(lines[2]["text"])
+    assert "cut" not in lines[3]
+    _, text_out, _ = run_cli(["--budget-chars", "600", str(log_path)])
+    assert f"2: {lines[2]['text']} … [{lines[2]['cut']} more characters]" in text_out
 
 
 def test_cli_reports_unreadable_paths_and_continues(tmp_path):

@@ -7,7 +7,7 @@ import sys
 from typing import Any, TextIO
 
 from bot.logs import DEFAULT_BUDGET, excerpt_file
-from bot.types import Excerpt
+from bot.types import Excerpt, ExcerptLine
 
 HELP = "print the lines of job logs that say why the job failed"
 DESCRIPTION = (
@@ -19,7 +19,8 @@ EPILOG = (
     "examples:\n"
     "  cicd-bot excerpt job.log\n"
     "  cicd-bot excerpt --budget-chars 4000 --json logs/*.log > excerpts.jsonl\n"
-    "\nWith --json each path gives one line: {\"path\": ..., \"lines\": [{\"n\": ..., \"text\": ..., \"section\": ...}]}."
+    "\nWith --json each path gives one line: {\"path\": ..., \"lines\": [{\"n\": ..., \"text\": ..., \"section\": ...}]};"
+    "\na shortened line has its start as text and \"cut\": the number of characters left off."
 )
 HEADER = "== {path}  ({total} lines, {shown} shown{section}{truncated})"
 SECTION_NOTE = ", failed in section {section}"
@@ -84,8 +85,16 @@ def as_json(path: str, result: Excerpt) -> str:
         "total_lines": result.total_lines,
         "failed_section": result.failed_section,
         "truncated": result.truncated,
-        "lines": [{"n": line.n, "text": line.text, "section": line.section} for line in result.lines],
+        "lines": [_line_json(line) for line in result.lines],
     }, ensure_ascii=False)
+
+
+def _line_json(line: ExcerptLine) -> dict[str, Any]:
+    """A line as JSON; "cut" (characters left off its end) only on lines that were shortened."""
+    item: dict[str, Any] = {"n": line.n, "text": line.text, "section": line.section}
+    if line.cut:
+        item["cut"] = line.cut
+    return item
 
 
 def as_text(path: str, result: Excerpt) -> str:
@@ -102,7 +111,7 @@ def as_text(path: str, result: Excerpt) -> str:
             if line.section != current and line.section:
                 parts.append(f"{'':>{width}}  [{line.section}]")
             current = line.section
-            parts.append(f"{line.n:>{width}}: {line.text}")
+            parts.append(f"{line.n:>{width}}: {line.shown()}")
     return "\n".join(parts)
 
 
