@@ -16,6 +16,7 @@ from bot.excerpt_rules import (
     is_exit_line,
     score_line,
 )
+from bot.redact import MAX_PEM_LINES
 from bot.types import Excerpt, ExcerptLine
 
 LineFilter = Callable[[str], str]
@@ -42,6 +43,10 @@ STRONG = 10.0
 MAX_RANGE_LINES = 500
 # Runners (GitLab, Travis) echo each script command as "$ command" before its output.
 COMMAND_ECHO = b"$ "
+# PEM armour of a private key; the line filter (the redactor) must see a key's BEGIN line before its body.
+PEM_BEGIN = b"-----BEGIN"
+PEM_END = b"-----END"
+_PEM_PRIVATE = re.compile(rb"-----(BEGIN|END)[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?")
 _TERMINAL = re.compile(r"\r|\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08")
@@ -215,6 +220,7 @@ class _Scanner:
     section_lines: list[int] = field(default_factory=list)
     section_names: list[str | None] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
+    pem_marks: list[tuple[int, bool, str]] = field(default_factory=list)  # (line, is BEGIN, text) of private keys
 
     # --- reading ---------------------------------------------------------------
     def feed(self, chunk: bytes) -> None:
@@ -288,6 +294,8 @@ class _Scanner:
             counted_pos = start
             self._hit(block, start, block.find(b"\n", start), counted_n)
         self._commands(block, base)
+        if b"-----" in block:
+            self._pem_marks(block, base)
         self.line_no = base + block.count(b"\n")
         self.history = (self.history + block)[-HISTORY_BYTES:] if len(block) < HISTORY_BYTES else block[-HISTORY_BYTES:]
         if len(self.history) >= HISTORY_BYTES:
@@ -307,6 +315,22 @@ class _Scanner:
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]
             i = block.find(COMMAND_ECHO, end)
+
+    def _pem_marks(self, block: bytes, base: int) -> None:
+        """Remember where private-key blocks begin and end, so their body is redacted even without its BEGIN line."""
+        found: list[tuple[int, bool, str]] = []
+        for marker, begin in ((PEM_BEGIN, True), (PEM_END, False)):
+            i = block.find(marker)
+            while i >= 0:
+                start = block.rfind(b"\n", 0, i) + 1
+                end = block.find(b"\n", i)
+                line = block[start:end]
+                if _PEM_PRIVATE.search(line):
+                    found.append((base + block.count(b"\n", 0, start), begin, render_line(line)))
+                i = block.find(marker, end)
+        self.pem_marks += sorted(found)
+        if len(self.pem_marks) > 20_000:
+            del self.pem_marks[:10_000]
 
     def _hit(self, block: bytes, start: int, end: int, n: int) -> None:
         raw = block[start:end]
@@ -534,6 +558,35 @@ def _failed_steps(sc: _Scanner, anchors: list[int]) -> list[tuple[int, int]]:
     return steps
 
 
+def _pem_block(marks: list[tuple[int, bool, str]], n: int) -> int | None:
+    """Index in marks of the BEGIN of the private-key block that line n lies in (after it, before its END)."""
+    i = bisect.bisect_left(marks, (n,)) - 1
+    if i >= 0 and marks[i][1] and n - marks[i][0] <= MAX_PEM_LINES:
+        return i
+    return None
+
+
+def _filter_lines(texts: dict[int, str], line_filter: LineFilter, marks: list[tuple[int, bool, str]]) -> None:
+    """Run the stateful line filter over the kept lines in order, telling it where a key block starts or ends.
+
+    Kept lines have gaps; a key's body kept without its BEGIN line would look like plain text to a
+    redactor that tracks PEM state, so at a gap into a key block the BEGIN line is fed first, and at a
+    gap out of one its END line."""
+    prev: int | None = None
+    prev_block: int | None = None
+    for n in sorted(texts):
+        block = _pem_block(marks, n) if marks else None
+        if prev is None or n != prev + 1:
+            if prev_block is not None and prev_block != block:
+                end = next((m for m in marks[prev_block + 1:] if not m[1]), None)
+                if end is not None and end[0] < n:
+                    line_filter(end[2])
+            if block is not None and block != prev_block:
+                line_filter(marks[block][2])
+        texts[n] = line_filter(texts[n])
+        prev, prev_block = n, block
+
+
 @dataclass(slots=True)
 class _Plan:
     """What the budget is spent on, in order of need: the retained lines and their ranked blocks."""
@@ -550,8 +603,7 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
     for n, text in tail_lines:
         texts[n] = text
     if sc.line_filter is not None:
-        for n in sorted(texts):
-            texts[n] = sc.line_filter(texts[n])
+        _filter_lines(texts, sc.line_filter, sc.pem_marks)
     scores = {n: score_line(t) for n, t in texts.items()}
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {c.n for c in sc.candidates if c.step_end and c.n in texts}
     anchors = sorted(exits)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import io
 import json
 import subprocess
@@ -25,6 +27,8 @@ from bot.logs import (
     render_line,
     shorten,
 )
+
+from bot.redact import Redactor, placeholder
 
 DATA = Path(__file__).parent / "data" / "logs"
 REPO = Path(__file__).resolve().parents[1]
@@ -318,6 +322,49 @@ def test_line_filter_sees_kept_lines_in_order_and_its_output_is_used():
     assert "error: auth failed for [REDACTED]" in ex.text()
     assert seen == sorted(seen, key=lambda t: log.split("\n").index(t) if t in log.split("\n") else 99)
     assert len(seen) == len(set(seen))
+
+
+def fake_key_body(lines: int) -> list[str]:
+    """Base64 lines that look like a key's body; built here so no key text sits in the repository."""
+    seed = hashlib.sha256(b"not a real key").digest()
+    out = []
+    for i in range(lines):
+        seed = hashlib.sha512(seed + bytes([i])).digest()
+        out.append(base64.b64encode(seed).decode()[:64])
+    return out
+
+
+@pytest.mark.parametrize("budget", [1000, 2000])
+def test_private_key_body_kept_without_its_begin_line_is_redacted(budget):
+    # The failure sits right under a printed key, far from the job's end: only the few lines above
+    # the failure are kept, so the key's body is kept and its BEGIN line is not.
+    kind = "RSA " + "PRIVATE KEY"
+    body = fake_key_body(50)
+    lines = ["$ ./deploy.sh", *[f"preparing host {i}" for i in range(200)], "dumping the key that was sent:",
+             f"-----BEGIN {kind}-----", *body, f"-----END {kind}-----",
+             "Traceback (most recent call last):", '  File "deploy.py", line 12, in <module>',
+             "ValueError: key rejected by server", *[f"cleaning up host {i}" for i in range(200)],
+             "ERROR: Job failed: exit code 1", ""]
+    ex = excerpt("\n".join(lines), budget_chars=budget, line_filter=Redactor().redact_line)
+    begin = lines.index(f"-----BEGIN {kind}-----") + 1
+    shown = {line.n for line in ex.lines}
+    assert begin not in shown and any(begin < n <= begin + len(body) for n in shown)  # the case under test
+    text = ex.text()
+    assert not any(part[:20] in text for part in body)
+    assert placeholder("private-key") in text
+    assert "ValueError: key rejected by server" in text and "ERROR: Job failed: exit code 1" in text
+
+
+def test_lines_after_a_key_block_are_not_redacted_as_key_material():
+    kind = "EC " + "PRIVATE KEY"
+    body = fake_key_body(30)
+    lines = ["$ ./sign.sh", f"-----BEGIN {kind}-----", *body, f"-----END {kind}-----",
+             *[f"step {i} fine" for i in range(60)], "QmFzZTY0TG9va2luZ1Rva2VuSGVyZQ", "error: signature mismatch",
+             "ERROR: Job failed: exit code 1", ""]
+    ex = excerpt("\n".join(lines), budget_chars=400, line_filter=Redactor().redact_line)
+    text = ex.text()
+    assert not any(part[:20] in text for part in body)
+    assert "QmFzZTY0TG9va2luZ1Rva2VuSGVyZQ\nerror: signature mismatch" in text
 
 
 async def test_read_line_range_returns_numbered_cleaned_lines():
