@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -11,6 +12,7 @@ from bot.types import Excerpt
 
 _END = object()
 _QUEUE_CHUNKS = 16  # 16 x 64 KiB in flight at most: memory stays bounded
+_FULL_WAIT_SECONDS = 0.005
 
 
 async def excerpt_from_stream(
@@ -20,13 +22,16 @@ async def excerpt_from_stream(
     max_bytes: int | None,
     line_filter: Callable[[str], str] | None,
 ) -> Excerpt:
-    """Like logs.excerpt_stream, but the CPU-bound scanning runs in a thread.
+    """Like logs.excerpt_stream, but the CPU-bound scanning runs in a thread of its own.
 
-    A 200 MB trace takes seconds to scan; doing that on the event loop would stall
-    webhook answers, which must come back in milliseconds.
+    A 200 MB trace takes seconds to scan; doing that on the event loop would stall webhook
+    answers, which must come back in milliseconds. The scanner gets a dedicated thread (not
+    one from a shared pool) and the event loop never blocks handing chunks over, so any
+    number of logs read at once cannot starve each other.
     """
     q: queue.Queue = queue.Queue(maxsize=_QUEUE_CHUNKS)
-    consumer_done = threading.Event()
+    result: concurrent.futures.Future = concurrent.futures.Future()
+    stop = threading.Event()
 
     def chunk_iter():
         while True:
@@ -35,31 +40,32 @@ async def excerpt_from_stream(
                 return
             yield item
 
-    def consume() -> Excerpt:
+    def consume() -> None:
         try:
-            return excerpt_chunks(chunk_iter(), budget_chars, max_bytes=max_bytes, line_filter=line_filter)
+            result.set_result(excerpt_chunks(chunk_iter(), budget_chars, max_bytes=max_bytes, line_filter=line_filter))
+        except BaseException as exc:  # handed to the awaiting coroutine
+            result.set_exception(exc)
         finally:
-            consumer_done.set()
+            stop.set()
+            # Drain so a producer waiting for room is not left waiting.
+            while not q.empty():
+                q.get_nowait()
 
-    def put(item) -> None:
-        while not consumer_done.is_set():
+    async def put(item) -> None:
+        while not stop.is_set():
             try:
-                q.put(item, timeout=0.2)
+                q.put_nowait(item)
                 return
             except queue.Full:
-                continue
+                await asyncio.sleep(_FULL_WAIT_SECONDS)
 
-    loop = asyncio.get_running_loop()
-    result = asyncio.ensure_future(asyncio.to_thread(consume))
+    threading.Thread(target=consume, name="log-excerpt", daemon=True).start()
     try:
         async for chunk in chunks:
-            if consumer_done.is_set():
+            if stop.is_set():
                 break
-            try:
-                q.put_nowait(chunk)
-            except queue.Full:
-                await loop.run_in_executor(None, put, chunk)
+            await put(chunk)
     finally:
-        # Always end the consumer, also when the download failed half-way.
-        await loop.run_in_executor(None, put, _END)
-    return await result
+        # Always end the scanner, also when the download failed half-way.
+        await put(_END)
+    return await asyncio.wrap_future(result)
