@@ -20,6 +20,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[Any, ClaimedJob], Awaitable[None]]
+BOOKKEEPING_ATTEMPTS = 5
 
 
 class RetryLater(Exception):
@@ -99,48 +100,80 @@ class Worker:
                 except asyncio.TimeoutError:
                     pass
                 continue
-            await self._run(job)
+            try:
+                await self._run(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Never let one job's trouble end this loop: the process would keep serving with no workers.
+                log.exception("unexpected error around job %s", job.id)
+                await asyncio.sleep(self.poll_seconds)
 
-    async def _keep_lease(self, job: ClaimedJob) -> None:
+    async def _keep_lease(self, job: ClaimedJob, work: asyncio.Task) -> None:
+        """Extend the lease while the job runs; if another worker took the job over, stop this run."""
         interval = max(1.0, self.queue.lease_seconds / 3)
         while True:
             await asyncio.sleep(interval)
-            if not await self.queue.extend_lease(job):
-                log.warning("lost the lease on job %s", job.id)
+            try:
+                kept = await self.queue.extend_lease(job)
+            except Exception:
+                log.warning("could not extend the lease on job %s; trying again", job.id, exc_info=True)
+                continue
+            if not kept:
+                log.warning("lost the lease on job %s; stopping this run", job.id)
+                work.cancel()
                 return
+
+    async def _book(self, what: str, call, *args, **kwargs):
+        """Queue bookkeeping survives a short database outage; if it never gets through, the lease expires
+        and the job is claimed again, which is safe because jobs are idempotent."""
+        for attempt in range(BOOKKEEPING_ATTEMPTS):
+            try:
+                return await call(*args, **kwargs)
+            except Exception:
+                log.warning("could not %s (attempt %d)", what, attempt + 1, exc_info=attempt == 0)
+                await asyncio.sleep(min(2 ** attempt, 10))
+        return None
 
     async def _run(self, job: ClaimedJob) -> None:
         handler = self.handlers[job.kind]
         started = time.perf_counter()
         outcome = "done"
         self._running[job.id] = job
-        keeper = asyncio.create_task(self._keep_lease(job))
+        work = asyncio.create_task(handler(self.services, job))
+        keeper = asyncio.create_task(self._keep_lease(job, work))
         with log_context(job_id=job.id, kind=job.kind, attempt=job.attempts,
                          project=job.payload.get("project_id"), pipeline=job.payload.get("pipeline_id")):
             try:
-                await handler(self.services, job)
+                await asyncio.shield(work)
             except asyncio.CancelledError:
-                outcome = "released"
-                await asyncio.shield(self.queue.release(job))
-                raise
+                if not work.cancelled():
+                    # This worker is stopping: give the job back and stop its run.
+                    outcome = "released"
+                    work.cancel()
+                    await asyncio.gather(work, return_exceptions=True)
+                    await asyncio.shield(self._book("release the job", self.queue.release, job))
+                    raise
+                outcome = "lost"  # the lease went to another worker, which now owns the job
             except Defer as exc:
                 outcome = "deferred"
                 log.info("job deferred %.0fs: %s", exc.seconds, exc)
-                await self.queue.defer(job, exc.seconds, str(exc))
+                await self._book("defer the job", self.queue.defer, job, exc.seconds, str(exc))
             except PermanentFailure as exc:
                 outcome = "dead"
                 log.error("job failed permanently: %s", exc)
-                await self.queue.fail(job, f"{type(exc).__name__}: {exc}", retryable=False)
+                await self._book("dead-letter the job", self.queue.fail, job, f"{type(exc).__name__}: {exc}",
+                                 retryable=False)
                 await self._on_dead(job, exc)
             except Exception as exc:
-                state = await self.queue.fail(job, f"{type(exc).__name__}: {exc}")
+                state = await self._book("record the failed attempt", self.queue.fail, job, f"{type(exc).__name__}: {exc}")
                 outcome = "dead" if state == "dead" else "retry"
                 log.warning("job attempt %d failed (%s): %s", job.attempts, state, exc,
                             exc_info=not isinstance(exc, RetryLater))
                 if state == "dead":
                     await self._on_dead(job, exc)
             else:
-                if not await self.queue.complete(job):
+                if not await self._book("complete the job", self.queue.complete, job):
                     log.warning("job finished after its lease was lost; another worker owns it now")
             finally:
                 keeper.cancel()
@@ -153,7 +186,7 @@ class Worker:
         if notify is None:
             return
         try:
-            await notify(job, exc)
+            await notify(self.services, job, exc)
         except Exception:
             log.exception("could not report the dead job")
 

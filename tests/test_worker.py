@@ -51,7 +51,8 @@ async def test_jobs_run_retry_and_dead_letter_with_a_notice(database):
     async def broken(_, j):
         raise PermanentFailure("project was deleted")
 
-    async def notify(j, exc):
+    async def notify(svc, j, exc):
+        assert svc is services
         dead.append((j.kind, str(exc)))
 
     services.on_dead_job = notify
@@ -122,3 +123,86 @@ async def test_unknown_kinds_are_left_for_a_worker_that_knows_them(database):
 
     await run_until(worker, done)
     assert (await job(database, other)).state == "queued"
+
+
+async def test_a_database_error_during_bookkeeping_does_not_end_the_loop(database):
+    services = services_for(database)
+    done = []
+
+    async def quick(_, j):
+        done.append(j.id)
+
+    real_complete = services.queue.complete
+    failures = {"left": 1}
+
+    async def flaky_complete(job):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("database restarting")
+        return await real_complete(job)
+
+    services.queue.complete = flaky_complete
+    first = await add(database, "quick")
+    second = await add(database, "quick")
+    worker = Worker(services, {"quick": quick}, concurrency=1, poll_seconds=0.05)
+
+    async def both_done():
+        return (await job(database, first)).state == "done" and (await job(database, second)).state == "done"
+
+    await run_until(worker, both_done, timeout=20)
+
+
+async def test_a_run_whose_lease_was_taken_over_is_stopped(database):
+    services = services_for(database, QUEUE_LEASE_SECONDS=5)
+    stopped = asyncio.Event()
+
+    async def long(_, j):
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+
+    job_id = await add(database, "long")
+    worker = Worker(services, {"long": long}, concurrency=1, poll_seconds=0.05)
+    task = asyncio.create_task(worker.run())
+    for _ in range(100):
+        if (await job(database, job_id)).state == "running":
+            break
+        await asyncio.sleep(0.05)
+    async with database.session() as s:  # another worker took the job over
+        await s.execute(sa.update(QueueJob).where(QueueJob.id == job_id).values(lease_owner="someone-else"))
+    await asyncio.wait_for(stopped.wait(), 10)
+    worker.stop()
+    await task
+    assert (await job(database, job_id)).lease_owner == "someone-else"
+
+
+async def test_the_real_dead_job_notice_is_called_with_the_services(database, monkeypatch):
+    from bot import analysis, wiring
+
+    services = services_for(database)
+    seen = []
+
+    async def fake_notice(svc, j, exc):
+        seen.append((svc, j.kind))
+
+    monkeypatch.setattr(wiring, "notify_dead_job", fake_notice)
+    await services.start()
+    try:
+        await wiring.attach(services)
+    finally:
+        await services.http.close()
+    assert analysis.notify_dead_job is not fake_notice and services.on_dead_job is fake_notice
+
+    async def broken(_, j):
+        raise PermanentFailure("gone")
+
+    job_id = await add(database, "broken")
+    worker = Worker(services, {"broken": broken}, concurrency=1, poll_seconds=0.05)
+
+    async def dead():
+        return (await job(database, job_id)).state == "dead"
+
+    await run_until(worker, dead)
+    assert seen == [(services, "broken")]
