@@ -29,6 +29,7 @@ RUNNING_RECHECK_SECONDS = 60
 RUNNING_WAIT_LIMIT_SECONDS = 6 * 3600
 MAX_PARALLEL_LOGS = 4
 LOG_UNAVAILABLE = "log unavailable: {reason}"
+LOGS_OFF = "GITLAB_AUTO_FETCH_LOGS is off"
 NO_API_REASON = "no GITLAB_API_TOKEN, so the log cannot be read"
 DEAD_JOB_REASON = "the bot gave up after {attempts} attempt(s): {error}"
 SIGNATURE_HISTORY_DAYS = 14
@@ -46,6 +47,8 @@ def _age_seconds(pipeline: dict) -> float:
 async def fetch_excerpt(services, project_id: int, job: dict) -> tuple[Excerpt, str]:
     """The redacted failure excerpt of one job; ('', reason) when its log cannot be read."""
     settings = services.settings
+    if not settings.gitlab_auto_fetch_logs:
+        return Excerpt([]), LOG_UNAVAILABLE.format(reason=LOGS_OFF)
     redactor = Redactor.from_settings(settings)  # stateful across lines: one per log
     try:
         excerpt = await excerpt_from_stream(
@@ -170,7 +173,11 @@ async def report_from_email(services, p: dict) -> PipelineReport:
 async def latest_mr_pipeline(gl, project_ref, mr_iid: int) -> int | None:
     mr = await gl.get_merge_request(project_ref, mr_iid)
     head = mr.get("head_pipeline") or mr.get("pipeline")
-    return int(head["id"]) if isinstance(head, dict) and head.get("id") else None
+    if not isinstance(head, dict) or not head.get("id"):
+        return None
+    if head.get("project_id") not in (None, mr.get("project_id"), mr.get("target_project_id")):
+        return None  # a fork's pipeline lives in the fork, whose logs this project's MR must not show
+    return int(head["id"])
 
 
 async def _store_pipeline(services, facts: PipelineFacts, trigger: str) -> None:
@@ -186,7 +193,6 @@ async def _store_pipeline(services, facts: PipelineFacts, trigger: str) -> None:
 
 async def analyse_jobs(services, facts: PipelineFacts, payload: dict) -> list[JobReport]:
     """Excerpt every failed job, then analyse each distinct failure once."""
-    settings = services.settings
     semaphore = asyncio.Semaphore(MAX_PARALLEL_LOGS)
     ref = str(facts.pipeline.get("ref") or "")
 
@@ -318,7 +324,8 @@ async def pipeline_passed(services, job: ClaimedJob) -> None:
         delivery = await get_delivery(services.db, mr_delivery_key(project_id, int(mr["iid"])))
         if delivery is not None and delivery.report:
             previous = report_from_dict(delivery.report)
-    if previous is not None and previous.fixed_in_pipeline_id is None and previous.pipeline_id < fixed_id:
+    # `<=`: a failed job retried in the same pipeline that now passes also fixes it.
+    if previous is not None and previous.fixed_in_pipeline_id is None and previous.pipeline_id <= fixed_id:
         previous.fixed_in_pipeline_id = fixed_id
         previous.fixed_in_url = fixed_url
         await upsert_mr_note(services, previous)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot import pipelines
-from bot.gitlab import GitLabClient, GitLabError, GitLabNotFound
+from bot.gitlab import GitLabAuthError, GitLabClient, GitLabError, GitLabNotFound
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +61,25 @@ async def pipeline_jobs(gl: GitLabClient, project_id: int, pipeline_id: int, *, 
         proj, pipe, depth = frontier.pop(0)
         try:
             bridges = await gl.list_pipeline_bridges(proj, pipe)
-        except GitLabNotFound:
+        except (GitLabNotFound, GitLabAuthError):
             continue
         for bridge in bridges:
             down = bridge.get("downstream_pipeline")
             if not isinstance(down, dict) or down.get("status") != "failed":
                 continue
-            key = (int(down.get("project_id") or proj), int(down["id"]))
+            # Only child pipelines of the same project: a multi-project downstream pipeline belongs to
+            # another project, whose logs must not land in this project's MR or Slack channels.
+            if int(down.get("project_id") or 0) != proj:
+                continue
+            key = (proj, int(down["id"]))
             if key in seen or depth > MAX_CHILD_DEPTH:
                 continue
             seen.add(key)
-            child = await gl.list_pipeline_jobs(key[0], key[1], include_retried=True)
+            try:
+                child = await gl.list_pipeline_jobs(key[0], key[1], include_retried=True)
+            except GitLabError as exc:
+                log.info("child pipeline %s not readable: %s", key[1], exc)
+                continue
             jobs.extend(_tag(child, *key))
             frontier.append((key[0], key[1], depth + 1))
     return jobs

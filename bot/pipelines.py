@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 from urllib.parse import unquote, urlsplit
 
 # Statuses after which a pipeline or job will not change by itself.
@@ -21,34 +21,6 @@ _BARE_PIPELINE = re.compile(r"^#?(?P<num>\d{1,12})$")
 _URL_TAIL = re.compile(r"^(?P<kind>pipelines|jobs|merge_requests)/(?P<num>\d{1,12})(?:/.*)?$")
 
 MAX_TEST_TEXT = 2000  # characters kept of one failed test's output or stack trace
-
-
-class PayloadError(ValueError):
-    """A webhook payload is not the shape GitLab sends; the message says what is wrong."""
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineRef:
-    """What the intake and the analysis need to know about a Pipeline Hook or Job Hook."""
-
-    kind: str  # "pipeline" | "job"
-    project_id: int
-    project_path: str
-    project_web_url: str
-    pipeline_id: int
-    status: str  # the pipeline status (for a Job Hook: the status of the job's pipeline)
-    ref: str
-    sha: str
-    mr_iid: int | None
-    author: str
-    source: str = ""
-    tag: bool = False
-    default_branch: str = ""
-    pipeline_url: str = ""
-    job_id: int | None = None
-    job_name: str = ""
-    job_status: str = ""
-    job_allow_failure: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,11 +126,6 @@ def mr_iid_from_ref(ref: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def business_key(project_id: int, pipeline_id: int, status: str) -> str:
-    """The deduplication key of one pipeline outcome, shared by every trigger (webhook, email, command)."""
-    return f"gitlab:{int(project_id)}:pipeline:{int(pipeline_id)}:{status}"
-
-
 def is_finished(status: str | None) -> bool:
     return status in FINISHED_STATUSES
 
@@ -176,102 +143,6 @@ def pipeline_job_rows(jobs: Iterable[Any]) -> list[dict]:
             "retried": id(job) not in latest,
         })
     return rows
-
-
-def _require(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
-    value = mapping.get(key)
-    if kind is int:
-        value = _as_int(value)
-    if value is None or not isinstance(value, kind):
-        raise PayloadError(f"{where}.{key} is missing or not a {kind.__name__}")
-    return value
-
-
-def _project_fields(payload: Mapping[str, Any], project_id: int) -> tuple[str, str, str]:
-    project = payload.get("project")
-    if not isinstance(project, dict):
-        return "", "", ""
-    path = project.get("path_with_namespace")
-    web = project.get("web_url")
-    branch = project.get("default_branch")
-    return (
-        path if isinstance(path, str) else "",
-        web if isinstance(web, str) else "",
-        branch if isinstance(branch, str) else "",
-    )
-
-
-def _username(payload: Mapping[str, Any]) -> str:
-    user = payload.get("user")
-    if isinstance(user, dict) and isinstance(user.get("username"), str):
-        return user["username"]
-    return ""
-
-
-def pipeline_ref_info(payload: Any) -> PipelineRef:
-    """Extract the pipeline facts from a Pipeline Hook or Job Hook payload; raises PayloadError."""
-    if not isinstance(payload, dict):
-        raise PayloadError("payload is not a JSON object")
-    kind = payload.get("object_kind")
-    if kind == "pipeline":
-        attrs = payload.get("object_attributes")
-        if not isinstance(attrs, dict):
-            raise PayloadError("object_attributes is missing")
-        project = payload.get("project")
-        if not isinstance(project, dict):
-            raise PayloadError("project is missing")
-        project_id = _require(project, "id", int, "project")
-        path, web, branch = _project_fields(payload, project_id)
-        ref = _require(attrs, "ref", str, "object_attributes")
-        mr_iid = mr_iid_from_ref(ref)
-        mr = payload.get("merge_request")
-        if mr_iid is None and isinstance(mr, dict):
-            mr_iid = _as_int(mr.get("iid"))
-        url = attrs.get("url")
-        return PipelineRef(
-            kind="pipeline",
-            project_id=project_id,
-            project_path=path,
-            project_web_url=web,
-            pipeline_id=_require(attrs, "id", int, "object_attributes"),
-            status=_require(attrs, "status", str, "object_attributes"),
-            ref=ref,
-            sha=_require(attrs, "sha", str, "object_attributes"),
-            mr_iid=mr_iid,
-            author=_username(payload),
-            source=str(attrs.get("source") or ""),
-            tag=attrs.get("tag") is True,
-            default_branch=branch,
-            pipeline_url=url if isinstance(url, str) else (f"{web}/-/pipelines/{attrs.get('id')}" if web else ""),
-        )
-    if kind == "build":
-        project_id = _require(payload, "project_id", int, "payload")
-        path, web, branch = _project_fields(payload, project_id)
-        commit = payload.get("commit")
-        # In a Job Hook, commit.id is the pipeline id and commit.status the pipeline status.
-        pipeline_status = commit.get("status") if isinstance(commit, dict) else None
-        ref = _require(payload, "ref", str, "payload")
-        pipeline_id = _require(payload, "pipeline_id", int, "payload")
-        return PipelineRef(
-            kind="job",
-            project_id=project_id,
-            project_path=path,
-            project_web_url=web,
-            pipeline_id=pipeline_id,
-            status=pipeline_status if isinstance(pipeline_status, str) else "",
-            ref=ref,
-            sha=_require(payload, "sha", str, "payload"),
-            mr_iid=mr_iid_from_ref(ref),
-            author=_username(payload),
-            tag=payload.get("tag") is True,
-            default_branch=branch,
-            pipeline_url=f"{web}/-/pipelines/{pipeline_id}" if web else "",
-            job_id=_require(payload, "build_id", int, "payload"),
-            job_name=_require(payload, "build_name", str, "payload"),
-            job_status=_require(payload, "build_status", str, "payload"),
-            job_allow_failure=payload.get("build_allow_failure") is True,
-        )
-    raise PayloadError(f"object_kind {kind!r} is not a pipeline or job event")
 
 
 def _strip_slack_link(text: str) -> str:
@@ -378,15 +249,3 @@ def failed_test_cases(report: Any, limit: int = 50) -> list[dict]:
     return out
 
 
-def find_marked_note(notes: Iterable[Any], marker: str, bot_username: str = "") -> dict | None:
-    """The first note carrying `marker` (written by the bot, when its username is known)."""
-    for note in notes:
-        if not isinstance(note, dict) or not isinstance(note.get("body"), str):
-            continue
-        if marker not in note["body"]:
-            continue
-        author = note.get("author")
-        if bot_username and not (isinstance(author, dict) and author.get("username") == bot_username):
-            continue
-        return note
-    return None

@@ -8,16 +8,39 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot import pipelines
 from bot.gitlab import GitLabNotFound
-from bot.render import note_marker, render_mr_note
+from bot.render import find_marker, render_mr_note
 from bot.report_codec import report_to_dict
 from bot.types import PipelineReport
+from bot.worker import RetryLater
 from storage.locks import named_lock
 from storage.models import Delivery
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+
+
+def _own_note(notes: list[dict], project_path: str, iid: int, bot_username: str) -> dict | None:
+    """The bot's note on this MR: our marker at the very start, written by the bot user."""
+    for note in notes:
+        body = note.get("body") if isinstance(note, dict) else None
+        author = note.get("author") if isinstance(note, dict) and isinstance(note.get("author"), dict) else {}
+        marker = find_marker(body) if isinstance(body, str) else None
+        if marker and marker["project"] == project_path and marker["mr"] == iid \
+                and str(author.get("username", "")).lower() == bot_username.lower():
+            return note
+    return None
+
+
+async def _known_bot_username(services) -> str:
+    """Adopting a note by its marker needs to know it is ours; ask GitLab again if start-up could not."""
+    if services.identity.user_id is None:
+        from bot.wiring import resolve_identity
+
+        await resolve_identity(services)
+        if services.identity.user_id is None:
+            raise RetryLater("GitLab did not say who the bot user is; the note cannot be found safely yet")
+    return services.identity.username
 
 
 def mr_delivery_key(project_id: int, mr_iid: int) -> str:
@@ -56,9 +79,14 @@ async def upsert_mr_note(services, report: PipelineReport) -> dict | None:
     key = mr_delivery_key(project_id, iid)
     body = render_mr_note(report, settings.gitlab_base_url)
     digest = content_hash(body)
+    bot_username = await _known_bot_username(services)
     # One replica at a time per MR, so two pipelines finishing together cannot both create a note.
     async with named_lock(services.db, key):
         delivery = await get_delivery(services.db, key)
+        if delivery is not None and delivery.pipeline_id and report.pipeline_id < delivery.pipeline_id:
+            # A slow older pipeline must not replace the report of a newer one.
+            log.info("note shows pipeline %s; not replacing it with older %s", delivery.pipeline_id, report.pipeline_id)
+            return None
         note_id = delivery.note_id if delivery else None
         changed = True
         if note_id is not None:
@@ -72,8 +100,7 @@ async def upsert_mr_note(services, report: PipelineReport) -> dict | None:
         if note_id is None:
             # After a crash between posting and recording, the marker finds the note we already posted.
             notes = await gl.list_mr_notes(project_id, iid)
-            known_author = services.identity.username if services.identity.user_id else ""
-            found = pipelines.find_marked_note(notes, note_marker(report.project_path, iid), known_author)
+            found = _own_note(notes, report.project_path, iid, bot_username)
             if found is not None:
                 note_id = int(found["id"])
                 if found.get("body") != body:

@@ -30,7 +30,8 @@ class Services:
     http: aiohttp.ClientSession | None = None
     gitlab: Any = None  # bot.gitlab.GitLabClient when GITLAB_API_TOKEN is set
     router: Any = None  # bot.providers.router.ProviderRouter
-    on_dead_job: Any = None  # async (job, exc) -> None: tell people the bot gave up
+    on_dead_job: Any = None  # async (services, job, exc) -> None: tell people the bot gave up
+    redactor: Any = None  # bot.redact.Redactor for text that doors store (questions, notes)
     extras: dict[str, Any] = field(default_factory=dict)
     wakers: list[Any] = field(default_factory=list)  # callables that tell local workers to look now
 
@@ -43,8 +44,11 @@ class Services:
         db = db or Database(settings.database_url)
         queue = Queue(db, lease_seconds=settings.queue_lease_seconds,
                       backoff_base=settings.queue_backoff_base_seconds, backoff_cap=settings.queue_backoff_max_seconds)
+        from bot.redact import Redactor
+
         return cls(settings=settings, db=db, queue=queue, metrics=metrics or Metrics(),
-                   identity=BotIdentity(username=settings.gitlab_bot_username or "cicd-bot"))
+                   identity=BotIdentity(username=settings.gitlab_bot_username or "cicd-bot"),
+                   redactor=Redactor.from_settings(settings))
 
     async def start(self) -> None:
         if self.http is None:

@@ -166,7 +166,7 @@ class SlackPublisher:
     async def fixed(self, report: PipelineReport, fixed_pipeline_id: int, fixed_url: str) -> None:
         """A later pipeline of the same MR or branch passed: earlier parents say 'fixed in #N'."""
         async with self.services.db.session() as s:
-            query = sa.select(Delivery).where(Delivery.target == PARENT, Delivery.pipeline_id < fixed_pipeline_id)
+            query = sa.select(Delivery).where(Delivery.target == PARENT, Delivery.pipeline_id <= fixed_pipeline_id)
             if report.project_id is not None:
                 query = query.where(Delivery.project_id == report.project_id)
             rows = (await s.execute(query.order_by(Delivery.id.desc()).limit(200))).scalars().all()

@@ -63,7 +63,6 @@ class Settings(BaseSettings):
     log_format: str = Field("text", alias="LOG_FORMAT")  # text | json
     host: str = Field("0.0.0.0", alias="HOST")
     port: int = Field(8080, ge=0, le=65535, alias="PORT")
-    public_url: str = Field("", alias="PUBLIC_URL")
     database_url: str = Field("sqlite+aiosqlite:///./cicd-bot.db", alias="DATABASE_URL")
     trigger_mode: TriggerMode = Field(TriggerMode.webhook, alias="TRIGGER_MODE")
     api_token: SecretStr | None = Field(None, alias="CICD_BOT_API_TOKEN")
@@ -172,10 +171,6 @@ class Settings(BaseSettings):
         return value
 
     # --- derived ------------------------------------------------------------
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None

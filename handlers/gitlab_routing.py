@@ -75,6 +75,17 @@ def _project_id(payload: dict) -> int | None:
     return _int(payload.get("project_id"))
 
 
+def _parent_pipeline(payload: dict, attrs: dict, project_id: int | None) -> int | None:
+    """The parent pipeline of a child pipeline in the same project; None for anything else."""
+    if attrs.get("source") != "parent_pipeline":
+        return None
+    source = payload.get("source_pipeline") if isinstance(payload.get("source_pipeline"), dict) else {}
+    project = source.get("project") if isinstance(source.get("project"), dict) else {}
+    if _int(project.get("id")) not in (None, project_id):
+        return None
+    return _int(source.get("pipeline_id"))
+
+
 def route(event_type: str, payload: dict, headers: dict[str, str], body: bytes, bot_username: str) -> RoutedEvent:
     """Decide what to record and enqueue for one authenticated delivery."""
     project_id = _project_id(payload)
@@ -86,6 +97,13 @@ def route(event_type: str, payload: dict, headers: dict[str, str], body: bytes, 
         key = delivery_key(headers, event_type, pipeline_id, status, body)
         if project_id is None or pipeline_id is None:
             return RoutedEvent(event_type, key, project_id, pipeline_id, status, False, ignored_reason="no project or pipeline id")
+        parent = _parent_pipeline(payload, attrs, project_id)
+        if parent is not None:
+            # A child pipeline is analysed with its parent (which follows the bridge), so the MR note shows one report.
+            if status != "failed":
+                return RoutedEvent(event_type, key, project_id, pipeline_id, status, False,
+                                   ignored_reason=f"child pipeline {status or 'without status'}")
+            pipeline_id = parent
         job_payload = {"project_id": project_id, "pipeline_id": pipeline_id, "trigger": "webhook"}
         if status == "failed":
             spec = JobSpec(ANALYZE_PIPELINE, job_payload, pipeline_key(project_id, pipeline_id, "failed"), hasten_existing=True)

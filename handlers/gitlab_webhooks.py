@@ -1,6 +1,7 @@
 """POST /webhooks/gitlab: authenticate, record the event, enqueue its jobs, answer at once."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -18,6 +19,7 @@ from storage.inbox import record_event
 log = logging.getLogger(__name__)
 
 MAX_JSON_DEPTH = 64
+WEBHOOKS_OFF = "webhooks are off (TRIGGER_MODE=email); set TRIGGER_MODE=webhook or both"
 
 REJECT_TEXT = {
     AuthResult.not_configured: "webhook secret not configured on the bot; set GITLAB_WEBHOOK_SECRET",
@@ -79,6 +81,24 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def scrub(payload: dict, jobs: list, redact) -> tuple[dict, list]:
+    """What is stored of a delivery: no CI variables (people pass tokens that way) and redacted note text."""
+    attrs = payload.get("object_attributes")
+    if isinstance(attrs, dict):
+        attrs = {k: v for k, v in attrs.items() if k != "variables"}
+        if isinstance(attrs.get("note"), str):
+            attrs["note"] = redact(attrs["note"])
+        if isinstance(attrs.get("description"), str):
+            attrs["description"] = redact(attrs["description"])
+        payload = {**payload, "object_attributes": attrs}
+    cleaned = []
+    for job in jobs:
+        if isinstance(job.payload.get("note"), str):
+            job = dataclasses.replace(job, payload={**job.payload, "note": redact(job.payload["note"])})
+        cleaned.append(job)
+    return payload, cleaned
+
+
 def _reject(metrics, status: int, reason: str, text: str) -> web.Response:
     metrics.deliveries.labels("gitlab_webhook", f"rejected_{reason}").inc()
     return web.Response(status=status, text=text + "\n")
@@ -90,6 +110,8 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
     metrics = app[SERVICES].metrics
     started = time.perf_counter()
 
+    if not settings.webhook_enabled:
+        return _reject(metrics, 404, "webhooks_off", WEBHOOKS_OFF)
     body = await read_body(request, settings.gitlab_webhook_max_body_bytes)
     if body is None:
         return _reject(metrics, 413, "too_large", f"body larger than {settings.gitlab_webhook_max_body_bytes} bytes")
@@ -127,10 +149,11 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
             metrics.deliveries.labels("gitlab_webhook", "ignored").inc()
             log.debug("ignored %s: %s", event_type, routed.ignored_reason)
             return web.Response(status=200)
+        stored, jobs = scrub(payload, routed.jobs, app[SERVICES].redactor.redact_text)
         try:
             result = await record_event(
                 app[SERVICES].db, source="gitlab_webhook", delivery_key=routed.delivery_key, event_type=event_type,
-                payload=payload, jobs=routed.jobs, project_id=routed.project_id, object_id=routed.object_id,
+                payload=stored, jobs=jobs, project_id=routed.project_id, object_id=routed.object_id,
                 status=routed.status, max_attempts=settings.queue_max_attempts,
             )
         except Exception:

@@ -89,6 +89,10 @@ class SlackDoor:
 
     # --- shared ---
 
+    def _redact(self, text: str) -> str:
+        """Questions are stored in the inbox and queue: secrets pasted into Slack are not."""
+        return self.services.redactor.redact_text(text)
+
     async def _enqueue(self, delivery_key: str, event_type: str, payload: dict, job: JobSpec) -> str:
         result = await record_event(self.services.db, source=SOURCE, delivery_key=delivery_key, event_type=event_type,
                                     payload=payload, jobs=[job], max_attempts=self.settings.queue_max_attempts)
@@ -135,7 +139,7 @@ class SlackDoor:
                   "response_url": body.get("response_url"), "team_id": team}
         payload = {"command": command.name, "project": project, "kind": reference.kind, "number": reference.number,
                    "provider": command.provider, "slack": target, "request_key": key}
-        outcome = await self._enqueue(key, "slash_command", {"text": str(body.get("text") or "")[:2000],
+        outcome = await self._enqueue(key, "slash_command", {"text": self._redact(str(body.get("text") or "")[:2000]),
                                                              "channel": channel, "user": body.get("user_id")},
                                       JobSpec(SLACK_COMMAND, payload, key))
         if outcome.startswith("duplicate"):
@@ -245,7 +249,7 @@ class SlackDoor:
         if project_path and not channel_map.channel_sees(channel, project_path, await load_rules(self.services)):
             return "ignored: the channel no longer sees this project"
         payload = {"channel": channel, "thread_ts": str(thread_ts), "ts": ts, "user": user, "team_id": team,
-                   "text": question[:4000], "project_id": parent.project_id, "pipeline_id": parent.pipeline_id,
+                   "text": self._redact(question[:4000]), "project_id": parent.project_id, "pipeline_id": parent.pipeline_id,
                    "project_path": project_path}
         event_id = str(body.get("event_id") or f"{channel}:{ts}:{event.get('type')}")
         # A reply that mentions the bot arrives twice (message and app_mention): one job, keyed by the message.
@@ -273,7 +277,7 @@ class SlackDoor:
         payload = {"command": command.name, "project": project, "kind": command.reference.kind,
                    "number": command.reference.number, "provider": command.provider, "slack": target,
                    "request_key": key}
-        return await self._enqueue(key, "app_mention", {"channel": channel, "user": user, "text": text[:2000]},
+        return await self._enqueue(key, "app_mention", {"channel": channel, "user": user, "text": self._redact(text[:2000])},
                                    JobSpec(SLACK_COMMAND, payload, key))
 
     # --- buttons ---

@@ -39,15 +39,24 @@ class ReceivedEvent(SQLModel, table=True):
     received_at: datetime = _ts(index=True)
 
 
+ACTIVE_STATES_SQL = "state IN ('queued', 'running')"
+
+
 class QueueJob(SQLModel, table=True):
     """A unit of work in the durable queue."""
 
     __tablename__ = "queue_jobs"
-    __table_args__ = (sa.Index("ix_queue_jobs_claim", "state", "run_after"),)
+    __table_args__ = (
+        sa.Index("ix_queue_jobs_claim", "state", "run_after"),
+        # A dedupe key blocks a second job only while the first waits or runs: once it is done, the same
+        # event (a pipeline that fails again after a retry) may be worked on again.
+        sa.Index("uq_queue_jobs_active_dedupe", "dedupe_key", unique=True,
+                 sqlite_where=sa.text(ACTIVE_STATES_SQL), postgresql_where=sa.text(ACTIVE_STATES_SQL)),
+    )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64, index=True)
     payload: dict | None = _json()
-    dedupe_key: str | None = Field(default=None, max_length=255, unique=True)
+    dedupe_key: str | None = Field(default=None, max_length=255)
     state: str = Field(default="queued", max_length=16)  # queued | running | done | dead
     attempts: int = 0
     max_attempts: int = 5

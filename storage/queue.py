@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import QueueJob
+from storage.models import ACTIVE_STATES_SQL, QueueJob
 from storage.types import utcnow
 
 QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
@@ -48,7 +48,7 @@ async def enqueue(
     max_attempts: int = 5,
     event_id: int | None = None,
 ) -> int | None:
-    """Add a job in the caller's transaction; returns its id, or None if the dedupe key exists."""
+    """Add a job in the caller's transaction; returns its id, or None if a job with this dedupe key waits or runs."""
     now = utcnow()
     values = dict(
         kind=kind, payload=payload, dedupe_key=dedupe_key, state=QUEUED, attempts=0,
@@ -57,7 +57,7 @@ async def enqueue(
     )
     stmt = _insert(session)(_jobs).values(**values)
     if dedupe_key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=sa.text(ACTIVE_STATES_SQL))
     result = await session.execute(stmt.returning(_jobs.c.id))
     row = result.first()
     return row[0] if row else None

@@ -253,3 +253,27 @@ async def test_a_follow_up_can_ask_for_more_of_the_log(database):
         sent = openai.requests[1]["raw"]
         assert "Successfully installed requests-2.31.0" in sent, "lines before 9 were fetched and shown"
         assert "Before that, pip installed requests 2.31.0." in openai.requests[2]["raw"], "the conversation is remembered"
+
+
+async def test_a_slow_older_pipeline_does_not_replace_the_newer_report(database):
+    async with FakeGitLab() as gitlab:
+        seed_failed_pipeline(gitlab.state, 9001)
+        seed_failed_pipeline(gitlab.state, 9002, trace=INJECTION_TRACE)
+        async with bot_services(database, gitlab) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002})
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+        body = bot_notes(gitlab)[0]["body"]
+        assert "#9002" in body and "#9001" not in body
+
+
+async def test_a_note_carrying_the_marker_by_someone_else_is_not_adopted(database):
+    from bot.render import note_marker
+
+    async with FakeGitLab() as gitlab:
+        seed_failed_pipeline(gitlab.state, 9001)
+        gitlab.state.add_note(PROJECT_ID, MR_IID, note_marker("acme/platform/api", MR_IID) + "\nhello", author="alice")
+        async with bot_services(database, gitlab) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+        assert len(bot_notes(gitlab)) == 1
+        assert any(n["author"]["username"] == "alice" and n["body"].endswith("hello")
+                   for n in gitlab.notes_for(PROJECT_ID, MR_IID))

@@ -1,25 +1,20 @@
 """Pipeline rules checked against recorded GitLab payload shapes."""
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
 import pytest
 
 from bot.pipelines import (
-    PayloadError,
     Reference,
-    business_key,
     changed_paths,
     failed_jobs,
     failed_test_cases,
-    find_marked_note,
     latest_attempts,
     mr_iid_from_ref,
     parse_pipeline_reference,
     pipeline_job_rows,
-    pipeline_ref_info,
     was_flaky,
 )
 
@@ -132,67 +127,6 @@ def test_mr_iid_from_ref(ref, iid):
     assert mr_iid_from_ref(ref) == iid
 
 
-def test_business_key_differs_by_status_and_pipeline():
-    assert business_key(42, 9001, "failed") == "gitlab:42:pipeline:9001:failed"
-    assert business_key(42, 9001, "failed") != business_key(42, 9001, "success")
-    assert business_key(42, 9001, "failed") != business_key(42, 9002, "failed")
-
-
-# --- hook payloads ------------------------------------------------------------
-
-
-def test_pipeline_ref_info_from_pipeline_hook():
-    info = pipeline_ref_info(load("pipeline_hook.json"))
-    assert info.kind == "pipeline"
-    assert (info.project_id, info.project_path, info.pipeline_id) == (42, "acme/platform/api", 9001)
-    assert (info.status, info.ref, info.mr_iid, info.author) == ("failed", "refs/merge-requests/17/head", 17, "alice")
-    assert info.sha == "4a7b2c9d1e3f5a6b7c8d9e0f1a2b3c4d5e6f7a8b"
-    assert info.pipeline_url == "https://gitlab.example.com/acme/platform/api/-/pipelines/9001"
-    assert info.default_branch == "main"
-
-
-def test_pipeline_ref_info_takes_mr_from_payload_when_ref_is_a_branch():
-    hook = load("pipeline_hook.json")
-    hook["object_attributes"]["ref"] = "feature/login-retry"
-    assert pipeline_ref_info(hook).mr_iid == 17
-    hook["merge_request"] = None
-    assert pipeline_ref_info(hook).mr_iid is None
-
-
-def test_pipeline_ref_info_from_job_hook():
-    info = pipeline_ref_info(load("job_hook.json"))
-    assert info.kind == "job"
-    assert (info.project_id, info.pipeline_id, info.job_id, info.job_name) == (42, 9001, 70005, "integration-tests")
-    assert (info.status, info.job_status, info.mr_iid) == ("failed", "failed", 17)
-    assert info.project_path == "acme/platform/api"
-
-
-@pytest.mark.parametrize(
-    "mutate, message",
-    [
-        (lambda p: p.update(object_kind="push"), "object_kind 'push'"),
-        (lambda p: p.pop("object_attributes"), "object_attributes is missing"),
-        (lambda p: p["object_attributes"].update(id="abc"), "object_attributes.id"),
-        (lambda p: p["project"].pop("id"), "project.id"),
-        (lambda p: p["object_attributes"].update(sha=None), "object_attributes.sha"),
-    ],
-)
-def test_pipeline_ref_info_rejects_broken_payloads_with_a_clear_error(mutate, message):
-    hook = copy.deepcopy(load("pipeline_hook.json"))
-    mutate(hook)
-    with pytest.raises(PayloadError, match=message):
-        pipeline_ref_info(hook)
-
-
-@pytest.mark.parametrize("payload", [None, [], "x", 3, {}])
-def test_pipeline_ref_info_rejects_non_objects(payload):
-    with pytest.raises(PayloadError):
-        pipeline_ref_info(payload)
-
-
-# --- references ---------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -268,11 +202,3 @@ def test_failed_test_cases_is_bounded_and_clips_outputs():
     assert len(cases[0]["system_output"]) <= 2001
     assert failed_test_cases({"test_suites": "nope"}) == []
     assert failed_test_cases(None) == []
-
-
-def test_find_marked_note_finds_the_bots_note():
-    notes = load("notes.json")
-    note = find_marked_note(notes, "<!-- cicd-bot:pipeline-analysis -->", "cicd-bot")
-    assert note is not None and note["id"] == 302
-    assert find_marked_note(notes, "<!-- cicd-bot:pipeline-analysis -->", "alice") is None
-    assert find_marked_note(notes, "<!-- other -->") is None

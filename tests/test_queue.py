@@ -128,3 +128,13 @@ def test_backoff_grows_and_is_capped():
     assert 2.5 <= waits[0] <= 5
     assert all(w <= 60 for w in waits)
     assert waits[4] >= 30
+
+
+async def test_a_finished_job_lets_the_same_key_be_enqueued_again(database):
+    first = await add(database, dedupe_key="pipeline:1:2:failed")
+    q = Queue(database)
+    job = await q.claim("w")
+    assert await add(database, dedupe_key="pipeline:1:2:failed") is None, "blocked while it runs"
+    await q.complete(job)
+    second = await add(database, dedupe_key="pipeline:1:2:failed")
+    assert second is not None and second != first

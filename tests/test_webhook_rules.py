@@ -71,3 +71,15 @@ def test_mentions_and_bots():
     assert not mentions("@cicd-bot2 why", "cicd-bot") and not mentions("mail@cicd-bot.io", "cicd-bot")
     assert is_bot_user("project_42_bot_3f2a", "cicd-bot") and is_bot_user("renovate-bot", "cicd-bot")
     assert not is_bot_user("alice", "cicd-bot") and not is_bot_user("abbot", "cicd-bot")
+
+
+def test_a_failed_child_pipeline_is_analysed_with_its_parent():
+    pipe = gitlab_payload("pipeline_hook")
+    project_id = pipe["project"]["id"]
+    pipe["object_attributes"]["source"] = "parent_pipeline"
+    pipe["source_pipeline"] = {"project": {"id": project_id}, "pipeline_id": 777, "job_id": 1}
+    routed = route("Pipeline Hook", pipe, {}, b"{}", "b")
+    assert routed.jobs[0].payload["pipeline_id"] == 777
+    assert routed.jobs[0].dedupe_key == f"pipeline:{project_id}:777:failed"
+    pipe["object_attributes"]["status"] = "success"
+    assert route("Pipeline Hook", pipe, {}, b"{}", "b").jobs == []

@@ -178,3 +178,27 @@ async def test_bad_input_is_refused_clearly_and_the_server_keeps_serving(databas
         assert 'cicdbot_deliveries_total{result="rejected_malformed",source="gitlab_webhook"} 5.0' in metrics
         assert 'cicdbot_deliveries_total{result="rejected_too_large",source="gitlab_webhook"} 1.0' in metrics
     assert await rows(database, ReceivedEvent) == [] and await rows(database, QueueJob) == []
+
+
+async def test_stored_deliveries_keep_no_ci_variables_and_redacted_notes(database):
+    pipe = gitlab_payload("pipeline_hook")
+    token = "glpat-" + "Z" * 20
+    pipe["object_attributes"]["variables"] = [{"key": "DEPLOY_TOKEN", "value": token}]
+    note = gitlab_payload("note_hook")
+    note["object_attributes"]["note"] = f"@cicd-bot why? I used {token}"
+    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET, GITLAB_BOT_USERNAME="cicd-bot") as (_, client, url):
+        assert (await post(client, url, pipe, hook_headers(key="v1")))[0] == 200
+        assert (await post(client, url, note, hook_headers("Note Hook", key="v2")))[0] == 200
+    events = await rows(database, ReceivedEvent)
+    jobs = await rows(database, QueueJob)
+    stored = json.dumps([e.payload for e in events] + [j.payload for j in jobs])
+    assert token not in stored and "DEPLOY_TOKEN" not in stored
+    assert "[REDACTED:gitlab-token]" in jobs[1].payload["note"]
+
+
+async def test_webhooks_are_off_in_email_mode(database, tmp_path):
+    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET, TRIGGER_MODE="email", IMAP_SERVER="127.0.0.1",
+                           IMAP_USER="u", IMAP_APP_PASSWORD="p") as (_, client, url):
+        status, text = await post(client, url, gitlab_payload("pipeline_hook"), hook_headers(key="e1"))
+    assert status == 404 and "TRIGGER_MODE=email" in text
+    assert await rows(database, QueueJob) == []

@@ -272,11 +272,13 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['received_events.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('dedupe_key')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('queue_jobs', schema=None) as batch_op:
         batch_op.create_index('ix_queue_jobs_claim', ['state', 'run_after'], unique=False)
+        batch_op.create_index('uq_queue_jobs_active_dedupe', ['dedupe_key'], unique=True,
+                              sqlite_where=sa.text("state IN ('queued', 'running')"),
+                              postgresql_where=sa.text("state IN ('queued', 'running')"))
         batch_op.create_index(batch_op.f('ix_queue_jobs_kind'), ['kind'], unique=False)
 
 
@@ -284,6 +286,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('queue_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_queue_jobs_kind'))
+        batch_op.drop_index('uq_queue_jobs_active_dedupe')
         batch_op.drop_index('ix_queue_jobs_claim')
 
     op.drop_table('queue_jobs')
