@@ -484,6 +484,9 @@ AFTER_LAST_STEP = 0.5  # after the last failing step: clean-up, uploads
 REPEAT = 0.3  # each repeat of an already seen failure line is worth this much less
 CLEANUP = 0.5
 TOP_SHARE = 0.7  # of the budget, at most, for the top block and the blocks right after it
+# Lines of one shape (the same start, numbers aside) shown per excerpt before the rest are left out.
+SIMILAR_LINES = 10
+SIMILAR_PREFIX = 40
 STEP_HEAD_LINES = 2  # output lines right under the failing step's command
 STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
 CONTEXT_BEFORE = 2
@@ -496,6 +499,7 @@ class _Block:
     end: int
     value: float = 0.0
     start: int = 0  # first line shown: the seed, or the detail a runner printed above its verdict
+    carried: bool = False  # the detail of the block above it, past MAX_BLOCK_LINES
 
 
 def clip(text: str, limit: int) -> str:
@@ -530,6 +534,11 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
                 continue
         if scores[n] >= SEED_SCORE or n in exits:
             current = _Block(n, n, start=n)
+            out.append(current)
+        elif current is not None and n == current.end + 1 and related(n):
+            # Detail longer than a block (a deep stack trace) goes on in a block of its own, shown
+            # only when the block above it is.
+            current = _Block(n, n, start=n, carried=True)
             out.append(current)
         else:
             current = None
@@ -653,6 +662,20 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     shown: dict[int, str] = {}
     used = 0
 
+    similar: dict[str, int] = {}
+
+    def thin(numbers: list[int]) -> list[int]:
+        """A block's lines without the repeats of a line shape already shown SIMILAR_LINES times."""
+        out = []
+        for n in numbers:
+            if n in texts and n not in shown:
+                key = dedup_key(texts[n])[:SIMILAR_PREFIX]
+                if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip():
+                    continue
+                similar[key] = similar.get(key, 0) + 1
+            out.append(n)
+        return out
+
     def take(numbers: list[int], partial: bool = True) -> None:
         nonlocal used
         lines = [n for n in numbers if n in texts and n not in shown]
@@ -678,7 +701,7 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
         b = ranked[0]
         take(list(range(b.start - 1, b.start - CONTEXT_BEFORE - 1, -1)), partial=False)
         while b is not None and used < budget * TOP_SHARE:
-            take(list(range(b.start, b.end + 1)))
+            take(thin(list(range(b.start, b.end + 1))))
             b = by_start.get(b.end + 1) or by_start.get(b.end + 2)
     # The first output of the failing command often names the failure (a usage error, a bad flag).
     for lo, hi in dict.fromkeys(steps[-4:]):
@@ -691,7 +714,8 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
                 break
             take([n])
     for b in ranked[1:]:
-        take(list(range(b.start, b.end + 1)), partial=False)
+        if not b.carried:
+            take(thin(list(range(b.start, b.end + 1))), partial=False)
     # Context: a line or two above each chosen block and what follows it, then the end of the log.
     for b in ranked:
         if b.seed in shown:
