@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timezone
 
 from bot import pipelines
+from bot.evidence import check_evidence
 from bot.fingerprint import signature as failure_signature
 from bot.gather import PipelineFacts, find_merge_request, gather
 from bot.gitlab import GitLabAuthError, GitLabError, GitLabNotFound, GitLabUnavailable
@@ -255,6 +256,8 @@ async def _analyse_group(services, facts: PipelineFacts, payload: dict, members:
             result = AnalysisResult.model_validate(earlier.result)
             result.tokens_in = result.tokens_out = result.tokens_cached = 0
             result.cost_usd = 0.0
+            # The earlier answer quoted another job's log: keep only quotes that are in this one, at these lines.
+            result.evidence, _ = check_evidence(result.evidence, excerpt)
             reused_from = earlier.id
             status = "reused"
     if result is None:

@@ -1,6 +1,7 @@
 """Follow-up questions: the stored conversation, the analysis and excerpt it is about, and the answer."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import sqlalchemy as sa
@@ -57,14 +58,26 @@ async def _messages(db, conversation_id: int) -> list[ConversationMessage]:
     return list(reversed(rows))
 
 
-async def _more_log(services, project_id: int, job_id: int, question: str):
+async def _bounded(chunks, max_bytes: int):
+    """At most max_bytes of a trace, handing control back to the event loop after every chunk."""
+    seen = 0
+    async for chunk in chunks:
+        yield chunk
+        seen += len(chunk)
+        if seen >= max_bytes:
+            return
+        await asyncio.sleep(0)
+
+
+async def _more_log(services, project_id: int, job_id: int, question: str, log_lines: int):
     wanted = requested_lines(question)
-    if wanted is None or services.gitlab is None:
-        return []
+    if wanted is None or services.gitlab is None or (log_lines and wanted[0] > log_lines):
+        return []  # no request, or past the end of the log (the stored excerpt always ends at its last line)
     redactor = Redactor.from_settings(services.settings)
+    max_bytes = int(services.settings.gitlab_max_log_size_mb * 1024 * 1024)
     try:
-        return await read_line_range(services.gitlab.stream_trace(project_id, job_id), wanted[0], wanted[1],
-                                     line_filter=redactor.redact_line)
+        return await read_line_range(_bounded(services.gitlab.stream_trace(project_id, job_id), max_bytes),
+                                     wanted[0], wanted[1], line_filter=redactor.redact_line)
     except Exception as exc:  # showing more is a bonus; the question is still answered
         log.info("could not fetch more of the log: %s", exc)
         return []
@@ -87,7 +100,8 @@ async def answer_question(services, conversation_key: str, question: str, author
         if failed is not None:
             excerpt = history.excerpt_from_rows(failed.excerpt, failed.failed_section)
             job_name = failed.name
-    extra = await _more_log(services, conv.project_id, the_job, question) if (the_job and conv.project_id) else []
+    log_lines = excerpt.lines[-1].n if excerpt and excerpt.lines else 0
+    extra = await _more_log(services, conv.project_id, the_job, question, log_lines) if (the_job and conv.project_id) else []
     earlier = await _messages(db, conv.id)
     clean_question = Redactor.from_settings(services.settings).redact_text(question)
     conversation = ConversationInput(

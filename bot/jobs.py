@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bot.analysis import analyze_pipeline, pipeline_passed
 from bot.mr_commands import mr_note
-from handlers.gitlab_routing import ANALYZE_PIPELINE, MR_NOTE, PIPELINE_PASSED
+from bot.job_kinds import ANALYZE_PIPELINE, MR_NOTE, PIPELINE_PASSED
 
 HANDLERS = {
     ANALYZE_PIPELINE: analyze_pipeline,

@@ -45,13 +45,37 @@ async def _access_level(services, project_id: int, user_id: int) -> int:
     return level
 
 
-async def _reply(services, p: dict, text: str) -> None:
+async def _post(services, p: dict, text: str) -> dict:
     body = sanitize_gitlab_markdown(text, services.settings.gitlab_base_url)
     gl = services.gitlab
     if p.get("discussion_id"):
-        await gl.reply_to_discussion(p["project_id"], p["mr_iid"], p["discussion_id"], body)
+        return await gl.reply_to_discussion(p["project_id"], p["mr_iid"], p["discussion_id"], body)
+    return await gl.create_mr_note(p["project_id"], p["mr_iid"], body)
+
+
+async def _reply(services, p: dict, text: str) -> None:
+    """Answer the note once: the answer is stored before it is posted, so a retried job posts the same
+    answer instead of asking the model (and paying) again, and an answer already posted is not repeated."""
+    key = f"reply:{p['project_id']}:{p['note_id']}"
+    done = await get_delivery(services.db, key)
+    if done is not None and done.note_id:
+        return
+    if done is not None and done.report and isinstance(done.report.get("text"), str):
+        text = done.report["text"]
     else:
-        await gl.create_mr_note(p["project_id"], p["mr_iid"], body)
+        await save_delivery(services.db, key, target="gitlab_reply", project_id=p["project_id"], mr_iid=p["mr_iid"],
+                            report={"text": text})
+    posted = await _post(services, p, text)
+    await save_delivery(services.db, key, target="gitlab_reply", project_id=p["project_id"], mr_iid=p["mr_iid"],
+                        note_id=int(posted.get("id") or 0) or None, report={"text": text})
+
+
+async def _stored_answer(services, p: dict) -> str | None:
+    """An answer computed by an earlier attempt of this job but not yet posted."""
+    done = await get_delivery(services.db, f"reply:{p['project_id']}:{p['note_id']}")
+    if done is None:
+        return None
+    return "" if done.note_id else (done.report or {}).get("text")
 
 
 async def _refuse_once(services, p: dict) -> None:
@@ -87,6 +111,11 @@ async def mr_note(services, job: ClaimedJob) -> None:
         level = await _access_level(services, p["project_id"], p.get("user_id") or 0) if p.get("user_id") else 0
         if level < services.settings.gitlab_min_access_level:
             await _refuse_once(services, p)
+            return
+        stored = await _stored_answer(services, p)
+        if stored is not None:
+            if stored:
+                await _reply(services, p, stored)  # an earlier attempt computed it; post it now
             return
         if command.name == "provider":
             await _set_provider(services, p, command.provider)

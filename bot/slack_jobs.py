@@ -12,7 +12,7 @@ from bot import slack_commands as texts
 from bot.sanitize import host_of
 from bot.slack_api import SlackPublisher, get_delivery, linked_gitlab_user, reply_key
 from bot.worker import PermanentFailure, RetryLater
-from handlers.gitlab_routing import ANALYZE_PIPELINE
+from bot.job_kinds import ANALYZE_PIPELINE
 from storage.history import get_preference
 from storage.models import Analysis
 from storage.queue import ClaimedJob, enqueue

@@ -6,18 +6,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.job_kinds import ANALYZE_PIPELINE, MR_NOTE, PIPELINE_PASSED  # noqa: F401  (re-exported for the doors)
 from bot.types import JobSpec
-
-# Job kinds the worker knows; handlers of each live in bot/jobs.py.
-ANALYZE_PIPELINE = "analyze_pipeline"
-PIPELINE_PASSED = "pipeline_passed"
-MR_NOTE = "mr_note"
 
 # A failed job usually arrives before its pipeline finishes; wait this long for the
 # Pipeline Hook (which hastens the job) before looking at the pipeline anyway.
 JOB_HOOK_GRACE_SECONDS = 120
 
-KNOWN_EVENTS = {"Pipeline Hook", "Job Hook", "Merge Request Hook", "Note Hook"}
 _BOT_USERNAME = re.compile(r"^(project|group)_\d+_bot(_[0-9a-f]+)?$|(^|[-_])bot$", re.IGNORECASE)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +11,8 @@ import sqlalchemy as sa
 
 from storage.db import Database
 
-_local_locks: dict[str, asyncio.Lock] = {}
+# Weak values: a lock nobody holds or waits for is forgotten, so one per MR or thread does not pile up.
+_local_locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
 
 
 def lock_id(name: str) -> int:
@@ -23,7 +25,10 @@ async def named_lock(db: Database, name: str, *, wait: bool = True) -> AsyncIter
     """Hold the lock called name; yields False (without holding it) when wait=False and it is taken."""
     if not db.is_postgres:
         # SQLite means one process: an asyncio lock is enough.
-        lock = _local_locks.setdefault(f"{db.url}|{name}", asyncio.Lock())
+        key = f"{db.url}|{name}"
+        lock = _local_locks.get(key)
+        if lock is None:
+            lock = _local_locks[key] = asyncio.Lock()
         if not wait and lock.locked():
             yield False
             return

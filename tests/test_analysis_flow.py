@@ -277,3 +277,28 @@ async def test_a_note_carrying_the_marker_by_someone_else_is_not_adopted(databas
         assert len(bot_notes(gitlab)) == 1
         assert any(n["author"]["username"] == "alice" and n["body"].endswith("hello")
                    for n in gitlab.notes_for(PROJECT_ID, MR_IID))
+
+
+async def test_a_follow_up_whose_reply_failed_is_posted_on_retry_without_asking_again(database):
+    from bot.mr_commands import mr_note
+    from bot.worker import RetryLater
+    from storage.queue import ClaimedJob
+
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        seed_failed_pipeline(gitlab.state, 9001)
+        discussion = gitlab.state.add_discussion(PROJECT_ID, MR_IID, "@cicd-bot why?", author="alice")
+        note = discussion["notes"][0]
+        payload = {"project_id": PROJECT_ID, "mr_iid": MR_IID, "note_id": note["id"], "discussion_id": discussion["id"],
+                   "user_id": gitlab.state.user("alice")["id"], "username": "alice", "note": "@cicd-bot why?"}
+        async with bot_services(database, gitlab, openai) as services:
+            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            openai.script({"kind": "text", "text": "Because the parser drops the comma."})
+            gitlab.state.add_fault(r"/discussions/[^/]+/notes$", 502, method="POST")
+            job = ClaimedJob(1, "mr_note", payload, 1, 5, "w")
+            with pytest.raises(RetryLater):
+                await mr_note(services, job)
+            calls = openai.calls
+            await mr_note(services, job)
+            await mr_note(services, job)  # a third delivery of the same job posts nothing more
+        answers = [n for n in bot_notes(gitlab) if "parser drops the comma" in n["body"]]
+        assert len(answers) == 1 and openai.calls == calls

@@ -110,6 +110,10 @@ def _reason(exc: ProviderError, attempts: int) -> str:
 
 def redact_request(request: AnalysisRequest, redactor: TextRedactor) -> AnalysisRequest:
     """A copy of the request with every free text redacted; the original is left alone."""
+    # The line redactor remembers multi-line secrets; one request's state must not reach the next.
+    reset = getattr(redactor, "reset", None)
+    if reset is not None:
+        reset()
     rt, rl = redactor.redact_text, redactor.redact_line
     excerpt = request.job.excerpt
     job = dataclasses.replace(
