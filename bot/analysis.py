@@ -31,7 +31,7 @@ RUNNING_WAIT_LIMIT_SECONDS = 6 * 3600
 MAX_PARALLEL_LOGS = 4
 LOG_UNAVAILABLE = "log unavailable: {reason}"
 LOGS_OFF = "GITLAB_AUTO_FETCH_LOGS is off"
-NO_API_REASON = "no GITLAB_API_TOKEN, so the log cannot be read"
+NO_API_REASON = "reported by email only: without GITLAB_API_TOKEN the failure is not confirmed with GitLab and its log cannot be read"
 DEAD_JOB_REASON = "the bot gave up after {attempts} attempt(s): {error}"
 SIGNATURE_HISTORY_DAYS = 14
 
