@@ -11,7 +11,8 @@ from bot.fingerprint import signature as failure_signature
 from bot.gather import PipelineFacts, find_merge_request, gather
 from bot.gitlab import GitLabAuthError, GitLabError, GitLabNotFound, GitLabUnavailable
 from bot.log_fetch import excerpt_from_stream
-from bot.publish_gitlab import get_delivery, mr_delivery_key, post_commit_comment, upsert_mr_note
+from bot.publish_gitlab import mr_delivery_key, post_commit_comment, upsert_mr_note
+from storage.deliveries import get_delivery
 from bot.report_codec import report_from_dict
 from bot.redact import Redactor
 from bot.types import (

@@ -9,7 +9,7 @@ from bot.analysis import latest_mr_pipeline, run_analysis
 from bot.conversation import answer_question
 from bot.followup import known_provider, parse_mr_command
 from bot.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
-from bot.publish_gitlab import get_delivery, save_delivery
+from storage.deliveries import get_delivery, save_delivery
 from bot.sanitize import sanitize_gitlab_markdown
 from bot.worker import PermanentFailure, RetryLater
 from config.settings import PROVIDERS

@@ -4,18 +4,14 @@ from __future__ import annotations
 import hashlib
 import logging
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.gitlab import GitLabNotFound
 from bot.render import find_marker, render_mr_note
 from bot.report_codec import report_to_dict
 from bot.types import PipelineReport
 from bot.worker import RetryLater
+from storage.deliveries import get_delivery, save_delivery
 from storage.locks import named_lock
-from storage.models import Delivery
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +49,6 @@ def commit_delivery_key(project_id: int, pipeline_id: int) -> str:
 
 def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
-
-
-async def get_delivery(db, key: str) -> Delivery | None:
-    async with db.session() as s:
-        return (await s.execute(sa.select(Delivery).where(Delivery.delivery_key == key))).scalar_one_or_none()
-
-
-async def save_delivery(db, key: str, **values) -> None:
-    now = utcnow()
-    insert = pg_insert if db.is_postgres else sqlite_insert
-    stmt = insert(Delivery.__table__).values(delivery_key=key, created_at=now, updated_at=now, **values)
-    stmt = stmt.on_conflict_do_update(index_elements=["delivery_key"], set_={**values, "updated_at": now})
-    async with db.session() as s:
-        await s.execute(stmt)
 
 
 async def upsert_mr_note(services, report: PipelineReport) -> dict | None:

@@ -28,6 +28,7 @@ from bot.report_codec import report_from_dict, report_to_dict
 from bot.sanitize import host_of, sanitize_slack_mrkdwn
 from bot.types import PipelineReport
 from config.settings import Settings
+from storage.deliveries import get_delivery, save_delivery
 from storage.db import Database
 from storage.locks import named_lock
 from storage.models import ChannelSubscription, Delivery, Pipeline, UserLink
@@ -96,23 +97,6 @@ async def load_rules(services: Any) -> list[channel_map.ChannelRule]:
     async with services.db.session() as s:
         rows = (await s.execute(sa.select(ChannelSubscription.channel, ChannelSubscription.path_pattern))).all()
     return rules + channel_map.subscription_rules((r[0], r[1]) for r in rows)
-
-
-async def get_delivery(db: Database, key: str) -> Delivery | None:
-    async with db.session() as s:
-        return (await s.execute(sa.select(Delivery).where(Delivery.delivery_key == key))).scalar_one_or_none()
-
-
-async def _save_delivery(db: Database, key: str, **values: Any) -> None:
-    now = utcnow()
-    async with db.session() as s:
-        row = (await s.execute(sa.select(Delivery).where(Delivery.delivery_key == key))).scalar_one_or_none()
-        if row is None:
-            s.add(Delivery(delivery_key=key, created_at=now, updated_at=now, **values))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = now
 
 
 async def find_bot_thread(db: Database, channel: str, thread_ts: str) -> Delivery | None:
@@ -188,7 +172,7 @@ class SlackPublisher:
             except SlackApiError as exc:
                 log.warning("could not mark the Slack message %s in %s fixed: %s", row.ts, row.channel, _error(exc))
                 continue
-            await _save_delivery(self.services.db, row.delivery_key, report=report_to_dict(shown),
+            await save_delivery(self.services.db, row.delivery_key, report=report_to_dict(shown),
                                  content_hash=_hash(blocks, text))
 
     # --- replies and answers only one user sees ---
@@ -205,7 +189,7 @@ class SlackPublisher:
             resp = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback,
                                                       blocks=blocks, unfurl_links=False, unfurl_media=False)
             ts = str(resp["ts"])
-            await _save_delivery(self.services.db, key, target=REPLY, channel=channel, ts=ts, thread_ts=thread_ts,
+            await save_delivery(self.services.db, key, target=REPLY, channel=channel, ts=ts, thread_ts=thread_ts,
                                  content_hash=_hash(blocks, fallback))
             return ts
 
@@ -329,7 +313,7 @@ class SlackPublisher:
                     log.warning("cannot post in Slack channel %s: %s", channel, _error(exc))
                     return None
                 raise
-            await _save_delivery(db, key, target=PARENT, project_id=report.project_id, pipeline_id=report.pipeline_id,
+            await save_delivery(db, key, target=PARENT, project_id=report.project_id, pipeline_id=report.pipeline_id,
                                  mr_iid=report.mr_iid, channel=channel, ts=ts, thread_ts=thread,
                                  content_hash=digest, analysis_id=report.analysis_id, report=report_to_dict(report))
         return await get_delivery(db, key)
@@ -353,7 +337,7 @@ class SlackPublisher:
                     resp = await self.client.chat_postMessage(channel=channel, thread_ts=root, text=text, blocks=blocks,
                                                               unfurl_links=False, unfurl_media=False)
                     ts = str(resp["ts"])
-                await _save_delivery(db, key, target=THREAD, project_id=report.project_id,
+                await save_delivery(db, key, target=THREAD, project_id=report.project_id,
                                      pipeline_id=report.pipeline_id, channel=channel, ts=ts, thread_ts=root,
                                      content_hash=digest, analysis_id=report.analysis_id)
 

@@ -10,7 +10,8 @@ from slack_sdk.errors import SlackApiError
 from bot import messages as m
 from bot import slack_commands as texts
 from bot.sanitize import host_of
-from bot.slack_api import SlackPublisher, get_delivery, linked_gitlab_user, reply_key
+from bot.slack_api import SlackPublisher, linked_gitlab_user, reply_key
+from storage.deliveries import get_delivery, save_delivery
 from bot.worker import PermanentFailure, RetryLater
 from bot.job_kinds import ANALYZE_PIPELINE
 from storage.history import get_preference
@@ -157,23 +158,30 @@ async def slack_followup(services: Any, job: ClaimedJob) -> None:
             return
         from bot import conversation
 
-        await _mark_seen(pub, channel, ts)
-        preference = await get_preference(services.db, PREFERENCE_SCOPE, channel, PREFERENCE_PROVIDER)
-        kwargs: dict[str, Any] = {"preference": preference} if preference else {}
-        try:
-            reply = await conversation.answer_question(
-                services, conversation_key=f"slack:{channel}:{thread_ts}", question=question,
-                author=str(p.get("user") or ""), project_id=p.get("project_id"), pipeline_id=p.get("pipeline_id"),
-                job_id=None, **kwargs)
-            text = reply.text
-        except (PermanentFailure, RetryLater, SlackApiError):
-            raise
-        except Exception as exc:
-            if job.attempts < job.max_attempts:
-                raise RetryLater(f"answering failed: {exc}") from exc
-            # the last attempt: say so in the thread instead of leaving the question unanswered
-            log.warning("follow-up not answered after %d attempts: %s", job.attempts, exc)
-            text = texts.FOLLOWUP_FAILED.format(reason=str(exc)[:200] or type(exc).__name__)
+        # An answer computed by an earlier attempt whose posting failed is posted as it is, not asked again.
+        answer_key = reply_key(channel, ts) + ":answer"
+        stored = await get_delivery(services.db, answer_key)
+        text = (stored.report or {}).get("text") if stored is not None else None
+        if not isinstance(text, str):
+            await _mark_seen(pub, channel, ts)
+            preference = await get_preference(services.db, PREFERENCE_SCOPE, channel, PREFERENCE_PROVIDER)
+            kwargs: dict[str, Any] = {"preference": preference} if preference else {}
+            try:
+                reply = await conversation.answer_question(
+                    services, conversation_key=f"slack:{channel}:{thread_ts}", question=question,
+                    author=str(p.get("user") or ""), project_id=p.get("project_id"), pipeline_id=p.get("pipeline_id"),
+                    job_id=None, **kwargs)
+                text = reply.text
+            except (PermanentFailure, RetryLater, SlackApiError):
+                raise
+            except Exception as exc:
+                if job.attempts < job.max_attempts:
+                    raise RetryLater(f"answering failed: {exc}") from exc
+                # the last attempt: say so in the thread instead of leaving the question unanswered
+                log.warning("follow-up not answered after %d attempts: %s", job.attempts, exc)
+                text = texts.FOLLOWUP_FAILED.format(reason=str(exc)[:200] or type(exc).__name__)
+            await save_delivery(services.db, answer_key, target="slack_answer", channel=channel, ts=ts,
+                                thread_ts=thread_ts, report={"text": text})
         await pub.post_reply(channel, thread_ts, ts, text, allowed_host=host_of(services.settings.gitlab_base_url))
     except SlackApiError as exc:
         raise _slack_failure(exc) from exc
