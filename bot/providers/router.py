@@ -166,6 +166,11 @@ class _Tally:
     tokens_cached: int = 0
     cost_usd: float = 0.0
 
+    def usage(self, started: float) -> dict[str, Any]:
+        """What every answer reports about its cost: tokens, dollars and time since `started`."""
+        return {"tokens_in": self.tokens_in, "tokens_out": self.tokens_out, "tokens_cached": self.tokens_cached,
+                "cost_usd": round(self.cost_usd, 6), "latency_ms": int((time.monotonic() - started) * 1000)}
+
 
 def build_backends(settings: Any) -> dict[str, ModelBackend]:
     """One backend per configured remote provider."""
@@ -252,12 +257,8 @@ class ProviderRouter:
             **answer.model_dump(),
             provider=provider,
             model=model,
-            tokens_in=tally.tokens_in,
-            tokens_out=tally.tokens_out,
-            tokens_cached=tally.tokens_cached,
-            cost_usd=round(tally.cost_usd, 6),
-            latency_ms=int((time.monotonic() - started) * 1000),
             notes=notes,
+            **tally.usage(started),
         )
 
     async def answer(self, conversation: Conversation, provider_hint: str = "", preference: str = "") -> Reply:
@@ -287,12 +288,8 @@ class ProviderRouter:
             text=self.redactor.redact_text(text),
             provider=provider,
             model=model,
-            tokens_in=tally.tokens_in,
-            tokens_out=tally.tokens_out,
-            tokens_cached=tally.tokens_cached,
-            cost_usd=round(tally.cost_usd, 6),
-            latency_ms=int((time.monotonic() - started) * 1000),
             notes=notes,
+            **tally.usage(started),
         )
 
     # --- machinery ----------------------------------------------------------------
