@@ -52,6 +52,7 @@ class Database:
         # SQLite allows one writer; when writers collide its busy handler sleeps and retries, which
         # turns concurrent webhooks into long tails. One process owns a SQLite file, so queue them here.
         self._sqlite_lock: asyncio.Lock | None = None
+        self._sqlite_owner: asyncio.Task | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -63,10 +64,18 @@ class Database:
         if self.dialect == "sqlite":
             if self._sqlite_lock is None:
                 self._sqlite_lock = asyncio.Lock()
+            task = asyncio.current_task()
+            if self._sqlite_lock.locked() and self._sqlite_owner is task:
+                # Waiting here would wait for ourselves forever; say so instead.
+                raise RuntimeError("nested database sessions in one task")
             async with self._sqlite_lock:
-                async with self.sessionmaker() as session:
-                    async with session.begin():
-                        yield session
+                self._sqlite_owner = task
+                try:
+                    async with self.sessionmaker() as session:
+                        async with session.begin():
+                            yield session
+                finally:
+                    self._sqlite_owner = None
             return
         async with self.sessionmaker() as session:
             async with session.begin():
