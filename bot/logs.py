@@ -476,6 +476,10 @@ class _Scanner:
 
 # --- choosing the lines ----------------------------------------------------------
 SEED_SCORE = 6.0  # a line this strong starts a failure block
+MAX_ITEM_LINES = 80  # an item of a failure list longer than this is not taken as one
+_NUMBERED_ITEM = re.compile(r"^\s{0,4}(\d{1,4})\) \S")
+# "=== title ===" heads a report section rather than one item of a list, so "=" does not count here.
+_TITLED_RULE = re.compile(r"^([_*#~-])\1{2,} \S.* \1{3,}$")
 MAX_DETAIL_ABOVE = 15  # detail lines above a verdict that still belong to its block
 MAX_BLOCK_LINES = 40  # a block ends here even if its detail goes on; a later strong line starts another
 IN_STEP = 3.0  # a block inside the output of the step that failed
@@ -542,6 +546,7 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
             out.append(current)
         else:
             current = None
+    out = _lists(texts, scores, out)
     # Many runners print a failure's detail first and their verdict after it (TAP's "not ok" under
     # its diagnostics, a diff above "FAIL"): a verdict's block also takes the detail right above it.
     floor = 0
@@ -554,6 +559,55 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
         if b.seed - n <= MAX_DETAIL_ABOVE:
             b.start = n + 1
         floor = b.end
+    return out
+
+
+def _item_kind(text: str) -> tuple[str, int] | None:
+    """("n", number) for a numbered list item ("2) Foo::testBar"), ("rule", char) for a titled rule ("____ test_x ____")."""
+    m = _NUMBERED_ITEM.match(text)
+    if m:
+        return "n", int(m.group(1))
+    m = _TITLED_RULE.match(text)
+    if m:
+        return "rule", ord(m.group(1))
+    return None
+
+
+def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]) -> list[_Block]:
+    """A test runner's list of failures (numbered items, or items under titled rules) as one block per item.
+
+    Inside an item, lines that say nothing by themselves (a file path, a fixture value) would end an
+    ordinary block; here an item runs up to the next item of the same list."""
+    items = [(n, kind) for n in sorted(texts) if (kind := _item_kind(texts[n])) is not None]
+    spans: list[tuple[int, int]] = []
+    for (n, kind), (m, next_kind) in zip(items, items[1:]):
+        follows = next_kind[1] == kind[1] + 1 if kind[0] == "n" else next_kind == kind
+        if (next_kind[0] == kind[0] and follows and m - n <= MAX_ITEM_LINES
+                and any(scores.get(k, 0.0) >= SEED_SCORE for k in range(n, m))):
+            spans.append((n, m - 1))
+    if not spans:
+        return blocks
+    out = []
+    covered = 0
+    span_iter = iter(spans)
+    span = next(span_iter, None)
+    for b in blocks:
+        while span is not None and span[0] <= b.seed and span[1] < b.seed:
+            out.append(_Block(span[0], span[1], start=span[0]))
+            covered = span[1]
+            span = next(span_iter, None)
+        if b.seed <= covered:
+            continue  # inside an item already made a block
+        if span is not None and span[0] <= b.seed <= span[1]:
+            out.append(_Block(span[0], span[1], start=span[0]))
+            covered = span[1]
+            span = next(span_iter, None)
+            continue
+        out.append(b)
+    while span is not None:
+        out.append(_Block(span[0], span[1], start=span[0]))
+        span = next(span_iter, None)
+    out.sort(key=lambda b: b.seed)
     return out
 
 
@@ -697,12 +751,15 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     take(anchors[:1] + anchors[-2:])
     if ranked:
         # The top block and the blocks that carry straight on from it (a long report is several blocks).
-        by_start = {b.start: b for b in ranked}
+        in_order = sorted(ranked, key=lambda x: (x.start, x.seed))
+        starts = [x.start for x in in_order]
         b = ranked[0]
         take(list(range(b.start - 1, b.start - CONTEXT_BEFORE - 1, -1)), partial=False)
         while b is not None and used < budget * TOP_SHARE:
             take(thin(list(range(b.start, b.end + 1))))
-            b = by_start.get(b.end + 1) or by_start.get(b.end + 2)
+            # The next block that starts inside this one or right after it (one blank line between).
+            i = bisect.bisect_right(starts, b.start)
+            b = in_order[i] if i < len(in_order) and b.end < starts[i] <= b.end + 2 else None
     # The first output of the failing command often names the failure (a usage error, a bad flag).
     for lo, hi in dict.fromkeys(steps[-4:]):
         take(list(range(lo, min(lo + STEP_HEAD_LINES + 1, hi))), partial=False)
