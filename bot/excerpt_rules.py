@@ -16,6 +16,8 @@ PREFILTER_WORDS: tuple[bytes, ...] = (
 # "path:12:3: warning:" from a compiler: what a build that treats warnings as errors fails on.
 _COMPILER_WARNING = re.compile(r"(?i)^\S+:\d+(:\d+)?:\s*warning\b")
 
+_LOCATED = re.compile(r"(^|\s)[\w./\\-]+\.\w{1,6}:\d+:\d+:? +(?!(warning|note|info)\b)\S")
+
 # (pattern, score): the score of a line is the highest matching score, minus penalties.
 _VERDICT = 14.0
 _STRONG = 10.0
@@ -34,6 +36,9 @@ _RULES: list[tuple[re.Pattern[str], float]] = [
     (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"), _STRONG),
     # "path:12:3: warning:" from a compiler is what -Werror builds fail on
     (_COMPILER_WARNING, _MEDIUM),
+    # A diagnostic at a place in a source file ("src/a.swift:97:2: unknown attribute ..."): compilers
+    # and linters mark warnings and notes as such, and many print errors without the word.
+    (_LOCATED, _MEDIUM),
     (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), _STRONG),
     (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), _STRONG),
     (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), _STRONG),
