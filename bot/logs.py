@@ -491,6 +491,7 @@ TOP_SHARE = 0.7  # of the budget, at most, for the top block and the blocks righ
 # Lines of one shape (the same start, numbers aside) shown per excerpt before the rest are left out.
 SIMILAR_LINES = 10
 SIMILAR_PREFIX = 40
+VERDICT_SCORE = 14.0  # what score_line gives a tool's own verdict
 STEP_HEAD_LINES = 2  # output lines right under the failing step's command
 STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
 CONTEXT_BEFORE = 2
@@ -724,7 +725,8 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
         for n in numbers:
             if n in texts and n not in shown:
                 key = dedup_key(texts[n])[:SIMILAR_PREFIX]
-                if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip():
+                # A tool's verdict line ("FAIL: test_x") is never thinned out: each names a failure.
+                if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip() and score_line(texts[n]) < VERDICT_SCORE:
                     continue
                 similar[key] = similar.get(key, 0) + 1
             out.append(n)
