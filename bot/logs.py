@@ -764,7 +764,8 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
             b = in_order[i] if i < len(in_order) and b.end < starts[i] <= b.end + 2 else None
     # The first output of the failing command often names the failure (a usage error, a bad flag).
     for lo, hi in dict.fromkeys(steps[-4:]):
-        take(list(range(lo, min(lo + STEP_HEAD_LINES + 1, hi))), partial=False)
+        if texts.get(lo, "").startswith("$ "):  # a step found from its command echo, not a guess
+            take(list(range(lo, min(lo + STEP_HEAD_LINES + 1, hi))), partial=False)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
     for lo, hi in dict.fromkeys(steps[:1] + steps[-1:]):
         share = used + budget * STEP_SHARE

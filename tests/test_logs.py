@@ -195,6 +195,67 @@ def test_a_failure_report_is_kept_whole_across_separators_and_frames():
     assert "\n".join(report) in text
 
 
+def test_detail_printed_above_a_verdict_is_kept_with_it():
+    detail = [
+        "# Starting Test: dns - resolveTxtTCP",
+        "  tests/libs/tap.lua:85: Missing 1 expected call",
+        "  stack traceback:",
+        "  \t[C]: in function 'xpcall'",
+        "  \ttests/libs/tap.lua:66: in function 'run'",
+        "  \ttests/libs/tap.lua:167: in function 'tap'",
+        "  \ttests/run.lua:42: in main chunk",
+        "  \t[C]: in function 'dofile'",
+        "not ok 23 dns - resolveTxtTCP",
+    ]
+    log = "".join(f"ok {i} dns - case {i}\n" for i in range(300)) + "\n".join(detail) + "\n"
+    log += "".join(f"ok {i} dns - later {i}\n" for i in range(100)) + "ERROR: Job failed: exit code 1\n"
+    text = excerpt(log, budget_chars=500).text()
+    assert "\n".join(detail[1:]) in text
+
+
+def test_progress_lines_above_a_verdict_are_not_taken_as_its_detail():
+    log = "".join(f"   Compiling crate{i} v0.{i}.0\n" for i in range(60))
+    log += "error: failed to run custom build command for `sys-crate v0.3.0`\n"
+    log += "".join(f"cleanup {i}\n" for i in range(50)) + "ERROR: Job failed: exit code 1\n"
+    text = excerpt(log, budget_chars=400).text()
+    assert "error: failed to run custom build command for `sys-crate v0.3.0`" in text
+    assert "Compiling crate1 v0.1.0" not in text
+
+
+def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
+    report = ["There were 6 failures:", ""]
+    for i in range(1, 7):
+        report += [f"{i}) Tests\\ClockTest::testCase{i}", f"Failed asserting that {i} is identical to 0.", "",
+                   f"/build/src/Tests/ClockTest.php:{30 + i}", ""]
+    log = "".join(f"noise before {i}\n" for i in range(300)) + "\n".join(report) + "\nFAILURES!\n"
+    log += "".join(f"noise after {i}\n" for i in range(100)) + "ERROR: Job failed: exit code 1\n"
+    text = excerpt(log, budget_chars=900).text()
+    assert "\n".join(report[2:-3]) in text  # every item whole, up to the last one's verdict
+
+
+def test_many_errors_of_one_shape_leave_room_for_what_follows_them():
+    project = "/build/src/app/app.csproj : error NU1605: Detected package downgrade"
+    log = "".join(f"restore step {i}\n" for i in range(200))
+    log += "".join(f"{project}: Pkg.{i} from 4.{i}.0 to 4.0.0\n" for i in range(60))
+    log += "Execution of { dotnet restore } by build.psm1: line 519 failed with exit code 1\n"
+    log += "At /build/build.psm1:2038 char:17\n+     throw $errorMessage\n+     ~~~~~~~~~~~~~~~~~~~\n\n"
+    log += "".join(f"cleanup {i}\n" for i in range(80)) + "ERROR: Job failed: exit code 1\n"
+    ex = excerpt(log, budget_chars=3000)
+    text = ex.text()
+    assert "Execution of { dotnet restore } by build.psm1: line 519 failed with exit code 1\nAt /build/build.psm1:2038 char:17" in text
+    assert f"{project}: Pkg.0 from 4.0.0 to 4.0.0" in text
+    assert "+     throw $errorMessage\n+     ~~~~~~~~~~~~~~~~~~~" in text
+
+
+def test_a_located_diagnostic_without_the_word_error_is_found():
+    # Found among the failing step's last output, which is kept whatever it says.
+    log = "$ go vet ./...\n" + "".join(f"checking package pkg{i}\n" for i in range(400))
+    log += "cmd/server/main.go:12:3: flag provided but not defined: -verbose\n"
+    log += "".join(f"checking package more{i}\n" for i in range(100)) + "ERROR: Job failed: exit code 1\n"
+    text = excerpt(log, budget_chars=400).text()
+    assert "cmd/server/main.go:12:3: flag provided but not defined: -verbose" in text
+
+
 def test_warnings_that_fail_the_build_are_shown_with_the_verdict():
     log = "".join(f"[{i} of 90] Compiling Mod{i}\n" for i in range(90))
     log += "src/Ipynb.hs:94:10: Warning:\n    No explicit implementation for\n      'mappend'\n\n<no location info>:\nFailing due to -Werror.\n"
