@@ -39,11 +39,12 @@ async def mark_fixed(db: Database, project_id: int, pipeline_ids: list[int], fix
 
 
 def excerpt_rows(excerpt: Excerpt) -> list[list]:
-    return [[line.n, line.text, line.section] for line in excerpt.lines]
+    return [[line.n, line.text, line.section, line.cut] for line in excerpt.lines]
 
 
 def excerpt_from_rows(rows: list | None, failed_section: str | None = None) -> Excerpt:
-    lines = [ExcerptLine(int(r[0]), str(r[1]), r[2] if len(r) > 2 else None) for r in rows or []]
+    lines = [ExcerptLine(int(r[0]), str(r[1]), r[2] if len(r) > 2 else None, int(r[3]) if len(r) > 3 else 0)
+             for r in rows or []]
     return Excerpt(lines=lines, total_lines=lines[-1].n if lines else 0, failed_section=failed_section)
 
 

@@ -134,6 +134,9 @@ def redact_request(request: AnalysisRequest, redactor: TextRedactor) -> Analysis
 
 
 def redact_conversation(conversation: Conversation, redactor: TextRedactor) -> Conversation:
+    reset = getattr(redactor, "reset", None)
+    if reset is not None:
+        reset()
     rt, rl = redactor.redact_text, redactor.redact_line
     excerpt = conversation.excerpt
     if excerpt is not None:
@@ -143,7 +146,7 @@ def redact_conversation(conversation: Conversation, redactor: TextRedactor) -> C
         question=rt(conversation.question),
         excerpt=excerpt,
         history=[ChatMessage(role=m.role, content=rt(m.content), author=m.author) for m in conversation.history],
-        extra_log=[ExcerptLine(n=l.n, text=rl(l.text), section=l.section) for l in conversation.extra_log],
+        extra_log=[dataclasses.replace(l, text=rl(l.text)) for l in conversation.extra_log],
     )
 
 
