@@ -36,7 +36,6 @@ from bot.types import (
     Conversation,
     Evidence,
     Excerpt,
-    ExcerptLine,
     ModelAnswer,
     Reply,
 )
