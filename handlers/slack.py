@@ -324,16 +324,24 @@ class SlackDoor:
                                    JobSpec(SLACK_COMMAND, payload, key))
 
 
+def _same_token_warning(record: logging.LogRecord) -> bool:
+    """Bolt also reads SLACK_BOT_TOKEN from the environment and warns that the given client's token wins;
+    it is the same token from the same settings, so the warning only confuses operators."""
+    return "`token` will be unused" not in record.getMessage()
+
+
 def build_bolt_app(services: Services) -> AsyncApp:
     """The Bolt app: signatures checked by Bolt, workspace and app checked here, then the listeners."""
     settings = services.settings
     door = SlackDoor(services)
+    bolt_logger = logging.getLogger("cicd_bot.slack_bolt")
+    bolt_logger.addFilter(_same_token_warning)
     bolt = AsyncApp(
         client=make_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
         # The listener records and enqueues before Slack gets its answer: no work is lost on a crash.
         process_before_response=True,
-        logger=logging.getLogger("cicd_bot.slack_bolt"),
+        logger=bolt_logger,
     )
 
     @bolt.middleware
