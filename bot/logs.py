@@ -35,6 +35,8 @@ BEFORE = 6
 # Above a line that says a step failed, the step's own last output is kept this far back.
 EXIT_BEFORE = 120
 AFTER = 30
+# A verdict right under a separator rule closes a framed report (a diff between two rules): kept this far up.
+FRAMED_BEFORE = 150
 HISTORY_BYTES = 256 * 1024
 MAX_CANDIDATES = 600
 MAX_RETAINED_CHARS = 4_000_000
@@ -47,6 +49,9 @@ COMMAND_ECHO = b"$ "
 PEM_BEGIN = b"-----BEGIN"
 PEM_END = b"-----END"
 _PEM_PRIVATE = re.compile(rb"-----(BEGIN|END)[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+# A separator rule, bare or titled: "==========", "========DONE========", "--- Output ---".
+_RULE_LINE = re.compile(r"^\s*([=_*#~-])\1{2,}(\s*[\w .:-]{0,40}?\s*\1{3,})?\s*$")
+_RULE_LINE_BYTES = re.compile(_RULE_LINE.pattern.encode())
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?")
 _TERMINAL = re.compile(r"\r|\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08")
@@ -339,13 +344,22 @@ class _Scanner:
         kind = self._consider(n, text, step_end)
         if kind:
             self._retain(n, text)
-            self._capture_before(block, start, n, EXIT_BEFORE if kind == "exit" else BEFORE)
+            before = EXIT_BEFORE if kind == "exit" else BEFORE
+            if kind == "verdict" and _RULE_LINE_BYTES.match(self._line_above(block, start)):
+                before = FRAMED_BEFORE
+            self._capture_before(block, start, n, before)
             if n + AFTER > self.capture_until:
                 self._capture(block, end + 1, n + 1, n + AFTER)
                 self.capture_until = n + AFTER
 
+    def _line_above(self, block: bytes, start: int) -> bytes:
+        """The raw line above the one that starts at start in block (from history at the block's top)."""
+        if start > 0:
+            return block[block.rfind(b"\n", 0, start - 1) + 1:start - 1]
+        return self.history[self.history.rfind(b"\n", 0, len(self.history) - 1) + 1:-1]
+
     def _consider(self, n: int, text: str, step_end: bool = False) -> str:
-        """Score one line and remember it if it is a candidate. Returns "exit", "hit" or ""."""
+        """Score one line and remember it if it is a candidate. Returns "exit", "verdict", "hit" or ""."""
         score = score_line(text)
         is_exit = step_end or is_exit_line(text)
         if score <= 0 and not is_exit:
@@ -355,7 +369,7 @@ class _Scanner:
         self.candidates.append(_Candidate(n, score, is_exit, step_end))
         if len(self.candidates) > MAX_CANDIDATES or self.retained_chars > MAX_RETAINED_CHARS:
             self._prune()
-        return "exit" if is_exit else "hit"
+        return "exit" if is_exit else "verdict" if score >= VERDICT_SCORE else "hit"
 
     def _markers(self, raw: bytes, n: int) -> bool:
         """Follow GitLab sections; True if this line ends a section that is not clean-up (a step ended)."""
@@ -505,6 +519,10 @@ class _Block:
     value: float = 0.0
     start: int = 0  # first line shown: the seed, or the detail a runner printed above its verdict
     carried: bool = False  # the detail of the block above it, past MAX_BLOCK_LINES
+    framed: bool = False  # starts at the opening rule of a framed report: shown whole, repeats and all
+
+    def lines(self) -> list[int]:
+        return list(range(self.start, self.end + 1))
 
 
 def clip(text: str, limit: int) -> str:
@@ -559,8 +577,25 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
         # Detail has an edge; a run of indented lines longer than that is progress output, not detail.
         if b.seed - n <= MAX_DETAIL_ABOVE:
             b.start = n + 1
+        if scores[b.seed] >= VERDICT_SCORE and (framed := _framed_start(texts, b.seed)) < b.start:
+            b.start, b.framed = framed, True
         floor = b.end
     return out
+
+
+def _framed_start(texts: dict[int, str], seed: int) -> int:
+    """The opening rule of a report framed by two rules right above a verdict ("===DIFF===" ... "===DONE===").
+
+    The frame counts only when it is whole and unbroken (no blank line, no command) within FRAMED_BEFORE."""
+    if not _RULE_LINE.match(texts.get(seed - 1, "")):
+        return seed
+    for n in range(seed - 2, seed - FRAMED_BEFORE, -1):
+        text = texts.get(n)
+        if text is None or not text.strip() or text.startswith("$ "):
+            return seed
+        if _RULE_LINE.match(text):
+            return n
+    return seed
 
 
 def _item_kind(text: str) -> tuple[str, int] | None:
@@ -758,7 +793,7 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
         b = ranked[0]
         take(list(range(b.start - 1, b.start - CONTEXT_BEFORE - 1, -1)), partial=False)
         while b is not None and used < budget * TOP_SHARE:
-            take(thin(list(range(b.start, b.end + 1))))
+            take(b.lines() if b.framed else thin(b.lines()))
             # The next block that starts inside this one or right after it (one blank line between).
             i = bisect.bisect_right(starts, b.start)
             b = in_order[i] if i < len(in_order) and b.end < starts[i] <= b.end + 2 else None
@@ -775,7 +810,7 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
             take([n])
     for b in ranked[1:]:
         if not b.carried:
-            take(thin(list(range(b.start, b.end + 1))), partial=False)
+            take(b.lines() if b.framed else thin(b.lines()), partial=False)
     # Context: a line or two above each chosen block and what follows it, then the end of the log.
     for b in ranked:
         if b.seed in shown:

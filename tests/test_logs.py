@@ -222,6 +222,28 @@ def test_progress_lines_above_a_verdict_are_not_taken_as_its_detail():
     assert "Compiling crate1 v0.1.0" not in text
 
 
+def test_a_report_framed_by_rules_above_a_verdict_is_kept_whole():
+    # A runner that prints a failed test's diff between two rules, then its verdict.
+    diff = ["=======DIFF=======", "003+ Warning: unable to bind address"]
+    diff += [f"{i:03d}-     [key{i}] => {i}" for i in range(4, 64)]
+    diff += ["=======DONE=======", "FAIL socket receive test [tests/socket_recv.phpt]"]
+    log = "".join(f"SKIP case {i} [tests/case_{i}.phpt] reason: windows only\n" for i in range(300))
+    log += "\n".join(diff) + "\n"
+    log += "".join(f"SKIP later {i} [tests/later_{i}.phpt] reason: online test\n" for i in range(200))
+    log += "ERROR: Job failed: exit code 1\n"
+    text = excerpt(log, budget_chars=2000).text()
+    assert "\n".join(diff) in text
+
+
+def test_a_rule_above_a_verdict_with_a_blank_line_under_it_frames_nothing():
+    log = "".join(f"step output {i}\n" for i in range(100)) + "==========\n\n"
+    log += "".join(f"detail {i}\n" for i in range(30)) + "==========\nFAIL test_x\n"
+    log += "".join(f"noise after {i}\n" for i in range(100)) + "ERROR: Job failed: exit code 1\n"
+    text = excerpt(log, budget_chars=400).text()
+    assert "FAIL test_x" in text
+    assert "detail 3\n" not in text
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
