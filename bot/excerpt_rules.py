@@ -57,7 +57,7 @@ _RULES: list[tuple[re.Pattern[str], float]] = [
 
 # Lines that mention failure words but say that nothing failed.
 _BENIGN = re.compile(
-    r"(?i)\bexit(ed)? (with )?(code |status )?0\b|\b(0|no) (errors?|failures?|failed|warnings?)\b|\b(errors?|failures?|failed):? 0\b|"
+    r"(?i)\bexit(ed)? (with )?(code |status )?0\b|\b(0|no) (errors?|failures?|failed|warnings?)\b|\bwithout (any )?(errors?|failures?|failing)\b|\b(errors?|failures?|failed):? 0\b|"
     r"\bpassed\b.*\b0 failed\b|\bPASS(ED)?\b|\bok\b\s*$|^\s*ok\b|\.{3,}\s*ok\b|\bsuccess(ful(ly)?)?\b|"
     r"^\s*(Downloading|Downloaded|Fetching|Installing|Collecting|Requirement already|Get:\d|Hit:\d|Unpacking|Setting up|Preparing|Selecting)\b|"
     r"^\s*(gcc|g\+\+|cc|clang|c\+\+)\s|-W(error|no-)|-Werror|\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b|"

@@ -244,6 +244,18 @@ def test_a_rule_above_a_verdict_with_a_blank_line_under_it_frames_nothing():
     assert "detail 3\n" not in text
 
 
+def test_test_names_that_say_without_error_do_not_crowd_out_the_error():
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # names of distinct shapes, not numbered
+    names = "".join(f"      '{letters[i % 52]}{letters[i // 52]}Case.src' should compile and run without error:\n"
+                    for i in range(120))
+    error = ["        Error found:", "        in module Main", "          Module Safe.Coerce was not found."]
+    log = "$ ci/build.sh\n" + names + "\n".join(error) + "\n" + names.replace("Case", "Later")
+    log += "".join(f"noise after {i}\n" for i in range(50))
+    log += "3 out of 240 tests failed\nThe command \"ci/build.sh\" exited with 1.\n"
+    text = excerpt(log, budget_chars=1200).text()
+    assert "\n".join(error) in text
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
