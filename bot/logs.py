@@ -794,9 +794,12 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
         take(list(range(b.start - 1, b.start - CONTEXT_BEFORE - 1, -1)), partial=False)
         while b is not None and used < budget * TOP_SHARE:
             take(b.lines() if b.framed else thin(b.lines()))
-            # The next block that starts inside this one or right after it (one blank line between).
+            # The next block that starts inside this one or right after it (one blank line between) and
+            # reaches past its end: a report's header block is followed into the items it heads.
             i = bisect.bisect_right(starts, b.start)
-            b = in_order[i] if i < len(in_order) and b.end < starts[i] <= b.end + 2 else None
+            while i < len(in_order) and starts[i] <= b.end + 2 and in_order[i].end <= b.end:
+                i += 1
+            b = in_order[i] if i < len(in_order) and starts[i] <= b.end + 2 else None
     # The first output of the failing command often names the failure (a usage error, a bad flag).
     for lo, hi in dict.fromkeys(steps[-4:]):
         if texts.get(lo, "").startswith("$ "):  # a step found from its command echo, not a guess

@@ -256,6 +256,25 @@ def test_test_names_that_say_without_error_do_not_crowd_out_the_error():
     assert "\n".join(error) in text
 
 
+def test_a_report_header_is_followed_into_the_items_under_it():
+    names = ["test_readme", "test_match[cmd0]", "test_not_match[cmd0]", "test_not_match[cmd1]"]
+    report = ["=================================== FAILURES ==================================="]
+    for i, name in enumerate(names):
+        report += [f"____________________ {name} ____________________", "",
+                   f"mocker = <MockFixture object at 0x7f53{i}>", "",
+                   f"    def {name.split('[')[0]}(mocker):", f">       assert match(cmd{i})",
+                   f"E       AttributeError: 'tuple' object has no attribute 'output{i}'", "",
+                   f"tests/test_rules.py:{10 + i}: AttributeError"]
+    log = "$ pytest -v\n"
+    for k, name in enumerate(names):  # the run's progress names each failing test as it goes
+        log += "".join(f"tests/test_{k}_{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(80))
+        log += f"tests/test_rules.py::{name} FAILED [{k * 20}%]\n"
+    log += "".join(f"tests/test_z_{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(40))
+    log += "\n".join(report) + "\n===== 4 failed, 360 passed in 3.2s =====\nThe command \"pytest -v\" exited with 1.\n"
+    text = excerpt(log, budget_chars=1400).text()
+    assert "\n".join(report) in text
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
