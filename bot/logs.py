@@ -616,10 +616,13 @@ def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]
     ordinary block; here an item runs up to the next item of the same list."""
     items = [(n, kind) for n in sorted(texts) if (kind := _item_kind(texts[n])) is not None]
     spans: list[tuple[int, int]] = []
-    for (n, kind), (m, next_kind) in zip(items, items[1:]):
+    for (n, kind), (m, next_kind) in zip(items, items[1:] + [(0, ("", 0))]):
         follows = next_kind[1] == kind[1] + 1 if kind[0] == "n" else next_kind == kind
-        if (next_kind[0] == kind[0] and follows and m - n <= MAX_ITEM_LINES
-                and any(scores.get(k, 0.0) >= SEED_SCORE for k in range(n, m))):
+        if not (next_kind[0] == kind[0] and follows):
+            # The last item under titled rules has no next header: it runs up to the rule that opens the next section.
+            # (Numbered items have no such edge: the list often goes on after other output.)
+            m = _list_end(texts, n) if kind[0] == "rule" and spans and spans[-1][1] == n - 1 else 0
+        if n < m and m - n <= MAX_ITEM_LINES and any(scores.get(k, 0.0) >= SEED_SCORE for k in range(n, m)):
             spans.append((n, m - 1))
     if not spans:
         return blocks
@@ -645,6 +648,17 @@ def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]
         span = next(span_iter, None)
     out.sort(key=lambda b: b.seed)
     return out
+
+
+def _list_end(texts: dict[int, str], n: int) -> int:
+    """The first line after item n that is a separator rule or a command, within MAX_ITEM_LINES; 0 if none."""
+    for m in range(n + 1, n + MAX_ITEM_LINES + 1):
+        text = texts.get(m)
+        if text is None:
+            return 0
+        if _RULE_LINE.match(text) or text.startswith("$ "):
+            return m
+    return 0
 
 
 def _failed_steps(sc: _Scanner, anchors: list[int]) -> list[tuple[int, int]]:

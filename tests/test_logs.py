@@ -275,6 +275,22 @@ def test_a_report_header_is_followed_into_the_items_under_it():
     assert "\n".join(report) in text
 
 
+def test_the_last_item_under_titled_rules_runs_up_to_the_next_section_rule():
+    report = ["=================================== FAILURES ==================================="]
+    for i in range(3):
+        report += [f"____________________ test_case[{i}] ____________________", "",
+                   f"fixture_value = <Fixture object at 0x7f53{i}>", f"expected = 'value {i}'", "",
+                   f"    def test_case(fixture_value, expected):", f">       assert fixture_value == expected",
+                   f"E       AssertionError: assert <Fixture {i}> == 'value {i}'", "",
+                   f"tests/test_case.py:{10 + i}: AssertionError"]
+    log = "$ pytest -v\n" + "".join(f"tests/test_{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(300))
+    log += "\n".join(report) + "\n=============================== warnings summary ===============================\n"
+    log += "".join(f"  lib/module_{i}.py:3: DeprecationWarning: old call {i}\n" for i in range(40))
+    log += "===== 3 failed, 300 passed in 3.2s =====\nThe command \"pytest -v\" exited with 1.\n"
+    text = excerpt(log, budget_chars=1300).text()
+    assert "\n".join(report) in text
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
