@@ -494,6 +494,10 @@ MAX_ITEM_LINES = 80  # an item of a failure list longer than this is not taken a
 _NUMBERED_ITEM = re.compile(r"^\s{0,4}(\d{1,4})\) \S")
 # "=== title ===" heads a report section rather than one item of a list, so "=" does not count here.
 _TITLED_RULE = re.compile(r"^([_*#~-])\1{2,} \S.* \1{3,}$")
+# A compiler's caret under the source line of a diagnostic at a place, at most this far below it.
+CARET_LINES = 8
+_AT_PLACE = re.compile(r"[\w./\\-]+\.\w{1,6}:\d+:\d+")
+_CARET = re.compile(r"^\s*\^[~^]*\s*$")
 MAX_DETAIL_ABOVE = 15  # detail lines above a verdict that still belong to its block
 MAX_BLOCK_LINES = 40  # a block ends here even if its detail goes on; a later strong line starts another
 IN_STEP = 3.0  # a block inside the output of the step that failed
@@ -555,6 +559,12 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
             if related(n) or (not text.startswith("$ ") and (related(n + 1) or (text.strip() and related(n + 2)))):
                 current.end = n
                 continue
+            # A diagnostic at file:line:col is followed by its source line and a caret, sometimes with
+            # other output printed in between (a formatter's artefacts): the block reaches the caret.
+            caret = _caret_below(texts, current.seed, n) if current.end == current.seed else None
+            if caret is not None:
+                current.end = caret
+                continue
         if scores[n] >= SEED_SCORE or n in exits:
             current = _Block(n, n, start=n)
             out.append(current)
@@ -596,6 +606,19 @@ def _framed_start(texts: dict[int, str], seed: int) -> int:
         if _RULE_LINE.match(text):
             return n
     return seed
+
+
+def _caret_below(texts: dict[int, str], seed: int, n: int) -> int | None:
+    """The caret line ("   ^~~~") within CARET_LINES below a diagnostic at file:line:col on line seed."""
+    if not _AT_PLACE.search(texts[seed]):
+        return None
+    for m in range(n, n + CARET_LINES):
+        text = texts.get(m)
+        if text is None or text.startswith("$ "):
+            return None
+        if _CARET.match(text):
+            return m
+    return None
 
 
 def _item_kind(text: str) -> tuple[str, int] | None:

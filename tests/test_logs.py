@@ -291,6 +291,20 @@ def test_the_last_item_under_titled_rules_runs_up_to_the_next_section_rule():
     assert "\n".join(report) in text
 
 
+def test_a_located_diagnostic_keeps_its_caret_past_a_formatters_artefact_lines():
+    diagnostic = ["nl❌  /build/Source/Parser.swift:97:2: unknown attribute 'dynamicLookup'", "nl", "nl", "nl",
+                  "nl@dynamicLookup", "", " ^"]
+    log = "$ xcodebuild test | xcpretty\n" + "".join(f"▸ Compiling File{i}.swift\nnl\n" for i in range(150))
+    log += "\n".join(diagnostic) + "\n"
+    log += "".join(f"▸ Processing resource bundle Asset{i}.plist for target\n" for i in range(12))
+    log += "** TEST BUILD FAILED **\n\nThe following build commands failed:\n"
+    log += "\tCompileSwift normal x86_64 /build/Source/Parser.swift\n(1 failure)\n"
+    log += "".join(f"Writing result bundle to /Users/build/DerivedData/Logs/Test/run-{i}.xcresult\n" for i in range(60))
+    log += "The command \"xcodebuild test\" exited with 65.\n"
+    text = excerpt(log, budget_chars=1000).text()
+    assert "\n".join(diagnostic) in text
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
