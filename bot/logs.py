@@ -642,9 +642,9 @@ def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]
     for (n, kind), (m, next_kind) in zip(items, items[1:] + [(0, ("", 0))]):
         follows = next_kind[1] == kind[1] + 1 if kind[0] == "n" else next_kind == kind
         if not (next_kind[0] == kind[0] and follows):
-            # The last item under titled rules has no next header: it runs up to the rule that opens the next section.
-            # (Numbered items have no such edge: the list often goes on after other output.)
-            m = _list_end(texts, n) if kind[0] == "rule" and spans and spans[-1][1] == n - 1 else 0
+            # The last (or only) item under titled rules has no next header: it runs up to the rule that opens
+            # the next section. (Numbered items have no such edge: the list often goes on after other output.)
+            m = _list_end(texts, n) if kind[0] == "rule" else 0
         if n < m and m - n <= MAX_ITEM_LINES and any(scores.get(k, 0.0) >= SEED_SCORE for k in range(n, m)):
             spans.append((n, m - 1))
     if not spans:

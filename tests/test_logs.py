@@ -305,6 +305,24 @@ def test_a_located_diagnostic_keeps_its_caret_past_a_formatters_artefact_lines()
     assert "\n".join(diagnostic) in text
 
 
+def test_a_single_item_under_a_titled_rule_is_kept_whole():
+    report = ["=================================== FAILURES ===================================",
+              "_________________________________ test_readme __________________________________", "",
+              "source_root = PosixPath('/build/project')", "",
+              "    def test_readme(source_root):", "        readme = source_root.joinpath('README.md').read_text()",
+              "", "        for rule in bundled_rules():", ">           assert rule in readme",
+              "E           AssertionError: Missing rule 'docker_image' in README.md", "",
+              "tests/test_readme.py:11: AssertionError"]
+    log = "$ pytest -v\n" + "".join(f"tests/test_{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(200))
+    log += "tests/test_readme.py::test_readme FAILED [50%]\n"
+    log += "".join(f"tests/test_b{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(200))
+    log += "\n".join(report) + "\n=============================== warnings summary ===============================\n"
+    log += "".join(f"  lib/module_{i}.py:3: DeprecationWarning: old call {i}\n" for i in range(40))
+    log += "===== 1 failed, 400 passed in 3.2s =====\nThe command \"pytest -v\" exited with 1.\n"
+    text = excerpt(log, budget_chars=1000).text()
+    assert "\n".join(report) in text
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
