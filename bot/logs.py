@@ -494,6 +494,9 @@ MAX_ITEM_LINES = 80  # an item of a failure list longer than this is not taken a
 _NUMBERED_ITEM = re.compile(r"^\s{0,4}(\d{1,4})\) \S")
 # "=== title ===" heads a report section rather than one item of a list, so "=" does not count here.
 _TITLED_RULE = re.compile(r"^([_*#~-])\1{2,} \S.* \1{3,}$")
+# A usage banner ("Usage of prog:", "usage: prog [-h] ...") printed after a rejected argument.
+_USAGE = re.compile(r"^\s*(Usage of \S+:\s*$|usage: \S)")
+USAGE_ERROR_SCORE = 10.0
 # A compiler's caret under the source line of a diagnostic at a place, at most this far below it.
 CARET_LINES = 8
 _AT_PLACE = re.compile(r"[\w./\\-]+\.\w{1,6}:\d+:\d+")
@@ -741,6 +744,11 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
     if sc.line_filter is not None:
         _filter_lines(texts, sc.line_filter, sc.pem_marks)
     scores = {n: score_line(t) for n, t in texts.items()}
+    # A command-line tool that rejects its arguments prints the reason and then its usage: the line
+    # right above a usage banner says what was wrong, whatever words it uses.
+    for n, t in texts.items():
+        if _USAGE.match(t) and n - 1 in texts and texts[n - 1].strip() and scores[n - 1] < SEED_SCORE:
+            scores[n - 1] = USAGE_ERROR_SCORE
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {c.n for c in sc.candidates if c.step_end and c.n in texts}
     anchors = sorted(exits)
     steps = _failed_steps(sc, anchors)

@@ -323,6 +323,19 @@ def test_a_single_item_under_a_titled_rule_is_kept_whole():
     assert "\n".join(report) in text
 
 
+def test_the_line_above_a_usage_banner_is_taken_as_the_error():
+    log = "$ ci/run-build-and-tests.sh\n"
+    log += "".join(f"[22:0{i % 10}:00] t{9000 + i}-cvs.sh ....................... skipped: no cvs found\n"
+                   for i in range(60))
+    log += "".join(f"make[2]: Leaving directory '/build/t{i}'\n" for i in range(30))
+    log += "+t/validator --trace2_event_file=/tmp/tmp.x --schema_file=t/schema.json\n"
+    log += "flag provided but not defined: -trace2_event_file\nUsage of t/validator:\n"
+    log += "".join(f"  -option{i} string\n    \tWhat option {i} does, at some length to cost budget\n" for i in range(12))
+    log += "The command \"ci/run-build-and-tests.sh\" exited with 2.\n"
+    text = excerpt(log, budget_chars=600).text()
+    assert "flag provided but not defined: -trace2_event_file\nUsage of t/validator:" in text
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
