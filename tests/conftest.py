@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -68,28 +69,28 @@ async def make_database(kind: str, tmp_path: Path) -> tuple[Database, callable]:
     return db, cleanup
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database(request, tmp_path):
-    db, cleanup = await make_database(request.param, tmp_path)
+@asynccontextmanager
+async def migrated(kind: str, tmp_path: Path):
+    db, cleanup = await make_database(kind, tmp_path)
     try:
         yield db
     finally:
         await cleanup()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(request, tmp_path):
+    async with migrated(request.param, tmp_path) as db:
+        yield db
 
 
 @pytest.fixture
 async def sqlite_db(tmp_path):
-    db, cleanup = await make_database("sqlite", tmp_path)
-    try:
+    async with migrated("sqlite", tmp_path) as db:
         yield db
-    finally:
-        await cleanup()
 
 
 @pytest.fixture
 async def pg_db(tmp_path):
-    db, cleanup = await make_database("postgres", tmp_path)
-    try:
+    async with migrated("postgres", tmp_path) as db:
         yield db
-    finally:
-        await cleanup()

@@ -1,7 +1,6 @@
 """Fake Slack Web API (and response_url) on 127.0.0.1 for the real slack_sdk; run with python -m tests.fakes.slack_server."""
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
@@ -288,26 +287,10 @@ class FakeSlack:
 
 
 def main() -> None:
-    """Serve on --host/--port until SIGTERM; the bot token is printed so the caller can configure the bot."""
-    import argparse
-    import signal
+    """Serve on --host/--port until SIGTERM (the bot token it accepts is fake_bot_token())."""
+    from tests.fakes import run_main
 
-    parser = argparse.ArgumentParser(description="Fake Slack Web API for tests")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    args = parser.parse_args()
-
-    async def serve() -> None:
-        server = await FakeSlack(args.host, args.port).start()
-        print(f"listening on {server.url}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        await server.stop()
-
-    asyncio.run(serve())
+    run_main(FakeSlack)
 
 
 if __name__ == "__main__":
