@@ -18,42 +18,68 @@ _COMPILER_WARNING = re.compile(r"(?i)^\S+:\d+(:\d+)?:\s*warning\b")
 
 _LOCATED = re.compile(r"(^|\s)[\w./\\-]+\.\w{1,6}:\d+:\d+:? +(?!(warning|note|info)\b)\S")
 
-# (pattern, score): the score of a line is the highest matching score, minus penalties.
 _VERDICT = 14.0
 _STRONG = 10.0
 _MEDIUM = 6.0
 _WEAK = 3.0
-_RULES: list[tuple[re.Pattern[str], float]] = [
+# (pattern, score, words): the score of a line is the highest score of a matching pattern, minus
+# penalties. Words are lower-case fragments of which a line must hold one for its pattern to have a
+# chance (None: always tried). A substring test costs far less than a regex search over the line, and
+# most lines a log scan looks at match nothing; tests/test_logs.py checks on real log lines that the
+# words never change a score.
+_Rule = tuple[re.Pattern[str], float, tuple[str, ...] | None]
+_RULES: list[_Rule] = [
     # A tool's own verdict: a test runner's failure marker, a compiler error at a place, a build tool giving up.
-    (re.compile(
-        r"^\s*(--- FAIL|FAIL(ED)?\b|not ok\b|\[?(FAIL(ED)?|ERROR)\]|npm ERR!|error(\[\w+\])?:|make(\[\d+\])?: \*\*\*)|"
-        r"^\S+:\d+(:\d+)?:\s*(fatal )?error\b|\berror\[E\d+\]|\bBUILD FAIL(URE|ED)\b|FAILURE: Build failed|"
-        r"Traceback \(most recent call last\)|\bpanicked at\b|\btest result: FAILED|\bDubious, test returned|"
-        r"\bFailed \d+/\d+ (subtests|tests)|(?i:warnings? (being )?treated as errors|failing due to -Werror)|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+|\bTests? run:.*\bFailures: [1-9]"), _VERDICT),
+    (re.compile(r"^\s*(--- FAIL|FAIL(ED)?\b|not ok\b|\[?(FAIL(ED)?|ERROR)\]|npm ERR!|error(\[\w+\])?:|make(\[\d+\])?: \*\*\*)"
+                r"|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+"), _VERDICT, None),
+    (re.compile(r"^\S+:\d+(:\d+)?:\s*(fatal )?error\b"), _VERDICT, ("error",)),
+    (re.compile(r"\berror\[E\d+\]"), _VERDICT, ("error[e",)),
+    (re.compile(r"\bBUILD FAIL(URE|ED)\b|FAILURE: Build failed"), _VERDICT, ("build fail",)),
+    (re.compile(r"Traceback \(most recent call last\)"), _VERDICT, ("traceback (most",)),
+    (re.compile(r"\bpanicked at\b"), _VERDICT, ("panicked at",)),
+    (re.compile(r"\btest result: FAILED"), _VERDICT, ("test result: failed",)),
+    (re.compile(r"\bDubious, test returned"), _VERDICT, ("dubious, test",)),
+    (re.compile(r"\bFailed \d+/\d+ (subtests|tests)"), _VERDICT, ("failed ",)),
+    (re.compile(r"(?i)warnings? (being )?treated as errors|failing due to -Werror"), _VERDICT, ("treated as error", "failing due to -werror")),
+    (re.compile(r"\bTests? run:.*\bFailures: [1-9]"), _VERDICT, ("failures: ",)),
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
-    (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), _STRONG),
-    (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG),
-    (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"), _STRONG),
+    (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), _STRONG, ("error",)),
+    (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG, ("error", "fatal", "fail", "critical")),
+    (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"), _STRONG, ("err", "fatal", "fail")),
     # "path:12:3: warning:" from a compiler is what -Werror builds fail on
-    (_COMPILER_WARNING, _MEDIUM),
+    (_COMPILER_WARNING, _MEDIUM, ("warning",)),
     # A diagnostic at a place in a source file ("src/a.swift:97:2: unknown attribute ..."): compilers
     # and linters mark warnings and notes as such, and many print errors without the word.
-    (_LOCATED, _MEDIUM),
-    (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), _STRONG),
-    (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), _STRONG),
-    (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), _STRONG),
+    (_LOCATED, _MEDIUM, (":",)),
+    (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), _STRONG,
+     ("build fail", "compilation", "could not compile")),
+    (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), _STRONG,
+     ("traceback", "error", "exception")),
+    (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), _STRONG,
+     ("panic", "segmentation fault", "core dumped", "addresssanitizer", "abort")),
     # exception class names ("ValueError:", "NullPointerException") and pytest's "E   " detail lines
-    (re.compile(r"\b[A-Z]\w*(Error|Exception)(:|$)|^E {2,}\S"), _STRONG),
-    (re.compile(r"(?<![.\w])[A-Z]\w*(Error|Exception|Failure)\b"), _MEDIUM),
-    (re.compile(r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"), _STRONG),
-    (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), _STRONG),
-    (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), _MEDIUM),
-    (re.compile(r"(?i)\b(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|no output has been received)\b"), _STRONG),
-    (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), _MEDIUM),
-    (re.compile(r"(?i)\b(fatal|fail|failed|failure|failures|fails|failing|error|errors|errored)\b"), _MEDIUM),
-    (re.compile(r"(?i)\b(exception|unexpected|invalid|missing|mismatch|violat\w+|illegal|forbidden|conflict|incompatible|unsatisf\w+|rejected|denied|corrupt\w*|wrong)\b"), _WEAK),
-    (re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b(?!:? 0\b)"), _WEAK),
+    (re.compile(r"\b[A-Z]\w*(Error|Exception)(:|$)|^E {2,}\S"), _STRONG, ("error", "exception", "e  ")),
+    (re.compile(r"(?<![.\w])[A-Z]\w*(Error|Exception|Failure)\b"), _MEDIUM, ("error", "exception", "failure")),
+    (re.compile(r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"), _STRONG,
+     ("assert", "expected")),
+    (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), _STRONG, None),
+    (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), _MEDIUM,
+     ("fail", "error")),
+    (re.compile(r"(?i)\b(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|no output has been received)\b"), _STRONG,
+     ("killed", "out of memory", "oom", "cannot allocate memory", "exceeded the maximum", "time", "no output has been received")),
+    (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), _MEDIUM,
+     ("not found", "no such file", "permission denied", "connection refused", "undefined reference", "unresolved", "cannot find", "could not",
+      "unable to")),
+    # The bare word, not a part of a name: "Text.Pandoc.Error", "error-handler.js", "--fail-fast".
+    (re.compile(r"(?i)(?<![\w./\\-])(fatal|fail|failed|failure|failures|fails|failing|error|errors|errored)(?![\w/\\=]|[.-]\w)"), _MEDIUM,
+     ("fatal", "fail", "error")),
+    (re.compile(r"(?i)\b(exception|unexpected|invalid|missing|mismatch|violat\w+|illegal|forbidden|conflict|incompatible|unsatisf\w+|rejected|denied|corrupt\w*|wrong)\b"), _WEAK,
+     ("exception", "unexpected", "invalid", "missing", "mismatch", "violat", "illegal", "forbidden", "conflict", "incompatible", "unsatisf",
+      "rejected", "denied", "corrupt", "wrong")),
+    (re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b(?!:? 0\b)"), _WEAK, ("exit", "non-zero")),
 ]
+# Tried strongest first, so the first match gives the score.
+_RULES.sort(key=lambda rule: -rule[1])
 
 # Lines that mention failure words but say that nothing failed.
 _BENIGN = re.compile(
@@ -63,12 +89,16 @@ _BENIGN = re.compile(
     r"^\s*(gcc|g\+\+|cc|clang|c\+\+)\s|-W(error|no-)|-Werror|\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b|"
     r"ignore[ds]? (errors?|failures?)|allow[_-]failures?|continue-on-error|\bif\b.*\bfail"
 )
+_BENIGN_WORDS = ("0", "no ", "without", "pass", "ok", "success", "download", "fetching", "installing", "collecting", "requirement already",
+                 "get:", "hit:", "unpacking", "setting up", "preparing", "selecting", "cc", "clang", "c++", "g++", "-w", "error.",
+                 "ignore", "allow", "continue-on-error", "if")
 # An application's own log line ("2019-04-12 14:49:19 ERROR ..."): what a program logged while it ran,
 # usually on purpose in tests, weaker than what the test runner or the build tool says.
 _APP_LOG = re.compile(
     r"^\W{0,2}(\d{4}-\d\d-\d\d[ T]|[A-Z][a-z]{2} +\d{1,2} |\d\d:\d\d:\d\d).{0,30}?\b(DEBUG|INFO|WARN(ING)?|ERROR|TRACE)\b"
     r"|^\s*(DEBUG|INFO|WARN(ING)?|ERROR)\s+\S+:\s*\S+\.\w+:\d+")
 _WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
+_WARNING_WORDS = ("warn", "deprecat", "notice")
 
 # Lines that continue a failure block: stack frames, indented detail, diffs, carets.
 CONTINUATION = re.compile(
@@ -82,6 +112,10 @@ EXIT_LINE = re.compile(
     r"exceeded the maximum (execution|time)|no output has been received|script failed|"
     r"ERROR: Job failed|terminated|has been cancelled)"
 )
+_EXIT_WORDS = ("exit", "job failed", "non-zero", "build failed", "exceeded the maximum", "no output has been received", "script failed",
+               "terminated", "has been cancelled")
+
+_ALL_WORDS = tuple(sorted({word for _, _, words in _RULES for word in words or ()} | set(_BENIGN_WORDS) | set(_WARNING_WORDS)))
 
 # GitLab sections that run after the failing step; a failure inside them matters less.
 CLEANUP_SECTIONS = re.compile(
@@ -90,21 +124,28 @@ CLEANUP_SECTIONS = re.compile(
 )
 
 
+def _words_in(low: str) -> frozenset[str]:
+    """The gate words one lower-cased line holds (one substring test each, for all rules at once)."""
+    return frozenset(word for word in _ALL_WORDS if word in low)
+
+
 def score_line(text: str) -> float:
     """How strongly one cleaned line signals a failure: 0 for none, about 14 for a tool's verdict."""
     if not text:
         return 0.0
+    present = _words_in(text.lower())
     best = 0.0
-    for pattern, value in _RULES:
-        if value > best and pattern.search(text):
+    for pattern, value, words in _RULES:
+        if (words is None or not present.isdisjoint(words)) and pattern.search(text):
             best = value
+            break
     if best == 0.0:
         return 0.0
     if best >= _VERDICT:
         pass
-    elif _BENIGN.search(text):
+    elif not present.isdisjoint(_BENIGN_WORDS) and _BENIGN.search(text):
         best *= 0.3
-    elif _WARNING.search(text) and best < _STRONG and not _COMPILER_WARNING.search(text):
+    elif best < _STRONG and not present.isdisjoint(_WARNING_WORDS) and _WARNING.search(text) and not _COMPILER_WARNING.search(text):
         best *= 0.4
     if _APP_LOG.search(text):
         best = min(best, _MEDIUM) * 0.5
@@ -113,7 +154,8 @@ def score_line(text: str) -> float:
 
 def is_exit_line(text: str) -> bool:
     """True for lines that say the job or a step ended with a failure status."""
-    return bool(EXIT_LINE.search(text))
+    low = text.lower()
+    return any(word in low for word in _EXIT_WORDS) and bool(EXIT_LINE.search(text))
 
 
 def is_continuation(text: str) -> bool:

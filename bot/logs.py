@@ -29,7 +29,7 @@ LONG_LINE_BYTES = 1 << 20
 LONG_END_BYTES = 16 * 1024
 # Cleaned text kept per line; the excerpt shortens further to fit the budget.
 STORE_CHARS = 2000
-SHOWN_LINE_CHARS = 500
+SHOWN_LINE_CHARS = 320
 # Context kept around a candidate line, in lines, and how far back raw bytes are remembered.
 BEFORE = 6
 # Above a line that says a step failed, the step's own last output is kept this far back.
@@ -532,9 +532,22 @@ class _Block:
         return list(range(self.start, self.end + 1))
 
 
+_SPACE_RUN = re.compile(r"\s{2,}")
+
+
 def clip(text: str, limit: int) -> str:
-    """The start of a line longer than limit: still the line's own words, so a quote of it stays true."""
-    return text if len(text) <= limit else text[:limit].rstrip()
+    """The start of a line longer than limit: still the line's own words, so a quote of it stays true.
+
+    A run of spaces counts as one character: indentation and column padding say little, so a deeply
+    indented line keeps as many words as a flush one."""
+    if len(text) <= limit:
+        return text
+    end = limit
+    for m in _SPACE_RUN.finditer(text):
+        if m.start() >= end:
+            break
+        end += len(m.group(0)) - 1
+    return text[:end].rstrip()
 
 
 def hidden_chars(stored: str, shown: str) -> int:

@@ -28,6 +28,7 @@ from bot.logs import (
     shorten,
 )
 
+from bot.excerpt_rules import score_line
 from bot.redact import Redactor, placeholder
 
 DATA = Path(__file__).parent / "data" / "logs"
@@ -336,6 +337,50 @@ def test_the_line_above_a_usage_banner_is_taken_as_the_error():
     assert "flag provided but not defined: -trace2_event_file\nUsage of t/validator:" in text
 
 
+def test_failure_words_inside_names_do_not_outrank_a_real_warning_as_error():
+    # A module list that names "Text.Pandoc.Error" or "error-handler.js" is not a failure line.
+    modules = ",".join(f"Text.Pandoc.Error{i}=pandoc:Text.Pandoc.Error{i}" for i in range(40))
+    log = "$ cabal build\n" + "".join(f"    include lib{i}-1.0\n" for i in range(30))
+    log += f"    {modules}\n    src/lib/error-handler.js --fail-fast\n"
+    log += "".join(f"[{i} of 90] Compiling Mod{i}\n" for i in range(60))
+    log += "src/Writer.hs:38:1: Warning:\n    The import of 'Control.Monad' is redundant\n"
+    log += "\n<no location info>:\nFailing due to -Werror.\n" + "".join(f"cache {i}\n" for i in range(40))
+    log += "The command \"cabal build\" exited with 1.\n"
+    text = excerpt(log, budget_chars=700).text()
+    assert "src/Writer.hs:38:1: Warning:\n    The import of 'Control.Monad' is redundant" in text
+    assert score_line("    Text.Pandoc.Error=pandoc:Text.Pandoc.Error") == 0.0
+    assert score_line("src/lib/error-handler.js --fail-fast") == 0.0
+    assert score_line("there was an error.") > 0 and score_line("3 tests failed") > 0
+
+
+def _corpus_lines() -> list[str]:
+    """Lines of every log the tests and examples ship, and of the LogChunks logs when they are here."""
+    paths = sorted((REPO / "examples").glob("*.log")) + sorted((REPO / "tests" / "data" / "logs").glob("*"))
+    data = shared_dataset()
+    if data is not None:
+        paths += sorted((data / "logs").glob("*/*/failed/*.log"))[::16]
+    lines = []
+    for path in paths:
+        lines += [line[:3000] for line in path.read_text(errors="replace").splitlines()]
+    return lines
+
+
+def test_rule_gate_words_never_hide_a_match():
+    # Each rule has gate words (a substring test before the regex, for speed); a gate must hold on every
+    # line the rule's pattern matches, or the speed-up would change scores.
+    from bot import excerpt_rules as rules
+    gates = [(p, w) for p, _, w in rules._RULES] + [(rules._BENIGN, rules._BENIGN_WORDS), (rules._WARNING, rules._WARNING_WORDS),
+                                                   (rules.EXIT_LINE, rules._EXIT_WORDS)]
+    checked = 0
+    for line in _corpus_lines():
+        low = line.lower()
+        for pattern, words in gates:
+            if words is not None and pattern.search(line):
+                checked += 1
+                assert any(word in low for word in words), (pattern.pattern[:60], line)
+    assert checked > 1000
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
@@ -387,7 +432,15 @@ def test_long_line_is_clipped_to_its_start_so_quotes_stay_true():
     assert shown.startswith("error: xxx")
     assert long_line.startswith(shown)  # a plain prefix: no marker inside text a model may quote
     assert 40 <= len(shown) <= 800
-    assert clip("abc  def", 5) == "abc" and clip("short", 10) == "short"
+    assert clip("abc def", 4) == "abc" and clip("short", 10) == "short"
+
+
+def test_indentation_does_not_eat_a_clipped_line():
+    # A run of spaces counts as one character, so a deeply indented frame keeps as many words as a flush one.
+    words = "frame(" + "arg " * 100 + ")"
+    flush, indented = clip(words, 60), clip(" " * 40 + words, 60)
+    assert flush.startswith(indented.strip()) and len(indented.strip()) >= len(flush) - 1
+    assert clip("a    b    c    d", 5) == "a    b    c"
 
 
 def test_clipped_line_says_how_much_was_cut_and_stays_a_prefix():
