@@ -793,7 +793,10 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
         section = sc.section_at(b.seed)
         if section and CLEANUP_SECTIONS.search(section):
             w *= CLEANUP
-        key = dedup_key(texts[b.seed])
+        # A block repeats an earlier one when its failure lines say nothing new: the same error printed
+        # again with the runner's summary under it is news, the same stack trace alone is not.
+        key = "\n".join(sorted({dedup_key(texts[n]) for n in range(b.start, b.end + 1)
+                                 if n in texts and scores[n] >= SEED_SCORE} or {dedup_key(texts[b.seed])}))
         w *= REPEAT ** seen.get(key, 0)
         seen[key] = seen.get(key, 0) + 1
         b.value = w

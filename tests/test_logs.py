@@ -381,6 +381,20 @@ def test_rule_gate_words_never_hide_a_match():
     assert checked > 1000
 
 
+def test_a_repeated_error_with_the_runners_summary_under_it_is_not_a_mere_repeat():
+    trace = ["Error while processing route: admin.words", "TypeError: Cannot read property 'block' of undefined"]
+    trace += [f"    at frame{i} (ember:{100 + i}:7)" for i in range(8)]
+    summary = ["", "Module Failed: Admin - Words", "  Test Failed: remove words",
+               "    Assertion Failed: TypeError: Cannot read property 'block' of undefined"]
+    log = "$ bin/rake qunit:test\n" + "".join(f"test {i} .\n" for i in range(50)) + "\n".join(trace) + "\nF\n"
+    for k in range(20):  # lesser complaints of the run, each a block of its own
+        log += "".join(f"test {k}-{i} .\n" for i in range(30)) + f"Fixture {chr(97 + k)}{chr(65 + k)} failed to load, using defaults\n"
+    log += "".join(f"test z{i} .\n" for i in range(30)) + "\n".join(trace + summary) + "\n\nSlowest tests\n"
+    log += "".join(f"test z{i}: {i}ms\n" for i in range(40)) + "The command \"bin/rake qunit:test\" exited with 1.\n"
+    text = excerpt(log, budget_chars=1000).text()
+    assert "\n".join(summary[1:]) in text
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
