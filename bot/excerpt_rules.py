@@ -65,7 +65,9 @@ _RULES: list[_Rule] = [
     (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), _STRONG, None),
     (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), _MEDIUM,
      ("fail", "error")),
-    (re.compile(r"(?i)\b(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|no output has been received)\b"), _STRONG,
+    # Not a name or a setting: "timeout_ms", "--timeout", '"timeout":"600000"', "timeout=30".
+    (re.compile(r"(?i)(?<![\w./\\-])(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|"
+                r"no output has been received)(?![\w/\\=]|[.-]\w|[\"']\s*:)"), _STRONG,
      ("killed", "out of memory", "oom", "cannot allocate memory", "exceeded the maximum", "time", "no output has been received")),
     (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), _MEDIUM,
      ("not found", "no such file", "permission denied", "connection refused", "undefined reference", "unresolved", "cannot find", "could not",
@@ -80,6 +82,16 @@ _RULES: list[_Rule] = [
 ]
 # Tried strongest first, so the first match gives the score.
 _RULES.sort(key=lambda rule: -rule[1])
+
+# npm's report that a package script failed is boilerplate around the script's own output, which is
+# printed above it ("There is likely additional logging output above"): these lines say that something
+# failed, not what. They stay in the failure block, weakly, so the output above them can lead.
+_NPM_WRAPPER = re.compile(
+    r"^\s*npm ERR!\s*($|(Linux|Darwin|Windows_NT|SunOS|FreeBSD) \S|argv |node v|npm +v|code ELIFECYCLE|errno \d+\s*$|"
+    r"\S+@\S+ \w[\w:-]*: `|Exit status|Failed at the|This is (most|probably)|not with npm itself|Tell the author|"
+    r"You can get (information|their info)|Or if that|There is likely|Please include|A complete log|\s{2,}\S|"
+    r"(path|cwd|command (failed|sh -c))\b|Test failed\.)")
+_WRAPPER_SCORE = 3.0
 
 # Lines that mention failure words but say that nothing failed.
 _BENIGN = re.compile(
@@ -133,6 +145,8 @@ def score_line(text: str) -> float:
     """How strongly one cleaned line signals a failure: 0 for none, about 14 for a tool's verdict."""
     if not text:
         return 0.0
+    if is_wrapper(text):
+        return _WRAPPER_SCORE
     present = _words_in(text.lower())
     best = 0.0
     for pattern, value, words in _RULES:
@@ -150,6 +164,11 @@ def score_line(text: str) -> float:
     if _APP_LOG.search(text):
         best = min(best, _MEDIUM) * 0.5
     return best
+
+
+def is_wrapper(text: str) -> bool:
+    """True for a line of a tool's report that a command it ran failed, which points above it for why."""
+    return "npm ERR!" in text and bool(_NPM_WRAPPER.match(text))
 
 
 def is_exit_line(text: str) -> bool:

@@ -14,6 +14,7 @@ from bot.excerpt_rules import (
     PREFILTER_WORDS,
     is_continuation,
     is_exit_line,
+    is_wrapper,
     score_line,
 )
 from bot.redact import MAX_PEM_LINES
@@ -497,6 +498,8 @@ _TITLED_RULE = re.compile(r"^([_*#~-])\1{2,} \S.* \1{3,}$")
 # A usage banner ("Usage of prog:", "usage: prog [-h] ...") printed after a rejected argument.
 _USAGE = re.compile(r"^\s*(Usage of \S+:\s*$|usage: \S)")
 USAGE_ERROR_SCORE = 10.0
+_UNCAUGHT = re.compile(r"^\w*Error: ")
+_FRAME = re.compile(r"^\s+at \S")
 # A compiler's caret under the source line of a diagnostic at a place, at most this far below it.
 CARET_LINES = 8
 _AT_PLACE = re.compile(r"[\w./\\-]+\.\w{1,6}:\d+:\d+")
@@ -762,6 +765,14 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
     for n, t in texts.items():
         if _USAGE.match(t) and n - 1 in texts and texts[n - 1].strip() and scores[n - 1] < SEED_SCORE:
             scores[n - 1] = USAGE_ERROR_SCORE
+        # An uncaught exception printed with its stack ("Error: Cannot find module 'x'" over "    at ..."
+        # frames) is the runtime's own verdict, as a Python traceback is.
+        elif _UNCAUGHT.match(t) and _FRAME.match(texts.get(n + 1, "")) and scores[n] < VERDICT_SCORE:
+            scores[n] = VERDICT_SCORE
+        # A report that a command failed ("npm ERR! Test failed.  See above for more details.") points
+        # above it: the last line the command printed says why, whatever words it uses.
+        elif is_wrapper(t) and n - 1 in texts and texts[n - 1].strip() and scores[n - 1] < SEED_SCORE and not is_wrapper(texts[n - 1]):
+            scores[n - 1] = USAGE_ERROR_SCORE
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {c.n for c in sc.candidates if c.step_end and c.n in texts}
     anchors = sorted(exits)
     steps = _failed_steps(sc, anchors)
@@ -813,18 +824,20 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     shown: dict[int, str] = {}
     used = 0
 
-    similar: dict[str, int] = {}
-
-    def thin(numbers: list[int]) -> list[int]:
-        """A block's lines without the repeats of a line shape already shown SIMILAR_LINES times."""
+    def whole_or_thin(b: _Block) -> list[int]:
+        """A block's lines: whole when it is framed or fits in what is left of the budget, else without the
+        repeats of a line shape it already showed SIMILAR_LINES times (a retry loop printing the same errors)."""
+        lines = [n for n in b.lines() if n in texts and n not in shown]
+        if b.framed or sum(len(clip(texts[n], limit)) + 1 for n in lines) <= budget - used:
+            return lines
+        similar: dict[str, int] = {}
         out = []
-        for n in numbers:
-            if n in texts and n not in shown:
-                key = dedup_key(texts[n])[:SIMILAR_PREFIX]
-                # A tool's verdict line ("FAIL: test_x") is never thinned out: each names a failure.
-                if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip() and score_line(texts[n]) < VERDICT_SCORE:
-                    continue
-                similar[key] = similar.get(key, 0) + 1
+        for n in lines:
+            key = dedup_key(texts[n])[:SIMILAR_PREFIX]
+            # A tool's verdict line ("FAIL: test_x") is never thinned out: each names a failure.
+            if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip() and score_line(texts[n]) < VERDICT_SCORE:
+                continue
+            similar[key] = similar.get(key, 0) + 1
             out.append(n)
         return out
 
@@ -854,7 +867,7 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
         b = ranked[0]
         take(list(range(b.start - 1, b.start - CONTEXT_BEFORE - 1, -1)), partial=False)
         while b is not None and used < budget * TOP_SHARE:
-            take(b.lines() if b.framed else thin(b.lines()))
+            take(whole_or_thin(b))
             # The next block that starts inside this one or right after it (one blank line between) and
             # reaches past its end: a report's header block is followed into the items it heads.
             i = bisect.bisect_right(starts, b.start)
@@ -874,7 +887,7 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
             take([n])
     for b in ranked[1:]:
         if not b.carried:
-            take(b.lines() if b.framed else thin(b.lines()), partial=False)
+            take(whole_or_thin(b), partial=False)
     # Context: a line or two above each chosen block and what follows it, then the end of the log.
     for b in ranked:
         if b.seed in shown:
