@@ -65,9 +65,9 @@ _RULES: list[_Rule] = [
     (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), _STRONG, None),
     (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), _MEDIUM,
      ("fail", "error")),
-    # Not a name or a setting: "timeout_ms", "--timeout", '"timeout":"600000"', "timeout=30".
+    # Not a name or a setting: "timeout_ms", "--timeout", '"timeout":"600000"', "timeout=30", "prompt timeout: 0.0 minutes".
     (re.compile(r"(?i)(?<![\w./\\-])(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|"
-                r"no output has been received)(?![\w/\\=]|[.-]\w|[\"']\s*:)"), _STRONG,
+                r"no output has been received)(?![\w/\\=]|[.-]\w|[\"']\s*:|\s*[:=]\s*\d)"), _STRONG,
      ("killed", "out of memory", "oom", "cannot allocate memory", "exceeded the maximum", "time", "no output has been received")),
     (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), _MEDIUM,
      ("not found", "no such file", "permission denied", "connection refused", "undefined reference", "unresolved", "cannot find", "could not",

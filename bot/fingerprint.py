@@ -44,6 +44,12 @@ def template_lines(excerpt: Excerpt) -> list[str]:
     """The normalised decisive lines that the signature hashes, in log order."""
     scored = [(score_line(line.text), i, line.text) for i, line in enumerate(excerpt.lines)]
     strong = [item for item in scored if item[0] >= MIN_SCORE and not is_exit_line(item[2])]
+    if excerpt.lead is not None:
+        # The block the excerpt leads with is the failure itself; other strong lines are often
+        # side remarks (a sudo setting, a retried download) that vary from run to run.
+        first, last = excerpt.lead
+        lead = [item for item in strong if first <= excerpt.lines[item[1]].n <= last]
+        strong = lead or strong
     if not strong:
         # No line looks like an error: fall back to the last non-empty lines before the exit.
         strong = [(0.0, i, line.text) for i, line in enumerate(excerpt.lines) if line.text.strip()][-3:]

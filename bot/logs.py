@@ -908,7 +908,9 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
     if failed is None and sc.section_names:
         failed = next((s for s in reversed(sc.section_names) if s and not CLEANUP_SECTIONS.search(s)), None)
     truncated = sc.max_bytes is not None and sc.bytes_read > sc.max_bytes
-    return Excerpt(lines, total_lines=total_lines, failed_section=failed, bytes_read=sc.bytes_read, truncated=truncated)
+    lead = (ranked[0].start, ranked[0].end) if ranked else None
+    return Excerpt(lines, total_lines=total_lines, failed_section=failed, bytes_read=sc.bytes_read, truncated=truncated,
+                   lead=lead)
 
 
 # --- public entry points ---------------------------------------------------------

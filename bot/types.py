@@ -59,6 +59,7 @@ class Excerpt:
     failed_section: str | None = None  # the GitLab script section the failure sits in
     bytes_read: int = 0
     truncated: bool = False  # the log was larger than GITLAB_MAX_LOG_SIZE_MB and its middle was skipped
+    lead: tuple[int, int] | None = None  # first and last line of the block the excerpt leads with
 
     def windows(self) -> list[list[ExcerptLine]]:
         """Contiguous runs of lines."""

@@ -84,5 +84,19 @@ def test_labelled_failure_kinds_separate_on_real_logs():
             bucket[0] += 1
             bucket[1] += (s1 == s2) if c1 == c2 else (s1 != s2)
     print(f"different kinds told apart: {different[1]}/{different[0]}; same kind matched: {same[1]}/{same[0]}")
-    assert different[1] / different[0] >= 0.93
-    assert same[1] / same[0] >= 0.35
+    assert different[1] / different[0] >= 0.95  # 709/728 today
+    assert same[1] / same[0] >= 0.40  # 449/1046 today
+
+
+def test_strong_lines_outside_the_leading_failure_do_not_change_the_signature():
+    # The same test failure; the runs differ in a side remark elsewhere in the log (a retried download).
+    failure = ("$ pytest\n" + "".join(f"tests/test_{i}.py .\n" for i in range(30))
+               + "E   AssertionError: assert 3 == 4\nFAILED tests/test_math.py::test_add - AssertionError\n"
+               + "ERROR: Job failed: exit code 1\n")
+    first = excerpt("W: Failed to fetch http://mirror-a/dists/InRelease  Could not resolve host\n" + failure)
+    again = excerpt("fatal: unable to access 'https://mirror-b/tools.git/': Could not resolve host\n" + failure)
+    assert first.lead is not None
+    assert signature(first) == signature(again) != ""
+    # Without the lead, the side remarks make the two look different.
+    first.lead = again.lead = None
+    assert signature(first) != signature(again)
