@@ -37,6 +37,7 @@ EXIT_BEFORE = 120
 AFTER = 30
 # A verdict right under a separator rule closes a framed report (a diff between two rules): kept this far up.
 FRAMED_BEFORE = 150
+MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
 HISTORY_BYTES = 256 * 1024
 MAX_CANDIDATES = 600
 MAX_RETAINED_CHARS = 4_000_000
@@ -260,6 +261,9 @@ class _Scanner:
     capture_until: int = 0
     retained: dict[int, bytes | str] = field(default_factory=dict)  # raw lines are rendered at the end
     retained_chars: int = 0
+    # Scores of the lines scored while reading, for the end: scoring is most of the cost of a line.
+    scores: dict[int, float] = field(default_factory=dict)
+    scores_limit: int = MAX_CANDIDATES
     candidates: list[_Candidate] = field(default_factory=list)
     stack: list[str] = field(default_factory=list)
     section_lines: list[int] = field(default_factory=list)
@@ -401,6 +405,7 @@ class _Scanner:
     def _consider(self, n: int, text: str, step_end: bool = False) -> str:
         """Score one line and remember it if it is a candidate. Returns "exit", "verdict", "hit" or ""."""
         score = score_line(text)
+        self._keep_score(n, score)
         is_exit = step_end or is_exit_line(text)
         if score <= 0 and not is_exit:
             return ""
@@ -410,6 +415,15 @@ class _Scanner:
         if len(self.candidates) > MAX_CANDIDATES or self.retained_chars > MAX_RETAINED_CHARS:
             self._prune()
         return "exit" if is_exit else "verdict" if score >= VERDICT_SCORE else "hit"
+
+    def _keep_score(self, n: int, score: float) -> None:
+        """Remember a line's score; now and then forget those of lines too far back to be kept any more."""
+        self.scores[n] = score
+        if len(self.scores) > self.scores_limit:
+            # Lines are kept only around the line being read, at most MAX_BEFORE lines up.
+            floor = self.line_no - MAX_BEFORE
+            self.scores = {m: v for m, v in self.scores.items() if m >= floor or m in self.retained}
+            self.scores_limit = 2 * len(self.scores) + MAX_CANDIDATES
 
     def _markers(self, raw: bytes, n: int) -> bool:
         """Follow GitLab sections; True if this line ends a section that is not clean-up (a step ended)."""
@@ -784,6 +798,7 @@ class _Plan:
     """What the budget is spent on, in order of need: the retained lines and their ranked blocks."""
 
     texts: dict[int, str]
+    verdicts: set[int]  # lines that are a tool's own verdict
     anchors: list[int]
     steps: list[tuple[int, int]]
     ranked: list[_Block]
@@ -794,9 +809,11 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
     texts = {n: line if isinstance(line, str) else render_line(line) for n, line in sc.retained.items()}
     for n, text in tail_lines:
         texts[n] = text
+    read = dict(texts) if sc.line_filter is not None else texts
     if sc.line_filter is not None:
         _filter_lines(texts, sc.line_filter, sc.pem_marks)
-    scores = {n: score_line(t) for n, t in texts.items()}
+    scores = {n: sc.scores[n] if n in sc.scores and t == read[n] else score_line(t) for n, t in texts.items()}
+    verdicts = {n for n, score in scores.items() if score >= VERDICT_SCORE}
     # A command-line tool that rejects its arguments prints the reason and then its usage: the line
     # right above a usage banner says what was wrong, whatever words it uses.
     for n, t in texts.items():
@@ -838,13 +855,13 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
         seen[key] = seen.get(key, 0) + 1
         b.value = w
     ranked = sorted(blocks, key=lambda b: (-b.value, b.seed))
-    return _Plan(texts, anchors, steps, ranked)
+    return _Plan(texts, verdicts, anchors, steps, ranked)
 
 
 def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> Excerpt:
     """Fill the budget: how the job ended, whole failure blocks by rank, the failing step's end, context."""
     plan = _plan(sc, total_lines, tail_lines)
-    texts, anchors, steps, ranked = plan.texts, plan.anchors, plan.steps, plan.ranked
+    texts, verdicts, anchors, steps, ranked = plan.texts, plan.verdicts, plan.anchors, plan.steps, plan.ranked
     budget = max(sc.budget, 0)
     limit = max(40, min(SHOWN_LINE_CHARS, budget // 6))
     shown: dict[int, str] = {}
@@ -859,7 +876,7 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
             if n in texts and n not in shown:
                 key = dedup_key(texts[n])[:SIMILAR_PREFIX]
                 # A tool's verdict line ("FAIL: test_x") is never thinned out: each names a failure.
-                if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip() and score_line(texts[n]) < VERDICT_SCORE:
+                if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip() and n not in verdicts:
                     continue
                 similar[key] = similar.get(key, 0) + 1
             out.append(n)
