@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
-# fragments looked for with bytes.find in the lower-cased chunk (far faster than one
-# regex alternation in Python). It holds only the words of strong failure signals, step
-# and GitLab section markers; lines near the failing step and the end are
-# kept whatever they say and scored with the full rules below.
+# fragments looked for in the lower-cased chunk, one pass per first letter (bot/logs.py;
+# far faster than one regex alternation of all of them). It holds only the words of strong
+# failure signals, step and GitLab section markers; lines near the failing step and the end
+# are kept whatever they say and scored with the full rules below.
 PREFILTER_WORDS: tuple[bytes, ...] = (
     b"err", b"fail", b"fatal", b"exception", b"traceback", b"panic", b"assert", b"abort",
     b"exit", b"killed", b"timed out", b"timeout", b"section_",

@@ -221,16 +221,31 @@ def dedup_key(text: str) -> str:
     return _DIGITS.sub("#", " ".join(text.split()))
 
 
+def _by_first_letter(words: tuple[bytes, ...]) -> list[re.Pattern[bytes]]:
+    """One pattern per first letter of the words: b"e(?:rr|xception|xit)"."""
+    rests: dict[bytes, list[bytes]] = {}
+    for word in words:
+        rests.setdefault(word[:1], []).append(word[1:])
+    return [re.compile(re.escape(first) + b"(?:" + b"|".join(map(re.escape, ends)) + b")") for first, ends in rests.items()]
+
+
+# The pre-filter passes over every byte once per pattern. The regex engine looks for a pattern's
+# literal first letter about as fast as bytes.find looks for a word, so the words that share a first
+# letter ("err", "exception", "exit") cost one pass instead of one each: 7 passes instead of 13.
+_PREFILTER = _by_first_letter(PREFILTER_WORDS)
+
+
 def _hit_lines(block: bytes) -> list[int]:
     """Start offsets, in order, of the lines of a block that hold a pre-filter word."""
     low = block.lower()
     starts: set[int] = set()
-    for word in PREFILTER_WORDS:
-        i = low.find(word)
-        while i >= 0:
+    for pattern in _PREFILTER:
+        found = pattern.search(low)
+        while found:
+            i = found.start()
             starts.add(low.rfind(b"\n", 0, i) + 1)
             end = low.find(b"\n", i)
-            i = low.find(word, end) if end >= 0 else -1
+            found = pattern.search(low, end) if end >= 0 else None
     return sorted(starts)
 
 
