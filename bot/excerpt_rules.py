@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
-# fragments looked for in the lower-cased chunk, one pass per first letter (bot/logs.py;
+# fragments looked for in the lower-cased chunk, in one pass per anchor letter (bot/logs.py;
 # far faster than one regex alternation of all of them). It holds only the words of strong
 # failure signals, step and GitLab section markers; lines near the failing step and the end
 # are kept whatever they say and scored with the full rules below.

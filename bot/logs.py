@@ -4,6 +4,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import heapq
+import itertools
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -225,18 +226,33 @@ def dedup_key(text: str) -> str:
     return _DIGITS.sub("#", " ".join(text.split()))
 
 
-def _by_first_letter(words: tuple[bytes, ...]) -> list[re.Pattern[bytes]]:
-    """One pattern per first letter of the words: b"e(?:rr|xception|xit)"."""
-    rests: dict[bytes, list[bytes]] = {}
+def _anchor_letters(words: tuple[bytes, ...]) -> bytes:
+    """The fewest letters such that each word holds one of them."""
+    letters = sorted(set(b"".join(words)))
+    for size in range(1, len(letters) + 1):
+        for anchors in itertools.combinations(letters, size):
+            if all(any(letter in word for letter in anchors) for word in words):
+                return bytes(anchors)
+    return b""
+
+
+def _anchored(words: tuple[bytes, ...]) -> list[re.Pattern[bytes]]:
+    """One pattern per anchor letter for the words that hold it, matched from it: b"a(?:il(?<=fail)|bort|...)"."""
+    anchors = _anchor_letters(words)
+    alternatives: dict[int, list[bytes]] = {}
     for word in words:
-        rests.setdefault(word[:1], []).append(word[1:])
-    return [re.compile(re.escape(first) + b"(?:" + b"|".join(map(re.escape, ends)) + b")") for first, ends in rests.items()]
+        anchor = next(letter for letter in anchors if letter in word)
+        at = word.index(anchor)
+        # The rest of the word after the anchor, then a look back over the whole word.
+        alternatives.setdefault(anchor, []).append(re.escape(word[at + 1:]) + (b"(?<=" + re.escape(word) + b")" if at else b""))
+    return [re.compile(re.escape(bytes([anchor])) + b"(?:" + b"|".join(alts) + b")") for anchor, alts in alternatives.items()]
 
 
-# The pre-filter passes over every byte once per pattern. The regex engine looks for a pattern's
-# literal first letter about as fast as bytes.find looks for a word, so the words that share a first
-# letter ("err", "exception", "exit") cost one pass instead of one each: 7 passes instead of 13.
-_PREFILTER = _by_first_letter(PREFILTER_WORDS)
+# The pre-filter passes over every byte once per pattern, and a pass costs far more than the match
+# attempts it makes: the regex engine scans for a pattern's literal first letter in a tight loop and
+# tries the rest only where it finds one. So each word is matched from a letter it shares with others,
+# and every pre-filter word holds an "e" or an "a": 2 passes instead of 13 with bytes.find.
+_PREFILTER = _anchored(PREFILTER_WORDS)
 
 
 def _hit_lines(block: bytes) -> list[int]:
