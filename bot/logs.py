@@ -65,8 +65,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # The controls that move the cursor or erase (CR, backspace, ESC[K/G/C/D): without them a line is its text.
 _CURSOR = re.compile(r"[\r\x08]|\x1b\[[0-9;?]*[KGCD]")
 # A CR, plain text and an erase of all right of the cursor (a progress line redrawn: "\rremote: 5% (2/40)\x1b[K"),
-# or a CR and an erase of the whole line: the screen then holds just that text, whatever came before.
-_REDRAW = re.compile(r"\r([^\r\x08\x1b]*)\x1b\[0?K|\r\x1b\[2K")
+# or a CR and an erase of the whole line in either order (docker pull): the screen then holds just that
+# text, whatever came before.
+_REDRAW = re.compile(r"\r([^\r\x08\x1b]*)\x1b\[0?K|\r\x1b\[2K|\x1b\[2K\r")
 _SECTION = re.compile(rb"section_(start|end):(\d+):([A-Za-z0-9_.\-]+)(?:\[[^\]\r\n]*\])?\r?(?:\x1b\[0K)?")
 _CUT_MARK_RE = re.compile(re.escape(CUT_MARK).replace(r"\{n\}", r"(\d+)"))
 _DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+")
