@@ -129,13 +129,41 @@ EXIT_LINE = re.compile(
 _EXIT_WORDS = ("exit", "job failed", "non-zero", "build failed", "exceeded the maximum", "no output has been received", "script failed",
                "terminated", "has been cancelled")
 
-# Each gate word with the rules it opens (indices into _BY_STRENGTH): a line holds few of the words, so
-# collecting the rules its words open costs less than testing the gate of every rule.
-_UNGATED = frozenset(i for i, (_, _, words) in enumerate(_BY_STRENGTH) if words is None)
-_OPENS = {word: frozenset(i for i, (_, _, words) in enumerate(_BY_STRENGTH) if words and word in words)
-          for _, _, words in _RULES for word in words or ()}
-_LOWER_OPENS = tuple((word, rules) for word, rules in sorted(_OPENS.items()) if word == word.lower())
-_CASED_OPENS = tuple((word, rules) for word, rules in sorted(_OPENS.items()) if word != word.lower())
+
+class _Gates:
+    """Gated patterns indexed by their gate words, to find the patterns worth trying on a line.
+
+    A line holds few of the words, so collecting the patterns its words open costs less than
+    testing the gate of every pattern."""
+
+    def __init__(self, gated: list[_Gated]) -> None:
+        self.patterns = [pattern for pattern, _ in gated]
+        self.ungated = frozenset(i for i, (_, words) in enumerate(gated) if words is None)
+        opens: dict[str, set[int]] = {}
+        for i, (_, words) in enumerate(gated):
+            for word in words or ():
+                opens.setdefault(word, set()).add(i)
+        self.lower = tuple((word, frozenset(found)) for word, found in sorted(opens.items()) if word == word.lower())
+        self.cased = tuple((word, frozenset(found)) for word, found in sorted(opens.items()) if word != word.lower())
+
+    def opened(self, text: str, low: str) -> list[int]:
+        """Indices, in order, of the ungated patterns and of those the line's gate words open."""
+        opened = set(self.ungated)
+        for word, found in self.lower:
+            if word in low:
+                opened |= found
+        for word, found in self.cased:
+            if word in text:
+                opened |= found
+        return sorted(opened)
+
+    def any_match(self, text: str, low: str) -> bool:
+        """True if one of the patterns matches the line."""
+        return any(self.patterns[i].search(text) for i in self.opened(text, low))
+
+
+_RULE_GATES = _Gates([(pattern, words) for pattern, _, words in _BY_STRENGTH])
+_BENIGN_GATES = _Gates(_BENIGN)
 
 # GitLab sections that run after the failing step; a failure inside them matters less.
 CLEANUP_SECTIONS = re.compile(
@@ -144,26 +172,9 @@ CLEANUP_SECTIONS = re.compile(
 )
 
 
-def _rules_to_try(text: str, low: str) -> list[int]:
-    """Indices into _BY_STRENGTH, in order, of the ungated rules and of those the line's gate words open."""
-    opened = set(_UNGATED)
-    for word, rules in _LOWER_OPENS:
-        if word in low:
-            opened |= rules
-    for word, rules in _CASED_OPENS:
-        if word in text:
-            opened |= rules
-    return sorted(opened)
-
-
 def _holds_any(low: str, words: tuple[str, ...]) -> bool:
     """True if the lower-cased line holds one of the words."""
     return any(word in low for word in words)
-
-
-def _any_match(gated: list[_Gated], text: str, low: str) -> bool:
-    """True if one of the gated patterns (lower-case words) matches the line."""
-    return any((words is None or _holds_any(low, words)) and pattern.search(text) for pattern, words in gated)
 
 
 def score_line(text: str) -> float:
@@ -172,7 +183,7 @@ def score_line(text: str) -> float:
         return 0.0
     low = text.lower()
     best = 0.0
-    for i in _rules_to_try(text, low):
+    for i in _RULE_GATES.opened(text, low):
         pattern, value, _ = _BY_STRENGTH[i]
         if pattern.search(text):
             best = value
@@ -182,7 +193,7 @@ def score_line(text: str) -> float:
     if best >= _VERDICT:
         pass
     # Most lines match no rule, so the words of the penalties are only looked for in the few that do.
-    elif _any_match(_BENIGN, text, low):
+    elif _BENIGN_GATES.any_match(text, low):
         best *= 0.3
     elif best < _STRONG and _holds_any(low, _WARNING_WORDS) and _WARNING.search(text) and not _COMPILER_WARNING.search(text):
         best *= 0.4
