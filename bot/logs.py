@@ -157,6 +157,8 @@ def _replay(line: str) -> str:
 
 def clean_text(line: str) -> str:
     """Clean one decoded line: resolve CR overwrites and erase codes, drop ANSI and control characters."""
+    if not _CONTROL.search(line):  # most lines: one scan instead of four (CR, backspace and ESC are controls)
+        return line.rstrip()
     if "\r" in line or "\x08" in line:
         line = _terminal(line)
     elif "\x1b" in line:
