@@ -294,7 +294,6 @@ class _Scanner:
     # line above a block is wanted: joining and cutting it for every block cost as much as a pre-filter pass.
     recent: deque[bytes] = field(default_factory=deque)
     recent_bytes: int = 0
-    joined: bytes | None = None  # the history, once joined, until the next block
     history_whole: bool = True  # history starts at a line boundary
     long_head: bytes | None = None
     long_tail: bytes = b""
@@ -364,7 +363,7 @@ class _Scanner:
         self._consider(n, text, step_end)
         self.line_no += 1
         self.recent.clear()
-        self.recent_bytes, self.joined, self.history_whole = 0, None, True
+        self.recent_bytes, self.history_whole = 0, True
 
     def _block(self, block: bytes) -> None:
         """Complete lines: find candidates with the pre-filter, capture pending after-context."""
@@ -398,15 +397,16 @@ class _Scanner:
         self.recent_bytes += len(block)
         while self.recent_bytes - len(self.recent[0]) >= HISTORY_BYTES:
             self.recent_bytes -= len(self.recent.popleft())
-        self.joined = None
         if self.recent_bytes >= HISTORY_BYTES:
             self.history_whole = False
 
     def _history(self) -> bytes:
-        """The last HISTORY_BYTES read (fewer at the start of the log or after a long line)."""
-        if self.joined is None:
-            self.joined = b"".join(self.recent)[-HISTORY_BYTES:]
-        return self.joined
+        """The last HISTORY_BYTES read (fewer at the start of the log or after a long line), now one block."""
+        if len(self.recent) > 1:
+            history = b"".join(self.recent)[-HISTORY_BYTES:]
+            self.recent = deque([history])
+            self.recent_bytes = len(history)
+        return self.recent[0] if self.recent else b""
 
     def _commands(self, block: bytes, base: int) -> None:
         """Remember the lines where the runner echoes a script command: each starts a step."""
