@@ -172,6 +172,12 @@ CLEANUP_SECTIONS = re.compile(
 )
 
 
+# A case-insensitive pattern matches "ı" (dotless i) to "i" and "ſ" (long s) to "s", which lower() keeps
+# apart, and lower() turns "İ" into "i" and a combining dot: folded in the lower-cased text of a non-ASCII
+# line, so that a gate word never hides such a match.
+_FOLD = str.maketrans({"ı": "i", "ſ": "s", "\u0307": None})
+
+
 def _holds_any(low: str, words: tuple[str, ...]) -> bool:
     """True if the lower-cased line holds one of the words."""
     return any(word in low for word in words)
@@ -181,7 +187,7 @@ def score_line(text: str) -> float:
     """How strongly one cleaned line signals a failure: 0 for none, about 14 for a tool's verdict."""
     if not text:
         return 0.0
-    low = text.lower()
+    low = text.lower() if text.isascii() else text.lower().translate(_FOLD)
     best = 0.0
     for i in _RULE_GATES.opened(text, low):
         pattern, value, _ = _BY_STRENGTH[i]

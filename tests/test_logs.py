@@ -382,6 +382,13 @@ def test_rule_gate_words_never_hide_a_match():
     assert checked > 1000
 
 
+def test_gate_words_see_the_letters_a_case_insensitive_pattern_matches():
+    # "(?i)fail" matches "faıl" (dotless i) and "(?i)pass" matches "paſs" (long s), though lower() keeps them apart.
+    from bot.excerpt_rules import score_line
+    assert score_line("recıpe for target 'all' faıled") == score_line("recipe for target 'all' failed") > 0
+    assert score_line("the error handler test paſsed") == score_line("the error handler test passed") < 6.0
+
+
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
