@@ -76,7 +76,7 @@ _DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+")
 def _terminal(line: str) -> str:
     """What a terminal shows for one line: CR returns to column 0, ESC[K erases, colours vanish."""
     # Most lines that get here only end in a stray CR ("\r\r\n"), which writes nothing, are redrawn
-    # after a CR and an erase (Travis, git), or are a progress bar redrawn with plain CRs: each has a
+    # after a CR and an erase (Travis, git, docker), or are a progress bar redrawn with plain CRs: each has a
     # cheap exact answer, and playing a line cell by cell costs about a microsecond per 10 characters.
     line = line.rstrip("\r")
     if "\x1b" in line:
