@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
-# fragments looked for with bytes.find in the lower-cased chunk (far faster than one
-# regex alternation in Python). It holds only the words of strong failure signals, step
-# and GitLab section markers; lines near the failing step and the end are
-# kept whatever they say and scored with the full rules below.
+# fragments looked for in the lower-cased chunk, in one pass per anchor letter (bot/logs.py;
+# far faster than one regex alternation of all of them). It holds only the words of strong
+# failure signals, step and GitLab section markers; lines near the failing step and the end
+# are kept whatever they say and scored with the full rules below.
 PREFILTER_WORDS: tuple[bytes, ...] = (
     b"err", b"fail", b"fatal", b"exception", b"traceback", b"panic", b"assert", b"abort",
     b"exit", b"killed", b"timed out", b"timeout", b"section_",
@@ -23,28 +23,30 @@ _STRONG = 10.0
 _MEDIUM = 6.0
 _WEAK = 3.0
 # (pattern, score, words): the score of a line is the highest score of a matching pattern, minus
-# penalties. Words are lower-case fragments of which a line must hold one for its pattern to have a
-# chance (None: always tried). A substring test costs far less than a regex search over the line, and
-# most lines a log scan looks at match nothing; tests/test_logs.py checks on real log lines that the
-# words never change a score.
+# penalties. Words are fragments of which a line must hold one for its pattern to have a chance
+# (None: always tried). A substring test costs far less than a regex search over the line, and most
+# lines a log scan looks at match nothing; tests/test_logs.py checks on real log lines that the words
+# never change a score. A lower-case word is looked for in the lower-cased line; a word with a capital
+# is looked for as written, for a pattern that needs that case ("Error" in "ValueError:"), so that
+# "test_error_handling" does not run the patterns for exception names.
 _Rule = tuple[re.Pattern[str], float, tuple[str, ...] | None]
 _RULES: list[_Rule] = [
     # A tool's own verdict: a test runner's failure marker, a compiler error at a place, a build tool giving up.
     (re.compile(r"^\s*(--- FAIL|FAIL(ED)?\b|not ok\b|\[?(FAIL(ED)?|ERROR)\]|npm ERR!|error(\[\w+\])?:|make(\[\d+\])?: \*\*\*)"
                 r"|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+"), _VERDICT, None),
     (re.compile(r"^\S+:\d+(:\d+)?:\s*(fatal )?error\b"), _VERDICT, ("error",)),
-    (re.compile(r"\berror\[E\d+\]"), _VERDICT, ("error[e",)),
-    (re.compile(r"\bBUILD FAIL(URE|ED)\b|FAILURE: Build failed"), _VERDICT, ("build fail",)),
-    (re.compile(r"Traceback \(most recent call last\)"), _VERDICT, ("traceback (most",)),
+    (re.compile(r"\berror\[E\d+\]"), _VERDICT, ("error[E",)),
+    (re.compile(r"\bBUILD FAIL(URE|ED)\b|FAILURE: Build failed"), _VERDICT, ("BUILD FAIL", "FAILURE: Build failed")),
+    (re.compile(r"Traceback \(most recent call last\)"), _VERDICT, ("Traceback (most",)),
     (re.compile(r"\bpanicked at\b"), _VERDICT, ("panicked at",)),
-    (re.compile(r"\btest result: FAILED"), _VERDICT, ("test result: failed",)),
-    (re.compile(r"\bDubious, test returned"), _VERDICT, ("dubious, test",)),
-    (re.compile(r"\bFailed \d+/\d+ (subtests|tests)"), _VERDICT, ("failed ",)),
+    (re.compile(r"\btest result: FAILED"), _VERDICT, ("test result: FAILED",)),
+    (re.compile(r"\bDubious, test returned"), _VERDICT, ("Dubious, test",)),
+    (re.compile(r"\bFailed \d+/\d+ (subtests|tests)"), _VERDICT, ("Failed ",)),
     (re.compile(r"(?i)warnings? (being )?treated as errors|failing due to -Werror"), _VERDICT, ("treated as error", "failing due to -werror")),
-    (re.compile(r"\bTests? run:.*\bFailures: [1-9]"), _VERDICT, ("failures: ",)),
+    (re.compile(r"\bTests? run:.*\bFailures: [1-9]"), _VERDICT, ("Failures: ",)),
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
     (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), _STRONG, ("error",)),
-    (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG, ("error", "fatal", "fail", "critical")),
+    (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG, ("ERROR", "FATAL", "FAIL", "CRITICAL")),
     (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"), _STRONG, ("err", "fatal", "fail")),
     # "path:12:3: warning:" from a compiler is what -Werror builds fail on
     (_COMPILER_WARNING, _MEDIUM, ("warning",)),
@@ -54,12 +56,12 @@ _RULES: list[_Rule] = [
     (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), _STRONG,
      ("build fail", "compilation", "could not compile")),
     (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), _STRONG,
-     ("traceback", "error", "exception")),
+     ("Traceback (most", "Error", "Exception")),
     (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), _STRONG,
      ("panic", "segmentation fault", "core dumped", "addresssanitizer", "abort")),
     # exception class names ("ValueError:", "NullPointerException") and pytest's "E   " detail lines
-    (re.compile(r"\b[A-Z]\w*(Error|Exception)(:|$)|^E {2,}\S"), _STRONG, ("error", "exception", "e  ")),
-    (re.compile(r"(?<![.\w])[A-Z]\w*(Error|Exception|Failure)\b"), _MEDIUM, ("error", "exception", "failure")),
+    (re.compile(r"\b[A-Z]\w*(Error|Exception)(:|$)|^E {2,}\S"), _STRONG, ("Error", "Exception", "E  ")),
+    (re.compile(r"(?<![.\w])[A-Z]\w*(Error|Exception|Failure)\b"), _MEDIUM, ("Error", "Exception", "Failure")),
     (re.compile(r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"), _STRONG,
      ("assert", "expected")),
     (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), _STRONG, None),
@@ -81,7 +83,7 @@ _RULES: list[_Rule] = [
     (re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b(?!:? 0\b)"), _WEAK, ("exit", "non-zero")),
 ]
 # Tried strongest first, so the first match gives the score.
-_RULES.sort(key=lambda rule: -rule[1])
+_BY_STRENGTH = sorted(_RULES, key=lambda rule: -rule[1])
 
 # npm's report that a package script failed is boilerplate around the script's own output, which is
 # printed above it ("There is likely additional logging output above"): these lines say that something
@@ -93,17 +95,29 @@ _NPM_WRAPPER = re.compile(
     r"(path|cwd|command (failed|sh -c))\b|Test failed\.)")
 _WRAPPER_SCORE = 3.0
 
-# Lines that mention failure words but say that nothing failed.
-_BENIGN = re.compile(
-    r"(?i)\bexit(ed)? (with )?(code |status )?0\b|\b(0|no) (errors?|failures?|failed|warnings?)\b|\bwithout (any )?(errors?|failures?|failing)\b|\b(errors?|failures?|failed):? 0\b|"
-    r"\bpassed\b.*\b0 failed\b|\bPASS(ED)?\b|\bok\b\s*$|^\s*ok\b|\.{3,}\s*ok\b|\bsuccess(ful(ly)?)?\b|"
-    r"^\s*(Downloading|Downloaded|Fetching|Installing|Collecting|Requirement already|Get:\d|Hit:\d|Unpacking|Setting up|Preparing|Selecting)\b|"
-    r"^\s*(gcc|g\+\+|cc|clang|c\+\+)\s|-W(error|no-)|-Werror|\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b|"
-    r"ignore[ds]? (errors?|failures?)|allow[_-]failures?|continue-on-error|\bif\b.*\bfail"
-)
-_BENIGN_WORDS = ("0", "no ", "without", "pass", "ok", "success", "download", "fetching", "installing", "collecting", "requirement already",
-                 "get:", "hit:", "unpacking", "setting up", "preparing", "selecting", "cc", "clang", "c++", "g++", "-w", "error.",
-                 "ignore", "allow", "continue-on-error", "if")
+# Lines that mention failure words but say that nothing failed: (pattern, words) gated like the rules.
+# One pattern per phrase rather than one alternation: each costs a few microseconds on a long line, and
+# most lines hold the words of only one or two.
+_Gated = tuple[re.Pattern[str], tuple[str, ...] | None]
+_BENIGN: list[_Gated] = [
+    (re.compile(r"(?i)\bexit(ed)? (with )?(code |status )?0\b"), ("exit",)),
+    (re.compile(r"(?i)\b(0|no) (errors?|failures?|failed|warnings?)\b"), ("0 ", "no ")),
+    (re.compile(r"(?i)\bwithout (any )?(errors?|failures?|failing)\b"), ("without ",)),
+    (re.compile(r"(?i)\b(errors?|failures?|failed):? 0\b"), (" 0",)),
+    (re.compile(r"(?i)\bpassed\b.*\b0 failed\b"), ("0 failed",)),
+    (re.compile(r"(?i)\bPASS(ED)?\b"), ("pass",)),
+    (re.compile(r"(?i)\bok\b\s*$|^\s*ok\b|\.{3,}\s*ok\b"), ("ok",)),
+    (re.compile(r"(?i)\bsuccess(ful(ly)?)?\b"), ("success",)),
+    # Anchored at the start of the line, so cheaper than looking for their words.
+    (re.compile(r"(?i)^\s*(Downloading|Downloaded|Fetching|Installing|Collecting|Requirement already|Get:\d|Hit:\d|Unpacking|Setting up|"
+                r"Preparing|Selecting)\b|^\s*(gcc|g\+\+|cc|clang|c\+\+)\s"), None),
+    (re.compile(r"(?i)-W(error|no-)|-Werror"), ("-w",)),
+    (re.compile(r"(?i)\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b"), ("error.",)),
+    (re.compile(r"(?i)ignore[ds]? (errors?|failures?)"), ("ignore",)),
+    (re.compile(r"(?i)allow[_-]failures?"), ("allow",)),
+    (re.compile(r"(?i)continue-on-error"), ("continue-on-error",)),
+    (re.compile(r"(?i)\bif\b.*\bfail"), ("if",)),
+]
 # An application's own log line ("2019-04-12 14:49:19 ERROR ..."): what a program logged while it ran,
 # usually on purpose in tests, weaker than what the test runner or the build tool says.
 _APP_LOG = re.compile(
@@ -127,7 +141,41 @@ EXIT_LINE = re.compile(
 _EXIT_WORDS = ("exit", "job failed", "non-zero", "build failed", "exceeded the maximum", "no output has been received", "script failed",
                "terminated", "has been cancelled")
 
-_ALL_WORDS = tuple(sorted({word for _, _, words in _RULES for word in words or ()} | set(_BENIGN_WORDS) | set(_WARNING_WORDS)))
+
+class _Gates:
+    """Gated patterns indexed by their gate words, to find the patterns worth trying on a line.
+
+    A line holds few of the words, so collecting the patterns its words open costs less than
+    testing the gate of every pattern."""
+
+    def __init__(self, gated: list[_Gated]) -> None:
+        self.patterns = [pattern for pattern, _ in gated]
+        self.ungated = frozenset(i for i, (_, words) in enumerate(gated) if words is None)
+        opens: dict[str, set[int]] = {}
+        for i, (_, words) in enumerate(gated):
+            for word in words or ():
+                opens.setdefault(word, set()).add(i)
+        self.lower = tuple((word, frozenset(found)) for word, found in sorted(opens.items()) if word == word.lower())
+        self.cased = tuple((word, frozenset(found)) for word, found in sorted(opens.items()) if word != word.lower())
+
+    def opened(self, text: str, low: str) -> list[int]:
+        """Indices, in order, of the ungated patterns and of those the line's gate words open."""
+        opened = set(self.ungated)
+        for word, found in self.lower:
+            if word in low:
+                opened |= found
+        for word, found in self.cased:
+            if word in text:
+                opened |= found
+        return sorted(opened)
+
+    def any_match(self, text: str, low: str) -> bool:
+        """True if one of the patterns matches the line."""
+        return any(self.patterns[i].search(text) for i in self.opened(text, low))
+
+
+_RULE_GATES = _Gates([(pattern, words) for pattern, _, words in _BY_STRENGTH])
+_BENIGN_GATES = _Gates(_BENIGN)
 
 # GitLab sections that run after the failing step; a failure inside them matters less.
 CLEANUP_SECTIONS = re.compile(
@@ -136,9 +184,15 @@ CLEANUP_SECTIONS = re.compile(
 )
 
 
-def _words_in(low: str) -> frozenset[str]:
-    """The gate words one lower-cased line holds (one substring test each, for all rules at once)."""
-    return frozenset(word for word in _ALL_WORDS if word in low)
+# A case-insensitive pattern matches "ı" (dotless i) to "i" and "ſ" (long s) to "s", which lower() keeps
+# apart, and lower() turns "İ" into "i" and a combining dot: folded in the lower-cased text of a non-ASCII
+# line, so that a gate word never hides such a match.
+_FOLD = str.maketrans({"ı": "i", "ſ": "s", "\u0307": None})
+
+
+def _holds_any(low: str, words: tuple[str, ...]) -> bool:
+    """True if the lower-cased line holds one of the words."""
+    return any(word in low for word in words)
 
 
 def score_line(text: str) -> float:
@@ -147,19 +201,21 @@ def score_line(text: str) -> float:
         return 0.0
     if is_wrapper(text):
         return _WRAPPER_SCORE
-    present = _words_in(text.lower())
+    low = text.lower() if text.isascii() else text.lower().translate(_FOLD)
     best = 0.0
-    for pattern, value, words in _RULES:
-        if (words is None or not present.isdisjoint(words)) and pattern.search(text):
+    for i in _RULE_GATES.opened(text, low):
+        pattern, value, _ = _BY_STRENGTH[i]
+        if pattern.search(text):
             best = value
             break
     if best == 0.0:
         return 0.0
     if best >= _VERDICT:
         pass
-    elif not present.isdisjoint(_BENIGN_WORDS) and _BENIGN.search(text):
+    # Most lines match no rule, so the words of the penalties are only looked for in the few that do.
+    elif _BENIGN_GATES.any_match(text, low):
         best *= 0.3
-    elif best < _STRONG and not present.isdisjoint(_WARNING_WORDS) and _WARNING.search(text) and not _COMPILER_WARNING.search(text):
+    elif best < _STRONG and _holds_any(low, _WARNING_WORDS) and _WARNING.search(text) and not _COMPILER_WARNING.search(text):
         best *= 0.4
     if _APP_LOG.search(text):
         best = min(best, _MEDIUM) * 0.5

@@ -4,8 +4,10 @@ from __future__ import annotations
 import bisect
 import codecs
 import heapq
+import itertools
 import re
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from os import PathLike
 
@@ -38,6 +40,7 @@ EXIT_BEFORE = 120
 AFTER = 30
 # A verdict right under a separator rule closes a framed report (a diff between two rules): kept this far up.
 FRAMED_BEFORE = 150
+MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
 HISTORY_BYTES = 256 * 1024
 MAX_CANDIDATES = 600
 MAX_RETAINED_CHARS = 4_000_000
@@ -46,6 +49,9 @@ STRONG = 10.0
 MAX_RANGE_LINES = 500
 # Runners (GitLab, Travis) echo each script command as "$ command" before its output.
 COMMAND_ECHO = b"$ "
+# A regex finds it faster than bytes.find: it scans for the rare "$", bytes.find tests every byte
+# against the needle's last one, a space.
+_COMMAND_ECHO = re.compile(re.escape(COMMAND_ECHO))
 # PEM armour of a private key; the line filter (the redactor) must see a key's BEGIN line before its body.
 PEM_BEGIN = b"-----BEGIN"
 PEM_END = b"-----END"
@@ -57,6 +63,12 @@ _RULE_LINE_BYTES = re.compile(_RULE_LINE.pattern.encode())
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?")
 _TERMINAL = re.compile(r"\r|\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# The controls that move the cursor or erase (CR, backspace, ESC[K/G/C/D): without them a line is its text.
+_CURSOR = re.compile(r"[\r\x08]|\x1b\[[0-9;?]*[KGCD]")
+# A CR, plain text and an erase of all right of the cursor (a progress line redrawn: "\rremote: 5% (2/40)\x1b[K"),
+# or a CR and an erase of the whole line in either order (docker pull): the screen then holds just that
+# text, whatever came before.
+_REDRAW = re.compile(r"\r([^\r\x08\x1b]*)\x1b\[0?K|\r\x1b\[2K|\x1b\[2K\r")
 _SECTION = re.compile(rb"section_(start|end):(\d+):([A-Za-z0-9_.\-]+)(?:\[[^\]\r\n]*\])?\r?(?:\x1b\[0K)?")
 _CUT_MARK_RE = re.compile(re.escape(CUT_MARK).replace(r"\{n\}", r"(\d+)"))
 _DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+")
@@ -64,6 +76,41 @@ _DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+")
 
 def _terminal(line: str) -> str:
     """What a terminal shows for one line: CR returns to column 0, ESC[K erases, colours vanish."""
+    # Most lines that get here only end in a stray CR ("\r\r\n"), which writes nothing, are redrawn
+    # after a CR and an erase (Travis, git, docker), or are a progress bar redrawn with plain CRs: each has a
+    # cheap exact answer, and playing a line cell by cell costs about a microsecond per 10 characters.
+    line = line.rstrip("\r")
+    if "\x1b" in line:
+        line = _last_redraw(line)
+    if not _CURSOR.search(line):
+        return _TERMINAL.sub("", line)
+    if "\x1b" not in line and "\x08" not in line:
+        return _overwrite(line.split("\r"))
+    return _replay(line)
+
+
+def _last_redraw(line: str) -> str:
+    """The line from its last redraw on, the redraw's own text first: a terminal shows the same for both."""
+    redraw = None
+    for redraw in _REDRAW.finditer(line):
+        pass
+    # Only an OSC sequence ("\x1b]0;title") can hold a CR that does not return to column 0.
+    if redraw is None or "\x1b]" in line[:redraw.start()]:
+        return line
+    return (redraw.group(1) or "") + line[redraw.end():]
+
+
+def _overwrite(writes: list[str]) -> str:
+    """What writes that each start at column 0 leave on screen: each column shows the last write that reached it."""
+    shown = ""
+    for text in reversed(writes):
+        if len(text) > len(shown):
+            shown += text[len(shown):]
+    return shown
+
+
+def _replay(line: str) -> str:
+    """Play one line on a terminal, character cell by cell, and return what it shows."""
     cells: list[str] = []
     col = 0
     pos = 0
@@ -111,6 +158,8 @@ def _terminal(line: str) -> str:
 
 def clean_text(line: str) -> str:
     """Clean one decoded line: resolve CR overwrites and erase codes, drop ANSI and control characters."""
+    if not _CONTROL.search(line):  # most lines: one scan instead of four (CR, backspace and ESC are controls)
+        return line.rstrip()
     if "\r" in line or "\x08" in line:
         line = _terminal(line)
     elif "\x1b" in line:
@@ -181,16 +230,46 @@ def dedup_key(text: str) -> str:
     return _DIGITS.sub("#", " ".join(text.split()))
 
 
+def _anchor_letters(words: tuple[bytes, ...]) -> bytes:
+    """The fewest letters such that each word holds one of them."""
+    letters = sorted(set(b"".join(words)))
+    for size in range(1, len(letters) + 1):
+        for anchors in itertools.combinations(letters, size):
+            if all(any(letter in word for letter in anchors) for word in words):
+                return bytes(anchors)
+    return b""
+
+
+def _anchored(words: tuple[bytes, ...]) -> list[re.Pattern[bytes]]:
+    """One pattern per anchor letter for the words that hold it, matched from it: b"a(?:il(?<=fail)|bort|...)"."""
+    anchors = _anchor_letters(words)
+    alternatives: dict[int, list[bytes]] = {}
+    for word in words:
+        anchor = next(letter for letter in anchors if letter in word)
+        at = word.index(anchor)
+        # The rest of the word after the anchor, then a look back over the whole word.
+        alternatives.setdefault(anchor, []).append(re.escape(word[at + 1:]) + (b"(?<=" + re.escape(word) + b")" if at else b""))
+    return [re.compile(re.escape(bytes([anchor])) + b"(?:" + b"|".join(alts) + b")") for anchor, alts in alternatives.items()]
+
+
+# The pre-filter passes over every byte once per pattern, and a pass costs far more than the match
+# attempts it makes: the regex engine scans for a pattern's literal first letter in a tight loop and
+# tries the rest only where it finds one. So each word is matched from a letter it shares with others,
+# and every pre-filter word holds an "e" or an "a": 2 passes instead of 13 with bytes.find.
+_PREFILTER = _anchored(PREFILTER_WORDS)
+
+
 def _hit_lines(block: bytes) -> list[int]:
     """Start offsets, in order, of the lines of a block that hold a pre-filter word."""
     low = block.lower()
     starts: set[int] = set()
-    for word in PREFILTER_WORDS:
-        i = low.find(word)
-        while i >= 0:
+    for pattern in _PREFILTER:
+        found = pattern.search(low)
+        while found:
+            i = found.start()
             starts.add(low.rfind(b"\n", 0, i) + 1)
             end = low.find(b"\n", i)
-            i = low.find(word, end) if end >= 0 else -1
+            found = pattern.search(low, end) if end >= 0 else None
     return sorted(starts)
 
 
@@ -212,7 +291,10 @@ class _Scanner:
     bytes_read: int = 0
     line_no: int = 1  # number of the line that starts at the beginning of the next block
     carry: bytes = b""
-    history: bytes = b""
+    # The history is the last HISTORY_BYTES read. It is kept as the recent blocks and joined only when a
+    # line above a block is wanted: joining and cutting it for every block cost as much as a pre-filter pass.
+    recent: deque[bytes] = field(default_factory=deque)
+    recent_bytes: int = 0
     history_whole: bool = True  # history starts at a line boundary
     long_head: bytes | None = None
     long_tail: bytes = b""
@@ -221,6 +303,9 @@ class _Scanner:
     capture_until: int = 0
     retained: dict[int, bytes | str] = field(default_factory=dict)  # raw lines are rendered at the end
     retained_chars: int = 0
+    # Scores of the lines scored while reading, for the end: scoring is most of the cost of a line.
+    scores: dict[int, float] = field(default_factory=dict)
+    scores_limit: int = MAX_CANDIDATES
     candidates: list[_Candidate] = field(default_factory=list)
     stack: list[str] = field(default_factory=list)
     section_lines: list[int] = field(default_factory=list)
@@ -278,7 +363,8 @@ class _Scanner:
             self._retain(n, text)
         self._consider(n, text, step_end)
         self.line_no += 1
-        self.history, self.history_whole = b"", True
+        self.recent.clear()
+        self.recent_bytes, self.history_whole = 0, True
 
     def _block(self, block: bytes) -> None:
         """Complete lines: find candidates with the pre-filter, capture pending after-context."""
@@ -303,15 +389,32 @@ class _Scanner:
         if b"-----" in block:
             self._pem_marks(block, base)
         self.line_no = base + block.count(b"\n")
-        self.history = (self.history + block)[-HISTORY_BYTES:] if len(block) < HISTORY_BYTES else block[-HISTORY_BYTES:]
-        if len(self.history) >= HISTORY_BYTES:
+        self._remember(block)
+
+    def _remember(self, block: bytes) -> None:
+        """Add a block to the history, dropping the blocks that lie wholly before its last HISTORY_BYTES."""
+        block = block[-HISTORY_BYTES:]
+        self.recent.append(block)
+        self.recent_bytes += len(block)
+        while self.recent_bytes - len(self.recent[0]) >= HISTORY_BYTES:
+            self.recent_bytes -= len(self.recent.popleft())
+        if self.recent_bytes >= HISTORY_BYTES:
             self.history_whole = False
+
+    def _history(self) -> bytes:
+        """The last HISTORY_BYTES read (fewer at the start of the log or after a long line), now one block."""
+        if len(self.recent) > 1:
+            history = b"".join(self.recent)[-HISTORY_BYTES:]
+            self.recent = deque([history])
+            self.recent_bytes = len(history)
+        return self.recent[0] if self.recent else b""
 
     def _commands(self, block: bytes, base: int) -> None:
         """Remember the lines where the runner echoes a script command: each starts a step."""
-        i = block.find(COMMAND_ECHO)
+        found = _COMMAND_ECHO.search(block)
         counted_pos, counted_n = 0, base
-        while i >= 0:
+        while found:
+            i = found.start()
             start = block.rfind(b"\n", 0, i) + 1
             end = block.find(b"\n", i)
             counted_n += block.count(b"\n", counted_pos, start)
@@ -320,7 +423,7 @@ class _Scanner:
                 self.commands.append(counted_n)
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]
-            i = block.find(COMMAND_ECHO, end)
+            found = _COMMAND_ECHO.search(block, end)
 
     def _pem_marks(self, block: bytes, base: int) -> None:
         """Remember where private-key blocks begin and end, so their body is redacted even without its BEGIN line."""
@@ -357,11 +460,13 @@ class _Scanner:
         """The raw line above the one that starts at start in block (from history at the block's top)."""
         if start > 0:
             return block[block.rfind(b"\n", 0, start - 1) + 1:start - 1]
-        return self.history[self.history.rfind(b"\n", 0, len(self.history) - 1) + 1:-1]
+        history = self._history()
+        return history[history.rfind(b"\n", 0, len(history) - 1) + 1:-1]
 
     def _consider(self, n: int, text: str, step_end: bool = False) -> str:
         """Score one line and remember it if it is a candidate. Returns "exit", "verdict", "hit" or ""."""
         score = score_line(text)
+        self._keep_score(n, score)
         is_exit = step_end or is_exit_line(text)
         if score <= 0 and not is_exit:
             return ""
@@ -371,6 +476,15 @@ class _Scanner:
         if len(self.candidates) > MAX_CANDIDATES or self.retained_chars > MAX_RETAINED_CHARS:
             self._prune()
         return "exit" if is_exit else "verdict" if score >= VERDICT_SCORE else "hit"
+
+    def _keep_score(self, n: int, score: float) -> None:
+        """Remember a line's score; now and then forget those of lines too far back to be kept any more."""
+        self.scores[n] = score
+        if len(self.scores) > self.scores_limit:
+            # Lines are kept only around the line being read, at most MAX_BEFORE lines up.
+            floor = self.line_no - MAX_BEFORE
+            self.scores = {m: v for m, v in self.scores.items() if m >= floor or m in self.retained}
+            self.scores_limit = 2 * len(self.scores) + MAX_CANDIDATES
 
     def _markers(self, raw: bytes, n: int) -> bool:
         """Follow GitLab sections; True if this line ends a section that is not clean-up (a step ended)."""
@@ -402,11 +516,10 @@ class _Scanner:
 
     def _capture_before(self, block: bytes, start: int, n: int, count: int) -> None:
         """Keep up to count lines above line n, from this block and then from history."""
-        sources = ((block, start, True), (self.history, len(self.history), self.history_whole))
         distance = 0
         k = n - 1
         taken = 0
-        for buf, pos, whole in sources:
+        for buf, pos, whole in self._sources_above(block, start):
             while taken < count and pos > 0:
                 prev = buf.rfind(b"\n", 0, pos - 1) + 1
                 if prev == 0 and not whole:
@@ -419,6 +532,12 @@ class _Scanner:
                 k, taken, pos = k - 1, taken + 1, prev
             if taken >= count:
                 return
+
+    def _sources_above(self, block: bytes, start: int) -> Iterator[tuple[bytes, int, bool]]:
+        """Where the lines above offset start of block are, as (buffer, end, starts at a line): the block, then the history."""
+        yield block, start, True
+        history = self._history()  # joined only when the lines above reach past the block
+        yield history, len(history), self.history_whole
 
     def _prune(self) -> None:
         """Too many candidates: keep the stronger (and, among equals, later) half and their windows."""
@@ -462,7 +581,7 @@ class _Scanner:
         want_chars = self.budget
         out: list[tuple[int, str]] = []
         n = self.line_no
-        buf = self.history
+        buf = self._history()
         if final:
             # finish() pushed the unterminated last line through history; take it off again.
             buf = buf[: max(len(buf) - len(final) - 1, 0)]
@@ -747,6 +866,7 @@ class _Plan:
     """What the budget is spent on, in order of need: the retained lines and their ranked blocks."""
 
     texts: dict[int, str]
+    verdicts: set[int]  # lines that are a tool's own verdict
     anchors: list[int]
     steps: list[tuple[int, int]]
     ranked: list[_Block]
@@ -757,9 +877,11 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
     texts = {n: line if isinstance(line, str) else render_line(line) for n, line in sc.retained.items()}
     for n, text in tail_lines:
         texts[n] = text
+    read = dict(texts) if sc.line_filter is not None else texts
     if sc.line_filter is not None:
         _filter_lines(texts, sc.line_filter, sc.pem_marks)
-    scores = {n: score_line(t) for n, t in texts.items()}
+    scores = {n: sc.scores[n] if n in sc.scores and t == read[n] else score_line(t) for n, t in texts.items()}
+    verdicts = {n for n, score in scores.items() if score >= VERDICT_SCORE}
     # A command-line tool that rejects its arguments prints the reason and then its usage: the line
     # right above a usage banner says what was wrong, whatever words it uses.
     for n, t in texts.items():
@@ -812,13 +934,13 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
         seen[key] = seen.get(key, 0) + 1
         b.value = w
     ranked = sorted(blocks, key=lambda b: (-b.value, b.seed))
-    return _Plan(texts, anchors, steps, ranked)
+    return _Plan(texts, verdicts, anchors, steps, ranked)
 
 
 def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> Excerpt:
     """Fill the budget: how the job ended, whole failure blocks by rank, the failing step's end, context."""
     plan = _plan(sc, total_lines, tail_lines)
-    texts, anchors, steps, ranked = plan.texts, plan.anchors, plan.steps, plan.ranked
+    texts, verdicts, anchors, steps, ranked = plan.texts, plan.verdicts, plan.anchors, plan.steps, plan.ranked
     budget = max(sc.budget, 0)
     limit = max(40, min(SHOWN_LINE_CHARS, budget // 6))
     shown: dict[int, str] = {}
@@ -835,7 +957,7 @@ def _select(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -
         for n in lines:
             key = dedup_key(texts[n])[:SIMILAR_PREFIX]
             # A tool's verdict line ("FAIL: test_x") is never thinned out: each names a failure.
-            if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip() and score_line(texts[n]) < VERDICT_SCORE:
+            if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip() and n not in verdicts:
                 continue
             similar[key] = similar.get(key, 0) + 1
             out.append(n)

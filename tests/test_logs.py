@@ -369,15 +369,16 @@ def test_rule_gate_words_never_hide_a_match():
     # Each rule has gate words (a substring test before the regex, for speed); a gate must hold on every
     # line the rule's pattern matches, or the speed-up would change scores.
     from bot import excerpt_rules as rules
-    gates = [(p, w) for p, _, w in rules._RULES] + [(rules._BENIGN, rules._BENIGN_WORDS), (rules._WARNING, rules._WARNING_WORDS),
-                                                   (rules.EXIT_LINE, rules._EXIT_WORDS)]
+    # A word with a capital is looked for as written, a lower-case word in the lower-cased line.
+    gates = [(p, w) for p, _, w in rules._RULES] + rules._BENIGN + [(rules._WARNING, rules._WARNING_WORDS),
+                                                                    (rules.EXIT_LINE, rules._EXIT_WORDS)]
     checked = 0
     for line in _corpus_lines():
         low = line.lower()
         for pattern, words in gates:
             if words is not None and pattern.search(line):
                 checked += 1
-                assert any(word in low for word in words), (pattern.pattern[:60], line)
+                assert any(word in (low if word == word.lower() else line) for word in words), (pattern.pattern[:60], line)
     assert checked > 1000
 
 
@@ -461,6 +462,13 @@ def test_a_block_too_big_for_the_budget_drops_its_own_repeats_but_a_report_that_
     text = excerpt(log, budget_chars=2000).text()
     assert "line 519 failed with exit code 1" in text
     assert text.count(attempt[0]) < 8  # the retries' repeats made room for the verdict under them
+
+
+def test_gate_words_see_the_letters_a_case_insensitive_pattern_matches():
+    # "(?i)fail" matches "faıl" (dotless i) and "(?i)pass" matches "paſs" (long s), though lower() keeps them apart.
+    from bot.excerpt_rules import score_line
+    assert score_line("recıpe for target 'all' faıled") == score_line("recipe for target 'all' failed") > 0
+    assert score_line("the error handler test paſsed") == score_line("the error handler test passed") < 6.0
 
 
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
