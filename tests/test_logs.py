@@ -379,7 +379,7 @@ def test_rule_gate_words_never_hide_a_match():
             if words is not None and pattern.search(line):
                 checked += 1
                 assert any(word in (low if word == word.lower() else line) for word in words), (pattern.pattern[:60], line)
-    assert checked > 1000
+    assert checked > (1000 if shared_dataset() is not None else 50)
 
 
 def test_a_repeated_error_with_the_runners_summary_under_it_is_not_a_mere_repeat():
