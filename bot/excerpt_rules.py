@@ -93,7 +93,7 @@ _NPM_WRAPPER = re.compile(
     r"\S+@\S+ \w[\w:-]*: `|Exit status|Failed at the|This is (most|probably)|not with npm itself|Tell the author|"
     r"You can get (information|their info)|Or if that|There is likely|Please include|A complete log|\s{2,}\S|"
     r"(path|cwd|command (failed|sh -c))\b|Test failed\.)")
-_WRAPPER_SCORE = 3.0
+_WRAPPER_SCORE = _WEAK
 
 # Lines that mention failure words but say that nothing failed: (pattern, words) gated like the rules.
 # One pattern per phrase rather than one alternation: each costs a few microseconds on a long line, and
@@ -229,8 +229,7 @@ def is_wrapper(text: str) -> bool:
 
 def is_exit_line(text: str) -> bool:
     """True for lines that say the job or a step ended with a failure status."""
-    low = text.lower()
-    return any(word in low for word in _EXIT_WORDS) and bool(EXIT_LINE.search(text))
+    return _holds_any(text.lower(), _EXIT_WORDS) and bool(EXIT_LINE.search(text))
 
 
 def is_continuation(text: str) -> bool:

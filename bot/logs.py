@@ -872,6 +872,22 @@ class _Plan:
     ranked: list[_Block]
 
 
+def _read_context(texts: dict[int, str], scores: dict[int, float]) -> None:
+    """Raise the scores of lines whose neighbours say what they are, whatever words they use themselves."""
+    for n, t in texts.items():
+        # A line that points above it: a usage banner printed after a rejected argument ("Usage of prog:"),
+        # or a report that a command failed ("npm ERR! Test failed.  See above for more details."). The
+        # last line printed before it says what was wrong.
+        if _USAGE.match(t) or is_wrapper(t):
+            above = texts.get(n - 1)
+            if above and above.strip() and scores[n - 1] < SEED_SCORE and not is_wrapper(above):
+                scores[n - 1] = USAGE_ERROR_SCORE
+        # An uncaught exception printed with its stack ("Error: Cannot find module 'x'" over "    at ..."
+        # frames) is the runtime's own verdict, as a Python traceback is.
+        elif _UNCAUGHT.match(t) and _FRAME.match(texts.get(n + 1, "")) and scores[n] < VERDICT_SCORE:
+            scores[n] = VERDICT_SCORE
+
+
 def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> _Plan:
     """Clean and filter the kept lines, find the failing steps and rank the failure blocks."""
     texts = {n: line if isinstance(line, str) else render_line(line) for n, line in sc.retained.items()}
@@ -882,19 +898,7 @@ def _plan(sc: _Scanner, total_lines: int, tail_lines: list[tuple[int, str]]) -> 
         _filter_lines(texts, sc.line_filter, sc.pem_marks)
     scores = {n: sc.scores[n] if n in sc.scores and t == read[n] else score_line(t) for n, t in texts.items()}
     verdicts = {n for n, score in scores.items() if score >= VERDICT_SCORE}
-    # A command-line tool that rejects its arguments prints the reason and then its usage: the line
-    # right above a usage banner says what was wrong, whatever words it uses.
-    for n, t in texts.items():
-        if _USAGE.match(t) and n - 1 in texts and texts[n - 1].strip() and scores[n - 1] < SEED_SCORE:
-            scores[n - 1] = USAGE_ERROR_SCORE
-        # An uncaught exception printed with its stack ("Error: Cannot find module 'x'" over "    at ..."
-        # frames) is the runtime's own verdict, as a Python traceback is.
-        elif _UNCAUGHT.match(t) and _FRAME.match(texts.get(n + 1, "")) and scores[n] < VERDICT_SCORE:
-            scores[n] = VERDICT_SCORE
-        # A report that a command failed ("npm ERR! Test failed.  See above for more details.") points
-        # above it: the last line the command printed says why, whatever words it uses.
-        elif is_wrapper(t) and n - 1 in texts and texts[n - 1].strip() and scores[n - 1] < SEED_SCORE and not is_wrapper(texts[n - 1]):
-            scores[n - 1] = USAGE_ERROR_SCORE
+    _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {c.n for c in sc.candidates if c.step_end and c.n in texts}
     anchors = sorted(exits)
     steps = _failed_steps(sc, anchors)
