@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.services import Services
+from bot.runtime.services import Services
 from config.logging import setup_logging
 from config.settings import Settings, SettingsError, load_settings
 from handlers import analysis_api, gitlab_webhooks, health
@@ -73,20 +73,20 @@ async def ensure_schema(services: Services) -> None:
 
 
 def _job_handlers() -> dict:
-    from bot import jobs
+    from bot.jobs import registry as jobs
 
     return jobs.HANDLERS
 
 
 async def _start_components(services: Services, *, workers: int) -> list[Callable]:
     """Start what runs beside the HTTP server; returns stop callables, in stop order."""
-    from bot import wiring
+    from bot.runtime import wiring
 
     await services.start()
     stops: list[Callable] = []
     await wiring.attach(services)
     if workers > 0:
-        from bot.worker import Worker
+        from bot.runtime.worker import Worker
 
         worker = Worker(services, _job_handlers(), concurrency=workers,
                         poll_seconds=services.settings.queue_poll_seconds,

@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from bot.redact import Redactor, StreamRedactor  # noqa: E402
+from bot.core.redact import Redactor, StreamRedactor  # noqa: E402
 
 DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "datasets", "logchunks-dev")
 CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "redaction", "ordinary_lines.txt")

@@ -3,6 +3,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.services import Services
+from bot.runtime.services import Services
 
 SERVICES = web.AppKey("services", Services)

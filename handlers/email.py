@@ -24,8 +24,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.email_parse import PipelineFailureEmail, SkippedEmail, STATUS_MALFORMED, REASON_TOO_LARGE, message_key, parse_email
-from bot.types import JobSpec
+from bot.core.email_parse import PipelineFailureEmail, SkippedEmail, STATUS_MALFORMED, REASON_TOO_LARGE, message_key, parse_email
+from bot.core.types import JobSpec
 from config.logging import log_context
 from config.settings import Settings
 from handlers.gitlab_routing import ANALYZE_PIPELINE, pipeline_key

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.job_kinds import ANALYZE_PIPELINE, MR_NOTE, PIPELINE_PASSED  # noqa: F401  (re-exported for the doors)
-from bot.types import JobSpec
+from bot.jobs.kinds import ANALYZE_PIPELINE, MR_NOTE, PIPELINE_PASSED  # noqa: F401  (re-exported for the doors)
+from bot.core.types import JobSpec
 
 # A failed job usually arrives before its pipeline finishes; wait this long for the
 # Pipeline Hook (which hastens the job) before looking at the pipeline anyway.

@@ -13,7 +13,7 @@ from handlers.appkeys import SERVICES
 
 from config.logging import log_context
 from handlers import gitlab_routing
-from handlers.webhook_auth import AuthResult, authenticate
+from bot.core.webhook_auth import AuthResult, authenticate
 from storage.inbox import record_event
 
 log = logging.getLogger(__name__)

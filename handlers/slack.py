@@ -12,20 +12,20 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot import channel_map
-from bot import messages as m
-from bot import slack_commands as texts
-from bot.render_slack import (
+from bot.core import channel_map
+from bot.core import messages as m
+from bot.core import slack_commands as texts
+from bot.core.render.slack import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_REANALYZE,
     ACTION_REANALYZE_WITH_PREFIX,
     render_slack_ephemeral,
 )
-from bot.services import Services
-from bot.slack_api import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
-from bot.slack_commands import Command, UsageError, parse_command
-from bot.slack_jobs import (
+from bot.runtime.services import Services
+from bot.clients.slack import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
+from bot.core.slack_commands import Command, UsageError, parse_command
+from bot.jobs.slack import (
     PREFERENCE_PROVIDER,
     PREFERENCE_SCOPE,
     SLACK_COMMAND,
@@ -33,7 +33,7 @@ from bot.slack_jobs import (
     SLACK_FOLLOWUP,
     publisher,
 )
-from bot.types import JobSpec
+from bot.core.types import JobSpec
 from config.settings import PROVIDERS
 from storage.history import get_preference, set_preference
 from storage.inbox import record_event

@@ -10,7 +10,7 @@ from string import Template
 from typing import Any
 from collections.abc import Callable
 
-from bot.types import AnalysisRequest, ChatMessage, Conversation, Excerpt, ExcerptLine
+from bot.core.types import AnalysisRequest, ChatMessage, Conversation, Excerpt, ExcerptLine
 from prompts.hygiene import FENCE_CLOSE, FENCE_OPEN, fence, neutralise_markers, new_nonce, strip_hidden
 
 TEMPLATE_DIR = Path(__file__).resolve().parent

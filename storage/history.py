@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.types import AnalysisResult, Excerpt, ExcerptLine, PriorOccurrence
+from bot.core.types import AnalysisResult, Excerpt, ExcerptLine, PriorOccurrence
 from storage.db import Database
 from storage.models import Analysis, FailedJob, Pipeline, Preference
 from storage.types import utcnow

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.types import JobSpec
+from bot.core.types import JobSpec
 from storage.db import Database
 from storage.models import ReceivedEvent
 from storage.queue import enqueue, hasten

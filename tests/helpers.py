@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from bot.services import Services
+from bot.runtime.services import Services
 from config.settings import load_settings
 
 DATA = Path(__file__).resolve().parent / "data"

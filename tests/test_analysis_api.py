@@ -1,7 +1,7 @@
 """The analysis API: bearer token, filters, pagination, stats with tokens and cost."""
 from __future__ import annotations
 
-from bot.types import AnalysisResult
+from bot.core.types import AnalysisResult
 from storage.history import save_analysis
 from tests.helpers import running_app
 

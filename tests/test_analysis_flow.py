@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 import pytest
 import sqlalchemy as sa
 
-from bot import wiring
-from bot.analysis import run_analysis
-from bot.render import find_marker
-from bot.services import Services
-from bot.worker import Defer
+from bot.runtime import wiring
+from bot.jobs.analyze_pipeline import run_analysis
+from bot.core.render.mr_note import find_marker
+from bot.runtime.services import Services
+from bot.runtime.worker import Defer
 from storage.models import Analysis, Delivery, ProviderCallRecord
 from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.openai_server import FakeOpenAI
@@ -85,7 +85,7 @@ async def test_later_pipelines_edit_the_same_note_and_a_pass_says_fixed(database
             await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002})
             assert len(gitlab.state.calls_to(rf"/merge_requests/{MR_IID}/notes/{first['id']}$", "PUT")) == len(edits)
             passed = seed_failed_pipeline(gitlab.state, 9003, status="success")
-            from bot.analysis import pipeline_passed
+            from bot.jobs.analyze_pipeline import pipeline_passed
             from storage.queue import ClaimedJob
 
             await pipeline_passed(services, ClaimedJob(1, "pipeline_passed", {"project_id": PROJECT_ID, "pipeline_id": passed["id"]}, 1, 5, "w"))
@@ -237,7 +237,7 @@ async def test_branch_pipeline_finds_its_mr_by_commit_and_without_mr_gets_a_comm
 
 
 async def test_a_follow_up_can_ask_for_more_of_the_log(database):
-    from bot.conversation import answer_question
+    from bot.jobs.conversation import answer_question
 
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
         seed_failed_pipeline(gitlab.state, 9001)
@@ -267,7 +267,7 @@ async def test_a_slow_older_pipeline_does_not_replace_the_newer_report(database)
 
 
 async def test_a_note_carrying_the_marker_by_someone_else_is_not_adopted(database):
-    from bot.render import note_marker
+    from bot.core.render.mr_note import note_marker
 
     async with FakeGitLab() as gitlab:
         seed_failed_pipeline(gitlab.state, 9001)
@@ -280,8 +280,8 @@ async def test_a_note_carrying_the_marker_by_someone_else_is_not_adopted(databas
 
 
 async def test_a_follow_up_whose_reply_failed_is_posted_on_retry_without_asking_again(database):
-    from bot.mr_commands import mr_note
-    from bot.worker import RetryLater
+    from bot.jobs.mr_note import mr_note
+    from bot.runtime.worker import RetryLater
     from storage.queue import ClaimedJob
 
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from hypothesis import given, settings as hyp_settings, strategies as st
 
-from bot.email_parse import (
+from bot.core.email_parse import (
     FailedJobRef, PipelineFailureEmail, SkippedEmail, message_key, parse_email, parse_failed_jobs, sender_matches,
 )
 

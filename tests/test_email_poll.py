@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers import email as email_door
 from handlers.email import EmailPoller, poll_once, start_email_poller
 from storage.db import Database

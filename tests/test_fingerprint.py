@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.fingerprint import normalise, signature, template_lines
-from bot.logs import excerpt
-from bot.types import Excerpt
+from bot.core.fingerprint import normalise, signature, template_lines
+from bot.core.excerpt.logs import excerpt
+from bot.core.types import Excerpt
 from tests.conftest import ROOT
 from tests.scenario import INJECTION_TRACE, PYTEST_TRACE
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.gitlab import (
+from bot.clients.gitlab import (
     GitLabAuthError,
     GitLabBadResponse,
     GitLabClient,

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.heuristic_rules import FAILURE_REASONS, RULES
-from bot.heuristics import UNKNOWN_SUMMARY, analyze, answer_followup, best_rule
-from bot.logs import excerpt
-from bot.types import Category, Excerpt, ExcerptLine, Verdict
+from bot.core.heuristic_rules import FAILURE_REASONS, RULES
+from bot.core.heuristics import UNKNOWN_SUMMARY, analyze, answer_followup, best_rule
+from bot.core.excerpt.logs import excerpt
+from bot.core.types import Category, Excerpt, ExcerptLine, Verdict
 from tests.conftest import ROOT
 from tests.scenario import PYTEST_TRACE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.log_fetch import excerpt_from_stream
+from bot.clients.log_fetch import excerpt_from_stream
 from tests.scenario import PYTEST_TRACE
 
 

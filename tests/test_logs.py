@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from bot.cli import excerpt as cli
-from bot.logs import (
+from bot.core.excerpt.logs import (
     CUT_MARK,
     MAX_RANGE_LINES,
     clip,
@@ -28,8 +28,8 @@ from bot.logs import (
     shorten,
 )
 
-from bot.excerpt_rules import score_line
-from bot.redact import Redactor, placeholder
+from bot.core.excerpt.rules import score_line
+from bot.core.redact import Redactor, placeholder
 
 DATA = Path(__file__).parent / "data" / "logs"
 REPO = Path(__file__).resolve().parents[1]
@@ -368,7 +368,7 @@ def _corpus_lines() -> list[str]:
 def test_rule_gate_words_never_hide_a_match():
     # Each rule has gate words (a substring test before the regex, for speed); a gate must hold on every
     # line the rule's pattern matches, or the speed-up would change scores.
-    from bot import excerpt_rules as rules
+    from bot.core.excerpt import rules
     # A word with a capital is looked for as written, a lower-case word in the lower-cased line.
     gates = [(p, w) for p, _, w in rules._RULES] + rules._BENIGN + [(rules._WARNING, rules._WARNING_WORDS),
                                                                     (rules.EXIT_LINE, rules._EXIT_WORDS)]
@@ -466,7 +466,7 @@ def test_a_block_too_big_for_the_budget_drops_its_own_repeats_but_a_report_that_
 
 def test_gate_words_see_the_letters_a_case_insensitive_pattern_matches():
     # "(?i)fail" matches "faıl" (dotless i) and "(?i)pass" matches "paſs" (long s), though lower() keeps them apart.
-    from bot.excerpt_rules import score_line
+    from bot.core.excerpt.rules import score_line
     assert score_line("recıpe for target 'all' faıled") == score_line("recipe for target 'all' failed") > 0
     assert score_line("the error handler test paſsed") == score_line("the error handler test passed") < 6.0
 

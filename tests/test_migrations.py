@@ -54,7 +54,7 @@ def test_db_cli_on_a_new_sqlite_file(tmp_path):
 
 async def test_serve_refuses_a_postgres_database_that_is_behind(pg_db):
     from app import StartupError, ensure_schema
-    from bot.services import Services
+    from bot.runtime.services import Services
     from tests.helpers import make_settings
 
     await migrate.downgrade(pg_db, "base")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.pipelines import (
+from bot.core.pipelines import (
     Reference,
     changed_paths,
     failed_jobs,

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 
-from bot.evidence import check_evidence, quote_matches
+from bot.core.evidence import check_evidence, quote_matches
 from bot.providers.base import InMemoryLedger, parse_retry_after, RETRY_AFTER_CAP_SECONDS
 from bot.providers.pricing import cost_usd
 from bot.providers.router import ProviderRouter
-from bot.redact import Redactor
-from bot.types import (
+from bot.core.redact import Redactor
+from bot.core.types import (
     AnalysisRequest, ChatMessage, Conversation, Evidence, Excerpt, ExcerptLine, JobFailure, PriorOccurrence,
 )
 from prompts.builder import build_analysis_prompt, build_followup_prompt, estimate_tokens

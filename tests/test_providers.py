@@ -10,8 +10,8 @@ import pytest
 from bot.providers.base import InMemoryLedger, ProviderCall
 from bot.providers.heuristic import HeuristicProvider
 from bot.providers.router import ProviderRouter, build_backends, choose_chain
-from bot.redact import Redactor
-from bot.types import (
+from bot.core.redact import Redactor
+from bot.core.types import (
     AnalysisRequest, Category, ChatMessage, Conversation, Excerpt, ExcerptLine, JobFailure, ModelAnswer, Verdict,
 )
 from config.settings import Settings
@@ -30,7 +30,7 @@ LOG_LINES = [
 
 
 class RulesStandIn:
-    """Stands in for bot.heuristics where it has not landed: the same two functions, trivially."""
+    """Stands in for bot.core.heuristics where it has not landed: the same two functions, trivially."""
 
     @staticmethod
     def analyze(excerpt, failure_reason="", job_name="", stage=""):

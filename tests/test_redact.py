@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.redact import MAX_PENDING_CHARS, Redactor, StreamRedactor, looks_random, placeholder, shannon_entropy
+from bot.core.redact import MAX_PENDING_CHARS, Redactor, StreamRedactor, looks_random, placeholder, shannon_entropy
 
 DATA = Path(__file__).parent / "data" / "redaction"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "logchunks-dev"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import messages as m
-from bot.render import (
+from bot.core import messages as m
+from bot.core.render.mr_note import (
     NOTE_MARKER_PREFIX,
     find_marker,
     group_jobs,
@@ -20,7 +20,7 @@ from bot.render import (
     render_fixed_note,
     render_mr_note,
 )
-from bot.render_slack import (
+from bot.core.render.slack import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
     ACTION_REANALYZE,
@@ -36,8 +36,8 @@ from bot.render_slack import (
     render_slack_parent,
     render_slack_reply,
 )
-from bot.sanitize import WJ
-from bot.types import AnalysisResult, Category, Evidence, JobReport, PipelineReport, PriorOccurrence, Verdict
+from bot.core.render.sanitize import WJ
+from bot.core.types import AnalysisResult, Category, Evidence, JobReport, PipelineReport, PriorOccurrence, Verdict
 
 BASE = "https://gitlab.example.com"
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "mr-note.md"
@@ -457,7 +457,7 @@ def test_slack_reply_and_ephemeral():
 
 
 def test_help_texts_name_the_commands():
-    from bot.slack_commands import HELP_TEXT
+    from bot.core.slack_commands import HELP_TEXT
 
     assert "/cicd explain" in HELP_TEXT and "/cicd status" in HELP_TEXT and "/cicd subscribe" in HELP_TEXT
     gitlab_help = m.help_gitlab("cicd-bot")
@@ -485,9 +485,9 @@ if __name__ == "__main__":
 
 
 def test_mr_note_and_slack_parent_point_at_each_other():
-    from bot.render import render_mr_note
-    from bot.render_slack import render_slack_parent
-    from bot.types import PipelineReport
+    from bot.core.render.mr_note import render_mr_note
+    from bot.core.render.slack import render_slack_parent
+    from bot.core.types import PipelineReport
 
     report = PipelineReport(project_path="g/p", project_web_url="https://gitlab.example.com/g/p", pipeline_id=5,
                             pipeline_url="https://gitlab.example.com/g/p/-/pipelines/5", ref="main", sha="a" * 40,

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import messages as m
-from bot.render import find_marker, render_mr_note
-from bot.render_slack import render_slack_analysis, render_slack_parent, render_slack_reply
-from bot.sanitize import (
+from bot.core import messages as m
+from bot.core.render.mr_note import find_marker, render_mr_note
+from bot.core.render.slack import render_slack_analysis, render_slack_parent, render_slack_reply
+from bot.core.render.sanitize import (
     WJ,
     balance_backticks,
     close_open_fence,

@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from bot import slack_jobs
-from bot.services import Services
-from bot.slack_api import SlackPublisher
-from bot.types import AnalysisResult, Category, JobReport, PipelineReport, Verdict
-from bot.worker import Worker
+from bot.jobs import slack as slack_jobs
+from bot.runtime.services import Services
+from bot.clients.slack import SlackPublisher
+from bot.core.types import AnalysisResult, Category, JobReport, PipelineReport, Verdict
+from bot.runtime.worker import Worker
 from handlers import slack as slack_door
 from handlers.gitlab_routing import ANALYZE_PIPELINE
 from tests.fakes.slack_server import FakeSlack
@@ -201,8 +201,8 @@ async def slack_harness(db, *, worker: bool = True, **overrides: Any):
 
 import sqlalchemy as sa  # noqa: E402
 
-from bot import messages as m  # noqa: E402
-from bot import slack_commands as texts  # noqa: E402
+from bot.core import messages as m  # noqa: E402
+from bot.core import slack_commands as texts  # noqa: E402
 from storage.models import Analysis, ChannelSubscription, ReceivedEvent  # noqa: E402
 
 
@@ -365,7 +365,7 @@ class MemoryRouter:
         self.seen: list[list[str]] = []
 
     async def answer(self, conversation, provider_hint: str = "", preference: str = ""):
-        from bot.types import Reply
+        from bot.core.types import Reply
 
         self.seen.append([msg.content for msg in conversation.history])
         return Reply(text=f"turn {len(conversation.history) // 2 + 1}: you asked {conversation.question!r}",
@@ -453,7 +453,7 @@ async def test_feedback_buttons_count_once_per_user_and_reanalyze_button_queues(
 
 
 async def test_require_gitlab_link_refuses_unlinked_users_and_checks_access(database):
-    from bot.slack_api import complete_link, start_link
+    from bot.clients.slack import complete_link, start_link
 
     async with slack_harness(database, SLACK_REQUIRE_GITLAB_LINK=True) as h:
         h.services.gitlab.access = {501: 30, 502: 20}
@@ -522,7 +522,7 @@ async def test_url_verification_is_answered_even_with_a_workspace_allow_list(dat
 
 
 async def test_a_follow_up_that_keeps_failing_is_answered_with_the_reason_on_the_last_attempt(database, monkeypatch):
-    from bot import conversation
+    from bot.jobs import conversation
 
     async with slack_harness(database, QUEUE_MAX_ATTEMPTS=2) as h:
         calls = []

@@ -10,9 +10,9 @@ import urllib.request
 
 import sqlalchemy as sa
 
-from bot.services import Services
-from bot.slack_api import SlackPublisher, parent_key
-from bot.types import Verdict
+from bot.runtime.services import Services
+from bot.clients.slack import SlackPublisher, parent_key
+from bot.core.types import Verdict
 from storage.models import Delivery
 from tests.fakes.slack_server import FakeSlack
 from tests.helpers import make_settings

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import channel_map as cm
-from bot import slack_commands as sc
-from bot.types import AnalysisResult, Category, JobReport, PipelineReport, Verdict
+from bot.core import channel_map as cm
+from bot.core import slack_commands as sc
+from bot.core.types import AnalysisResult, Category, JobReport, PipelineReport, Verdict
 from config.settings import PROVIDERS
 
 GITLAB = "https://gitlab.example.com"

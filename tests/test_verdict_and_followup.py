@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.followup import MrCommand, parse_mr_command, requested_lines
-from bot.types import Verdict
-from bot.verdict import decide_verdict
+from bot.core.followup import MrCommand, parse_mr_command, requested_lines
+from bot.core.types import Verdict
+from bot.core.verdict import decide_verdict
 
 
 def verdict(**kw):

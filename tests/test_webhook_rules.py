@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 
 from handlers.gitlab_routing import ANALYZE_PIPELINE, MR_NOTE, PIPELINE_PASSED, is_bot_user, mentions, route
-from handlers.webhook_auth import AuthResult, authenticate, sign
+from bot.core.webhook_auth import AuthResult, authenticate, sign
 from tests.helpers import gitlab_payload
 
 NOW = 1_700_000_000

@@ -8,7 +8,7 @@ import time
 
 import sqlalchemy as sa
 
-from handlers.webhook_auth import sign
+from bot.core.webhook_auth import sign
 from storage.models import QueueJob, ReceivedEvent
 from tests.helpers import gitlab_payload, running_app
 

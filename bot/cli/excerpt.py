@@ -6,8 +6,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from bot.logs import DEFAULT_BUDGET, excerpt_file
-from bot.types import Excerpt, ExcerptLine
+from bot.core.excerpt.logs import DEFAULT_BUDGET, excerpt_file
+from bot.core.types import Excerpt, ExcerptLine
 
 HELP = "print the lines of job logs that say why the job failed"
 DESCRIPTION = (

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.logs import excerpt_file
+from bot.core.excerpt.logs import excerpt_file
 from bot.providers.base import InMemoryLedger
 from bot.providers.router import ProviderRouter, default_redactor, redact_request
-from bot.types import AnalysisRequest, AnalysisResult, JobFailure
+from bot.core.types import AnalysisRequest, AnalysisResult, JobFailure
 from config.settings import PROVIDERS
 from prompts.builder import build_analysis_prompt
 

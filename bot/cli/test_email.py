@@ -6,7 +6,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any, TextIO
 
-from bot.email_parse import PipelineFailureEmail, REASON_TOO_LARGE, parse_email
+from bot.core.email_parse import PipelineFailureEmail, REASON_TOO_LARGE, parse_email
 from config.settings import Settings
 
 HELP = "connect to the IMAP inbox with the configured settings and show the GitLab failure emails it would process"

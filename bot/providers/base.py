@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
 
-from bot.retry_after import parse_retry_after as _parse_retry_after
+from bot.core.retry_after import parse_retry_after as _parse_retry_after
 
 # How long we are willing to honour a server's Retry-After; a longer one is treated as this.
 RETRY_AFTER_CAP_SECONDS = 30.0

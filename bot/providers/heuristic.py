@@ -5,20 +5,20 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-from bot.types import AnalysisRequest, Conversation, Excerpt, ModelAnswer
+from bot.core.types import AnalysisRequest, Conversation, Excerpt, ModelAnswer
 
 HEURISTIC_MODEL = "rules"
 
 
 class HeuristicProvider:
-    """Wraps bot.heuristics (analyze / answer_followup) behind the provider names the router uses."""
+    """Wraps bot.core.heuristics (analyze / answer_followup) behind the provider names the router uses."""
 
     name = "heuristic"
     model = HEURISTIC_MODEL
 
     def __init__(self, engine: ModuleType | Any | None = None):
         # Imported on first use so the providers package loads even where the rules module is being replaced.
-        self.engine = engine if engine is not None else importlib.import_module("bot.heuristics")
+        self.engine = engine if engine is not None else importlib.import_module("bot.core.heuristics")
 
     def analyze(self, request: AnalysisRequest) -> ModelAnswer:
         job = request.job

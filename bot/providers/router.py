@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_before_delay, wait_exponential_jitter
 
-from bot.evidence import check_evidence
+from bot.core.evidence import check_evidence
 from bot.providers.base import (
     Completion,
     InMemoryLedger,
@@ -29,7 +29,7 @@ from bot.providers.base import (
 )
 from bot.providers.heuristic import HeuristicProvider
 from bot.providers.pricing import cost_usd
-from bot.types import (
+from bot.core.types import (
     AnalysisRequest,
     AnalysisResult,
     ChatMessage,
@@ -194,7 +194,7 @@ def build_backends(settings: Any) -> dict[str, ModelBackend]:
 
 
 def default_redactor(settings: Any) -> TextRedactor:
-    from bot.redact import Redactor
+    from bot.core.redact import Redactor
 
     return Redactor.from_settings(settings)
 

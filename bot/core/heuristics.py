@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from string import Formatter
 
-from bot.excerpt_rules import score_line
-from bot.heuristic_rules import FAILURE_REASONS, RULES, Rule
-from bot.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
+from bot.core.excerpt.rules import score_line
+from bot.core.heuristic_rules import FAILURE_REASONS, RULES, Rule
+from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
 MAX_EVIDENCE = 5
 MAX_SUMMARY = 200

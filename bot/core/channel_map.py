@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from bot.types import PipelineReport, Verdict
+from bot.core.types import PipelineReport, Verdict
 
 # SLACK_CHANNEL_MAP entries name a channel id, or "*": any channel may subscribe to those paths.
 OPEN_GRANT = "*"

@@ -21,12 +21,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import channel_map
-from bot.messages import REFUSAL_SHARED_CHANNEL
-from bot.render_slack import render_slack_analysis, render_slack_parent, render_slack_reply
-from bot.report_codec import report_from_dict, report_to_dict
-from bot.sanitize import host_of, sanitize_slack_mrkdwn
-from bot.types import PipelineReport
+from bot.core import channel_map
+from bot.core.messages import REFUSAL_SHARED_CHANNEL
+from bot.core.render.slack import render_slack_analysis, render_slack_parent, render_slack_reply
+from bot.core.report_codec import report_from_dict, report_to_dict
+from bot.core.render.sanitize import host_of, sanitize_slack_mrkdwn
+from bot.core.types import PipelineReport
 from config.settings import Settings
 from storage.deliveries import get_delivery, save_delivery
 from storage.db import Database

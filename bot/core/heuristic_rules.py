@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.types import Category, Verdict
+from bot.core.types import Category, Verdict
 
 C, V = Category, Verdict
 

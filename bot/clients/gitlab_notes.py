@@ -5,11 +5,11 @@ import hashlib
 import logging
 
 
-from bot.gitlab import GitLabNotFound
-from bot.render import find_marker, render_mr_note
-from bot.report_codec import report_to_dict
-from bot.types import PipelineReport
-from bot.worker import RetryLater
+from bot.clients.gitlab import GitLabNotFound
+from bot.core.render.mr_note import find_marker, render_mr_note
+from bot.core.report_codec import report_to_dict
+from bot.core.types import PipelineReport
+from bot.runtime.worker import RetryLater
 from storage.deliveries import get_delivery, save_delivery
 from storage.locks import named_lock
 
@@ -31,7 +31,7 @@ def _own_note(notes: list[dict], project_path: str, iid: int, bot_username: str)
 async def _known_bot_username(services) -> str:
     """Adopting a note by its marker needs to know it is ours; ask GitLab again if start-up could not."""
     if services.identity.user_id is None:
-        from bot.wiring import resolve_identity
+        from bot.runtime.wiring import resolve_identity
 
         await resolve_identity(services)
         if services.identity.user_id is None:

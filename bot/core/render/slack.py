@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import re
 
-from bot import messages as m
-from bot.render import (
+from bot.core import messages as m
+from bot.core.render.mr_note import (
     JobGroup,
     analysed_results,
     first_and_default,
@@ -17,7 +17,7 @@ from bot.render import (
     usage_totals,
     verdict_of,
 )
-from bot.sanitize import (
+from bot.core.render.sanitize import (
     WJ,
     host_of,
     is_allowed_url,
@@ -27,7 +27,7 @@ from bot.sanitize import (
     slack_code_text,
     slack_escape,
 )
-from bot.types import AnalysisResult, JobReport, PipelineReport
+from bot.core.types import AnalysisResult, JobReport, PipelineReport
 
 # Action ids the Slack handler routes on; a provider button is ACTION_REANALYZE_WITH_PREFIX + provider.
 ACTION_REANALYZE = "reanalyze"

@@ -5,21 +5,21 @@ import asyncio
 import logging
 from datetime import datetime, timezone
 
-from bot import pipelines
-from bot.evidence import check_evidence
-from bot.fingerprint import signature as failure_signature
-from bot.gather import PipelineFacts, find_merge_request, gather
-from bot.gitlab import GitLabAuthError, GitLabError, GitLabNotFound, GitLabUnavailable
-from bot.log_fetch import excerpt_from_stream
-from bot.publish_gitlab import mr_delivery_key, post_commit_comment, upsert_mr_note
+from bot.core import pipelines
+from bot.core.evidence import check_evidence
+from bot.core.fingerprint import signature as failure_signature
+from bot.clients.gitlab_pipeline import PipelineFacts, find_merge_request, gather
+from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound, GitLabUnavailable
+from bot.clients.log_fetch import excerpt_from_stream
+from bot.clients.gitlab_notes import mr_delivery_key, post_commit_comment, upsert_mr_note
 from storage.deliveries import get_delivery
-from bot.report_codec import report_from_dict
-from bot.redact import Redactor
-from bot.types import (
+from bot.core.report_codec import report_from_dict
+from bot.core.redact import Redactor
+from bot.core.types import (
     AnalysisRequest, AnalysisResult, Excerpt, JobFailure, JobReport, PipelineReport,
 )
-from bot.verdict import decide_verdict
-from bot.worker import Defer, PermanentFailure, RetryLater
+from bot.core.verdict import decide_verdict
+from bot.runtime.worker import Defer, PermanentFailure, RetryLater
 from config.settings import CommentOn
 from storage import history
 from storage.queue import ClaimedJob

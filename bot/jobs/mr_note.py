@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 import time
 
-from bot import messages as m
-from bot.analysis import latest_mr_pipeline, run_analysis
-from bot.conversation import answer_question
-from bot.followup import known_provider, parse_mr_command
-from bot.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
+from bot.core import messages as m
+from bot.jobs.analyze_pipeline import latest_mr_pipeline, run_analysis
+from bot.jobs.conversation import answer_question
+from bot.core.followup import known_provider, parse_mr_command
+from bot.clients.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
 from storage.deliveries import get_delivery, save_delivery
-from bot.sanitize import sanitize_gitlab_markdown
-from bot.worker import PermanentFailure, RetryLater
+from bot.core.render.sanitize import sanitize_gitlab_markdown
+from bot.runtime.worker import PermanentFailure, RetryLater
 from config.settings import PROVIDERS
 from storage import history
 from storage.locks import named_lock
@@ -179,7 +179,7 @@ async def _question(services, p: dict, question: str) -> None:
 
 async def _link(services, p: dict, code: str) -> None:
     try:
-        from bot.slack_api import complete_link
+        from bot.clients.slack import complete_link
     except ImportError:
         return
     ok = await complete_link(services, code, p.get("user_id"), p.get("username", ""))

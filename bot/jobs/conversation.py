@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.followup import requested_lines
-from bot.logs import read_line_range
-from bot.redact import Redactor
-from bot.types import AnalysisResult, ChatMessage, Conversation as ConversationInput, Excerpt, Reply
+from bot.core.followup import requested_lines
+from bot.core.excerpt.logs import read_line_range
+from bot.core.redact import Redactor
+from bot.core.types import AnalysisResult, ChatMessage, Conversation as ConversationInput, Excerpt, Reply
 from storage import history
 from storage.models import Analysis, Conversation, ConversationMessage
 from storage.types import utcnow

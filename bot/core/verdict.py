@@ -1,7 +1,7 @@
 """The verdict decided by code where the data allows it, before any model is believed (pure)."""
 from __future__ import annotations
 
-from bot.types import Verdict
+from bot.core.types import Verdict
 
 # GitLab failure_reason values that say the runner or GitLab failed, not the job's script.
 INFRASTRUCTURE_REASONS = frozenset({

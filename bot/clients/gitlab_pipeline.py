@@ -5,8 +5,8 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from bot import pipelines
-from bot.gitlab import GitLabAuthError, GitLabClient, GitLabError, GitLabNotFound
+from bot.core import pipelines
+from bot.clients.gitlab import GitLabAuthError, GitLabClient, GitLabError, GitLabNotFound
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from bot.messages import IMAGE_REMOVED, TEXT_SHORTENED
+from bot.core.messages import IMAGE_REMOVED, TEXT_SHORTENED
 
 # U+2060 WORD JOINER: invisible, not whitespace for Ruby's or Python's \s, and not a username or
 # command character, so putting it after "@" or before a leading "/" breaks the pattern GitLab

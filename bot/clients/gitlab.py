@@ -14,8 +14,8 @@ import aiohttp
 from gidgetlab import abc as gidgetlab_abc, sansio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
 
-from bot.pipelines import changed_paths, failed_test_cases
-from bot.retry_after import parse_retry_after as _parse_retry_after
+from bot.core.pipelines import changed_paths, failed_test_cases
+from bot.core.retry_after import parse_retry_after as _parse_retry_after
 
 if TYPE_CHECKING:
     from config.settings import Settings

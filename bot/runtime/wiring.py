@@ -5,8 +5,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.analysis import notify_dead_job
-from bot.gitlab import GitLabClient, GitLabError
+from bot.jobs.analyze_pipeline import notify_dead_job
+from bot.clients.gitlab import GitLabClient, GitLabError
 from bot.providers.router import ProviderRouter
 from storage.ledger import DatabaseLedger
 
@@ -41,7 +41,7 @@ async def attach(services) -> None:
     services.router = ProviderRouter(settings, ledger=DatabaseLedger(services.db))
     services.on_dead_job = notify_dead_job
     if settings.slack_enabled:
-        from bot.slack_api import SlackPublisher
+        from bot.clients.slack import SlackPublisher
         from handlers import slack as slack_door
 
         services.extras["slack"] = SlackPublisher(services)

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.metrics import Metrics
+from bot.runtime.metrics import Metrics
 from config.settings import Settings
 from storage.db import Database
 from storage.queue import Queue
@@ -28,10 +28,10 @@ class Services:
     metrics: Metrics
     identity: BotIdentity = field(default_factory=BotIdentity)
     http: aiohttp.ClientSession | None = None
-    gitlab: Any = None  # bot.gitlab.GitLabClient when GITLAB_API_TOKEN is set
+    gitlab: Any = None  # bot.clients.gitlab.GitLabClient when GITLAB_API_TOKEN is set
     router: Any = None  # bot.providers.router.ProviderRouter
     on_dead_job: Any = None  # async (services, job, exc) -> None: tell people the bot gave up
-    redactor: Any = None  # bot.redact.Redactor for text that doors store (questions, notes)
+    redactor: Any = None  # bot.core.redact.Redactor for text that doors store (questions, notes)
     extras: dict[str, Any] = field(default_factory=dict)
     wakers: list[Any] = field(default_factory=list)  # callables that tell local workers to look now
 
@@ -44,7 +44,7 @@ class Services:
         db = db or Database(settings.database_url)
         queue = Queue(db, lease_seconds=settings.queue_lease_seconds,
                       backoff_base=settings.queue_backoff_base_seconds, backoff_cap=settings.queue_backoff_max_seconds)
-        from bot.redact import Redactor
+        from bot.core.redact import Redactor
 
         return cls(settings=settings, db=db, queue=queue, metrics=metrics or Metrics(),
                    identity=BotIdentity(username=settings.gitlab_bot_username or "cicd-bot"),

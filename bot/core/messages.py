@@ -1,7 +1,7 @@
 """User-visible text shared by the GitLab note, the Slack messages and the command handlers."""
 from __future__ import annotations
 
-from bot.types import Category, Verdict
+from bot.core.types import Category, Verdict
 
 BOT_NAME = "cicd-bot"
 

@@ -10,7 +10,7 @@ from email.errors import MessageDefect
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
-from bot.pipelines import mr_iid_from_ref
+from bot.core.pipelines import mr_iid_from_ref
 
 # GitLab's own headers (app/mailers/emails/pipelines.rb and the project headers every notification carries).
 H_PROJECT = "X-GitLab-Project"

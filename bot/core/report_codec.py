@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.types import AnalysisResult, JobReport, PipelineReport, PriorOccurrence
+from bot.core.types import AnalysisResult, JobReport, PipelineReport, PriorOccurrence
 
 
 def report_to_dict(report: PipelineReport) -> dict:

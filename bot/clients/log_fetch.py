@@ -7,8 +7,8 @@ import queue
 import threading
 from collections.abc import AsyncIterator, Callable
 
-from bot.logs import excerpt_chunks
-from bot.types import Excerpt
+from bot.core.excerpt.logs import excerpt_chunks
+from bot.core.types import Excerpt
 
 _END = object()
 _QUEUE_CHUNKS = 16  # 16 x 64 KiB in flight at most: memory stays bounded

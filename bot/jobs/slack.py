@@ -7,13 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 
-from bot import messages as m
-from bot import slack_commands as texts
-from bot.sanitize import host_of
-from bot.slack_api import SlackPublisher, linked_gitlab_user, reply_key
+from bot.core import messages as m
+from bot.core import slack_commands as texts
+from bot.core.render.sanitize import host_of
+from bot.clients.slack import SlackPublisher, linked_gitlab_user, reply_key
 from storage.deliveries import get_delivery, save_delivery
-from bot.worker import PermanentFailure, RetryLater
-from bot.job_kinds import ANALYZE_PIPELINE
+from bot.runtime.worker import PermanentFailure, RetryLater
+from bot.jobs.kinds import ANALYZE_PIPELINE
 from storage.history import get_preference
 from storage.models import Analysis
 from storage.queue import ClaimedJob, enqueue
@@ -56,7 +56,7 @@ async def refusal_for_user(services: Any, user: str, project: str) -> str:
     gitlab = getattr(services, "gitlab", None)
     if gitlab is None:
         raise PermanentFailure("SLACK_REQUIRE_GITLAB_LINK needs GITLAB_API_TOKEN to check access")
-    from bot.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
+    from bot.clients.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
 
     try:
         level = await gitlab.get_member_access_level(project, int(link.gitlab_user_id))
@@ -75,7 +75,7 @@ async def _pipeline_of_job(services: Any, project: str, job_id: int) -> int:
     gitlab = getattr(services, "gitlab", None)
     if gitlab is None:
         raise PermanentFailure("GITLAB_API_TOKEN is not set, so the job cannot be looked up")
-    from bot.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
+    from bot.clients.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
 
     try:
         job = await gitlab.get_job(project, job_id)
@@ -156,7 +156,7 @@ async def slack_followup(services: Any, job: ClaimedJob) -> None:
         if refusal:
             await pub.tell_user(target, refusal)
             return
-        from bot import conversation
+        from bot.jobs import conversation
 
         # An answer computed by an earlier attempt whose posting failed is posted as it is, not asked again.
         answer_key = reply_key(channel, ts) + ":answer"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.types import Evidence, Excerpt, ExcerptLine
+from bot.core.types import Evidence, Excerpt, ExcerptLine
 
 # A quote shorter than this must cover at least half its line, so "error" alone
 # cannot pass as evidence for a long line that happens to contain the word.

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from os import PathLike
 
-from bot.excerpt_rules import (
+from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
     PREFILTER_WORDS,
     is_continuation,
@@ -19,8 +19,8 @@ from bot.excerpt_rules import (
     is_wrapper,
     score_line,
 )
-from bot.redact import MAX_PEM_LINES
-from bot.types import Excerpt, ExcerptLine
+from bot.core.redact import MAX_PEM_LINES
+from bot.core.types import Excerpt, ExcerptLine
 
 LineFilter = Callable[[str], str]
 

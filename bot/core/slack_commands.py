@@ -5,9 +5,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from bot.channel_map import ChannelMapError, normalize_pattern
-from bot.messages import provider_name, verdict_label
-from bot.pipelines import Reference, parse_pipeline_reference
+from bot.core.channel_map import ChannelMapError, normalize_pattern
+from bot.core.messages import provider_name, verdict_label
+from bot.core.pipelines import Reference, parse_pipeline_reference
 
 COMMANDS = ("explain", "reanalyze", "provider", "history", "subscribe", "unsubscribe", "status", "link", "help")
 MAX_COMMAND_CHARS = 2000

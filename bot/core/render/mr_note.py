@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
-from bot import messages as m
-from bot.sanitize import (
+from bot.core import messages as m
+from bot.core.render.sanitize import (
     DEFAULT_MAX_CHARS,
     GITLAB_NOTE_LIMIT,
     WJ,
@@ -23,7 +23,7 @@ from bot.sanitize import (
     sanitize_gitlab_inline,
     sanitize_gitlab_markdown,
 )
-from bot.types import AnalysisResult, JobReport, PipelineReport, PriorOccurrence, Verdict
+from bot.core.types import AnalysisResult, JobReport, PipelineReport, PriorOccurrence, Verdict
 
 NOTE_MARKER_PREFIX = "<!-- cicd-bot:mr-note v1"
 MARKER_VERSION = 1

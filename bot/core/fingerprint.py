@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from bot.excerpt_rules import is_exit_line, score_line
-from bot.types import Excerpt
+from bot.core.excerpt.rules import is_exit_line, score_line
+from bot.core.types import Excerpt
 
 SIGNATURE_LENGTH = 16
 DECISIVE_LINES = 4  # the strongest failure lines make the signature; the rest of the excerpt is noise
