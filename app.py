@@ -8,15 +8,27 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from aiohttp import web
 
+from bot.clients.gitlab import GitLabClient, resolve_identity
+from bot.jobs import registry
+from bot.jobs.analyze_pipeline import notify_dead_job
+from bot.providers import catalog
+from bot.providers.router import ProviderRouter
 from bot.runtime.services import Services
+from bot.runtime.worker import Worker
 from config.logging import setup_logging
 from config.settings import Settings, SettingsError, load_settings
 from handlers import analysis_api, gitlab_webhooks, health
+from handlers import email as email_door
+from handlers import slack as slack_door
 from handlers.appkeys import SERVICES
 from storage import migrate
+from storage.db import Database
+from storage.ledger import DatabaseLedger
+from bot.providers import catalog
 
 log = logging.getLogger("cicd_bot")
 
@@ -50,9 +62,29 @@ def create_app(services: Services) -> web.Application:
     app.router.add_get("/analysis", analysis_api.list_analyses)
     app.router.add_get("/analysis/stats/summary", analysis_api.stats_summary)
     app.router.add_get("/analysis/{id}", analysis_api.get_analysis)
-    for mount in services.extras.get("mounts", []):
-        mount(app)
+    if services.slack is not None:
+        slack_door.mount(app, services)
     return app
+
+
+def load(env_file: str | Path | None = ".env", **overrides) -> Settings:
+    """The settings, checked as a whole: config's own checks and the providers' (names, keys)."""
+    settings = load_settings(env_file, **overrides)
+    catalog.check_settings(settings)
+    return settings
+
+
+async def attach(services: Services) -> None:
+    """GitLab client, provider router, Slack publisher, the dead-job notice: whatever the settings enable."""
+    settings = services.settings
+    if settings.gitlab_api_configured:
+        gitlab = GitLabClient.from_settings(settings, services.http)
+        await resolve_identity(gitlab, services.identity, settings.gitlab_bot_username)
+        services.use_gitlab(gitlab)
+    services.router = ProviderRouter(settings, ledger=DatabaseLedger(services.db))
+    services.on_dead_job = notify_dead_job
+    if settings.slack_enabled:
+        services.use_slack()
 
 
 async def ensure_schema(services: Services) -> None:
@@ -72,25 +104,16 @@ async def ensure_schema(services: Services) -> None:
         "run `cicd-bot db upgrade`")
 
 
-def _job_handlers() -> dict:
-    from bot.jobs import registry as jobs
-
-    return jobs.HANDLERS
-
-
 async def _start_components(services: Services, *, workers: int) -> list[Callable]:
     """Start what runs beside the HTTP server; returns stop callables, in stop order."""
-    from bot.runtime import wiring
-
+    settings = services.settings
     await services.start()
     stops: list[Callable] = []
-    await wiring.attach(services)
+    await attach(services)
     if workers > 0:
-        from bot.runtime.worker import Worker
-
-        worker = Worker(services, _job_handlers(), concurrency=workers,
-                        poll_seconds=services.settings.queue_poll_seconds,
-                        grace_seconds=services.settings.shutdown_grace_seconds)
+        worker = Worker(services, registry.HANDLERS, concurrency=workers,
+                        poll_seconds=settings.queue_poll_seconds,
+                        grace_seconds=settings.shutdown_grace_seconds)
         services.wakers.append(worker.wake)
         task = asyncio.create_task(worker.run(), name="workers")
 
@@ -98,7 +121,8 @@ async def _start_components(services: Services, *, workers: int) -> list[Callabl
             worker.stop()
             await task
         stops.append(stop_worker)
-    stops.extend(await wiring.start_background(services))
+    if settings.email_enabled:
+        stops.append(email_door.start_email_poller(services).stop)
     return stops
 
 
@@ -123,7 +147,7 @@ async def serve(settings: Settings, *, workers: int | None = None) -> None:
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
         log.info("cicd-bot listening on http://%s:%s (database %s, providers %s, slack %s, email %s)",
-                 settings.host, settings.port, services.db.dialect, ",".join(settings.configured_providers()),
+                 settings.host, settings.port, services.db.dialect, ",".join(catalog.configured(settings)),
                  "on" if settings.slack_enabled else "off", "on" if settings.email_enabled else "off")
         if not settings.webhook_auth_configured and not settings.gitlab_webhook_allow_unsigned:
             log.warning(health.WEBHOOK_SECRET_HELP)
@@ -156,8 +180,6 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
 # --- command line ------------------------------------------------------------
 
 async def _db_command(settings: Settings, args) -> int:
-    from storage.db import Database
-
     db = Database(settings.database_url)
     try:
         if args.db_command == "status":
@@ -235,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.port is not None:
             overrides["PORT"] = args.port
     try:
-        settings = load_settings(args.env_file, **overrides)
+        settings = load(args.env_file, **overrides)
     except SettingsError as exc:
         print(f"cicd-bot: configuration error: {exc}", file=sys.stderr)
         return 2

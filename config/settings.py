@@ -23,22 +23,6 @@ class CommentOn(StrEnum):
     none = "none"
 
 
-PROVIDERS = ("openai", "anthropic", "azure_openai", "heuristic")
-
-# Default prices in USD per million tokens: (input, output, cached input).
-# Operators override or extend them with AI_PRICES; unknown models cost 0 and are logged.
-DEFAULT_PRICES: dict[str, tuple[float, float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60, 0.075),
-    "gpt-4o": (2.50, 10.00, 1.25),
-    "gpt-4.1": (2.00, 8.00, 0.50),
-    "gpt-4.1-mini": (0.40, 1.60, 0.10),
-    "gpt-5-mini": (0.25, 2.00, 0.025),
-    "claude-sonnet-4-5": (3.00, 15.00, 0.30),
-    "claude-sonnet-4-6": (3.00, 15.00, 0.30),
-    "claude-haiku-4-5": (1.00, 5.00, 0.10),
-    "claude-opus-4-1": (15.00, 75.00, 1.50),
-}
-
 CommaList = Annotated[list[str], NoDecode]
 
 
@@ -191,27 +175,6 @@ class Settings(BaseSettings):
     def gitlab_api_configured(self) -> bool:
         return self.gitlab_api_token is not None
 
-    def configured_providers(self) -> list[str]:
-        """Providers that have what they need to be called, in the order they are preferred."""
-        found = []
-        if self.openai_api_key is not None:
-            found.append("openai")
-        if self.anthropic_api_key is not None:
-            found.append("anthropic")
-        if self.azure_openai_api_key is not None and self.azure_openai_endpoint and self.azure_openai_deployment:
-            found.append("azure_openai")
-        found.append("heuristic")
-        return found
-
-    @property
-    def effective_default_provider(self) -> str:
-        if self.default_ai_provider:
-            return self.default_ai_provider
-        return self.configured_providers()[0]
-
-    def prices(self) -> dict[str, tuple[float, float, float]]:
-        return {**DEFAULT_PRICES, **{k: tuple(v) for k, v in self.ai_prices.items()}}
-
     def masked(self) -> dict[str, Any]:
         """Effective settings by variable name, with every secret masked."""
         out: dict[str, Any] = {}
@@ -240,22 +203,6 @@ def mask_url_password(url: str) -> str:
 
 def check_settings(s: Settings) -> None:
     """Reject contradictory combinations; raises SettingsError naming the variable."""
-    if s.default_ai_provider and s.default_ai_provider not in PROVIDERS:
-        raise SettingsError("DEFAULT_AI_PROVIDER", f"unknown provider {s.default_ai_provider!r}; use one of {', '.join(PROVIDERS)}")
-    for name in s.ai_fallback:
-        if name not in PROVIDERS:
-            raise SettingsError("AI_FALLBACK", f"unknown provider {name!r}; use one of {', '.join(PROVIDERS)}")
-    needs = {
-        "openai": ("OPENAI_API_KEY", s.openai_api_key),
-        "anthropic": ("ANTHROPIC_API_KEY", s.anthropic_api_key),
-        "azure_openai": ("AZURE_OPENAI_API_KEY", s.azure_openai_api_key),
-    }
-    if s.default_ai_provider in needs and needs[s.default_ai_provider][1] is None:
-        raise SettingsError("DEFAULT_AI_PROVIDER", f"{s.default_ai_provider} needs {needs[s.default_ai_provider][0]}")
-    if s.azure_openai_api_key is not None and not (s.azure_openai_endpoint and s.azure_openai_deployment):
-        raise SettingsError("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY is set but AZURE_OPENAI_ENDPOINT or AZURE_OPENAI_DEPLOYMENT is empty")
-    if s.openai_structured_output not in ("json_schema", "json_object", "none"):
-        raise SettingsError("OPENAI_STRUCTURED_OUTPUT", "use json_schema, json_object or none")
     if s.email_enabled:
         for var, value in (("IMAP_SERVER", s.imap_server), ("IMAP_USER", s.imap_user)):
             if not value:

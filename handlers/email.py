@@ -409,6 +409,7 @@ class EmailPoller:
         self.next_try = 0.0
         self.last_error: MailboxError | None = None
         self.stopped = False
+        self.scheduler: AsyncIOScheduler | None = None  # set by start_email_poller
         self._running: asyncio.Task | None = None
 
     def backoff_seconds(self) -> float:
@@ -453,6 +454,14 @@ class EmailPoller:
             log.info(LOG_STILL_FAILING, self.failures, error, delay)
         self.last_error = error
 
+    async def stop(self) -> None:
+        """No new poll; the running one gets IMAP_TIMEOUT_SECONDS to finish; then the scheduler stops."""
+        self.stopped = True
+        await self.wait_idle(self.services.settings.imap_timeout_seconds + 5)
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # the asyncio scheduler shuts down on the loop's next turn
+
     async def wait_idle(self, timeout: float) -> None:
         task = self._running
         if task is None or task.done():
@@ -465,8 +474,8 @@ class EmailPoller:
             pass
 
 
-def start_email_poller(services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox) -> Callable[[], Awaitable[None]]:
-    """Start polling every IMAP_CHECK_INTERVAL seconds, first at once; returns the async stop function."""
+def start_email_poller(services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox) -> EmailPoller:
+    """Start polling every IMAP_CHECK_INTERVAL seconds, first at once; `await poller.stop()` ends it."""
     settings = services.settings
     interval = settings.imap_check_interval
     poller = EmailPoller(services, mailbox_factory=mailbox_factory)
@@ -475,13 +484,5 @@ def start_email_poller(services, *, mailbox_factory: Callable[[Settings], Any] =
     scheduler.add_job(poller.tick, "interval", seconds=interval, id=JOB_ID, name="IMAP poll", coalesce=True,
                       max_instances=1, misfire_grace_time=interval, next_run_time=datetime.now(timezone.utc))
     scheduler.start()
-    services.extras["email_poller"] = poller
-
-    async def stop() -> None:
-        poller.stopped = True
-        await poller.wait_idle(settings.imap_timeout_seconds + 5)
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-            await asyncio.sleep(0)  # the asyncio scheduler shuts down on the loop's next turn
-
-    return stop
+    poller.scheduler = scheduler
+    return poller

@@ -9,6 +9,7 @@ from handlers.appkeys import SERVICES
 from storage import migrate
 from storage.models import Analysis, WorkerHeartbeat
 from storage.types import utcnow
+from bot.providers import catalog
 
 WEBHOOK_SECRET_HELP = (
     "GitLab webhooks are refused until GITLAB_WEBHOOK_SECRET (or GITLAB_WEBHOOK_SIGNING_TOKEN) is set; "
@@ -51,7 +52,7 @@ async def health_detailed(request: web.Request) -> web.Response:
             report["status"] = "degraded"
     else:
         report["status"] = "degraded"
-    report["providers"] = {"configured": settings.configured_providers(), "default": settings.effective_default_provider}
+    report["providers"] = {"configured": catalog.configured(settings), "default": catalog.default_provider(settings)}
     webhook = {"auth": "configured" if settings.webhook_auth_configured else
                ("unsigned allowed" if settings.gitlab_webhook_allow_unsigned else "refusing all deliveries")}
     if not settings.webhook_auth_configured and not settings.gitlab_webhook_allow_unsigned:

@@ -34,11 +34,12 @@ from bot.jobs.slack import (
     publisher,
 )
 from bot.core.types import JobSpec
-from config.settings import PROVIDERS
+from bot.providers.catalog import PROVIDERS
 from storage.history import get_preference, set_preference
 from storage.inbox import record_event
 from storage.models import Analysis, ChannelSubscription, FailedJob, ProviderCallRecord
 from storage.types import utcnow
+from bot.providers import catalog
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class SlackDoor:
         await ack(_ephemeral(text))
 
     async def command_answer(self, body: dict) -> str:
-        providers = self.settings.configured_providers()
+        providers = catalog.configured(self.settings)
         try:
             command = parse_command(str(body.get("text") or ""), self.settings.gitlab_base_url, list(PROVIDERS))
         except UsageError as exc:
@@ -130,7 +131,7 @@ class SlackDoor:
         reference = command.reference
         assert reference is not None
         project = reference.project_path.lower()
-        rules = await load_rules(self.services)
+        rules = await load_rules(self.settings, self.services.db)
         if not channel_map.channel_sees(channel, project, rules):
             return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project)
         team = str(body.get("team_id") or "")
@@ -149,15 +150,15 @@ class SlackDoor:
     cmd_reanalyze = cmd_explain
 
     async def cmd_provider(self, command: Command, body: dict, channel: str) -> str:
-        configured = self.settings.configured_providers()
+        configured = catalog.configured(self.settings)
         if command.action == "set":
             await set_preference(self.services.db, PREFERENCE_SCOPE, channel, PREFERENCE_PROVIDER, command.provider)
             return texts.PROVIDER_SET.format(provider=m.provider_name(command.provider))
         current = await get_preference(self.services.db, PREFERENCE_SCOPE, channel, PREFERENCE_PROVIDER)
-        return texts.format_provider(current, self.settings.effective_default_provider, configured)
+        return texts.format_provider(current, catalog.default_provider(self.settings), configured)
 
     async def cmd_subscribe(self, command: Command, body: dict, channel: str) -> str:
-        rules = await load_rules(self.services)
+        rules = await load_rules(self.settings, self.services.db)
         if not channel_map.may_subscribe(command.path, rules, channel):
             return texts.SUBSCRIBE_NOT_ALLOWED.format(path=command.path, channel=channel)
         async with self.services.db.session() as s:
@@ -180,7 +181,7 @@ class SlackDoor:
         return texts.NOT_SUBSCRIBED.format(path=command.path, current=", ".join(current) or "none")
 
     async def cmd_history(self, command: Command, body: dict, channel: str) -> str:
-        rules = await load_rules(self.services)
+        rules = await load_rules(self.settings, self.services.db)
         if command.path and not channel_map.channel_sees(channel, command.path, rules):
             return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=command.path)
         if not channel_map.visible_patterns(channel, rules):
@@ -206,11 +207,11 @@ class SlackDoor:
             cost, calls = (await s.execute(sa.select(
                 sa.func.coalesce(sa.func.sum(ProviderCallRecord.cost_usd), 0.0), sa.func.count())
                 .where(ProviderCallRecord.created_at >= midnight))).one()
-        return texts.format_status(counts, self.settings.configured_providers(), self.settings.effective_default_provider,
+        return texts.format_status(counts, catalog.configured(self.settings), catalog.default_provider(self.settings),
                                    float(cost), int(calls), [(d.id, d.kind) for d in dead])
 
     async def cmd_link(self, command: Command, body: dict, channel: str) -> str:
-        code = await start_link(self.services, str(body.get("team_id") or ""), str(body.get("user_id") or ""))
+        code = await start_link(self.services.db, str(body.get("team_id") or ""), str(body.get("user_id") or ""))
         return texts.LINK_START.format(minutes=LINK_CODE_MINUTES, bot=self.services.identity.username, code=code)
 
     # --- events ---
@@ -246,7 +247,7 @@ class SlackDoor:
         team = str(body.get("team_id") or event.get("team") or "")
         report = parent.report or {}
         project_path = str(report.get("project_path") or "")
-        if project_path and not channel_map.channel_sees(channel, project_path, await load_rules(self.services)):
+        if project_path and not channel_map.channel_sees(channel, project_path, await load_rules(self.settings, self.services.db)):
             return "ignored: the channel no longer sees this project"
         payload = {"channel": channel, "thread_ts": str(thread_ts), "ts": ts, "user": user, "team_id": team,
                    "text": self._redact(question[:4000]), "project_id": parent.project_id, "pipeline_id": parent.pipeline_id,
@@ -269,7 +270,7 @@ class SlackDoor:
         project = command.reference.project_path.lower()
         team = str(body.get("team_id") or "")
         target = {"channel": channel, "user": user, "thread_ts": thread, "response_url": None, "team_id": team}
-        rules = await load_rules(self.services)
+        rules = await load_rules(self.settings, self.services.db)
         if not channel_map.channel_sees(channel, project, rules):
             await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
             return "refused"
@@ -313,7 +314,7 @@ class SlackDoor:
         project, pipeline = value.get("project"), value.get("pipeline")
         if not isinstance(project, str) or not isinstance(pipeline, int):
             return "ignored: no pipeline"
-        rules = await load_rules(self.services)
+        rules = await load_rules(self.settings, self.services.db)
         if not channel_map.channel_sees(channel, project, rules):
             await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
             return "refused"

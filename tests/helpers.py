@@ -9,7 +9,6 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from bot.runtime.services import Services
-from config.settings import load_settings
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -21,7 +20,9 @@ def gitlab_payload(name: str) -> dict:
 def make_settings(**overrides):
     base = {"DATABASE_URL": "sqlite+aiosqlite:///unused.db", "WORKER_CONCURRENCY": 0}
     base.update(overrides)
-    return load_settings(None, **base)
+    from app import load
+
+    return load(None, **base)
 
 
 @asynccontextmanager

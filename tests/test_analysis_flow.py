@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 import pytest
 import sqlalchemy as sa
 
-from bot.runtime import wiring
+import app as wiring
 from bot.jobs.analyze_pipeline import run_analysis
 from bot.core.render.mr_note import find_marker
 from bot.runtime.services import Services
-from bot.runtime.worker import Defer
+from bot.core.outcomes import Defer
 from storage.models import Analysis, Delivery, ProviderCallRecord
 from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.openai_server import FakeOpenAI
@@ -281,7 +281,7 @@ async def test_a_note_carrying_the_marker_by_someone_else_is_not_adopted(databas
 
 async def test_a_follow_up_whose_reply_failed_is_posted_on_retry_without_asking_again(database):
     from bot.jobs.mr_note import mr_note
-    from bot.runtime.worker import RetryLater
+    from bot.core.outcomes import RetryLater
     from storage.queue import ClaimedJob
 
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:

@@ -264,10 +264,9 @@ async def test_a_hanging_server_does_not_block_the_web_server(sqlite_db, imap, c
     try:
         async with running_app(sqlite_db, TRIGGER_MODE="email",
                                **imap.settings(IMAP_PORT=port, IMAP_TIMEOUT_SECONDS=2)) as (services, client, url):
-            stop = start_email_poller(services)
+            poller = start_email_poller(services)
             try:
                 await asyncio.sleep(0.3)  # the first poll is now waiting for a greeting, in its thread
-                poller = services.extras["email_poller"]
                 assert poller._running is not None
                 started = time.perf_counter()
                 for _ in range(5):
@@ -281,7 +280,7 @@ async def test_a_hanging_server_does_not_block_the_web_server(sqlite_db, imap, c
                 assert poller.failures == 1
                 assert poller.last_error.kind == "timeout"
             finally:
-                await stop()
+                await poller.stop()
     finally:
         done.set()
         sock.close()
@@ -292,14 +291,14 @@ async def test_scheduler_polls_at_once_and_stops_cleanly(sqlite_db, imap):
     services = services_for(sqlite_db, imap)
     woken = []
     services.wakers.append(lambda: woken.append(1))
-    stop = start_email_poller(services)
+    poller = start_email_poller(services)
     try:
         for _ in range(50):
             if await rows(sqlite_db, QueueJob):
                 break
             await asyncio.sleep(0.1)
     finally:
-        await stop()
+        await poller.stop()
     assert [j.dedupe_key for j in await rows(sqlite_db, QueueJob)] == ["pipeline:42:9017:failed"]
     assert woken == [1]
 

@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from config.settings import Settings, SettingsError, load_settings
+from app import load as load_settings
+from bot.providers import catalog
+from config.settings import Settings, SettingsError
 from tests.conftest import ROOT
 
 
@@ -15,7 +17,7 @@ def test_defaults_run_on_one_machine_with_nothing_configured(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     s = load_settings(None)
     assert s.database_url.startswith("sqlite+aiosqlite:///")
-    assert s.effective_default_provider == "heuristic"
+    assert catalog.default_provider(s) == "heuristic"
     assert not s.slack_enabled and not s.email_enabled and s.webhook_enabled
 
 

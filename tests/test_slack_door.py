@@ -164,9 +164,8 @@ async def slack_harness(db, *, worker: bool = True, **overrides: Any):
             **overrides})
         services = Services.build(settings, db=db)
         await services.start()
-        services.gitlab = RecordingGitLab()
-        services.extras["slack"] = SlackPublisher(services)
-        services.extras["mounts"] = [lambda app: slack_door.mount(app, services)]
+        services.use_gitlab(RecordingGitLab())
+        services.use_slack()
         app = create_app(services)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
@@ -175,9 +174,9 @@ async def slack_harness(db, *, worker: bool = True, **overrides: Any):
         async def stand_in_analysis(svc, job) -> None:
             analyses.append(job.payload)
             report = sample_report(int(job.payload.get("pipeline_id") or 42), with_result=False)
-            await svc.extras["slack"].start(report, job.payload.get("slack"))
+            await svc.slack.start(report, job.payload.get("slack"))
             done = sample_report(int(job.payload.get("pipeline_id") or 42))
-            await svc.extras["slack"].finish(done, job.payload.get("slack"))
+            await svc.slack.finish(done, job.payload.get("slack"))
 
         task = runner = None
         if worker:
@@ -375,7 +374,7 @@ class MemoryRouter:
 async def test_follow_up_questions_over_three_turns_remember_the_conversation(database):
     async with slack_harness(database) as h:
         h.services.router = MemoryRouter()
-        await h.services.extras["slack"].start(sample_report(with_result=False))
+        await h.services.slack.start(sample_report(with_result=False))
         parent = h.slack.top_level(CHANNEL)[0]
         questions = ["why did unit fail?", "is it flaky?", "@channel what should I change?"]
         for i, question in enumerate(questions, 1):
@@ -394,7 +393,7 @@ async def test_follow_up_questions_over_three_turns_remember_the_conversation(da
 async def test_a_slack_retry_of_the_same_event_is_processed_once(database):
     async with slack_harness(database) as h:
         h.services.router = MemoryRouter()
-        await h.services.extras["slack"].start(sample_report(with_result=False))
+        await h.services.slack.start(sample_report(with_result=False))
         parent = h.slack.top_level(CHANNEL)[0]
         event = thread_event("why?", "9.000001", parent.ts)
         assert (await h.event(event, event_id="EvSame"))[0] == 200
@@ -412,7 +411,7 @@ async def test_a_slack_retry_of_the_same_event_is_processed_once(database):
 async def test_questions_outside_bot_threads_and_bot_messages_are_ignored(database):
     async with slack_harness(database) as h:
         h.services.router = MemoryRouter()
-        await h.services.extras["slack"].start(sample_report(with_result=False))
+        await h.services.slack.start(sample_report(with_result=False))
         parent = h.slack.top_level(CHANNEL)[0]
         await h.event(thread_event("why?", "5.000002", "5.000001"), event_id="E1")  # someone else's thread
         await h.event({**thread_event("hello", "5.000003", "5.000003")}, event_id="E2")  # not a reply
@@ -461,16 +460,16 @@ async def test_require_gitlab_link_refuses_unlinked_users_and_checks_access(data
         await h.settle()
         assert h.analyses == [] and h.slack.responses[-1]["text"] == texts.REFUSAL_NOT_LINKED.replace("`", "`")
 
-        code = await start_link(h.services, TEAM, "U0HUMAN001")
-        assert await complete_link(h.services, "cicd-wrong", 501, "dev") is None
-        assert await complete_link(h.services, code, 501, "dev") == "U0HUMAN001"
-        assert await complete_link(h.services, code, 501, "dev") is None  # one-time
+        code = await start_link(h.services.db, TEAM, "U0HUMAN001")
+        assert await complete_link(h.services.db, "cicd-wrong", 501, "dev") is None
+        assert await complete_link(h.services.db, code, 501, "dev") == "U0HUMAN001"
+        assert await complete_link(h.services.db, code, 501, "dev") is None  # one-time
         await h.command("explain group/app#42", trigger="l2")
         await h.settle()
         assert len(h.analyses) == 1
 
-        code = await start_link(h.services, TEAM, "U0REPORTER")
-        await complete_link(h.services, code, 502, "rep")
+        code = await start_link(h.services.db, TEAM, "U0REPORTER")
+        await complete_link(h.services.db, code, 502, "rep")
         await h.command("explain group/app#43", trigger="l3", user="U0REPORTER", response_url=h.slack.response_url())
         await h.settle()
         assert len(h.analyses) == 1
@@ -481,7 +480,7 @@ async def test_a_mention_with_a_command_asks_the_bot_into_that_thread(database):
     async with slack_harness(database) as h:
         h.services.router = MemoryRouter()
         # someone's message, and a thread under it where the bot is asked to explain
-        root = (await h.services.extras["slack"].client.chat_postMessage(channel=CHANNEL, text="CI is red again"))["ts"]
+        root = (await h.services.slack.client.chat_postMessage(channel=CHANNEL, text="CI is red again"))["ts"]
         mention = {"type": "app_mention", "channel": CHANNEL, "user": "U0HUMAN001", "ts": f"{root}9",
                    "thread_ts": root, "text": "<@U0BOT00001> explain group/app#42"}
         assert (await h.event(mention, event_id="EvM1"))[0] == 200
@@ -501,7 +500,7 @@ async def test_a_mention_with_a_command_asks_the_bot_into_that_thread(database):
 
 async def test_when_the_database_is_down_slack_is_told_to_retry(database, monkeypatch):
     async with slack_harness(database, worker=False) as h:
-        await h.services.extras["slack"].start(sample_report(with_result=False))
+        await h.services.slack.start(sample_report(with_result=False))
         parent = h.slack.top_level(CHANNEL)[0]
 
         async def broken(*args, **kwargs):
@@ -532,7 +531,7 @@ async def test_a_follow_up_that_keeps_failing_is_answered_with_the_reason_on_the
             raise TimeoutError("the model did not answer in time")
 
         monkeypatch.setattr(conversation, "answer_question", failing)
-        await h.services.extras["slack"].start(sample_report(with_result=False))
+        await h.services.slack.start(sample_report(with_result=False))
         parent = h.slack.top_level(CHANNEL)[0]
         await h.event(thread_event("why?", "8.2", parent.ts), event_id="EvFail")
         await h.settle()

@@ -26,7 +26,7 @@ def build(db, slack: FakeSlack, **overrides) -> Services:
                                 "SLACK_API_URL": slack.url, "SLACK_CHANNEL_MAP": f"group/*={CHANNEL},group/app={OTHER}",
                                 "GITLAB_BASE_URL": GITLAB, **overrides})
     services = Services.build(settings, db=db)
-    services.gitlab = RecordingGitLab()
+    services.use_gitlab(RecordingGitLab())
     return services
 
 
@@ -38,13 +38,13 @@ async def deliveries(db) -> list[Delivery]:
 async def test_one_parent_per_pipeline_and_channel_even_after_a_restart(database):
     async with FakeSlack() as slack:
         services = build(database, slack)
-        pub = SlackPublisher(services)
+        pub = services.use_slack()
         await pub.start(sample_report(with_result=False))
         await pub.start(sample_report(with_result=False))  # a retried job
         assert slack.count("chat.postMessage") == 2  # one per mapped channel
         assert [len(slack.top_level(c)) for c in (CHANNEL, OTHER)] == [1, 1]
 
-        restarted = SlackPublisher(build(database, slack))  # a new process: only the database remembers
+        restarted = build(database, slack).use_slack()  # a new process: only the database remembers
         report = sample_report()
         await restarted.finish(report)
         await restarted.finish(report)
@@ -64,14 +64,14 @@ async def test_one_parent_per_pipeline_and_channel_even_after_a_restart(database
 
 async def test_concurrent_starts_post_one_parent(database):
     async with FakeSlack() as slack:
-        pub_a, pub_b = SlackPublisher(build(database, slack)), SlackPublisher(build(database, slack))
+        pub_a, pub_b = build(database, slack).use_slack(), build(database, slack).use_slack()
         await asyncio.gather(*(p.start(sample_report(with_result=False)) for p in (pub_a, pub_b, pub_a, pub_b)))
         assert len(slack.top_level(CHANNEL)) == 1 and len(slack.top_level(OTHER)) == 1
 
 
 async def test_a_later_passing_pipeline_marks_earlier_parents_fixed(database):
     async with FakeSlack() as slack:
-        pub = SlackPublisher(build(database, slack))
+        pub = build(database, slack).use_slack()
         await pub.finish(sample_report(40))
         await pub.finish(sample_report(41))
         other_mr = sample_report(39, mr_iid=9)
@@ -87,10 +87,10 @@ async def test_a_later_passing_pipeline_marks_earlier_parents_fixed(database):
 
 async def test_branch_filter_and_minimum_severity_decide_what_is_posted(database):
     async with FakeSlack() as slack:
-        pub = SlackPublisher(build(database, slack, SLACK_BRANCH_FILTER="default"))
+        pub = build(database, slack, SLACK_BRANCH_FILTER="default").use_slack()
         await pub.finish(sample_report(60))  # ref "feature", default branch unknown -> not the default branch
         assert slack.count("chat.postMessage") == 0
-        pub = SlackPublisher(build(database, slack, SLACK_MIN_SEVERITY="high"))
+        pub = build(database, slack, SLACK_MIN_SEVERITY="high").use_slack()
         await pub.start(sample_report(61, with_result=False))  # severity not known yet: wait for the answer
         assert slack.count("chat.postMessage") == 0
         await pub.finish(sample_report(61, verdict=Verdict.flaky))  # low: stays quiet
@@ -107,7 +107,7 @@ async def test_shared_channels_get_no_private_project_details(database):
     async with FakeSlack() as slack:
         slack.share(OTHER)
         services = build(database, slack)
-        pub = SlackPublisher(services)
+        pub = services.use_slack()
         await pub.finish(sample_report(), {"channel": OTHER, "user": "U1", "response_url": slack.response_url()})
         await pub.finish(sample_report(43))
         assert slack.top_level(OTHER) == [] and len(slack.top_level(CHANNEL)) == 1
@@ -115,9 +115,9 @@ async def test_shared_channels_get_no_private_project_details(database):
         ephemeral = slack.calls_of("chat.postEphemeral")[-1].args
         assert (ephemeral["user"], ephemeral["text"]) == ("U1", "I do not answer in channels shared with other workspaces.")
         services.gitlab.visibility = "public"
-        await SlackPublisher(services).finish(sample_report(44))
+        await services.use_slack().finish(sample_report(44))
         assert len(slack.top_level(OTHER)) == 1
-        allowed = SlackPublisher(build(database, slack, SLACK_ALLOW_SHARED_CHANNELS=True))
+        allowed = build(database, slack, SLACK_ALLOW_SHARED_CHANNELS=True).use_slack()
         await allowed.finish(sample_report(45))
         assert len(slack.top_level(OTHER)) == 2
 
@@ -125,7 +125,7 @@ async def test_shared_channels_get_no_private_project_details(database):
 async def test_rate_limits_are_waited_out_via_retry_after(database):
     async with FakeSlack() as slack:
         slack.fault("chat.postMessage", status=429, retry_after=0, times=2)
-        pub = SlackPublisher(build(database, slack, SLACK_CHANNEL_MAP=f"group/*={CHANNEL}"))
+        pub = build(database, slack, SLACK_CHANNEL_MAP=f"group/*={CHANNEL}").use_slack()
         started = time.monotonic()
         await pub.start(sample_report(with_result=False))
         assert slack.count("chat.postMessage") == 3 and len(slack.top_level(CHANNEL)) == 1
@@ -134,7 +134,7 @@ async def test_rate_limits_are_waited_out_via_retry_after(database):
 
 async def test_hostile_text_is_defused_and_messages_stay_within_slack_limits(database):
     async with FakeSlack() as slack:
-        pub = SlackPublisher(build(database, slack, SLACK_CHANNEL_MAP=f"group/*={CHANNEL}"))
+        pub = build(database, slack, SLACK_CHANNEL_MAP=f"group/*={CHANNEL}").use_slack()
         report = sample_report()
         report.jobs[0].result.summary = "<!channel> @here see <https://evil.example|here> " + "x" * 5000
         report.jobs[0].result.root_cause = "<@U0BOSS> " * 2000

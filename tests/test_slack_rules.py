@@ -6,7 +6,7 @@ import pytest
 from bot.core import channel_map as cm
 from bot.core import slack_commands as sc
 from bot.core.types import AnalysisResult, Category, JobReport, PipelineReport, Verdict
-from config.settings import PROVIDERS
+from bot.providers.catalog import PROVIDERS
 
 GITLAB = "https://gitlab.example.com"
 

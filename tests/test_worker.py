@@ -6,7 +6,8 @@ import asyncio
 import sqlalchemy as sa
 
 from bot.runtime.services import Services
-from bot.runtime.worker import Defer, PermanentFailure, Worker
+from bot.core.outcomes import Defer, PermanentFailure
+from bot.runtime.worker import Worker
 from storage.models import QueueJob, WorkerHeartbeat
 from storage.queue import enqueue
 from tests.helpers import make_settings
@@ -180,7 +181,7 @@ async def test_a_run_whose_lease_was_taken_over_is_stopped(database):
 
 async def test_the_real_dead_job_notice_is_called_with_the_services(database, monkeypatch):
     from bot.jobs import analyze_pipeline as analysis
-    from bot.runtime import wiring
+    import app as wiring
 
     services = services_for(database)
     seen = []

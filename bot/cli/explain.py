@@ -11,7 +11,7 @@ from bot.core.excerpt.logs import excerpt_file
 from bot.providers.base import InMemoryLedger
 from bot.providers.router import ProviderRouter, default_redactor, redact_request
 from bot.core.types import AnalysisRequest, AnalysisResult, JobFailure
-from config.settings import PROVIDERS
+from bot.providers.catalog import PROVIDERS
 from prompts.builder import build_analysis_prompt
 
 EXPLAIN_HELP = "explain a local job log with the configured AI provider (or the offline analyzer)"

@@ -6,6 +6,7 @@ import json
 import logging
 import random
 from contextlib import aclosing
+from dataclasses import dataclass
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -545,3 +546,28 @@ class GitLabClient:
 
     async def current_user(self) -> dict:
         return await self._get_object("/user")
+
+
+@dataclass
+class BotIdentity:
+    """The bot's GitLab user, for mentions and for recognising its own notes."""
+
+    username: str = "cicd-bot"
+    user_id: int | None = None
+
+
+IDENTITY_TIMEOUT_SECONDS = 10
+
+
+async def resolve_identity(gitlab: GitLabClient, identity: BotIdentity, configured_username: str = "") -> None:
+    """Learn the bot's own GitLab user from its token; a failure leaves the identity as it was."""
+    try:
+        user = await asyncio.wait_for(gitlab.current_user(), IDENTITY_TIMEOUT_SECONDS)
+    except (GitLabError, asyncio.TimeoutError) as exc:
+        log.warning("could not ask GitLab who the bot is (%s); using username %s", exc, identity.username)
+        return
+    if configured_username and configured_username.lower() != str(user.get("username", "")).lower():
+        log.warning("GITLAB_BOT_USERNAME=%s but the token belongs to %s; using %s",
+                    configured_username, user.get("username"), user.get("username"))
+    identity.username = str(user.get("username") or identity.username)
+    identity.user_id = int(user["id"]) if user.get("id") is not None else None

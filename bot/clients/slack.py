@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clients.gitlab import GitLabClient
 from bot.core import channel_map
 from bot.core.messages import REFUSAL_SHARED_CHANNEL
 from bot.core.render.slack import render_slack_analysis, render_slack_parent, render_slack_reply
@@ -89,12 +90,12 @@ def response_url_allowed(url: str, settings: Settings) -> bool:
     return host_of(url) == host_of(settings.slack_api_url)
 
 
-async def load_rules(services: Any) -> list[channel_map.ChannelRule]:
+async def load_rules(settings: Settings, db: Database) -> list[channel_map.ChannelRule]:
     """Settings mapping plus the stored subscriptions."""
-    rules, problems = channel_map.parse_channel_map(services.settings.slack_channel_map)
+    rules, problems = channel_map.parse_channel_map(settings.slack_channel_map)
     for problem in problems:
         log.warning("SLACK_CHANNEL_MAP entry skipped: %s", problem)
-    async with services.db.session() as s:
+    async with db.session() as s:
         rows = (await s.execute(sa.select(ChannelSubscription.channel, ChannelSubscription.path_pattern))).all()
     return rules + channel_map.subscription_rules((r[0], r[1]) for r in rows)
 
@@ -114,9 +115,14 @@ async def find_bot_thread(db: Database, channel: str, thread_ts: str) -> Deliver
 class SlackPublisher:
     """One parent message per failed pipeline and channel, updated in place; the analysis in its thread."""
 
-    def __init__(self, services: Any, client: AsyncWebClient | None = None):
-        self.services = services
-        self.settings: Settings = services.settings
+    def __init__(self, settings: Settings, db: Database, *, http: aiohttp.ClientSession | None = None,
+                 gitlab: GitLabClient | None = None, providers: list[str] | None = None,
+                 client: AsyncWebClient | None = None):
+        self.settings = settings
+        self.db = db
+        self.http = http
+        self.gitlab = gitlab
+        self.providers = providers or ["heuristic"]  # offered as "reanalyze with" buttons
         self._client = client
         self._shared: dict[str, tuple[float, bool]] = {}
         self._public: dict[str, bool] = {}
@@ -125,7 +131,7 @@ class SlackPublisher:
     @property
     def client(self) -> AsyncWebClient:
         if self._client is None:
-            self._client = make_client(self.settings, self.services.http)
+            self._client = make_client(self.settings, self.http)
         return self._client
 
     # --- the three hooks the analysis calls ---
@@ -149,7 +155,7 @@ class SlackPublisher:
 
     async def fixed(self, report: PipelineReport, fixed_pipeline_id: int, fixed_url: str) -> None:
         """A later pipeline of the same MR or branch passed: earlier parents say 'fixed in #N'."""
-        async with self.services.db.session() as s:
+        async with self.db.session() as s:
             query = sa.select(Delivery).where(Delivery.target == PARENT, Delivery.pipeline_id <= fixed_pipeline_id)
             if report.project_id is not None:
                 query = query.where(Delivery.project_id == report.project_id)
@@ -172,7 +178,7 @@ class SlackPublisher:
             except SlackApiError as exc:
                 log.warning("could not mark the Slack message %s in %s fixed: %s", row.ts, row.channel, _error(exc))
                 continue
-            await save_delivery(self.services.db, row.delivery_key, report=report_to_dict(shown),
+            await save_delivery(self.db, row.delivery_key, report=report_to_dict(shown),
                                  content_hash=_hash(blocks, text))
 
     # --- replies and answers only one user sees ---
@@ -181,15 +187,15 @@ class SlackPublisher:
                          allowed_host: str = "") -> str:
         """A follow-up answer in the thread, once per question even when the job runs again."""
         key = reply_key(channel, question_ts)
-        async with named_lock(self.services.db, key):
-            existing = await get_delivery(self.services.db, key)
+        async with named_lock(self.db, key):
+            existing = await get_delivery(self.db, key)
             if existing is not None and existing.ts:
                 return existing.ts
             fallback, blocks = render_slack_reply(text, allowed_host=allowed_host)
             resp = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback,
                                                       blocks=blocks, unfurl_links=False, unfurl_media=False)
             ts = str(resp["ts"])
-            await save_delivery(self.services.db, key, target=REPLY, channel=channel, ts=ts, thread_ts=thread_ts,
+            await save_delivery(self.db, key, target=REPLY, channel=channel, ts=ts, thread_ts=thread_ts,
                                  content_hash=_hash(blocks, fallback))
             return ts
 
@@ -197,10 +203,10 @@ class SlackPublisher:
         """An answer only the asking user sees: through response_url when Slack gave one, else chat.postEphemeral."""
         body = sanitize_slack_mrkdwn(text, max_chars=3000)
         url = str(target.get("response_url") or "")
-        if url and response_url_allowed(url, self.settings) and self.services.http is not None:
+        if url and response_url_allowed(url, self.settings) and self.http is not None:
             payload = {"response_type": "ephemeral", "replace_original": False, "text": body}
             try:
-                async with self.services.http.post(url, json=payload, timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                async with self.http.post(url, json=payload, timeout=aiohttp.ClientTimeout(total=10)) as resp:
                     if resp.status < 400:
                         return
                     log.warning("response_url answered %s", resp.status)
@@ -235,7 +241,7 @@ class SlackPublisher:
 
     async def _destinations(self, report: PipelineReport, target: dict | None, *, final: bool) -> list[tuple[str, str | None]]:
         """(channel, thread to post in) pairs allowed to show this report."""
-        rules = await load_rules(self.services)
+        rules = await load_rules(self.settings, self.db)
         if target and target.get("channel"):
             wanted = [(str(target["channel"]), target.get("thread_ts") or None)]
         else:
@@ -267,7 +273,7 @@ class SlackPublisher:
         key = str(report.project_id or report.project_path)
         if key in self._public:
             return self._public[key]
-        gitlab = getattr(self.services, "gitlab", None)
+        gitlab = self.gitlab
         public = False
         if gitlab is not None:
             try:
@@ -283,14 +289,14 @@ class SlackPublisher:
         branch = getattr(report, "default_branch", "") or ""
         if branch or report.project_id is None:
             return branch
-        async with self.services.db.session() as s:
+        async with self.db.session() as s:
             found = (await s.execute(sa.select(Pipeline.default_branch).where(
                 Pipeline.project_id == report.project_id, Pipeline.pipeline_id == report.pipeline_id))).scalar_one_or_none()
         return found or ""
 
     async def _ensure_parent(self, channel: str, in_thread: str | None, report: PipelineReport) -> Delivery | None:
         """Find the parent by its Delivery row and edit it, or post it; the named lock keeps replicas from racing."""
-        db = self.services.db
+        db = self.db
         key = parent_key(channel, report)
         text, blocks = render_slack_parent(report, default_branch=await self._default_branch(report) or None)
         digest = _hash(blocks, text)
@@ -319,9 +325,9 @@ class SlackPublisher:
         return await get_delivery(db, key)
 
     async def _post_thread(self, channel: str, parent: Delivery, report: PipelineReport) -> None:
-        db = self.services.db
+        db = self.db
         used = {j.result.provider for j in report.jobs if j.result is not None}
-        others = [p for p in self.settings.configured_providers() if p not in used]
+        others = [p for p in self.providers if p not in used]
         root = parent.thread_ts or parent.ts
         messages = render_slack_analysis(report, others, default_branch=await self._default_branch(report) or None)
         for part, (text, blocks) in enumerate(messages, 1):
@@ -372,11 +378,11 @@ def new_link_code() -> str:
     return "cicd-" + secrets.token_hex(5)
 
 
-async def start_link(services: Any, team_id: str, slack_user_id: str) -> str:
+async def start_link(db: Database, team_id: str, slack_user_id: str) -> str:
     """A fresh one-time code for this Slack user (an earlier code stops working)."""
     code = new_link_code()
     now = utcnow()
-    async with services.db.session() as s:
+    async with db.session() as s:
         row = (await s.execute(sa.select(UserLink).where(UserLink.slack_user_id == slack_user_id))).scalar_one_or_none()
         if row is None:
             s.add(UserLink(slack_team_id=team_id, slack_user_id=slack_user_id, link_code=code, created_at=now))
@@ -386,12 +392,12 @@ async def start_link(services: Any, team_id: str, slack_user_id: str) -> str:
     return code
 
 
-async def complete_link(services: Any, code: str, gitlab_user_id: int, gitlab_username: str) -> str | None:
+async def complete_link(db: Database, code: str, gitlab_user_id: int, gitlab_username: str) -> str | None:
     """Called when '@bot link <code>' is posted in GitLab; returns the linked Slack user id, or None for a bad/old code."""
     if not isinstance(code, str) or not code.startswith("cicd-") or len(code) > 64:
         return None
     oldest = utcnow() - timedelta(minutes=LINK_CODE_MINUTES)
-    async with services.db.session() as s:
+    async with db.session() as s:
         row = (await s.execute(sa.select(UserLink).where(UserLink.link_code == code))).scalar_one_or_none()
         if row is None or row.created_at < oldest:
             return None

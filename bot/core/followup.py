@@ -4,8 +4,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from config.settings import PROVIDERS
-
 LINES_SHOWN = 40
 MAX_LINES_SHOWN = 200
 
@@ -67,7 +65,3 @@ def parse_mr_command(note: str, bot_username: str) -> MrCommand:
     if head == "link" and len(rest) == 1:
         return MrCommand("link", argument=rest[0])
     return MrCommand("question", argument=text)
-
-
-def known_provider(name: str) -> bool:
-    return name in PROVIDERS

@@ -11,7 +11,7 @@ from bot.core.fingerprint import signature as failure_signature
 from bot.clients.gitlab_pipeline import PipelineFacts, find_merge_request, gather
 from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound, GitLabUnavailable
 from bot.clients.log_fetch import excerpt_from_stream
-from bot.clients.gitlab_notes import mr_delivery_key, post_commit_comment, upsert_mr_note
+from bot.clients.gitlab_notes import mr_delivery_key
 from storage.deliveries import get_delivery
 from bot.core.report_codec import report_from_dict
 from bot.core.redact import Redactor
@@ -19,7 +19,7 @@ from bot.core.types import (
     AnalysisRequest, AnalysisResult, Excerpt, JobFailure, JobReport, PipelineReport,
 )
 from bot.core.verdict import decide_verdict
-from bot.runtime.worker import Defer, PermanentFailure, RetryLater
+from bot.core.outcomes import Defer, PermanentFailure, RetryLater
 from config.settings import CommentOn
 from storage import history
 from storage.queue import ClaimedJob
@@ -84,18 +84,19 @@ def base_report(facts: PipelineFacts, services, status: str) -> PipelineReport:
 
 async def _publish(services, report: PipelineReport, phase: str, target: dict | None) -> None:
     """Post where people are; a publisher that fails is logged and retried with the job."""
-    slack = services.extras.get("slack")
+    slack = services.slack
     settings = services.settings
     if phase == "start":
         if slack is not None:
             await slack.start(report, target)
         return
-    if report.mr_iid is not None and settings.gitlab_comment_on != CommentOn.none:
-        note = await upsert_mr_note(services, report)
+    notes = services.notes
+    if notes is not None and report.mr_iid is not None and settings.gitlab_comment_on != CommentOn.none:
+        note = await notes.upsert(report)
         if note:
             report.note_url = note["url"]
-    elif report.mr_iid is None and settings.gitlab_comment_on == CommentOn.mr_and_commit:
-        await post_commit_comment(services, report)
+    elif notes is not None and report.mr_iid is None and settings.gitlab_comment_on == CommentOn.mr_and_commit:
+        await notes.post_commit_comment(report)
     if slack is not None:
         await slack.finish(report, target)
 
@@ -165,7 +166,7 @@ async def report_from_email(services, p: dict) -> PipelineReport:
                         web_url=f"{project_url}/-/jobs/{j['id']}", not_analysed_reason=NO_API_REASON)
               for j in email.get("failed_jobs") or []],
     )
-    slack = services.extras.get("slack")
+    slack = services.slack
     if slack is not None:
         await slack.start(report, p.get("slack"))
         await slack.finish(report, p.get("slack"))
@@ -332,9 +333,10 @@ async def pipeline_passed(services, job: ClaimedJob) -> None:
     if previous is not None and previous.fixed_in_pipeline_id is None and previous.pipeline_id <= fixed_id:
         previous.fixed_in_pipeline_id = fixed_id
         previous.fixed_in_url = fixed_url
-        await upsert_mr_note(services, previous)
+        if services.notes is not None:
+            await services.notes.upsert(previous)
         await history.mark_fixed(services.db, project_id, [previous.pipeline_id], fixed_id)
-    slack = services.extras.get("slack")
+    slack = services.slack
     if slack is not None:
         ref_report = previous or PipelineReport(
             project_path=str(project.get("path_with_namespace") or ""), project_web_url=str(project.get("web_url") or ""),

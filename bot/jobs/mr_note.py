@@ -7,12 +7,12 @@ import time
 from bot.core import messages as m
 from bot.jobs.analyze_pipeline import latest_mr_pipeline, run_analysis
 from bot.jobs.conversation import answer_question
-from bot.core.followup import known_provider, parse_mr_command
+from bot.core.followup import parse_mr_command
 from bot.clients.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
 from storage.deliveries import get_delivery, save_delivery
 from bot.core.render.sanitize import sanitize_gitlab_markdown
-from bot.runtime.worker import PermanentFailure, RetryLater
-from config.settings import PROVIDERS
+from bot.core.outcomes import PermanentFailure, RetryLater
+from bot.providers.catalog import PROVIDERS
 from storage import history
 from storage.locks import named_lock
 from storage.queue import ClaimedJob
@@ -35,7 +35,7 @@ LEVEL_NAMES = {10: "Guest", 20: "Reporter", 30: "Developer", 40: "Maintainer", 5
 
 async def _access_level(services, project_id: int, user_id: int) -> int:
     """Members' access, cached briefly so a busy discussion does not hammer the API."""
-    cache: dict = services.extras.setdefault("access_cache", {})
+    cache: dict = services.access_cache
     key = (project_id, user_id)
     hit = cache.get(key)
     if hit and hit[1] > time.monotonic():
@@ -131,7 +131,7 @@ async def mr_note(services, job: ClaimedJob) -> None:
 
 
 async def _set_provider(services, p: dict, provider: str) -> None:
-    if not known_provider(provider):
+    if provider not in PROVIDERS:
         await _reply(services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=provider, available=", ".join(PROVIDERS)))
         return
     await history.set_preference(services.db, "gitlab_project", str(p["project_id"]), "provider", provider)
@@ -139,7 +139,7 @@ async def _set_provider(services, p: dict, provider: str) -> None:
 
 
 async def _reanalyze(services, p: dict, command) -> None:
-    if command.provider and not known_provider(command.provider):
+    if command.provider and command.provider not in PROVIDERS:
         await _reply(services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=command.provider, available=", ".join(PROVIDERS)))
         return
     gl = services.gitlab
@@ -182,5 +182,5 @@ async def _link(services, p: dict, code: str) -> None:
         from bot.clients.slack import complete_link
     except ImportError:
         return
-    ok = await complete_link(services, code, p.get("user_id"), p.get("username", ""))
+    ok = await complete_link(services.db, code, p.get("user_id"), p.get("username", ""))
     await _reply(services, p, LINKED if ok else LINK_UNKNOWN)

@@ -12,11 +12,13 @@ from bot.core import slack_commands as texts
 from bot.core.render.sanitize import host_of
 from bot.clients.slack import SlackPublisher, linked_gitlab_user, reply_key
 from storage.deliveries import get_delivery, save_delivery
-from bot.runtime.worker import PermanentFailure, RetryLater
+from bot.core.outcomes import PermanentFailure, RetryLater
 from bot.jobs.kinds import ANALYZE_PIPELINE
 from storage.history import get_preference
 from storage.models import Analysis
+from bot.runtime.services import Services
 from storage.queue import ClaimedJob, enqueue
+from bot.providers import catalog
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +34,11 @@ PERMANENT_SLACK_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", 
                           "token_revoked", "missing_scope", "thread_not_found", "msg_too_long", "invalid_blocks"}
 
 
-def publisher(services: Any) -> SlackPublisher:
-    found = services.extras.get("slack")
-    if found is None:
-        found = services.extras["slack"] = SlackPublisher(services)
-    return found
+def publisher(services: Services) -> SlackPublisher:
+    """The process's Slack publisher; a Slack job in a process without Slack settings cannot run at all."""
+    if services.slack is None:
+        raise PermanentFailure("Slack is not configured in this process (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)")
+    return services.slack
 
 
 def _slack_failure(exc: SlackApiError) -> Exception:
@@ -129,7 +131,7 @@ async def slack_command(services: Any, job: ClaimedJob) -> None:
         raise _slack_failure(exc) from exc
     if p.get("announce"):
         # a button click has no other visible answer; a typed command was answered when it arrived
-        shown = m.provider_name(provider or services.settings.effective_default_provider)
+        shown = m.provider_name(provider or catalog.default_provider(services.settings))
         await pub.tell_user(target, m.ACK_REANALYZE.format(provider=shown))
     async with services.db.session() as s:
         await enqueue(s, ANALYZE_PIPELINE, payload, dedupe_key=f"{p.get('request_key') or job.id}:analyze",

@@ -28,7 +28,7 @@ from bot.providers.base import (
     strict_schema,
 )
 from bot.providers.heuristic import HeuristicProvider
-from bot.providers.pricing import cost_usd
+from bot.providers.pricing import cost_usd, price_table
 from bot.core.types import (
     AnalysisRequest,
     AnalysisResult,
@@ -39,8 +39,9 @@ from bot.core.types import (
     ModelAnswer,
     Reply,
 )
-from config.settings import PROVIDERS
 from prompts.builder import Prompt, build_analysis_prompt, build_followup_prompt
+from bot.providers import catalog
+from bot.providers.catalog import PROVIDERS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -85,8 +86,8 @@ def choose_chain(settings: Any, provider_hint: str = "", preference: str = "") -
         if asked in PROVIDERS:
             first = asked
             break
-        notes.append(NOTE_UNKNOWN_PROVIDER.format(provider=asked, fallback=settings.effective_default_provider))
-    chain = [first or settings.effective_default_provider]
+        notes.append(NOTE_UNKNOWN_PROVIDER.format(provider=asked, fallback=catalog.default_provider(settings)))
+    chain = [first or catalog.default_provider(settings)]
     for name in [*settings.ai_fallback, "heuristic"]:
         if name in PROVIDERS and name not in chain:
             chain.append(name)
@@ -177,7 +178,7 @@ class _Tally:
 def build_backends(settings: Any) -> dict[str, ModelBackend]:
     """One backend per configured remote provider."""
     backends: dict[str, ModelBackend] = {}
-    configured = settings.configured_providers()
+    configured = catalog.configured(settings)
     if "openai" in configured:
         from bot.providers.openai import OpenAIBackend
 
@@ -217,7 +218,7 @@ class ProviderRouter:
         self.redactor = redactor if redactor is not None else default_redactor(settings)
         self.heuristic = heuristic if heuristic is not None else HeuristicProvider()
         self._sleep = sleep
-        self._prices = settings.prices()
+        self._prices = price_table(settings.ai_prices)
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
     async def aclose(self) -> None:

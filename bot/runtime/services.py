@@ -1,23 +1,24 @@
-"""The things a job or a door may use, built once per process from the settings."""
+"""The things a job or a door may use, built once per process from the settings (app.py fills in the clients)."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import aiohttp
 
+from bot.clients.gitlab import BotIdentity, GitLabClient
+from bot.clients.gitlab_notes import MrNotes
+from bot.clients.slack import SlackPublisher
+from bot.core.redact import Redactor
+from bot.providers import catalog
+from bot.providers.router import ProviderRouter
 from bot.runtime.metrics import Metrics
 from config.settings import Settings
 from storage.db import Database
-from storage.queue import Queue
+from storage.queue import ClaimedJob, Queue
 
-
-@dataclass
-class BotIdentity:
-    """The bot's GitLab username, for mentions and for ignoring its own notes."""
-
-    username: str = "cicd-bot"
-    user_id: int | None = None
+# Called when the worker gives a job up for good: tell people where they look (the MR note, Slack).
+DeadJobHook = Callable[["Services", ClaimedJob, BaseException], Awaitable[None]]
 
 
 @dataclass
@@ -26,29 +27,42 @@ class Services:
     db: Database
     queue: Queue
     metrics: Metrics
-    identity: BotIdentity = field(default_factory=BotIdentity)
+    redactor: Redactor  # for text that doors store (questions, notes); logs get a fresh one each
+    identity: BotIdentity
     http: aiohttp.ClientSession | None = None
-    gitlab: Any = None  # bot.clients.gitlab.GitLabClient when GITLAB_API_TOKEN is set
-    router: Any = None  # bot.providers.router.ProviderRouter
-    on_dead_job: Any = None  # async (services, job, exc) -> None: tell people the bot gave up
-    redactor: Any = None  # bot.core.redact.Redactor for text that doors store (questions, notes)
-    extras: dict[str, Any] = field(default_factory=dict)
-    wakers: list[Any] = field(default_factory=list)  # callables that tell local workers to look now
+    gitlab: GitLabClient | None = None  # None without GITLAB_API_TOKEN
+    notes: MrNotes | None = None  # set with gitlab
+    router: ProviderRouter | None = None
+    slack: SlackPublisher | None = None  # None when Slack is off
+    on_dead_job: DeadJobHook | None = None
+    # (project id, user id) -> (access level, monotonic expiry): members' roles, asked at most once a minute
+    access_cache: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
+    wakers: list[Callable[[], None]] = field(default_factory=list)  # tell local workers to look now
 
     def wake_workers(self) -> None:
         for wake in self.wakers:
             wake()
 
     @classmethod
-    def build(cls, settings: Settings, *, metrics: Metrics | None = None, db: Database | None = None) -> "Services":
+    def build(cls, settings: Settings, *, metrics: Metrics | None = None, db: Database | None = None) -> Services:
         db = db or Database(settings.database_url)
         queue = Queue(db, lease_seconds=settings.queue_lease_seconds,
                       backoff_base=settings.queue_backoff_base_seconds, backoff_cap=settings.queue_backoff_max_seconds)
-        from bot.core.redact import Redactor
-
         return cls(settings=settings, db=db, queue=queue, metrics=metrics or Metrics(),
-                   identity=BotIdentity(username=settings.gitlab_bot_username or "cicd-bot"),
-                   redactor=Redactor.from_settings(settings))
+                   redactor=Redactor.from_settings(settings),
+                   identity=BotIdentity(username=settings.gitlab_bot_username or "cicd-bot"))
+
+    def use_gitlab(self, gitlab: GitLabClient) -> None:
+        """Use this GitLab client, and write MR notes through it."""
+        self.gitlab = gitlab
+        self.notes = MrNotes(gitlab, self.db, self.identity, base_url=self.settings.gitlab_base_url,
+                             configured_username=self.settings.gitlab_bot_username)
+
+    def use_slack(self) -> SlackPublisher:
+        """Post to Slack with this process's settings, database, HTTP session and GitLab client."""
+        self.slack = SlackPublisher(self.settings, self.db, http=self.http, gitlab=self.gitlab,
+                                    providers=catalog.configured(self.settings))
+        return self.slack
 
     async def start(self) -> None:
         if self.http is None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.core.outcomes import Defer, PermanentFailure, RetryLater
 from config.logging import log_context
 from storage.models import WorkerHeartbeat
 from storage.queue import ClaimedJob, Queue
@@ -21,22 +22,6 @@ log = logging.getLogger(__name__)
 
 JobHandler = Callable[[Any, ClaimedJob], Awaitable[None]]
 BOOKKEEPING_ATTEMPTS = 5
-
-
-class RetryLater(Exception):
-    """A named transient problem: try the job again after backoff."""
-
-
-class Defer(Exception):
-    """Not ready yet (e.g. the pipeline still runs): look again later without using an attempt."""
-
-    def __init__(self, seconds: float, reason: str):
-        super().__init__(reason)
-        self.seconds = seconds
-
-
-class PermanentFailure(Exception):
-    """Retrying cannot help (bad payload, project gone): dead-letter at once."""
 
 
 def new_worker_id() -> str:
