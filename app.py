@@ -28,7 +28,6 @@ from handlers.appkeys import SERVICES
 from storage import migrate
 from storage.db import Database
 from storage.ledger import DatabaseLedger
-from bot.providers import catalog
 
 log = logging.getLogger("cicd_bot")
 

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import imaplib
 import logging
-import re
-import socket
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,14 +12,9 @@ from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 
-import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from imapclient import IMAPClient, SEEN
-from imapclient.exceptions import CapabilityError, LoginError
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
 
+from bot.clients.mailbox import ImapMailbox, MailboxError, classify_error
 from bot.core.email_parse import PipelineFailureEmail, SkippedEmail, STATUS_MALFORMED, REASON_TOO_LARGE, message_key, parse_email
 from bot.core.types import JobSpec
 from config.logging import log_context
@@ -31,8 +22,7 @@ from config.settings import Settings
 from handlers.gitlab_routing import ANALYZE_PIPELINE, pipeline_key
 from storage.inbox import record_event
 from storage.locks import named_lock
-from storage.models import MailboxState, ProcessedEmail
-from storage.types import utcnow
+from storage.mailbox import known_message, load_state, mark_processed, save_state
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +32,6 @@ JOB_ID = "imap-poll"
 BACKOFF_CAP_SECONDS = 900  # a dead server is retried at least every 15 minutes
 FETCH_BATCH = 20  # messages fetched per IMAP round trip
 MAX_PER_POLL = 200  # bounds one poll's time; the rest waits for the next poll
-HEADER_PEEK = "BODY.PEEK[HEADER]<0.65536>"  # enough header to find a Message-ID without reading a huge body
-HEADER_KEY = b"BODY[HEADER]<0>"
-FAILED_SEARCH = ["HEADER", "X-GitLab-Pipeline-Status", "failed"]
-
 STATUS_ENQUEUED = "enqueued"
 STATUS_DUPLICATE = "duplicate"
 REASON_ALREADY_QUEUED = "pipeline already queued by another trigger"
@@ -58,144 +44,6 @@ LOG_UIDVALIDITY = "IMAP folder %s has a new UIDVALIDITY (%s, was %s); reading it
 LOG_POLLED = "IMAP poll of %s: %d new, %d enqueued, %d duplicate, %d skipped, %d malformed, %d already known"
 LOG_LOCKED = "IMAP poll of %s skipped: another replica is polling"
 LOG_MESSAGE = "email %s: %s %s"
-
-ERR_REFUSED = "connection refused by {where}; is the IMAP server running and IMAP_PORT right?"
-ERR_TIMEOUT = "no answer from {where} within {timeout:g}s (timeout); check IMAP_SERVER, IMAP_PORT and firewalls"
-ERR_DNS = "cannot resolve IMAP_SERVER {host!r}"
-ERR_TLS = ("TLS error talking to {where}: {detail}; check IMAP_USE_SSL / IMAP_STARTTLS and the port "
-           "(993 for SSL, 143 for STARTTLS)")
-ERR_NO_STARTTLS = "{where} does not offer STARTTLS; use IMAP_USE_SSL=true with port 993, or another server"
-ERR_LOGIN = "login refused for {user!r}: {detail}; check IMAP_USER and use an app password in IMAP_APP_PASSWORD"
-ERR_FOLDER = "folder {folder!r} does not exist on {where}; folders there: {folders}"
-ERR_DROPPED = "the IMAP server closed the connection: {detail}"
-ERR_PROTOCOL = "the IMAP server said no: {detail}"
-ERR_NETWORK = "network error talking to {where}: {detail}"
-ERR_DATABASE = "database error while recording email: {detail}"
-ERR_UNEXPECTED = "unexpected error: {detail}"
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-class MailboxError(Exception):
-    """An IMAP problem in plain words; kind is one of refused, timeout, dns, tls, starttls, login, folder,
-    dropped, protocol, network, database, unexpected."""
-
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind
-
-
-def _detail(exc: BaseException) -> str:
-    text = exc.args[0] if exc.args else str(exc)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    text = _CONTROL.sub(" ", str(text)).strip() or type(exc).__name__
-    return text[:200]
-
-
-def classify_error(exc: BaseException, settings: Settings) -> MailboxError:
-    """The plain-words MailboxError for anything an IMAP session or the recording can raise."""
-    if isinstance(exc, MailboxError):
-        return exc
-    where = f"{settings.imap_server}:{settings.imap_port}"
-    if isinstance(exc, LoginError):
-        return MailboxError("login", ERR_LOGIN.format(user=settings.imap_user, detail=_detail(exc)))
-    if isinstance(exc, ssl.SSLError):
-        return MailboxError("tls", ERR_TLS.format(where=where, detail=getattr(exc, "reason", None) or _detail(exc)))
-    if isinstance(exc, ConnectionRefusedError):
-        return MailboxError("refused", ERR_REFUSED.format(where=where))
-    if isinstance(exc, (socket.timeout, TimeoutError)):
-        return MailboxError("timeout", ERR_TIMEOUT.format(where=where, timeout=settings.imap_timeout_seconds))
-    if isinstance(exc, socket.gaierror):
-        return MailboxError("dns", ERR_DNS.format(host=settings.imap_server))
-    if isinstance(exc, imaplib.IMAP4.abort):
-        return MailboxError("dropped", ERR_DROPPED.format(detail=_detail(exc)))
-    if isinstance(exc, imaplib.IMAP4.error):
-        return MailboxError("protocol", ERR_PROTOCOL.format(detail=_detail(exc)))
-    if isinstance(exc, OSError):
-        return MailboxError("network", ERR_NETWORK.format(where=where, detail=exc.strerror or _detail(exc)))
-    if isinstance(exc, SQLAlchemyError):
-        return MailboxError("database", ERR_DATABASE.format(detail=_detail(exc)))
-    return MailboxError("unexpected", ERR_UNEXPECTED.format(detail=f"{type(exc).__name__}: {_detail(exc)}"))
-
-
-@dataclass(frozen=True)
-class FolderInfo:
-    uidvalidity: int
-    messages: int
-
-
-class ImapMailbox:
-    """One synchronous IMAP session on the configured folder; use it from one thread only."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.client: IMAPClient | None = None
-
-    def open(self) -> FolderInfo:
-        s = self.settings
-        context = ssl.create_default_context()
-        client = IMAPClient(s.imap_server, port=s.imap_port, ssl=s.imap_use_ssl, ssl_context=context,
-                            timeout=s.imap_timeout_seconds)
-        self.client = client
-        if s.imap_starttls:
-            try:
-                client.starttls(context)
-            except CapabilityError:
-                raise MailboxError("starttls", ERR_NO_STARTTLS.format(where=f"{s.imap_server}:{s.imap_port}")) from None
-        password = s.imap_app_password.get_secret_value() if s.imap_app_password else ""
-        client.login(s.imap_user, password)
-        try:
-            selected = client.select_folder(s.imap_folder)
-        except imaplib.IMAP4.error:
-            if client.folder_exists(s.imap_folder):
-                raise
-            names = [str(name) for _flags, _sep, name in client.list_folders()][:20]
-            raise MailboxError("folder", ERR_FOLDER.format(folder=s.imap_folder, where=f"{s.imap_server}:{s.imap_port}",
-                                                           folders=", ".join(names) or "(none)")) from None
-        return FolderInfo(uidvalidity=int(selected.get(b"UIDVALIDITY", 0)), messages=int(selected.get(b"EXISTS", 0)))
-
-    def failure_uids(self, *, after_uid: int, since: date, unseen: bool = True) -> list[int]:
-        """UIDs above after_uid of failure mails since the date, oldest first."""
-        criteria: list[Any] = (["UNSEEN"] if unseen else []) + FAILED_SEARCH + ["SINCE", since]
-        if after_uid:
-            criteria += ["UID", f"{after_uid + 1}:*"]
-        # "n:*" matches the last message even when its UID is below n, so filter again.
-        return sorted(uid for uid in self._client().search(criteria) if uid > after_uid)
-
-    def sizes(self, uids: list[int]) -> dict[int, int]:
-        data = self._client().fetch(uids, ["RFC822.SIZE"])
-        return {uid: int(item.get(b"RFC822.SIZE", 0)) for uid, item in data.items()}
-
-    def fetch_raw(self, uids: list[int]) -> dict[int, bytes]:
-        data = self._client().fetch(uids, ["BODY.PEEK[]"])
-        return {uid: item.get(b"BODY[]") or b"" for uid, item in data.items()}
-
-    def fetch_headers(self, uids: list[int]) -> dict[int, bytes]:
-        data = self._client().fetch(uids, [HEADER_PEEK])
-        return {uid: item.get(HEADER_KEY) or b"" for uid, item in data.items()}
-
-    def mark_seen(self, uids: list[int]) -> None:
-        if uids:
-            self._client().add_flags(uids, [SEEN], silent=True)
-
-    def close(self) -> None:
-        client, self.client = self.client, None
-        if client is None:
-            return
-        try:
-            client.logout()
-        except Exception:  # the session is over either way; a dead socket must not hide the real error
-            try:
-                client.shutdown()
-            except Exception:
-                pass
-
-    def _client(self) -> IMAPClient:
-        if self.client is None:
-            raise MailboxError("unexpected", ERR_UNEXPECTED.format(detail="mailbox not open"))
-        return self.client
-
 
 class _Session:
     """Runs one ImapMailbox's calls on one dedicated thread, off the event loop."""
@@ -215,6 +63,7 @@ class _Session:
             self.executor.shutdown(wait=False)
 
 
+
 @dataclass
 class PollResult:
     polled: bool = True  # False when another replica held the lock
@@ -229,47 +78,6 @@ class PollResult:
 
     def count(self, status: str) -> None:
         setattr(self, status, getattr(self, status) + 1)
-
-
-# --- storage steps -------------------------------------------------------------
-
-def _insert(db):
-    return pg_insert if db.is_postgres else sqlite_insert
-
-
-_state = MailboxState.__table__
-_processed = ProcessedEmail.__table__
-
-
-async def load_state(db, folder: str) -> tuple[int | None, int]:
-    async with db.session() as session:
-        row = (await session.execute(sa.select(_state.c.uidvalidity, _state.c.last_uid)
-                                     .where(_state.c.folder == folder))).first()
-    return (row[0], int(row[1] or 0)) if row else (None, 0)
-
-
-async def save_state(db, folder: str, uidvalidity: int, last_uid: int) -> None:
-    stmt = _insert(db)(_state).values(folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=utcnow())
-    stmt = stmt.on_conflict_do_update(index_elements=["folder"], set_={
-        "uidvalidity": uidvalidity, "last_uid": last_uid, "updated_at": utcnow()})
-    async with db.session() as session:
-        await session.execute(stmt)
-
-
-async def known_message(db, message_id: str) -> bool:
-    async with db.session() as session:
-        row = (await session.execute(sa.select(_processed.c.id).where(_processed.c.message_id == message_id))).first()
-    return row is not None
-
-
-async def mark_processed(db, *, message_id: str, folder: str, uid: int, uidvalidity: int, status: str,
-                         reason: str = "", project_id: int | None = None, pipeline_id: int | None = None) -> None:
-    stmt = _insert(db)(_processed).values(
-        message_id=message_id, folder=folder, uid=uid, uidvalidity=uidvalidity, status=status, reason=reason[:500],
-        project_id=project_id, pipeline_id=pipeline_id, received_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["message_id"])
-    async with db.session() as session:
-        await session.execute(stmt)
 
 
 def delivery_key(message_id: str) -> str:

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from bot.providers.base import ProviderCall
+from bot.core.types import ProviderCall
 from storage.db import Database
 from storage.models import ProviderCallRecord
 

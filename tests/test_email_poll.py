@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.runtime.services import Services
+from bot.clients import mailbox
 from handlers import email as email_door
 from handlers.email import EmailPoller, poll_once, start_email_poller
 from storage.db import Database
@@ -333,14 +334,14 @@ async def test_two_pollers_on_one_postgresql_poll_one_at_a_time(pg_db, imap):
 
 async def test_missing_folder_and_bad_password_are_told_plainly(sqlite_db, imap):
     services = services_for(sqlite_db, imap, IMAP_FOLDER="Nope")
-    with pytest.raises(email_door.MailboxError) as err:
+    with pytest.raises(mailbox.MailboxError) as err:
         await poll_once(services)
     assert err.value.kind == "folder"
     assert str(err.value) == f"folder 'Nope' does not exist on 127.0.0.1:{imap.port}; folders there: INBOX"
     services = services_for(sqlite_db, imap, IMAP_APP_PASSWORD="wrong-" + "x" * 8)
     with pytest.raises(Exception) as err:
         await poll_once(services)
-    described = email_door.classify_error(err.value, services.settings)
+    described = mailbox.classify_error(err.value, services.settings)
     assert described.kind == "login"
     assert str(described).startswith("login refused for 'ci-alerts@example.com': ")
     assert "app password" in str(described)
@@ -350,7 +351,7 @@ async def test_closed_port_gives_refused(sqlite_db, imap):
     services = services_for(sqlite_db, imap, IMAP_PORT=free_port())
     with pytest.raises(OSError) as err:
         await poll_once(services)
-    assert email_door.classify_error(err.value, services.settings).kind == "refused"
+    assert mailbox.classify_error(err.value, services.settings).kind == "refused"
 
 
 @pytest.fixture
@@ -375,7 +376,7 @@ async def test_starttls_with_an_untrusted_certificate_is_a_tls_error(sqlite_db, 
     services = services_for(sqlite_db, imap_starttls)
     with pytest.raises(Exception) as err:
         await poll_once(services)
-    described = email_door.classify_error(err.value, services.settings)
+    described = mailbox.classify_error(err.value, services.settings)
     assert described.kind == "tls"
     assert str(described).startswith(f"TLS error talking to 127.0.0.1:{imap_starttls.port}: CERTIFICATE_VERIFY_FAILED;")
     assert await rows(sqlite_db, QueueJob) == []

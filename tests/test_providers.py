@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.providers.base import InMemoryLedger, ProviderCall
+from bot.core.types import ProviderCall
+from bot.providers.base import InMemoryLedger
 from bot.providers.heuristic import HeuristicProvider
 from bot.providers.router import ProviderRouter, build_backends, choose_chain
 from bot.core.redact import Redactor

@@ -54,7 +54,7 @@ def describe(parsed: Any, key: str) -> str:
 
 def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Exit 0 when the inbox is readable and holds GitLab failure mail, 1 on a problem, 2 when not configured."""
-    from handlers.email import ImapMailbox, classify_error
+    from bot.clients.mailbox import ImapMailbox, classify_error
 
     out = out or sys.stdout
     err = err or sys.stderr

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -251,3 +252,22 @@ class JobSpec:
     dedupe_key: str
     delay_seconds: float = 0
     hasten_existing: bool = False  # if the job already exists and waits, run it now
+
+
+@dataclass(slots=True)
+class ProviderCall:
+    """One attempt at a provider, successful or not, as the ledger stores it."""
+
+    provider: str
+    model: str
+    operation: str  # "analyze" | "answer"
+    project_path: str | None = None
+    pipeline_id: int | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    tokens_cached: int = 0
+    cost_usd: float = 0.0
+    latency_ms: int = 0
+    outcome: str = "ok"  # ok | transient_error | auth_error | bad_request | invalid_output | over_budget | not_configured | error
+    error: str = ""
+    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))

@@ -6,11 +6,12 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
 
 from bot.core.retry_after import parse_retry_after as _parse_retry_after
+from bot.core.types import ProviderCall
 
 # How long we are willing to honour a server's Retry-After; a longer one is treated as this.
 RETRY_AFTER_CAP_SECONDS = 30.0
@@ -116,25 +117,6 @@ def extract_json_object(text: str) -> dict[str, Any]:
 
 
 # --- usage ----------------------------------------------------------------------
-@dataclass(slots=True)
-class ProviderCall:
-    """One attempt at a provider, successful or not, as the ledger stores it."""
-
-    provider: str
-    model: str
-    operation: str  # "analyze" | "answer"
-    project_path: str | None = None
-    pipeline_id: int | None = None
-    tokens_in: int = 0
-    tokens_out: int = 0
-    tokens_cached: int = 0
-    cost_usd: float = 0.0
-    latency_ms: int = 0
-    outcome: str = "ok"  # ok | transient_error | auth_error | bad_request | invalid_output | over_budget | not_configured | error
-    error: str = ""
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-
-
 @runtime_checkable
 class UsageLedger(Protocol):
     async def record(self, call: ProviderCall) -> None: ...
