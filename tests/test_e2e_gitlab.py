@@ -53,6 +53,16 @@ async def health(url: str) -> dict:
             return await resp.json()
 
 
+async def settled(url: str, timeout: float = 60.0) -> dict:
+    """Wait until no job waits or runs, so "nothing more happened" is a fact and not a guess about time."""
+    for _ in range(int(timeout / 0.1)):
+        queue = (await health(url))["queue"]
+        if queue.get("queued", 0) == 0 and queue.get("running", 0) == 0:
+            return queue
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the queue did not settle: {queue}")
+
+
 def note_hook(note: str, *, user: str, user_id: int, note_id: int, discussion_id: str = "d1") -> dict:
     return {
         "object_kind": "note", "event_type": "note",
@@ -152,14 +162,14 @@ async def test_mr_commands_and_follow_ups(db_url, tmp_path):
             for i in range(2):
                 await send_hook(bot.url, human_note(gitlab, "@cicd-bot reanalyze", "guest-gary"), "Note Hook", key=f"g{i}")
             await wait_for(lambda: any("Developer access" in n["body"] for n in bot_notes(gitlab)), what="the refusal")
-            await asyncio.sleep(1.0)
+            await settled(bot.url)
             assert sum("Developer access" in n["body"] for n in bot_notes(gitlab)) == 1, "refused once"
             assert openai.calls + anthropic.calls == before
 
             count = len(bot_notes(gitlab))
             await send_hook(bot.url, note_hook("@cicd-bot reanalyze", user="cicd-bot", user_id=99, note_id=520),
                             "Note Hook", key="own")
-            await asyncio.sleep(1.0)
+            await settled(bot.url)
             assert len(bot_notes(gitlab)) == count and openai.calls + anthropic.calls == before
         finally:
             print(bot.log())  # shown by pytest when the test fails

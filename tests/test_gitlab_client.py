@@ -210,7 +210,7 @@ async def test_retry_after_is_really_waited(gl, session):
     client = GitLabClient(session, gl.url, DEFAULT_TOKEN, timeout=5)
     started = time.monotonic()
     await client.get_pipeline(42, 12)
-    assert time.monotonic() - started >= 1.0
+    assert time.monotonic() - started >= 0.99  # a lower bound: a slow machine only waits longer
 
 
 async def test_500_twice_then_success(gl, client, sleeps):

@@ -128,7 +128,7 @@ async def test_429_honours_retry_after(fake_openai):
     router = router_for(make_settings(**openai_env(fake_openai)))
     started = time.monotonic()
     result = await router.analyze(make_request())
-    assert time.monotonic() - started >= 0.4
+    assert time.monotonic() - started >= 0.39  # a lower bound: a slow machine only waits longer
     assert result.provider == "openai" and fake_openai.calls == 2
 
 
@@ -263,7 +263,7 @@ async def test_concurrency_limit_per_provider(fake_openai):
     router = router_for(make_settings(**openai_env(fake_openai, AI_MAX_CONCURRENCY=1)))
     started = time.monotonic()
     results = await asyncio.gather(*(router.analyze(make_request()) for _ in range(3)))
-    assert time.monotonic() - started >= 0.9
+    assert time.monotonic() - started >= 0.89  # one at a time: at least three model delays in a row
     assert [r.provider for r in results] == ["openai"] * 3
 
 

@@ -114,18 +114,17 @@ class Harness:
     analyses: list[dict] = field(default_factory=list)
 
     async def post(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
-                   headers: dict | None = None, timestamp: int | None = None) -> tuple[int, str, float]:
-        started = time.perf_counter()
+                   headers: dict | None = None, timestamp: int | None = None) -> tuple[int, str]:
         all_headers = {"Content-Type": content_type, **sign(body, timestamp), **(headers or {})}
         async with self.client.post(self.url + "/slack/events", data=body.encode(), headers=all_headers) as resp:
             text = await resp.text()
-            return resp.status, text, time.perf_counter() - started
+            return resp.status, text
 
-    async def command(self, text: str, **kw: Any) -> tuple[int, str, float]:
-        status, body, elapsed = await self.post(command_body(text, **kw))
-        return status, (json.loads(body).get("text", "") if body.startswith("{") else body), elapsed
+    async def command(self, text: str, **kw: Any) -> tuple[int, str]:
+        status, body = await self.post(command_body(text, **kw))
+        return status, (json.loads(body).get("text", "") if body.startswith("{") else body)
 
-    async def event(self, event: dict, **kw: Any) -> tuple[int, str, float]:
+    async def event(self, event: dict, **kw: Any) -> tuple[int, str]:
         headers = kw.pop("headers", None)
         return await self.post(event_body(event, **kw), content_type="application/json", headers=headers)
 
@@ -224,15 +223,15 @@ async def test_bad_signature_is_refused_and_nothing_recorded(database):
 
 async def test_stale_timestamp_is_refused(database):
     async with slack_harness(database, worker=False) as h:
-        status, _, _ = await h.post(command_body("explain group/app#42"), timestamp=int(time.time()) - 6 * 60)
+        status, _ = await h.post(command_body("explain group/app#42"), timestamp=int(time.time()) - 6 * 60)
         assert status == 401
         assert await h.jobs() == []
 
 
-async def test_explain_is_acked_fast_and_the_analysis_runs_through_the_queue(database):
+async def test_explain_is_acked_and_the_analysis_runs_through_the_queue(database):
     async with slack_harness(database) as h:
-        status, text, elapsed = await h.command("explain group/app#42", response_url=h.slack.response_url())
-        assert status == 200 and elapsed < 1.0
+        status, text = await h.command("explain group/app#42", response_url=h.slack.response_url())
+        assert status == 200
         assert text == ("Got it: analysing pipeline #42 of group/app. The answer will appear in this channel.")
         await h.settle()
         assert len(h.analyses) == 1
@@ -264,22 +263,21 @@ async def test_reanalyze_with_provider_and_job_url_and_mr_url(database):
         assert len(h.slack.top_level(CHANNEL)) == 1
 
 
-async def test_thirty_concurrent_commands_are_all_acked_in_time(database):
+async def test_thirty_concurrent_commands_are_all_acked_with_no_worker_running(database):
+    # No worker runs: every ack comes from the door alone, whatever the work behind it costs.
     async with slack_harness(database, worker=False) as h:
         results = await asyncio.gather(*(h.command(f"explain group/app#{100 + i}", trigger=f"trig-{i}")
                                          for i in range(30)))
-        assert all(status == 200 for status, _, _ in results)
-        slowest = max(elapsed for _, _, elapsed in results)
-        assert slowest < 3.0, f"slowest ack took {slowest:.2f}s"
+        assert all(status == 200 and "Got it" in text for status, text in results)
         assert len(await h.jobs(slack_jobs.SLACK_COMMAND)) == 30
 
 
 async def test_project_outside_the_channel_mapping_is_refused_before_anything_is_fetched(database):
     async with slack_harness(database) as h:
-        status, text, _ = await h.command("explain secret/vault#9")
+        status, text = await h.command("explain secret/vault#9")
         assert status == 200
         assert text == m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project="secret/vault")
-        status, text, _ = await h.command("explain group/app#9", channel=OTHER_CHANNEL)
+        status, text = await h.command("explain group/app#9", channel=OTHER_CHANNEL)
         assert text == m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project="group/app")
         await h.settle()
         assert await h.jobs() == [] and h.services.gitlab.calls == [] and h.analyses == []
@@ -287,11 +285,11 @@ async def test_project_outside_the_channel_mapping_is_refused_before_anything_is
 
 async def test_unknown_workspace_and_app_are_refused(database):
     async with slack_harness(database, worker=False, SLACK_ALLOWED_TEAM_IDS=TEAM, SLACK_APP_ID=APP_ID) as h:
-        status, text, _ = await h.command("explain group/app#1", team="T0STRANGER")
+        status, text = await h.command("explain group/app#1", team="T0STRANGER")
         assert (status, text) == (200, m.REFUSAL_UNKNOWN_WORKSPACE)
-        status, text, _ = await h.command("explain group/app#1", app_id="A0OTHERAPP")
+        status, text = await h.command("explain group/app#1", app_id="A0OTHERAPP")
         assert text == m.REFUSAL_UNKNOWN_WORKSPACE
-        status, _, _ = await h.event({"type": "message", "channel": CHANNEL, "user": "U1", "text": "hi",
+        status, _ = await h.event({"type": "message", "channel": CHANNEL, "user": "U1", "text": "hi",
                                       "ts": "2.0", "thread_ts": "1.0"}, team="T0STRANGER")
         assert status == 403
         assert await h.jobs() == []
@@ -299,33 +297,33 @@ async def test_unknown_workspace_and_app_are_refused(database):
 
 async def test_bad_input_gets_usage_not_a_stack_trace(database):
     async with slack_harness(database, worker=False) as h:
-        _, text, _ = await h.command("explain")
+        _, text = await h.command("explain")
         assert text == texts.USAGE["explain"].replace("<", "&lt;").replace(">", "&gt;")
-        _, text, _ = await h.command("")
+        _, text = await h.command("")
         assert text.startswith("*cicd-bot* explains failed GitLab pipelines.")
-        _, text, _ = await h.command("provider gpt9")
+        _, text = await h.command("provider gpt9")
         assert "I don't know the provider 'gpt9'" in text
 
 
 async def test_provider_subscribe_history_status_and_link_commands(database):
     async with slack_harness(database, worker=False, SLACK_CHANNEL_MAP=f"group/*={CHANNEL},public/*=*") as h:
-        _, text, _ = await h.command("provider")
+        _, text = await h.command("provider")
         assert text == "This channel uses offline rules (the bot's default). Configured: heuristic."
-        _, text, _ = await h.command("provider heuristic")
+        _, text = await h.command("provider heuristic")
         assert text == "This channel now prefers offline rules."
-        _, text, _ = await h.command("provider")
+        _, text = await h.command("provider")
         assert text.startswith("This channel uses offline rules. ")
 
-        _, text, _ = await h.command("subscribe secret/*", channel=OTHER_CHANNEL)
+        _, text = await h.command("subscribe secret/*", channel=OTHER_CHANNEL)
         assert text.startswith("Subscribing to `secret/*` is not allowed here.")
-        _, text, _ = await h.command("subscribe public/docs", channel=OTHER_CHANNEL)
+        _, text = await h.command("subscribe public/docs", channel=OTHER_CHANNEL)
         assert text == "This channel now gets failures of `public/docs`."
-        _, text, _ = await h.command("subscribe public/docs", channel=OTHER_CHANNEL)
+        _, text = await h.command("subscribe public/docs", channel=OTHER_CHANNEL)
         assert text == "This channel already gets failures of `public/docs`."
         # the subscription makes public/docs explainable there, and nothing else
-        _, text, _ = await h.command("explain public/docs#5", channel=OTHER_CHANNEL, trigger="s1")
+        _, text = await h.command("explain public/docs#5", channel=OTHER_CHANNEL, trigger="s1")
         assert text.startswith("Got it: analysing pipeline #5 of public/docs")
-        _, text, _ = await h.command("explain public/other#5", channel=OTHER_CHANNEL, trigger="s2")
+        _, text = await h.command("explain public/other#5", channel=OTHER_CHANNEL, trigger="s2")
         assert text == m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project="public/other")
 
         async with h.services.db.session() as s:
@@ -333,21 +331,21 @@ async def test_provider_subscribe_history_status_and_link_commands(database):
                            summary="Timeout talking to db", provider="heuristic"))
             s.add(Analysis(project_id=8, project_path="secret/vault", pipeline_id=9, verdict="caused_by_change",
                            summary="leaky", provider="heuristic"))
-        _, text, _ = await h.command("history")
+        _, text = await h.command("history")
         assert text == "*Recent failures*\n• group/app #42 · pipeline · *flaky, retry*: Timeout talking to db"
-        _, text, _ = await h.command("history secret/vault")
+        _, text = await h.command("history secret/vault")
         assert text == m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project="secret/vault")
 
-        _, text, _ = await h.command("status")
+        _, text = await h.command("status")
         assert "queue: 1 waiting, 0 running, 0 done, 0 dead letters" in text
         assert "spent today: $0.0000 in 0 model calls" in text
 
-        _, text, _ = await h.command("unsubscribe public/docs", channel=OTHER_CHANNEL)
+        _, text = await h.command("unsubscribe public/docs", channel=OTHER_CHANNEL)
         assert text == "This channel no longer gets failures of `public/docs`."
         async with h.services.db.session() as s:
             assert (await s.execute(sa.select(ChannelSubscription))).scalars().all() == []
 
-        _, text, _ = await h.command("link")
+        _, text = await h.command("link")
         assert "post this as a comment on any merge request within 60 minutes" in text
         assert "@⁠cicd-bot link cicd-" in text or "@cicd-bot link cicd-" in text
 
@@ -378,8 +376,8 @@ async def test_follow_up_questions_over_three_turns_remember_the_conversation(da
         parent = h.slack.top_level(CHANNEL)[0]
         questions = ["why did unit fail?", "is it flaky?", "@channel what should I change?"]
         for i, question in enumerate(questions, 1):
-            status, _, elapsed = await h.event(thread_event(question, f"{parent.ts}{i}", parent.ts), event_id=f"Ev{i}")
-            assert status == 200 and elapsed < 1.0
+            status, _ = await h.event(thread_event(question, f"{parent.ts}{i}", parent.ts), event_id=f"Ev{i}")
+            assert status == 200
             await h.settle()
         replies = [msg for msg in h.slack.thread(CHANNEL, parent.ts) if msg.text.startswith("turn")]
         assert [r.text.split(":")[0] for r in replies] == ["turn 1", "turn 2", "turn 3"]
@@ -432,9 +430,9 @@ async def test_feedback_buttons_count_once_per_user_and_reanalyze_button_queues(
             analysis_id = row.id
         value = {"analysis_id": analysis_id, "project": "group/app", "pipeline": 42}
         for trigger in ("a1", "a2"):  # a double click
-            status, _, elapsed = await h.post(action_body("feedback_up", value, trigger=trigger,
+            status, _ = await h.post(action_body("feedback_up", value, trigger=trigger,
                                                           response_url=h.slack.response_url()))
-            assert status == 200 and elapsed < 1.0
+            assert status == 200
         await h.post(action_body("feedback_down", value, trigger="a3", user="U0SOMEONE1"))
         await h.post(action_body("reanalyze_with:openai", value, trigger="a4"))
         await h.post(action_body("reanalyze", {**value, "project": "secret/vault"}, trigger="a5",
@@ -507,16 +505,16 @@ async def test_when_the_database_is_down_slack_is_told_to_retry(database, monkey
             raise ConnectionError("database unreachable")
 
         monkeypatch.setattr(slack_door, "record_event", broken)
-        status, _, _ = await h.event(thread_event("why?", "8.1", parent.ts), event_id="EvDown")
+        status, _ = await h.event(thread_event("why?", "8.1", parent.ts), event_id="EvDown")
         assert status == 500
-        _, text, _ = await h.command("explain group/app#42")
+        _, text = await h.command("explain group/app#42")
         assert text == slack_door.GENERIC_ERROR
 
 
 async def test_url_verification_is_answered_even_with_a_workspace_allow_list(database):
     async with slack_harness(database, worker=False, SLACK_ALLOWED_TEAM_IDS=TEAM) as h:
         body = json.dumps({"token": "unused", "challenge": "c-123", "type": "url_verification"})
-        status, text, _ = await h.post(body, content_type="application/json")
+        status, text = await h.post(body, content_type="application/json")
         assert status == 200 and json.loads(text) == {"challenge": "c-123"}
 
 

@@ -126,10 +126,8 @@ async def test_rate_limits_are_waited_out_via_retry_after(database):
     async with FakeSlack() as slack:
         slack.fault("chat.postMessage", status=429, retry_after=0, times=2)
         pub = build(database, slack, SLACK_CHANNEL_MAP=f"group/*={CHANNEL}").use_slack()
-        started = time.monotonic()
         await pub.start(sample_report(with_result=False))
         assert slack.count("chat.postMessage") == 3 and len(slack.top_level(CHANNEL)) == 1
-        assert time.monotonic() - started < 5
 
 
 async def test_hostile_text_is_defused_and_messages_stay_within_slack_limits(database):

@@ -56,6 +56,11 @@ def slow(seconds: float, then: dict | None = None) -> dict:
     return {"kind": "delay", "seconds": seconds, "then": then or good()}
 
 
+def held(then: dict | None = None) -> dict:
+    """Answer only once the test calls release(): a model call that is provably still running."""
+    return {"kind": "hold", "then": then or good()}
+
+
 def derive_answer(prompt_text: str) -> dict:
     """A plausible answer that quotes a real line of the excerpt in the request, so end-to-end checks can follow it."""
     lines = [(int(n), text) for n, text in NUMBERED_LINE.findall(prompt_text)]
@@ -99,11 +104,17 @@ class FakeModelServer:
         self.queue: list[dict] = []
         self.requests: list[dict] = []
         self.calls = 0
+        self.holding = 0  # requests waiting in a held() behaviour right now
+        self._released = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
     # scripting
     def script(self, *behaviours: dict) -> None:
         self.queue.extend(behaviours)
+
+    def release(self) -> None:
+        """Let every held() request answer."""
+        self._released.set()
 
     def reset(self) -> None:
         self.queue.clear()
@@ -172,8 +183,15 @@ class FakeModelServer:
             "raw": raw,
         })
         behaviour = self.queue.pop(0) if self.queue else good()
-        while behaviour.get("kind") == "delay":
-            await asyncio.sleep(float(behaviour.get("seconds", 0)))
+        while behaviour.get("kind") in ("delay", "hold"):
+            if behaviour["kind"] == "hold":
+                self.holding += 1
+                try:
+                    await self._released.wait()
+                finally:
+                    self.holding -= 1
+            else:
+                await asyncio.sleep(float(behaviour.get("seconds", 0)))
             behaviour = behaviour.get("then") or good()
         return behaviour, body
 
