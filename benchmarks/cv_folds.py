@@ -53,17 +53,21 @@ def assign_folds(groups: set[str] | list[str], k: int = FOLDS) -> dict[str, int]
     return {g: i % k for i, g in enumerate(ordered)}
 
 
-def load_scorer(logchunks_dir: Path) -> ModuleType:
-    """The official scorer (score.py beside the LogChunks data), imported at run time.
-
-    Its functions define what a covered line is; they are used, never copied."""
-    path = logchunks_dir / "score.py"
-    spec = importlib.util.spec_from_file_location("logchunks_score", path)
+def import_path(path: Path, name: str) -> ModuleType:
+    """Import a module from a file that is not on sys.path (a data folder's script)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_scorer(logchunks_dir: Path) -> ModuleType:
+    """The official scorer (score.py beside the LogChunks data), imported at run time.
+
+    Its functions define what a covered line is; they are used, never copied."""
+    return import_path(logchunks_dir / "score.py", "logchunks_score")
 
 
 def read_lines(path: Path) -> list[str]:
@@ -143,8 +147,15 @@ def corpus_labels(corpus_dir: Path) -> dict[str, dict]:
     return json.loads((corpus_dir / "labels.json").read_text(encoding="utf-8"))
 
 
+def refresh_generated(corpus_dir: Path) -> list[str]:
+    """Write the long logs that make_long.py generates when missing or stale (they are not committed)."""
+    script = corpus_dir / "make_long.py"
+    return import_path(script, "ci_logs_make_long").refresh() if script.exists() else []
+
+
 def corpus_cases(corpus_dir: Path, score: ModuleType) -> list[Case]:
     """Every labelled log of tests/data/ci-logs; the kind is the group."""
+    refresh_generated(corpus_dir)
     cases = []
     for name, label in sorted(corpus_labels(corpus_dir).items()):
         path = corpus_dir / name
