@@ -370,39 +370,44 @@ def evaluate(args, datasets: list[DataSet], score: ModuleType, log) -> dict:
             else:
                 paths, pass_paths = stamped_copies(ds.cases, args.timestamps, Path(tmp))
             tasks = [t for cmd in commands for t in excerpt_tasks(cmd, args.budgets, paths, args.batch)]
-            baseline_note = None
+            baseline_notes = {}
             if ds.kind == CIDIFF:
-                baseline_note, more = baseline_plan(args, commands, ds, paths, pass_paths)
+                baseline_notes, more = baseline_plan(args, commands, ds, paths, pass_paths)
                 tasks += more
             excerpts = run_all(tasks, args.jobs)
             scores, tails = score_everything(score, ds.cases, excerpts, paths, args.budgets, args.timestamps != "none")
-            report[ds.kind] = dataset_report(args, ds, scores, tails, interest, baseline_note)
+            report[ds.kind] = dataset_report(args, ds, scores, tails, interest, baseline_notes)
             log(f"{ds.kind}: {len(ds.cases)} logs scored in {time.perf_counter() - started:.1f}s")
     return report
 
 
-def baseline_plan(args, commands, ds, paths, pass_paths):
-    """The --baseline runs when asked for and the command takes them; else why not."""
-    if not args.with_baseline:
-        return "unavailable: run with --with-baseline once the excerpt takes --baseline PASS.log", []
+def baseline_plan(args, commands, ds, paths, pass_paths) -> tuple[dict[str, str], list]:
+    """The --baseline runs of each command that takes them; for the others, why not (label -> note)."""
     with_pass = [c for c in ds.cases if c in pass_paths]
-    if not with_pass:
-        return "unavailable: no pass.log beside the cases", []
-    reason = probe_baseline(commands[0], with_pass[0], paths, pass_paths)
-    if reason:
-        return f"unavailable: the command refused --baseline ({reason})", []
-    return None, [t for cmd in commands for t in baseline_tasks(cmd, args.budgets, with_pass, paths, pass_paths)]
+    notes, tasks = {}, []
+    for cmd in commands:
+        if not args.with_baseline:
+            notes[cmd.label] = "unavailable: run with --with-baseline once the excerpt takes --baseline PASS.log"
+        elif not with_pass:
+            notes[cmd.label] = "unavailable: no pass.log beside the cases"
+        elif reason := probe_baseline(cmd, with_pass[0], paths, pass_paths):
+            notes[cmd.label] = f"unavailable: the command refused --baseline ({reason})"
+        else:
+            tasks += baseline_tasks(cmd, args.budgets, with_pass, paths, pass_paths)
+    return notes, tasks
 
 
-def dataset_report(args, ds, scores, tails, interest, baseline_note) -> dict:
-    out = {"source": str(ds.source), "note": ds.note, "cases": len(ds.cases),
+def dataset_report(args, ds, scores, tails, interest, baseline_notes: dict[str, str]) -> dict:
+    out = {"kind": ds.kind, "source": str(ds.source), "note": ds.note, "cases": len(ds.cases),
            "groups": len(ds.folds), "folds": invert(ds.folds), "budgets": {}}
     if ds.kind == CIDIFF:
-        out["baseline"] = baseline_note
+        out["baseline"] = baseline_notes
     for budget in args.budgets:
         row = {"A": summarise(ds.cases, ds.folds, scores[("A", budget, "plain")], tails[budget])}
-        if ("A", budget, "baseline") in scores:
-            row["A_baseline"] = summarise(ds.cases, ds.folds, scores[("A", budget, "baseline")], tails[budget])
+        for label in ("A", "B"):
+            if (label, budget, "baseline") in scores:
+                row[f"{label}_baseline"] = summarise(ds.cases, ds.folds, scores[(label, budget, "baseline")],
+                                                     tails[budget])
         if args.against:
             row["B"] = summarise(ds.cases, ds.folds, scores[("B", budget, "plain")], tails[budget])
             row["B_vs_A"] = compare(ds.cases, ds.folds, scores[("A", budget, "plain")],
@@ -458,11 +463,15 @@ def print_dataset(kind: str, ds: dict, args) -> None:
             print(f"{budget:>6}  {fmt(a['all']['held'])}  {fmt(a['all']['recall'])}  {fmt(a['all']['tail_held'])} |"
                   f" {folds} |  {fmt(a['fold_mean'])}  {fmt(a['fold_min'])}"
                   f"   ({a['all']['held_count']}/{a['all']['n']}){prefix_note(a, args)}")
-            if "A_baseline" in row:
-                b = row["A_baseline"]
-                print(f"   with --baseline: held {fmt(b['all']['held'])} ({b['all']['held_count']}/{b['all']['n']})")
-    if kind == CIDIFF and ds.get("baseline"):
-        print(f"   with --baseline: {ds['baseline']}")
+            for label in ("A", "B"):
+                if f"{label}_baseline" in row:
+                    b = row[f"{label}_baseline"]
+                    print(f"   {label} with --baseline: held {fmt(b['all']['held'])} "
+                          f"({b['all']['held_count']}/{b['all']['n']}) | "
+                          + "  ".join(f"f{r['fold']} {fmt(r['held'])}" for r in b["folds"])
+                          + f" |  mean {fmt(b['fold_mean'])}  min {fmt(b['fold_min'])}")
+    for label, note in (ds.get("baseline") or {}).items():
+        print(f"   {label} with --baseline: {note}")
     if kind != CORPUS:
         for fold, groups in ds["folds"].items():
             print(f"   fold {fold}: {', '.join(groups)}")
@@ -500,15 +509,23 @@ def print_corpus(ds: dict, args) -> None:
     print(f"   not held at {last}: {', '.join(misses) if misses else 'none'}")
 
 
+def is_corpus(ds: dict) -> bool:
+    """Whether a data set report is our corpus (its gained/lost lists name the logs)."""
+    return ds.get("kind") == CORPUS
+
+
 def print_against(ds: dict, args) -> None:
     print("   B against A (held/full; + means B holds more):")
     for budget, row in ds["budgets"].items():
         cmp = row["B_vs_A"]
-        folds = "  ".join(f"f{r['fold']} {r['delta']:+.3f}" for r in cmp["folds"])
+        # corpus folds are kinds and say their own name; numbered folds get an "f"
+        folds = "  ".join(f"{'' if isinstance(r['fold'], str) else 'f'}{r['fold']} {r['delta']:+.3f}" for r in cmp["folds"])
         print(f"   {budget:>6}: all {cmp['all']['a']:.3f} -> {cmp['all']['b']:.3f} ({cmp['all']['delta']:+.3f}) | {folds}")
         for side in ("gained", "lost"):
             if cmp[side]:
-                items = ", ".join(f"{g} ({len(v)})" for g, v in sorted(cmp[side].items(), key=lambda kv: -len(kv[1])))
+                # our corpus is small enough to name the logs; elsewhere the count per repository says enough
+                items = ", ".join(f"{g} ({len(v)}{': ' + ' '.join(v) if is_corpus(ds) else ''})"
+                                  for g, v in sorted(cmp[side].items(), key=lambda kv: -len(kv[1])))
                 print(f"           {side}: {items}")
         if cmp["without_interest"]:
             w = cmp["without_interest"]
