@@ -8,15 +8,18 @@ group names: they are sorted by a SHA-256 of the name and dealt round-robin, so 
 is the same on every machine, whatever order the files are listed in, and a fold
 holds whole repositories.
 
-This module reads the data sets and says which lines must be covered; it runs
-nothing. `excerpt_cv.py` runs the excerpt command and scores it.
+This module reads the data sets, says which lines must be covered, and writes
+the timestamped copies of the logs (`--timestamps`); it runs nothing.
+`excerpt_cv.py` runs the excerpt command and scores it.
 """
 from __future__ import annotations
 
+import calendar
 import hashlib
 import importlib.util
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -127,7 +130,13 @@ def cidiff_cases(root: Path, score: ModuleType) -> tuple[list[Case], int]:
 
     Line numbers are taken as score.py numbers them (split on \\n): with that
     reading 32 of the 43 cases keep labelled lines, the plain tail holds 0.562 and
-    24 can fit in 8,000 characters, as the data set's README says."""
+    24 can fit in 8,000 characters, as the data set's README says.
+
+    Caveat: some cases are numbered the way CiDiff's own parser reads a log (split on
+    \\r too, empty lines dropped), so in only 9 of the 32 do all E lines fall inside
+    fail.log; E lines past its end are dropped here, and in those cases the kept ones
+    may point next to the error (bukkit_2329: E 214-223 are the "No space left on
+    device" lines in CiDiff's numbering, 6 lines further down in score.py's)."""
     cases, total = [], 0
     for folder in sorted(p for p in (root / "cases").iterdir() if p.is_dir()):
         total += 1
@@ -164,3 +173,73 @@ def corpus_cases(corpus_dir: Path, score: ModuleType) -> list[Case]:
         gold = _visible(score, read_lines(path), (n - 1 for n in label["error_lines"]))
         cases.append(Case(CORPUS, name, label["kind"], path, gold, tokens=tuple(label.get("key_tokens", ()))))
     return cases
+
+
+# --- timestamped copies ----------------------------------------------------------------
+
+class _Lcg:
+    """A 64-bit linear congruential generator: the same numbers on every machine and Python."""
+
+    def __init__(self, seed: int):
+        self.state = seed & (2**64 - 1)
+
+    def next(self) -> int:
+        self.state = (self.state * 6364136223846793005 + 1442695040888963407) & (2**64 - 1)
+        return self.state >> 33
+
+
+STAMP_START = calendar.timegm((2026, 11, 30, 9, 0, 0))
+
+
+def _first_command(pieces: list[bytes]) -> int:
+    """Index of the first `$ command` echo: GitLab's own lines before it come on stream 00."""
+    for i, piece in enumerate(pieces):
+        if piece.startswith(b"$ ") or piece.startswith(b"\x1b[32;1m$ "):
+            return i
+    return len(pieces)
+
+
+def stamp_log(data: bytes, name: str, style: str) -> bytes:
+    """The log with a timestamp prefix on every physical line (split on \\n; \\r stays inside).
+
+    gitlab: `<UTC, 6 fractional digits>Z <stream id><O|E><space>`, as GitLab Runner 17+
+    writes with FF_TIMESTAMPS; about 10% of lines on stderr (E), chosen by a generator
+    seeded with the log's name; never the `+` continuation mark, because no line is split.
+    iso: `<UTC, 7 fractional digits>Z `, as GitHub Actions writes its raw logs."""
+    rng = _Lcg(int(stable_key(name)[:16], 16))
+    pieces = data.split(b"\n")
+    first_cmd = _first_command(pieces) if style == "gitlab" else 0
+    out, ticks, seconds_cache = [], 0, {}
+    for i, piece in enumerate(pieces):
+        if i == len(pieces) - 1 and piece == b"":
+            out.append(piece)      # after the final newline: no line to stamp
+            break
+        ticks += 1 + rng.next() % 200_000          # 100 ns ticks: up to 20 ms a line
+        seconds, frac = divmod(ticks, 10_000_000)
+        stamp = seconds_cache.get(seconds)
+        if stamp is None:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(STAMP_START + seconds))
+            seconds_cache = {seconds: stamp}
+        if style == "gitlab":
+            stream = b"00" if i < first_cmd else b"01"
+            kind = b"E" if rng.next() % 10 == 0 else b"O"
+            prefix = b"%s.%06dZ %s%s " % (stamp.encode(), frac // 10, stream, kind)
+        else:
+            prefix = b"%s.%07dZ " % (stamp.encode(), frac)
+        out.append(prefix + piece)
+    return b"\n".join(out)
+
+
+def stamped_copies(cases: list[Case], style: str, folder: Path) -> tuple[dict, dict]:
+    """Write a stamped copy of each failing log (and of its baseline) into folder."""
+    fails, passes = {}, {}
+    for k, case in enumerate(cases):
+        for source, target, mapping in ((case.log, f"{k:05d}-fail.log", fails),
+                                        (case.baseline, f"{k:05d}-pass.log", passes)):
+            if source is None:
+                continue
+            dest = folder / case.dataset / target
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(stamp_log(source.read_bytes(), f"{case.dataset}/{case.name}/{target}", style))
+            mapping[case] = dest
+    return fails, passes

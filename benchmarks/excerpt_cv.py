@@ -41,7 +41,6 @@ Examples (from the repository root):
 from __future__ import annotations
 
 import argparse
-import calendar
 import json
 import re
 import shlex
@@ -130,76 +129,6 @@ def probe_baseline(cmd: Command, case: Case, paths, pass_paths) -> str | None:
     return None
 
 
-# --- timestamped copies ----------------------------------------------------------------
-
-class _Lcg:
-    """A 64-bit linear congruential generator: the same numbers on every machine and Python."""
-
-    def __init__(self, seed: int):
-        self.state = seed & (2**64 - 1)
-
-    def next(self) -> int:
-        self.state = (self.state * 6364136223846793005 + 1442695040888963407) & (2**64 - 1)
-        return self.state >> 33
-
-
-STAMP_START = calendar.timegm((2026, 11, 30, 9, 0, 0))
-
-
-def _first_command(pieces: list[bytes]) -> int:
-    """Index of the first `$ command` echo: GitLab's own lines before it come on stream 00."""
-    for i, piece in enumerate(pieces):
-        if piece.startswith(b"$ ") or piece.startswith(b"\x1b[32;1m$ "):
-            return i
-    return len(pieces)
-
-
-def stamp_log(data: bytes, name: str, style: str) -> bytes:
-    """The log with a timestamp prefix on every physical line (split on \\n; \\r stays inside).
-
-    gitlab: `<UTC, 6 fractional digits>Z <stream id><O|E><space>`, as GitLab Runner 17+
-    writes with FF_TIMESTAMPS; about 10% of lines on stderr (E), chosen by a generator
-    seeded with the log's name; never the `+` continuation mark, because no line is split.
-    iso: `<UTC, 7 fractional digits>Z `, as GitHub Actions writes its raw logs."""
-    rng = _Lcg(int(cv_folds.stable_key(name)[:16], 16))
-    pieces = data.split(b"\n")
-    first_cmd = _first_command(pieces) if style == "gitlab" else 0
-    out, ticks, seconds_cache = [], 0, {}
-    for i, piece in enumerate(pieces):
-        if i == len(pieces) - 1 and piece == b"":
-            out.append(piece)      # after the final newline: no line to stamp
-            break
-        ticks += 1 + rng.next() % 200_000          # 100 ns ticks: up to 20 ms a line
-        seconds, frac = divmod(ticks, 10_000_000)
-        stamp = seconds_cache.get(seconds)
-        if stamp is None:
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(STAMP_START + seconds))
-            seconds_cache = {seconds: stamp}
-        if style == "gitlab":
-            stream = b"00" if i < first_cmd else b"01"
-            kind = b"E" if rng.next() % 10 == 0 else b"O"
-            prefix = b"%s.%06dZ %s%s " % (stamp.encode(), frac // 10, stream, kind)
-        else:
-            prefix = b"%s.%07dZ " % (stamp.encode(), frac)
-        out.append(prefix + piece)
-    return b"\n".join(out)
-
-
-def stamped_copies(cases: list[Case], style: str, folder: Path) -> tuple[dict, dict]:
-    """Write a stamped copy of each failing log (and of its baseline) into folder."""
-    fails, passes = {}, {}
-    for k, case in enumerate(cases):
-        for source, target, mapping in ((case.log, f"{k:05d}-fail.log", fails),
-                                        (case.baseline, f"{k:05d}-pass.log", passes)):
-            if source is None:
-                continue
-            dest = folder / case.dataset / target
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(stamp_log(source.read_bytes(), f"{case.dataset}/{case.name}/{target}", style))
-            mapping[case] = dest
-    return fails, passes
-
-
 # --- scoring ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -239,8 +168,10 @@ def score_everything(score, cases, excerpts, paths, budgets, stamped_mode: bool)
             tail = score.tail_excerpt(stamped or raw, budget)
             tails[budget][case] = (case.gold <= tail, len(case.gold & tail) / len(case.gold))
         for key, by_path in excerpts.items():
-            if str(paths[case]) in by_path or key[2] == "plain":
-                scores[key][case] = score_case(score, case, raw, stamped, by_path.get(str(paths[case])), key[1])
+            lines = by_path.get(str(paths[case]))
+            if lines is None and key[2] == "baseline":
+                continue        # no pass.log, no baseline run; a plain run that printed nothing scores zero
+            scores[key][case] = score_case(score, case, raw, stamped, lines, key[1])
     return scores, tails
 
 
@@ -368,7 +299,7 @@ def evaluate(args, datasets: list[DataSet], score: ModuleType, log) -> dict:
                 paths = {c: c.log.resolve() for c in ds.cases}
                 pass_paths = {c: c.baseline.resolve() for c in ds.cases if c.baseline}
             else:
-                paths, pass_paths = stamped_copies(ds.cases, args.timestamps, Path(tmp))
+                paths, pass_paths = cv_folds.stamped_copies(ds.cases, args.timestamps, Path(tmp))
             tasks = [t for cmd in commands for t in excerpt_tasks(cmd, args.budgets, paths, args.batch)]
             baseline_notes = {}
             if ds.kind == CIDIFF:

@@ -202,8 +202,8 @@ ISO_PREFIX = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z ")
 @pytest.mark.parametrize("style, prefix", [("gitlab", GITLAB_PREFIX), ("iso", ISO_PREFIX)])
 def test_stamping_keeps_every_line_where_it_was(style, prefix):
     data = log_bytes("pytest-segfault.gitlab.log") + b"a\r\nwindows line\r\nprogress 10%\rprogress 100%\nlast"
-    stamped = excerpt_cv.stamp_log(data, "some/log", style)
-    assert stamped == excerpt_cv.stamp_log(data, "some/log", style)
+    stamped = cv_folds.stamp_log(data, "some/log", style)
+    assert stamped == cv_folds.stamp_log(data, "some/log", style)
     before, after = data.split(b"\n"), stamped.split(b"\n")
     assert len(after) == len(before)
     stamps = []
@@ -217,7 +217,25 @@ def test_stamping_keeps_every_line_where_it_was(style, prefix):
 
 def test_gitlab_stamps_put_about_a_tenth_of_lines_on_stderr_and_never_continue_a_line():
     data = log_bytes("unittest-matrix-long.gitlab.log")
-    lines = excerpt_cv.stamp_log(data, "x", "gitlab").split(b"\n")[:-1]
+    lines = cv_folds.stamp_log(data, "x", "gitlab").split(b"\n")[:-1]
     kinds = [line[30:32] for line in lines]
     assert set(kinds) <= {b"O ", b"E "}
     assert 0.05 < kinds.count(b"E ") / len(kinds) < 0.15
+
+
+# --- comparing two commands ----------------------------------------------------------------
+
+def test_compare_names_what_gained_or_lost_and_judges_a_change_without_the_folds_that_inspired_it():
+    cases = [cv_folds.Case("x", f"r{i}/log{j}", f"r{i}", Path("/dev/null"), frozenset({0}))
+             for i in range(4) for j in range(2)]
+    folds = {f"r{i}": i for i in range(4)}
+    miss, held = excerpt_cv.CaseScore(False, 0.0, None, 0, 1), excerpt_cv.CaseScore(True, 1.0, None, 0, 1)
+    a = {c: miss for c in cases} | {cases[7]: held}
+    b = {c: miss for c in cases} | {cases[0]: held, cases[1]: held}       # r0 gains two, r3 loses one
+    out = excerpt_cv.compare(cases, folds, a, b, interest={"r0"})
+    assert out["gained"] == {"r0": ["r0/log0", "r0/log1"]}
+    assert out["lost"] == {"r3": ["r3/log1"]}
+    assert out["all"]["delta"] == pytest.approx(1 / 8)
+    assert [f["delta"] for f in out["folds"]] == [1.0, 0.0, 0.0, -0.5]
+    assert out["interest_folds"] == [0]
+    assert out["without_interest"]["n"] == 6 and out["without_interest"]["delta"] == pytest.approx(-1 / 6)
