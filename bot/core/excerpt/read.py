@@ -9,7 +9,7 @@ from bot.core.excerpt.scan import CHUNK_BYTES, LongLine, Scanner, apply_markers
 from bot.core.excerpt.selection import select
 from bot.core.types import Excerpt, ExcerptLine
 
-DEFAULT_BUDGET = 8000
+DEFAULT_BUDGET = 8000  # characters of an excerpt, newlines counted, when the caller sets none
 # read_line_range never returns more than this many lines.
 MAX_RANGE_LINES = 500
 

@@ -134,7 +134,7 @@ class LongLine:
 
 @dataclass(frozen=True, slots=True)
 class ScanResult:
-    """What a scan of a whole log found, for block selection: the kept lines, cleaned, and where steps and sections are."""
+    """What the scan of a whole log found, all that block selection reads: the kept lines, cleaned, and the log's shape."""
 
     texts: dict[int, str]  # the cleaned kept lines by number, the tail included; before the line filter
     scores: dict[int, float]  # scores of lines scored while reading (not of every kept line)
@@ -143,10 +143,10 @@ class ScanResult:
     step_ends: list[int]  # lines that end a GitLab section that is not clean-up
     commands: list[int]  # lines that echo a script command ("$ make test"), in order
     pem_marks: list[tuple[int, bool, str]]  # (line, is BEGIN, text) of private keys, in order
-    section_lines: list[int]  # the section of line section_lines[i] and below is section_names[i]
+    section_lines: list[int]  # from line section_lines[i] to the next entry, the section is section_names[i]
     section_names: list[str | None]
     bytes_read: int
-    truncated: bool  # the log was longer than max_bytes: past it, only strong lines were kept
+    truncated: bool  # the log was longer than max_bytes: past it, only strong and exit lines were candidates
 
     def section_at(self, n: int) -> str | None:
         i = bisect.bisect_right(self.section_lines, n) - 1
@@ -158,7 +158,7 @@ class Scanner:
     """Feeds on raw chunks, keeps only candidate windows and the recent bytes, returns the ScanResult."""
 
     budget: int  # the tail of the log is kept up to this many characters
-    max_bytes: int | None
+    max_bytes: int | None  # past this many bytes, only strong and exit lines become candidates
     bytes_read: int = 0
     line_no: int = 1  # number of the line that starts at the beginning of the next block
     carry: bytes = b""

@@ -283,6 +283,8 @@ def _read_context(texts: dict[int, str], scores: dict[int, float]) -> None:
 def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     """Filter the kept lines, find the failing steps and rank the failure blocks."""
     read = scan.texts
+    # The filter rewrites a copy, so the scan result stays as read; a score from the scan holds only for
+    # a line the filter left as it was.
     texts = dict(read) if line_filter is not None else read
     if line_filter is not None:
         _filter_lines(texts, line_filter, scan.pem_marks)
