@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.core.excerpt.logs import excerpt_stream  # noqa: E402
+from bot.core.excerpt.read import excerpt_stream  # noqa: E402
 
 CHUNK = 64 * 1024
 ESC = "\x1b"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.fingerprint import normalise, signature, template_lines
-from bot.core.excerpt.logs import excerpt
+from bot.core.excerpt.read import excerpt
 from bot.core.types import Excerpt
 from tests.conftest import ROOT
 from tests.scenario import INJECTION_TRACE, PYTEST_TRACE

@@ -5,7 +5,7 @@ import pytest
 
 from bot.core.heuristic_rules import FAILURE_REASONS, RULES
 from bot.core.heuristics import UNKNOWN_SUMMARY, analyze, answer_followup, best_rule
-from bot.core.excerpt.logs import excerpt
+from bot.core.excerpt.read import excerpt
 from bot.core.types import Category, Excerpt, ExcerptLine, Verdict
 from tests.conftest import ROOT
 from tests.scenario import PYTEST_TRACE

@@ -14,18 +14,14 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from bot.cli import excerpt as cli
-from bot.core.excerpt.logs import (
-    CUT_MARK,
+from bot.core.excerpt.clean import CUT_MARK, clean_text, clip, render_line, shorten
+from bot.core.excerpt.read import (
     MAX_RANGE_LINES,
-    clip,
-    clean_text,
     excerpt,
     excerpt_chunks,
-    excerpt_file,
+    excerpt_reader,
     excerpt_stream,
     read_line_range,
-    render_line,
-    shorten,
 )
 
 from bot.core.excerpt.rules import score_line
@@ -88,7 +84,8 @@ def test_invalid_utf8_is_replaced_even_when_split_across_chunks():
 
 
 def test_gitlab_sections_name_the_failed_step():
-    ex = excerpt_file(DATA / "gitlab_pytest.log")
+    with open(DATA / "gitlab_pytest.log", "rb") as fh:
+        ex = excerpt_reader(fh)
     assert ex.failed_section == "step_script"
     by_n = {line.n: line for line in ex.lines}
     failed = next(line for line in ex.lines if line.text.startswith("FAILED tests/test_money.py"))
@@ -112,7 +109,8 @@ def test_line_numbers_follow_the_scorer_rule():
 
 
 def test_pytest_failure_is_found_with_its_assertion():
-    ex = excerpt_file(DATA / "gitlab_pytest.log", budget_chars=600)
+    with open(DATA / "gitlab_pytest.log", "rb") as fh:
+        ex = excerpt_reader(fh, budget_chars=600)
     text = ex.text()
     assert "E       AssertionError: assert 1250.0 == 12.5" in text
     assert "ERROR: Job failed: exit code 1" in text
@@ -571,7 +569,8 @@ def test_fifty_megabyte_single_line_is_streamed(tmp_path):
         for _ in range(50):
             fh.write(b"y" * (1 << 20))
         fh.write(b" and ends here\nERROR: Job failed: exit code 1\n")
-    ex = excerpt_file(path)
+    with open(path, "rb") as fh:
+        ex = excerpt_reader(fh)
     huge = next(line for line in ex.lines if line.n == 2)
     assert huge.text.startswith("error: begins here yyy")
     assert set(huge.text[len("error: begins here "):]) == {"y"}  # the start of the line, nothing made up

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from bot.core.excerpt.logs import DEFAULT_BUDGET, excerpt_file
+from bot.core.excerpt.read import DEFAULT_BUDGET, excerpt_reader
 from bot.core.types import Excerpt, ExcerptLine
 
 HELP = "print the lines of job logs that say why the job failed"
@@ -67,7 +67,8 @@ def run(args: argparse.Namespace, settings: Any = None, out: TextIO | None = Non
     status = 0
     for path in args.paths:
         try:
-            result = excerpt_file(path, budget_chars=budget, max_bytes=max_bytes)
+            with open(path, "rb") as fh:
+                result = excerpt_reader(fh, budget_chars=budget, max_bytes=max_bytes)
         except (OSError, ValueError) as exc:
             err.write(ERROR_LINE.format(path=path, reason=getattr(exc, "strerror", None) or exc) + "\n")
             status = 1

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.core.excerpt.logs import excerpt_file
+from bot.core.excerpt.read import excerpt_reader
 from bot.providers.base import InMemoryLedger
 from bot.providers.router import ProviderRouter, default_redactor, redact_request
 from bot.core.types import AnalysisRequest, AnalysisResult, JobFailure
@@ -59,7 +59,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _request(args: argparse.Namespace, settings: Any) -> AnalysisRequest:
     max_bytes = int(settings.gitlab_max_log_size_mb * 1024 * 1024)
-    excerpt = excerpt_file(args.path, budget_chars=settings.excerpt_budget_chars, max_bytes=max_bytes)
+    with open(args.path, "rb") as fh:
+        excerpt = excerpt_reader(fh, budget_chars=settings.excerpt_budget_chars, max_bytes=max_bytes)
     job = JobFailure(job_id=0, name=args.job_name or Path(args.path).stem, stage=args.stage,
                      failure_reason=args.failure_reason, excerpt=excerpt)
     return AnalysisRequest(project_path=LOCAL_PROJECT, project_id=0, pipeline_id=0, ref="", sha="", job=job,

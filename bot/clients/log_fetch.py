@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import AsyncIterator, Callable
 
-from bot.core.excerpt.logs import excerpt_chunks
+from bot.core.excerpt.read import excerpt_chunks
 from bot.core.types import Excerpt
 
 _END = object()

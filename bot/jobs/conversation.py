@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.core.followup import requested_lines
-from bot.core.excerpt.logs import read_line_range
+from bot.core.excerpt.read import read_line_range
 from bot.core.redact import Redactor
 from bot.core.types import AnalysisResult, ChatMessage, Conversation as ConversationInput, Excerpt, Reply
 from storage import history

@@ -1,0 +1,1 @@
+"""The failure excerpt; import from the modules: read (entry points), rules (line scores), clean, scan, selection."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
-# fragments looked for in the lower-cased chunk, in one pass per anchor letter (bot/logs.py;
+# fragments looked for in the lower-cased chunk, in one pass per anchor letter (scan.py;
 # far faster than one regex alternation of all of them). It holds only the words of strong
 # failure signals, step and GitLab section markers; lines near the failing step and the end
 # are kept whatever they say and scored with the full rules below.
@@ -18,10 +18,12 @@ _COMPILER_WARNING = re.compile(r"(?i)^\S+:\d+(:\d+)?:\s*warning\b")
 
 _LOCATED = re.compile(r"(^|\s)[\w./\\-]+\.\w{1,6}:\d+:\d+:? +(?!(warning|note|info)\b)\S")
 
-_VERDICT = 14.0
-_STRONG = 10.0
-_MEDIUM = 6.0
-_WEAK = 3.0
+# The score scale, the one definition of it: what score_line gives a line, from a tool's own verdict
+# down to a weak hint. The scanner and block selection compare scores with these levels.
+VERDICT = 14.0
+STRONG = 10.0
+MEDIUM = 6.0
+WEAK = 3.0
 # (pattern, score, words): the score of a line is the highest score of a matching pattern, minus
 # penalties. Words are fragments of which a line must hold one for its pattern to have a chance
 # (None: always tried). A substring test costs far less than a regex search over the line, and most
@@ -33,54 +35,54 @@ _Rule = tuple[re.Pattern[str], float, tuple[str, ...] | None]
 _RULES: list[_Rule] = [
     # A tool's own verdict: a test runner's failure marker, a compiler error at a place, a build tool giving up.
     (re.compile(r"^\s*(--- FAIL|FAIL(ED)?\b|not ok\b|\[?(FAIL(ED)?|ERROR)\]|npm ERR!|error(\[\w+\])?:|make(\[\d+\])?: \*\*\*)"
-                r"|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+"), _VERDICT, None),
-    (re.compile(r"^\S+:\d+(:\d+)?:\s*(fatal )?error\b"), _VERDICT, ("error",)),
-    (re.compile(r"\berror\[E\d+\]"), _VERDICT, ("error[E",)),
-    (re.compile(r"\bBUILD FAIL(URE|ED)\b|FAILURE: Build failed"), _VERDICT, ("BUILD FAIL", "FAILURE: Build failed")),
-    (re.compile(r"Traceback \(most recent call last\)"), _VERDICT, ("Traceback (most",)),
-    (re.compile(r"\bpanicked at\b"), _VERDICT, ("panicked at",)),
-    (re.compile(r"\btest result: FAILED"), _VERDICT, ("test result: FAILED",)),
-    (re.compile(r"\bDubious, test returned"), _VERDICT, ("Dubious, test",)),
-    (re.compile(r"\bFailed \d+/\d+ (subtests|tests)"), _VERDICT, ("Failed ",)),
-    (re.compile(r"(?i)warnings? (being )?treated as errors|failing due to -Werror"), _VERDICT, ("treated as error", "failing due to -werror")),
-    (re.compile(r"\bTests? run:.*\bFailures: [1-9]"), _VERDICT, ("Failures: ",)),
+                r"|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+"), VERDICT, None),
+    (re.compile(r"^\S+:\d+(:\d+)?:\s*(fatal )?error\b"), VERDICT, ("error",)),
+    (re.compile(r"\berror\[E\d+\]"), VERDICT, ("error[E",)),
+    (re.compile(r"\bBUILD FAIL(URE|ED)\b|FAILURE: Build failed"), VERDICT, ("BUILD FAIL", "FAILURE: Build failed")),
+    (re.compile(r"Traceback \(most recent call last\)"), VERDICT, ("Traceback (most",)),
+    (re.compile(r"\bpanicked at\b"), VERDICT, ("panicked at",)),
+    (re.compile(r"\btest result: FAILED"), VERDICT, ("test result: FAILED",)),
+    (re.compile(r"\bDubious, test returned"), VERDICT, ("Dubious, test",)),
+    (re.compile(r"\bFailed \d+/\d+ (subtests|tests)"), VERDICT, ("Failed ",)),
+    (re.compile(r"(?i)warnings? (being )?treated as errors|failing due to -Werror"), VERDICT, ("treated as error", "failing due to -werror")),
+    (re.compile(r"\bTests? run:.*\bFailures: [1-9]"), VERDICT, ("Failures: ",)),
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
-    (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), _STRONG, ("error",)),
-    (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), _STRONG, ("ERROR", "FATAL", "FAIL", "CRITICAL")),
-    (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"), _STRONG, ("err", "fatal", "fail")),
+    (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), STRONG, ("error",)),
+    (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), STRONG, ("ERROR", "FATAL", "FAIL", "CRITICAL")),
+    (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"), STRONG, ("err", "fatal", "fail")),
     # "path:12:3: warning:" from a compiler is what -Werror builds fail on
-    (_COMPILER_WARNING, _MEDIUM, ("warning",)),
+    (_COMPILER_WARNING, MEDIUM, ("warning",)),
     # A diagnostic at a place in a source file ("src/a.swift:97:2: unknown attribute ..."): compilers
     # and linters mark warnings and notes as such, and many print errors without the word.
-    (_LOCATED, _MEDIUM, (":",)),
-    (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), _STRONG,
+    (_LOCATED, MEDIUM, (":",)),
+    (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), STRONG,
      ("build fail", "compilation", "could not compile")),
-    (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), _STRONG,
+    (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), STRONG,
      ("Traceback (most", "Error", "Exception")),
-    (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), _STRONG,
+    (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), STRONG,
      ("panic", "segmentation fault", "core dumped", "addresssanitizer", "abort")),
     # exception class names ("ValueError:", "NullPointerException") and pytest's "E   " detail lines
-    (re.compile(r"\b[A-Z]\w*(Error|Exception)(:|$)|^E {2,}\S"), _STRONG, ("Error", "Exception", "E  ")),
-    (re.compile(r"(?<![.\w])[A-Z]\w*(Error|Exception|Failure)\b"), _MEDIUM, ("Error", "Exception", "Failure")),
-    (re.compile(r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"), _STRONG,
+    (re.compile(r"\b[A-Z]\w*(Error|Exception)(:|$)|^E {2,}\S"), STRONG, ("Error", "Exception", "E  ")),
+    (re.compile(r"(?<![.\w])[A-Z]\w*(Error|Exception|Failure)\b"), MEDIUM, ("Error", "Exception", "Failure")),
+    (re.compile(r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"), STRONG,
      ("assert", "expected")),
-    (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), _STRONG, None),
-    (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), _MEDIUM,
+    (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), STRONG, None),
+    (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), MEDIUM,
      ("fail", "error")),
     # Not a name or a setting: "timeout_ms", "--timeout", '"timeout":"600000"', "timeout=30", "prompt timeout: 0.0 minutes".
     (re.compile(r"(?i)(?<![\w./\\-])(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|"
-                r"no output has been received)(?![\w/\\=]|[.-]\w|[\"']\s*:|\s*[:=]\s*\d)"), _STRONG,
+                r"no output has been received)(?![\w/\\=]|[.-]\w|[\"']\s*:|\s*[:=]\s*\d)"), STRONG,
      ("killed", "out of memory", "oom", "cannot allocate memory", "exceeded the maximum", "time", "no output has been received")),
-    (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), _MEDIUM,
+    (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), MEDIUM,
      ("not found", "no such file", "permission denied", "connection refused", "undefined reference", "unresolved", "cannot find", "could not",
       "unable to")),
     # The bare word, not a part of a name: "Text.Pandoc.Error", "error-handler.js", "--fail-fast".
-    (re.compile(r"(?i)(?<![\w./\\-])(fatal|fail|failed|failure|failures|fails|failing|error|errors|errored)(?![\w/\\=]|[.-]\w)"), _MEDIUM,
+    (re.compile(r"(?i)(?<![\w./\\-])(fatal|fail|failed|failure|failures|fails|failing|error|errors|errored)(?![\w/\\=]|[.-]\w)"), MEDIUM,
      ("fatal", "fail", "error")),
-    (re.compile(r"(?i)\b(exception|unexpected|invalid|missing|mismatch|violat\w+|illegal|forbidden|conflict|incompatible|unsatisf\w+|rejected|denied|corrupt\w*|wrong)\b"), _WEAK,
+    (re.compile(r"(?i)\b(exception|unexpected|invalid|missing|mismatch|violat\w+|illegal|forbidden|conflict|incompatible|unsatisf\w+|rejected|denied|corrupt\w*|wrong)\b"), WEAK,
      ("exception", "unexpected", "invalid", "missing", "mismatch", "violat", "illegal", "forbidden", "conflict", "incompatible", "unsatisf",
       "rejected", "denied", "corrupt", "wrong")),
-    (re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b(?!:? 0\b)"), _WEAK, ("exit", "non-zero")),
+    (re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b(?!:? 0\b)"), WEAK, ("exit", "non-zero")),
 ]
 # Tried strongest first, so the first match gives the score.
 _BY_STRENGTH = sorted(_RULES, key=lambda rule: -rule[1])
@@ -93,7 +95,7 @@ _NPM_WRAPPER = re.compile(
     r"\S+@\S+ \w[\w:-]*: `|Exit status|Failed at the|This is (most|probably)|not with npm itself|Tell the author|"
     r"You can get (information|their info)|Or if that|There is likely|Please include|A complete log|\s{2,}\S|"
     r"(path|cwd|command (failed|sh -c))\b|Test failed\.)")
-_WRAPPER_SCORE = _WEAK
+_WRAPPER_SCORE = WEAK
 
 # Lines that mention failure words but say that nothing failed: (pattern, words) gated like the rules.
 # One pattern per phrase rather than one alternation: each costs a few microseconds on a long line, and
@@ -210,15 +212,15 @@ def score_line(text: str) -> float:
             break
     if best == 0.0:
         return 0.0
-    if best >= _VERDICT:
+    if best >= VERDICT:
         pass
     # Most lines match no rule, so the words of the penalties are only looked for in the few that do.
     elif _BENIGN_GATES.any_match(text, low):
         best *= 0.3
-    elif best < _STRONG and _holds_any(low, _WARNING_WORDS) and _WARNING.search(text) and not _COMPILER_WARNING.search(text):
+    elif best < STRONG and _holds_any(low, _WARNING_WORDS) and _WARNING.search(text) and not _COMPILER_WARNING.search(text):
         best *= 0.4
     if _APP_LOG.search(text):
-        best = min(best, _MEDIUM) * 0.5
+        best = min(best, MEDIUM) * 0.5
     return best
 
 

@@ -1,0 +1,472 @@
+"""The streaming scanner: one pass over a log's raw bytes that keeps the candidate failure lines and their context."""
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
+from bot.core.excerpt.rules import CLEANUP_SECTIONS, PREFILTER_WORDS, STRONG, VERDICT, is_exit_line, score_line
+
+CHUNK_BYTES = 64 * 1024
+# Context kept around a candidate line, in lines, and how far back raw bytes are remembered.
+BEFORE = 6
+# Above a line that says a step failed, the step's own last output is kept this far back.
+EXIT_BEFORE = 120
+AFTER = 30
+# A verdict right under a separator rule closes a framed report (a diff between two rules): kept this far up.
+FRAMED_BEFORE = 150
+MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
+HISTORY_BYTES = 256 * 1024
+MAX_CANDIDATES = 600
+MAX_RETAINED_CHARS = 4_000_000
+# Runners (GitLab, Travis) echo each script command as "$ command" before its output.
+COMMAND_ECHO = b"$ "
+# A regex finds it faster than bytes.find: it scans for the rare "$", bytes.find tests every byte
+# against the needle's last one, a space.
+_COMMAND_ECHO = re.compile(re.escape(COMMAND_ECHO))
+# PEM armour of a private key; the line filter (the redactor) must see a key's BEGIN line before its body.
+PEM_BEGIN = b"-----BEGIN"
+PEM_END = b"-----END"
+_PEM_PRIVATE = re.compile(rb"-----(BEGIN|END)[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+# A separator rule, bare or titled: "==========", "========DONE========", "--- Output ---".
+RULE_LINE = re.compile(r"^\s*([=_*#~-])\1{2,}(\s*[\w .:-]{0,40}?\s*\1{3,})?\s*$")
+_RULE_LINE_BYTES = re.compile(RULE_LINE.pattern.encode())
+_SECTION = re.compile(rb"section_(start|end):(\d+):([A-Za-z0-9_.\-]+)(?:\[[^\]\r\n]*\])?\r?(?:\x1b\[0K)?")
+
+
+def section_markers(raw: bytes) -> list[tuple[str, str]]:
+    """GitLab section markers in a raw line, as (start|end, name) in order."""
+    return [(m.group(1).decode(), m.group(3).decode()) for m in _SECTION.finditer(raw)]
+
+
+def apply_markers(stack: list[str], raw: bytes) -> tuple[str | None, str | None]:
+    """Update the open-section stack from one raw line; return (this line's section, the next line's)."""
+    this: str | None = None
+    for kind, name in section_markers(raw):
+        if kind == "start":
+            stack.append(name)
+            this = name
+        else:
+            if this is None:
+                this = name  # the line that closes a section still belongs to it
+            if name in stack:
+                del stack[stack.index(name):]
+    after = stack[-1] if stack else None
+    return (this if this is not None else after), after
+
+
+def _anchor_letters(words: tuple[bytes, ...]) -> bytes:
+    """The fewest letters such that each word holds one of them."""
+    letters = sorted(set(b"".join(words)))
+    for size in range(1, len(letters) + 1):
+        for anchors in itertools.combinations(letters, size):
+            if all(any(letter in word for letter in anchors) for word in words):
+                return bytes(anchors)
+    return b""
+
+
+def _anchored(words: tuple[bytes, ...]) -> list[re.Pattern[bytes]]:
+    """One pattern per anchor letter for the words that hold it, matched from it: b"a(?:il(?<=fail)|bort|...)"."""
+    anchors = _anchor_letters(words)
+    alternatives: dict[int, list[bytes]] = {}
+    for word in words:
+        anchor = next(letter for letter in anchors if letter in word)
+        at = word.index(anchor)
+        # The rest of the word after the anchor, then a look back over the whole word.
+        alternatives.setdefault(anchor, []).append(re.escape(word[at + 1:]) + (b"(?<=" + re.escape(word) + b")" if at else b""))
+    return [re.compile(re.escape(bytes([anchor])) + b"(?:" + b"|".join(alts) + b")") for anchor, alts in alternatives.items()]
+
+
+# The pre-filter passes over every byte once per pattern, and a pass costs far more than the match
+# attempts it makes: the regex engine scans for a pattern's literal first letter in a tight loop and
+# tries the rest only where it finds one. So each word is matched from a letter it shares with others,
+# and every pre-filter word holds an "e" or an "a": 2 passes instead of 13 with bytes.find.
+_PREFILTER = _anchored(PREFILTER_WORDS)
+
+
+def _hit_lines(block: bytes) -> list[int]:
+    """Start offsets, in order, of the lines of a block that hold a pre-filter word."""
+    low = block.lower()
+    starts: set[int] = set()
+    for pattern in _PREFILTER:
+        found = pattern.search(low)
+        while found:
+            i = found.start()
+            starts.add(low.rfind(b"\n", 0, i) + 1)
+            end = low.find(b"\n", i)
+            found = pattern.search(low, end) if end >= 0 else None
+    return sorted(starts)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    n: int
+    score: float
+    exit: bool = False
+    step_end: bool = False  # a GitLab section (not clean-up) ended here
+
+
+@dataclass(slots=True)
+class LongLine:
+    """A line too long to hold, read piece by piece: only its two ends and its length are kept."""
+
+    head: bytes = b""
+    tail: bytes = b""
+    length: int = 0
+
+    def add(self, part: bytes) -> None:
+        if len(self.head) < LONG_END_BYTES:
+            self.head += part[: LONG_END_BYTES - len(self.head)]
+        self.tail = (self.tail + part[-LONG_END_BYTES:])[-LONG_END_BYTES:]
+        self.length += len(part)
+
+    def ends(self) -> tuple[bytes, bytes, int]:
+        """(head, tail, length) of the whole line, without the CR of a CRLF ending."""
+        if self.tail.endswith(b"\r"):
+            return self.head, self.tail[:-1], self.length - 1
+        return self.head, self.tail, self.length
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What the scan of a whole log found, all that block selection reads: the kept lines, cleaned, and the log's shape."""
+
+    texts: dict[int, str]  # the cleaned kept lines by number, the tail included; before the line filter
+    scores: dict[int, float]  # scores of lines scored while reading (not of every kept line)
+    tail: list[tuple[int, str]]  # the last lines of the log, newest last
+    total_lines: int
+    step_ends: list[int]  # lines that end a GitLab section that is not clean-up
+    commands: list[int]  # lines that echo a script command ("$ make test"), in order
+    pem_marks: list[tuple[int, bool, str]]  # (line, is BEGIN, text) of private keys, in order
+    section_lines: list[int]  # from line section_lines[i] to the next entry, the section is section_names[i]
+    section_names: list[str | None]
+    bytes_read: int
+    truncated: bool  # the log was longer than max_bytes: past it, only strong and exit lines were candidates
+
+    def section_at(self, n: int) -> str | None:
+        i = bisect.bisect_right(self.section_lines, n) - 1
+        return self.section_names[i] if i >= 0 else None
+
+
+@dataclass(slots=True)
+class Scanner:
+    """Feeds on raw chunks, keeps only candidate windows and the recent bytes, returns the ScanResult."""
+
+    budget: int  # the tail of the log is kept up to this many characters
+    max_bytes: int | None  # past this many bytes, only strong and exit lines become candidates
+    bytes_read: int = 0
+    line_no: int = 1  # number of the line that starts at the beginning of the next block
+    carry: bytes = b""
+    # The history is the last HISTORY_BYTES read. It is kept as the recent blocks and joined only when a
+    # line above a block is wanted: joining and cutting it for every block cost as much as a pre-filter pass.
+    recent: deque[bytes] = field(default_factory=deque)
+    recent_bytes: int = 0
+    history_whole: bool = True  # history starts at a line boundary
+    long: LongLine | None = None  # the line being read, once it is too long to hold
+    last_long: tuple[int, str] | None = None
+    capture_until: int = 0
+    retained: dict[int, bytes | str] = field(default_factory=dict)  # raw lines are rendered at the end
+    retained_chars: int = 0
+    # Scores of the lines scored while reading, for the end: scoring is most of the cost of a line.
+    scores: dict[int, float] = field(default_factory=dict)
+    scores_limit: int = MAX_CANDIDATES
+    candidates: list[_Candidate] = field(default_factory=list)
+    stack: list[str] = field(default_factory=list)
+    section_lines: list[int] = field(default_factory=list)
+    section_names: list[str | None] = field(default_factory=list)
+    commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
+    pem_marks: list[tuple[int, bool, str]] = field(default_factory=list)  # (line, is BEGIN, text) of private keys
+
+    # --- reading ---------------------------------------------------------------
+    def feed(self, chunk: bytes) -> None:
+        for i in range(0, len(chunk), CHUNK_BYTES):
+            self._feed_piece(bytes(chunk[i:i + CHUNK_BYTES]))
+
+    def _feed_piece(self, piece: bytes) -> None:
+        self.bytes_read += len(piece)
+        if self.long is not None:
+            nl = piece.find(b"\n")
+            self.long.add(piece if nl < 0 else piece[:nl])
+            if nl < 0:
+                return
+            self._long_done()
+            piece = piece[nl + 1:]
+        data = self.carry + piece if self.carry else piece
+        last = data.rfind(b"\n")
+        if last < 0:
+            self.carry = data
+        else:
+            self.carry = data[last + 1:]
+            self._block(data[: last + 1])
+        if len(self.carry) > LONG_LINE_BYTES:
+            self.long = LongLine()
+            self.long.add(self.carry)
+            self.carry = b""
+
+    def _long_done(self) -> None:
+        assert self.long is not None
+        long, self.long = self.long, None
+        self._long_line(*long.ends())
+
+    def _long_line(self, head: bytes, tail: bytes, total: int) -> None:
+        """One line too long to hold: scored and kept from its ends; older history is dropped."""
+        n = self.line_no
+        step_end = self._markers(head, n)
+        text = render_ends(head, tail, total)
+        self.last_long = (n, text)
+        if n <= self.capture_until:
+            self._retain(n, text)
+        self._consider(n, text, step_end)
+        self.line_no += 1
+        self.recent.clear()
+        self.recent_bytes, self.history_whole = 0, True
+
+    def _block(self, block: bytes) -> None:
+        """Complete lines: find candidates with the pre-filter, capture pending after-context."""
+        first_nl = block.find(b"\n")
+        if first_nl > LONG_LINE_BYTES:
+            line = block[:first_nl]
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            self._long_line(line[:LONG_END_BYTES], line[-LONG_END_BYTES:], len(line))
+            block = block[first_nl + 1:]
+            if not block:
+                return
+        base = self.line_no
+        if self.capture_until >= base:
+            self._capture(block, 0, base, self.capture_until)
+        counted_pos, counted_n = 0, base
+        for start in _hit_lines(block):
+            counted_n += block.count(b"\n", counted_pos, start)
+            counted_pos = start
+            self._hit(block, start, block.find(b"\n", start), counted_n)
+        self._commands(block, base)
+        if b"-----" in block:
+            self._pem_marks(block, base)
+        self.line_no = base + block.count(b"\n")
+        self._remember(block)
+
+    def _remember(self, block: bytes) -> None:
+        """Add a block to the history, dropping the blocks that lie wholly before its last HISTORY_BYTES."""
+        block = block[-HISTORY_BYTES:]
+        self.recent.append(block)
+        self.recent_bytes += len(block)
+        while self.recent_bytes - len(self.recent[0]) >= HISTORY_BYTES:
+            self.recent_bytes -= len(self.recent.popleft())
+        if self.recent_bytes >= HISTORY_BYTES:
+            self.history_whole = False
+
+    def _history(self) -> bytes:
+        """The last HISTORY_BYTES read (fewer at the start of the log or after a long line), now one block."""
+        if len(self.recent) > 1:
+            history = b"".join(self.recent)[-HISTORY_BYTES:]
+            self.recent = deque([history])
+            self.recent_bytes = len(history)
+        return self.recent[0] if self.recent else b""
+
+    def _commands(self, block: bytes, base: int) -> None:
+        """Remember the lines where the runner echoes a script command: each starts a step."""
+        found = _COMMAND_ECHO.search(block)
+        counted_pos, counted_n = 0, base
+        while found:
+            i = found.start()
+            start = block.rfind(b"\n", 0, i) + 1
+            end = block.find(b"\n", i)
+            counted_n += block.count(b"\n", counted_pos, start)
+            counted_pos = start
+            if i - start < 200 and render_line(block[start:end]).startswith("$ "):
+                self.commands.append(counted_n)
+                if len(self.commands) > 20_000:
+                    del self.commands[:10_000]
+            found = _COMMAND_ECHO.search(block, end)
+
+    def _pem_marks(self, block: bytes, base: int) -> None:
+        """Remember where private-key blocks begin and end, so their body is redacted even without its BEGIN line."""
+        found: list[tuple[int, bool, str]] = []
+        for marker, begin in ((PEM_BEGIN, True), (PEM_END, False)):
+            i = block.find(marker)
+            while i >= 0:
+                start = block.rfind(b"\n", 0, i) + 1
+                end = block.find(b"\n", i)
+                line = block[start:end]
+                if _PEM_PRIVATE.search(line):
+                    found.append((base + block.count(b"\n", 0, start), begin, render_line(line)))
+                i = block.find(marker, end)
+        self.pem_marks += sorted(found)
+        if len(self.pem_marks) > 20_000:
+            del self.pem_marks[:10_000]
+
+    def _hit(self, block: bytes, start: int, end: int, n: int) -> None:
+        raw = block[start:end]
+        step_end = self._markers(raw, n)
+        text = render_line(raw)
+        kind = self._consider(n, text, step_end)
+        if kind:
+            self._retain(n, text)
+            before = EXIT_BEFORE if kind == "exit" else BEFORE
+            if kind == "verdict" and _RULE_LINE_BYTES.match(self._line_above(block, start)):
+                before = FRAMED_BEFORE
+            self._capture_before(block, start, n, before)
+            if n + AFTER > self.capture_until:
+                self._capture(block, end + 1, n + 1, n + AFTER)
+                self.capture_until = n + AFTER
+
+    def _line_above(self, block: bytes, start: int) -> bytes:
+        """The raw line above the one that starts at start in block (from history at the block's top)."""
+        if start > 0:
+            return block[block.rfind(b"\n", 0, start - 1) + 1:start - 1]
+        history = self._history()
+        return history[history.rfind(b"\n", 0, len(history) - 1) + 1:-1]
+
+    def _consider(self, n: int, text: str, step_end: bool = False) -> str:
+        """Score one line and remember it if it is a candidate. Returns "exit", "verdict", "hit" or ""."""
+        score = score_line(text)
+        self._keep_score(n, score)
+        is_exit = step_end or is_exit_line(text)
+        if score <= 0 and not is_exit:
+            return ""
+        if self.max_bytes is not None and self.bytes_read > self.max_bytes and score < STRONG and not is_exit:
+            return ""
+        self.candidates.append(_Candidate(n, score, is_exit, step_end))
+        if len(self.candidates) > MAX_CANDIDATES or self.retained_chars > MAX_RETAINED_CHARS:
+            self._prune()
+        return "exit" if is_exit else "verdict" if score >= VERDICT else "hit"
+
+    def _keep_score(self, n: int, score: float) -> None:
+        """Remember a line's score; now and then forget those of lines too far back to be kept any more."""
+        self.scores[n] = score
+        if len(self.scores) > self.scores_limit:
+            # Lines are kept only around the line being read, at most MAX_BEFORE lines up.
+            floor = self.line_no - MAX_BEFORE
+            self.scores = {m: v for m, v in self.scores.items() if m >= floor or m in self.retained}
+            self.scores_limit = 2 * len(self.scores) + MAX_CANDIDATES
+
+    def _markers(self, raw: bytes, n: int) -> bool:
+        """Follow GitLab sections; True if this line ends a section that is not clean-up (a step ended)."""
+        if b"section_" not in raw:
+            return False
+        this, after = apply_markers(self.stack, raw)
+        self.section_lines += (n, n + 1)
+        self.section_names += (this, after)
+        if len(self.section_lines) > 100_000:
+            del self.section_lines[:50_000], self.section_names[:50_000]
+        return any(kind == "end" and not CLEANUP_SECTIONS.search(name) for kind, name in section_markers(raw))
+
+    def _retain(self, n: int, line: bytes | str) -> None:
+        if n not in self.retained:
+            if isinstance(line, bytes) and len(line) > 4 * STORE_CHARS:
+                line = render_line(line)  # do not hold long raw lines
+            self.retained[n] = line
+            self.retained_chars += len(line)
+
+    def _capture(self, block: bytes, pos: int, n: int, until: int) -> None:
+        """Keep lines n..until that start at pos in block (stops at the block's end)."""
+        while n <= until and pos < len(block):
+            end = block.find(b"\n", pos)
+            if end < 0:
+                break
+            if n not in self.retained:
+                self._retain(n, block[pos:end])
+            pos, n = end + 1, n + 1
+
+    def _capture_before(self, block: bytes, start: int, n: int, count: int) -> None:
+        """Keep up to count lines above line n, from this block and then from history."""
+        distance = 0
+        k = n - 1
+        taken = 0
+        for buf, pos, whole in self._sources_above(block, start):
+            while taken < count and pos > 0:
+                prev = buf.rfind(b"\n", 0, pos - 1) + 1
+                if prev == 0 and not whole:
+                    return
+                distance += pos - prev
+                if distance >= HISTORY_BYTES:
+                    return
+                if k not in self.retained:
+                    self._retain(k, buf[prev:pos - 1])
+                k, taken, pos = k - 1, taken + 1, prev
+            if taken >= count:
+                return
+
+    def _sources_above(self, block: bytes, start: int) -> Iterator[tuple[bytes, int, bool]]:
+        """Where the lines above offset start of block are, as (buffer, end, starts at a line): the block, then the history."""
+        yield block, start, True
+        history = self._history()  # joined only when the lines above reach past the block
+        yield history, len(history), self.history_whole
+
+    def _prune(self) -> None:
+        """Too many candidates: keep the stronger (and, among equals, later) half and their windows."""
+        keep = heapq.nlargest(MAX_CANDIDATES // 2, self.candidates, key=lambda c: (c.score, c.n))
+        keep.sort(key=lambda c: c.n)
+        self.candidates = keep
+        merged: list[list[int]] = []
+        for lo, hi in sorted((c.n - (EXIT_BEFORE if c.exit else BEFORE), c.n + AFTER) for c in keep):
+            if merged and lo <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        starts = [lo for lo, _ in merged]
+        recent = self.line_no - EXIT_BEFORE  # lines that a later exit line may still want
+        kept: dict[int, bytes | str] = {}
+        for n, text in self.retained.items():
+            i = bisect.bisect_right(starts, n) - 1
+            if (i >= 0 and n <= merged[i][1]) or n >= recent:
+                kept[n] = text
+        self.retained = kept
+        self.retained_chars = sum(len(t) for t in kept.values())
+
+    # --- the end ---------------------------------------------------------------
+    def finish(self) -> ScanResult:
+        """End of the log: what was found, the kept lines cleaned."""
+        if self.long is not None:
+            self._long_done()
+            last_n = self.line_no - 1
+            total_lines = last_n
+            tail_lines = [(last_n, self.last_long[1])] if self.last_long else []
+        else:
+            final = self.carry
+            if final:
+                self._block(final + b"\n")
+                self.line_no -= 1  # the newline was ours, not the log's
+            total_lines = self.line_no
+            tail_lines = self._tail_lines(final)
+        texts = {n: line if isinstance(line, str) else render_line(line) for n, line in self.retained.items()}
+        for n, text in tail_lines:
+            texts[n] = text
+        return ScanResult(
+            texts, self.scores, tail_lines, total_lines,
+            step_ends=[c.n for c in self.candidates if c.step_end], commands=self.commands, pem_marks=self.pem_marks,
+            section_lines=self.section_lines, section_names=self.section_names, bytes_read=self.bytes_read,
+            truncated=self.max_bytes is not None and self.bytes_read > self.max_bytes)
+
+    def _tail_lines(self, final: bytes) -> list[tuple[int, str]]:
+        """The last lines of the log, newest last, as far back as history reaches."""
+        want_chars = self.budget
+        out: list[tuple[int, str]] = []
+        n = self.line_no
+        buf = self._history()
+        if final:
+            # finish() pushed the unterminated last line through history; take it off again.
+            buf = buf[: max(len(buf) - len(final) - 1, 0)]
+        text = render_line(final) if final else ""
+        out.append((n, text))
+        used = len(text) + 1
+        pos = len(buf)
+        while pos > 0 and used < want_chars:
+            prev = buf.rfind(b"\n", 0, pos - 1) + 1
+            if prev == 0 and not self.history_whole:
+                break
+            n -= 1
+            text = render_line(buf[prev:pos - 1])
+            out.append((n, text))
+            used += len(text) + 1
+            pos = prev
+        if pos == 0 and self.last_long and self.last_long[0] == n - 1 and used < want_chars:
+            out.append(self.last_long)
+        out.reverse()
+        return out

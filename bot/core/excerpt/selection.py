@@ -1,0 +1,434 @@
+"""Block selection: the scanned lines grouped into failure blocks, ranked, and fitted into the character budget."""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
+from bot.core.excerpt.rules import (
+    CLEANUP_SECTIONS,
+    MEDIUM,
+    STRONG,
+    VERDICT,
+    is_continuation,
+    is_exit_line,
+    is_wrapper,
+    score_line,
+)
+from bot.core.excerpt.scan import EXIT_BEFORE, FRAMED_BEFORE, RULE_LINE, ScanResult
+from bot.core.redact import MAX_PEM_LINES
+from bot.core.types import Excerpt, ExcerptLine
+
+# Most characters shown of one line; fewer when the budget is small.
+SHOWN_LINE_CHARS = 320
+SEED_SCORE = MEDIUM  # a line this strong starts a failure block
+MAX_ITEM_LINES = 80  # an item of a failure list longer than this is not taken as one
+_NUMBERED_ITEM = re.compile(r"^\s{0,4}(\d{1,4})\) \S")
+# "=== title ===" heads a report section rather than one item of a list, so "=" does not count here.
+_TITLED_RULE = re.compile(r"^([_*#~-])\1{2,} \S.* \1{3,}$")
+# A usage banner ("Usage of prog:", "usage: prog [-h] ...") printed after a rejected argument.
+_USAGE = re.compile(r"^\s*(Usage of \S+:\s*$|usage: \S)")
+_UNCAUGHT = re.compile(r"^\w*Error: ")
+_FRAME = re.compile(r"^\s+at \S")
+# A compiler's caret under the source line of a diagnostic at a place, at most this far below it.
+CARET_LINES = 8
+_AT_PLACE = re.compile(r"[\w./\\-]+\.\w{1,6}:\d+:\d+")
+_CARET = re.compile(r"^\s*\^[~^]*\s*$")
+MAX_DETAIL_ABOVE = 15  # detail lines above a verdict that still belong to its block
+MAX_BLOCK_LINES = 40  # a block ends here even if its detail goes on; a later strong line starts another
+IN_STEP = 3.0  # a block inside the output of the step that failed
+FIRST_IN_STEP = 1.6  # the first block of that step is its first failure description
+AFTER_LAST_STEP = 0.5  # after the last failing step: clean-up, uploads
+REPEAT = 0.3  # each repeat of an already seen failure line is worth this much less
+CLEANUP = 0.5
+TOP_SHARE = 0.7  # of the budget, at most, for the top block and the blocks right after it
+# Lines of one shape (the same start, numbers aside) shown per excerpt before the rest are left out.
+SIMILAR_LINES = 10
+SIMILAR_PREFIX = 40
+STEP_HEAD_LINES = 2  # output lines right under the failing step's command
+STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
+CONTEXT_BEFORE = 2
+CONTEXT_AFTER = 3
+
+
+@dataclass(slots=True)
+class _Block:
+    seed: int
+    end: int
+    value: float = 0.0
+    start: int = 0  # first line shown: the seed, or the detail a runner printed above its verdict
+    carried: bool = False  # the detail of the block above it, past MAX_BLOCK_LINES
+    framed: bool = False  # starts at the opening rule of a framed report: shown whole, repeats and all
+
+    def lines(self) -> list[int]:
+        return list(range(self.start, self.end + 1))
+
+
+_DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+")
+
+
+def dedup_key(text: str) -> str:
+    """Lines that differ only in numbers, addresses or spacing count as repeats."""
+    return _DIGITS.sub("#", " ".join(text.split()))
+
+
+def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) -> list[_Block]:
+    """Failure blocks: a strong line and the detail under it (frames, indented lines, more failure lines)."""
+
+    def related(n: int) -> bool:
+        text = texts.get(n)
+        return text is not None and bool(text.strip()) and (scores[n] > 0 or is_continuation(text))
+
+    out: list[_Block] = []
+    current: _Block | None = None
+    for n in sorted(texts):
+        if current is not None and n == current.end + 1 and n - current.seed < MAX_BLOCK_LINES:
+            text = texts[n]
+            # A plain line or a blank one stays in the block when detail follows right after it.
+            if related(n) or (not text.startswith("$ ") and (related(n + 1) or (text.strip() and related(n + 2)))):
+                current.end = n
+                continue
+            # A diagnostic at file:line:col is followed by its source line and a caret, sometimes with
+            # other output printed in between (a formatter's artefacts): the block reaches the caret.
+            caret = _caret_below(texts, current.seed, n) if current.end == current.seed else None
+            if caret is not None:
+                current.end = caret
+                continue
+        if scores[n] >= SEED_SCORE or n in exits:
+            current = _Block(n, n, start=n)
+            out.append(current)
+        elif current is not None and n == current.end + 1 and related(n):
+            # Detail longer than a block (a deep stack trace) goes on in a block of its own, shown
+            # only when the block above it is.
+            current = _Block(n, n, start=n, carried=True)
+            out.append(current)
+        else:
+            current = None
+    out = _lists(texts, scores, out)
+    # Many runners print a failure's detail first and their verdict after it (TAP's "not ok" under
+    # its diagnostics, a diff above "FAIL"): a verdict's block also takes the detail right above it.
+    floor = 0
+    for b in out:
+        n = b.seed - 1
+        while (n > floor and b.seed - n <= MAX_DETAIL_ABOVE and n in texts and texts[n].strip()
+               and not texts[n].startswith("$ ") and is_continuation(texts[n])):
+            n -= 1
+        # Detail has an edge; a run of indented lines longer than that is progress output, not detail.
+        if b.seed - n <= MAX_DETAIL_ABOVE:
+            b.start = n + 1
+        if scores[b.seed] >= VERDICT and (framed := _framed_start(texts, b.seed)) < b.start:
+            b.start, b.framed = framed, True
+        floor = b.end
+    return out
+
+
+def _framed_start(texts: dict[int, str], seed: int) -> int:
+    """The opening rule of a report framed by two rules right above a verdict ("===DIFF===" ... "===DONE===").
+
+    The frame counts only when it is whole and unbroken (no blank line, no command) within FRAMED_BEFORE."""
+    if not RULE_LINE.match(texts.get(seed - 1, "")):
+        return seed
+    for n in range(seed - 2, seed - FRAMED_BEFORE, -1):
+        text = texts.get(n)
+        if text is None or not text.strip() or text.startswith("$ "):
+            return seed
+        if RULE_LINE.match(text):
+            return n
+    return seed
+
+
+def _caret_below(texts: dict[int, str], seed: int, n: int) -> int | None:
+    """The caret line ("   ^~~~") within CARET_LINES below a diagnostic at file:line:col on line seed."""
+    if not _AT_PLACE.search(texts[seed]):
+        return None
+    for m in range(n, n + CARET_LINES):
+        text = texts.get(m)
+        if text is None or text.startswith("$ "):
+            return None
+        if _CARET.match(text):
+            return m
+    return None
+
+
+def _item_kind(text: str) -> tuple[str, int] | None:
+    """("n", number) for a numbered list item ("2) Foo::testBar"), ("rule", char) for a titled rule ("____ test_x ____")."""
+    m = _NUMBERED_ITEM.match(text)
+    if m:
+        return "n", int(m.group(1))
+    m = _TITLED_RULE.match(text)
+    if m:
+        return "rule", ord(m.group(1))
+    return None
+
+
+def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]) -> list[_Block]:
+    """A test runner's list of failures (numbered items, or items under titled rules) as one block per item.
+
+    Inside an item, lines that say nothing by themselves (a file path, a fixture value) would end an
+    ordinary block; here an item runs up to the next item of the same list."""
+    items = [(n, kind) for n in sorted(texts) if (kind := _item_kind(texts[n])) is not None]
+    spans: list[tuple[int, int]] = []
+    for (n, kind), (m, next_kind) in zip(items, items[1:] + [(0, ("", 0))]):
+        follows = next_kind[1] == kind[1] + 1 if kind[0] == "n" else next_kind == kind
+        if not (next_kind[0] == kind[0] and follows):
+            # The last (or only) item under titled rules has no next header: it runs up to the rule that opens
+            # the next section. (Numbered items have no such edge: the list often goes on after other output.)
+            m = _list_end(texts, n) if kind[0] == "rule" else 0
+        if n < m and m - n <= MAX_ITEM_LINES and any(scores.get(k, 0.0) >= SEED_SCORE for k in range(n, m)):
+            spans.append((n, m - 1))
+    if not spans:
+        return blocks
+    out = []
+    covered = 0
+    span_iter = iter(spans)
+    span = next(span_iter, None)
+    for b in blocks:
+        while span is not None and span[0] <= b.seed and span[1] < b.seed:
+            out.append(_Block(span[0], span[1], start=span[0]))
+            covered = span[1]
+            span = next(span_iter, None)
+        if b.seed <= covered:
+            continue  # inside an item already made a block
+        if span is not None and span[0] <= b.seed <= span[1]:
+            out.append(_Block(span[0], span[1], start=span[0]))
+            covered = span[1]
+            span = next(span_iter, None)
+            continue
+        out.append(b)
+    while span is not None:
+        out.append(_Block(span[0], span[1], start=span[0]))
+        span = next(span_iter, None)
+    out.sort(key=lambda b: b.seed)
+    return out
+
+
+def _list_end(texts: dict[int, str], n: int) -> int:
+    """The first line after item n that is a separator rule or a command, within MAX_ITEM_LINES; 0 if none."""
+    for m in range(n + 1, n + MAX_ITEM_LINES + 1):
+        text = texts.get(m)
+        if text is None:
+            return 0
+        if RULE_LINE.match(text) or text.startswith("$ "):
+            return m
+    return 0
+
+
+def _failed_steps(commands: list[int], anchors: list[int]) -> list[tuple[int, int]]:
+    """(first, last) line of the output of each step that ended with a failure: from its command to its exit line."""
+    steps = []
+    for a in anchors:
+        i = bisect.bisect_left(commands, a) - 1
+        first = commands[i] if i >= 0 else max(a - EXIT_BEFORE, 1)
+        steps.append((first, a))
+    return steps
+
+
+def _pem_block(marks: list[tuple[int, bool, str]], n: int) -> int | None:
+    """Index in marks of the BEGIN of the private-key block that line n lies in (after it, before its END)."""
+    i = bisect.bisect_left(marks, (n,)) - 1
+    if i >= 0 and marks[i][1] and n - marks[i][0] <= MAX_PEM_LINES:
+        return i
+    return None
+
+
+def _filter_lines(texts: dict[int, str], line_filter: LineFilter, marks: list[tuple[int, bool, str]]) -> None:
+    """Run the stateful line filter over the kept lines in order, telling it where a key block starts or ends.
+
+    Kept lines have gaps; a key's body kept without its BEGIN line would look like plain text to a
+    redactor that tracks PEM state, so at a gap into a key block the BEGIN line is fed first, and at a
+    gap out of one its END line."""
+    prev: int | None = None
+    prev_block: int | None = None
+    for n in sorted(texts):
+        block = _pem_block(marks, n) if marks else None
+        if prev is None or n != prev + 1:
+            if prev_block is not None and prev_block != block:
+                end = next((m for m in marks[prev_block + 1:] if not m[1]), None)
+                if end is not None and end[0] < n:
+                    line_filter(end[2])
+            if block is not None and block != prev_block:
+                line_filter(marks[block][2])
+        texts[n] = line_filter(texts[n])
+        prev, prev_block = n, block
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What the budget is spent on, in order of need: the retained lines and their ranked blocks."""
+
+    texts: dict[int, str]
+    verdicts: set[int]  # lines that are a tool's own verdict
+    anchors: list[int]
+    steps: list[tuple[int, int]]
+    ranked: list[_Block]
+
+
+def _read_context(texts: dict[int, str], scores: dict[int, float]) -> None:
+    """Raise the scores of lines whose neighbours say what they are, whatever words they use themselves."""
+    for n, t in texts.items():
+        # A line that points above it: a usage banner printed after a rejected argument ("Usage of prog:"),
+        # or a report that a command failed ("npm ERR! Test failed.  See above for more details."). The
+        # last line printed before it says what was wrong.
+        if _USAGE.match(t) or is_wrapper(t):
+            above = texts.get(n - 1)
+            if above and above.strip() and scores[n - 1] < SEED_SCORE and not is_wrapper(above):
+                scores[n - 1] = STRONG
+        # An uncaught exception printed with its stack ("Error: Cannot find module 'x'" over "    at ..."
+        # frames) is the runtime's own verdict, as a Python traceback is.
+        elif _UNCAUGHT.match(t) and _FRAME.match(texts.get(n + 1, "")) and scores[n] < VERDICT:
+            scores[n] = VERDICT
+
+
+def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
+    """Filter the kept lines, find the failing steps and rank the failure blocks."""
+    read = scan.texts
+    # The filter rewrites a copy, so the scan result stays as read; a score from the scan holds only for
+    # a line the filter left as it was.
+    texts = dict(read) if line_filter is not None else read
+    if line_filter is not None:
+        _filter_lines(texts, line_filter, scan.pem_marks)
+    scores = {n: scan.scores[n] if n in scan.scores and t == read[n] else score_line(t) for n, t in texts.items()}
+    verdicts = {n for n, score in scores.items() if score >= VERDICT}
+    _read_context(texts, scores)
+    exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
+    anchors = sorted(exits)
+    steps = _failed_steps(scan.commands, anchors)
+    blocks = _blocks(texts, scores, exits)
+    total_lines = scan.total_lines
+    last_anchor = anchors[-1] if anchors else total_lines
+
+    block_score = {b.seed: max(scores[n] for n in range(b.seed, b.end + 1) if n in texts) for b in blocks}
+    in_step = {b.seed: next((i for i, (lo, hi) in enumerate(steps) if lo <= b.seed <= hi), None) for b in blocks}
+    # The first description of the failure: the first block of a failing step that is as strong as any in it.
+    step_best: dict[int, float] = {}
+    for b in blocks:
+        step = in_step[b.seed]
+        if step is not None and b.seed not in exits:
+            step_best[step] = max(step_best.get(step, 0.0), block_score[b.seed])
+    seen: dict[str, int] = {}
+    first_of_step: set[int] = set()
+    for b in blocks:
+        w = block_score[b.seed]
+        step = in_step[b.seed]
+        if step is not None:
+            w *= IN_STEP
+            if step not in first_of_step and b.seed not in exits and block_score[b.seed] >= step_best[step]:
+                first_of_step.add(step)
+                w *= FIRST_IN_STEP
+        elif b.seed > last_anchor:
+            w *= AFTER_LAST_STEP
+        else:
+            w *= 0.4 + 0.6 * b.seed / max(total_lines, 1)
+        section = scan.section_at(b.seed)
+        if section and CLEANUP_SECTIONS.search(section):
+            w *= CLEANUP
+        # A block repeats an earlier one when its failure lines say nothing new: the same error printed
+        # again with the runner's summary under it is news, the same stack trace alone is not.
+        key = "\n".join(sorted({dedup_key(texts[n]) for n in range(b.start, b.end + 1)
+                                 if n in texts and scores[n] >= SEED_SCORE} or {dedup_key(texts[b.seed])}))
+        w *= REPEAT ** seen.get(key, 0)
+        seen[key] = seen.get(key, 0) + 1
+        b.value = w
+    ranked = sorted(blocks, key=lambda b: (-b.value, b.seed))
+    return _Plan(texts, verdicts, anchors, steps, ranked)
+
+
+def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None = None) -> Excerpt:
+    """Fill the budget: how the job ended, whole failure blocks by rank, the failing step's end, context.
+
+    line_filter (the redactor) sees the kept lines in order before anything is chosen."""
+    plan = _plan(scan, line_filter)
+    texts, verdicts, anchors, steps, ranked = plan.texts, plan.verdicts, plan.anchors, plan.steps, plan.ranked
+    total_lines, tail_lines = scan.total_lines, scan.tail
+    budget = max(budget_chars, 0)
+    limit = max(40, min(SHOWN_LINE_CHARS, budget // 6))
+    shown: dict[int, str] = {}
+    used = 0
+
+    def whole_or_thin(b: _Block) -> list[int]:
+        """A block's lines: whole when it is framed or fits in what is left of the budget, else without the
+        repeats of a line shape it already showed SIMILAR_LINES times (a retry loop printing the same errors)."""
+        lines = [n for n in b.lines() if n in texts and n not in shown]
+        if b.framed or sum(len(clip(texts[n], limit)) + 1 for n in lines) <= budget - used:
+            return lines
+        similar: dict[str, int] = {}
+        out = []
+        for n in lines:
+            key = dedup_key(texts[n])[:SIMILAR_PREFIX]
+            # A tool's verdict line ("FAIL: test_x") is never thinned out: each names a failure.
+            if similar.get(key, 0) >= SIMILAR_LINES and texts[n].strip() and n not in verdicts:
+                continue
+            similar[key] = similar.get(key, 0) + 1
+            out.append(n)
+        return out
+
+    def take(numbers: list[int], partial: bool = True) -> None:
+        nonlocal used
+        lines = [n for n in numbers if n in texts and n not in shown]
+        cost = sum(len(clip(texts[n], limit)) + 1 for n in lines)
+        if not partial and used + cost > budget:
+            return
+        for n in lines:
+            text = clip(texts[n], limit)
+            if used + len(text) + 1 > budget:
+                if partial:
+                    break
+                continue
+            shown[n] = text
+            used += len(text) + 1
+
+    # How the job ended: the last non-empty lines and the lines that say a step failed.
+    ends = [n for n, t in reversed(tail_lines) if t.strip()][:2]
+    take(sorted(ends))
+    take(anchors[:1] + anchors[-2:])
+    if ranked:
+        # The top block and the blocks that carry straight on from it (a long report is several blocks).
+        in_order = sorted(ranked, key=lambda x: (x.start, x.seed))
+        starts = [x.start for x in in_order]
+        b = ranked[0]
+        take(list(range(b.start - 1, b.start - CONTEXT_BEFORE - 1, -1)), partial=False)
+        while b is not None and used < budget * TOP_SHARE:
+            take(whole_or_thin(b))
+            # The next block that starts inside this one or right after it (one blank line between) and
+            # reaches past its end: a report's header block is followed into the items it heads.
+            i = bisect.bisect_right(starts, b.start)
+            while i < len(in_order) and starts[i] <= b.end + 2 and in_order[i].end <= b.end:
+                i += 1
+            b = in_order[i] if i < len(in_order) and starts[i] <= b.end + 2 else None
+    # The first output of the failing command often names the failure (a usage error, a bad flag).
+    for lo, hi in dict.fromkeys(steps[-4:]):
+        if texts.get(lo, "").startswith("$ "):  # a step found from its command echo, not a guess
+            take(list(range(lo, min(lo + STEP_HEAD_LINES + 1, hi))), partial=False)
+    # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
+    for lo, hi in dict.fromkeys(steps[:1] + steps[-1:]):
+        share = used + budget * STEP_SHARE
+        for n in range(hi - 1, lo - 1, -1):
+            if n not in texts or used + len(clip(texts[n], limit)) + 1 > share:
+                break
+            take([n])
+    for b in ranked[1:]:
+        if not b.carried:
+            take(whole_or_thin(b), partial=False)
+    # Context: a line or two above each chosen block and what follows it, then the end of the log.
+    for b in ranked:
+        if b.seed in shown:
+            take(list(range(b.start - 1, b.start - CONTEXT_BEFORE - 1, -1)), partial=False)
+            take(list(range(b.end + 1, b.end + CONTEXT_AFTER + 1)), partial=False)
+    for lo, hi in reversed(steps):
+        take(list(range(hi - 1, lo - 1, -1)))
+    take([n for n, _ in reversed(tail_lines)])
+
+    chosen = sorted(shown)
+    # A blank line on its own says nothing; keep blanks only next to chosen text.
+    picked = set(chosen)
+    chosen = [n for n in chosen if shown[n].strip() or n == total_lines
+              or (n - 1 in picked and shown[n - 1].strip()) or (n + 1 in picked and shown[n + 1].strip())]
+    lines = [ExcerptLine(n, shown[n], scan.section_at(n), hidden_chars(texts[n], shown[n])) for n in chosen]
+    top = ranked[0].seed if ranked else None
+    failed = scan.section_at(top) if top is not None else None
+    if failed is None and scan.section_names:
+        failed = next((s for s in reversed(scan.section_names) if s and not CLEANUP_SECTIONS.search(s)), None)
+    lead = (ranked[0].start, ranked[0].end) if ranked else None
+    return Excerpt(lines, total_lines=total_lines, failed_section=failed, bytes_read=scan.bytes_read,
+                   truncated=scan.truncated, lead=lead)
