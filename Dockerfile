@@ -56,11 +56,14 @@ RUN python3 -c 'import tomllib; print("\n".join(tomllib.load(open("/src/pyprojec
     && /opt/cicd-bot/bin/pip install --requirement /tmp/requirements.txt
 
 # Then the bot itself, as a wheel (not editable): the runtime image does not carry the source tree.
+# pip and setuptools are build tools; nothing imports them at run time (checked with pip check
+# and by running the command line after they are gone).
 COPY . /src
 RUN /opt/cicd-bot/bin/pip install --no-deps /src \
     && /opt/cicd-bot/bin/pip check \
+    && /opt/cicd-bot/bin/pip uninstall --yes --quiet setuptools pip \
     && /opt/cicd-bot/bin/cicd-bot --help > /dev/null \
-    && /opt/cicd-bot/bin/pip uninstall --yes pip
+    && /opt/cicd-bot/bin/cicd-bot config > /dev/null
 
 # --- runtime: the venv, a non-root user, nothing else ----------------------------------------
 FROM ${BASE_IMAGE} AS runtime
@@ -77,10 +80,10 @@ ENV PATH=/opt/cicd-bot/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
     HOST=0.0.0.0 \
     PORT=8080 \
     SPOOL_DIR=/var/lib/cicd-bot/spool
-# SSL_CERT_FILE: the OpenAI and Anthropic SDKs (httpx) would otherwise trust only certifi's
-# bundle; pointing them at the system bundle makes the extra CA (and a bundle mounted over
-# this path) count for every client in the process. PYTHONDONTWRITEBYTECODE: the bytecode was
-# compiled at install time, and the root filesystem may be read-only.
+# SSL_CERT_FILE names one bundle for every TLS client in the process (Python's ssl defaults,
+# aiohttp for GitLab and Slack, the model SDKs' HTTP client), so the extra CA counts everywhere,
+# and pointing it at a mounted file changes trust without a rebuild. PYTHONDONTWRITEBYTECODE:
+# the bytecode was compiled at install time, and the root filesystem may be read-only.
 
 # The same extra CA as in the builder, for GitLab, Slack and the model APIs at run time.
 COPY --from=builder /usr/local/share/ca-certificates/ /usr/local/share/ca-certificates/
@@ -89,8 +92,8 @@ COPY --from=builder /usr/local/share/ca-certificates/ /usr/local/share/ca-certif
 # file lands there when no DATABASE_URL is given) and holds the delivery spool.
 RUN set -eu; \
     if [ -f /usr/local/share/ca-certificates/cicd-bot-extra-ca.crt ]; then update-ca-certificates; fi; \
-    groupadd --system --gid 10001 cicd-bot; \
-    useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/cicd-bot --no-create-home \
+    groupadd --gid 10001 cicd-bot; \
+    useradd --uid 10001 --gid 10001 --home-dir /var/lib/cicd-bot --no-create-home --no-log-init \
         --shell /usr/sbin/nologin cicd-bot; \
     install -d -o 10001 -g 10001 -m 0750 /var/lib/cicd-bot /var/lib/cicd-bot/spool
 

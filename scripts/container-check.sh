@@ -18,7 +18,8 @@
 #     reach. It is the harder of the two bases the Dockerfile supports: Debian's /usr/bin/python3
 #     and no environment at all (not even PATH).
 #  3. The image, with this machine's CA bundle as EXTRA_CA_CERTS so that pip inside the build
-#     trusts the TLS proxy in front of PyPI, as it would behind a corporate proxy.
+#     trusts the TLS proxy in front of PyPI, as it would behind a corporate proxy (and once
+#     without it, to show that the empty default changes nothing).
 #  4. A fresh PostgreSQL database on 127.0.0.1:5432; `serve` must refuse it before
 #     `cicd-bot db upgrade`, and start after it.
 #  5. `serve` with the root filesystem read-only, a tmpfs /tmp, a volume for the spool, all
@@ -48,7 +49,7 @@ for arg in "$@"; do
   case "$arg" in
     --rebuild-base) REBUILD_BASE=1 ;;
     --remove-images) REMOVE_IMAGES=1 ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -238,6 +239,22 @@ pass "base image $BASE_IMAGE" "$base_python, $(( $("$DOCKER" image inspect -f '{
 
 # ------------------------------------------------------------------------------------------------
 step "image build"
+# First without EXTRA_CA_CERTS: the empty default must be a no-op. Behind this machine's TLS
+# proxy pip then cannot trust PyPI, and the build has to stop there with a certificate error;
+# where nothing intercepts TLS the build simply succeeds. Anything else is a failure.
+set +e
+"$DOCKER" build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE-noca" "$REPO" >"$WORK/build-noca.log" 2>&1
+noca_rc=$?
+set -e
+"$DOCKER" image rm "$IMAGE-noca" >/dev/null 2>&1 || true
+if [ "$noca_rc" = 0 ]; then
+  pass "build without EXTRA_CA_CERTS" "builds (no TLS interception here)"
+elif grep -q "CERTIFICATE_VERIFY_FAILED" "$WORK/build-noca.log"; then
+  pass "build without EXTRA_CA_CERTS" "default is a no-op; pip rejects the proxy's certificate, as expected"
+else
+  fail "build without EXTRA_CA_CERTS" "failed otherwise; see $WORK/build-noca.log"
+fi
+
 # The host's bundle holds the CA of the TLS proxy in front of PyPI. It goes into the build
 # context under a name of our own, and is removed again at exit.
 cp /etc/ssl/certs/ca-certificates.crt "$REPO/$CA_IN_CONTEXT"
