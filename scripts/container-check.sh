@@ -20,13 +20,16 @@
 #  3. The image, with this machine's CA bundle as EXTRA_CA_CERTS so that pip inside the build
 #     trusts the TLS proxy in front of PyPI, as it would behind a corporate proxy (and once
 #     without it, to show that the empty default changes nothing).
-#  4. A fresh PostgreSQL database on 127.0.0.1:5432; `serve` must refuse it before
+#  4. A throwaway CA in that bundle and a TLS server on 127.0.0.1 signed by it: the bot's HTTP
+#     clients (aiohttp, httpx2) in the image trust it; with an empty store they refuse it; a
+#     bundle mounted at run time and named by SSL_CERT_FILE works without a rebuild.
+#  5. A fresh PostgreSQL database on 127.0.0.1:5432; `serve` must refuse it before
 #     `cicd-bot db upgrade`, and start after it.
-#  5. `serve` with the root filesystem read-only, a tmpfs /tmp, a volume for the spool, all
+#  6. `serve` with the root filesystem read-only, a tmpfs /tmp, a volume for the spool, all
 #     capabilities dropped (what deploy/kubernetes asks for): /health, one authenticated Pipeline
 #     Hook (2xx, a received_events row and a queue_jobs row in PostgreSQL), one with a wrong token
 #     (refused), a non-root process, Docker's HEALTHCHECK reaching "healthy", a clean stop on SIGTERM.
-#  6. `worker` starts and stops cleanly.
+#  7. `worker` starts and stops cleanly.
 # Then a PASS/FAIL summary with the image size and the time of each step.
 set -Eeuo pipefail
 
@@ -49,7 +52,7 @@ for arg in "$@"; do
   case "$arg" in
     --rebuild-base) REBUILD_BASE=1 ;;
     --remove-images) REMOVE_IMAGES=1 ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -65,6 +68,7 @@ RESULTS=()     # "PASS|FAIL<TAB>check<TAB>detail"
 TIMINGS=()     # "step<TAB>seconds"
 FAILED=0
 DOCKERD_PID=""
+TLS_PID=""
 IMAGE_SIZE="-"
 STEP_NAME=""
 STEP_START=0
@@ -105,6 +109,8 @@ cleanup() {
     fi
   fi
   rm -f "$REPO/$CA_IN_CONTEXT"
+  if [ -n "$TLS_PID" ]; then kill "$TLS_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK/tls"
   dropdb "${PG[@]}" --if-exists --force "$DB_NAME" >/dev/null 2>&1 || true
   if [ -n "$DOCKERD_PID" ]; then
     kill -TERM "$DOCKERD_PID" 2>/dev/null || true
@@ -185,6 +191,42 @@ wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds
 
 psql_value() { psql "${PG[@]}" -d "$DB_NAME" -XAtq -c "$1"; }
 
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+make_private_ca() {  # $WORK/tls/{ca.crt,server.crt,server.key}, valid for 2 days, for 127.0.0.1
+  local d="$WORK/tls"
+  rm -rf "$d"; mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=cicd-bot container-check CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$d/ext.cnf"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+      -extfile "$d/ext.cnf" -out "$d/server.crt" 2>/dev/null
+}
+
+# What the bot's clients do: aiohttp (GitLab, Slack) and httpx2 (the model SDKs), each with
+# its default TLS settings, against the private-CA server. Prints "aiohttp=200 httpx2=200".
+TLS_PROBE='
+import asyncio, sys
+import aiohttp, httpx2
+url = sys.argv[1]
+async def main():
+    out = []
+    try:
+        async with aiohttp.ClientSession() as s, s.get(url) as r:
+            out.append("aiohttp=%d" % r.status)
+    except Exception as e:
+        out.append("aiohttp=" + type(e).__name__)
+    try:
+        async with httpx2.AsyncClient() as c:
+            out.append("httpx2=%d" % (await c.get(url)).status_code)
+    except Exception as e:
+        out.append("httpx2=" + type(e).__name__)
+    print(" ".join(out))
+asyncio.run(main())
+'
+
 # ------------------------------------------------------------------------------------------------
 step "prerequisites"
 missing=()
@@ -257,7 +299,11 @@ fi
 
 # The host's bundle holds the CA of the TLS proxy in front of PyPI. It goes into the build
 # context under a name of our own, and is removed again at exit.
-cp /etc/ssl/certs/ca-certificates.crt "$REPO/$CA_IN_CONTEXT"
+# A throwaway CA stands in for a company's private CA (a GitLab at https://gitlab.internal):
+# it is added to the same bundle, and the step after the build checks that the bot's HTTP
+# clients trust a server whose certificate it signed.
+make_private_ca
+cat /etc/ssl/certs/ca-certificates.crt "$WORK/tls/ca.crt" > "$REPO/$CA_IN_CONTEXT"
 build_args=(--build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "EXTRA_CA_CERTS=$CA_IN_CONTEXT")
 # pip on this host reads only certificate and local wheel settings (cert, find-links, file://
 # indexes) that mean nothing inside the build; the CA above is what it needs. An index URL
@@ -281,6 +327,40 @@ case "$image_user" in
 esac
 
 # ------------------------------------------------------------------------------------------------
+step "private CA"
+TLS_PORT=$(free_port)
+python3 -c '
+import http.server, ssl, sys
+port, d = int(sys.argv[1]), sys.argv[2]
+srv = http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(d + "/server.crt", d + "/server.key")
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+' "$TLS_PORT" "$WORK/tls" >"$WORK/tls-server.log" 2>&1 &
+TLS_PID=$!
+wait_for 10 curl -fsS --noproxy '*' --cacert "$WORK/tls/ca.crt" -o /dev/null "https://127.0.0.1:$TLS_PORT/" \
+  || fatal "TLS test server" "see $WORK/tls-server.log"
+tls_url="https://127.0.0.1:$TLS_PORT/"
+got=$("$DOCKER" run --rm --network host --read-only "$IMAGE" python -c "$TLS_PROBE" "$tls_url" 2>&1 | tail -n1) || true
+[ "$got" = "aiohttp=200 httpx2=200" ] \
+  && pass "EXTRA_CA_CERTS trusted at run time" "$got" \
+  || fail "EXTRA_CA_CERTS trusted at run time" "$got"
+# Control: the same clients with an empty trust store must refuse, or the check above proves nothing.
+got=$("$DOCKER" run --rm --network host --read-only -e SSL_CERT_FILE=/dev/null "$IMAGE" python -c "$TLS_PROBE" "$tls_url" 2>&1 | tail -n1) || true
+case "$got" in
+  *aiohttp=200*|*httpx2=200*) fail "empty trust store refuses the private CA" "$got" ;;
+  *) pass "empty trust store refuses the private CA" "$got" ;;
+esac
+# Without a rebuild: a bundle mounted into the container and named by SSL_CERT_FILE.
+got=$("$DOCKER" run --rm --network host --read-only -v "$WORK/tls/ca.crt:/etc/cicd-bot/ca.pem:ro" \
+      -e SSL_CERT_FILE=/etc/cicd-bot/ca.pem "$IMAGE" python -c "$TLS_PROBE" "$tls_url" 2>&1 | tail -n1) || true
+[ "$got" = "aiohttp=200 httpx2=200" ] \
+  && pass "mounted bundle via SSL_CERT_FILE" "$got" \
+  || fail "mounted bundle via SSL_CERT_FILE" "$got"
+kill "$TLS_PID" 2>/dev/null || true; wait "$TLS_PID" 2>/dev/null || true; TLS_PID=""
+
+# ------------------------------------------------------------------------------------------------
 step "database + migration"
 for c in "$SERVE" "$WORKER" "$BEHIND"; do "$DOCKER" rm -f -v "$c" >/dev/null 2>&1 || true; done
 "$DOCKER" volume rm "$SPOOL_VOLUME" >/dev/null 2>&1 || true
@@ -288,7 +368,7 @@ dropdb "${PG[@]}" --if-exists --force "$DB_NAME"
 createdb "${PG[@]}" "$DB_NAME" || fatal "createdb $DB_NAME"
 pass "fresh database" "$DB_NAME on 127.0.0.1:5432"
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 
 # The same flags as the serve container below, so each check runs under the Kubernetes limits.
 hardening=(--network host --read-only --tmpfs /tmp:rw,size=64m --cap-drop ALL --security-opt no-new-privileges)
