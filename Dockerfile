@@ -34,9 +34,9 @@ ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 
-# COPY needs a source that exists, so with no EXTRA_CA_CERTS a file that is always in the context
-# (pyproject.toml) is copied instead and ignored. pip is pointed at the system bundle (PIP_CERT above) because its
-# own certifi bundle would not include the extra CA.
+# COPY needs a source that exists, so with no EXTRA_CA_CERTS a file that is always in the
+# context (pyproject.toml) is copied instead and ignored. pip is pointed at the system bundle
+# (PIP_CERT above) because its own certifi bundle would not include the extra CA.
 COPY ${EXTRA_CA_CERTS:-pyproject.toml} /tmp/extra-ca.pem
 RUN set -eu; \
     if [ -n "${EXTRA_CA_CERTS}" ]; then \
