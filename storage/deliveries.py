@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import Database
 from storage.models import Delivery
+from storage.sql import insert_for
 from storage.types import utcnow
 
 
@@ -18,9 +17,8 @@ async def get_delivery(db: Database, key: str) -> Delivery | None:
 async def save_delivery(db: Database, key: str, **values) -> None:
     """Insert or update the delivery row with this key (an update changes only the values given)."""
     now = utcnow()
-    insert = pg_insert if db.is_postgres else sqlite_insert
     first = {"target": "", **values}
-    stmt = insert(Delivery.__table__).values(delivery_key=key, created_at=now, updated_at=now, **first)
+    stmt = insert_for(db)(Delivery.__table__).values(delivery_key=key, created_at=now, updated_at=now, **first)
     stmt = stmt.on_conflict_do_update(index_elements=["delivery_key"], set_={**values, "updated_at": now})
     async with db.session() as s:
         await s.execute(stmt)

@@ -5,24 +5,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.core.types import AnalysisResult, Excerpt, ExcerptLine, PriorOccurrence
 from storage.db import Database
 from storage.models import Analysis, FailedJob, Pipeline, Preference
+from storage.sql import insert_for
 from storage.types import utcnow
-
-
-def _insert(db: Database):
-    return pg_insert if db.is_postgres else sqlite_insert
 
 
 async def upsert_pipeline(db: Database, **values) -> None:
     """Insert or refresh a pipeline row, keyed by (project_id, pipeline_id)."""
     now = utcnow()
     values = {**values, "updated_at": now}
-    stmt = _insert(db)(Pipeline.__table__).values(created_at=now, **values)
+    stmt = insert_for(db)(Pipeline.__table__).values(created_at=now, **values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["project_id", "pipeline_id"],
         set_={k: v for k, v in values.items() if k not in ("project_id", "pipeline_id")},
@@ -58,7 +53,7 @@ async def record_failed_job(db: Database, *, project_id: int, pipeline_id: int, 
         failed_section=(excerpt.failed_section or None) and excerpt.failed_section[:255],
         excerpt=excerpt_rows(excerpt), web_url=str(job.get("web_url") or "")[:1024],
     )
-    stmt = _insert(db)(FailedJob.__table__).values(created_at=utcnow(), **values)
+    stmt = insert_for(db)(FailedJob.__table__).values(created_at=utcnow(), **values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["project_id", "job_id"],
         set_={k: v for k, v in values.items() if k not in ("project_id", "job_id")},
@@ -183,7 +178,7 @@ async def get_preference(db: Database, scope: str, scope_id: str, name: str) -> 
 
 
 async def set_preference(db: Database, scope: str, scope_id: str, name: str, value: str) -> None:
-    stmt = _insert(db)(Preference.__table__).values(scope=scope, scope_id=scope_id, name=name, value=value,
+    stmt = insert_for(db)(Preference.__table__).values(scope=scope, scope_id=scope_id, name=name, value=value,
                                                     updated_at=utcnow())
     stmt = stmt.on_conflict_do_update(index_elements=["scope", "scope_id", "name"],
                                       set_={"value": value, "updated_at": utcnow()})
