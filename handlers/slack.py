@@ -6,7 +6,6 @@ import json
 import logging
 import re
 
-import sqlalchemy as sa
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -35,9 +34,11 @@ from bot.jobs.slack import (
 )
 from bot.core.types import JobSpec
 from bot.providers.catalog import PROVIDERS
+from storage import slack as slack_state
+from storage.analyses import recent_history
 from storage.history import get_preference, set_preference
 from storage.inbox import record_event
-from storage.models import Analysis, ChannelSubscription, FailedJob, ProviderCallRecord
+from storage.ledger import spent_today_by_all
 from storage.types import utcnow
 from bot.providers import catalog
 
@@ -161,23 +162,17 @@ class SlackDoor:
         rules = await load_rules(self.settings, self.services.db)
         if not channel_map.may_subscribe(command.path, rules, channel):
             return texts.SUBSCRIBE_NOT_ALLOWED.format(path=command.path, channel=channel)
-        async with self.services.db.session() as s:
-            exists = (await s.execute(sa.select(ChannelSubscription.id).where(
-                ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == command.path))).first()
-            if exists:
-                return texts.ALREADY_SUBSCRIBED.format(path=command.path)
-            s.add(ChannelSubscription(channel=channel, path_pattern=command.path,
-                                      created_by=str(body.get("user_id") or "")[:64], created_at=utcnow()))
+        added = await slack_state.add_subscription(self.services.db, channel, command.path,
+                                                   created_by=str(body.get("user_id") or ""))
+        if not added:
+            return texts.ALREADY_SUBSCRIBED.format(path=command.path)
         return texts.SUBSCRIBED.format(path=command.path)
 
     async def cmd_unsubscribe(self, command: Command, body: dict, channel: str) -> str:
-        async with self.services.db.session() as s:
-            gone = await s.execute(sa.delete(ChannelSubscription).where(
-                ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == command.path))
-            if gone.rowcount:
-                return texts.UNSUBSCRIBED.format(path=command.path)
-            current = (await s.execute(sa.select(ChannelSubscription.path_pattern).where(
-                ChannelSubscription.channel == channel))).scalars().all()
+        db = self.services.db
+        if await slack_state.remove_subscription(db, channel, command.path):
+            return texts.UNSUBSCRIBED.format(path=command.path)
+        current = await slack_state.channel_subscriptions(db, channel)
         return texts.NOT_SUBSCRIBED.format(path=command.path, current=", ".join(current) or "none")
 
     async def cmd_history(self, command: Command, body: dict, channel: str) -> str:
@@ -186,16 +181,10 @@ class SlackDoor:
             return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=command.path)
         if not channel_map.visible_patterns(channel, rules):
             return texts.HISTORY_NOTHING_VISIBLE
-        async with self.services.db.session() as s:
-            query = (sa.select(Analysis.project_path, Analysis.pipeline_id, FailedJob.name, Analysis.verdict,
-                               Analysis.summary)
-                     .outerjoin(FailedJob, sa.and_(FailedJob.project_id == Analysis.project_id,
-                                                   FailedJob.job_id == Analysis.job_id))
-                     .order_by(Analysis.id.desc()).limit(HISTORY_SCAN))
-            rows = (await s.execute(query)).all()
-        shown = [texts.HistoryRow(r[0], r[1], r[2] or "", r[3] or "", r[4] or "") for r in rows
-                 if channel_map.channel_sees(channel, r[0], rules)
-                 and (not command.path or channel_map.pattern_matches(command.path, r[0]))]
+        rows = await recent_history(self.services.db, HISTORY_SCAN)
+        shown = [texts.HistoryRow(r.project_path, r.pipeline_id, r.ci_job_name or "", r.verdict or "", r.summary or "")
+                 for r in rows if channel_map.channel_sees(channel, r.project_path, rules)
+                 and (not command.path or channel_map.pattern_matches(command.path, r.project_path))]
         return texts.format_history(shown[:HISTORY_LIMIT], command.path)
 
     async def cmd_status(self, command: Command, body: dict, channel: str) -> str:
@@ -203,12 +192,9 @@ class SlackDoor:
         counts = await queue.counts()
         dead = await queue.dead_letters(limit=3)
         midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        async with self.services.db.session() as s:
-            cost, calls = (await s.execute(sa.select(
-                sa.func.coalesce(sa.func.sum(ProviderCallRecord.cost_usd), 0.0), sa.func.count())
-                .where(ProviderCallRecord.created_at >= midnight))).one()
+        cost, calls = await spent_today_by_all(self.services.db, midnight)
         return texts.format_status(counts, catalog.configured(self.settings), catalog.default_provider(self.settings),
-                                   float(cost), int(calls), [(d.id, d.kind) for d in dead])
+                                   cost, calls, [(d.id, d.kind) for d in dead])
 
     async def cmd_link(self, command: Command, body: dict, channel: str) -> str:
         code = await start_link(self.services.db, str(body.get("team_id") or ""), str(body.get("user_id") or ""))

@@ -26,6 +26,13 @@ async def upsert_pipeline(db: Database, **values) -> None:
         await s.execute(stmt)
 
 
+async def pipeline_default_branch(db: Database, project_id: int, pipeline_id: int) -> str | None:
+    """The default branch stored with the pipeline, if the pipeline is known."""
+    async with db.session() as s:
+        return (await s.execute(sa.select(Pipeline.default_branch).where(
+            Pipeline.project_id == project_id, Pipeline.pipeline_id == pipeline_id))).scalar_one_or_none()
+
+
 async def mark_fixed(db: Database, project_id: int, pipeline_ids: list[int], fixed_by: int) -> None:
     async with db.session() as s:
         await s.execute(sa.update(Pipeline).where(

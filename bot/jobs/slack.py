@@ -4,18 +4,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 
 from bot.core import messages as m
 from bot.core import slack_commands as texts
 from bot.core.render.sanitize import host_of
-from bot.clients.slack import SlackPublisher, linked_gitlab_user, reply_key
+from bot.clients.slack import SlackPublisher, reply_key
 from storage.deliveries import get_delivery, save_delivery
 from bot.core.outcomes import PermanentFailure, RetryLater
 from bot.jobs.kinds import ANALYZE_PIPELINE
 from storage.history import get_preference
-from storage.models import Analysis
+from storage.analyses import add_feedback
+from storage.slack import linked_gitlab_user
 from bot.runtime.services import Services
 from storage.queue import ClaimedJob, enqueue
 from bot.providers import catalog
@@ -172,7 +172,7 @@ async def slack_followup(services: Any, job: ClaimedJob) -> None:
                 reply = await conversation.answer_question(
                     services, conversation_key=f"slack:{channel}:{thread_ts}", question=question,
                     author=str(p.get("user") or ""), project_id=p.get("project_id"), pipeline_id=p.get("pipeline_id"),
-                    job_id=None, **kwargs)
+                    ci_job_id=None, **kwargs)
                 text = reply.text
             except (PermanentFailure, RetryLater, SlackApiError):
                 raise
@@ -200,17 +200,14 @@ async def _mark_seen(pub: SlackPublisher, channel: str, ts: str) -> None:
 async def slack_feedback(services: Any, job: ClaimedJob) -> None:
     """👍/👎 on an analysis: one vote per user and direction (the dedupe key sees to that)."""
     p = job.payload
-    column = {"up": Analysis.feedback_up, "down": Analysis.feedback_down}.get(p.get("direction"))
+    direction = p.get("direction")
     analysis_id = p.get("analysis_id")
-    if column is None or not isinstance(analysis_id, int):
+    if direction not in ("up", "down") or not isinstance(analysis_id, int):
         raise PermanentFailure("bad slack_feedback payload")
-    async with services.db.session() as s:
-        updated = await s.execute(sa.update(Analysis).where(Analysis.id == analysis_id)
-                                  .values({column.key: column + 1}))
+    counted = await add_feedback(services.db, analysis_id, direction)
     target = p.get("slack") or {}
     try:
-        await publisher(services).tell_user(
-            target, m.ACK_FEEDBACK if updated.rowcount else m.REFUSAL_NO_ANALYSIS)
+        await publisher(services).tell_user(target, m.ACK_FEEDBACK if counted else m.REFUSAL_NO_ANALYSIS)
     except SlackApiError as exc:  # the vote is stored; a lost "thanks" is not worth a retry
         log.info("could not thank for feedback: %s", exc)
 
