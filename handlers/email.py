@@ -17,9 +17,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clients.mailbox import ImapMailbox, MailboxError, classify_error
 from bot.core.email_parse import PipelineFailureEmail, SkippedEmail, STATUS_MALFORMED, REASON_TOO_LARGE, message_key, parse_email
 from bot.core.types import JobSpec
+from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, EmailFacts
 from config.logging import log_context
 from config.settings import Settings
-from handlers.gitlab_routing import ANALYZE_PIPELINE, pipeline_key
+from handlers.gitlab_routing import pipeline_key
 from storage.inbox import record_event
 from storage.locks import named_lock
 from storage.mailbox import known_message, load_state, mark_processed, save_state
@@ -89,11 +90,10 @@ def delivery_key(message_id: str) -> str:
 
 def job_spec(parsed: PipelineFailureEmail) -> JobSpec:
     """The analysis job one failure email asks for; the key is shared with the webhook's."""
-    payload = {"project_id": parsed.project_id, "pipeline_id": parsed.pipeline_id, "trigger": "email",
-               "email": parsed.email_payload()}
+    analyze = AnalyzePipelinePayload(project_id=parsed.project_id, pipeline_id=parsed.pipeline_id, trigger="email",
+                                     email=EmailFacts.model_validate(parsed.email_payload()))
     # hasten: a Job Hook may have queued this pipeline with a grace delay; the mail says it is finished.
-    return JobSpec(ANALYZE_PIPELINE, payload, pipeline_key(parsed.project_id, parsed.pipeline_id, "failed"),
-                   hasten_existing=True)
+    return analyze.job_spec(pipeline_key(parsed.project_id, parsed.pipeline_id, "failed"), hasten_existing=True)
 
 
 async def _enqueue(services, parsed: PipelineFailureEmail, where: dict, result: PollResult) -> None:

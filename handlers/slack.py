@@ -24,15 +24,12 @@ from bot.core.render.slack import (
 from bot.runtime.services import Services
 from bot.clients.slack import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
 from bot.core.slack_commands import Command, UsageError, parse_command
-from bot.jobs.slack import (
-    PREFERENCE_PROVIDER,
-    PREFERENCE_SCOPE,
-    SLACK_COMMAND,
-    SLACK_FEEDBACK,
-    SLACK_FOLLOWUP,
-    publisher,
-)
 from bot.core.types import JobSpec
+from bot.jobs.payload import SlackTarget
+from bot.jobs.slack_command import SlackCommandPayload
+from bot.jobs.slack_feedback import SlackFeedbackPayload
+from bot.jobs.slack_followup import SlackFollowupPayload
+from bot.jobs.slack_support import PREFERENCE_PROVIDER, PREFERENCE_SCOPE, publisher
 from bot.providers.catalog import PROVIDERS
 from storage import slack as slack_state
 from storage.analyses import recent_history
@@ -137,13 +134,13 @@ class SlackDoor:
             return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project)
         team = str(body.get("team_id") or "")
         key = _request_key(team, body)
-        target = {"channel": channel, "user": body.get("user_id"), "thread_ts": None,
-                  "response_url": body.get("response_url"), "team_id": team}
-        payload = {"command": command.name, "project": project, "kind": reference.kind, "number": reference.number,
-                   "provider": command.provider, "slack": target, "request_key": key}
+        target = SlackTarget(channel=channel, user=body.get("user_id"), thread_ts=None,
+                             response_url=body.get("response_url"), team_id=team)
+        asked = SlackCommandPayload(command=command.name, project=project, kind=reference.kind,
+                                    number=reference.number, provider=command.provider, slack=target, request_key=key)
         outcome = await self._enqueue(key, "slash_command", {"text": self._redact(str(body.get("text") or "")[:2000]),
                                                              "channel": channel, "user": body.get("user_id")},
-                                      JobSpec(SLACK_COMMAND, payload, key))
+                                      asked.job_spec(key))
         if outcome.startswith("duplicate"):
             return texts.ACK_DUPLICATE
         return texts.ack_text(command, project)
@@ -235,12 +232,12 @@ class SlackDoor:
         project_path = str(report.get("project_path") or "")
         if project_path and not channel_map.channel_sees(channel, project_path, await load_rules(self.settings, self.services.db)):
             return "ignored: the channel no longer sees this project"
-        payload = {"channel": channel, "thread_ts": str(thread_ts), "ts": ts, "user": user, "team_id": team,
-                   "text": self._redact(question[:4000]), "project_id": parent.project_id, "pipeline_id": parent.pipeline_id,
-                   "project_path": project_path}
+        question_job = SlackFollowupPayload(
+            channel=channel, thread_ts=str(thread_ts), ts=ts, user=user, team_id=team, text=self._redact(question[:4000]),
+            project_id=parent.project_id, pipeline_id=parent.pipeline_id, project_path=project_path)
         event_id = str(body.get("event_id") or f"{channel}:{ts}:{event.get('type')}")
         # A reply that mentions the bot arrives twice (message and app_mention): one job, keyed by the message.
-        job = JobSpec(SLACK_FOLLOWUP, payload, f"slack-followup:{channel}:{ts}")
+        job = question_job.job_spec(f"slack-followup:{channel}:{ts}")
         return await self._enqueue(f"slack:{team or '-'}:event:{event_id}"[:255], str(event.get("type") or "message"),
                                    {"channel": channel, "ts": ts, "thread_ts": thread_ts, "user": user}, job)
 
@@ -255,17 +252,18 @@ class SlackDoor:
         channel, user = str(event.get("channel") or ""), str(event.get("user") or "")
         project = command.reference.project_path.lower()
         team = str(body.get("team_id") or "")
-        target = {"channel": channel, "user": user, "thread_ts": thread, "response_url": None, "team_id": team}
+        target = SlackTarget(channel=channel, user=user, thread_ts=thread, response_url=None, team_id=team)
         rules = await load_rules(self.settings, self.services.db)
         if not channel_map.channel_sees(channel, project, rules):
-            await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
+            await publisher(self.services).tell_user(target.as_target(),
+                                                     m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
             return "refused"
         key = f"slack:{team or '-'}:event:{body.get('event_id') or channel + ':' + str(event.get('ts'))}"[:255]
-        payload = {"command": command.name, "project": project, "kind": command.reference.kind,
-                   "number": command.reference.number, "provider": command.provider, "slack": target,
-                   "request_key": key}
+        asked = SlackCommandPayload(command=command.name, project=project, kind=command.reference.kind,
+                                    number=command.reference.number, provider=command.provider, slack=target,
+                                    request_key=key)
         return await self._enqueue(key, "app_mention", {"channel": channel, "user": user, "text": self._redact(text[:2000])},
-                                   JobSpec(SLACK_COMMAND, payload, key))
+                                   asked.job_spec(key))
 
     # --- buttons ---
 
@@ -286,29 +284,30 @@ class SlackDoor:
         message = body.get("message") or {}
         team = str((body.get("team") or {}).get("id") or body.get("team_id") or "")
         key = _request_key(team, body)
-        target = {"channel": channel, "user": user, "thread_ts": message.get("thread_ts") or message.get("ts"),
-                  "response_url": body.get("response_url"), "team_id": team}
+        target = SlackTarget(channel=channel, user=user, thread_ts=message.get("thread_ts") or message.get("ts"),
+                             response_url=body.get("response_url"), team_id=team)
         action_id = str(action.get("action_id") or "")
         if action_id in (ACTION_FEEDBACK_UP, ACTION_FEEDBACK_DOWN):
             analysis_id = value.get("analysis_id")
             if not isinstance(analysis_id, int):
                 return "ignored: no analysis"
             direction = "up" if action_id == ACTION_FEEDBACK_UP else "down"
-            job = JobSpec(SLACK_FEEDBACK, {"analysis_id": analysis_id, "direction": direction, "slack": target},
-                          f"slack-feedback:{analysis_id}:{user}:{direction}")
+            vote = SlackFeedbackPayload(analysis_id=analysis_id, direction=direction, slack=target)
+            job = vote.job_spec(f"slack-feedback:{analysis_id}:{user}:{direction}")
             return await self._enqueue(key, "block_actions", {"action": action_id, "user": user}, job)
         project, pipeline = value.get("project"), value.get("pipeline")
         if not isinstance(project, str) or not isinstance(pipeline, int):
             return "ignored: no pipeline"
         rules = await load_rules(self.settings, self.services.db)
         if not channel_map.channel_sees(channel, project, rules):
-            await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
+            await publisher(self.services).tell_user(target.as_target(),
+                                                     m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
             return "refused"
         provider = action_id[len(ACTION_REANALYZE_WITH_PREFIX):] if action_id.startswith(ACTION_REANALYZE_WITH_PREFIX) else ""
-        payload = {"command": "reanalyze", "project": project.lower(), "kind": "pipeline", "number": pipeline,
-                   "provider": provider, "slack": {**target, "thread_ts": None}, "request_key": key, "announce": True}
-        return await self._enqueue(key, "block_actions", {"action": action_id, "user": user},
-                                   JobSpec(SLACK_COMMAND, payload, key))
+        target.thread_ts = None  # as for a typed command: the report goes to the channel, not under this message
+        asked = SlackCommandPayload(command="reanalyze", project=project.lower(), kind="pipeline", number=pipeline,
+                                    provider=provider, slack=target, request_key=key, announce=True)
+        return await self._enqueue(key, "block_actions", {"action": action_id, "user": user}, asked.job_spec(key))
 
 
 def _same_token_warning(record: logging.LogRecord) -> bool:

@@ -50,15 +50,15 @@ def excerpt_from_rows(rows: list | None, failed_section: str | None = None) -> E
     return Excerpt(lines=lines, total_lines=lines[-1].n if lines else 0, failed_section=failed_section)
 
 
-async def record_failed_job(db: Database, *, project_id: int, pipeline_id: int, job: dict, ref: str,
+async def record_failed_job(db: Database, *, project_id: int, pipeline_id: int, ci_job: dict, ref: str,
                             excerpt: Excerpt, signature: str) -> None:
-    """Store (or refresh, on a re-analysis) one failed job with its redacted excerpt and signature."""
+    """Store (or refresh, on a re-analysis) one failed CI job with its redacted excerpt and signature."""
     values = dict(
-        project_id=project_id, pipeline_id=pipeline_id, job_id=int(job["id"]), name=str(job.get("name", ""))[:255],
-        stage=str(job.get("stage", ""))[:255], ref=ref[:512], failure_reason=str(job.get("failure_reason") or "")[:64],
-        allow_failure=bool(job.get("allow_failure")), signature=signature,
+        project_id=project_id, pipeline_id=pipeline_id, job_id=int(ci_job["id"]), name=str(ci_job.get("name", ""))[:255],
+        stage=str(ci_job.get("stage", ""))[:255], ref=ref[:512], failure_reason=str(ci_job.get("failure_reason") or "")[:64],
+        allow_failure=bool(ci_job.get("allow_failure")), signature=signature,
         failed_section=(excerpt.failed_section or None) and excerpt.failed_section[:255],
-        excerpt=excerpt_rows(excerpt), web_url=str(job.get("web_url") or "")[:1024],
+        excerpt=excerpt_rows(excerpt), web_url=str(ci_job.get("web_url") or "")[:1024],
     )
     stmt = insert_for(db)(FailedJob.__table__).values(created_at=utcnow(), **values)
     stmt = stmt.on_conflict_do_update(

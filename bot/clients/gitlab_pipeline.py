@@ -6,7 +6,9 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.core import pipelines
-from bot.clients.gitlab import GitLabAuthError, GitLabClient, GitLabError, GitLabNotFound
+from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound
+from bot.clients.ports import PipelineReader
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ def _tag(jobs: list[dict], project_id: int, pipeline_id: int) -> list[dict]:
     return jobs
 
 
-async def pipeline_jobs(gl: GitLabClient, project_id: int, pipeline_id: int, *, children: bool) -> list[dict]:
+async def pipeline_jobs(gl: PipelineReader, project_id: int, pipeline_id: int, *, children: bool) -> list[dict]:
     """All job attempts of a pipeline and, following bridges, of its failed child pipelines."""
     jobs = _tag(await gl.list_pipeline_jobs(project_id, pipeline_id, include_retried=True), project_id, pipeline_id)
     if not children:
@@ -85,7 +87,7 @@ async def pipeline_jobs(gl: GitLabClient, project_id: int, pipeline_id: int, *, 
     return jobs
 
 
-async def find_merge_request(gl: GitLabClient, project_id: int, pipeline: dict, hinted_iid: int | None) -> dict | None:
+async def find_merge_request(gl: PipelineReader, project_id: int, pipeline: dict, hinted_iid: int | None) -> dict | None:
     """The hook's MR, else the MR named by the ref, else the open MR containing the commit."""
     iid = hinted_iid or pipelines.mr_iid_from_ref(pipeline.get("ref"))
     if iid:
@@ -105,7 +107,7 @@ async def find_merge_request(gl: GitLabClient, project_id: int, pipeline: dict, 
     return chosen
 
 
-async def gather(gl: GitLabClient, settings, project_id: int | str, pipeline_id: int, *, mr_hint: int | None = None,
+async def gather(gl: PipelineReader, settings: Settings, project_id: int | str, pipeline_id: int, *, mr_hint: int | None = None,
                  job_ids: list[int] | None = None) -> PipelineFacts:
     project = await gl.get_project(project_id)
     pid = int(project["id"])
@@ -121,7 +123,7 @@ async def gather(gl: GitLabClient, settings, project_id: int | str, pipeline_id:
     return facts
 
 
-async def _context(gl: GitLabClient, settings, facts: PipelineFacts) -> None:
+async def _context(gl: PipelineReader, settings: Settings, facts: PipelineFacts) -> None:
     """What helps a model beyond the log; each part is optional and failures only cost context."""
     pid = facts.project_id
 

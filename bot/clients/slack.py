@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clients.gitlab import GitLabClient
+from bot.clients.ports import GitLab
 from bot.core import channel_map
 from bot.core.messages import REFUSAL_SHARED_CHANNEL
 from bot.core.render.slack import render_slack_analysis, render_slack_parent, render_slack_reply
@@ -111,7 +111,7 @@ class SlackPublisher:
     """One parent message per failed pipeline and channel, updated in place; the analysis in its thread."""
 
     def __init__(self, settings: Settings, db: Database, *, http: aiohttp.ClientSession | None = None,
-                 gitlab: GitLabClient | None = None, providers: list[str] | None = None,
+                 gitlab: GitLab | None = None, providers: list[str] | None = None,
                  client: AsyncWebClient | None = None):
         self.settings = settings
         self.db = db
@@ -213,6 +213,13 @@ class SlackPublisher:
             await self.client.chat_postEphemeral(**kwargs)
         except SlackApiError as exc:
             log.warning("could not tell %s in %s: %s", user, channel, _error(exc))
+
+    async def react(self, channel: str, ts: str, name: str) -> None:
+        """An emoji on a message; one Slack refuses (already there on a retry, scope missing) is only logged."""
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:  # not worth failing the job for
+            log.info("could not react to %s in %s: %s", ts, channel, _error(exc))
 
     async def channel_is_shared(self, channel: str) -> bool:
         """Slack Connect (or org-shared) channels; when Slack will not say, assume shared (fail closed)."""

@@ -8,9 +8,9 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bot.core.outcomes import Defer, PermanentFailure, RetryLater
+from bot.runtime.services import Services
 from config.logging import log_context
 from storage.heartbeats import beat
 from storage.queue import ClaimedJob, Queue
@@ -18,7 +18,7 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-JobHandler = Callable[[Any, ClaimedJob], Awaitable[None]]
+JobHandler = Callable[[Services, ClaimedJob], Awaitable[None]]
 BOOKKEEPING_ATTEMPTS = 5
 
 
@@ -29,7 +29,7 @@ def new_worker_id() -> str:
 class Worker:
     """N concurrent claim loops in one process, sharing one worker id for heartbeats."""
 
-    def __init__(self, services: Any, handlers: dict[str, JobHandler], *, concurrency: int,
+    def __init__(self, services: Services, handlers: dict[str, JobHandler], *, concurrency: int,
                  worker_id: str | None = None, poll_seconds: float = 1.0, grace_seconds: float = 20.0):
         self.services = services
         self.handlers = handlers
