@@ -1,4 +1,4 @@
-"""The IMAP door: an APScheduler job that turns GitLab's pipeline-failure emails into queued analyses."""
+"""The IMAP door: a scheduled poll (APScheduler) that turns GitLab's pipeline-failure emails into queued analyses."""
 from __future__ import annotations
 
 import asyncio

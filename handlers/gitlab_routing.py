@@ -118,21 +118,21 @@ def _pipeline_hook(d: HookDelivery) -> RoutedEvent:
     key = d.key(pipeline_id, status)  # the child's own id for a child pipeline: its delivery is not the parent's
     if d.project_id is None or pipeline_id is None:
         return RoutedEvent.ignored(d, key, pipeline_id, status, "no project or pipeline id")
-    analysed_id = pipeline_id
+    analyzed_id = pipeline_id
     parent = _parent_pipeline(d.payload, d.attrs, d.project_id)
     if parent is not None:
         # A child pipeline is analysed with its parent (which follows the bridge), so the MR note shows one report.
         if status != "failed":
             return RoutedEvent.ignored(d, key, pipeline_id, status, f"child pipeline {status or 'without status'}")
-        analysed_id = parent
+        analyzed_id = parent
     if status == "failed":
-        analyze = AnalyzePipelinePayload(project_id=d.project_id, pipeline_id=analysed_id, trigger="webhook")
-        spec = analyze.job_spec(pipeline_key(d.project_id, analysed_id, "failed"), hasten_existing=True)
-        return RoutedEvent.recorded(d, key, analysed_id, status, spec)
+        analyze = AnalyzePipelinePayload(project_id=d.project_id, pipeline_id=analyzed_id, trigger="webhook")
+        spec = analyze.job_spec(pipeline_key(d.project_id, analyzed_id, "failed"), hasten_existing=True)
+        return RoutedEvent.recorded(d, key, analyzed_id, status, spec)
     if status == "success":
-        passed = PipelinePassedPayload(project_id=d.project_id, pipeline_id=analysed_id, trigger="webhook")
-        spec = passed.job_spec(pipeline_key(d.project_id, analysed_id, "success"))
-        return RoutedEvent.recorded(d, key, analysed_id, status, spec)
+        passed = PipelinePassedPayload(project_id=d.project_id, pipeline_id=analyzed_id, trigger="webhook")
+        spec = passed.job_spec(pipeline_key(d.project_id, analyzed_id, "success"))
+        return RoutedEvent.recorded(d, key, analyzed_id, status, spec)
     return RoutedEvent.ignored(d, key, pipeline_id, status, f"pipeline {status or 'without status'}")
 
 

@@ -140,7 +140,7 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
                                         ci_job=ci_job, ref=ref, excerpt=excerpt, signature=sig)
         return FailedCiJob(ci_job, excerpt, sig, problem)
 
-    failures = await asyncio.gather(*(read(j) for j in facts.to_analyse))
+    failures = await asyncio.gather(*(read(j) for j in facts.to_analyze))
     groups: dict[str, list[FailedCiJob]] = {}
     for failure in failures:
         groups.setdefault(failure.signature or f"job:{failure.ci_job['id']}", []).append(failure)
@@ -202,7 +202,7 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
             sha=str(facts.pipeline.get("sha") or ""), job=failure, default_branch=facts.default_branch,
             mr_title=str((facts.mr or {}).get("title") or ""),
             mr_description=str((facts.mr or {}).get("description") or ""), changed_files=facts.changed_files,
-            pipeline_jobs=pipelines.pipeline_job_rows(facts.jobs), ci_config=facts.ci_config,
+            pipeline_jobs=pipelines.pipeline_job_rows(facts.ci_jobs), ci_config=facts.ci_config,
             test_failures=facts.test_failures, history=hist.prior, occurrences=hist.occurrences + 1,
             provider_hint=options.provider_hint,
         )
@@ -212,7 +212,7 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
         return _ci_job_reports(members, result, hist, reused_from, analysis_id)
     verdict, why = decide_verdict(
         result.verdict, failure_reason=failure.failure_reason,
-        flaky=pipelines.was_flaky(facts.jobs, failure.name),
+        flaky=pipelines.was_flaky(facts.ci_jobs, failure.name),
         signature_on_default_branch=hist.on_default_branch, ref=ref, default_branch=facts.default_branch,
     )
     if why and verdict != result.verdict:

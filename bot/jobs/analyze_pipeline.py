@@ -106,7 +106,7 @@ async def run_analysis(services: Services, p: AnalyzePipelinePayload) -> Pipelin
             pipeline_id = await latest_mr_pipeline(gl, project_ref, p.mr_iid)
         if pipeline_id is None:
             raise PermanentFailure("no pipeline to analyse")
-        facts = await gather(gl, settings, project_ref, pipeline_id, mr_hint=p.mr_iid, job_ids=p.job_ids)
+        facts = await gather(gl, settings, project_ref, pipeline_id, mr_hint=p.mr_iid, ci_job_ids=p.job_ids)
     except GitLabNotFound as exc:
         raise PermanentFailure(f"GitLab does not know this pipeline or project (or the bot cannot see it): {exc}") from exc
     except GitLabAuthError as exc:
@@ -117,7 +117,7 @@ async def run_analysis(services: Services, p: AnalyzePipelinePayload) -> Pipelin
     status = str(facts.pipeline.get("status") or "")
     if not pipelines.is_finished(status) and _age_seconds(facts.pipeline) < RUNNING_WAIT_LIMIT_SECONDS:
         raise Defer(RUNNING_RECHECK_SECONDS, f"pipeline is {status}")
-    if status != "failed" and not facts.to_analyse:
+    if status != "failed" and not facts.to_analyze:
         # The event said "failed" but GitLab disagrees (retried and passed, or a forged event): nothing to explain.
         log.info("pipeline %s is %s according to GitLab; not analysed", facts.pipeline.get("id"), status)
         await store_pipeline(services, facts, p.trigger)
@@ -176,5 +176,5 @@ async def notify_dead_job(services: Services, job: ClaimedJob, exc: BaseExceptio
     report.jobs = [JobReport(job_id=int(ci_job["id"]), name=str(ci_job.get("name", "")),
                              stage=str(ci_job.get("stage", "")), web_url=str(ci_job.get("web_url") or ""),
                              allow_failure=bool(ci_job.get("allow_failure")))
-                   for ci_job in facts.to_analyse + facts.allowed]
+                   for ci_job in facts.to_analyze + facts.allowed]
     await publish_finish(services, report, p.slack_target)
