@@ -9,7 +9,6 @@ from slack_sdk.errors import SlackApiError
 from bot.clients.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
 from bot.core import messages as m
 from bot.core.outcomes import PermanentFailure, RetryLater
-from bot.jobs import analyze_pipeline
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload
 from bot.jobs.payload import JobPayload, SlackTarget
 from bot.jobs.slack_support import PREFERENCE_PROVIDER, PREFERENCE_SCOPE, publisher, refusal_for_user, slack_failure
@@ -90,6 +89,6 @@ async def run(services: Services, job: ClaimedJob) -> None:
         shown = m.provider_name(provider or catalog.default_provider(services.settings))
         await pub.tell_user(target, m.ACK_REANALYZE.format(provider=shown))
     async with services.db.session() as s:
-        await enqueue(s, analyze_pipeline.KIND, analysis.to_json(), dedupe_key=f"{p.request_key or job.id}:analyze",
+        await enqueue(s, analysis.job_kind, analysis.to_json(), dedupe_key=f"{p.request_key or job.id}:analyze",
                       max_attempts=services.settings.queue_max_attempts)
     services.wake_workers()
