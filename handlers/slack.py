@@ -233,8 +233,9 @@ class SlackDoor:
         if project_path and not channel_map.channel_sees(channel, project_path, await load_rules(self.settings, self.services.db)):
             return "ignored: the channel no longer sees this project"
         question_job = SlackFollowupPayload(
-            channel=channel, thread_ts=str(thread_ts), ts=ts, user=user, team_id=team, text=self._redact(question[:4000]),
-            project_id=parent.project_id, pipeline_id=parent.pipeline_id, project_path=project_path)
+            channel=channel, thread_ts=str(thread_ts), ts=ts, user=user, team_id=team,
+            text=self._redact(question[:4000]), project_id=parent.project_id, pipeline_id=parent.pipeline_id,
+            project_path=project_path)
         event_id = str(body.get("event_id") or f"{channel}:{ts}:{event.get('type')}")
         # A reply that mentions the bot arrives twice (message and app_mention): one job, keyed by the message.
         job = question_job.job_spec(f"slack-followup:{channel}:{ts}")

@@ -41,14 +41,15 @@ async def list_analyses(db: Database, *, page: int, per_page: int, project: str 
     """Newest first; `project` is a project id when it is all digits, else a project path."""
     query = sa.select(Analysis)
     if project:
-        query = query.where(Analysis.project_id == int(project)) if project.isdigit() else query.where(Analysis.project_path == project)
+        query = query.where(Analysis.project_id == int(project) if project.isdigit() else Analysis.project_path == project)
     if status:
         query = query.where(Analysis.status == status)
     if provider:
         query = query.where(Analysis.provider == provider)
     async with db.session() as s:
         total = (await s.execute(sa.select(sa.func.count()).select_from(query.subquery()))).scalar_one()
-        rows = (await s.execute(query.order_by(Analysis.id.desc()).offset((page - 1) * per_page).limit(per_page))).scalars().all()
+        page_query = query.order_by(Analysis.id.desc()).offset((page - 1) * per_page).limit(per_page)
+        rows = (await s.execute(page_query)).scalars().all()
     return AnalysisPage(total=total, items=list(rows))
 
 
@@ -86,5 +87,6 @@ async def add_feedback(db: Database, analysis_id: int, direction: str) -> bool:
     """Count one 👍 ("up") or 👎 ("down") on the analysis; False when there is no such analysis."""
     column = {"up": Analysis.feedback_up, "down": Analysis.feedback_down}[direction]
     async with db.session() as s:
-        updated = await s.execute(sa.update(Analysis).where(Analysis.id == analysis_id).values({column.key: column + 1}))
+        updated = await s.execute(
+            sa.update(Analysis).where(Analysis.id == analysis_id).values({column.key: column + 1}))
     return bool(updated.rowcount)

@@ -166,7 +166,8 @@ async def test_the_slack_door_builds_payloads_the_jobs_accept(database):
     target = {"channel", "user", "thread_ts", "response_url", "team_id"}
     typed, mentioned, clicked = by_kind["slack_command"]
     assert set(typed) == set(mentioned) == {"command", "project", "kind", "number", "provider", "slack", "request_key"}
-    assert set(clicked) == set(typed) | {"announce"} and all(set(p["slack"]) == target for p in (typed, mentioned, clicked))
+    assert set(clicked) == set(typed) | {"announce"}
+    assert all(set(p["slack"]) == target for p in (typed, mentioned, clicked))
     assert set(by_kind["slack_followup"][0]) == {"channel", "thread_ts", "ts", "user", "team_id", "text", "project_id",
                                                  "pipeline_id", "project_path"}
     assert set(by_kind["slack_feedback"][0]) == {"analysis_id", "direction", "slack"}
@@ -247,8 +248,8 @@ async def test_an_analysis_runs_against_in_process_fakes_and_a_vote_counts(datab
 
     services.excerpt_log = counting_excerpt_log
     try:
-        job = ClaimedJob(1, analyze_pipeline.KIND, {"project_id": PROJECT_ID, "pipeline_id": 9001, "trigger": "webhook"},
-                         1, 5, "w")
+        payload = {"project_id": PROJECT_ID, "pipeline_id": 9001, "trigger": "webhook"}
+        job = ClaimedJob(1, analyze_pipeline.KIND, payload, 1, 5, "w")
         await analyze_pipeline.run(services, job)
         [report] = services.notes.upserted
         assert (report.pipeline_id, report.mr_iid, report.status) == (9001, MR_IID, "failed")

@@ -1,4 +1,4 @@
-"""The small interfaces the jobs reach GitLab, Slack and CI job logs through; the real clients and test fakes fit them."""
+"""The small interfaces through which the jobs reach GitLab, Slack and CI job logs; real clients and fakes fit."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping

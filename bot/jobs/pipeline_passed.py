@@ -60,7 +60,8 @@ async def run(services: Services, job: ClaimedJob) -> None:
     slack = services.slack
     if slack is not None:
         ref_report = previous or PipelineReport(
-            project_path=str(project.get("path_with_namespace") or ""), project_web_url=str(project.get("web_url") or ""),
+            project_path=str(project.get("path_with_namespace") or ""),
+            project_web_url=str(project.get("web_url") or ""),
             pipeline_id=fixed_id, pipeline_url=fixed_url, ref=str(pipeline.get("ref") or ""),
             sha=str(pipeline.get("sha") or ""), status="success", project_id=project_id,
             mr_iid=int(mr["iid"]) if mr else None, mr_url=str((mr or {}).get("web_url") or ""))

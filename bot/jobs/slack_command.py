@@ -29,7 +29,7 @@ class SlackCommandPayload(JobPayload):
     kind: Literal["pipeline", "job", "merge_request"]  # "job": a CI job, whose pipeline is analysed for it alone
     number: StrictInt
     provider: str = ""
-    slack: SlackTarget = SlackTarget()
+    slack: SlackTarget = Field(default_factory=SlackTarget)
     request_key: str = ""  # the door's delivery key; the analysis's dedupe key is built from it
     announce: bool = False  # a button click: say that the work started
 

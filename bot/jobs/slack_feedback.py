@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from pydantic import StrictInt
+from pydantic import Field, StrictInt
 from slack_sdk.errors import SlackApiError
 
 from bot.core import messages as m
@@ -25,7 +25,7 @@ class SlackFeedbackPayload(JobPayload):
     job_kind = KIND
     analysis_id: StrictInt
     direction: Literal["up", "down"]
-    slack: SlackTarget = SlackTarget()
+    slack: SlackTarget = Field(default_factory=SlackTarget)
 
 
 async def run(services: Services, job: ClaimedJob) -> None:

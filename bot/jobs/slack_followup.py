@@ -79,6 +79,7 @@ async def run(services: Services, job: ClaimedJob) -> None:
                 text = texts.FOLLOWUP_FAILED.format(reason=str(exc)[:200] or type(exc).__name__)
             await save_delivery(services.db, answer_key, target="slack_answer", channel=p.channel, ts=p.ts,
                                 thread_ts=p.thread_ts, report={"text": text})
-        await pub.post_reply(p.channel, p.thread_ts, p.ts, text, allowed_host=host_of(services.settings.gitlab_base_url))
+        allowed_host = host_of(services.settings.gitlab_base_url)
+        await pub.post_reply(p.channel, p.thread_ts, p.ts, text, allowed_host=allowed_host)
     except SlackApiError as exc:
         raise slack_failure(exc) from exc

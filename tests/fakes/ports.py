@@ -1,4 +1,4 @@
-"""In-process fakes of the ports the jobs use (bot/clients/ports.py): GitLab from dicts, recording note writer and Slack."""
+"""In-process fakes of the jobs' ports (bot/clients/ports.py): GitLab from dicts, a recording note writer and Slack."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
