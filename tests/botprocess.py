@@ -15,7 +15,8 @@ import aiohttp
 import sqlalchemy as sa
 
 from storage.db import Database
-from tests.conftest import PG_URL, ROOT, require_postgres
+from tests.conftest import PG_URL, require_postgres
+from tests.helpers import ROOT
 
 
 def free_port() -> int:

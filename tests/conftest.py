@@ -12,7 +12,9 @@ import pytest
 from storage import migrate
 from storage.db import Database
 
-ROOT = Path(__file__).resolve().parent.parent
+# The fake model servers' fixtures (fake_openai, fake_anthropic) for every test.
+pytest_plugins = ["tests.fakes"]
+
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
 # CI sets this so that an unreachable PostgreSQL fails the run instead of skipping quietly.

@@ -1,6 +1,18 @@
 """A realistic failing merge request on the fake GitLab, shared by the flow and end-to-end tests."""
 from __future__ import annotations
 
+import re
+
+from bot.core.types import (
+    AnalysisResult,
+    Category,
+    Evidence,
+    JobReport,
+    PipelineReport,
+    PriorOccurrence,
+    Verdict,
+)
+
 PROJECT_PATH = "acme/platform/api"
 PROJECT_ID = 42
 MR_IID = 17
@@ -88,3 +100,113 @@ def pipeline_hook(pipeline: dict, status: str | None = None) -> dict:
         "project": {"id": PROJECT_ID, "path_with_namespace": PROJECT_PATH, "web_url": f"http://gitlab.test/{PROJECT_PATH}"},
         "builds": [],
     }
+
+
+BASE = "https://gitlab.example.com"
+
+
+def result(**kw) -> AnalysisResult:
+    base = dict(
+        summary="3 assertions in tests/test_orders.py fail after the discount change",
+        category=Category.test,
+        root_cause="`apply_discount()` now rounds before summing, so totals are off by one cent.",
+        verdict=Verdict.caused_by_change,
+        confidence=0.82,
+        fix_steps=["Round after summing in `orders/pricing.py`.", "Run `pytest tests/test_orders.py -k discount`."],
+        evidence=[
+            Evidence(line=812, text="E       assert Decimal('19.99') == Decimal('20.00')"),
+            Evidence(line=810, text="    def test_discount_total(order):"),
+        ],
+        provider="openai",
+        model="gpt-4o-mini",
+        tokens_in=2140,
+        tokens_out=312,
+        cost_usd=0.0005,
+    )
+    base.update(kw)
+    return AnalysisResult(**base)
+
+
+def example_report(**kw) -> PipelineReport:
+    """A realistic failed MR pipeline: one test failure in three shards, one flaky job, an allowed failure."""
+    jobs = [
+        JobReport(
+            job_id=9001, name="pytest 1/3", stage="test", web_url=f"{BASE}/shop/backend/-/jobs/9001",
+            result=result(), signature="sig-orders", shared_with=["pytest 2/3"], occurrences=3,
+            seen_before=[
+                PriorOccurrence(pipeline_id=4410, ref="main", when="2025-03-02", web_url=f"{BASE}/shop/backend/-/pipelines/4410"),
+                PriorOccurrence(pipeline_id=4398, ref="feature/discounts", when="2025-03-01",
+                                web_url=f"{BASE}/shop/backend/-/pipelines/4398"),
+            ],
+        ),
+        JobReport(job_id=9002, name="pytest 2/3", stage="test", web_url=f"{BASE}/shop/backend/-/jobs/9002",
+                  result=result(), signature="sig-orders"),
+        JobReport(
+            job_id=9004, name="docker-build", stage="build", web_url=f"{BASE}/shop/backend/-/jobs/9004",
+            result=result(
+                summary="Registry returned 503 while pushing the image layer",
+                category=Category.network, verdict=Verdict.infrastructure, confidence=0.9,
+                root_cause="The container registry was unavailable for a moment; nothing in the change touches the build.",
+                fix_steps=["Retry the job."],
+                evidence=[Evidence(line=233, text="received unexpected HTTP status: 503 Service Unavailable")],
+                provider="heuristic", model="", tokens_in=0, tokens_out=0, cost_usd=0.0,
+            ),
+            signature="sig-registry",
+        ),
+        JobReport(job_id=9005, name="docs-linkcheck", stage="test", allow_failure=True,
+                  web_url=f"{BASE}/shop/backend/-/jobs/9005", not_analysed_reason="allowed to fail"),
+    ]
+    values = dict(
+        project_path="shop/backend", project_web_url=f"{BASE}/shop/backend", pipeline_id=4521,
+        pipeline_url=f"{BASE}/shop/backend/-/pipelines/4521", ref="feature/discounts", sha="3f9c2a17be004d2e",
+        status="failed", jobs=jobs, mr_iid=87, mr_url=f"{BASE}/shop/backend/-/merge_requests/87",
+        mr_title="Apply volume discounts at checkout", author="dana", bot_username="cicd-bot", analysis_id=311,
+    )
+    values.update(kw)
+    return PipelineReport(**values)
+
+
+def hostile_report(text: str) -> PipelineReport:
+    """Every untrusted field carries the same hostile text."""
+    hostile = result(
+        summary=text, root_cause=text, fix_steps=[text, text], model=text, notes=[text],
+        evidence=[Evidence(line=5, text=text), Evidence(line=6, text=text)],
+    )
+    job = JobReport(job_id=1, name=text, stage=text, web_url=f"{BASE}/g/p/-/jobs/1", result=hostile,
+                    shared_with=[text], occurrences=2,
+                    seen_before=[PriorOccurrence(pipeline_id=3, ref="main", when="", fixed_by=text, web_url=text)])
+    return example_report(jobs=[job, JobReport(job_id=2, name=text, stage=text, allow_failure=True)],
+                          ref=text, mr_title=text, author=text, error="")
+
+
+def outside_code(body: str) -> str:
+    """The note without its fenced blocks and code spans, following CommonMark's rules."""
+    kept: list[str] = []
+    fence = ""
+    for line in body.split("\n"):
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if fence:
+            run = stripped.rstrip()
+            if indent <= 3 and run and set(run) == {fence[0]} and len(run) >= len(fence):
+                fence = ""
+            continue
+        opening = re.match(r"(`{3,}|~{3,})(.*)$", stripped) if indent <= 3 else None
+        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+            fence = opening.group(1)
+            continue
+        kept.append(line)
+    # the sanitiser leaves no code span spanning lines, so each line is its own paragraph here
+    out = []
+    for para in kept:
+        pieces, pos = [], 0
+        for opener in re.finditer(r"\\[\s\S]|`+", para):
+            if opener.start() < pos or opener.group(0)[0] == "\\":
+                continue
+            run = opener.group(0)
+            closer = re.compile(r"(?<!`)" + run + r"(?!`)").search(para, opener.end())
+            if closer:
+                pieces.append(para[pos:opener.start()])
+                pos = closer.end()
+        out.append("".join(pieces) + para[pos:])
+    return "\n".join(out)

@@ -3,7 +3,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tests.fakes import FakeModelServer, derive_answer, derive_text, estimate_tokens, run_main
+from tests.fakes import (
+    FakeModelServer,
+    derive_answer,
+    derive_text,
+    estimate_tokens,
+    run_main,
+)
 
 ERRORS = {
     400: ("invalid_request_error", "The request is not valid."),

@@ -6,7 +6,13 @@ import time
 
 from aiohttp import web
 
-from tests.fakes import FakeModelServer, derive_answer, derive_text, estimate_tokens, run_main
+from tests.fakes import (
+    FakeModelServer,
+    derive_answer,
+    derive_text,
+    estimate_tokens,
+    run_main,
+)
 
 ERRORS = {
     400: ("invalid_request_error", None, "Invalid request."),

@@ -140,3 +140,38 @@ class RecordingSlack:
 
     async def react(self, channel: str, ts: str, name: str) -> None:
         self.calls.append(("react", (channel, ts, name)))
+
+
+class RecordingGitLab:
+    """Stands in for the GitLab client and remembers every call, so tests can say 'GitLab was not asked'."""
+
+    def __init__(self, access: dict[int, int] | None = None, visibility: str = "private"):
+        self.calls: list[tuple[str, tuple]] = []
+        self.access = access or {}
+        self.visibility = visibility
+
+    async def get_member_access_level(self, project, user_id):
+        self.calls.append(("get_member_access_level", (project, user_id)))
+        return self.access.get(user_id, 0)
+
+    async def get_project(self, project):
+        self.calls.append(("get_project", (project,)))
+        return {"id": 7, "path_with_namespace": "group/app", "visibility": self.visibility}
+
+    async def get_job(self, project, job_id):
+        self.calls.append(("get_job", (project, job_id)))
+        return {"id": job_id, "pipeline": {"id": 42}}
+
+
+class MemoryRouter:
+    """Stands in for the model: answers with how many earlier turns it was shown, and the latest question."""
+
+    def __init__(self):
+        self.seen: list[list[str]] = []
+
+    async def answer(self, conversation, provider_hint: str = "", preference: str = ""):
+        from bot.core.types import Reply
+
+        self.seen.append([msg.content for msg in conversation.history])
+        return Reply(text=f"turn {len(conversation.history) // 2 + 1}: you asked {conversation.question!r}",
+                     provider="heuristic")

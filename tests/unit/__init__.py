@@ -1,0 +1,1 @@
+"""Pure core with recorded inputs: no network, no database, no server."""

@@ -1,0 +1,304 @@
+"""Secret redaction: planted secrets are all caught, ordinary log lines are all left alone."""
+from __future__ import annotations
+
+import base64
+import json
+import random
+import string
+from types import SimpleNamespace
+from urllib.parse import quote
+
+import pytest
+
+from bot.core.redact import (
+    MAX_PENDING_CHARS,
+    Redactor,
+    StreamRedactor,
+    looks_random,
+    placeholder,
+    shannon_entropy,
+)
+from tests.helpers import DATA, ROOT
+
+CORPUS = DATA / "redaction"
+SHARED = ROOT.parent / "shared" / "datasets" / "logchunks-dev"
+
+ALNUM = string.ascii_letters + string.digits
+_rng = random.Random(20240501)
+
+
+def rand(n: int, alphabet: str = ALNUM) -> str:
+    # Mixed case and digits every time, as generated keys are.
+    while True:
+        value = "".join(_rng.choice(alphabet) for _ in range(n))
+        if alphabet != ALNUM or n < 6 or (
+            any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+        ):
+            return value
+
+
+def b64url(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def pem_body_lines() -> list[str]:
+    return [rand(64, ALNUM + "+/") for _ in range(6)] + [rand(20, ALNUM + "+/") + "=="]
+
+
+# Fake secrets in each real format, built at run time so the repository holds no token-shaped text.
+GENERATORS = {
+    "glpat": lambda: "glpat-" + rand(20),
+    "glpat_routable": lambda: "glpat-" + rand(27) + ".01." + rand(9),
+    "gloas": lambda: "gloas-" + rand(64, "0123456789abcdef"),
+    "gldt": lambda: "gldt-" + rand(20),
+    "glrt": lambda: "glrt-" + rand(20),
+    "glcbt": lambda: "glcbt-64_" + rand(20),
+    "glptt": lambda: "glptt-" + rand(40, "0123456789abcdef"),
+    "glft": lambda: "glft-" + rand(20),
+    "glimt": lambda: "glimt-" + rand(25, string.ascii_lowercase + string.digits),
+    "glagent": lambda: "glagent-" + rand(50),
+    "glsoat": lambda: "glsoat-" + rand(20),
+    "glffct": lambda: "glffct-" + rand(20),
+    "gr_reg": lambda: "GR1348941" + rand(20),
+    "xoxb": lambda: "xoxb-" + rand(11, string.digits) + "-" + rand(13, string.digits) + "-" + rand(24),
+    "xoxp": lambda: "xoxp-" + rand(11, string.digits) + "-" + rand(12, string.digits) + "-" + rand(32, "0123456789abcdef"),
+    "xapp": lambda: "xapp-1-A" + rand(10, string.ascii_uppercase + string.digits) + "-" + rand(13, string.digits) + "-" + rand(64, "0123456789abcdef"),
+    "slack_hook": lambda: "https://hooks.slack.com/services/T" + rand(8, string.ascii_uppercase) + "/B" + rand(8, string.ascii_uppercase) + "/" + rand(24),
+    "akia": lambda: "AKIA" + rand(16, string.ascii_uppercase + "234567"),
+    "aws_secret": lambda: rand(40, ALNUM + "/+"),
+    "aiza": lambda: "AIza" + rand(35),
+    "gcp_sa": lambda: "-----BEGIN PRIVATE KEY-----\\n" + "\\n".join(pem_body_lines()) + "\\n-----END PRIVATE KEY-----\\n",
+    "azure_key": lambda: rand(86, ALNUM + "+/") + "==",
+    "azure_sig": lambda: quote(rand(43, ALNUM + "+/") + "=", safe=""),
+    "openai_proj": lambda: "sk-proj-" + rand(48) + "T3BlbkFJ" + rand(20),
+    "openai_legacy": lambda: "sk-" + rand(20) + "T3BlbkFJ" + rand(20),
+    "anthropic": lambda: "sk-ant-api03-" + rand(93, ALNUM + "-_") + "AA",
+    "ghp": lambda: "ghp_" + rand(36),
+    "gho": lambda: "gho_" + rand(36),
+    "ghs": lambda: "ghs_" + rand(36),
+    "github_pat": lambda: "github_pat_" + rand(22) + "_" + rand(59),
+    "npm": lambda: "npm_" + rand(36),
+    "pypi": lambda: "pypi-AgEIcHlwaS5vcmc" + rand(70, ALNUM + "-_"),
+    "jwt": lambda: b64url({"alg": "RS256", "typ": "JWT"}) + "." + b64url({"sub": "project_path:acme/app", "exp": 1717171717}) + "." + rand(43, ALNUM + "-_"),
+    "password": lambda: rand(6) + "!" + rand(6, ALNUM + "_*-"),
+    "hexsecret": lambda: rand(36),
+}
+
+
+def planted() -> list[tuple[str, str, str]]:
+    """(kind, secret, line) for every template in the corpus."""
+    rows = []
+    for raw in (CORPUS / "planted_secrets.tsv").read_text().splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        kind, generator, template = raw.split("\t")
+        secret = GENERATORS[generator]()
+        rows.append((kind, secret, template.replace("{s}", secret)))
+    return rows
+
+
+PLANTED = planted()
+
+
+def encoded_reprints() -> list[tuple[str, list[str], str]]:
+    """(kind, strings that must disappear, line): base64 and URL-encoded re-prints."""
+    password = GENERATORS["password"]() + "@#"
+    gitlab, github, slack = GENERATORS["glpat"](), GENERATORS["ghp"](), GENERATORS["xoxb"]()
+    userpass = base64.b64encode(f"deployer:{password}".encode()).decode()
+    rows = [
+        ("auth", [userpass, password], json.dumps({"auths": {"registry.gitlab.com": {"auth": userpass}}})),
+        ("authorization", [userpass], f"> Authorization: Basic {userpass}"),
+        ("gitlab-token", [base64.b64encode(gitlab.encode()).decode()],
+         f"$ echo {base64.b64encode(gitlab.encode()).decode()} | base64 -d > ~/.token"),
+        ("gitlab-token", [base64.b64encode(f"oauth2:{gitlab}".encode()).decode()],
+         f"auth blob: {base64.b64encode(f'oauth2:{gitlab}'.encode()).decode()}"),
+        ("github-token", [base64.b64encode(github.encode()).decode().rstrip("=")],
+         f"printf %s {base64.b64encode(github.encode()).decode()} | base64 --decode"),
+        ("slack-token", [base64.b64encode(slack.encode()).decode().rstrip("=")],
+         f"kubectl create secret generic slack --from-literal=x={base64.b64encode(slack.encode()).decode()}"),
+        ("password", [quote(password, safe=""), password],
+         f"DATABASE_URL=postgresql://app:{quote(password, safe='')}@db.internal:5432/payments"),
+        ("password", [quote(password, safe="")],
+         "redirect=" + quote(f"https://deploy:{password}@nexus.example.com/repo", safe="")),
+    ]
+    return rows
+
+
+ENCODED = encoded_reprints()
+
+
+def assert_redacted(out: str, kind: str, secrets: list[str]) -> None:
+    for secret in secrets:
+        assert secret not in out, f"{kind}: secret survived in {out!r}"
+    assert placeholder(kind) in out, f"expected {placeholder(kind)} in {out!r}"
+
+
+@pytest.mark.parametrize("kind,secret,line", PLANTED, ids=[f"{k}:{line[:40]}" for k, _, line in PLANTED])
+def test_planted_secret_is_redacted_line_by_line(kind: str, secret: str, line: str) -> None:
+    assert_redacted(Redactor().redact_line(line), kind, [secret])
+
+
+@pytest.mark.parametrize("kind,secrets,line", ENCODED, ids=[f"{k}:{line[:40]}" for k, _, line in ENCODED])
+def test_encoded_reprint_is_redacted(kind: str, secrets: list[str], line: str) -> None:
+    assert_redacted(Redactor().redact_text(line), kind, secrets)
+
+
+def test_redaction_keeps_the_url_user_and_host() -> None:
+    password = GENERATORS["password"]()
+    out = Redactor().redact_line(f"fatal: unable to access 'https://deployer:{password}@git.example.com/acme/app.git/'")
+    assert out == "fatal: unable to access 'https://deployer:[REDACTED:password]@git.example.com/acme/app.git/'"
+
+
+def test_pem_block_is_replaced_line_by_line_and_state_ends_at_end_marker() -> None:
+    lines = ["$ cat deploy_key", "-----BEGIN OPENSSH PRIVATE KEY-----", *pem_body_lines(),
+             "-----END OPENSSH PRIVATE KEY-----", "$ ssh -i deploy_key deploy@host true", "Permission denied (publickey)."]
+    redactor = Redactor()
+    out = [redactor.redact_line(line) for line in lines]
+    assert out[0] == lines[0]
+    assert out[1:-2] == [placeholder("private-key")] * (len(lines) - 3)
+    assert out[-2:] == lines[-2:]
+
+
+def test_cut_short_pem_block_gives_back_the_following_log_lines() -> None:
+    redactor = Redactor()
+    lines = ["-----BEGIN RSA PRIVATE KEY-----", pem_body_lines()[0], "ERROR: Job failed: exit code 1"]
+    out = [redactor.redact_line(line) for line in lines]
+    assert out == [placeholder("private-key"), placeholder("private-key"), "ERROR: Job failed: exit code 1"]
+
+
+def corpus_text() -> tuple[str, list[tuple[str, list[str]]]]:
+    """All planted lines, encoded re-prints and a PEM block as one log, with what must vanish."""
+    expected: list[tuple[str, list[str]]] = []
+    parts: list[str] = []
+    for kind, secret, line in PLANTED:
+        parts.append(line)
+        expected.append((kind, [secret]))
+    for kind, secrets, line in ENCODED:
+        parts.append(line)
+        expected.append((kind, secrets))
+    body = pem_body_lines()
+    parts.extend(["-----BEGIN EC PRIVATE KEY-----", *body, "-----END EC PRIVATE KEY-----"])
+    expected.append(("private-key", body))
+    return "\n".join(parts) + "\n", expected
+
+
+def test_secret_split_across_chunks_is_redacted_at_every_split_point() -> None:
+    text, expected = corpus_text()
+    whole = Redactor().redact_text(text)
+    for size in (1, 7, 64, 1000):
+        stream = StreamRedactor(Redactor())
+        out = "".join(stream.feed(text[i:i + size]) for i in range(0, len(text), size)) + stream.flush()
+        assert out == whole, f"chunk size {size} changed the result"
+    for kind, secrets in expected:
+        assert_redacted(whole, kind, secrets)
+
+
+def test_every_split_point_of_one_secret_line() -> None:
+    token = GENERATORS["glpat"]()
+    line = f"remote: https://oauth2:{token}@gitlab.com/acme/app.git\n"
+    for cut in range(1, len(line)):
+        stream = StreamRedactor(Redactor())
+        out = stream.feed(line[:cut]) + stream.feed(line[cut:]) + stream.flush()
+        assert token not in out and placeholder("gitlab-token") in out, cut
+
+
+def test_stream_with_no_newline_for_a_long_time_still_emits_and_stays_safe() -> None:
+    token = GENERATORS["ghp"]()
+    filler = "progress " * (MAX_PENDING_CHARS // 9 + 100)
+    stream = StreamRedactor(Redactor())
+    first = stream.feed(filler + f"token={token} done")
+    assert first, "a huge line without newline must not be held back forever"
+    out = first + stream.flush()
+    assert token not in out and out.endswith("done")
+
+
+def test_redaction_rates_on_the_corpora() -> None:
+    """The headline figures: share of planted secrets caught, share of ordinary lines untouched."""
+    text, expected = corpus_text()
+    out = Redactor().redact_text(text)
+    caught = sum(all(s not in out for s in secrets) and placeholder(kind) in out for kind, secrets in expected)
+    ordinary = (CORPUS / "ordinary_lines.txt").read_text().splitlines()
+    redactor = Redactor()
+    kept = sum(redactor.redact_line(line) == line for line in ordinary)
+    print(f"\nplanted secrets redacted: {caught}/{len(expected)} ({caught / len(expected):.0%}); "
+          f"ordinary lines untouched: {kept}/{len(ordinary)} ({kept / len(ordinary):.0%})")
+    assert len(ordinary) >= 200
+    assert caught == len(expected)
+    assert kept == len(ordinary)
+
+
+def test_ordinary_corpus_is_unchanged_as_one_text_and_in_chunks() -> None:
+    text = (CORPUS / "ordinary_lines.txt").read_text()
+    assert Redactor().redact_text(text) == text
+    stream = StreamRedactor(Redactor())
+    assert "".join(stream.feed(text[i:i + 100]) for i in range(0, len(text), 100)) + stream.flush() == text
+
+
+@pytest.mark.parametrize("line", [
+    "tests/test_auth.py::test_token_refresh PASSED",
+    "--- PASS: TestSessionCookie (0.00s)",
+    "token_type: bearer",
+    "key: ${CI_COMMIT_REF_SLUG}",
+    "password: ********",
+    "token = self.settings.token",
+    "secret_detection: passed",
+    "  elixir_erl_pass:translate/2",
+    "Number of tries to enter a password: 3",
+    "$ echo $CI_JOB_TOKEN | docker login -u gitlab-ci-token --password-stdin registry.gitlab.com",
+    "git clone https://gitlab-ci-token:[MASKED]@gitlab.com/acme/app.git",
+    "Digest: sha256:" + "a" * 64,
+    "docker run -u 1000:1000 alpine id",
+])
+def test_near_misses_are_left_alone(line: str) -> None:
+    assert Redactor().redact_line(line) == line
+
+
+def test_operator_literals_and_patterns_from_settings() -> None:
+    settings = SimpleNamespace(redact_extra_patterns=[r"ACME-[0-9]{6}", r"customer=(\w+)"],
+                               redact_literals=["internal-hostname-42", "ab"])
+    redactor = Redactor.from_settings(settings)
+    out = redactor.redact_text("ticket ACME-123456 on internal-hostname-42 for customer=globex (ab)")
+    assert out == "ticket [REDACTED:custom] on [REDACTED:custom] for customer=[REDACTED:custom] (ab)"
+    encoded = base64.b64encode(b"internal-hostname-42").decode()
+    assert "internal-hostname-42" not in redactor.redact_text(quote("x internal-hostname-42 y"))
+    assert encoded.rstrip("=") not in redactor.redact_text(f"blob {encoded}")
+
+
+def test_bad_operator_pattern_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="REDACT_EXTRA_PATTERNS"):
+        Redactor(extra_patterns=["(unclosed"])
+
+
+def test_hostile_input_never_crashes() -> None:
+    redactor = Redactor()
+    for text in ["", "\n\n", "\x00\x1b[31mpassword=\x1b[0m", "İ" * 50 + " token=" + "x" * 40, "=" * 10000,
+                 "-----BEGIN PRIVATE KEY-----", "a" * 300000, "password=" + "\\" * 5000]:
+        assert isinstance(redactor.redact_text(text), str)
+        assert isinstance(redactor.redact_line(text), str)
+
+
+def test_entropy_and_randomness_helpers() -> None:
+    assert shannon_entropy("aaaa") == 0.0
+    assert shannon_entropy("abcd") == 2.0
+    assert looks_random(GENERATORS["hexsecret"]())
+    assert not looks_random("linux-node-modules-cache")
+    assert not looks_random("1.2.3")
+
+
+def test_counts_by_kind() -> None:
+    redactor = Redactor()
+    redactor.redact_text(f"A={GENERATORS['glpat']()} B={GENERATORS['ghp']()} password=hunter22")
+    assert redactor.counts == {"gitlab-token": 1, "github-token": 1, "password": 1}
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="LogChunks data set not present at ../shared")
+def test_real_ci_logs_are_almost_untouched() -> None:
+    """Real failed CI logs: lines changed are few (the ones changed hold URL passwords, signed URLs, keys)."""
+    total = changed = 0
+    for path in sorted(SHARED.glob("logs/*/*/failed/*.log"))[:150]:
+        redactor = Redactor()
+        for line in path.read_text(errors="replace").replace("\r", "\n").split("\n"):
+            total += 1
+            changed += redactor.redact_line(line) != line
+    print(f"\nLogChunks lines changed by redaction: {changed}/{total} ({changed / total:.4%})")
+    assert changed / total < 0.001

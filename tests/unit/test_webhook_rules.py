@@ -1,0 +1,88 @@
+"""Pure rules of the GitLab door: authentication and routing, with recorded payloads."""
+from __future__ import annotations
+
+import copy
+
+from bot.core.webhook_auth import AuthResult, authenticate, sign
+from bot.jobs.analyze_pipeline import KIND as ANALYZE_PIPELINE
+from bot.jobs.mr_note import KIND as MR_NOTE
+from bot.jobs.pipeline_passed import KIND as PIPELINE_PASSED
+from handlers.gitlab_routing import is_bot_user, mentions, route
+from tests.helpers import gitlab_payload
+
+NOW = 1_700_000_000
+
+
+def auth(headers, body=b"{}", secret=None, signing=None, unsigned=False):
+    return authenticate(headers, body, secret=secret, signing_token=signing, allow_unsigned=unsigned, now=NOW)
+
+
+def signed(token, body=b"{}", ts=NOW, webhook_id="m1", extra=""):
+    sig = sign(token, webhook_id, str(ts), body)
+    return {"webhook-id": webhook_id, "webhook-timestamp": str(ts), "webhook-signature": (extra + " " + sig).strip()}
+
+
+def test_token_auth_fails_closed():
+    assert auth({}, secret=None) is AuthResult.not_configured
+    assert auth({}, unsigned=True) is AuthResult.unsigned_allowed
+    assert auth({"x-gitlab-token": "a"}, secret="a") is AuthResult.ok
+    assert auth({"x-gitlab-token": "b"}, secret="a") is AuthResult.bad_token
+    assert auth({}, secret="a") is AuthResult.missing_token
+
+
+def test_signatures_rotation_window_and_tampering():
+    token = "whsec_c2VjcmV0LWtleS1ieXRlcw=="
+    assert auth(signed(token), signing=token) is AuthResult.ok
+    assert auth(signed(token, extra="v1,AAAA"), signing=token) is AuthResult.ok, "one of several signatures matches"
+    assert auth(signed(token), body=b'{"x":1}', signing=token) is AuthResult.bad_signature
+    assert auth(signed(token, ts=NOW - 301), signing=token) is AuthResult.stale_signature
+    assert auth(signed(token, ts=NOW + 301), signing=token) is AuthResult.stale_signature
+    assert auth({**signed(token), "webhook-timestamp": "soon"}, signing=token) is AuthResult.bad_signature
+    assert auth(signed("whsec_other"), signing=token) is AuthResult.bad_signature
+    assert auth({"x-gitlab-token": "a"}, secret="a", signing=token) is AuthResult.ok, "the plain token still works"
+    assert auth({}, signing=token) is AuthResult.missing_signature
+
+
+def test_pipeline_job_and_note_routing():
+    pipe = gitlab_payload("pipeline_hook")
+    routed = route("Pipeline Hook", pipe, {"idempotency-key": "k"}, b"{}", "cicd-bot")
+    assert [j.kind for j in routed.jobs] == [ANALYZE_PIPELINE] and routed.delivery_key == "gitlab:idem:k"
+    ok = copy.deepcopy(pipe)
+    ok["object_attributes"]["status"] = "success"
+    assert [j.kind for j in route("Pipeline Hook", ok, {}, b"{}", "cicd-bot").jobs] == [PIPELINE_PASSED]
+    job = gitlab_payload("job_hook")
+    job.update(build_status="failed", build_allow_failure=True)
+    assert route("Job Hook", job, {}, b"{}", "cicd-bot").ignored_reason == "job allowed to fail"
+    job["build_allow_failure"] = False
+    spec = route("Job Hook", job, {}, b"{}", "cicd-bot").jobs[0]
+    assert spec.delay_seconds > 0 and spec.dedupe_key == f"pipeline:{job['project_id']}:{job['pipeline_id']}:failed"
+    note = gitlab_payload("note_hook")
+    assert [j.kind for j in route("Note Hook", note, {}, b"{}", "cicd-bot").jobs] == [MR_NOTE]
+    assert route("Note Hook", note, {}, b"{}", "other-bot").ignored_reason == "bot not mentioned"
+
+
+def test_uuid_fallback_key_distinguishes_objects_and_statuses():
+    pipe = gitlab_payload("pipeline_hook")
+    failed = route("Pipeline Hook", pipe, {"x-gitlab-event-uuid": "u"}, b"{}", "b").delivery_key
+    ok = copy.deepcopy(pipe)
+    ok["object_attributes"]["status"] = "success"
+    assert failed != route("Pipeline Hook", ok, {"x-gitlab-event-uuid": "u"}, b"{}", "b").delivery_key
+
+
+def test_mentions_and_bots():
+    assert mentions("@cicd-bot why?", "cicd-bot") and mentions("hey @CICD-bot", "cicd-bot")
+    assert not mentions("@cicd-bot2 why", "cicd-bot") and not mentions("mail@cicd-bot.io", "cicd-bot")
+    assert is_bot_user("project_42_bot_3f2a", "cicd-bot") and is_bot_user("renovate-bot", "cicd-bot")
+    assert not is_bot_user("alice", "cicd-bot") and not is_bot_user("abbot", "cicd-bot")
+
+
+def test_a_failed_child_pipeline_is_analysed_with_its_parent():
+    pipe = gitlab_payload("pipeline_hook")
+    project_id = pipe["project"]["id"]
+    pipe["object_attributes"]["source"] = "parent_pipeline"
+    pipe["source_pipeline"] = {"project": {"id": project_id}, "pipeline_id": 777, "job_id": 1}
+    routed = route("Pipeline Hook", pipe, {}, b"{}", "b")
+    assert routed.jobs[0].payload["pipeline_id"] == 777
+    assert routed.jobs[0].dedupe_key == f"pipeline:{project_id}:777:failed"
+    pipe["object_attributes"]["status"] = "success"
+    assert route("Pipeline Hook", pipe, {}, b"{}", "b").jobs == []
