@@ -19,7 +19,7 @@ from bot.jobs import registry
 from bot.jobs.analyze_pipeline import KIND as ANALYZE_PIPELINE
 from bot.runtime.services import Services
 from bot.runtime.worker import Worker
-from tests.fakes.ports import RecordingGitLab
+from tests.fakes.ports import InProcessGitLab
 from tests.fakes.slack_server import FakeSlack
 from tests.helpers import make_settings
 
@@ -149,7 +149,7 @@ async def slack_harness(db, *, worker: bool = True, **overrides: Any):
             **overrides})
         services = Services.build(settings, db=db)
         await services.start()
-        services.use_gitlab(RecordingGitLab())
+        services.use_gitlab(InProcessGitLab.with_project())
         services.use_slack()
         app = create_app(services)
         server = TestServer(app, host="127.0.0.1")

@@ -20,6 +20,23 @@ class InProcessGitLab:
     logs: dict[int, str] = field(default_factory=dict)  # CI job id -> its log
     access: dict[int, int] = field(default_factory=dict)  # user id -> access level
     posted: list[tuple[str, tuple]] = field(default_factory=list)
+    calls: list[tuple[str, tuple]] = field(default_factory=list)  # every call, reads too: "GitLab was not asked"
+
+    @classmethod
+    def with_project(cls, project_id: int = 7, path: str = "group/app", *, visibility: str = "private",
+                     pipeline_id: int = 42, ci_job_ids: tuple[int, ...] = (100,), **kw: Any) -> InProcessGitLab:
+        """One project with one failed pipeline and its CI jobs: what most door and Slack tests need."""
+        gitlab = cls(**kw)
+        gitlab.projects[project_id] = {"id": project_id, "path_with_namespace": path, "visibility": visibility,
+                                       "default_branch": "main", "web_url": f"https://gitlab.example.com/{path}"}
+        gitlab.pipelines[(project_id, pipeline_id)] = {"id": pipeline_id, "status": "failed", "ref": "feature"}
+        gitlab.ci_jobs[(project_id, pipeline_id)] = [
+            {"id": i, "name": "unit", "stage": "test", "status": "failed", "pipeline": {"id": pipeline_id}}
+            for i in ci_job_ids]
+        return gitlab
+
+    def _called(self, method: str, *args: Any) -> None:
+        self.calls.append((method, args))
 
     def project(self, project_id: int | str) -> dict:
         for project in self.projects.values():
@@ -30,9 +47,11 @@ class InProcessGitLab:
     # --- PipelineReader ---
 
     async def get_project(self, project_id: int | str) -> dict:
+        self._called("get_project", project_id)
         return self.project(project_id)
 
     async def get_pipeline(self, project_id: int | str, pipeline_id: int) -> dict:
+        self._called("get_pipeline", project_id, pipeline_id)
         try:
             return self.pipelines[(self.project(project_id)["id"], pipeline_id)]
         except KeyError:
@@ -40,37 +59,46 @@ class InProcessGitLab:
 
     async def list_pipeline_jobs(self, project_id: int | str, pipeline_id: int,
                                  include_retried: bool = True) -> list[dict]:
+        self._called("list_pipeline_jobs", project_id, pipeline_id, include_retried)
         return [dict(j) for j in self.ci_jobs.get((self.project(project_id)["id"], pipeline_id), [])]
 
     async def list_pipeline_bridges(self, project_id: int | str, pipeline_id: int) -> list[dict]:
+        self._called("list_pipeline_bridges", project_id, pipeline_id)
         return []
 
     async def get_merge_request(self, project_id: int | str, iid: int) -> dict:
+        self._called("get_merge_request", project_id, iid)
         try:
             return self.merge_requests[(self.project(project_id)["id"], iid)]
         except KeyError:
             raise GitLabNotFound(f"merge request {iid}", status=404) from None
 
     async def find_merge_requests_for_commit(self, project_id: int | str, sha: str) -> list[dict]:
+        self._called("find_merge_requests_for_commit", project_id, sha)
         return []
 
     async def list_merge_request_changed_files(self, project_id: int | str, iid: int) -> list[str]:
+        self._called("list_merge_request_changed_files", project_id, iid)
         return []
 
     async def get_file_raw(self, project_id: int | str, path: str, ref: str) -> str | None:
+        self._called("get_file_raw", project_id, path, ref)
         return None
 
     async def get_test_report(self, project_id: int | str, pipeline_id: int) -> list[dict]:
+        self._called("get_test_report", project_id, pipeline_id)
         return []
 
     # --- the rest of GitLab ---
 
     async def stream_trace(self, project_id: int | str, job_id: int) -> AsyncIterator[bytes]:
+        self._called("stream_trace", project_id, job_id)
         if job_id not in self.logs:
             raise GitLabNotFound(f"log of {job_id}", status=404)
         yield self.logs[job_id].encode()
 
     async def get_job(self, project_id: int | str, job_id: int) -> dict:
+        self._called("get_job", project_id, job_id)
         for ci_jobs in self.ci_jobs.values():
             for ci_job in ci_jobs:
                 if ci_job["id"] == job_id:
@@ -78,17 +106,21 @@ class InProcessGitLab:
         raise GitLabNotFound(f"job {job_id}", status=404)
 
     async def get_member_access_level(self, project_id: int | str, user_id: int) -> int:
+        self._called("get_member_access_level", project_id, user_id)
         return self.access.get(user_id, 0)
 
     async def create_mr_note(self, project_id: int | str, iid: int, body: str) -> dict:
+        self._called("create_mr_note", project_id, iid, body)
         self.posted.append(("create_mr_note", (project_id, iid, body)))
         return {"id": len(self.posted)}
 
     async def reply_to_discussion(self, project_id: int | str, iid: int, discussion_id: str, body: str) -> dict:
+        self._called("reply_to_discussion", project_id, iid, discussion_id, body)
         self.posted.append(("reply_to_discussion", (project_id, iid, discussion_id, body)))
         return {"id": len(self.posted)}
 
     async def award_emoji_on_note(self, project_id: int | str, iid: int, note_id: int, name: str) -> dict:
+        self._called("award_emoji_on_note", project_id, iid, note_id, name)
         self.posted.append(("award_emoji_on_note", (project_id, iid, note_id, name)))
         return {}
 
@@ -140,27 +172,6 @@ class RecordingSlack:
 
     async def react(self, channel: str, ts: str, name: str) -> None:
         self.calls.append(("react", (channel, ts, name)))
-
-
-class RecordingGitLab:
-    """Stands in for the GitLab client and remembers every call, so tests can say 'GitLab was not asked'."""
-
-    def __init__(self, access: dict[int, int] | None = None, visibility: str = "private"):
-        self.calls: list[tuple[str, tuple]] = []
-        self.access = access or {}
-        self.visibility = visibility
-
-    async def get_member_access_level(self, project, user_id):
-        self.calls.append(("get_member_access_level", (project, user_id)))
-        return self.access.get(user_id, 0)
-
-    async def get_project(self, project):
-        self.calls.append(("get_project", (project,)))
-        return {"id": 7, "path_with_namespace": "group/app", "visibility": self.visibility}
-
-    async def get_job(self, project, job_id):
-        self.calls.append(("get_job", (project, job_id)))
-        return {"id": job_id, "pipeline": {"id": 42}}
 
 
 class MemoryRouter:

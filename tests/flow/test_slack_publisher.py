@@ -13,7 +13,7 @@ from bot.clients.slack import parent_key
 from bot.core.types import Verdict
 from bot.runtime.services import Services
 from storage.models import Delivery
-from tests.fakes.ports import RecordingGitLab
+from tests.fakes.ports import InProcessGitLab
 from tests.fakes.slack_server import FakeSlack
 from tests.helpers import make_settings
 from tests.slack_kit import CHANNEL, GITLAB, sample_report
@@ -26,7 +26,7 @@ def build(db, slack: FakeSlack, **overrides) -> Services:
                                 "SLACK_API_URL": slack.url, "SLACK_CHANNEL_MAP": f"group/*={CHANNEL},group/app={OTHER}",
                                 "GITLAB_BASE_URL": GITLAB, **overrides})
     services = Services.build(settings, db=db)
-    services.use_gitlab(RecordingGitLab())
+    services.use_gitlab(InProcessGitLab.with_project())
     return services
 
 
@@ -114,7 +114,7 @@ async def test_shared_channels_get_no_private_project_details(database):
         # no HTTP session for response_url here, so the refusal goes out as an ephemeral message
         ephemeral = slack.calls_of("chat.postEphemeral")[-1].args
         assert (ephemeral["user"], ephemeral["text"]) == ("U1", "I do not answer in channels shared with other workspaces.")
-        services.gitlab.visibility = "public"
+        services.gitlab.projects[7]["visibility"] = "public"
         await services.use_slack().finish(sample_report(44))
         assert len(slack.top_level(OTHER)) == 1
         allowed = build(database, slack, SLACK_ALLOW_SHARED_CHANNELS=True).use_slack()
