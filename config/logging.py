@@ -1,4 +1,5 @@
 """Logging set-up: structured records carrying the delivery, project and pipeline ids."""
+
 from __future__ import annotations
 
 import contextvars
@@ -6,9 +7,10 @@ import json
 import logging
 import sys
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("cicd_bot_log_context", default={})
+# The dict is never mutated, only replaced (log_context sets a new one), so one shared empty default is safe.
+_context: contextvars.ContextVar[dict] = contextvars.ContextVar("cicd_bot_log_context", default={})  # noqa: B039
 
 
 @contextmanager
@@ -30,7 +32,7 @@ class _ContextFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),

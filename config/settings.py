@@ -1,14 +1,14 @@
 """The one typed settings object, read from the environment and an optional .env file."""
+
 from __future__ import annotations
 
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 class TriggerMode(StrEnum):
@@ -37,7 +37,10 @@ class SettingsError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
         env_ignore_empty=True,  # "KEY=" in a copied example.env means "not set", not "set to empty"
     )
 
@@ -138,8 +141,12 @@ class Settings(BaseSettings):
     imap_max_message_bytes: int = Field(2 * 1024 * 1024, ge=1024, alias="IMAP_MAX_MESSAGE_BYTES")
 
     @field_validator(
-        "ai_fallback", "redact_extra_patterns", "redact_literals", "slack_channel_map",
-        "slack_allowed_team_ids", mode="before",
+        "ai_fallback",
+        "redact_extra_patterns",
+        "redact_literals",
+        "slack_channel_map",
+        "slack_allowed_team_ids",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
@@ -208,7 +215,9 @@ def check_settings(s: Settings) -> None:
             if not value:
                 raise SettingsError(var, f"TRIGGER_MODE={s.trigger_mode.value} (or IMAP_ENABLED) needs {var}")
         if s.imap_app_password is None:
-            raise SettingsError("IMAP_APP_PASSWORD", f"TRIGGER_MODE={s.trigger_mode.value} (or IMAP_ENABLED) needs IMAP_APP_PASSWORD")
+            raise SettingsError(
+                "IMAP_APP_PASSWORD", f"TRIGGER_MODE={s.trigger_mode.value} (or IMAP_ENABLED) needs IMAP_APP_PASSWORD"
+            )
         if s.imap_use_ssl and s.imap_starttls:
             raise SettingsError("IMAP_STARTTLS", "IMAP_USE_SSL and IMAP_STARTTLS cannot both be true")
     if bool(s.slack_bot_token) != bool(s.slack_signing_secret):

@@ -1,4 +1,5 @@
 """The IMAP door: a scheduled poll (APScheduler) that turns GitLab's pipeline-failure emails into queued analyses."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,14 +9,21 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clients.mailbox import ImapMailbox, MailboxError, classify_error
-from bot.core.email_parse import PipelineFailureEmail, SkippedEmail, STATUS_MALFORMED, REASON_TOO_LARGE, message_key, parse_email
+from bot.core.email_parse import (
+    REASON_TOO_LARGE,
+    STATUS_MALFORMED,
+    PipelineFailureEmail,
+    SkippedEmail,
+    message_key,
+    parse_email,
+)
 from bot.core.types import JobSpec
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, EmailFacts
 from bot.runtime.services import Services
@@ -42,10 +50,13 @@ REASON_EVENT_KNOWN = "event already recorded"
 LOG_POLL_FAILED = "IMAP poll failed: %s; next try in %ds"
 LOG_STILL_FAILING = "IMAP poll still failing (%d times): %s; next try in %ds"
 LOG_RECOVERED = "IMAP poll works again after %d failed attempts"
-LOG_UIDVALIDITY = "IMAP folder %s has a new UIDVALIDITY (%s, was %s); reading it from the start, known messages are skipped"
+LOG_UIDVALIDITY = (
+    "IMAP folder %s has a new UIDVALIDITY (%s, was %s); reading it from the start, known messages are skipped"
+)
 LOG_POLLED = "IMAP poll of %s: %d new, %d enqueued, %d duplicate, %d skipped, %d malformed, %d already known"
 LOG_LOCKED = "IMAP poll of %s skipped: another replica is polling"
 LOG_MESSAGE = "email %s: %s %s"
+
 
 class _Session:
     """Runs one ImapMailbox's calls on one dedicated thread, off the event loop."""
@@ -63,7 +74,6 @@ class _Session:
             await self.call("close")
         finally:
             self.executor.shutdown(wait=False)
-
 
 
 @dataclass
@@ -91,8 +101,12 @@ def delivery_key(message_id: str) -> str:
 
 def job_spec(parsed: PipelineFailureEmail) -> JobSpec:
     """The analysis job one failure email asks for; the key is shared with the webhook's."""
-    analyze = AnalyzePipelinePayload(project_id=parsed.project_id, pipeline_id=parsed.pipeline_id, trigger="email",
-                                     email=EmailFacts.model_validate(parsed.email_payload()))
+    analyze = AnalyzePipelinePayload(
+        project_id=parsed.project_id,
+        pipeline_id=parsed.pipeline_id,
+        trigger="email",
+        email=EmailFacts.model_validate(parsed.email_payload()),
+    )
     # hasten: a Job Hook may have queued this pipeline with a grace delay; the mail says it is finished.
     return analyze.job_spec(pipeline_key(parsed.project_id, parsed.pipeline_id, "failed"), hasten_existing=True)
 
@@ -100,10 +114,20 @@ def job_spec(parsed: PipelineFailureEmail) -> JobSpec:
 async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict, result: PollResult) -> None:
     db, settings = services.db, services.settings
     intake = await record_event(
-        db, source=SOURCE, delivery_key=delivery_key(parsed.message_id), event_type=EVENT_TYPE,
-        payload={"project_id": parsed.project_id, "pipeline_id": parsed.pipeline_id, "date": parsed.date,
-                 **parsed.email_payload()},
-        jobs=[job_spec(parsed)], project_id=parsed.project_id, object_id=parsed.pipeline_id, status="failed",
+        db,
+        source=SOURCE,
+        delivery_key=delivery_key(parsed.message_id),
+        event_type=EVENT_TYPE,
+        payload={
+            "project_id": parsed.project_id,
+            "pipeline_id": parsed.pipeline_id,
+            "date": parsed.date,
+            **parsed.email_payload(),
+        },
+        jobs=[job_spec(parsed)],
+        project_id=parsed.project_id,
+        object_id=parsed.pipeline_id,
+        status="failed",
         max_attempts=settings.queue_max_attempts,
     )
     if intake.job_ids:
@@ -112,16 +136,30 @@ async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict
     else:
         status = STATUS_DUPLICATE
         reason = REASON_EVENT_KNOWN if intake.outcome == "duplicate_delivery" else REASON_ALREADY_QUEUED
-    await mark_processed(db, message_id=parsed.message_id, status=status, reason=reason,
-                         project_id=parsed.project_id, pipeline_id=parsed.pipeline_id, **where)
+    await mark_processed(
+        db,
+        message_id=parsed.message_id,
+        status=status,
+        reason=reason,
+        project_id=parsed.project_id,
+        pipeline_id=parsed.pipeline_id,
+        **where,
+    )
     services.metrics.deliveries.labels(SOURCE, status).inc()
     result.count(status)
     log.info(LOG_MESSAGE, parsed.message_id, status, reason)
 
 
 async def _record_skip(services: Services, skip: SkippedEmail, where: dict, result: PollResult) -> None:
-    await mark_processed(services.db, message_id=skip.message_id, status=skip.status, reason=skip.reason,
-                         project_id=skip.project_id, pipeline_id=skip.pipeline_id, **where)
+    await mark_processed(
+        services.db,
+        message_id=skip.message_id,
+        status=skip.status,
+        reason=skip.reason,
+        project_id=skip.project_id,
+        pipeline_id=skip.pipeline_id,
+        **where,
+    )
     services.metrics.deliveries.labels(SOURCE, skip.status).inc()
     result.count(skip.status)
     log.info(LOG_MESSAGE, skip.message_id, skip.status, skip.reason)
@@ -129,13 +167,15 @@ async def _record_skip(services: Services, skip: SkippedEmail, where: dict, resu
 
 # --- the poll ------------------------------------------------------------------
 
+
 def _batches(items: list[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-async def _process_batch(services: Services, session: _Session, uids: list[int], folder: str, uidvalidity: int,
-                         result: PollResult) -> None:
+async def _process_batch(
+    services: Services, session: _Session, uids: list[int], folder: str, uidvalidity: int, result: PollResult
+) -> None:
     settings = services.settings
     limit = settings.imap_max_message_bytes
     sizes = await session.call("sizes", uids)
@@ -148,7 +188,8 @@ async def _process_batch(services: Services, session: _Session, uids: list[int],
         if uid in heads:
             key = message_key(heads[uid])
             parsed: PipelineFailureEmail | SkippedEmail = SkippedEmail(
-                key, STATUS_MALFORMED, REASON_TOO_LARGE.format(size=sizes[uid], limit=limit))
+                key, STATUS_MALFORMED, REASON_TOO_LARGE.format(size=sizes[uid], limit=limit)
+            )
         elif uid in raws:
             key = message_key(raws[uid])
             parsed = None  # parsed below, once we know the message is new
@@ -169,8 +210,13 @@ async def _process_batch(services: Services, session: _Session, uids: list[int],
     await session.call("mark_seen", [uid for uid in uids if uid in raws or uid in heads])
 
 
-async def poll_once(services: Services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox,
-                    hook: Callable[[], Awaitable[None]] | None = None, today: date | None = None) -> PollResult:
+async def poll_once(
+    services: Services,
+    *,
+    mailbox_factory: Callable[[Settings], Any] = ImapMailbox,
+    hook: Callable[[], Awaitable[None]] | None = None,
+    today: date | None = None,
+) -> PollResult:
     """One poll of the folder under the replica lock; raises on IMAP or database trouble."""
     settings, db = services.settings, services.db
     folder = settings.imap_folder
@@ -191,7 +237,7 @@ async def poll_once(services: Services, *, mailbox_factory: Callable[[Settings],
                     result.uidvalidity_reset = True
                 last_uid = 0
                 await save_state(db, folder, info.uidvalidity, 0)
-            since = (today or datetime.now(timezone.utc).date()) - timedelta(days=settings.imap_since_days)
+            since = (today or datetime.now(UTC).date()) - timedelta(days=settings.imap_since_days)
             uids = (await session.call("failure_uids", after_uid=last_uid, since=since))[:MAX_PER_POLL]
             result.new = len(uids)
             for batch in _batches(uids, FETCH_BATCH):
@@ -201,16 +247,30 @@ async def poll_once(services: Services, *, mailbox_factory: Callable[[Settings],
             await session.close()
     if result.job_ids:
         services.wake_workers()
-    log.log(logging.INFO if result.new else logging.DEBUG, LOG_POLLED, folder, result.new, result.enqueued,
-            result.duplicate, result.skipped, result.malformed, result.known)
+    log.log(
+        logging.INFO if result.new else logging.DEBUG,
+        LOG_POLLED,
+        folder,
+        result.new,
+        result.enqueued,
+        result.duplicate,
+        result.skipped,
+        result.malformed,
+        result.known,
+    )
     return result
 
 
 class EmailPoller:
     """Runs poll_once on every tick, backing off while the server or database fails."""
 
-    def __init__(self, services: Services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        services: Services,
+        *,
+        mailbox_factory: Callable[[Settings], Any] = ImapMailbox,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.services = services
         self.mailbox_factory = mailbox_factory
         self.clock = clock
@@ -277,7 +337,7 @@ class EmailPoller:
             return
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             task.cancel()
         except Exception:  # the poll's own failure was already logged by tick
             pass
@@ -288,10 +348,19 @@ def start_email_poller(services: Services, *, mailbox_factory: Callable[[Setting
     settings = services.settings
     interval = settings.imap_check_interval
     poller = EmailPoller(services, mailbox_factory=mailbox_factory)
-    scheduler = AsyncIOScheduler(timezone=timezone.utc)
+    scheduler = AsyncIOScheduler(timezone=UTC)
     # coalesce + one instance: a slow poll is never doubled; a run late by up to an interval still runs.
-    scheduler.add_job(poller.tick, "interval", seconds=interval, id=JOB_ID, name="IMAP poll", coalesce=True,
-                      max_instances=1, misfire_grace_time=interval, next_run_time=datetime.now(timezone.utc))
+    scheduler.add_job(
+        poller.tick,
+        "interval",
+        seconds=interval,
+        id=JOB_ID,
+        name="IMAP poll",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=interval,
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.start()
     poller.scheduler = scheduler
     return poller

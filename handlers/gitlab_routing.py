@@ -1,4 +1,5 @@
 """What a GitLab hook delivery means for the bot: its keys and the jobs it asks for (pure)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -49,14 +50,28 @@ class RoutedEvent:
     @classmethod
     def recorded(cls, d: HookDelivery, key: str, object_id: int | None, status: str, *jobs: JobSpec) -> RoutedEvent:
         """Kept in the inbox, with the jobs it asks for (none: kept for history only)."""
-        return cls(event_type=d.event_type, delivery_key=key, project_id=d.project_id, object_id=object_id,
-                   status=status, record=True, jobs=list(jobs))
+        return cls(
+            event_type=d.event_type,
+            delivery_key=key,
+            project_id=d.project_id,
+            object_id=object_id,
+            status=status,
+            record=True,
+            jobs=list(jobs),
+        )
 
     @classmethod
     def ignored(cls, d: HookDelivery, key: str, object_id: int | None, status: str, reason: str) -> RoutedEvent:
         """Answered and forgotten: nothing is stored or enqueued."""
-        return cls(event_type=d.event_type, delivery_key=key, project_id=d.project_id, object_id=object_id,
-                   status=status, record=False, ignored_reason=reason)
+        return cls(
+            event_type=d.event_type,
+            delivery_key=key,
+            project_id=d.project_id,
+            object_id=object_id,
+            status=status,
+            record=False,
+            ignored_reason=reason,
+        )
 
 
 def _int(value: Any) -> int | None:
@@ -178,9 +193,13 @@ def _note_hook(d: HookDelivery) -> RoutedEvent:
         return RoutedEvent.ignored(d, key, note_id, "note", "no project, note or MR id")
     discussion = d.attrs.get("discussion_id")
     answer = MrNotePayload(
-        project_id=d.project_id, mr_iid=mr_iid, note_id=note_id,
+        project_id=d.project_id,
+        mr_iid=mr_iid,
+        note_id=note_id,
         discussion_id=str(discussion) if discussion is not None else None,
-        user_id=_int(user.get("id")) or _int(d.attrs.get("author_id")), username=username, note=note[:10000],
+        user_id=_int(user.get("id")) or _int(d.attrs.get("author_id")),
+        username=username,
+        note=note[:10000],
     )
     return RoutedEvent.recorded(d, key, note_id, "note", answer.job_spec(f"note:{d.project_id}:{note_id}"))
 
@@ -206,5 +225,11 @@ def route(event_type: str, payload: dict, headers: dict[str, str], body: bytes, 
 
 def unroutable(event_type: str, headers: dict[str, str], body: bytes) -> RoutedEvent:
     """A delivery whose routing failed: kept in the inbox for a human, nothing enqueued."""
-    return RoutedEvent(event_type=event_type, delivery_key=delivery_key(headers, event_type, None, "", body),
-                       project_id=None, object_id=None, status="route_error", record=True)
+    return RoutedEvent(
+        event_type=event_type,
+        delivery_key=delivery_key(headers, event_type, None, "", body),
+        project_id=None,
+        object_id=None,
+        status="route_error",
+        record=True,
+    )

@@ -1,15 +1,15 @@
 """GET /health, /health/detailed and /metrics; they never call a model or GitLab."""
+
 from __future__ import annotations
 
 from aiohttp import web
 
+from bot.providers import catalog
 from handlers.appkeys import SERVICES
-
 from storage import migrate
 from storage.analyses import totals_by_provider
 from storage.heartbeats import last_heartbeat
 from storage.types import utcnow
-from bot.providers import catalog
 
 WEBHOOK_SECRET_HELP = (
     "GitLab webhooks are refused until GITLAB_WEBHOOK_SECRET (or GITLAB_WEBHOOK_SIGNING_TOKEN) is set; "
@@ -52,8 +52,11 @@ async def health_detailed(request: web.Request) -> web.Response:
     else:
         report["status"] = "degraded"
     report["providers"] = {"configured": catalog.configured(settings), "default": catalog.default_provider(settings)}
-    webhook = {"auth": "configured" if settings.webhook_auth_configured else
-               ("unsigned allowed" if settings.gitlab_webhook_allow_unsigned else "refusing all deliveries")}
+    webhook = {
+        "auth": "configured"
+        if settings.webhook_auth_configured
+        else ("unsigned allowed" if settings.gitlab_webhook_allow_unsigned else "refusing all deliveries")
+    }
     if not settings.webhook_auth_configured and not settings.gitlab_webhook_allow_unsigned:
         webhook["help"] = WEBHOOK_SECRET_HELP
         report["status"] = "degraded"
@@ -74,8 +77,15 @@ async def metrics_view(request: web.Request) -> web.Response:
             metrics.queue_jobs.labels(state).set(n)
         rows = await totals_by_provider(app[SERVICES].db)
         metrics.history.snapshot = [
-            {"provider": p or "none", "outcome": st, "count": n, "tokens_in": ti or 0, "tokens_out": to or 0,
-             "tokens_cached": tc or 0, "cost_usd": float(c or 0)}
+            {
+                "provider": p or "none",
+                "outcome": st,
+                "count": n,
+                "tokens_in": ti or 0,
+                "tokens_out": to or 0,
+                "tokens_cached": tc or 0,
+                "cost_usd": float(c or 0),
+            }
             for p, st, n, ti, to, tc, c in rows
         ]
     except Exception:

@@ -1,4 +1,5 @@
 """Hidden-character stripping and per-request fencing of untrusted text before it enters a prompt."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,7 @@ _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 # Zero-width characters, bidi embeddings/overrides/isolates, word joiner, BOM, soft hyphen,
 # and the Unicode "tag" block that can smuggle invisible ASCII.
 _HIDDEN = re.compile(
-    "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-    "\U000e0000-\U000e007f]"
+    "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
 # C0/C1 controls other than tab and newline; a carriage return is kept only as a line break.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

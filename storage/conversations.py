@@ -1,4 +1,5 @@
 """Follow-up conversations: one row per Slack thread or MR discussion, its turns, and the analysis it is about."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -11,15 +12,32 @@ from storage.sql import insert_for
 from storage.types import utcnow
 
 
-async def ensure_conversation(db: Database, key: str, *, project_id: int | None, pipeline_id: int | None,
-                              job_id: int | None, analysis_id: int | None) -> Conversation:
+async def ensure_conversation(
+    db: Database,
+    key: str,
+    *,
+    project_id: int | None,
+    pipeline_id: int | None,
+    job_id: int | None,
+    analysis_id: int | None,
+) -> Conversation:
     """The conversation with this key, created with these ids if it is new (an existing one keeps its own)."""
     now = utcnow()
     async with db.session() as s:
-        await s.execute(insert_for(db)(Conversation.__table__).values(
-            conversation_key=key, created_at=now, updated_at=now, summary="", project_id=project_id,
-            pipeline_id=pipeline_id, job_id=job_id, analysis_id=analysis_id,
-        ).on_conflict_do_nothing(index_elements=["conversation_key"]))
+        await s.execute(
+            insert_for(db)(Conversation.__table__)
+            .values(
+                conversation_key=key,
+                created_at=now,
+                updated_at=now,
+                summary="",
+                project_id=project_id,
+                pipeline_id=pipeline_id,
+                job_id=job_id,
+                analysis_id=analysis_id,
+            )
+            .on_conflict_do_nothing(index_elements=["conversation_key"])
+        )
         return (await s.execute(sa.select(Conversation).where(Conversation.conversation_key == key))).scalar_one()
 
 
@@ -41,9 +59,18 @@ async def conversation_analysis(db: Database, conv: Conversation) -> Analysis | 
 async def recent_messages(db: Database, conversation_id: int, limit: int) -> list[ConversationMessage]:
     """The last `limit` turns, oldest first."""
     async with db.session() as s:
-        rows = (await s.execute(sa.select(ConversationMessage).where(
-            ConversationMessage.conversation_id == conversation_id).order_by(ConversationMessage.id.desc())
-            .limit(limit))).scalars().all()
+        rows = (
+            (
+                await s.execute(
+                    sa.select(ConversationMessage)
+                    .where(ConversationMessage.conversation_id == conversation_id)
+                    .order_by(ConversationMessage.id.desc())
+                    .limit(limit)
+                )
+            )
+            .scalars()
+            .all()
+        )
     return list(reversed(rows))
 
 
@@ -51,7 +78,15 @@ async def add_turn(db: Database, conversation_id: int, *, question: str, author:
     """Store the question and its answer, in one transaction."""
     async with db.session() as s:
         s.add(ConversationMessage(conversation_id=conversation_id, role="user", author=author[:255], content=question))
-        s.add(ConversationMessage(conversation_id=conversation_id, role="assistant", author=reply.provider,
-                                  content=reply.text, provider=reply.provider, tokens_in=reply.tokens_in,
-                                  tokens_out=reply.tokens_out))
+        s.add(
+            ConversationMessage(
+                conversation_id=conversation_id,
+                role="assistant",
+                author=reply.provider,
+                content=reply.text,
+                provider=reply.provider,
+                tokens_in=reply.tokens_in,
+                tokens_out=reply.tokens_out,
+            )
+        )
         await s.execute(sa.update(Conversation).where(Conversation.id == conversation_id).values(updated_at=utcnow()))

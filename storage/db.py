@@ -1,4 +1,5 @@
 """The database engine and sessions, for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,9 +19,9 @@ def normalise_url(url: str) -> str:
     """Accept the URLs people paste (postgres://, postgresql://) and pick the async drivers."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     return url
 
 

@@ -1,4 +1,5 @@
 """Where the bot posted, keyed by a delivery key: found again instead of posting twice."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -27,14 +28,23 @@ async def save_delivery(db: Database, key: str, **values) -> None:
 async def latest_in_thread(db: Database, target: str, channel: str, thread_ts: str) -> Delivery | None:
     """The newest delivery of this kind in the channel that is the thread's parent (its ts) or sits in it."""
     async with db.session() as s:
-        return (await s.execute(
-            sa.select(Delivery).where(Delivery.target == target, Delivery.channel == channel,
-                                      sa.or_(Delivery.ts == thread_ts, Delivery.thread_ts == thread_ts))
-            .order_by(Delivery.id.desc()).limit(1))).scalar_one_or_none()
+        return (
+            await s.execute(
+                sa.select(Delivery)
+                .where(
+                    Delivery.target == target,
+                    Delivery.channel == channel,
+                    sa.or_(Delivery.ts == thread_ts, Delivery.thread_ts == thread_ts),
+                )
+                .order_by(Delivery.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
 
 
-async def up_to_pipeline(db: Database, target: str, pipeline_id: int, project_id: int | None,
-                         limit: int) -> list[Delivery]:
+async def up_to_pipeline(
+    db: Database, target: str, pipeline_id: int, project_id: int | None, limit: int
+) -> list[Delivery]:
     """Deliveries of this kind about this pipeline or earlier ones (of the project, when given), newest first."""
     query = sa.select(Delivery).where(Delivery.target == target, Delivery.pipeline_id <= pipeline_id)
     if project_id is not None:

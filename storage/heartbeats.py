@@ -1,4 +1,5 @@
 """Workers' signs of life: one row per worker process, its last heartbeat."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,10 +16,14 @@ async def beat(db: Database, *, worker_id: str, hostname: str, pid: int, started
     """Record that the worker is alive now (its row is created on the first beat)."""
     async with db.session() as session:
         updated = await session.execute(
-            sa.update(_heartbeats).where(_heartbeats.c.worker_id == worker_id).values(last_seen=now))
+            sa.update(_heartbeats).where(_heartbeats.c.worker_id == worker_id).values(last_seen=now)
+        )
         if updated.rowcount == 0:
-            await session.execute(sa.insert(_heartbeats).values(
-                worker_id=worker_id, hostname=hostname, pid=pid, started_at=started_at, last_seen=now))
+            await session.execute(
+                sa.insert(_heartbeats).values(
+                    worker_id=worker_id, hostname=hostname, pid=pid, started_at=started_at, last_seen=now
+                )
+            )
 
 
 async def last_heartbeat(db: Database) -> datetime | None:

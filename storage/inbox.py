@@ -1,4 +1,5 @@
 """Recording an event and enqueueing its jobs in one transaction, deduplicated."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,8 +40,17 @@ async def record_event(
     async with db.session() as session:
         stmt = (
             insert_for(db)(_events)
-            .values(source=source, delivery_key=delivery_key, event_type=event_type, project_id=project_id,
-                    object_id=object_id, status=status, outcome="recorded", payload=payload, received_at=now)
+            .values(
+                source=source,
+                delivery_key=delivery_key,
+                event_type=event_type,
+                project_id=project_id,
+                object_id=object_id,
+                status=status,
+                outcome="recorded",
+                payload=payload,
+                received_at=now,
+            )
             .on_conflict_do_nothing(index_elements=["delivery_key"])
             .returning(_events.c.id)
         )
@@ -51,8 +61,13 @@ async def record_event(
         job_ids: list[int] = []
         for job in jobs:
             job_id = await enqueue(
-                session, job.kind, job.payload, dedupe_key=job.dedupe_key, max_attempts=max_attempts,
-                run_after=now + timedelta(seconds=job.delay_seconds), event_id=event_id,
+                session,
+                job.kind,
+                job.payload,
+                dedupe_key=job.dedupe_key,
+                max_attempts=max_attempts,
+                run_after=now + timedelta(seconds=job.delay_seconds),
+                event_id=event_id,
             )
             if job_id is not None:
                 job_ids.append(job_id)

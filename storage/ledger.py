@@ -1,7 +1,8 @@
 """The provider-usage ledger in the database: every model call, and what was spent today."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -18,16 +19,26 @@ class DatabaseLedger:
 
     async def record(self, call: ProviderCall) -> None:
         async with self.db.session() as s:
-            s.add(ProviderCallRecord(
-                provider=call.provider, model=call.model, operation=call.operation,
-                project_path=call.project_path, pipeline_id=call.pipeline_id, tokens_in=call.tokens_in,
-                tokens_out=call.tokens_out, tokens_cached=call.tokens_cached, cost_usd=call.cost_usd,
-                latency_ms=call.latency_ms, outcome=call.outcome, error=(call.error or None) and call.error[:2000],
-                created_at=call.at,
-            ))
+            s.add(
+                ProviderCallRecord(
+                    provider=call.provider,
+                    model=call.model,
+                    operation=call.operation,
+                    project_path=call.project_path,
+                    pipeline_id=call.pipeline_id,
+                    tokens_in=call.tokens_in,
+                    tokens_out=call.tokens_out,
+                    tokens_cached=call.tokens_cached,
+                    cost_usd=call.cost_usd,
+                    latency_ms=call.latency_ms,
+                    outcome=call.outcome,
+                    error=(call.error or None) and call.error[:2000],
+                    created_at=call.at,
+                )
+            )
 
     async def spent_today(self, provider: str, project_path: str | None) -> tuple[int, float]:
-        midnight = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         t = ProviderCallRecord
         query = sa.select(
             sa.func.coalesce(sa.func.sum(t.tokens_in + t.tokens_out), 0), sa.func.coalesce(sa.func.sum(t.cost_usd), 0.0)
@@ -42,7 +53,11 @@ class DatabaseLedger:
 async def spent_today_by_all(db: Database, since: datetime) -> tuple[float, int]:
     """What every provider call since `since` cost together, and how many calls there were (for /cicd status)."""
     async with db.session() as s:
-        cost, calls = (await s.execute(sa.select(
-            sa.func.coalesce(sa.func.sum(ProviderCallRecord.cost_usd), 0.0), sa.func.count())
-            .where(ProviderCallRecord.created_at >= since))).one()
+        cost, calls = (
+            await s.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(ProviderCallRecord.cost_usd), 0.0), sa.func.count()).where(
+                    ProviderCallRecord.created_at >= since
+                )
+            )
+        ).one()
     return float(cost), int(calls)

@@ -1,4 +1,5 @@
 """Named locks: PostgreSQL advisory locks across replicas, an in-process lock on SQLite."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from storage.db import Database
 
 # Weak values: a lock nobody holds or waits for is forgotten, so one per MR or thread does not pile up.
-_local_locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
+_local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 def lock_id(name: str) -> int:

@@ -1,4 +1,5 @@
 """Alembic driven from code: upgrade, downgrade, status, and the start-up check."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """SQLModel tables: what the bot received, queued, analysed, posted and was told."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -50,8 +51,13 @@ class QueueJob(SQLModel, table=True):
         sa.Index("ix_queue_jobs_claim", "state", "run_after"),
         # A dedupe key blocks a second job only while the first waits or runs: once it is done, the same
         # event (a pipeline that fails again after a retry) may be worked on again.
-        sa.Index("uq_queue_jobs_active_dedupe", "dedupe_key", unique=True,
-                 sqlite_where=sa.text(ACTIVE_STATES_SQL), postgresql_where=sa.text(ACTIVE_STATES_SQL)),
+        sa.Index(
+            "uq_queue_jobs_active_dedupe",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=sa.text(ACTIVE_STATES_SQL),
+            postgresql_where=sa.text(ACTIVE_STATES_SQL),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=64, index=True)
@@ -167,7 +173,9 @@ class Delivery(SQLModel, table=True):
 
     __tablename__ = "deliveries"
     id: int | None = Field(default=None, primary_key=True)
-    delivery_key: str = Field(max_length=255, unique=True)  # e.g. mr:<project>:<iid>, slack:<channel>:<project>:<pipeline>
+    delivery_key: str = Field(
+        max_length=255, unique=True
+    )  # e.g. mr:<project>:<iid>, slack:<channel>:<project>:<pipeline>
     target: str = Field(max_length=32)  # gitlab_mr_note | gitlab_commit_comment | slack_parent | slack_thread
     project_id: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
     pipeline_id: int | None = Field(default=None, sa_type=sa.BigInteger)
@@ -188,7 +196,9 @@ class Conversation(SQLModel, table=True):
 
     __tablename__ = "conversations"
     id: int | None = Field(default=None, primary_key=True)
-    conversation_key: str = Field(max_length=255, unique=True)  # slack:<channel>:<thread_ts> | gitlab:<project>:<iid>:<discussion>
+    conversation_key: str = Field(
+        max_length=255, unique=True
+    )  # slack:<channel>:<thread_ts> | gitlab:<project>:<iid>:<discussion>
     project_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     pipeline_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     analysis_id: int | None = None

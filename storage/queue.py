@@ -1,4 +1,5 @@
 """The durable job queue in the database: enqueue in the caller's transaction, claim with a lease."""
+
 from __future__ import annotations
 
 import random
@@ -46,9 +47,16 @@ async def enqueue(
     """Add a job in the caller's transaction; returns its id, or None if a job with this dedupe key waits or runs."""
     now = utcnow()
     values = dict(
-        kind=kind, payload=payload, dedupe_key=dedupe_key, state=QUEUED, attempts=0,
-        max_attempts=max_attempts, run_after=run_after or now, event_id=event_id,
-        created_at=now, updated_at=now,
+        kind=kind,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        state=QUEUED,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_after=run_after or now,
+        event_id=event_id,
+        created_at=now,
+        updated_at=now,
     )
     stmt = insert_for(session)(_jobs).values(**values)
     if dedupe_key is not None:
@@ -72,8 +80,15 @@ async def hasten(session: AsyncSession, dedupe_key: str, when: datetime | None =
 class Queue:
     """Claim, finish, retry and dead-letter jobs; every change is fenced by the lease owner."""
 
-    def __init__(self, db: Database, *, lease_seconds: int = 300, backoff_base: float = 5.0,
-                 backoff_cap: float = 900.0, clock=utcnow):
+    def __init__(
+        self,
+        db: Database,
+        *,
+        lease_seconds: int = 300,
+        backoff_base: float = 5.0,
+        backoff_cap: float = 900.0,
+        clock=utcnow,
+    ):
         self.db = db
         self.lease_seconds = lease_seconds
         self.backoff_base = backoff_base
@@ -102,9 +117,11 @@ class Queue:
             sa.update(_jobs)
             .where(_jobs.c.id == pick.scalar_subquery())
             .values(
-                state=RUNNING, lease_owner=worker_id,
+                state=RUNNING,
+                lease_owner=worker_id,
                 lease_expires_at=now + timedelta(seconds=self.lease_seconds),
-                attempts=_jobs.c.attempts + 1, updated_at=now,
+                attempts=_jobs.c.attempts + 1,
+                updated_at=now,
             )
             .returning(_jobs.c.id, _jobs.c.kind, _jobs.c.payload, _jobs.c.attempts, _jobs.c.max_attempts)
         )
@@ -119,11 +136,17 @@ class Queue:
         async with self.db.session() as session:
             await session.execute(
                 sa.update(_jobs)
-                .where(_jobs.c.state == RUNNING, _jobs.c.lease_expires_at < now,
-                       _jobs.c.attempts >= _jobs.c.max_attempts)
-                .values(state=DEAD, finished_at=now, updated_at=now,
-                        last_error=sa.func.coalesce(_jobs.c.last_error, "") + " [lease expired on the last attempt]",
-                        lease_owner=None, lease_expires_at=None)
+                .where(
+                    _jobs.c.state == RUNNING, _jobs.c.lease_expires_at < now, _jobs.c.attempts >= _jobs.c.max_attempts
+                )
+                .values(
+                    state=DEAD,
+                    finished_at=now,
+                    updated_at=now,
+                    last_error=sa.func.coalesce(_jobs.c.last_error, "") + " [lease expired on the last attempt]",
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
             )
 
     async def _fenced_update(self, job: ClaimedJob, **values) -> bool:
@@ -144,20 +167,32 @@ class Queue:
         """Record a failed attempt: back off and retry, or dead-letter. Returns the new state."""
         now = self.clock()
         if not retryable or job.attempts >= job.max_attempts:
-            await self._fenced_update(job, state=DEAD, finished_at=now, last_error=error[:4000],
-                                      lease_owner=None, lease_expires_at=None)
+            await self._fenced_update(
+                job, state=DEAD, finished_at=now, last_error=error[:4000], lease_owner=None, lease_expires_at=None
+            )
             return DEAD
         delay = backoff_seconds(job.attempts, self.backoff_base, self.backoff_cap)
-        await self._fenced_update(job, state=QUEUED, run_after=now + timedelta(seconds=delay),
-                                  last_error=error[:4000], lease_owner=None, lease_expires_at=None)
+        await self._fenced_update(
+            job,
+            state=QUEUED,
+            run_after=now + timedelta(seconds=delay),
+            last_error=error[:4000],
+            lease_owner=None,
+            lease_expires_at=None,
+        )
         return QUEUED
 
     async def defer(self, job: ClaimedJob, seconds: float, note: str = "") -> bool:
         """Put a job back for later without counting the attempt (e.g. the pipeline is still running)."""
         now = self.clock()
         return await self._fenced_update(
-            job, state=QUEUED, run_after=now + timedelta(seconds=seconds), attempts=_jobs.c.attempts - 1,
-            lease_owner=None, lease_expires_at=None, last_error=note or None,
+            job,
+            state=QUEUED,
+            run_after=now + timedelta(seconds=seconds),
+            attempts=_jobs.c.attempts - 1,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=note or None,
         )
 
     async def release(self, job: ClaimedJob) -> bool:
@@ -165,30 +200,35 @@ class Queue:
         return await self.defer(job, 0, "released at shutdown")
 
     async def extend_lease(self, job: ClaimedJob) -> bool:
-        return await self._fenced_update(
-            job, lease_expires_at=self.clock() + timedelta(seconds=self.lease_seconds))
+        return await self._fenced_update(job, lease_expires_at=self.clock() + timedelta(seconds=self.lease_seconds))
 
     async def retry_dead(self, job_id: int) -> bool:
         """Give a dead-lettered job a fresh set of attempts."""
         now = self.clock()
         async with self.db.session() as session:
             result = await session.execute(
-                sa.update(_jobs).where(_jobs.c.id == job_id, _jobs.c.state == DEAD)
+                sa.update(_jobs)
+                .where(_jobs.c.id == job_id, _jobs.c.state == DEAD)
                 .values(state=QUEUED, attempts=0, run_after=now, finished_at=None, updated_at=now)
             )
         return result.rowcount > 0
 
     async def counts(self) -> dict[str, int]:
         async with self.db.session() as session:
-            rows = (await session.execute(
-                sa.select(_jobs.c.state, sa.func.count()).group_by(_jobs.c.state))).all()
+            rows = (await session.execute(sa.select(_jobs.c.state, sa.func.count()).group_by(_jobs.c.state))).all()
         out = {QUEUED: 0, RUNNING: 0, DONE: 0, DEAD: 0}
         out.update({state: n for state, n in rows})
         return out
 
     async def dead_letters(self, limit: int = 50) -> list[QueueJob]:
         async with self.db.session() as session:
-            rows = (await session.execute(
-                sa.select(QueueJob).where(QueueJob.state == DEAD).order_by(QueueJob.id.desc()).limit(limit)
-            )).scalars().all()
+            rows = (
+                (
+                    await session.execute(
+                        sa.select(QueueJob).where(QueueJob.state == DEAD).order_by(QueueJob.id.desc()).limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         return list(rows)

@@ -1,4 +1,5 @@
 """What Slack users set up: channel subscriptions to GitLab paths, and Slack users linked to GitLab accounts."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,8 +23,13 @@ async def all_subscriptions(db: Database) -> list[tuple[str, str]]:
 async def add_subscription(db: Database, channel: str, path: str, *, created_by: str) -> bool:
     """Subscribe the channel to the path; False when it already was."""
     async with db.session() as s:
-        exists = (await s.execute(sa.select(ChannelSubscription.id).where(
-            ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == path))).first()
+        exists = (
+            await s.execute(
+                sa.select(ChannelSubscription.id).where(
+                    ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == path
+                )
+            )
+        ).first()
         if exists:
             return False
         s.add(ChannelSubscription(channel=channel, path_pattern=path, created_by=created_by[:64], created_at=utcnow()))
@@ -33,16 +39,22 @@ async def add_subscription(db: Database, channel: str, path: str, *, created_by:
 async def remove_subscription(db: Database, channel: str, path: str) -> bool:
     """Unsubscribe the channel from the path; False when it was not subscribed."""
     async with db.session() as s:
-        gone = await s.execute(sa.delete(ChannelSubscription).where(
-            ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == path))
+        gone = await s.execute(
+            sa.delete(ChannelSubscription).where(
+                ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == path
+            )
+        )
     return bool(gone.rowcount)
 
 
 async def channel_subscriptions(db: Database, channel: str) -> list[str]:
     """The path patterns this channel is subscribed to."""
     async with db.session() as s:
-        return list((await s.execute(sa.select(ChannelSubscription.path_pattern).where(
-            ChannelSubscription.channel == channel))).scalars().all())
+        return list(
+            (await s.execute(sa.select(ChannelSubscription.path_pattern).where(ChannelSubscription.channel == channel)))
+            .scalars()
+            .all()
+        )
 
 
 # --- Slack users linked to GitLab accounts ----------------------------------------------
@@ -60,8 +72,9 @@ async def issue_link_code(db: Database, team_id: str, slack_user_id: str, code: 
             row.link_code, row.created_at, row.slack_team_id = code, now, team_id
 
 
-async def redeem_link_code(db: Database, code: str, *, issued_after: datetime, gitlab_user_id: int,
-                           gitlab_username: str) -> str | None:
+async def redeem_link_code(
+    db: Database, code: str, *, issued_after: datetime, gitlab_user_id: int, gitlab_username: str
+) -> str | None:
     """Link the code's Slack user to this GitLab account and spend the code; None for an unknown or old code."""
     async with db.session() as s:
         row = (await s.execute(sa.select(UserLink).where(UserLink.link_code == code))).scalar_one_or_none()
@@ -76,5 +89,8 @@ async def redeem_link_code(db: Database, code: str, *, issued_after: datetime, g
 
 async def linked_gitlab_user(db: Database, slack_user_id: str) -> UserLink | None:
     async with db.session() as s:
-        return (await s.execute(sa.select(UserLink).where(
-            UserLink.slack_user_id == slack_user_id, UserLink.gitlab_user_id.is_not(None)))).scalar_one_or_none()
+        return (
+            await s.execute(
+                sa.select(UserLink).where(UserLink.slack_user_id == slack_user_id, UserLink.gitlab_user_id.is_not(None))
+            )
+        ).scalar_one_or_none()

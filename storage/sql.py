@@ -1,4 +1,5 @@
 """One dialect-aware INSERT: PostgreSQL's or SQLite's, both of which know ON CONFLICT DO NOTHING / DO UPDATE."""
+
 from __future__ import annotations
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert

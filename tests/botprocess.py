@@ -1,4 +1,5 @@
 """The real `cicd-bot serve` as a subprocess, for end-to-end tests."""
+
 from __future__ import annotations
 
 import asyncio
@@ -60,13 +61,24 @@ class BotProcess:
         self.proc: subprocess.Popen | None = None
 
     def run_cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(cli_command() + ["--env-file", "/nonexistent", *args], env=self.env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            cli_command() + ["--env-file", "/nonexistent", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     async def start(self, *args: str) -> None:
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cli_command() + ["--env-file", "/nonexistent", "serve", *args], env=self.env,
-                                     cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cli_command() + ["--env-file", "/nonexistent", "serve", *args],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         async with aiohttp.ClientSession() as client:
             for _ in range(300):
@@ -84,8 +96,13 @@ class BotProcess:
     def start_worker(self, *args: str) -> None:
         """`cicd-bot worker`: job loops only, no HTTP server (another replica)."""
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cli_command() + ["--env-file", "/nonexistent", "worker", *args], env=self.env,
-                                     cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cli_command() + ["--env-file", "/nonexistent", "worker", *args],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
 
     def log(self) -> str:
@@ -110,7 +127,18 @@ class BotProcess:
 
 def bot_env(database_url: str, port: int, **settings: str) -> dict[str, str]:
     """The environment of the bot process: this one without CICD settings, plus the given ones."""
-    keep = {k: v for k, v in os.environ.items()
-            if not k.startswith(("GITLAB_", "OPENAI_", "ANTHROPIC_", "AZURE_", "SLACK_", "IMAP_", "AI_", "DATABASE_"))}
-    return {**keep, "DATABASE_URL": database_url, "PORT": str(port), "HOST": "127.0.0.1", "LOG_LEVEL": "INFO",
-            "QUEUE_POLL_SECONDS": "0.2", "SHUTDOWN_GRACE_SECONDS": "5", **settings}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITLAB_", "OPENAI_", "ANTHROPIC_", "AZURE_", "SLACK_", "IMAP_", "AI_", "DATABASE_"))
+    }
+    return {
+        **keep,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "LOG_LEVEL": "INFO",
+        "QUEUE_POLL_SECONDS": "0.2",
+        "SHUTDOWN_GRACE_SECONDS": "5",
+        **settings,
+    }

@@ -1,4 +1,5 @@
 """Shared fixtures: a migrated database on SQLite and, where reachable, PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -52,6 +53,7 @@ async def make_database(kind: str, tmp_path: Path) -> tuple[Database, callable]:
 
         async def cleanup() -> None:
             await db.dispose()
+
         return db, cleanup
     await require_postgres()
     schema = "t_" + uuid.uuid4().hex[:12]
@@ -68,6 +70,7 @@ async def make_database(kind: str, tmp_path: Path) -> tuple[Database, callable]:
         async with admin.engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await admin.dispose()
+
     return db, cleanup
 
 

@@ -1,4 +1,5 @@
 """Helpers for the end-to-end tests: the bot as a real process, webhooks sent to it, waiting on what it did."""
+
 from __future__ import annotations
 
 import asyncio
@@ -51,11 +52,18 @@ async def settled(url: str, timeout: float = 60.0) -> dict:
 
 def note_hook(note: str, *, user: str, user_id: int, note_id: int, discussion_id: str = "d1") -> dict:
     return {
-        "object_kind": "note", "event_type": "note",
+        "object_kind": "note",
+        "event_type": "note",
         "user": {"id": user_id, "username": user, "name": user},
-        "project_id": PROJECT_ID, "project": {"id": PROJECT_ID, "path_with_namespace": PROJECT_PATH},
-        "object_attributes": {"id": note_id, "note": note, "noteable_type": "MergeRequest", "author_id": user_id,
-                              "discussion_id": discussion_id},
+        "project_id": PROJECT_ID,
+        "project": {"id": PROJECT_ID, "path_with_namespace": PROJECT_PATH},
+        "object_attributes": {
+            "id": note_id,
+            "note": note,
+            "noteable_type": "MergeRequest",
+            "author_id": user_id,
+            "discussion_id": discussion_id,
+        },
         "merge_request": {"iid": MR_IID, "title": "Parse amounts with a decimal comma"},
     }
 
@@ -64,13 +72,20 @@ def human_note(gitlab, text: str, user: str) -> dict:
     """A note written in the MR (so GitLab knows it) and the Note Hook GitLab sends for it."""
     discussion = gitlab.state.add_discussion(PROJECT_ID, MR_IID, text, author=user)
     note = discussion["notes"][0]
-    return note_hook(text, user=user, user_id=gitlab.state.user(user)["id"], note_id=note["id"],
-                     discussion_id=discussion["id"])
+    return note_hook(
+        text, user=user, user_id=gitlab.state.user(user)["id"], note_id=note["id"], discussion_id=discussion["id"]
+    )
 
 
 def settings_for(db: str, gitlab, openai=None, anthropic=None, **extra) -> dict[str, str]:
-    env = bot_env(db, free_port(), GITLAB_BASE_URL=gitlab.url, GITLAB_API_TOKEN=DEFAULT_TOKEN,
-                  GITLAB_WEBHOOK_SECRET=WEBHOOK_SECRET, **{"WORKER_CONCURRENCY": "2", **extra})
+    env = bot_env(
+        db,
+        free_port(),
+        GITLAB_BASE_URL=gitlab.url,
+        GITLAB_API_TOKEN=DEFAULT_TOKEN,
+        GITLAB_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        **{"WORKER_CONCURRENCY": "2", **extra},
+    )
     if openai:
         env.update(OPENAI_API_KEY="sk-test-openai", OPENAI_BASE_URL=openai.url)
     if anthropic:
@@ -88,8 +103,12 @@ async def start_bot(env, tmp_path) -> BotProcess:
 
 
 def slack_settings(slack) -> dict[str, str]:
-    return {"SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": signing_secret(), "SLACK_API_URL": slack.url,
-            "SLACK_CHANNEL_MAP": f"acme/platform={CHANNEL}"}
+    return {
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_SIGNING_SECRET": signing_secret(),
+        "SLACK_API_URL": slack.url,
+        "SLACK_CHANNEL_MAP": f"acme/platform={CHANNEL}",
+    }
 
 
 def parents(slack):

@@ -1,4 +1,5 @@
 """Test helpers: settings, services and a real HTTP server on loopback."""
+
 from __future__ import annotations
 
 import json
@@ -86,10 +87,12 @@ def anthropic_env(fake, **extra):
 def make_request(lines=LOG_LINES, **kw) -> AnalysisRequest:
     excerpt = Excerpt(lines=[ExcerptLine(n=100 + i, text=t) for i, t in enumerate(lines)], total_lines=200)
     job = JobFailure(job_id=9, name="unit-tests", stage="test", excerpt=excerpt)
-    return AnalysisRequest(project_path="group/app", project_id=1, pipeline_id=77, ref="feature", sha="a" * 40,
-                           job=job, **kw)
+    return AnalysisRequest(
+        project_path="group/app", project_id=1, pipeline_id=77, ref="feature", sha="a" * 40, job=job, **kw
+    )
 
 
 def router_for(settings, ledger=None) -> ProviderRouter:
-    return ProviderRouter(settings, ledger=ledger or InMemoryLedger(), redactor=Redactor.from_settings(settings),
-                          heuristic=heuristic())
+    return ProviderRouter(
+        settings, ledger=ledger or InMemoryLedger(), redactor=Redactor.from_settings(settings), heuristic=heuristic()
+    )

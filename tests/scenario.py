@@ -1,4 +1,5 @@
 """A realistic failing merge request on the fake GitLab, shared by the flow and end-to-end tests."""
+
 from __future__ import annotations
 
 import re
@@ -71,18 +72,37 @@ def seed_project(state, *, members: dict[str, int] | None = None) -> None:
             state.add_member(PROJECT_ID, name, level)
 
 
-def seed_failed_pipeline(state, pipeline_id: int, *, trace: str = PYTEST_TRACE, status: str = "failed",
-                         ref: str | None = None, extra_jobs: list[dict] | None = None) -> dict:
+def seed_failed_pipeline(
+    state,
+    pipeline_id: int,
+    *,
+    trace: str = PYTEST_TRACE,
+    status: str = "failed",
+    ref: str | None = None,
+    extra_jobs: list[dict] | None = None,
+) -> dict:
     """A pipeline of the MR whose `pytest` job failed with the given log."""
     seed_project(state)
     jobs = [
         {"id": pipeline_id * 10 + 1, "name": "build", "stage": "build", "status": "success", "trace": "ok\n"},
-        {"id": pipeline_id * 10 + 2, "name": "pytest", "stage": "test",
-         "status": "failed" if status == "failed" else "success", "failure_reason": "script_failure", "trace": trace},
+        {
+            "id": pipeline_id * 10 + 2,
+            "name": "pytest",
+            "stage": "test",
+            "status": "failed" if status == "failed" else "success",
+            "failure_reason": "script_failure",
+            "trace": trace,
+        },
         *(extra_jobs or []),
     ]
-    pipeline = state.add_pipeline(PROJECT_ID, id=pipeline_id, ref=ref or f"refs/merge-requests/{MR_IID}/head",
-                                  status=status, jobs=jobs, source="merge_request_event")
+    pipeline = state.add_pipeline(
+        PROJECT_ID,
+        id=pipeline_id,
+        ref=ref or f"refs/merge-requests/{MR_IID}/head",
+        status=status,
+        jobs=jobs,
+        source="merge_request_event",
+    )
     mr = state.mrs[(PROJECT_ID, MR_IID)]
     mr["head_pipeline"] = {k: pipeline[k] for k in ("id", "sha", "ref", "status", "web_url")}
     return pipeline
@@ -92,12 +112,22 @@ def pipeline_hook(pipeline: dict, status: str | None = None) -> dict:
     """A Pipeline Hook body for a seeded pipeline (the fields the bot reads, as GitLab sends them)."""
     return {
         "object_kind": "pipeline",
-        "object_attributes": {"id": pipeline["id"], "iid": pipeline["iid"], "ref": pipeline["ref"],
-                              "sha": pipeline["sha"], "status": status or pipeline["status"],
-                              "source": pipeline["source"], "url": pipeline["web_url"]},
+        "object_attributes": {
+            "id": pipeline["id"],
+            "iid": pipeline["iid"],
+            "ref": pipeline["ref"],
+            "sha": pipeline["sha"],
+            "status": status or pipeline["status"],
+            "source": pipeline["source"],
+            "url": pipeline["web_url"],
+        },
         "merge_request": {"iid": MR_IID, "title": "Parse amounts with a decimal comma"},
         "user": {"id": 7, "username": "alice", "name": "Alice"},
-        "project": {"id": PROJECT_ID, "path_with_namespace": PROJECT_PATH, "web_url": f"http://gitlab.test/{PROJECT_PATH}"},
+        "project": {
+            "id": PROJECT_ID,
+            "path_with_namespace": PROJECT_PATH,
+            "web_url": f"http://gitlab.test/{PROJECT_PATH}",
+        },
         "builds": [],
     }
 
@@ -131,36 +161,79 @@ def example_report(**kw) -> PipelineReport:
     """A realistic failed MR pipeline: one test failure in three shards, one flaky job, an allowed failure."""
     jobs = [
         JobReport(
-            job_id=9001, name="pytest 1/3", stage="test", web_url=f"{BASE}/shop/backend/-/jobs/9001",
-            result=result(), signature="sig-orders", shared_with=["pytest 2/3"], occurrences=3,
+            job_id=9001,
+            name="pytest 1/3",
+            stage="test",
+            web_url=f"{BASE}/shop/backend/-/jobs/9001",
+            result=result(),
+            signature="sig-orders",
+            shared_with=["pytest 2/3"],
+            occurrences=3,
             seen_before=[
-                PriorOccurrence(pipeline_id=4410, ref="main", when="2025-03-02", web_url=f"{BASE}/shop/backend/-/pipelines/4410"),
-                PriorOccurrence(pipeline_id=4398, ref="feature/discounts", when="2025-03-01",
-                                web_url=f"{BASE}/shop/backend/-/pipelines/4398"),
+                PriorOccurrence(
+                    pipeline_id=4410, ref="main", when="2025-03-02", web_url=f"{BASE}/shop/backend/-/pipelines/4410"
+                ),
+                PriorOccurrence(
+                    pipeline_id=4398,
+                    ref="feature/discounts",
+                    when="2025-03-01",
+                    web_url=f"{BASE}/shop/backend/-/pipelines/4398",
+                ),
             ],
         ),
-        JobReport(job_id=9002, name="pytest 2/3", stage="test", web_url=f"{BASE}/shop/backend/-/jobs/9002",
-                  result=result(), signature="sig-orders"),
         JobReport(
-            job_id=9004, name="docker-build", stage="build", web_url=f"{BASE}/shop/backend/-/jobs/9004",
+            job_id=9002,
+            name="pytest 2/3",
+            stage="test",
+            web_url=f"{BASE}/shop/backend/-/jobs/9002",
+            result=result(),
+            signature="sig-orders",
+        ),
+        JobReport(
+            job_id=9004,
+            name="docker-build",
+            stage="build",
+            web_url=f"{BASE}/shop/backend/-/jobs/9004",
             result=result(
                 summary="Registry returned 503 while pushing the image layer",
-                category=Category.network, verdict=Verdict.infrastructure, confidence=0.9,
+                category=Category.network,
+                verdict=Verdict.infrastructure,
+                confidence=0.9,
                 root_cause="The container registry was unavailable for a moment; nothing in the change touches the build.",
                 fix_steps=["Retry the job."],
                 evidence=[Evidence(line=233, text="received unexpected HTTP status: 503 Service Unavailable")],
-                provider="heuristic", model="", tokens_in=0, tokens_out=0, cost_usd=0.0,
+                provider="heuristic",
+                model="",
+                tokens_in=0,
+                tokens_out=0,
+                cost_usd=0.0,
             ),
             signature="sig-registry",
         ),
-        JobReport(job_id=9005, name="docs-linkcheck", stage="test", allow_failure=True,
-                  web_url=f"{BASE}/shop/backend/-/jobs/9005", not_analysed_reason="allowed to fail"),
+        JobReport(
+            job_id=9005,
+            name="docs-linkcheck",
+            stage="test",
+            allow_failure=True,
+            web_url=f"{BASE}/shop/backend/-/jobs/9005",
+            not_analysed_reason="allowed to fail",
+        ),
     ]
     values = dict(
-        project_path="shop/backend", project_web_url=f"{BASE}/shop/backend", pipeline_id=4521,
-        pipeline_url=f"{BASE}/shop/backend/-/pipelines/4521", ref="feature/discounts", sha="3f9c2a17be004d2e",
-        status="failed", jobs=jobs, mr_iid=87, mr_url=f"{BASE}/shop/backend/-/merge_requests/87",
-        mr_title="Apply volume discounts at checkout", author="dana", bot_username="cicd-bot", analysis_id=311,
+        project_path="shop/backend",
+        project_web_url=f"{BASE}/shop/backend",
+        pipeline_id=4521,
+        pipeline_url=f"{BASE}/shop/backend/-/pipelines/4521",
+        ref="feature/discounts",
+        sha="3f9c2a17be004d2e",
+        status="failed",
+        jobs=jobs,
+        mr_iid=87,
+        mr_url=f"{BASE}/shop/backend/-/merge_requests/87",
+        mr_title="Apply volume discounts at checkout",
+        author="dana",
+        bot_username="cicd-bot",
+        analysis_id=311,
     )
     values.update(kw)
     return PipelineReport(**values)
@@ -169,14 +242,30 @@ def example_report(**kw) -> PipelineReport:
 def hostile_report(text: str) -> PipelineReport:
     """Every untrusted field carries the same hostile text."""
     hostile = result(
-        summary=text, root_cause=text, fix_steps=[text, text], model=text, notes=[text],
+        summary=text,
+        root_cause=text,
+        fix_steps=[text, text],
+        model=text,
+        notes=[text],
         evidence=[Evidence(line=5, text=text), Evidence(line=6, text=text)],
     )
-    job = JobReport(job_id=1, name=text, stage=text, web_url=f"{BASE}/g/p/-/jobs/1", result=hostile,
-                    shared_with=[text], occurrences=2,
-                    seen_before=[PriorOccurrence(pipeline_id=3, ref="main", when="", fixed_by=text, web_url=text)])
-    return example_report(jobs=[job, JobReport(job_id=2, name=text, stage=text, allow_failure=True)],
-                          ref=text, mr_title=text, author=text, error="")
+    job = JobReport(
+        job_id=1,
+        name=text,
+        stage=text,
+        web_url=f"{BASE}/g/p/-/jobs/1",
+        result=hostile,
+        shared_with=[text],
+        occurrences=2,
+        seen_before=[PriorOccurrence(pipeline_id=3, ref="main", when="", fixed_by=text, web_url=text)],
+    )
+    return example_report(
+        jobs=[job, JobReport(job_id=2, name=text, stage=text, allow_failure=True)],
+        ref=text,
+        mr_title=text,
+        author=text,
+        error="",
+    )
 
 
 def outside_code(body: str) -> str:
@@ -206,7 +295,7 @@ def outside_code(body: str) -> str:
             run = opener.group(0)
             closer = re.compile(r"(?<!`)" + run + r"(?!`)").search(para, opener.end())
             if closer:
-                pieces.append(para[pos:opener.start()])
+                pieces.append(para[pos : opener.start()])
                 pos = closer.end()
         out.append("".join(pieces) + para[pos:])
     return "\n".join(out)

@@ -1,4 +1,5 @@
 """Slack test kit: signed requests as Slack sends them, a sample report, and the real app with a fake Slack."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,45 +51,115 @@ def sign(body: str, timestamp: int | None = None, secret: str | None = None) -> 
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
-def command_body(text: str, *, trigger: str = "trig-1", channel: str = CHANNEL, user: str = "U0HUMAN001",
-                 team: str = TEAM, response_url: str = "", app_id: str = APP_ID) -> str:
-    return urlencode({
-        "token": "unused", "team_id": team, "team_domain": "fake", "channel_id": channel, "channel_name": "ci",
-        "user_id": user, "user_name": "dev", "command": "/cicd", "text": text, "api_app_id": app_id,
-        "response_url": response_url, "trigger_id": trigger,
-    })
+def command_body(
+    text: str,
+    *,
+    trigger: str = "trig-1",
+    channel: str = CHANNEL,
+    user: str = "U0HUMAN001",
+    team: str = TEAM,
+    response_url: str = "",
+    app_id: str = APP_ID,
+) -> str:
+    return urlencode(
+        {
+            "token": "unused",
+            "team_id": team,
+            "team_domain": "fake",
+            "channel_id": channel,
+            "channel_name": "ci",
+            "user_id": user,
+            "user_name": "dev",
+            "command": "/cicd",
+            "text": text,
+            "api_app_id": app_id,
+            "response_url": response_url,
+            "trigger_id": trigger,
+        }
+    )
 
 
 def event_body(event: dict, *, event_id: str = "Ev0001", team: str = TEAM) -> str:
-    return json.dumps({"token": "unused", "team_id": team, "api_app_id": APP_ID, "type": "event_callback",
-                       "event_id": event_id, "event_time": int(time.time()), "event": event,
-                       "authorizations": [{"team_id": team, "user_id": "U0BOT00001", "is_bot": True}]})
+    return json.dumps(
+        {
+            "token": "unused",
+            "team_id": team,
+            "api_app_id": APP_ID,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": team, "user_id": "U0BOT00001", "is_bot": True}],
+        }
+    )
 
 
-def action_body(action_id: str, value: dict, *, trigger: str = "trig-a1", channel: str = CHANNEL,
-                user: str = "U0HUMAN001", message_ts: str = "1.000001", response_url: str = "") -> str:
-    payload = {"type": "block_actions", "team": {"id": TEAM, "domain": "fake"}, "user": {"id": user},
-               "api_app_id": APP_ID, "trigger_id": trigger, "channel": {"id": channel},
-               "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
-               "message": {"ts": message_ts, "thread_ts": message_ts, "text": "x"}, "response_url": response_url,
-               "actions": [{"action_id": action_id, "block_id": "b", "type": "button", "value": json.dumps(value),
-                            "action_ts": "1"}]}
+def action_body(
+    action_id: str,
+    value: dict,
+    *,
+    trigger: str = "trig-a1",
+    channel: str = CHANNEL,
+    user: str = "U0HUMAN001",
+    message_ts: str = "1.000001",
+    response_url: str = "",
+) -> str:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "fake"},
+        "user": {"id": user},
+        "api_app_id": APP_ID,
+        "trigger_id": trigger,
+        "channel": {"id": channel},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+        "message": {"ts": message_ts, "thread_ts": message_ts, "text": "x"},
+        "response_url": response_url,
+        "actions": [
+            {"action_id": action_id, "block_id": "b", "type": "button", "value": json.dumps(value), "action_ts": "1"}
+        ],
+    }
     return urlencode({"payload": json.dumps(payload)})
 
 
-def sample_report(pipeline_id: int = 42, *, project_id: int = 7, mr_iid: int | None = 3,
-                  verdict: Verdict = Verdict.caused_by_change, with_result: bool = True) -> PipelineReport:
-    result = AnalysisResult(summary="assert 1 == 2 in test_math", category=Category.test, verdict=verdict,
-                            root_cause="The change broke add().", confidence=0.8, fix_steps=["Fix add()"],
-                            provider="heuristic") if with_result else None
+def sample_report(
+    pipeline_id: int = 42,
+    *,
+    project_id: int = 7,
+    mr_iid: int | None = 3,
+    verdict: Verdict = Verdict.caused_by_change,
+    with_result: bool = True,
+) -> PipelineReport:
+    result = (
+        AnalysisResult(
+            summary="assert 1 == 2 in test_math",
+            category=Category.test,
+            verdict=verdict,
+            root_cause="The change broke add().",
+            confidence=0.8,
+            fix_steps=["Fix add()"],
+            provider="heuristic",
+        )
+        if with_result
+        else None
+    )
     return PipelineReport(
-        project_path="group/app", project_web_url=f"{GITLAB}/group/app", project_id=project_id,
-        pipeline_id=pipeline_id, pipeline_url=f"{GITLAB}/group/app/-/pipelines/{pipeline_id}",
-        ref="feature", sha="abc123", status="failed" if with_result else "analysing", mr_iid=mr_iid,
-        mr_url=f"{GITLAB}/group/app/-/merge_requests/{mr_iid}" if mr_iid else "", mr_title="Add maths",
-        author="dev", analysis_id=None,
-        jobs=[JobReport(job_id=100, name="unit", stage="test", web_url=f"{GITLAB}/group/app/-/jobs/100",
-                        result=result)])
+        project_path="group/app",
+        project_web_url=f"{GITLAB}/group/app",
+        project_id=project_id,
+        pipeline_id=pipeline_id,
+        pipeline_url=f"{GITLAB}/group/app/-/pipelines/{pipeline_id}",
+        ref="feature",
+        sha="abc123",
+        status="failed" if with_result else "analysing",
+        mr_iid=mr_iid,
+        mr_url=f"{GITLAB}/group/app/-/merge_requests/{mr_iid}" if mr_iid else "",
+        mr_title="Add maths",
+        author="dev",
+        analysis_id=None,
+        jobs=[
+            JobReport(job_id=100, name="unit", stage="test", web_url=f"{GITLAB}/group/app/-/jobs/100", result=result)
+        ],
+    )
 
 
 @dataclass
@@ -99,8 +170,14 @@ class Harness:
     url: str
     analyses: list[dict] = field(default_factory=list)
 
-    async def post(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
-                   headers: dict | None = None, timestamp: int | None = None) -> tuple[int, str]:
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        headers: dict | None = None,
+        timestamp: int | None = None,
+    ) -> tuple[int, str]:
         all_headers = {"Content-Type": content_type, **sign(body, timestamp), **(headers or {})}
         async with self.client.post(self.url + "/slack/events", data=body.encode(), headers=all_headers) as resp:
             text = await resp.text()
@@ -143,10 +220,17 @@ async def slack_harness(db, *, worker: bool = True, **overrides: Any):
     from app import create_app
 
     async with FakeSlack() as slack:
-        settings = make_settings(**{
-            "SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": signing_secret(), "SLACK_API_URL": slack.url,
-            "SLACK_CHANNEL_MAP": f"group/*={CHANNEL}", "GITLAB_BASE_URL": GITLAB, "QUEUE_BACKOFF_BASE_SECONDS": 0.05,
-            **overrides})
+        settings = make_settings(
+            **{
+                "SLACK_BOT_TOKEN": slack.token,
+                "SLACK_SIGNING_SECRET": signing_secret(),
+                "SLACK_API_URL": slack.url,
+                "SLACK_CHANNEL_MAP": f"group/*={CHANNEL}",
+                "GITLAB_BASE_URL": GITLAB,
+                "QUEUE_BACKOFF_BASE_SECONDS": 0.05,
+                **overrides,
+            }
+        )
         services = Services.build(settings, db=db)
         await services.start()
         services.use_gitlab(InProcessGitLab.with_project())
@@ -165,8 +249,13 @@ async def slack_harness(db, *, worker: bool = True, **overrides: Any):
 
         task = runner = None
         if worker:
-            runner = Worker(services, {**registry.HANDLERS, ANALYZE_PIPELINE: stand_in_analysis}, concurrency=4,
-                            poll_seconds=0.05, grace_seconds=2)
+            runner = Worker(
+                services,
+                {**registry.HANDLERS, ANALYZE_PIPELINE: stand_in_analysis},
+                concurrency=4,
+                poll_seconds=0.05,
+                grace_seconds=2,
+            )
             services.wakers.append(runner.wake)
             task = asyncio.create_task(runner.run())
         try:
@@ -182,5 +271,13 @@ async def slack_harness(db, *, worker: bool = True, **overrides: Any):
 
 
 def thread_event(text: str, ts: str, thread_ts: str, *, user: str = "U0HUMAN001", **extra) -> dict:
-    return {"type": "message", "channel": CHANNEL, "user": user, "text": text, "ts": ts, "thread_ts": thread_ts,
-            "channel_type": "channel", **extra}
+    return {
+        "type": "message",
+        "channel": CHANNEL,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "thread_ts": thread_ts,
+        "channel_type": "channel",
+        **extra,
+    }

@@ -1,9 +1,10 @@
 """Which Slack channels see which GitLab projects: path patterns, the branch filter and minimum severity (pure)."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from bot.core.types import PipelineReport, Verdict
 
@@ -98,7 +99,8 @@ def pattern_matches(pattern: str, project_path: str) -> bool:
 
 def patterns_overlap(a: str, b: str) -> bool:
     """Whether some project path could match both patterns (compared segment by segment)."""
-    for left, right in zip(a.split("/"), b.split("/")):
+    # Paths of different depth are compared up to the shorter one (see the return below).
+    for left, right in zip(a.split("/"), b.split("/"), strict=False):
         if "**" in (left, right):
             return True
         if not (_segment_could_match(left, right) or _segment_could_match(right, left)):
@@ -124,20 +126,24 @@ def channel_sees(channel: str, project_path: str, rules: Iterable[ChannelRule]) 
     for rule in rules:
         if rule.source == "settings" and rule.channel == channel and pattern_matches(rule.pattern, project_path):
             return True
-    subscribed = any(r.source == "subscription" and r.channel == channel and pattern_matches(r.pattern, project_path)
-                     for r in rules)
+    subscribed = any(
+        r.source == "subscription" and r.channel == channel and pattern_matches(r.pattern, project_path) for r in rules
+    )
     return subscribed and granted_to_any(project_path, rules)
 
 
 def granted_to_any(project_path: str, rules: Iterable[ChannelRule]) -> bool:
-    return any(r.source == "settings" and r.channel == OPEN_GRANT and pattern_matches(r.pattern, project_path)
-               for r in rules)
+    return any(
+        r.source == "settings" and r.channel == OPEN_GRANT and pattern_matches(r.pattern, project_path) for r in rules
+    )
 
 
 def may_subscribe(pattern: str, rules: Iterable[ChannelRule], channel: str) -> bool:
     """A subscription is kept only where settings allow it: an open grant or the channel's own mapping overlaps it."""
-    return any(r.source == "settings" and r.channel in (OPEN_GRANT, channel) and patterns_overlap(r.pattern, pattern)
-               for r in rules)
+    return any(
+        r.source == "settings" and r.channel in (OPEN_GRANT, channel) and patterns_overlap(r.pattern, pattern)
+        for r in rules
+    )
 
 
 def channels_for(project_path: str, rules: Iterable[ChannelRule]) -> list[str]:

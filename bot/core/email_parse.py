@@ -1,4 +1,5 @@
 """Read one GitLab pipeline-failure email (raw RFC 822 bytes) into a typed result or a skip reason (pure)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -50,8 +51,11 @@ _NAME_LINE = re.compile(r"^\s*Name:\s*(.*?)\s*$")
 _MR_LINE = re.compile(r"^\s*Merge request:\s*(?:[\w.\-/]+)?!(\d{1,12})\b")
 # MIME defects that mean the body cannot be trusted to be what it says.
 _FATAL_DEFECTS = {
-    "NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect", "CloseBoundaryNotFoundDefect",
-    "MultipartInvariantViolationDefect", "InvalidMultipartContentTransferEncodingDefect",
+    "NoBoundaryInMultipartDefect",
+    "StartBoundaryNotFoundDefect",
+    "CloseBoundaryNotFoundDefect",
+    "MultipartInvariantViolationDefect",
+    "InvalidMultipartContentTransferEncodingDefect",
 }
 
 
@@ -232,7 +236,9 @@ def parse_email(raw: bytes, *, gitlab_sender: str, max_bytes: int | None = None)
     try:
         return _parse(raw, key, gitlab_sender)
     except Exception as exc:  # the email package has corners that raise; a bad message must not stop the poll
-        return SkippedEmail(key, STATUS_MALFORMED, REASON_UNREADABLE.format(problem=_clean(f"{type(exc).__name__}: {exc}", 200)))
+        return SkippedEmail(
+            key, STATUS_MALFORMED, REASON_UNREADABLE.format(problem=_clean(f"{type(exc).__name__}: {exc}", 200))
+        )
 
 
 def _parse(raw: bytes, key: str, gitlab_sender: str) -> PipelineFailureEmail | SkippedEmail:
@@ -246,8 +252,10 @@ def _parse(raw: bytes, key: str, gitlab_sender: str) -> PipelineFailureEmail | S
     status = (_header(msg, H_PIPELINE_STATUS) or "").lower()
     project_id = _int_header(msg, H_PROJECT_ID)
     pipeline_id = _int_header(msg, H_PIPELINE_ID)
-    ids = {"project_id": project_id if isinstance(project_id, int) else None,
-           "pipeline_id": pipeline_id if isinstance(pipeline_id, int) else None}
+    ids = {
+        "project_id": project_id if isinstance(project_id, int) else None,
+        "pipeline_id": pipeline_id if isinstance(pipeline_id, int) else None,
+    }
     if status != "failed":
         return SkippedEmail(key, STATUS_SKIPPED, REASON_NOT_FAILED.format(status=status[:40]), **ids)
     for value in (project_id, pipeline_id):

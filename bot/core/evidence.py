@@ -1,4 +1,5 @@
 """Checks a model's quoted evidence against the excerpt it was shown; quotes that are not there are dropped."""
+
 from __future__ import annotations
 
 import re

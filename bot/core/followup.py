@@ -1,4 +1,5 @@
 """Reading what a follow-up question or an MR command asks for (pure)."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """How a queue job can end other than done: the exceptions jobs and clients raise and the worker understands."""
+
 from __future__ import annotations
 
 

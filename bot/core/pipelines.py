@@ -1,9 +1,11 @@
 """Pure rules about GitLab pipelines, jobs, refs, hook payloads and pipeline references."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 # Statuses after which a pipeline or job will not change by itself.
@@ -56,7 +58,11 @@ def _as_int(value: Any) -> int | None:
 
 def _jobs_only(ci_jobs: Iterable[Any]) -> list[dict]:
     """Drop entries that are not CI job objects with a name and an integer id."""
-    return [j for j in ci_jobs if isinstance(j, dict) and isinstance(j.get("name"), str) and _as_int(j.get("id")) is not None]
+    return [
+        j
+        for j in ci_jobs
+        if isinstance(j, dict) and isinstance(j.get("name"), str) and _as_int(j.get("id")) is not None
+    ]
 
 
 def latest_attempts(ci_jobs: Iterable[Any]) -> list[dict]:
@@ -135,13 +141,15 @@ def pipeline_job_rows(ci_jobs: Iterable[Any]) -> list[dict]:
     rows = []
     latest = {id(j) for j in latest_attempts(ci_jobs)}
     for ci_job in _jobs_only(ci_jobs):
-        rows.append({
-            "name": ci_job["name"],
-            "stage": str(ci_job.get("stage") or ""),
-            "status": str(ci_job.get("status") or ""),
-            "allow_failure": ci_job.get("allow_failure") is True,
-            "retried": id(ci_job) not in latest,
-        })
+        rows.append(
+            {
+                "name": ci_job["name"],
+                "stage": str(ci_job.get("stage") or ""),
+                "status": str(ci_job.get("status") or ""),
+                "allow_failure": ci_job.get("allow_failure") is True,
+                "retried": id(ci_job) not in latest,
+            }
+        )
     return rows
 
 
@@ -185,7 +193,7 @@ def _parse_url(text: str, gitlab_base_url: str) -> Reference | None:
     prefix = base.path.rstrip("/") + "/"
     if not path.startswith(prefix):
         return None
-    rest = path[len(prefix):]
+    rest = path[len(prefix) :]
     if "/-/" in rest:
         project, _, tail = rest.partition("/-/")
     else:
@@ -236,16 +244,18 @@ def failed_test_cases(report: Any, limit: int = 50) -> list[dict]:
                 return out
             if not isinstance(case, dict) or case.get("status") not in ("failed", "error"):
                 continue
-            out.append({
-                "suite": str(suite.get("name") or ""),
-                "name": str(case.get("name") or ""),
-                "classname": str(case.get("classname") or ""),
-                "file": str(case.get("file") or ""),
-                "status": case["status"],
-                "execution_time": case.get("execution_time") if isinstance(case.get("execution_time"), (int, float)) else None,
-                "system_output": _clip(case.get("system_output"), MAX_TEST_TEXT),
-                "stack_trace": _clip(case.get("stack_trace"), MAX_TEST_TEXT),
-            })
+            out.append(
+                {
+                    "suite": str(suite.get("name") or ""),
+                    "name": str(case.get("name") or ""),
+                    "classname": str(case.get("classname") or ""),
+                    "file": str(case.get("file") or ""),
+                    "status": case["status"],
+                    "execution_time": case.get("execution_time")
+                    if isinstance(case.get("execution_time"), (int, float))
+                    else None,
+                    "system_output": _clip(case.get("system_output"), MAX_TEST_TEXT),
+                    "stack_trace": _clip(case.get("stack_trace"), MAX_TEST_TEXT),
+                }
+            )
     return out
-
-

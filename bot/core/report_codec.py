@@ -1,4 +1,5 @@
 """PipelineReport to and from plain JSON, so the last shown report can be stored (pure)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,8 +11,11 @@ def report_to_dict(report: PipelineReport) -> dict:
     out = {f.name: getattr(report, f.name) for f in dataclasses.fields(PipelineReport) if f.name != "jobs"}
     out["jobs"] = []
     for job in report.jobs:
-        row = {f.name: getattr(job, f.name) for f in dataclasses.fields(JobReport)
-               if f.name not in ("result", "seen_before")}
+        row = {
+            f.name: getattr(job, f.name)
+            for f in dataclasses.fields(JobReport)
+            if f.name not in ("result", "seen_before")
+        }
         row["result"] = job.result.model_dump(mode="json") if job.result else None
         row["seen_before"] = [dataclasses.asdict(p) for p in job.seen_before]
         out["jobs"].append(row)

@@ -1,9 +1,10 @@
 """Reading an HTTP Retry-After header: delta seconds or an HTTP date, capped (pure)."""
+
 from __future__ import annotations
 
 import email.utils
 import time
-from datetime import timezone
+from datetime import UTC
 
 
 def parse_retry_after(value: str | None, *, cap: float, now: float | None = None) -> float | None:
@@ -21,7 +22,7 @@ def parse_retry_after(value: str | None, *, cap: float, now: float | None = None
         if when is None:
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
     if seconds != seconds:  # NaN
         return None

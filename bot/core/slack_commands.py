@@ -1,9 +1,10 @@
 """The `/cicd` command: parsing its text, and the help, usage, acknowledgement and answer texts (pure)."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from bot.core.channel_map import ChannelMapError, normalize_pattern
 from bot.core.messages import provider_name, verdict_label
@@ -48,17 +49,23 @@ SUBSCRIBED = "This channel now gets failures of `{path}`."
 ALREADY_SUBSCRIBED = "This channel already gets failures of `{path}`."
 UNSUBSCRIBED = "This channel no longer gets failures of `{path}`."
 NOT_SUBSCRIBED = "This channel is not subscribed to `{path}`. Subscriptions: {current}."
-SUBSCRIBE_NOT_ALLOWED = ("Subscribing to `{path}` is not allowed here. An admin can allow it with "
-                         "`{path}=*` (any channel) or `{path}={channel}` in SLACK_CHANNEL_MAP.")
+SUBSCRIBE_NOT_ALLOWED = (
+    "Subscribing to `{path}` is not allowed here. An admin can allow it with "
+    "`{path}=*` (any channel) or `{path}={channel}` in SLACK_CHANNEL_MAP."
+)
 HISTORY_HEADING = "*Recent failures{scope}*"
 HISTORY_LINE = "• {project} #{pipeline} · {job} · *{verdict}*: {summary}"
 HISTORY_EMPTY = "No analysed failures yet{scope}."
 HISTORY_NOTHING_VISIBLE = "This channel is not mapped to any project yet; see `/cicd subscribe`."
-STATUS_TEXT = ("*cicd-bot status*\n• queue: {queued} waiting, {running} running, {done} done, {dead} dead letters\n"
-               "• providers: {providers} (default {default})\n• spent today: ${cost:.4f} in {calls} model calls")
+STATUS_TEXT = (
+    "*cicd-bot status*\n• queue: {queued} waiting, {running} running, {done} done, {dead} dead letters\n"
+    "• providers: {providers} (default {default})\n• spent today: ${cost:.4f} in {calls} model calls"
+)
 STATUS_DEAD_LINE = "• dead letter {id} ({kind})"  # no error text: it may name projects this channel may not see
-LINK_START = ("To link your GitLab account, post this as a comment on any merge request within {minutes} minutes:\n"
-              "`@{bot} link {code}`")
+LINK_START = (
+    "To link your GitLab account, post this as a comment on any merge request within {minutes} minutes:\n"
+    "`@{bot} link {code}`"
+)
 LINK_DONE = "Your Slack account is now linked to GitLab user @{username}."
 NEEDS_PROJECT = "Give the project too, e.g. `group/project#{number}` or the full URL."
 BAD_REFERENCE = "I could not read {text!r} as a pipeline, job or MR on {host}."
@@ -185,21 +192,39 @@ class HistoryRow:
 def format_history(rows: Iterable[HistoryRow], scope: str = "") -> str:
     """The /cicd history answer; the caller escapes nothing (the ephemeral renderer sanitises)."""
     scope_text = f" in {scope}" if scope else ""
-    lines = [HISTORY_LINE.format(project=r.project_path, pipeline=r.pipeline_id, job=r.job_name or "pipeline",
-                                 verdict=verdict_label(r.verdict) if r.verdict else "not analysed",
-                                 summary=" ".join(r.summary.split())[:160])
-             for r in rows]
+    lines = [
+        HISTORY_LINE.format(
+            project=r.project_path,
+            pipeline=r.pipeline_id,
+            job=r.job_name or "pipeline",
+            verdict=verdict_label(r.verdict) if r.verdict else "not analysed",
+            summary=" ".join(r.summary.split())[:160],
+        )
+        for r in rows
+    ]
     if not lines:
         return HISTORY_EMPTY.format(scope=scope_text)
     return "\n".join([HISTORY_HEADING.format(scope=scope_text), *lines])
 
 
-def format_status(counts: dict[str, int], providers: Sequence[str], default: str, cost: float, calls: int,
-                  dead: Iterable[tuple[int, str]] = ()) -> str:
-    text = STATUS_TEXT.format(queued=counts.get("queued", 0), running=counts.get("running", 0),
-                              done=counts.get("done", 0), dead=counts.get("dead", 0),
-                              providers=", ".join(provider_name(p) for p in providers),
-                              default=provider_name(default), cost=cost, calls=calls)
+def format_status(
+    counts: dict[str, int],
+    providers: Sequence[str],
+    default: str,
+    cost: float,
+    calls: int,
+    dead: Iterable[tuple[int, str]] = (),
+) -> str:
+    text = STATUS_TEXT.format(
+        queued=counts.get("queued", 0),
+        running=counts.get("running", 0),
+        done=counts.get("done", 0),
+        dead=counts.get("dead", 0),
+        providers=", ".join(provider_name(p) for p in providers),
+        default=provider_name(default),
+        cost=cost,
+        calls=calls,
+    )
     lines = [STATUS_DEAD_LINE.format(id=i, kind=kind) for i, kind in dead]
     return "\n".join([text, *lines])
 

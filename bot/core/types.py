@@ -1,8 +1,9 @@
 """Typed values shared by the excerpt, the providers, the analysis and the renderers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -96,7 +97,9 @@ class ModelAnswer(BaseModel):
     summary: str = Field(description="One line: what failed and why")
     category: Category
     root_cause: str = Field(description="The root cause, in a few sentences")
-    verdict: Verdict = Field(description="Whether the change, flakiness, infrastructure or an already broken default branch is to blame")
+    verdict: Verdict = Field(
+        description="Whether the change, flakiness, infrastructure or an already broken default branch is to blame"
+    )
     confidence: float = Field(ge=0.0, le=1.0)
     fix_steps: list[str] = Field(description="Ordered, concrete steps, with commands or file paths where known")
     evidence: list[Evidence] = Field(default_factory=list, description="Log lines that show the failure")
@@ -268,6 +271,8 @@ class ProviderCall:
     tokens_cached: int = 0
     cost_usd: float = 0.0
     latency_ms: int = 0
-    outcome: str = "ok"  # ok | transient_error | auth_error | bad_request | invalid_output | over_budget | not_configured | error
+    outcome: str = (
+        "ok"  # ok | transient_error | auth_error | bad_request | invalid_output | over_budget | not_configured | error
+    )
     error: str = ""
-    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))

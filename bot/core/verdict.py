@@ -1,14 +1,25 @@
 """The verdict decided by code where the data allows it, before any model is believed (pure)."""
+
 from __future__ import annotations
 
 from bot.core.types import Verdict
 
 # GitLab failure_reason values that say the runner or GitLab failed, not the job's script.
-INFRASTRUCTURE_REASONS = frozenset({
-    "runner_system_failure", "stuck_or_timeout_failure", "api_failure", "scheduler_failure",
-    "data_integrity_failure", "runner_unsupported", "no_matching_runner", "archived_failure",
-    "unmet_prerequisites", "secrets_provider_not_found", "ip_restriction_failure",
-})
+INFRASTRUCTURE_REASONS = frozenset(
+    {
+        "runner_system_failure",
+        "stuck_or_timeout_failure",
+        "api_failure",
+        "scheduler_failure",
+        "data_integrity_failure",
+        "runner_unsupported",
+        "no_matching_runner",
+        "archived_failure",
+        "unmet_prerequisites",
+        "secrets_provider_not_found",
+        "ip_restriction_failure",
+    }
+)
 
 REASON_INFRA = "GitLab reports {reason}: the runner or GitLab failed, not the job; retry the job."
 REASON_FLAKY = "The same job failed and then passed on retry at the same commit."

@@ -1,4 +1,5 @@
 """Who is calling the GitLab webhook: secret token or Standard Webhooks signature (pure)."""
+
 from __future__ import annotations
 
 import base64
@@ -36,7 +37,7 @@ def signing_key(token: str) -> bytes:
     """Standard Webhooks secrets are 'whsec_' + base64; anything else is used as raw bytes."""
     if token.startswith("whsec_"):
         try:
-            return base64.b64decode(token[len("whsec_"):], validate=True)
+            return base64.b64decode(token[len("whsec_") :], validate=True)
         except (binascii.Error, ValueError):
             pass
     return token.encode()

@@ -1,4 +1,5 @@
 """The steps of analysing a pipeline: read the failed CI jobs' logs, ask once per distinct failure, store, publish."""
+
 from __future__ import annotations
 
 import asyncio
@@ -77,12 +78,20 @@ def base_report(facts: PipelineFacts, services: Services, status: str) -> Pipeli
     project_url = str(facts.project.get("web_url") or "")
     user = p.get("user") if isinstance(p.get("user"), dict) else {}
     return PipelineReport(
-        project_path=facts.project_path, project_web_url=project_url, project_id=facts.project_id,
-        pipeline_id=int(p["id"]), pipeline_url=str(p.get("web_url") or f"{project_url}/-/pipelines/{p['id']}"),
-        ref=str(p.get("ref") or ""), sha=str(p.get("sha") or ""), status=status,
-        mr_iid=facts.mr_iid, mr_url=str((facts.mr or {}).get("web_url") or ""),
-        mr_title=str((facts.mr or {}).get("title") or ""), author=str(user.get("username") or ""),
-        bot_username=services.identity.username, default_branch=facts.default_branch,
+        project_path=facts.project_path,
+        project_web_url=project_url,
+        project_id=facts.project_id,
+        pipeline_id=int(p["id"]),
+        pipeline_url=str(p.get("web_url") or f"{project_url}/-/pipelines/{p['id']}"),
+        ref=str(p.get("ref") or ""),
+        sha=str(p.get("sha") or ""),
+        status=status,
+        mr_iid=facts.mr_iid,
+        mr_url=str((facts.mr or {}).get("web_url") or ""),
+        mr_title=str((facts.mr or {}).get("title") or ""),
+        author=str(user.get("username") or ""),
+        bot_username=services.identity.username,
+        default_branch=facts.default_branch,
     )
 
 
@@ -120,10 +129,18 @@ async def store_pipeline(services: Services, facts: PipelineFacts, trigger: str)
     p = facts.pipeline
     user = p.get("user") if isinstance(p.get("user"), dict) else {}
     await history.upsert_pipeline(
-        services.db, project_id=facts.project_id, project_path=facts.project_path, pipeline_id=int(p["id"]),
-        ref=str(p.get("ref") or "")[:512], sha=str(p.get("sha") or "")[:64], status=str(p.get("status") or ""),
-        source=str(p.get("source") or trigger)[:64], mr_iid=facts.mr_iid, author=str(user.get("username") or "")[:255],
-        web_url=str(p.get("web_url") or "")[:1024], default_branch=facts.default_branch[:255],
+        services.db,
+        project_id=facts.project_id,
+        project_path=facts.project_path,
+        pipeline_id=int(p["id"]),
+        ref=str(p.get("ref") or "")[:512],
+        sha=str(p.get("sha") or "")[:64],
+        status=str(p.get("status") or ""),
+        source=str(p.get("source") or trigger)[:64],
+        mr_iid=facts.mr_iid,
+        author=str(user.get("username") or "")[:255],
+        web_url=str(p.get("web_url") or "")[:1024],
+        default_branch=facts.default_branch[:255],
     )
 
 
@@ -136,8 +153,15 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
         async with semaphore:
             excerpt, problem = await fetch_excerpt(services, int(ci_job.get("_project_id") or facts.project_id), ci_job)
         sig = failure_signature(excerpt) if excerpt.lines else ""
-        await history.record_failed_job(services.db, project_id=facts.project_id, pipeline_id=int(facts.pipeline["id"]),
-                                        ci_job=ci_job, ref=ref, excerpt=excerpt, signature=sig)
+        await history.record_failed_job(
+            services.db,
+            project_id=facts.project_id,
+            pipeline_id=int(facts.pipeline["id"]),
+            ci_job=ci_job,
+            ref=ref,
+            excerpt=excerpt,
+            signature=sig,
+        )
         return FailedCiJob(ci_job, excerpt, sig, problem)
 
     failures = await asyncio.gather(*(read(j) for j in facts.to_analyze))
@@ -149,14 +173,22 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
     for members in groups.values():
         reports.extend(await _analyze_group(services, facts, options, members))
     for ci_job in facts.allowed:
-        reports.append(JobReport(job_id=int(ci_job["id"]), name=str(ci_job.get("name", "")),
-                                 stage=str(ci_job.get("stage", "")), web_url=str(ci_job.get("web_url") or ""),
-                                 allow_failure=True, not_analysed_reason="allowed to fail"))
+        reports.append(
+            JobReport(
+                job_id=int(ci_job["id"]),
+                name=str(ci_job.get("name", "")),
+                stage=str(ci_job.get("stage", "")),
+                web_url=str(ci_job.get("web_url") or ""),
+                allow_failure=True,
+                not_analysed_reason="allowed to fail",
+            )
+        )
     return reports
 
 
-async def _analyze_group(services: Services, facts: PipelineFacts, options: AnalysisOptions,
-                         members: list[FailedCiJob]) -> list[JobReport]:
+async def _analyze_group(
+    services: Services, facts: PipelineFacts, options: AnalysisOptions, members: list[FailedCiJob]
+) -> list[JobReport]:
     """One answer for CI jobs that failed the same way: shown again, reused, or asked of a model."""
     settings = services.settings
     first = members[0]
@@ -165,14 +197,24 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
     pipeline_id = int(facts.pipeline["id"])
     ref = str(facts.pipeline.get("ref") or "")
     hist = await history.signature_history(
-        services.db, project_id=facts.project_id, signature=sig, exclude_pipeline=pipeline_id,
-        default_branch=facts.default_branch, project_web_url=str(facts.project.get("web_url") or ""),
+        services.db,
+        project_id=facts.project_id,
+        signature=sig,
+        exclude_pipeline=pipeline_id,
+        default_branch=facts.default_branch,
+        project_web_url=str(facts.project.get("web_url") or ""),
         days=SIGNATURE_HISTORY_DAYS,
     )
     failure = JobFailure(
-        job_id=int(ci_job["id"]), name=names[0], stage=str(ci_job.get("stage", "")),
-        failure_reason=str(ci_job.get("failure_reason") or ""), allow_failure=bool(ci_job.get("allow_failure")),
-        web_url=str(ci_job.get("web_url") or ""), excerpt=excerpt, signature=sig, same_failure_jobs=names[1:],
+        job_id=int(ci_job["id"]),
+        name=names[0],
+        stage=str(ci_job.get("stage", "")),
+        failure_reason=str(ci_job.get("failure_reason") or ""),
+        allow_failure=bool(ci_job.get("allow_failure")),
+        web_url=str(ci_job.get("web_url") or ""),
+        excerpt=excerpt,
+        signature=sig,
+        same_failure_jobs=names[1:],
     )
     reused_from = None
     result: AnalysisResult | None = None
@@ -180,14 +222,16 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
     analysis_id: int | None = None
     if not options.force:
         # This CI job was already answered (a repeated delivery, or a retry after a crash): show that answer again.
-        done = await history.analysis_for_job(services.db, project_id=facts.project_id, pipeline_id=pipeline_id,
-                                              job_id=failure.job_id)
+        done = await history.analysis_for_job(
+            services.db, project_id=facts.project_id, pipeline_id=pipeline_id, job_id=failure.job_id
+        )
         if done is not None and done.result:
             result = AnalysisResult.model_validate(done.result)
             analysis_id, reused_from = done.id, done.reused_from_id
     if result is None and not options.force and sig:
-        earlier = await history.reusable_analysis(services.db, project_id=facts.project_id, signature=sig,
-                                                  days=settings.reuse_analysis_days)
+        earlier = await history.reusable_analysis(
+            services.db, project_id=facts.project_id, signature=sig, days=settings.reuse_analysis_days
+        )
         if earlier is not None and earlier.result:
             result = AnalysisResult.model_validate(earlier.result)
             result.tokens_in = result.tokens_out = result.tokens_cached = 0
@@ -198,12 +242,21 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
             status = "reused"
     if result is None:
         request = AnalysisRequest(
-            project_path=facts.project_path, project_id=facts.project_id, pipeline_id=pipeline_id, ref=ref,
-            sha=str(facts.pipeline.get("sha") or ""), job=failure, default_branch=facts.default_branch,
+            project_path=facts.project_path,
+            project_id=facts.project_id,
+            pipeline_id=pipeline_id,
+            ref=ref,
+            sha=str(facts.pipeline.get("sha") or ""),
+            job=failure,
+            default_branch=facts.default_branch,
             mr_title=str((facts.mr or {}).get("title") or ""),
-            mr_description=str((facts.mr or {}).get("description") or ""), changed_files=facts.changed_files,
-            pipeline_jobs=pipelines.pipeline_job_rows(facts.ci_jobs), ci_config=facts.ci_config,
-            test_failures=facts.test_failures, history=hist.prior, occurrences=hist.occurrences + 1,
+            mr_description=str((facts.mr or {}).get("description") or ""),
+            changed_files=facts.changed_files,
+            pipeline_jobs=pipelines.pipeline_job_rows(facts.ci_jobs),
+            ci_config=facts.ci_config,
+            test_failures=facts.test_failures,
+            history=hist.prior,
+            occurrences=hist.occurrences + 1,
             provider_hint=options.provider_hint,
         )
         preference = await history.get_preference(services.db, "gitlab_project", str(facts.project_id), "provider")
@@ -211,33 +264,55 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
     if analysis_id is not None:
         return _ci_job_reports(members, result, hist, reused_from, analysis_id)
     verdict, why = decide_verdict(
-        result.verdict, failure_reason=failure.failure_reason,
+        result.verdict,
+        failure_reason=failure.failure_reason,
         flaky=pipelines.was_flaky(facts.ci_jobs, failure.name),
-        signature_on_default_branch=hist.on_default_branch, ref=ref, default_branch=facts.default_branch,
+        signature_on_default_branch=hist.on_default_branch,
+        ref=ref,
+        default_branch=facts.default_branch,
     )
     if why and verdict != result.verdict:
         result.verdict = verdict
         result.notes.append(why)
     analysis_id = await history.save_analysis(
-        services.db, project_id=facts.project_id, project_path=facts.project_path, pipeline_id=pipeline_id,
-        job_id=failure.job_id, signature=sig, trigger=options.trigger, result=result,
-        status=status, reused_from_id=reused_from,
+        services.db,
+        project_id=facts.project_id,
+        project_path=facts.project_path,
+        pipeline_id=pipeline_id,
+        job_id=failure.job_id,
+        signature=sig,
+        trigger=options.trigger,
+        result=result,
+        status=status,
+        reused_from_id=reused_from,
     )
     return _ci_job_reports(members, result, hist, reused_from, analysis_id)
 
 
-def _ci_job_reports(members: list[FailedCiJob], result: AnalysisResult, hist: history.SignatureHistory,
-                    reused_from: int | None, analysis_id: int) -> list[JobReport]:
+def _ci_job_reports(
+    members: list[FailedCiJob],
+    result: AnalysisResult,
+    hist: history.SignatureHistory,
+    reused_from: int | None,
+    analysis_id: int,
+) -> list[JobReport]:
     """The shared answer on every CI job of the group; the first one names the others."""
     names = [m.name for m in members]
     return [
         JobReport(
-            job_id=int(m.ci_job["id"]), name=names[i], stage=str(m.ci_job.get("stage", "")),
-            web_url=str(m.ci_job.get("web_url") or ""), allow_failure=bool(m.ci_job.get("allow_failure")),
-            result=result, signature=members[0].signature,
+            job_id=int(m.ci_job["id"]),
+            name=names[i],
+            stage=str(m.ci_job.get("stage", "")),
+            web_url=str(m.ci_job.get("web_url") or ""),
+            allow_failure=bool(m.ci_job.get("allow_failure")),
+            result=result,
+            signature=members[0].signature,
             shared_with=[n for n in names if n != names[i]] if i == 0 else [],
-            occurrences=hist.occurrences + 1, seen_before=list(hist.prior), reused_from=reused_from,
-            not_analysed_reason=m.problem, analysis_id=analysis_id,
+            occurrences=hist.occurrences + 1,
+            seen_before=list(hist.prior),
+            reused_from=reused_from,
+            not_analysed_reason=m.problem,
+            analysis_id=analysis_id,
         )
         for i, m in enumerate(members)
     ]

@@ -1,8 +1,9 @@
 """The analyze_pipeline job: one pipeline, end to end (gather, cut, redact, fingerprint, ask, store, publish)."""
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
@@ -83,7 +84,7 @@ def _age_seconds(pipeline: dict) -> float:
         created = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
     except ValueError:
         return 0.0
-    return (datetime.now(timezone.utc) - created).total_seconds()
+    return (datetime.now(UTC) - created).total_seconds()
 
 
 async def run(services: Services, job: ClaimedJob) -> None:
@@ -108,7 +109,9 @@ async def run_analysis(services: Services, p: AnalyzePipelinePayload) -> Pipelin
             raise PermanentFailure("no pipeline to analyse")
         facts = await gather(gl, settings, project_ref, pipeline_id, mr_hint=p.mr_iid, ci_job_ids=p.job_ids)
     except GitLabNotFound as exc:
-        raise PermanentFailure(f"GitLab does not know this pipeline or project (or the bot cannot see it): {exc}") from exc
+        raise PermanentFailure(
+            f"GitLab does not know this pipeline or project (or the bot cannot see it): {exc}"
+        ) from exc
     except GitLabAuthError as exc:
         raise PermanentFailure(f"GitLab refused the bot's token: {exc}") from exc
     except GitLabUnavailable as exc:
@@ -141,14 +144,27 @@ async def report_from_email(services: Services, p: AnalyzePipelinePayload, email
     path = str(email.project_path or p.project_id)
     project_url = f"{base}/{path}"
     report = PipelineReport(
-        project_path=path, project_web_url=project_url, project_id=p.project_id,
-        pipeline_id=p.pipeline_id, pipeline_url=f"{project_url}/-/pipelines/{p.pipeline_id}",
-        ref=email.ref or "", sha="", status="failed", mr_iid=email.mr_iid,
+        project_path=path,
+        project_web_url=project_url,
+        project_id=p.project_id,
+        pipeline_id=p.pipeline_id,
+        pipeline_url=f"{project_url}/-/pipelines/{p.pipeline_id}",
+        ref=email.ref or "",
+        sha="",
+        status="failed",
+        mr_iid=email.mr_iid,
         mr_url=f"{project_url}/-/merge_requests/{email.mr_iid}" if email.mr_iid else "",
         bot_username=services.identity.username,
-        jobs=[JobReport(job_id=ci_job.id, name=ci_job.name, stage=ci_job.stage,
-                        web_url=f"{project_url}/-/jobs/{ci_job.id}", not_analysed_reason=NO_API_REASON)
-              for ci_job in email.failed_jobs],
+        jobs=[
+            JobReport(
+                job_id=ci_job.id,
+                name=ci_job.name,
+                stage=ci_job.stage,
+                web_url=f"{project_url}/-/jobs/{ci_job.id}",
+                not_analysed_reason=NO_API_REASON,
+            )
+            for ci_job in email.failed_jobs
+        ],
     )
     slack = services.slack
     if slack is not None:
@@ -173,8 +189,14 @@ async def notify_dead_job(services: Services, job: ClaimedJob, exc: BaseExceptio
         return  # GitLab itself is the problem; nothing can be posted there
     report = base_report(facts, services, "failed")
     report.error = DEAD_JOB_REASON.format(attempts=job.attempts, error=str(exc)[:300])
-    report.jobs = [JobReport(job_id=int(ci_job["id"]), name=str(ci_job.get("name", "")),
-                             stage=str(ci_job.get("stage", "")), web_url=str(ci_job.get("web_url") or ""),
-                             allow_failure=bool(ci_job.get("allow_failure")))
-                   for ci_job in facts.to_analyze + facts.allowed]
+    report.jobs = [
+        JobReport(
+            job_id=int(ci_job["id"]),
+            name=str(ci_job.get("name", "")),
+            stage=str(ci_job.get("stage", "")),
+            web_url=str(ci_job.get("web_url") or ""),
+            allow_failure=bool(ci_job.get("allow_failure")),
+        )
+        for ci_job in facts.to_analyze + facts.allowed
+    ]
     await publish_finish(services, report, p.slack_target)

@@ -1,4 +1,5 @@
 """The mr_note job: a note that mentions the bot in a merge request, a command or a follow-up question."""
+
 from __future__ import annotations
 
 import logging
@@ -86,11 +87,19 @@ async def _reply(services: Services, p: MrNotePayload, text: str) -> None:
     if done is not None and done.report and isinstance(done.report.get("text"), str):
         text = done.report["text"]
     else:
-        await save_delivery(services.db, key, target="gitlab_reply", project_id=p.project_id, mr_iid=p.mr_iid,
-                            report={"text": text})
+        await save_delivery(
+            services.db, key, target="gitlab_reply", project_id=p.project_id, mr_iid=p.mr_iid, report={"text": text}
+        )
     posted = await _post(services, p, text)
-    await save_delivery(services.db, key, target="gitlab_reply", project_id=p.project_id, mr_iid=p.mr_iid,
-                        note_id=int(posted.get("id") or 0) or None, report={"text": text})
+    await save_delivery(
+        services.db,
+        key,
+        target="gitlab_reply",
+        project_id=p.project_id,
+        mr_iid=p.mr_iid,
+        note_id=int(posted.get("id") or 0) or None,
+        report={"text": text},
+    )
 
 
 async def _stored_answer(services: Services, p: MrNotePayload) -> str | None:
@@ -164,16 +173,23 @@ async def _set_provider(services: Services, p: MrNotePayload, provider: str) -> 
 
 async def _reanalyze(services: Services, p: MrNotePayload, command: MrCommand) -> None:
     if command.provider and command.provider not in PROVIDERS:
-        await _reply(services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=command.provider, available=", ".join(PROVIDERS)))
+        await _reply(
+            services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=command.provider, available=", ".join(PROVIDERS))
+        )
         return
     gl = services.gitlab
     pipeline_id = await latest_mr_pipeline(gl, p.project_id, p.mr_iid)
     if pipeline_id is None:
         await _reply(services, p, NO_PIPELINE)
         return
-    analysis = AnalyzePipelinePayload(project_id=p.project_id, pipeline_id=pipeline_id, mr_iid=p.mr_iid,
-                                      trigger="mr_command", provider_hint=command.provider,
-                                      force=command.name == "reanalyze")
+    analysis = AnalyzePipelinePayload(
+        project_id=p.project_id,
+        pipeline_id=pipeline_id,
+        mr_iid=p.mr_iid,
+        trigger="mr_command",
+        provider_hint=command.provider,
+        force=command.name == "reanalyze",
+    )
     if command.name == "explain" and command.argument:
         ci_jobs = await gl.list_pipeline_jobs(p.project_id, pipeline_id)
         wanted = command.argument.lstrip("#")
@@ -188,16 +204,26 @@ async def _reanalyze(services: Services, p: MrNotePayload, command: MrCommand) -
         await _reply(services, p, REANALYSED_NOTHING.format(pipeline=f"#{pipeline_id}"))
         return
     first = next(j for j in report.jobs if j.result)
-    await _reply(services, p, REANALYSED.format(
-        pipeline=f"#{pipeline_id}", provider=m.provider_name(first.result.provider), summary=first.result.summary))
+    await _reply(
+        services,
+        p,
+        REANALYSED.format(
+            pipeline=f"#{pipeline_id}", provider=m.provider_name(first.result.provider), summary=first.result.summary
+        ),
+    )
 
 
 async def _question(services: Services, p: MrNotePayload, question: str) -> None:
     pipeline_id = await latest_mr_pipeline(services.gitlab, p.project_id, p.mr_iid)
     preference = await history.get_preference(services.db, "gitlab_project", str(p.project_id), "provider")
     reply = await answer_question(
-        services, f"gitlab:{p.project_id}:{p.mr_iid}:{p.discussion_id or p.note_id}", question,
-        p.username, project_id=p.project_id, pipeline_id=pipeline_id, preference=preference,
+        services,
+        f"gitlab:{p.project_id}:{p.mr_iid}:{p.discussion_id or p.note_id}",
+        question,
+        p.username,
+        project_id=p.project_id,
+        pipeline_id=pipeline_id,
+        preference=preference,
     )
     await _reply(services, p, reply.text)
 

@@ -1,4 +1,5 @@
 """What every queue job's payload shares: checked when the job runs, stored as the JSON its producer set."""
+
 from __future__ import annotations
 
 from typing import Any, ClassVar, Self
@@ -12,8 +13,9 @@ from storage.queue import ClaimedJob
 
 def describe(exc: ValidationError) -> str:
     """Which fields are wrong and how, without their values (a payload may hold a question or a note)."""
-    return "; ".join(f"{'.'.join(str(part) for part in error['loc']) or 'payload'}: {error['msg']}"
-                     for error in exc.errors())
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'payload'}: {error['msg']}" for error in exc.errors()
+    )
 
 
 class JobPayload(BaseModel):
@@ -39,8 +41,9 @@ class JobPayload(BaseModel):
 
     def job_spec(self, dedupe_key: str, *, delay_seconds: float = 0, hasten_existing: bool = False) -> JobSpec:
         """The job a door asks the queue for, with this payload."""
-        return JobSpec(self.job_kind, self.to_json(), dedupe_key, delay_seconds=delay_seconds,
-                       hasten_existing=hasten_existing)
+        return JobSpec(
+            self.job_kind, self.to_json(), dedupe_key, delay_seconds=delay_seconds, hasten_existing=hasten_existing
+        )
 
 
 class SlackTarget(BaseModel):

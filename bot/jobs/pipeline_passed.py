@@ -1,4 +1,5 @@
 """The pipeline_passed job: a pipeline passed; if the MR's note showed an earlier failure, say it is fixed."""
+
 from __future__ import annotations
 
 from bot.clients.gitlab import GitLabNotFound, GitLabUnavailable
@@ -62,7 +63,13 @@ async def run(services: Services, job: ClaimedJob) -> None:
         ref_report = previous or PipelineReport(
             project_path=str(project.get("path_with_namespace") or ""),
             project_web_url=str(project.get("web_url") or ""),
-            pipeline_id=fixed_id, pipeline_url=fixed_url, ref=str(pipeline.get("ref") or ""),
-            sha=str(pipeline.get("sha") or ""), status="success", project_id=project_id,
-            mr_iid=int(mr["iid"]) if mr else None, mr_url=str((mr or {}).get("web_url") or ""))
+            pipeline_id=fixed_id,
+            pipeline_url=fixed_url,
+            ref=str(pipeline.get("ref") or ""),
+            sha=str(pipeline.get("sha") or ""),
+            status="success",
+            project_id=project_id,
+            mr_iid=int(mr["iid"]) if mr else None,
+            mr_url=str((mr or {}).get("web_url") or ""),
+        )
         await slack.fixed(ref_report, fixed_id, fixed_url)

@@ -1,4 +1,5 @@
 """Every queue job kind the workers run: its payload model and the function that runs it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,14 +15,17 @@ class JobKind:
     run: JobHandler
 
 
-KINDS: dict[str, JobKind] = {entry.payload.job_kind: entry for entry in (
-    JobKind(analyze_pipeline.AnalyzePipelinePayload, analyze_pipeline.run),
-    JobKind(pipeline_passed.PipelinePassedPayload, pipeline_passed.run),
-    JobKind(mr_note.MrNotePayload, mr_note.run),
-    JobKind(slack_command.SlackCommandPayload, slack_command.run),
-    JobKind(slack_followup.SlackFollowupPayload, slack_followup.run),
-    JobKind(slack_feedback.SlackFeedbackPayload, slack_feedback.run),
-)}
+KINDS: dict[str, JobKind] = {
+    entry.payload.job_kind: entry
+    for entry in (
+        JobKind(analyze_pipeline.AnalyzePipelinePayload, analyze_pipeline.run),
+        JobKind(pipeline_passed.PipelinePassedPayload, pipeline_passed.run),
+        JobKind(mr_note.MrNotePayload, mr_note.run),
+        JobKind(slack_command.SlackCommandPayload, slack_command.run),
+        JobKind(slack_followup.SlackFollowupPayload, slack_followup.run),
+        JobKind(slack_feedback.SlackFeedbackPayload, slack_feedback.run),
+    )
+}
 
 # What the workers are given.
 HANDLERS: dict[str, JobHandler] = {kind: entry.run for kind, entry in KINDS.items()}

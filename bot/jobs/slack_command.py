@@ -1,4 +1,5 @@
 """The slack_command job: explain / reanalyze, typed or from a button; check who asks, then queue the analysis."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -63,14 +64,19 @@ async def run(services: Services, job: ClaimedJob) -> None:
         if refusal:
             await pub.tell_user(target, refusal)
             return
-        if (p.slack.channel and not services.settings.slack_allow_shared_channels
-                and await pub.channel_is_shared(p.slack.channel)):
+        if (
+            p.slack.channel
+            and not services.settings.slack_allow_shared_channels
+            and await pub.channel_is_shared(p.slack.channel)
+        ):
             await pub.tell_user(target, m.REFUSAL_SHARED_CHANNEL)
             return
         provider = p.provider or await get_preference(
-            services.db, PREFERENCE_SCOPE, str(p.slack.channel or ""), PREFERENCE_PROVIDER)
-        analysis = AnalyzePipelinePayload(project_id=p.project, trigger="slack", provider_hint=provider,
-                                          force=p.command == "reanalyze", slack=p.slack)
+            services.db, PREFERENCE_SCOPE, str(p.slack.channel or ""), PREFERENCE_PROVIDER
+        )
+        analysis = AnalyzePipelinePayload(
+            project_id=p.project, trigger="slack", provider_hint=provider, force=p.command == "reanalyze", slack=p.slack
+        )
         if p.kind == "pipeline":
             analysis.pipeline_id = p.number
         elif p.kind == "merge_request":
@@ -89,6 +95,11 @@ async def run(services: Services, job: ClaimedJob) -> None:
         shown = m.provider_name(provider or catalog.default_provider(services.settings))
         await pub.tell_user(target, m.ACK_REANALYZE.format(provider=shown))
     async with services.db.session() as s:
-        await enqueue(s, analysis.job_kind, analysis.to_json(), dedupe_key=f"{p.request_key or job.id}:analyze",
-                      max_attempts=services.settings.queue_max_attempts)
+        await enqueue(
+            s,
+            analysis.job_kind,
+            analysis.to_json(),
+            dedupe_key=f"{p.request_key or job.id}:analyze",
+            max_attempts=services.settings.queue_max_attempts,
+        )
     services.wake_workers()

@@ -1,4 +1,5 @@
 """The slack_feedback job: 👍/👎 on an analysis, one vote per user and direction (the dedupe key sees to that)."""
+
 from __future__ import annotations
 
 import logging

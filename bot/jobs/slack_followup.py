@@ -1,4 +1,5 @@
 """The slack_followup job: a question in a bot thread, answered in the thread with the conversation's memory."""
+
 from __future__ import annotations
 
 import logging
@@ -66,8 +67,15 @@ async def run(services: Services, job: ClaimedJob) -> None:
             kwargs: dict[str, Any] = {"preference": preference} if preference else {}
             try:
                 reply = await conversation.answer_question(
-                    services, conversation_key=f"slack:{p.channel}:{p.thread_ts}", question=question,
-                    author=p.user, project_id=p.project_id, pipeline_id=p.pipeline_id, ci_job_id=None, **kwargs)
+                    services,
+                    conversation_key=f"slack:{p.channel}:{p.thread_ts}",
+                    question=question,
+                    author=p.user,
+                    project_id=p.project_id,
+                    pipeline_id=p.pipeline_id,
+                    ci_job_id=None,
+                    **kwargs,
+                )
                 text = reply.text
             except (PermanentFailure, RetryLater, SlackApiError):
                 raise
@@ -77,8 +85,15 @@ async def run(services: Services, job: ClaimedJob) -> None:
                 # the last attempt: say so in the thread instead of leaving the question unanswered
                 log.warning("follow-up not answered after %d attempts: %s", job.attempts, exc)
                 text = texts.FOLLOWUP_FAILED.format(reason=str(exc)[:200] or type(exc).__name__)
-            await save_delivery(services.db, answer_key, target="slack_answer", channel=p.channel, ts=p.ts,
-                                thread_ts=p.thread_ts, report={"text": text})
+            await save_delivery(
+                services.db,
+                answer_key,
+                target="slack_answer",
+                channel=p.channel,
+                ts=p.ts,
+                thread_ts=p.thread_ts,
+                report={"text": text},
+            )
         allowed_host = host_of(services.settings.gitlab_base_url)
         await pub.post_reply(p.channel, p.thread_ts, p.ts, text, allowed_host=allowed_host)
     except SlackApiError as exc:

@@ -1,4 +1,5 @@
 """What the Slack jobs share: the publisher, Slack's errors as job outcomes, and who may act on a project."""
+
 from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
@@ -13,8 +14,18 @@ from storage.slack import linked_gitlab_user
 PREFERENCE_SCOPE = "slack_channel"
 PREFERENCE_PROVIDER = "provider"
 # Slack errors that another attempt cannot fix.
-PERMANENT_SLACK_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive",
-                          "token_revoked", "missing_scope", "thread_not_found", "msg_too_long", "invalid_blocks"}
+PERMANENT_SLACK_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+    "thread_not_found",
+    "msg_too_long",
+    "invalid_blocks",
+}
 
 
 def publisher(services: Services) -> SlackPoster:

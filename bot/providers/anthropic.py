@@ -1,4 +1,5 @@
 """Anthropic Messages API through the official async SDK; typed answers come back as a forced tool call."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Azure OpenAI: the OpenAI adapter pointed at a deployment with an API version."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The provider contract: errors, one raw model call, the usage record and the ledger that keeps it."""
+
 from __future__ import annotations
 
 import abc
@@ -7,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from bot.core.retry_after import parse_retry_after as _parse_retry_after
@@ -89,7 +90,7 @@ class ModelBackend(abc.ABC):
     ) -> Completion:
         """Send one request; with a schema, the answer is asked for as JSON matching it."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027  (a default: backends without connections keep it)
         """Release connections."""
 
 
@@ -131,7 +132,7 @@ class InMemoryLedger:
 
     def __init__(self, clock: Callable[[], datetime] | None = None):
         self.calls: list[ProviderCall] = []
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = asyncio.Lock()
 
     async def record(self, call: ProviderCall) -> None:
@@ -139,7 +140,7 @@ class InMemoryLedger:
             self.calls.append(call)
 
     async def spent_today(self, provider: str, project_path: str | None) -> tuple[int, float]:
-        midnight = self._clock().astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = self._clock().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         tokens, usd = 0, 0.0
         for call in self.calls:
             if call.provider != provider or call.at < midnight:

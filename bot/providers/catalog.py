@@ -1,4 +1,5 @@
 """The providers the bot knows, which ones the settings make callable, and the checks on their settings."""
+
 from __future__ import annotations
 
 from config.settings import Settings, SettingsError
@@ -13,8 +14,11 @@ def configured(settings: Settings) -> list[str]:
         found.append("openai")
     if settings.anthropic_api_key is not None:
         found.append("anthropic")
-    if settings.azure_openai_api_key is not None and settings.azure_openai_endpoint \
-            and settings.azure_openai_deployment:
+    if (
+        settings.azure_openai_api_key is not None
+        and settings.azure_openai_endpoint
+        and settings.azure_openai_deployment
+    ):
         found.append("azure_openai")
     found.append("heuristic")
     return found
@@ -40,9 +44,12 @@ def check_settings(settings: Settings) -> None:
     }
     if name in needs and needs[name][1] is None:
         raise SettingsError("DEFAULT_AI_PROVIDER", f"{name} needs {needs[name][0]}")
-    if settings.azure_openai_api_key is not None and not (settings.azure_openai_endpoint
-                                                          and settings.azure_openai_deployment):
-        raise SettingsError("AZURE_OPENAI_ENDPOINT",
-                            "AZURE_OPENAI_API_KEY is set but AZURE_OPENAI_ENDPOINT or AZURE_OPENAI_DEPLOYMENT is empty")
+    if settings.azure_openai_api_key is not None and not (
+        settings.azure_openai_endpoint and settings.azure_openai_deployment
+    ):
+        raise SettingsError(
+            "AZURE_OPENAI_ENDPOINT",
+            "AZURE_OPENAI_API_KEY is set but AZURE_OPENAI_ENDPOINT or AZURE_OPENAI_DEPLOYMENT is empty",
+        )
     if settings.openai_structured_output not in ("json_schema", "json_object", "none"):
         raise SettingsError("OPENAI_STRUCTURED_OUTPUT", "use json_schema, json_object or none")

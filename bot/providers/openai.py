@@ -1,4 +1,5 @@
 """OpenAI and OpenAI-compatible servers (OpenRouter, Ollama, vLLM, LiteLLM) through the official async SDK."""
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,7 @@ from bot.providers.base import (
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Servers without json_schema support are told the shape in the prompt instead.
-JSON_INSTRUCTION = (
-    "\n\nReply with exactly one JSON object and nothing else. It must match this JSON schema:\n{schema}"
-)
+JSON_INSTRUCTION = "\n\nReply with exactly one JSON object and nothing else. It must match this JSON schema:\n{schema}"
 
 
 def retry_after_from(response: Any) -> float | None:

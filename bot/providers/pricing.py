@@ -1,4 +1,5 @@
 """Cost of a model call from a price table in USD per million tokens (input, output, cached input)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

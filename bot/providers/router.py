@@ -1,4 +1,5 @@
 """Chooses a provider, falls back along AI_FALLBACK, retries named transient errors, enforces budgets and concurrency."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,9 +11,26 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_before_delay, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential_jitter,
+)
 
 from bot.core.evidence import check_evidence
+from bot.core.types import (
+    AnalysisRequest,
+    AnalysisResult,
+    ChatMessage,
+    Conversation,
+    Evidence,
+    Excerpt,
+    ModelAnswer,
+    Reply,
+)
+from bot.providers import catalog
 from bot.providers.base import (
     Completion,
     InMemoryLedger,
@@ -27,21 +45,10 @@ from bot.providers.base import (
     extract_json_object,
     strict_schema,
 )
+from bot.providers.catalog import PROVIDERS
 from bot.providers.heuristic import HeuristicProvider
 from bot.providers.pricing import cost_usd, price_table
-from bot.core.types import (
-    AnalysisRequest,
-    AnalysisResult,
-    ChatMessage,
-    Conversation,
-    Evidence,
-    Excerpt,
-    ModelAnswer,
-    Reply,
-)
 from prompts.builder import Prompt, build_analysis_prompt, build_followup_prompt
-from bot.providers import catalog
-from bot.providers.catalog import PROVIDERS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -119,7 +126,9 @@ def redact_request(request: AnalysisRequest, redactor: TextRedactor) -> Analysis
     job = dataclasses.replace(
         request.job,
         failure_reason=rt(request.job.failure_reason),
-        excerpt=dataclasses.replace(excerpt, lines=[dataclasses.replace(l, text=rl(l.text)) for l in excerpt.lines]),
+        excerpt=dataclasses.replace(
+            excerpt, lines=[dataclasses.replace(line, text=rl(line.text)) for line in excerpt.lines]
+        ),
     )
     return dataclasses.replace(
         request,
@@ -140,13 +149,15 @@ def redact_conversation(conversation: Conversation, redactor: TextRedactor) -> C
     rt, rl = redactor.redact_text, redactor.redact_line
     excerpt = conversation.excerpt
     if excerpt is not None:
-        excerpt = dataclasses.replace(excerpt, lines=[dataclasses.replace(l, text=rl(l.text)) for l in excerpt.lines])
+        excerpt = dataclasses.replace(
+            excerpt, lines=[dataclasses.replace(line, text=rl(line.text)) for line in excerpt.lines]
+        )
     return dataclasses.replace(
         conversation,
         question=rt(conversation.question),
         excerpt=excerpt,
         history=[ChatMessage(role=m.role, content=rt(m.content), author=m.author) for m in conversation.history],
-        extra_log=[dataclasses.replace(l, text=rl(l.text)) for l in conversation.extra_log],
+        extra_log=[dataclasses.replace(line, text=rl(line.text)) for line in conversation.extra_log],
     )
 
 
@@ -171,8 +182,13 @@ class _Tally:
 
     def usage(self, started: float) -> dict[str, Any]:
         """What every answer reports about its cost: tokens, dollars and time since `started`."""
-        return {"tokens_in": self.tokens_in, "tokens_out": self.tokens_out, "tokens_cached": self.tokens_cached,
-                "cost_usd": round(self.cost_usd, 6), "latency_ms": int((time.monotonic() - started) * 1000)}
+        return {
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "tokens_cached": self.tokens_cached,
+            "cost_usd": round(self.cost_usd, 6),
+            "latency_ms": int((time.monotonic() - started) * 1000),
+        }
 
 
 def build_backends(settings: Any) -> dict[str, ModelBackend]:
@@ -354,15 +370,31 @@ class ProviderRouter:
                         async with semaphore:
                             completion = await backend.complete(system, messages, schema)
                     except ProviderError as exc:
-                        await self._record(name, backend.model, ctx, started, outcome=exc.outcome,
-                                           error=str(exc), usage=exc.usage, tally=tally)
+                        await self._record(
+                            name,
+                            backend.model,
+                            ctx,
+                            started,
+                            outcome=exc.outcome,
+                            error=str(exc),
+                            usage=exc.usage,
+                            tally=tally,
+                        )
                         raise
                     try:
                         value = accept(completion)
                     except (ValueError, ValidationError) as exc:
                         err = InvalidOutputError(_short_error(exc), usage=completion)
-                        await self._record(name, backend.model, ctx, started, outcome=err.outcome,
-                                           error=str(err), usage=completion, tally=tally)
+                        await self._record(
+                            name,
+                            backend.model,
+                            ctx,
+                            started,
+                            outcome=err.outcome,
+                            error=str(err),
+                            usage=completion,
+                            tally=tally,
+                        )
                         raise err from exc
                     await self._record(name, backend.model, ctx, started, outcome="ok", usage=completion, tally=tally)
                     return value
@@ -375,8 +407,14 @@ class ProviderRouter:
         s = self.settings
         checks = [(None, s.ai_daily_token_budget, s.ai_daily_cost_budget_usd, "")]
         if project_path:
-            checks.append((project_path, s.ai_project_daily_token_budget, s.ai_project_daily_cost_budget_usd,
-                           f" for {project_path}"))
+            checks.append(
+                (
+                    project_path,
+                    s.ai_project_daily_token_budget,
+                    s.ai_project_daily_cost_budget_usd,
+                    f" for {project_path}",
+                )
+            )
         for project, token_budget, cost_budget, scope in checks:
             if not token_budget and not cost_budget:
                 continue
@@ -402,7 +440,7 @@ class ProviderRouter:
         tokens_in = usage.tokens_in if usage else 0
         tokens_out = usage.tokens_out if usage else 0
         cached = usage.tokens_cached if usage else 0
-        used_model = (usage.model if usage and usage.model else model)
+        used_model = usage.model if usage and usage.model else model
         cost = cost_usd(used_model, tokens_in, tokens_out, cached, self._prices) if usage else 0.0
         if tally is not None:
             tally.tokens_in += tokens_in
@@ -410,9 +448,18 @@ class ProviderRouter:
             tally.tokens_cached += cached
             tally.cost_usd += cost
         call = ProviderCall(
-            provider=provider, model=used_model, operation=ctx["operation"], project_path=ctx.get("project_path"),
-            pipeline_id=ctx.get("pipeline_id"), tokens_in=tokens_in, tokens_out=tokens_out, tokens_cached=cached,
-            cost_usd=cost, latency_ms=int((time.monotonic() - started) * 1000), outcome=outcome, error=error[:500],
+            provider=provider,
+            model=used_model,
+            operation=ctx["operation"],
+            project_path=ctx.get("project_path"),
+            pipeline_id=ctx.get("pipeline_id"),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            tokens_cached=cached,
+            cost_usd=cost,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            outcome=outcome,
+            error=error[:500],
         )
         try:
             await self.ledger.record(call)

@@ -1,4 +1,5 @@
 """Prometheus metrics: deliveries, queue, job durations, analyses, tokens and cost."""
+
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -12,8 +13,12 @@ class _HistoryCollector:
         self.snapshot: list[dict] = []
 
     def collect(self):
-        analyses = CounterMetricFamily("cicdbot_analyses", "Analyses stored, by provider and outcome", labels=["provider", "outcome"])
-        tokens = CounterMetricFamily("cicdbot_model_tokens", "Model tokens used, by provider and direction", labels=["provider", "direction"])
+        analyses = CounterMetricFamily(
+            "cicdbot_analyses", "Analyses stored, by provider and outcome", labels=["provider", "outcome"]
+        )
+        tokens = CounterMetricFamily(
+            "cicdbot_model_tokens", "Model tokens used, by provider and direction", labels=["provider", "direction"]
+        )
         cost = CounterMetricFamily("cicdbot_model_cost_usd", "Model cost in USD, by provider", labels=["provider"])
         for row in self.snapshot:
             analyses.add_metric([row["provider"], row["outcome"]], row["count"])
@@ -37,11 +42,19 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.deliveries = Counter(
-            "cicdbot_deliveries", "Incoming deliveries by source and result", ["source", "result"], registry=self.registry)
+            "cicdbot_deliveries",
+            "Incoming deliveries by source and result",
+            ["source", "result"],
+            registry=self.registry,
+        )
         self.queue_jobs = Gauge("cicdbot_queue_jobs", "Queue jobs by state", ["state"], registry=self.registry)
         self.job_duration = Histogram(
-            "cicdbot_job_duration_seconds", "Time to run a queue job, by kind and outcome", ["kind", "outcome"],
-            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=self.registry)
+            "cicdbot_job_duration_seconds",
+            "Time to run a queue job, by kind and outcome",
+            ["kind", "outcome"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+            registry=self.registry,
+        )
         self.history = _HistoryCollector()
         self.registry.register(self.history)
 

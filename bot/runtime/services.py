@@ -1,4 +1,5 @@
 """The things a job or a door may use, built once per process from the settings (app.py fills in the clients)."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -49,22 +50,37 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, *, metrics: Metrics | None = None, db: Database | None = None) -> Services:
         db = db or Database(settings.database_url)
-        queue = Queue(db, lease_seconds=settings.queue_lease_seconds,
-                      backoff_base=settings.queue_backoff_base_seconds, backoff_cap=settings.queue_backoff_max_seconds)
-        return cls(settings=settings, db=db, queue=queue, metrics=metrics or Metrics(),
-                   redactor=Redactor.from_settings(settings),
-                   identity=BotIdentity(username=settings.gitlab_bot_username or "cicd-bot"))
+        queue = Queue(
+            db,
+            lease_seconds=settings.queue_lease_seconds,
+            backoff_base=settings.queue_backoff_base_seconds,
+            backoff_cap=settings.queue_backoff_max_seconds,
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            queue=queue,
+            metrics=metrics or Metrics(),
+            redactor=Redactor.from_settings(settings),
+            identity=BotIdentity(username=settings.gitlab_bot_username or "cicd-bot"),
+        )
 
     def use_gitlab(self, gitlab: GitLabClient) -> None:
         """Use this GitLab client, and write MR notes through it."""
         self.gitlab = gitlab
-        self.notes = MrNotes(gitlab, self.db, self.identity, base_url=self.settings.gitlab_base_url,
-                             configured_username=self.settings.gitlab_bot_username)
+        self.notes = MrNotes(
+            gitlab,
+            self.db,
+            self.identity,
+            base_url=self.settings.gitlab_base_url,
+            configured_username=self.settings.gitlab_bot_username,
+        )
 
     def use_slack(self) -> SlackPublisher:
         """Post to Slack with this process's settings, database, HTTP session and GitLab client."""
-        self.slack = SlackPublisher(self.settings, self.db, http=self.http, gitlab=self.gitlab,
-                                    providers=catalog.configured(self.settings))
+        self.slack = SlackPublisher(
+            self.settings, self.db, http=self.http, gitlab=self.gitlab, providers=catalog.configured(self.settings)
+        )
         return self.slack
 
     async def start(self) -> None:

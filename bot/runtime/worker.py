@@ -1,4 +1,5 @@
 """Workers: claim jobs from the durable queue, run them, keep their lease alive, retry or dead-letter."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,16 @@ def new_worker_id() -> str:
 class Worker:
     """N concurrent claim loops in one process, sharing one worker id for heartbeats."""
 
-    def __init__(self, services: Services, handlers: dict[str, JobHandler], *, concurrency: int,
-                 worker_id: str | None = None, poll_seconds: float = 1.0, grace_seconds: float = 20.0):
+    def __init__(
+        self,
+        services: Services,
+        handlers: dict[str, JobHandler],
+        *,
+        concurrency: int,
+        worker_id: str | None = None,
+        poll_seconds: float = 1.0,
+        grace_seconds: float = 20.0,
+    ):
         self.services = services
         self.handlers = handlers
         self.concurrency = concurrency
@@ -80,7 +89,7 @@ class Worker:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             try:
@@ -115,7 +124,7 @@ class Worker:
                 return await call(*args, **kwargs)
             except Exception:
                 log.warning("could not %s (attempt %d)", what, attempt + 1, exc_info=attempt == 0)
-                await asyncio.sleep(min(2 ** attempt, 10))
+                await asyncio.sleep(min(2**attempt, 10))
         return None
 
     async def _run(self, job: ClaimedJob) -> None:
@@ -125,8 +134,13 @@ class Worker:
         self._running[job.id] = job
         work = asyncio.create_task(handler(self.services, job))
         keeper = asyncio.create_task(self._keep_lease(job, work))
-        with log_context(job_id=job.id, kind=job.kind, attempt=job.attempts,
-                         project=job.payload.get("project_id"), pipeline=job.payload.get("pipeline_id")):
+        with log_context(
+            job_id=job.id,
+            kind=job.kind,
+            attempt=job.attempts,
+            project=job.payload.get("project_id"),
+            pipeline=job.payload.get("pipeline_id"),
+        ):
             try:
                 await asyncio.shield(work)
             except asyncio.CancelledError:
@@ -145,14 +159,18 @@ class Worker:
             except PermanentFailure as exc:
                 outcome = "dead"
                 log.error("job failed permanently: %s", exc)
-                await self._book("dead-letter the job", self.queue.fail, job, f"{type(exc).__name__}: {exc}",
-                                 retryable=False)
+                await self._book(
+                    "dead-letter the job", self.queue.fail, job, f"{type(exc).__name__}: {exc}", retryable=False
+                )
                 await self._on_dead(job, exc)
             except Exception as exc:
-                state = await self._book("record the failed attempt", self.queue.fail, job, f"{type(exc).__name__}: {exc}")
+                state = await self._book(
+                    "record the failed attempt", self.queue.fail, job, f"{type(exc).__name__}: {exc}"
+                )
                 outcome = "dead" if state == "dead" else "retry"
-                log.warning("job attempt %d failed (%s): %s", job.attempts, state, exc,
-                            exc_info=not isinstance(exc, RetryLater))
+                log.warning(
+                    "job attempt %d failed (%s): %s", job.attempts, state, exc, exc_info=not isinstance(exc, RetryLater)
+                )
                 if state == "dead":
                     await self._on_dead(job, exc)
             else:
@@ -178,8 +196,14 @@ class Worker:
         started = utcnow()
         while True:
             try:
-                await beat(db, worker_id=self.worker_id, hostname=socket.gethostname(), pid=os.getpid(),
-                           started_at=started, now=utcnow())
+                await beat(
+                    db,
+                    worker_id=self.worker_id,
+                    hostname=socket.gethostname(),
+                    pid=os.getpid(),
+                    started_at=started,
+                    now=utcnow(),
+                )
             except Exception:
                 log.exception("heartbeat failed")
             await asyncio.sleep(10)

@@ -1,4 +1,5 @@
 """Alembic environment: runs migrations on the async engine of the configured database."""
+
 from __future__ import annotations
 
 import asyncio

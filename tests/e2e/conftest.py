@@ -1,4 +1,5 @@
 """The end-to-end tests run against SQLite and, where reachable, PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest

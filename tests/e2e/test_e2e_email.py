@@ -1,4 +1,5 @@
 """End to end by email only: a GitLab failure email in a real IMAP inbox ends as the MR note and Slack thread."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,7 +34,9 @@ async def test_email_trigger_without_any_webhook(db_url, tmp_path):
             imap.append((ROOT / "tests" / "data" / "email" / "failed_mr.eml").read_bytes())
             bot = await start_bot(env, tmp_path)
             try:
-                await wait_for(lambda: bot_notes(gitlab) and parents(slack), timeout=40, what="the note and Slack parent")
+                await wait_for(
+                    lambda: bot_notes(gitlab) and parents(slack), timeout=40, what="the note and Slack parent"
+                )
                 note = bot_notes(gitlab)[0]
                 assert "#9001" in note["body"] and "assert 1250.0 == 12.5" in note["body"]
                 await wait_for(lambda: slack.thread(CHANNEL, parents(slack)[0].ts), what="the Slack thread")

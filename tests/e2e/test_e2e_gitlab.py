@@ -1,4 +1,5 @@
 """End to end through the real `cicd-bot serve` process, a fake GitLab and fake model servers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 QUICK_ACTION = re.compile(r"^\s*/[a-z0-9_]+", re.M | re.I)
 
 
-
-
 async def test_webhooks_to_one_note_edited_then_fixed(db_url, tmp_path):
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
         env = settings_for(db_url, gitlab, openai, CICD_BOT_API_TOKEN="stats-token")
@@ -61,8 +60,9 @@ async def test_webhooks_to_one_note_edited_then_fixed(db_url, tmp_path):
             assert len(bot_notes(gitlab)) == 1
             assert openai.calls == 2
             async with aiohttp.ClientSession() as client:
-                async with client.get(bot.url + "/analysis/stats/summary",
-                                      headers={"Authorization": "Bearer stats-token"}) as resp:
+                async with client.get(
+                    bot.url + "/analysis/stats/summary", headers={"Authorization": "Bearer stats-token"}
+                ) as resp:
                     stats = await resp.json()
             openai_stats = stats["by_provider"]["openai"]
             assert openai_stats["analyses"] == 2 and openai_stats["tokens_in"] > 0 and openai_stats["cost_usd"] > 0
@@ -81,28 +81,44 @@ async def test_mr_commands_and_follow_ups(db_url, tmp_path):
             await wait_for(lambda: bot_notes(gitlab), what="the MR note")
             assert anthropic.calls == 0
 
-            await send_hook(bot.url, human_note(gitlab, "@cicd-bot reanalyze with anthropic", "alice"), "Note Hook", key="n1")
+            await send_hook(
+                bot.url, human_note(gitlab, "@cicd-bot reanalyze with anthropic", "alice"), "Note Hook", key="n1"
+            )
             await wait_for(lambda: anthropic.calls == 1, what="anthropic to be asked")
-            await wait_for(lambda: "anthropic" in bot_notes(gitlab)[0]["body"].lower(), what="the note to name anthropic")
+            await wait_for(
+                lambda: "anthropic" in bot_notes(gitlab)[0]["body"].lower(), what="the note to name anthropic"
+            )
             assert len([n for n in bot_notes(gitlab) if n["body"].startswith("<!-- cicd-bot")]) == 1
 
             openai.script({"kind": "text", "text": "The parser treats the comma as a thousands separator."})
-            await send_hook(bot.url, human_note(gitlab, "@cicd-bot why does parse_amount return 1250?", "alice"),
-                            "Note Hook", key="n2")
-            await wait_for(lambda: any("thousands separator" in n["body"] for n in bot_notes(gitlab)),
-                           what="the answer in the thread")
+            await send_hook(
+                bot.url,
+                human_note(gitlab, "@cicd-bot why does parse_amount return 1250?", "alice"),
+                "Note Hook",
+                key="n2",
+            )
+            await wait_for(
+                lambda: any("thousands separator" in n["body"] for n in bot_notes(gitlab)),
+                what="the answer in the thread",
+            )
 
             before = openai.calls + anthropic.calls
             for i in range(2):
-                await send_hook(bot.url, human_note(gitlab, "@cicd-bot reanalyze", "guest-gary"), "Note Hook", key=f"g{i}")
+                await send_hook(
+                    bot.url, human_note(gitlab, "@cicd-bot reanalyze", "guest-gary"), "Note Hook", key=f"g{i}"
+                )
             await wait_for(lambda: any("Developer access" in n["body"] for n in bot_notes(gitlab)), what="the refusal")
             await settled(bot.url)
             assert sum("Developer access" in n["body"] for n in bot_notes(gitlab)) == 1, "refused once"
             assert openai.calls + anthropic.calls == before
 
             count = len(bot_notes(gitlab))
-            await send_hook(bot.url, note_hook("@cicd-bot reanalyze", user="cicd-bot", user_id=99, note_id=520),
-                            "Note Hook", key="own")
+            await send_hook(
+                bot.url,
+                note_hook("@cicd-bot reanalyze", user="cicd-bot", user_id=99, note_id=520),
+                "Note Hook",
+                key="own",
+            )
             await settled(bot.url)
             assert len(bot_notes(gitlab)) == count and openai.calls + anthropic.calls == before
         finally:

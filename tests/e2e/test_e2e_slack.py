@@ -1,4 +1,5 @@
 """End to end with Slack: the real server process, fake GitLab, fake Slack and a fake model."""
+
 from __future__ import annotations
 
 import aiohttp
@@ -36,9 +37,13 @@ async def test_webhook_gives_one_mr_note_and_one_slack_thread_that_point_at_each
             pipeline = seed_failed_pipeline(gitlab.state, 9001)
             for key in ("a", "b"):  # a group hook and a project hook for the same pipeline
                 assert await send_hook(bot.url, pipeline_hook(pipeline), key=key) == 200
-            await wait_for(lambda: bot_notes(gitlab) and parents(slack) and slack.thread(CHANNEL, parents(slack)[0].ts),
-                           what="the note and the Slack thread")
-            await wait_for(lambda: "fake-team.slack.test/archives" in bot_notes(gitlab)[0]["body"], what="the permalink")
+            await wait_for(
+                lambda: bot_notes(gitlab) and parents(slack) and slack.thread(CHANNEL, parents(slack)[0].ts),
+                what="the note and the Slack thread",
+            )
+            await wait_for(
+                lambda: "fake-team.slack.test/archives" in bot_notes(gitlab)[0]["body"], what="the permalink"
+            )
             note = bot_notes(gitlab)[0]
             parent = parents(slack)[0]
             assert len(parents(slack)) == 1 and len(bot_notes(gitlab)) == 1
@@ -60,8 +65,11 @@ async def test_slash_command_is_acked_while_the_model_is_still_answering(db_url,
             openai.script(held())  # the model answers only when the test says so
             body = command_body(f"explain {PROJECT_PATH}#9001", channel=CHANNEL, response_url=slack.response_url())
             async with aiohttp.ClientSession() as client:
-                async with client.post(bot.url + "/slack/events", data=body, headers={
-                        **sign(body), "Content-Type": "application/x-www-form-urlencoded"}) as resp:
+                async with client.post(
+                    bot.url + "/slack/events",
+                    data=body,
+                    headers={**sign(body), "Content-Type": "application/x-www-form-urlencoded"},
+                ) as resp:
                     ack = await resp.text()
                     assert resp.status == 200
             assert "9001" in ack
@@ -69,8 +77,11 @@ async def test_slash_command_is_acked_while_the_model_is_still_answering(db_url,
             assert not any(slack.thread(CHANNEL, p.ts) for p in parents(slack))
             await wait_for(lambda: openai.holding == 1, timeout=40, what="the model call to start")
             openai.release()
-            await wait_for(lambda: parents(slack) and slack.thread(CHANNEL, parents(slack)[0].ts), timeout=40,
-                           what="the answer in the thread")
+            await wait_for(
+                lambda: parents(slack) and slack.thread(CHANNEL, parents(slack)[0].ts),
+                timeout=40,
+                what="the answer in the thread",
+            )
             assert openai.calls == 1
             assert len(bot_notes(gitlab)) == 1 and MR_IID and PROJECT_ID
         finally:

@@ -1,4 +1,5 @@
 """Scriptable fake model servers on 127.0.0.1 that the real SDKs talk to, with helpers and pytest fixtures."""
+
 from __future__ import annotations
 
 import argparse
@@ -141,11 +142,13 @@ class FakeModelServer:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=32 * 1024 * 1024)
         app.add_routes(self.routes())
-        app.add_routes([
-            web.post("/_fake/script", self._admin_script),
-            web.get("/_fake/requests", self._admin_requests),
-            web.post("/_fake/reset", self._admin_reset),
-        ])
+        app.add_routes(
+            [
+                web.post("/_fake/script", self._admin_script),
+                web.get("/_fake/requests", self._admin_requests),
+                web.post("/_fake/reset", self._admin_reset),
+            ]
+        )
         return app
 
     async def start(self) -> FakeModelServer:
@@ -175,13 +178,15 @@ class FakeModelServer:
         except json.JSONDecodeError:
             body = None
         self.calls += 1
-        self.requests.append({
-            "path": request.path,
-            "query": dict(request.query),
-            "headers": {k.lower(): v for k, v in request.headers.items()},
-            "body": body,
-            "raw": raw,
-        })
+        self.requests.append(
+            {
+                "path": request.path,
+                "query": dict(request.query),
+                "headers": {k.lower(): v for k, v in request.headers.items()},
+                "body": body,
+                "raw": raw,
+            }
+        )
         behaviour = self.queue.pop(0) if self.queue else good()
         while behaviour.get("kind") in ("delay", "hold"):
             if behaviour["kind"] == "hold":

@@ -1,4 +1,5 @@
 """Fake Anthropic Messages server with forced tool use; run with python -m tests.fakes.anthropic_server."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -56,33 +57,38 @@ class FakeAnthropic(FakeModelServer):
             content = [{"type": "tool_use", "id": f"toolu_fake{self.calls}", "name": tool_name, "input": answer}]
             stop_reason, out_text = "tool_use", str(answer)
         else:
-            out_text = behaviour.get("text") if kind == "text" else ("" if kind == "malformed" else derive_text(prompt_text))
+            out_text = (
+                behaviour.get("text") if kind == "text" else ("" if kind == "malformed" else derive_text(prompt_text))
+            )
             content = [{"type": "text", "text": out_text}] if out_text else []
             stop_reason = "end_turn"
         cached = int(behaviour.get("cached") or 0)
-        return web.json_response({
-            "id": f"msg_fake{self.calls}",
-            "type": "message",
-            "role": "assistant",
-            "model": body.get("model", "fake-model"),
-            "content": content,
-            "stop_reason": stop_reason,
-            "stop_sequence": None,
-            "usage": {
-                "input_tokens": max(1, estimate_tokens(prompt_text) - cached),
-                "output_tokens": estimate_tokens(out_text),
-                "cache_read_input_tokens": cached,
-                "cache_creation_input_tokens": 0,
-            },
-        })
+        return web.json_response(
+            {
+                "id": f"msg_fake{self.calls}",
+                "type": "message",
+                "role": "assistant",
+                "model": body.get("model", "fake-model"),
+                "content": content,
+                "stop_reason": stop_reason,
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": max(1, estimate_tokens(prompt_text) - cached),
+                    "output_tokens": estimate_tokens(out_text),
+                    "cache_read_input_tokens": cached,
+                    "cache_creation_input_tokens": 0,
+                },
+            }
+        )
 
     def error(self, status: int, retry_after: str | None = None) -> web.Response:
         kind, message = ERRORS.get(status, ("api_error", "Error."))
         headers = {"request-id": f"req_fake{self.calls}"}
         if retry_after is not None:
             headers["retry-after"] = str(retry_after)
-        return web.json_response({"type": "error", "error": {"type": kind, "message": message}}, status=status,
-                                 headers=headers)
+        return web.json_response(
+            {"type": "error", "error": {"type": kind, "message": message}}, status=status, headers=headers
+        )
 
 
 if __name__ == "__main__":

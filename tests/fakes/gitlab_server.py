@@ -1,4 +1,5 @@
 """A fake GitLab REST API v4 on loopback: seeded state, a call log, pagination, faults and quick actions."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,8 +7,9 @@ import hashlib
 import itertools
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -18,12 +20,54 @@ SECRET_HEADERS = {"private-token", "authorization", "job-token"}
 
 # Commands GitLab runs when they start a line of a note (a subset of its quick actions).
 QUICK_ACTIONS = (
-    "approve", "unapprove", "merge", "close", "reopen", "label", "unlabel", "relabel", "assign",
-    "unassign", "assign_reviewer", "reviewer", "unassign_reviewer", "title", "milestone", "remove_milestone",
-    "due", "remove_due_date", "estimate", "spend", "lock", "unlock", "draft", "ready", "rebase",
-    "submit_review", "award", "cc", "copy_metadata", "target_branch", "todo", "done", "subscribe",
-    "unsubscribe", "shrug", "tableflip", "confidential", "duplicate", "move", "create_merge_request",
-    "react", "request_review", "severity", "weight", "health_status", "epic", "iteration", "clone",
+    "approve",
+    "unapprove",
+    "merge",
+    "close",
+    "reopen",
+    "label",
+    "unlabel",
+    "relabel",
+    "assign",
+    "unassign",
+    "assign_reviewer",
+    "reviewer",
+    "unassign_reviewer",
+    "title",
+    "milestone",
+    "remove_milestone",
+    "due",
+    "remove_due_date",
+    "estimate",
+    "spend",
+    "lock",
+    "unlock",
+    "draft",
+    "ready",
+    "rebase",
+    "submit_review",
+    "award",
+    "cc",
+    "copy_metadata",
+    "target_branch",
+    "todo",
+    "done",
+    "subscribe",
+    "unsubscribe",
+    "shrug",
+    "tableflip",
+    "confidential",
+    "duplicate",
+    "move",
+    "create_merge_request",
+    "react",
+    "request_review",
+    "severity",
+    "weight",
+    "health_status",
+    "epic",
+    "iteration",
+    "clone",
 )
 # Deliberately stricter than GitLab: indented lines and lines inside code fences count too, so a
 # test fails if the bot ever posts text that could run a command.
@@ -52,7 +96,11 @@ class Fault:
     delay_after: float = 0.0  # handle the request, then hold the answer (the work is done, the caller waits)
 
     def matches(self, method: str, path: str) -> bool:
-        return self.times > 0 and (self.method is None or self.method == method) and re.search(self.pattern, path) is not None
+        return (
+            self.times > 0
+            and (self.method is None or self.method == method)
+            and re.search(self.pattern, path) is not None
+        )
 
 
 def _sha(seed: Any) -> str:
@@ -96,8 +144,16 @@ class FakeState:
 
     def add_user(self, username: str, *, id: int | None = None, name: str = "", bot: bool = False) -> dict:
         uid = id if id is not None else self.next_id()
-        user = {"id": uid, "username": username, "name": name or username, "state": "active", "locked": False,
-                "avatar_url": None, "web_url": f"{self.web_base}/{username}", "bot": bot}
+        user = {
+            "id": uid,
+            "username": username,
+            "name": name or username,
+            "state": "active",
+            "locked": False,
+            "avatar_url": None,
+            "web_url": f"{self.web_base}/{username}",
+            "bot": bot,
+        }
         self.users[uid] = user
         return user
 
@@ -116,16 +172,27 @@ class FakeState:
         u = self.user(ref)
         return {k: u[k] for k in ("id", "username", "name", "state", "locked", "avatar_url", "web_url")}
 
-    def add_project(self, path: str, *, id: int | None = None, visibility: str = "private",
-                    default_branch: str = "main") -> dict:
+    def add_project(
+        self, path: str, *, id: int | None = None, visibility: str = "private", default_branch: str = "main"
+    ) -> dict:
         pid = id if id is not None else self.next_id()
         namespace, _, name = path.rpartition("/")
-        project = {"id": pid, "name": name, "path": name, "path_with_namespace": path,
-                   "name_with_namespace": path.replace("/", " / "), "description": "",
-                   "default_branch": default_branch, "visibility": visibility,
-                   "web_url": f"{self.web_base}/{path}", "http_url_to_repo": f"{self.web_base}/{path}.git",
-                   "namespace": {"full_path": namespace, "path": namespace.rpartition("/")[2], "kind": "group"},
-                   "archived": False, "ci_config_path": "", "created_at": EPOCH}
+        project = {
+            "id": pid,
+            "name": name,
+            "path": name,
+            "path_with_namespace": path,
+            "name_with_namespace": path.replace("/", " / "),
+            "description": "",
+            "default_branch": default_branch,
+            "visibility": visibility,
+            "web_url": f"{self.web_base}/{path}",
+            "http_url_to_repo": f"{self.web_base}/{path}.git",
+            "namespace": {"full_path": namespace, "path": namespace.rpartition("/")[2], "kind": "group"},
+            "archived": False,
+            "ci_config_path": "",
+            "created_at": EPOCH,
+        }
         self.projects[pid] = project
         return project
 
@@ -142,18 +209,45 @@ class FakeState:
             raise KeyError(f"no project {ref!r}; add_project first")
         return project["id"]
 
-    def add_pipeline(self, project: int | str | dict, *, id: int | None = None, ref: str = "main",
-                     sha: str | None = None, status: str = "failed", source: str = "push",
-                     user: Any = "alice", jobs: list[dict] | None = None, bridges: list[dict] | None = None) -> dict:
+    def add_pipeline(
+        self,
+        project: int | str | dict,
+        *,
+        id: int | None = None,
+        ref: str = "main",
+        sha: str | None = None,
+        status: str = "failed",
+        source: str = "push",
+        user: Any = "alice",
+        jobs: list[dict] | None = None,
+        bridges: list[dict] | None = None,
+    ) -> dict:
         pid = self._pid(project)
         pipeline_id = id if id is not None else self.next_id()
         web = self.projects[pid]["web_url"]
-        pipeline = {"id": pipeline_id, "iid": pipeline_id % 1000, "project_id": pid, "sha": sha or _sha(pipeline_id),
-                    "ref": ref, "status": status, "source": source, "name": None, "tag": False,
-                    "created_at": EPOCH, "updated_at": EPOCH, "started_at": EPOCH, "finished_at": EPOCH,
-                    "before_sha": "0" * 40, "yaml_errors": None, "user": self._short_user(user),
-                    "web_url": f"{web}/-/pipelines/{pipeline_id}", "duration": 60, "queued_duration": 1,
-                    "coverage": None, "detailed_status": {"text": status, "label": status, "group": status}}
+        pipeline = {
+            "id": pipeline_id,
+            "iid": pipeline_id % 1000,
+            "project_id": pid,
+            "sha": sha or _sha(pipeline_id),
+            "ref": ref,
+            "status": status,
+            "source": source,
+            "name": None,
+            "tag": False,
+            "created_at": EPOCH,
+            "updated_at": EPOCH,
+            "started_at": EPOCH,
+            "finished_at": EPOCH,
+            "before_sha": "0" * 40,
+            "yaml_errors": None,
+            "user": self._short_user(user),
+            "web_url": f"{web}/-/pipelines/{pipeline_id}",
+            "duration": 60,
+            "queued_duration": 1,
+            "coverage": None,
+            "detailed_status": {"text": status, "label": status, "group": status},
+        }
         self.pipelines[(pid, pipeline_id)] = pipeline
         for job in jobs or []:
             self.add_job(pid, pipeline_id, **job)
@@ -164,21 +258,39 @@ class FakeState:
         spec = dict(spec)
         job_id = spec.pop("id", None) or self.next_id()
         web = self.projects[pid]["web_url"]
-        job = {"id": job_id, "name": spec.pop("name", f"job-{job_id}"), "stage": spec.pop("stage", "test"),
-               "status": spec.pop("status", "success"), "allow_failure": spec.pop("allow_failure", False),
-               "failure_reason": spec.pop("failure_reason", None), "ref": pipeline["ref"], "tag": False,
-               "created_at": EPOCH, "started_at": EPOCH, "finished_at": EPOCH, "duration": 10.0,
-               "queued_duration": 0.5, "coverage": None, "archived": False, "source": pipeline["source"],
-               "web_url": f"{web}/-/jobs/{job_id}", "user": pipeline["user"],
-               "commit": {"id": pipeline["sha"], "short_id": pipeline["sha"][:8], "title": "commit"},
-               "pipeline": {k: pipeline[k] for k in ("id", "project_id", "ref", "sha", "status")},
-               "runner": None, "artifacts": [], "tag_list": []}
+        job = {
+            "id": job_id,
+            "name": spec.pop("name", f"job-{job_id}"),
+            "stage": spec.pop("stage", "test"),
+            "status": spec.pop("status", "success"),
+            "allow_failure": spec.pop("allow_failure", False),
+            "failure_reason": spec.pop("failure_reason", None),
+            "ref": pipeline["ref"],
+            "tag": False,
+            "created_at": EPOCH,
+            "started_at": EPOCH,
+            "finished_at": EPOCH,
+            "duration": 10.0,
+            "queued_duration": 0.5,
+            "coverage": None,
+            "archived": False,
+            "source": pipeline["source"],
+            "web_url": f"{web}/-/jobs/{job_id}",
+            "user": pipeline["user"],
+            "commit": {"id": pipeline["sha"], "short_id": pipeline["sha"][:8], "title": "commit"},
+            "pipeline": {k: pipeline[k] for k in ("id", "project_id", "ref", "sha", "status")},
+            "runner": None,
+            "artifacts": [],
+            "tag_list": [],
+        }
         if job["failure_reason"] is None:
             del job["failure_reason"]
         job.update(spec)
         return job
 
-    def add_job(self, project: int | str | dict, pipeline_id: int, *, trace: str | bytes | None = None, **spec: Any) -> dict:
+    def add_job(
+        self, project: int | str | dict, pipeline_id: int, *, trace: str | bytes | None = None, **spec: Any
+    ) -> dict:
         pid = self._pid(project)
         job = self._job_json(pid, self.pipelines[(pid, pipeline_id)], spec)
         self.jobs[(pid, job["id"])] = job
@@ -194,39 +306,92 @@ class FakeState:
         found = [j for (p, _), j in self.jobs.items() if p == pid and j["pipeline"]["id"] == pipeline_id]
         return sorted(found, key=lambda j: j["id"], reverse=True)
 
-    def add_mr(self, project: int | str | dict, iid: int, *, source_branch: str = "feature", target_branch: str = "main",
-               sha: str | None = None, title: str = "Change", description: str = "", author: Any = "alice",
-               state: str = "opened", changed_files: list[str] | None = None, commits: list[str] | None = None) -> dict:
+    def add_mr(
+        self,
+        project: int | str | dict,
+        iid: int,
+        *,
+        source_branch: str = "feature",
+        target_branch: str = "main",
+        sha: str | None = None,
+        title: str = "Change",
+        description: str = "",
+        author: Any = "alice",
+        state: str = "opened",
+        changed_files: list[str] | None = None,
+        commits: list[str] | None = None,
+    ) -> dict:
         pid = self._pid(project)
         web = self.projects[pid]["web_url"]
-        mr = {"id": self.next_id(), "iid": iid, "project_id": pid, "title": title, "description": description,
-              "state": state, "source_branch": source_branch, "target_branch": target_branch,
-              "source_project_id": pid, "target_project_id": pid, "sha": sha or _sha(f"mr{pid}/{iid}"),
-              "author": self._short_user(author), "draft": False, "work_in_progress": False, "labels": [],
-              "merge_status": "can_be_merged", "detailed_merge_status": "mergeable", "user_notes_count": 0,
-              "references": {"short": f"!{iid}", "full": f"{self.projects[pid]['path_with_namespace']}!{iid}"},
-              "web_url": f"{web}/-/merge_requests/{iid}", "created_at": EPOCH, "updated_at": EPOCH,
-              "_commits": list(commits or [])}
+        mr = {
+            "id": self.next_id(),
+            "iid": iid,
+            "project_id": pid,
+            "title": title,
+            "description": description,
+            "state": state,
+            "source_branch": source_branch,
+            "target_branch": target_branch,
+            "source_project_id": pid,
+            "target_project_id": pid,
+            "sha": sha or _sha(f"mr{pid}/{iid}"),
+            "author": self._short_user(author),
+            "draft": False,
+            "work_in_progress": False,
+            "labels": [],
+            "merge_status": "can_be_merged",
+            "detailed_merge_status": "mergeable",
+            "user_notes_count": 0,
+            "references": {"short": f"!{iid}", "full": f"{self.projects[pid]['path_with_namespace']}!{iid}"},
+            "web_url": f"{web}/-/merge_requests/{iid}",
+            "created_at": EPOCH,
+            "updated_at": EPOCH,
+            "_commits": list(commits or []),
+        }
         self.mrs[(pid, iid)] = mr
         self.mr_diffs[(pid, iid)] = [
-            {"old_path": f, "new_path": f, "a_mode": "100644", "b_mode": "100644", "diff": "@@ -1 +1 @@\n-a\n+b\n",
-             "new_file": False, "renamed_file": False, "deleted_file": False, "generated_file": False}
+            {
+                "old_path": f,
+                "new_path": f,
+                "a_mode": "100644",
+                "b_mode": "100644",
+                "diff": "@@ -1 +1 @@\n-a\n+b\n",
+                "new_file": False,
+                "renamed_file": False,
+                "deleted_file": False,
+                "generated_file": False,
+            }
             for f in (changed_files or [])
         ]
         self.discussions.setdefault((pid, iid), [])
         return mr
 
-    def _note_json(self, pid: int, iid: int, body: str, author: Any, *, system: bool = False,
-                   discussion: bool = False) -> dict:
+    def _note_json(
+        self, pid: int, iid: int, body: str, author: Any, *, system: bool = False, discussion: bool = False
+    ) -> dict:
         mr = self.mrs[(pid, iid)]
-        return {"id": self.next_id(), "type": "DiscussionNote" if discussion else None, "body": body,
-                "attachment": None, "author": self._short_user(author), "created_at": EPOCH, "updated_at": EPOCH,
-                "system": system, "noteable_id": mr["id"], "noteable_type": "MergeRequest", "project_id": pid,
-                "noteable_iid": iid, "resolvable": discussion, "confidential": False, "internal": False,
-                "commands_changes": {}}
+        return {
+            "id": self.next_id(),
+            "type": "DiscussionNote" if discussion else None,
+            "body": body,
+            "attachment": None,
+            "author": self._short_user(author),
+            "created_at": EPOCH,
+            "updated_at": EPOCH,
+            "system": system,
+            "noteable_id": mr["id"],
+            "noteable_type": "MergeRequest",
+            "project_id": pid,
+            "noteable_iid": iid,
+            "resolvable": discussion,
+            "confidential": False,
+            "internal": False,
+            "commands_changes": {},
+        }
 
-    def add_note(self, project: int | str | dict, iid: int, body: str, *, author: Any = "alice",
-                 system: bool = False) -> dict:
+    def add_note(
+        self, project: int | str | dict, iid: int, body: str, *, author: Any = "alice", system: bool = False
+    ) -> dict:
         pid = self._pid(project)
         note = self._note_json(pid, iid, body, author, system=system)
         self.discussions[(pid, iid)].append({"id": _sha(note["id"]), "individual_note": True, "notes": [note]})
@@ -252,11 +417,30 @@ class FakeState:
     def add_file(self, project: int | str | dict, path: str, ref: str, content: str | bytes) -> None:
         self.files[(self._pid(project), ref, path)] = content.encode() if isinstance(content, str) else content
 
-    def add_fault(self, pattern: str, status: int, *, times: int = 1, method: str | None = None,
-                  retry_after: str | int | None = None, delay: float = 0.0, body: Any = None,
-                  headers: dict[str, str] | None = None, delay_after: float = 0.0) -> Fault:
-        fault = Fault(pattern, status, times, method, None if retry_after is None else str(retry_after), delay, body,
-                      headers, delay_after)
+    def add_fault(
+        self,
+        pattern: str,
+        status: int,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        retry_after: str | int | None = None,
+        delay: float = 0.0,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        delay_after: float = 0.0,
+    ) -> Fault:
+        fault = Fault(
+            pattern,
+            status,
+            times,
+            method,
+            None if retry_after is None else str(retry_after),
+            delay,
+            body,
+            headers,
+            delay_after,
+        )
         self.faults.append(fault)
         return fault
 
@@ -271,10 +455,16 @@ class FakeState:
             self.add_token(token, user)
         for spec in data.get("projects", []):
             self.add_project(**spec)
-        for key, helper in (("pipelines", self.add_pipeline), ("mrs", self.add_mr), ("notes", self.add_note),
-                            ("discussions", self.add_discussion), ("members", self.add_member),
-                            ("test_reports", self.set_test_report), ("files", self.add_file),
-                            ("traces", self.set_trace)):
+        for key, helper in (
+            ("pipelines", self.add_pipeline),
+            ("mrs", self.add_mr),
+            ("notes", self.add_note),
+            ("discussions", self.add_discussion),
+            ("members", self.add_member),
+            ("test_reports", self.set_test_report),
+            ("files", self.add_file),
+            ("traces", self.set_trace),
+        ):
             for spec in data.get(key, []):
                 spec = dict(spec)
                 helper(spec.pop("project"), *[spec.pop(k) for k in _POSITIONAL.get(key, ())], **spec)
@@ -293,9 +483,15 @@ class FakeState:
         }
 
 
-_POSITIONAL = {"notes": ("iid", "body"), "discussions": ("iid", "body"), "mrs": ("iid",),
-               "members": ("user", "access_level"), "test_reports": ("pipeline_id", "report"),
-               "files": ("path", "ref", "content"), "traces": ("job_id", "trace")}
+_POSITIONAL = {
+    "notes": ("iid", "body"),
+    "discussions": ("iid", "body"),
+    "mrs": ("iid",),
+    "members": ("user", "access_level"),
+    "test_reports": ("pipeline_id", "report"),
+    "files": ("path", "ref", "content"),
+    "traces": ("job_id", "trace"),
+}
 
 
 def _not_found(what: str = "") -> web.Response:
@@ -319,7 +515,7 @@ def paginate(request: web.Request, items: list[Any]) -> web.Response:
     page, per_page = _page_params(request)
     total = len(items)
     pages = max(1, -(-total // per_page))
-    chunk = items[(page - 1) * per_page: page * per_page]
+    chunk = items[(page - 1) * per_page : page * per_page]
 
     def link(n: int) -> str:
         return str(request.url.update_query(page=str(n), per_page=str(per_page)))
@@ -330,9 +526,15 @@ def paginate(request: web.Request, items: list[Any]) -> web.Response:
     if page > 1:
         links.append(f'<{link(page - 1)}>; rel="prev"')
     links += [f'<{link(1)}>; rel="first"', f'<{link(pages)}>; rel="last"']
-    headers = {"x-page": str(page), "x-per-page": str(per_page), "x-total": str(total),
-               "x-total-pages": str(pages), "x-next-page": str(page + 1) if page < pages else "",
-               "x-prev-page": str(page - 1) if page > 1 else "", "Link": ", ".join(links)}
+    headers = {
+        "x-page": str(page),
+        "x-per-page": str(per_page),
+        "x-total": str(total),
+        "x-total-pages": str(pages),
+        "x-next-page": str(page + 1) if page < pages else "",
+        "x-prev-page": str(page - 1) if page > 1 else "",
+        "Link": ", ".join(links),
+    }
     return web.json_response(chunk, headers=headers)
 
 
@@ -352,7 +554,8 @@ class FakeGitLab:
         self.token = DEFAULT_TOKEN
         self._runner: web.AppRunner | None = None
         self._routes: list[tuple[str, re.Pattern, Handler]] = [
-            (m, re.compile(f"^{pattern}$"), h) for m, pattern, h in (
+            (m, re.compile(f"^{pattern}$"), h)
+            for m, pattern, h in (
                 ("GET", r"/user", self.h_user),
                 ("GET", rf"/projects/{P}", self.h_project),
                 ("GET", rf"/projects/{P}/pipelines/(?P<pipeline>\d+)", self.h_pipeline),
@@ -371,10 +574,18 @@ class FakeGitLab:
                 ("GET", rf"/projects/{P}/merge_requests/(?P<iid>\d+)/notes", self.h_notes),
                 ("POST", rf"/projects/{P}/merge_requests/(?P<iid>\d+)/notes", self.h_create_note),
                 ("PUT", rf"/projects/{P}/merge_requests/(?P<iid>\d+)/notes/(?P<note>\d+)", self.h_update_note),
-                ("GET", rf"/projects/{P}/merge_requests/(?P<iid>\d+)/notes/(?P<note>\d+)/award_emoji", self.h_emoji_list),
+                (
+                    "GET",
+                    rf"/projects/{P}/merge_requests/(?P<iid>\d+)/notes/(?P<note>\d+)/award_emoji",
+                    self.h_emoji_list,
+                ),
                 ("POST", rf"/projects/{P}/merge_requests/(?P<iid>\d+)/notes/(?P<note>\d+)/award_emoji", self.h_emoji),
                 ("GET", rf"/projects/{P}/merge_requests/(?P<iid>\d+)/discussions", self.h_discussions),
-                ("POST", rf"/projects/{P}/merge_requests/(?P<iid>\d+)/discussions/(?P<discussion>[^/]+)/notes", self.h_reply),
+                (
+                    "POST",
+                    rf"/projects/{P}/merge_requests/(?P<iid>\d+)/discussions/(?P<discussion>[^/]+)/notes",
+                    self.h_reply,
+                ),
                 ("GET", rf"/projects/{P}/members/all/(?P<user>\d+)", self.h_member),
             )
         ]
@@ -399,7 +610,7 @@ class FakeGitLab:
         app.router.add_route("*", "/api/v4/{tail:.*}", self.dispatch)
         return app
 
-    async def start(self) -> "FakeGitLab":
+    async def start(self) -> FakeGitLab:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -419,7 +630,7 @@ class FakeGitLab:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "FakeGitLab":
+    async def __aenter__(self) -> FakeGitLab:
         return await self.start()
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -429,7 +640,7 @@ class FakeGitLab:
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.split("?", 1)[0]
-        api_path = raw_path[len("/api/v4"):]
+        api_path = raw_path[len("/api/v4") :]
         body: Any = None
         if request.can_read_body:
             text = await request.text()
@@ -476,7 +687,7 @@ class FakeGitLab:
         token = request.headers.get("PRIVATE-TOKEN")
         auth = request.headers.get("Authorization", "")
         if token is None and auth.startswith("Bearer "):
-            token = auth[len("Bearer "):]
+            token = auth[len("Bearer ") :]
         uid = self.state.tokens.get(token or "")
         return self.state.users.get(uid) if uid is not None else None
 
@@ -509,19 +720,48 @@ class FakeGitLab:
         if (pid, int(pipeline)) not in self.state.pipelines:
             return _not_found()
         report = self.state.test_reports.get((pid, int(pipeline)))
-        return web.json_response(report or {"total_time": 0, "total_count": 0, "success_count": 0, "failed_count": 0,
-                                             "skipped_count": 0, "error_count": 0, "test_suites": []})
+        return web.json_response(
+            report
+            or {
+                "total_time": 0,
+                "total_count": 0,
+                "success_count": 0,
+                "failed_count": 0,
+                "skipped_count": 0,
+                "error_count": 0,
+                "test_suites": [],
+            }
+        )
 
     async def h_test_summary(self, request, body, pid, pipeline):
         if (pid, int(pipeline)) not in self.state.pipelines:
             return _not_found()
         report = self.state.test_reports.get((pid, int(pipeline))) or {"test_suites": []}
-        suites = [{k: s.get(k) for k in ("name", "total_time", "total_count", "success_count", "failed_count",
-                                          "skipped_count", "error_count")} | {"build_ids": [], "suite_error": None}
-                  for s in report.get("test_suites", [])]
-        total = {"time": report.get("total_time", 0), "count": report.get("total_count", 0),
-                 "success": report.get("success_count", 0), "failed": report.get("failed_count", 0),
-                 "skipped": report.get("skipped_count", 0), "error": report.get("error_count", 0), "suite_error": None}
+        suites = [
+            {
+                k: s.get(k)
+                for k in (
+                    "name",
+                    "total_time",
+                    "total_count",
+                    "success_count",
+                    "failed_count",
+                    "skipped_count",
+                    "error_count",
+                )
+            }
+            | {"build_ids": [], "suite_error": None}
+            for s in report.get("test_suites", [])
+        ]
+        total = {
+            "time": report.get("total_time", 0),
+            "count": report.get("total_count", 0),
+            "success": report.get("success_count", 0),
+            "failed": report.get("failed_count", 0),
+            "skipped": report.get("skipped_count", 0),
+            "error": report.get("error_count", 0),
+            "suite_error": None,
+        }
         return web.json_response({"total": total, "test_suites": suites})
 
     async def h_job(self, request, body, pid, job):
@@ -540,7 +780,7 @@ class FakeGitLab:
         view = memoryview(data)
         size = max(1, self.state.trace_chunk_size)
         for start in range(0, len(data), size):
-            await resp.write(view[start:start + size].tobytes())
+            await resp.write(view[start : start + size].tobytes())
             self.state.trace_bytes_sent[key] = min(len(data), start + size)
             if self.state.trace_delay:
                 await asyncio.sleep(self.state.trace_delay)
@@ -556,8 +796,14 @@ class FakeGitLab:
         if not isinstance(note, str) or not note:
             return web.json_response({"error": "note is missing"}, status=400)
         self._record_quick_actions(note, pid, None, None, request.method)
-        comment = {"note": note, "author": self.state._short_user(self._caller(request)), "line_type": None,
-                   "path": None, "line": None, "created_at": EPOCH}
+        comment = {
+            "note": note,
+            "author": self.state._short_user(self._caller(request)),
+            "line_type": None,
+            "path": None,
+            "line": None,
+            "created_at": EPOCH,
+        }
         self.state.commit_comments.setdefault((pid, sha), []).append(comment)
         return web.json_response(comment, status=201)
 
@@ -595,16 +841,20 @@ class FakeGitLab:
     async def h_notes(self, request, body, pid, iid):
         if not self._mr(pid, iid):
             return _not_found()
-        notes = sorted(self.state.notes_for(pid, int(iid)), key=lambda n: n["id"],
-                       reverse=request.query.get("sort", "desc") != "asc")
+        notes = sorted(
+            self.state.notes_for(pid, int(iid)),
+            key=lambda n: n["id"],
+            reverse=request.query.get("sort", "desc") != "asc",
+        )
         return paginate(request, notes)
 
     def _record_quick_actions(self, text: str, pid: int, iid: int | None, note_id: int | None, method: str) -> dict:
         changes: dict[str, Any] = {}
         for match in _QUICK_ACTION.finditer(text):
             command, args = match.group(1), match.group(2).strip()
-            self.state.quick_actions.append({"command": command, "args": args, "project_id": pid, "iid": iid,
-                                             "note_id": note_id, "method": method})
+            self.state.quick_actions.append(
+                {"command": command, "args": args, "project_id": pid, "iid": iid, "note_id": note_id, "method": method}
+            )
             changes.update(_command_change(command, args, self.state.mrs.get((pid, iid or -1))))
         return changes
 
@@ -617,7 +867,7 @@ class FakeGitLab:
             return _not_found()
         text = self._body_text(body)
         if text is None:
-            return web.json_response({"message": "400 Bad request - Note {:note=>[\"can't be blank\"]}"}, status=400)
+            return web.json_response({"message": '400 Bad request - Note {:note=>["can\'t be blank"]}'}, status=400)
         changes = self._record_quick_actions(text, pid, int(iid), None, request.method)
         remaining = _QUICK_ACTION.sub("", text).strip()
         if changes and not remaining:
@@ -657,8 +907,15 @@ class FakeGitLab:
         existing = self.state.award_emoji.setdefault((pid, int(iid), int(note)), [])
         if any(e["name"] == name and e["user"]["id"] == caller["id"] for e in existing):
             return web.json_response({"message": "404 Award Emoji Name has already been taken"}, status=404)
-        award = {"id": self.state.next_id(), "name": name, "user": self.state._short_user(caller), "created_at": EPOCH,
-                 "updated_at": EPOCH, "awardable_id": int(note), "awardable_type": "Note"}
+        award = {
+            "id": self.state.next_id(),
+            "name": name,
+            "user": self.state._short_user(caller),
+            "created_at": EPOCH,
+            "updated_at": EPOCH,
+            "awardable_id": int(note),
+            "awardable_type": "Note",
+        }
         existing.append(award)
         return web.json_response(award, status=201)
 
@@ -686,8 +943,15 @@ class FakeGitLab:
         level = self.state.members.get((pid, int(user)))
         if level is None or int(user) not in self.state.users:
             return _not_found()
-        return web.json_response({**self.state._short_user(int(user)), "access_level": level, "expires_at": None,
-                                  "membership_state": "active", "created_at": EPOCH})
+        return web.json_response(
+            {
+                **self.state._short_user(int(user)),
+                "access_level": level,
+                "expires_at": None,
+                "membership_state": "active",
+                "created_at": EPOCH,
+            }
+        )
 
     # --- admin API for subprocess use ------------------------------------------------
 

@@ -1,4 +1,5 @@
 """A real IMAP server on 127.0.0.1 for tests: pymap's in-memory backend in a child process."""
+
 from __future__ import annotations
 
 import os
@@ -41,17 +42,44 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
     if shutil.which("openssl") is None:
         raise RuntimeError("the openssl command is needed to make a test certificate")
     cert, key = directory / "imap-cert.pem", directory / "imap-key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return cert, key
 
 
 class ImapServer:
     """pymap's dict backend: every (re)start is an empty mailbox with a new UIDVALIDITY."""
 
-    def __init__(self, log_dir: Path, *, port: int | None = None, user: str = USER, password: str = PASSWORD,
-                 starttls: bool = False):
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        port: int | None = None,
+        user: str = USER,
+        password: str = PASSWORD,
+        starttls: bool = False,
+    ):
         self.port = port or free_port()
         self.user = user
         self.password = password
@@ -71,13 +99,28 @@ class ImapServer:
     def _command(self) -> list[str]:
         script = Path(sys.executable).with_name("pymap")
         launcher = [str(script)] if script.exists() else [sys.executable, "-c", "from pymap.main import main; main()"]
-        return launcher + ["--host", "127.0.0.1", "--port", str(self.port), *self.tls,
-                           "dict", "--demo-user", self.user, "--demo-password", self.password]
+        return launcher + [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            *self.tls,
+            "dict",
+            "--demo-user",
+            self.user,
+            "--demo-password",
+            self.password,
+        ]
 
-    def start(self) -> "ImapServer":
+    def start(self) -> ImapServer:
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self._command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.process = subprocess.Popen(
+            self._command(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         log.close()
         if not _wait_for_port(self.port, START_TIMEOUT):
             self.stop()
@@ -124,7 +167,14 @@ class ImapServer:
 
     def settings(self, **overrides) -> dict:
         """The IMAP_* settings that point the bot at this server."""
-        return {"IMAP_SERVER": "127.0.0.1", "IMAP_PORT": self.port, "IMAP_USE_SSL": False,
-                "IMAP_STARTTLS": self.cert_path is not None,
-                "IMAP_USER": self.user, "IMAP_APP_PASSWORD": self.password, "IMAP_TIMEOUT_SECONDS": 5,
-                "IMAP_GITLAB_EMAIL": "gitlab@gitlab.example.com", **overrides}
+        return {
+            "IMAP_SERVER": "127.0.0.1",
+            "IMAP_PORT": self.port,
+            "IMAP_USE_SSL": False,
+            "IMAP_STARTTLS": self.cert_path is not None,
+            "IMAP_USER": self.user,
+            "IMAP_APP_PASSWORD": self.password,
+            "IMAP_TIMEOUT_SECONDS": 5,
+            "IMAP_GITLAB_EMAIL": "gitlab@gitlab.example.com",
+            **overrides,
+        }

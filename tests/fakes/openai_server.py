@@ -1,4 +1,5 @@
 """Fake OpenAI Chat Completions server (also the Azure deployment path); run with python -m tests.fakes.openai_server."""
+
 from __future__ import annotations
 
 import json
@@ -63,24 +64,28 @@ class FakeOpenAI(FakeModelServer):
             content = derive_text(prompt_text)
         prompt_tokens = estimate_tokens(prompt_text)
         completion_tokens = estimate_tokens(content)
-        return web.json_response({
-            "id": f"chatcmpl-fake{self.calls}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.get("model", "fake-model"),
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None},
-                "finish_reason": "stop",
-                "logprobs": None,
-            }],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": int(behaviour.get("cached") or 0)},
-            },
-        })
+        return web.json_response(
+            {
+                "id": f"chatcmpl-fake{self.calls}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake-model"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content, "refusal": None},
+                        "finish_reason": "stop",
+                        "logprobs": None,
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                    "prompt_tokens_details": {"cached_tokens": int(behaviour.get("cached") or 0)},
+                },
+            }
+        )
 
     def error(self, status: int, message: str | None = None, retry_after: str | None = None) -> web.Response:
         kind, code, default = ERRORS.get(status, ("server_error", None, "Error."))

@@ -1,4 +1,5 @@
 """In-process fakes of the jobs' ports (bot/clients/ports.py): GitLab from dicts, a recording note writer and Slack."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
@@ -23,16 +24,30 @@ class InProcessGitLab:
     calls: list[tuple[str, tuple]] = field(default_factory=list)  # every call, reads too: "GitLab was not asked"
 
     @classmethod
-    def with_project(cls, project_id: int = 7, path: str = "group/app", *, visibility: str = "private",
-                     pipeline_id: int = 42, ci_job_ids: tuple[int, ...] = (100,), **kw: Any) -> InProcessGitLab:
+    def with_project(
+        cls,
+        project_id: int = 7,
+        path: str = "group/app",
+        *,
+        visibility: str = "private",
+        pipeline_id: int = 42,
+        ci_job_ids: tuple[int, ...] = (100,),
+        **kw: Any,
+    ) -> InProcessGitLab:
         """One project with one failed pipeline and its CI jobs: what most door and Slack tests need."""
         gitlab = cls(**kw)
-        gitlab.projects[project_id] = {"id": project_id, "path_with_namespace": path, "visibility": visibility,
-                                       "default_branch": "main", "web_url": f"https://gitlab.example.com/{path}"}
+        gitlab.projects[project_id] = {
+            "id": project_id,
+            "path_with_namespace": path,
+            "visibility": visibility,
+            "default_branch": "main",
+            "web_url": f"https://gitlab.example.com/{path}",
+        }
         gitlab.pipelines[(project_id, pipeline_id)] = {"id": pipeline_id, "status": "failed", "ref": "feature"}
         gitlab.ci_jobs[(project_id, pipeline_id)] = [
             {"id": i, "name": "unit", "stage": "test", "status": "failed", "pipeline": {"id": pipeline_id}}
-            for i in ci_job_ids]
+            for i in ci_job_ids
+        ]
         return gitlab
 
     def _called(self, method: str, *args: Any) -> None:
@@ -57,8 +72,9 @@ class InProcessGitLab:
         except KeyError:
             raise GitLabNotFound(f"pipeline {pipeline_id}", status=404) from None
 
-    async def list_pipeline_jobs(self, project_id: int | str, pipeline_id: int,
-                                 include_retried: bool = True) -> list[dict]:
+    async def list_pipeline_jobs(
+        self, project_id: int | str, pipeline_id: int, include_retried: bool = True
+    ) -> list[dict]:
         self._called("list_pipeline_jobs", project_id, pipeline_id, include_retried)
         return [dict(j) for j in self.ci_jobs.get((self.project(project_id)["id"], pipeline_id), [])]
 
@@ -159,8 +175,9 @@ class RecordingSlack:
     async def fixed(self, report: PipelineReport, fixed_pipeline_id: int, fixed_url: str) -> None:
         self.calls.append(("fixed", (report, fixed_pipeline_id, fixed_url)))
 
-    async def post_reply(self, channel: str, thread_ts: str, question_ts: str, text: str, *,
-                         allowed_host: str = "") -> str:
+    async def post_reply(
+        self, channel: str, thread_ts: str, question_ts: str, text: str, *, allowed_host: str = ""
+    ) -> str:
         self.calls.append(("post_reply", (channel, thread_ts, question_ts, text)))
         return f"{question_ts}.1"
 
@@ -184,5 +201,6 @@ class MemoryRouter:
         from bot.core.types import Reply
 
         self.seen.append([msg.content for msg in conversation.history])
-        return Reply(text=f"turn {len(conversation.history) // 2 + 1}: you asked {conversation.question!r}",
-                     provider="heuristic")
+        return Reply(
+            text=f"turn {len(conversation.history) // 2 + 1}: you asked {conversation.question!r}", provider="heuristic"
+        )

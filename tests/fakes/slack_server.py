@@ -1,4 +1,5 @@
 """Fake Slack Web API (and response_url) on 127.0.0.1 for the real slack_sdk; run with python -m tests.fakes.slack_server."""
+
 from __future__ import annotations
 
 import itertools
@@ -109,7 +110,7 @@ class FakeSlack:
         app.router.add_get("/_fake/messages", self.admin_messages)
         return app
 
-    async def start(self) -> "FakeSlack":
+    async def start(self) -> FakeSlack:
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -122,7 +123,7 @@ class FakeSlack:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "FakeSlack":
+    async def __aenter__(self) -> FakeSlack:
         return await self.start()
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -159,12 +160,13 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
-        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else str(args.get("token") or "")
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else str(args.get("token") or "")
         self.calls.append(Call(method, args, "ok" if token == self.token else "bad"))
         fault = self._take_fault(method)
         if fault is not None and fault.status == 429:
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                     headers={"Retry-After": str(fault.retry_after)})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(fault.retry_after)}
+            )
         if fault is not None and fault.status >= 400:
             return web.json_response({"ok": False, "error": "fatal_error"}, status=fault.status)
         if fault is not None and fault.error:
@@ -191,8 +193,15 @@ class FakeSlack:
         return isinstance(channel, str) and channel[:1] in ("C", "G", "D") and channel not in self.missing_channels
 
     async def m_auth_test(self, args: dict) -> web.Response:
-        return self.ok(url=TEAM_URL, team="Fake Team", user="cicd-bot", team_id=TEAM_ID, user_id=BOT_USER_ID,
-                       bot_id=BOT_ID, is_enterprise_install=False)
+        return self.ok(
+            url=TEAM_URL,
+            team="Fake Team",
+            user="cicd-bot",
+            team_id=TEAM_ID,
+            user_id=BOT_USER_ID,
+            bot_id=BOT_ID,
+            is_enterprise_install=False,
+        )
 
     async def m_chat_postMessage(self, args: dict) -> web.Response:
         channel = args.get("channel")
@@ -206,8 +215,9 @@ class FakeSlack:
         if thread_ts and (channel, thread_ts) not in self.messages:
             return self.error("thread_not_found")
         ts = self._next_ts()
-        self.messages[(channel, ts)] = Message(channel, ts, str(args.get("text") or ""), args.get("blocks") or [],
-                                               thread_ts)
+        self.messages[(channel, ts)] = Message(
+            channel, ts, str(args.get("text") or ""), args.get("blocks") or [], thread_ts
+        )
         return self.ok(channel=channel, ts=ts, message={"text": args.get("text"), "ts": ts, "bot_id": BOT_ID})
 
     async def m_chat_update(self, args: dict) -> web.Response:
@@ -237,9 +247,15 @@ class FakeSlack:
         channel = args.get("channel")
         if not self._channel_ok(channel):
             return self.error("channel_not_found")
-        info = {"id": channel, "name": f"chan-{str(channel).lower()}", "is_channel": True,
-                "is_private": str(channel).startswith("G"), "is_shared": False, "is_ext_shared": False,
-                "is_org_shared": False}
+        info = {
+            "id": channel,
+            "name": f"chan-{str(channel).lower()}",
+            "is_channel": True,
+            "is_private": str(channel).startswith("G"),
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+        }
         info.update(self.channels.get(channel, {}))
         return self.ok(channel=info)
 
@@ -276,8 +292,13 @@ class FakeSlack:
     async def admin_fault(self, request: web.Request) -> web.Response:
         try:
             body = json.loads(await request.read())
-            self.fault(str(body["method"]), status=int(body.get("status", 200)), error=str(body.get("error", "")),
-                       retry_after=int(body.get("retry_after", 0)), times=int(body.get("times", 1)))
+            self.fault(
+                str(body["method"]),
+                status=int(body.get("status", 200)),
+                error=str(body.get("error", "")),
+                retry_after=int(body.get("retry_after", 0)),
+                times=int(body.get("times", 1)),
+            )
         except (ValueError, KeyError, TypeError) as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=400)
         return web.json_response({"ok": True})

@@ -1,4 +1,5 @@
 """The analysis API: bearer token, filters, pagination, stats with tokens and cost."""
+
 from __future__ import annotations
 
 from bot.core.types import AnalysisResult
@@ -9,19 +10,55 @@ TOKEN = "api-token-for-tests"
 
 
 def result(provider="openai", tokens=(100, 20), cost=0.01, latency=900):
-    return AnalysisResult(summary="tests fail", category="test", root_cause="x", verdict="caused_by_change",
-                          confidence=0.8, fix_steps=["fix"], provider=provider, model="m", tokens_in=tokens[0],
-                          tokens_out=tokens[1], cost_usd=cost, latency_ms=latency)
+    return AnalysisResult(
+        summary="tests fail",
+        category="test",
+        root_cause="x",
+        verdict="caused_by_change",
+        confidence=0.8,
+        fix_steps=["fix"],
+        provider=provider,
+        model="m",
+        tokens_in=tokens[0],
+        tokens_out=tokens[1],
+        cost_usd=cost,
+        latency_ms=latency,
+    )
 
 
 async def seed(db):
     for i in range(5):
-        await save_analysis(db, project_id=1, project_path="acme/api", pipeline_id=100 + i, job_id=i, signature="s",
-                            trigger="webhook", result=result(latency=100 * (i + 1)))
-    await save_analysis(db, project_id=2, project_path="acme/web", pipeline_id=200, job_id=9, signature="t",
-                        trigger="slack", result=result("anthropic", (50, 10), 0.02, 3000))
-    await save_analysis(db, project_id=2, project_path="acme/web", pipeline_id=201, job_id=10, signature="t",
-                        trigger="slack", result=result("heuristic", (0, 0), 0.0, 5), status="error")
+        await save_analysis(
+            db,
+            project_id=1,
+            project_path="acme/api",
+            pipeline_id=100 + i,
+            job_id=i,
+            signature="s",
+            trigger="webhook",
+            result=result(latency=100 * (i + 1)),
+        )
+    await save_analysis(
+        db,
+        project_id=2,
+        project_path="acme/web",
+        pipeline_id=200,
+        job_id=9,
+        signature="t",
+        trigger="slack",
+        result=result("anthropic", (50, 10), 0.02, 3000),
+    )
+    await save_analysis(
+        db,
+        project_id=2,
+        project_path="acme/web",
+        pipeline_id=201,
+        job_id=10,
+        signature="t",
+        trigger="slack",
+        result=result("heuristic", (0, 0), 0.0, 5),
+        status="error",
+    )
 
 
 async def test_api_is_off_without_a_token_and_refuses_a_wrong_one(database):

@@ -1,4 +1,5 @@
 """`cicd-bot explain` and `cicd-bot prompt` on a local log, with no provider and with each provider on the fakes."""
+
 from __future__ import annotations
 
 import argparse
@@ -73,8 +74,11 @@ async def test_anthropic_as_json(fake_anthropic, log_file):
 
 
 async def test_azure_with_shown_prompt(fake_openai, log_file):
-    settings = provider_settings(AZURE_OPENAI_API_KEY=FAKE_KEY, AZURE_OPENAI_ENDPOINT=fake_openai.azure_endpoint,
-                             AZURE_OPENAI_DEPLOYMENT="prod-gpt")
+    settings = provider_settings(
+        AZURE_OPENAI_API_KEY=FAKE_KEY,
+        AZURE_OPENAI_ENDPOINT=fake_openai.azure_endpoint,
+        AZURE_OPENAI_DEPLOYMENT="prod-gpt",
+    )
     code, out, _ = await explain(settings, str(log_file), "--provider", "azure_openai", "--show-prompt")
     assert code == 0
     assert out.index("===== system =====") < out.index("Answered by azure_openai (prod-gpt)")

@@ -1,4 +1,5 @@
 """The IMAP poll against a real IMAP server (pymap) on 127.0.0.1, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -56,21 +57,39 @@ async def test_failures_are_enqueued_once_with_the_email_data(database, imap):
     assert (first.new, first.enqueued) == (2, 2)
     jobs = await rows(database, QueueJob)
     assert [(j.kind, j.dedupe_key) for j in jobs] == [
-        ("analyze_pipeline", "pipeline:42:9001:failed"), ("analyze_pipeline", "pipeline:42:9017:failed")]
+        ("analyze_pipeline", "pipeline:42:9001:failed"),
+        ("analyze_pipeline", "pipeline:42:9017:failed"),
+    ]
     assert jobs[0].payload == {
-        "project_id": 42, "pipeline_id": 9001, "trigger": "email",
-        "email": {"project_path": "acme/platform/api", "ref": "refs/merge-requests/17/head", "mr_iid": 17,
-                  "failed_jobs": [{"id": 70005, "name": "integration-tests", "stage": "test"},
-                                  {"id": 70004, "name": "lint", "stage": "test"}],
-                  "message_id": "<6643297a1b2c3_4f2a3fe8d1c0b@gitlab-sidekiq-7d9f.mail>"}}
-    assert jobs[1].payload["email"]["failed_jobs"][0] == {"id": 71230, "name": "compile: linux/amd64 [go 1.22]",
-                                                           "stage": "build"}
+        "project_id": 42,
+        "pipeline_id": 9001,
+        "trigger": "email",
+        "email": {
+            "project_path": "acme/platform/api",
+            "ref": "refs/merge-requests/17/head",
+            "mr_iid": 17,
+            "failed_jobs": [
+                {"id": 70005, "name": "integration-tests", "stage": "test"},
+                {"id": 70004, "name": "lint", "stage": "test"},
+            ],
+            "message_id": "<6643297a1b2c3_4f2a3fe8d1c0b@gitlab-sidekiq-7d9f.mail>",
+        },
+    }
+    assert jobs[1].payload["email"]["failed_jobs"][0] == {
+        "id": 71230,
+        "name": "compile: linux/amd64 [go 1.22]",
+        "stage": "build",
+    }
     events = await rows(database, ReceivedEvent)
     assert [(e.source, e.event_type, e.delivery_key, e.outcome) for e in events] == [
         ("email", "Pipeline Failed Email", "email:<6643297a1b2c3_4f2a3fe8d1c0b@gitlab-sidekiq-7d9f.mail>", "enqueued"),
-        ("email", "Pipeline Failed Email", "email:<6643a1f09c7d4_51e03fe8d2a1c@gitlab-sidekiq-7d9f.mail>", "enqueued")]
+        ("email", "Pipeline Failed Email", "email:<6643a1f09c7d4_51e03fe8d2a1c@gitlab-sidekiq-7d9f.mail>", "enqueued"),
+    ]
     processed = await rows(database, ProcessedEmail)
-    assert [(p.status, p.uid, p.pipeline_id) for p in processed] == [("enqueued", uids[0], 9001), ("enqueued", uids[1], 9017)]
+    assert [(p.status, p.uid, p.pipeline_id) for p in processed] == [
+        ("enqueued", uids[0], 9001),
+        ("enqueued", uids[1], 9017),
+    ]
     assert imap.unseen() == []  # marked \Seen once committed
     state = (await rows(database, MailboxState))[0]
     assert (state.folder, state.last_uid) == ("INBOX", uids[1])
@@ -134,21 +153,33 @@ async def test_recreated_folder_reprocesses_nothing(database, imap):
 async def test_other_senders_and_malformed_mail_are_recorded_once_and_the_poll_goes_on(database, imap):
     services = services_for(database, imap, IMAP_MAX_MESSAGE_BYTES=8192)
     huge = eml("failed_branch").replace(b"Message-ID: <6643a1f09c7d4", b"Message-ID: <huge-6643a1f09c7d4") + b"x" * 8000
-    imap.append(eml("other_sender"), eml("broken_mime"), eml("bad_charset"), eml("missing_project_id"), huge,
-                eml("no_message_id"))
+    imap.append(
+        eml("other_sender"),
+        eml("broken_mime"),
+        eml("bad_charset"),
+        eml("missing_project_id"),
+        huge,
+        eml("no_message_id"),
+    )
     # The good ones are small enough; the limit only catches the padded one.
     result = await poll_once(services)
 
     assert (result.new, result.skipped, result.malformed, result.enqueued) == (6, 1, 4, 1)
     processed = {p.message_id: (p.status, p.reason) for p in await rows(database, ProcessedEmail)}
     assert processed["<forged-1@evil.example.net>"] == (
-        "skipped", "not from IMAP_GITLAB_EMAIL (gitlab@gitlab.example.com); From: GitLab <gitlab@evil.example.net>")
+        "skipped",
+        "not from IMAP_GITLAB_EMAIL (gitlab@gitlab.example.com); From: GitLab <gitlab@evil.example.net>",
+    )
     assert processed["<6643c11e2f3a4_51e03fe8d2a1e@gitlab-sidekiq-7d9f.mail>"][0] == "malformed"
     assert processed["<6643c11e2f3a4_51e03fe8d2a1e@gitlab-sidekiq-7d9f.mail>"][1].startswith("broken MIME structure")
     assert processed["<6643c11e2f3a5_51e03fe8d2a1f@gitlab-sidekiq-7d9f.mail>"] == (
-        "malformed", "cannot decode the text part: unknown encoding: x-no-such-charset")
+        "malformed",
+        "cannot decode the text part: unknown encoding: x-no-such-charset",
+    )
     assert processed["<6643c11e2f3a6_51e03fe8d2a20@gitlab-sidekiq-7d9f.mail>"] == (
-        "malformed", "missing header X-GitLab-Project-Id")
+        "malformed",
+        "missing header X-GitLab-Project-Id",
+    )
     status, reason = processed["<huge-6643a1f09c7d4_51e03fe8d2a1c@gitlab-sidekiq-7d9f.mail>"]
     assert status == "malformed" and reason.startswith("too large: ") and "IMAP_MAX_MESSAGE_BYTES=8192" in reason
     no_id = [key for key in processed if key.startswith("sha256:")]
@@ -165,8 +196,11 @@ async def test_other_senders_and_malformed_mail_are_recorded_once_and_the_poll_g
 
 
 async def test_webhook_and_email_for_one_failure_give_one_job(database, imap):
-    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET, TRIGGER_MODE="both",
-                           **imap.settings()) as (services, client, url):
+    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET, TRIGGER_MODE="both", **imap.settings()) as (
+        services,
+        client,
+        url,
+    ):
         body = json.dumps(gitlab_payload("pipeline_hook")).encode()
         headers = {"Content-Type": "application/json", "X-Gitlab-Event": "Pipeline Hook", "X-Gitlab-Token": SECRET}
         async with client.post(url + "/webhooks/gitlab", data=body, headers=headers) as resp:
@@ -183,8 +217,11 @@ async def test_webhook_and_email_for_one_failure_give_one_job(database, imap):
 
 
 async def test_email_first_then_webhook_also_gives_one_job(sqlite_db, imap):
-    async with running_app(sqlite_db, GITLAB_WEBHOOK_SECRET=SECRET, TRIGGER_MODE="both",
-                           **imap.settings()) as (services, client, url):
+    async with running_app(sqlite_db, GITLAB_WEBHOOK_SECRET=SECRET, TRIGGER_MODE="both", **imap.settings()) as (
+        services,
+        client,
+        url,
+    ):
         imap.append(eml("failed_mr"))
         assert (await poll_once(services)).enqueued == 1
         body = json.dumps(gitlab_payload("pipeline_hook")).encode()
@@ -222,7 +259,8 @@ async def test_server_down_logs_once_backs_off_and_recovers(database, imap, capl
     assert len(warnings) == 1
     assert warnings[0].getMessage() == (
         f"IMAP poll failed: connection refused by 127.0.0.1:{imap.port}; is the IMAP server running and "
-        "IMAP_PORT right?; next try in 60s")
+        "IMAP_PORT right?; next try in 60s"
+    )
     poller.failures = 10
     assert poller.backoff_seconds() == 900  # the cap
 
@@ -257,6 +295,7 @@ def silent_server() -> tuple[socket.socket, int, threading.Event, threading.Even
                 continue
         for conn in held:
             conn.close()
+
     threading.Thread(target=accept, daemon=True).start()
     return sock, sock.getsockname()[1], done, accepted
 
@@ -265,8 +304,9 @@ async def test_a_hanging_server_does_not_block_the_web_server(sqlite_db, imap):
     sock, port, done, accepted = silent_server()
     try:
         # The timeout is far away: the poll is certainly still hanging while /health is asked.
-        async with running_app(sqlite_db, TRIGGER_MODE="email",
-                               **imap.settings(IMAP_PORT=port, IMAP_TIMEOUT_SECONDS=60)) as (services, client, url):
+        async with running_app(
+            sqlite_db, TRIGGER_MODE="email", **imap.settings(IMAP_PORT=port, IMAP_TIMEOUT_SECONDS=60)
+        ) as (services, client, url):
             poller = start_email_poller(services)
             try:
                 assert await asyncio.to_thread(accepted.wait, 60), "the poll never connected"
@@ -404,6 +444,7 @@ async def test_a_failure_before_commit_leaves_the_mail_unread_for_the_next_poll(
 
     async def broken(*args, **kwargs):
         raise sa.exc.OperationalError("INSERT INTO received_events ...", {}, Exception("server closed the connection"))
+
     monkeypatch.setattr(email_door, "record_event", broken)
     poller = EmailPoller(services)
     with caplog.at_level(logging.WARNING, logger="handlers.email"):

@@ -1,4 +1,5 @@
 """The GitLab client against the fake GitLab: pagination, streaming, retries and typed errors."""
+
 from __future__ import annotations
 
 import asyncio
@@ -75,10 +76,14 @@ async def test_pagination_is_followed_to_the_last_page(gl, client):
 
 
 async def test_retried_jobs_are_listed_and_the_rules_see_them(gl, client):
-    gl.state.add_pipeline(42, id=8, jobs=[
-        {"id": 1, "name": "unit", "status": "failed", "retried": True},
-        {"id": 2, "name": "unit", "status": "success"},
-    ])
+    gl.state.add_pipeline(
+        42,
+        id=8,
+        jobs=[
+            {"id": 1, "name": "unit", "status": "failed", "retried": True},
+            {"id": 2, "name": "unit", "status": "success"},
+        ],
+    )
     assert [j["id"] for j in await client.list_pipeline_jobs(42, 8)] == [2, 1]
     assert [j["id"] for j in await client.list_pipeline_jobs(42, 8, include_retried=False)] == [2]
 
@@ -93,9 +98,19 @@ async def test_project_path_is_url_encoded(gl, client):
 
 
 async def test_pipeline_job_bridges_and_test_report(gl, client):
-    gl.state.add_pipeline(42, id=9001, jobs=[{"id": 70005, "name": "integration-tests", "status": "failed"}],
-                          bridges=[{"id": 70011, "name": "trigger-docs", "status": "failed",
-                                    "downstream_pipeline": {"id": 9003, "status": "failed"}}])
+    gl.state.add_pipeline(
+        42,
+        id=9001,
+        jobs=[{"id": 70005, "name": "integration-tests", "status": "failed"}],
+        bridges=[
+            {
+                "id": 70011,
+                "name": "trigger-docs",
+                "status": "failed",
+                "downstream_pipeline": {"id": 9003, "status": "failed"},
+            }
+        ],
+    )
     gl.state.set_test_report(42, 9001, json.loads((PAYLOADS / "test_report.json").read_text()))
     assert (await client.get_pipeline(42, 9001))["status"] == "failed"
     assert (await client.get_job(42, 70005))["name"] == "integration-tests"
@@ -309,8 +324,12 @@ async def test_a_rate_limited_post_is_repeated(gl, client, sleeps):
 
 async def test_pagination_link_to_another_host_is_refused(gl, client):
     gl.state.add_pipeline(42, id=17)
-    gl.state.add_fault(r"/pipelines/17/jobs$", 200, body=[{"id": 1, "name": "a"}],
-                       headers={"Link": '<http://elsewhere.invalid/api/v4/steal?page=2>; rel="next"'})
+    gl.state.add_fault(
+        r"/pipelines/17/jobs$",
+        200,
+        body=[{"id": 1, "name": "a"}],
+        headers={"Link": '<http://elsewhere.invalid/api/v4/steal?page=2>; rel="next"'},
+    )
     with pytest.raises(GitLabBadResponse, match="refusing to send the token"):
         await client.list_pipeline_jobs(42, 17)
 
@@ -388,7 +407,9 @@ async def test_commit_comment(gl, client):
 
 
 async def test_from_settings(gl, session):
-    settings = Settings(_env_file=None, GITLAB_BASE_URL=gl.url, GITLAB_API_TOKEN=DEFAULT_TOKEN, GITLAB_TIMEOUT_SECONDS=3)
+    settings = Settings(
+        _env_file=None, GITLAB_BASE_URL=gl.url, GITLAB_API_TOKEN=DEFAULT_TOKEN, GITLAB_TIMEOUT_SECONDS=3
+    )
     client = GitLabClient.from_settings(settings, session)
     assert (await client.current_user())["username"] == "cicd-bot"
     with pytest.raises(GitLabAuthError, match="GITLAB_API_TOKEN is not set"):
@@ -408,8 +429,15 @@ async def test_bad_ids_never_reach_the_network(gl, client):
 
 @pytest.mark.parametrize(
     "header, expected",
-    [("7", 7.0), ("0", 0.0), ("99999", 3600.0), ("soon", None), ("", None), (None, None),
-     ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+    [
+        ("7", 7.0),
+        ("0", 0.0),
+        ("99999", 3600.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
 )
 def test_parse_retry_after(header, expected):
     assert parse_retry_after(header) == expected
@@ -427,8 +455,13 @@ async def test_fake_gitlab_subprocess_with_admin_api(session, sleeps):
 
     root = ROOT
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.gitlab_server", "--port", "0",
-        cwd=root, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.fakes.gitlab_server",
+        "--port",
+        "0",
+        cwd=root,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
@@ -439,8 +472,14 @@ async def test_fake_gitlab_subprocess_with_admin_api(session, sleeps):
             "tokens": {token: "cicd-bot"},
             "users": [{"username": "alice", "id": 7}],
             "projects": [{"path": PROJECT, "id": 42}],
-            "pipelines": [{"project": 42, "id": 9001, "ref": "refs/merge-requests/17/head",
-                           "jobs": [{"id": 70005, "name": "integration-tests", "status": "failed", "trace": "E boom\n"}]}],
+            "pipelines": [
+                {
+                    "project": 42,
+                    "id": 9001,
+                    "ref": "refs/merge-requests/17/head",
+                    "jobs": [{"id": 70005, "name": "integration-tests", "status": "failed", "trace": "E boom\n"}],
+                }
+            ],
             "mrs": [{"project": 42, "iid": 17}],
             "members": [{"project": 42, "user": "alice", "access_level": 40}],
         }

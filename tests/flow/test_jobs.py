@@ -1,5 +1,6 @@
 """Queue job kinds: the registry, typed payloads (what the doors build is what the jobs accept, as stored before),
 a bad payload dead-lettered with its reason, the ports the jobs use, and a job run against in-process fakes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,8 +63,10 @@ def test_every_module_that_names_a_kind_is_registered():
 BAD_PAYLOADS = {
     "analyze_pipeline": ({"project_id": 42, "pipeline_id": "soon"}, "pipeline_id: Input should be a valid integer"),
     "pipeline_passed": ({"project_id": 42}, "pipeline_id: Field required"),
-    "mr_note": ({"project_id": 42, "mr_iid": 17, "note": "@cicd-bot glpat-abcdefghijklmnopqrst"},
-                "note_id: Field required"),
+    "mr_note": (
+        {"project_id": 42, "mr_iid": 17, "note": "@cicd-bot glpat-abcdefghijklmnopqrst"},
+        "note_id: Field required",
+    ),
     "slack_command": ({"project": "group/app", "kind": "branch", "number": 42}, "kind: Input should be"),
     "slack_followup": ({"channel": "C1", "thread_ts": "", "ts": "1.2"}, "thread_ts: String should have at least"),
     "slack_feedback": ({"analysis_id": "7", "direction": "up"}, "analysis_id: Input should be a valid integer"),
@@ -90,8 +93,9 @@ async def test_a_malformed_payload_fails_for_good_and_says_which_field(kind):
 async def test_a_malformed_payload_is_dead_lettered_on_its_first_attempt(database):
     services = Services.build(make_settings(), db=database)
     async with database.session() as s:
-        job_id = await enqueue(s, "slack_command", {"project": "group/app", "kind": "pipeline", "number": "42"},
-                               max_attempts=5)
+        job_id = await enqueue(
+            s, "slack_command", {"project": "group/app", "kind": "pipeline", "number": "42"}, max_attempts=5
+        )
     worker = Worker(services, registry.HANDLERS, concurrency=1, poll_seconds=0.05)
     task = asyncio.create_task(worker.run())
     try:
@@ -121,9 +125,16 @@ def test_the_gitlab_door_builds_payloads_the_jobs_accept():
     pipe = gitlab_payload("pipeline_hook")
     passed = {**pipe, "object_attributes": {**pipe["object_attributes"], "status": "success"}}
     ci_job = {**gitlab_payload("job_hook"), "build_status": "failed", "build_allow_failure": False}
-    specs = [spec for event, body in (("Pipeline Hook", pipe), ("Pipeline Hook", passed), ("Job Hook", ci_job),
-                                      ("Note Hook", gitlab_payload("note_hook")))
-             for spec in route(event, body, {}, b"{}", "cicd-bot").jobs]
+    specs = [
+        spec
+        for event, body in (
+            ("Pipeline Hook", pipe),
+            ("Pipeline Hook", passed),
+            ("Job Hook", ci_job),
+            ("Note Hook", gitlab_payload("note_hook")),
+        )
+        for spec in route(event, body, {}, b"{}", "cicd-bot").jobs
+    ]
     assert [s.kind for s in specs] == ["analyze_pipeline", "pipeline_passed", "analyze_pipeline", "mr_note"]
     for spec in specs:
         accepted(spec.kind, spec.payload)
@@ -138,8 +149,12 @@ def test_the_email_door_builds_the_payload_it_stored_before(name):
     parsed = parse_email((EMAILS / f"{name}.eml").read_bytes(), gitlab_sender="gitlab@gitlab.example.com")
     spec = email_door.job_spec(parsed)
     accepted(spec.kind, spec.payload)
-    assert spec.payload == {"project_id": parsed.project_id, "pipeline_id": parsed.pipeline_id, "trigger": "email",
-                            "email": parsed.email_payload()}
+    assert spec.payload == {
+        "project_id": parsed.project_id,
+        "pipeline_id": parsed.pipeline_id,
+        "trigger": "email",
+        "email": parsed.email_payload(),
+    }
 
 
 async def test_the_slack_door_builds_payloads_the_jobs_accept(database):
@@ -155,8 +170,17 @@ async def test_the_slack_door_builds_payloads_the_jobs_accept(database):
     async with slack_harness(database) as h:
         h.services.router = MemoryRouter()
         await h.command("explain group/app#42", trigger="t1")
-        await h.event({"type": "app_mention", "channel": CHANNEL, "user": "U0HUMAN001", "ts": "3.1", "thread_ts": "3.0",
-                       "text": "<@U0BOT00001> reanalyze group/app!3"}, event_id="EvM")
+        await h.event(
+            {
+                "type": "app_mention",
+                "channel": CHANNEL,
+                "user": "U0HUMAN001",
+                "ts": "3.1",
+                "thread_ts": "3.0",
+                "text": "<@U0BOT00001> reanalyze group/app!3",
+            },
+            event_id="EvM",
+        )
         await h.services.slack.start(sample_report(with_result=False))
         parent = h.slack.top_level(CHANNEL)[0]
         await h.event(thread_event("why?", "8.1", parent.ts), event_id="EvQ")
@@ -174,8 +198,17 @@ async def test_the_slack_door_builds_payloads_the_jobs_accept(database):
     assert set(typed) == set(mentioned) == {"command", "project", "kind", "number", "provider", "slack", "request_key"}
     assert set(clicked) == set(typed) | {"announce"}
     assert all(set(p["slack"]) == target for p in (typed, mentioned, clicked))
-    assert set(by_kind["slack_followup"][0]) == {"channel", "thread_ts", "ts", "user", "team_id", "text", "project_id",
-                                                 "pipeline_id", "project_path"}
+    assert set(by_kind["slack_followup"][0]) == {
+        "channel",
+        "thread_ts",
+        "ts",
+        "user",
+        "team_id",
+        "text",
+        "project_id",
+        "pipeline_id",
+        "project_path",
+    }
     assert set(by_kind["slack_feedback"][0]) == {"analysis_id", "direction", "slack"}
     # the slack_command job queued an analysis per command; those payloads fit analyze_pipeline too
     assert len(by_kind["analyze_pipeline"]) == len(h.analyses) == 3
@@ -203,16 +236,26 @@ def fits(port: type, implementation: object) -> list[str]:
         wanted = [p for p in inspect.signature(getattr(port, name)).parameters if p != "self"]
         given = {n: p for n, p in inspect.signature(have).parameters.items() if n != "self"}
         missing += [f"{name}({p})" for p in wanted if p not in given]
-        missing += [f"{name}({n} without default)" for n, p in given.items()
-                    if n not in wanted and p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        missing += [
+            f"{name}({n} without default)"
+            for n, p in given.items()
+            if n not in wanted and p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
     return missing
 
 
-@pytest.mark.parametrize("port, implementation", [
-    (ports.GitLab, GitLabClient), (ports.GitLab, InProcessGitLab),
-    (ports.MrNoteWriter, MrNotes), (ports.MrNoteWriter, RecordingNotes),
-    (ports.SlackPoster, SlackPublisher), (ports.SlackPoster, RecordingSlack),
-], ids=lambda x: x.__name__)
+@pytest.mark.parametrize(
+    "port, implementation",
+    [
+        (ports.GitLab, GitLabClient),
+        (ports.GitLab, InProcessGitLab),
+        (ports.MrNoteWriter, MrNotes),
+        (ports.MrNoteWriter, RecordingNotes),
+        (ports.SlackPoster, SlackPublisher),
+        (ports.SlackPoster, RecordingSlack),
+    ],
+    ids=lambda x: x.__name__,
+)
 def test_the_real_clients_and_the_fakes_fit_the_ports(port, implementation):
     assert port_methods(port) and fits(port, implementation) == []
 
@@ -227,12 +270,25 @@ def test_the_log_fetch_fits_its_port():
 
 def seeded_gitlab() -> InProcessGitLab:
     gitlab = InProcessGitLab()
-    gitlab.projects[PROJECT_ID] = {"id": PROJECT_ID, "path_with_namespace": PROJECT_PATH, "default_branch": "main",
-                                   "web_url": f"https://gitlab.example.com/{PROJECT_PATH}"}
-    gitlab.pipelines[(PROJECT_ID, 9001)] = {"id": 9001, "status": "failed", "ref": f"refs/merge-requests/{MR_IID}/head",
-                                            "sha": "abc123", "web_url": "https://gitlab.example.com/p/9001"}
-    gitlab.merge_requests[(PROJECT_ID, MR_IID)] = {"iid": MR_IID, "project_id": PROJECT_ID, "title": "Parse amounts",
-                                                   "web_url": "https://gitlab.example.com/mr/17"}
+    gitlab.projects[PROJECT_ID] = {
+        "id": PROJECT_ID,
+        "path_with_namespace": PROJECT_PATH,
+        "default_branch": "main",
+        "web_url": f"https://gitlab.example.com/{PROJECT_PATH}",
+    }
+    gitlab.pipelines[(PROJECT_ID, 9001)] = {
+        "id": 9001,
+        "status": "failed",
+        "ref": f"refs/merge-requests/{MR_IID}/head",
+        "sha": "abc123",
+        "web_url": "https://gitlab.example.com/p/9001",
+    }
+    gitlab.merge_requests[(PROJECT_ID, MR_IID)] = {
+        "iid": MR_IID,
+        "project_id": PROJECT_ID,
+        "title": "Parse amounts",
+        "web_url": "https://gitlab.example.com/mr/17",
+    }
     gitlab.ci_jobs[(PROJECT_ID, 9001)] = [
         {"id": 90011, "name": "build", "stage": "build", "status": "success"},
         {"id": 90012, "name": "pytest", "stage": "test", "status": "failed", "failure_reason": "script_failure"},
@@ -261,8 +317,14 @@ async def test_an_analysis_runs_against_in_process_fakes_and_a_vote_counts(datab
         assert (report.pipeline_id, report.mr_iid, report.status) == (9001, MR_IID, "failed")
         assert [(j.name, j.result.provider) for j in report.jobs] == [("pytest", "heuristic")]
         assert [name for name, _ in services.slack.calls] == ["start", "finish"] and read == [1]
-        vote = ClaimedJob(2, slack_feedback.KIND, {"analysis_id": report.analysis_id, "direction": "up",
-                                                   "slack": {"channel": "C1", "user": "U1"}}, 1, 5, "w")
+        vote = ClaimedJob(
+            2,
+            slack_feedback.KIND,
+            {"analysis_id": report.analysis_id, "direction": "up", "slack": {"channel": "C1", "user": "U1"}},
+            1,
+            5,
+            "w",
+        )
         await slack_feedback.run(services, vote)
         assert (await get_analysis(database, report.analysis_id)).feedback_up == 1
         assert services.slack.of("tell_user")[-1][1] == m.ACK_FEEDBACK
@@ -285,8 +347,15 @@ async def test_an_explain_asked_in_an_mr_runs_a_typed_forced_analysis_of_that_ci
     gitlab.merge_requests[(PROJECT_ID, MR_IID)]["head_pipeline"] = {"id": 9001}
     gitlab.access[7] = 30
     services.gitlab = gitlab
-    payload = {"project_id": PROJECT_ID, "mr_iid": MR_IID, "note_id": 5, "discussion_id": None, "user_id": 7,
-               "username": "alice", "note": "@cicd-bot explain pytest"}
+    payload = {
+        "project_id": PROJECT_ID,
+        "mr_iid": MR_IID,
+        "note_id": 5,
+        "discussion_id": None,
+        "user_id": 7,
+        "username": "alice",
+        "note": "@cicd-bot explain pytest",
+    }
     await mr_note.run(services, ClaimedJob(1, mr_note.KIND, payload, 1, 5, "w"))
     [asked] = captured
     assert (asked.pipeline_id, asked.job_ids, asked.force, asked.trigger) == (9001, [90012], True, "mr_command")

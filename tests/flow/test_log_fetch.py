@@ -1,4 +1,5 @@
 """Scanning logs off the event loop: many at once never deadlock, and the loop stays responsive."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,14 +13,20 @@ async def stream(text: str, repeat: int = 1, chunk: int = 4096):
     data = ("build step output line\n" * 2000) * repeat + text
     raw = data.encode()
     for i in range(0, len(raw), chunk):
-        yield raw[i:i + chunk]
+        yield raw[i : i + chunk]
 
 
 async def test_many_logs_at_once_do_not_starve_each_other():
     # More concurrent logs than the default thread pool has threads (the pool once deadlocked here).
-    results = await asyncio.wait_for(asyncio.gather(*(
-        excerpt_from_stream(stream(PYTEST_TRACE), budget_chars=4000, max_bytes=None, line_filter=None)
-        for _ in range(24))), timeout=60)
+    results = await asyncio.wait_for(
+        asyncio.gather(
+            *(
+                excerpt_from_stream(stream(PYTEST_TRACE), budget_chars=4000, max_bytes=None, line_filter=None)
+                for _ in range(24)
+            )
+        ),
+        timeout=60,
+    )
     assert all(any("AssertionError" in line.text for line in r.lines) for r in results)
 
 
@@ -46,8 +53,9 @@ async def test_the_event_loop_keeps_answering_while_a_big_log_is_scanned():
         return ticks
 
     answering = asyncio.create_task(answer_while_scanning())
-    result = await excerpt_from_stream(stream(PYTEST_TRACE, repeat=40, chunk=65536), budget_chars=8000,
-                                       max_bytes=None, line_filter=line_filter)
+    result = await excerpt_from_stream(
+        stream(PYTEST_TRACE, repeat=40, chunk=65536), budget_chars=8000, max_bytes=None, line_filter=line_filter
+    )
     await answering
     assert any("AssertionError" in line.text for line in result.lines)
     assert answered_during_scan == [True], "the event loop did not run while the log was being scanned"

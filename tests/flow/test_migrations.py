@@ -1,4 +1,5 @@
 """Migrations upgrade and downgrade cleanly, match the models, and the CLI drives them."""
+
 from __future__ import annotations
 
 import subprocess
@@ -38,8 +39,14 @@ def test_db_cli_on_a_new_sqlite_file(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
 
     def cli(*args):
-        return subprocess.run([sys.executable, str(ROOT / "app.py"), "--env-file", "/nonexistent", "db", *args],
-                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, str(ROOT / "app.py"), "--env-file", "/nonexistent", "db", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     behind = cli("status")
     assert behind.returncode == 1 and "state: empty" in behind.stdout

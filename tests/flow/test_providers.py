@@ -1,9 +1,10 @@
 """Providers through the real SDKs against the fake servers: answers, retries, fallback, budgets, usage."""
+
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -45,7 +46,9 @@ async def test_openai_good_answer_is_typed_costed_and_recorded(fake_openai):
     assert result.evidence and result.evidence[0].line == 103  # the fake quotes the assertion, as a model would
     assert result.evidence[0].text.split() == "E   AssertionError: expected 200, got 500".split()
     assert result.tokens_in > 0 and result.tokens_out > 0
-    assert result.cost_usd == pytest.approx((result.tokens_in * 0.15 + result.tokens_out * 0.60) / 1e6, abs=1e-6)  # costs are kept to a millionth of a dollar
+    assert result.cost_usd == pytest.approx(
+        (result.tokens_in * 0.15 + result.tokens_out * 0.60) / 1e6, abs=1e-6
+    )  # costs are kept to a millionth of a dollar
     assert result.notes[0] == "Answered by openai (gpt-4o-mini)."
     assert fake_openai.calls == 1
     body = fake_openai.requests[0]["body"]
@@ -104,7 +107,9 @@ async def test_timeouts_use_up_attempts_then_fall_back(fake_openai):
     result = await router.analyze(make_request())
     assert result.provider == "heuristic"
     assert fake_openai.calls == 2
-    assert any(n.startswith("openai did not answer: it was unavailable after 2 attempt(s) (timed out") for n in result.notes)
+    assert any(
+        n.startswith("openai did not answer: it was unavailable after 2 attempt(s) (timed out") for n in result.notes
+    )
 
 
 async def test_401_is_not_retried(fake_openai):
@@ -121,8 +126,16 @@ async def test_401_is_not_retried(fake_openai):
 
 async def test_daily_budget_spent_means_heuristic_and_a_note(fake_openai):
     ledger = InMemoryLedger()
-    await ledger.record(ProviderCall(provider="openai", model="gpt-4o-mini", operation="analyze",
-                                     project_path="other/project", tokens_in=900, tokens_out=200))
+    await ledger.record(
+        ProviderCall(
+            provider="openai",
+            model="gpt-4o-mini",
+            operation="analyze",
+            project_path="other/project",
+            tokens_in=900,
+            tokens_out=200,
+        )
+    )
     settings = provider_settings(**openai_env(fake_openai, AI_DAILY_TOKEN_BUDGET=1000))
     result = await router_for(settings, ledger).analyze(make_request())
     assert fake_openai.calls == 0
@@ -133,8 +146,11 @@ async def test_daily_budget_spent_means_heuristic_and_a_note(fake_openai):
 
 async def test_project_cost_budget_only_stops_that_project(fake_openai):
     ledger = InMemoryLedger()
-    await ledger.record(ProviderCall(provider="openai", model="gpt-4o-mini", operation="analyze",
-                                     project_path="group/app", cost_usd=0.5))
+    await ledger.record(
+        ProviderCall(
+            provider="openai", model="gpt-4o-mini", operation="analyze", project_path="group/app", cost_usd=0.5
+        )
+    )
     settings = provider_settings(**openai_env(fake_openai, AI_PROJECT_DAILY_COST_BUDGET_USD=0.5))
     router = router_for(settings, ledger)
     stopped = await router.analyze(make_request())
@@ -147,12 +163,25 @@ async def test_project_cost_budget_only_stops_that_project(fake_openai):
 
 
 async def test_yesterdays_spending_does_not_count():
-    now = datetime(2025, 3, 2, 0, 30, tzinfo=timezone.utc)
+    now = datetime(2025, 3, 2, 0, 30, tzinfo=UTC)
     ledger = InMemoryLedger(clock=lambda: now)
-    await ledger.record(ProviderCall(provider="openai", model="m", operation="analyze", tokens_in=50,
-                                     cost_usd=1.0, at=now - timedelta(hours=1)))
-    await ledger.record(ProviderCall(provider="openai", model="m", operation="analyze", project_path="p",
-                                     tokens_in=7, tokens_out=3, cost_usd=0.25, at=now))
+    await ledger.record(
+        ProviderCall(
+            provider="openai", model="m", operation="analyze", tokens_in=50, cost_usd=1.0, at=now - timedelta(hours=1)
+        )
+    )
+    await ledger.record(
+        ProviderCall(
+            provider="openai",
+            model="m",
+            operation="analyze",
+            project_path="p",
+            tokens_in=7,
+            tokens_out=3,
+            cost_usd=0.25,
+            at=now,
+        )
+    )
     assert await ledger.spent_today("openai", None) == (10, 0.25)
     assert await ledger.spent_today("openai", "q") == (0, 0.0)
 
@@ -160,8 +189,12 @@ async def test_yesterdays_spending_does_not_count():
 async def test_whole_fallback_chain_ends_at_heuristic(fake_openai, fake_anthropic):
     fake_anthropic.script(rate_limited("0"), overloaded(), rate_limited("0"))
     fake_openai.script(server_error(500), server_error(503), server_error(502))
-    env = {**anthropic_env(fake_anthropic), "OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": fake_openai.url,
-           "AI_FALLBACK": "anthropic,openai,heuristic"}
+    env = {
+        **anthropic_env(fake_anthropic),
+        "OPENAI_API_KEY": FAKE_KEY,
+        "OPENAI_BASE_URL": fake_openai.url,
+        "AI_FALLBACK": "anthropic,openai,heuristic",
+    }
     ledger = InMemoryLedger()
     result = await router_for(provider_settings(**env), ledger).analyze(make_request())
     assert result.provider == "heuristic"
@@ -192,9 +225,13 @@ async def test_anthropic_bad_tool_input_is_retried_then_accepted(fake_anthropic)
 
 
 async def test_azure_reaches_the_deployment_path_with_api_version(fake_openai):
-    env = {"AZURE_OPENAI_API_KEY": FAKE_KEY, "AZURE_OPENAI_ENDPOINT": fake_openai.azure_endpoint,
-           "AZURE_OPENAI_DEPLOYMENT": "ci-explainer", "AZURE_OPENAI_API_VERSION": "2024-10-21",
-           "DEFAULT_AI_PROVIDER": "azure_openai"}
+    env = {
+        "AZURE_OPENAI_API_KEY": FAKE_KEY,
+        "AZURE_OPENAI_ENDPOINT": fake_openai.azure_endpoint,
+        "AZURE_OPENAI_DEPLOYMENT": "ci-explainer",
+        "AZURE_OPENAI_API_VERSION": "2024-10-21",
+        "DEFAULT_AI_PROVIDER": "azure_openai",
+    }
     result = await router_for(provider_settings(**env)).analyze(make_request())
     assert result.provider == "azure_openai" and result.model == "ci-explainer"
     sent = fake_openai.requests[0]
@@ -224,8 +261,12 @@ async def test_concurrency_limit_per_provider(fake_openai):
 
 
 def test_choice_most_specific_wins():
-    settings = provider_settings(OPENAI_API_KEY=FAKE_KEY, ANTHROPIC_API_KEY=FAKE_KEY, DEFAULT_AI_PROVIDER="openai",
-                             AI_FALLBACK="anthropic,openai")
+    settings = provider_settings(
+        OPENAI_API_KEY=FAKE_KEY,
+        ANTHROPIC_API_KEY=FAKE_KEY,
+        DEFAULT_AI_PROVIDER="openai",
+        AI_FALLBACK="anthropic,openai",
+    )
     assert choose_chain(settings)[0] == ["openai", "anthropic", "heuristic"]
     assert choose_chain(settings, preference="anthropic")[0] == ["anthropic", "openai", "heuristic"]
     assert choose_chain(settings, "heuristic", "anthropic")[0] == ["heuristic"]
@@ -248,9 +289,12 @@ def test_only_configured_providers_get_backends():
 async def test_followup_answer_openai_and_anthropic(fake_openai, fake_anthropic):
     fake_openai.script(reply("Run pytest tests/test_api.py::test_login locally."))
     conversation = Conversation(
-        question="How do I reproduce this?", analysis=None, excerpt=make_request().job.excerpt,
+        question="How do I reproduce this?",
+        analysis=None,
+        excerpt=make_request().job.excerpt,
         history=[ChatMessage(role="user", content="what failed?"), ChatMessage(role="assistant", content="A test.")],
-        project_path="group/app", job_name="unit-tests",
+        project_path="group/app",
+        job_name="unit-tests",
     )
     reply_o = await router_for(provider_settings(**openai_env(fake_openai))).answer(conversation)
     assert reply_o.text == "Run pytest tests/test_api.py::test_login locally." and reply_o.provider == "openai"

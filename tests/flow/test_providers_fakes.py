@@ -1,4 +1,5 @@
 """The fake model servers as separate processes, driven through their admin API, as end-to-end tests use them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,13 @@ from tests.helpers import ROOT
 
 async def start(module: str) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", module, "--port", "0", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        module,
+        "--port",
+        "0",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
     )
     line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode().strip()
     assert line.startswith("listening on http://127.0.0.1:")
@@ -54,7 +61,8 @@ async def test_anthropic_fake_process_default_answer_quotes_the_log():
     try:
         client = anthropic.AsyncAnthropic(api_key="test", base_url=url, max_retries=0)
         message = await client.messages.create(
-            model="claude-haiku-4-5", max_tokens=100,
+            model="claude-haiku-4-5",
+            max_tokens=100,
             messages=[{"role": "user", "content": "41: compiling\n42: error: linker failed"}],
             tools=[{"name": "answer", "input_schema": {"type": "object"}}],
             tool_choice={"type": "tool", "name": "answer"},

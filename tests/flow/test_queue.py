@@ -1,4 +1,5 @@
 """The durable queue on SQLite and PostgreSQL: dedupe, claims, leases, backoff, dead letters."""
+
 from __future__ import annotations
 
 import asyncio

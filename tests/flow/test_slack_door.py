@@ -1,4 +1,5 @@
 """The Slack door through a real server: signatures, commands acked fast with the work queued, events, buttons."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,13 +7,13 @@ import json
 import time
 
 # --- the tests ------------------------------------------------------------------------------
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from bot.core import messages as m  # noqa: E402
-from bot.core import slack_commands as texts  # noqa: E402
+from bot.core import messages as m
+from bot.core import slack_commands as texts
 from bot.jobs import slack_command, slack_followup
 from handlers import slack as slack_door
-from storage.models import Analysis, ChannelSubscription, ReceivedEvent  # noqa: E402
+from storage.models import Analysis, ChannelSubscription, ReceivedEvent
 from tests.fakes.ports import MemoryRouter
 from tests.slack_kit import (
     APP_ID,
@@ -41,8 +42,9 @@ async def test_bad_signature_is_refused_and_nothing_recorded(database):
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, secret="wrong-secret")}
         async with h.client.post(h.url + "/slack/events", data=body, headers=headers) as resp:
             assert resp.status == 401
-        async with h.client.post(h.url + "/slack/events", data=body,
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+        async with h.client.post(
+            h.url + "/slack/events", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ) as resp:
             assert resp.status == 401
         assert await inbox_rows(h) == [] and await h.jobs() == []
 
@@ -63,7 +65,12 @@ async def test_explain_is_acked_and_the_analysis_runs_through_the_queue(database
         assert len(h.analyses) == 1
         payload = h.analyses[0]
         assert {k: payload[k] for k in ("project_id", "pipeline_id", "trigger", "provider_hint", "force")} == {
-            "project_id": "group/app", "pipeline_id": 42, "trigger": "slack", "provider_hint": "", "force": False}
+            "project_id": "group/app",
+            "pipeline_id": 42,
+            "trigger": "slack",
+            "provider_hint": "",
+            "force": False,
+        }
         assert payload["slack"]["channel"] == CHANNEL and payload["slack"]["user"] == "U0HUMAN001"
         # the parent went to the asking channel, analysing first and then updated in place; details in its thread
         parents = h.slack.top_level(CHANNEL)
@@ -92,8 +99,9 @@ async def test_reanalyze_with_provider_and_job_url_and_mr_url(database):
 async def test_thirty_concurrent_commands_are_all_acked_with_no_worker_running(database):
     # No worker runs: every ack comes from the door alone, whatever the work behind it costs.
     async with slack_harness(database, worker=False) as h:
-        results = await asyncio.gather(*(h.command(f"explain group/app#{100 + i}", trigger=f"trig-{i}")
-                                         for i in range(30)))
+        results = await asyncio.gather(
+            *(h.command(f"explain group/app#{100 + i}", trigger=f"trig-{i}") for i in range(30))
+        )
         assert all(status == 200 and "Got it" in text for status, text in results)
         assert len(await h.jobs(slack_command.KIND)) == 30
 
@@ -115,8 +123,10 @@ async def test_unknown_workspace_and_app_are_refused(database):
         assert (status, text) == (200, m.REFUSAL_UNKNOWN_WORKSPACE)
         status, text = await h.command("explain group/app#1", app_id="A0OTHERAPP")
         assert text == m.REFUSAL_UNKNOWN_WORKSPACE
-        status, _ = await h.event({"type": "message", "channel": CHANNEL, "user": "U1", "text": "hi",
-                                      "ts": "2.0", "thread_ts": "1.0"}, team="T0STRANGER")
+        status, _ = await h.event(
+            {"type": "message", "channel": CHANNEL, "user": "U1", "text": "hi", "ts": "2.0", "thread_ts": "1.0"},
+            team="T0STRANGER",
+        )
         assert status == 403
         assert await h.jobs() == []
 
@@ -153,10 +163,27 @@ async def test_provider_subscribe_history_status_and_link_commands(database):
         assert text == m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project="public/other")
 
         async with h.services.db.session() as s:
-            s.add(Analysis(project_id=7, project_path="group/app", pipeline_id=42, job_id=None, verdict="flaky",
-                           summary="Timeout talking to db", provider="heuristic"))
-            s.add(Analysis(project_id=8, project_path="secret/vault", pipeline_id=9, verdict="caused_by_change",
-                           summary="leaky", provider="heuristic"))
+            s.add(
+                Analysis(
+                    project_id=7,
+                    project_path="group/app",
+                    pipeline_id=42,
+                    job_id=None,
+                    verdict="flaky",
+                    summary="Timeout talking to db",
+                    provider="heuristic",
+                )
+            )
+            s.add(
+                Analysis(
+                    project_id=8,
+                    project_path="secret/vault",
+                    pipeline_id=9,
+                    verdict="caused_by_change",
+                    summary="leaky",
+                    provider="heuristic",
+                )
+            )
         _, text = await h.command("history")
         assert text == "*Recent failures*\n• group/app #42 · pipeline · *flaky, retry*: Timeout talking to db"
         _, text = await h.command("history secret/vault")
@@ -202,8 +229,11 @@ async def test_a_slack_retry_of_the_same_event_is_processed_once(database):
         parent = h.slack.top_level(CHANNEL)[0]
         event = thread_event("why?", "9.000001", parent.ts)
         assert (await h.event(event, event_id="EvSame"))[0] == 200
-        assert (await h.event(event, event_id="EvSame", headers={"X-Slack-Retry-Num": "1",
-                                                                  "X-Slack-Retry-Reason": "http_timeout"}))[0] == 200
+        assert (
+            await h.event(
+                event, event_id="EvSame", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+            )
+        )[0] == 200
         # the same reply also arrives as an app_mention with its own event id: still one job
         mention = {**event, "type": "app_mention", "text": "<@U0BOT00001> why?"}
         assert (await h.event(mention, event_id="EvMention"))[0] == 200
@@ -237,13 +267,17 @@ async def test_feedback_buttons_count_once_per_user_and_reanalyze_button_queues(
             analysis_id = row.id
         value = {"analysis_id": analysis_id, "project": "group/app", "pipeline": 42}
         for trigger in ("a1", "a2"):  # a double click
-            status, _ = await h.post(action_body("feedback_up", value, trigger=trigger,
-                                                          response_url=h.slack.response_url()))
+            status, _ = await h.post(
+                action_body("feedback_up", value, trigger=trigger, response_url=h.slack.response_url())
+            )
             assert status == 200
         await h.post(action_body("feedback_down", value, trigger="a3", user="U0SOMEONE1"))
         await h.post(action_body("reanalyze_with:openai", value, trigger="a4"))
-        await h.post(action_body("reanalyze", {**value, "project": "secret/vault"}, trigger="a5",
-                                 response_url=h.slack.response_url("r5")))
+        await h.post(
+            action_body(
+                "reanalyze", {**value, "project": "secret/vault"}, trigger="a5", response_url=h.slack.response_url("r5")
+            )
+        )
         await h.settle()
         async with h.services.db.session() as s:
             row = await s.get(Analysis, analysis_id)
@@ -252,7 +286,8 @@ async def test_feedback_buttons_count_once_per_user_and_reanalyze_button_queues(
         assert [p["provider_hint"] for p in h.analyses] == ["openai"] and h.analyses[0]["force"] is True
         # the click had no response_url, so the "analysing again" note went out as an ephemeral message
         assert ("U0HUMAN001", "Analysing again with OpenAI…") in [
-            (c.args["user"], c.args["text"]) for c in h.slack.calls_of("chat.postEphemeral")]
+            (c.args["user"], c.args["text"]) for c in h.slack.calls_of("chat.postEphemeral")
+        ]
         assert any(r["text"] == m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project="secret/vault") for r in h.slack.responses)
 
 
@@ -286,13 +321,22 @@ async def test_a_mention_with_a_command_asks_the_bot_into_that_thread(database):
         h.services.router = MemoryRouter()
         # someone's message, and a thread under it where the bot is asked to explain
         root = (await h.services.slack.client.chat_postMessage(channel=CHANNEL, text="CI is red again"))["ts"]
-        mention = {"type": "app_mention", "channel": CHANNEL, "user": "U0HUMAN001", "ts": f"{root}9",
-                   "thread_ts": root, "text": "<@U0BOT00001> explain group/app#42"}
+        mention = {
+            "type": "app_mention",
+            "channel": CHANNEL,
+            "user": "U0HUMAN001",
+            "ts": f"{root}9",
+            "thread_ts": root,
+            "text": "<@U0BOT00001> explain group/app#42",
+        }
         assert (await h.event(mention, event_id="EvM1"))[0] == 200
         await h.settle()
         assert len(h.analyses) == 1 and h.analyses[0]["slack"]["thread_ts"] == root
         in_thread = h.slack.thread(CHANNEL, root)
-        assert [msg.text.split(":")[0] for msg in in_thread] == ["❌ Pipeline #42 failed", "Analysis of pipeline #42 in group/app"]
+        assert [msg.text.split(":")[0] for msg in in_thread] == [
+            "❌ Pipeline #42 failed",
+            "Analysis of pipeline #42 in group/app",
+        ]
         # the bot was asked into this thread, so it answers questions there now
         await h.event(thread_event("why?", f"{root}99", root), event_id="EvM2")
         await h.settle()
@@ -341,4 +385,7 @@ async def test_a_follow_up_that_keeps_failing_is_answered_with_the_reason_on_the
         await h.event(thread_event("why?", "8.2", parent.ts), event_id="EvFail")
         await h.settle()
         assert calls == ["why?", "why?"]
-        assert h.slack.thread(CHANNEL, parent.ts)[-1].text == "Sorry, I could not answer that: the model did not answer in time"
+        assert (
+            h.slack.thread(CHANNEL, parent.ts)[-1].text
+            == "Sorry, I could not answer that: the model did not answer in time"
+        )

@@ -1,4 +1,5 @@
 """SlackPublisher against the fake Slack through the real slack_sdk: one parent per pipeline, threads, fixed, limits."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,9 +23,16 @@ OTHER = "C0SECOND01"
 
 
 def build(db, slack: FakeSlack, **overrides) -> Services:
-    settings = make_settings(**{"SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": "x" * 32,
-                                "SLACK_API_URL": slack.url, "SLACK_CHANNEL_MAP": f"group/*={CHANNEL},group/app={OTHER}",
-                                "GITLAB_BASE_URL": GITLAB, **overrides})
+    settings = make_settings(
+        **{
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": "x" * 32,
+            "SLACK_API_URL": slack.url,
+            "SLACK_CHANNEL_MAP": f"group/*={CHANNEL},group/app={OTHER}",
+            "GITLAB_BASE_URL": GITLAB,
+            **overrides,
+        }
+    )
     services = Services.build(settings, db=db)
     services.use_gitlab(InProcessGitLab.with_project())
     return services
@@ -113,7 +121,10 @@ async def test_shared_channels_get_no_private_project_details(database):
         assert slack.top_level(OTHER) == [] and len(slack.top_level(CHANNEL)) == 1
         # no HTTP session for response_url here, so the refusal goes out as an ephemeral message
         ephemeral = slack.calls_of("chat.postEphemeral")[-1].args
-        assert (ephemeral["user"], ephemeral["text"]) == ("U1", "I do not answer in channels shared with other workspaces.")
+        assert (ephemeral["user"], ephemeral["text"]) == (
+            "U1",
+            "I do not answer in channels shared with other workspaces.",
+        )
         services.gitlab.projects[7]["visibility"] = "public"
         await services.use_slack().finish(sample_report(44))
         assert len(slack.top_level(OTHER)) == 1
@@ -147,8 +158,9 @@ async def test_hostile_text_is_defused_and_messages_stay_within_slack_limits(dat
 
 
 async def test_the_fake_runs_as_a_subprocess_with_an_admin_api():
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.slack_server", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.slack_server", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith("listening on http://127.0.0.1:")

@@ -1,4 +1,5 @@
 """Workers: run jobs, retry, defer, dead-letter and say so, stop gracefully and give jobs back."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,7 +38,9 @@ async def run_until(worker: Worker, predicate, timeout=10.0):
 
 
 def services_for(db, **overrides):
-    return Services.build(make_settings(QUEUE_BACKOFF_BASE_SECONDS=0.05, QUEUE_BACKOFF_MAX_SECONDS=0.1, **overrides), db=db)
+    return Services.build(
+        make_settings(QUEUE_BACKOFF_BASE_SECONDS=0.05, QUEUE_BACKOFF_MAX_SECONDS=0.1, **overrides), db=db
+    )
 
 
 async def test_jobs_run_retry_and_dead_letter_with_a_notice(database):

@@ -6,6 +6,7 @@ tools are installed, `docker-compose config` and `kubectl kustomize` render the 
 The secret check reads config/example.env, so a secret setting added there without a place in
 the Secret template fails here.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -28,6 +29,7 @@ SECRET_SUFFIXES = ("_TOKEN", "_SECRET", "_KEY", "_PASSWORD")
 
 
 # --- helpers -------------------------------------------------------------------------------
+
 
 def example_env_names() -> list[str]:
     """Every setting config/example.env documents (lines `NAME=...`)."""
@@ -127,6 +129,7 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 
 # --- kustomize base ------------------------------------------------------------------------
+
 
 def test_kustomization_lists_files_that_exist_and_every_manifest_is_listed():
     k = kustomization()
@@ -375,11 +378,20 @@ def _compose_project(tmp_path: Path, with_env: bool) -> Path:
 
 def _run_compose(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("POSTGRES_PASSWORD", "COMPOSE_FILE")}
-    return subprocess.run(["docker-compose", "-f", str(project / "compose.yaml"), *args],
-                          cwd=project, capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run(
+        ["docker-compose", "-f", str(project / "compose.yaml"), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed: compose.yaml not validated by Compose")
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="docker-compose is not installed: compose.yaml not validated by Compose",
+)
 def test_docker_compose_config_accepts_the_file(tmp_path):
     # A copy in a scratch directory, so that an operator's own .env in the work tree is neither
     # read nor needed; the build context (".") is then the scratch directory, which `config`
@@ -395,7 +407,10 @@ def test_docker_compose_config_accepts_the_file(tmp_path):
         assert not [k for k, v in env.items() if str(v).lstrip().startswith("#")], "a comment became a value"
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed: compose.yaml not validated by Compose")
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="docker-compose is not installed: compose.yaml not validated by Compose",
+)
 def test_docker_compose_refuses_to_start_without_a_database_password(tmp_path):
     project = _compose_project(tmp_path, with_env=False)
     result = _run_compose(project, "config", "-q")
@@ -403,6 +418,7 @@ def test_docker_compose_refuses_to_start_without_a_database_password(tmp_path):
 
 
 # --- Dockerfile and .dockerignore -------------------------------------------------------------
+
 
 def test_dockerfile_is_multi_stage_on_the_base_image_argument():
     ins = dockerfile_instructions()
@@ -425,7 +441,7 @@ def test_dockerfile_runs_serve_as_a_non_root_user_with_a_healthcheck():
     assert [args for word, args in ins if word == "EXPOSE"] == [str(HTTP_PORT)]
     assert [args for word, args in ins if word == "CMD"][-1] == '["cicd-bot", "serve"]'
     # The final stage must not depend on /usr/local/bin/python (Debian's python3 lives in /usr/bin).
-    final = ins[max(i for i, (w, _) in enumerate(ins) if w == "FROM"):]
+    final = ins[max(i for i, (w, _) in enumerate(ins) if w == "FROM") :]
     assert not any("/usr/local/bin/python" in args for _, args in final)
 
 
@@ -436,19 +452,38 @@ def _dockerignored(patterns: list[str], path: str) -> bool:
     for pattern in patterns:
         negate = pattern.startswith("!")
         pattern = pattern.lstrip("!").strip("/")
-        hit = any(fnmatch.fnmatch(c, pattern) or (pattern.startswith("**/") and fnmatch.fnmatch(c.split("/")[-1], pattern[3:]))
-                  for c in candidates)
+        hit = any(
+            fnmatch.fnmatch(c, pattern)
+            or (pattern.startswith("**/") and fnmatch.fnmatch(c.split("/")[-1], pattern[3:]))
+            for c in candidates
+        )
         if hit:
             excluded = not negate
     return excluded
 
 
 def test_dockerignore_keeps_local_state_out_and_what_pip_needs_in():
-    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.startswith("#")]
-    for path in (".git/config", ".venv/bin/python", ".env", "cicd-bot.db", "tests/conftest.py",
-                 "bot/__pycache__/x.pyc"):
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for path in (
+        ".git/config",
+        ".venv/bin/python",
+        ".env",
+        "cicd-bot.db",
+        "tests/conftest.py",
+        "bot/__pycache__/x.pyc",
+    ):
         assert _dockerignored(patterns, path), f"{path} would be sent to the build"
-    for path in ("pyproject.toml", "README.md", "app.py", "config/example.env", "config/settings.py",
-                 "storage/migrations/env.py", "prompts/__init__.py"):
+    for path in (
+        "pyproject.toml",
+        "README.md",
+        "app.py",
+        "config/example.env",
+        "config/settings.py",
+        "storage/migrations/env.py",
+        "prompts/__init__.py",
+    ):
         assert not _dockerignored(patterns, path), f"{path} is needed by `pip install .`"

@@ -1,4 +1,5 @@
 """The pure email parser on recorded GitLab pipeline mails, forged and broken ones, and random bytes."""
+
 from __future__ import annotations
 
 from hypothesis import given
@@ -46,16 +47,23 @@ def test_branch_pipeline_mail_with_quoted_printable_utf8_and_odd_job_names():
 def test_job_payload_shape():
     got = parse("failed_mr")
     assert got.email_payload() == {
-        "project_path": "acme/platform/api", "ref": "refs/merge-requests/17/head", "mr_iid": 17,
-        "failed_jobs": [{"id": 70005, "name": "integration-tests", "stage": "test"},
-                        {"id": 70004, "name": "lint", "stage": "test"}],
-        "message_id": "<6643297a1b2c3_4f2a3fe8d1c0b@gitlab-sidekiq-7d9f.mail>"}
+        "project_path": "acme/platform/api",
+        "ref": "refs/merge-requests/17/head",
+        "mr_iid": 17,
+        "failed_jobs": [
+            {"id": 70005, "name": "integration-tests", "stage": "test"},
+            {"id": 70004, "name": "lint", "stage": "test"},
+        ],
+        "message_id": "<6643297a1b2c3_4f2a3fe8d1c0b@gitlab-sidekiq-7d9f.mail>",
+    }
 
 
 def test_sender_must_match_exactly():
     got = parse("other_sender")
     assert isinstance(got, SkippedEmail) and got.status == "skipped"
-    assert got.reason == "not from IMAP_GITLAB_EMAIL (gitlab@gitlab.example.com); From: GitLab <gitlab@evil.example.net>"
+    assert (
+        got.reason == "not from IMAP_GITLAB_EMAIL (gitlab@gitlab.example.com); From: GitLab <gitlab@evil.example.net>"
+    )
     assert sender_matches("GitLab <GitLab@GitLab.Example.com>", SENDER)
     assert sender_matches("gitlab@gitlab.example.com", "noreply@x.org, gitlab@gitlab.example.com")
     assert not sender_matches("gitlab@gitlab.example.com, evil@x.org", SENDER)  # two senders: not GitLab's mail
@@ -76,12 +84,20 @@ def test_malformed_mail_says_why():
     assert parse("broken_mime").reason.startswith("broken MIME structure: ")
     assert parse("bad_charset").reason == "cannot decode the text part: unknown encoding: x-no-such-charset"
     missing = parse("missing_project_id")
-    assert (missing.status, missing.reason, missing.pipeline_id) == ("malformed", "missing header X-GitLab-Project-Id", 9006)
+    assert (missing.status, missing.reason, missing.pipeline_id) == (
+        "malformed",
+        "missing header X-GitLab-Project-Id",
+        9006,
+    )
     raw = (EMAILS / "failed_mr.eml").read_bytes()
-    got = parse_email(raw.replace(b"X-GitLab-Pipeline-Id: 9001", b"X-GitLab-Pipeline-Id: 90; DROP"), gitlab_sender=SENDER)
+    got = parse_email(
+        raw.replace(b"X-GitLab-Pipeline-Id: 9001", b"X-GitLab-Pipeline-Id: 90; DROP"), gitlab_sender=SENDER
+    )
     assert (got.status, got.reason) == ("malformed", "header X-GitLab-Pipeline-Id is not a number: '90; DROP'")
-    got = parse_email(raw.replace(b"X-GitLab-Project-Path: acme/platform/api", b"X-GitLab-Project-Path: ../../etc"),
-                      gitlab_sender=SENDER)
+    got = parse_email(
+        raw.replace(b"X-GitLab-Project-Path: acme/platform/api", b"X-GitLab-Project-Path: ../../etc"),
+        gitlab_sender=SENDER,
+    )
     assert got.reason == "header X-GitLab-Project-Path is not a project path: '../../etc'"
     got = parse_email(raw, gitlab_sender=SENDER, max_bytes=1024)
     assert (got.status, got.reason) == ("malformed", f"too large: {len(raw)} bytes, over IMAP_MAX_MESSAGE_BYTES=1024")
@@ -98,8 +114,10 @@ def test_missing_message_id_falls_back_to_a_stable_header_hash():
 
 
 def test_failed_jobs_text_variants():
-    text = "had 2 failed jobs.\n\nJob #5 ( https://x/-/jobs/5 )\n\nStage: test\nName: rspec &amp; friends\n" \
-           "Job #6 ( https://x/-/jobs/6 )\nStage: deploy\n"
+    text = (
+        "had 2 failed jobs.\n\nJob #5 ( https://x/-/jobs/5 )\n\nStage: test\nName: rspec &amp; friends\n"
+        "Job #6 ( https://x/-/jobs/6 )\nStage: deploy\n"
+    )
     assert parse_failed_jobs(text) == [FailedJobRef(5, "rspec & friends", "test"), FailedJobRef(6, "", "deploy")]
     assert parse_failed_jobs("Stage: test\nName: orphan\n") == []
     assert len(parse_failed_jobs("Job #1\n" * 5000)) == 200
@@ -117,7 +135,7 @@ def test_random_bytes_never_raise(raw):
 @given(st.integers(0, 4000), st.binary(max_size=40))
 def test_mangled_real_mail_never_raises(cut, noise):
     raw = (EMAILS / "failed_mr.eml").read_bytes()
-    got = parse_email(raw[:cut] + noise + raw[cut + len(noise):], gitlab_sender=SENDER)
+    got = parse_email(raw[:cut] + noise + raw[cut + len(noise) :], gitlab_sender=SENDER)
     assert isinstance(got, (PipelineFailureEmail, SkippedEmail))
     if isinstance(got, SkippedEmail):
         assert got.status in ("skipped", "malformed") and got.reason

@@ -1,4 +1,5 @@
 """The house in layers: imports point one way, the core is pure, nothing imports in a circle, no module is huge."""
+
 from __future__ import annotations
 
 import ast
@@ -122,8 +123,11 @@ def test_all_sql_is_in_storage():
     for module, path in MODULES.items():
         if layer_of(module)[0] == "storage":
             continue
-        wrong.extend(f"{module} imports {name}" for name in sorted(imports_of(path))
-                     if name.split(".")[0] == "sqlalchemy" or name.split(".")[:2] == ["storage", "models"])
+        wrong.extend(
+            f"{module} imports {name}"
+            for name in sorted(imports_of(path))
+            if name.split(".")[0] == "sqlalchemy" or name.split(".")[:2] == ["storage", "models"]
+        )
     assert wrong == []
 
 
@@ -202,6 +206,9 @@ def test_no_product_module_is_over_600_lines(path):
 
 
 def test_every_product_module_has_a_one_line_docstring():
-    missing = [module for module, path in MODULES.items()
-               if path.read_text().strip() and not (ast.get_docstring(ast.parse(path.read_text())) or "").strip()]
+    missing = [
+        module
+        for module, path in MODULES.items()
+        if path.read_text().strip() and not (ast.get_docstring(ast.parse(path.read_text())) or "").strip()
+    ]
     assert missing == []

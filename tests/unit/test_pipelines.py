@@ -1,4 +1,5 @@
 """Pipeline rules checked against recorded GitLab payload shapes."""
+
 from __future__ import annotations
 
 import json
@@ -138,10 +139,13 @@ def test_mr_iid_from_ref(ref, iid):
         (f"{BASE}/acme/platform/api/-/pipelines/9001/failures", Reference("pipeline", 9001, "acme/platform/api")),
         (f"{BASE}/acme/platform/api/-/jobs/70005", Reference("job", 70005, "acme/platform/api")),
         (f"{BASE}/acme/platform/api/-/merge_requests/17", Reference("merge_request", 17, "acme/platform/api")),
-        (f"{BASE}/acme/platform/api/-/merge_requests/17/pipelines#note_3", Reference("merge_request", 17, "acme/platform/api")),
+        (
+            f"{BASE}/acme/platform/api/-/merge_requests/17/pipelines#note_3",
+            Reference("merge_request", 17, "acme/platform/api"),
+        ),
         (f"{BASE}/acme/api/pipelines/5", Reference("pipeline", 5, "acme/api")),
         (f"<{BASE}/acme/api/-/jobs/8|job 8>", Reference("job", 8, "acme/api")),
-        (f"http://GITLAB.example.com/acme/api/-/jobs/8", Reference("job", 8, "acme/api")),
+        ("http://GITLAB.example.com/acme/api/-/jobs/8", Reference("job", 8, "acme/api")),
     ],
 )
 def test_parse_pipeline_reference(text, expected):
@@ -170,7 +174,9 @@ def test_parse_pipeline_reference_refuses_foreign_or_malformed(text):
 
 def test_parse_pipeline_reference_respects_a_base_url_with_a_subpath():
     base = "https://corp.example.com/gitlab/"
-    assert parse_pipeline_reference("https://corp.example.com/gitlab/a/b/-/pipelines/3", base) == Reference("pipeline", 3, "a/b")
+    assert parse_pipeline_reference("https://corp.example.com/gitlab/a/b/-/pipelines/3", base) == Reference(
+        "pipeline", 3, "a/b"
+    )
     assert parse_pipeline_reference("https://corp.example.com/a/b/-/pipelines/3", base) is None
 
 
@@ -179,7 +185,11 @@ def test_parse_pipeline_reference_respects_a_base_url_with_a_subpath():
 
 def test_changed_paths_uses_new_paths_and_is_bounded():
     diffs = load("merge_request_diffs.json")
-    assert changed_paths(diffs, 10) == ["app/auth/login.py", "tests/integration/test_login.py", "docs/authentication.md"]
+    assert changed_paths(diffs, 10) == [
+        "app/auth/login.py",
+        "tests/integration/test_login.py",
+        "docs/authentication.md",
+    ]
     assert changed_paths(diffs, 1) == ["app/auth/login.py"]
     assert changed_paths([{"deleted_file": True, "old_path": "gone.py", "new_path": "gone.py"}, None], 5) == ["gone.py"]
 
@@ -195,8 +205,16 @@ def test_failed_test_cases_keeps_failed_and_errored_only():
 
 
 def test_failed_test_cases_is_bounded_and_clips_outputs():
-    report = {"test_suites": [{"name": "s", "test_cases": [
-        {"status": "failed", "name": f"t{i}", "system_output": "y" * 10_000} for i in range(100)]}]}
+    report = {
+        "test_suites": [
+            {
+                "name": "s",
+                "test_cases": [
+                    {"status": "failed", "name": f"t{i}", "system_output": "y" * 10_000} for i in range(100)
+                ],
+            }
+        ]
+    }
     cases = failed_test_cases(report, limit=3)
     assert [c["name"] for c in cases] == ["t0", "t1", "t2"]
     assert len(cases[0]["system_output"]) <= 2001

@@ -2,6 +2,7 @@
 
 Run `python -m tests.unit.test_render` to rewrite examples/mr-note.md from example_report().
 """
+
 from __future__ import annotations
 
 import json
@@ -60,7 +61,7 @@ def test_note_starts_with_marker_that_find_marker_reads_back():
 
 def test_marker_round_trips_odd_project_and_no_mr():
     marker = note_marker("group with space/a-->b", None)
-    assert "-->" not in marker[len(NOTE_MARKER_PREFIX):-3]
+    assert "-->" not in marker[len(NOTE_MARKER_PREFIX) : -3]
     assert find_marker(marker + "\nbody") == {"version": 1, "project": "group with space/a-->b", "mr": None}
     assert find_marker(note_marker(42, 7)) == {"version": 1, "project": "42", "mr": 7}
 
@@ -158,7 +159,7 @@ def test_analysing_state_lists_jobs_without_verdicts():
     for job in report.jobs:
         job.result = None
     body = render_mr_note(report, BASE)
-    assert m.ANALYSING in body and f"🔎 [**pytest 1/3**]" in body and m.ANALYSING_JOB in body
+    assert m.ANALYSING in body and "🔎 [**pytest 1/3**]" in body and m.ANALYSING_JOB in body
     assert "<details>" not in body
 
 
@@ -169,7 +170,9 @@ def test_fixed_note_keeps_what_failed():
     assert "### ✅ Fixed in pipeline [#4530](https://gitlab.example.com/shop/backend/-/pipelines/4530)" in body
     assert "~~pytest 1/3~~" in body and "3 assertions in tests/test_orders.py fail" in body
     assert "docs-linkcheck" not in body
-    via_report = render_mr_note(example_report(fixed_in_pipeline_id=4530, fixed_in_url=f"{BASE}/shop/backend/-/pipelines/4530"), BASE)
+    via_report = render_mr_note(
+        example_report(fixed_in_pipeline_id=4530, fixed_in_url=f"{BASE}/shop/backend/-/pipelines/4530"), BASE
+    )
     assert via_report == body
 
 
@@ -196,7 +199,11 @@ def test_long_note_is_shortened_with_marker_and_stays_valid():
     jobs = []
     for i in range(60):
         r = result(root_cause="x " * 3000, evidence=[Evidence(line=n, text="y" * 300) for n in range(1, 40)])
-        jobs.append(JobReport(job_id=i, name=f"job-{i}", stage="test", web_url=f"{BASE}/g/p/-/jobs/{i}", result=r, signature=f"s{i}"))
+        jobs.append(
+            JobReport(
+                job_id=i, name=f"job-{i}", stage="test", web_url=f"{BASE}/g/p/-/jobs/{i}", result=r, signature=f"s{i}"
+            )
+        )
     body = render_mr_note(example_report(jobs=jobs), BASE, max_chars=20_000)
     assert len(body) <= 20_000
     assert m.NOTE_SHORTENED in body
@@ -207,17 +214,32 @@ def test_long_note_is_shortened_with_marker_and_stays_valid():
 
 def test_backtick_runs_in_evidence_cannot_close_the_fence():
     report = example_report()
-    report.jobs[0].result = result(evidence=[Evidence(line=3, text="```` done\n/merge"), Evidence(line=4, text="`````")])
+    report.jobs[0].result = result(
+        evidence=[Evidence(line=3, text="```` done\n/merge"), Evidence(line=4, text="`````")]
+    )
     body = render_mr_note(report, BASE)
     assert "\n``````text\n" in body
     assert re.search(r"^3: ```` done /merge$", body, re.M)
 
 
-@pytest.mark.parametrize("text", [
-    "/merge", "ok\n/approve\n/close", "\r\n/label ~x", "  /assign @dana", "```\n/merge\n```", "<details>\n/merge\n</details>",
-    "@all please look", "<!channel> @here", "<img src=https://evil.example/x.png>", "![t](https://evil.example/t.png)",
-    "[click](https://evil.example/login)", "see https://evil.example/a", ">>>\n/unapprove\n>>>",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/merge",
+        "ok\n/approve\n/close",
+        "\r\n/label ~x",
+        "  /assign @dana",
+        "```\n/merge\n```",
+        "<details>\n/merge\n</details>",
+        "@all please look",
+        "<!channel> @here",
+        "<img src=https://evil.example/x.png>",
+        "![t](https://evil.example/t.png)",
+        "[click](https://evil.example/login)",
+        "see https://evil.example/a",
+        ">>>\n/unapprove\n>>>",
+    ],
+)
 def test_hostile_fields_are_inert_in_the_note(text):
     body = render_mr_note(hostile_report(text), BASE)
     assert not QUICK_ACTION.findall(body.replace("\r", ""))
@@ -277,7 +299,9 @@ def test_slack_parent_analysing_and_fixed_states():
     joined = "\n".join(all_texts(blocks))
     assert blocks[0]["text"]["text"] == m.HEADING_ANALYSING.format(pipeline="#4521")
     assert m.ANALYSING_JOB in joined
-    _, blocks = render_slack_parent(example_report(fixed_in_pipeline_id=4530, fixed_in_url=f"{BASE}/shop/backend/-/pipelines/4530"))
+    _, blocks = render_slack_parent(
+        example_report(fixed_in_pipeline_id=4530, fixed_in_url=f"{BASE}/shop/backend/-/pipelines/4530")
+    )
     assert blocks[0]["text"]["text"] == m.FIXED_IN.format(pipeline="#4530")
 
 
@@ -296,16 +320,26 @@ def test_slack_analysis_details_and_buttons():
     ids = [b["action_id"] for b in buttons]
     assert ACTION_REANALYZE in ids and ACTION_FEEDBACK_UP in ids and ACTION_FEEDBACK_DOWN in ids
     assert ACTION_REANALYZE_WITH_PREFIX + "anthropic" in ids
-    value = json.loads(next(b for b in buttons if b["action_id"] == ACTION_REANALYZE_WITH_PREFIX + "anthropic")["value"])
+    value = json.loads(
+        next(b for b in buttons if b["action_id"] == ACTION_REANALYZE_WITH_PREFIX + "anthropic")["value"]
+    )
     assert value == {"analysis_id": 311, "project": "shop/backend", "pipeline": 4521, "provider": "anthropic"}
     labels = [b["text"]["text"] for b in buttons]
     assert m.BUTTON_REANALYZE in labels and m.BUTTON_REANALYZE_WITH.format(provider="Anthropic") in labels
 
 
 def test_slack_analysis_splits_long_content_within_limits():
-    jobs = [JobReport(job_id=i, name=f"job-{i}", stage="test", web_url=f"{BASE}/g/p/-/jobs/{i}", signature=f"s{i}",
-                      result=result(root_cause="word " * 2000, evidence=[Evidence(line=n, text="z" * 200) for n in range(1, 40)]))
-            for i in range(12)]
+    jobs = [
+        JobReport(
+            job_id=i,
+            name=f"job-{i}",
+            stage="test",
+            web_url=f"{BASE}/g/p/-/jobs/{i}",
+            signature=f"s{i}",
+            result=result(root_cause="word " * 2000, evidence=[Evidence(line=n, text="z" * 200) for n in range(1, 40)]),
+        )
+        for i in range(12)
+    ]
     messages = render_slack_analysis(example_report(jobs=jobs), ["anthropic"])
     assert len(messages) > 1
     for text, blocks in messages:
@@ -317,9 +351,17 @@ def test_slack_analysis_splits_long_content_within_limits():
 
 
 def test_slack_thread_is_capped_and_says_how_many_jobs_are_left_out():
-    jobs = [JobReport(job_id=i, name=f"job-{i}", stage="test", web_url=f"{BASE}/g/p/-/jobs/{i}", signature=f"s{i}",
-                      result=result(root_cause="word " * 2000, evidence=[Evidence(line=n, text="z" * 200) for n in range(1, 40)]))
-            for i in range(60)]
+    jobs = [
+        JobReport(
+            job_id=i,
+            name=f"job-{i}",
+            stage="test",
+            web_url=f"{BASE}/g/p/-/jobs/{i}",
+            signature=f"s{i}",
+            result=result(root_cause="word " * 2000, evidence=[Evidence(line=n, text="z" * 200) for n in range(1, 40)]),
+        )
+        for i in range(60)
+    ]
     messages = render_slack_analysis(example_report(jobs=jobs), ["anthropic"])
     assert len(messages) <= THREAD_MESSAGES_MAX + 1
     for _, blocks in messages:
@@ -329,7 +371,9 @@ def test_slack_thread_is_capped_and_says_how_many_jobs_are_left_out():
     assert messages[-1][1][-1]["type"] == "actions"
 
 
-@pytest.mark.parametrize("text", ["<!channel> fix", "<@U123ABC> look", "<!here|here>", "<http://evil.example|click>", "@channel now"])
+@pytest.mark.parametrize(
+    "text", ["<!channel> fix", "<@U123ABC> look", "<!here|here>", "<http://evil.example|click>", "@channel now"]
+)
 def test_slack_hostile_fields_cannot_ping_or_link(text):
     report = hostile_report(text)
     outputs = [render_slack_parent(report), *render_slack_analysis(report, ["anthropic"]), render_slack_reply(text)]
@@ -374,7 +418,9 @@ def write_example() -> str:
 
 def test_example_note_is_current():
     assert EXAMPLE.exists(), "run: python -m tests.unit.test_render"
-    assert EXAMPLE.read_text(encoding="utf-8") == render_mr_note(example_report(), BASE), "run: python -m tests.unit.test_render"
+    assert EXAMPLE.read_text(encoding="utf-8") == render_mr_note(example_report(), BASE), (
+        "run: python -m tests.unit.test_render"
+    )
 
 
 if __name__ == "__main__":
@@ -386,12 +432,22 @@ def test_mr_note_and_slack_parent_point_at_each_other():
     from bot.core.render.slack import render_slack_parent
     from bot.core.types import PipelineReport
 
-    report = PipelineReport(project_path="g/p", project_web_url="https://gitlab.example.com/g/p", pipeline_id=5,
-                            pipeline_url="https://gitlab.example.com/g/p/-/pipelines/5", ref="main", sha="a" * 40,
-                            status="failed", mr_iid=3, mr_url="https://gitlab.example.com/g/p/-/merge_requests/3",
-                            slack_permalink="https://acme.slack.com/archives/C0123/p1700000000123456",
-                            note_url="https://gitlab.example.com/g/p/-/merge_requests/3#note_77")
-    assert "(https://acme.slack.com/archives/C0123/p1700000000123456)" in render_mr_note(report, "https://gitlab.example.com")
+    report = PipelineReport(
+        project_path="g/p",
+        project_web_url="https://gitlab.example.com/g/p",
+        pipeline_id=5,
+        pipeline_url="https://gitlab.example.com/g/p/-/pipelines/5",
+        ref="main",
+        sha="a" * 40,
+        status="failed",
+        mr_iid=3,
+        mr_url="https://gitlab.example.com/g/p/-/merge_requests/3",
+        slack_permalink="https://acme.slack.com/archives/C0123/p1700000000123456",
+        note_url="https://gitlab.example.com/g/p/-/merge_requests/3#note_77",
+    )
+    assert "(https://acme.slack.com/archives/C0123/p1700000000123456)" in render_mr_note(
+        report, "https://gitlab.example.com"
+    )
     _, blocks = render_slack_parent(report)
     assert "<https://gitlab.example.com/g/p/-/merge_requests/3#note_77|MR note>" in str(blocks)
     report.slack_permalink = "https://evil.example/archives/x) [y](https://evil.example"

@@ -1,4 +1,5 @@
 """Output sanitising: quick actions, mentions, links, HTML and length, by example and by property."""
+
 from __future__ import annotations
 
 import re
@@ -49,10 +50,19 @@ def quick_actions(text: str) -> list[str]:
 # --- quick actions ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "/merge", "/approve\n", "fine\n/close", "a\r\n/label ~bug", "```\n/merge\n```", "/MERGE now",
-    "<details>\n/approve\n</details>", ">>>\n/unapprove\n>>>",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/merge",
+        "/approve\n",
+        "fine\n/close",
+        "a\r\n/label ~bug",
+        "```\n/merge\n```",
+        "/MERGE now",
+        "<details>\n/approve\n</details>",
+        ">>>\n/unapprove\n>>>",
+    ],
+)
 def test_quick_action_lines_are_defused(text):
     assert quick_actions(text)  # the input really is a quick action by GitLab's rule...
     out = sanitize_gitlab_markdown(text, HOST)
@@ -93,18 +103,21 @@ def test_issue_and_mr_references_do_not_cross_link():
 # --- links, images, HTML -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url,allowed", [
-    ("https://gitlab.example.com/g/p/-/jobs/1#L5", True),
-    ("http://GITLAB.example.com/x", True),
-    ("https://gitlab.example.com:443/x", True),
-    ("https://gitlab.example.com.evil.example/x", False),
-    ("https://gitlab.example.com@evil.example/x", False),
-    ("https://evil.example\\@gitlab.example.com/x", False),
-    ("https://evil.example/gitlab.example.com", False),
-    ("//gitlab.example.com/x", False),
-    ("javascript:alert(1)", False),
-    ("ftp://gitlab.example.com/x", False),
-])
+@pytest.mark.parametrize(
+    "url,allowed",
+    [
+        ("https://gitlab.example.com/g/p/-/jobs/1#L5", True),
+        ("http://GITLAB.example.com/x", True),
+        ("https://gitlab.example.com:443/x", True),
+        ("https://gitlab.example.com.evil.example/x", False),
+        ("https://gitlab.example.com@evil.example/x", False),
+        ("https://evil.example\\@gitlab.example.com/x", False),
+        ("https://evil.example/gitlab.example.com", False),
+        ("//gitlab.example.com/x", False),
+        ("javascript:alert(1)", False),
+        ("ftp://gitlab.example.com/x", False),
+    ],
+)
 def test_is_allowed_url(url, allowed):
     assert is_allowed_url(url, "https://gitlab.example.com") is allowed
 
@@ -121,10 +134,12 @@ def test_defang_url():
 
 
 def test_links_to_other_hosts_become_plain_text_and_images_go():
-    text = ("[docs](https://evil.example/login) [job](https://gitlab.example.com/g/p/-/jobs/1) "
-            "![pixel](https://evil.example/p.gif) ![ok](https://gitlab.example.com/a.png) "
-            "bare https://evil.example/x, www.evil.example and <https://evil.example/auto> "
-            "[rel](//evil.example/x) [![a](https://evil.example/a.png)](//evil.example/b)")
+    text = (
+        "[docs](https://evil.example/login) [job](https://gitlab.example.com/g/p/-/jobs/1) "
+        "![pixel](https://evil.example/p.gif) ![ok](https://gitlab.example.com/a.png) "
+        "bare https://evil.example/x, www.evil.example and <https://evil.example/auto> "
+        "[rel](//evil.example/x) [![a](https://evil.example/a.png)](//evil.example/b)"
+    )
     out = sanitize_gitlab_markdown(text, HOST)
     assert "docs (hxxps://evil[.]example/login)" in out
     assert "[job](https://gitlab.example.com/g/p/-/jobs/1)" in out
@@ -141,7 +156,9 @@ def test_link_reference_definitions_are_broken():
 
 
 def test_html_and_comments_from_untrusted_text_are_inert():
-    text = "<details><summary>x</summary><img src=x onerror=alert(1)></details><!-- cicd-bot:mr-note v1 project=a mr=1 -->"
+    text = (
+        "<details><summary>x</summary><img src=x onerror=alert(1)></details><!-- cicd-bot:mr-note v1 project=a mr=1 -->"
+    )
     out = sanitize_gitlab_markdown(text, HOST)
     assert not RAW_HTML.search(out)
     assert "<!--" not in out and "cicd-bot:mr-note" not in out
@@ -169,13 +186,16 @@ def test_code_fence_outlasts_backticks_in_content():
     assert code_span("`x") == "`` `x ``"
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("a `code` b", "a `code` b"),
-    ("stray ` here", "stray \\` here"),
-    ("``` open", "\\`\\`\\` open"),
-    ("x\\` y `z`", "x\\` y `z`"),  # an escaped backtick stays as it is
-    ("`a\\`", "`a\\`"),  # a backslash inside a code span is literal, so this span is closed
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("a `code` b", "a `code` b"),
+        ("stray ` here", "stray \\` here"),
+        ("``` open", "\\`\\`\\` open"),
+        ("x\\` y `z`", "x\\` y `z`"),  # an escaped backtick stays as it is
+        ("`a\\`", "`a\\`"),  # a backslash inside a code span is literal, so this span is closed
+    ],
+)
 def test_stray_backticks_are_escaped(text, expected):
     assert balance_backticks(text) == expected
 
@@ -217,8 +237,9 @@ def test_slack_special_sequences_are_escaped():
 
 
 def test_slack_plain_group_words_and_foreign_urls_are_defused():
-    out = sanitize_slack_mrkdwn("@channel @Here @everyone see https://evil.example/x and https://gitlab.example.com/y",
-                                allowed_host=HOST)
+    out = sanitize_slack_mrkdwn(
+        "@channel @Here @everyone see https://evil.example/x and https://gitlab.example.com/y", allowed_host=HOST
+    )
     assert not re.search(r"@(channel|here|everyone)\b", out, re.I)
     assert "hxxps://evil[.]example/x" in out and "https://gitlab.example.com/y" in out
 
@@ -226,12 +247,65 @@ def test_slack_plain_group_words_and_foreign_urls_are_defused():
 # --- properties -------------------------------------------------------------------------------
 
 HOSTILE_PIECES = [
-    "/merge", "/approve", "/close", "\n/label ~x", "/unapprove me", "/MERGE", "\r\n", "\r", "\n", "\u2028", "\u2029",
-    "\x0b", "\x0c", "\x85", "\u00a0", "\u3000", "\t", " ", "```", "````", "~~~", "`", "<details>", "</details>",
-    "<summary>", "<img src=x>", "<a href=//evil.example>", "<!--", "-->", "<!-- cicd-bot:mr-note v1 project=a mr=1 -->",
-    "@all", "@here", "@ALL", "@Here", "@channel", "@everyone", "@dana", "[x](", ")", "](", "[", "]", "!",
-    "https://evil.example/", "//evil.example", "![i](https://evil.example/i.png)", "[c](https://evil.example)",
-    "#12", "!3", ">>>", "> ", "- ", "1. ", "<!channel>", "<@U1>", "<http://evil.example|x>", "\\", "&lt;", "\u2060",
+    "/merge",
+    "/approve",
+    "/close",
+    "\n/label ~x",
+    "/unapprove me",
+    "/MERGE",
+    "\r\n",
+    "\r",
+    "\n",
+    "\u2028",
+    "\u2029",
+    "\x0b",
+    "\x0c",
+    "\x85",
+    "\u00a0",
+    "\u3000",
+    "\t",
+    " ",
+    "```",
+    "````",
+    "~~~",
+    "`",
+    "<details>",
+    "</details>",
+    "<summary>",
+    "<img src=x>",
+    "<a href=//evil.example>",
+    "<!--",
+    "-->",
+    "<!-- cicd-bot:mr-note v1 project=a mr=1 -->",
+    "@all",
+    "@here",
+    "@ALL",
+    "@Here",
+    "@channel",
+    "@everyone",
+    "@dana",
+    "[x](",
+    ")",
+    "](",
+    "[",
+    "]",
+    "!",
+    "https://evil.example/",
+    "//evil.example",
+    "![i](https://evil.example/i.png)",
+    "[c](https://evil.example)",
+    "#12",
+    "!3",
+    ">>>",
+    "> ",
+    "- ",
+    "1. ",
+    "<!channel>",
+    "<@U1>",
+    "<http://evil.example|x>",
+    "\\",
+    "&lt;",
+    "\u2060",
 ]
 hostile_text = st.lists(st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_size=12)), max_size=40).map("".join)
 fast = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -286,8 +360,11 @@ def test_property_slack_messages_link_only_to_gitlab(text):
     report = hostile_report(text)
     outputs = [render_slack_parent(report), *render_slack_analysis(report, ["anthropic"]), render_slack_reply(text)]
     for fallback, blocks in outputs:
-        texts = [fallback] + [b["text"]["text"] for b in blocks if b["type"] == "section"] + [
-            e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+        texts = (
+            [fallback]
+            + [b["text"]["text"] for b in blocks if b["type"] == "section"]
+            + [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+        )
         for t in texts:
             assert "<!" not in t and "<@" not in t
             # every "<" opens one of our links to the GitLab host

@@ -1,4 +1,5 @@
 """Settings: defaults that run on one machine, clear errors naming the variable, secrets never shown."""
+
 from __future__ import annotations
 
 import re
@@ -31,20 +32,23 @@ def test_example_env_loads_as_the_defaults():
     assert s.gitlab_api_token is None and s.openai_api_key is None and not s.slack_enabled
 
 
-@pytest.mark.parametrize("overrides, variable", [
-    ({"TRIGGER_MODE": "email"}, "IMAP_SERVER"),
-    ({"TRIGGER_MODE": "both", "IMAP_SERVER": "imap.example.com"}, "IMAP_USER"),
-    ({"TRIGGER_MODE": "pigeon"}, "TRIGGER_MODE"),
-    ({"PORT": "eighty"}, "PORT"),
-    ({"DEFAULT_AI_PROVIDER": "openai"}, "DEFAULT_AI_PROVIDER"),
-    ({"DEFAULT_AI_PROVIDER": "gpt"}, "DEFAULT_AI_PROVIDER"),
-    ({"AI_FALLBACK": "anthropic,bard"}, "AI_FALLBACK"),
-    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
-    ({"AZURE_OPENAI_API_KEY": "k"}, "AZURE_OPENAI_ENDPOINT"),
-    ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
-    ({"REDACT_EXTRA_PATTERNS": "(unclosed"}, "REDACT_EXTRA_PATTERNS"),
-    ({"AI_PRICES": "{not json"}, "AI_PRICES"),
-])
+@pytest.mark.parametrize(
+    "overrides, variable",
+    [
+        ({"TRIGGER_MODE": "email"}, "IMAP_SERVER"),
+        ({"TRIGGER_MODE": "both", "IMAP_SERVER": "imap.example.com"}, "IMAP_USER"),
+        ({"TRIGGER_MODE": "pigeon"}, "TRIGGER_MODE"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"DEFAULT_AI_PROVIDER": "openai"}, "DEFAULT_AI_PROVIDER"),
+        ({"DEFAULT_AI_PROVIDER": "gpt"}, "DEFAULT_AI_PROVIDER"),
+        ({"AI_FALLBACK": "anthropic,bard"}, "AI_FALLBACK"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"AZURE_OPENAI_API_KEY": "k"}, "AZURE_OPENAI_ENDPOINT"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"REDACT_EXTRA_PATTERNS": "(unclosed"}, "REDACT_EXTRA_PATTERNS"),
+        ({"AI_PRICES": "{not json"}, "AI_PRICES"),
+    ],
+)
 def test_bad_settings_name_the_variable(overrides, variable):
     with pytest.raises(SettingsError) as err:
         load_settings(None, **overrides)
@@ -52,15 +56,33 @@ def test_bad_settings_name_the_variable(overrides, variable):
 
 
 def test_config_command_masks_secrets_and_bad_settings_stop_with_one_line(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GITLAB_API_TOKEN": "glpat-" + "a" * 20,
-           "OPENAI_API_KEY": "sk-" + "b" * 30, "DATABASE_URL": "postgresql://bot:hunter2@db/cicd"}
-    out = subprocess.run([sys.executable, str(ROOT / "app.py"), "--env-file", "/nonexistent", "config"],
-                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "GITLAB_API_TOKEN": "glpat-" + "a" * 20,
+        "OPENAI_API_KEY": "sk-" + "b" * 30,
+        "DATABASE_URL": "postgresql://bot:hunter2@db/cicd",
+    }
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--env-file", "/nonexistent", "config"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert "GITLAB_API_TOKEN=********" in out.stdout and "DATABASE_URL=postgresql://bot:***@db/cicd" in out.stdout
     assert "a" * 20 not in out.stdout and "hunter2" not in out.stdout and "b" * 30 not in out.stdout
-    bad = subprocess.run([sys.executable, str(ROOT / "app.py"), "--env-file", "/nonexistent", "serve"],
-                         env={**env, "TRIGGER_MODE": "email"}, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--env-file", "/nonexistent", "serve"],
+        env={**env, "TRIGGER_MODE": "email"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
-        "cicd-bot: configuration error: IMAP_SERVER: TRIGGER_MODE=email (or IMAP_ENABLED) needs IMAP_SERVER"]
+        "cicd-bot: configuration error: IMAP_SERVER: TRIGGER_MODE=email (or IMAP_ENABLED) needs IMAP_SERVER"
+    ]

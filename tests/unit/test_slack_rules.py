@@ -1,4 +1,5 @@
 """Pure Slack rules: channel mapping with wildcards, filters, severity and /cicd parsing."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,21 +19,24 @@ def rules(*entries: str, subs: tuple[tuple[str, str], ...] = ()) -> list[cm.Chan
     return parsed + cm.subscription_rules(subs)
 
 
-@pytest.mark.parametrize("pattern,path,expected", [
-    ("group/*", "group/app", True),
-    ("group/*", "group/sub/app", True),  # a group includes its subgroups
-    ("group/*", "groupies/app", False),
-    ("group/*", "group", False),
-    ("group/app", "group/app", True),
-    ("group/app", "group/app2", False),
-    ("group", "group/sub/deep/app", True),
-    ("group/**/app", "group/a/b/app", True),
-    ("group/**/app", "group/a/b/other", False),
-    ("group/svc-*", "group/svc-payments", True),
-    ("group/svc-*", "group/web", False),
-    ("Group/App", "group/app", True),  # GitLab paths are case-insensitive
-    ("group/a.b", "group/aXb", False),  # dots are literal
-])
+@pytest.mark.parametrize(
+    "pattern,path,expected",
+    [
+        ("group/*", "group/app", True),
+        ("group/*", "group/sub/app", True),  # a group includes its subgroups
+        ("group/*", "groupies/app", False),
+        ("group/*", "group", False),
+        ("group/app", "group/app", True),
+        ("group/app", "group/app2", False),
+        ("group", "group/sub/deep/app", True),
+        ("group/**/app", "group/a/b/app", True),
+        ("group/**/app", "group/a/b/other", False),
+        ("group/svc-*", "group/svc-payments", True),
+        ("group/svc-*", "group/web", False),
+        ("Group/App", "group/app", True),  # GitLab paths are case-insensitive
+        ("group/a.b", "group/aXb", False),  # dots are literal
+    ],
+)
 def test_pattern_matches(pattern, path, expected):
     assert cm.pattern_matches(cm.normalize_pattern(pattern), path) is expected
 
@@ -51,8 +55,9 @@ def test_channel_map_entries_skip_bad_ones_and_say_why():
 
 
 def test_channels_for_uses_settings_and_subscriptions_inside_open_grants():
-    r = rules("group/*=C0AAAA1", "group/app=C0BBBB2", "public/*=*",
-              subs=(("C0CCCC3", "public/docs"), ("C0CCCC3", "secret/*")))
+    r = rules(
+        "group/*=C0AAAA1", "group/app=C0BBBB2", "public/*=*", subs=(("C0CCCC3", "public/docs"), ("C0CCCC3", "secret/*"))
+    )
     assert cm.channels_for("group/app", r) == ["C0AAAA1", "C0BBBB2"]
     assert cm.channels_for("public/docs", r) == ["C0CCCC3"]
     # a subscription outside any grant gives nothing
@@ -71,24 +76,43 @@ def test_may_subscribe_only_where_settings_allow():
     assert not cm.may_subscribe("group/app", r, "C0ZZZZ9")
 
 
-@pytest.mark.parametrize("flt,ref,mr,expected", [
-    ("all", "feature", None, True),
-    ("default", "main", None, True),
-    ("default", "feature", 3, False),
-    ("default_and_mr", "feature", None, False),
-    ("default_and_mr", "refs/merge-requests/3/head", 3, True),
-    ("default_and_mr", "main", None, True),
-])
+@pytest.mark.parametrize(
+    "flt,ref,mr,expected",
+    [
+        ("all", "feature", None, True),
+        ("default", "main", None, True),
+        ("default", "feature", 3, False),
+        ("default_and_mr", "feature", None, False),
+        ("default_and_mr", "refs/merge-requests/3/head", 3, True),
+        ("default_and_mr", "main", None, True),
+    ],
+)
 def test_branch_filter(flt, ref, mr, expected):
     assert cm.branch_allowed(flt, ref, "main", mr) is expected
 
 
 def _report(ref: str, *verdicts: Verdict) -> PipelineReport:
-    jobs = [JobReport(job_id=i, name=f"j{i}", stage="test", result=AnalysisResult(
-        summary="s", category=Category.test, root_cause="r", verdict=v, confidence=0.5, fix_steps=[]))
-        for i, v in enumerate(verdicts)]
-    return PipelineReport(project_path="g/a", project_web_url=GITLAB + "/g/a", pipeline_id=1, pipeline_url="",
-                          ref=ref, sha="abc", status="failed", jobs=jobs)
+    jobs = [
+        JobReport(
+            job_id=i,
+            name=f"j{i}",
+            stage="test",
+            result=AnalysisResult(
+                summary="s", category=Category.test, root_cause="r", verdict=v, confidence=0.5, fix_steps=[]
+            ),
+        )
+        for i, v in enumerate(verdicts)
+    ]
+    return PipelineReport(
+        project_path="g/a",
+        project_web_url=GITLAB + "/g/a",
+        pipeline_id=1,
+        pipeline_url="",
+        ref=ref,
+        sha="abc",
+        status="failed",
+        jobs=jobs,
+    )
 
 
 def test_severity_from_verdicts_and_branch():
@@ -121,18 +145,24 @@ def test_explain_reads_every_reference_form():
     assert parse("reanalyze group/app#9 openai").provider == "openai"
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("explain", sc.USAGE["explain"]),
-    ("explain #42", sc.NEEDS_PROJECT.format(number=42)),
-    ("reanalyze group/app#1 gpt9", "I don't know the provider 'gpt9'"),
-    ("explain https://evil.example/group/app/-/pipelines/1", "I could not read 'https://evil.example/group/app/-/pipelines/1' as a pipeline"),
-    ("frobnicate", "I did not understand that. Try `/cicd help`"),
-    ("subscribe", sc.USAGE["subscribe"]),
-    ("subscribe group/../x", "is not a GitLab group or project name"),
-    ("status now", sc.USAGE["status"]),
-    ("provider a b", sc.USAGE["provider"]),
-    ("x" * 3000, sc.TOO_LONG),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("explain", sc.USAGE["explain"]),
+        ("explain #42", sc.NEEDS_PROJECT.format(number=42)),
+        ("reanalyze group/app#1 gpt9", "I don't know the provider 'gpt9'"),
+        (
+            "explain https://evil.example/group/app/-/pipelines/1",
+            "I could not read 'https://evil.example/group/app/-/pipelines/1' as a pipeline",
+        ),
+        ("frobnicate", "I did not understand that. Try `/cicd help`"),
+        ("subscribe", sc.USAGE["subscribe"]),
+        ("subscribe group/../x", "is not a GitLab group or project name"),
+        ("status now", sc.USAGE["status"]),
+        ("provider a b", sc.USAGE["provider"]),
+        ("x" * 3000, sc.TOO_LONG),
+    ],
+)
 def test_bad_input_gets_one_line_of_usage(text, expected):
     with pytest.raises(sc.UsageError) as err:
         parse(text)
@@ -152,13 +182,17 @@ def test_other_commands():
 
 def test_texts_for_answers():
     c = parse("reanalyze group/app#9 anthropic")
-    assert sc.ack_text(c, "group/app") == ("Got it: analysing pipeline #9 of group/app again with Anthropic. "
-                                          "The answer will appear in this channel.")
+    assert sc.ack_text(c, "group/app") == (
+        "Got it: analysing pipeline #9 of group/app again with Anthropic. The answer will appear in this channel."
+    )
     rows = [sc.HistoryRow("group/app", 9, "unit", "flaky", "Timeout  talking\nto db")]
     assert sc.format_history(rows, "group") == (
-        "*Recent failures in group*\n• group/app #9 · unit · *flaky, retry*: Timeout talking to db")
+        "*Recent failures in group*\n• group/app #9 · unit · *flaky, retry*: Timeout talking to db"
+    )
     assert sc.format_history([], "") == "No analysed failures yet."
-    status = sc.format_status({"queued": 2, "dead": 1}, ["openai", "heuristic"], "openai", 0.5, 3, [(7, "analyze_pipeline")])
+    status = sc.format_status(
+        {"queued": 2, "dead": 1}, ["openai", "heuristic"], "openai", 0.5, 3, [(7, "analyze_pipeline")]
+    )
     assert "queue: 2 waiting, 0 running, 0 done, 1 dead letters" in status
     assert "providers: OpenAI, offline rules (default OpenAI)" in status
     assert "spent today: $0.5000 in 3 model calls" in status
@@ -168,10 +202,24 @@ def test_texts_for_answers():
 def test_the_manifest_points_everything_at_one_url_with_the_scopes_the_code_needs():
 
     text = (ROOT / "config" / "slack-manifest.yml").read_text()
-    urls = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.strip().startswith(("url:", "request_url:"))]
+    urls = [
+        line.split(":", 1)[1].strip() for line in text.splitlines() if line.strip().startswith(("url:", "request_url:"))
+    ]
     assert urls == ["https://YOUR-HOST/slack/events"] * 3
     listed = {line.strip()[2:].split("#")[0].strip() for line in text.splitlines() if line.strip().startswith("- ")}
-    assert {"command: /cicd", "commands", "chat:write", "chat:write.public", "app_mentions:read", "channels:history",
-            "groups:history", "channels:read", "groups:read", "reactions:write",
-            "app_mention", "message.channels", "message.groups"} <= listed
+    assert {
+        "command: /cicd",
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "app_mentions:read",
+        "channels:history",
+        "groups:history",
+        "channels:read",
+        "groups:read",
+        "reactions:write",
+        "app_mention",
+        "message.channels",
+        "message.groups",
+    } <= listed
     assert "is_enabled: true" in text

@@ -1,4 +1,5 @@
 """Pure rules of the GitLab door: authentication and routing, with recorded payloads."""
+
 from __future__ import annotations
 
 import copy

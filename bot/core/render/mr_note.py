@@ -1,4 +1,5 @@
 """The merge request note: one GitLab markdown body per MR, found again by a hidden marker."""
+
 from __future__ import annotations
 
 import re
@@ -170,7 +171,7 @@ class _Note:
         """A link only to the GitLab we serve; anything else stays plain text."""
         if not is_allowed_url(url, self.host):
             return label_md
-        safe = re.sub(r"[()\s<>]", lambda c: "%{:02X}".format(ord(c.group(0))), url)
+        safe = re.sub(r"[()\s<>]", lambda c: f"%{ord(c.group(0)):02X}", url)
         return f"[{label_md}]({safe})"
 
     def pipeline(self, pipeline_id: int, url: str) -> str:
@@ -187,7 +188,11 @@ def _header(n: _Note, report: PipelineReport, template: str) -> list[str]:
     if report.sha:
         facts.append(f"{m.COMMIT} {code_span(report.sha[:8])}")
     if report.mr_iid is not None:
-        mr = n.link(f"!{int(report.mr_iid)}", report.mr_url) if is_allowed_url(report.mr_url, n.host) else f"!{WJ}{int(report.mr_iid)}"
+        mr = (
+            n.link(f"!{int(report.mr_iid)}", report.mr_url)
+            if is_allowed_url(report.mr_url, n.host)
+            else f"!{WJ}{int(report.mr_iid)}"
+        )
         title_text = n.inline(report.mr_title, 150)
         facts.append(f"{m.MERGE_REQUEST} {mr}" + (f" {title_text}" if title_text else ""))
     if report.author:
@@ -241,7 +246,11 @@ def _evidence_block(result: AnalysisResult) -> tuple[str, list[str]]:
     content = "\n".join(rows)
     fence = code_fence(content)
     first, last = evidence[0].line, evidence[-1].line
-    title = m.HEADING_EVIDENCE_ONE.format(first=first) if first == last else m.HEADING_EVIDENCE.format(first=first, last=last)
+    title = (
+        m.HEADING_EVIDENCE_ONE.format(first=first)
+        if first == last
+        else m.HEADING_EVIDENCE.format(first=first, last=last)
+    )
     return title, [f"{fence}text", content, fence]
 
 
@@ -316,14 +325,21 @@ def _footer(n: _Note, report: PipelineReport) -> list[str]:
         model = (" · " + ", ".join(n.inline(x, 80) for x in t["models"])) if t["models"] else ""
         cached = m.FOOTER_CACHED.format(tokens_cached=t["tokens_cached"]) if t["tokens_cached"] else ""
         line = m.FOOTER_PROVIDER.format(
-            provider=provider, model=model, tokens_in=t["tokens_in"], tokens_out=t["tokens_out"], cached=cached, cost=t["cost"]
+            provider=provider,
+            model=model,
+            tokens_in=t["tokens_in"],
+            tokens_out=t["tokens_out"],
+            cached=cached,
+            cost=t["cost"],
         )
         out.append(f"<sub>{line}</sub>")
         for note in t["notes"][:5]:
             out.append(f"<sub>{m.FOOTER_NOTE.format(note=n.inline(note, 300))}</sub>")
     if _SLACK_PERMALINK.match(report.slack_permalink or ""):
         # The permalink comes from Slack's API (chat.getPermalink), the workspace the bot serves.
-        out.append(f"<sub>{m.SLACK_THREAD_LINK.format(link=f'[{m.SLACK_THREAD_LABEL}]({report.slack_permalink})')}</sub>")
+        out.append(
+            f"<sub>{m.SLACK_THREAD_LINK.format(link=f'[{m.SLACK_THREAD_LABEL}]({report.slack_permalink})')}</sub>"
+        )
     return out
 
 
@@ -362,8 +378,12 @@ def render_mr_note(
     """The MR note for a failed (or still analysing) pipeline; a fixed pipeline renders the fixed note."""
     if report.fixed_in_pipeline_id is not None:
         return render_fixed_note(
-            report, report.fixed_in_pipeline_id, report.fixed_in_url, gitlab_base_url,
-            max_chars=max_chars, default_branch=default_branch,
+            report,
+            report.fixed_in_pipeline_id,
+            report.fixed_in_url,
+            gitlab_base_url,
+            max_chars=max_chars,
+            default_branch=default_branch,
         )
     max_chars = _clamp(max_chars)
     branch = report_default_branch(report, default_branch)
@@ -375,7 +395,12 @@ def render_mr_note(
     head = [note_marker(report.project_path, report.mr_iid), *_header(n, report, template), ""]
     if report.error:
         reason = n.inline(report.error, ERROR_CHARS)
-        head += [f"> ⚠️ {m.ANALYSIS_FAILED.format(reason=reason) if reason else m.ANALYSIS_FAILED_NO_REASON}", "", m.ANALYSIS_FAILED_HINT, ""]
+        head += [
+            f"> ⚠️ {m.ANALYSIS_FAILED.format(reason=reason) if reason else m.ANALYSIS_FAILED_NO_REASON}",
+            "",
+            m.ANALYSIS_FAILED_HINT,
+            "",
+        ]
     elif analysing:
         head += [m.ANALYSING, ""]
     tail = ["", "---", "", *_footer(n, report), "", *_ask_again(report)]
@@ -394,7 +419,7 @@ def render_mr_note(
         return True
 
     lines = [_verdict_line(n, g, analysing, branch) for g in groups] or [m.NO_FAILED_JOBS]
-    for i, line in enumerate(lines):
+    for line in lines:
         if not add([line]):
             shortened = True
             break
@@ -434,7 +459,9 @@ def render_fixed_note(
         note_marker(previous.project_path, previous.mr_iid),
         f"### {title}",
         "",
-        m.FIXED_EXPLAINED.format(previous=n.pipeline(previous.pipeline_id, previous.pipeline_url), ref=code_span(previous.ref or "?")),
+        m.FIXED_EXPLAINED.format(
+            previous=n.pipeline(previous.pipeline_id, previous.pipeline_url), ref=code_span(previous.ref or "?")
+        ),
         "",
     ]
     if groups:

@@ -1,4 +1,5 @@
 """Output sanitising: untrusted text posted to GitLab or Slack cannot act, ping, link elsewhere or break the layout."""
+
 from __future__ import annotations
 
 import bisect
@@ -173,7 +174,7 @@ def balance_backticks_per_line(text: str) -> str:
     """Outside fenced blocks, a backtick run that closes no code span on its own line is escaped."""
     lines = text.split("\n")
     inside, _ = _fence_states(lines)
-    return "\n".join(line if code else balance_backticks(line) for line, code in zip(lines, inside))
+    return "\n".join(line if code else balance_backticks(line) for line, code in zip(lines, inside, strict=True))
 
 
 def defuse_quick_actions(text: str) -> str:
@@ -254,7 +255,11 @@ def code_span(text: str) -> str:
 
 def escape_link_text(text: str) -> str:
     """Link text that cannot end the link early or nest another one (existing escapes are kept)."""
-    return re.sub(r"\\[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]|([\[\]])", lambda m: "\\" + m.group(1) if m.group(1) else m.group(0), text)
+    return re.sub(
+        r"\\[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]|([\[\]])",
+        lambda m: "\\" + m.group(1) if m.group(1) else m.group(0),
+        text,
+    )
 
 
 def balance_backticks(text: str) -> str:

@@ -1,4 +1,5 @@
 """Slack Block Kit messages: the pipeline parent message, the analysis thread, replies and acknowledgements."""
+
 from __future__ import annotations
 
 import json
@@ -89,7 +90,7 @@ class _Slack:
     def link(self, url: str, label: str) -> str:
         if not is_allowed_url(url, self.host):
             return label
-        safe = slack_escape(re.sub(r"[|\s]", lambda c: "%{:02X}".format(ord(c.group(0))), url))
+        safe = slack_escape(re.sub(r"[|\s]", lambda c: f"%{ord(c.group(0)):02X}", url))
         return f"<{safe}|{label}>"
 
     def markdown(self, value: str, limit: int) -> str:
@@ -117,7 +118,7 @@ def split_mrkdwn(text: str, limit: int = SECTION_CHARS) -> list[str]:
 
     for line in text.split("\n"):
         step = budget - 8
-        for chunk in [line[i:i + step] for i in range(0, len(line), step)] or [""]:
+        for chunk in [line[i : i + step] for i in range(0, len(line), step)] or [""]:
             if lines and size + 1 + len(chunk) > budget:
                 flush()
             size += len(chunk) + (1 if lines else 0)
@@ -135,8 +136,12 @@ def _button(text: str, action_id: str, value: dict, style: str = "") -> dict:
     if len(raw) > BUTTON_VALUE_CHARS:
         # the pipeline and analysis ids are enough to find everything again
         raw = json.dumps({k: v for k, v in value.items() if k != "project"}, separators=(",", ":"))
-    button = {"type": "button", "text": {"type": "plain_text", "text": plain_text(text, BUTTON_TEXT_CHARS), "emoji": True},
-              "action_id": action_id, "value": raw}
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": plain_text(text, BUTTON_TEXT_CHARS), "emoji": True},
+        "action_id": action_id,
+        "value": raw,
+    }
     if style:
         button["style"] = style
     return button
@@ -154,8 +159,13 @@ def _actions(report: PipelineReport, other_providers: list[str]) -> dict:
     elements = [_button(m.BUTTON_REANALYZE, ACTION_REANALYZE, button_value(report), "primary")]
     providers = [p for p in dict.fromkeys(other_providers) if isinstance(p, str) and _PROVIDER.fullmatch(p)]
     for provider in providers[: ACTIONS_ELEMENTS - 3]:
-        elements.append(_button(m.BUTTON_REANALYZE_WITH.format(provider=m.provider_name(provider)),
-                                ACTION_REANALYZE_WITH_PREFIX + provider, button_value(report, provider)))
+        elements.append(
+            _button(
+                m.BUTTON_REANALYZE_WITH.format(provider=m.provider_name(provider)),
+                ACTION_REANALYZE_WITH_PREFIX + provider,
+                button_value(report, provider),
+            )
+        )
     elements.append(_button(m.BUTTON_FEEDBACK_UP, ACTION_FEEDBACK_UP, button_value(report)))
     elements.append(_button(m.BUTTON_FEEDBACK_DOWN, ACTION_FEEDBACK_DOWN, button_value(report)))
     return {"type": "actions", "elements": elements}
@@ -175,8 +185,10 @@ def _job_line(s: _Slack, group: JobGroup, analysing: bool, default_branch: str, 
         line += " · " + m.NOT_ANALYSED.format(reason=s.inline(job.not_analysed_reason or "no answer", 200))
     else:
         verdict = verdict_of(result)
-        line = f"• {m.VERDICT_EMOJI[verdict]} {line[2:]} · {m.category_label(result.category)} · " \
-               f"*{m.verdict_label(verdict, default_branch)}*: {s.inline(result.summary, 300)}"
+        line = (
+            f"• {m.VERDICT_EMOJI[verdict]} {line[2:]} · {m.category_label(result.category)} · "
+            f"*{m.verdict_label(verdict, default_branch)}*: {s.inline(result.summary, 300)}"
+        )
     if group.also:
         line += " · " + m.ALSO_FAILED.format(jobs=", ".join(s.inline(x, 120) for x in group.also[:20]))
     return line
@@ -213,11 +225,14 @@ def render_slack_parent(report: PipelineReport, *, default_branch: str | None = 
     blocks = [_header(title), _section(_pipeline_facts(s, report)[:SECTION_CHARS])]
     if fixed:
         previous = s.link(report.pipeline_url, f"#{report.pipeline_id}")
-        blocks.append(_section(m.FIXED_EXPLAINED.format(previous=previous, ref=s.code(report.ref))
-                               + "\n" + m.FIXED_WHAT_FAILED))
+        blocks.append(
+            _section(m.FIXED_EXPLAINED.format(previous=previous, ref=s.code(report.ref)) + "\n" + m.FIXED_WHAT_FAILED)
+        )
     if report.error:
         reason = s.inline(report.error, 800)
-        blocks.append(_section("⚠️ " + (m.ANALYSIS_FAILED.format(reason=reason) if reason else m.ANALYSIS_FAILED_NO_REASON)))
+        blocks.append(
+            _section("⚠️ " + (m.ANALYSIS_FAILED.format(reason=reason) if reason else m.ANALYSIS_FAILED_NO_REASON))
+        )
     lines = [_job_line(s, g, analysing, branch, struck=fixed) for g in groups[:JOB_LINES_MAX]] or [m.NO_FAILED_JOBS]
     if len(groups) > JOB_LINES_MAX:
         lines.append(m.MORE_JOBS.format(count=len(groups) - JOB_LINES_MAX))
@@ -241,10 +256,16 @@ def _evidence_sections(s: _Slack, job: JobReport, result: AnalysisResult) -> lis
     if not evidence:
         return []
     width = len(str(evidence[-1].line))
-    rows = [f"{e.line:>{width}}: " + slack_code_text(" ".join(normalize_text(e.text).split("\n"))[:EVIDENCE_LINE_CHARS])
-            for e in evidence]
+    rows = [
+        f"{e.line:>{width}}: " + slack_code_text(" ".join(normalize_text(e.text).split("\n"))[:EVIDENCE_LINE_CHARS])
+        for e in evidence
+    ]
     first, last = evidence[0].line, evidence[-1].line
-    title = m.HEADING_EVIDENCE_ONE.format(first=first) if first == last else m.HEADING_EVIDENCE.format(first=first, last=last)
+    title = (
+        m.HEADING_EVIDENCE_ONE.format(first=first)
+        if first == last
+        else m.HEADING_EVIDENCE.format(first=first, last=last)
+    )
     line = first_evidence_line(result)
     head = f"*{title}* · {s.link(job_log_url(job, line), f'L{line}')}"
     return [_section(piece) for piece in split_mrkdwn(head + "\n```\n" + "\n".join(rows) + "\n```")]
@@ -256,10 +277,12 @@ def _seen_before(s: _Slack, job: JobReport, default_branch: str) -> str:
         return ""
     first, on_default = first_and_default(job, default_branch)
     text = "🔁 " + m.SEEN_BEFORE.format(
-        count=m.times(count), first=s.link(first.web_url, f"#{first.pipeline_id}") if first else "?")
+        count=m.times(count), first=s.link(first.web_url, f"#{first.pipeline_id}") if first else "?"
+    )
     if on_default is not None:
         text += "; " + m.SEEN_BEFORE_DEFAULT_BRANCH.format(
-            branch=s.code(default_branch), pipeline=s.link(on_default.web_url, f"#{on_default.pipeline_id}"))
+            branch=s.code(default_branch), pipeline=s.link(on_default.web_url, f"#{on_default.pipeline_id}")
+        )
     fixed_by = next((p.fixed_by for p in reversed(job.seen_before) if p.fixed_by), "")
     if fixed_by:
         text += "; " + m.SEEN_BEFORE_FIXED_BY.format(fixed_by=s.inline(fixed_by, 200))
@@ -272,9 +295,11 @@ def _job_blocks(s: _Slack, group: JobGroup, default_branch: str) -> list[dict]:
         return []
     verdict = verdict_of(result)
     confidence = m.CONFIDENCE.format(percent=round(max(0.0, min(1.0, result.confidence)) * 100))
-    title = (f"{m.VERDICT_EMOJI[verdict]} *{s.link(job_log_url(job), s.inline(job.name, 120))}* · "
-             f"{s.code(job.stage, 60)} · {m.category_label(result.category)} · "
-             f"*{m.verdict_label(verdict, default_branch)}* · {confidence}\n{s.inline(result.summary, 400)}")
+    title = (
+        f"{m.VERDICT_EMOJI[verdict]} *{s.link(job_log_url(job), s.inline(job.name, 120))}* · "
+        f"{s.code(job.stage, 60)} · {m.category_label(result.category)} · "
+        f"*{m.verdict_label(verdict, default_branch)}* · {confidence}\n{s.inline(result.summary, 400)}"
+    )
     blocks = [{"type": "divider"}, _section(title[:SECTION_CHARS])]
     if group.also:
         blocks.append(_context(m.ALSO_FAILED.format(jobs=", ".join(s.inline(x, 120) for x in group.also[:20]))))
@@ -300,8 +325,14 @@ def _usage(s: _Slack, report: PipelineReport) -> str:
     t = usage_totals(results)
     model = (" · " + ", ".join(s.inline(x, 80) for x in t["models"])) if t["models"] else ""
     cached = m.FOOTER_CACHED.format(tokens_cached=t["tokens_cached"]) if t["tokens_cached"] else ""
-    text = m.FOOTER_PROVIDER.format(provider=", ".join(m.provider_name(p) for p in t["providers"]), model=model,
-                                    tokens_in=t["tokens_in"], tokens_out=t["tokens_out"], cached=cached, cost=t["cost"])
+    text = m.FOOTER_PROVIDER.format(
+        provider=", ".join(m.provider_name(p) for p in t["providers"]),
+        model=model,
+        tokens_in=t["tokens_in"],
+        tokens_out=t["tokens_out"],
+        cached=cached,
+        cost=t["cost"],
+    )
     notes = [m.FOOTER_NOTE.format(note=s.inline(n, 300)) for n in t["notes"][:5]]
     return "\n".join([text, *notes])
 
@@ -316,13 +347,15 @@ def render_slack_analysis(
     units = [blocks for blocks in (_job_blocks(s, g, branch) for g in groups) if blocks]
     if report.error:
         reason = s.inline(report.error, 800)
-        units.insert(0, [_section("⚠️ " + (m.ANALYSIS_FAILED.format(reason=reason) if reason else m.ANALYSIS_FAILED_NO_REASON))])
+        units.insert(
+            0, [_section("⚠️ " + (m.ANALYSIS_FAILED.format(reason=reason) if reason else m.ANALYSIS_FAILED_NO_REASON))]
+        )
     closing = [_context(x) for x in (_usage(s, report), m.ASK_AGAIN_SLACK) if x] + [_actions(report, other_providers)]
 
     messages: list[list[dict]] = [[]]
     for done, unit in enumerate(units):
         # a unit never exceeds a message: per-field caps bound it well below 50 blocks
-        unit = unit[: BLOCKS_PER_MESSAGE]
+        unit = unit[:BLOCKS_PER_MESSAGE]
         if len(messages[-1]) + len(unit) > BLOCKS_PER_MESSAGE:
             if len(messages) == THREAD_MESSAGES_MAX:
                 more = _context(m.MORE_JOBS.format(count=len(units) - done))
