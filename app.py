@@ -21,7 +21,7 @@ from bot.runtime.services import Services
 from bot.runtime.worker import Worker
 from config.logging import setup_logging
 from config.settings import Settings, SettingsError, load_settings
-from handlers import analysis_api, gitlab_webhooks, health
+from handlers import analysis_api, auth, dashboard, gitlab_webhooks, health, openapi, templating, webhook_tools
 from handlers import email as email_door
 from handlers import slack as slack_door
 from handlers.appkeys import SERVICES
@@ -51,7 +51,7 @@ def create_app(services: Services) -> web.Application:
     # The limit here is a backstop; the webhook reads with its own limit and answers 413.
     app = web.Application(
         client_max_size=settings.gitlab_webhook_max_body_bytes + 1024,
-        middlewares=[analysis_api.require_api_token],
+        middlewares=[auth.require_auth],
     )
     app[SERVICES] = services
     app.router.add_post("/webhooks/gitlab", gitlab_webhooks.gitlab_webhook)
@@ -61,8 +61,19 @@ def create_app(services: Services) -> web.Application:
     app.router.add_get("/analysis", analysis_api.list_analyses)
     app.router.add_get("/analysis/stats/summary", analysis_api.stats_summary)
     app.router.add_get("/analysis/{id}", analysis_api.get_analysis)
+    app.router.add_post("/webhooks/gitlab/test", webhook_tools.webhook_test)
+    app.router.add_get("/webhooks/gitlab/info", webhook_tools.webhook_info)
+    app.router.add_get("/dashboard", dashboard.dashboard_page)
+    app.router.add_get("/dashboard/data", dashboard.dashboard_data)
+    app.router.add_get("/dashboard/login", dashboard.login_form)
+    app.router.add_post("/dashboard/login", dashboard.login)
+    app.router.add_post("/dashboard/logout", dashboard.logout)
+    app.router.add_get("/openapi.json", openapi.openapi_json)
+    app.router.add_get("/docs", openapi.docs_page)
+    app.router.add_get("/static/{name}", templating.static_asset)
     if services.slack is not None:
         slack_door.mount(app, services)
+    openapi.attach(app)  # last: it describes every route mounted above
     return app
 
 

@@ -2,97 +2,51 @@
 
 from __future__ import annotations
 
-import hmac
-
 from aiohttp import web
+from pydantic import ValidationError
 
 from handlers.appkeys import SERVICES
+from handlers.auth import Access, requires
+from handlers.schemas import MAX_ROW_ID, AnalysisListQuery, AnalysisOut, AnalysisPage, Error, StatsSummary
 from storage import analyses
-from storage.analyses import Analysis
 
-MAX_PER_PAGE = 100
 SUMMARY_ROWS = 100_000  # the newest analyses the summary counts
 
 
-@web.middleware
-async def require_api_token(request: web.Request, handler):
-    if not request.path.startswith("/analysis"):
-        return await handler(request)
-    token = request.app[SERVICES].settings.api_token
-    if token is None or not token.get_secret_value():
-        return web.json_response({"error": "the analysis API is off; set CICD_BOT_API_TOKEN to enable it"}, status=404)
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode()):
-        return web.json_response(
-            {"error": "missing or invalid bearer token"}, status=401, headers={"WWW-Authenticate": "Bearer"}
-        )
-    return await handler(request)
+def _json(model, status: int = 200) -> web.Response:
+    return web.json_response(model.model_dump(mode="json", by_alias=True), status=status)
 
 
-def analysis_json(a: Analysis) -> dict:
-    return {
-        "id": a.id,
-        "project_id": a.project_id,
-        "project_path": a.project_path,
-        "pipeline_id": a.pipeline_id,
-        "job_id": a.job_id,
-        "signature": a.signature,
-        "trigger": a.trigger,
-        "status": a.status,
-        "provider": a.provider,
-        "model": a.model,
-        "category": a.category,
-        "verdict": a.verdict,
-        "summary": a.summary,
-        "tokens_in": a.tokens_in,
-        "tokens_out": a.tokens_out,
-        "tokens_cached": a.tokens_cached,
-        "cost_usd": a.cost_usd,
-        "latency_ms": a.latency_ms,
-        "feedback": {"up": a.feedback_up, "down": a.feedback_down},
-        "reused_from_id": a.reused_from_id,
-        "created_at": a.created_at.isoformat(),
-        "result": a.result,
-    }
-
-
-def _int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise web.HTTPBadRequest(text=f"{name} must be a whole number") from None
-    return max(lo, min(hi, value))
-
-
+@requires(Access.bearer)
 async def get_analysis(request: web.Request) -> web.Response:
-    try:
-        analysis_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPBadRequest(text="analysis id must be a number") from None
-    a = await analyses.get_analysis(request.app[SERVICES].db, analysis_id)
+    raw = request.match_info["id"]
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ROW_ID:
+        return _json(Error(error="analysis id must be a number from 1 to 2147483647"), 400)
+    a = await analyses.get_analysis(request.app[SERVICES].db, int(raw))
     if a is None:
-        return web.json_response({"error": "not found"}, status=404)
-    return web.json_response(analysis_json(a))
+        return _json(Error(error="not found"), 404)
+    return _json(AnalysisOut.of(a))
 
 
+@requires(Access.bearer)
 async def list_analyses(request: web.Request) -> web.Response:
-    page = _int_param(request, "page", 1, 1, 10**6)
-    per_page = _int_param(request, "per_page", 20, 1, MAX_PER_PAGE)
+    try:
+        q = AnalysisListQuery.model_validate(dict(request.query))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return _json(Error(error=f"{'.'.join(map(str, first['loc']))}: {first['msg']}"), 400)
     found = await analyses.list_analyses(
         request.app[SERVICES].db,
-        page=page,
-        per_page=per_page,
-        project=request.query.get("project"),
-        status=request.query.get("status"),
-        provider=request.query.get("provider"),
+        page=q.page,
+        per_page=q.per_page,
+        project=q.project,
+        status=q.status,
+        provider=q.provider,
     )
-    return web.json_response(
-        {"page": page, "per_page": per_page, "total": found.total, "items": [analysis_json(a) for a in found.items]}
+    page = AnalysisPage(
+        page=q.page, per_page=q.per_page, total=found.total, items=[AnalysisOut.of(a) for a in found.items]
     )
+    return _json(page)
 
 
 def percentile(values: list[int], q: float) -> float | None:
@@ -104,6 +58,7 @@ def percentile(values: list[int], q: float) -> float | None:
     return float(ordered[rank - 1])
 
 
+@requires(Access.bearer)
 async def stats_summary(request: web.Request) -> web.Response:
     rows = await analyses.summary_rows(request.app[SERVICES].db, limit=SUMMARY_ROWS)
     by_provider: dict[str, dict] = {}
@@ -141,21 +96,23 @@ async def stats_summary(request: web.Request) -> web.Response:
         p["cost_usd"] = round(p["cost_usd"], 6)
         p["latency_ms"] = {"p50": percentile(lat, 50), "p95": percentile(lat, 95)}
     total = len(rows)
-    return web.json_response(
-        {
-            "analyses": total,
-            "success_rate": round((total - errors) / total, 4) if total else None,
-            "latency_ms": {
-                "p50": percentile(latencies, 50),
-                "p90": percentile(latencies, 90),
-                "p99": percentile(latencies, 99),
-            },
-            "tokens": {
-                "in": sum(p["tokens_in"] for p in by_provider.values()),
-                "out": sum(p["tokens_out"] for p in by_provider.values()),
-                "cached": sum(p["tokens_cached"] for p in by_provider.values()),
-            },
-            "cost_usd": round(sum(p["cost_usd"] for p in by_provider.values()), 6),
-            "by_provider": by_provider,
-        }
+    return _json(
+        StatsSummary.model_validate(
+            {
+                "analyses": total,
+                "success_rate": round((total - errors) / total, 4) if total else None,
+                "latency_ms": {
+                    "p50": percentile(latencies, 50),
+                    "p90": percentile(latencies, 90),
+                    "p99": percentile(latencies, 99),
+                },
+                "tokens": {
+                    "in": sum(p["tokens_in"] for p in by_provider.values()),
+                    "out": sum(p["tokens_out"] for p in by_provider.values()),
+                    "cached": sum(p["tokens_cached"] for p in by_provider.values()),
+                },
+                "cost_usd": round(sum(p["cost_usd"] for p in by_provider.values()), 6),
+                "by_provider": by_provider,
+            }
+        )
     )

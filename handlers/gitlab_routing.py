@@ -128,6 +128,7 @@ def _parent_pipeline(payload: dict, attrs: dict, project_id: int | None) -> int 
 
 
 def _pipeline_hook(d: HookDelivery) -> RoutedEvent:
+    """A failed pipeline is analysed (a child pipeline with its parent); a passed one may mark a failure fixed."""
     pipeline_id = _int(d.attrs.get("id"))
     status = str(d.attrs.get("status") or "")
     key = d.key(pipeline_id, status)  # the child's own id for a child pipeline: its delivery is not the parent's
@@ -152,6 +153,7 @@ def _pipeline_hook(d: HookDelivery) -> RoutedEvent:
 
 
 def _job_hook(d: HookDelivery) -> RoutedEvent:
+    """A failed CI job that may not fail queues its pipeline's analysis, held back until the pipeline ends."""
     ci_job_id = _int(d.payload.get("build_id"))
     status = str(d.payload.get("build_status") or "")
     pipeline = d.payload.get("pipeline")
@@ -169,6 +171,7 @@ def _job_hook(d: HookDelivery) -> RoutedEvent:
 
 
 def _merge_request_hook(d: HookDelivery) -> RoutedEvent:
+    """Recorded for history; nothing is queued."""
     mr_iid = _int(d.attrs.get("iid"))
     action = str(d.attrs.get("action") or d.attrs.get("state") or "")
     # Recorded for history; the MR note follows pipelines, not MR events.
@@ -176,6 +179,7 @@ def _merge_request_hook(d: HookDelivery) -> RoutedEvent:
 
 
 def _note_hook(d: HookDelivery) -> RoutedEvent:
+    """A merge request note that mentions the bot gets an answer in its discussion."""
     note_id = _int(d.attrs.get("id"))
     key = d.key(note_id, "note")
     user = d.payload.get("user") if isinstance(d.payload.get("user"), dict) else {}
@@ -210,6 +214,14 @@ EVENT_ROUTES: dict[str, Callable[[HookDelivery], RoutedEvent]] = {
     "Job Hook": _job_hook,
     "Merge Request Hook": _merge_request_hook,
     "Note Hook": _note_hook,
+}
+
+# X-Gitlab-Event -> the trigger to enable on the GitLab hook for it.
+HOOK_SETTINGS: dict[str, str] = {
+    "Pipeline Hook": "pipeline_events",
+    "Job Hook": "job_events",
+    "Merge Request Hook": "merge_requests_events",
+    "Note Hook": "note_events",
 }
 
 

@@ -9,11 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from handlers.appkeys import SERVICES
-
+from bot.core.webhook_auth import AuthResult, authenticate
 from config.logging import log_context
 from handlers import gitlab_routing
-from bot.core.webhook_auth import AuthResult, authenticate
+from handlers.appkeys import SERVICES
 from storage.inbox import record_event
 
 log = logging.getLogger(__name__)
@@ -99,6 +98,21 @@ def scrub(payload: dict, jobs: list, redact) -> tuple[dict, list]:
     return payload, cleaned
 
 
+def authenticate_delivery(settings, headers: dict[str, str], body: bytes) -> AuthResult:
+    """The webhook's rules (secret token or signature), shared with POST /webhooks/gitlab/test."""
+    return authenticate(
+        headers, body,
+        secret=settings.gitlab_webhook_secret.get_secret_value() if settings.gitlab_webhook_secret else None,
+        signing_token=settings.gitlab_webhook_signing_token.get_secret_value() if settings.gitlab_webhook_signing_token else None,
+        allow_unsigned=settings.gitlab_webhook_allow_unsigned,
+        now=time.time(),
+    )
+
+
+def reject_status(auth: AuthResult) -> int:
+    return 503 if auth is AuthResult.not_configured else 401
+
+
 def _reject(metrics, status: int, reason: str, text: str) -> web.Response:
     metrics.deliveries.labels("gitlab_webhook", f"rejected_{reason}").inc()
     return web.Response(status=status, text=text + "\n")
@@ -117,16 +131,9 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
         return _reject(metrics, 413, "too_large", f"body larger than {settings.gitlab_webhook_max_body_bytes} bytes")
     headers = {k.lower(): v for k, v in request.headers.items()}
 
-    auth = authenticate(
-        headers, body,
-        secret=settings.gitlab_webhook_secret.get_secret_value() if settings.gitlab_webhook_secret else None,
-        signing_token=settings.gitlab_webhook_signing_token.get_secret_value() if settings.gitlab_webhook_signing_token else None,
-        allow_unsigned=settings.gitlab_webhook_allow_unsigned,
-        now=time.time(),
-    )
+    auth = authenticate_delivery(settings, headers, body)
     if not auth.accepted:
-        status = 503 if auth is AuthResult.not_configured else 401
-        return _reject(metrics, status, auth.value, REJECT_TEXT[auth])
+        return _reject(metrics, reject_status(auth), auth.value, REJECT_TEXT[auth])
 
     event_type = headers.get("x-gitlab-event", "").strip()
     if not event_type:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from bot.core.types import JobSpec
 from storage.db import Database
 from storage.models import ReceivedEvent
@@ -79,3 +81,10 @@ async def record_event(
             outcome = "enqueued" if job_ids else "duplicate_event"
         await session.execute(_events.update().where(_events.c.id == event_id).values(outcome=outcome))
     return IntakeResult(outcome, event_id, job_ids)
+
+
+async def delivery_recorded(db: Database, delivery_key: str) -> bool:
+    """Whether a delivery with this key is in the inbox (a dry run asks; it never writes)."""
+    async with db.session() as s:
+        found = await s.execute(sa.select(_events.c.id).where(_events.c.delivery_key == delivery_key).limit(1))
+        return found.first() is not None

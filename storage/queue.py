@@ -232,3 +232,14 @@ class Queue:
                 .all()
             )
         return list(rows)
+
+
+async def active_dedupe_keys(db: Database, keys: list[str]) -> set[str]:
+    """Those of the keys whose job waits or runs now (a dry run asks; it never writes)."""
+    if not keys:
+        return set()
+    async with db.session() as s:
+        found = await s.execute(
+            sa.select(_jobs.c.dedupe_key).where(_jobs.c.dedupe_key.in_(keys), _jobs.c.state.in_((QUEUED, RUNNING)))
+        )
+        return {str(k) for k in found.scalars()}
