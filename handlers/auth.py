@@ -99,8 +99,8 @@ def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> 
 def same_origin_post(request: web.Request) -> bool:
     """A form post from our own pages: Sec-Fetch-Site and Origin, where the browser sends them, say so."""
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ("same-origin", "none"):
-        return False
+    if site is not None:  # a browser sets it and no page can forge it
+        return site in ("same-origin", "none")
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser, or an old one: the session's CSRF token still guards logout

@@ -43,6 +43,7 @@ CHART_VERDICTS = "Verdicts of the analyses"
 CHART_FEEDBACK = "👍 and 👎 on the answers"
 CHART_SIGNATURE = "Failures per day with this signature"
 BAD_FILTER = "{field}: {problem}"
+NOT_A_PATH = "must be a GitLab group or project path, such as acme/platform"
 WRONG_TOKEN = "That is not the API token."
 OFF = "The dashboard is off: set CICD_BOT_API_TOKEN to enable it."
 NOT_A_FORM = "Send the login form."
@@ -54,7 +55,8 @@ def _filters(request: web.Request) -> dash.Filters:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "query"
-        raise ValueError(BAD_FILTER.format(field=field, problem=first["msg"])) from None
+        problem = NOT_A_PATH if first["type"] == "string_pattern_mismatch" else first["msg"]
+        raise ValueError(BAD_FILTER.format(field=field, problem=problem)) from None
 
 
 async def _dashboard(request: web.Request, filters: dash.Filters) -> dash.Dashboard:
@@ -86,7 +88,7 @@ def chart_markup(d: dash.Dashboard) -> dict[str, Markup]:
     tokens = [charts.Series(p.provider, p.daily_tokens) for p in d.providers]
     cost = [charts.Series(p.provider, p.daily_cost) for p in d.providers]
     out = {
-        "failures": charts.stacked_bars(days, per_project, title=CHART_FAILURES),
+        "failures": charts.stacked_bars(days, per_project, title=CHART_FAILURES, width=charts.WIDE),
         "tokens": charts.stacked_bars(days, tokens, title=CHART_TOKENS),
         "cost": charts.stacked_bars(days, cost, title=CHART_COST, fmt=lambda v: f"${v:,.2f}"),
         "verdicts": charts.share_bar([(v.label, v.count) for v in d.verdicts], title=CHART_VERDICTS),

@@ -80,7 +80,7 @@ def _without_null(schema: dict) -> dict:
     """A query parameter is absent or a string, never null: keep the non-null branch of an Optional."""
     branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
     if len(branches) == 1:
-        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        rest = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
         return {**branches[0], **rest}
     return schema
 

@@ -17,7 +17,7 @@ CONTENT_SECURITY_POLICY = (
 PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # GitLab links get no referrer; our own forms a real Origin
     "X-Frame-Options": "DENY",
 }
 # Assets served at /static/{name}: name -> content type.

@@ -10,7 +10,7 @@ from bot.core.dashboard import DashboardRows, DayCount, FailureRow, FlakyRow, Pr
 from storage.db import Database
 from storage.models import Analysis, FailedJob, Pipeline, ProviderCallRecord
 
-RECENT_FAILURES = 30
+RECENT_FAILURES = 20
 TOP_SIGNATURES = 10
 MAX_PROJECTS = 1000  # paths offered in the filters
 

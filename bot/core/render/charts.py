@@ -12,6 +12,7 @@ PALETTE_SIZE = 8
 
 # The drawing area of a bar chart, in viewBox units; the SVG scales to its container's width.
 WIDTH = 640
+WIDE = 1000  # for a chart across the whole page
 HEIGHT = 220
 MARGIN_LEFT = 44
 MARGIN_BOTTOM = 22
@@ -66,6 +67,7 @@ def stacked_bars(
     title: str,
     fmt: Callable[[float], str] = whole,
     label_every: int | None = None,
+    width: int = WIDTH,
 ) -> str:
     """Bars per x position, stacked by series; every segment has a tooltip (its <title>)."""
     n = len(x_labels)
@@ -73,12 +75,12 @@ def stacked_bars(
         raise ValueError("every series needs one value per x label")
     totals = [sum(max(0.0, float(s.values[i])) for s in series) for i in range(n)]
     top = nice_ceiling(max(totals, default=0.0))
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_w = width - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    out = _open(title, WIDTH, HEIGHT, "chart bars")
+    out = _open(title, width, HEIGHT, "chart bars")
     for fraction in (0.0, 0.5, 1.0):  # grid lines with their values
         y = MARGIN_TOP + plot_h * (1 - fraction)
-        out.append(f'<line class="grid" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{_f(y)}" y2="{_f(y)}"/>')
+        out.append(f'<line class="grid" x1="{MARGIN_LEFT}" x2="{width - MARGIN_RIGHT}" y1="{_f(y)}" y2="{_f(y)}"/>')
         out.append(
             f'<text class="axis" x="{MARGIN_LEFT - 4}" y="{_f(y + 4)}" text-anchor="end">{escape(fmt(top * fraction))}</text>'
         )
