@@ -56,11 +56,14 @@ class Op:
     query: type[BaseModel] | None = None
     parameters: list[dict[str, Any]] = field(default_factory=list)
     body: tuple[str, type[BaseModel] | dict] | None = None
+    body_required: bool = True
     security: list[dict] = field(default_factory=list)  # for routes without an auth mark; [] is public
 
 
 def header(name: str, description: str, *, required: bool = False, examples: list[str] | None = None) -> dict:
     schema: dict[str, Any] = {"type": "string"}
+    if required:
+        schema.update(minLength=1, pattern=r"\S")  # blank is missing
     if examples:
         schema["examples"] = examples
     return {"name": name, "in": "header", "required": required, "description": description, "schema": schema}
@@ -88,14 +91,13 @@ GITLAB_REFUSALS = {
     503: "No secret is configured and unsigned deliveries are not allowed (the bot fails closed)",
 }
 ANY_OBJECT = {"type": "object"}
-NO_BODY = {"type": "string", "maxLength": 0}
 
 OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/webhooks/gitlab"): Op(
         "gitlabWebhook",
         "Receive a GitLab hook delivery",
         "webhooks",
-        {200: Resp("Accepted: recorded and queued, a duplicate, or ignored", None, TEXT, NO_BODY)}
+        {200: Resp("Accepted: recorded and queued, a duplicate, or ignored (no body)", None, "")}
         | {code: Resp(text, None, TEXT, {"type": "string"}) for code, text in GITLAB_REFUSALS.items()},
         description="Point a GitLab group or project hook here, with a secret token. The answer comes at once; "
         "analysis runs in the workers.",
@@ -127,7 +129,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "webhooks",
         {
             200: Resp("Handled (an acknowledgement, or a message for the user)", None, JSON, ANY_OBJECT),
-            401: Resp("Bad or missing Slack signature", None, TEXT, {"type": "string"}),
+            401: Resp("Bad or missing Slack signature", None, JSON, ANY_OBJECT),
             403: Resp("A workspace that is not allowed (SLACK_ALLOWED_TEAM_IDS)", None, TEXT, {"type": "string"}),
         },
         description="Only mounted when Slack is configured. The Request URL for commands, events and "
@@ -226,8 +228,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                 "name": "next",
                 "in": "query",
                 "required": False,
-                "description": "Where to go after login (a /dashboard path)",
-                "schema": {"type": "string", "maxLength": 2000},
+                "description": "Where to go after login; anything but a /dashboard path is taken as /dashboard",
+                "schema": {"type": "string"},
             }
         ],
     ),
@@ -255,9 +257,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "dashboard",
         {
             303: Resp("The session cookie is removed; on to the login form", None, "", headers=[("Location", "")]),
+            400: Resp("Not a logout form", None, HTML, {"type": "string"}),
             403: Resp("A form posted from another site, or without this session's CSRF token", None, HTML,
                       {"type": "string"}),
         },
         body=(FORM, LogoutForm),
+        body_required=False,  # needed only with a session: without one there is nothing to end
     ),
 }

@@ -46,7 +46,7 @@ BAD_FILTER = "{field}: {problem}"
 NOT_A_PATH = "must be a GitLab group or project path, such as acme/platform"
 WRONG_TOKEN = "That is not the API token."
 OFF = "The dashboard is off: set CICD_BOT_API_TOKEN to enable it."
-NOT_A_FORM = "Send the login form."
+NOT_A_FORM = "That is not the form this page sends."
 
 
 def _filters(request: web.Request) -> dash.Filters:
@@ -155,16 +155,15 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    token = api_token(request)
-    current = request.cookies.get(SESSION_COOKIE)
     if not same_origin_post(request):
         return render("dashboard_error.html", status=403, message=CROSS_SITE)
+    try:
+        form = LogoutForm.model_validate(dict(await request.post()))
+    except (ValidationError, ValueError):
+        return render("dashboard_error.html", status=400, message=NOT_A_FORM)
+    token = api_token(request)
     if token and session_ok(request, token):
-        try:
-            form = LogoutForm.model_validate(dict(await request.post()))
-        except (ValidationError, ValueError):
-            form = None
-        if form is None or not session.csrf_ok(session.session_key(token), current, form.csrf):
+        if not session.csrf_ok(session.session_key(token), request.cookies.get(SESSION_COOKIE), form.csrf):
             return render("dashboard_error.html", status=403, message=NOT_YOUR_FORM)
     response = web.HTTPSeeOther("/dashboard/login")
     clear_session_cookie(request, response)

@@ -129,7 +129,7 @@ def _operation(op: ops.Op, access: Access | None, refs: dict[type[BaseModel], di
     if op.body is not None:
         media, schema = op.body
         out["requestBody"] = {
-            "required": True,
+            "required": op.body_required,
             "content": {media: {"schema": refs[schema] if isinstance(schema, type) else schema}},
         }
     out["responses"] = {str(code): _response(r, refs) for code, r in sorted(responses.items())}

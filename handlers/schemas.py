@@ -198,4 +198,6 @@ class LoginForm(BaseModel):
 
 class LogoutForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    csrf: str = Field(max_length=200, description="The session's CSRF token, from the dashboard page")
+    csrf: str | None = Field(
+        None, max_length=200, description="The session's CSRF token, from the dashboard page (needed with a session)"
+    )

@@ -353,6 +353,9 @@ def mount(app: web.Application, services: Services) -> None:
     bolt = build_bolt_app(services)
 
     async def slack_events(request: web.Request) -> web.Response:
+        if not request.headers.get("X-Slack-Request-Timestamp", "0").strip().isdigit():
+            # Bolt answers a 500 for a timestamp that is not a number; refuse it as Bolt refuses a bad signature.
+            return web.json_response({"error": "invalid request"}, status=401)
         bolt_request = await to_bolt_request(request)
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
