@@ -258,8 +258,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         {
             303: Resp("The session cookie is removed; on to the login form", None, "", headers=[("Location", "")]),
             400: Resp("Not a logout form", None, HTML, {"type": "string"}),
-            403: Resp("A form posted from another site, or without this session's CSRF token", None, HTML,
-                      {"type": "string"}),
+            403: Resp(
+                "A form posted from another site, or without this session's CSRF token", None, HTML, {"type": "string"}
+            ),
         },
         body=(FORM, LogoutForm),
         body_required=False,  # needed only with a session: without one there is nothing to end

@@ -89,7 +89,7 @@ def chart_markup(d: dash.Dashboard) -> dict[str, Markup]:
     cost = [charts.Series(p.provider, p.daily_cost) for p in d.providers]
     out = {
         "failures": charts.stacked_bars(days, per_project, title=CHART_FAILURES, width=charts.WIDE),
-        "tokens": charts.stacked_bars(days, tokens, title=CHART_TOKENS),
+        "tokens": charts.stacked_bars(days, tokens, title=CHART_TOKENS, axis_fmt=charts.compact),
         "cost": charts.stacked_bars(days, cost, title=CHART_COST, fmt=lambda v: f"${v:,.2f}"),
         "verdicts": charts.share_bar([(v.label, v.count) for v in d.verdicts], title=CHART_VERDICTS),
         "feedback": charts.share_bar([("👍", d.feedback.up), ("👎", d.feedback.down)], title=CHART_FEEDBACK),

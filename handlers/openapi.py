@@ -117,7 +117,9 @@ def _operation(op: ops.Op, access: Access | None, refs: dict[type[BaseModel], di
         responses.setdefault(401, ops.Resp("Missing or wrong bearer token (or session)", Error))
         responses.setdefault(404, ops.Resp("CICD_BOT_API_TOKEN is not set: the API and the dashboard are off", Error))
         if access is Access.page:
-            responses.setdefault(303, ops.Resp("No credentials: to the login form", None, "", headers=[("Location", "")]))
+            responses.setdefault(
+                303, ops.Resp("No credentials: to the login form", None, "", headers=[("Location", "")])
+            )
     out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
     if op.description:
         out["description"] = op.description
@@ -159,9 +161,7 @@ def build_spec(app: web.Application) -> dict:
             raise UndocumentedRoute(f"{route.method} {path} has no entry in handlers/api_operations.py")
         used.append((route.method, path, op, access_of(route.handler)))
     models = sorted(_models([op for _, _, op, _ in used]), key=lambda m: m.__name__)
-    refs, defs = models_json_schema(
-        [(m, "serialization") for m in models], ref_template="#/components/schemas/{model}"
-    )
+    refs, defs = models_json_schema([(m, "serialization") for m in models], ref_template="#/components/schemas/{model}")
     model_refs = {m: refs[(m, "serialization")] for m in models}
     for method, path, op, access in used:
         paths.setdefault(path, {})[method.lower()] = _operation(op, access, model_refs)

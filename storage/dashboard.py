@@ -59,9 +59,7 @@ async def dashboard_rows(db: Database, *, since: datetime, group: str | None, pr
         rows.failed_jobs = int((await s.execute(count)).scalar_one())
         await _signatures(s, rows, failed_where, day, analysis_where)
         rows.flaky = await _flaky(s, failed_where, analysis_where)
-        verdicts = (
-            sa.select(a.verdict, sa.func.count()).where(*analysis_where, a.status != "error").group_by(a.verdict)
-        )
+        verdicts = sa.select(a.verdict, sa.func.count()).where(*analysis_where, a.status != "error").group_by(a.verdict)
         rows.verdicts = {v or "unknown": int(n) for v, n in (await s.execute(verdicts)).all()}
         failed = sa.select(sa.func.count()).select_from(a).where(*analysis_where, a.status == "error")
         rows.analyses_failed = int((await s.execute(failed)).scalar_one())

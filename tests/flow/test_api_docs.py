@@ -137,18 +137,27 @@ async def test_dry_run_is_authenticated_exactly_like_the_webhook(sqlite_db):
         assert status == 503 and "GITLAB_WEBHOOK_SECRET" in answer["error"]
     async with running_app(sqlite_db, GITLAB_WEBHOOK_SIGNING_TOKEN=SIGNING) as (_, client, url):
         ts = str(int(time.time()))
-        signed = hook(token=None, **{"webhook-id": "m-1", "webhook-timestamp": ts,
-                                     "webhook-signature": sign(SIGNING, "m-1", ts, body)})
+        signed = hook(
+            token=None,
+            **{"webhook-id": "m-1", "webhook-timestamp": ts, "webhook-signature": sign(SIGNING, "m-1", ts, body)},
+        )
         assert (await post_test(client, url, body, signed))[0] == 200
         assert (await post_test(client, url, body + b" ", signed))[0] == 401  # tampered
-    async with running_app(sqlite_db, GITLAB_WEBHOOK_SECRET=SECRET, TRIGGER_MODE="email", IMAP_SERVER="127.0.0.1",
-                           IMAP_USER="u", IMAP_APP_PASSWORD="p") as (_, client, url):
+    async with running_app(
+        sqlite_db,
+        GITLAB_WEBHOOK_SECRET=SECRET,
+        TRIGGER_MODE="email",
+        IMAP_SERVER="127.0.0.1",
+        IMAP_USER="u",
+        IMAP_APP_PASSWORD="p",
+    ) as (_, client, url):
         assert (await post_test(client, url, body, hook()))[0] == 404
 
 
 async def test_info_lists_the_events_and_says_whether_secrets_are_set_never_what_they_are(sqlite_db):
-    async with running_app(sqlite_db, GITLAB_WEBHOOK_SECRET=SECRET, CICD_BOT_API_TOKEN=TOKEN,
-                           GITLAB_BOT_USERNAME="cicd-bot") as (_, client, url):
+    async with running_app(
+        sqlite_db, GITLAB_WEBHOOK_SECRET=SECRET, CICD_BOT_API_TOKEN=TOKEN, GITLAB_BOT_USERNAME="cicd-bot"
+    ) as (_, client, url):
         async with client.get(url + "/webhooks/gitlab/info") as resp:
             assert resp.status == 401
         async with client.get(url + "/webhooks/gitlab/info", headers=BEARER) as resp:

@@ -98,7 +98,11 @@ async def test_login_sets_a_signed_httponly_cookie_and_logout_needs_the_csrf_tok
             assert resp.status == 303 and resp.headers["Location"] == "/dashboard?group=acme"
             raw = resp.headers["Set-Cookie"]
             value = session_cookie(resp)
-        assert TOKEN not in raw and value and session.verify(session.session_key(TOKEN), value, now=int(value.split(".")[1]))
+        assert (
+            TOKEN not in raw
+            and value
+            and session.verify(session.session_key(TOKEN), value, now=int(value.split(".")[1]))
+        )
         attrs = raw.lower()
         assert "httponly" in attrs and "samesite=lax" in attrs and "path=/dashboard" in attrs and "secure" not in attrs
         cookie = {"Cookie": f"{auth.SESSION_COOKIE}={value}"}
@@ -110,8 +114,9 @@ async def test_login_sets_a_signed_httponly_cookie_and_logout_needs_the_csrf_tok
             assert resp.status == 401  # the session opens the dashboard, not the API
         async with client.post(url + "/dashboard/logout", data={"csrf": "forged"}, headers=cookie) as resp:
             assert resp.status == 403
-        async with client.post(url + "/dashboard/logout", data={"csrf": csrf}, headers=cookie,
-                               allow_redirects=False) as resp:
+        async with client.post(
+            url + "/dashboard/logout", data={"csrf": csrf}, headers=cookie, allow_redirects=False
+        ) as resp:
             assert resp.status == 303 and resp.headers["Location"] == "/dashboard/login"
             cleared = SimpleCookie(resp.headers["Set-Cookie"])[auth.SESSION_COOKIE]
             assert cleared.value == "" and cleared["max-age"] == "0"
@@ -120,20 +125,29 @@ async def test_login_sets_a_signed_httponly_cookie_and_logout_needs_the_csrf_tok
 async def test_login_refuses_cross_site_posts_and_foreign_redirects(sqlite_db):
     form = {"token": TOKEN}
     async with running_app(sqlite_db, **APP) as (_, client, url):
-        for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
-                        {"Origin": "https://evil.example"}):
+        for headers in (
+            {"Sec-Fetch-Site": "cross-site"},
+            {"Sec-Fetch-Site": "same-site"},
+            {"Origin": "https://evil.example"},
+        ):
             async with client.post(url + "/dashboard/login", data=form, headers=headers) as resp:
                 assert resp.status == 403 and session_cookie(resp) is None
         for target in ("//evil.example/", "https://evil.example/dashboard", "/dashboard\\@evil", "/other"):
-            async with client.post(url + "/dashboard/login", data={**form, "next": target}, allow_redirects=False,
-                                   headers={"Sec-Fetch-Site": "same-origin"}) as resp:
+            async with client.post(
+                url + "/dashboard/login",
+                data={**form, "next": target},
+                allow_redirects=False,
+                headers={"Sec-Fetch-Site": "same-origin"},
+            ) as resp:
                 assert resp.status == 303 and resp.headers["Location"] == "/dashboard"
         # Behind a TLS-terminating proxy the cookie is Secure.
-        async with client.post(url + "/dashboard/login", data=form, allow_redirects=False,
-                               headers={"X-Forwarded-Proto": "https"}) as resp:
+        async with client.post(
+            url + "/dashboard/login", data=form, allow_redirects=False, headers={"X-Forwarded-Proto": "https"}
+        ) as resp:
             assert "secure" in resp.headers["Set-Cookie"].lower()
-        async with client.get(url + "/dashboard", headers={"Authorization": "Bearer wrong"},
-                              allow_redirects=False) as resp:
+        async with client.get(
+            url + "/dashboard", headers={"Authorization": "Bearer wrong"}, allow_redirects=False
+        ) as resp:
             assert resp.status == 401  # a script with a wrong token is told so, not sent to a form
 
 

@@ -42,4 +42,4 @@ async def test_schemathesis_finds_no_server_error_and_nothing_outside_the_docume
     async with slack_harness(database, worker=False, **app) as h:
         code, report = await run_schemathesis(h.url, tmp_path)
     assert code == 0, report[-30000:]
-    print(report[report.find("SUMMARY"):])  # shown with -s: the phases, the operations tested, the cases generated
+    print(report[report.find("SUMMARY") :])  # shown with -s: the phases, the operations tested, the cases generated

@@ -82,7 +82,7 @@ def test_stacked_bars_draw_one_segment_per_nonzero_value_with_a_tooltip():
 
 
 def test_charts_escape_every_label():
-    hostile = "<script>alert(1)</script>&\""
+    hostile = '<script>alert(1)</script>&"'
     for svg in (
         charts.stacked_bars([hostile], [charts.Series(hostile, [1])], title=hostile),
         charts.sparkline([1, 2], title=hostile),
@@ -168,9 +168,20 @@ def test_the_picture_links_only_to_our_gitlab():
     now = datetime(2025, 5, 14, 12, tzinfo=UTC)
     rows = dash.DashboardRows(
         recent=[
-            dash.FailureRow(now, "acme/api", 7, "https://gitlab.example.com/acme/api/-/pipelines/7", "main", 70,
-                            "unit", "test", "https://evil.example/acme/api/-/jobs/70", "script_failure",
-                            analysis_id=1, verdict="flaky")
+            dash.FailureRow(
+                now,
+                "acme/api",
+                7,
+                "https://gitlab.example.com/acme/api/-/pipelines/7",
+                "main",
+                70,
+                "unit",
+                "test",
+                "https://evil.example/acme/api/-/jobs/70",
+                "script_failure",
+                analysis_id=1,
+                verdict="flaky",
+            )
         ],
         flaky=[
             dash.FlakyRow("acme/api", "e2e", now - timedelta(days=1), "", ""),
@@ -190,3 +201,8 @@ def test_the_picture_links_only_to_our_gitlab():
     assert [v.verdict for v in d.verdicts] == ["caused_by_change", "flaky"]
     assert d.feedback.up_share == 0.75 and d.totals.analyses == 8
     assert len(d.days) == dash.DEFAULT_DAYS and d.days[-1] == "2025-05-14"
+
+
+@pytest.mark.parametrize(("value", "shown"), [(950, "950"), (1200, "1.2k"), (50_000, "50k"), (3_400_000, "3.4M")])
+def test_axis_numbers_are_compact(value, shown):
+    assert charts.compact(value) == shown

@@ -14,7 +14,7 @@ PALETTE_SIZE = 8
 WIDTH = 640
 WIDE = 1000  # for a chart across the whole page
 HEIGHT = 220
-MARGIN_LEFT = 44
+MARGIN_LEFT = 62
 MARGIN_BOTTOM = 22
 MARGIN_TOP = 8
 MARGIN_RIGHT = 6
@@ -35,6 +35,15 @@ def colour_class(index: int) -> str:
 
 def whole(value: float) -> str:
     return f"{value:,.0f}"
+
+
+def compact(value: float) -> str:
+    """Short enough for an axis: 950, 1.2k, 50k, 3.4M."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            shown = value / limit
+            return f"{shown:.1f}".rstrip("0").rstrip(".") + suffix if shown < 10 else f"{shown:.0f}{suffix}"
+    return whole(value)
 
 
 def nice_ceiling(value: float) -> float:
@@ -68,6 +77,7 @@ def stacked_bars(
     fmt: Callable[[float], str] = whole,
     label_every: int | None = None,
     width: int = WIDTH,
+    axis_fmt: Callable[[float], str] | None = None,
 ) -> str:
     """Bars per x position, stacked by series; every segment has a tooltip (its <title>)."""
     n = len(x_labels)
@@ -82,7 +92,7 @@ def stacked_bars(
         y = MARGIN_TOP + plot_h * (1 - fraction)
         out.append(f'<line class="grid" x1="{MARGIN_LEFT}" x2="{width - MARGIN_RIGHT}" y1="{_f(y)}" y2="{_f(y)}"/>')
         out.append(
-            f'<text class="axis" x="{MARGIN_LEFT - 4}" y="{_f(y + 4)}" text-anchor="end">{escape(fmt(top * fraction))}</text>'
+            f'<text class="axis" x="{MARGIN_LEFT - 4}" y="{_f(y + 4)}" text-anchor="end">{escape((axis_fmt or fmt)(top * fraction))}</text>'
         )
     if n:
         slot = plot_w / n
@@ -102,7 +112,7 @@ def stacked_bars(
                     f'<rect class="{colour_class(k)}" x="{_f(x)}" y="{_f(y)}" width="{_f(bar_w)}" height="{_f(h)}">'
                     f"<title>{escape(tip)}</title></rect>"
                 )
-            if i % every == 0 or i == n - 1:
+            if (n - 1 - i) % every == 0:  # counted back from the last day, which is always labelled
                 out.append(
                     f'<text class="axis" x="{_f(x + bar_w / 2)}" y="{HEIGHT - 6}" text-anchor="middle">'
                     f"{escape(label)}</text>"
