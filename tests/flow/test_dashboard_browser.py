@@ -81,14 +81,22 @@ class Browser:
         return self.d.find_elements("css selector", selector)
 
     def submit(self, selector: str, url_part: str) -> str:
-        """Click a form's button and wait (at most 30 s, a failure bound) until the browser is at the next page."""
-        from selenium.webdriver.support import expected_conditions
+        """Click a form's button and wait (at most 30 s, a failure bound) until the next page has loaded."""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.wait import WebDriverWait
 
-        before = self.d.find_element("tag name", "html")
+        before = self.d.current_url
         self.d.find_element("css selector", selector).click()
-        WebDriverWait(self.d, 30).until(expected_conditions.staleness_of(before))
-        WebDriverWait(self.d, 30).until(expected_conditions.url_contains(url_part))
+
+        def arrived(driver) -> bool:
+            try:
+                url = driver.current_url
+                ready = driver.execute_script("return document.readyState") == "complete"
+            except WebDriverException:  # the old document is going away: not there yet
+                return False
+            return url != before and url_part in url and ready
+
+        WebDriverWait(self.d, 30).until(arrived)
         return self.d.current_url
 
 
