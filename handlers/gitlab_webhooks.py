@@ -9,10 +9,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.webhook_auth import AuthResult, authenticate
+from handlers.appkeys import SERVICES
+
 from config.logging import log_context
 from handlers import gitlab_routing
-from handlers.appkeys import SERVICES
+from bot.core.webhook_auth import AuthResult, authenticate
 from storage.inbox import record_event
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.clients.slack import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
 from bot.core import channel_map
 from bot.core import messages as m
 from bot.core import slack_commands as texts
@@ -22,6 +21,8 @@ from bot.core.render.slack import (
     ACTION_REANALYZE_WITH_PREFIX,
     render_slack_ephemeral,
 )
+from bot.runtime.services import Services
+from bot.clients.slack import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
 from bot.core.slack_commands import Command, UsageError, parse_command
 from bot.core.types import JobSpec
 from bot.jobs.payload import SlackTarget
@@ -29,15 +30,14 @@ from bot.jobs.slack_command import SlackCommandPayload
 from bot.jobs.slack_feedback import SlackFeedbackPayload
 from bot.jobs.slack_followup import SlackFollowupPayload
 from bot.jobs.slack_support import PREFERENCE_PROVIDER, PREFERENCE_SCOPE, publisher
-from bot.providers import catalog
 from bot.providers.catalog import PROVIDERS
-from bot.runtime.services import Services
 from storage import slack as slack_state
 from storage.analyses import recent_history
 from storage.history import get_preference, set_preference
 from storage.inbox import record_event
 from storage.ledger import spent_today_by_all
 from storage.types import utcnow
+from bot.providers import catalog
 
 log = logging.getLogger(__name__)
 
