@@ -21,7 +21,7 @@ else the first labelled line that holds a token; its tokens are the key tokens. 
 (`a::b`, `org.x.Y`, `Foo#bar`, `Lint/Rule`, `file.ext`), an error code (`E0308`, `TS2322`, `ENOENT`,
 `ERR_PNPM_X`), a quoted value ('x', "x", `x`, ‘x’, “x”, 2 to 80 characters), a code identifier
 (`test_x`, `TestFoo`, `parseAmount`). Tokens shorter than 3 characters or without a letter are
-dropped. When no labelled line holds a token, the key token is the first 40 characters of the first
+dropped, and so are words any failure prints (GENERIC_WORDS: `ERROR`, `main`, ...). When no labelled line holds a token, the key token is the first 40 characters of the first
 labelled line that shows text (the summary must then quote the line).
 
 Cross-validation: the repositories (projects, kinds) are dealt into the folds of `cv_folds.py`; every
@@ -75,6 +75,10 @@ TOKEN_SHAPES = [
     re.compile(r"\b(?:[A-Za-z]\w*_\w+|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+|[a-z]+(?:[A-Z][a-z0-9]*)+)\b"),
 ]
 FALLBACK_CHARS = 40
+# Words that any failure prints: as a token they would name nothing.
+GENERIC_WORDS = frozenset({"error", "errors", "fail", "failed", "failure", "failures", "fatal", "exception", "warning",
+                           "warnings", "exit", "abort", "aborted", "main", "test", "tests", "build", "true", "false",
+                           "null", "none", "undefined"})
 
 
 def tokens_of(line: str) -> list[str]:
@@ -84,7 +88,8 @@ def tokens_of(line: str) -> list[str]:
         for m in shape.finditer(line):
             token = next((g for g in m.groups() if g), None) if m.groups() else m.group(0)
             token = (token or m.group(0)).strip()
-            if len(token) >= 3 and re.search(r"[A-Za-z]", token) and token not in out:
+            if (len(token) >= 3 and re.search(r"[A-Za-z]", token) and token.lower() not in GENERIC_WORDS
+                    and token not in out):
                 out.append(token)
     return out
 
