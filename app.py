@@ -232,17 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
 
     # Commands that live with the code they expose; each adds its subparser(s) with a `run` default.
-    from bot.cli import excerpt, explain
+    from bot.cli import excerpt, explain, test_email
 
     excerpt.add_parser(sub)
     sub.choices["excerpt"].set_defaults(run=excerpt.run)
     explain.add_parsers(sub)
-    try:
-        from bot.cli import test_email
-    except ImportError:  # the email command arrives with the email trigger
-        test_email = None
-    if test_email is not None:
-        test_email.add_parsers(sub)
+    test_email.add_parsers(sub)
     return parser
 
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import hmac
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from handlers.appkeys import SERVICES
 
-from storage.models import Analysis
+from storage import analyses
+from storage.analyses import Analysis
 
 MAX_PER_PAGE = 100
+SUMMARY_ROWS = 100_000  # the newest analyses the summary counts
 
 
 @web.middleware
@@ -56,8 +57,7 @@ async def get_analysis(request: web.Request) -> web.Response:
         analysis_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPBadRequest(text="analysis id must be a number") from None
-    async with request.app[SERVICES].db.session() as s:
-        a = await s.get(Analysis, analysis_id)
+    a = await analyses.get_analysis(request.app[SERVICES].db, analysis_id)
     if a is None:
         return web.json_response({"error": "not found"}, status=404)
     return web.json_response(analysis_json(a))
@@ -66,19 +66,11 @@ async def get_analysis(request: web.Request) -> web.Response:
 async def list_analyses(request: web.Request) -> web.Response:
     page = _int_param(request, "page", 1, 1, 10**6)
     per_page = _int_param(request, "per_page", 20, 1, MAX_PER_PAGE)
-    query = sa.select(Analysis)
-    project = request.query.get("project")
-    if project:
-        query = query.where(Analysis.project_id == int(project)) if project.isdigit() else query.where(Analysis.project_path == project)
-    if request.query.get("status"):
-        query = query.where(Analysis.status == request.query["status"])
-    if request.query.get("provider"):
-        query = query.where(Analysis.provider == request.query["provider"])
-    async with request.app[SERVICES].db.session() as s:
-        total = (await s.execute(sa.select(sa.func.count()).select_from(query.subquery()))).scalar_one()
-        rows = (await s.execute(query.order_by(Analysis.id.desc()).offset((page - 1) * per_page).limit(per_page))).scalars().all()
-    return web.json_response({"page": page, "per_page": per_page, "total": total,
-                              "items": [analysis_json(a) for a in rows]})
+    found = await analyses.list_analyses(
+        request.app[SERVICES].db, page=page, per_page=per_page, project=request.query.get("project"),
+        status=request.query.get("status"), provider=request.query.get("provider"))
+    return web.json_response({"page": page, "per_page": per_page, "total": found.total,
+                              "items": [analysis_json(a) for a in found.items]})
 
 
 def percentile(values: list[int], q: float) -> float | None:
@@ -91,11 +83,7 @@ def percentile(values: list[int], q: float) -> float | None:
 
 
 async def stats_summary(request: web.Request) -> web.Response:
-    async with request.app[SERVICES].db.session() as s:
-        rows = (await s.execute(sa.select(
-            Analysis.provider, Analysis.status, Analysis.latency_ms, Analysis.tokens_in, Analysis.tokens_out,
-            Analysis.tokens_cached, Analysis.cost_usd, Analysis.feedback_up, Analysis.feedback_down,
-        ).order_by(Analysis.id.desc()).limit(100_000))).all()
+    rows = await analyses.summary_rows(request.app[SERVICES].db, limit=SUMMARY_ROWS)
     by_provider: dict[str, dict] = {}
     latencies: list[int] = []
     errors = 0

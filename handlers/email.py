@@ -1,4 +1,4 @@
-"""The IMAP door: an APScheduler job that turns GitLab's pipeline-failure emails into queued analyses."""
+"""The IMAP door: a scheduled poll (APScheduler) that turns GitLab's pipeline-failure emails into queued analyses."""
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +17,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clients.mailbox import ImapMailbox, MailboxError, classify_error
 from bot.core.email_parse import PipelineFailureEmail, SkippedEmail, STATUS_MALFORMED, REASON_TOO_LARGE, message_key, parse_email
 from bot.core.types import JobSpec
+from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, EmailFacts
+from bot.runtime.services import Services
 from config.logging import log_context
 from config.settings import Settings
-from handlers.gitlab_routing import ANALYZE_PIPELINE, pipeline_key
+from handlers.gitlab_routing import pipeline_key
 from storage.inbox import record_event
 from storage.locks import named_lock
 from storage.mailbox import known_message, load_state, mark_processed, save_state
@@ -89,14 +91,13 @@ def delivery_key(message_id: str) -> str:
 
 def job_spec(parsed: PipelineFailureEmail) -> JobSpec:
     """The analysis job one failure email asks for; the key is shared with the webhook's."""
-    payload = {"project_id": parsed.project_id, "pipeline_id": parsed.pipeline_id, "trigger": "email",
-               "email": parsed.email_payload()}
+    analyze = AnalyzePipelinePayload(project_id=parsed.project_id, pipeline_id=parsed.pipeline_id, trigger="email",
+                                     email=EmailFacts.model_validate(parsed.email_payload()))
     # hasten: a Job Hook may have queued this pipeline with a grace delay; the mail says it is finished.
-    return JobSpec(ANALYZE_PIPELINE, payload, pipeline_key(parsed.project_id, parsed.pipeline_id, "failed"),
-                   hasten_existing=True)
+    return analyze.job_spec(pipeline_key(parsed.project_id, parsed.pipeline_id, "failed"), hasten_existing=True)
 
 
-async def _enqueue(services, parsed: PipelineFailureEmail, where: dict, result: PollResult) -> None:
+async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict, result: PollResult) -> None:
     db, settings = services.db, services.settings
     intake = await record_event(
         db, source=SOURCE, delivery_key=delivery_key(parsed.message_id), event_type=EVENT_TYPE,
@@ -118,7 +119,7 @@ async def _enqueue(services, parsed: PipelineFailureEmail, where: dict, result: 
     log.info(LOG_MESSAGE, parsed.message_id, status, reason)
 
 
-async def _record_skip(services, skip: SkippedEmail, where: dict, result: PollResult) -> None:
+async def _record_skip(services: Services, skip: SkippedEmail, where: dict, result: PollResult) -> None:
     await mark_processed(services.db, message_id=skip.message_id, status=skip.status, reason=skip.reason,
                          project_id=skip.project_id, pipeline_id=skip.pipeline_id, **where)
     services.metrics.deliveries.labels(SOURCE, skip.status).inc()
@@ -133,7 +134,7 @@ def _batches(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[start:start + size]
 
 
-async def _process_batch(services, session: _Session, uids: list[int], folder: str, uidvalidity: int,
+async def _process_batch(services: Services, session: _Session, uids: list[int], folder: str, uidvalidity: int,
                          result: PollResult) -> None:
     settings = services.settings
     limit = settings.imap_max_message_bytes
@@ -168,7 +169,7 @@ async def _process_batch(services, session: _Session, uids: list[int], folder: s
     await session.call("mark_seen", [uid for uid in uids if uid in raws or uid in heads])
 
 
-async def poll_once(services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox,
+async def poll_once(services: Services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox,
                     hook: Callable[[], Awaitable[None]] | None = None, today: date | None = None) -> PollResult:
     """One poll of the folder under the replica lock; raises on IMAP or database trouble."""
     settings, db = services.settings, services.db
@@ -208,7 +209,7 @@ async def poll_once(services, *, mailbox_factory: Callable[[Settings], Any] = Im
 class EmailPoller:
     """Runs poll_once on every tick, backing off while the server or database fails."""
 
-    def __init__(self, services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox,
+    def __init__(self, services: Services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox,
                  clock: Callable[[], float] = time.monotonic):
         self.services = services
         self.mailbox_factory = mailbox_factory
@@ -282,7 +283,7 @@ class EmailPoller:
             pass
 
 
-def start_email_poller(services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox) -> EmailPoller:
+def start_email_poller(services: Services, *, mailbox_factory: Callable[[Settings], Any] = ImapMailbox) -> EmailPoller:
     """Start polling every IMAP_CHECK_INTERVAL seconds, first at once; `await poller.stop()` ends it."""
     settings = services.settings
     interval = settings.imap_check_interval

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.jobs.kinds import ANALYZE_PIPELINE, MR_NOTE, PIPELINE_PASSED  # noqa: F401  (re-exported for the doors)
 from bot.core.types import JobSpec
+from bot.jobs.analyze_pipeline import AnalyzePipelinePayload
+from bot.jobs.mr_note import MrNotePayload
+from bot.jobs.pipeline_passed import PipelinePassedPayload
 
-# A failed job usually arrives before its pipeline finishes; wait this long for the
+# A failed CI job usually arrives before its pipeline finishes; wait this long for the
 # Pipeline Hook (which hastens the job) before looking at the pipeline anyway.
 JOB_HOOK_GRACE_SECONDS = 120
 
@@ -17,6 +20,22 @@ _BOT_USERNAME = re.compile(r"^(project|group)_\d+_bot(_[0-9a-f]+)?$|(^|[-_])bot$
 
 
 @dataclass(frozen=True)
+class HookDelivery:
+    """One authenticated delivery, as the event functions read it."""
+
+    event_type: str
+    payload: dict
+    headers: dict[str, str]
+    body: bytes
+    bot_username: str
+    project_id: int | None
+    attrs: dict  # object_attributes, {} when absent
+
+    def key(self, object_id: int | None, status: str) -> str:
+        return delivery_key(self.headers, self.event_type, object_id, status, self.body)
+
+
+@dataclass(frozen=True, kw_only=True)
 class RoutedEvent:
     event_type: str
     delivery_key: str
@@ -26,6 +45,18 @@ class RoutedEvent:
     record: bool  # keep a row in the inbox
     jobs: list[JobSpec] = field(default_factory=list)
     ignored_reason: str = ""
+
+    @classmethod
+    def recorded(cls, d: HookDelivery, key: str, object_id: int | None, status: str, *jobs: JobSpec) -> RoutedEvent:
+        """Kept in the inbox, with the jobs it asks for (none: kept for history only)."""
+        return cls(event_type=d.event_type, delivery_key=key, project_id=d.project_id, object_id=object_id,
+                   status=status, record=True, jobs=list(jobs))
+
+    @classmethod
+    def ignored(cls, d: HookDelivery, key: str, object_id: int | None, status: str, reason: str) -> RoutedEvent:
+        """Answered and forgotten: nothing is stored or enqueued."""
+        return cls(event_type=d.event_type, delivery_key=key, project_id=d.project_id, object_id=object_id,
+                   status=status, record=False, ignored_reason=reason)
 
 
 def _int(value: Any) -> int | None:
@@ -81,79 +112,99 @@ def _parent_pipeline(payload: dict, attrs: dict, project_id: int | None) -> int 
     return _int(source.get("pipeline_id"))
 
 
+def _pipeline_hook(d: HookDelivery) -> RoutedEvent:
+    pipeline_id = _int(d.attrs.get("id"))
+    status = str(d.attrs.get("status") or "")
+    key = d.key(pipeline_id, status)  # the child's own id for a child pipeline: its delivery is not the parent's
+    if d.project_id is None or pipeline_id is None:
+        return RoutedEvent.ignored(d, key, pipeline_id, status, "no project or pipeline id")
+    analyzed_id = pipeline_id
+    parent = _parent_pipeline(d.payload, d.attrs, d.project_id)
+    if parent is not None:
+        # A child pipeline is analysed with its parent (which follows the bridge), so the MR note shows one report.
+        if status != "failed":
+            return RoutedEvent.ignored(d, key, pipeline_id, status, f"child pipeline {status or 'without status'}")
+        analyzed_id = parent
+    if status == "failed":
+        analyze = AnalyzePipelinePayload(project_id=d.project_id, pipeline_id=analyzed_id, trigger="webhook")
+        spec = analyze.job_spec(pipeline_key(d.project_id, analyzed_id, "failed"), hasten_existing=True)
+        return RoutedEvent.recorded(d, key, analyzed_id, status, spec)
+    if status == "success":
+        passed = PipelinePassedPayload(project_id=d.project_id, pipeline_id=analyzed_id, trigger="webhook")
+        spec = passed.job_spec(pipeline_key(d.project_id, analyzed_id, "success"))
+        return RoutedEvent.recorded(d, key, analyzed_id, status, spec)
+    return RoutedEvent.ignored(d, key, pipeline_id, status, f"pipeline {status or 'without status'}")
+
+
+def _job_hook(d: HookDelivery) -> RoutedEvent:
+    ci_job_id = _int(d.payload.get("build_id"))
+    status = str(d.payload.get("build_status") or "")
+    pipeline = d.payload.get("pipeline")
+    pipeline_id = _int(d.payload.get("pipeline_id")) or _int(pipeline.get("id") if isinstance(pipeline, dict) else None)
+    key = d.key(ci_job_id, status)
+    if status != "failed":
+        return RoutedEvent.ignored(d, key, ci_job_id, status, f"job {status or 'without status'}")
+    if d.payload.get("build_allow_failure"):
+        return RoutedEvent.ignored(d, key, ci_job_id, status, "job allowed to fail")
+    if d.project_id is None or pipeline_id is None:
+        return RoutedEvent.ignored(d, key, ci_job_id, status, "no project or pipeline id")
+    analyze = AnalyzePipelinePayload(project_id=d.project_id, pipeline_id=pipeline_id, trigger="webhook")
+    spec = analyze.job_spec(pipeline_key(d.project_id, pipeline_id, "failed"), delay_seconds=JOB_HOOK_GRACE_SECONDS)
+    return RoutedEvent.recorded(d, key, ci_job_id, status, spec)
+
+
+def _merge_request_hook(d: HookDelivery) -> RoutedEvent:
+    mr_iid = _int(d.attrs.get("iid"))
+    action = str(d.attrs.get("action") or d.attrs.get("state") or "")
+    # Recorded for history; the MR note follows pipelines, not MR events.
+    return RoutedEvent.recorded(d, d.key(mr_iid, action), mr_iid, action)
+
+
+def _note_hook(d: HookDelivery) -> RoutedEvent:
+    note_id = _int(d.attrs.get("id"))
+    key = d.key(note_id, "note")
+    user = d.payload.get("user") if isinstance(d.payload.get("user"), dict) else {}
+    username = str(user.get("username") or "")
+    note = str(d.attrs.get("note") or "")
+    if d.attrs.get("noteable_type") != "MergeRequest":
+        return RoutedEvent.ignored(d, key, note_id, "note", "not a merge request note")
+    if is_bot_user(username, d.bot_username):
+        return RoutedEvent.ignored(d, key, note_id, "note", "note by a bot")
+    if not mentions(note, d.bot_username):
+        return RoutedEvent.ignored(d, key, note_id, "note", "bot not mentioned")
+    mr = d.payload.get("merge_request") if isinstance(d.payload.get("merge_request"), dict) else {}
+    mr_iid = _int(mr.get("iid"))
+    if d.project_id is None or note_id is None or mr_iid is None:
+        return RoutedEvent.ignored(d, key, note_id, "note", "no project, note or MR id")
+    discussion = d.attrs.get("discussion_id")
+    answer = MrNotePayload(
+        project_id=d.project_id, mr_iid=mr_iid, note_id=note_id,
+        discussion_id=str(discussion) if discussion is not None else None,
+        user_id=_int(user.get("id")) or _int(d.attrs.get("author_id")), username=username, note=note[:10000],
+    )
+    return RoutedEvent.recorded(d, key, note_id, "note", answer.job_spec(f"note:{d.project_id}:{note_id}"))
+
+
+# X-Gitlab-Event -> what it means; a new event is one function here.
+EVENT_ROUTES: dict[str, Callable[[HookDelivery], RoutedEvent]] = {
+    "Pipeline Hook": _pipeline_hook,
+    "Job Hook": _job_hook,
+    "Merge Request Hook": _merge_request_hook,
+    "Note Hook": _note_hook,
+}
+
+
 def route(event_type: str, payload: dict, headers: dict[str, str], body: bytes, bot_username: str) -> RoutedEvent:
     """Decide what to record and enqueue for one authenticated delivery."""
-    project_id = _project_id(payload)
     attrs = payload.get("object_attributes") if isinstance(payload.get("object_attributes"), dict) else {}
+    d = HookDelivery(event_type, payload, headers, body, bot_username, _project_id(payload), attrs)
+    handler = EVENT_ROUTES.get(event_type)
+    if handler is None:
+        return RoutedEvent.ignored(d, d.key(None, ""), None, "", "event not handled")
+    return handler(d)
 
-    if event_type == "Pipeline Hook":
-        pipeline_id = _int(attrs.get("id"))
-        status = str(attrs.get("status") or "")
-        key = delivery_key(headers, event_type, pipeline_id, status, body)
-        if project_id is None or pipeline_id is None:
-            return RoutedEvent(event_type, key, project_id, pipeline_id, status, False, ignored_reason="no project or pipeline id")
-        parent = _parent_pipeline(payload, attrs, project_id)
-        if parent is not None:
-            # A child pipeline is analysed with its parent (which follows the bridge), so the MR note shows one report.
-            if status != "failed":
-                return RoutedEvent(event_type, key, project_id, pipeline_id, status, False,
-                                   ignored_reason=f"child pipeline {status or 'without status'}")
-            pipeline_id = parent
-        job_payload = {"project_id": project_id, "pipeline_id": pipeline_id, "trigger": "webhook"}
-        if status == "failed":
-            spec = JobSpec(ANALYZE_PIPELINE, job_payload, pipeline_key(project_id, pipeline_id, "failed"), hasten_existing=True)
-            return RoutedEvent(event_type, key, project_id, pipeline_id, status, True, [spec])
-        if status == "success":
-            spec = JobSpec(PIPELINE_PASSED, job_payload, pipeline_key(project_id, pipeline_id, "success"))
-            return RoutedEvent(event_type, key, project_id, pipeline_id, status, True, [spec])
-        return RoutedEvent(event_type, key, project_id, pipeline_id, status, False, ignored_reason=f"pipeline {status or 'without status'}")
 
-    if event_type == "Job Hook":
-        job_id = _int(payload.get("build_id"))
-        status = str(payload.get("build_status") or "")
-        pipeline_id = _int(payload.get("pipeline_id")) or _int((payload.get("pipeline") or {}).get("id") if isinstance(payload.get("pipeline"), dict) else None)
-        key = delivery_key(headers, event_type, job_id, status, body)
-        if status != "failed":
-            return RoutedEvent(event_type, key, project_id, job_id, status, False, ignored_reason=f"job {status or 'without status'}")
-        if payload.get("build_allow_failure"):
-            return RoutedEvent(event_type, key, project_id, job_id, status, False, ignored_reason="job allowed to fail")
-        if project_id is None or pipeline_id is None:
-            return RoutedEvent(event_type, key, project_id, job_id, status, False, ignored_reason="no project or pipeline id")
-        spec = JobSpec(
-            ANALYZE_PIPELINE, {"project_id": project_id, "pipeline_id": pipeline_id, "trigger": "webhook"},
-            pipeline_key(project_id, pipeline_id, "failed"), delay_seconds=JOB_HOOK_GRACE_SECONDS,
-        )
-        return RoutedEvent(event_type, key, project_id, job_id, status, True, [spec])
-
-    if event_type == "Merge Request Hook":
-        mr_iid = _int(attrs.get("iid"))
-        action = str(attrs.get("action") or attrs.get("state") or "")
-        key = delivery_key(headers, event_type, mr_iid, action, body)
-        # Recorded for history; the MR note follows pipelines, not MR events.
-        return RoutedEvent(event_type, key, project_id, mr_iid, action, True)
-
-    if event_type == "Note Hook":
-        note_id = _int(attrs.get("id"))
-        key = delivery_key(headers, event_type, note_id, "note", body)
-        user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
-        username = str(user.get("username") or "")
-        note = str(attrs.get("note") or "")
-        if attrs.get("noteable_type") != "MergeRequest":
-            return RoutedEvent(event_type, key, project_id, note_id, "note", False, ignored_reason="not a merge request note")
-        if is_bot_user(username, bot_username):
-            return RoutedEvent(event_type, key, project_id, note_id, "note", False, ignored_reason="note by a bot")
-        if not mentions(note, bot_username):
-            return RoutedEvent(event_type, key, project_id, note_id, "note", False, ignored_reason="bot not mentioned")
-        mr = payload.get("merge_request") if isinstance(payload.get("merge_request"), dict) else {}
-        mr_iid = _int(mr.get("iid"))
-        if project_id is None or note_id is None or mr_iid is None:
-            return RoutedEvent(event_type, key, project_id, note_id, "note", False, ignored_reason="no project, note or MR id")
-        spec = JobSpec(MR_NOTE, {
-            "project_id": project_id, "mr_iid": mr_iid, "note_id": note_id,
-            "discussion_id": attrs.get("discussion_id"), "user_id": _int(user.get("id")) or _int(attrs.get("author_id")),
-            "username": username, "note": note[:10000],
-        }, f"note:{project_id}:{note_id}")
-        return RoutedEvent(event_type, key, project_id, note_id, "note", True, [spec])
-
-    key = delivery_key(headers, event_type, None, "", body)
-    return RoutedEvent(event_type, key, project_id, None, "", False, ignored_reason="event not handled")
+def unroutable(event_type: str, headers: dict[str, str], body: bytes) -> RoutedEvent:
+    """A delivery whose routing failed: kept in the inbox for a human, nothing enqueued."""
+    return RoutedEvent(event_type=event_type, delivery_key=delivery_key(headers, event_type, None, "", body),
+                       project_id=None, object_id=None, status="route_error", record=True)

@@ -141,8 +141,7 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
     except Exception:
         # A routing bug must not make GitLab disable the hook; keep the delivery for a human.
         log.exception("could not route %s delivery", event_type)
-        routed = gitlab_routing.RoutedEvent(event_type, gitlab_routing.delivery_key(headers, event_type, None, "", body),
-                                            None, None, "route_error", True)
+        routed = gitlab_routing.unroutable(event_type, headers, body)
 
     with log_context(delivery=routed.delivery_key, project=routed.project_id, object=routed.object_id):
         if not routed.record:

@@ -1,13 +1,13 @@
 """GET /health, /health/detailed and /metrics; they never call a model or GitLab."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from aiohttp import web
 
 from handlers.appkeys import SERVICES
 
 from storage import migrate
-from storage.models import Analysis, WorkerHeartbeat
+from storage.analyses import totals_by_provider
+from storage.heartbeats import last_heartbeat
 from storage.types import utcnow
 from bot.providers import catalog
 
@@ -39,8 +39,7 @@ async def health_detailed(request: web.Request) -> web.Response:
             report["database"]["migrations"] = {"current": st.current, "head": st.head, "up_to_date": st.up_to_date}
             counts = await app[SERVICES].queue.counts()
             report["queue"] = {"depth": counts["queued"] + counts["running"], **counts, "dead_letters": counts["dead"]}
-            async with db.session() as s:
-                last = (await s.execute(sa.select(sa.func.max(WorkerHeartbeat.last_seen)))).scalar()
+            last = await last_heartbeat(db)
             report["workers"] = {
                 "last_heartbeat": last.isoformat() if last else None,
                 "seconds_since_heartbeat": round((utcnow() - last).total_seconds(), 1) if last else None,
@@ -73,12 +72,7 @@ async def metrics_view(request: web.Request) -> web.Response:
         counts = await app[SERVICES].queue.counts()
         for state, n in counts.items():
             metrics.queue_jobs.labels(state).set(n)
-        async with app[SERVICES].db.session() as s:
-            rows = (await s.execute(
-                sa.select(Analysis.provider, Analysis.status, sa.func.count(), sa.func.sum(Analysis.tokens_in),
-                          sa.func.sum(Analysis.tokens_out), sa.func.sum(Analysis.tokens_cached),
-                          sa.func.sum(Analysis.cost_usd))
-                .group_by(Analysis.provider, Analysis.status))).all()
+        rows = await totals_by_provider(app[SERVICES].db)
         metrics.history.snapshot = [
             {"provider": p or "none", "outcome": st, "count": n, "tokens_in": ti or 0, "tokens_out": to or 0,
              "tokens_cached": tc or 0, "cost_usd": float(c or 0)}

@@ -6,7 +6,6 @@ import json
 import logging
 import re
 
-import sqlalchemy as sa
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -25,19 +24,18 @@ from bot.core.render.slack import (
 from bot.runtime.services import Services
 from bot.clients.slack import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
 from bot.core.slack_commands import Command, UsageError, parse_command
-from bot.jobs.slack import (
-    PREFERENCE_PROVIDER,
-    PREFERENCE_SCOPE,
-    SLACK_COMMAND,
-    SLACK_FEEDBACK,
-    SLACK_FOLLOWUP,
-    publisher,
-)
 from bot.core.types import JobSpec
+from bot.jobs.payload import SlackTarget
+from bot.jobs.slack_command import SlackCommandPayload
+from bot.jobs.slack_feedback import SlackFeedbackPayload
+from bot.jobs.slack_followup import SlackFollowupPayload
+from bot.jobs.slack_support import PREFERENCE_PROVIDER, PREFERENCE_SCOPE, publisher
 from bot.providers.catalog import PROVIDERS
+from storage import slack as slack_state
+from storage.analyses import recent_history
 from storage.history import get_preference, set_preference
 from storage.inbox import record_event
-from storage.models import Analysis, ChannelSubscription, FailedJob, ProviderCallRecord
+from storage.ledger import spent_today_by_all
 from storage.types import utcnow
 from bot.providers import catalog
 
@@ -136,13 +134,13 @@ class SlackDoor:
             return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project)
         team = str(body.get("team_id") or "")
         key = _request_key(team, body)
-        target = {"channel": channel, "user": body.get("user_id"), "thread_ts": None,
-                  "response_url": body.get("response_url"), "team_id": team}
-        payload = {"command": command.name, "project": project, "kind": reference.kind, "number": reference.number,
-                   "provider": command.provider, "slack": target, "request_key": key}
+        target = SlackTarget(channel=channel, user=body.get("user_id"), thread_ts=None,
+                             response_url=body.get("response_url"), team_id=team)
+        asked = SlackCommandPayload(command=command.name, project=project, kind=reference.kind,
+                                    number=reference.number, provider=command.provider, slack=target, request_key=key)
         outcome = await self._enqueue(key, "slash_command", {"text": self._redact(str(body.get("text") or "")[:2000]),
                                                              "channel": channel, "user": body.get("user_id")},
-                                      JobSpec(SLACK_COMMAND, payload, key))
+                                      asked.job_spec(key))
         if outcome.startswith("duplicate"):
             return texts.ACK_DUPLICATE
         return texts.ack_text(command, project)
@@ -161,23 +159,17 @@ class SlackDoor:
         rules = await load_rules(self.settings, self.services.db)
         if not channel_map.may_subscribe(command.path, rules, channel):
             return texts.SUBSCRIBE_NOT_ALLOWED.format(path=command.path, channel=channel)
-        async with self.services.db.session() as s:
-            exists = (await s.execute(sa.select(ChannelSubscription.id).where(
-                ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == command.path))).first()
-            if exists:
-                return texts.ALREADY_SUBSCRIBED.format(path=command.path)
-            s.add(ChannelSubscription(channel=channel, path_pattern=command.path,
-                                      created_by=str(body.get("user_id") or "")[:64], created_at=utcnow()))
+        added = await slack_state.add_subscription(self.services.db, channel, command.path,
+                                                   created_by=str(body.get("user_id") or ""))
+        if not added:
+            return texts.ALREADY_SUBSCRIBED.format(path=command.path)
         return texts.SUBSCRIBED.format(path=command.path)
 
     async def cmd_unsubscribe(self, command: Command, body: dict, channel: str) -> str:
-        async with self.services.db.session() as s:
-            gone = await s.execute(sa.delete(ChannelSubscription).where(
-                ChannelSubscription.channel == channel, ChannelSubscription.path_pattern == command.path))
-            if gone.rowcount:
-                return texts.UNSUBSCRIBED.format(path=command.path)
-            current = (await s.execute(sa.select(ChannelSubscription.path_pattern).where(
-                ChannelSubscription.channel == channel))).scalars().all()
+        db = self.services.db
+        if await slack_state.remove_subscription(db, channel, command.path):
+            return texts.UNSUBSCRIBED.format(path=command.path)
+        current = await slack_state.channel_subscriptions(db, channel)
         return texts.NOT_SUBSCRIBED.format(path=command.path, current=", ".join(current) or "none")
 
     async def cmd_history(self, command: Command, body: dict, channel: str) -> str:
@@ -186,16 +178,10 @@ class SlackDoor:
             return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=command.path)
         if not channel_map.visible_patterns(channel, rules):
             return texts.HISTORY_NOTHING_VISIBLE
-        async with self.services.db.session() as s:
-            query = (sa.select(Analysis.project_path, Analysis.pipeline_id, FailedJob.name, Analysis.verdict,
-                               Analysis.summary)
-                     .outerjoin(FailedJob, sa.and_(FailedJob.project_id == Analysis.project_id,
-                                                   FailedJob.job_id == Analysis.job_id))
-                     .order_by(Analysis.id.desc()).limit(HISTORY_SCAN))
-            rows = (await s.execute(query)).all()
-        shown = [texts.HistoryRow(r[0], r[1], r[2] or "", r[3] or "", r[4] or "") for r in rows
-                 if channel_map.channel_sees(channel, r[0], rules)
-                 and (not command.path or channel_map.pattern_matches(command.path, r[0]))]
+        rows = await recent_history(self.services.db, HISTORY_SCAN)
+        shown = [texts.HistoryRow(r.project_path, r.pipeline_id, r.ci_job_name or "", r.verdict or "", r.summary or "")
+                 for r in rows if channel_map.channel_sees(channel, r.project_path, rules)
+                 and (not command.path or channel_map.pattern_matches(command.path, r.project_path))]
         return texts.format_history(shown[:HISTORY_LIMIT], command.path)
 
     async def cmd_status(self, command: Command, body: dict, channel: str) -> str:
@@ -203,12 +189,9 @@ class SlackDoor:
         counts = await queue.counts()
         dead = await queue.dead_letters(limit=3)
         midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        async with self.services.db.session() as s:
-            cost, calls = (await s.execute(sa.select(
-                sa.func.coalesce(sa.func.sum(ProviderCallRecord.cost_usd), 0.0), sa.func.count())
-                .where(ProviderCallRecord.created_at >= midnight))).one()
+        cost, calls = await spent_today_by_all(self.services.db, midnight)
         return texts.format_status(counts, catalog.configured(self.settings), catalog.default_provider(self.settings),
-                                   float(cost), int(calls), [(d.id, d.kind) for d in dead])
+                                   cost, calls, [(d.id, d.kind) for d in dead])
 
     async def cmd_link(self, command: Command, body: dict, channel: str) -> str:
         code = await start_link(self.services.db, str(body.get("team_id") or ""), str(body.get("user_id") or ""))
@@ -249,12 +232,13 @@ class SlackDoor:
         project_path = str(report.get("project_path") or "")
         if project_path and not channel_map.channel_sees(channel, project_path, await load_rules(self.settings, self.services.db)):
             return "ignored: the channel no longer sees this project"
-        payload = {"channel": channel, "thread_ts": str(thread_ts), "ts": ts, "user": user, "team_id": team,
-                   "text": self._redact(question[:4000]), "project_id": parent.project_id, "pipeline_id": parent.pipeline_id,
-                   "project_path": project_path}
+        question_job = SlackFollowupPayload(
+            channel=channel, thread_ts=str(thread_ts), ts=ts, user=user, team_id=team,
+            text=self._redact(question[:4000]), project_id=parent.project_id, pipeline_id=parent.pipeline_id,
+            project_path=project_path)
         event_id = str(body.get("event_id") or f"{channel}:{ts}:{event.get('type')}")
         # A reply that mentions the bot arrives twice (message and app_mention): one job, keyed by the message.
-        job = JobSpec(SLACK_FOLLOWUP, payload, f"slack-followup:{channel}:{ts}")
+        job = question_job.job_spec(f"slack-followup:{channel}:{ts}")
         return await self._enqueue(f"slack:{team or '-'}:event:{event_id}"[:255], str(event.get("type") or "message"),
                                    {"channel": channel, "ts": ts, "thread_ts": thread_ts, "user": user}, job)
 
@@ -269,17 +253,18 @@ class SlackDoor:
         channel, user = str(event.get("channel") or ""), str(event.get("user") or "")
         project = command.reference.project_path.lower()
         team = str(body.get("team_id") or "")
-        target = {"channel": channel, "user": user, "thread_ts": thread, "response_url": None, "team_id": team}
+        target = SlackTarget(channel=channel, user=user, thread_ts=thread, response_url=None, team_id=team)
         rules = await load_rules(self.settings, self.services.db)
         if not channel_map.channel_sees(channel, project, rules):
-            await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
+            await publisher(self.services).tell_user(target.as_target(),
+                                                     m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
             return "refused"
         key = f"slack:{team or '-'}:event:{body.get('event_id') or channel + ':' + str(event.get('ts'))}"[:255]
-        payload = {"command": command.name, "project": project, "kind": command.reference.kind,
-                   "number": command.reference.number, "provider": command.provider, "slack": target,
-                   "request_key": key}
+        asked = SlackCommandPayload(command=command.name, project=project, kind=command.reference.kind,
+                                    number=command.reference.number, provider=command.provider, slack=target,
+                                    request_key=key)
         return await self._enqueue(key, "app_mention", {"channel": channel, "user": user, "text": self._redact(text[:2000])},
-                                   JobSpec(SLACK_COMMAND, payload, key))
+                                   asked.job_spec(key))
 
     # --- buttons ---
 
@@ -300,29 +285,30 @@ class SlackDoor:
         message = body.get("message") or {}
         team = str((body.get("team") or {}).get("id") or body.get("team_id") or "")
         key = _request_key(team, body)
-        target = {"channel": channel, "user": user, "thread_ts": message.get("thread_ts") or message.get("ts"),
-                  "response_url": body.get("response_url"), "team_id": team}
+        target = SlackTarget(channel=channel, user=user, thread_ts=message.get("thread_ts") or message.get("ts"),
+                             response_url=body.get("response_url"), team_id=team)
         action_id = str(action.get("action_id") or "")
         if action_id in (ACTION_FEEDBACK_UP, ACTION_FEEDBACK_DOWN):
             analysis_id = value.get("analysis_id")
             if not isinstance(analysis_id, int):
                 return "ignored: no analysis"
             direction = "up" if action_id == ACTION_FEEDBACK_UP else "down"
-            job = JobSpec(SLACK_FEEDBACK, {"analysis_id": analysis_id, "direction": direction, "slack": target},
-                          f"slack-feedback:{analysis_id}:{user}:{direction}")
+            vote = SlackFeedbackPayload(analysis_id=analysis_id, direction=direction, slack=target)
+            job = vote.job_spec(f"slack-feedback:{analysis_id}:{user}:{direction}")
             return await self._enqueue(key, "block_actions", {"action": action_id, "user": user}, job)
         project, pipeline = value.get("project"), value.get("pipeline")
         if not isinstance(project, str) or not isinstance(pipeline, int):
             return "ignored: no pipeline"
         rules = await load_rules(self.settings, self.services.db)
         if not channel_map.channel_sees(channel, project, rules):
-            await publisher(self.services).tell_user(target, m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
+            await publisher(self.services).tell_user(target.as_target(),
+                                                     m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
             return "refused"
         provider = action_id[len(ACTION_REANALYZE_WITH_PREFIX):] if action_id.startswith(ACTION_REANALYZE_WITH_PREFIX) else ""
-        payload = {"command": "reanalyze", "project": project.lower(), "kind": "pipeline", "number": pipeline,
-                   "provider": provider, "slack": {**target, "thread_ts": None}, "request_key": key, "announce": True}
-        return await self._enqueue(key, "block_actions", {"action": action_id, "user": user},
-                                   JobSpec(SLACK_COMMAND, payload, key))
+        target.thread_ts = None  # as for a typed command: the report goes to the channel, not under this message
+        asked = SlackCommandPayload(command="reanalyze", project=project.lower(), kind="pipeline", number=pipeline,
+                                    provider=provider, slack=target, request_key=key, announce=True)
+        return await self._enqueue(key, "block_actions", {"action": action_id, "user": user}, asked.job_spec(key))
 
 
 def _same_token_warning(record: logging.LogRecord) -> bool:

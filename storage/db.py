@@ -7,7 +7,11 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# What the database layer raises when a query fails (callers above storage/ name it without importing SQLAlchemy).
+DatabaseError = SQLAlchemyError
 
 
 def normalise_url(url: str) -> str:

@@ -5,30 +5,32 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.core.types import AnalysisResult, Excerpt, ExcerptLine, PriorOccurrence
 from storage.db import Database
 from storage.models import Analysis, FailedJob, Pipeline, Preference
+from storage.sql import insert_for
 from storage.types import utcnow
-
-
-def _insert(db: Database):
-    return pg_insert if db.is_postgres else sqlite_insert
 
 
 async def upsert_pipeline(db: Database, **values) -> None:
     """Insert or refresh a pipeline row, keyed by (project_id, pipeline_id)."""
     now = utcnow()
     values = {**values, "updated_at": now}
-    stmt = _insert(db)(Pipeline.__table__).values(created_at=now, **values)
+    stmt = insert_for(db)(Pipeline.__table__).values(created_at=now, **values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["project_id", "pipeline_id"],
         set_={k: v for k, v in values.items() if k not in ("project_id", "pipeline_id")},
     )
     async with db.session() as s:
         await s.execute(stmt)
+
+
+async def pipeline_default_branch(db: Database, project_id: int, pipeline_id: int) -> str | None:
+    """The default branch stored with the pipeline, if the pipeline is known."""
+    async with db.session() as s:
+        return (await s.execute(sa.select(Pipeline.default_branch).where(
+            Pipeline.project_id == project_id, Pipeline.pipeline_id == pipeline_id))).scalar_one_or_none()
 
 
 async def mark_fixed(db: Database, project_id: int, pipeline_ids: list[int], fixed_by: int) -> None:
@@ -48,17 +50,17 @@ def excerpt_from_rows(rows: list | None, failed_section: str | None = None) -> E
     return Excerpt(lines=lines, total_lines=lines[-1].n if lines else 0, failed_section=failed_section)
 
 
-async def record_failed_job(db: Database, *, project_id: int, pipeline_id: int, job: dict, ref: str,
+async def record_failed_job(db: Database, *, project_id: int, pipeline_id: int, ci_job: dict, ref: str,
                             excerpt: Excerpt, signature: str) -> None:
-    """Store (or refresh, on a re-analysis) one failed job with its redacted excerpt and signature."""
+    """Store (or refresh, on a re-analysis) one failed CI job with its redacted excerpt and signature."""
     values = dict(
-        project_id=project_id, pipeline_id=pipeline_id, job_id=int(job["id"]), name=str(job.get("name", ""))[:255],
-        stage=str(job.get("stage", ""))[:255], ref=ref[:512], failure_reason=str(job.get("failure_reason") or "")[:64],
-        allow_failure=bool(job.get("allow_failure")), signature=signature,
+        project_id=project_id, pipeline_id=pipeline_id, job_id=int(ci_job["id"]), name=str(ci_job.get("name", ""))[:255],
+        stage=str(ci_job.get("stage", ""))[:255], ref=ref[:512], failure_reason=str(ci_job.get("failure_reason") or "")[:64],
+        allow_failure=bool(ci_job.get("allow_failure")), signature=signature,
         failed_section=(excerpt.failed_section or None) and excerpt.failed_section[:255],
-        excerpt=excerpt_rows(excerpt), web_url=str(job.get("web_url") or "")[:1024],
+        excerpt=excerpt_rows(excerpt), web_url=str(ci_job.get("web_url") or "")[:1024],
     )
-    stmt = _insert(db)(FailedJob.__table__).values(created_at=utcnow(), **values)
+    stmt = insert_for(db)(FailedJob.__table__).values(created_at=utcnow(), **values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["project_id", "job_id"],
         set_={k: v for k, v in values.items() if k not in ("project_id", "job_id")},
@@ -183,7 +185,7 @@ async def get_preference(db: Database, scope: str, scope_id: str, name: str) -> 
 
 
 async def set_preference(db: Database, scope: str, scope_id: str, name: str, value: str) -> None:
-    stmt = _insert(db)(Preference.__table__).values(scope=scope, scope_id=scope_id, name=name, value=value,
+    stmt = insert_for(db)(Preference.__table__).values(scope=scope, scope_id=scope_id, name=name, value=value,
                                                     updated_at=utcnow())
     stmt = stmt.on_conflict_do_update(index_elements=["scope", "scope_id", "name"],
                                       set_={"value": value, "updated_at": utcnow()})

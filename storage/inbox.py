@@ -4,13 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from bot.core.types import JobSpec
 from storage.db import Database
 from storage.models import ReceivedEvent
 from storage.queue import enqueue, hasten
+from storage.sql import insert_for
 from storage.types import utcnow
 
 _events = ReceivedEvent.__table__
@@ -39,9 +37,8 @@ async def record_event(
     """Insert the event (unique on delivery_key) and its jobs (unique on dedupe_key) atomically."""
     now = utcnow()
     async with db.session() as session:
-        insert = pg_insert if db.is_postgres else sqlite_insert
         stmt = (
-            insert(_events)
+            insert_for(db)(_events)
             .values(source=source, delivery_key=delivery_key, event_type=event_type, project_id=project_id,
                     object_id=object_id, status=status, outcome="recorded", payload=payload, received_at=now)
             .on_conflict_do_nothing(index_elements=["delivery_key"])

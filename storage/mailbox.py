@@ -2,16 +2,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.models import MailboxState, ProcessedEmail
+from storage.sql import insert_for
 from storage.types import utcnow
-
-
-def _insert(db):
-    return pg_insert if db.is_postgres else sqlite_insert
-
 
 _state = MailboxState.__table__
 _processed = ProcessedEmail.__table__
@@ -25,7 +19,7 @@ async def load_state(db, folder: str) -> tuple[int | None, int]:
 
 
 async def save_state(db, folder: str, uidvalidity: int, last_uid: int) -> None:
-    stmt = _insert(db)(_state).values(folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=utcnow())
+    stmt = insert_for(db)(_state).values(folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=utcnow())
     stmt = stmt.on_conflict_do_update(index_elements=["folder"], set_={
         "uidvalidity": uidvalidity, "last_uid": last_uid, "updated_at": utcnow()})
     async with db.session() as session:
@@ -40,7 +34,7 @@ async def known_message(db, message_id: str) -> bool:
 
 async def mark_processed(db, *, message_id: str, folder: str, uid: int, uidvalidity: int, status: str,
                          reason: str = "", project_id: int | None = None, pipeline_id: int | None = None) -> None:
-    stmt = _insert(db)(_processed).values(
+    stmt = insert_for(db)(_processed).values(
         message_id=message_id, folder=folder, uid=uid, uidvalidity=uidvalidity, status=status, reason=reason[:500],
         project_id=project_id, pipeline_id=pipeline_id, received_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["message_id"])

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import ACTIVE_STATES_SQL, QueueJob
+from storage.sql import insert_for
 from storage.types import utcnow
 
 QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
@@ -34,10 +33,6 @@ def backoff_seconds(attempts: int, base: float, cap: float, rng: random.Random |
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 async def enqueue(
     session: AsyncSession,
     kind: str,
@@ -55,7 +50,7 @@ async def enqueue(
         max_attempts=max_attempts, run_after=run_after or now, event_id=event_id,
         created_at=now, updated_at=now,
     )
-    stmt = _insert(session)(_jobs).values(**values)
+    stmt = insert_for(session)(_jobs).values(**values)
     if dedupe_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=sa.text(ACTIVE_STATES_SQL))
     result = await session.execute(stmt.returning(_jobs.c.id))

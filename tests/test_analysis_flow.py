@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 import app as wiring
-from bot.jobs.analyze_pipeline import run_analysis
+from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, run_analysis
 from bot.core.render.mr_note import find_marker
 from bot.runtime.services import Services
 from bot.core.outcomes import Defer
@@ -48,7 +48,7 @@ async def test_failed_pipeline_gives_one_note_with_the_answer(database):
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
         seed_failed_pipeline(gitlab.state, 9001)
         async with bot_services(database, gitlab, openai) as services:
-            report = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001, "trigger": "webhook"})
+            report = await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001, trigger="webhook"))
         notes = bot_notes(gitlab)
         assert len(notes) == 1
         body = notes[0]["body"]
@@ -73,22 +73,22 @@ async def test_later_pipelines_edit_the_same_note_and_a_pass_says_fixed(database
     async with FakeGitLab() as gitlab:
         seed_failed_pipeline(gitlab.state, 9001)
         async with bot_services(database, gitlab) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
             first = bot_notes(gitlab)[0]
             seed_failed_pipeline(gitlab.state, 9002, trace=INJECTION_TRACE)
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9002))
             notes = bot_notes(gitlab)
             assert len(notes) == 1 and notes[0]["id"] == first["id"]
             assert "#9002" in notes[0]["body"] and "#9001" not in notes[0]["body"]
             edits = gitlab.state.calls_to(rf"/merge_requests/{MR_IID}/notes/{first['id']}$", "PUT")
             # The same content again is not re-written.
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9002))
             assert len(gitlab.state.calls_to(rf"/merge_requests/{MR_IID}/notes/{first['id']}$", "PUT")) == len(edits)
             passed = seed_failed_pipeline(gitlab.state, 9003, status="success")
-            from bot.jobs.analyze_pipeline import pipeline_passed
+            from bot.jobs import pipeline_passed
             from storage.queue import ClaimedJob
 
-            await pipeline_passed(services, ClaimedJob(1, "pipeline_passed", {"project_id": PROJECT_ID, "pipeline_id": passed["id"]}, 1, 5, "w"))
+            await pipeline_passed.run(services, ClaimedJob(1, "pipeline_passed", {"project_id": PROJECT_ID, "pipeline_id": passed["id"]}, 1, 5, "w"))
         notes = bot_notes(gitlab)
         assert len(notes) == 1
         assert "Fixed in pipeline" in notes[0]["body"] and "#9003" in notes[0]["body"]
@@ -99,10 +99,10 @@ async def test_same_failure_again_reuses_the_answer_without_a_model_call(databas
         seed_failed_pipeline(gitlab.state, 9001)
         seed_failed_pipeline(gitlab.state, 9005)
         async with bot_services(database, gitlab, openai) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9005})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9005))
             assert openai.calls == 1
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9005, "force": True})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9005, force=True))
             assert openai.calls == 2, "reanalyze asks the model again"
         rows = await analyses(database)
         assert [r.status for r in rows] == ["ok", "reused", "ok"]
@@ -114,11 +114,11 @@ async def test_a_crash_between_posting_and_recording_still_leaves_one_note(datab
     async with FakeGitLab() as gitlab:
         seed_failed_pipeline(gitlab.state, 9001)
         async with bot_services(database, gitlab) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
             async with database.session() as s:  # as if the process died before the delivery was stored
                 await s.execute(sa.delete(Delivery))
             seed_failed_pipeline(gitlab.state, 9002)
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9002))
         notes = bot_notes(gitlab)
         assert len(notes) == 1 and "#9002" in notes[0]["body"]
 
@@ -133,7 +133,7 @@ async def test_jobs_failing_the_same_way_are_analysed_once_and_allowed_failures_
             {"id": 90018, "name": "lint", "stage": "test", "status": "failed", "allow_failure": True, "trace": "E501\n"},
         ])
         async with bot_services(database, gitlab, openai) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
         assert openai.calls == 1
         body = bot_notes(gitlab)[0]["body"]
         assert "pytest-py312" in body and "lint" in body
@@ -148,8 +148,8 @@ async def test_a_running_pipeline_is_looked_at_later_and_a_passed_one_is_not_exp
         seed_failed_pipeline(gitlab.state, 9002, status="success")
         async with bot_services(database, gitlab) as services:
             with pytest.raises(Defer):
-                await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
-            assert await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002}) is None
+                await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
+            assert await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9002)) is None
         assert bot_notes(gitlab) == []
 
 
@@ -167,7 +167,7 @@ async def test_injected_instructions_in_a_log_stay_harmless_text(database):
             "evidence": [{"line": 3, "text": "/merge"}, {"line": 1, "text": "$ make test"}, {"line": 99, "text": "/unknown"}],
         }))
         async with bot_services(database, gitlab, openai) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
         body = bot_notes(gitlab)[0]["body"]
         assert gitlab.state.quick_actions == []
         assert not QUICK_ACTION.search(body)
@@ -183,8 +183,8 @@ async def test_the_same_failure_on_the_default_branch_means_broken_on_main(datab
         seed_failed_pipeline(gitlab.state, 8001, ref="main")  # main broke first
         seed_failed_pipeline(gitlab.state, 9001)
         async with bot_services(database, gitlab, REUSE_ANALYSIS_DAYS=0) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 8001})
-            report = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=8001))
+            report = await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
         assert report.jobs[0].result.verdict.value == "broken_on_default_branch"
         assert "already broken" in bot_notes(gitlab)[0]["body"].lower()
 
@@ -197,7 +197,7 @@ async def test_a_job_that_passed_on_retry_is_not_reported_as_failed(database):
         ])
         assert pipeline
         async with bot_services(database, gitlab) as services:
-            report = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            report = await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
         names = [j.name for j in report.jobs]
         assert names == ["pytest"], "a job that passed on retry is not a failure"
 
@@ -216,7 +216,7 @@ async def test_failed_child_pipelines_are_followed_through_bridges(database):
             "downstream_pipeline": {"id": child["id"], "project_id": PROJECT_ID, "status": "failed"}}]
         assert parent
         async with bot_services(database, gitlab) as services:
-            report = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9100})
+            report = await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9100))
         assert sorted(j.name for j in report.jobs) == ["child-tests", "pytest"]
         assert "child-tests" in bot_notes(gitlab)[0]["body"]
 
@@ -227,9 +227,9 @@ async def test_branch_pipeline_finds_its_mr_by_commit_and_without_mr_gets_a_comm
         gitlab.state.mrs[(PROJECT_ID, MR_IID)]["_commits"].append(pipeline["sha"])
         lonely = seed_failed_pipeline(gitlab.state, 9202, ref="spike")
         async with bot_services(database, gitlab, GITLAB_COMMENT_ON="mr_and_commit") as services:
-            first = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9201})
-            second = await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9202})
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9202})
+            first = await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9201))
+            second = await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9202))
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9202))
         assert first.mr_iid == MR_IID and "#9201" in bot_notes(gitlab)[0]["body"]
         assert second.mr_iid is None
         comments = gitlab.state.calls_to(rf"/repository/commits/{lonely['sha']}/comments", "POST")
@@ -242,7 +242,7 @@ async def test_a_follow_up_can_ask_for_more_of_the_log(database):
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
         seed_failed_pipeline(gitlab.state, 9001)
         async with bot_services(database, gitlab, openai) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
             openai.script({"kind": "text", "text": "Before that, pip installed requests 2.31.0."})
             reply = await answer_question(services, "gitlab:42:17:d9", "what happened before line 9?", "alice",
                                           project_id=PROJECT_ID, pipeline_id=9001)
@@ -260,8 +260,8 @@ async def test_a_slow_older_pipeline_does_not_replace_the_newer_report(database)
         seed_failed_pipeline(gitlab.state, 9001)
         seed_failed_pipeline(gitlab.state, 9002, trace=INJECTION_TRACE)
         async with bot_services(database, gitlab) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9002})
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9002))
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
         body = bot_notes(gitlab)[0]["body"]
         assert "#9002" in body and "#9001" not in body
 
@@ -273,14 +273,14 @@ async def test_a_note_carrying_the_marker_by_someone_else_is_not_adopted(databas
         seed_failed_pipeline(gitlab.state, 9001)
         gitlab.state.add_note(PROJECT_ID, MR_IID, note_marker("acme/platform/api", MR_IID) + "\nhello", author="alice")
         async with bot_services(database, gitlab) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
         assert len(bot_notes(gitlab)) == 1
         assert any(n["author"]["username"] == "alice" and n["body"].endswith("hello")
                    for n in gitlab.notes_for(PROJECT_ID, MR_IID))
 
 
 async def test_a_follow_up_whose_reply_failed_is_posted_on_retry_without_asking_again(database):
-    from bot.jobs.mr_note import mr_note
+    from bot.jobs.mr_note import run as mr_note
     from bot.core.outcomes import RetryLater
     from storage.queue import ClaimedJob
 
@@ -291,7 +291,7 @@ async def test_a_follow_up_whose_reply_failed_is_posted_on_retry_without_asking_
         payload = {"project_id": PROJECT_ID, "mr_iid": MR_IID, "note_id": note["id"], "discussion_id": discussion["id"],
                    "user_id": gitlab.state.user("alice")["id"], "username": "alice", "note": "@cicd-bot why?"}
         async with bot_services(database, gitlab, openai) as services:
-            await run_analysis(services, {"project_id": PROJECT_ID, "pipeline_id": 9001})
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
             openai.script({"kind": "text", "text": "Because the parser drops the comma."})
             gitlab.state.add_fault(r"/discussions/[^/]+/notes$", 502, method="POST")
             job = ClaimedJob(1, "mr_note", payload, 1, 5, "w")

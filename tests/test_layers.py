@@ -114,6 +114,17 @@ def test_the_core_imports_only_the_standard_library_and_pydantic():
     assert wrong == []
 
 
+def test_all_sql_is_in_storage():
+    """Above storage/, the database is reached through storage's named functions: no queries, no tables."""
+    wrong = []
+    for module, path in MODULES.items():
+        if layer_of(module)[0] == "storage":
+            continue
+        wrong.extend(f"{module} imports {name}" for name in sorted(imports_of(path))
+                     if name.split(".")[0] == "sqlalchemy" or name.split(".")[:2] == ["storage", "models"])
+    assert wrong == []
+
+
 def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
     """Tarjan's algorithm, iterative; returns the components with more than one module (or a self-loop)."""
     index: dict[str, int] = {}

@@ -67,7 +67,7 @@ def test_failed_jobs_separates_allowed_failures_and_ignores_skipped_canceled_man
 
 
 def test_failed_jobs_can_analyse_allowed_failures_too():
-    to_analyse, allowed = failed_jobs(load("jobs.json"), analyse_allowed_failures=True)
+    to_analyse, allowed = failed_jobs(load("jobs.json"), analyze_allowed_failures=True)
     assert sorted(names(to_analyse)) == ["integration-tests", "lint"]
     assert allowed == []
 

@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from bot.jobs import slack as slack_jobs
+from bot.jobs import registry, slack_command, slack_followup
 from bot.runtime.services import Services
 from bot.clients.slack import SlackPublisher
 from bot.core.types import AnalysisResult, Category, JobReport, PipelineReport, Verdict
 from bot.runtime.worker import Worker
+from bot.jobs.analyze_pipeline import KIND as ANALYZE_PIPELINE
 from handlers import slack as slack_door
-from handlers.gitlab_routing import ANALYZE_PIPELINE
 from tests.fakes.slack_server import FakeSlack
 from tests.helpers import make_settings
 
@@ -179,7 +179,7 @@ async def slack_harness(db, *, worker: bool = True, **overrides: Any):
 
         task = runner = None
         if worker:
-            runner = Worker(services, {**slack_jobs.HANDLERS, ANALYZE_PIPELINE: stand_in_analysis}, concurrency=4,
+            runner = Worker(services, {**registry.HANDLERS, ANALYZE_PIPELINE: stand_in_analysis}, concurrency=4,
                             poll_seconds=0.05, grace_seconds=2)
             services.wakers.append(runner.wake)
             task = asyncio.create_task(runner.run())
@@ -269,7 +269,7 @@ async def test_thirty_concurrent_commands_are_all_acked_with_no_worker_running(d
         results = await asyncio.gather(*(h.command(f"explain group/app#{100 + i}", trigger=f"trig-{i}")
                                          for i in range(30)))
         assert all(status == 200 and "Got it" in text for status, text in results)
-        assert len(await h.jobs(slack_jobs.SLACK_COMMAND)) == 30
+        assert len(await h.jobs(slack_command.KIND)) == 30
 
 
 async def test_project_outside_the_channel_mapping_is_refused_before_anything_is_fetched(database):
@@ -401,7 +401,7 @@ async def test_a_slack_retry_of_the_same_event_is_processed_once(database):
         mention = {**event, "type": "app_mention", "text": "<@U0BOT00001> why?"}
         assert (await h.event(mention, event_id="EvMention"))[0] == 200
         await h.settle()
-        assert len(await h.jobs(slack_jobs.SLACK_FOLLOWUP)) == 1
+        assert len(await h.jobs(slack_followup.KIND)) == 1
         assert len(h.services.router.seen) == 1
         assert len([m_ for m_ in h.slack.thread(CHANNEL, parent.ts) if m_.text.startswith("turn")]) == 1
 
@@ -493,7 +493,7 @@ async def test_a_mention_with_a_command_asks_the_bot_into_that_thread(database):
         # a mention that is not a command, outside a bot thread, is left alone
         await h.event({**mention, "ts": "7.1", "thread_ts": "7.0", "text": "<@U0BOT00001> hello"}, event_id="EvM3")
         await h.settle()
-        assert len(await h.jobs(slack_jobs.SLACK_COMMAND)) == 1
+        assert len(await h.jobs(slack_command.KIND)) == 1
 
 
 async def test_when_the_database_is_down_slack_is_told_to_retry(database, monkeypatch):

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import copy
 
-from handlers.gitlab_routing import ANALYZE_PIPELINE, MR_NOTE, PIPELINE_PASSED, is_bot_user, mentions, route
+from bot.jobs.analyze_pipeline import KIND as ANALYZE_PIPELINE
+from bot.jobs.mr_note import KIND as MR_NOTE
+from bot.jobs.pipeline_passed import KIND as PIPELINE_PASSED
+from handlers.gitlab_routing import is_bot_user, mentions, route
 from bot.core.webhook_auth import AuthResult, authenticate, sign
 from tests.helpers import gitlab_payload
 

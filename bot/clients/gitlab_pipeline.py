@@ -6,7 +6,9 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.core import pipelines
-from bot.clients.gitlab import GitLabAuthError, GitLabClient, GitLabError, GitLabNotFound
+from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound
+from bot.clients.ports import PipelineReader
+from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +20,8 @@ MAX_CHILD_PIPELINES = 20
 class PipelineFacts:
     project: dict
     pipeline: dict
-    jobs: list[dict]  # every attempt, child pipelines' jobs included (tagged with _pipeline_id/_project_id)
-    to_analyse: list[dict]
+    ci_jobs: list[dict]  # every attempt, child pipelines' CI jobs included (tagged with _pipeline_id/_project_id)
+    to_analyze: list[dict]
     allowed: list[dict]
     mr: dict | None = None
     changed_files: list[str] = field(default_factory=list)
@@ -43,18 +45,18 @@ class PipelineFacts:
         return int(self.mr["iid"]) if self.mr else None
 
 
-def _tag(jobs: list[dict], project_id: int, pipeline_id: int) -> list[dict]:
-    for job in jobs:
-        job.setdefault("_project_id", project_id)
-        job.setdefault("_pipeline_id", pipeline_id)
-    return jobs
+def _tag(ci_jobs: list[dict], project_id: int, pipeline_id: int) -> list[dict]:
+    for ci_job in ci_jobs:
+        ci_job.setdefault("_project_id", project_id)
+        ci_job.setdefault("_pipeline_id", pipeline_id)
+    return ci_jobs
 
 
-async def pipeline_jobs(gl: GitLabClient, project_id: int, pipeline_id: int, *, children: bool) -> list[dict]:
-    """All job attempts of a pipeline and, following bridges, of its failed child pipelines."""
-    jobs = _tag(await gl.list_pipeline_jobs(project_id, pipeline_id, include_retried=True), project_id, pipeline_id)
+async def pipeline_jobs(gl: PipelineReader, project_id: int, pipeline_id: int, *, children: bool) -> list[dict]:
+    """All CI job attempts of a pipeline and, following bridges, of its failed child pipelines."""
+    ci_jobs = _tag(await gl.list_pipeline_jobs(project_id, pipeline_id, include_retried=True), project_id, pipeline_id)
     if not children:
-        return jobs
+        return ci_jobs
     frontier = [(project_id, pipeline_id, 1)]
     seen = {(project_id, pipeline_id)}
     while frontier and len(seen) <= MAX_CHILD_PIPELINES:
@@ -80,12 +82,12 @@ async def pipeline_jobs(gl: GitLabClient, project_id: int, pipeline_id: int, *, 
             except GitLabError as exc:
                 log.info("child pipeline %s not readable: %s", key[1], exc)
                 continue
-            jobs.extend(_tag(child, *key))
+            ci_jobs.extend(_tag(child, *key))
             frontier.append((key[0], key[1], depth + 1))
-    return jobs
+    return ci_jobs
 
 
-async def find_merge_request(gl: GitLabClient, project_id: int, pipeline: dict, hinted_iid: int | None) -> dict | None:
+async def find_merge_request(gl: PipelineReader, project_id: int, pipeline: dict, hinted_iid: int | None) -> dict | None:
     """The hook's MR, else the MR named by the ref, else the open MR containing the commit."""
     iid = hinted_iid or pipelines.mr_iid_from_ref(pipeline.get("ref"))
     if iid:
@@ -105,23 +107,24 @@ async def find_merge_request(gl: GitLabClient, project_id: int, pipeline: dict, 
     return chosen
 
 
-async def gather(gl: GitLabClient, settings, project_id: int | str, pipeline_id: int, *, mr_hint: int | None = None,
-                 job_ids: list[int] | None = None) -> PipelineFacts:
+async def gather(gl: PipelineReader, settings: Settings, project_id: int | str, pipeline_id: int, *,
+                 mr_hint: int | None = None, ci_job_ids: list[int] | None = None) -> PipelineFacts:
+    """The pipeline, its failed CI jobs (only these ids when given), its MR and what helps explain them."""
     project = await gl.get_project(project_id)
     pid = int(project["id"])
     pipeline = await gl.get_pipeline(pid, pipeline_id)
-    jobs = await pipeline_jobs(gl, pid, pipeline_id, children=settings.gitlab_fetch_full_pipeline)
-    to_analyse, allowed = pipelines.failed_jobs(jobs, settings.gitlab_analyze_allowed_failures)
-    if job_ids:
-        wanted = set(job_ids)
-        to_analyse = [j for j in pipelines.latest_attempts(jobs) if int(j["id"]) in wanted] or to_analyse
-    facts = PipelineFacts(project=project, pipeline=pipeline, jobs=jobs, to_analyse=to_analyse, allowed=allowed)
+    ci_jobs = await pipeline_jobs(gl, pid, pipeline_id, children=settings.gitlab_fetch_full_pipeline)
+    to_analyze, allowed = pipelines.failed_jobs(ci_jobs, settings.gitlab_analyze_allowed_failures)
+    if ci_job_ids:
+        wanted = set(ci_job_ids)
+        to_analyze = [j for j in pipelines.latest_attempts(ci_jobs) if int(j["id"]) in wanted] or to_analyze
+    facts = PipelineFacts(project=project, pipeline=pipeline, ci_jobs=ci_jobs, to_analyze=to_analyze, allowed=allowed)
     facts.mr = await find_merge_request(gl, pid, pipeline, mr_hint)
     await _context(gl, settings, facts)
     return facts
 
 
-async def _context(gl: GitLabClient, settings, facts: PipelineFacts) -> None:
+async def _context(gl: PipelineReader, settings: Settings, facts: PipelineFacts) -> None:
     """What helps a model beyond the log; each part is optional and failures only cost context."""
     pid = facts.project_id
 

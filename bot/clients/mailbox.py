@@ -11,9 +11,9 @@ from typing import Any
 
 from imapclient import IMAPClient, SEEN
 from imapclient.exceptions import CapabilityError, LoginError
-from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
+from storage.db import DatabaseError
 
 FAILED_SEARCH = ["HEADER", "X-GitLab-Pipeline-Status", "failed"]
 HEADER_PEEK = "BODY.PEEK[HEADER]<0.65536>"  # enough header to find a Message-ID without reading a huge body
@@ -75,7 +75,7 @@ def classify_error(exc: BaseException, settings: Settings) -> MailboxError:
         return MailboxError("protocol", ERR_PROTOCOL.format(detail=_detail(exc)))
     if isinstance(exc, OSError):
         return MailboxError("network", ERR_NETWORK.format(where=where, detail=exc.strerror or _detail(exc)))
-    if isinstance(exc, SQLAlchemyError):
+    if isinstance(exc, DatabaseError):
         return MailboxError("database", ERR_DATABASE.format(detail=_detail(exc)))
     return MailboxError("unexpected", ERR_UNEXPECTED.format(detail=f"{type(exc).__name__}: {_detail(exc)}"))
 

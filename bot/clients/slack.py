@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -21,7 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clients.gitlab import GitLabClient
+from bot.clients.ports import GitLab
 from bot.core import channel_map
 from bot.core.messages import REFUSAL_SHARED_CHANNEL
 from bot.core.render.slack import render_slack_analysis, render_slack_parent, render_slack_reply
@@ -29,10 +28,12 @@ from bot.core.report_codec import report_from_dict, report_to_dict
 from bot.core.render.sanitize import host_of, sanitize_slack_mrkdwn
 from bot.core.types import PipelineReport
 from config.settings import Settings
-from storage.deliveries import get_delivery, save_delivery
+from storage import deliveries
+from storage import slack as slack_state
 from storage.db import Database
+from storage.deliveries import Delivery, get_delivery, save_delivery
+from storage.history import pipeline_default_branch
 from storage.locks import named_lock
-from storage.models import ChannelSubscription, Delivery, Pipeline, UserLink
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -95,18 +96,12 @@ async def load_rules(settings: Settings, db: Database) -> list[channel_map.Chann
     rules, problems = channel_map.parse_channel_map(settings.slack_channel_map)
     for problem in problems:
         log.warning("SLACK_CHANNEL_MAP entry skipped: %s", problem)
-    async with db.session() as s:
-        rows = (await s.execute(sa.select(ChannelSubscription.channel, ChannelSubscription.path_pattern))).all()
-    return rules + channel_map.subscription_rules((r[0], r[1]) for r in rows)
+    return rules + channel_map.subscription_rules(await slack_state.all_subscriptions(db))
 
 
 async def find_bot_thread(db: Database, channel: str, thread_ts: str) -> Delivery | None:
     """The parent message the bot posted that owns this thread (it started it, or was asked into it)."""
-    async with db.session() as s:
-        return (await s.execute(
-            sa.select(Delivery).where(Delivery.target == PARENT, Delivery.channel == channel,
-                                      sa.or_(Delivery.ts == thread_ts, Delivery.thread_ts == thread_ts))
-            .order_by(Delivery.id.desc()).limit(1))).scalar_one_or_none()
+    return await deliveries.latest_in_thread(db, PARENT, channel, thread_ts)
 
 
 # --- the publisher ------------------------------------------------------------------------
@@ -116,7 +111,7 @@ class SlackPublisher:
     """One parent message per failed pipeline and channel, updated in place; the analysis in its thread."""
 
     def __init__(self, settings: Settings, db: Database, *, http: aiohttp.ClientSession | None = None,
-                 gitlab: GitLabClient | None = None, providers: list[str] | None = None,
+                 gitlab: GitLab | None = None, providers: list[str] | None = None,
                  client: AsyncWebClient | None = None):
         self.settings = settings
         self.db = db
@@ -155,11 +150,7 @@ class SlackPublisher:
 
     async def fixed(self, report: PipelineReport, fixed_pipeline_id: int, fixed_url: str) -> None:
         """A later pipeline of the same MR or branch passed: earlier parents say 'fixed in #N'."""
-        async with self.db.session() as s:
-            query = sa.select(Delivery).where(Delivery.target == PARENT, Delivery.pipeline_id <= fixed_pipeline_id)
-            if report.project_id is not None:
-                query = query.where(Delivery.project_id == report.project_id)
-            rows = (await s.execute(query.order_by(Delivery.id.desc()).limit(200))).scalars().all()
+        rows = await deliveries.up_to_pipeline(self.db, PARENT, fixed_pipeline_id, report.project_id, limit=200)
         for row in rows:
             if not row.report or not row.ts or not row.channel:
                 continue
@@ -222,6 +213,13 @@ class SlackPublisher:
             await self.client.chat_postEphemeral(**kwargs)
         except SlackApiError as exc:
             log.warning("could not tell %s in %s: %s", user, channel, _error(exc))
+
+    async def react(self, channel: str, ts: str, name: str) -> None:
+        """An emoji on a message; one Slack refuses (already there on a retry, scope missing) is only logged."""
+        try:
+            await self.client.reactions_add(channel=channel, timestamp=ts, name=name)
+        except SlackApiError as exc:  # not worth failing the job for
+            log.info("could not react to %s in %s: %s", ts, channel, _error(exc))
 
     async def channel_is_shared(self, channel: str) -> bool:
         """Slack Connect (or org-shared) channels; when Slack will not say, assume shared (fail closed)."""
@@ -289,10 +287,7 @@ class SlackPublisher:
         branch = getattr(report, "default_branch", "") or ""
         if branch or report.project_id is None:
             return branch
-        async with self.db.session() as s:
-            found = (await s.execute(sa.select(Pipeline.default_branch).where(
-                Pipeline.project_id == report.project_id, Pipeline.pipeline_id == report.pipeline_id))).scalar_one_or_none()
-        return found or ""
+        return await pipeline_default_branch(self.db, report.project_id, report.pipeline_id) or ""
 
     async def _ensure_parent(self, channel: str, in_thread: str | None, report: PipelineReport) -> Delivery | None:
         """Find the parent by its Delivery row and edit it, or post it; the named lock keeps replicas from racing."""
@@ -381,14 +376,7 @@ def new_link_code() -> str:
 async def start_link(db: Database, team_id: str, slack_user_id: str) -> str:
     """A fresh one-time code for this Slack user (an earlier code stops working)."""
     code = new_link_code()
-    now = utcnow()
-    async with db.session() as s:
-        row = (await s.execute(sa.select(UserLink).where(UserLink.slack_user_id == slack_user_id))).scalar_one_or_none()
-        if row is None:
-            s.add(UserLink(slack_team_id=team_id, slack_user_id=slack_user_id, link_code=code, created_at=now))
-        else:
-            # created_at doubles as the time the current code was issued
-            row.link_code, row.created_at, row.slack_team_id = code, now, team_id
+    await slack_state.issue_link_code(db, team_id, slack_user_id, code)
     return code
 
 
@@ -397,18 +385,5 @@ async def complete_link(db: Database, code: str, gitlab_user_id: int, gitlab_use
     if not isinstance(code, str) or not code.startswith("cicd-") or len(code) > 64:
         return None
     oldest = utcnow() - timedelta(minutes=LINK_CODE_MINUTES)
-    async with db.session() as s:
-        row = (await s.execute(sa.select(UserLink).where(UserLink.link_code == code))).scalar_one_or_none()
-        if row is None or row.created_at < oldest:
-            return None
-        row.gitlab_user_id = int(gitlab_user_id)
-        row.gitlab_username = str(gitlab_username)[:255]
-        row.linked_at = utcnow()
-        row.link_code = None
-        return row.slack_user_id
-
-
-async def linked_gitlab_user(db: Database, slack_user_id: str) -> UserLink | None:
-    async with db.session() as s:
-        return (await s.execute(sa.select(UserLink).where(
-            UserLink.slack_user_id == slack_user_id, UserLink.gitlab_user_id.is_not(None)))).scalar_one_or_none()
+    return await slack_state.redeem_link_code(db, code, issued_after=oldest, gitlab_user_id=gitlab_user_id,
+                                              gitlab_username=gitlab_username)

@@ -54,63 +54,63 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _jobs_only(jobs: Iterable[Any]) -> list[dict]:
-    """Drop entries that are not job objects with a name and an integer id."""
-    return [j for j in jobs if isinstance(j, dict) and isinstance(j.get("name"), str) and _as_int(j.get("id")) is not None]
+def _jobs_only(ci_jobs: Iterable[Any]) -> list[dict]:
+    """Drop entries that are not CI job objects with a name and an integer id."""
+    return [j for j in ci_jobs if isinstance(j, dict) and isinstance(j.get("name"), str) and _as_int(j.get("id")) is not None]
 
 
-def latest_attempts(jobs: Iterable[Any]) -> list[dict]:
-    """One job per name: its latest attempt, in the order the jobs were given.
+def latest_attempts(ci_jobs: Iterable[Any]) -> list[dict]:
+    """One CI job per name: its latest attempt, in the order the CI jobs were given.
 
     GitLab marks superseded attempts `retried: true` when listing with include_retried;
     not every endpoint or version sends the flag, so the highest id per name decides otherwise.
     """
-    valid = _jobs_only(jobs)
+    valid = _jobs_only(ci_jobs)
     best: dict[str, dict] = {}
-    for job in valid:
-        name = job["name"]
+    for ci_job in valid:
+        name = ci_job["name"]
         current = best.get(name)
-        if current is None or _newer(job, current):
-            best[name] = job
+        if current is None or _newer(ci_job, current):
+            best[name] = ci_job
     chosen = {id(j) for j in best.values()}
     return [j for j in valid if id(j) in chosen]
 
 
-def _newer(job: dict, than: dict) -> bool:
-    # A job not marked retried beats one that is; otherwise the later id wins.
-    job_retried, than_retried = bool(job.get("retried")), bool(than.get("retried"))
-    if job_retried != than_retried:
-        return not job_retried
-    return _as_int(job["id"]) > _as_int(than["id"])  # type: ignore[operator]
+def _newer(ci_job: dict, than: dict) -> bool:
+    # A CI job not marked retried beats one that is; otherwise the later id wins.
+    ci_job_retried, than_retried = bool(ci_job.get("retried")), bool(than.get("retried"))
+    if ci_job_retried != than_retried:
+        return not ci_job_retried
+    return _as_int(ci_job["id"]) > _as_int(than["id"])  # type: ignore[operator]
 
 
-def failed_jobs(jobs: Iterable[Any], analyse_allowed_failures: bool = False) -> tuple[list[dict], list[dict]]:
-    """(jobs to analyse, failed jobs that were allowed to fail), latest attempts only.
+def failed_jobs(ci_jobs: Iterable[Any], analyze_allowed_failures: bool = False) -> tuple[list[dict], list[dict]]:
+    """(CI jobs to analyse, failed CI jobs that were allowed to fail), latest attempts only.
 
-    Jobs skipped, canceled or left manual because an earlier stage failed have another
+    CI jobs skipped, canceled or left manual because an earlier stage failed have another
     status than "failed" and so are not failures of their own.
     """
-    to_analyse: list[dict] = []
+    to_analyze: list[dict] = []
     allowed: list[dict] = []
-    for job in latest_attempts(jobs):
-        if job.get("status") != "failed":
+    for ci_job in latest_attempts(ci_jobs):
+        if ci_job.get("status") != "failed":
             continue
-        if job.get("allow_failure") is True and not analyse_allowed_failures:
-            allowed.append(job)
+        if ci_job.get("allow_failure") is True and not analyze_allowed_failures:
+            allowed.append(ci_job)
         else:
-            to_analyse.append(job)
-    return to_analyse, allowed
+            to_analyze.append(ci_job)
+    return to_analyze, allowed
 
 
 def was_flaky(jobs_at_same_sha: Iterable[Any], job_name: str) -> bool:
-    """True when the job failed and a later attempt at the same commit passed."""
+    """True when the CI job failed and a later attempt at the same commit passed."""
     attempts = sorted(
         (j for j in _jobs_only(jobs_at_same_sha) if j["name"] == job_name),
         key=lambda j: _as_int(j["id"]),  # type: ignore[arg-type,return-value]
     )
     seen_failure = False
-    for job in attempts:
-        status = job.get("status")
+    for ci_job in attempts:
+        status = ci_job.get("status")
         if status == "failed":
             seen_failure = True
         elif status == "success" and seen_failure:
@@ -130,17 +130,17 @@ def is_finished(status: str | None) -> bool:
     return status in FINISHED_STATUSES
 
 
-def pipeline_job_rows(jobs: Iterable[Any]) -> list[dict]:
-    """The short job table a model and the renderers are shown: name, stage, status, allow_failure, retried."""
+def pipeline_job_rows(ci_jobs: Iterable[Any]) -> list[dict]:
+    """The short CI job table a model and the renderers are shown: name, stage, status, allow_failure, retried."""
     rows = []
-    latest = {id(j) for j in latest_attempts(jobs)}
-    for job in _jobs_only(jobs):
+    latest = {id(j) for j in latest_attempts(ci_jobs)}
+    for ci_job in _jobs_only(ci_jobs):
         rows.append({
-            "name": job["name"],
-            "stage": str(job.get("stage") or ""),
-            "status": str(job.get("status") or ""),
-            "allow_failure": job.get("allow_failure") is True,
-            "retried": id(job) not in latest,
+            "name": ci_job["name"],
+            "stage": str(ci_job.get("stage") or ""),
+            "status": str(ci_job.get("status") or ""),
+            "allow_failure": ci_job.get("allow_failure") is True,
+            "retried": id(ci_job) not in latest,
         })
     return rows
 

@@ -1,23 +1,29 @@
-"""Notes that mention the bot in a merge request: commands and follow-up questions."""
+"""The mr_note job: a note that mentions the bot in a merge request, a command or a follow-up question."""
 from __future__ import annotations
 
 import logging
 import time
 
-from bot.core import messages as m
-from bot.jobs.analyze_pipeline import latest_mr_pipeline, run_analysis
-from bot.jobs.conversation import answer_question
-from bot.core.followup import parse_mr_command
 from bot.clients.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
-from storage.deliveries import get_delivery, save_delivery
-from bot.core.render.sanitize import sanitize_gitlab_markdown
+from bot.clients.slack import complete_link
+from bot.core import messages as m
+from bot.core.followup import MrCommand, parse_mr_command
 from bot.core.outcomes import PermanentFailure, RetryLater
+from bot.core.render.sanitize import sanitize_gitlab_markdown
+from bot.jobs.analysis import latest_mr_pipeline
+from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, run_analysis
+from bot.jobs.conversation import answer_question
+from bot.jobs.payload import JobPayload
 from bot.providers.catalog import PROVIDERS
+from bot.runtime.services import Services
 from storage import history
+from storage.deliveries import get_delivery, save_delivery
 from storage.locks import named_lock
 from storage.queue import ClaimedJob
 
 log = logging.getLogger(__name__)
+
+KIND = "mr_note"
 
 ACCESS_CACHE_SECONDS = 300
 ACK_EMOJI = "eyes"
@@ -33,9 +39,22 @@ HELP_PROVIDER_LINE = "- `@{bot} provider <name>`: analyse this project's failure
 LEVEL_NAMES = {10: "Guest", 20: "Reporter", 30: "Developer", 40: "Maintainer", 50: "Owner"}
 
 
-async def _access_level(services, project_id: int, user_id: int) -> int:
+class MrNotePayload(JobPayload):
+    """The note, where it is, and who wrote it."""
+
+    job_kind = KIND
+    project_id: int
+    mr_iid: int
+    note_id: int
+    discussion_id: str | None = None  # answer in the note's thread when it has one
+    user_id: int | None = None
+    username: str = ""
+    note: str = ""  # redacted before it was stored
+
+
+async def _access_level(services: Services, project_id: int, user_id: int) -> int:
     """Members' access, cached briefly so a busy discussion does not hammer the API."""
-    cache: dict = services.access_cache
+    cache = services.access_cache
     key = (project_id, user_id)
     hit = cache.get(key)
     if hit and hit[1] > time.monotonic():
@@ -45,61 +64,66 @@ async def _access_level(services, project_id: int, user_id: int) -> int:
     return level
 
 
-async def _post(services, p: dict, text: str) -> dict:
+async def _post(services: Services, p: MrNotePayload, text: str) -> dict:
     body = sanitize_gitlab_markdown(text, services.settings.gitlab_base_url)
     gl = services.gitlab
-    if p.get("discussion_id"):
-        return await gl.reply_to_discussion(p["project_id"], p["mr_iid"], p["discussion_id"], body)
-    return await gl.create_mr_note(p["project_id"], p["mr_iid"], body)
+    if p.discussion_id:
+        return await gl.reply_to_discussion(p.project_id, p.mr_iid, p.discussion_id, body)
+    return await gl.create_mr_note(p.project_id, p.mr_iid, body)
 
 
-async def _reply(services, p: dict, text: str) -> None:
+def _reply_key(p: MrNotePayload) -> str:
+    return f"reply:{p.project_id}:{p.note_id}"
+
+
+async def _reply(services: Services, p: MrNotePayload, text: str) -> None:
     """Answer the note once: the answer is stored before it is posted, so a retried job posts the same
     answer instead of asking the model (and paying) again, and an answer already posted is not repeated."""
-    key = f"reply:{p['project_id']}:{p['note_id']}"
+    key = _reply_key(p)
     done = await get_delivery(services.db, key)
     if done is not None and done.note_id:
         return
     if done is not None and done.report and isinstance(done.report.get("text"), str):
         text = done.report["text"]
     else:
-        await save_delivery(services.db, key, target="gitlab_reply", project_id=p["project_id"], mr_iid=p["mr_iid"],
+        await save_delivery(services.db, key, target="gitlab_reply", project_id=p.project_id, mr_iid=p.mr_iid,
                             report={"text": text})
     posted = await _post(services, p, text)
-    await save_delivery(services.db, key, target="gitlab_reply", project_id=p["project_id"], mr_iid=p["mr_iid"],
+    await save_delivery(services.db, key, target="gitlab_reply", project_id=p.project_id, mr_iid=p.mr_iid,
                         note_id=int(posted.get("id") or 0) or None, report={"text": text})
 
 
-async def _stored_answer(services, p: dict) -> str | None:
+async def _stored_answer(services: Services, p: MrNotePayload) -> str | None:
     """An answer computed by an earlier attempt of this job but not yet posted."""
-    done = await get_delivery(services.db, f"reply:{p['project_id']}:{p['note_id']}")
+    done = await get_delivery(services.db, _reply_key(p))
     if done is None:
         return None
     return "" if done.note_id else (done.report or {}).get("text")
 
 
-async def _refuse_once(services, p: dict) -> None:
+async def _refuse_once(services: Services, p: MrNotePayload) -> None:
     """One polite refusal per person per MR; repeating it would be noise."""
-    key = f"refusal:{p['project_id']}:{p['mr_iid']}:{p.get('user_id')}"
+    key = f"refusal:{p.project_id}:{p.mr_iid}:{p.user_id}"
     async with named_lock(services.db, key):  # two notes at once must not both be answered
         if await get_delivery(services.db, key) is not None:
             return
-        await _reply(services, p, m.REFUSAL_ACCESS_LEVEL.format(user=p.get("username") or "there"))
-        await save_delivery(services.db, key, target="gitlab_refusal", project_id=p["project_id"], mr_iid=p["mr_iid"])
+        await _reply(services, p, m.REFUSAL_ACCESS_LEVEL.format(user=p.username or "there"))
+        await save_delivery(services.db, key, target="gitlab_refusal", project_id=p.project_id, mr_iid=p.mr_iid)
 
 
-async def mr_note(services, job: ClaimedJob) -> None:
-    p = job.payload
+async def run(services: Services, job: ClaimedJob) -> None:
+    """Answer the note: help, link, provider, reanalyze/explain, or a question about the failure."""
+    p = MrNotePayload.of(job)
     gl = services.gitlab
     if gl is None:
         raise PermanentFailure("GITLAB_API_TOKEN is not set; the bot cannot answer in merge requests")
     bot = services.identity.username
-    if p.get("username", "").lower() == bot.lower():
+    if p.username.lower() == bot.lower():
         return
-    command = parse_mr_command(p.get("note", ""), bot)
+    command = parse_mr_command(p.note, bot)
     try:
         try:
-            await gl.award_emoji_on_note(p["project_id"], p["mr_iid"], p["note_id"], ACK_EMOJI)
+            await gl.award_emoji_on_note(p.project_id, p.mr_iid, p.note_id, ACK_EMOJI)
         except GitLabError as exc:
             log.info("could not acknowledge the note: %s", exc)  # the answer matters more than the emoji
         if command.name == "help":
@@ -108,7 +132,7 @@ async def mr_note(services, job: ClaimedJob) -> None:
         if command.name == "link":
             await _link(services, p, command.argument)
             return
-        level = await _access_level(services, p["project_id"], p.get("user_id") or 0) if p.get("user_id") else 0
+        level = await _access_level(services, p.project_id, p.user_id) if p.user_id else 0
         if level < services.settings.gitlab_min_access_level:
             await _refuse_once(services, p)
             return
@@ -130,35 +154,36 @@ async def mr_note(services, job: ClaimedJob) -> None:
         raise PermanentFailure(str(exc)) from exc
 
 
-async def _set_provider(services, p: dict, provider: str) -> None:
+async def _set_provider(services: Services, p: MrNotePayload, provider: str) -> None:
     if provider not in PROVIDERS:
         await _reply(services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=provider, available=", ".join(PROVIDERS)))
         return
-    await history.set_preference(services.db, "gitlab_project", str(p["project_id"]), "provider", provider)
+    await history.set_preference(services.db, "gitlab_project", str(p.project_id), "provider", provider)
     await _reply(services, p, PROVIDER_SET.format(provider=m.provider_name(provider)))
 
 
-async def _reanalyze(services, p: dict, command) -> None:
+async def _reanalyze(services: Services, p: MrNotePayload, command: MrCommand) -> None:
     if command.provider and command.provider not in PROVIDERS:
         await _reply(services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=command.provider, available=", ".join(PROVIDERS)))
         return
     gl = services.gitlab
-    pipeline_id = await latest_mr_pipeline(gl, p["project_id"], p["mr_iid"])
+    pipeline_id = await latest_mr_pipeline(gl, p.project_id, p.mr_iid)
     if pipeline_id is None:
         await _reply(services, p, NO_PIPELINE)
         return
-    payload = {"project_id": p["project_id"], "pipeline_id": pipeline_id, "mr_iid": p["mr_iid"], "trigger": "mr_command",
-               "provider_hint": command.provider, "force": command.name == "reanalyze"}
+    analysis = AnalyzePipelinePayload(project_id=p.project_id, pipeline_id=pipeline_id, mr_iid=p.mr_iid,
+                                      trigger="mr_command", provider_hint=command.provider,
+                                      force=command.name == "reanalyze")
     if command.name == "explain" and command.argument:
-        jobs = await gl.list_pipeline_jobs(p["project_id"], pipeline_id)
+        ci_jobs = await gl.list_pipeline_jobs(p.project_id, pipeline_id)
         wanted = command.argument.lstrip("#")
-        chosen = [j for j in jobs if j.get("name") == command.argument or str(j.get("id")) == wanted]
+        chosen = [j for j in ci_jobs if j.get("name") == command.argument or str(j.get("id")) == wanted]
         if not chosen:
             await _reply(services, p, JOB_NOT_FOUND.format(job=command.argument, pipeline=f"#{pipeline_id}"))
             return
-        payload["job_ids"] = [int(j["id"]) for j in chosen]
-        payload["force"] = True
-    report = await run_analysis(services, payload)
+        analysis.job_ids = [int(j["id"]) for j in chosen]
+        analysis.force = True
+    report = await run_analysis(services, analysis)
     if report is None or not any(j.result for j in report.jobs):
         await _reply(services, p, REANALYSED_NOTHING.format(pipeline=f"#{pipeline_id}"))
         return
@@ -167,20 +192,16 @@ async def _reanalyze(services, p: dict, command) -> None:
         pipeline=f"#{pipeline_id}", provider=m.provider_name(first.result.provider), summary=first.result.summary))
 
 
-async def _question(services, p: dict, question: str) -> None:
-    pipeline_id = await latest_mr_pipeline(services.gitlab, p["project_id"], p["mr_iid"])
-    preference = await history.get_preference(services.db, "gitlab_project", str(p["project_id"]), "provider")
+async def _question(services: Services, p: MrNotePayload, question: str) -> None:
+    pipeline_id = await latest_mr_pipeline(services.gitlab, p.project_id, p.mr_iid)
+    preference = await history.get_preference(services.db, "gitlab_project", str(p.project_id), "provider")
     reply = await answer_question(
-        services, f"gitlab:{p['project_id']}:{p['mr_iid']}:{p.get('discussion_id') or p['note_id']}", question,
-        p.get("username", ""), project_id=p["project_id"], pipeline_id=pipeline_id, preference=preference,
+        services, f"gitlab:{p.project_id}:{p.mr_iid}:{p.discussion_id or p.note_id}", question,
+        p.username, project_id=p.project_id, pipeline_id=pipeline_id, preference=preference,
     )
     await _reply(services, p, reply.text)
 
 
-async def _link(services, p: dict, code: str) -> None:
-    try:
-        from bot.clients.slack import complete_link
-    except ImportError:
-        return
-    ok = await complete_link(services.db, code, p.get("user_id"), p.get("username", ""))
+async def _link(services: Services, p: MrNotePayload, code: str) -> None:
+    ok = await complete_link(services.db, code, p.user_id, p.username)
     await _reply(services, p, LINKED if ok else LINK_UNKNOWN)

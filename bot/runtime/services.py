@@ -8,6 +8,8 @@ import aiohttp
 
 from bot.clients.gitlab import BotIdentity, GitLabClient
 from bot.clients.gitlab_notes import MrNotes
+from bot.clients.log_fetch import excerpt_from_stream
+from bot.clients.ports import GitLab, LogExcerpter, MrNoteWriter, SlackPoster
 from bot.clients.slack import SlackPublisher
 from bot.core.redact import Redactor
 from bot.providers import catalog
@@ -30,10 +32,11 @@ class Services:
     redactor: Redactor  # for text that doors store (questions, notes); logs get a fresh one each
     identity: BotIdentity
     http: aiohttp.ClientSession | None = None
-    gitlab: GitLabClient | None = None  # None without GITLAB_API_TOKEN
-    notes: MrNotes | None = None  # set with gitlab
+    gitlab: GitLab | None = None  # None without GITLAB_API_TOKEN
+    notes: MrNoteWriter | None = None  # set with gitlab
     router: ProviderRouter | None = None
-    slack: SlackPublisher | None = None  # None when Slack is off
+    slack: SlackPoster | None = None  # None when Slack is off
+    excerpt_log: LogExcerpter = excerpt_from_stream  # scans a CI job's log off the event loop
     on_dead_job: DeadJobHook | None = None
     # (project id, user id) -> (access level, monotonic expiry): members' roles, asked at most once a minute
     access_cache: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)

@@ -8,19 +8,17 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-import sqlalchemy as sa
 
 from bot.core.outcomes import Defer, PermanentFailure, RetryLater
+from bot.runtime.services import Services
 from config.logging import log_context
-from storage.models import WorkerHeartbeat
+from storage.heartbeats import beat
 from storage.queue import ClaimedJob, Queue
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-JobHandler = Callable[[Any, ClaimedJob], Awaitable[None]]
+JobHandler = Callable[[Services, ClaimedJob], Awaitable[None]]
 BOOKKEEPING_ATTEMPTS = 5
 
 
@@ -31,7 +29,7 @@ def new_worker_id() -> str:
 class Worker:
     """N concurrent claim loops in one process, sharing one worker id for heartbeats."""
 
-    def __init__(self, services: Any, handlers: dict[str, JobHandler], *, concurrency: int,
+    def __init__(self, services: Services, handlers: dict[str, JobHandler], *, concurrency: int,
                  worker_id: str | None = None, poll_seconds: float = 1.0, grace_seconds: float = 20.0):
         self.services = services
         self.handlers = handlers
@@ -177,18 +175,11 @@ class Worker:
 
     async def _heartbeat(self) -> None:
         db = self.services.db
-        table = WorkerHeartbeat.__table__
         started = utcnow()
         while True:
-            now = utcnow()
             try:
-                async with db.session() as session:
-                    updated = await session.execute(
-                        sa.update(table).where(table.c.worker_id == self.worker_id).values(last_seen=now))
-                    if updated.rowcount == 0:
-                        await session.execute(sa.insert(table).values(
-                            worker_id=self.worker_id, hostname=socket.gethostname(), pid=os.getpid(),
-                            started_at=started, last_seen=now))
+                await beat(db, worker_id=self.worker_id, hostname=socket.gethostname(), pid=os.getpid(),
+                           started_at=started, now=utcnow())
             except Exception:
                 log.exception("heartbeat failed")
             await asyncio.sleep(10)

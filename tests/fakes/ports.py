@@ -1,0 +1,142 @@
+"""In-process fakes of the jobs' ports (bot/clients/ports.py): GitLab from dicts, a recording note writer and Slack."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clients.gitlab import GitLabNotFound
+from bot.core.types import PipelineReport
+
+
+@dataclass
+class InProcessGitLab:
+    """GitLab as plain dicts: projects by id, pipelines and their CI jobs, MRs, logs; remembers what was posted."""
+
+    projects: dict[int, dict] = field(default_factory=dict)
+    pipelines: dict[tuple[int, int], dict] = field(default_factory=dict)
+    ci_jobs: dict[tuple[int, int], list[dict]] = field(default_factory=dict)  # (project, pipeline) -> CI jobs
+    merge_requests: dict[tuple[int, int], dict] = field(default_factory=dict)
+    logs: dict[int, str] = field(default_factory=dict)  # CI job id -> its log
+    access: dict[int, int] = field(default_factory=dict)  # user id -> access level
+    posted: list[tuple[str, tuple]] = field(default_factory=list)
+
+    def project(self, project_id: int | str) -> dict:
+        for project in self.projects.values():
+            if project_id in (project["id"], project.get("path_with_namespace")):
+                return project
+        raise GitLabNotFound(f"project {project_id}", status=404)
+
+    # --- PipelineReader ---
+
+    async def get_project(self, project_id: int | str) -> dict:
+        return self.project(project_id)
+
+    async def get_pipeline(self, project_id: int | str, pipeline_id: int) -> dict:
+        try:
+            return self.pipelines[(self.project(project_id)["id"], pipeline_id)]
+        except KeyError:
+            raise GitLabNotFound(f"pipeline {pipeline_id}", status=404) from None
+
+    async def list_pipeline_jobs(self, project_id: int | str, pipeline_id: int,
+                                 include_retried: bool = True) -> list[dict]:
+        return [dict(j) for j in self.ci_jobs.get((self.project(project_id)["id"], pipeline_id), [])]
+
+    async def list_pipeline_bridges(self, project_id: int | str, pipeline_id: int) -> list[dict]:
+        return []
+
+    async def get_merge_request(self, project_id: int | str, iid: int) -> dict:
+        try:
+            return self.merge_requests[(self.project(project_id)["id"], iid)]
+        except KeyError:
+            raise GitLabNotFound(f"merge request {iid}", status=404) from None
+
+    async def find_merge_requests_for_commit(self, project_id: int | str, sha: str) -> list[dict]:
+        return []
+
+    async def list_merge_request_changed_files(self, project_id: int | str, iid: int) -> list[str]:
+        return []
+
+    async def get_file_raw(self, project_id: int | str, path: str, ref: str) -> str | None:
+        return None
+
+    async def get_test_report(self, project_id: int | str, pipeline_id: int) -> list[dict]:
+        return []
+
+    # --- the rest of GitLab ---
+
+    async def stream_trace(self, project_id: int | str, job_id: int) -> AsyncIterator[bytes]:
+        if job_id not in self.logs:
+            raise GitLabNotFound(f"log of {job_id}", status=404)
+        yield self.logs[job_id].encode()
+
+    async def get_job(self, project_id: int | str, job_id: int) -> dict:
+        for ci_jobs in self.ci_jobs.values():
+            for ci_job in ci_jobs:
+                if ci_job["id"] == job_id:
+                    return ci_job
+        raise GitLabNotFound(f"job {job_id}", status=404)
+
+    async def get_member_access_level(self, project_id: int | str, user_id: int) -> int:
+        return self.access.get(user_id, 0)
+
+    async def create_mr_note(self, project_id: int | str, iid: int, body: str) -> dict:
+        self.posted.append(("create_mr_note", (project_id, iid, body)))
+        return {"id": len(self.posted)}
+
+    async def reply_to_discussion(self, project_id: int | str, iid: int, discussion_id: str, body: str) -> dict:
+        self.posted.append(("reply_to_discussion", (project_id, iid, discussion_id, body)))
+        return {"id": len(self.posted)}
+
+    async def award_emoji_on_note(self, project_id: int | str, iid: int, note_id: int, name: str) -> dict:
+        self.posted.append(("award_emoji_on_note", (project_id, iid, note_id, name)))
+        return {}
+
+
+@dataclass
+class RecordingNotes:
+    """The MR note writer, keeping the reports instead of writing notes."""
+
+    upserted: list[PipelineReport] = field(default_factory=list)
+    commit_comments: list[PipelineReport] = field(default_factory=list)
+
+    async def upsert(self, report: PipelineReport) -> dict | None:
+        self.upserted.append(report)
+        return {"id": len(self.upserted), "url": f"note#{len(self.upserted)}", "changed": True}
+
+    async def post_commit_comment(self, report: PipelineReport) -> None:
+        self.commit_comments.append(report)
+
+
+@dataclass
+class RecordingSlack:
+    """The Slack publisher, keeping every call as (method, arguments)."""
+
+    calls: list[tuple[str, tuple]] = field(default_factory=list)
+    shared_channels: set[str] = field(default_factory=set)
+
+    def of(self, method: str) -> list[tuple]:
+        return [args for name, args in self.calls if name == method]
+
+    async def start(self, report: PipelineReport, target: Mapping[str, Any] | None = None) -> None:
+        self.calls.append(("start", (report, target)))
+
+    async def finish(self, report: PipelineReport, target: Mapping[str, Any] | None = None) -> None:
+        self.calls.append(("finish", (report, target)))
+
+    async def fixed(self, report: PipelineReport, fixed_pipeline_id: int, fixed_url: str) -> None:
+        self.calls.append(("fixed", (report, fixed_pipeline_id, fixed_url)))
+
+    async def post_reply(self, channel: str, thread_ts: str, question_ts: str, text: str, *,
+                         allowed_host: str = "") -> str:
+        self.calls.append(("post_reply", (channel, thread_ts, question_ts, text)))
+        return f"{question_ts}.1"
+
+    async def tell_user(self, target: Mapping[str, Any], text: str) -> None:
+        self.calls.append(("tell_user", (dict(target), text)))
+
+    async def channel_is_shared(self, channel: str) -> bool:
+        return channel in self.shared_channels
+
+    async def react(self, channel: str, ts: str, name: str) -> None:
+        self.calls.append(("react", (channel, ts, name)))
