@@ -180,3 +180,23 @@ def help_gitlab(bot_username: str) -> str:
         f"- `{at} <your question>`: ask anything about the failure\n"
         f"- `{at} help`: this text"
     )
+
+# --- the offline analyzer's sentences ---------------------------------------------------
+
+OFFLINE_EXIT = "exit code {code}"
+OFFLINE_EXIT_OF = "`{command}`: exit code {code}"
+OFFLINE_CAUSE = "The log says (line {line}): {statement}"
+OFFLINE_CAUSE_EXIT = "The failing command{command} exited with code {code}{meaning}."
+OFFLINE_EXIT_MEANINGS: dict[int, str] = {
+    124: "the `timeout` command stopped it",
+    126: "the command was found but could not be run (not executable)",
+    127: "the command was not found",
+    134: "128 + 6, SIGABRT: the process aborted itself on a fatal error of its own",
+    137: "128 + 9, SIGKILL: it was killed from outside, usually by the out-of-memory killer at the job's memory limit",
+    139: "128 + 11, SIGSEGV: a segmentation fault",
+    143: "128 + 15, SIGTERM: it was stopped from outside",
+}
+OFFLINE_STEP_LOCATION = "Open `{location}`: the line the error points at."
+OFFLINE_STEP_REPRODUCE = "Reproduce it locally with the same image and variables: `{command}`."
+OFFLINE_STEP_READ = "Read the job log from the first evidence line down to the exit: the error is stated there."
+OFFLINE_STEP_MODEL = "For a deeper answer, configure a model provider (a local model server works too) and ask again."
