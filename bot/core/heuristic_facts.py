@@ -36,7 +36,14 @@ WRAPPER = re.compile(
 # A title with no content of its own ("Failures:", "Failure reason:"): the content is under it.
 _TITLE = re.compile(r"^\W*[A-Za-z][\w ]{0,30}:?\W*$")
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
-_PREFIX = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
+_PREFIX = re.compile(r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)")
+# Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
+_NOISE = re.compile(r"^\W*$|^\W*(?:\[\w+\]\s*)?[-=_*#~]{3,}\W*$|^\s*\d+: 0x[0-9a-f]+\b|^\s*(?:#\d+\s+)?0x[0-9a-f]+\s|"
+                    r"(?:site-packages|dist-packages|node_modules|/usr/(?:local/)?lib|\bnode:internal|\binternal/)\S*[:\"]")
+# A traceback's header: its statement is the exception line that ends it, and the frame right above that.
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
+_EXCEPTION = re.compile(r"^\s*(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Failure|Warning)\b:?")
+_FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
 _EXIT_CODE = re.compile(r"(?i)(?:exit(?:ed)? (?:with )?(?:code|status|value)[: ]*|exited with |returned a non-zero code: |"
@@ -116,21 +123,41 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         best = max(score_line(line.text) for line in candidates)
         return next(line for line in candidates if score_line(line.text) == best)
     # Only wrappers: the innermost one (a command's own status) says the most.
-    wrappers = [line for line in lines if line.text.strip() and is_wrapper_line(line.text) and not _RUNNER_EXIT.search(line.text)]
-    return wrappers[0] if wrappers else None
+    wrappers = [line for line in lines if line.text.strip() and is_wrapper_line(line.text)]
+    own = [line for line in wrappers if not _RUNNER_EXIT.search(line.text)]
+    return (own or wrappers or [None])[0]
+
+
+def _traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | None:
+    """The exception line that ends a traceback and the project frame above it, or None."""
+    lines = excerpt.lines
+    i = lines.index(head)
+    frame = None
+    for line in lines[i + 1:]:
+        if line.n > head.n + 200:
+            break
+        if _FRAME.match(line.text) and not _NOISE.search(line.text):
+            frame = line
+        elif _EXCEPTION.match(line.text) and not line.text.startswith((" ", "\t")):
+            return [line] + ([frame] if frame else [])
+    return None
 
 
 def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     """The headline and the lines printed right under it, up to a wrapper, a gap or MAX_DETAIL_LINES."""
+    if _TRACEBACK.search(head.text):
+        end = _traceback_end(excerpt, head)
+        if end:
+            return end
     lines = excerpt.lines
     i = lines.index(head)
     out = [head]
     while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
         i += 1
         text = lines[i].text
-        if not text.strip():
+        if not text.strip() or _NOISE.search(text):
             continue
-        if is_wrapper_line(text) or text.lstrip().startswith("$ "):
+        if is_wrapper_line(text) or text.lstrip().startswith("$ ") or lines[i].section != head.section:
             break
         out.append(lines[i])
     # A bare title ("Failures:") is not a statement when lines follow it.
@@ -161,6 +188,7 @@ def facts(excerpt: Excerpt) -> Facts:
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt))
     detail = _detail(excerpt, head)
+    head = detail[0]
     block = list(detail)
     if excerpt.lead is not None:
         first, last = excerpt.lead

@@ -13,6 +13,7 @@ from bot.core.heuristic_rules import FAILURE_REASONS, RULES, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
 MAX_EVIDENCE = 5
+EVIDENCE_STRONGEST = 2  # the excerpt's strongest lines quoted whatever the headline
 MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
 
@@ -56,13 +57,18 @@ def _evidence(excerpt: Excerpt, anchor: ExcerptLine | None, block: tuple[Excerpt
     """The anchor line first (the note links it), then the failure's own lines and the most error-like
     lines near the anchor, in log order."""
     chosen: dict[int, ExcerptLine] = {anchor.n: anchor} if anchor else {}
+    # The strongest failure lines of the excerpt, nearest the anchor first, then the failure's own detail.
+    scored = sorted(((score_line(l.text), -abs(l.n - (anchor.n if anchor else l.n)), l) for l in excerpt.lines
+                     if l.text.strip()), key=lambda item: (item[0], item[1]), reverse=True)
+    for score, _, line in scored[:EVIDENCE_STRONGEST]:
+        if score <= 0:
+            break
+        chosen.setdefault(line.n, line)
     for line in block:
         if len(chosen) >= MAX_EVIDENCE:
             break
         if line.text.strip() and (score_line(line.text) > 0 or line.n < (anchor.n if anchor else 0) + 6):
             chosen.setdefault(line.n, line)
-    scored = sorted(((score_line(l.text), -abs(l.n - (anchor.n if anchor else l.n)), l) for l in excerpt.lines
-                     if l.text.strip()), key=lambda item: (item[0], item[1]), reverse=True)
     for score, _, line in scored:
         if len(chosen) >= MAX_EVIDENCE or score <= 0:
             break
@@ -100,7 +106,7 @@ def best_rule(excerpt: Excerpt, within: tuple[ExcerptLine, ...] | None = None,
 def _summary(found: Facts) -> str:
     exit_ = found.exit
     suffix = ""
-    if exit_ is not None and exit_.line is not found.headline:
+    if exit_ is not None and exit_.line is not found.headline and (exit_.command or exit_.code != 1):
         exit_text = (messages.OFFLINE_EXIT_OF.format(command=exit_.command, code=exit_.code) if exit_.command
                      else messages.OFFLINE_EXIT.format(code=exit_.code))
         suffix = f" ({exit_text})"
