@@ -59,10 +59,15 @@ def test_runner_failures_are_infrastructure():
     assert answer.verdict is Verdict.infrastructure and answer.category is Category.infrastructure
 
 
-def test_unknown_failures_are_honest_and_point_at_error_lines():
-    answer = analyze(lines("step one", "the widget went sideways", "exit status 3"))
+def test_unknown_failures_are_honest_and_point_at_the_last_lines():
+    answer = analyze(lines("step one", "the widget went sideways"))
     assert answer.summary == UNKNOWN_SUMMARY and answer.category is Category.unknown and answer.confidence < 0.5
     assert answer.evidence
+
+
+def test_a_printed_exit_status_is_said_rather_than_nothing():
+    answer = analyze(lines("step one", "the widget went sideways", "exit status 3"))
+    assert answer.summary == "exit status 3" and answer.confidence < 0.9
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.log")), ids=lambda p: p.name)
@@ -79,5 +84,5 @@ def test_followup_restates_cause_steps_and_evidence():
 
 def test_make_names_the_target_not_the_makefile_line():
     answer = analyze(lines("make: *** [Makefile:12: test] Error 2"))
-    assert answer.summary == "make target test failed"
+    assert answer.summary == "make: *** [Makefile:12: test] Error 2"
     assert "`make test`" in " ".join(answer.fix_steps)

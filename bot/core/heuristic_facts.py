@@ -42,7 +42,8 @@ _NOISE = re.compile(r"^\W*$|^\W*(?:\[\w+\]\s*)?[-=_*#~]{3,}\W*$|^\s*\d+: 0x[0-9a
                     r"(?:site-packages|dist-packages|node_modules|/usr/(?:local/)?lib|\bnode:internal|\binternal/)\S*[:\"]")
 # A traceback's header: its statement is the exception line that ends it, and the frame right above that.
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
-_EXCEPTION = re.compile(r"^\s*(?:[\w.]+\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Failure|Warning)\b:?")
+# The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
@@ -50,6 +51,21 @@ _EXIT_CODE = re.compile(r"(?i)(?:exit(?:ed)? (?:with )?(?:code|status|value)[: ]
                         r"\bError )(?P<code>\d{1,3})\b")
 _COMMAND = re.compile(r"(?:The command|process) \"(?P<cmd>[^\"]{1,120})\"|^\s*\$ (?P<cmd2>.{1,120})$")
 _RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
+
+
+# How test runners name a failing test (the id is group 1 or 2).
+_TEST_ID = re.compile(
+    r"^(?:FAILED|ERROR) (\S+::\S+)|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
+    r"^\s*(\S+ > \S+) FAILED|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$")
+
+
+def failing_test(excerpt: Excerpt) -> str:
+    """The first failing test the excerpt names, as the runner names it; '' when none."""
+    for line in excerpt.lines:
+        m = _TEST_ID.search(line.text)
+        if m:
+            return next(g for g in m.groups() if g).strip()
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +81,7 @@ class Facts:
     detail: tuple[ExcerptLine, ...]   # the headline and the lines printed under it
     block: tuple[ExcerptLine, ...]    # every line of the failure: the detail, the lead block, the exit lines
     exit: Exit | None
+    test: str = ""                    # the failing test as its runner names it
 
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
@@ -74,6 +91,8 @@ class Facts:
             if text and text not in parts:
                 parts.append(text)
         out = " — ".join(parts)
+        if self.test and self.test not in out:
+            out = f"{self.test}: {out}"
         return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
 
 
@@ -140,6 +159,8 @@ def _traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | N
             frame = line
         elif _EXCEPTION.match(line.text) and not line.text.startswith((" ", "\t")):
             return [line] + ([frame] if frame else [])
+        elif line.n != head.n + 1 and not line.text.startswith((" ", "\t")):
+            return None
     return None
 
 
@@ -179,14 +200,15 @@ def failing_exit(excerpt: Excerpt, after: int = 0) -> Exit | None:
         command = (cmd.group("cmd") or "") if cmd else ""
         found.append(Exit(int(m.group("code")), line, command))
     own = [e for e in found if not _RUNNER_EXIT.search(e.line.text)]
-    return (own or found or [None])[0]
+    named = [e for e in own if e.command]
+    return (named or own or found or [None])[0]
 
 
 def facts(excerpt: Excerpt) -> Facts:
     """The headline, its detail, the failure's lines and the failing command's exit status."""
     head = headline(excerpt)
     if head is None:
-        return Facts(None, (), (), failing_exit(excerpt))
+        return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
     detail = _detail(excerpt, head)
     head = detail[0]
     block = list(detail)
@@ -196,4 +218,4 @@ def facts(excerpt: Excerpt) -> Facts:
     exit_ = failing_exit(excerpt, head.n)
     if exit_ is not None and exit_.line not in block:
         block.append(exit_.line)
-    return Facts(head, tuple(detail), tuple(block), exit_)
+    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt))
