@@ -76,6 +76,7 @@ FIXED_WHAT_FAILED = "What had failed:"
 ALSO_FAILED = "also: {jobs}"
 ALLOWED_TO_FAIL = "Allowed to fail (not blocking): {jobs}"
 REUSED_ANALYSIS = "same failure as analysis {analysis_id}, answer reused"
+REUSED_FROM = "the same failure, with the same values, as in pipeline {pipeline}: answer reused from there (analysis {analysis_id})"
 
 # --- section headings ----------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from bot.clients.gitlab_pipeline import PipelineFacts
 from bot.clients.ports import GitLab
 from bot.core import pipelines
 from bot.core.evidence import check_evidence
-from bot.core.fingerprint import signature as failure_signature
+from bot.core.fingerprint import FailureKeys, failure_keys
 from bot.core.redact import Redactor
 from bot.core.types import AnalysisRequest, AnalysisResult, Excerpt, JobFailure, JobReport, PipelineReport
 from bot.core.verdict import decide_verdict
@@ -36,14 +36,23 @@ class AnalysisOptions:
 
 
 @dataclass(frozen=True)
+class Reuse:
+    """Where a reused answer was first given: its pipeline and that pipeline's web address."""
+
+    pipeline_id: int | None = None
+    web_url: str = ""
+
+
+@dataclass(frozen=True)
 class FailedCiJob:
     """One failed CI job as read: GitLab's job, its redacted excerpt, its failure signature, and why its log
     could not be read ('' when it could)."""
 
     ci_job: dict
     excerpt: Excerpt
-    signature: str
+    signature: str  # the family key: "seen before" and statistics
     problem: str
+    strict: str = ""  # the strict key: CI jobs share an answer, and reuse one, only when it matches
 
     @property
     def name(self) -> str:
@@ -135,15 +144,15 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
     async def read(ci_job: dict) -> FailedCiJob:
         async with semaphore:
             excerpt, problem = await fetch_excerpt(services, int(ci_job.get("_project_id") or facts.project_id), ci_job)
-        sig = failure_signature(excerpt) if excerpt.lines else ""
+        keys = failure_keys(excerpt) if excerpt.lines else FailureKeys("", "")
         await history.record_failed_job(services.db, project_id=facts.project_id, pipeline_id=int(facts.pipeline["id"]),
-                                        ci_job=ci_job, ref=ref, excerpt=excerpt, signature=sig)
-        return FailedCiJob(ci_job, excerpt, sig, problem)
+                                        ci_job=ci_job, ref=ref, excerpt=excerpt, signature=keys.family)
+        return FailedCiJob(ci_job, excerpt, keys.family, problem, keys.strict)
 
     failures = await asyncio.gather(*(read(j) for j in facts.to_analyze))
     groups: dict[str, list[FailedCiJob]] = {}
     for failure in failures:
-        groups.setdefault(failure.signature or f"job:{failure.ci_job['id']}", []).append(failure)
+        groups.setdefault(failure.strict or f"job:{failure.ci_job['id']}", []).append(failure)
 
     reports: list[JobReport] = []
     for members in groups.values():
@@ -175,6 +184,9 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
         web_url=str(ci_job.get("web_url") or ""), excerpt=excerpt, signature=sig, same_failure_jobs=names[1:],
     )
     reused_from = None
+    reused = Reuse()
+    namespace = facts.project.get("namespace") if isinstance(facts.project.get("namespace"), dict) else {}
+    group_path, visibility = str(namespace.get("full_path") or ""), str(facts.project.get("visibility") or "")
     result: AnalysisResult | None = None
     status = "ok"
     analysis_id: int | None = None
@@ -185,9 +197,10 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
         if done is not None and done.result:
             result = AnalysisResult.model_validate(done.result)
             analysis_id, reused_from = done.id, done.reused_from_id
-    if result is None and not options.force and sig:
-        earlier = await history.reusable_analysis(services.db, project_id=facts.project_id, signature=sig,
-                                                  days=settings.reuse_analysis_days)
+    if result is None and not options.force and first.strict:
+        earlier = await history.reusable_analysis(services.db, project_id=facts.project_id, strict_key=first.strict,
+                                                  days=settings.reuse_analysis_days, group_path=group_path,
+                                                  visibility=visibility)
         if earlier is not None and earlier.result:
             result = AnalysisResult.model_validate(earlier.result)
             result.tokens_in = result.tokens_out = result.tokens_cached = 0
@@ -195,6 +208,8 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
             # The earlier answer quoted another CI job's log: keep only quotes that are in this one, at these lines.
             result.evidence, _ = check_evidence(result.evidence, excerpt)
             reused_from = earlier.id
+            reused = Reuse(earlier.pipeline_id, await history.pipeline_web_url(
+                services.db, project_id=earlier.project_id, pipeline_id=earlier.pipeline_id))
             status = "reused"
     if result is None:
         request = AnalysisRequest(
@@ -209,7 +224,7 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
         preference = await history.get_preference(services.db, "gitlab_project", str(facts.project_id), "provider")
         result = await services.router.analyze(request, preference=preference)
     if analysis_id is not None:
-        return _ci_job_reports(members, result, hist, reused_from, analysis_id)
+        return _ci_job_reports(members, result, hist, reused_from, analysis_id, reused)
     verdict, why = decide_verdict(
         result.verdict, failure_reason=failure.failure_reason,
         flaky=pipelines.was_flaky(facts.ci_jobs, failure.name),
@@ -221,13 +236,13 @@ async def _analyze_group(services: Services, facts: PipelineFacts, options: Anal
     analysis_id = await history.save_analysis(
         services.db, project_id=facts.project_id, project_path=facts.project_path, pipeline_id=pipeline_id,
         job_id=failure.job_id, signature=sig, trigger=options.trigger, result=result,
-        status=status, reused_from_id=reused_from,
+        status=status, reused_from_id=reused_from, strict_key=first.strict, group_path=group_path, visibility=visibility,
     )
-    return _ci_job_reports(members, result, hist, reused_from, analysis_id)
+    return _ci_job_reports(members, result, hist, reused_from, analysis_id, reused)
 
 
 def _ci_job_reports(members: list[FailedCiJob], result: AnalysisResult, hist: history.SignatureHistory,
-                    reused_from: int | None, analysis_id: int) -> list[JobReport]:
+                    reused_from: int | None, analysis_id: int, reused: Reuse | None = None) -> list[JobReport]:
     """The shared answer on every CI job of the group; the first one names the others."""
     names = [m.name for m in members]
     return [
@@ -237,6 +252,7 @@ def _ci_job_reports(members: list[FailedCiJob], result: AnalysisResult, hist: hi
             result=result, signature=members[0].signature,
             shared_with=[n for n in names if n != names[i]] if i == 0 else [],
             occurrences=hist.occurrences + 1, seen_before=list(hist.prior), reused_from=reused_from,
+            reused_from_pipeline=reused.pipeline_id if reused else None, reused_from_url=reused.web_url if reused else "",
             not_analysed_reason=m.problem, analysis_id=analysis_id,
         )
         for i, m in enumerate(members)
