@@ -17,6 +17,7 @@ from bot.jobs.pipeline_passed import PipelinePassedPayload
 # Pipeline Hook (which hastens the job) before looking at the pipeline anyway.
 JOB_HOOK_GRACE_SECONDS = 120
 
+
 @dataclass(frozen=True)
 class HookDelivery:
     """One authenticated delivery, as the event functions read it."""

@@ -12,8 +12,8 @@ from bot.clients.gitlab_pipeline import PipelineFacts
 from bot.clients.ports import GitLab
 from bot.core import pipelines
 from bot.core.evidence import check_evidence
-from bot.core.log_access import LogProblem, classify, describe
 from bot.core.fingerprint import signature as failure_signature
+from bot.core.log_access import LogProblem, classify, describe
 from bot.core.redact import Redactor
 from bot.core.types import AnalysisRequest, AnalysisResult, Excerpt, JobFailure, JobReport, PipelineReport
 from bot.core.verdict import decide_verdict
