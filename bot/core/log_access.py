@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.core import messages as m
@@ -29,7 +29,7 @@ def _when(value: object) -> datetime | None:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when if when.tzinfo is not None else None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)  # GitLab's times are UTC
 
 
 def _lists_a_log(ci_job: dict) -> bool:

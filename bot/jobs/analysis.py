@@ -71,8 +71,11 @@ async def fetch_excerpt(services: Services, project_id: int, ci_job: dict) -> tu
             raise  # the token itself is refused: no log can be read, which is not this CI job's problem
         problem = classify(ci_job, status=exc.status, empty=True, now=datetime.now(UTC))
         return Excerpt([]), describe(problem or LogProblem.other, ci_job, exc.status)
-    problem = classify(ci_job, status=None, empty=not excerpt.lines, now=datetime.now(UTC))
-    return excerpt, describe(problem, ci_job) if problem else ""
+    empty = not any(line.text.strip() for line in excerpt.lines)  # an empty log reads as one blank line
+    problem = classify(ci_job, status=None, empty=empty, now=datetime.now(UTC))
+    if problem is not None:
+        return Excerpt([], total_lines=excerpt.total_lines, bytes_read=excerpt.bytes_read), describe(problem, ci_job)
+    return excerpt, ""
 
 
 def base_report(facts: PipelineFacts, services: Services, status: str) -> PipelineReport:
@@ -168,16 +171,15 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
 
     failures = await asyncio.gather(*(read(j) for j in facts.to_analyze))
     groups: dict[str, list[FailedCiJob]] = {}
-    reports: list[JobReport] = []
     for failure in failures:
-        if failure.problem:
-            # Nothing to show a model: say why the log could not be read instead of asking about an empty one.
-            reports.append(_unreadable(failure))
-            continue
-        groups.setdefault(failure.signature or f"job:{failure.ci_job['id']}", []).append(failure)
+        if not failure.problem:
+            groups.setdefault(failure.signature or f"job:{failure.ci_job['id']}", []).append(failure)
 
+    reports: list[JobReport] = []
     for members in groups.values():
         reports.extend(await _analyze_group(services, facts, options, members))
+    # Nothing to show a model: say why the log could not be read instead of asking about an empty one.
+    reports.extend(_unreadable(failure) for failure in failures if failure.problem)
     for ci_job in facts.allowed:
         reports.append(
             JobReport(

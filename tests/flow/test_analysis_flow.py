@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import re
-from contextlib import asynccontextmanager
 
 import pytest
 import sqlalchemy as sa
 
-import app as wiring
 from bot.core.outcomes import Defer
 from bot.core.render.mr_note import find_marker
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, run_analysis
-from bot.runtime.services import Services
 from storage.models import Analysis, Delivery, ProviderCallRecord
-from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
+from tests.fakes.gitlab_server import FakeGitLab
 from tests.fakes.openai_server import FakeOpenAI
-from tests.helpers import make_settings
+from tests.helpers import bot_services
 from tests.scenario import INJECTION_TRACE, MR_IID, PROJECT_ID, seed_failed_pipeline
 
 QUICK_ACTION = re.compile(r"^\s*/[a-z0-9_]+", re.M | re.I)
-
-
-@asynccontextmanager
-async def bot_services(db, gitlab, openai=None, **overrides):
-    settings = make_settings(
-        GITLAB_BASE_URL=gitlab.url,
-        GITLAB_API_TOKEN=DEFAULT_TOKEN,
-        **({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai.url, "AI_MAX_ATTEMPTS": 2} if openai else {}),
-        **overrides,
-    )
-    services = Services.build(settings, db=db)
-    await services.start()
-    await wiring.attach(services)
-    try:
-        yield services
-    finally:
-        await services.router.aclose()
-        await services.http.close()
 
 
 def bot_notes(gitlab):
