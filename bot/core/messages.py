@@ -73,7 +73,7 @@ LOG_UNAVAILABLE_EMOJI = "📭"
 LOG_PROBLEMS: dict[str, str] = {
     "erased": "erased on {erased}: erasing a job removes its log",
     "permission": "permission denied (GitLab answered {status}): the bot's GitLab user may not read this job's log; "
-    "give it the Reporter role or higher in the project",
+    "it needs Developer access to the project",
     "redirected": "GitLab answered {status} and sent the log elsewhere; the bot does not follow redirects, "
     "so its token never leaves GitLab",
     "expired": "expired: the job's artifacts expired on {expired} and the log is gone with them",

@@ -57,7 +57,7 @@ def test_the_reasons_people_read():
         "expired: the job's artifacts expired on 2024-05-10"
     )
     assert describe(LogProblem.permission, {}, 403).startswith("permission denied (GitLab answered 403)")
-    assert "Reporter role" in describe(LogProblem.permission, {}, 403)
+    assert "needs Developer access" in describe(LogProblem.permission, {}, 403)
     assert describe(LogProblem.not_found, {}, 404) == "not found (GitLab answered 404)"
     assert describe(LogProblem.empty, {}) == "empty: GitLab returned no log text for this job"
     assert set(m.LOG_PROBLEMS) == {p.value for p in LogProblem}, "every kind has its text"
@@ -84,7 +84,7 @@ def test_the_note_says_log_unavailable_and_why_instead_of_an_answer():
     assert line == (
         f"- 📭 [**lint**]({BASE}/shop/backend/-/jobs/9003) · stage `test` · "
         "log unavailable: permission denied (GitLab answered 403): the bot's GitLab user may not read this job's "
-        "log; give it the Reporter role or higher in the project"
+        "log; it needs Developer access to the project"
     )
     assert "#### lint" not in body, "no root cause section for a job no model was asked about"
 
