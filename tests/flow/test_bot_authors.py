@@ -8,12 +8,11 @@ import pytest
 from bot.clients.bot_flags import BotFlags
 from bot.clients.gitlab import GitLabClient
 from bot.jobs import mr_note
-from storage.queue import ClaimedJob
 from tests.e2e_kit import bot_notes
 from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import bot_services
-from tests.scenario import MR_IID, PROJECT_ID, seed_failed_pipeline
+from tests.scenario import PROJECT_ID, mr_note_job, seed_failed_pipeline
 
 USERS = r"/users/\d+$"
 
@@ -53,22 +52,6 @@ async def test_the_cache_stays_within_its_size():
         assert len(flags._known) == 3 and set(flags._known) == set(ids[-3:])
 
 
-def note_job(gitlab, author: str, text: str, job_id: int = 1) -> ClaimedJob:
-    """A note the author wrote in the MR, as the door enqueues it for the mr_note job."""
-    discussion = gitlab.state.add_discussion(PROJECT_ID, MR_IID, text, author=author)
-    note = discussion["notes"][0]
-    payload = {
-        "project_id": PROJECT_ID,
-        "mr_iid": MR_IID,
-        "note_id": note["id"],
-        "discussion_id": discussion["id"],
-        "user_id": gitlab.state.user(author)["id"],
-        "username": author,
-        "note": text,
-    }
-    return ClaimedJob(job_id, mr_note.KIND, payload, 1, 5, "w")
-
-
 async def test_a_bot_with_an_ordinary_name_gets_no_model_call_no_emoji_and_no_reply(database):
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
         seed_failed_pipeline(gitlab.state, 9001)
@@ -76,8 +59,8 @@ async def test_a_bot_with_an_ordinary_name_gets_no_model_call_no_emoji_and_no_re
         gitlab.state.add_member(PROJECT_ID, "renovate", 40)  # even a Maintainer
         async with bot_services(database, gitlab, openai) as services:
             for i, text in enumerate(("@cicd-bot why did pytest fail?", "@cicd-bot help", "@cicd-bot reanalyze")):
-                await mr_note.run(services, note_job(gitlab, "renovate", text, i + 1))
-            anonymous = note_job(gitlab, "alice", "@cicd-bot help", 9)
+                await mr_note.run(services, mr_note_job(gitlab.state, "renovate", text, i + 1))
+            anonymous = mr_note_job(gitlab.state, "alice", "@cicd-bot help", 9)
             del anonymous.payload["user_id"]  # nobody to ask GitLab about: not answered either
             await mr_note.run(services, anonymous)
         assert openai.calls == 0 and bot_notes(gitlab) == []
@@ -93,6 +76,6 @@ async def test_a_person_whose_name_looks_like_a_bot_is_answered(database, name):
         gitlab.state.add_member(PROJECT_ID, name, 30)
         openai.script({"kind": "text", "text": "The parser reads the comma as a thousands separator."})
         async with bot_services(database, gitlab, openai) as services:
-            await mr_note.run(services, note_job(gitlab, name, "@cicd-bot why did pytest fail?"))
+            await mr_note.run(services, mr_note_job(gitlab.state, name, "@cicd-bot why did pytest fail?"))
         assert openai.calls == 1
         assert [n["body"] for n in bot_notes(gitlab)] == ["The parser reads the comma as a thousands separator."]

@@ -10,12 +10,11 @@ from bot.core import messages as m
 from bot.jobs import mr_note
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, run_analysis
 from storage.models import Analysis, FailedJob
-from storage.queue import ClaimedJob
 from tests.e2e_kit import bot_notes
 from tests.fakes.gitlab_server import FakeGitLab
 from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import bot_services
-from tests.scenario import MR_IID, PROJECT_ID, seed_failed_pipeline
+from tests.scenario import PROJECT_ID, mr_note_job, seed_failed_pipeline
 
 PIPELINE = 9101
 LINT = PIPELINE * 10 + 3  # the unreadable one; seed_failed_pipeline's pytest (…2) fails readably
@@ -120,18 +119,8 @@ async def test_asking_in_the_mr_about_an_unreadable_job_says_why_instead_of_aski
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
         seed_failed_pipeline(gitlab.state, PIPELINE, extra_jobs=[lint_job()])
         gitlab.state.add_fault(**trace_fault(403, times=5))
-        discussion = gitlab.state.add_discussion(PROJECT_ID, MR_IID, "@cicd-bot explain lint", author="alice")
-        payload = {
-            "project_id": PROJECT_ID,
-            "mr_iid": MR_IID,
-            "note_id": discussion["notes"][0]["id"],
-            "discussion_id": discussion["id"],
-            "user_id": gitlab.state.user("alice")["id"],
-            "username": "alice",
-            "note": "@cicd-bot explain lint",
-        }
         async with bot_services(database, gitlab, openai) as services:
-            await mr_note.run(services, ClaimedJob(1, mr_note.KIND, payload, 1, 5, "w"))
+            await mr_note.run(services, mr_note_job(gitlab.state, "alice", "@cicd-bot explain lint"))
         assert openai.calls == 0
         reason = m.LOG_PROBLEMS["permission"].format(status=403)
         replies = [n["body"] for n in bot_notes(gitlab) if not n["body"].startswith("<!--")]
