@@ -181,7 +181,7 @@ class SlackDoor:
         rules = await load_rules(self.settings, self.services.db)
         if command.path and not channel_map.channel_sees(channel, command.path, rules):
             return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=command.path)
-        if not channel_map.visible_patterns(channel, rules):
+        if not channel_map.has_scope(channel, rules):
             return texts.HISTORY_NOTHING_VISIBLE
         rows = await recent_history(self.services.db, HISTORY_SCAN)
         shown = [texts.HistoryRow(r.project_path, r.pipeline_id, r.ci_job_name or "", r.verdict or "", r.summary or "")

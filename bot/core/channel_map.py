@@ -216,11 +216,6 @@ def channels_for(project_path: str, rules: Iterable[ChannelRule]) -> list[str]:
     return [c for c in candidates if channel_sees(c, project_path, rules)]
 
 
-def visible_patterns(channel: str, rules: Iterable[ChannelRule]) -> list[str]:
-    """The patterns a channel has, from settings and its subscriptions (for history and help)."""
-    return list(dict.fromkeys(r.pattern for r in rules if r.channel == channel))
-
-
 # --- filters -------------------------------------------------------------------------
 
 

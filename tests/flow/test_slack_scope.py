@@ -126,6 +126,13 @@ async def test_without_an_open_grant_nothing_can_be_subscribed(database):
                 assert text == texts.SUBSCRIBE_NOT_ALLOWED.format(path=pattern, channel=CHANNEL)
         assert await subscriptions(database) == []
 
+        # a subscription left from when an open grant existed gives the channel nothing, and it is told so
+        await seed(database, ChannelSubscription(channel=OTHER_CHANNEL, path_pattern="public/*"))
+        _, text = await h.command("status", channel=OTHER_CHANNEL, trigger="s3")
+        assert text == render_slack_ephemeral(texts.STATUS_NOTHING_MAPPED)["text"]
+        _, text = await h.command("history", channel=OTHER_CHANNEL, trigger="s4")
+        assert text == render_slack_ephemeral(texts.HISTORY_NOTHING_VISIBLE)["text"]
+
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_job_kind_names_its_project_for_status(kind):
