@@ -17,8 +17,6 @@ from bot.jobs.pipeline_passed import PipelinePassedPayload
 # Pipeline Hook (which hastens the job) before looking at the pipeline anyway.
 JOB_HOOK_GRACE_SECONDS = 120
 
-_BOT_USERNAME = re.compile(r"^(project|group)_\d+_bot(_[0-9a-f]+)?$|(^|[-_])bot$", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class HookDelivery:
@@ -86,12 +84,10 @@ def pipeline_key(project_id: int, pipeline_id: int, status: str) -> str:
     return f"pipeline:{project_id}:{pipeline_id}:{status}"
 
 
-def is_bot_user(username: str, bot_username: str) -> bool:
-    if not username:
-        return False
-    if bot_username and username.lower() == bot_username.lower():
-        return True
-    return bool(_BOT_USERNAME.search(username))
+def is_own_note(username: str, bot_username: str) -> bool:
+    """The bot's own notes are dropped at the door. Whether another author is a bot is not told by its name
+    (Renovate has an ordinary one, a person may be "x-bot"): the mr_note job asks GitLab for the `bot` flag."""
+    return bool(username and bot_username) and username.lower() == bot_username.lower()
 
 
 def mentions(text: str, username: str) -> bool:
@@ -187,8 +183,8 @@ def _note_hook(d: HookDelivery) -> RoutedEvent:
     note = str(d.attrs.get("note") or "")
     if d.attrs.get("noteable_type") != "MergeRequest":
         return RoutedEvent.ignored(d, key, note_id, "note", "not a merge request note")
-    if is_bot_user(username, d.bot_username):
-        return RoutedEvent.ignored(d, key, note_id, "note", "note by a bot")
+    if is_own_note(username, d.bot_username):
+        return RoutedEvent.ignored(d, key, note_id, "note", "note by the bot itself")
     if not mentions(note, d.bot_username):
         return RoutedEvent.ignored(d, key, note_id, "note", "bot not mentioned")
     mr = d.payload.get("merge_request") if isinstance(d.payload.get("merge_request"), dict) else {}

@@ -24,6 +24,7 @@ from bot.core.render.slack import (
 from bot.runtime.services import Services
 from bot.clients.slack import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
 from bot.core.slack_commands import Command, UsageError, parse_command
+from bot.core.channel_status import channel_status, job_project
 from bot.core.types import JobSpec
 from bot.jobs.payload import SlackTarget
 from bot.jobs.slack_command import SlackCommandPayload
@@ -35,7 +36,7 @@ from storage import slack as slack_state
 from storage.analyses import recent_history
 from storage.history import get_preference, set_preference
 from storage.inbox import record_event
-from storage.ledger import spent_today_by_all
+from storage.channel_status import open_jobs, project_paths, spend_by_project
 from storage.types import utcnow
 from bot.providers import catalog
 
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 SOURCE = "slack"
 HISTORY_LIMIT = 10
 HISTORY_SCAN = 300
+STATUS_SCAN_JOBS = 5000  # open and dead jobs looked at for /cicd status, newest first
 GENERIC_ERROR = "Something went wrong on my side; please try again in a minute."
 # Message subtypes that are people writing; edits, joins, deletions and bot posts are not questions.
 HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
@@ -157,8 +159,11 @@ class SlackDoor:
 
     async def cmd_subscribe(self, command: Command, body: dict, channel: str) -> str:
         rules = await load_rules(self.settings, self.services.db)
-        if not channel_map.may_subscribe(command.path, rules, channel):
-            return texts.SUBSCRIBE_NOT_ALLOWED.format(path=command.path, channel=channel)
+        # A subscription is kept only when it grants what the answer says: not nothing, not less than its pattern.
+        verdict, patterns = channel_map.check_subscription(command.path, rules, channel)
+        refusal = texts.subscribe_refusal(verdict, command.path, channel, patterns)
+        if refusal:
+            return refusal
         added = await slack_state.add_subscription(self.services.db, channel, command.path,
                                                    created_by=str(body.get("user_id") or ""))
         if not added:
@@ -176,7 +181,7 @@ class SlackDoor:
         rules = await load_rules(self.settings, self.services.db)
         if command.path and not channel_map.channel_sees(channel, command.path, rules):
             return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=command.path)
-        if not channel_map.visible_patterns(channel, rules):
+        if not channel_map.has_scope(channel, rules):
             return texts.HISTORY_NOTHING_VISIBLE
         rows = await recent_history(self.services.db, HISTORY_SCAN)
         shown = [texts.HistoryRow(r.project_path, r.pipeline_id, r.ci_job_name or "", r.verdict or "", r.summary or "")
@@ -185,13 +190,18 @@ class SlackDoor:
         return texts.format_history(shown[:HISTORY_LIMIT], command.path)
 
     async def cmd_status(self, command: Command, body: dict, channel: str) -> str:
-        queue = self.services.queue
-        counts = await queue.counts()
-        dead = await queue.dead_letters(limit=3)
-        midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-        cost, calls = await spent_today_by_all(self.services.db, midnight)
-        return texts.format_status(counts, catalog.configured(self.settings), catalog.default_provider(self.settings),
-                                   cost, calls, [(d.id, d.kind) for d in dead])
+        """Only what this channel may see: the queue and spend of its projects; no global numbers anywhere."""
+        db = self.services.db
+        rules = await load_rules(self.settings, db)
+        status = None
+        if channel_map.has_scope(channel, rules):
+            jobs = await open_jobs(db, STATUS_SCAN_JOBS)
+            ids = [p for p in (job_project(payload) for *_, payload in jobs) if isinstance(p, int)]
+            midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+            status = channel_status(channel, rules, jobs, await project_paths(db, ids),
+                                    await spend_by_project(db, midnight), complete=len(jobs) < STATUS_SCAN_JOBS)
+        return texts.format_status(status, catalog.configured(self.settings),
+                                   catalog.default_provider(self.settings), STATUS_SCAN_JOBS)
 
     async def cmd_link(self, command: Command, body: dict, channel: str) -> str:
         code = await start_link(self.services.db, str(body.get("team_id") or ""), str(body.get("user_id") or ""))

@@ -49,15 +49,3 @@ class DatabaseLedger:
             tokens, usd = (await s.execute(query)).one()
         return int(tokens), float(usd)
 
-
-async def spent_today_by_all(db: Database, since: datetime) -> tuple[float, int]:
-    """What every provider call since `since` cost together, and how many calls there were (for /cicd status)."""
-    async with db.session() as s:
-        cost, calls = (
-            await s.execute(
-                sa.select(sa.func.coalesce(sa.func.sum(ProviderCallRecord.cost_usd), 0.0), sa.func.count()).where(
-                    ProviderCallRecord.created_at >= since
-                )
-            )
-        ).one()
-    return float(cost), int(calls)

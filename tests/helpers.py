@@ -54,6 +54,28 @@ async def running_app(db, **overrides):
             await services.http.close()
 
 
+@asynccontextmanager
+async def bot_services(db, gitlab, openai=None, **overrides):
+    """Services wired as app.py wires them, against a fake GitLab (and a fake OpenAI when given)."""
+    import app as wiring
+    from tests.fakes.gitlab_server import DEFAULT_TOKEN
+
+    settings = make_settings(
+        GITLAB_BASE_URL=gitlab.url,
+        GITLAB_API_TOKEN=DEFAULT_TOKEN,
+        **({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai.url, "AI_MAX_ATTEMPTS": 2} if openai else {}),
+        **overrides,
+    )
+    services = Services.build(settings, db=db)
+    await services.start()
+    await wiring.attach(services)
+    try:
+        yield services
+    finally:
+        await services.router.aclose()
+        await services.http.close()
+
+
 FAKE_KEY = "test-key-" + "0" * 8
 
 

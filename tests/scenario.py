@@ -13,6 +13,7 @@ from bot.core.types import (
     PriorOccurrence,
     Verdict,
 )
+from storage.queue import ClaimedJob
 
 PROJECT_PATH = "acme/platform/api"
 PROJECT_ID = 42
@@ -106,6 +107,21 @@ def seed_failed_pipeline(
     mr = state.mrs[(PROJECT_ID, MR_IID)]
     mr["head_pipeline"] = {k: pipeline[k] for k in ("id", "sha", "ref", "status", "web_url")}
     return pipeline
+
+
+def mr_note_job(state, author: str, text: str, job_id: int = 1) -> ClaimedJob:
+    """A note the author starts a thread with in the MR, as the door enqueues it for the mr_note job."""
+    discussion = state.add_discussion(PROJECT_ID, MR_IID, text, author=author)
+    payload = {
+        "project_id": PROJECT_ID,
+        "mr_iid": MR_IID,
+        "note_id": discussion["notes"][0]["id"],
+        "discussion_id": discussion["id"],
+        "user_id": state.user(author)["id"],
+        "username": author,
+        "note": text,
+    }
+    return ClaimedJob(job_id, "mr_note", payload, 1, 5, "w")
 
 
 def pipeline_hook(pipeline: dict, status: str | None = None) -> dict:

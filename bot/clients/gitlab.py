@@ -547,6 +547,10 @@ class GitLabClient:
     async def current_user(self) -> dict:
         return await self._get_object("/user")
 
+    async def get_user(self, user_id: int) -> dict:
+        """One user as GitLab shows it to the bot's token; `bot` is true for access-token bots and service accounts."""
+        return await self._get_object(f"/users/{_num(user_id, 'user_id')}")
+
 
 @dataclass
 class BotIdentity:

@@ -31,7 +31,7 @@ class PipelineReader(Protocol):
 
 
 class GitLab(PipelineReader, Protocol):
-    """Everything the jobs ask of GitLab: the pipeline reads, CI job logs, members' roles, answers in MRs."""
+    """Everything the jobs ask of GitLab: the pipeline reads, CI job logs, members' roles, users, answers in MRs."""
 
     def stream_trace(self, project_id: int | str, job_id: int) -> AsyncIterator[bytes]:
         """The CI job's log, chunk by chunk."""
@@ -40,6 +40,8 @@ class GitLab(PipelineReader, Protocol):
     async def get_job(self, project_id: int | str, job_id: int) -> dict: ...
 
     async def get_member_access_level(self, project_id: int | str, user_id: int) -> int: ...
+
+    async def get_user(self, user_id: int) -> dict: ...
 
     async def create_mr_note(self, project_id: int | str, iid: int, body: str) -> dict: ...
 

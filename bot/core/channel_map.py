@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.core.types import PipelineReport, Verdict
 
@@ -138,10 +139,72 @@ def granted_to_any(project_path: str, rules: Iterable[ChannelRule]) -> bool:
     )
 
 
-def may_subscribe(pattern: str, rules: Iterable[ChannelRule], channel: str) -> bool:
-    """A subscription is kept only where settings allow it: an open grant or the channel's own mapping overlaps it."""
+def _segment_within(inner: str, outer: str) -> bool:
+    """Every name `inner` matches is matched by `outer`: outer's regex matches inner read literally, so each of
+    inner's '*' falls inside one of outer's wildcards."""
+    if outer == "*":
+        return True
+    regex = "[^/]*".join(re.escape(piece) for piece in outer.split("*"))
+    return re.fullmatch(regex, inner, re.IGNORECASE) is not None
+
+
+def pattern_within(inner: str, outer: str) -> bool:
+    """Whether every project `inner` matches is also matched by `outer`. Sure when it says yes; it may say no
+    when unsure (a '**' inside `outer`), so a subscription is never said to grant what it does not."""
+    i, o = inner.split("/"), outer.split("/")
+    if o[-1] == "**":
+        o[-1] = "*"  # "g/**" and "g/*" both mean everything below g
+    if "**" in o:
+        return False
+    if len(i) == 1 and i[0] != "**":
+        i.append("*")  # no project sits at the top level: "g" means the projects below g
+    for k, o_segment in enumerate(o):
+        if k >= len(i):
+            return False  # outer asks for more levels than inner's paths are sure to have
+        if i[k] == "**":
+            # Any names from here on, at least one level per remaining segment of inner.
+            return all(seg == "*" for seg in o[k:]) and len(o) <= len(i)
+        if not _segment_within(i[k], o_segment):
+            return False
+    return True
+
+
+class Subscription(StrEnum):
+    """What `/cicd subscribe <pattern>` would give a channel."""
+
+    grants = "grants"  # inside what SLACK_CHANNEL_MAP opens to any channel, and new to this channel
+    already = "already"  # the channel already gets all of it, from its mapping or another subscription
+    too_broad = "too_broad"  # reaches beyond every open grant it touches: it would grant less than it says
+    not_allowed = "not_allowed"  # touches no open grant: it would grant nothing
+
+
+def check_subscription(pattern: str, rules: Iterable[ChannelRule], channel: str) -> tuple[Subscription, list[str]]:
+    """The verdict, with the patterns it is about (the channel's covering one, or the open grants it touches)."""
+    rules = list(rules)
+    grants = [r.pattern for r in rules if r.source == "settings" and r.channel == OPEN_GRANT]
+    own = [
+        r.pattern
+        for r in rules
+        if r.channel == channel
+        and (r.source == "settings" or any(pattern_within(r.pattern, grant) for grant in grants))
+    ]
+    covering = [p for p in own if pattern_within(pattern, p)]
+    if covering:
+        return Subscription.already, covering
+    touched = [grant for grant in grants if patterns_overlap(grant, pattern)]
+    if not touched:
+        return Subscription.not_allowed, []
+    if any(pattern_within(pattern, grant) for grant in touched):
+        return Subscription.grants, []
+    return Subscription.too_broad, touched
+
+
+def has_scope(channel: str, rules: Iterable[ChannelRule]) -> bool:
+    """Whether anything is mapped to the channel: a SLACK_CHANNEL_MAP entry, or a subscription an open grant backs."""
+    rules = list(rules)
+    grants = [r.pattern for r in rules if r.source == "settings" and r.channel == OPEN_GRANT]
     return any(
-        r.source == "settings" and r.channel in (OPEN_GRANT, channel) and patterns_overlap(r.pattern, pattern)
+        r.channel == channel and (r.source == "settings" or any(patterns_overlap(r.pattern, g) for g in grants))
         for r in rules
     )
 
@@ -151,11 +214,6 @@ def channels_for(project_path: str, rules: Iterable[ChannelRule]) -> list[str]:
     rules = list(rules)
     candidates = dict.fromkeys(r.channel for r in rules if r.channel != OPEN_GRANT)
     return [c for c in candidates if channel_sees(c, project_path, rules)]
-
-
-def visible_patterns(channel: str, rules: Iterable[ChannelRule]) -> list[str]:
-    """The patterns a channel has, from settings and its subscriptions (for history and help)."""
-    return list(dict.fromkeys(r.pattern for r in rules if r.channel == channel))
 
 
 # --- filters -------------------------------------------------------------------------

@@ -68,6 +68,21 @@ ANALYSIS_FAILED = "The analysis could not be completed: {reason}"
 ANALYSIS_FAILED_NO_REASON = "The analysis could not be completed, and no reason was recorded."
 ANALYSIS_FAILED_HINT = "The failed jobs are listed below; ask again once the cause is fixed."
 NOT_ANALYSED = "not analysed: {reason}"
+LOG_UNAVAILABLE = "log unavailable: {reason}"
+LOG_UNAVAILABLE_EMOJI = "📭"
+# Why a failed job's log could not be read (bot/core/log_access.LogProblem values); no model is asked about it.
+LOG_PROBLEMS: dict[str, str] = {
+    "erased": "erased on {erased}: erasing a job removes its log",
+    "permission": "permission denied (GitLab answered {status}): the bot's GitLab user may not read this job's log; "
+    "it needs Developer access to the project",
+    "redirected": "GitLab answered {status} and sent the log elsewhere; the bot does not follow redirects, "
+    "so its token never leaves GitLab",
+    "expired": "expired: the job's artifacts expired on {expired} and the log is gone with them",
+    "not_found": "not found (GitLab answered {status})",
+    "empty": "empty: GitLab returned no log text for this job",
+    "not_fetched": "not fetched: GITLAB_AUTO_FETCH_LOGS is off",
+    "other": "GitLab answered {status} when asked for the log",
+}
 NO_FAILED_JOBS = "No failed jobs were found in this pipeline."
 
 FIXED_IN = "✅ Fixed in pipeline {pipeline}"

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.core.channel_map import ChannelMapError, normalize_pattern
+from bot.core.channel_map import ChannelMapError, Subscription, normalize_pattern
+from bot.core.channel_status import ChannelStatus
 from bot.core.messages import provider_name, verdict_label
 from bot.core.pipelines import Reference, parse_pipeline_reference
 
@@ -32,7 +33,7 @@ HELP_TEXT = """\
 • `/cicd provider [list | <name>]`: show or set this channel's preferred provider
 • `/cicd history [group/project]`: recent failures and their verdicts
 • `/cicd subscribe <group/path>` · `/cicd unsubscribe <group/path>`: failure notifications for this channel
-• `/cicd status`: queue, dead letters, providers and today's spend
+• `/cicd status`: queue, dead letters, providers and today's spend of this channel's projects
 • `/cicd link`: link your Slack user to your GitLab account
 Reply in a failure thread to ask a follow-up question; use the buttons to analyse again or to say whether an answer helped."""
 
@@ -53,15 +54,28 @@ SUBSCRIBE_NOT_ALLOWED = (
     "Subscribing to `{path}` is not allowed here. An admin can allow it with "
     "`{path}=*` (any channel) or `{path}={channel}` in SLACK_CHANNEL_MAP."
 )
+SUBSCRIBE_COVERED = "This channel already gets failures of `{path}` through `{covering}`; nothing was added."
+SUBSCRIBE_TOO_BROAD = (
+    "`{path}` reaches beyond what SLACK_CHANNEL_MAP lets any channel subscribe to ({grants}), so nothing was added: "
+    "it would not get failures of all of `{path}`. Subscribe within those, e.g. `/cicd subscribe {example}`."
+)
 HISTORY_HEADING = "*Recent failures{scope}*"
 HISTORY_LINE = "• {project} #{pipeline} · {job} · *{verdict}*: {summary}"
 HISTORY_EMPTY = "No analysed failures yet{scope}."
 HISTORY_NOTHING_VISIBLE = "This channel is not mapped to any project yet; see `/cicd subscribe`."
+# Only the projects this channel sees are counted; other channels' projects and global totals are not shown.
 STATUS_TEXT = (
-    "*cicd-bot status*\n• queue: {queued} waiting, {running} running, {done} done, {dead} dead letters\n"
-    "• providers: {providers} (default {default})\n• spent today: ${cost:.4f} in {calls} model calls"
+    "*cicd-bot status for the projects of this channel*\n• queue: {queued} waiting, {running} running, "
+    "{dead} dead letters\n• providers: {providers} (default {default})\n"
+    "• spent today: ${cost:.4f} in {calls} model calls"
 )
-STATUS_DEAD_LINE = "• dead letter {id} ({kind})"  # no error text: it may name projects this channel may not see
+STATUS_DEAD_LINE = "• dead letter {id} ({kind})"  # no error text: it may say more than the project's name
+STATUS_PARTIAL = "• counted among the newest {limit} open jobs only"
+STATUS_NOTHING_MAPPED = (
+    "Nothing is mapped to this channel, so there is no status to show here. Subscribe it with "
+    "`/cicd subscribe <group/path>` where SLACK_CHANNEL_MAP lets any channel subscribe, or ask an admin to map "
+    "projects to it in SLACK_CHANNEL_MAP."
+)
 LINK_START = (
     "To link your GitLab account, post this as a comment on any merge request within {minutes} minutes:\n"
     "`@{bot} link {code}`"
@@ -208,25 +222,42 @@ def format_history(rows: Iterable[HistoryRow], scope: str = "") -> str:
 
 
 def format_status(
-    counts: dict[str, int],
+    status: ChannelStatus | None,
     providers: Sequence[str],
     default: str,
-    cost: float,
-    calls: int,
-    dead: Iterable[tuple[int, str]] = (),
+    scan_limit: int = 0,
 ) -> str:
+    """The /cicd status answer for one channel (None: nothing is mapped to it)."""
+    if status is None:
+        return STATUS_NOTHING_MAPPED
     text = STATUS_TEXT.format(
-        queued=counts.get("queued", 0),
-        running=counts.get("running", 0),
-        done=counts.get("done", 0),
-        dead=counts.get("dead", 0),
+        queued=status.queued,
+        running=status.running,
+        dead=status.dead,
         providers=", ".join(provider_name(p) for p in providers),
         default=provider_name(default),
-        cost=cost,
-        calls=calls,
+        cost=status.cost,
+        calls=status.calls,
     )
-    lines = [STATUS_DEAD_LINE.format(id=i, kind=kind) for i, kind in dead]
+    lines = [STATUS_DEAD_LINE.format(id=i, kind=kind) for i, kind in status.dead_jobs]
+    if not status.complete:
+        lines.append(STATUS_PARTIAL.format(limit=scan_limit))
     return "\n".join([text, *lines])
+
+
+def subscribe_refusal(verdict: Subscription, path: str, channel: str, patterns: Sequence[str]) -> str:
+    """What /cicd subscribe answers instead of subscribing; '' when the subscription grants what it says."""
+    if verdict == Subscription.already:
+        return (
+            ALREADY_SUBSCRIBED.format(path=path)
+            if path in patterns
+            else SUBSCRIBE_COVERED.format(path=path, covering=patterns[0])
+        )
+    if verdict == Subscription.not_allowed:
+        return SUBSCRIBE_NOT_ALLOWED.format(path=path, channel=channel)
+    if verdict == Subscription.too_broad:
+        return SUBSCRIBE_TOO_BROAD.format(path=path, grants=", ".join(f"`{g}`" for g in patterns), example=patterns[0])
+    return ""
 
 
 def format_provider(current: str, default: str, configured: Sequence[str]) -> str:

@@ -217,7 +217,8 @@ class JobReport:
     reused_from: int | None = None  # analysis id reused instead of a new model call
     reused_from_pipeline: int | None = None  # the pipeline whose answer was reused
     reused_from_url: str = ""  # that pipeline's web address, linked in the note
-    not_analysed_reason: str = ""  # e.g. "allowed to fail", "log unavailable"
+    not_analysed_reason: str = ""  # e.g. "allowed to fail"
+    log_unavailable: str = ""  # why its log could not be read (no model was asked about it); "" when it was read
     analysis_id: int | None = None  # the stored analysis shown for this job
 
 

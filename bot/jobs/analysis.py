@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound, GitLabUnavailable
+from bot.clients.gitlab import GitLabError, GitLabTransient, GitLabUnavailable
 from bot.clients.gitlab_pipeline import PipelineFacts
 from bot.clients.ports import GitLab
 from bot.core import pipelines
 from bot.core.evidence import check_evidence
 from bot.core.fingerprint import FailureKeys, failure_keys
+from bot.core.log_access import LogProblem, classify, describe
 from bot.core.redact import Redactor
 from bot.core.types import AnalysisRequest, AnalysisResult, Excerpt, JobFailure, JobReport, PipelineReport
 from bot.core.verdict import decide_verdict
@@ -22,8 +24,6 @@ from storage import history
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_LOGS = 4
-LOG_UNAVAILABLE = "log unavailable: {reason}"
-LOGS_OFF = "GITLAB_AUTO_FETCH_LOGS is off"
 SIGNATURE_HISTORY_DAYS = 14
 
 
@@ -47,7 +47,7 @@ class Reuse:
 @dataclass(frozen=True)
 class FailedCiJob:
     """One failed CI job as read: GitLab's job, its redacted excerpt, its failure signature, and why its log
-    could not be read ('' when it could)."""
+    could not be read ('' when it could: then no model is asked about it)."""
 
     ci_job: dict
     excerpt: Excerpt
@@ -61,10 +61,10 @@ class FailedCiJob:
 
 
 async def fetch_excerpt(services: Services, project_id: int, ci_job: dict) -> tuple[Excerpt, str]:
-    """The redacted failure excerpt of one CI job; ('', reason) when its log cannot be read."""
+    """The redacted failure excerpt of one CI job; (excerpt, why) when its log cannot be read."""
     settings = services.settings
     if not settings.gitlab_auto_fetch_logs:
-        return Excerpt([]), LOG_UNAVAILABLE.format(reason=LOGS_OFF)
+        return Excerpt([]), describe(LogProblem.not_fetched, ci_job)
     redactor = Redactor.from_settings(settings)  # stateful across lines: one per log
     try:
         excerpt = await services.excerpt_log(
@@ -73,12 +73,17 @@ async def fetch_excerpt(services: Services, project_id: int, ci_job: dict) -> tu
             max_bytes=int(settings.gitlab_max_log_size_mb * 1024 * 1024),
             line_filter=redactor.redact_line,
         )
-    except GitLabNotFound:
-        return Excerpt([]), LOG_UNAVAILABLE.format(reason="GitLab has no log for this job")
-    except (GitLabUnavailable, GitLabAuthError):
-        raise
+    except (GitLabUnavailable, GitLabTransient):
+        raise  # GitLab or the connection failed for a moment (or mid-log): the job is tried again
     except GitLabError as exc:
-        return Excerpt([]), LOG_UNAVAILABLE.format(reason=str(exc)[:200])
+        if exc.status == 401:
+            raise  # the token itself is refused: no log can be read, which is not this CI job's problem
+        problem = classify(ci_job, status=exc.status, empty=True, now=datetime.now(UTC))
+        return Excerpt([]), describe(problem or LogProblem.other, ci_job, exc.status)
+    empty = not any(line.text.strip() for line in excerpt.lines)  # an empty log reads as one blank line
+    problem = classify(ci_job, status=None, empty=empty, now=datetime.now(UTC))
+    if problem is not None:
+        return Excerpt([], total_lines=excerpt.total_lines, bytes_read=excerpt.bytes_read), describe(problem, ci_job)
     return excerpt, ""
 
 
@@ -176,11 +181,14 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
     failures = await asyncio.gather(*(read(j) for j in facts.to_analyze))
     groups: dict[str, list[FailedCiJob]] = {}
     for failure in failures:
-        groups.setdefault(failure.strict or f"job:{failure.ci_job['id']}", []).append(failure)
+        if not failure.problem:
+            groups.setdefault(failure.strict or f"job:{failure.ci_job['id']}", []).append(failure)
 
     reports: list[JobReport] = []
     for members in groups.values():
         reports.extend(await _analyze_group(services, facts, options, members))
+    # Nothing to show a model: say why the log could not be read instead of asking about an empty one.
+    reports.extend(_unreadable(failure) for failure in failures if failure.problem)
     for ci_job in facts.allowed:
         reports.append(
             JobReport(
@@ -193,6 +201,18 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
             )
         )
     return reports
+
+
+def _unreadable(failure: FailedCiJob) -> JobReport:
+    ci_job = failure.ci_job
+    return JobReport(
+        job_id=int(ci_job["id"]),
+        name=failure.name,
+        stage=str(ci_job.get("stage", "")),
+        web_url=str(ci_job.get("web_url") or ""),
+        allow_failure=bool(ci_job.get("allow_failure")),
+        log_unavailable=failure.problem,
+    )
 
 
 async def _analyze_group(
@@ -340,7 +360,6 @@ def _ci_job_reports(
             reused_from=reused_from,
             reused_from_pipeline=reused.pipeline_id if reused else None,
             reused_from_url=reused.web_url if reused else "",
-            not_analysed_reason=m.problem,
             analysis_id=analysis_id,
         )
         for i, m in enumerate(members)

@@ -32,6 +32,7 @@ ACK_EMOJI = "eyes"
 PROVIDER_SET = "From now on this project's failures are analysed with {provider}."
 REANALYSED = "Analysed pipeline {pipeline} again with {provider}: {summary}. The note above is updated."
 REANALYSED_NOTHING = "Pipeline {pipeline} has no failed job to analyse."
+LOG_UNREADABLE = "I could not read the log of {job}, so I did not ask a model about it: {reason}."
 NO_PIPELINE = "This merge request has no pipeline to analyse yet."
 JOB_NOT_FOUND = "I could not find a failed job called {job} in pipeline {pipeline}."
 LINKED = "Your Slack account is now linked to this GitLab account."
@@ -63,6 +64,15 @@ async def _access_level(services: Services, project_id: int, user_id: int) -> in
     level = await services.gitlab.get_member_access_level(project_id, user_id)
     cache[key] = (level, time.monotonic() + ACCESS_CACHE_SECONDS)
     return level
+
+
+async def _by_a_bot(services: Services, p: MrNotePayload) -> bool:
+    """GitLab's `bot` flag decides, not the name: Renovate or a project access token may be called anything, and a
+    person may be called "x-bot". A note without an author id cannot be checked, so it is not answered either."""
+    if p.user_id is None or await services.bot_flags.is_bot(services.gitlab, p.user_id):
+        log.info("not answering a note by a bot", extra={"project": p.project_id, "note": p.note_id})
+        return True
+    return False
 
 
 async def _post(services: Services, p: MrNotePayload, text: str) -> dict:
@@ -131,6 +141,8 @@ async def run(services: Services, job: ClaimedJob) -> None:
         return
     command = parse_mr_command(p.note, bot)
     try:
+        if await _by_a_bot(services, p):
+            return  # no emoji, no reply, no model call: two bots must not talk to each other
         try:
             await gl.award_emoji_on_note(p.project_id, p.mr_iid, p.note_id, ACK_EMOJI)
         except GitLabError as exc:
@@ -201,7 +213,12 @@ async def _reanalyze(services: Services, p: MrNotePayload, command: MrCommand) -
         analysis.force = True
     report = await run_analysis(services, analysis)
     if report is None or not any(j.result for j in report.jobs):
-        await _reply(services, p, REANALYSED_NOTHING.format(pipeline=f"#{pipeline_id}"))
+        unreadable = [j for j in (report.jobs if report else []) if j.log_unavailable]
+        if unreadable:
+            text = LOG_UNREADABLE.format(job=unreadable[0].name, reason=unreadable[0].log_unavailable)
+        else:
+            text = REANALYSED_NOTHING.format(pipeline=f"#{pipeline_id}")
+        await _reply(services, p, text)
         return
     first = next(j for j in report.jobs if j.result)
     await _reply(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from bot.clients.bot_flags import BotFlags
 from bot.clients.gitlab import BotIdentity, GitLabClient
 from bot.clients.gitlab_notes import MrNotes
 from bot.clients.log_fetch import excerpt_from_stream
@@ -41,6 +42,7 @@ class Services:
     on_dead_job: DeadJobHook | None = None
     # (project id, user id) -> (access level, monotonic expiry): members' roles, asked at most once a minute
     access_cache: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
+    bot_flags: BotFlags = field(default_factory=BotFlags)  # which GitLab users are bots, asked once an hour at most
     wakers: list[Callable[[], None]] = field(default_factory=list)  # tell local workers to look now
 
     def wake_workers(self) -> None:

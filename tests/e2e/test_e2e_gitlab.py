@@ -126,6 +126,31 @@ async def test_mr_commands_and_follow_ups(db_url, tmp_path):
             assert await bot.stop() == 0, bot.log()
 
 
+async def test_a_bot_by_gitlab_s_flag_is_not_answered_and_a_person_named_like_one_is(db_url, tmp_path):
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        env = settings_for(db_url, gitlab, openai)
+        bot = await start_bot(env, tmp_path)
+        try:
+            seed_failed_pipeline(gitlab.state, 9001)
+            gitlab.state.add_user("renovate", bot=True)  # an ordinary name; GitLab says it is a bot
+            gitlab.state.add_user("robot-jane", bot=False)  # a name that looks like a bot's; a person
+            for name in ("renovate", "robot-jane"):
+                gitlab.state.add_member(gitlab.state.project("acme/platform/api"), name, 30)
+
+            await send_hook(bot.url, human_note(gitlab, "@cicd-bot why did pytest fail?", "renovate"), "Note Hook")
+            await settled(bot.url)
+            assert openai.calls == 0 and bot_notes(gitlab) == [], "no model call and no reply for a bot"
+            assert len(gitlab.state.calls_to(r"/users/\d+$")) == 1, "the job asked GitLab, not the name"
+
+            openai.script({"kind": "text", "text": "The parser reads the comma as a thousands separator."})
+            await send_hook(bot.url, human_note(gitlab, "@cicd-bot why did pytest fail?", "robot-jane"), "Note Hook")
+            await wait_for(lambda: bot_notes(gitlab), what="the answer to robot-jane")
+            assert openai.calls == 1 and "thousands separator" in bot_notes(gitlab)[0]["body"]
+        finally:
+            print(bot.log())  # shown by pytest when the test fails
+            assert await bot.stop() == 0, bot.log()
+
+
 async def test_worker_killed_between_posting_and_recording_leaves_one_note(db_url, tmp_path):
     async with FakeGitLab() as gitlab:
         env = settings_for(db_url, gitlab, QUEUE_LEASE_SECONDS="5")

@@ -274,6 +274,8 @@ class FakeState:
             "queued_duration": 0.5,
             "coverage": None,
             "archived": False,
+            "erased_at": None,
+            "artifacts_expire_at": None,
             "source": pipeline["source"],
             "web_url": f"{web}/-/jobs/{job_id}",
             "user": pipeline["user"],
@@ -557,6 +559,7 @@ class FakeGitLab:
             (m, re.compile(f"^{pattern}$"), h)
             for m, pattern, h in (
                 ("GET", r"/user", self.h_user),
+                ("GET", r"/users/(?P<user>\d+)", self.h_user_by_id),
                 ("GET", rf"/projects/{P}", self.h_project),
                 ("GET", rf"/projects/{P}/pipelines/(?P<pipeline>\d+)", self.h_pipeline),
                 ("GET", rf"/projects/{P}/pipelines/(?P<pipeline>\d+)/jobs", self.h_pipeline_jobs),
@@ -696,6 +699,13 @@ class FakeGitLab:
     async def h_user(self, request, body):
         return web.json_response(self._caller(request))
 
+    async def h_user_by_id(self, request, body, user):
+        # GET /users/:id answers API::Entities::User, which carries `bot` (access-token bots, service accounts).
+        found = self.state.users.get(int(user))
+        if found is None:
+            return _not_found("User")
+        return web.json_response({**self.state._short_user(found), "bot": bool(found.get("bot")), "bio": ""})
+
     async def h_project(self, request, body, pid):
         return web.json_response(self.state.projects[pid])
 
@@ -772,7 +782,8 @@ class FakeGitLab:
         key = (pid, int(job))
         if key not in self.state.jobs:
             return _not_found()
-        data = self.state.traces.get(key, b"")
+        # An erased job's log is gone: GitLab answers 200 with no text (its API sends `trace.raw || ''`).
+        data = b"" if self.state.jobs[key].get("erased_at") else self.state.traces.get(key, b"")
         resp = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8"})
         resp.enable_chunked_encoding()
         await resp.prepare(request)

@@ -20,6 +20,7 @@ class InProcessGitLab:
     merge_requests: dict[tuple[int, int], dict] = field(default_factory=dict)
     logs: dict[int, str] = field(default_factory=dict)  # CI job id -> its log
     access: dict[int, int] = field(default_factory=dict)  # user id -> access level
+    users: dict[int, dict] = field(default_factory=dict)  # user id -> GET /users/:id ({"bot": true} for bots)
     posted: list[tuple[str, tuple]] = field(default_factory=list)
     calls: list[tuple[str, tuple]] = field(default_factory=list)  # every call, reads too: "GitLab was not asked"
 
@@ -124,6 +125,10 @@ class InProcessGitLab:
     async def get_member_access_level(self, project_id: int | str, user_id: int) -> int:
         self._called("get_member_access_level", project_id, user_id)
         return self.access.get(user_id, 0)
+
+    async def get_user(self, user_id: int) -> dict:
+        self._called("get_user", user_id)
+        return self.users.get(user_id, {"id": user_id, "username": f"user{user_id}", "bot": False})
 
     async def create_mr_note(self, project_id: int | str, iid: int, body: str) -> dict:
         self._called("create_mr_note", project_id, iid, body)

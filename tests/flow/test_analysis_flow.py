@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import re
-from contextlib import asynccontextmanager
 
 import pytest
 import sqlalchemy as sa
 
-import app as wiring
 from bot.core.outcomes import Defer
 from bot.core.render.mr_note import find_marker
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, run_analysis
-from bot.runtime.services import Services
 from storage.models import Analysis, Delivery, ProviderCallRecord
-from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
+from tests.fakes.gitlab_server import FakeGitLab
 from tests.fakes.openai_server import FakeOpenAI
-from tests.helpers import make_settings
-from tests.scenario import INJECTION_TRACE, MR_IID, PROJECT_ID, PYTEST_TRACE, seed_failed_pipeline
+from tests.helpers import bot_services
+from tests.scenario import INJECTION_TRACE, MR_IID, PROJECT_ID, PYTEST_TRACE, mr_note_job, seed_failed_pipeline
 
 QUICK_ACTION = re.compile(r"^\s*/[a-z0-9_]+", re.M | re.I)
-
-
-@asynccontextmanager
-async def bot_services(db, gitlab, openai=None, **overrides):
-    settings = make_settings(
-        GITLAB_BASE_URL=gitlab.url,
-        GITLAB_API_TOKEN=DEFAULT_TOKEN,
-        **({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": openai.url, "AI_MAX_ATTEMPTS": 2} if openai else {}),
-        **overrides,
-    )
-    services = Services.build(settings, db=db)
-    await services.start()
-    await wiring.attach(services)
-    try:
-        yield services
-    finally:
-        await services.router.aclose()
-        await services.http.close()
 
 
 def bot_notes(gitlab):
@@ -407,26 +386,14 @@ async def test_a_note_carrying_the_marker_by_someone_else_is_not_adopted(databas
 async def test_a_follow_up_whose_reply_failed_is_posted_on_retry_without_asking_again(database):
     from bot.core.outcomes import RetryLater
     from bot.jobs.mr_note import run as mr_note
-    from storage.queue import ClaimedJob
 
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
         seed_failed_pipeline(gitlab.state, 9001)
-        discussion = gitlab.state.add_discussion(PROJECT_ID, MR_IID, "@cicd-bot why?", author="alice")
-        note = discussion["notes"][0]
-        payload = {
-            "project_id": PROJECT_ID,
-            "mr_iid": MR_IID,
-            "note_id": note["id"],
-            "discussion_id": discussion["id"],
-            "user_id": gitlab.state.user("alice")["id"],
-            "username": "alice",
-            "note": "@cicd-bot why?",
-        }
+        job = mr_note_job(gitlab.state, "alice", "@cicd-bot why?")
         async with bot_services(database, gitlab, openai) as services:
             await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
             openai.script({"kind": "text", "text": "Because the parser drops the comma."})
             gitlab.state.add_fault(r"/discussions/[^/]+/notes$", 502, method="POST")
-            job = ClaimedJob(1, "mr_note", payload, 1, 5, "w")
             with pytest.raises(RetryLater):
                 await mr_note(services, job)
             calls = openai.calls

@@ -189,8 +189,11 @@ async def test_provider_subscribe_history_status_and_link_commands(database):
         _, text = await h.command("history secret/vault")
         assert text == m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project="secret/vault")
 
+        # the waiting explain is public/docs's: counted where public/docs is seen, and only there
+        _, text = await h.command("status", channel=OTHER_CHANNEL)
+        assert "queue: 1 waiting, 0 running, 0 dead letters" in text
         _, text = await h.command("status")
-        assert "queue: 1 waiting, 0 running, 0 done, 0 dead letters" in text
+        assert "queue: 0 waiting, 0 running, 0 dead letters" in text
         assert "spent today: $0.0000 in 0 model calls" in text
 
         _, text = await h.command("unsubscribe public/docs", channel=OTHER_CHANNEL)

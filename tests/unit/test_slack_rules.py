@@ -6,6 +6,7 @@ import pytest
 
 from bot.core import channel_map as cm
 from bot.core import slack_commands as sc
+from bot.core.channel_status import ChannelStatus
 from bot.core.types import AnalysisResult, Category, JobReport, PipelineReport, Verdict
 from bot.providers.catalog import PROVIDERS
 from tests.helpers import ROOT
@@ -67,13 +68,32 @@ def test_channels_for_uses_settings_and_subscriptions_inside_open_grants():
     assert not cm.channel_sees("C0AAAA1", "public/docs", r)
 
 
-def test_may_subscribe_only_where_settings_allow():
-    r = rules("public/*=*", "group/app=C0BBBB2")
-    assert cm.may_subscribe("public/docs", r, "C0ZZZZ9")
-    assert cm.may_subscribe("public", r, "C0ZZZZ9")
-    assert not cm.may_subscribe("secret/*", r, "C0ZZZZ9")
-    assert cm.may_subscribe("group/app", r, "C0BBBB2")
-    assert not cm.may_subscribe("group/app", r, "C0ZZZZ9")
+def test_a_subscription_is_kept_only_when_it_grants_what_it_says():
+    S = cm.Subscription
+    r = rules("public/*=*", "group/app=C0BBBB2", "acme/platform/*=*", subs=(("C0ZZZZ9", "acme/platform/api"),))
+    check = cm.check_subscription
+    assert check("public/docs", r, "C0ZZZZ9") == (S.grants, [])
+    assert check("public", r, "C0ZZZZ9") == (S.grants, []), "projects sit below a group: public is public/*"
+    assert check("public/svc-*", r, "C0ZZZZ9") == (S.grants, [])
+    assert check("secret/*", r, "C0ZZZZ9") == (S.not_allowed, [])
+    # the channel's own mapping overlaps, but a subscription only counts inside an open grant: it grants nothing
+    assert check("group/*", r, "C0BBBB2") == (S.not_allowed, [])
+    assert check("group/app", r, "C0BBBB2") == (S.already, ["group/app"])
+    assert check("group/app/sub", r, "C0BBBB2") == (S.already, ["group/app"])
+    assert check("acme/platform/api", r, "C0ZZZZ9") == (S.already, ["acme/platform/api"])
+    assert check("group/app", r, "C0ZZZZ9") == (S.not_allowed, [])
+    # broader than every open grant it touches: it would get less than it says
+    assert check("**", r, "C0ZZZZ9") == (S.too_broad, ["public/*", "acme/platform/*"])
+    assert check("*/docs", r, "C0ZZZZ9") == (S.too_broad, ["public/*"])
+    assert check("acme/*", r, "C0ZZZZ9") == (S.too_broad, ["acme/platform/*"])
+    assert check("**", rules("group/app=C0BBBB2"), "C0ZZZZ9") == (S.not_allowed, [])
+
+
+def test_a_channel_has_scope_from_its_mapping_or_a_granted_subscription():
+    r = rules("group/*=C0AAAA1", "public/*=*", subs=(("C0CCCC3", "public/docs"), ("C0DDDD4", "secret/*")))
+    assert cm.has_scope("C0AAAA1", r) and cm.has_scope("C0CCCC3", r)
+    assert not cm.has_scope("C0DDDD4", r), "a subscription no open grant backs gives nothing"
+    assert not cm.has_scope("C0EEEE5", r) and not cm.has_scope("D0DIRECT1", r)
 
 
 @pytest.mark.parametrize(
@@ -190,13 +210,17 @@ def test_texts_for_answers():
         "*Recent failures in group*\n• group/app #9 · unit · *flaky, retry*: Timeout talking to db"
     )
     assert sc.format_history([], "") == "No analysed failures yet."
-    status = sc.format_status(
-        {"queued": 2, "dead": 1}, ["openai", "heuristic"], "openai", 0.5, 3, [(7, "analyze_pipeline")]
-    )
-    assert "queue: 2 waiting, 0 running, 0 done, 1 dead letters" in status
+    counted = ChannelStatus(queued=2, dead=1, dead_jobs=[(7, "analyze_pipeline")], cost=0.5, calls=3)
+    status = sc.format_status(counted, ["openai", "heuristic"], "openai")
+    assert status.startswith("*cicd-bot status for the projects of this channel*")
+    assert "queue: 2 waiting, 0 running, 1 dead letters" in status
     assert "providers: OpenAI, offline rules (default OpenAI)" in status
     assert "spent today: $0.5000 in 3 model calls" in status
     assert status.endswith("• dead letter 7 (analyze_pipeline)")
+    partial = sc.format_status(ChannelStatus(complete=False), ["heuristic"], "heuristic", 5000)
+    assert partial.endswith("• counted among the newest 5000 open jobs only")
+    assert sc.format_status(None, ["openai"], "openai") == sc.STATUS_NOTHING_MAPPED
+    assert "$" not in sc.STATUS_NOTHING_MAPPED and "/cicd subscribe" in sc.STATUS_NOTHING_MAPPED
 
 
 def test_the_manifest_points_everything_at_one_url_with_the_scopes_the_code_needs():

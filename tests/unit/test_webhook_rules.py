@@ -8,7 +8,7 @@ from bot.core.webhook_auth import AuthResult, authenticate, sign
 from bot.jobs.analyze_pipeline import KIND as ANALYZE_PIPELINE
 from bot.jobs.mr_note import KIND as MR_NOTE
 from bot.jobs.pipeline_passed import KIND as PIPELINE_PASSED
-from handlers.gitlab_routing import is_bot_user, mentions, route
+from handlers.gitlab_routing import is_own_note, mentions, route
 from tests.helpers import gitlab_payload
 
 NOW = 1_700_000_000
@@ -73,8 +73,20 @@ def test_uuid_fallback_key_distinguishes_objects_and_statuses():
 def test_mentions_and_bots():
     assert mentions("@cicd-bot why?", "cicd-bot") and mentions("hey @CICD-bot", "cicd-bot")
     assert not mentions("@cicd-bot2 why", "cicd-bot") and not mentions("mail@cicd-bot.io", "cicd-bot")
-    assert is_bot_user("project_42_bot_3f2a", "cicd-bot") and is_bot_user("renovate-bot", "cicd-bot")
-    assert not is_bot_user("alice", "cicd-bot") and not is_bot_user("abbot", "cicd-bot")
+    assert is_own_note("cicd-bot", "cicd-bot") and is_own_note("CICD-Bot", "cicd-bot")
+    # A name says nothing about being a bot: the mr_note job asks GitLab for the `bot` flag instead.
+    for other in ("project_42_bot_3f2a", "renovate-bot", "x-bot", "robot", "alice", ""):
+        assert not is_own_note(other, "cicd-bot")
+
+
+def test_notes_by_other_bot_looking_names_reach_the_job_and_the_bots_own_do_not():
+    note = gitlab_payload("note_hook")
+    for name in ("renovate-bot", "project_42_bot_3f2a", "robot-jane"):
+        note["user"]["username"] = name
+        assert [j.kind for j in route("Note Hook", note, {}, b"{}", "cicd-bot").jobs] == [MR_NOTE]
+    note["user"]["username"] = "cicd-bot"
+    routed = route("Note Hook", note, {}, b"{}", "cicd-bot")
+    assert routed.jobs == [] and routed.ignored_reason == "note by the bot itself"
 
 
 def test_a_failed_child_pipeline_is_analysed_with_its_parent():

@@ -204,7 +204,9 @@ def _header(n: _Note, report: PipelineReport, template: str) -> list[str]:
 def _verdict_line(n: _Note, group: JobGroup, analysing: bool, default_branch: str) -> str:
     job, result = group.job, group.job.result
     parts = [n.job_name(job), f"stage {code_span(job.stage or '?')}"]
-    if analysing and result is None:
+    if job.log_unavailable:
+        emoji, tail = m.LOG_UNAVAILABLE_EMOJI, m.LOG_UNAVAILABLE.format(reason=n.inline(job.log_unavailable, 300))
+    elif analysing and result is None:
         emoji, tail = "🔎", m.ANALYSING_JOB
     elif result is None:
         emoji, tail = "❔", m.NOT_ANALYSED.format(reason=n.inline(job.not_analysed_reason or "no answer", 200))

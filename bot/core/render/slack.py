@@ -179,7 +179,10 @@ def _job_line(s: _Slack, group: JobGroup, analysing: bool, default_branch: str, 
     name = s.inline(job.name, 120)
     name = f"~{name}~" if struck else f"*{s.link(job_log_url(job), name)}*"
     line = f"• {name} ({s.inline(job.stage, 60) or '?'})"
-    if analysing and result is None:
+    if job.log_unavailable:
+        reason = m.LOG_UNAVAILABLE.format(reason=s.inline(job.log_unavailable, 300))
+        line = f"• {m.LOG_UNAVAILABLE_EMOJI} {line[2:]} · {reason}"
+    elif analysing and result is None:
         line = f"• 🔎 {line[2:]} · {m.ANALYSING_JOB}"
     elif result is None:
         line += " · " + m.NOT_ANALYSED.format(reason=s.inline(job.not_analysed_reason or "no answer", 200))
