@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
 
 from bot.core.types import JobSpec
 from storage.db import Database
@@ -79,3 +81,10 @@ async def record_event(
             outcome = "enqueued" if job_ids else "duplicate_event"
         await session.execute(_events.update().where(_events.c.id == event_id).values(outcome=outcome))
     return IntakeResult(outcome, event_id, job_ids)
+
+
+async def last_received_at(db: Database, source: str) -> datetime | None:
+    """When the newest event from this source (gitlab_webhook, email, ...) was accepted; None if never."""
+    async with db.session() as session:
+        stmt = select(func.max(_events.c.received_at)).where(_events.c.source == source)
+        return (await session.execute(stmt)).scalar()
