@@ -6,11 +6,10 @@ import errno
 import os
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
-from storage.db import Database
+if TYPE_CHECKING:  # SQLAlchemy is imported when a URL is read: the CLI names DatabaseProblem without paying for it
+    from storage.db import Database
 
 MSG_NO_DATABASE = (
     'database "{database}" does not exist on {where}; create it (createdb -h {host} -p {port} -U postgres '
@@ -70,6 +69,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _sqlite_path(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
@@ -92,6 +93,8 @@ def sqlite_directory_problem(url: str) -> str | None:
 
 def describe(exc: BaseException, url: str) -> str | None:
     """One line for a database error a set-up can cause, or None when the error is not one of those."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _describe_sqlite(exc, url)
@@ -151,6 +154,8 @@ def _describe_sqlite(exc: BaseException, url: str) -> str | None:
 
 async def check_connection(db: Database) -> None:
     """Connect once and run a trivial query; raise DatabaseProblem with the one-line reason when that fails."""
+    from sqlalchemy import text
+
     if db.dialect == "sqlite":
         problem = sqlite_directory_problem(db.url)
         if problem:

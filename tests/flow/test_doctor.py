@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.cli.doctor import diagnose
+from bot.cli.doctor_checks import diagnose
 from storage import migrate
 from storage.db import Database
 from tests.botprocess import database_url, free_port

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from app import build_parser
-from bot.cli import webhook
+from bot.cli import webhook_setup as webhook
 from bot.core.hook_rules import HOOK_EVENTS
 from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
 from tests.helpers import make_settings
