@@ -9,6 +9,8 @@ import aiohttp
 from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound, GitLabUnavailable
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "FAIL", "skip"
+# The set-up commands are run by a person who waits: bounded, and short on connecting.
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10, sock_read=20)
 LINE = "{status:<4}  {name:<9} {detail}"
 FIX = "; fix: {fix}"
 

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import aiohttp
 
-from bot.cli.checks import FAIL, OK, SKIP, WARN, Check
+from bot.cli.checks import FAIL, HTTP_TIMEOUT, OK, SKIP, WARN, Check
 from bot.cli.doctor_gitlab import gitlab_checks
 from bot.clients.slack import make_client
 from bot.core.channel_map import OPEN_GRANT, parse_channel_map
@@ -21,8 +21,6 @@ from storage import migrate
 from storage.db import Database
 from storage.errors import DatabaseProblem, check_connection, sqlite_directory_problem
 from storage.inbox import last_received_at
-
-HTTP_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10, sock_read=20)
 
 MSG_SUMMARY_OK = "all {count} checks passed{warnings}"
 MSG_SUMMARY_FAIL = "{failed} of {count} checks failed{warnings}"
@@ -66,6 +64,7 @@ MSG_OFFLINE_ONLY = "only the offline analyzer is configured; it needs no network
 MSG_PROVIDERS_NOT_ASKED = "{names} not asked: run doctor --providers to send each a one-token request (it costs)"
 MSG_PROVIDER_OK = "{name} ({model}) answered a one-token request"
 MSG_PROVIDER_FAILED = "{name} ({model}): {error}"
+FIX_PROVIDER_DOWN = "check the network path (HTTPS_PROXY / NO_PROXY) and the provider's status page"
 PING_SYSTEM = "Reply with the single word OK."
 PING_MESSAGES = [{"role": "user", "content": "OK?"}]
 PROVIDER_FIXES = {
@@ -211,36 +210,31 @@ async def provider_checks(settings: Settings, *, ask: bool) -> AsyncIterator[Che
         return
     backends = build_backends(settings.model_copy(update={"ai_max_output_tokens": 1}))
     for name, backend in backends.items():
-        key_var, model_vars = PROVIDER_FIXES.get(name, ("its API key", "its model"))
         try:
-            await asyncio.wait_for(backend.complete(PING_SYSTEM, PING_MESSAGES), settings.ai_timeout_seconds + 5)
-            yield Check(OK, "provider", MSG_PROVIDER_OK.format(name=name, model=backend.model))
-        except InvalidOutputError:  # cut off at one token, as asked: it answered
-            yield Check(OK, "provider", MSG_PROVIDER_OK.format(name=name, model=backend.model))
-        except AuthError as exc:
-            yield Check(
-                FAIL,
-                "provider",
-                MSG_PROVIDER_FAILED.format(name=name, model=backend.model, error=exc),
-                f"check {key_var}",
-            )
-        except BadRequestError as exc:
-            yield Check(
-                FAIL,
-                "provider",
-                MSG_PROVIDER_FAILED.format(name=name, model=backend.model, error=exc),
-                f"check {model_vars}",
-            )
-        except (ProviderError, TimeoutError) as exc:
-            error = str(exc) or "no answer in time"
-            yield Check(
-                FAIL,
-                "provider",
-                MSG_PROVIDER_FAILED.format(name=name, model=backend.model, error=error),
-                "check the network path (HTTPS_PROXY / NO_PROXY) and the provider's status page",
-            )
+            failure = await _ping(name, backend, settings.ai_timeout_seconds + 5)
         finally:
             await backend.aclose()
+        if failure is None:
+            yield Check(OK, "provider", MSG_PROVIDER_OK.format(name=name, model=backend.model))
+        else:
+            error, fix = failure
+            yield Check(FAIL, "provider", MSG_PROVIDER_FAILED.format(name=name, model=backend.model, error=error), fix)
+
+
+async def _ping(name: str, backend: Any, timeout: float) -> tuple[str, str] | None:
+    """None when the model answered; else (what went wrong, the fix)."""
+    key_var, model_vars = PROVIDER_FIXES.get(name, ("its API key", "its model"))
+    try:
+        await asyncio.wait_for(backend.complete(PING_SYSTEM, PING_MESSAGES), timeout)
+    except InvalidOutputError:  # cut off at one token, as asked: it answered
+        return None
+    except AuthError as exc:
+        return str(exc), f"check {key_var}"
+    except BadRequestError as exc:
+        return str(exc), f"check {model_vars}"
+    except (ProviderError, TimeoutError) as exc:
+        return str(exc) or "no answer in time", FIX_PROVIDER_DOWN
+    return None
 
 
 async def imap_check(settings: Settings) -> Check:

@@ -9,7 +9,7 @@ import aiohttp
 
 from bot.cli.checks import FAIL, OK, SKIP, WARN, Check, gitlab_failure, role_name
 from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound
-from bot.clients.gitlab_admin import GitLabAdmin, Scope
+from bot.clients.gitlab_admin import GitLabAdmin, Scope, configured_scopes
 from bot.core.hook_rules import ALERT_DISABLED, ALERT_PAUSED, bot_hooks, hook_problems, missing_events
 from config.settings import Settings
 
@@ -56,31 +56,20 @@ FIX_REENABLE = (
 )
 
 
-def configured_scopes(settings: Settings) -> list[Scope]:
-    """GITLAB_GROUPS, then GITLAB_PROJECTS."""
-    return [Scope("group", ref) for ref in settings.gitlab_groups] + [
-        Scope("project", ref) for ref in settings.gitlab_projects
-    ]
-
-
 async def gitlab_checks(settings: Settings, session: aiohttp.ClientSession) -> AsyncIterator[Check]:
     """GitLab, token, role per group or project, hook per group or project; stops early when GitLab is unusable."""
     if settings.gitlab_api_token is None:
         yield Check(FAIL, "GitLab", MSG_NO_TOKEN, FIX_NO_TOKEN)
         return
     admin = GitLabAdmin.from_settings(settings, session)
+    name = "GitLab"
     try:
         version = await admin.version()
-    except GitLabError as exc:
-        detail, fix = gitlab_failure(exc, admin.base_url)
-        yield Check(FAIL, "GitLab", detail, fix)
-        return
-    yield Check(OK, "GitLab", MSG_VERSION.format(url=admin.base_url, version=version.get("version", "?")))
-    try:
+        yield Check(OK, name, MSG_VERSION.format(url=admin.base_url, version=version.get("version", "?")))
+        name = "token"
         user = await admin.current_user()
     except GitLabError as exc:
-        detail, fix = gitlab_failure(exc, admin.base_url)
-        yield Check(FAIL, "token", detail, fix)
+        yield Check(FAIL, name, *gitlab_failure(exc, admin.base_url))
         return
     yield await _token_check(admin, user, settings)
     scopes = configured_scopes(settings)

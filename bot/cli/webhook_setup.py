@@ -7,13 +7,11 @@ from typing import TextIO
 
 import aiohttp
 
-from bot.cli.checks import gitlab_failure
+from bot.cli.checks import HTTP_TIMEOUT, gitlab_failure
 from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound
-from bot.clients.gitlab_admin import GitLabAdmin, Scope
+from bot.clients.gitlab_admin import GitLabAdmin, Scope, configured_scopes
 from bot.core.hook_rules import EVENT_WORDS, HOOK_EVENTS, bot_hooks, hook_fields, hook_problems, hook_url
 from config.settings import Settings
-
-HTTP_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10, sock_read=20)
 
 MSG_PROBLEM = "cicd-bot webhook: {problem}"
 MSG_NO_TOKEN = "GITLAB_API_TOKEN is not set"
@@ -50,7 +48,7 @@ def _scopes(args: argparse.Namespace, settings: Settings) -> list[Scope]:
         return [Scope("group", args.group)]
     if args.project:
         return [Scope("project", args.project)]
-    return [Scope("group", g) for g in settings.gitlab_groups] + [Scope("project", p) for p in settings.gitlab_projects]
+    return configured_scopes(settings)
 
 
 def _problem(err: TextIO, text: str, code: int) -> int:

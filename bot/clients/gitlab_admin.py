@@ -33,6 +33,13 @@ class Scope:
         return f"{self.kind} {self.ref}"
 
 
+def configured_scopes(settings: Settings) -> list[Scope]:
+    """GITLAB_GROUPS, then GITLAB_PROJECTS: the groups and projects the bot serves."""
+    return [Scope("group", ref) for ref in settings.gitlab_groups] + [
+        Scope("project", ref) for ref in settings.gitlab_projects
+    ]
+
+
 class GitLabAdmin(GitLabClient):
     """GitLabClient plus the calls that read or change the set-up rather than pipelines."""
 
