@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import io
 import json
+import ssl
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
 import pytest
+from aiohttp import web
 
 from bot.cli.doctor_checks import diagnose
 from storage import migrate
 from storage.db import Database
 from tests.botprocess import database_url, free_port
 from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
-from tests.fakes.imap_server import ImapServer
+from tests.fakes.imap_server import ImapServer, self_signed_cert
 from tests.fakes.slack_server import FakeSlack
 from tests.helpers import make_settings
 
@@ -246,3 +248,27 @@ async def test_the_imap_login_is_checked_when_email_is_on(tmp_path):
         server.stop()
     line = line_of(lines, "IMAP")
     assert code == 1 and line.startswith("FAIL") and "IMAP_APP_PASSWORD" in line
+
+
+async def test_a_gitlab_with_an_untrusted_certificate_points_at_ssl_cert_file(tmp_path):
+    cert, key = self_signed_cert(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    runner = web.AppRunner(web.Application())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        code, lines = await doctor(
+            {
+                "GITLAB_BASE_URL": f"https://127.0.0.1:{port}",
+                "GITLAB_API_TOKEN": "t",
+                "GITLAB_WEBHOOK_SECRET": "s",
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/b.db",
+            }
+        )
+    finally:
+        await runner.cleanup()
+    line = line_of(lines, "GitLab")
+    assert code == 1 and "certificate verify failed" in line and "SSL_CERT_FILE" in line
