@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.cli import errors as cli_errors
 from bot.clients.gitlab import GitLabClient, resolve_identity
 from bot.jobs import registry
 from bot.jobs.analyze_pipeline import notify_dead_job
@@ -20,13 +22,14 @@ from bot.providers.router import ProviderRouter
 from bot.runtime.services import Services
 from bot.runtime.worker import Worker
 from config.logging import setup_logging
-from config.settings import Settings, SettingsError, load_settings
+from config.settings import Settings, SettingsError, load_settings, retired_variables, unsigned_webhooks_problem
 from handlers import analysis_api, auth, dashboard, gitlab_webhooks, health, openapi, templating, webhook_tools
 from handlers import email as email_door
 from handlers import slack as slack_door
 from handlers.appkeys import SERVICES
 from storage import migrate
 from storage.db import Database
+from storage.errors import DatabaseProblem, check_connection
 from storage.ledger import DatabaseLedger
 
 log = logging.getLogger("cicd_bot")
@@ -100,8 +103,7 @@ async def attach(services: Services) -> None:
 async def ensure_schema(services: Services) -> None:
     """SQLite (one machine) is brought up to date; PostgreSQL must be migrated on purpose."""
     db = services.db
-    if not await db.ping():
-        raise StartupError(f"cannot reach the database at DATABASE_URL ({db.dialect}); is it running?")
+    await check_connection(db)  # raises DatabaseProblem: one line that says what is wrong and what to do
     status = await migrate.status(db)
     if status.up_to_date:
         return
@@ -145,6 +147,9 @@ async def _wait_for_signal() -> None:
 
 
 async def serve(settings: Settings, *, workers: int | None = None) -> None:
+    refusal = unsigned_webhooks_problem(settings) or cli_errors.port_problem(settings.host, settings.port)
+    if refusal:
+        raise StartupError(refusal)
     services = Services.build(settings)
     runner = None
     stops: list[Callable] = []
@@ -155,7 +160,10 @@ async def serve(settings: Settings, *, workers: int | None = None) -> None:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise StartupError(cli_errors.listen_problem(exc, settings.host, settings.port)) from exc
         log.info("cicd-bot listening on http://%s:%s (database %s, providers %s, slack %s, email %s)",
                  settings.host, settings.port, services.db.dialect, ",".join(catalog.configured(settings)),
                  "on" if settings.slack_enabled else "off", "on" if settings.email_enabled else "off")
@@ -192,6 +200,7 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
 async def _db_command(settings: Settings, args) -> int:
     db = Database(settings.database_url)
     try:
+        await check_connection(db)
         if args.db_command == "status":
             st = await migrate.status(db)
             state = "up to date" if st.up_to_date else ("empty" if st.empty else "behind")
@@ -200,7 +209,10 @@ async def _db_command(settings: Settings, args) -> int:
         if args.db_command == "upgrade":
             await migrate.upgrade(db, args.revision)
         elif args.db_command == "downgrade":
-            await migrate.downgrade(db, args.revision)
+            if args.revision is None and not args.yes:
+                print(f"cicd-bot: {cli_errors.MSG_DOWNGRADE_CONFIRM}", file=sys.stderr)
+                return 2
+            await migrate.downgrade(db, args.revision or "-1")
         elif args.db_command == "reset":
             if not args.yes:
                 print("db reset drops every table and all history; run it again with --yes to go ahead", file=sys.stderr)
@@ -216,7 +228,8 @@ async def _db_command(settings: Settings, args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cicd-bot", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env-file", default=".env", help="settings file to read besides the environment (default .env)")
+    parser.add_argument("--env-file", help="settings file to read besides the environment (default: ./.env if it exists)")
+    parser.add_argument("--debug", action="store_true", help="on an error, print the full traceback instead of one line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -234,8 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = dbsub.add_parser("upgrade", help="apply migrations (default: to the newest)")
     up.add_argument("revision", nargs="?", default="head")
     dbsub.add_parser("status", help="show the schema revision; exit 1 when behind")
-    down = dbsub.add_parser("downgrade", help="undo migrations (default: the last one)")
-    down.add_argument("revision", nargs="?", default="-1")
+    down = dbsub.add_parser("downgrade", help="undo migrations: to REVISION, or the last one with --yes")
+    down.add_argument("revision", nargs="?", help="e.g. -1 (the last migration) or base (everything)")
+    down.add_argument("--yes", action="store_true", help="confirm undoing the last migration when no revision is named")
     reset = dbsub.add_parser("reset", help="drop everything and recreate the schema")
     reset.add_argument("--yes", action="store_true", help="confirm that all history may be deleted")
 
@@ -243,18 +257,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
 
     # Commands that live with the code they expose; each adds its subparser(s) with a `run` default.
-    from bot.cli import excerpt, explain, test_email
+    from bot.cli import doctor, excerpt, explain, test_email, webhook
 
     excerpt.add_parser(sub)
     sub.choices["excerpt"].set_defaults(run=excerpt.run)
     explain.add_parsers(sub)
     test_email.add_parsers(sub)
+    doctor.add_parsers(sub)
+    webhook.add_parsers(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `cicd-bot config | head`: the reader left; say nothing, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    problem = cli_errors.env_file_problem(args.env_file)
+    if problem:
+        print(cli_errors.MSG_PREFIX.format(line=problem), file=sys.stderr)
+        return 2
+    env_file = args.env_file if args.env_file is not None else ".env"
     overrides = {}
     if args.command == "serve":
         if args.host:
@@ -262,11 +294,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.port is not None:
             overrides["PORT"] = args.port
     try:
-        settings = load(args.env_file, **overrides)
+        settings = load(env_file, **overrides)
     except SettingsError as exc:
-        print(f"cicd-bot: configuration error: {exc}", file=sys.stderr)
+        print(cli_errors.MSG_CONFIG.format(error=exc), file=sys.stderr)
         return 2
     setup_logging(settings.log_level, settings.log_format)
+    for warning in retired_variables(env_file):
+        log.warning(warning)
     try:
         if args.command == "serve":
             asyncio.run(serve(settings, workers=args.workers))
@@ -285,11 +319,19 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{key}={masked[key]}")
             return 0
         return args.run(args, settings)
-    except StartupError as exc:
-        print(f"cicd-bot: {exc}", file=sys.stderr)
+    except (StartupError, DatabaseProblem) as exc:
+        if args.debug:
+            raise
+        print(cli_errors.MSG_PREFIX.format(line=exc), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        if args.debug:
+            raise
+        known = cli_errors.database_line(exc, settings.database_url)
+        print(cli_errors.MSG_PREFIX.format(line=known or cli_errors.unexpected_line(exc)), file=sys.stderr)
+        return 2 if known else 1
 
 
 if __name__ == "__main__":

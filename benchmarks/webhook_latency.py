@@ -79,9 +79,9 @@ async def main() -> None:
     script = Path(sys.executable).parent / "cicd-bot"
     cmd = [str(script)] if script.exists() else [sys.executable, str(ROOT / "app.py")]
     if not db_url.startswith("sqlite"):
-        subprocess.run(cmd + ["--env-file", "/nonexistent", "db", "reset", "--yes"], env=env, check=True,
+        subprocess.run(cmd + ["--env-file", "/dev/null", "db", "reset", "--yes"], env=env, check=True,
                        capture_output=True)
-    proc = subprocess.Popen(cmd + ["--env-file", "/nonexistent", "serve"], env=env)
+    proc = subprocess.Popen(cmd + ["--env-file", "/dev/null", "serve"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as client:

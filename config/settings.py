@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.core.channel_map import parse_channel_map
 
 
 class TriggerMode(StrEnum):
@@ -69,6 +75,9 @@ class Settings(BaseSettings):
     gitlab_webhook_secret: SecretStr | None = Field(None, alias="GITLAB_WEBHOOK_SECRET")
     gitlab_webhook_signing_token: SecretStr | None = Field(None, alias="GITLAB_WEBHOOK_SIGNING_TOKEN")
     gitlab_webhook_allow_unsigned: bool = Field(False, alias="GITLAB_WEBHOOK_ALLOW_UNSIGNED")
+    gitlab_webhook_allow_unsigned_in_production: bool = Field(
+        False, alias="GITLAB_WEBHOOK_ALLOW_UNSIGNED_IN_PRODUCTION"
+    )
     gitlab_webhook_max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024, alias="GITLAB_WEBHOOK_MAX_BODY_BYTES")
     gitlab_auto_fetch_logs: bool = Field(True, alias="GITLAB_AUTO_FETCH_LOGS")
     gitlab_fetch_full_pipeline: bool = Field(True, alias="GITLAB_FETCH_FULL_PIPELINE")
@@ -80,6 +89,9 @@ class Settings(BaseSettings):
     gitlab_min_access_level: int = Field(30, alias="GITLAB_MIN_ACCESS_LEVEL")
     gitlab_timeout_seconds: float = Field(30.0, gt=0, alias="GITLAB_TIMEOUT_SECONDS")
     reuse_analysis_days: int = Field(7, ge=0, alias="REUSE_ANALYSIS_DAYS")
+    # The groups and projects the bot serves (paths or ids): what `doctor` checks and the reconciliation sweep reads.
+    gitlab_groups: CommaList = Field(default_factory=list, alias="GITLAB_GROUPS")
+    gitlab_projects: CommaList = Field(default_factory=list, alias="GITLAB_PROJECTS")
 
     # --- AI providers -----------------------------------------------------------
     default_ai_provider: str = Field("", alias="DEFAULT_AI_PROVIDER")
@@ -146,6 +158,8 @@ class Settings(BaseSettings):
         "redact_literals",
         "slack_channel_map",
         "slack_allowed_team_ids",
+        "gitlab_groups",
+        "gitlab_projects",
         mode="before",
     )
     @classmethod
@@ -208,6 +222,61 @@ def mask_url_password(url: str) -> str:
     return f"{scheme}://{creds}@{host}"
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL")
+PRODUCTION_NAMES = ("production", "prod")
+
+MSG_BASE_URL_NO_SCHEME = "{value!r} has no scheme; write https://{value} (or http:// if your GitLab has no TLS)"
+MSG_BASE_URL_BAD = "{value!r} is not a GitLab address; write it as https://gitlab.example.com"
+MSG_BASE_URL_API = "{value!r} ends with /api/v4; give GitLab's own address, {base}"
+MSG_UNSIGNED_IN_PRODUCTION = (
+    "GITLAB_WEBHOOK_ALLOW_UNSIGNED=true accepts webhooks from anyone, and ENVIRONMENT={environment}; "
+    "set GITLAB_WEBHOOK_SECRET instead, or confirm with GITLAB_WEBHOOK_ALLOW_UNSIGNED_IN_PRODUCTION=true"
+)
+
+# Variables of the original specification that this bot does not read, and what does their job here.
+RETIRED_VARIABLES = {
+    "SECRET_KEY": "nothing is signed with it; webhooks are checked with GITLAB_WEBHOOK_SECRET "
+    "(or GITLAB_WEBHOOK_SIGNING_TOKEN) and the API with CICD_BOT_API_TOKEN",
+    "GITLAB_FETCH_ARTIFACTS": "the bot reads job logs, not artifacts; failed test cases come from the "
+    "pipeline's test report with GITLAB_FETCH_TEST_REPORTS=true",
+    "GITLAB_LOG_LINES_LIMIT": "the excerpt is sized in characters with EXCERPT_BUDGET_CHARS, and "
+    "GITLAB_MAX_LOG_SIZE_MB bounds how much of a log is read",
+    "GITLAB_LOG_CONTEXT_LINES": "the excerpt chooses the lines around each failure itself, within EXCERPT_BUDGET_CHARS",
+}
+MSG_RETIRED = "{name} is set but cicd-bot does not use it: {instead}"
+
+
+def check_gitlab_base_url(value: str) -> None:
+    """GITLAB_BASE_URL must say its scheme: it decides where the token is sent, so it is never guessed."""
+    parts = urlsplit(value.strip())
+    if "://" not in value:
+        raise SettingsError("GITLAB_BASE_URL", MSG_BASE_URL_NO_SCHEME.format(value=value.strip().rstrip("/")))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError("GITLAB_BASE_URL", MSG_BASE_URL_BAD.format(value=value))
+    path = parts.path.rstrip("/")
+    if path.endswith("/api/v4"):
+        base = f"{parts.scheme}://{parts.netloc}{path[: -len('/api/v4')]}"
+        raise SettingsError("GITLAB_BASE_URL", MSG_BASE_URL_API.format(value=value, base=base))
+
+
+def unsigned_webhooks_problem(s: Settings) -> str | None:
+    """Why `serve` must not start: unauthenticated webhooks in production without the second, explicit yes."""
+    production = s.environment.strip().lower() in PRODUCTION_NAMES
+    if s.gitlab_webhook_allow_unsigned and production and not s.gitlab_webhook_allow_unsigned_in_production:
+        return MSG_UNSIGNED_IN_PRODUCTION.format(environment=s.environment)
+    return None
+
+
+def retired_variables(env_file: str | Path | None, environ: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per variable of the original specification found in the environment or the env file."""
+    names = {key.upper() for key in (os.environ if environ is None else environ)}
+    if env_file is not None and Path(env_file).is_file():
+        names |= {key.upper() for key in dotenv_values(env_file)}
+    return [
+        MSG_RETIRED.format(name=name, instead=instead) for name, instead in RETIRED_VARIABLES.items() if name in names
+    ]
+
+
 def check_settings(s: Settings) -> None:
     """Reject contradictory combinations; raises SettingsError naming the variable."""
     if s.email_enabled:
@@ -225,15 +294,19 @@ def check_settings(s: Settings) -> None:
         raise SettingsError(missing, "Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     if not s.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://", "postgresql://", "postgres://")):
         raise SettingsError("DATABASE_URL", "use sqlite+aiosqlite:///path.db or postgresql://user@host/db")
+    if s.log_level.strip().upper() not in LOG_LEVELS:
+        raise SettingsError("LOG_LEVEL", f"{s.log_level!r} is not a level; use DEBUG, INFO, WARNING or ERROR")
     if s.log_format not in ("text", "json"):
         raise SettingsError("LOG_FORMAT", "use text or json")
+    check_gitlab_base_url(s.gitlab_base_url)
     if s.slack_branch_filter not in ("all", "default_and_mr", "default"):
         raise SettingsError("SLACK_BRANCH_FILTER", "use all, default_and_mr or default")
     if s.slack_min_severity not in ("all", "low", "medium", "high", "critical"):
         raise SettingsError("SLACK_MIN_SEVERITY", "use all, low, medium, high or critical")
-    for entry in s.slack_channel_map:
-        if "=" not in entry:
-            raise SettingsError("SLACK_CHANNEL_MAP", f"entry {entry!r} is not path=channel")
+    _, problems = parse_channel_map(s.slack_channel_map)
+    if problems:
+        # A skipped entry would leave a team without its notices and nobody told; stop and name it instead.
+        raise SettingsError("SLACK_CHANNEL_MAP", "; ".join(f"entry {p}" for p in problems))
     for pattern in s.redact_extra_patterns:
         import re
 

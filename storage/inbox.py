@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
 
 import sqlalchemy as sa
 
@@ -88,3 +90,10 @@ async def delivery_recorded(db: Database, delivery_key: str) -> bool:
     async with db.session() as s:
         found = await s.execute(sa.select(_events.c.id).where(_events.c.delivery_key == delivery_key).limit(1))
         return found.first() is not None
+
+
+async def last_received_at(db: Database, source: str) -> datetime | None:
+    """When the newest event from this source (gitlab_webhook, email, ...) was accepted; None if never."""
+    async with db.session() as session:
+        stmt = select(func.max(_events.c.received_at)).where(_events.c.source == source)
+        return (await session.execute(stmt)).scalar()

@@ -62,7 +62,7 @@ class BotProcess:
 
     def run_cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            cli_command() + ["--env-file", "/nonexistent", *args],
+            cli_command() + ["--env-file", "/dev/null", *args],
             env=self.env,
             cwd=ROOT,
             capture_output=True,
@@ -73,7 +73,7 @@ class BotProcess:
     async def start(self, *args: str) -> None:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            cli_command() + ["--env-file", "/nonexistent", "serve", *args],
+            cli_command() + ["--env-file", "/dev/null", "serve", *args],
             env=self.env,
             cwd=ROOT,
             stdout=log,
@@ -97,7 +97,7 @@ class BotProcess:
         """`cicd-bot worker`: job loops only, no HTTP server (another replica)."""
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            cli_command() + ["--env-file", "/nonexistent", "worker", *args],
+            cli_command() + ["--env-file", "/dev/null", "worker", *args],
             env=self.env,
             cwd=ROOT,
             stdout=log,

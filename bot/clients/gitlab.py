@@ -15,6 +15,7 @@ import aiohttp
 from gidgetlab import abc as gidgetlab_abc, sansio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
 
+from bot.clients.proxy import proxy_for
 from bot.core.pipelines import changed_paths, failed_test_cases
 from bot.core.retry_after import parse_retry_after as _parse_retry_after
 
@@ -217,7 +218,8 @@ class _API(gidgetlab_abc.GitLabAPI):
         path = owner._path_of(url)
         try:
             async with self._session.request(
-                method, url, headers=headers, data=body, timeout=owner._timeout, allow_redirects=False
+                method, url, headers=headers, data=body, timeout=owner._timeout, allow_redirects=False,
+                proxy=owner._proxy,
             ) as resp:
                 if resp.status >= 400:
                     raw = await resp.content.read(MAX_ERROR_BODY_BYTES)
@@ -263,6 +265,9 @@ class GitLabClient:
         self.base_url = base_url.rstrip("/")
         self.api_url = self._api.api_url  # ends with /api/v4/
         self._api_origin = _origin(self.base_url)
+        # HTTPS_PROXY / NO_PROXY, read here rather than by the shared session (whose trust_env would also
+        # apply ~/.netrc credentials, which aiohttp refuses to combine with the token's Authorization header).
+        self._proxy = proxy_for(self.base_url)
 
     def __repr__(self) -> str:  # the token never appears, even in debug output
         return f"GitLabClient({self.base_url!r})"
@@ -390,7 +395,8 @@ class GitLabClient:
         async def attempt() -> aiohttp.ClientResponse:
             try:
                 resp = await self._session.request(
-                    "GET", url, headers=headers, timeout=self._stream_timeout, allow_redirects=False
+                    "GET", url, headers=headers, timeout=self._stream_timeout, allow_redirects=False,
+                    proxy=self._proxy,
                 )
             except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
                 raise self._transport_error(exc, "GET", api_path) from None

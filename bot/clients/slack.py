@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clients.ports import GitLab
+from bot.clients.proxy import proxy_for
 from bot.core import channel_map
 from bot.core.messages import REFUSAL_SHARED_CHANNEL
 from bot.core.render.slack import render_slack_analysis, render_slack_parent, render_slack_reply
@@ -53,12 +54,16 @@ RATE_LIMIT_RETRIES = 3
 def make_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL as base, retrying 429 (after Retry-After), 500/503 and dropped connections."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
-        token=token, base_url=settings.slack_api_url, session=session, timeout=15,
+    proxy = proxy_for(settings.slack_api_url)
+    client = AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, session=session, timeout=15, proxy=proxy,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
                         AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
                         AsyncServerErrorRetryHandler(max_retry_count=2)],
     )
+    # Given no proxy, the SDK takes HTTPS_PROXY itself and ignores NO_PROXY; say "direct" when NO_PROXY says so.
+    client.proxy = proxy
+    return client
 
 
 def parent_key(channel: str, report: PipelineReport) -> str:
@@ -197,7 +202,8 @@ class SlackPublisher:
         if url and response_url_allowed(url, self.settings) and self.http is not None:
             payload = {"response_type": "ephemeral", "replace_original": False, "text": body}
             try:
-                async with self.http.post(url, json=payload, timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                async with self.http.post(url, json=payload, timeout=aiohttp.ClientTimeout(total=10),
+                                          proxy=proxy_for(url)) as resp:
                     if resp.status < 400:
                         return
                     log.warning("response_url answered %s", resp.status)

@@ -128,6 +128,12 @@ class FakeState:
         self.test_reports: dict[tuple[int, int], dict] = {}
         self.files: dict[tuple[int, str, str], bytes] = {}
         self.commit_comments: dict[tuple[int, str], list[dict]] = {}
+        self.version = "17.5.1-ee"
+        self.groups: dict[int, dict] = {}
+        self.group_members: dict[tuple[int, int], int] = {}
+        self.hooks: dict[tuple[str, int], list[dict]] = {}  # ("group" | "project", id) -> hooks, token included
+        self.token_details: dict[str, dict] = {}  # token -> what GET /personal_access_tokens/self shows
+        self.group_hooks_licensed = True  # False: GitLab Free, where group webhooks do not exist
         self.calls: list[Call] = []
         self.quick_actions: list[dict] = []
         self.faults: list[Fault] = []
@@ -413,6 +419,105 @@ class FakeState:
     def add_member(self, project: int | str | dict, user: Any, access_level: int) -> None:
         self.members[(self._pid(project), self.user(user)["id"])] = access_level
 
+    # --- groups, roles, webhooks and the token itself (what `doctor` and `webhook install` read) ----------
+
+    def add_group(self, path: str, *, id: int | None = None) -> dict:
+        gid = id if id is not None else self.next_id()
+        group = {
+            "id": gid,
+            "name": path.rpartition("/")[2],
+            "path": path.rpartition("/")[2],
+            "full_path": path,
+            "full_name": path.replace("/", " / "),
+            "visibility": "private",
+            "web_url": f"{self.web_base}/groups/{path}",
+            "parent_id": None,
+        }
+        self.groups[gid] = group
+        return group
+
+    def group(self, ref: int | str | dict) -> dict | None:
+        if isinstance(ref, dict):
+            ref = ref["id"]
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            return self.groups.get(int(ref))
+        return next((g for g in self.groups.values() if g["full_path"] == ref), None)
+
+    def add_group_member(self, group: int | str | dict, user: Any, access_level: int) -> None:
+        found = self.group(group)
+        if found is None:
+            raise KeyError(f"no group {group!r}; add_group first")
+        self.group_members[(found["id"], self.user(user)["id"])] = access_level
+
+    def access_level(self, kind: str, oid: int, uid: int) -> int:
+        """The effective role: direct membership, or inherited from the groups above (as /members/all shows)."""
+        if kind == "project":
+            levels = [self.members.get((oid, uid), 0)]
+            path = self.projects[oid]["namespace"]["full_path"]
+        else:
+            levels = []
+            path = self.groups[oid]["full_path"]
+        for group in self.groups.values():
+            if path == group["full_path"] or path.startswith(group["full_path"] + "/"):
+                levels.append(self.group_members.get((group["id"], uid), 0))
+        return max(levels, default=0)
+
+    def add_hook(self, kind: str, owner: int | str | dict, url: str, *, token: str = "", **fields: Any) -> dict:
+        oid = self._pid(owner) if kind == "project" else self.group(owner)["id"]
+        hook = {
+            "id": self.next_id(),
+            "url": url,
+            "created_at": EPOCH,
+            "push_events": True,
+            "tag_push_events": False,
+            "merge_requests_events": False,
+            "repository_update_events": False,
+            "enable_ssl_verification": True,
+            "issues_events": False,
+            "confidential_issues_events": False,
+            "note_events": False,
+            "confidential_note_events": None,
+            "pipeline_events": False,
+            "wiki_page_events": False,
+            "job_events": False,
+            "deployment_events": False,
+            "releases_events": False,
+            "alert_status": "executable",
+            "disabled_until": None,
+            "url_variables": [],
+            "_token": token,
+        }
+        hook[f"{kind}_id"] = oid
+        hook.update(fields)
+        self.hooks.setdefault((kind, oid), []).append(hook)
+        return hook
+
+    def hooks_of(self, kind: str, owner: int | str | dict) -> list[dict]:
+        oid = self._pid(owner) if kind == "project" else self.group(owner)["id"]
+        return self.hooks.get((kind, oid), [])
+
+    def set_token_details(
+        self,
+        token: str,
+        *,
+        scopes: list[str] | None = None,
+        expires_at: str | None = None,
+        active: bool = True,
+        revoked: bool = False,
+        name: str = "cicd-bot",
+    ) -> None:
+        self.token_details[token] = {
+            "id": self.next_id(),
+            "name": name,
+            "revoked": revoked,
+            "created_at": EPOCH,
+            "scopes": ["api"] if scopes is None else scopes,
+            "user_id": self.tokens.get(token),
+            "last_used_at": EPOCH,
+            "active": active,
+            "expires_at": expires_at,
+        }
+
     def set_test_report(self, project: int | str | dict, pipeline_id: int, report: dict) -> None:
         self.test_reports[(self._pid(project), pipeline_id)] = report
 
@@ -470,6 +575,18 @@ class FakeState:
             for spec in data.get(key, []):
                 spec = dict(spec)
                 helper(spec.pop("project"), *[spec.pop(k) for k in _POSITIONAL.get(key, ())], **spec)
+        for spec in data.get("groups", []):
+            self.add_group(**spec)
+        for spec in data.get("group_members", []):
+            self.add_group_member(spec["group"], spec["user"], spec["access_level"])
+        for spec in data.get("hooks", []):
+            spec = dict(spec)
+            self.add_hook(spec.pop("kind"), spec.pop("owner"), spec.pop("url"), **spec)
+        for token, details in data.get("token_details", {}).items():
+            self.set_token_details(token, **details)
+        if "version" in data:
+            self.version = str(data["version"])
+        self.group_hooks_licensed = bool(data.get("group_hooks_licensed", self.group_hooks_licensed))
         for spec in data.get("faults", []):
             self.add_fault(**spec)
         self.trace_chunk_size = int(data.get("trace_chunk_size", self.trace_chunk_size))
@@ -542,6 +659,7 @@ def paginate(request: web.Request, items: list[Any]) -> web.Response:
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 P = r"(?P<project>[^/]+)"
+G = r"(?P<group>[^/]+)"
 
 
 class FakeGitLab:
@@ -590,6 +708,16 @@ class FakeGitLab:
                     self.h_reply,
                 ),
                 ("GET", rf"/projects/{P}/members/all/(?P<user>\d+)", self.h_member),
+                ("GET", r"/version", self.h_version),
+                ("GET", r"/personal_access_tokens/self", self.h_token_self),
+                ("GET", rf"/groups/{G}", self.h_group),
+                ("GET", rf"/groups/{G}/members/all/(?P<user>\d+)", self.h_group_member),
+                ("GET", rf"/groups/{G}/hooks", self.h_hooks),
+                ("POST", rf"/groups/{G}/hooks", self.h_hook_create),
+                ("PUT", rf"/groups/{G}/hooks/(?P<hook>\d+)", self.h_hook_update),
+                ("GET", rf"/projects/{P}/hooks", self.h_hooks),
+                ("POST", rf"/projects/{P}/hooks", self.h_hook_create),
+                ("PUT", rf"/projects/{P}/hooks/(?P<hook>\d+)", self.h_hook_update),
             )
         ]
 
@@ -951,8 +1079,8 @@ class FakeGitLab:
         return web.json_response(note, status=201)
 
     async def h_member(self, request, body, pid, user):
-        level = self.state.members.get((pid, int(user)))
-        if level is None or int(user) not in self.state.users:
+        level = self.state.access_level("project", pid, int(user))
+        if not level or int(user) not in self.state.users:
             return _not_found()
         return web.json_response(
             {
@@ -963,6 +1091,85 @@ class FakeGitLab:
                 "created_at": EPOCH,
             }
         )
+
+    async def h_version(self, request, body):
+        return web.json_response({"version": self.state.version, "revision": "0123abcd"})
+
+    async def h_token_self(self, request, body):
+        token = request.headers.get("PRIVATE-TOKEN") or request.headers.get("Authorization", "")[len("Bearer ") :]
+        if token not in self.state.token_details:
+            self.state.set_token_details(token)
+        return web.json_response(self.state.token_details[token])
+
+    async def h_group(self, request, body, group):
+        found = self.state.group(group)
+        return web.json_response(found) if found else _not_found("Group")
+
+    async def h_group_member(self, request, body, group, user):
+        found = self.state.group(group)
+        if found is None:
+            return _not_found("Group")
+        level = self.state.access_level("group", found["id"], int(user))
+        if not level or int(user) not in self.state.users:
+            return _not_found()
+        member = {**self.state._short_user(int(user)), "access_level": level, "expires_at": None}
+        return web.json_response({**member, "membership_state": "active", "created_at": EPOCH})
+
+    def _hook_owner(self, request, pid=None, group=None) -> tuple[str, int] | web.Response:
+        """("group" | "project", id) when the caller may manage its hooks; else the answer GitLab gives."""
+        if pid is not None:
+            kind, oid, needed = "project", pid, 40  # Maintainer
+        else:
+            found = self.state.group(group)
+            if found is None or not self.state.group_hooks_licensed:
+                return _not_found("Group" if found is None else "")
+            kind, oid, needed = "group", found["id"], 50  # Owner
+        if self.state.access_level(kind, oid, self._caller(request)["id"]) < needed:
+            return web.json_response({"message": "403 Forbidden"}, status=403)
+        return kind, oid
+
+    @staticmethod
+    def _hook_json(hook: dict) -> dict:
+        return {k: v for k, v in hook.items() if not k.startswith("_")}  # GitLab never shows the token
+
+    def _hook_changes(self, body: Any) -> dict | web.Response:
+        if not isinstance(body, dict):
+            return web.json_response({"error": "body is missing"}, status=400)
+        changes = {k: v for k, v in body.items() if k != "token"}
+        if "token" in body:
+            changes["_token"] = body["token"]
+        return changes
+
+    async def h_hooks(self, request, body, pid=None, group=None):
+        owner = self._hook_owner(request, pid, group)
+        if isinstance(owner, web.Response):
+            return owner
+        return paginate(request, [self._hook_json(h) for h in self.state.hooks.get(owner, [])])
+
+    async def h_hook_create(self, request, body, pid=None, group=None):
+        owner = self._hook_owner(request, pid, group)
+        if isinstance(owner, web.Response):
+            return owner
+        changes = self._hook_changes(body)
+        if isinstance(changes, web.Response):
+            return changes
+        if not changes.get("url"):
+            return web.json_response({"error": "url is missing"}, status=400)
+        hook = self.state.add_hook(owner[0], owner[1], changes.pop("url"), token=changes.pop("_token", ""), **changes)
+        return web.json_response(self._hook_json(hook), status=201)
+
+    async def h_hook_update(self, request, body, hook, pid=None, group=None):
+        owner = self._hook_owner(request, pid, group)
+        if isinstance(owner, web.Response):
+            return owner
+        found = next((h for h in self.state.hooks.get(owner, []) if h["id"] == int(hook)), None)
+        if found is None:
+            return _not_found("Hook")
+        changes = self._hook_changes(body)
+        if isinstance(changes, web.Response):
+            return changes
+        found.update(changes)
+        return web.json_response(self._hook_json(found))
 
     # --- admin API for subprocess use ------------------------------------------------
 

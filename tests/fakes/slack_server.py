@@ -64,6 +64,7 @@ class FakeSlack:
         self.responses: list[dict] = []  # bodies posted to response URLs
         self.channels: dict[str, dict] = {}  # channel id -> extra conversations.info fields (is_ext_shared, ...)
         self.missing_channels: set[str] = set()
+        self.not_member: set[str] = set()  # channels the bot has not joined (conversations.info is_member false)
         self.reactions: set[tuple[str, str, str]] = set()  # (channel, message ts, emoji name)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -255,6 +256,7 @@ class FakeSlack:
             "is_shared": False,
             "is_ext_shared": False,
             "is_org_shared": False,
+            "is_member": channel not in self.not_member,
         }
         info.update(self.channels.get(channel, {}))
         return self.ok(channel=info)

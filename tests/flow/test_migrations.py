@@ -40,7 +40,7 @@ def test_db_cli_on_a_new_sqlite_file(tmp_path):
 
     def cli(*args):
         return subprocess.run(
-            [sys.executable, str(ROOT / "app.py"), "--env-file", "/nonexistent", "db", *args],
+            [sys.executable, str(ROOT / "app.py"), "--env-file", "/dev/null", "db", *args],
             env=env,
             cwd=tmp_path,
             capture_output=True,

@@ -10,7 +10,7 @@ import pytest
 
 from app import load as load_settings
 from bot.providers import catalog
-from config.settings import Settings, SettingsError
+from config.settings import Settings, SettingsError, retired_variables, unsigned_webhooks_problem
 from tests.helpers import ROOT
 
 
@@ -25,6 +25,13 @@ def test_defaults_run_on_one_machine_with_nothing_configured(tmp_path, monkeypat
 def test_every_setting_is_documented_in_example_env():
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / "config" / "example.env").read_text(), re.M))
     assert {f.alias for f in Settings.model_fields.values()} == documented
+
+
+def test_example_env_can_be_copied_to_env_for_any_reader():
+    # docker-compose 1.x reads `KEY=   # comment` as the value "# comment"; so: comments on their own lines only.
+    for number, line in enumerate((ROOT / "config" / "example.env").read_text().splitlines(), 1):
+        if line and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Z_]+=\S*", line), f"example.env line {number}: {line!r}"
 
 
 def test_example_env_loads_as_the_defaults():
@@ -47,6 +54,12 @@ def test_example_env_loads_as_the_defaults():
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"REDACT_EXTRA_PATTERNS": "(unclosed"}, "REDACT_EXTRA_PATTERNS"),
         ({"AI_PRICES": "{not json"}, "AI_PRICES"),
+        ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL"),
+        ({"GITLAB_BASE_URL": "gitlab.example.com"}, "GITLAB_BASE_URL"),
+        ({"GITLAB_BASE_URL": "ftp://gitlab.example.com"}, "GITLAB_BASE_URL"),
+        ({"GITLAB_BASE_URL": "https://gitlab.example.com/api/v4/"}, "GITLAB_BASE_URL"),
+        ({"SLACK_CHANNEL_MAP": "acme=C0123ABCD,foo"}, "SLACK_CHANNEL_MAP"),
+        ({"SLACK_CHANNEL_MAP": "#ci=general"}, "SLACK_CHANNEL_MAP"),
     ],
 )
 def test_bad_settings_name_the_variable(overrides, variable):
@@ -64,7 +77,7 @@ def test_config_command_masks_secrets_and_bad_settings_stop_with_one_line(tmp_pa
         "DATABASE_URL": "postgresql://bot:hunter2@db/cicd",
     }
     out = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), "--env-file", "/nonexistent", "config"],
+        [sys.executable, str(ROOT / "app.py"), "--env-file", "/dev/null", "config"],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -75,7 +88,7 @@ def test_config_command_masks_secrets_and_bad_settings_stop_with_one_line(tmp_pa
     assert "GITLAB_API_TOKEN=********" in out.stdout and "DATABASE_URL=postgresql://bot:***@db/cicd" in out.stdout
     assert "a" * 20 not in out.stdout and "hunter2" not in out.stdout and "b" * 30 not in out.stdout
     bad = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), "--env-file", "/nonexistent", "serve"],
+        [sys.executable, str(ROOT / "app.py"), "--env-file", "/dev/null", "serve"],
         env={**env, "TRIGGER_MODE": "email"},
         cwd=tmp_path,
         capture_output=True,
@@ -86,3 +99,42 @@ def test_config_command_masks_secrets_and_bad_settings_stop_with_one_line(tmp_pa
     assert bad.stderr.strip().splitlines() == [
         "cicd-bot: configuration error: IMAP_SERVER: TRIGGER_MODE=email (or IMAP_ENABLED) needs IMAP_SERVER"
     ]
+
+
+def test_a_log_level_is_read_in_any_case_and_a_base_url_keeps_its_path():
+    s = load_settings(None, LOG_LEVEL="debug", GITLAB_BASE_URL="https://example.com/gitlab")
+    assert s.log_level == "debug" and s.gitlab_base_url == "https://example.com/gitlab"
+
+
+def test_bad_channel_map_entries_are_named_in_one_line():
+    with pytest.raises(SettingsError) as err:
+        load_settings(None, SLACK_CHANNEL_MAP="acme/*=C0123ABCD,#ci=general,foo")
+    assert str(err.value) == (
+        "SLACK_CHANNEL_MAP: entry '#ci=general': 'general' is not a channel id such as C0123ABCD "
+        "(or * for any channel); entry 'foo': not path=channel"
+    )
+
+
+def test_unsigned_webhooks_in_production_need_the_second_setting():
+    allowed = {"GITLAB_WEBHOOK_ALLOW_UNSIGNED": "true"}
+    assert unsigned_webhooks_problem(load_settings(None, **allowed)) is None
+    assert "GITLAB_WEBHOOK_ALLOW_UNSIGNED_IN_PRODUCTION" in unsigned_webhooks_problem(
+        load_settings(None, ENVIRONMENT="Production", **allowed)
+    )
+    confirmed = load_settings(
+        None, ENVIRONMENT="production", GITLAB_WEBHOOK_ALLOW_UNSIGNED_IN_PRODUCTION="true", **allowed
+    )
+    assert unsigned_webhooks_problem(confirmed) is None
+
+
+def test_variables_of_the_original_spec_are_named_with_what_replaces_them(tmp_path):
+    env_file = tmp_path / "bot.env"
+    env_file.write_text("GITLAB_FETCH_ARTIFACTS=true\nGITLAB_LOG_CONTEXT_LINES=20\n")
+    warnings = retired_variables(env_file, environ={"secret_key": "x", "PATH": "/bin"})
+    assert [w.split(" ", 1)[0] for w in warnings] == [
+        "SECRET_KEY",
+        "GITLAB_FETCH_ARTIFACTS",
+        "GITLAB_LOG_CONTEXT_LINES",
+    ]
+    assert "GITLAB_FETCH_TEST_REPORTS" in warnings[1] and "EXCERPT_BUDGET_CHARS" in warnings[2]
+    assert retired_variables(tmp_path / "missing.env", environ={}) == []
