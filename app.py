@@ -21,7 +21,7 @@ from bot.runtime.services import Services
 from bot.runtime.worker import Worker
 from config.logging import setup_logging
 from config.settings import Settings, SettingsError, load_settings
-from handlers import analysis_api, gitlab_webhooks, health
+from handlers import analysis_api, gitlab_webhooks, health, reconcile
 from handlers import email as email_door
 from handlers import slack as slack_door
 from handlers.appkeys import SERVICES
@@ -122,6 +122,7 @@ async def _start_components(services: Services, *, workers: int) -> list[Callabl
         stops.append(stop_worker)
     if settings.email_enabled:
         stops.append(email_door.start_email_poller(services).stop)
+    stops.append(reconcile.start_reconciler(services).stop)  # logs once why it is off, if it is
     return stops
 
 

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # --- queue and workers ------------------------------------------------------
     worker_concurrency: int = Field(2, ge=0, le=64, alias="WORKER_CONCURRENCY")
     queue_max_attempts: int = Field(5, ge=1, le=50, alias="QUEUE_MAX_ATTEMPTS")
-    queue_lease_seconds: int = Field(300, ge=5, alias="QUEUE_LEASE_SECONDS")
+    queue_lease_seconds: int = Field(30, ge=5, alias="QUEUE_LEASE_SECONDS")
     queue_backoff_base_seconds: float = Field(5.0, ge=0, alias="QUEUE_BACKOFF_BASE_SECONDS")
     queue_backoff_max_seconds: float = Field(900.0, ge=0, alias="QUEUE_BACKOFF_MAX_SECONDS")
     queue_poll_seconds: float = Field(1.0, gt=0, alias="QUEUE_POLL_SECONDS")
@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     gitlab_min_access_level: int = Field(30, alias="GITLAB_MIN_ACCESS_LEVEL")
     gitlab_timeout_seconds: float = Field(30.0, gt=0, alias="GITLAB_TIMEOUT_SECONDS")
     reuse_analysis_days: int = Field(7, ge=0, alias="REUSE_ANALYSIS_DAYS")
+    gitlab_groups: CommaList = Field(default_factory=list, alias="GITLAB_GROUPS")
+    gitlab_projects: CommaList = Field(default_factory=list, alias="GITLAB_PROJECTS")
+    reconcile_interval: int = Field(600, ge=0, alias="RECONCILE_INTERVAL")  # seconds; 0 = no sweep
+    reconcile_max_api_calls: int = Field(200, ge=5, alias="RECONCILE_MAX_API_CALLS")
 
     # --- AI providers -----------------------------------------------------------
     default_ai_provider: str = Field("", alias="DEFAULT_AI_PROVIDER")
@@ -124,6 +128,7 @@ class Settings(BaseSettings):
     slack_app_id: str = Field("", alias="SLACK_APP_ID")
     slack_allow_shared_channels: bool = Field(False, alias="SLACK_ALLOW_SHARED_CHANNELS")
     slack_require_gitlab_link: bool = Field(False, alias="SLACK_REQUIRE_GITLAB_LINK")
+    slack_alert_channel: str = Field("", alias="SLACK_ALERT_CHANNEL")
 
     # --- IMAP ---------------------------------------------------------------
     imap_enabled: bool = Field(False, alias="IMAP_ENABLED")
@@ -146,6 +151,8 @@ class Settings(BaseSettings):
         "redact_literals",
         "slack_channel_map",
         "slack_allowed_team_ids",
+        "gitlab_groups",
+        "gitlab_projects",
         mode="before",
     )
     @classmethod

@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clients.ports import GitLab
+from bot.clients.slack_once import POSTED, post_once
 from bot.core import channel_map
 from bot.core.messages import REFUSAL_SHARED_CHANNEL
 from bot.core.render.slack import render_slack_analysis, render_slack_parent, render_slack_reply
@@ -122,6 +123,7 @@ class SlackPublisher:
         self._shared: dict[str, tuple[float, bool]] = {}
         self._public: dict[str, bool] = {}
         self._team_url: str | None = None
+        self._bot_id: str | None = None
 
     @property
     def client(self) -> AsyncWebClient:
@@ -183,11 +185,10 @@ class SlackPublisher:
             if existing is not None and existing.ts:
                 return existing.ts
             fallback, blocks = render_slack_reply(text, allowed_host=allowed_host)
-            resp = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback,
-                                                      blocks=blocks, unfurl_links=False, unfurl_media=False)
-            ts = str(resp["ts"])
+            ts, _ = await post_once(self.client, self.db, key, existing, channel=channel, thread_ts=thread_ts,
+                                    text=fallback, blocks=blocks, record={"target": REPLY}, own_bot_id=self._own_bot_id)
             await save_delivery(self.db, key, target=REPLY, channel=channel, ts=ts, thread_ts=thread_ts,
-                                 content_hash=_hash(blocks, fallback))
+                                 content_hash=_hash(blocks, fallback), state=POSTED)
             return ts
 
     async def tell_user(self, target: dict, text: str) -> None:
@@ -213,6 +214,13 @@ class SlackPublisher:
             await self.client.chat_postEphemeral(**kwargs)
         except SlackApiError as exc:
             log.warning("could not tell %s in %s: %s", user, channel, _error(exc))
+
+    async def post_notice(self, channel: str, text: str) -> str:
+        """A one-off message in the channel (e.g. GitLab disabled the bot's webhook); the caller keeps it from
+        repeating."""
+        body = sanitize_slack_mrkdwn(text, max_chars=3000)
+        resp = await self.client.chat_postMessage(channel=channel, text=body, unfurl_links=False, unfurl_media=False)
+        return str(resp["ts"])
 
     async def react(self, channel: str, ts: str, name: str) -> None:
         """An emoji on a message; one Slack refuses (already there on a retry, scope missing) is only logged."""
@@ -303,12 +311,12 @@ class SlackPublisher:
                         await self.client.chat_update(channel=channel, ts=row.ts, text=text, blocks=blocks)
                     ts, thread = row.ts, row.thread_ts
                 else:
-                    kwargs: dict[str, Any] = {}
-                    if in_thread:
-                        kwargs["thread_ts"] = in_thread
-                    resp = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                                              unfurl_links=False, unfurl_media=False, **kwargs)
-                    ts, thread = str(resp["ts"]), in_thread
+                    record = {"target": PARENT, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
+                    ts, fresh = await post_once(self.client, db, key, row, channel=channel, thread_ts=in_thread,
+                                                text=text, blocks=blocks, record=record, own_bot_id=self._own_bot_id)
+                    if not fresh:  # an orphan of a crashed attempt: it shows what was current then
+                        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+                    thread = in_thread
             except SlackApiError as exc:
                 if _error(exc) in ("channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks"):
                     log.warning("cannot post in Slack channel %s: %s", channel, _error(exc))
@@ -316,7 +324,8 @@ class SlackPublisher:
                 raise
             await save_delivery(db, key, target=PARENT, project_id=report.project_id, pipeline_id=report.pipeline_id,
                                  mr_iid=report.mr_iid, channel=channel, ts=ts, thread_ts=thread,
-                                 content_hash=digest, analysis_id=report.analysis_id, report=report_to_dict(report))
+                                 content_hash=digest, analysis_id=report.analysis_id, report=report_to_dict(report),
+                                 state=POSTED)
         return await get_delivery(db, key)
 
     async def _post_thread(self, channel: str, parent: Delivery, report: PipelineReport) -> None:
@@ -335,12 +344,23 @@ class SlackPublisher:
                         await self.client.chat_update(channel=channel, ts=row.ts, text=text, blocks=blocks)
                     ts = row.ts
                 else:
-                    resp = await self.client.chat_postMessage(channel=channel, thread_ts=root, text=text, blocks=blocks,
-                                                              unfurl_links=False, unfurl_media=False)
-                    ts = str(resp["ts"])
+                    record = {"target": THREAD, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
+                    ts, fresh = await post_once(self.client, db, key, row, channel=channel, thread_ts=root, text=text,
+                                                blocks=blocks, record=record, own_bot_id=self._own_bot_id)
+                    if not fresh:
+                        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
                 await save_delivery(db, key, target=THREAD, project_id=report.project_id,
                                      pipeline_id=report.pipeline_id, channel=channel, ts=ts, thread_ts=root,
-                                     content_hash=digest, analysis_id=report.analysis_id)
+                                     content_hash=digest, analysis_id=report.analysis_id, state=POSTED)
+
+    async def _own_bot_id(self) -> str | None:
+        """The bot's own bot id (auth.test), so only its own messages are adopted; None when Slack will not say."""
+        if self._bot_id is None:
+            try:
+                self._bot_id = str((await self.client.auth_test()).get("bot_id") or "")
+            except SlackApiError:
+                return None
+        return self._bot_id or None
 
     async def _remember_permalink(self, report: PipelineReport, channel: str, ts: str | None) -> None:
         if not ts or report.slack_permalink:
