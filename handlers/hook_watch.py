@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from bot.clients import gitlab_sweep
 from bot.clients.gitlab import GitLabAuthError, GitLabNotFound
-from bot.clients.gitlab_sweep import PageReader
+from bot.clients.gitlab_sweep import PageReader, gitlab_time
 from bot.clients.slack import load_rules
 from bot.core import channel_map
 from bot.runtime.services import Services
@@ -55,17 +54,13 @@ def ours(listed: list[dict]) -> list[dict]:
     return pointing or [h for h in listed if h.get("pipeline_events") or h.get("job_events")]
 
 
-def _when(value: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
-async def check(services: Services, gl: PageReader, spend: Callable[[], None]) -> list[HookSeen]:
-    """Look at every watched scope's hooks (one API call each), store what was seen and tell Slack of changes."""
+async def check(services: Services, gl: PageReader, spend: Callable[[], None], cursor: dict) -> list[HookSeen]:
+    """Look at the watched scopes' hooks (one API call each) from cursor["hooks"] on, store what was seen and tell
+    Slack of changes; the cursor moves past each scope done, so a pass whose calls ran out carries on there."""
     found: list[HookSeen] = []
-    for kind, ref in scopes(services):
+    watched = scopes(services)
+    while cursor.get("hooks", 0) < len(watched):
+        kind, ref = watched[cursor.get("hooks", 0)]
         scope = scope_name(kind, ref)
         spend()
         try:
@@ -74,7 +69,9 @@ async def check(services: Services, gl: PageReader, spend: Callable[[], None]) -
             seen = [HookSeen(scope, 0, UNREADABLE, detail=DETAIL_UNREADABLE.format(kind=kind, error=exc.status))]
         else:
             seen = [
-                HookSeen(scope, int(h["id"]), str(h.get("alert_status") or "unknown"), _when(h.get("disabled_until")))
+                HookSeen(
+                    scope, int(h["id"]), str(h.get("alert_status") or "unknown"), gitlab_time(h.get("disabled_until"))
+                )
                 for h in ours(listed)
                 if isinstance(h.get("id"), int)
             ] or [HookSeen(scope, 0, MISSING, detail=DETAIL_MISSING.format(kind=kind))]
@@ -82,6 +79,7 @@ async def check(services: Services, gl: PageReader, spend: Callable[[], None]) -
         for hook in seen:
             await _tell(services, kind, ref, hook, told.get(hook.hook_id, ""))
         found += seen
+        cursor["hooks"] = cursor.get("hooks", 0) + 1
     return found
 
 

@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clients import gitlab_sweep
 from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound
-from bot.clients.gitlab_sweep import PER_PAGE, PageReader
+from bot.clients.gitlab_sweep import PER_PAGE, PageReader, gitlab_time
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload
 from bot.runtime.services import Services
 from config.logging import log_context
@@ -108,6 +108,7 @@ def _new_pass(services: Services, record: SweepRecord, now: datetime) -> None:
     record.pass_started_at = now
     record.cursor = {
         "watching": _watching(services),
+        "hooks": 0,  # the next watched group or project whose webhooks are looked at, once a pass
         "projects": [_ref(p) for p in services.settings.gitlab_projects],
         "group": 0,
         "group_page": 1,
@@ -171,7 +172,7 @@ async def _enqueue_unknown(services: Services, page: list[dict], result: SweepRe
         by_project.setdefault(pipeline["project_id"], []).append(pipeline)
     for project_id, pipelines in by_project.items():
         keys = {p["id"]: pipeline_key(project_id, p["id"], "failed") for p in pipelines}
-        updated = {p["id"]: _when(p.get("updated_at")) for p in pipelines}
+        updated = {p["id"]: gitlab_time(p.get("updated_at")) for p in pipelines}
         known = await known_failures(services.db, project_id, updated, keys, OVERLAP)
         result.known += len(known)
         for pipeline in pipelines:
@@ -210,15 +211,9 @@ async def _enqueue(services: Services, project_id: int, pipeline: dict, key: str
         services.metrics.deliveries.labels(SOURCE, intake.outcome).inc()
 
 
-def _when(value: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
 async def sweep_once(services: Services, *, now: datetime | None = None) -> SweepResult:
-    """One sweep under the replica lock: the hooks, then the pass over the projects, as far as the call budget goes."""
+    """One sweep under the replica lock: a pass looks at the webhooks, lists the groups' projects and their failed
+    pipelines, as far as the call budget goes; the next sweep carries on where this one stopped."""
     settings, db = services.settings, services.db
     gl: PageReader = services.gitlab  # type: ignore[assignment]
     async with named_lock(db, f"sweep:{NAME}", wait=False) as acquired:
@@ -238,7 +233,7 @@ async def sweep_once(services: Services, *, now: datetime | None = None) -> Swee
         if record.pass_started_at is None or record.cursor.get("watching") != _watching(services):
             _new_pass(services, record, now)  # a pass whose groups or projects were changed starts again
         try:
-            await hook_watch.check(services, gl, budget.spend)
+            await hook_watch.check(services, gl, budget.spend, record.cursor)
             await _list_groups(services, gl, record.cursor, budget)
             await _scan(services, gl, record, budget, result)
         except OutOfCalls:

@@ -16,6 +16,14 @@ class PageReader(Protocol):
     async def get_page(self, path: str, params: dict[str, str]) -> list[dict]: ...
 
 
+def gitlab_time(value: object) -> datetime | None:
+    """A timestamp as GitLab writes it (ISO 8601, often with Z), or None when absent or unreadable."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
 def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -51,15 +51,23 @@ RATE_LIMIT_RETRIES = 3
 # --- clients and small helpers ----------------------------------------------------------
 
 
-def make_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL as base, retrying 429 (after Retry-After), 500/503 and dropped connections."""
+def make_client(settings: Settings, session: aiohttp.ClientSession | None = None, *,
+                unsure_retries: bool = True) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as base, retrying 429 (after Retry-After), 500/503 and dropped connections.
+
+    unsure_retries=False keeps only the retries that cannot post twice (429, a connection never made): for a
+    message that must exist once, a request that may have reached Slack is left to the job's retry, which finds
+    the message by its metadata."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
-        token=token, base_url=settings.slack_api_url, session=session, timeout=15,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
-                        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-                        AsyncServerErrorRetryHandler(max_retry_count=2)],
-    )
+    if unsure_retries:
+        handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+                    AsyncServerErrorRetryHandler(max_retry_count=2)]
+    else:
+        handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=2, error_types=[aiohttp.ClientConnectorError]),
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, session=session, timeout=15,
+                          retry_handlers=handlers)
 
 
 def parent_key(channel: str, report: PipelineReport) -> str:
@@ -120,6 +128,7 @@ class SlackPublisher:
         self.gitlab = gitlab
         self.providers = providers or ["heuristic"]  # offered as "reanalyze with" buttons
         self._client = client
+        self._once_client = client
         self._shared: dict[str, tuple[float, bool]] = {}
         self._public: dict[str, bool] = {}
         self._team_url: str | None = None
@@ -130,6 +139,13 @@ class SlackPublisher:
         if self._client is None:
             self._client = make_client(self.settings, self.http)
         return self._client
+
+    @property
+    def once_client(self) -> AsyncWebClient:
+        """For posts that must happen once (post_once): no retry that could post a second message."""
+        if self._once_client is None:
+            self._once_client = make_client(self.settings, self.http, unsure_retries=False)
+        return self._once_client
 
     # --- the three hooks the analysis calls ---
 
@@ -185,7 +201,7 @@ class SlackPublisher:
             if existing is not None and existing.ts:
                 return existing.ts
             fallback, blocks = render_slack_reply(text, allowed_host=allowed_host)
-            ts, _ = await post_once(self.client, self.db, key, existing, channel=channel, thread_ts=thread_ts,
+            ts, _ = await post_once(self.once_client, self.db, key, existing, channel=channel, thread_ts=thread_ts,
                                     text=fallback, blocks=blocks, record={"target": REPLY}, own_bot_id=self._own_bot_id)
             await save_delivery(self.db, key, target=REPLY, channel=channel, ts=ts, thread_ts=thread_ts,
                                  content_hash=_hash(blocks, fallback), state=POSTED)
@@ -312,7 +328,7 @@ class SlackPublisher:
                     ts, thread = row.ts, row.thread_ts
                 else:
                     record = {"target": PARENT, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
-                    ts, fresh = await post_once(self.client, db, key, row, channel=channel, thread_ts=in_thread,
+                    ts, fresh = await post_once(self.once_client, db, key, row, channel=channel, thread_ts=in_thread,
                                                 text=text, blocks=blocks, record=record, own_bot_id=self._own_bot_id)
                     if not fresh:  # an orphan of a crashed attempt: it shows what was current then
                         await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
@@ -345,7 +361,7 @@ class SlackPublisher:
                     ts = row.ts
                 else:
                     record = {"target": THREAD, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
-                    ts, fresh = await post_once(self.client, db, key, row, channel=channel, thread_ts=root, text=text,
+                    ts, fresh = await post_once(self.once_client, db, key, row, channel=channel, thread_ts=root, text=text,
                                                 blocks=blocks, record=record, own_bot_id=self._own_bot_id)
                     if not fresh:
                         await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)

@@ -442,17 +442,8 @@ class ProviderRouter:
         AI_MAX_OUTPUT_TOKENS out) that complete() replaces; a call the ledger cannot take is not sent at all."""
         tokens_in = estimate_tokens(system) + sum(estimate_tokens(str(m.get("content", ""))) for m in messages)
         tokens_out = self.settings.ai_max_output_tokens
-        call = ProviderCall(
-            provider=name,
-            model=model,
-            operation=ctx["operation"],
-            project_path=ctx.get("project_path"),
-            pipeline_id=ctx.get("pipeline_id"),
-            tokens_in=tokens_in,
-            tokens_out=tokens_out,
-            cost_usd=cost_usd(model, tokens_in, tokens_out, 0, self._prices),
-            outcome=SENT,
-        )
+        cost = cost_usd(model, tokens_in, tokens_out, 0, self._prices)
+        call = _ledger_call(name, model, ctx, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost, outcome=SENT)
         try:
             return await self.ledger.begin(call)
         except Exception as exc:
@@ -482,12 +473,10 @@ class ProviderRouter:
             tally.tokens_out += tokens_out
             tally.tokens_cached += cached
             tally.cost_usd += cost
-        call = ProviderCall(
-            provider=provider,
-            model=used_model,
-            operation=ctx["operation"],
-            project_path=ctx.get("project_path"),
-            pipeline_id=ctx.get("pipeline_id"),
+        call = _ledger_call(
+            provider,
+            used_model,
+            ctx,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             tokens_cached=cached,
@@ -503,6 +492,18 @@ class ProviderRouter:
                 await self.ledger.record(call)
         except Exception:  # a broken ledger must not lose the answer people are waiting for (the estimate stays)
             log.exception("could not record provider call", extra={"provider": provider, "outcome": outcome})
+
+
+def _ledger_call(provider: str, model: str, ctx: dict[str, Any], **usage: Any) -> ProviderCall:
+    """The ledger's record of one call, with the operation, project and pipeline it was made for."""
+    return ProviderCall(
+        provider=provider,
+        model=model,
+        operation=ctx["operation"],
+        project_path=ctx.get("project_path"),
+        pipeline_id=ctx.get("pipeline_id"),
+        **usage,
+    )
 
 
 def _wait(retry_state: Any) -> float:

@@ -62,6 +62,22 @@ def seed_group(state) -> None:
     state.add_project("other/elsewhere", id=44)  # outside the group: never looked at
 
 
+async def webhook_arrived(db, pipeline: dict):
+    """What the door does with a Pipeline Hook for this pipeline."""
+    routed = route("Pipeline Hook", pipeline_hook(pipeline), {}, str(pipeline["id"]).encode(), "cicd-bot")
+    return await record_event(
+        db,
+        source="gitlab_webhook",
+        delivery_key=routed.delivery_key,
+        event_type=routed.event_type,
+        payload={},
+        jobs=routed.jobs,
+        project_id=PROJECT_ID,
+        object_id=pipeline["id"],
+        status="failed",
+    )
+
+
 async def jobs(db) -> list[QueueJob]:
     async with db.session() as s:
         return list((await s.execute(sa.select(QueueJob).order_by(QueueJob.id))).scalars())
@@ -85,20 +101,7 @@ async def test_failures_with_no_record_are_enqueued_once_and_deduplicated_with_w
         state.add_pipeline(43, id=9102, status="failed", updated_at=iso(NOW - timedelta(hours=3)))  # before the window
         state.add_pipeline(43, id=9103, status="failed", source="parent_pipeline", updated_at=recent(1))  # a child
         state.add_pipeline(44, id=9200, status="failed", updated_at=recent(1))  # not in a watched group
-        # The webhook of 9002 did arrive: the door recorded it and queued its analysis.
-        routed = route("Pipeline Hook", pipeline_hook(webhooked), {}, b"9002", "cicd-bot")
-        await record_event(
-            database,
-            source="gitlab_webhook",
-            delivery_key=routed.delivery_key,
-            event_type=routed.event_type,
-            payload={},
-            jobs=routed.jobs,
-            project_id=PROJECT_ID,
-            object_id=9002,
-            status="failed",
-        )
-
+        await webhook_arrived(database, webhooked)  # the door recorded it and queued its analysis
         async with sweeper(database, gitlab) as services:
             first = await reconcile.sweep_once(services, now=NOW)
             assert first.swept and first.pass_complete and first.error == ""
@@ -122,18 +125,7 @@ async def test_failures_with_no_record_are_enqueued_once_and_deduplicated_with_w
             second = await reconcile.sweep_once(services, now=NOW + timedelta(minutes=10))
             assert (second.failed_seen, second.enqueued, second.known) == (2, 0, 2)
             # A late webhook for a pipeline the sweep enqueued joins its job instead of adding one.
-            late = route("Pipeline Hook", pipeline_hook(lost), {}, b"9001", "cicd-bot")
-            intake = await record_event(
-                database,
-                source="gitlab_webhook",
-                delivery_key=late.delivery_key,
-                event_type=late.event_type,
-                payload={},
-                jobs=late.jobs,
-                project_id=PROJECT_ID,
-                object_id=9001,
-                status="failed",
-            )
+            intake = await webhook_arrived(database, lost)
             assert intake.outcome == "duplicate_event" and len(await jobs(database)) == 4
             async with database.session() as s:
                 sources = (await s.execute(sa.select(ReceivedEvent.source).order_by(ReceivedEvent.id))).scalars()
@@ -177,8 +169,8 @@ async def test_calls_are_bounded_and_the_pass_carries_on_where_it_stopped(databa
                 if result.pass_complete:
                     break
             assert all(n <= 5 for n in made), made
-            # 1 hook check + 3 listing pages + 1 project; then 1 + 4 projects: the pass needed two sweeps.
-            assert made == [5, 5] and enqueued == [1, 4]
+            # The hooks once, 3 listing pages and 1 project; then the 4 other projects: the pass needed two sweeps.
+            assert made == [5, 4] and enqueued == [1, 4]
             assert sorted(pipeline_calls(gitlab)) == sorted(f"/api/v4/projects/{p}/pipelines" for p in range(501, 506))
             assert sorted(j.payload["pipeline_id"] for j in await jobs(database)) == [5010, 5020, 5030, 5040, 5050]
             # The next pass looks at what changed since the first began, with one more listing of the group.
