@@ -22,6 +22,11 @@ POSTING, POSTED = "posting", "posted"
 HISTORY_PAGES = 3  # at most this many pages of a channel's recent history are read to find an orphan
 HISTORY_PAGE_SIZE = 200
 CLOCK_MARGIN_SECONDS = 600  # Slack's clock and ours may disagree: look this much further back than the intent
+# Slack's answers that say the history cannot be read at all (a scope missing, a public channel the bot posts in
+# without being a member); anything else (rate limited, Slack down) fails the attempt, and the job tries again.
+NO_HISTORY = frozenset(
+    {"missing_scope", "not_in_channel", "channel_not_found", "access_denied", "not_allowed_token_type"}
+)
 
 LOG_LOOKUP_FAILED = "could not look for an earlier message %s in %s (%s); posting it again"
 LOG_ADOPTED = "adopted Slack message %s in %s for %s: posted before a crash, never recorded"
@@ -94,8 +99,11 @@ async def post_once(
             bot_id = await own_bot_id()
             found = await find_tagged(client, channel, key, thread_ts=thread_ts, since=row.updated_at, bot_id=bot_id)
         except SlackApiError as exc:
-            # Without history (a scope missing, a channel the bot is not in) a second message beats none.
-            log.warning(LOG_LOOKUP_FAILED, key, channel, exc.response.get("error") if exc.response else exc)
+            error = str(exc.response.get("error") or "") if exc.response is not None else ""
+            if error not in NO_HISTORY:
+                raise
+            # Without the history a second message beats none.
+            log.warning(LOG_LOOKUP_FAILED, key, channel, error)
             found = None
         if found is not None:
             log.warning(LOG_ADOPTED, found, channel, key)

@@ -190,6 +190,17 @@ async def test_without_history_access_a_second_parent_beats_none(database):
         assert len(slack.top_level(CHANNEL)) == 2
 
 
+async def test_a_history_that_is_only_rate_limited_is_asked_again_later_not_given_up(database):
+    async with FakeSlack() as slack:
+        await crash_while_slack_answers(database, slack)
+        slack.fault("conversations.history", status=429, retry_after=0, times=4)  # past the client's own retries
+        with pytest.raises(SlackApiError):
+            await publisher(database, slack).finish(sample_report())
+        assert len(slack.top_level(CHANNEL)) == 1, "not posted again while the history could not be read"
+        await publisher(database, slack).finish(sample_report())  # the job's next attempt
+        assert len(slack.top_level(CHANNEL)) == 1 and len(slack.thread(CHANNEL, slack.top_level(CHANNEL)[0].ts)) == 1
+
+
 # --- leases ------------------------------------------------------------------------------------
 
 
