@@ -210,7 +210,8 @@ async def job_row(db, job_id: int) -> QueueJob:
 
 
 async def test_a_running_job_keeps_its_short_lease_and_a_dead_workers_job_is_taken_over(database):
-    services = Services.build(make_settings(QUEUE_LEASE_SECONDS=5), db=database)
+    services = Services.build(make_settings(), db=database)
+    services.queue = Queue(database, lease_seconds=3)  # shorter than settings allow, to keep the test short
     async with database.session() as s:
         long_id = await enqueue(s, "long", {})
     finish = asyncio.Event()
@@ -224,9 +225,9 @@ async def test_a_running_job_keeps_its_short_lease_and_a_dead_workers_job_is_tak
     task = asyncio.create_task(worker.run())
     await until(lambda: bool(ran), "the job to start")
     first = (await job_row(database, long_id)).lease_expires_at
-    rival = Queue(database, lease_seconds=5)
+    rival = Queue(database, lease_seconds=3)
     # Past its first lease the job is still this worker's: the lease was renewed, nobody else may claim it.
-    await until(lambda: _later(database, long_id, first, seconds=5), "the lease to be renewed past its first term")
+    await until(lambda: _later(database, long_id, first, seconds=3), "the lease to be renewed past its first term")
     assert await rival.claim("rival") is None
     finish.set()
     await until(lambda: _state(database, long_id, "done"), "the job to finish")
@@ -236,7 +237,7 @@ async def test_a_running_job_keeps_its_short_lease_and_a_dead_workers_job_is_tak
     # A worker that died mid-job renews nothing: its job is claimed again once the short lease runs out.
     async with database.session() as s:
         orphan_id = await enqueue(s, "orphan", {})
-    dead = await Queue(database, lease_seconds=5).claim("dead-worker")
+    dead = await Queue(database, lease_seconds=1).claim("dead-worker")
     assert dead.id == orphan_id
     taken: list[int] = []
 
