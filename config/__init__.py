@@ -1,0 +1,1 @@
+"""Settings (one typed object, loaded once) and logging set-up."""

@@ -187,25 +187,39 @@ async def signature_history(
     )
 
 
-async def reusable_analysis(db: Database, *, project_id: int, signature: str, days: int) -> Analysis | None:
-    """A recent good answer for the same failure, to reuse instead of paying for a new one."""
-    if not signature or days <= 0:
+async def reusable_analysis(
+    db: Database, *, project_id: int, strict_key: str, days: int, group_path: str = "", visibility: str = ""
+) -> Analysis | None:
+    """A recent good answer for the very same failure (the strict key), to reuse instead of paying for a new one:
+    from this project, or from a project of the same group with the same visibility."""
+    if not strict_key or days <= 0:
         return None
     since = utcnow() - timedelta(days=days)
+    where = Analysis.project_id == project_id
+    if group_path and visibility:
+        where = sa.or_(where, sa.and_(Analysis.group_path == group_path, Analysis.visibility == visibility))
     async with db.session() as s:
         return (
             await s.execute(
                 sa.select(Analysis)
-                .where(
-                    Analysis.project_id == project_id,
-                    Analysis.signature == signature,
-                    Analysis.status == "ok",
-                    Analysis.created_at >= since,
-                )
+                .where(where, Analysis.strict_key == strict_key, Analysis.status == "ok", Analysis.created_at >= since)
                 .order_by(Analysis.id.desc())
                 .limit(1)
             )
         ).scalar_one_or_none()
+
+
+async def pipeline_web_url(db: Database, *, project_id: int, pipeline_id: int) -> str:
+    """The stored web address of a pipeline; '' when unknown."""
+    async with db.session() as s:
+        url = (
+            await s.execute(
+                sa.select(Pipeline.web_url).where(
+                    Pipeline.project_id == project_id, Pipeline.pipeline_id == pipeline_id
+                )
+            )
+        ).scalar_one_or_none()
+    return str(url or "")
 
 
 async def analysis_for_job(db: Database, *, project_id: int, pipeline_id: int, job_id: int) -> Analysis | None:
@@ -238,6 +252,9 @@ async def save_analysis(
     result: AnalysisResult,
     status: str = "ok",
     reused_from_id: int | None = None,
+    strict_key: str = "",
+    group_path: str = "",
+    visibility: str = "",
 ) -> int:
     row = Analysis(
         project_id=project_id,
@@ -245,6 +262,9 @@ async def save_analysis(
         pipeline_id=pipeline_id,
         job_id=job_id,
         signature=signature,
+        strict_key=strict_key,
+        group_path=group_path[:512],
+        visibility=visibility[:16],
         trigger=trigger,
         status=status,
         provider=result.provider,

@@ -128,7 +128,10 @@ class Analysis(SQLModel, table=True):
     project_path: str = Field(default="", max_length=512)
     pipeline_id: int = Field(sa_type=sa.BigInteger, index=True)
     job_id: int | None = Field(default=None, sa_type=sa.BigInteger)
-    signature: str = Field(default="", max_length=64, index=True)
+    signature: str = Field(default="", max_length=64, index=True)  # the family key: "seen before", statistics
+    strict_key: str = Field(default="", max_length=64, index=True)  # the strict key: reuse of the answer
+    group_path: str = Field(default="", max_length=512)  # the project's namespace, for reuse within a group
+    visibility: str = Field(default="", max_length=16)  # the project's visibility (private | internal | public)
     trigger: str = Field(default="", max_length=32)  # webhook | email | slack | mr_command | cli
     status: str = Field(default="ok", max_length=16)  # ok | reused | error
     provider: str = Field(default="", max_length=32, index=True)

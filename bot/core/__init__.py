@@ -1,0 +1,1 @@
+"""The pure core: log excerpt, redaction, fingerprints, rules and rendering; the standard library and pydantic only."""

@@ -1,4 +1,5 @@
 """The offline analyzer's rule pack: one entry per common failure, with the lines that prove it (data)."""
+
 from __future__ import annotations
 
 import re
@@ -24,23 +25,45 @@ class Rule:
     verdict: Verdict = V.caused_by_change
 
 
-def rule(id: str, pattern: str, category: Category, summary: str, root_cause: str, fix_steps: tuple[str, ...],
-         confidence: float, examples: tuple[str, ...], verdict: Verdict = V.caused_by_change, flags: int = 0) -> Rule:
+def rule(
+    id: str,
+    pattern: str,
+    category: Category,
+    summary: str,
+    root_cause: str,
+    fix_steps: tuple[str, ...],
+    confidence: float,
+    examples: tuple[str, ...],
+    verdict: Verdict = V.caused_by_change,
+    flags: int = 0,
+) -> Rule:
     return Rule(id, re.compile(pattern, flags), category, summary, root_cause, fix_steps, confidence, examples, verdict)
 
 
 # Most specific first: when several rules match, the higher confidence wins, then the earlier line.
+# The tables below are laid out by hand, to be read as tables; the formatter leaves them alone.
+# fmt: off
 RULES: tuple[Rule, ...] = (
     # --- resources and infrastructure ---------------------------------------------------
-    rule("oom-killed", r"(?i)\b(out of memory|oom[- ]?kill(?:ed|er)?|killed process \d+|exit code 137|signal: killed|java\.lang\.OutOfMemoryError|JavaScript heap out of memory|Cannot allocate memory)\b",
+    rule("heap-limit", r"(?i)(JavaScript heap out of memory|Reached heap limit|java\.lang\.OutOfMemoryError(?:: (?P<space>[\w ]+))?|^MemoryError\b|fatal error: runtime: out of memory)",
+         C.out_of_memory, "The process ran out of its heap",
+         "The process hit its own heap limit (V8's `--max-old-space-size`, the JVM's `-Xmx`) or its allocator failed: the code or "
+         "the build's configuration needs more memory than it allows, or leaks it. A retry will not fix it.",
+         ("Find what grew: run the step locally with the same data and watch its heap (e.g. `node --heap-prof`, a JVM heap dump).",
+          "If the need is real, raise the limit in the job (`NODE_OPTIONS=--max-old-space-size=4096`, `-Xmx`) within the runner's memory.",
+          "Otherwise reduce it: smaller batches, fewer parallel workers, no unbounded caches."),
+         0.85, ("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+                "java.lang.OutOfMemoryError: Java heap space", "MemoryError")),
+    rule("oom-killed", r"(?i)(\bout of memory\b|oom[- ]?kill(?:ed|er)?|killed process \d+|exit code 137|signal: killed|Cannot allocate memory|^.*\bKilled\s+\S)",
          C.out_of_memory, "The job ran out of memory",
-         "A process was killed or aborted because it used more memory than the job has (exit code 137 is SIGKILL, usually the kernel's OOM killer).",
+         "A process was killed from outside (SIGKILL, exit code 137), usually by the kernel's out-of-memory killer when the job used "
+         "more memory than the runner or container allows.",
          ("Find which step's memory grew: run it locally with the same data set and watch its peak memory.",
-          "Lower parallelism (e.g. `-j2`, `--maxWorkers=2`, `pytest -n 2`) or raise limits (`NODE_OPTIONS=--max-old-space-size=4096`, `-Xmx`).",
+          "Lower parallelism (e.g. `-j2`, `--maxWorkers=2`, `pytest -n 2`) or the process's own limits (`-Xmx`) below the container's.",
           "If the runner is too small, use a larger runner tag or the Kubernetes executor's memory request/limit variables."),
-         0.85, ("ERROR: Job failed: exit code 137", "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
-                "java.lang.OutOfMemoryError: Java heap space", "Killed process 4121 (cc1plus) total-vm:2048kB"),
-         V.infrastructure),
+         0.8, ("ERROR: Job failed: exit code 137", "Killed process 4121 (cc1plus) total-vm:2048kB",
+               "./ci/run.sh: line 14:    87 Killed                  java -jar app.jar"),
+         V.unknown),
     rule("job-timeout", r"(?i)(execution took longer than .* seconds|job'?s? (?:timed out|timeout)|ERROR: Job failed: execution took longer|exited with 124\b|Timeout \(\d+\w?\) exceeded|No output has been received in the last \d+m)",
          C.timeout, "The job hit its time limit",
          "The job was stopped because it ran longer than its timeout, or printed nothing for too long.",
@@ -341,3 +364,4 @@ FAILURE_REASONS: dict[str, tuple[Category, str, str, tuple[str, ...], Verdict]] 
     "reached_max_pipeline_hierarchy_size": (C.configuration, "The pipeline hierarchy is too large", "GitLab reports reached_max_pipeline_hierarchy_size.",
                                             ("Reduce the number of child pipelines.",), V.unknown),
 }
+# fmt: on

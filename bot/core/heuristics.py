@@ -1,22 +1,33 @@
-"""The offline analyzer: recognises common failures from the excerpt with a rule pack (pure)."""
+"""The offline analyzer (pure): extractive first. The summary is the decisive error in the tool's own words
+(heuristic_facts), the root cause says what those lines say, plus a rule's explanation only when a rule
+of the pack (heuristic_rules) matches the failure's own lines."""
+
 from __future__ import annotations
 
 import re
 from string import Formatter
 
+from bot.core import messages
 from bot.core.excerpt.rules import score_line
+from bot.core.heuristic_facts import Facts, facts
 from bot.core.heuristic_rules import FAILURE_REASONS, RULES, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
 MAX_EVIDENCE = 5
+EVIDENCE_STRONGEST = 2  # the excerpt's strongest lines quoted whatever the headline
 MAX_SUMMARY = 200
+MAX_CAUSE_STATEMENT = 400
 
 UNKNOWN_SUMMARY = "The job failed; no known failure pattern was recognised"
-UNKNOWN_CAUSE = ("The offline analyzer found no rule for this failure. The lines below are the ones that look most "
-                 "like errors; the first of them is usually the cause.")
-UNKNOWN_STEPS = ("Open the job log at the first evidence line and read the error above the exit.",
-                 "Reproduce the failing command locally with the same image and variables.",
-                 "For a deeper answer, configure a model provider (OPENAI_API_KEY or ANTHROPIC_API_KEY) and ask again.")
+UNKNOWN_CAUSE = (
+    "The offline analyzer found no rule for this failure. The lines below are the ones that look most "
+    "like errors; the first of them is usually the cause."
+)
+UNKNOWN_STEPS = (
+    "Open the job log at the first evidence line and read the error above the exit.",
+    "Reproduce the failing command locally with the same image and variables.",
+    "For a deeper answer, configure a model provider (OPENAI_API_KEY or ANTHROPIC_API_KEY) and ask again.",
+)
 SECTION_NOTE = " It failed in the `{section}` step."
 FOLLOWUP_INTRO = "I am the offline analyzer, so I can only restate what the log shows."
 FOLLOWUP_CAUSE = "What failed: {summary}. {root_cause}"
@@ -43,25 +54,53 @@ def _fill(template: str, match: re.Match[str] | None) -> str:
     return template.format_map(_Defaults(groups))
 
 
-def _evidence(excerpt: Excerpt, anchor: ExcerptLine | None) -> list[Evidence]:
-    """The anchor line and the most error-like lines near it, in log order."""
-    scored = sorted(((score_line(l.text), -abs(l.n - (anchor.n if anchor else l.n)), l) for l in excerpt.lines
-                     if l.text.strip()), key=lambda item: (item[0], item[1]), reverse=True)
-    chosen = {anchor.n: anchor} if anchor else {}
+_LOCATION = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+(?::\d+)?|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
+_TEST_WORDS = re.compile(
+    r"(?i)\b(?:test|tests|spec|assert\w*|expected|expect|received|FAIL(?:ED)?)\b|::|›|_test\.|Test\b"
+)
+
+
+def _evidence(excerpt: Excerpt, anchor: ExcerptLine | None, block: tuple[ExcerptLine, ...] = ()) -> list[Evidence]:
+    """The anchor line first (the note links it), then the failure's own lines and the most error-like
+    lines near the anchor, in log order."""
+    chosen: dict[int, ExcerptLine] = {anchor.n: anchor} if anchor else {}
+    # The strongest failure lines of the excerpt, nearest the anchor first, then the failure's own detail.
+    scored = sorted(
+        (
+            (score_line(ln.text), -abs(ln.n - (anchor.n if anchor else ln.n)), ln)
+            for ln in excerpt.lines
+            if ln.text.strip()
+        ),
+        key=lambda item: (item[0], item[1]),
+        reverse=True,
+    )
+    for score, _, line in scored[:EVIDENCE_STRONGEST]:
+        if score <= 0:
+            break
+        chosen.setdefault(line.n, line)
+    for line in block:
+        if len(chosen) >= MAX_EVIDENCE:
+            break
+        if line.text.strip() and (score_line(line.text) > 0 or line.n < (anchor.n if anchor else 0) + 6):
+            chosen.setdefault(line.n, line)
     for score, _, line in scored:
         if len(chosen) >= MAX_EVIDENCE or score <= 0:
             break
         chosen.setdefault(line.n, line)
     if not chosen and excerpt.lines:
-        last = [l for l in excerpt.lines if l.text.strip()][-MAX_EVIDENCE:]
-        chosen = {l.n: l for l in last}
-    return [Evidence(line=n, text=chosen[n].text) for n in sorted(chosen)]
+        last = [ln for ln in excerpt.lines if ln.text.strip()][-MAX_EVIDENCE:]
+        chosen = {ln.n: ln for ln in last}
+    rest = sorted(n for n in chosen if not anchor or n != anchor.n)
+    order = ([anchor.n] if anchor else []) + rest
+    return [Evidence(line=n, text=chosen[n].text) for n in order]
 
 
-def match_rules(excerpt: Excerpt) -> list[tuple[Rule, re.Match[str], ExcerptLine]]:
-    """Every (rule, match, line) in the excerpt; each rule counts once, at its first line."""
+def match_rules(
+    excerpt: Excerpt, within: tuple[ExcerptLine, ...] | None = None
+) -> list[tuple[Rule, re.Match[str], ExcerptLine]]:
+    """Every (rule, match, line) in the excerpt (or in the given lines); each rule counts once, at its first line."""
     found: dict[str, tuple[Rule, re.Match[str], ExcerptLine]] = {}
-    for line in excerpt.lines:
+    for line in excerpt.lines if within is None else within:
         for rule in RULES:
             if rule.id in found:
                 continue
@@ -71,41 +110,130 @@ def match_rules(excerpt: Excerpt) -> list[tuple[Rule, re.Match[str], ExcerptLine
     return list(found.values())
 
 
-def best_rule(excerpt: Excerpt) -> tuple[Rule, re.Match[str], ExcerptLine] | None:
-    matches = match_rules(excerpt)
+def best_rule(
+    excerpt: Excerpt, within: tuple[ExcerptLine, ...] | None = None, headline: ExcerptLine | None = None
+) -> tuple[Rule, re.Match[str], ExcerptLine] | None:
+    """The rule that explains the failure: one matching the headline first, then the most confident."""
+    matches = match_rules(excerpt, within)
     if not matches:
         return None
-    return max(matches, key=lambda item: (item[0].confidence, -item[2].n))
+    return max(matches, key=lambda item: (headline is not None and item[2] is headline, item[0].confidence, -item[2].n))
+
+
+def _summary(found: Facts) -> str:
+    exit_ = found.exit
+    suffix = ""
+    if exit_ is not None and exit_.line is not found.headline and (exit_.command or exit_.code != 1):
+        exit_text = (
+            messages.OFFLINE_EXIT_OF.format(command=exit_.command, code=exit_.code)
+            if exit_.command
+            else messages.OFFLINE_EXIT.format(code=exit_.code)
+        )
+        suffix = f" ({exit_text})"
+    statement = found.statement(MAX_SUMMARY - len(suffix))
+    if exit_ is not None and messages.OFFLINE_EXIT.format(code=exit_.code) in statement:
+        suffix = ""
+    return statement + suffix
+
+
+def _cause(found: Facts, explanation: str) -> str:
+    assert found.headline is not None
+    parts = [messages.OFFLINE_CAUSE.format(line=found.headline.n, statement=found.statement(MAX_CAUSE_STATEMENT))]
+    if found.exit is not None:
+        meaning = messages.OFFLINE_EXIT_MEANINGS.get(found.exit.code, "")
+        parts.append(
+            messages.OFFLINE_CAUSE_EXIT.format(
+                command=f" (`{found.exit.command}`)" if found.exit.command else "",
+                code=found.exit.code,
+                meaning=f" ({meaning})" if meaning else "",
+            )
+        )
+    if explanation:
+        parts.append(explanation)
+    return " ".join(p if p.endswith((".", "…", "!", "?")) else p + "." for p in parts)
+
+
+def _steps(found: Facts) -> list[str]:
+    steps = []
+    location = _LOCATION.search(found.statement(1000))
+    if location:
+        steps.append(messages.OFFLINE_STEP_LOCATION.format(location=location.group(0)))
+    if found.exit is not None and found.exit.command:
+        steps.append(messages.OFFLINE_STEP_REPRODUCE.format(command=found.exit.command))
+    steps.append(messages.OFFLINE_STEP_READ)
+    steps.append(messages.OFFLINE_STEP_MODEL)
+    return steps
+
+
+def _kind(found: Facts) -> tuple[Category, Verdict]:
+    """Category and verdict from the failure's own lines when no rule explains it."""
+    text = " ".join(line.text for line in found.detail)
+    if _TEST_WORDS.search(text):
+        return Category.test, Verdict.caused_by_change
+    if _LOCATION.search(text) and "error" in text.lower():
+        return Category.build, Verdict.caused_by_change
+    return Category.unknown, Verdict.unknown
 
 
 def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stage: str = "") -> ModelAnswer:
-    """The offline answer for one failed job."""
+    """The offline answer for one failed job: the decisive error in the tool's own words, explained by a
+    rule only when a rule matches the failure's own lines."""
     section = excerpt.failed_section
     where = SECTION_NOTE.format(section=section) if section else ""
+    found = facts(excerpt)
     if failure_reason in FAILURE_REASONS:
         category, summary, cause, steps, verdict = FAILURE_REASONS[failure_reason]
-        hit = best_rule(excerpt)
-        return ModelAnswer(summary=summary, category=category, root_cause=cause + where, verdict=verdict,
-                           confidence=0.9, fix_steps=list(steps), evidence=_evidence(excerpt, hit[2] if hit else None))
-    hit = best_rule(excerpt)
+        return ModelAnswer(
+            summary=summary,
+            category=category,
+            root_cause=cause + where,
+            verdict=verdict,
+            confidence=0.9,
+            fix_steps=list(steps),
+            evidence=_evidence(excerpt, found.headline, found.block),
+        )
+    if found.headline is None:
+        return ModelAnswer(
+            summary=UNKNOWN_SUMMARY,
+            category=Category.unknown,
+            root_cause=UNKNOWN_CAUSE + where,
+            verdict=Verdict.unknown,
+            confidence=0.2,
+            fix_steps=list(UNKNOWN_STEPS),
+            evidence=_evidence(excerpt, None),
+        )
+    hit = best_rule(excerpt, found.block, found.headline)
+    summary = _summary(found)
     if hit is None:
-        return ModelAnswer(summary=UNKNOWN_SUMMARY, category=Category.unknown, root_cause=UNKNOWN_CAUSE + where,
-                           verdict=Verdict.unknown, confidence=0.2, fix_steps=list(UNKNOWN_STEPS),
-                           evidence=_evidence(excerpt, None))
-    rule, match, line = hit
-    summary = _fill(rule.summary, match)
-    if len(summary) > MAX_SUMMARY:
-        summary = summary[: MAX_SUMMARY - 1] + "…"
+        category, verdict = _kind(found)
+        return ModelAnswer(
+            summary=summary,
+            category=category,
+            root_cause=_cause(found, "") + where,
+            verdict=verdict,
+            confidence=0.5,
+            fix_steps=_steps(found),
+            evidence=_evidence(excerpt, found.headline, found.block),
+        )
+    rule, match, _ = hit
     return ModelAnswer(
-        summary=summary, category=rule.category, root_cause=_fill(rule.root_cause, match) + where,
-        verdict=rule.verdict, confidence=rule.confidence, fix_steps=[_fill(s, match) for s in rule.fix_steps],
-        evidence=_evidence(excerpt, line),
+        summary=summary,
+        category=rule.category,
+        root_cause=_cause(found, _fill(rule.root_cause, match)) + where,
+        verdict=rule.verdict,
+        confidence=rule.confidence,
+        fix_steps=[_fill(s, match) for s in rule.fix_steps],
+        evidence=_evidence(excerpt, found.headline, found.block),
     )
 
 
 def answer_followup(question: str, result: ModelAnswer, excerpt: Excerpt | None) -> str:
     """A plain offline answer to a follow-up question: the cause, the steps and the evidence again."""
-    parts = [FOLLOWUP_INTRO, "", FOLLOWUP_CAUSE.format(summary=result.summary.rstrip("."), root_cause=result.root_cause)]
+    parts = [
+        FOLLOWUP_INTRO,
+        "",
+        FOLLOWUP_CAUSE.format(summary=result.summary.rstrip("."), root_cause=result.root_cause),
+    ]
     if result.fix_steps:
         parts += ["", FOLLOWUP_STEPS] + [f"{i}. {step}" for i, step in enumerate(result.fix_steps, 1)]
     if result.evidence:

@@ -1,4 +1,5 @@
 """User-visible text shared by the GitLab note, the Slack messages and the command handlers."""
+
 from __future__ import annotations
 
 from bot.core.types import Category, Verdict
@@ -76,6 +77,7 @@ FIXED_WHAT_FAILED = "What had failed:"
 ALSO_FAILED = "also: {jobs}"
 ALLOWED_TO_FAIL = "Allowed to fail (not blocking): {jobs}"
 REUSED_ANALYSIS = "same failure as analysis {analysis_id}, answer reused"
+REUSED_FROM = "the same failure, with the same values, as in pipeline {pipeline}: answer reused from there (analysis {analysis_id})"
 
 # --- section headings ----------------------------------------------------------------
 
@@ -157,7 +159,9 @@ ACK_FEEDBACK = "Thanks, your feedback was recorded."
 
 # --- refusals ---------------------------------------------------------------------
 
-REFUSAL_NOT_ALLOWED_CHANNEL = "This channel is not allowed to see {project}. Ask an admin to add it to SLACK_CHANNEL_MAP."
+REFUSAL_NOT_ALLOWED_CHANNEL = (
+    "This channel is not allowed to see {project}. Ask an admin to add it to SLACK_CHANNEL_MAP."
+)
 REFUSAL_UNKNOWN_PIPELINE = "I could not find pipeline {reference}. Use a pipeline URL or `project-path#pipeline-id`."
 REFUSAL_ACCESS_LEVEL = "Sorry {user}, only members with Developer access or higher can ask me to analyse again."
 REFUSAL_UNKNOWN_PROVIDER = "I don't know the provider {provider!r}. Available: {available}."
@@ -166,7 +170,6 @@ REFUSAL_UNKNOWN_WORKSPACE = "This Slack workspace is not allowed to use cicd-bot
 REFUSAL_NO_ANALYSIS = "There is no analysis for this pipeline yet; ask me to analyse it first."
 
 # --- help texts -------------------------------------------------------------------
-
 
 
 def help_gitlab(bot_username: str) -> str:
@@ -180,3 +183,24 @@ def help_gitlab(bot_username: str) -> str:
         f"- `{at} <your question>`: ask anything about the failure\n"
         f"- `{at} help`: this text"
     )
+
+
+# --- the offline analyzer's sentences ---------------------------------------------------
+
+OFFLINE_EXIT = "exit code {code}"
+OFFLINE_EXIT_OF = "`{command}`: exit code {code}"
+OFFLINE_CAUSE = "The log says (line {line}): {statement}"
+OFFLINE_CAUSE_EXIT = "The failing command{command} exited with code {code}{meaning}."
+OFFLINE_EXIT_MEANINGS: dict[int, str] = {
+    124: "the `timeout` command stopped it",
+    126: "the command was found but could not be run (not executable)",
+    127: "the command was not found",
+    134: "128 + 6, SIGABRT: the process aborted itself on a fatal error of its own",
+    137: "128 + 9, SIGKILL: it was killed from outside, usually by the out-of-memory killer at the job's memory limit",
+    139: "128 + 11, SIGSEGV: a segmentation fault",
+    143: "128 + 15, SIGTERM: it was stopped from outside",
+}
+OFFLINE_STEP_LOCATION = "Open `{location}`: the line the error points at."
+OFFLINE_STEP_REPRODUCE = "Reproduce it locally with the same image and variables: `{command}`."
+OFFLINE_STEP_READ = "Read the job log from the first evidence line down to the exit: the error is stated there."
+OFFLINE_STEP_MODEL = "For a deeper answer, configure a model provider (a local model server works too) and ask again."

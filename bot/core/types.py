@@ -215,6 +215,8 @@ class JobReport:
     occurrences: int = 0  # times this signature was seen recently (including this one)
     seen_before: list[PriorOccurrence] = field(default_factory=list)
     reused_from: int | None = None  # analysis id reused instead of a new model call
+    reused_from_pipeline: int | None = None  # the pipeline whose answer was reused
+    reused_from_url: str = ""  # that pipeline's web address, linked in the note
     not_analysed_reason: str = ""  # e.g. "allowed to fail", "log unavailable"
     analysis_id: int | None = None  # the stored analysis shown for this job
 

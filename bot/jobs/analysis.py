@@ -11,7 +11,7 @@ from bot.clients.gitlab_pipeline import PipelineFacts
 from bot.clients.ports import GitLab
 from bot.core import pipelines
 from bot.core.evidence import check_evidence
-from bot.core.fingerprint import signature as failure_signature
+from bot.core.fingerprint import FailureKeys, failure_keys
 from bot.core.redact import Redactor
 from bot.core.types import AnalysisRequest, AnalysisResult, Excerpt, JobFailure, JobReport, PipelineReport
 from bot.core.verdict import decide_verdict
@@ -37,14 +37,23 @@ class AnalysisOptions:
 
 
 @dataclass(frozen=True)
+class Reuse:
+    """Where a reused answer was first given: its pipeline and that pipeline's web address."""
+
+    pipeline_id: int | None = None
+    web_url: str = ""
+
+
+@dataclass(frozen=True)
 class FailedCiJob:
     """One failed CI job as read: GitLab's job, its redacted excerpt, its failure signature, and why its log
     could not be read ('' when it could)."""
 
     ci_job: dict
     excerpt: Excerpt
-    signature: str
+    signature: str  # the family key: "seen before" and statistics
     problem: str
+    strict: str = ""  # the strict key: CI jobs share an answer, and reuse one, only when it matches
 
     @property
     def name(self) -> str:
@@ -152,7 +161,7 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
     async def read(ci_job: dict) -> FailedCiJob:
         async with semaphore:
             excerpt, problem = await fetch_excerpt(services, int(ci_job.get("_project_id") or facts.project_id), ci_job)
-        sig = failure_signature(excerpt) if excerpt.lines else ""
+        keys = failure_keys(excerpt) if excerpt.lines else FailureKeys("", "")
         await history.record_failed_job(
             services.db,
             project_id=facts.project_id,
@@ -160,14 +169,14 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
             ci_job=ci_job,
             ref=ref,
             excerpt=excerpt,
-            signature=sig,
+            signature=keys.family,
         )
-        return FailedCiJob(ci_job, excerpt, sig, problem)
+        return FailedCiJob(ci_job, excerpt, keys.family, problem, keys.strict)
 
     failures = await asyncio.gather(*(read(j) for j in facts.to_analyze))
     groups: dict[str, list[FailedCiJob]] = {}
     for failure in failures:
-        groups.setdefault(failure.signature or f"job:{failure.ci_job['id']}", []).append(failure)
+        groups.setdefault(failure.strict or f"job:{failure.ci_job['id']}", []).append(failure)
 
     reports: list[JobReport] = []
     for members in groups.values():
@@ -217,6 +226,9 @@ async def _analyze_group(
         same_failure_jobs=names[1:],
     )
     reused_from = None
+    reused = Reuse()
+    namespace = facts.project.get("namespace") if isinstance(facts.project.get("namespace"), dict) else {}
+    group_path, visibility = str(namespace.get("full_path") or ""), str(facts.project.get("visibility") or "")
     result: AnalysisResult | None = None
     status = "ok"
     analysis_id: int | None = None
@@ -228,9 +240,14 @@ async def _analyze_group(
         if done is not None and done.result:
             result = AnalysisResult.model_validate(done.result)
             analysis_id, reused_from = done.id, done.reused_from_id
-    if result is None and not options.force and sig:
+    if result is None and not options.force and first.strict:
         earlier = await history.reusable_analysis(
-            services.db, project_id=facts.project_id, signature=sig, days=settings.reuse_analysis_days
+            services.db,
+            project_id=facts.project_id,
+            strict_key=first.strict,
+            days=settings.reuse_analysis_days,
+            group_path=group_path,
+            visibility=visibility,
         )
         if earlier is not None and earlier.result:
             result = AnalysisResult.model_validate(earlier.result)
@@ -239,6 +256,12 @@ async def _analyze_group(
             # The earlier answer quoted another CI job's log: keep only quotes that are in this one, at these lines.
             result.evidence, _ = check_evidence(result.evidence, excerpt)
             reused_from = earlier.id
+            reused = Reuse(
+                earlier.pipeline_id,
+                await history.pipeline_web_url(
+                    services.db, project_id=earlier.project_id, pipeline_id=earlier.pipeline_id
+                ),
+            )
             status = "reused"
     if result is None:
         request = AnalysisRequest(
@@ -262,7 +285,7 @@ async def _analyze_group(
         preference = await history.get_preference(services.db, "gitlab_project", str(facts.project_id), "provider")
         result = await services.router.analyze(request, preference=preference)
     if analysis_id is not None:
-        return _ci_job_reports(members, result, hist, reused_from, analysis_id)
+        return _ci_job_reports(members, result, hist, reused_from, analysis_id, reused)
     verdict, why = decide_verdict(
         result.verdict,
         failure_reason=failure.failure_reason,
@@ -285,8 +308,11 @@ async def _analyze_group(
         result=result,
         status=status,
         reused_from_id=reused_from,
+        strict_key=first.strict,
+        group_path=group_path,
+        visibility=visibility,
     )
-    return _ci_job_reports(members, result, hist, reused_from, analysis_id)
+    return _ci_job_reports(members, result, hist, reused_from, analysis_id, reused)
 
 
 def _ci_job_reports(
@@ -295,6 +321,7 @@ def _ci_job_reports(
     hist: history.SignatureHistory,
     reused_from: int | None,
     analysis_id: int,
+    reused: Reuse | None = None,
 ) -> list[JobReport]:
     """The shared answer on every CI job of the group; the first one names the others."""
     names = [m.name for m in members]
@@ -311,6 +338,8 @@ def _ci_job_reports(
             occurrences=hist.occurrences + 1,
             seen_before=list(hist.prior),
             reused_from=reused_from,
+            reused_from_pipeline=reused.pipeline_id if reused else None,
+            reused_from_url=reused.web_url if reused else "",
             not_analysed_reason=m.problem,
             analysis_id=analysis_id,
         )

@@ -1,4 +1,5 @@
 """The offline analyzer as a provider: always available, free, and the end of every fallback chain."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,0 +1,1 @@
+"""What runs the jobs: the typed Services, the worker loops, the metrics."""

@@ -17,7 +17,7 @@ from storage.models import Analysis, Delivery, ProviderCallRecord
 from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import make_settings
-from tests.scenario import INJECTION_TRACE, MR_IID, PROJECT_ID, seed_failed_pipeline
+from tests.scenario import INJECTION_TRACE, MR_IID, PROJECT_ID, PYTEST_TRACE, seed_failed_pipeline
 
 QUICK_ACTION = re.compile(r"^\s*/[a-z0-9_]+", re.M | re.I)
 
@@ -118,6 +118,52 @@ async def test_same_failure_again_reuses_the_answer_without_a_model_call(databas
         assert [r.status for r in rows] == ["ok", "reused", "ok"]
         assert rows[1].reused_from_id == rows[0].id and rows[1].cost_usd == 0
         assert "Seen" in bot_notes(gitlab)[0]["body"]
+
+
+async def test_a_reused_answer_links_the_pipeline_it_came_from(database):
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        first = seed_failed_pipeline(gitlab.state, 9001)
+        seed_failed_pipeline(gitlab.state, 9005)
+        async with bot_services(database, gitlab, openai) as services:
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9005))
+        assert openai.calls == 1
+        body = bot_notes(gitlab)[0]["body"]
+        assert "answer reused from there" in body and f"[#9001]({first['web_url']})" in body
+
+
+async def test_another_value_in_the_same_test_is_not_given_the_earlier_answer(database):
+    """MR !10 fails with assert 404 == 200, MR !20 with assert 500 == 200 in the same test: two model calls."""
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        seed_failed_pipeline(gitlab.state, 9001, trace=PYTEST_TRACE.replace("1250.0 == 12.5", "404 == 200"))
+        seed_failed_pipeline(gitlab.state, 9005, trace=PYTEST_TRACE.replace("1250.0 == 12.5", "500 == 200"))
+        async with bot_services(database, gitlab, openai) as services:
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9005))
+        assert openai.calls == 2
+        rows = await analyses(database)
+        assert [r.status for r in rows] == ["ok", "ok"] and rows[1].reused_from_id is None
+        assert rows[0].signature == rows[1].signature and rows[0].strict_key != rows[1].strict_key
+        assert "answer reused" not in bot_notes(gitlab)[0]["body"]
+
+
+async def test_reuse_reaches_a_project_of_the_same_group_and_visibility_only(database):
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        seed_failed_pipeline(gitlab.state, 9001)
+        gitlab.state.add_project("acme/platform/worker", id=43)              # same group, private
+        gitlab.state.add_project("acme/platform/site", id=44, visibility="public")
+        for pid, pipeline_id in ((43, 9101), (44, 9102)):
+            gitlab.state.add_pipeline(pid, id=pipeline_id, ref="main", status="failed", source="push", jobs=[
+                {"id": pipeline_id * 10 + 2, "name": "pytest", "stage": "test", "status": "failed",
+                 "failure_reason": "script_failure", "trace": PYTEST_TRACE}])
+        async with bot_services(database, gitlab, openai) as services:
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
+            await run_analysis(services, AnalyzePipelinePayload(project_id=43, pipeline_id=9101))
+            assert openai.calls == 1, "same group, same visibility: reused"
+            await run_analysis(services, AnalyzePipelinePayload(project_id=44, pipeline_id=9102))
+            assert openai.calls == 2, "another visibility: asked anew"
+        rows = await analyses(database)
+        assert [(r.project_id, r.status) for r in rows] == [(PROJECT_ID, "ok"), (43, "reused"), (44, "ok")]
 
 
 async def test_a_crash_between_posting_and_recording_still_leaves_one_note(database):

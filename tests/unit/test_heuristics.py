@@ -1,4 +1,5 @@
 """The offline analyzer: every rule triggers on its examples, answers are grounded in the excerpt."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,7 +29,7 @@ def test_each_rule_wins_on_its_first_example_among_ordinary_lines(rule):
     got = best_rule(ex)
     assert got is not None
     answer = analyze(ex)
-    assert answer.evidence and all(e.text in [l.text for l in ex.lines] for e in answer.evidence)
+    assert answer.evidence and all(e.text in [ln.text for ln in ex.lines] for e in answer.evidence)
     assert "{" not in answer.summary and "{" not in answer.root_cause, "templates are filled"
 
 
@@ -55,14 +56,21 @@ def test_gitlab_failure_reasons_decide_first(reason):
 
 
 def test_runner_failures_are_infrastructure():
-    answer = analyze(lines("ERROR: Job failed (system failure): no space left on device"), failure_reason="runner_system_failure")
+    answer = analyze(
+        lines("ERROR: Job failed (system failure): no space left on device"), failure_reason="runner_system_failure"
+    )
     assert answer.verdict is Verdict.infrastructure and answer.category is Category.infrastructure
 
 
-def test_unknown_failures_are_honest_and_point_at_error_lines():
-    answer = analyze(lines("step one", "the widget went sideways", "exit status 3"))
+def test_unknown_failures_are_honest_and_point_at_the_last_lines():
+    answer = analyze(lines("step one", "the widget went sideways"))
     assert answer.summary == UNKNOWN_SUMMARY and answer.category is Category.unknown and answer.confidence < 0.5
     assert answer.evidence
+
+
+def test_a_printed_exit_status_is_said_rather_than_nothing():
+    answer = analyze(lines("step one", "the widget went sideways", "exit status 3"))
+    assert answer.summary == "exit status 3" and answer.confidence < 0.9
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.log")), ids=lambda p: p.name)
@@ -79,5 +87,5 @@ def test_followup_restates_cause_steps_and_evidence():
 
 def test_make_names_the_target_not_the_makefile_line():
     answer = analyze(lines("make: *** [Makefile:12: test] Error 2"))
-    assert answer.summary == "make target test failed"
+    assert answer.summary == "make: *** [Makefile:12: test] Error 2"
     assert "`make test`" in " ".join(answer.fix_steps)

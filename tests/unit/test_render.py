@@ -99,7 +99,7 @@ def test_one_verdict_line_per_failure_and_same_failures_said_once():
     assert f"[**pytest 1/3**]({BASE}/shop/backend/-/jobs/9001)" in first
     assert m.verdict_label(Verdict.caused_by_change) in first and "caused by this change" in first
     assert m.ALSO_FAILED.format(jobs="pytest 2/3") in first
-    assert f"[log L810]({BASE}/shop/backend/-/jobs/9001#L810)" in first
+    assert f"[log L812]({BASE}/shop/backend/-/jobs/9001#L812)" in first
     assert "docker-build" in second and "infrastructure, retry" in second and "network" in second
     assert body.count("#### pytest 2/3") == 0 and body.count("#### pytest 1/3") == 1
 
@@ -313,7 +313,7 @@ def test_slack_analysis_details_and_buttons():
         check_limits(blocks)
     joined = "\n".join(all_texts(all_blocks))
     assert "apply_discount()" in joined and "Round after summing" in joined
-    assert f"<{BASE}/shop/backend/-/jobs/9001#L810|L810>" in joined
+    assert f"<{BASE}/shop/backend/-/jobs/9001#L812|L812>" in joined
     assert "```" in joined and "810:     def test_discount_total(order):" in joined
     assert "gpt-4o-mini" in joined and "2,140" in joined
     buttons = [el for b in all_blocks if b["type"] == "actions" for el in b["elements"]]

@@ -112,8 +112,9 @@ def job_log_url(job: JobReport, line: int | None = None) -> str:
 
 
 def first_evidence_line(result: AnalysisResult | None) -> int | None:
+    """The line the headline links: the first evidence given (the decisive line; an earlier line is often a side remark)."""
     lines = [e.line for e in (result.evidence if result else []) if isinstance(e.line, int) and e.line > 0]
-    return min(lines) if lines else None
+    return lines[0] if lines else None
 
 
 def verdict_of(result: AnalysisResult | None) -> Verdict:
@@ -279,7 +280,10 @@ def _job_details(n: _Note, group: JobGroup, default_branch: str, with_evidence: 
         return []
     confidence = m.CONFIDENCE.format(percent=round(max(0.0, min(1.0, result.confidence)) * 100))
     out = [f"#### {n.inline(job.name, 120)}", ""]
-    if job.reused_from is not None:
+    if job.reused_from is not None and job.reused_from_pipeline is not None:
+        where = n.pipeline(int(job.reused_from_pipeline), job.reused_from_url)
+        out += [f"_{m.REUSED_FROM.format(pipeline=where, analysis_id=int(job.reused_from))}_", ""]
+    elif job.reused_from is not None:
         out += [f"_{m.REUSED_ANALYSIS.format(analysis_id=int(job.reused_from))}_", ""]
     out += [
         "<details>",

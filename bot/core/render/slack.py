@@ -310,7 +310,10 @@ def _job_blocks(s: _Slack, group: JobGroup, default_branch: str) -> list[dict]:
         blocks += [_section(p) for p in split_mrkdwn(f"*{m.HEADING_FIX_STEPS}*\n" + "\n".join(steps))]
     blocks += _evidence_sections(s, job, result)
     facts = [_seen_before(s, job, default_branch)]
-    if job.reused_from is not None:
+    if job.reused_from is not None and job.reused_from_pipeline is not None:
+        where = s.link(job.reused_from_url, f"#{int(job.reused_from_pipeline)}")
+        facts.append(m.REUSED_FROM.format(pipeline=where, analysis_id=int(job.reused_from)))
+    elif job.reused_from is not None:
         facts.append(m.REUSED_ANALYSIS.format(analysis_id=int(job.reused_from)))
     facts = [f for f in facts if f]
     if facts:

@@ -1,15 +1,15 @@
 """Crash-safe side effects and the reconciliation sweep: Slack delivery intents, sweep state, webhook status.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-04 10:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

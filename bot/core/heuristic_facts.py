@@ -1,0 +1,228 @@
+"""What a failure's own lines say, taken from the excerpt as printed (pure): the offline analyzer's facts.
+
+- The *headline* is the decisive error line: the first strong failure line of the block the excerpt
+  leads with. When that block only says that a command failed (`make: *** [x] Error 2`, `The command
+  "x" exited with 1.`, `Configuring incomplete, errors occurred!`), the error is above it: the
+  headline is the first failure line of the nearest failure block above.
+- The *statement* is the headline with the lines printed right under it (the test's detail, the
+  expected and actual values, the `-->` location), in the tool's own words.
+- The *exit* is the failing command's own exit status as printed (`error Command failed with exit
+  code 134.`, `did not complete successfully: exit code: 100`), not the runner's `Job failed`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.excerpt.rules import MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
+from bot.core.types import Excerpt, ExcerptLine
+
+MAX_STATEMENT = 200
+MAX_DETAIL_LINES = 6
+
+# Lines that say that a command or build failed and point elsewhere (above, a report file) for why.
+# They describe CI output in general: build tools, shells, CI runners, test runners' tallies.
+WRAPPER = re.compile(
+    r"(?i)\bmake(?:\[\d+\])?: \*\*\*|recipe for target .* failed|^The command \".*\" (?:exited|failed)|"
+    r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
+    r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
+    r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
+    r"Process completed with exit code|script returned exit code|returned a non-zero code|"
+    r"did not complete successfully|There (?:are|were) test failures|^\s*See (?:also )?\"?/|"
+    r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*Tests?:\s+\d+ failed|"
+    r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
+    r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
+    r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ tests? in|^\s*\d+ (?:examples?|specs?), \d+ failures?"
+)
+# A title with no content of its own ("Failures:", "Failure reason:"): the content is under it.
+_TITLE = re.compile(r"^\W*[A-Za-z][\w ]{0,30}:?\W*$")
+# BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
+_PREFIX = re.compile(r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)")
+# Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
+_NOISE = re.compile(
+    r"^\W*$|^\W*(?:\[\w+\]\s*)?[-=_*#~]{3,}\W*$|^\s*\d+: 0x[0-9a-f]+\b|^\s*(?:#\d+\s+)?0x[0-9a-f]+\s|"
+    r"(?:site-packages|dist-packages|node_modules|/usr/(?:local/)?lib|\bnode:internal|\binternal/)\S*[:\"]"
+)
+# A traceback's header: its statement is the exception line that ends it, and the frame right above that.
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
+# The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
+_FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
+
+# The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
+_EXIT_CODE = re.compile(
+    r"(?i)(?:exit(?:ed)? (?:with )?(?:code|status|value)[: ]*|exited with |returned a non-zero code: |"
+    r"\bError )(?P<code>\d{1,3})\b"
+)
+_COMMAND = re.compile(r"(?:The command|process) \"(?P<cmd>[^\"]{1,120})\"|^\s*\$ (?P<cmd2>.{1,120})$")
+_RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
+
+
+# How test runners name a failing test (the id is group 1 or 2).
+_TEST_ID = re.compile(
+    r"^(?:FAILED|ERROR) (\S+::\S+)|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
+    r"^\s*(\S+ > \S+) FAILED|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$"
+)
+
+
+def failing_test(excerpt: Excerpt) -> str:
+    """The first failing test the excerpt names, as the runner names it; '' when none."""
+    for line in excerpt.lines:
+        m = _TEST_ID.search(line.text)
+        if m:
+            return next(g for g in m.groups() if g).strip()
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    code: int
+    line: ExcerptLine
+    command: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    headline: ExcerptLine | None
+    detail: tuple[ExcerptLine, ...]  # the headline and the lines printed under it
+    block: tuple[ExcerptLine, ...]  # every line of the failure: the detail, the lead block, the exit lines
+    exit: Exit | None
+    test: str = ""  # the failing test as its runner names it
+
+    def statement(self, limit: int = MAX_STATEMENT) -> str:
+        """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
+        parts: list[str] = []
+        for line in self.detail:
+            text = clean(line.text)
+            if text and text not in parts:
+                parts.append(text)
+        out = " — ".join(parts)
+        if self.test and self.test not in out:
+            out = f"{self.test}: {out}"
+        return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
+
+
+def clean(text: str) -> str:
+    """A log line as a sentence shows it: no BuildKit progress prefix, no runs of spaces."""
+    return re.sub(r"\s+", " ", _PREFIX.sub("", text.strip())).strip()
+
+
+def is_wrapper_line(text: str) -> bool:
+    """True for a line that says something failed and points elsewhere for why."""
+    return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(text))
+
+
+def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
+    return bool(text.strip()) and not is_wrapper_line(text) and score_line(text) >= minimum
+
+
+def _window_start(lines: list[ExcerptLine], i: int) -> int:
+    while i > 0 and lines[i - 1].n == lines[i].n - 1:
+        i -= 1
+    return i
+
+
+def headline(excerpt: Excerpt) -> ExcerptLine | None:
+    """The decisive error line (see the module docstring); None when no line looks like a failure."""
+    lines = excerpt.lines
+    if not lines:
+        return None
+    if excerpt.lead is not None:
+        first, last = excerpt.lead
+        lead = [line for line in lines if first <= line.n <= last]
+        strong = [line for line in lead if is_failure_line(line.text, STRONG)]
+        if strong:
+            return strong[0]
+        # The lead only says that something failed: the error is in the nearest failure block above it.
+        j = next((i for i, line in enumerate(lines) if line.n >= first), len(lines)) - 1
+        while j >= 0 and not is_failure_line(lines[j].text):
+            j -= 1
+        if j >= 0:
+            window = [line for line in lines[_window_start(lines, j) : j + 1] if is_failure_line(line.text)]
+            return next((line for line in window if score_line(line.text) >= STRONG), window[0])
+        medium = [line for line in lead if is_failure_line(line.text)]
+        if medium:
+            return medium[0]
+    candidates = [line for line in lines if is_failure_line(line.text)]
+    if candidates:
+        best = max(score_line(line.text) for line in candidates)
+        return next(line for line in candidates if score_line(line.text) == best)
+    # Only wrappers: the innermost one (a command's own status) says the most.
+    wrappers = [line for line in lines if line.text.strip() and is_wrapper_line(line.text)]
+    own = [line for line in wrappers if not _RUNNER_EXIT.search(line.text)]
+    return (own or wrappers or [None])[0]
+
+
+def _traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | None:
+    """The exception line that ends a traceback and the project frame above it, or None."""
+    lines = excerpt.lines
+    i = lines.index(head)
+    frame = None
+    for line in lines[i + 1 :]:
+        if line.n > head.n + 200:
+            break
+        if _FRAME.match(line.text) and not _NOISE.search(line.text):
+            frame = line
+        elif _EXCEPTION.match(line.text) and not line.text.startswith((" ", "\t")):
+            return [line] + ([frame] if frame else [])
+        elif line.n != head.n + 1 and not line.text.startswith((" ", "\t")):
+            return None
+    return None
+
+
+def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
+    """The headline and the lines printed right under it, up to a wrapper, a gap or MAX_DETAIL_LINES."""
+    if _TRACEBACK.search(head.text):
+        end = _traceback_end(excerpt, head)
+        if end:
+            return end
+    lines = excerpt.lines
+    i = lines.index(head)
+    out = [head]
+    while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
+        i += 1
+        text = lines[i].text
+        if not text.strip() or _NOISE.search(text):
+            continue
+        if is_wrapper_line(text) or text.lstrip().startswith("$ ") or lines[i].section != head.section:
+            break
+        out.append(lines[i])
+    # A bare title ("Failures:") is not a statement when lines follow it.
+    if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 25:
+        out = out[1:]
+    return out
+
+
+def failing_exit(excerpt: Excerpt, after: int = 0) -> Exit | None:
+    """The first exit status printed at or after line `after`, preferring a command's own to the runner's."""
+    found: list[Exit] = []
+    for _k, line in enumerate(excerpt.lines):
+        if line.n < after:
+            continue
+        m = _EXIT_CODE.search(line.text)
+        if not m or not (is_exit_line(line.text) or is_wrapper_line(line.text)) or int(m.group("code")) == 0:
+            continue
+        cmd = _COMMAND.search(line.text)
+        command = (cmd.group("cmd") or "") if cmd else ""
+        found.append(Exit(int(m.group("code")), line, command))
+    own = [e for e in found if not _RUNNER_EXIT.search(e.line.text)]
+    named = [e for e in own if e.command]
+    return (named or own or found or [None])[0]
+
+
+def facts(excerpt: Excerpt) -> Facts:
+    """The headline, its detail, the failure's lines and the failing command's exit status."""
+    head = headline(excerpt)
+    if head is None:
+        return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
+    detail = _detail(excerpt, head)
+    head = detail[0]
+    block = list(detail)
+    if excerpt.lead is not None:
+        first, last = excerpt.lead
+        block += [line for line in excerpt.lines if first <= line.n <= last and line not in block]
+    exit_ = failing_exit(excerpt, head.n)
+    if exit_ is not None and exit_.line not in block:
+        block.append(exit_.line)
+    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt))

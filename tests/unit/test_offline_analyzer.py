@@ -1,0 +1,191 @@
+"""The offline analyzer is specific: it states the decisive error as printed, and its verdicts follow the evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import messages
+from bot.core.excerpt.read import excerpt
+from bot.core.heuristic_facts import facts, failing_test, is_wrapper_line
+from bot.core.heuristics import analyze
+from bot.core.types import Category, Excerpt, ExcerptLine, Verdict
+from tests.helpers import ROOT
+from tests.scenario import PYTEST_TRACE
+
+CI_LOGS = ROOT / "tests" / "data" / "ci-logs"
+
+
+def lines(*texts: str, lead: tuple[int, int] | None = None) -> Excerpt:
+    return Excerpt([ExcerptLine(i + 1, t) for i, t in enumerate(texts)], lead=lead)
+
+
+def corpus(name: str):
+    return analyze(excerpt((CI_LOGS / name).read_bytes()), failure_reason="script_failure")
+
+
+def test_a_v8_heap_limit_is_sigabrt_134_and_not_an_infrastructure_retry():
+    answer = corpus("node-heap-oom.gitlab.log")
+    assert "JavaScript heap out of memory" in answer.summary and "exit code 134" in answer.summary
+    assert messages.OFFLINE_EXIT_MEANINGS[134] in answer.root_cause
+    assert "137" not in answer.root_cause and "SIGKILL" not in answer.root_cause
+    assert answer.category is Category.out_of_memory and answer.verdict is not Verdict.infrastructure
+
+
+def test_a_kill_with_137_is_said_to_be_sigkill():
+    answer = corpus("oom-killed-137.gitlab.log")
+    assert "Killed" in answer.summary and "exit code 137" in answer.summary
+    assert messages.OFFLINE_EXIT_MEANINGS[137] in answer.root_cause and answer.category is Category.out_of_memory
+
+
+def test_a_go_test_quotes_got_and_want_and_names_the_test():
+    answer = corpus("go-test-gotwant.gitlab.log")
+    assert "TestPriceWithDiscount" in answer.summary and "pricing_test.go:42: got 1250, want 1200" in answer.summary
+    assert answer.verdict is Verdict.caused_by_change and answer.evidence[0].text.startswith(
+        "--- FAIL: TestPriceWithDiscount"
+    )
+
+
+def test_a_docker_build_names_the_missing_file():
+    answer = corpus("docker-cache-key.gitlab.log")
+    assert '"/requirements.lock": not found' in answer.summary
+    assert "A Docker build step failed" not in answer.summary
+
+
+def test_pytest_names_the_failing_test_and_the_values():
+    answer = analyze(excerpt(PYTEST_TRACE), failure_reason="script_failure")
+    assert answer.summary.startswith("tests/test_money.py::test_parse_amount: ")
+    assert "assert 1250.0 == 12.5" in answer.summary
+    assert answer.root_cause.startswith(messages.OFFLINE_CAUSE.split("{")[0])
+
+
+def test_the_headline_is_the_error_not_an_earlier_service_wait():
+    ex = lines(
+        "Waiting for services to be up and running (timeout 30 seconds)...",
+        "*** WARNING: Service runner-x-postgres probably didn't start properly.",
+        "$ pytest -q",
+        "E       assert 404 == 200",
+        "FAILED tests/test_api.py::test_get - assert 404 == 200",
+        "ERROR: Job failed: exit code 1",
+        lead=(4, 5),
+    )
+    answer = analyze(ex)
+    assert answer.evidence[0].line == 4 and "assert 404 == 200" in answer.summary
+    assert "tests/test_api.py::test_get" in answer.summary
+
+
+def test_a_wrapper_in_the_lead_sends_the_headline_to_the_error_above():
+    ex = lines(
+        "$ make",
+        "cc -c src/parse.c",
+        "src/parse.c:14:5: error: 'amout' undeclared",
+        "make: *** [Makefile:8: parse.o] Error 1",
+        'The command "make" exited with 2.',
+        lead=(4, 5),
+    )
+    found = facts(ex)
+    assert found.headline is not None and found.headline.n == 3
+    assert found.exit is not None and found.exit.code == 2 and found.exit.command == "make"
+    answer = analyze(ex)
+    assert (
+        answer.summary.startswith("src/parse.c:14:5: error: 'amout' undeclared")
+        and "`make`: exit code 2" in answer.summary
+    )
+
+
+def test_a_traceback_is_stated_by_its_exception_and_last_project_frame():
+    ex = lines(
+        "Traceback (most recent call last):",
+        '  File "/builds/app/manage.py", line 22, in <module>',
+        '  File "/usr/local/lib/python3.12/site-packages/django/conf/__init__.py", line 89, in __getattr__',
+        "django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty.",
+        lead=(1, 4),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith(
+        "django.core.exceptions.ImproperlyConfigured: The SECRET_KEY setting must not be empty."
+    )
+    assert 'manage.py", line 22' in answer.summary and "site-packages" not in answer.summary
+
+
+def test_a_rule_explains_only_the_failures_own_lines():
+    ex = lines(
+        "W: Failed to fetch http://mirror/dists/InRelease  Could not resolve host: mirror",
+        "$ pytest",
+        "E   AssertionError: assert 3 == 4",
+        "FAILED tests/test_math.py::test_add - AssertionError",
+        "ERROR: Job failed: exit code 1",
+        lead=(3, 4),
+    )
+    answer = analyze(ex)
+    assert answer.category is Category.test and "network" not in answer.root_cause.lower()
+    assert "Could not resolve host" not in answer.summary
+
+
+def test_no_generic_text_when_a_failure_line_exists():
+    answer = analyze(
+        lines("$ ./deploy.sh", "deploy.sh: line 3: kubectl: command not found", "ERROR: Job failed: exit code 127")
+    )
+    assert answer.summary.startswith("deploy.sh: line 3: kubectl: command not found")
+    assert messages.OFFLINE_EXIT_MEANINGS[127] in answer.root_cause
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "make: *** [Makefile:12: test] Error 2",
+        "make[1]: *** [sub] Error 1",
+        "Makefile:108: recipe for target 'test' failed",
+        'The command "npm test" exited with 1.',
+        "Done. Your build exited with 1.",
+        "ninja: build stopped: subcommand failed.",
+        "FAILED: src/CMakeFiles/app.dir/main.cpp.o",
+        "error Command failed with exit code 134.",
+        "npm ERR! code ELIFECYCLE",
+        "-- Configuring incomplete, errors occurred!",
+        "-- Build files have not been written to: /builds/x",
+        "Failing due to -Werror.",
+        "BUILD FAILED in 12s",
+        "FAILURE: Build failed with an exception.",
+        "ERROR: Job failed: exit code 1",
+        "Error: Process completed with exit code 2.",
+        "script returned exit code 1",
+        "The command '/bin/sh -c make' returned a non-zero code: 2",
+        'ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully: exit code: 2',
+        "[ERROR] There are test failures.",
+        'See also "/builds/x/CMakeFiles/CMakeError.log".',
+        "Command exited with non-zero status 1",
+        "1 failed, 7 passed in 0.42s",
+        "Tests:       2 failed, 40 passed, 42 total",
+        "FAILED",
+        "FAILURES!",
+        "=========================== short test summary info ============================",
+        "exit status 1",
+        'error: could not compile `app` (bin "app") due to 2 previous errors',
+        "   > Compilation error. See log for more details",
+        "FAIL! -- 13 Passed | 1 Failed | 0 Pending | 0 Skipped",
+        "FAIL\tgithub.com/acme/x\t0.123s",
+        "FAIL",
+        "Ran 12 tests in 0.003s",
+        "25 examples, 1 failure",
+    ],
+)
+def test_lines_that_only_say_something_failed_are_wrappers(line):
+    assert is_wrapper_line(line)
+
+
+@pytest.mark.parametrize(
+    "line, test",
+    [
+        ("FAILED tests/test_a.py::test_b[x-1] - AssertionError", "tests/test_a.py::test_b[x-1]"),
+        ("--- FAIL: TestLoad/empty_path (0.00s)", "TestLoad/empty_path"),
+        ("  ● Cart › applies the coupon once", "Cart › applies the coupon once"),
+        ("rspec ./spec/models/invoice_spec.rb:42 # Invoice#total", "./spec/models/invoice_spec.rb:42"),
+        ("FAIL: test_round_half_even (billing.tests.MoneyTests.test_round_half_even)", "test_round_half_even"),
+        ("InvoiceTest > computesTotal() FAILED", "InvoiceTest > computesTotal()"),
+        ("test parser::tests::inline ... FAILED", "parser::tests::inline"),
+        ("[ERROR]   BalanceTest.carriesOver:77 expected: <1> but was: <2>", "BalanceTest.carriesOver:77"),
+        ("not ok 3 - parses an empty file", "parses an empty file"),
+    ],
+)
+def test_failing_tests_are_named_as_their_runner_names_them(line, test):
+    assert failing_test(lines("$ run tests", line)) == test
