@@ -23,7 +23,7 @@ from bot.runtime.services import Services
 from bot.runtime.worker import Worker
 from config.logging import setup_logging
 from config.settings import Settings, SettingsError, load_settings, retired_variables, unsigned_webhooks_problem
-from handlers import analysis_api, auth, dashboard, gitlab_webhooks, health, openapi, templating, webhook_tools
+from handlers import analysis_api, auth, dashboard, gitlab_webhooks, health, openapi, reconcile, templating, webhook_tools
 from handlers import email as email_door
 from handlers import slack as slack_door
 from handlers.appkeys import SERVICES
@@ -135,6 +135,7 @@ async def _start_components(services: Services, *, workers: int) -> list[Callabl
         stops.append(stop_worker)
     if settings.email_enabled:
         stops.append(email_door.start_email_poller(services).stop)
+    stops.append(reconcile.start_reconciler(services).stop)  # logs once why it is off, if it is
     return stops
 
 

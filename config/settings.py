@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # --- queue and workers ------------------------------------------------------
     worker_concurrency: int = Field(2, ge=0, le=64, alias="WORKER_CONCURRENCY")
     queue_max_attempts: int = Field(5, ge=1, le=50, alias="QUEUE_MAX_ATTEMPTS")
-    queue_lease_seconds: int = Field(300, ge=5, alias="QUEUE_LEASE_SECONDS")
+    queue_lease_seconds: int = Field(30, ge=5, alias="QUEUE_LEASE_SECONDS")
     queue_backoff_base_seconds: float = Field(5.0, ge=0, alias="QUEUE_BACKOFF_BASE_SECONDS")
     queue_backoff_max_seconds: float = Field(900.0, ge=0, alias="QUEUE_BACKOFF_MAX_SECONDS")
     queue_poll_seconds: float = Field(1.0, gt=0, alias="QUEUE_POLL_SECONDS")
@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     # The groups and projects the bot serves (paths or ids): what `doctor` checks and the reconciliation sweep reads.
     gitlab_groups: CommaList = Field(default_factory=list, alias="GITLAB_GROUPS")
     gitlab_projects: CommaList = Field(default_factory=list, alias="GITLAB_PROJECTS")
+    reconcile_interval: int = Field(600, ge=0, alias="RECONCILE_INTERVAL")  # seconds; 0 = no sweep
+    reconcile_max_api_calls: int = Field(200, ge=5, alias="RECONCILE_MAX_API_CALLS")
 
     # --- AI providers -----------------------------------------------------------
     default_ai_provider: str = Field("", alias="DEFAULT_AI_PROVIDER")
@@ -136,6 +138,7 @@ class Settings(BaseSettings):
     slack_app_id: str = Field("", alias="SLACK_APP_ID")
     slack_allow_shared_channels: bool = Field(False, alias="SLACK_ALLOW_SHARED_CHANNELS")
     slack_require_gitlab_link: bool = Field(False, alias="SLACK_REQUIRE_GITLAB_LINK")
+    slack_alert_channel: str = Field("", alias="SLACK_ALERT_CHANNEL")
 
     # --- IMAP ---------------------------------------------------------------
     imap_enabled: bool = Field(False, alias="IMAP_ENABLED")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.providers import catalog
+from handlers import reconcile
 from handlers.appkeys import SERVICES
 from storage import migrate
 from storage.analyses import totals_by_provider
@@ -44,7 +45,8 @@ async def health_detailed(request: web.Request) -> web.Response:
                 "last_heartbeat": last.isoformat() if last else None,
                 "seconds_since_heartbeat": round((utcnow() - last).total_seconds(), 1) if last else None,
             }
-            if not st.up_to_date:
+            report["reconcile"] = await reconcile.health(app[SERVICES])
+            if not st.up_to_date or report["reconcile"].get("hooks_broken"):
                 report["status"] = "degraded"
         except Exception as exc:  # a half-migrated database still gets a report
             report["database"]["error"] = str(exc)[:300]

@@ -18,24 +18,21 @@ class DatabaseLedger:
         self.db = db
 
     async def record(self, call: ProviderCall) -> None:
+        await self.begin(call)
+
+    async def begin(self, call: ProviderCall) -> int:
+        """Insert the call's row (committed before the caller goes on); returns its id."""
         async with self.db.session() as s:
-            s.add(
-                ProviderCallRecord(
-                    provider=call.provider,
-                    model=call.model,
-                    operation=call.operation,
-                    project_path=call.project_path,
-                    pipeline_id=call.pipeline_id,
-                    tokens_in=call.tokens_in,
-                    tokens_out=call.tokens_out,
-                    tokens_cached=call.tokens_cached,
-                    cost_usd=call.cost_usd,
-                    latency_ms=call.latency_ms,
-                    outcome=call.outcome,
-                    error=(call.error or None) and call.error[:2000],
-                    created_at=call.at,
-                )
-            )
+            row = ProviderCallRecord(**_values(call), created_at=call.at)
+            s.add(row)
+            await s.flush()
+            return int(row.id)
+
+    async def complete(self, handle: int, call: ProviderCall) -> None:
+        """Overwrite the row begin() wrote with the call's real usage and outcome (its send time stays)."""
+        t = ProviderCallRecord.__table__
+        async with self.db.session() as s:
+            await s.execute(t.update().where(t.c.id == handle).values(**_values(call)))
 
     async def spent_today(self, provider: str, project_path: str | None) -> tuple[int, float]:
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -48,4 +45,21 @@ class DatabaseLedger:
         async with self.db.session() as s:
             tokens, usd = (await s.execute(query)).one()
         return int(tokens), float(usd)
+
+
+def _values(call: ProviderCall) -> dict:
+    return dict(
+        provider=call.provider,
+        model=call.model,
+        operation=call.operation,
+        project_path=call.project_path,
+        pipeline_id=call.pipeline_id,
+        tokens_in=call.tokens_in,
+        tokens_out=call.tokens_out,
+        tokens_cached=call.tokens_cached,
+        cost_usd=call.cost_usd,
+        latency_ms=call.latency_ms,
+        outcome=call.outcome,
+        error=(call.error or None) and call.error[:2000],
+    )
 

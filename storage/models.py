@@ -190,6 +190,9 @@ class Delivery(SQLModel, table=True):
     content_hash: str = Field(default="", max_length=64)
     analysis_id: int | None = None
     report: dict | None = _json()  # the PipelineReport last shown, so a later pass can say "fixed"
+    # "posting": the intent was recorded and the message may or may not have reached Slack (found again by its
+    # metadata); "posted": ts is the message.
+    state: str = Field(default="posted", max_length=16, sa_column_kwargs={"server_default": "posted"})
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -302,3 +305,33 @@ class UserLink(SQLModel, table=True):
     link_code: str | None = Field(default=None, max_length=64, unique=True)
     linked_at: datetime | None = _ts(default=False, nullable=True)
     created_at: datetime = _ts()
+
+
+class SweepState(SQLModel, table=True):
+    """Where the reconciliation sweep stands: the window of the pass in progress, its project list and cursor."""
+
+    __tablename__ = "sweep_state"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    since: datetime | None = _ts(default=False, nullable=True)  # pipelines updated after this (the pass's window)
+    pass_started_at: datetime | None = _ts(default=False, nullable=True)  # None between passes
+    cursor: dict | None = _json()  # the pass's projects, how far their listing got, the next project and page
+    last_sweep_at: datetime | None = _ts(default=False, nullable=True)
+    last_pass_completed_at: datetime | None = _ts(default=False, nullable=True)
+    last_result: dict | None = _json()
+    updated_at: datetime = _ts()
+
+
+class HookStatus(SQLModel, table=True):
+    """A GitLab group or project webhook as the sweep last saw it, and what Slack was last told about it."""
+
+    __tablename__ = "gitlab_hooks"
+    __table_args__ = (sa.UniqueConstraint("scope", "hook_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=300)  # group:<path or id> | project:<path or id>
+    hook_id: int = Field(default=0, sa_type=sa.BigInteger)  # 0: the scope has no hook for the bot, or is unreadable
+    alert_status: str = Field(max_length=32)  # executable | temporarily_disabled | disabled | missing | unreadable
+    disabled_until: datetime | None = _ts(default=False, nullable=True)
+    detail: str = Field(default="", max_length=500)
+    alerted_status: str = Field(default="", max_length=32)  # the status Slack was last told about ("" = never)
+    checked_at: datetime = _ts()

@@ -84,7 +84,7 @@ class Queue:
         self,
         db: Database,
         *,
-        lease_seconds: int = 300,
+        lease_seconds: int = 30,
         backoff_base: float = 5.0,
         backoff_cap: float = 900.0,
         clock=utcnow,

@@ -375,6 +375,13 @@ class GitLabClient:
             raise GitLabBadResponse(MSG_BAD_RESPONSE.format(what=f"GET {path}", detail=type(exc).__name__)) from None
         return out
 
+    async def get_page(self, path: str, params: dict[str, str]) -> list[dict]:
+        """One page of a list (params name page and per_page): exactly one request, for callers that bound theirs."""
+        data = await self._get(path, params)
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise GitLabBadResponse(MSG_BAD_RESPONSE.format(what=f"GET {path}", detail="not a list of objects"))
+        return data
+
     async def _send(self, method: str, path: str, data: dict) -> dict:
         call = {"POST": self._api.post, "PUT": self._api.put}[method]
         try:

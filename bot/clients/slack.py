@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clients.ports import GitLab
 from bot.clients.proxy import proxy_for
+from bot.clients.slack_once import POSTED, post_once
 from bot.core import channel_map
 from bot.core.messages import REFUSAL_SHARED_CHANNEL
 from bot.core.render.slack import render_slack_analysis, render_slack_parent, render_slack_reply
@@ -51,16 +52,25 @@ RATE_LIMIT_RETRIES = 3
 # --- clients and small helpers ----------------------------------------------------------
 
 
-def make_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """The Web API client: SLACK_API_URL as base, retrying 429 (after Retry-After), 500/503 and dropped connections."""
+def make_client(settings: Settings, session: aiohttp.ClientSession | None = None, *,
+                unsure_retries: bool = True) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as base, retrying 429 (after Retry-After), 500/503 and dropped connections.
+
+    unsure_retries=False keeps only the retries that cannot post twice (429, a connection never made): for a
+    message that must exist once, a request that may have reached Slack is left to the job's retry, which finds
+    the message by its metadata."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    if unsure_retries:
+        handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+                    AsyncServerErrorRetryHandler(max_retry_count=2)]
+    else:
+        # A request that may have reached Slack is not sent again here: the job's retry finds it by its metadata.
+        handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=2, error_types=[aiohttp.ClientConnectorError]),
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
     proxy = proxy_for(settings.slack_api_url)
-    client = AsyncWebClient(
-        token=token, base_url=settings.slack_api_url, session=session, timeout=15, proxy=proxy,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
-                        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-                        AsyncServerErrorRetryHandler(max_retry_count=2)],
-    )
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, session=session, timeout=15, proxy=proxy,
+                            retry_handlers=handlers)
     # Given no proxy, the SDK takes HTTPS_PROXY itself and ignores NO_PROXY; say "direct" when NO_PROXY says so.
     client.proxy = proxy
     return client
@@ -124,15 +134,24 @@ class SlackPublisher:
         self.gitlab = gitlab
         self.providers = providers or ["heuristic"]  # offered as "reanalyze with" buttons
         self._client = client
+        self._once_client = client
         self._shared: dict[str, tuple[float, bool]] = {}
         self._public: dict[str, bool] = {}
         self._team_url: str | None = None
+        self._bot_id: str | None = None
 
     @property
     def client(self) -> AsyncWebClient:
         if self._client is None:
             self._client = make_client(self.settings, self.http)
         return self._client
+
+    @property
+    def once_client(self) -> AsyncWebClient:
+        """For posts that must happen once (post_once): no retry that could post a second message."""
+        if self._once_client is None:
+            self._once_client = make_client(self.settings, self.http, unsure_retries=False)
+        return self._once_client
 
     # --- the three hooks the analysis calls ---
 
@@ -188,11 +207,10 @@ class SlackPublisher:
             if existing is not None and existing.ts:
                 return existing.ts
             fallback, blocks = render_slack_reply(text, allowed_host=allowed_host)
-            resp = await self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=fallback,
-                                                      blocks=blocks, unfurl_links=False, unfurl_media=False)
-            ts = str(resp["ts"])
+            ts, _ = await post_once(self.once_client, self.db, key, existing, channel=channel, thread_ts=thread_ts,
+                                    text=fallback, blocks=blocks, record={"target": REPLY}, own_bot_id=self._own_bot_id)
             await save_delivery(self.db, key, target=REPLY, channel=channel, ts=ts, thread_ts=thread_ts,
-                                 content_hash=_hash(blocks, fallback))
+                                 content_hash=_hash(blocks, fallback), state=POSTED)
             return ts
 
     async def tell_user(self, target: dict, text: str) -> None:
@@ -219,6 +237,13 @@ class SlackPublisher:
             await self.client.chat_postEphemeral(**kwargs)
         except SlackApiError as exc:
             log.warning("could not tell %s in %s: %s", user, channel, _error(exc))
+
+    async def post_notice(self, channel: str, text: str) -> str:
+        """A one-off message in the channel (e.g. GitLab disabled the bot's webhook); the caller keeps it from
+        repeating."""
+        body = sanitize_slack_mrkdwn(text, max_chars=3000)
+        resp = await self.client.chat_postMessage(channel=channel, text=body, unfurl_links=False, unfurl_media=False)
+        return str(resp["ts"])
 
     async def react(self, channel: str, ts: str, name: str) -> None:
         """An emoji on a message; one Slack refuses (already there on a retry, scope missing) is only logged."""
@@ -309,12 +334,12 @@ class SlackPublisher:
                         await self.client.chat_update(channel=channel, ts=row.ts, text=text, blocks=blocks)
                     ts, thread = row.ts, row.thread_ts
                 else:
-                    kwargs: dict[str, Any] = {}
-                    if in_thread:
-                        kwargs["thread_ts"] = in_thread
-                    resp = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks,
-                                                              unfurl_links=False, unfurl_media=False, **kwargs)
-                    ts, thread = str(resp["ts"]), in_thread
+                    record = {"target": PARENT, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
+                    ts, fresh = await post_once(self.once_client, db, key, row, channel=channel, thread_ts=in_thread,
+                                                text=text, blocks=blocks, record=record, own_bot_id=self._own_bot_id)
+                    if not fresh:  # an orphan of a crashed attempt: it shows what was current then
+                        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+                    thread = in_thread
             except SlackApiError as exc:
                 if _error(exc) in ("channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks"):
                     log.warning("cannot post in Slack channel %s: %s", channel, _error(exc))
@@ -322,7 +347,8 @@ class SlackPublisher:
                 raise
             await save_delivery(db, key, target=PARENT, project_id=report.project_id, pipeline_id=report.pipeline_id,
                                  mr_iid=report.mr_iid, channel=channel, ts=ts, thread_ts=thread,
-                                 content_hash=digest, analysis_id=report.analysis_id, report=report_to_dict(report))
+                                 content_hash=digest, analysis_id=report.analysis_id, report=report_to_dict(report),
+                                 state=POSTED)
         return await get_delivery(db, key)
 
     async def _post_thread(self, channel: str, parent: Delivery, report: PipelineReport) -> None:
@@ -341,12 +367,23 @@ class SlackPublisher:
                         await self.client.chat_update(channel=channel, ts=row.ts, text=text, blocks=blocks)
                     ts = row.ts
                 else:
-                    resp = await self.client.chat_postMessage(channel=channel, thread_ts=root, text=text, blocks=blocks,
-                                                              unfurl_links=False, unfurl_media=False)
-                    ts = str(resp["ts"])
+                    record = {"target": THREAD, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
+                    ts, fresh = await post_once(self.once_client, db, key, row, channel=channel, thread_ts=root, text=text,
+                                                blocks=blocks, record=record, own_bot_id=self._own_bot_id)
+                    if not fresh:
+                        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
                 await save_delivery(db, key, target=THREAD, project_id=report.project_id,
                                      pipeline_id=report.pipeline_id, channel=channel, ts=ts, thread_ts=root,
-                                     content_hash=digest, analysis_id=report.analysis_id)
+                                     content_hash=digest, analysis_id=report.analysis_id, state=POSTED)
+
+    async def _own_bot_id(self) -> str | None:
+        """The bot's own bot id (auth.test), so only its own messages are adopted; None when Slack will not say."""
+        if self._bot_id is None:
+            try:
+                self._bot_id = str((await self.client.auth_test()).get("bot_id") or "")
+            except SlackApiError:
+                return None
+        return self._bot_id or None
 
     async def _remember_permalink(self, report: PipelineReport, channel: str, ts: str | None) -> None:
         if not ts or report.slack_permalink:

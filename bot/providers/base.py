@@ -118,9 +118,22 @@ def extract_json_object(text: str) -> dict[str, Any]:
 
 
 # --- usage ----------------------------------------------------------------------
+# The outcome of a call recorded before it was sent and not (yet) completed: in flight, or its process died. Its
+# row carries an upper estimate of the call's tokens and cost, so spend is never under-counted and budgets see it.
+SENT = "sent"
+
+
 @runtime_checkable
 class UsageLedger(Protocol):
     async def record(self, call: ProviderCall) -> None: ...
+
+    async def begin(self, call: ProviderCall) -> Any:
+        """Record a call about to be sent (outcome "sent", estimated usage); returns what complete() needs."""
+        ...
+
+    async def complete(self, handle: Any, call: ProviderCall) -> None:
+        """Replace the "sent" record with what the call really used and how it ended."""
+        ...
 
     async def spent_today(self, provider: str, project_path: str | None) -> tuple[int, float]:
         """(tokens, usd) since UTC midnight; project_path None = all projects."""
@@ -138,6 +151,15 @@ class InMemoryLedger:
     async def record(self, call: ProviderCall) -> None:
         async with self._lock:
             self.calls.append(call)
+
+    async def begin(self, call: ProviderCall) -> int:
+        async with self._lock:
+            self.calls.append(call)
+            return len(self.calls) - 1
+
+    async def complete(self, handle: int, call: ProviderCall) -> None:
+        async with self._lock:
+            self.calls[handle] = call
 
     async def spent_today(self, provider: str, project_path: str | None) -> tuple[int, float]:
         midnight = self._clock().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

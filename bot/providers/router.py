@@ -20,6 +20,7 @@ from tenacity import (
 )
 
 from bot.core.evidence import check_evidence
+from bot.core.outcomes import RetryLater
 from bot.core.types import (
     AnalysisRequest,
     AnalysisResult,
@@ -32,6 +33,7 @@ from bot.core.types import (
 )
 from bot.providers import catalog
 from bot.providers.base import (
+    SENT,
     Completion,
     InMemoryLedger,
     InvalidOutputError,
@@ -48,7 +50,7 @@ from bot.providers.base import (
 from bot.providers.catalog import PROVIDERS
 from bot.providers.heuristic import HeuristicProvider
 from bot.providers.pricing import cost_usd, price_table
-from prompts.builder import Prompt, build_analysis_prompt, build_followup_prompt
+from prompts.builder import Prompt, build_analysis_prompt, build_followup_prompt, estimate_tokens
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,6 +75,7 @@ RETRY_WITH_ERROR = (
 )
 BUDGET_TOKENS = "{spent} of {budget} tokens used today{scope}"
 BUDGET_COST = "${spent:.2f} of ${budget:.2f} spent today{scope}"
+LEDGER_DOWN = "the usage ledger cannot record a model call, so none is sent: {error}"
 
 ANSWER_SCHEMA = strict_schema(ModelAnswer)
 
@@ -366,8 +369,11 @@ class ProviderRouter:
                 with attempt:
                     attempts += 1
                     started = time.monotonic()
+                    handle = None
                     try:
                         async with semaphore:
+                            # Recorded before it is sent: if this process dies mid-call, the row still counts.
+                            handle = await self._begin(name, backend.model, ctx, system, messages)
                             completion = await backend.complete(system, messages, schema)
                     except ProviderError as exc:
                         await self._record(
@@ -379,6 +385,7 @@ class ProviderRouter:
                             error=str(exc),
                             usage=exc.usage,
                             tally=tally,
+                            handle=handle,
                         )
                         raise
                     try:
@@ -394,9 +401,12 @@ class ProviderRouter:
                             error=str(err),
                             usage=completion,
                             tally=tally,
+                            handle=handle,
                         )
                         raise err from exc
-                    await self._record(name, backend.model, ctx, started, outcome="ok", usage=completion, tally=tally)
+                    await self._record(
+                        name, backend.model, ctx, started, outcome="ok", usage=completion, tally=tally, handle=handle
+                    )
                     return value
         except ProviderError as exc:
             exc.attempts = attempts  # type: ignore[attr-defined]
@@ -425,6 +435,21 @@ class ProviderRouter:
                 return BUDGET_COST.format(spent=usd, budget=cost_budget, scope=scope)
         return ""
 
+    async def _begin(
+        self, name: str, model: str, ctx: dict[str, Any], system: str, messages: list[dict[str, str]]
+    ) -> Any:
+        """Put the call in the ledger as sent, with an upper estimate of its tokens and cost (the whole prompt in,
+        AI_MAX_OUTPUT_TOKENS out) that complete() replaces; a call the ledger cannot take is not sent at all."""
+        tokens_in = estimate_tokens(system) + sum(estimate_tokens(str(m.get("content", ""))) for m in messages)
+        tokens_out = self.settings.ai_max_output_tokens
+        cost = cost_usd(model, tokens_in, tokens_out, 0, self._prices)
+        call = _ledger_call(name, model, ctx, tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost, outcome=SENT)
+        try:
+            return await self.ledger.begin(call)
+        except Exception as exc:
+            # Not a provider problem: the job is tried again later rather than falling back to another provider.
+            raise RetryLater(LEDGER_DOWN.format(error=type(exc).__name__)) from exc
+
     async def _record(
         self,
         provider: str,
@@ -436,6 +461,7 @@ class ProviderRouter:
         error: str = "",
         usage: Completion | None = None,
         tally: _Tally | None = None,
+        handle: Any = None,
     ) -> None:
         tokens_in = usage.tokens_in if usage else 0
         tokens_out = usage.tokens_out if usage else 0
@@ -447,12 +473,10 @@ class ProviderRouter:
             tally.tokens_out += tokens_out
             tally.tokens_cached += cached
             tally.cost_usd += cost
-        call = ProviderCall(
-            provider=provider,
-            model=used_model,
-            operation=ctx["operation"],
-            project_path=ctx.get("project_path"),
-            pipeline_id=ctx.get("pipeline_id"),
+        call = _ledger_call(
+            provider,
+            used_model,
+            ctx,
             tokens_in=tokens_in,
             tokens_out=tokens_out,
             tokens_cached=cached,
@@ -462,9 +486,24 @@ class ProviderRouter:
             error=error[:500],
         )
         try:
-            await self.ledger.record(call)
-        except Exception:  # a broken ledger must not lose the answer people are waiting for
+            if handle is not None:
+                await self.ledger.complete(handle, call)
+            else:
+                await self.ledger.record(call)
+        except Exception:  # a broken ledger must not lose the answer people are waiting for (the estimate stays)
             log.exception("could not record provider call", extra={"provider": provider, "outcome": outcome})
+
+
+def _ledger_call(provider: str, model: str, ctx: dict[str, Any], **usage: Any) -> ProviderCall:
+    """The ledger's record of one call, with the operation, project and pipeline it was made for."""
+    return ProviderCall(
+        provider=provider,
+        model=model,
+        operation=ctx["operation"],
+        project_path=ctx.get("project_path"),
+        pipeline_id=ctx.get("pipeline_id"),
+        **usage,
+    )
 
 
 def _wait(retry_state: Any) -> float:

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 JobHandler = Callable[[Services, ClaimedJob], Awaitable[None]]
 BOOKKEEPING_ATTEMPTS = 5
+LEASE_RETRY_SECONDS = 1.0
 
 
 def new_worker_id() -> str:
@@ -102,19 +103,24 @@ class Worker:
                 await asyncio.sleep(self.poll_seconds)
 
     async def _keep_lease(self, job: ClaimedJob, work: asyncio.Task) -> None:
-        """Extend the lease while the job runs; if another worker took the job over, stop this run."""
+        """Renew the lease every third of it while the job runs (so a crashed worker's job is free again one lease
+        after its last renewal); if another worker took the job over, stop this run."""
         interval = max(1.0, self.queue.lease_seconds / 3)
+        wait = interval
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(wait)
             try:
                 kept = await self.queue.extend_lease(job)
             except Exception:
+                # Two thirds of the lease are left: try again soon rather than a whole interval later.
                 log.warning("could not extend the lease on job %s; trying again", job.id, exc_info=True)
+                wait = min(interval, LEASE_RETRY_SECONDS)
                 continue
             if not kept:
                 log.warning("lost the lease on job %s; stopping this run", job.id)
                 work.cancel()
                 return
+            wait = interval
 
     async def _book(self, what: str, call, *args, **kwargs):
         """Queue bookkeeping survives a short database outage; if it never gets through, the lease expires

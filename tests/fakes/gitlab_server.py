@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -94,6 +95,7 @@ class Fault:
     body: Any = None
     headers: dict[str, str] | None = None
     delay_after: float = 0.0  # handle the request, then hold the answer (the work is done, the caller waits)
+    hold: bool = False  # wait until the test calls release() (a request provably in flight), then go on
 
     def matches(self, method: str, path: str) -> bool:
         return (
@@ -139,6 +141,8 @@ class FakeState:
         self.faults: list[Fault] = []
         self.trace_chunk_size = 4096
         self.trace_delay = 0.0
+        self.holding = 0  # requests held by a hold fault right now
+        self.released = asyncio.Event()
         self._ids = itertools.count(100_000)
         self.bot = self.add_user("cicd-bot", id=99, name="CI/CD Bot", bot=True)
         self.add_token(DEFAULT_TOKEN, self.bot["id"])
@@ -227,6 +231,7 @@ class FakeState:
         user: Any = "alice",
         jobs: list[dict] | None = None,
         bridges: list[dict] | None = None,
+        updated_at: str = EPOCH,
     ) -> dict:
         pid = self._pid(project)
         pipeline_id = id if id is not None else self.next_id()
@@ -242,7 +247,7 @@ class FakeState:
             "name": None,
             "tag": False,
             "created_at": EPOCH,
-            "updated_at": EPOCH,
+            "updated_at": updated_at,
             "started_at": EPOCH,
             "finished_at": EPOCH,
             "before_sha": "0" * 40,
@@ -524,6 +529,14 @@ class FakeState:
     def add_file(self, project: int | str | dict, path: str, ref: str, content: str | bytes) -> None:
         self.files[(self._pid(project), ref, path)] = content.encode() if isinstance(content, str) else content
 
+    def group_projects(self, group: dict, *, subgroups: bool) -> list[dict]:
+        path = group["full_path"]
+        return [
+            p
+            for p in self.projects.values()
+            if p["namespace"]["full_path"] == path or (subgroups and p["namespace"]["full_path"].startswith(path + "/"))
+        ]
+
     def add_fault(
         self,
         pattern: str,
@@ -536,6 +549,7 @@ class FakeState:
         body: Any = None,
         headers: dict[str, str] | None = None,
         delay_after: float = 0.0,
+        hold: bool = False,
     ) -> Fault:
         fault = Fault(
             pattern,
@@ -547,7 +561,10 @@ class FakeState:
             body,
             headers,
             delay_after,
+            hold,
         )
+        if hold and self.released.is_set():
+            self.released = asyncio.Event()
         self.faults.append(fault)
         return fault
 
@@ -611,6 +628,10 @@ _POSITIONAL = {
     "files": ("path", "ref", "content"),
     "traces": ("job_id", "trace"),
 }
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _not_found(what: str = "") -> web.Response:
@@ -718,6 +739,8 @@ class FakeGitLab:
                 ("GET", rf"/projects/{P}/hooks", self.h_hooks),
                 ("POST", rf"/projects/{P}/hooks", self.h_hook_create),
                 ("PUT", rf"/projects/{P}/hooks/(?P<hook>\d+)", self.h_hook_update),
+                ("GET", rf"/projects/{P}/pipelines", self.h_pipelines),
+                ("GET", r"/groups/(?P<group>[^/]+)/projects", self.h_group_projects),
             )
         ]
 
@@ -789,6 +812,12 @@ class FakeGitLab:
                 hold = fault.delay_after
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
+                if fault.hold:
+                    self.state.holding += 1
+                    try:
+                        await self.state.released.wait()
+                    finally:
+                        self.state.holding -= 1
                 if fault.status:
                     extra = dict(fault.headers or {})
                     if fault.retry_after is not None:
@@ -1077,6 +1106,41 @@ class FakeGitLab:
         note["commands_changes"] = changes
         found["notes"].append(note)
         return web.json_response(note, status=201)
+
+    async def h_pipelines(self, request, body, pid):
+        q = request.query
+        found = [p for (proj, _), p in self.state.pipelines.items() if proj == pid]
+        if q.get("status"):
+            found = [p for p in found if p["status"] == q["status"]]
+        if q.get("source"):
+            found = [p for p in found if p["source"] == q["source"]]
+        for name, keep in (("updated_after", lambda a, b: a > b), ("updated_before", lambda a, b: a < b)):
+            if q.get(name):
+                try:
+                    bound = _parse_time(q[name])
+                except ValueError:
+                    return web.json_response({"error": f"{name} is invalid"}, status=400)
+                found = [p for p in found if keep(_parse_time(p["updated_at"]), bound)]
+        order = q.get("order_by", "id")
+        if order not in ("id", "status", "ref", "updated_at", "user_id"):
+            return web.json_response({"error": "order_by does not have a valid value"}, status=400)
+        key = (lambda p: (_parse_time(p["updated_at"]), p["id"])) if order == "updated_at" else (lambda p: p[order])
+        found.sort(key=key, reverse=q.get("sort", "desc") != "asc")
+        fields = ("id", "iid", "project_id", "sha", "ref", "status", "source", "created_at", "updated_at", "web_url")
+        return paginate(request, [{k: p[k] for k in fields} for p in found])
+
+    def _group_or_404(self, group: str) -> dict | None:
+        return self.state.group(unquote(group))
+
+    async def h_group_projects(self, request, body, group):
+        found = self._group_or_404(group)
+        if found is None:
+            return _not_found("Group")
+        subgroups = request.query.get("include_subgroups", "false").lower() == "true"
+        projects = sorted(self.state.group_projects(found, subgroups=subgroups), key=lambda p: p["id"])
+        if request.query.get("sort", "desc") != "asc":
+            projects.reverse()
+        return paginate(request, projects)
 
     async def h_member(self, request, body, pid, user):
         level = self.state.access_level("project", pid, int(user))

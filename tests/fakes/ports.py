@@ -189,6 +189,10 @@ class RecordingSlack:
     async def tell_user(self, target: Mapping[str, Any], text: str) -> None:
         self.calls.append(("tell_user", (dict(target), text)))
 
+    async def post_notice(self, channel: str, text: str) -> str:
+        self.calls.append(("post_notice", (channel, text)))
+        return f"notice.{len(self.calls)}"
+
     async def channel_is_shared(self, channel: str) -> bool:
         return channel in self.shared_channels
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -48,6 +49,8 @@ class Message:
     blocks: list = field(default_factory=list)
     thread_ts: str | None = None
     updates: int = 0
+    metadata: dict | None = None  # chat.postMessage's message metadata, returned by history with include_all_metadata
+    bot_id: str = BOT_ID
 
 
 class FakeSlack:
@@ -66,6 +69,9 @@ class FakeSlack:
         self.missing_channels: set[str] = set()
         self.not_member: set[str] = set()  # channels the bot has not joined (conversations.info is_member false)
         self.reactions: set[tuple[str, str, str]] = set()  # (channel, message ts, emoji name)
+        self.held_methods: set[str] = set()  # these methods do their work, then answer only after release()
+        self.holding = 0  # answers held back right now
+        self._released = asyncio.Event()
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -97,6 +103,17 @@ class FakeSlack:
     def fault(self, method: str, *, status: int = 200, error: str = "", retry_after: int = 0, times: int = 1) -> None:
         self.faults.append(Fault(method, status, error, retry_after, times))
 
+    def hold_after(self, method: str) -> None:
+        """Calls of `method` take effect at once but are answered only after release(): Slack accepted the
+        message and the caller has not heard so yet (the window a crash falls into)."""
+        if self._released.is_set():
+            self._released = asyncio.Event()
+        self.held_methods.add(method)
+
+    def release(self) -> None:
+        self.held_methods.clear()
+        self._released.set()
+
     def share(self, channel: str, *, external: bool = True) -> None:
         self.channels.setdefault(channel, {})["is_ext_shared" if external else "is_shared"] = True
 
@@ -109,6 +126,7 @@ class FakeSlack:
         app.router.add_get("/_fake/calls", self.admin_calls)
         app.router.add_post("/_fake/fault", self.admin_fault)
         app.router.add_get("/_fake/messages", self.admin_messages)
+        app.router.add_post("/_fake/hold", self.admin_hold)
         return app
 
     async def start(self) -> FakeSlack:
@@ -142,7 +160,7 @@ class FakeSlack:
                     args.update(body)
             else:
                 args.update(dict(parse_qsl(raw.decode())))
-        for name in ("blocks", "attachments"):
+        for name in ("blocks", "attachments", "metadata"):
             if isinstance(args.get(name), str):
                 try:
                     args[name] = json.loads(args[name])
@@ -177,7 +195,14 @@ class FakeSlack:
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             return self.error("unknown_method")
-        return await handler(args)
+        response = await handler(args)
+        if method in self.held_methods:
+            self.holding += 1
+            try:
+                await self._released.wait()
+            finally:
+                self.holding -= 1
+        return response
 
     @staticmethod
     def ok(**data: Any) -> web.Response:
@@ -215,11 +240,56 @@ class FakeSlack:
         thread_ts = args.get("thread_ts") or None
         if thread_ts and (channel, thread_ts) not in self.messages:
             return self.error("thread_not_found")
+        metadata = args.get("metadata")
+        if metadata is not None and not (
+            isinstance(metadata, dict)
+            and isinstance(metadata.get("event_type"), str)
+            and isinstance(metadata.get("event_payload"), dict)
+        ):
+            return self.error("invalid_metadata_format")
         ts = self._next_ts()
         self.messages[(channel, ts)] = Message(
-            channel, ts, str(args.get("text") or ""), args.get("blocks") or [], thread_ts
+            channel, ts, str(args.get("text") or ""), args.get("blocks") or [], thread_ts, metadata=metadata
         )
         return self.ok(channel=channel, ts=ts, message={"text": args.get("text"), "ts": ts, "bot_id": BOT_ID})
+
+    def _listed(self, message: Message, with_metadata: bool) -> dict:
+        out = {"type": "message", "ts": message.ts, "text": message.text, "bot_id": message.bot_id}
+        if message.thread_ts:
+            out["thread_ts"] = message.thread_ts
+        if with_metadata and message.metadata is not None:
+            out["metadata"] = message.metadata
+        return out
+
+    def _page(self, messages: list[Message], args: dict) -> web.Response:
+        """Newest first, after `oldest`, `limit` a page, with a cursor (an offset) for the next page."""
+        oldest = float(args.get("oldest") or 0)
+        found = sorted((m for m in messages if float(m.ts) > oldest), key=lambda m: float(m.ts), reverse=True)
+        start = int(args.get("cursor") or 0)
+        limit = max(1, min(999, int(args.get("limit") or 100)))
+        chunk = found[start : start + limit]
+        more = start + limit < len(found)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("true", "1")
+        return self.ok(
+            messages=[self._listed(m, with_metadata) for m in chunk],
+            has_more=more,
+            response_metadata={"next_cursor": str(start + limit) if more else ""},
+        )
+
+    async def m_conversations_history(self, args: dict) -> web.Response:
+        channel = args.get("channel")
+        if not self._channel_ok(channel):
+            return self.error("channel_not_found")
+        return self._page(self.top_level(channel), args)
+
+    async def m_conversations_replies(self, args: dict) -> web.Response:
+        channel, ts = args.get("channel"), str(args.get("ts") or "")
+        if not self._channel_ok(channel):
+            return self.error("channel_not_found")
+        parent = self.messages.get((channel, ts))
+        if parent is None:
+            return self.error("thread_not_found")
+        return self._page([parent, *self.thread(channel, ts)], args)
 
     async def m_chat_update(self, args: dict) -> web.Response:
         key = (args.get("channel"), args.get("ts"))
@@ -307,6 +377,15 @@ class FakeSlack:
 
     async def admin_messages(self, request: web.Request) -> web.Response:
         return web.json_response([asdict(m) for m in self.messages.values()])
+
+    async def admin_hold(self, request: web.Request) -> web.Response:
+        """{"method": "chat.postMessage"} holds its answers; {"release": true} lets them go."""
+        body = json.loads(await request.read() or b"{}")
+        if body.get("release"):
+            self.release()
+        elif body.get("method"):
+            self.hold_after(str(body["method"]))
+        return web.json_response({"ok": True, "holding": self.holding})
 
 
 def main() -> None:
