@@ -57,6 +57,7 @@ async def sweeper(db, gitlab: FakeGitLab, **overrides):
 def seed_group(state) -> None:
     state.add_group(GROUP)
     state.add_group("acme/platform")
+    state.add_group_member(GROUP, state.bot, 50)  # Owner: GitLab lists a group's hooks to its owners only
     seed_failed_pipeline(state, 9000)  # acme/platform/api, the scenario's project
     state.add_project("acme/web", id=43)
     state.add_project("other/elsewhere", id=44)  # outside the group: never looked at
