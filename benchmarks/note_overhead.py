@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.botprocess import BotProcess, bot_env, free_port  # noqa: E402
+from tests.e2e_kit import send_hook  # noqa: E402
 from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
 from tests.scenario import MR_IID, PROJECT_ID, PYTEST_TRACE, WEBHOOK_SECRET, pipeline_hook, seed_failed_pipeline  # noqa: E402
-from tests.test_e2e_gitlab import send_hook  # noqa: E402
 
 
 def big_log(size: int, seed: int) -> str:
