@@ -12,6 +12,7 @@ from bot.core import redact_rules as rules
 from bot.core.redact_forms import (
     B64_TRIGGERS,
     MIN_LITERAL_LEN,
+    KnownSecrets,
     decode_base64,
     literal_variants,
     trie_regex,
@@ -30,12 +31,17 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
 _ORDER = {
     "apply_rule": 0,
     "_redact_literals": 0,
+    "_redact_known": 0,
     "apply_header_rule": 1,
     "_redact_url_credentials": 1,
     "_redact_base64": 2,
     "_redact_percent_encoded": 2,
     "_redact_assignments": 3,
 }
+
+
+# How much of a found secret's form the pre-filter looks for.
+KNOWN_TRIGGER_LEN = 16
 
 
 def _apply_order(func: Callable[[str], str]) -> int:
@@ -45,10 +51,16 @@ def _apply_order(func: Callable[[str], str]) -> int:
 class _LineState:
     """What one stream of lines carries from one line to the next."""
 
-    __slots__ = ("pem_lines",)
+    __slots__ = ("pem_lines", "value_kind")
 
     def __init__(self) -> None:
         self.pem_lines = 0  # > 0 while inside a PEM private key block
+        self.value_kind = ""  # the previous line named a secret ("- name: DB_PASSWORD"); this one may hold it
+
+    @property
+    def carries(self) -> bool:
+        """The next line must be looked at whatever it holds."""
+        return bool(self.pem_lines or self.value_kind)
 
 
 class Redactor:
@@ -97,10 +109,15 @@ class Redactor:
                     funcs.extend(f for f in other_funcs if f not in funcs)
             funcs.sort(key=_apply_order)
             closed[trigger] = funcs
+        self._raw_dispatch = self._dispatch
         self._dispatch = closed
         self._prefilter = re.compile(trie_regex(triggers))
+        self._base = (closed, triggers, self._prefilter)
+        self._triggers = triggers
         self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
         self._state = _LineState()
+        self._known = KnownSecrets()
+        self._new_forms: list[str] = []
         self.counts: Counter[str] = Counter()  # placeholders written, by kind
 
     @classmethod
@@ -116,14 +133,34 @@ class Redactor:
         """A whole string (a model answer, MR text, a Slack message, a log chunk)."""
         return self._lines(text, _LineState())
 
+    def redact_known(self, text: str) -> str:
+        """text with every secret found so far removed, in every form (as printed, base64, URL-encoded, hex).
+
+        A log can re-print a secret before the line that gives it away: run this over what is kept of a
+        log once the whole log has been read, and over texts about it (questions, answers)."""
+        return self._known.redact(text, self._mark)
+
+    @property
+    def known_secrets(self) -> int:
+        return len(self._known.kinds)
+
     def reset(self) -> None:
-        """Forget multi-line state (start of a new log)."""
+        """Forget multi-line state and the secrets found (start of a new log)."""
         self._state = _LineState()
+        if self._known:
+            closed, triggers, prefilter = self._base
+            self._dispatch = {k: list(v) for k, v in closed.items()}
+            self._triggers, self._prefilter = set(triggers), prefilter
+            self._appliers_cache = {}
+        self._known = KnownSecrets()
+        self._new_forms = []
 
     # --- the line pipeline ----------------------------------------------------------------
     def _line(self, line: str, state: _LineState) -> str:
         if state.pem_lines:
             return self._inside_pem(line, state)
+        if state.value_kind:
+            line = self._named_value(line, state)
         if self.extra_patterns:
             line = self._redact_extra(line)
         low = line.lower()
@@ -135,6 +172,11 @@ class Redactor:
                 return line
         for func in self._appliers_for(line.lower()):
             line = func(line)
+        if "name" in low:
+            self._names_secret(line, state)
+        if self._new_forms:
+            self._look_for_new_forms()
+            line = self._known.redact(line, self._mark)  # the same secret again further along this line
         return line
 
     def _lines(self, text: str, state: _LineState) -> str:
@@ -148,7 +190,7 @@ class Redactor:
         pos = 0
         size = len(text)
         while pos <= size:
-            if state.pem_lines:
+            if state.carries:
                 if pos == size:
                     break  # nothing after the last newline yet
                 start = pos
@@ -206,9 +248,48 @@ class Redactor:
         state.pem_lines += 1
         return self._mark("private-key")
 
+    # --- secrets found: looked for again, in every form ---------------------------------------
+    def _look_for_new_forms(self) -> None:
+        """Add the forms of newly found secrets to the pre-filter (rare: only when a secret was found)."""
+        for form in self._new_forms:
+            trigger = form[:KNOWN_TRIGGER_LEN].lower()  # enough to point at a line; the form is matched whole
+            funcs: list[Callable[[str], str]] = [self._redact_known]
+            for other, other_funcs in self._raw_dispatch.items():
+                if other in trigger or other.startswith(trigger):
+                    funcs.extend(f for f in other_funcs if f not in funcs)
+            for other, other_funcs in self._dispatch.items():
+                if trigger.startswith(other) and self._redact_known not in other_funcs:
+                    self._dispatch[other] = sorted([*other_funcs, self._redact_known], key=_apply_order)
+            funcs.extend(f for f in self._dispatch.get(trigger, ()) if f not in funcs)
+            self._dispatch[trigger] = sorted(funcs, key=_apply_order)
+            self._triggers.add(trigger)
+        self._new_forms = []
+        self._prefilter = re.compile(trie_regex(self._triggers))
+        self._appliers_cache = {}
+
+    def _redact_known(self, line: str) -> str:
+        return self._known.redact(line, self._mark)
+
+    def _names_secret(self, line: str, state: _LineState) -> None:
+        """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line."""
+        match = rules.NAME_LINE.match(line)
+        named = rules.name_kind(match.group(1)) if match else None
+        if named is not None and named[1]:
+            state.value_kind = named[0]
+
+    def _named_value(self, line: str, state: _LineState) -> str:
+        kind, state.value_kind = state.value_kind, ""
+        match = rules.VALUE_LINE.match(line)
+        if match is None or rules.is_placeholder(match.group(3)) or len(match.group(3)) < 3:
+            return line
+        return match.group(1) + match.group(2) + self._mark(kind, match.group(3)) + match.group(2)
+
     # --- rule families --------------------------------------------------------------------
-    def _mark(self, kind: str) -> str:
+    def _mark(self, kind: str, secret: str | None = None) -> str:
+        """The placeholder for one secret; the secret itself is remembered, to be found again in any form."""
         self.counts[kind] += 1
+        if secret:
+            self._new_forms.extend(self._known.add(secret, kind))
         return placeholder(kind)
 
     def _rule_applier(self, rule: rules.TokenRule, header: bool = False) -> Callable[[str], str]:
@@ -216,12 +297,14 @@ class Redactor:
             secret = match.group(rule.group)
             if secret is None or rule.check is not None and not rule.check(secret):
                 return match.group(0)
+            if rule.named and rules.name_kind(match.group(rule.named)) is None:
+                return match.group(0)
             if rule.group == 0:
-                return self._mark(rule.kind)
+                return self._mark(rule.kind, secret)
             start, end = match.span(rule.group)
             base = match.start()
             whole = match.group(0)
-            return whole[: start - base] + self._mark(rule.kind) + whole[end - base :]
+            return whole[: start - base] + self._mark(rule.kind, secret) + whole[end - base :]
 
         def apply_rule(line: str) -> str:
             return rule.pattern.sub(replace, line)
@@ -238,14 +321,14 @@ class Redactor:
             password = match.group(2)
             if rules.is_placeholder(password) or match.group(1).endswith("[REDACTED"):
                 return match.group(0)
-            return f"{match.group(1)}:{self._mark('password')}@"
+            return f"{match.group(1)}:{self._mark('password', unquote(password))}@"
 
         return rules.URL_CREDENTIALS.sub(replace, line)
 
     def _redact_assignments(self, line: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            if match.group("sp") is not None and not match.group("flag"):
-                return match.group(0)  # "password reset" is prose; only --flag value takes a space
+            if match.group("sp") is not None and not match.group("flag") and not declared(match.start()):
+                return match.group(0)  # "password reset" is prose; only --flag value and ENV NAME value take a space
             if rules.not_an_assignment(match):
                 return match.group(0)
             named = rules.name_kind(match.group("name"))
@@ -268,7 +351,10 @@ class Redactor:
                 return match.group(0)
             quote_char = raw[0] if raw != value else ""
             start = match.start("val") - match.start()
-            return match.group(0)[:start] + quote_char + self._mark(kind) + quote_char
+            return match.group(0)[:start] + quote_char + self._mark(kind, value) + quote_char
+
+        def declared(at: int) -> bool:
+            return bool(rules.DECLARATION.search(line[max(0, at - 12) : at]))
 
         return rules.ASSIGNMENT.sub(replace, line)
 
@@ -278,7 +364,7 @@ class Redactor:
             if decoded is None:
                 return match.group(0)
             found = rules.PLACEHOLDER_RE.search(self._lines(decoded, _LineState()))
-            return self._mark(found.group(1)) if found else match.group(0)
+            return self._mark(found.group(1), match.group(0)) if found else match.group(0)
 
         return rules.BASE64_RUN.sub(replace, line)
 
@@ -303,8 +389,8 @@ class Redactor:
                     start, end = match.span(1)
                     whole = match.group(0)
                     base = match.start()
-                    return whole[: start - base] + self._mark("custom") + whole[end - base :]
-                return self._mark("custom")
+                    return whole[: start - base] + self._mark("custom", match.group(1)) + whole[end - base :]
+                return self._mark("custom", match.group(0))
 
             line = pattern.sub(replace, line)
         return line

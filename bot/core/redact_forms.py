@@ -6,7 +6,8 @@ import base64
 import binascii
 import math
 import re
-from collections.abc import Iterable
+import string
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -77,3 +78,81 @@ def decode_base64(value: str) -> str | None:
     if not text or not text.isprintable() and not all(c.isprintable() or c in "\n\r\t" for c in text):
         return None
     return text
+
+
+# A secret shorter than this is not looked for elsewhere: its encoded forms would match ordinary text.
+MIN_KNOWN_LEN = 8
+# Longer values are blobs (a whole config, a certificate chain) rather than one secret to find again.
+MAX_KNOWN_LEN = 1024
+# At most this many secrets are remembered per log; a log printing more is left to the rules alone.
+MAX_KNOWN = 64
+# What an encoded run is made of: a found fragment is widened to its run, whose edge characters carry
+# bits of the secret too ("=" only on the right, where base64 pads).
+_RUN_CHARS = frozenset(string.ascii_letters + string.digits + "+/_-")
+
+
+def encoded_forms(secret: str) -> dict[str, bool]:
+    """Each way a secret is re-printed -> whether a match is widened to the encoded run around it.
+
+    As is, URL-encoded, hex (either case), and base64 (standard and URL-safe), alone or inside longer
+    encoded text: `echo $KEY | base64` encodes the secret with a newline after it, a docker auth blob
+    with the user before it, so only the characters wholly made of the secret's bits are looked for.
+    """
+    raw = secret.encode()
+    forms = {secret: False, quote(secret, safe=""): False, quote_plus(secret): False}
+    forms.update({raw.hex(): False, raw.hex().upper(): False})
+    for fragment in base64_fragments(secret):
+        forms[fragment] = True
+        forms[fragment.replace("+", "-").replace("/", "_")] = True
+    return {form: widen for form, widen in forms.items() if len(form) >= MIN_KNOWN_LEN}
+
+
+class KnownSecrets:
+    """The secrets found so far in one text or log, and their forms to look for everywhere else in it."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, str] = {}  # secret -> placeholder kind
+        self.forms: dict[str, tuple[str, bool]] = {}  # form -> (kind, widen)
+        self._regex: re.Pattern[str] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.forms)
+
+    def add(self, secret: str, kind: str) -> list[str]:
+        """Remember a secret; returns its forms not looked for yet."""
+        secret = secret.strip().strip("\"'")
+        if not MIN_KNOWN_LEN <= len(secret) <= MAX_KNOWN_LEN or secret in self.kinds or "[REDACTED" in secret:
+            return []
+        if len(self.kinds) >= MAX_KNOWN:
+            return []
+        self.kinds[secret] = kind
+        new = [form for form in encoded_forms(secret).items() if form[0] not in self.forms]
+        for form, widen in new:
+            self.forms[form] = (kind, widen)
+        self._regex = None
+        return [form for form, _ in new]
+
+    def redact(self, text: str, mark: Callable[[str], str]) -> str:
+        """text with every known form replaced by mark(kind)."""
+        if not self.forms:
+            return text
+        if self._regex is None:
+            # Longest first, so a form is never half-replaced by a shorter one inside it.
+            self._regex = re.compile("|".join(re.escape(f) for f in sorted(self.forms, key=len, reverse=True)))
+        out: list[str] = []
+        pos = 0
+        for match in self._regex.finditer(text):
+            start, end = match.span()
+            if start < pos:
+                continue  # inside a run already replaced
+            kind, widen = self.forms[match.group(0)]
+            if widen:
+                while start > pos and text[start - 1] in _RUN_CHARS:
+                    start -= 1
+                while end < len(text) and (text[end] in _RUN_CHARS or text[end] == "="):
+                    end += 1
+            out.append(text[pos:start])
+            out.append(mark(kind))
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)

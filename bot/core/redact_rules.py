@@ -50,6 +50,10 @@ GITLAB_PREFIXES = (
 )
 
 
+# Between a key id and its secret: a colon (URL user info), "=", spaces, commas, quotes, pipes (a table).
+KEY_PAIR_SEPARATOR = r"(?:[\s:=,;|'\"]|%3[Aa]){1,6}"
+
+
 def mixed(value: str) -> bool:
     """Generated keys mix digits with both letter cases; prose and slugs rarely do."""
     return any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
@@ -62,6 +66,7 @@ class TokenRule:
     triggers: tuple[str, ...]  # lower-case fragments; the rule only runs on lines holding one
     group: int = 0  # the part of the match that is the secret
     check: Callable[[str], bool] | None = None
+    named: int = 0  # a group holding a variable name that must look secret (0: none)
 
 
 def rule(
@@ -71,8 +76,9 @@ def rule(
     group: int = 0,
     check: Callable[[str], bool] | None = None,
     flags: int = 0,
+    named: int = 0,
 ) -> TokenRule:
-    return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check)
+    return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check, named)
 
 
 TOKEN_RULES: tuple[TokenRule, ...] = (
@@ -89,6 +95,24 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
         r"hooks\.slack\.com/((?:services|workflows|triggers)/[0-9A-Za-z_/\-]+)",
         ("hooks.slack",),
         group=1,
+    ),
+    # A cloud key id printed with its secret right after it (id:secret@host in a URL, "id secret" in a table):
+    # the secret has no prefix of its own, so the id before it is what gives it away. Before the id's own rule.
+    rule(
+        "aws-secret-key",
+        r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}" + KEY_PAIR_SEPARATOR + r"([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])",
+        ("akia", "asia", "abia", "acca"),
+        group=1,
+        check=lambda v: looks_random(v),
+    ),
+    rule(
+        "cloud-secret-key",
+        r"\b(?:LTAI[0-9A-Za-z]{12,20}|AKID[0-9A-Za-z]{32}|GOOG1[0-9A-Z]{20,70})"
+        + KEY_PAIR_SEPARATOR
+        + r"([0-9A-Za-z/+]{30,40})(?![0-9A-Za-z/+])",
+        ("ltai", "akid", "goog1"),
+        group=1,
+        check=lambda v: looks_random(v),
     ),
     rule("aws-access-key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", ("akia", "asia", "abia", "acca")),
     rule("gcp-api-key", r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", ("aiza",)),
@@ -163,6 +187,25 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         group=2,
         check=not_masked,
     ),
+    # `mysql -uroot -pSECRET`: the password glued to -p, only in the MySQL clients.
+    rule(
+        "password",
+        r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^|;&]*?\s-p([^\s\"']{3,})",
+        ("mysql", "mariadb"),
+        group=1,
+        check=not_masked,
+    ),
+    # GitHub Actions' `::add-mask::VALUE` names a value as secret (the runner hides it, but not its re-prints).
+    rule("secret", r"::add-mask::\s*(\S[^\n]*?)\s*$", ("add-mask",), group=1, check=not_masked),
+    # <add key="ApiKey" value="..."/> (.NET config), {"name": "DB_PASSWORD", "value": "..."} (env lists).
+    rule(
+        "secret",
+        r"(?i)[\"']?\b(?:key|name)[\"']?\s*[=:]\s*[\"']([\w.\-]+)[\"']\s*,?\s*[\"']?value[\"']?\s*[=:]\s*[\"']([^\"'\n]+)[\"']",
+        ("value",),
+        group=2,
+        check=not_masked,
+        named=1,
+    ),
     # `docker login -u x -p secret`: a short flag that is a password only in a login command.
     rule(
         "password",
@@ -195,6 +238,13 @@ ASSIGNMENT = re.compile(
 )
 NAME_SPLIT = re.compile(r"[_.\-]+|(?<=[a-z0-9])(?=[A-Z])")
 
+# A compound word ending so holds a password (PGPASSWORD, KEYSTOREPASSWORD); "pass" alone is too short a tail
+# (bypass, compass).
+PASSWORD_ENDINGS = ("password", "passwd", "passphrase")
+# Harmless beside a key, but the holder of a secret token, password or credential (REGISTRY_TOKEN, OAUTH_SECRET).
+HOLDER_WORDS = frozenset({"registry", "oauth", "group", "package"})
+# One-word names ending in secret or token that hold neither.
+NOT_SECRET_WORDS = frozenset({"tokens", "detokenize", "pretoken", "nosecret"})
 PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw"})
 STRONG_WORDS = PASSWORD_WORDS | frozenset(
     {
@@ -237,6 +287,7 @@ TRAILING_OK = frozenset(
         "raw",
         "b64",
         "base64",
+        "json",
         "base",
         "enc",
         "encoded",
@@ -345,14 +396,22 @@ def name_kind(name: str) -> tuple[str, bool] | None:
     such as _BASE or _VALUE: TOKEN_TYPE, PASSWORD_FILE or SECRET_DETECTION describe, not hold.
     """
     words = name_words(name)
-    if not words or any(w in HARMLESS_WORDS for w in words):
+    if not words:
         return None
     while len(words) > 1 and (words[-1] in TRAILING_OK or words[-1].isdigit()):
         words = words[:-1]
     last = words[-1]
     pair = (words[-2], last) if len(words) > 1 else None
-    if last in PASSWORD_WORDS:
-        return "password", True
+    if last in PASSWORD_WORDS or last.endswith(PASSWORD_ENDINGS):
+        return "password", True  # CI_REGISTRY_PASSWORD, PGPASSWORD: a password whatever comes before it
+    if any(w in HARMLESS_WORDS and w not in HOLDER_WORDS for w in words):
+        return None  # PublicKeyToken, cache_key, sort_key: named for what they are not
+    if last in ("secret", "secrets", "token") or last.endswith(("secret", "token")) and last not in NOT_SECRET_WORDS:
+        return ("token" if last.endswith("token") else "secret"), True  # OAUTH_TOKEN, CI_REGISTRY_SECRET
+    if last in ("credential", "credentials"):
+        return "credentials", True
+    if any(w in HARMLESS_WORDS for w in words):
+        return None
     if "aws" in words and (last == "secretkey" or pair in {("secret", "key"), ("access", "key")} and "secret" in words):
         return "aws-secret-key", True
     if pair == ("api", "key") or last == "apikey":
@@ -369,6 +428,12 @@ def name_kind(name: str) -> tuple[str, bool] | None:
         return last, False
     return None
 
+
+# Dockerfile `ENV NAME value` and Windows `setx NAME value`: the forms where a space assigns.
+DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx)[ \t]+$")
+# `- name: DB_PASSWORD` then `  value: ...` (Kubernetes, compose and CI env lists).
+NAME_LINE = re.compile(r"^\s*(?:-\s+)?name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*$")
+VALUE_LINE = re.compile(r"^(\s*value:\s*)([\"']?)([^\s\"']+)\2\s*$")
 
 PASCAL_WORDS = re.compile(r"^(?:[A-Z][a-z0-9]+){3,}$")
 
