@@ -67,6 +67,7 @@ class Redactor:
     """Replaces secrets with typed placeholders; `redact_line` keeps state across the lines of one log."""
 
     def __init__(self, extra_patterns: Iterable[str] = (), literals: Iterable[str] = ()) -> None:
+        self._extra_sources, self._literal_sources = list(extra_patterns), list(literals)
         self.extra_patterns: list[re.Pattern[str]] = []
         for pattern in extra_patterns:
             try:
@@ -123,6 +124,10 @@ class Redactor:
     @classmethod
     def from_settings(cls, settings: Any) -> Redactor:
         return cls(settings.redact_extra_patterns, settings.redact_literals)
+
+    def fresh(self) -> Redactor:
+        """A redactor with the same operator patterns and literals that knows no secret yet (one per text)."""
+        return Redactor(self._extra_sources, self._literal_sources)
 
     # --- public API ----------------------------------------------------------------------
     def redact_line(self, line: str) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.clients.gitlab import GitLabError, GitLabTransient, GitLabUnavailable
 from bot.clients.gitlab_pipeline import PipelineFacts
@@ -15,6 +17,7 @@ from bot.core.evidence import check_evidence
 from bot.core.fingerprint import FailureKeys, failure_keys
 from bot.core.log_access import LogProblem, classify, describe
 from bot.core.redact import Redactor
+from bot.core.redact_payload import redact_payload
 from bot.core.types import AnalysisRequest, AnalysisResult, Excerpt, JobFailure, JobReport, PipelineReport
 from bot.core.verdict import decide_verdict
 from bot.runtime.services import Services
@@ -80,11 +83,34 @@ async def fetch_excerpt(services: Services, project_id: int, ci_job: dict) -> tu
             raise  # the token itself is refused: no log can be read, which is not this CI job's problem
         problem = classify(ci_job, status=exc.status, empty=True, now=datetime.now(UTC))
         return Excerpt([]), describe(problem or LogProblem.other, ci_job, exc.status)
+    if redactor.known_secrets:
+        # A secret found further down may have been re-printed (encoded) in a line read before it.
+        excerpt = dataclasses.replace(
+            excerpt, lines=[dataclasses.replace(line, text=redactor.redact_known(line.text)) for line in excerpt.lines]
+        )
     empty = not any(line.text.strip() for line in excerpt.lines)  # an empty log reads as one blank line
     problem = classify(ci_job, status=None, empty=empty, now=datetime.now(UTC))
     if problem is not None:
         return Excerpt([], total_lines=excerpt.total_lines, bytes_read=excerpt.bytes_read), describe(problem, ci_job)
     return excerpt, ""
+
+
+def redacted_facts(facts: PipelineFacts, settings: Any) -> PipelineFacts:
+    """The pipeline as GitLab reports it, its free text (branch and tag names, MR title and description, commit
+    messages, CI job names, CI config) without secrets: it is stored, posted and shown to a model."""
+    rt = Redactor.from_settings(settings).redact_text  # one for the pipeline: a secret found once is found again
+    jobs = {id(j): redact_payload(j, rt) for j in facts.ci_jobs + facts.to_analyze + facts.allowed}
+    return dataclasses.replace(
+        facts,
+        pipeline=redact_payload(facts.pipeline, rt),
+        mr=redact_payload(facts.mr, rt) if facts.mr else facts.mr,
+        ci_jobs=[jobs[id(j)] for j in facts.ci_jobs],
+        to_analyze=[jobs[id(j)] for j in facts.to_analyze],
+        allowed=[jobs[id(j)] for j in facts.allowed],
+        changed_files=[rt(f) for f in facts.changed_files],
+        ci_config=rt(facts.ci_config),
+        test_failures=[rt(t) for t in facts.test_failures],
+    )
 
 
 def base_report(facts: PipelineFacts, services: Services, status: str) -> PipelineReport:
