@@ -354,6 +354,8 @@ class Redactor:
                 return match.group(0)  # the runner prints a token's first characters (token=64_Abc)
             if not strong and not looks_random(value) and not rules.hides_secret(value):
                 return match.group(0)
+            if not strong and rules.HARMLESS_BEFORE.search(line, max(0, match.start() - 32), match.start()):
+                return match.group(0)  # "cache key: deps-3f9e...", "sort key = ...": the word before says what it is
             quote_char = raw[0] if raw != value else ""
             start = match.start("val") - match.start()
             return match.group(0)[:start] + quote_char + self._mark(kind, value) + quote_char

@@ -429,6 +429,10 @@ def name_kind(name: str) -> tuple[str, bool] | None:
     return None
 
 
+# A word just before a weak name that says the key is no secret ("cache key:", "cache from key:", "sort key =").
+HARMLESS_BEFORE = re.compile(
+    r"\b(?:cache|sort|primary|foreign|partition|lookup|public|group)(?:[ \t]+[a-z]{1,6}){0,2}[ \t]+$", re.IGNORECASE
+)
 # Dockerfile `ENV NAME value` and Windows `setx NAME value`: the forms where a space assigns.
 DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx)[ \t]+$")
 # `- name: DB_PASSWORD` then `  value: ...` (Kubernetes, compose and CI env lists).
@@ -459,8 +463,8 @@ def unquote_value(value: str) -> str:
 def is_placeholder(value: str) -> bool:
     if not value or value.lower() in NULLISH:
         return True
-    if set(value) <= MASK_CHARS:
-        return True
+    if set(value) <= MASK_CHARS or value.count("*") * 2 >= len(value):
+        return True  # also the last characters shown after a mask (aws configure list: ****************YKEY)
     if any(mark in value for mark in ALREADY_MASKED):
         return True
     return bool(REFERENCE.match(value))
