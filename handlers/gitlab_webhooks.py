@@ -88,6 +88,9 @@ def scrub(payload: dict, jobs: list, redact) -> tuple[dict, list]:
 
     attrs = payload.get("object_attributes")
     if isinstance(attrs, dict):
+        for variable in attrs.get("variables") or []:
+            if isinstance(variable, dict):  # not kept, but a value named like a secret is known to redact now
+                redact(f"{variable.get('key')}={variable.get('value')}")
         payload = {**payload, "object_attributes": {k: v for k, v in attrs.items() if k != "variables"}}
     cleaned = [dataclasses.replace(job, payload=redact_payload(job.payload, redact)) for job in jobs]
     return redact_payload(payload, redact), cleaned

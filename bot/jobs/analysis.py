@@ -98,18 +98,24 @@ async def fetch_excerpt(services: Services, project_id: int, ci_job: dict) -> tu
 def redacted_facts(facts: PipelineFacts, settings: Any) -> PipelineFacts:
     """The pipeline as GitLab reports it, its free text (branch and tag names, MR title and description, commit
     messages, CI job names, CI config) without secrets: it is stored, posted and shown to a model."""
-    rt = Redactor.from_settings(settings).redact_text  # one for the pipeline: a secret found once is found again
-    jobs = {id(j): redact_payload(j, rt) for j in facts.ci_jobs + facts.to_analyze + facts.allowed}
+    jobs = {id(j): j for j in facts.ci_jobs + facts.to_analyze + facts.allowed}
+    # All of it in one walk with one redactor: a secret recognised in the MR description (DEPLOY_TOKEN=...)
+    # is removed from the branch name that holds it bare.
+    clean = redact_payload(
+        {"pipeline": facts.pipeline, "mr": facts.mr, "jobs": jobs, "files": facts.changed_files,
+         "config": facts.ci_config, "tests": facts.test_failures},
+        Redactor.from_settings(settings).redact_text,
+    )
     return dataclasses.replace(
         facts,
-        pipeline=redact_payload(facts.pipeline, rt),
-        mr=redact_payload(facts.mr, rt) if facts.mr else facts.mr,
-        ci_jobs=[jobs[id(j)] for j in facts.ci_jobs],
-        to_analyze=[jobs[id(j)] for j in facts.to_analyze],
-        allowed=[jobs[id(j)] for j in facts.allowed],
-        changed_files=[rt(f) for f in facts.changed_files],
-        ci_config=rt(facts.ci_config),
-        test_failures=[rt(t) for t in facts.test_failures],
+        pipeline=clean["pipeline"],
+        mr=clean["mr"],
+        ci_jobs=[clean["jobs"][id(j)] for j in facts.ci_jobs],
+        to_analyze=[clean["jobs"][id(j)] for j in facts.to_analyze],
+        allowed=[clean["jobs"][id(j)] for j in facts.allowed],
+        changed_files=clean["files"],
+        ci_config=clean["config"],
+        test_failures=clean["tests"],
     )
 
 
