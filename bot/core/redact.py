@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from bot.core import redact_rules as rules
 from bot.core.redact_forms import (
     B64_TRIGGERS,
+    MIN_KNOWN_LEN,
     MIN_LITERAL_LEN,
     KnownSecrets,
     decode_base64,
@@ -114,11 +115,13 @@ class Redactor:
         self._dispatch = closed
         self._prefilter = re.compile(trie_regex(triggers))
         self._base = (closed, triggers, self._prefilter)
+        self._first_chars = frozenset(trigger[0] for trigger in triggers)
         self._triggers = triggers
         self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
         self._state = _LineState()
         self._known = KnownSecrets()
         self._new_forms: list[str] = []
+        self._batch = 0  # > 0 inside _lines
         self.counts: Counter[str] = Counter()  # placeholders written, by kind
 
     @classmethod
@@ -175,16 +178,32 @@ class Redactor:
             line = self._start_pem(line, state)
             if state.pem_lines:
                 return line
+        known = len(self._known.kinds)
+        if known:
+            line = self._known.redact(line, self._mark)  # before the rules: one placeholder kind per secret
         for func in self._appliers_for(line.lower()):
             line = func(line)
         if "name" in low:
             self._names_secret(line, state)
-        if self._new_forms:
+        if self._new_forms and not self._batch:
             self._look_for_new_forms()
-            line = self._known.redact(line, self._mark)  # the same secret again further along this line
+        if len(self._known.kinds) > known:
+            line = self._known.redact(line, self._mark)  # found here, and again further along this line
         return line
 
     def _lines(self, text: str, state: _LineState) -> str:
+        """Redact many lines; a secret found among them is looked for in the ones after it too."""
+        self._batch += 1  # the pre-filter learns a found secret's forms once, at the end (compiling it is slow)
+        try:
+            out = self._lines_in_batch(text, state)
+        finally:
+            self._batch -= 1
+        if self._new_forms and not self._batch:
+            self._look_for_new_forms()
+            out = self._known.redact(out, self._mark)
+        return out
+
+    def _lines_in_batch(self, text: str, state: _LineState) -> str:
         """Redact many lines, touching only the lines the pre-filter points at."""
         if self.extra_patterns or not text.isascii():
             # Operator patterns have no pre-filter; a few characters change length when lowered,
@@ -257,7 +276,7 @@ class Redactor:
     def _look_for_new_forms(self) -> None:
         """Add the forms of newly found secrets to the pre-filter (rare: only when a secret was found)."""
         for form in self._new_forms:
-            trigger = form[:KNOWN_TRIGGER_LEN].lower()  # enough to point at a line; the form is matched whole
+            trigger = self._anchor(form.lower())
             funcs: list[Callable[[str], str]] = [self._redact_known]
             for other, other_funcs in self._raw_dispatch.items():
                 if other in trigger or other.startswith(trigger):
@@ -271,6 +290,15 @@ class Redactor:
         self._new_forms = []
         self._prefilter = re.compile(trie_regex(self._triggers))
         self._appliers_cache = {}
+
+    def _anchor(self, form: str) -> str:
+        """A piece of form that points the pre-filter at a line holding it, starting with a character some rule's
+        word already starts with: the regex engine skips every other character at full speed, and a random
+        secret's form would otherwise add most letters and digits to that set."""
+        for start in range(len(form) - MIN_KNOWN_LEN + 1):
+            if form[start] in self._first_chars:
+                return form[start : start + KNOWN_TRIGGER_LEN]
+        return form[:KNOWN_TRIGGER_LEN]
 
     def _redact_known(self, line: str) -> str:
         return self._known.redact(line, self._mark)
@@ -371,7 +399,7 @@ class Redactor:
             if decoded is None:
                 return match.group(0)
             found = rules.PLACEHOLDER_RE.search(self._lines(decoded, _LineState()))
-            return self._mark(found.group(1), match.group(0)) if found else match.group(0)
+            return self._mark(found.group(1)) if found else match.group(0)  # the decoded secret was learned
 
         return rules.BASE64_RUN.sub(replace, line)
 

@@ -99,8 +99,11 @@ def encoded_forms(secret: str) -> dict[str, bool]:
     with the user before it, so only the characters wholly made of the secret's bits are looked for.
     """
     raw = secret.encode()
-    forms = {secret: False, quote(secret, safe=""): False, quote_plus(secret): False}
-    forms.update({raw.hex(): False, raw.hex().upper(): False})
+    # A hex form inside a longer run (the hex of the secret and its newline) is widened like base64; the secret
+    # as printed is not: it may end a branch name or a path that is worth keeping.
+    forms = {secret: False, raw.hex(): True, raw.hex().upper(): True}
+    for encoded in (quote(secret, safe=""), quote_plus(secret)):
+        forms.setdefault(encoded, False)  # the same as the secret when it has nothing to encode
     for fragment in base64_fragments(secret):
         forms[fragment] = True
         forms[fragment.replace("+", "-").replace("/", "_")] = True
@@ -113,6 +116,7 @@ class KnownSecrets:
     def __init__(self) -> None:
         self.kinds: dict[str, str] = {}  # secret -> placeholder kind
         self.forms: dict[str, tuple[str, bool]] = {}  # form -> (kind, widen)
+        self.owner: dict[str, str] = {}  # form -> the secret it is a form of
         self._regex: re.Pattern[str] | None = None
 
     def __bool__(self) -> bool:
@@ -129,6 +133,7 @@ class KnownSecrets:
         new = [form for form in encoded_forms(secret).items() if form[0] not in self.forms]
         for form, widen in new:
             self.forms[form] = (kind, widen)
+            self.owner[form] = secret
         self._regex = None
         return [form for form, _ in new]
 
@@ -137,8 +142,11 @@ class KnownSecrets:
         if not self.forms:
             return text
         if self._regex is None:
-            # Longest first, so a form is never half-replaced by a shorter one inside it.
-            self._regex = re.compile("|".join(re.escape(f) for f in sorted(self.forms, key=len, reverse=True)))
+            # The first secret found first (a log read whole or in pieces gives the same placeholders); its
+            # longest form first, so a form is never half-replaced by a shorter one inside it.
+            order = {secret: i for i, secret in enumerate(self.kinds)}
+            forms = sorted(self.forms, key=lambda f: (order[self.owner[f]], -len(f)))
+            self._regex = re.compile("|".join(re.escape(f) for f in forms))
         out: list[str] = []
         pos = 0
         for match in self._regex.finditer(text):
