@@ -121,7 +121,6 @@ class Redactor:
         self._state = _LineState()
         self._known = KnownSecrets()
         self._new_forms: list[str] = []
-        self._batch = 0  # > 0 inside _lines
         self.counts: Counter[str] = Counter()  # placeholders written, by kind
 
     @classmethod
@@ -185,25 +184,13 @@ class Redactor:
             line = func(line)
         if "name" in low:
             self._names_secret(line, state)
-        if self._new_forms and not self._batch:
+        if self._new_forms:
             self._look_for_new_forms()
         if len(self._known.kinds) > known:
             line = self._known.redact(line, self._mark)  # found here, and again further along this line
         return line
 
     def _lines(self, text: str, state: _LineState) -> str:
-        """Redact many lines; a secret found among them is looked for in the ones after it too."""
-        self._batch += 1  # the pre-filter learns a found secret's forms once, at the end (compiling it is slow)
-        try:
-            out = self._lines_in_batch(text, state)
-        finally:
-            self._batch -= 1
-        if self._new_forms and not self._batch:
-            self._look_for_new_forms()
-            out = self._known.redact(out, self._mark)
-        return out
-
-    def _lines_in_batch(self, text: str, state: _LineState) -> str:
         """Redact many lines, touching only the lines the pre-filter points at."""
         if self.extra_patterns or not text.isascii():
             # Operator patterns have no pre-filter; a few characters change length when lowered,

@@ -117,7 +117,6 @@ class KnownSecrets:
         self.kinds: dict[str, str] = {}  # secret -> placeholder kind
         self.forms: dict[str, tuple[str, bool]] = {}  # form -> (kind, widen)
         self.owner: dict[str, str] = {}  # form -> the secret it is a form of
-        self._regex: re.Pattern[str] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.forms)
@@ -134,22 +133,22 @@ class KnownSecrets:
         for form, widen in new:
             self.forms[form] = (kind, widen)
             self.owner[form] = secret
-        self._regex = None
         return [form for form, _ in new]
 
     def redact(self, text: str, mark: Callable[[str], str]) -> str:
         """text with every known form replaced by mark(kind)."""
-        if not self.forms:
+        # A substring test per form runs at memory speed; one regex of random strings tries every position.
+        present = [form for form in self.forms if form in text]
+        if not present:
             return text
-        if self._regex is None:
-            # The first secret found first (a log read whole or in pieces gives the same placeholders); its
-            # longest form first, so a form is never half-replaced by a shorter one inside it.
-            order = {secret: i for i, secret in enumerate(self.kinds)}
-            forms = sorted(self.forms, key=lambda f: (order[self.owner[f]], -len(f)))
-            self._regex = re.compile("|".join(re.escape(f) for f in forms))
+        # The first secret found first (a log read whole or in pieces gives the same placeholders); its
+        # longest form first, so a form is never half-replaced by a shorter one inside it.
+        order = {secret: i for i, secret in enumerate(self.kinds)}
+        present.sort(key=lambda f: (order[self.owner[f]], -len(f)))
+        regex = re.compile("|".join(re.escape(f) for f in present))
         out: list[str] = []
         pos = 0
-        for match in self._regex.finditer(text):
+        for match in regex.finditer(text):
             start, end = match.span()
             if start < pos:
                 continue  # inside a run already replaced
