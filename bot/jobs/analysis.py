@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.clients.gitlab import GitLabError, GitLabTransient, GitLabUnavailable
 from bot.clients.gitlab_pipeline import PipelineFacts
@@ -15,6 +17,7 @@ from bot.core.evidence import check_evidence
 from bot.core.fingerprint import FailureKeys, failure_keys
 from bot.core.log_access import LogProblem, classify, describe
 from bot.core.redact import Redactor
+from bot.core.redact_payload import redact_payload
 from bot.core.types import AnalysisRequest, AnalysisResult, Excerpt, JobFailure, JobReport, PipelineReport
 from bot.core.verdict import decide_verdict
 from bot.runtime.services import Services
@@ -80,11 +83,40 @@ async def fetch_excerpt(services: Services, project_id: int, ci_job: dict) -> tu
             raise  # the token itself is refused: no log can be read, which is not this CI job's problem
         problem = classify(ci_job, status=exc.status, empty=True, now=datetime.now(UTC))
         return Excerpt([]), describe(problem or LogProblem.other, ci_job, exc.status)
+    if redactor.known_secrets:
+        # A secret found further down may have been re-printed (encoded) in a line read before it.
+        excerpt = dataclasses.replace(
+            excerpt, lines=[dataclasses.replace(line, text=redactor.redact_known(line.text)) for line in excerpt.lines]
+        )
     empty = not any(line.text.strip() for line in excerpt.lines)  # an empty log reads as one blank line
     problem = classify(ci_job, status=None, empty=empty, now=datetime.now(UTC))
     if problem is not None:
         return Excerpt([], total_lines=excerpt.total_lines, bytes_read=excerpt.bytes_read), describe(problem, ci_job)
     return excerpt, ""
+
+
+def redacted_facts(facts: PipelineFacts, settings: Any) -> PipelineFacts:
+    """The pipeline as GitLab reports it, its free text (branch and tag names, MR title and description, commit
+    messages, CI job names, CI config) without secrets: it is stored, posted and shown to a model."""
+    jobs = {id(j): j for j in facts.ci_jobs + facts.to_analyze + facts.allowed}
+    # All of it in one walk with one redactor: a secret recognised in the MR description (DEPLOY_TOKEN=...)
+    # is removed from the branch name that holds it bare.
+    clean = redact_payload(
+        {"pipeline": facts.pipeline, "mr": facts.mr, "jobs": jobs, "files": facts.changed_files,
+         "config": facts.ci_config, "tests": facts.test_failures},
+        Redactor.from_settings(settings).redact_text,
+    )
+    return dataclasses.replace(
+        facts,
+        pipeline=clean["pipeline"],
+        mr=clean["mr"],
+        ci_jobs=[clean["jobs"][id(j)] for j in facts.ci_jobs],
+        to_analyze=[clean["jobs"][id(j)] for j in facts.to_analyze],
+        allowed=[clean["jobs"][id(j)] for j in facts.allowed],
+        changed_files=clean["files"],
+        ci_config=clean["config"],
+        test_failures=clean["tests"],
+    )
 
 
 def base_report(facts: PipelineFacts, services: Services, status: str) -> PipelineReport:

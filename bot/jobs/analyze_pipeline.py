@@ -19,6 +19,7 @@ from bot.jobs.analysis import (
     latest_mr_pipeline,
     publish_finish,
     publish_start,
+    redacted_facts,
     store_pipeline,
 )
 from bot.jobs.payload import JobPayload, SlackTarget
@@ -107,7 +108,9 @@ async def run_analysis(services: Services, p: AnalyzePipelinePayload) -> Pipelin
             pipeline_id = await latest_mr_pipeline(gl, project_ref, p.mr_iid)
         if pipeline_id is None:
             raise PermanentFailure("no pipeline to analyse")
-        facts = await gather(gl, settings, project_ref, pipeline_id, mr_hint=p.mr_iid, ci_job_ids=p.job_ids)
+        facts = redacted_facts(
+            await gather(gl, settings, project_ref, pipeline_id, mr_hint=p.mr_iid, ci_job_ids=p.job_ids), settings
+        )
     except GitLabNotFound as exc:
         raise PermanentFailure(
             f"GitLab does not know this pipeline or project (or the bot cannot see it): {exc}"
@@ -184,7 +187,10 @@ async def notify_dead_job(services: Services, job: ClaimedJob, exc: BaseExceptio
     if p.pipeline_id is None:
         return
     try:
-        facts = await gather(services.gitlab, services.settings, p.project_id, p.pipeline_id, mr_hint=p.mr_iid)
+        facts = redacted_facts(
+            await gather(services.gitlab, services.settings, p.project_id, p.pipeline_id, mr_hint=p.mr_iid),
+            services.settings,
+        )
     except Exception:
         return  # GitLab itself is the problem; nothing can be posted there
     report = base_report(facts, services, "failed")

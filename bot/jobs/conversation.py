@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 
@@ -29,11 +30,12 @@ async def _bounded(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterato
 
 
 async def _more_log(services: Services, project_id: int, ci_job_id: int, question: str,
-                    log_lines: int) -> list[ExcerptLine]:
+                    log_lines: int, redactor: Redactor) -> list[ExcerptLine]:
+    """The lines the question asks for, read through redactor from the log's first line: the secrets the log
+    prints up to there become known to it, in every form, for the rest of the conversation."""
     wanted = requested_lines(question)
     if wanted is None or services.gitlab is None or (log_lines and wanted[0] > log_lines):
         return []  # no request, or past the end of the log (the stored excerpt always ends at its last line)
-    redactor = Redactor.from_settings(services.settings)
     max_bytes = int(services.settings.gitlab_max_log_size_mb * 1024 * 1024)
     try:
         return await read_line_range(_bounded(services.gitlab.stream_trace(project_id, ci_job_id), max_bytes),
@@ -61,15 +63,17 @@ async def answer_question(services: Services, conversation_key: str, question: s
             excerpt = history.excerpt_from_rows(failed.excerpt, failed.failed_section)
             ci_job_name = failed.name
     log_lines = excerpt.lines[-1].n if excerpt and excerpt.lines else 0
-    extra = (await _more_log(services, conv.project_id, the_ci_job, question, log_lines)
+    redactor = Redactor.from_settings(services.settings)  # one for the conversation and the log it is about
+    extra = (await _more_log(services, conv.project_id, the_ci_job, question, log_lines, redactor)
              if (the_ci_job and conv.project_id) else [])
     earlier = await conversations.recent_messages(db, conv.id, MAX_STORED_TURNS)
-    clean_question = Redactor.from_settings(services.settings).redact_text(question)
+    clean_question = redactor.redact_text(question)
     conversation = Conversation(
         question=clean_question, analysis=result, excerpt=excerpt,
-        history=[ChatMessage(m.role, m.content, m.author) for m in earlier],
+        history=[ChatMessage(m.role, redactor.redact_known(m.content), m.author) for m in earlier],
         project_path=analysis.project_path if analysis else "", job_name=ci_job_name, extra_log=extra,
     )
     reply = await services.router.answer(conversation, provider_hint=provider_hint, preference=preference)
+    reply = dataclasses.replace(reply, text=redactor.redact_text(reply.text))
     await conversations.add_turn(db, conv.id, question=clean_question, author=author, reply=reply)
     return reply

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 import time
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from bot.core.webhook_auth import sign
 from storage.models import QueueJob, ReceivedEvent
 from tests.helpers import gitlab_payload, running_app
+from tests.secrets_kit import GENERATORS, encoded, survivors
 
 SECRET = "s3cret-for-tests"
 
@@ -194,6 +196,24 @@ async def test_stored_deliveries_keep_no_ci_variables_and_redacted_notes(databas
     stored = json.dumps([e.payload for e in events] + [j.payload for j in jobs])
     assert token not in stored and "DEPLOY_TOKEN" not in stored
     assert "[REDACTED:gitlab-token]" in jobs[1].payload["note"]
+
+
+async def test_stored_deliveries_keep_no_secret_in_any_free_text_field(database):
+    _, aws = GENERATORS["aws"]()
+    _, token = GENERATORS["token"]()
+    pipe = gitlab_payload("pipeline_hook")
+    pipe["object_attributes"]["ref"] = f"rotate-{token}"
+    pipe["commit"]["message"] = f"ci: rotate\n\nAWS_SECRET_ACCESS_KEY={aws}\nexport DEPLOY_TOKEN={token}\n"
+    pipe["commit"]["title"] = f"ci: rotate (key {encoded(aws)['base64']})"
+    pipe["merge_request"]["title"] = f"Rotate (password: {token})"
+    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET) as (_, client, url):
+        assert (await post(client, url, pipe, hook_headers(key="f1")))[0] == 200
+    (event,) = await rows(database, ReceivedEvent)
+    assert survivors(json.dumps(event.payload), [aws, token]) == []
+    kept = event.payload
+    assert re.fullmatch(r"rotate-\[REDACTED:[a-z-]+\]", kept["object_attributes"]["ref"])
+    assert kept["commit"]["id"] == pipe["commit"]["id"] and kept["commit"]["url"] == pipe["commit"]["url"]
+    assert kept["object_attributes"]["id"] == pipe["object_attributes"]["id"] and kept["builds"] == pipe["builds"]
 
 
 async def test_webhooks_are_off_in_email_mode(database, tmp_path):

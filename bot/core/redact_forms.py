@@ -1,0 +1,165 @@
+"""The encoded forms of a secret (base64 at every alignment, URL-encoded, hex) and the trie pre-filter (pure)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+import string
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+# Operator literals shorter than this would shred ordinary text; they are ignored.
+MIN_LITERAL_LEN = 4
+
+# High-value prefixes whose base64 forms are searched for (a re-print of the secret, encoded).
+# Each adds about three fragments to the pre-filter, which costs speed on every line: keep it short.
+BASE64_PREFIXES = ("glpat-", "glrt-", "xoxb-", "ghp_", "sk-proj-", "sk-ant-", "AKIA", "-----BEGIN")
+
+
+def base64_fragments(prefix: str) -> list[str]:
+    """The base64 characters fixed by prefix wherever it sits in the encoded text."""
+    raw = prefix.encode()
+    out = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw + b"\0\0").decode()
+        first = math.ceil(8 * shift / 6)
+        last = (8 * (shift + len(raw))) // 6  # chars wholly inside the prefix's bits
+        fragment = encoded[first:last]
+        if len(fragment) >= 5:
+            out.append(fragment)
+    return out
+
+
+B64_TRIGGERS = tuple(sorted({f.lower() for p in BASE64_PREFIXES for f in base64_fragments(p)}))
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """One alternation shaped as a trie: the regex engine rejects most positions on one character."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""  # a shorter word already matches here
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(root)
+
+
+def literal_variants(literal: str) -> set[str]:
+    """A literal as printed, URL-encoded and base64-encoded."""
+    variants = {literal, quote(literal, safe=""), quote_plus(literal)}
+    encoded = base64.b64encode(literal.encode()).decode()
+    variants.add(encoded.rstrip("="))
+    variants.update(base64_fragments(literal))
+    return {v for v in variants if len(v) >= MIN_LITERAL_LEN}
+
+
+def decode_base64(value: str) -> str | None:
+    """Printable text inside a base64 (or base64url) value, or None."""
+    candidate = value.strip().rstrip("=")
+    if len(candidate) < 12:
+        return None
+    candidate = candidate.replace("-", "+").replace("_", "/")
+    candidate += "=" * (-len(candidate) % 4)
+    try:
+        raw = base64.b64decode(candidate, validate=True)
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    if not text or not text.isprintable() and not all(c.isprintable() or c in "\n\r\t" for c in text):
+        return None
+    return text
+
+
+# A secret shorter than this is not looked for elsewhere: its encoded forms would match ordinary text.
+MIN_KNOWN_LEN = 8
+# Longer values are blobs (a whole config, a certificate chain) rather than one secret to find again.
+MAX_KNOWN_LEN = 1024
+# At most this many secrets are remembered per log; a log printing more is left to the rules alone.
+MAX_KNOWN = 64
+# What an encoded run is made of: a found fragment is widened to its run, whose edge characters carry
+# bits of the secret too ("=" only on the right, where base64 pads).
+_RUN_CHARS = frozenset(string.ascii_letters + string.digits + "+/_-")
+
+
+def encoded_forms(secret: str) -> dict[str, bool]:
+    """Each way a secret is re-printed -> whether a match is widened to the encoded run around it.
+
+    As is, URL-encoded, hex (either case), and base64 (standard and URL-safe), alone or inside longer
+    encoded text: `echo $KEY | base64` encodes the secret with a newline after it, a docker auth blob
+    with the user before it, so only the characters wholly made of the secret's bits are looked for.
+    """
+    raw = secret.encode()
+    # A hex form inside a longer run (the hex of the secret and its newline) is widened like base64; the secret
+    # as printed is not: it may end a branch name or a path that is worth keeping.
+    forms = {secret: False, raw.hex(): True, raw.hex().upper(): True}
+    for encoded in (quote(secret, safe=""), quote_plus(secret)):
+        forms.setdefault(encoded, False)  # the same as the secret when it has nothing to encode
+    for fragment in base64_fragments(secret):
+        forms[fragment] = True
+        forms[fragment.replace("+", "-").replace("/", "_")] = True
+    return {form: widen for form, widen in forms.items() if len(form) >= MIN_KNOWN_LEN}
+
+
+class KnownSecrets:
+    """The secrets found so far in one text or log, and their forms to look for everywhere else in it."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, str] = {}  # secret -> placeholder kind
+        self.forms: dict[str, tuple[str, bool]] = {}  # form -> (kind, widen)
+        self.owner: dict[str, str] = {}  # form -> the secret it is a form of
+
+    def __bool__(self) -> bool:
+        return bool(self.forms)
+
+    def add(self, secret: str, kind: str) -> list[str]:
+        """Remember a secret; returns its forms not looked for yet."""
+        secret = secret.strip().strip("\"'")
+        if not MIN_KNOWN_LEN <= len(secret) <= MAX_KNOWN_LEN or secret in self.kinds or "[REDACTED" in secret:
+            return []
+        if len(self.kinds) >= MAX_KNOWN:
+            return []
+        self.kinds[secret] = kind
+        new = [form for form in encoded_forms(secret).items() if form[0] not in self.forms]
+        for form, widen in new:
+            self.forms[form] = (kind, widen)
+            self.owner[form] = secret
+        return [form for form, _ in new]
+
+    def redact(self, text: str, mark: Callable[[str], str]) -> str:
+        """text with every known form replaced by mark(kind)."""
+        # A substring test per form runs at memory speed; one regex of random strings tries every position.
+        present = [form for form in self.forms if form in text]
+        if not present:
+            return text
+        # The first secret found first (a log read whole or in pieces gives the same placeholders); its
+        # longest form first, so a form is never half-replaced by a shorter one inside it.
+        order = {secret: i for i, secret in enumerate(self.kinds)}
+        present.sort(key=lambda f: (order[self.owner[f]], -len(f)))
+        regex = re.compile("|".join(re.escape(f) for f in present))
+        out: list[str] = []
+        pos = 0
+        for match in regex.finditer(text):
+            start, end = match.span()
+            if start < pos:
+                continue  # inside a run already replaced
+            kind, widen = self.forms[match.group(0)]
+            if widen:
+                while start > pos and text[start - 1] in _RUN_CHARS:
+                    start -= 1
+                while end < len(text) and (text[end] in _RUN_CHARS or text[end] == "="):
+                    end += 1
+            out.append(text[pos:start])
+            out.append(mark(kind))
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)

@@ -1,0 +1,30 @@
+"""What is kept of a webhook delivery or an API object: every free text redacted, its shape kept (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# Keys whose values are never free text: numbers and hashes GitLab generates. Everything else that is a
+# string (titles, descriptions, commit messages, branch and tag names, note text, labels, even URLs,
+# which may carry a token in their query) goes through the redactor, which leaves ordinary text as it is.
+_GENERATED = frozenset({"sha", "before", "after", "checkout_sha", "id", "iid", "created_at", "updated_at"})
+
+
+def redact_payload(payload: Any, redact: Callable[[str], str]) -> Any:
+    """A copy of payload with every free-text string passed through redact; keys, numbers and nesting kept.
+
+    Walked twice with the same redact: a stateful redactor learns a secret where it is first recognised
+    (a commit message's `password=...`) and the second walk removes it where it was seen before that,
+    with nothing to recognise it by (a branch name, the MR title)."""
+    return _walk(_walk(payload, redact, ""), redact, "")
+
+
+def _walk(value: Any, redact: Callable[[str], str], key: str) -> Any:
+    if isinstance(value, str):
+        return value if key in _GENERATED else redact(value)
+    if isinstance(value, dict):
+        return {k: _walk(v, redact, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, redact, key) for v in value]
+    return value
