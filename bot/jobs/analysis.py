@@ -102,8 +102,14 @@ def redacted_facts(facts: PipelineFacts, settings: Any) -> PipelineFacts:
     # All of it in one walk with one redactor: a secret recognised in the MR description (DEPLOY_TOKEN=...)
     # is removed from the branch name that holds it bare.
     clean = redact_payload(
-        {"pipeline": facts.pipeline, "mr": facts.mr, "jobs": jobs, "files": facts.changed_files,
-         "config": facts.ci_config, "tests": facts.test_failures},
+        {
+            "pipeline": facts.pipeline,
+            "mr": facts.mr,
+            "jobs": jobs,
+            "files": facts.changed_files,
+            "config": facts.ci_config,
+            "tests": facts.test_failures,
+        },
         Redactor.from_settings(settings).redact_text,
     )
     return dataclasses.replace(
