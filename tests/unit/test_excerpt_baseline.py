@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import io
+import json
+
+from bot.cli import excerpt as cli
 from bot.core.excerpt.baseline import BaselineBuilder, build_baseline, line_key, normalise
 from bot.core.excerpt.read import excerpt
 
@@ -94,3 +99,35 @@ def test_the_builder_reads_chunks_split_anywhere_and_stays_bounded() -> None:
     words = "\n".join(f"compiling unit {chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(100)).encode()
     small = build_baseline([words], max_lines=10)
     assert len(small.keys) == 10 and not small.complete and small.lines == 100
+
+
+def _run_cli(argv: list[str]) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="cicd-bot")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.run(parser.parse_args(["excerpt", *argv]), None, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_takes_the_passing_log_as_baseline(tmp_path) -> None:
+    steps = [f"copy file_{i}.xml to backup" for i in range(300)]
+    (tmp_path / "pass.log").write_text("\n".join(steps + ["Finished: SUCCESS"]))
+    (tmp_path / "fail.log").write_text(
+        "\n".join(
+            steps[:120]
+            + ["cp: cannot create regular file: No space left on device"]
+            + steps[120:]
+            + ["Finished: FAILURE"]
+        )
+    )
+    fail, passing = str(tmp_path / "fail.log"), str(tmp_path / "pass.log")
+    code, out, _ = _run_cli(["--json", "--budget-chars", "600", fail])
+    assert code == 0 and "No space left" not in out
+    code, out, _ = _run_cli(["--json", "--budget-chars", "600", "--baseline", passing, fail])
+    record = json.loads(out)
+    assert code == 0 and record["path"] == fail
+    assert {"n": 121, "text": "cp: cannot create regular file: No space left on device", "section": None} in record[
+        "lines"
+    ]
+    code, out, err = _run_cli(["--baseline", str(tmp_path / "missing.log"), fail])
+    assert code == 1 and out == "" and "missing.log" in err
