@@ -33,33 +33,31 @@ MAX_KEY_BYTES = 4096
 # the fingerprint's strict key: every number goes (times, durations, ports, addresses, counts, line
 # numbers, versions), and so do hashes, random ids and temp paths. A bare 0 stays: it is what tells
 # "Failures: 0" in the passing summary from "Failures: 2" in the failing one, and "exit code 0" from 1.
-_VOLATILE: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"), "<t>"),
-    (re.compile(r"\b\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)? ?[AP]M\b"), "<t>"),
-    (re.compile(r"(?:/tmp|/var/folders|/private/var/folders|\\Temp)[/\\][^\s:'\"()]*"), "<tmp>"),
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<id>"),
-    # hashes (a git commit, a digest) and random ids (pod suffixes, tokens, runner names): a run of
-    # letters and digits with at least two of each, long enough not to be a word
-    (re.compile(r"\b(?=[a-z0-9]*[0-9][a-z0-9]*[0-9])(?=[a-z0-9]*[a-z])[a-z0-9]{7,}\b", re.I), "<id>"),
-    (
-        re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\b"),
-        "<d>",
-    ),
-]
+# Every line of both logs goes through this, so it is a few plain passes, cheapest first.
+_TEMP_WORDS = ("/tmp/", "/var/folders/", "\\Temp\\")
+_TEMP = re.compile(r"(?:/tmp|/var/folders|/private/var/folders|\\Temp)[/\\][^\s:'\"()]*")
+_ZERO = re.compile(r"(?<![\w.,:])0(?!\w|[.,:]\d)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
-_SPACE = re.compile(r"\s+")
-
-
-def _number(m: re.Match[str]) -> str:
-    return m.group(0) if m.group(0) == "0" else "#"
+# Once numbers are "#", a hash, a UUID or a random id (4e8932e5, runner-x7f3k2q9, 5f0c7c1e-8a7b-...) is
+# a word of letters and at least two "#": "#e#e#d#". One such word stands for any other.
+_ID = re.compile(r"(?<![A-Za-z#])[A-Za-z]{0,8}#(?:[A-Za-z]{1,8}#)+[A-Za-z]{0,8}(?![A-Za-z#])")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\b")
 
 
 def normalise(text: str) -> str:
     """A cleaned line as the baseline compares it: volatile tokens (times, durations, ids, hashes, temp paths,
     ports, addresses, every number but a bare 0) replaced, spacing collapsed."""
-    for pattern, replacement in _VOLATILE:
-        text = pattern.sub(replacement, text)
-    return _SPACE.sub(" ", _NUMBER.sub(_number, text)).strip()
+    if any(word in text for word in _TEMP_WORDS):
+        text = _TEMP.sub("<tmp>", text)
+    if any(month in text for month in _MONTHS):
+        text = _MONTH.sub("<month>", text)
+    if "0" in text:
+        text = _ZERO.sub("\x00", text)  # kept apart from the numbers that become "#"
+    text = _NUMBER.sub("#", text)
+    if text.count("#") > 1:
+        text = _ID.sub("<id>", text)
+    return " ".join(text.replace(" AM", " PM").split())
 
 
 def line_key(text: str) -> int:
