@@ -9,6 +9,10 @@ import json
 from bot.cli import excerpt as cli
 from bot.core.excerpt.baseline import BaselineBuilder, build_baseline, line_key, normalise
 from bot.core.excerpt.read import excerpt
+from bot.core.render.mr_note import render_mr_note
+from bot.core.report_codec import report_from_dict, report_to_dict
+from bot.core.types import BaselineInfo
+from tests.scenario import BASE, example_report
 
 COMMON = [f"step {i}: compiling module_{i}" for i in range(200)]
 KNOWN_ERROR = "ERROR: cache server unreachable at {ip}:9000, continuing without cache"
@@ -131,3 +135,14 @@ def test_cli_takes_the_passing_log_as_baseline(tmp_path) -> None:
     ]
     code, out, err = _run_cli(["--baseline", str(tmp_path / "missing.log"), fail])
     assert code == 1 and out == "" and "missing.log" in err
+
+
+def test_the_note_names_the_passing_pipeline_and_the_stored_report_keeps_it() -> None:
+    report = example_report()
+    info = BaselineInfo(8001, f"{BASE}/acme/platform/api/-/pipelines/8001", 80012, "main")
+    report.jobs[0].baseline = info
+    body = render_mr_note(report, BASE)
+    assert f"passing pipeline [#8001]({info.pipeline_url})" in body
+    assert report_from_dict(json.loads(json.dumps(report_to_dict(report)))).jobs[0].baseline == info
+    report.jobs[0].baseline = None
+    assert "passing pipeline" not in render_mr_note(report, BASE)
