@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     gitlab_fetch_full_pipeline: bool = Field(True, alias="GITLAB_FETCH_FULL_PIPELINE")
     gitlab_fetch_test_reports: bool = Field(False, alias="GITLAB_FETCH_TEST_REPORTS")
     gitlab_max_log_size_mb: float = Field(20.0, gt=0, alias="GITLAB_MAX_LOG_SIZE_MB")
+    # Compare a failed CI job's log with the same job's log in the last passing pipeline (the excerpt's baseline).
+    gitlab_baseline_logs: bool = Field(True, alias="GITLAB_BASELINE_LOGS")
     gitlab_bot_username: str = Field("", alias="GITLAB_BOT_USERNAME")
     gitlab_comment_on: CommentOn = Field(CommentOn.mr, alias="GITLAB_COMMENT_ON")
     gitlab_analyze_allowed_failures: bool = Field(False, alias="GITLAB_ANALYZE_ALLOWED_FAILURES")

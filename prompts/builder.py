@@ -47,6 +47,10 @@ MAX_META_CHARS = 200
 SUMMARY_QUESTIONS = 5
 SUMMARY_QUESTION_CHARS = 80
 OMITTED_TURNS = "Earlier in this conversation ({count} messages omitted), the developer asked: {questions}"
+BASELINE_NOTE = (
+    "The excerpt was chosen by comparing this log with the same job's log in passing pipeline {pipeline} "
+    "(ref {ref}): lines that passing run printed too were ranked lower, so most lines shown are new in this run."
+)
 LOG_TRUNCATED_NOTE = "The log was too large; its middle was skipped before excerpting."
 
 
@@ -165,6 +169,8 @@ def _job_section(request: AnalysisRequest) -> str:
         rows.append(f"This failure signature was seen {request.occurrences} times recently.")
     if job.excerpt.failed_section:
         rows.append(f"Failed script section: {meta(job.excerpt.failed_section)}")
+    if job.baseline is not None:
+        rows.append(BASELINE_NOTE.format(pipeline=job.baseline.pipeline_id, ref=meta(job.baseline.ref)))
     return "## Job\n" + "\n".join(rows)
 
 

@@ -6,7 +6,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from bot.core.excerpt.read import DEFAULT_BUDGET, excerpt_reader
+from bot.core.excerpt.baseline import Baseline, build_baseline
+from bot.core.excerpt.read import CHUNK_BYTES, DEFAULT_BUDGET, excerpt_reader
 from bot.core.types import Excerpt, ExcerptLine
 
 HELP = "print the lines of job logs that say why the job failed"
@@ -19,6 +20,7 @@ EPILOG = (
     "examples:\n"
     "  cicd-bot excerpt job.log\n"
     "  cicd-bot excerpt --budget-chars 4000 --json logs/*.log > excerpts.jsonl\n"
+    "  cicd-bot excerpt --baseline last-passing.log failing.log\n"
     "\nWith --json each path gives one line: {\"path\": ..., \"lines\": [{\"n\": ..., \"text\": ..., \"section\": ...}]};"
     "\na shortened line has its start as text and \"cut\": the number of characters left off."
 )
@@ -45,6 +47,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-log-mb", type=float, default=None,
                         help="past this many MB keep only strong failure lines and the end "
                              "(default: GITLAB_MAX_LOG_SIZE_MB; 0 means no limit)")
+    parser.add_argument("--baseline", metavar="PASS.log", default=None,
+                        help="the log of the last passing run of the same job: lines it also printed "
+                             "(times, ids and other volatile parts aside) count less than new ones")
 
 
 def _positive_int(value: str) -> int:
@@ -64,11 +69,19 @@ def run(args: argparse.Namespace, settings: Any = None, out: TextIO | None = Non
     budget = args.budget_chars or (getattr(settings, "excerpt_budget_chars", None) or DEFAULT_BUDGET)
     max_mb = args.max_log_mb if args.max_log_mb is not None else getattr(settings, "gitlab_max_log_size_mb", None)
     max_bytes = int(max_mb * 1024 * 1024) if max_mb else None
+    baseline: Baseline | None = None
+    if getattr(args, "baseline", None):
+        try:
+            with open(args.baseline, "rb") as fh:
+                baseline = build_baseline(iter(lambda: fh.read(CHUNK_BYTES), b""))
+        except OSError as exc:
+            err.write(ERROR_LINE.format(path=args.baseline, reason=exc.strerror or exc) + "\n")
+            return 1
     status = 0
     for path in args.paths:
         try:
             with open(path, "rb") as fh:
-                result = excerpt_reader(fh, budget_chars=budget, max_bytes=max_bytes)
+                result = excerpt_reader(fh, budget_chars=budget, max_bytes=max_bytes, baseline=baseline)
         except (OSError, ValueError) as exc:
             err.write(ERROR_LINE.format(path=path, reason=getattr(exc, "strerror", None) or exc) + "\n")
             status = 1

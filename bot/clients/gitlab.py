@@ -436,6 +436,12 @@ class GitLabClient:
         path = f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}/bridges"
         return await self._get_list(path, limit=MAX_JOBS)
 
+    async def list_pipelines(self, project_id: int | str, *, ref: str, status: str, limit: int) -> list[dict]:
+        """The newest pipelines of a ref with a status, newest first: one page, one request."""
+        params = {"ref": ref, "status": status, "order_by": "id", "sort": "desc",
+                  "per_page": str(max(1, min(limit, PER_PAGE))), "page": "1"}
+        return await self.get_page(f"/projects/{project_ref(project_id)}/pipelines", params)
+
     async def get_project(self, project_id: int | str) -> dict:
         return await self._get_object(f"/projects/{project_ref(project_id)}")
 

@@ -1,14 +1,18 @@
-"""Stream a job's trace from GitLab into the excerpt scanner, off the event loop."""
+"""Stream a job's trace from GitLab into the excerpt scanner (or the baseline builder), off the event loop."""
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TypeVar
 
+from bot.core.excerpt.baseline import Baseline, build_baseline
 from bot.core.excerpt.read import excerpt_chunks
 from bot.core.types import Excerpt
+
+T = TypeVar("T")
 
 _END = object()
 _QUEUE_CHUNKS = 16  # 16 x 64 KiB in flight at most: memory stays bounded
@@ -21,6 +25,7 @@ async def excerpt_from_stream(
     budget_chars: int,
     max_bytes: int | None,
     line_filter: Callable[[str], str] | None,
+    baseline: Baseline | None = None,
 ) -> Excerpt:
     """Like logs.excerpt_stream, but the CPU-bound scanning runs in a thread of its own.
 
@@ -29,6 +34,33 @@ async def excerpt_from_stream(
     one from a shared pool) and the event loop never blocks handing chunks over, so any
     number of logs read at once cannot starve each other.
     """
+    return await _in_thread(
+        chunks,
+        lambda it: excerpt_chunks(it, budget_chars, max_bytes=max_bytes, line_filter=line_filter, baseline=baseline),
+    )
+
+
+async def baseline_from_stream(chunks: AsyncIterator[bytes], *, max_bytes: int) -> Baseline:
+    """The baseline of a passing CI job's log, read in a thread of its own; reading stops after max_bytes."""
+
+    async def bounded() -> AsyncIterator[bytes]:
+        left = max_bytes
+        try:
+            async for chunk in chunks:
+                yield chunk[:left]
+                left -= len(chunk)
+                if left <= 0:
+                    return
+        finally:
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()  # the download ends here, not when the generator is collected
+
+    return await _in_thread(bounded(), build_baseline)
+
+
+async def _in_thread(chunks: AsyncIterator[bytes], consume_all: Callable[[Iterator[bytes]], T]) -> T:
+    """Run consume_all over the chunks in a dedicated thread, handing chunks over without blocking the loop."""
     q: queue.Queue = queue.Queue(maxsize=_QUEUE_CHUNKS)
     result: concurrent.futures.Future = concurrent.futures.Future()
     stop = threading.Event()
@@ -42,7 +74,7 @@ async def excerpt_from_stream(
 
     def consume() -> None:
         try:
-            result.set_result(excerpt_chunks(chunk_iter(), budget_chars, max_bytes=max_bytes, line_filter=line_filter))
+            result.set_result(consume_all(chunk_iter()))
         except BaseException as exc:  # handed to the awaiting coroutine
             result.set_exception(exc)
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
+from bot.core.excerpt.baseline import Baseline
 from bot.core.types import Excerpt, PipelineReport
 
 
@@ -38,6 +39,10 @@ class GitLab(PipelineReader, Protocol):
         ...
 
     async def get_job(self, project_id: int | str, job_id: int) -> dict: ...
+
+    async def list_pipelines(self, project_id: int | str, *, ref: str, status: str, limit: int) -> list[dict]:
+        """The project's pipelines of a ref with a status, newest first (one request)."""
+        ...
 
     async def get_member_access_level(self, project_id: int | str, user_id: int) -> int: ...
 
@@ -85,4 +90,4 @@ class LogExcerpter(Protocol):
     """Turns a CI job's streamed log into its failure excerpt (bot/clients/log_fetch.excerpt_from_stream)."""
 
     async def __call__(self, chunks: AsyncIterator[bytes], *, budget_chars: int, max_bytes: int | None,
-                       line_filter: Callable[[str], str] | None) -> Excerpt: ...
+                       line_filter: Callable[[str], str] | None, baseline: Baseline | None = None) -> Excerpt: ...

@@ -91,6 +91,8 @@ FIXED_WHAT_FAILED = "What had failed:"
 
 ALSO_FAILED = "also: {jobs}"
 ALLOWED_TO_FAIL = "Allowed to fail (not blocking): {jobs}"
+# The excerpt was read beside the same job's log in a passing pipeline (the baseline).
+BASELINE_USED = "log read beside this job's log in passing pipeline {pipeline}: lines that run printed too counted less"
 REUSED_ANALYSIS = "same failure as analysis {analysis_id}, answer reused"
 REUSED_FROM = "the same failure, with the same values, as in pipeline {pipeline}: answer reused from there (analysis {analysis_id})"
 

@@ -118,6 +118,16 @@ class AnalysisResult(ModelAnswer):
     notes: list[str] = Field(default_factory=list, description="Why other providers did not answer, budget notices")
 
 
+@dataclass(frozen=True, slots=True)
+class BaselineInfo:
+    """The passing run whose log the excerpt was compared with: the same job in the last passing pipeline."""
+
+    pipeline_id: int
+    pipeline_url: str = ""
+    job_id: int = 0
+    ref: str = ""
+
+
 @dataclass(slots=True)
 class JobFailure:
     """One failed job as the analysis sees it (several jobs with one signature share one analysis)."""
@@ -131,6 +141,7 @@ class JobFailure:
     excerpt: Excerpt = field(default_factory=lambda: Excerpt([]))
     signature: str = ""
     same_failure_jobs: list[str] = field(default_factory=list)  # names of other jobs failing the same way
+    baseline: BaselineInfo | None = None  # the passing log the excerpt was compared with, if any
 
 
 @dataclass(slots=True)
@@ -220,6 +231,7 @@ class JobReport:
     not_analysed_reason: str = ""  # e.g. "allowed to fail"
     log_unavailable: str = ""  # why its log could not be read (no model was asked about it); "" when it was read
     analysis_id: int | None = None  # the stored analysis shown for this job
+    baseline: BaselineInfo | None = None  # the passing log its excerpt was compared with, if any
 
 
 @dataclass(slots=True)

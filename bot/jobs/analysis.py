@@ -9,16 +9,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.clients.baseline_logs import FoundBaseline
 from bot.clients.gitlab import GitLabError, GitLabTransient, GitLabUnavailable
 from bot.clients.gitlab_pipeline import PipelineFacts
 from bot.clients.ports import GitLab
 from bot.core import pipelines
 from bot.core.evidence import check_evidence
+from bot.core.excerpt.baseline import Baseline
 from bot.core.fingerprint import FailureKeys, failure_keys
 from bot.core.log_access import LogProblem, classify, describe
 from bot.core.redact import Redactor
 from bot.core.redact_payload import redact_payload
-from bot.core.types import AnalysisRequest, AnalysisResult, Excerpt, JobFailure, JobReport, PipelineReport
+from bot.core.types import (
+    AnalysisRequest,
+    AnalysisResult,
+    BaselineInfo,
+    Excerpt,
+    JobFailure,
+    JobReport,
+    PipelineReport,
+)
 from bot.core.verdict import decide_verdict
 from bot.runtime.services import Services
 from config.settings import CommentOn
@@ -57,24 +67,41 @@ class FailedCiJob:
     signature: str  # the family key: "seen before" and statistics
     problem: str
     strict: str = ""  # the strict key: CI jobs share an answer, and reuse one, only when it matches
+    baseline: BaselineInfo | None = None  # the passing log its excerpt was compared with
 
     @property
     def name(self) -> str:
         return str(self.ci_job.get("name", ""))
 
 
-async def fetch_excerpt(services: Services, project_id: int, ci_job: dict) -> tuple[Excerpt, str]:
+async def find_baseline(services: Services, facts: PipelineFacts, project_id: int, ci_job: dict) -> FoundBaseline | None:
+    """The same CI job's log in the newest passing pipeline of this ref, or of the MR's target branch."""
+    settings = services.settings
+    if not (settings.gitlab_baseline_logs and settings.gitlab_auto_fetch_logs) or services.gitlab is None:
+        return None
+    refs = [str(facts.pipeline.get("ref") or ""), str((facts.mr or {}).get("target_branch") or "")]
+    return await services.baseline_logs.find(
+        services.gitlab, project_id, str(ci_job.get("name") or ""), refs,
+        max_bytes=int(settings.gitlab_max_log_size_mb * 1024 * 1024),
+    )
+
+
+async def fetch_excerpt(
+    services: Services, project_id: int, ci_job: dict, baseline: Baseline | None = None
+) -> tuple[Excerpt, str]:
     """The redacted failure excerpt of one CI job; (excerpt, why) when its log cannot be read."""
     settings = services.settings
     if not settings.gitlab_auto_fetch_logs:
         return Excerpt([]), describe(LogProblem.not_fetched, ci_job)
     redactor = Redactor.from_settings(settings)  # stateful across lines: one per log
+    extra = {"baseline": baseline} if baseline is not None else {}
     try:
         excerpt = await services.excerpt_log(
             services.gitlab.stream_trace(project_id, int(ci_job["id"])),
             budget_chars=settings.excerpt_budget_chars,
             max_bytes=int(settings.gitlab_max_log_size_mb * 1024 * 1024),
             line_filter=redactor.redact_line,
+            **extra,
         )
     except (GitLabUnavailable, GitLabTransient):
         raise  # GitLab or the connection failed for a moment (or mid-log): the job is tried again
@@ -202,8 +229,10 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
     ref = str(facts.pipeline.get("ref") or "")
 
     async def read(ci_job: dict) -> FailedCiJob:
+        project_id = int(ci_job.get("_project_id") or facts.project_id)
         async with semaphore:
-            excerpt, problem = await fetch_excerpt(services, int(ci_job.get("_project_id") or facts.project_id), ci_job)
+            found = await find_baseline(services, facts, project_id, ci_job)
+            excerpt, problem = await fetch_excerpt(services, project_id, ci_job, found.baseline if found else None)
         keys = failure_keys(excerpt) if excerpt.lines else FailureKeys("", "")
         await history.record_failed_job(
             services.db,
@@ -214,7 +243,7 @@ async def analyze_ci_jobs(services: Services, facts: PipelineFacts, options: Ana
             excerpt=excerpt,
             signature=keys.family,
         )
-        return FailedCiJob(ci_job, excerpt, keys.family, problem, keys.strict)
+        return FailedCiJob(ci_job, excerpt, keys.family, problem, keys.strict, found.info if found else None)
 
     failures = await asyncio.gather(*(read(j) for j in facts.to_analyze))
     groups: dict[str, list[FailedCiJob]] = {}
@@ -282,6 +311,7 @@ async def _analyze_group(
         excerpt=excerpt,
         signature=sig,
         same_failure_jobs=names[1:],
+        baseline=first.baseline,
     )
     reused_from = None
     reused = Reuse()
@@ -399,6 +429,7 @@ def _ci_job_reports(
             reused_from_pipeline=reused.pipeline_id if reused else None,
             reused_from_url=reused.web_url if reused else "",
             analysis_id=analysis_id,
+            baseline=m.baseline,
         )
         for i, m in enumerate(members)
     ]

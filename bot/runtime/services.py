@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from bot.clients.baseline_logs import BaselineLogs
 from bot.clients.bot_flags import BotFlags
 from bot.clients.gitlab import BotIdentity, GitLabClient
 from bot.clients.gitlab_notes import MrNotes
@@ -40,6 +41,7 @@ class Services:
     slack: SlackPoster | None = None  # None when Slack is off
     excerpt_log: LogExcerpter = excerpt_from_stream  # scans a CI job's log off the event loop
     on_dead_job: DeadJobHook | None = None
+    baseline_logs: BaselineLogs = field(default_factory=BaselineLogs)  # passing logs, cached per process
     # (project id, user id) -> (access level, monotonic expiry): members' roles, asked at most once a minute
     access_cache: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
     bot_flags: BotFlags = field(default_factory=BotFlags)  # which GitLab users are bots, asked once an hour at most

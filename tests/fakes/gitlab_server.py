@@ -1114,6 +1114,8 @@ class FakeGitLab:
             found = [p for p in found if p["status"] == q["status"]]
         if q.get("source"):
             found = [p for p in found if p["source"] == q["source"]]
+        if q.get("ref"):
+            found = [p for p in found if p["ref"] == q["ref"]]
         for name, keep in (("updated_after", lambda a, b: a > b), ("updated_before", lambda a, b: a < b)):
             if q.get(name):
                 try:

@@ -122,6 +122,13 @@ class InProcessGitLab:
                     return ci_job
         raise GitLabNotFound(f"job {job_id}", status=404)
 
+    async def list_pipelines(self, project_id: int | str, *, ref: str, status: str, limit: int) -> list[dict]:
+        self._called("list_pipelines", project_id, ref, status, limit)
+        pid = self.project(project_id)["id"]
+        found = [p for (proj, _), p in self.pipelines.items() if proj == pid and p.get("ref") == ref
+                 and p.get("status") == status]
+        return sorted(found, key=lambda p: p["id"], reverse=True)[:limit]
+
     async def get_member_access_level(self, project_id: int | str, user_id: int) -> int:
         self._called("get_member_access_level", project_id, user_id)
         return self.access.get(user_id, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from typing import BinaryIO
 
+from bot.core.excerpt.baseline import Baseline, NewLines
 from bot.core.excerpt.clean import LONG_LINE_BYTES, LineFilter, render_ends, render_line
 from bot.core.excerpt.scan import CHUNK_BYTES, LongLine, Scanner, apply_markers
 from bot.core.excerpt.selection import select
@@ -15,34 +16,58 @@ MAX_RANGE_LINES = 500
 
 
 def excerpt(log: str | bytes, budget_chars: int = DEFAULT_BUDGET, max_bytes: int | None = None,
-            line_filter: LineFilter | None = None) -> Excerpt:
-    """The failure excerpt of a whole log held in memory."""
+            line_filter: LineFilter | None = None, *, baseline: Baseline | None = None) -> Excerpt:
+    """The failure excerpt of a whole log held in memory.
+
+    baseline: the last passing log of the same job (baseline.py); lines it also printed count less."""
     data = log.encode("utf-8", errors="replace") if isinstance(log, str) else bytes(log)
-    return excerpt_chunks((data,), budget_chars, max_bytes, line_filter)  # the scanner reads it in CHUNK_BYTES pieces
+    # the scanner reads it in CHUNK_BYTES pieces
+    return excerpt_chunks((data,), budget_chars, max_bytes, line_filter, baseline=baseline)
+
+
+class _Reading:
+    """The scanner and, given a baseline, the reader of new lines beside it."""
+
+    def __init__(self, budget_chars: int, max_bytes: int | None, baseline: Baseline | None) -> None:
+        self.scanner = Scanner(budget_chars, max_bytes)
+        self.new = NewLines(baseline) if baseline is not None else None
+
+    def feed(self, chunk: bytes) -> None:
+        self.scanner.feed(chunk)
+        if self.new is not None:
+            self.new.feed(chunk)
+
+    def excerpt(self, budget_chars: int, line_filter: LineFilter | None) -> Excerpt:
+        scan = self.scanner.finish()
+        if self.new is not None:
+            scan = self.new.apply(scan)
+        return select(scan, budget_chars, line_filter)
 
 
 async def excerpt_stream(chunks: AsyncIterator[bytes], budget_chars: int = DEFAULT_BUDGET,
-                         max_bytes: int | None = None, line_filter: LineFilter | None = None) -> Excerpt:
+                         max_bytes: int | None = None, line_filter: LineFilter | None = None, *,
+                         baseline: Baseline | None = None) -> Excerpt:
     """The failure excerpt of a log read as a stream of byte chunks (memory stays bounded)."""
-    sc = Scanner(budget_chars, max_bytes)
+    reading = _Reading(budget_chars, max_bytes, baseline)
     async for chunk in chunks:
-        sc.feed(chunk)
-    return select(sc.finish(), budget_chars, line_filter)
+        reading.feed(chunk)
+    return reading.excerpt(budget_chars, line_filter)
 
 
 def excerpt_chunks(chunks: Iterable[bytes], budget_chars: int = DEFAULT_BUDGET, max_bytes: int | None = None,
-                   line_filter: LineFilter | None = None) -> Excerpt:
+                   line_filter: LineFilter | None = None, *, baseline: Baseline | None = None) -> Excerpt:
     """The failure excerpt of a log given as a plain iterable of byte chunks."""
-    sc = Scanner(budget_chars, max_bytes)
+    reading = _Reading(budget_chars, max_bytes, baseline)
     for chunk in chunks:
-        sc.feed(chunk)
-    return select(sc.finish(), budget_chars, line_filter)
+        reading.feed(chunk)
+    return reading.excerpt(budget_chars, line_filter)
 
 
 def excerpt_reader(reader: BinaryIO, budget_chars: int = DEFAULT_BUDGET, max_bytes: int | None = None,
-                   line_filter: LineFilter | None = None) -> Excerpt:
+                   line_filter: LineFilter | None = None, *, baseline: Baseline | None = None) -> Excerpt:
     """The failure excerpt of a log read in chunks from a binary file that the caller opened (and closes)."""
-    return excerpt_chunks(iter(lambda: reader.read(CHUNK_BYTES), b""), budget_chars, max_bytes, line_filter)
+    return excerpt_chunks(iter(lambda: reader.read(CHUNK_BYTES), b""), budget_chars, max_bytes, line_filter,
+                          baseline=baseline)
 
 
 class _LineSplitter:

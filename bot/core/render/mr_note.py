@@ -287,6 +287,9 @@ def _job_details(n: _Note, group: JobGroup, default_branch: str, with_evidence: 
         out += [f"_{m.REUSED_FROM.format(pipeline=where, analysis_id=int(job.reused_from))}_", ""]
     elif job.reused_from is not None:
         out += [f"_{m.REUSED_ANALYSIS.format(analysis_id=int(job.reused_from))}_", ""]
+    if job.baseline is not None:
+        where = n.pipeline(job.baseline.pipeline_id, job.baseline.pipeline_url)
+        out += [f"_{m.BASELINE_USED.format(pipeline=where)}_", ""]
     out += [
         "<details>",
         f"<summary>{m.HEADING_ROOT_CAUSE} ({confidence})</summary>",
