@@ -51,6 +51,9 @@ _NAMES = re.compile(
     r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)|\b[A-Z]{1,5}\d{3,5}\b|"
     r"\b[A-Z]\w*(?:Error|Exception|Failure)\b"
 )
+# A linter's problem in the "stylish" layout (ESLint, stylelint): "  13:2  ✖  Expected …" under a line naming the file.
+_LINT = re.compile(r"^\s*\d+:\d+\s+(?:✖|×|✗|error)\s")
+_FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
 # A title with no content of its own ("Failures:", "Failure reason:"): the content is under it.
 _TITLE = re.compile(r"^\W*[A-Za-z][\w ]{0,30}:?\W*$")
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
@@ -149,6 +152,8 @@ def is_wrapper_line(text: str) -> bool:
 
 
 def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
+    if _LINT.match(bare(text)):
+        return True
     return (
         bool(text.strip()) and not _ECHO.match(bare(text)) and not is_wrapper_line(text) and score_line(text) >= minimum
     )
@@ -225,6 +230,13 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     lines = excerpt.lines
     i = lines.index(head)
     out = [head]
+    # A linter's problem names its file on the line above the file's first problem.
+    if _LINT.match(bare(head.text)):
+        k = i - 1
+        while k >= 0 and lines[k].n == lines[k + 1].n - 1 and not _FILE_HEADER.match(bare(lines[k].text)):
+            k -= 1
+        if k >= 0 and lines[k].n == lines[k + 1].n - 1 and head.n - lines[k].n <= MAX_DETAIL_LINES * 5:
+            out.insert(0, lines[k])
     while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
         i += 1
         text = lines[i].text

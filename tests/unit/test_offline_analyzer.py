@@ -309,3 +309,19 @@ def test_the_failing_commands_exit_line_is_quoted():
     )
     answer = analyze(ex)
     assert 8 in [e.line for e in answer.evidence] and "`./test/run !`: exit code 1" in answer.summary
+
+
+def test_a_linters_problem_is_stated_with_the_file_it_names_above():
+    ex = lines(
+        "$ npm test",
+        "> stylelint src/site.css",
+        "src/site.css",
+        "  13:2  ✖  Expected double colon   selector-pseudo-element-colon-notation",
+        "",
+        "npm ERR! Test failed.  See above for more details.",
+        'The command "npm test" exited with 1.',
+        lead=(6, 7),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("src/site.css — 13:2 ✖ Expected double colon")
+    assert {3, 4} <= {e.line for e in answer.evidence}
