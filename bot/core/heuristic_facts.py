@@ -54,6 +54,9 @@ _NAMES = re.compile(
 # A linter's problem in the "stylish" layout (ESLint, stylelint): "  13:2  ✖  Expected …" under a line naming the file.
 _LINT = re.compile(r"^\s*\d+:\d+\s+(?:✖|×|✗|error)\s")
 _FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
+# A report's title: its content, the failures, is printed under it.
+_TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
+BELOW_TITLE_LINES = 40
 # A title with no content of its own ("Failures:", "Failure reason:"): the content is under it.
 _TITLE = re.compile(r"^\W*[A-Za-z][\w ]{0,30}:?\W*$")
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
@@ -187,6 +190,18 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         medium = [line for line in lead if is_failure_line(line.text)]
         if medium:
             return medium[0]
+        # The lead is a report's title (pytest's "=== FAILURES ===", Gradle's "What went wrong:"): the error is under it.
+        title = next(
+            (i for i, line in enumerate(lines) if first <= line.n <= last and _TITLE_ABOVE.search(line.text)), None
+        )
+        if title is not None:
+            below = [
+                line
+                for line in lines[title + 1 : title + 1 + BELOW_TITLE_LINES]
+                if line.n - lines[title].n <= BELOW_TITLE_LINES and is_failure_line(line.text)
+            ]
+            if below:
+                return _decisive(below)
         # The lead only says that something failed: the error is in the nearest failure report above it.
         j = next((i for i, line in enumerate(lines) if line.n >= first), len(lines)) - 1
         while j >= 0 and not is_failure_line(lines[j].text):

@@ -325,3 +325,22 @@ def test_a_linters_problem_is_stated_with_the_file_it_names_above():
     answer = analyze(ex)
     assert answer.summary.startswith("src/site.css — 13:2 ✖ Expected double colon")
     assert {3, 4} <= {e.line for e in answer.evidence}
+
+
+def test_under_a_reports_title_the_headline_is_the_first_error_below_it():
+    ex = lines(
+        "tests/test_cli.py::test_help PASSED [ 50%]",
+        "tests/test_readme.py::test_readme FAILED [ 98%]",
+        "",
+        "=================================== FAILURES ===================================",
+        "_________________________________ test_readme __________________________________",
+        "    def test_readme(source_root):",
+        ">       assert rule.stem in readme",
+        'E       AssertionError: Missing rule "nixos_cmd_not_found" in README.md',
+        "",
+        "tests/test_readme.py:11: AssertionError",
+        lead=(4, 5),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith('E AssertionError: Missing rule "nixos_cmd_not_found" in README.md')
+    assert answer.evidence[0].line == 8
