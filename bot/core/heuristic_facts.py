@@ -58,7 +58,10 @@ _FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
 _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
 BELOW_TITLE_LINES = 40
 # A title with no content of its own ("Failures:", "Failure reason:"): the content is under it.
-_TITLE = re.compile(r"^\W*[A-Za-z][\w ]{0,30}:?\W*$")
+_TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?[A-Za-z][\w ]{0,30}:?\W*$")
+# A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
+_PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$")
+MAX_STEP = 80  # a longer step name is left to the headline's own words
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
 _PREFIX = re.compile(r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)")
 # Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
@@ -82,7 +85,7 @@ _COMMAND = re.compile(r"(?:The command|process) \"(?P<cmd>[^\"]{1,120})\"|^\s*\$
 _STEP = re.compile(
     r"Execution failed for task '(?P<task>[^']{1,100})'|^> Task (?P<task2>:\S{1,100}) FAILED|"
     r"make(?:\[\d+\])?: \*\*\* \[(?:[^\]:\s]+:\d+: )?(?P<target>[^\]]{1,100})\] Error \d+|"
-    r"Failed to execute goal (?P<goal>\S{1,150}(?: \([\w.-]+\))?)"
+    r"Failed to execute goal (?P<goal>[\w.-]+:[\w.:-]+(?: \([\w.-]+\))?)"
 )
 _RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
 
@@ -257,11 +260,11 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
         text = lines[i].text
         if not text.strip() or _NOISE.search(text):
             continue
-        if is_wrapper_line(text) or _ECHO.match(text) or lines[i].section != head.section:
+        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text) or lines[i].section != head.section:
             break
         out.append(lines[i])
     # A bare title ("Failures:") is not a statement when lines follow it.
-    if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 25:
+    if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 35:
         out = out[1:]
     return out
 
@@ -308,6 +311,8 @@ def facts(excerpt: Excerpt) -> Facts:
     step, step_line = failing_step(excerpt, head.n)
     if step_line is not None and step_line not in block:
         block.append(step_line)
+    if step_line in detail or len(step) > MAX_STEP:
+        step = ""  # the headline states it already, or the name would crowd it out
     if exit_ is not None and not exit_.command and step:
         exit_, step = Exit(exit_.code, exit_.line, step), ""
     if exit_ is not None and exit_.line not in block:

@@ -344,3 +344,31 @@ def test_under_a_reports_title_the_headline_is_the_first_error_below_it():
     answer = analyze(ex)
     assert answer.summary.startswith('E AssertionError: Missing rule "nixos_cmd_not_found" in README.md')
     assert answer.evidence[0].line == 8
+
+
+def test_a_maven_compile_error_is_stated_by_its_errors_not_its_title_or_goal():
+    ex = lines(
+        "[ERROR] COMPILATION ERROR : ",
+        "[INFO] -------------------------------------------------------------",
+        "[ERROR] /builds/app/src/main/java/com/acme/Posting.java:[42,27] incompatible types: String cannot be converted to BigDecimal",
+        "[INFO] 1 error",
+        "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.13.0:compile (default-compile) on project app: Compilation failure",
+        "ERROR: Job failed: exit code 1",
+        lead=(1, 6),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith(
+        "[ERROR] /builds/app/src/main/java/com/acme/Posting.java:[42,27] incompatible types"
+    )
+    assert "maven-compiler-plugin" not in answer.summary
+
+
+def test_a_passing_test_is_not_the_failures_detail():
+    ex = lines(
+        "--- FAIL: TestLoad (0.00s)",
+        "--- PASS: TestParse (0.00s)",
+        "--- PASS: TestParse/empty (0.00s)",
+        "FAIL\tgithub.com/acme/cfg\t0.231s",
+        lead=(1, 4),
+    )
+    assert "TestParse" not in analyze(ex).summary
