@@ -260,6 +260,8 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
         text = lines[i].text
         if not text.strip() or _NOISE.search(text):
             continue
+        if "Execution failed for task" in text:
+            continue  # Gradle prints it between the failed task's name and the reason under it
         if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text) or lines[i].section != head.section:
             break
         out.append(lines[i])

@@ -372,3 +372,18 @@ def test_a_passing_test_is_not_the_failures_detail():
         lead=(1, 4),
     )
     assert "TestParse" not in analyze(ex).summary
+
+
+def test_a_failed_gradle_task_is_stated_with_the_reason_under_it():
+    ex = lines(
+        "FAILURE: Build failed with an exception.",
+        "* What went wrong:",
+        "> Task :app:checkstyleMain FAILED",
+        "Execution failed for task ':app:checkstyleMain'.",
+        "> Unable to create Root Module: config {/builds/app/config/checkstyle/checkstyle.xml}",
+        "BUILD FAILED in 15s",
+        lead=(1, 6),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("> Task :app:checkstyleMain FAILED — > Unable to create Root Module")
+    assert 5 in [e.line for e in answer.evidence]
