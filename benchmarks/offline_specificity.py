@@ -24,15 +24,22 @@ else the first labelled line that holds a token; its tokens are the key tokens. 
 dropped, and so are words any failure prints (GENERIC_WORDS: `ERROR`, `main`, ...). When no labelled line holds a token, the key token is the first 40 characters of the first
 labelled line that shows text (the summary must then quote the line).
 
+What is scored is bounded, so that quoting more of the log cannot raise the figure: only the first
+SCORED_SUMMARY_CHARS characters of the summary and the first SCORED_EVIDENCE evidence lines count (what
+a note shows as its headline and its quoted lines).
+
 Cross-validation: the repositories (projects, kinds) are dealt into the folds of `cv_folds.py`; every
 figure is given on all data and per fold (mean and min over folds). A rule is judged with
 `--against-cwd` (the answers of another checkout, e.g. one without the rule) and `--repo-of-interest`
 (the repositories that inspired it): the delta on the folds that hold none of them is what the rule
-does on repositories it was not written from.
+does on repositories it was not written from. `--held-out 2,3` keeps folds out of sight while rules
+are written: their misses are never listed, and their figure is printed apart from the other folds'
+(the cross-validated figure: what the rules do on repositories nobody looked at).
 
 Examples (from the repository root):
   .venv/bin/python benchmarks/offline_specificity.py
   .venv/bin/python benchmarks/offline_specificity.py --misses 20 --dataset corpus
+  .venv/bin/python benchmarks/offline_specificity.py --held-out 2,3 --misses 40
   git worktree add /tmp/base main
   .venv/bin/python benchmarks/offline_specificity.py --against-cwd /tmp/base --repo-of-interest git@git
 (`--against-cwd` runs this file's `--answers` mode with the other checkout's `bot` package.)
@@ -55,6 +62,8 @@ DEFAULT_DATA_ROOT = REPO.parent / "shared" / "datasets"
 DEFAULT_CORPUS = REPO / "tests" / "data" / "ci-logs"
 FAILURE_REASON = "script_failure"  # what GitLab reports for a job whose script exited non-zero
 BATCH = 25
+SCORED_SUMMARY_CHARS = 200  # a note's headline; longer summaries are not read further
+SCORED_EVIDENCE = 5  # the quoted lines a note shows
 
 # --- key tokens ------------------------------------------------------------------------
 
@@ -194,8 +203,9 @@ GENERIC = re.compile(
 
 def score_case(score, case, tokens: list[str], answer: dict) -> dict:
     raw = cv_folds.read_lines(case.log)
-    quoted = bool(score.covered_lines(raw, answer["evidence"]) & case.gold)
-    named = any(t in answer["summary"] for t in tokens)
+    quoted = bool(score.covered_lines(raw, answer["evidence"][:SCORED_EVIDENCE]) & case.gold)
+    summary = answer["summary"][:SCORED_SUMMARY_CHARS]
+    named = any(t in summary for t in tokens)
     cause_named = named or any(t in answer["root_cause"] for t in tokens)
     return {
         "specific": named and quoted,
@@ -219,17 +229,21 @@ def figures(rows: list[dict]) -> dict:
     return out
 
 
-def summarise(cases, folds, scored: dict) -> dict:
+def summarise(cases, folds, scored: dict, held_out: frozenset[int] = frozenset()) -> dict:
     by_fold: dict = {}
     for case in cases:
         by_fold.setdefault(folds[case.group], []).append(scored[case])
     fold_rows = [{"fold": f, **figures(rows)} for f, rows in sorted(by_fold.items(), key=lambda kv: str(kv[0]))]
-    return {
+    out = {
         "all": figures([scored[c] for c in cases]),
         "folds": fold_rows,
         "fold_mean": mean(r["specific"] for r in fold_rows),
         "fold_min": min(r["specific"] for r in fold_rows),
     }
+    if held_out:
+        out["held_out"] = figures([scored[c] for c in cases if folds[c.group] in held_out])
+        out["seen"] = figures([scored[c] for c in cases if folds[c.group] not in held_out])
+    return out
 
 
 def datasets(args, score) -> list[tuple[str, list, dict]]:
@@ -270,7 +284,7 @@ def evaluate(args) -> dict:
         for side, answers in sides.items():
             scored = {c: score_case(score, c, tokens[c], answers[str(c.log.resolve())]) for c in cases}
             scored_by_side[side] = scored
-            out[side] = summarise(cases, folds, scored)
+            out[side] = summarise(cases, folds, scored, args.held_out)
         if "B" in sides:
             rest = [c for c in cases if folds[c.group] not in {folds[c2.group] for c2 in cases if c2.group in interest}]
             out["B_vs_A_without_interest"] = {
@@ -286,7 +300,7 @@ def evaluate(args) -> dict:
                 **{k: v for k, v in scored_by_side["A"][c].items() if k in ("named", "quoted")},
             }
             for c in cases
-            if not scored_by_side["A"][c]["specific"]
+            if not scored_by_side["A"][c]["specific"] and folds[c.group] not in args.held_out
         ]
         report[kind] = out
     return report
@@ -315,6 +329,13 @@ def print_report(report: dict, args) -> None:
                 + "  ".join(f"f{r['fold']} {fmt(r['specific'])} (n={r['n']})" for r in s["folds"])
                 + f"  | mean {fmt(s['fold_mean'])}  min {fmt(s['fold_min'])}"
             )
+            if "held_out" in s:
+                h, seen = s["held_out"], s["seen"]
+                print(
+                    f"     held-out folds {sorted(args.held_out)}: specific {fmt(h['specific'])} "
+                    f"({h['specific_count']}/{h['n']})  |  other folds: {fmt(seen['specific'])} "
+                    f"({seen['specific_count']}/{seen['n']})"
+                )
         if "B_vs_A_without_interest" in ds:
             w = ds["B_vs_A_without_interest"]
             print(f"  on the folds without the repositories of interest (n={w['n']}): A {fmt(w['A'])}  B {fmt(w['B'])}")
@@ -338,6 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo-of-interest", help="comma-separated groups that inspired the change")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--misses", type=int, default=0, help="list this many misses per data set")
+    parser.add_argument(
+        "--held-out",
+        type=lambda v: frozenset(int(f) for f in v.split(",") if f.strip()),
+        default=frozenset(),
+        help="comma-separated folds kept out of sight: misses not listed, figure printed apart",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     args.dataset = args.dataset or ["logchunks", "cidiff", "corpus"]

@@ -1,9 +1,11 @@
 """What a failure's own lines say, taken from the excerpt as printed (pure): the offline analyzer's facts.
 
 - The *headline* is the decisive error line: the first strong failure line of the block the excerpt
-  leads with. When that block only says that a command failed (`make: *** [x] Error 2`, `The command
-  "x" exited with 1.`, `Configuring incomplete, errors occurred!`), the error is above it: the
-  headline is the first failure line of the nearest failure block above.
+  leads with, else its first failure line. When that block only says that a command failed (`make: ***
+  [x] Error 2`, `The command "x" exited with 1.`, `Configuring incomplete, errors occurred!`), the error
+  is above it: in the nearest run of consecutive lines that holds failure lines, the first strong one,
+  else the first that names a place or an error (`file:line`, `E0308`, `FooError`), else the first.
+  A command echo (`$ make`, `+ make`) is what ran, never what failed.
 - The *statement* is the headline with the lines printed right under it (the test's detail, the
   expected and actual values, the `-->` location), in the tool's own words.
 - The *exit* is the failing command's own exit status as printed (`error Command failed with exit
@@ -29,14 +31,37 @@ WRAPPER = re.compile(
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
     r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
     r"Process completed with exit code|script returned exit code|returned a non-zero code|"
-    r"did not complete successfully|There (?:are|were) test failures|^\s*See (?:also )?\"?/|"
+    r"did not complete successfully|There (?:are|were) (?:test failures|failing tests)|Execution failed for task|^\s*See (?:also )?\"?/|"
     r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*Tests?:\s+\d+ failed|"
     r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
     r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
-    r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ tests? in|^\s*\d+ (?:examples?|specs?), \d+ failures?"
+    r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ tests? in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
+    r"[Ss]ee (?:the )?(?:output |log )?above\b|\bdue to (?:the )?previous errors?\b|\bexited with \d+\.?\s*$|"
+    # a runner's tally: "9 doctests, 592 tests, 1 failure", "27 tests completed, 1 failed", "Tests run: 8, Failures: 1"
+    r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+"
 )
+# A command as the shell echoes it before running it (`$ make`, set -x's `+ make`): what ran, not what failed.
+# CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
+# its errors are "CMake Error at ...".
+_ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S")
+# A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)? ")
+# What names the failure: a place in a file, an error code, an exception or error class.
+_NAMES = re.compile(
+    r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)|\b[A-Z]{1,5}\d{3,5}\b|"
+    r"\b[A-Z]\w*(?:Error|Exception|Failure)\b"
+)
+# A linter's problem in the "stylish" layout (ESLint, stylelint): "  13:2  ✖  Expected …" under a line naming the file.
+_LINT = re.compile(r"^\s*\d+:\d+\s+(?:✖|×|✗|error)\s")
+_FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
+# A report's title: its content, the failures, is printed under it.
+_TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
+BELOW_TITLE_LINES = 40
 # A title with no content of its own ("Failures:", "Failure reason:"): the content is under it.
-_TITLE = re.compile(r"^\W*[A-Za-z][\w ]{0,30}:?\W*$")
+_TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?[A-Za-z][\w ]{0,30}:?\W*$")
+# A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
+_PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$")
+MAX_STEP = 80  # a longer step name is left to the headline's own words
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
 _PREFIX = re.compile(r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)")
 # Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
@@ -56,6 +81,12 @@ _EXIT_CODE = re.compile(
     r"\bError )(?P<code>\d{1,3})\b"
 )
 _COMMAND = re.compile(r"(?:The command|process) \"(?P<cmd>[^\"]{1,120})\"|^\s*\$ (?P<cmd2>.{1,120})$")
+# The step a build tool says failed, as it names it (a Gradle task, a make target, a Maven goal).
+_STEP = re.compile(
+    r"Execution failed for task '(?P<task>[^']{1,100})'|^> Task (?P<task2>:\S{1,100}) FAILED|"
+    r"make(?:\[\d+\])?: \*\*\* \[(?:[^\]:\s]+:\d+: )?(?P<target>[^\]]{1,100})\] Error \d+|"
+    r"Failed to execute goal (?P<goal>[\w.-]+:[\w.:-]+(?: \([\w.-]+\))?)"
+)
 _RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
 
 
@@ -89,6 +120,13 @@ class Facts:
     block: tuple[ExcerptLine, ...]  # every line of the failure: the detail, the lead block, the exit lines
     exit: Exit | None
     test: str = ""  # the failing test as its runner names it
+    step: str = ""  # the failing build step as its tool names it, when no exit status names a command
+    step_line: ExcerptLine | None = None  # the line that names the failing step
+
+    def named_lines(self) -> tuple[ExcerptLine | None, ...]:
+        """The lines that name what failed: the failing step's, and the exit line when it names the command."""
+        own = self.exit is not None and self.exit.command and not _RUNNER_EXIT.search(self.exit.line.text)
+        return (self.step_line, self.exit.line if own and self.exit else None)
 
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
@@ -105,22 +143,40 @@ class Facts:
 
 def clean(text: str) -> str:
     """A log line as a sentence shows it: no BuildKit progress prefix, no runs of spaces."""
-    return re.sub(r"\s+", " ", _PREFIX.sub("", text.strip())).strip()
+    return re.sub(r"\s+", " ", _PREFIX.sub("", bare(text).strip())).strip()
+
+
+def bare(text: str) -> str:
+    """A log line without the runner's timestamp prefix."""
+    return _STAMP.sub("", text, count=1) if text[:1].isdigit() else text
 
 
 def is_wrapper_line(text: str) -> bool:
     """True for a line that says something failed and points elsewhere for why."""
+    text = bare(text)
     return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(text))
 
 
 def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
-    return bool(text.strip()) and not is_wrapper_line(text) and score_line(text) >= minimum
+    if _LINT.match(bare(text)):
+        return True
+    return (
+        bool(text.strip()) and not _ECHO.match(bare(text)) and not is_wrapper_line(text) and score_line(text) >= minimum
+    )
 
 
 def _window_start(lines: list[ExcerptLine], i: int) -> int:
+    """The first line of the run of consecutive log lines that holds lines[i]."""
     while i > 0 and lines[i - 1].n == lines[i].n - 1:
         i -= 1
     return i
+
+
+def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
+    """The first strong line of a report, else its first line that names the failure, else its first."""
+    named = [line for line in chain if _NAMES.search(line.text)]
+    strong = [line for line in chain if score_line(line.text) >= STRONG]
+    return (strong or named or chain)[0]
 
 
 def headline(excerpt: Excerpt) -> ExcerptLine | None:
@@ -134,16 +190,28 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         strong = [line for line in lead if is_failure_line(line.text, STRONG)]
         if strong:
             return strong[0]
-        # The lead only says that something failed: the error is in the nearest failure block above it.
+        medium = [line for line in lead if is_failure_line(line.text)]
+        if medium:
+            return medium[0]
+        # The lead is a report's title (pytest's "=== FAILURES ===", Gradle's "What went wrong:"): the error is under it.
+        title = next(
+            (i for i, line in enumerate(lines) if first <= line.n <= last and _TITLE_ABOVE.search(line.text)), None
+        )
+        if title is not None:
+            below = [
+                line
+                for line in lines[title + 1 : title + 1 + BELOW_TITLE_LINES]
+                if line.n - lines[title].n <= BELOW_TITLE_LINES and is_failure_line(line.text)
+            ]
+            if below:
+                return _decisive(below)
+        # The lead only says that something failed: the error is in the nearest failure report above it.
         j = next((i for i, line in enumerate(lines) if line.n >= first), len(lines)) - 1
         while j >= 0 and not is_failure_line(lines[j].text):
             j -= 1
         if j >= 0:
-            window = [line for line in lines[_window_start(lines, j) : j + 1] if is_failure_line(line.text)]
-            return next((line for line in window if score_line(line.text) >= STRONG), window[0])
-        medium = [line for line in lead if is_failure_line(line.text)]
-        if medium:
-            return medium[0]
+            start = _window_start(lines, j)
+            return _decisive([line for line in lines[start : j + 1] if is_failure_line(line.text)])
     candidates = [line for line in lines if is_failure_line(line.text)]
     if candidates:
         best = max(score_line(line.text) for line in candidates)
@@ -180,16 +248,25 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     lines = excerpt.lines
     i = lines.index(head)
     out = [head]
+    # A linter's problem names its file on the line above the file's first problem.
+    if _LINT.match(bare(head.text)):
+        k = i - 1
+        while k >= 0 and lines[k].n == lines[k + 1].n - 1 and not _FILE_HEADER.match(bare(lines[k].text)):
+            k -= 1
+        if k >= 0 and lines[k].n == lines[k + 1].n - 1 and head.n - lines[k].n <= MAX_DETAIL_LINES * 5:
+            out.insert(0, lines[k])
     while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
         i += 1
         text = lines[i].text
         if not text.strip() or _NOISE.search(text):
             continue
-        if is_wrapper_line(text) or text.lstrip().startswith("$ ") or lines[i].section != head.section:
+        if "Execution failed for task" in text:
+            continue  # Gradle prints it between the failed task's name and the reason under it
+        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text) or lines[i].section != head.section:
             break
         out.append(lines[i])
     # A bare title ("Failures:") is not a statement when lines follow it.
-    if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 25:
+    if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 35:
         out = out[1:]
     return out
 
@@ -211,6 +288,16 @@ def failing_exit(excerpt: Excerpt, after: int = 0) -> Exit | None:
     return (named or own or found or [None])[0]
 
 
+def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | None]:
+    """The first build step a tool says failed at or after line `after` (else anywhere), and its line."""
+    for lines in ([ln for ln in excerpt.lines if ln.n >= after], excerpt.lines):
+        for line in lines:
+            m = _STEP.search(bare(line.text))
+            if m:
+                return next(g for g in m.groups() if g), line
+    return "", None
+
+
 def facts(excerpt: Excerpt) -> Facts:
     """The headline, its detail, the failure's lines and the failing command's exit status."""
     head = headline(excerpt)
@@ -223,6 +310,13 @@ def facts(excerpt: Excerpt) -> Facts:
         first, last = excerpt.lead
         block += [line for line in excerpt.lines if first <= line.n <= last and line not in block]
     exit_ = failing_exit(excerpt, head.n)
+    step, step_line = failing_step(excerpt, head.n)
+    if step_line is not None and step_line not in block:
+        block.append(step_line)
+    if step_line in detail or len(step) > MAX_STEP:
+        step = ""  # the headline states it already, or the name would crowd it out
+    if exit_ is not None and not exit_.command and step:
+        exit_, step = Exit(exit_.code, exit_.line, step), ""
     if exit_ is not None and exit_.line not in block:
         block.append(exit_.line)
-    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt))
+    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt), step, step_line)

@@ -9,7 +9,7 @@ from string import Formatter
 
 from bot.core import messages
 from bot.core.excerpt.rules import score_line
-from bot.core.heuristic_facts import Facts, facts
+from bot.core.heuristic_facts import Facts, bare, facts
 from bot.core.heuristic_rules import FAILURE_REASONS, RULES, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
@@ -60,16 +60,22 @@ _TEST_WORDS = re.compile(
 )
 
 
-def _evidence(excerpt: Excerpt, anchor: ExcerptLine | None, block: tuple[ExcerptLine, ...] = ()) -> list[Evidence]:
-    """The anchor line first (the note links it), then the failure's own lines and the most error-like
-    lines near the anchor, in log order."""
+def _evidence(
+    excerpt: Excerpt, anchor: ExcerptLine | None, block: tuple[ExcerptLine, ...] = (), named: tuple = ()
+) -> list[Evidence]:
+    """The anchor line first (the note links it), then the lines that name the failing step and command, the
+    failure's own lines and the most error-like lines near the anchor, in log order."""
     chosen: dict[int, ExcerptLine] = {anchor.n: anchor} if anchor else {}
+    # The lines that name what failed (a Gradle task, a make target, a command and its exit status).
+    for line in named:
+        if line is not None:
+            chosen.setdefault(line.n, line)
     # The strongest failure lines of the excerpt, nearest the anchor first, then the failure's own detail.
     scored = sorted(
         (
             (score_line(ln.text), -abs(ln.n - (anchor.n if anchor else ln.n)), ln)
             for ln in excerpt.lines
-            if ln.text.strip()
+            if bare(ln.text).strip()
         ),
         key=lambda item: (item[0], item[1]),
         reverse=True,
@@ -81,7 +87,7 @@ def _evidence(excerpt: Excerpt, anchor: ExcerptLine | None, block: tuple[Excerpt
     for line in block:
         if len(chosen) >= MAX_EVIDENCE:
             break
-        if line.text.strip() and (score_line(line.text) > 0 or line.n < (anchor.n if anchor else 0) + 6):
+        if bare(line.text).strip() and (score_line(line.text) > 0 or line.n < (anchor.n if anchor else 0) + 6):
             chosen.setdefault(line.n, line)
     for score, _, line in scored:
         if len(chosen) >= MAX_EVIDENCE or score <= 0:
@@ -130,6 +136,8 @@ def _summary(found: Facts) -> str:
             else messages.OFFLINE_EXIT.format(code=exit_.code)
         )
         suffix = f" ({exit_text})"
+    elif exit_ is None and found.step:
+        suffix = f" ({messages.OFFLINE_STEP_FAILED.format(step=found.step)})"
     statement = found.statement(MAX_SUMMARY - len(suffix))
     if exit_ is not None and messages.OFFLINE_EXIT.format(code=exit_.code) in statement:
         suffix = ""
@@ -190,7 +198,7 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             verdict=verdict,
             confidence=0.9,
             fix_steps=list(steps),
-            evidence=_evidence(excerpt, found.headline, found.block),
+            evidence=_evidence(excerpt, found.headline, found.block, found.named_lines()),
         )
     if found.headline is None:
         return ModelAnswer(
@@ -213,7 +221,7 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             verdict=verdict,
             confidence=0.5,
             fix_steps=_steps(found),
-            evidence=_evidence(excerpt, found.headline, found.block),
+            evidence=_evidence(excerpt, found.headline, found.block, found.named_lines()),
         )
     rule, match, _ = hit
     return ModelAnswer(
@@ -223,7 +231,7 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
         verdict=rule.verdict,
         confidence=rule.confidence,
         fix_steps=[_fill(s, match) for s in rule.fix_steps],
-        evidence=_evidence(excerpt, found.headline, found.block),
+        evidence=_evidence(excerpt, found.headline, found.block, found.named_lines()),
     )
 
 

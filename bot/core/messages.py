@@ -206,6 +206,7 @@ def help_gitlab(bot_username: str) -> str:
 
 OFFLINE_EXIT = "exit code {code}"
 OFFLINE_EXIT_OF = "`{command}`: exit code {code}"
+OFFLINE_STEP_FAILED = "`{step}` failed"
 OFFLINE_CAUSE = "The log says (line {line}): {statement}"
 OFFLINE_CAUSE_EXIT = "The failing command{command} exited with code {code}{meaning}."
 OFFLINE_EXIT_MEANINGS: dict[int, str] = {

@@ -167,6 +167,13 @@ def test_no_generic_text_when_a_failure_line_exists():
         "FAIL",
         "Ran 12 tests in 0.003s",
         "25 examples, 1 failure",
+        "error: linking the plugin failed, see above",
+        "tar: Exiting with failure status due to previous errors",
+        "9 doctests, 592 tests, 1 failure",
+        "27 tests completed, 1 failed",
+        "2022-05-30T09:11:02.8629221Z 27 tests completed, 1 failed",
+        "Execution failed for task ':app:testDebugUnitTest'.",
+        "> There were failing tests. See the report at: file:///builds/app/build/reports/tests/index.html",
     ],
 )
 def test_lines_that_only_say_something_failed_are_wrappers(line):
@@ -189,3 +196,194 @@ def test_lines_that_only_say_something_failed_are_wrappers(line):
 )
 def test_failing_tests_are_named_as_their_runner_names_them(line, test):
     assert failing_test(lines("$ run tests", line)) == test
+
+
+def test_a_failure_line_in_the_lead_beats_an_older_error_far_above():
+    ex = lines(
+        "curl: (22) The requested URL returned error: 404 Not Found",
+        "$ ./check-links.sh",
+        "No issues :-)",
+        "$ emacs --batch -l test.el",
+        "/tmp/emacs/bin/emacs: error while loading shared libraries: libgnutls.so.26: cannot open shared object file",
+        'The command "emacs --batch -l test.el" exited with 127.',
+        lead=(5, 6),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("/tmp/emacs/bin/emacs: error while loading shared libraries: libgnutls.so.26")
+    assert answer.evidence[0].line == 5
+
+
+def test_cmake_status_lines_are_not_the_error():
+    ex = lines(
+        "-- Looking for pthread_create",
+        "-- Looking for pthread_create - not found",
+        "-- Looking for pthread_create in pthreads - not found",
+        "-- Found Threads: TRUE",
+        "CMake Error at /usr/share/cmake-3.2/Modules/FindPackageHandleStandardArgs.cmake:138 (message):",
+        "  Could NOT find Halide (missing: HALIDE_ROOT_DIR)",
+        "Call Stack (most recent call first):",
+        "",
+        "-- Configuring incomplete, errors occurred!",
+        'See also "/builds/app/build/CMakeFiles/CMakeError.log".',
+        lead=(9, 10),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith(
+        "CMake Error at /usr/share/cmake-3.2/Modules/FindPackageHandleStandardArgs.cmake:138"
+    )
+    assert "Could NOT find Halide" in answer.summary and "pthread" not in answer.summary
+
+
+def test_above_a_tally_the_headline_is_the_first_failure_of_the_report():
+    ex = lines(
+        "  1) test parses the empty input (ParserTest)",
+        "     test/parser_test.exs:12",
+        "     ** (MatchError) no match of right hand side value: :error",
+        "",
+        "  2) test parses a comment (ParserTest)",
+        "     test/parser_test.exs:30",
+        "     ** (MatchError) no match of right hand side value: :eof",
+        "",
+        "9 doctests, 59 tests, 2 failures",
+        "make: *** [test] Error 2",
+        'The command "make test" exited with 2.',
+        lead=(9, 11),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("1) test parses the empty input (ParserTest)")
+    assert "`make test`: exit code 2" in answer.summary
+
+
+def test_a_command_echo_is_what_ran_not_what_failed():
+    ex = lines(
+        "$ $TIMEOUT 35m ci/build.sh",
+        "+ stack --no-terminal build --fast",
+        "src/Main.hs:8:1: error: Could not find module 'Data.Timeout'",
+        'The command "$TIMEOUT 35m ci/build.sh" exited with 1.',
+        lead=(4, 4),
+    )
+    found = facts(ex)
+    assert found.headline is not None and found.headline.n == 3
+
+
+def test_the_failing_gradle_task_is_named_and_its_line_quoted():
+    ex = lines(
+        "FAILURE: Build failed with an exception.",
+        "",
+        "* What went wrong:",
+        "Execution failed for task ':app:checkstyleMain'.",
+        "> Unable to create Root Module: config {/builds/app/config/checkstyle/checkstyle.xml}",
+        "",
+        "BUILD FAILED in 15s",
+        lead=(1, 7),
+    )
+    answer = analyze(ex)
+    assert "`:app:checkstyleMain` failed" in answer.summary and "Unable to create Root Module" in answer.summary
+    assert 4 in [e.line for e in answer.evidence]
+
+
+def test_a_make_target_names_the_failing_step_with_its_exit_code():
+    ex = lines(
+        "cc -c src/parse.c",
+        "src/parse.c:14:5: error: 'amout' undeclared",
+        "make: *** [Makefile:8: parse.o] Error 1",
+        lead=(3, 3),
+    )
+    answer = analyze(ex)
+    assert answer.summary == "src/parse.c:14:5: error: 'amout' undeclared (`parse.o`: exit code 1)"
+
+
+def test_the_failing_commands_exit_line_is_quoted():
+    ex = lines(
+        "$ ./test/run !",
+        "Executed 120 tests",
+        "(1/1) [EXPECT] Invalid HEAD (expected: fffffff, actual: 5b8bd03)",
+        "Error detected while processing function <SNR>12_run:",
+        "E121: Undefined variable: g:plugs",
+        "E116: Invalid arguments for function remove",
+        "E15: Invalid expression: g:plugs",
+        'The command "./test/run !" exited with 1.',
+        "",
+        "Done. Your build exited with 1.",
+        lead=(8, 10),
+    )
+    answer = analyze(ex)
+    assert 8 in [e.line for e in answer.evidence] and "`./test/run !`: exit code 1" in answer.summary
+
+
+def test_a_linters_problem_is_stated_with_the_file_it_names_above():
+    ex = lines(
+        "$ npm test",
+        "> stylelint src/site.css",
+        "src/site.css",
+        "  13:2  ✖  Expected double colon   selector-pseudo-element-colon-notation",
+        "",
+        "npm ERR! Test failed.  See above for more details.",
+        'The command "npm test" exited with 1.',
+        lead=(6, 7),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("src/site.css — 13:2 ✖ Expected double colon")
+    assert {3, 4} <= {e.line for e in answer.evidence}
+
+
+def test_under_a_reports_title_the_headline_is_the_first_error_below_it():
+    ex = lines(
+        "tests/test_cli.py::test_help PASSED [ 50%]",
+        "tests/test_readme.py::test_readme FAILED [ 98%]",
+        "",
+        "=================================== FAILURES ===================================",
+        "_________________________________ test_readme __________________________________",
+        "    def test_readme(source_root):",
+        ">       assert rule.stem in readme",
+        'E       AssertionError: Missing rule "nixos_cmd_not_found" in README.md',
+        "",
+        "tests/test_readme.py:11: AssertionError",
+        lead=(4, 5),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith('E AssertionError: Missing rule "nixos_cmd_not_found" in README.md')
+    assert answer.evidence[0].line == 8
+
+
+def test_a_maven_compile_error_is_stated_by_its_errors_not_its_title_or_goal():
+    ex = lines(
+        "[ERROR] COMPILATION ERROR : ",
+        "[INFO] -------------------------------------------------------------",
+        "[ERROR] /builds/app/src/main/java/com/acme/Posting.java:[42,27] incompatible types: String cannot be converted to BigDecimal",
+        "[INFO] 1 error",
+        "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.13.0:compile (default-compile) on project app: Compilation failure",
+        "ERROR: Job failed: exit code 1",
+        lead=(1, 6),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith(
+        "[ERROR] /builds/app/src/main/java/com/acme/Posting.java:[42,27] incompatible types"
+    )
+    assert "maven-compiler-plugin" not in answer.summary
+
+
+def test_a_passing_test_is_not_the_failures_detail():
+    ex = lines(
+        "--- FAIL: TestLoad (0.00s)",
+        "--- PASS: TestParse (0.00s)",
+        "--- PASS: TestParse/empty (0.00s)",
+        "FAIL\tgithub.com/acme/cfg\t0.231s",
+        lead=(1, 4),
+    )
+    assert "TestParse" not in analyze(ex).summary
+
+
+def test_a_failed_gradle_task_is_stated_with_the_reason_under_it():
+    ex = lines(
+        "FAILURE: Build failed with an exception.",
+        "* What went wrong:",
+        "> Task :app:checkstyleMain FAILED",
+        "Execution failed for task ':app:checkstyleMain'.",
+        "> Unable to create Root Module: config {/builds/app/config/checkstyle/checkstyle.xml}",
+        "BUILD FAILED in 15s",
+        lead=(1, 6),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("> Task :app:checkstyleMain FAILED — > Unable to create Root Module")
+    assert 5 in [e.line for e in answer.evidence]
