@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
 from bot.core.excerpt.rules import CLEANUP_SECTIONS, PREFILTER_WORDS, STRONG, VERDICT, is_exit_line, score_line
+from bot.core.excerpt.stamps import PLAIN, Destamper
 
 CHUNK_BYTES = 64 * 1024
 # Context kept around a candidate line, in lines, and how far back raw bytes are remembered.
@@ -181,11 +182,26 @@ class Scanner:
     section_names: list[str | None] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
     pem_marks: list[tuple[int, bool, str]] = field(default_factory=list)  # (line, is BEGIN, text) of private keys
+    # Removes per-line timestamps before anything reads the lines; None once the log is known to have none.
+    stamps: Destamper | None = field(default_factory=Destamper)
+    stamp_bytes: int = 0  # prefix bytes removed, counted in bytes_read
 
     # --- reading ---------------------------------------------------------------
     def feed(self, chunk: bytes) -> None:
+        if self.stamps is not None:
+            chunk = self._destamp(self.stamps.feed(bytes(chunk)))
         for i in range(0, len(chunk), CHUNK_BYTES):
             self._feed_piece(bytes(chunk[i:i + CHUNK_BYTES]))
+
+    def _destamp(self, out: bytes, stamps: Destamper | None = None) -> bytes:
+        """Count the prefix bytes removed as read (limits are about the log as fetched); forget a plain log's stamper."""
+        stamps = stamps or self.stamps
+        assert stamps is not None
+        self.bytes_read += stamps.removed - self.stamp_bytes
+        self.stamp_bytes = stamps.removed
+        if stamps.style == PLAIN:
+            self.stamps = None
+        return out
 
     def _feed_piece(self, piece: bytes) -> None:
         self.bytes_read += len(piece)
@@ -423,6 +439,9 @@ class Scanner:
     # --- the end ---------------------------------------------------------------
     def finish(self) -> ScanResult:
         """End of the log: what was found, the kept lines cleaned."""
+        if self.stamps is not None:
+            stamps, self.stamps = self.stamps, None
+            self.feed(self._destamp(stamps.close(), stamps))
         if self.long is not None:
             self._long_done()
             last_n = self.line_no - 1
