@@ -5,10 +5,10 @@ from collections.abc import AsyncIterator, Iterable
 from typing import BinaryIO
 
 from bot.core.excerpt.clean import LONG_LINE_BYTES, LineFilter, render_ends, render_line
+from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.scan import CHUNK_BYTES, LongLine, Scanner, apply_markers
 from bot.core.excerpt.selection import select
 from bot.core.excerpt.stamps import Destamper
-from bot.core.types import Excerpt, ExcerptLine
 
 DEFAULT_BUDGET = 8000  # characters of an excerpt, newlines counted, when the caller sets none
 # read_line_range never returns more than this many lines.

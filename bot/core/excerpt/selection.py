@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
+from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
     MEDIUM,
@@ -17,8 +18,6 @@ from bot.core.excerpt.rules import (
     score_line,
 )
 from bot.core.excerpt.scan import EXIT_BEFORE, FRAMED_BEFORE, RULE_LINE, ScanResult
-from bot.core.redact import MAX_PEM_LINES
-from bot.core.types import Excerpt, ExcerptLine
 
 # Most characters shown of one line; fewer when the budget is small.
 SHOWN_LINE_CHARS = 320
@@ -169,7 +168,7 @@ def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]
     ordinary block; here an item runs up to the next item of the same list."""
     items = [(n, kind) for n in sorted(texts) if (kind := _item_kind(texts[n])) is not None]
     spans: list[tuple[int, int]] = []
-    for (n, kind), (m, next_kind) in zip(items, items[1:] + [(0, ("", 0))]):
+    for (n, kind), (m, next_kind) in zip(items, items[1:] + [(0, ("", 0))], strict=False):
         follows = next_kind[1] == kind[1] + 1 if kind[0] == "n" else next_kind == kind
         if not (next_kind[0] == kind[0] and follows):
             # The last (or only) item under titled rules has no next header: it runs up to the rule that opens
@@ -224,10 +223,10 @@ def _failed_steps(commands: list[int], anchors: list[int]) -> list[tuple[int, in
     return steps
 
 
-def _pem_block(marks: list[tuple[int, bool, str]], n: int) -> int | None:
+def _pem_block(marks: list[tuple[int, bool, str]], n: int, max_lines: int) -> int | None:
     """Index in marks of the BEGIN of the private-key block that line n lies in (after it, before its END)."""
     i = bisect.bisect_left(marks, (n,)) - 1
-    if i >= 0 and marks[i][1] and n - marks[i][0] <= MAX_PEM_LINES:
+    if i >= 0 and marks[i][1] and n - marks[i][0] <= max_lines:
         return i
     return None
 
@@ -238,10 +237,13 @@ def _filter_lines(texts: dict[int, str], line_filter: LineFilter, marks: list[tu
     Kept lines have gaps; a key's body kept without its BEGIN line would look like plain text to a
     redactor that tracks PEM state, so at a gap into a key block the BEGIN line is fed first, and at a
     gap out of one its END line."""
+    # Imported here: only a redacting caller needs the redactor's limit, and the excerpt command starts faster without it.
+    from bot.core.redact import MAX_PEM_LINES
+
     prev: int | None = None
     prev_block: int | None = None
     for n in sorted(texts):
-        block = _pem_block(marks, n) if marks else None
+        block = _pem_block(marks, n, MAX_PEM_LINES) if marks else None
         if prev is None or n != prev + 1:
             if prev_block is not None and prev_block != block:
                 end = next((m for m in marks[prev_block + 1:] if not m[1]), None)
