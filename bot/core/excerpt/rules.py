@@ -197,8 +197,23 @@ def _holds_any(low: str, words: tuple[str, ...]) -> bool:
     return any(word in low for word in words)
 
 
+# Scores of lines seen lately: logs repeat lines (test progress, retries, the same context kept twice), and
+# scoring is most of the cost of a line. Bounded: emptied when full.
+_SCORED: dict[str, float] = {}
+SCORED_LINES = 20_000
+
+
 def score_line(text: str) -> float:
     """How strongly one cleaned line signals a failure: 0 for none, about 14 for a tool's verdict."""
+    score = _SCORED.get(text)
+    if score is None:
+        if len(_SCORED) >= SCORED_LINES:
+            _SCORED.clear()
+        score = _SCORED[text] = _score(text)
+    return score
+
+
+def _score(text: str) -> float:
     if not text:
         return 0.0
     if is_wrapper(text):
