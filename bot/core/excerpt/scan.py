@@ -10,7 +10,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
-from bot.core.excerpt.rules import CLEANUP_SECTIONS, PREFILTER_WORDS, STRONG, VERDICT, is_exit_line, score_line
+from bot.core.excerpt.rules import (
+    CLEANUP_SECTIONS,
+    COMMAND_STARTS,
+    PREFILTER_WORDS,
+    STRONG,
+    VERDICT,
+    is_exit_line,
+    score_line,
+)
 from bot.core.excerpt.stamps import PLAIN, Destamper
 
 CHUNK_BYTES = 64 * 1024
@@ -25,11 +33,12 @@ MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
 HISTORY_BYTES = 256 * 1024
 MAX_CANDIDATES = 600
 MAX_RETAINED_CHARS = 4_000_000
-# Runners (GitLab, Travis) echo each script command as "$ command" before its output.
+# Runners echo each script command before its output (rules.COMMAND_STARTS): "$ command" (GitLab, Travis),
+# "##[group]Run command" (GitHub Actions).
 COMMAND_ECHO = b"$ "
-# A regex finds it faster than bytes.find: it scans for the rare "$", bytes.find tests every byte
+# A regex finds them faster than bytes.find: it scans for the rare "$" and "#", bytes.find tests every byte
 # against the needle's last one, a space.
-_COMMAND_ECHO = re.compile(re.escape(COMMAND_ECHO))
+_COMMAND_ECHO = re.compile(rb"\$ |##\[group\]Run ")
 # PEM armour of a private key; the line filter (the redactor) must see a key's BEGIN line before its body.
 PEM_BEGIN = b"-----BEGIN"
 PEM_END = b"-----END"
@@ -295,7 +304,7 @@ class Scanner:
             end = block.find(b"\n", i)
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
-            if i - start < 200 and render_line(block[start:end]).startswith("$ "):
+            if i - start < 200 and render_line(block[start:end]).startswith(COMMAND_STARTS):
                 self.commands.append(counted_n)
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]

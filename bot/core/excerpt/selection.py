@@ -9,6 +9,7 @@ from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
 from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
+    COMMAND_STARTS,
     MEDIUM,
     STRONG,
     VERDICT,
@@ -85,7 +86,7 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
         if current is not None and n == current.end + 1 and n - current.seed < MAX_BLOCK_LINES:
             text = texts[n]
             # A plain line or a blank one stays in the block when detail follows right after it.
-            if related(n) or (not text.startswith("$ ") and (related(n + 1) or (text.strip() and related(n + 2)))):
+            if related(n) or (not text.startswith(COMMAND_STARTS) and (related(n + 1) or (text.strip() and related(n + 2)))):
                 current.end = n
                 continue
             # A diagnostic at file:line:col is followed by its source line and a caret, sometimes with
@@ -111,7 +112,7 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
     for b in out:
         n = b.seed - 1
         while (n > floor and b.seed - n <= MAX_DETAIL_ABOVE and n in texts and texts[n].strip()
-               and not texts[n].startswith("$ ") and is_continuation(texts[n])):
+               and not texts[n].startswith(COMMAND_STARTS) and is_continuation(texts[n])):
             n -= 1
         # Detail has an edge; a run of indented lines longer than that is progress output, not detail.
         if b.seed - n <= MAX_DETAIL_ABOVE:
@@ -130,7 +131,7 @@ def _framed_start(texts: dict[int, str], seed: int) -> int:
         return seed
     for n in range(seed - 2, seed - FRAMED_BEFORE, -1):
         text = texts.get(n)
-        if text is None or not text.strip() or text.startswith("$ "):
+        if text is None or not text.strip() or text.startswith(COMMAND_STARTS):
             return seed
         if RULE_LINE.match(text):
             return n
@@ -143,7 +144,7 @@ def _caret_below(texts: dict[int, str], seed: int, n: int) -> int | None:
         return None
     for m in range(n, n + CARET_LINES):
         text = texts.get(m)
-        if text is None or text.startswith("$ "):
+        if text is None or text.startswith(COMMAND_STARTS):
             return None
         if _CARET.match(text):
             return m
@@ -188,11 +189,13 @@ def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]
             covered = span[1]
             span = next(span_iter, None)
         if b.seed <= covered:
-            continue  # inside an item already made a block
+            out.extend(_rest(b, covered, scores))  # inside an item already made a block
+            continue
         if span is not None and span[0] <= b.seed <= span[1]:
             out.append(_Block(span[0], span[1], start=span[0]))
             covered = span[1]
             span = next(span_iter, None)
+            out.extend(_rest(b, covered, scores))
             continue
         out.append(b)
     while span is not None:
@@ -202,13 +205,20 @@ def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]
     return out
 
 
+def _rest(b: _Block, covered: int, scores: dict[int, float]) -> list[_Block]:
+    """What a block that an item of a list replaced holds past the item: a failure printed after the list
+    (and taken into the block as detail) starts a block of its own rather than vanishing with it."""
+    seed = next((n for n in range(covered + 1, b.end + 1) if scores.get(n, 0.0) >= SEED_SCORE), None)
+    return [_Block(seed, b.end, start=seed)] if seed is not None else []
+
+
 def _list_end(texts: dict[int, str], n: int) -> int:
     """The first line after item n that is a separator rule or a command, within MAX_ITEM_LINES; 0 if none."""
     for m in range(n + 1, n + MAX_ITEM_LINES + 1):
         text = texts.get(m)
         if text is None:
             return 0
-        if RULE_LINE.match(text) or text.startswith("$ "):
+        if RULE_LINE.match(text) or text.startswith(COMMAND_STARTS):
             return m
     return 0
 
@@ -400,7 +410,7 @@ def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None =
             b = in_order[i] if i < len(in_order) and starts[i] <= b.end + 2 else None
     # The first output of the failing command often names the failure (a usage error, a bad flag).
     for lo, hi in dict.fromkeys(steps[-4:]):
-        if texts.get(lo, "").startswith("$ "):  # a step found from its command echo, not a guess
+        if texts.get(lo, "").startswith(COMMAND_STARTS):  # a step found from its command echo, not a guess
             take(list(range(lo, min(lo + STEP_HEAD_LINES + 1, hi))), partial=False)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
     for lo, hi in dict.fromkeys(steps[:1] + steps[-1:]):
