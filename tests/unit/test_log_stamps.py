@@ -169,3 +169,11 @@ def test_every_shared_log_scores_the_same_timestamped():
     assert held["plain"] / len(cases) > 0.5, held
     for style in ("gitlab", "iso"):
         assert abs(held["plain"] - held[style]) / len(cases) <= 0.01, held
+
+
+def test_a_github_actions_log_replayed_by_a_stamping_runner_loses_both_prefixes():
+    gha = b"".join(b"2022-05-30T09:10:51.1050765Z " + line + b"\n" for line in PLAIN_LOG.split(b"\n")[:-1])
+    twice = stamp(gha, "gitlab")
+    assert destamp(twice, 50)[0] == PLAIN_LOG
+    assert as_tuples(excerpt(twice, 800)) == as_tuples(excerpt(gha, 800)) == as_tuples(excerpt(PLAIN_LOG, 800))
+    assert excerpt(twice).bytes_read == len(twice)

@@ -52,7 +52,9 @@ class Destamper:
         self.carry = b"\n"  # a newline and the start of the next line, held until its prefix can be seen
         self.started = False  # the newline in front of the first line is ours: dropped once
         self.pending = 0  # newlines of joined continuation lines, written after the line they joined
-        self.removed = 0  # bytes of prefixes removed so far
+        self.own_removed = 0  # bytes of this stamper's prefixes removed so far
+        # A second prefix under the first (a GitHub Actions log replayed by a stamping runner) is removed too.
+        self.inner: Destamper | None = None
 
     def feed(self, piece: bytes) -> bytes:
         """The destamped bytes that can be given out so far (maybe none)."""
@@ -62,18 +64,31 @@ class Destamper:
                 return b""
             piece, self.head = self.head, b""
             self.style = detect(piece)
+            self.inner = Destamper() if self.style != PLAIN else None
         if self.style == PLAIN:
             return piece
         data = self.carry + piece
         last = data.rfind(b"\n")
         cut = last if last >= 0 and len(data) - last <= PREFIX_MAX else len(data)
         self.carry = data[cut:]
-        return self._strip(data[:cut])
+        return self._inner(self._strip(data[:cut]))
+
+    @property
+    def removed(self) -> int:
+        """Bytes of prefixes removed so far, the inner ones included."""
+        return self.own_removed + (self.inner.removed if self.inner is not None else 0)
+
+    def _inner(self, out: bytes, final: bool = False) -> bytes:
+        if self.inner is None:
+            return out
+        out = self.inner.feed(out)
+        return out + self.inner.close() if final else out
 
     def close(self) -> bytes:
         """The rest, at the end of the log."""
         if self.style is None:
             self.style = detect(self.head)
+            self.inner = Destamper() if self.style != PLAIN else None
             out = self.head if self.style == PLAIN else self._strip(self.carry + self.head)
             self.head = b""
         elif self.style == PLAIN:
@@ -83,7 +98,7 @@ class Destamper:
         self.carry = b""
         out += b"\n" * self.pending
         self.pending = 0
-        return out
+        return self._inner(out, final=True)
 
     def _strip(self, work: bytes) -> bytes:
         if not work:
@@ -95,7 +110,7 @@ class Destamper:
             and (self.pending or _CONTINUED.search(work))
         ):
             out = self._join(work)
-        self.removed += len(work) - len(out)
+        self.own_removed += len(work) - len(out)
         if not self.started:
             self.started = True
             out = out[1:]  # work began with our newline
