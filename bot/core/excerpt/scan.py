@@ -36,9 +36,9 @@ MAX_RETAINED_CHARS = 4_000_000
 # Runners echo each script command before its output (rules.COMMAND_STARTS): "$ command" (GitLab, Travis),
 # "##[group]Run command" (GitHub Actions).
 COMMAND_ECHO = b"$ "
-# A regex finds them faster than bytes.find: it scans for the rare "$" and "#", bytes.find tests every byte
-# against the needle's last one, a space.
-_COMMAND_ECHO = re.compile(rb"\$ |##\[group\]Run ")
+# A regex finds "$ " faster than bytes.find: it scans for the rare "$", bytes.find tests every byte against the
+# needle's last one, a space. One literal each: an alternation of the two scans ten times slower.
+_COMMAND_ECHOES = (re.compile(re.escape(COMMAND_ECHO)), re.compile(re.escape(b"##[group]Run ")))
 # PEM armour of a private key; the line filter (the redactor) must see a key's BEGIN line before its body.
 PEM_BEGIN = b"-----BEGIN"
 PEM_END = b"-----END"
@@ -296,19 +296,24 @@ class Scanner:
 
     def _commands(self, block: bytes, base: int) -> None:
         """Remember the lines where the runner echoes a script command: each starts a step."""
-        found = _COMMAND_ECHO.search(block)
+        starts = []
+        for echo in _COMMAND_ECHOES:
+            found = echo.search(block)
+            while found:
+                i = found.start()
+                start = block.rfind(b"\n", 0, i) + 1
+                end = block.find(b"\n", i)
+                if i - start < 200:
+                    starts.append((start, end))
+                found = echo.search(block, end)
         counted_pos, counted_n = 0, base
-        while found:
-            i = found.start()
-            start = block.rfind(b"\n", 0, i) + 1
-            end = block.find(b"\n", i)
+        for start, end in sorted(set(starts)):
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
-            if i - start < 200 and render_line(block[start:end]).startswith(COMMAND_STARTS):
+            if render_line(block[start:end]).startswith(COMMAND_STARTS):
                 self.commands.append(counted_n)
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]
-            found = _COMMAND_ECHO.search(block, end)
 
     def _pem_marks(self, block: bytes, base: int) -> None:
         """Remember where private-key blocks begin and end, so their body is redacted even without its BEGIN line."""
