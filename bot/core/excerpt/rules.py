@@ -205,8 +205,8 @@ def _holds_any(low: str, words: tuple[str, ...]) -> bool:
     return any(word in low for word in words)
 
 
-# Scores of lines seen lately: logs repeat lines (test progress, retries, the same context kept twice), and
-# scoring is most of the cost of a line. Bounded: emptied when full.
+# Scores (and exit-line answers) of lines seen lately: logs repeat lines (test progress, retries, the same
+# context kept twice), and scoring is most of the cost of a line. Bounded: emptied when full.
 _SCORED: dict[str, float] = {}
 SCORED_LINES = 20_000
 
@@ -261,9 +261,17 @@ def is_wrapper(text: str) -> bool:
     return "npm ERR!" in text and bool(_NPM_WRAPPER.match(text))
 
 
+_EXITS: dict[str, bool] = {}
+
+
 def is_exit_line(text: str) -> bool:
     """True for lines that say the job or a step ended with a failure status."""
-    return _holds_any(text.lower(), _EXIT_WORDS) and bool(EXIT_LINE.search(text))
+    found = _EXITS.get(text)
+    if found is None:
+        if len(_EXITS) >= SCORED_LINES:
+            _EXITS.clear()
+        found = _EXITS[text] = _holds_any(text.lower(), _EXIT_WORDS) and bool(EXIT_LINE.search(text))
+    return found
 
 
 def is_continuation(text: str) -> bool:
