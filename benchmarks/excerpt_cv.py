@@ -55,8 +55,8 @@ from pathlib import Path
 from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import cv_folds  # noqa: E402  (a sibling module, not a package)
-from cv_folds import CIDIFF, CORPUS, LOGCHUNKS, Case  # noqa: E402
+import cv_folds  # a sibling module, not a package
+from cv_folds import CIDIFF, CORPUS, LOGCHUNKS, Case
 
 REPO = Path(__file__).resolve().parents[1]
 BUDGETS = (2000, 4000, 8000)
@@ -514,7 +514,10 @@ def display_python() -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    log = (lambda msg: print(f"# {msg}", file=sys.stderr))
+
+    def log(msg: str) -> None:
+        print(f"# {msg}", file=sys.stderr)
+
     scorer_dir = args.scorer or args.data_root / "logchunks-dev"
     if not (scorer_dir / "score.py").exists():
         print(f"skipped: no score.py in {scorer_dir} (the official scorer defines coverage)")
