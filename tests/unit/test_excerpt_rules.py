@@ -59,3 +59,18 @@ def test_a_github_actions_step_runs_from_its_group_header_to_its_exit_line():
     )
     got = shown(log, 1500)
     assert 1 in got and got[1] == "##[group]Run ./scripts/check-version.sh"
+
+
+def test_a_github_actions_steps_first_output_is_the_line_after_its_group():
+    """The group a `##[group]Run` line opens holds the step's script, shell and environment, not its output."""
+    env = "".join(f"  SETTING_{i}: value-{i}\n" for i in range(6))
+    log = (
+        "##[group]Run ./scripts/release.sh\n./scripts/release.sh\nshell: /usr/bin/bash -e {0}\nenv:\n"
+        + env
+        + "##[endgroup]\nrelease.sh: version 2.4.0 is already on the registry, nothing to do here\n"
+        + noise(80, "checking package")
+        + "##[error]Process completed with exit code 3.\n"
+        + noise(100, "Post job cleanup step")
+    )
+    got = shown(log, 1500)
+    assert got.get(12) == "release.sh: version 2.4.0 is already on the registry, nothing to do here", sorted(got)

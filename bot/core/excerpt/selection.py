@@ -47,6 +47,8 @@ TOP_SHARE = 0.7  # of the budget, at most, for the top block and the blocks righ
 SIMILAR_LINES = 10
 SIMILAR_PREFIX = 40
 STEP_HEAD_LINES = 2  # output lines right under the failing step's command
+GHA_GROUP, GHA_END_GROUP = "##[group]", "##[endgroup]"
+MAX_GROUP_LINES = 40  # a step's script and environment as GitHub Actions prints them in its group
 STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
 CONTEXT_BEFORE = 2
 CONTEXT_AFTER = 3
@@ -221,6 +223,19 @@ def _list_end(texts: dict[int, str], n: int) -> int:
         if RULE_LINE.match(text) or text.startswith(COMMAND_STARTS):
             return m
     return 0
+
+
+def _output_start(texts: dict[int, str], lo: int, hi: int) -> int:
+    """The first output line of the step whose command is echoed on line lo. GitHub Actions prints the step's
+    script, shell and environment inside the group its "Run" line opens: the output starts after the group."""
+    if texts.get(lo, "").startswith(GHA_GROUP):
+        for n in range(lo + 1, min(lo + MAX_GROUP_LINES, hi)):
+            text = texts.get(n)
+            if text is None:
+                break
+            if text.startswith(GHA_END_GROUP):
+                return n + 1
+    return lo + 1
 
 
 def _failed_steps(commands: list[int], anchors: list[int]) -> list[tuple[int, int]]:
@@ -411,7 +426,8 @@ def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None =
     # The first output of the failing command often names the failure (a usage error, a bad flag).
     for lo, hi in dict.fromkeys(steps[-4:]):
         if texts.get(lo, "").startswith(COMMAND_STARTS):  # a step found from its command echo, not a guess
-            take(list(range(lo, min(lo + STEP_HEAD_LINES + 1, hi))), partial=False)
+            first = _output_start(texts, lo, hi)
+            take([lo, *range(first, min(first + STEP_HEAD_LINES, hi))], partial=False)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
     for lo, hi in dict.fromkeys(steps[:1] + steps[-1:]):
         share = used + budget * STEP_SHARE
