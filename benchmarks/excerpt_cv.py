@@ -27,7 +27,8 @@ so line numbers do not move) gets GitLab Runner's FF_TIMESTAMPS prefix
 `2026-11-30T09:00:00.1234567Z `. A labelled line counts when the excerpt shows it
 with the prefix removed (as the plain log has it) or kept (as the copy has it):
 so a prefix-aware excerpt scores what it scores on the plain logs, and an unaware
-one is judged on which lines it picked and on the budget the prefixes ate.
+one is judged on which lines it picked and on the budget the prefixes ate. The
+same holds for logs shipped with such prefixes (CiDiff's raw GitHub Actions logs).
 
 Examples (from the repository root):
   .venv/bin/python benchmarks/excerpt_cv.py
@@ -54,8 +55,8 @@ from pathlib import Path
 from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import cv_folds  # noqa: E402  (a sibling module, not a package)
-from cv_folds import CIDIFF, CORPUS, LOGCHUNKS, Case  # noqa: E402
+import cv_folds  # a sibling module, not a package
+from cv_folds import CIDIFF, CORPUS, LOGCHUNKS, Case
 
 REPO = Path(__file__).resolve().parents[1]
 BUDGETS = (2000, 4000, 8000)
@@ -148,6 +149,10 @@ def score_case(score: ModuleType, case: Case, raw: list[str], stamped: list[str]
     covered = score.covered_lines(raw, lines)
     if stamped is not None:
         covered |= score.covered_lines(stamped, lines)
+    # Logs shipped with timestamps (GitHub Actions' raw logs in CiDiff) count a line shown without its
+    # prefix, as the stamped copies do: covered_lines alone wants 90% of the stamped line's length.
+    if any(PREFIX_RE.match(line) for line in raw[:50]):
+        covered |= score.covered_lines([PREFIX_RE.sub("", line) for line in raw], lines)
     gold = case.gold
     text = "\n".join(str(x.get("text", "")) for x in lines)
     tokens = all(t in text for t in case.tokens) if case.tokens else None
@@ -509,7 +514,10 @@ def display_python() -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    log = (lambda msg: print(f"# {msg}", file=sys.stderr))
+
+    def log(msg: str) -> None:
+        print(f"# {msg}", file=sys.stderr)
+
     scorer_dir = args.scorer or args.data_root / "logchunks-dev"
     if not (scorer_dir / "score.py").exists():
         print(f"skipped: no score.py in {scorer_dir} (the official scorer defines coverage)")

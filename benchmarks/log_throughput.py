@@ -1,11 +1,23 @@
-"""Stream a generated 200 MB job log through excerpt_stream in 64 KiB chunks; report MB/s and peak memory."""
+"""Excerpt speed: a generated 200 MB job log streamed in-process or through the whole CLI command, real logs, start-up.
+
+    .venv/bin/python benchmarks/log_throughput.py --mb 200                  # in-process, excerpt_stream
+    .venv/bin/python benchmarks/log_throughput.py --mb 200 --command        # `python -m bot.cli.excerpt FILE`
+    .venv/bin/python benchmarks/log_throughput.py --real ../shared/datasets/logchunks-dev
+    .venv/bin/python benchmarks/log_throughput.py --startup
+"""
 from __future__ import annotations
 
 import argparse
 import asyncio
+import glob
+import os
 import random
 import resource
+import shlex
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
@@ -13,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.core.excerpt.read import excerpt_stream  # noqa: E402
+from bot.core.excerpt.read import excerpt_stream
 
 CHUNK = 64 * 1024
 ESC = "\x1b"
@@ -124,13 +136,99 @@ async def measure(total_mb: int, long_line_mb: int, trace: bool) -> None:
           f"excerpt {len(ex.lines)} lines")
 
 
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_COMMAND = f"{shlex.quote(sys.executable)} -m bot.cli.excerpt"
+
+
+async def write_log(path: Path, total_mb: int, long_line_mb: int) -> int:
+    """The generated log as a file, for the whole command to read."""
+    written = 0
+    with path.open("wb") as fh:
+        async for chunk in generate(total_mb * 1024 * 1024, long_line_mb, line_pool(seed=7)):
+            fh.write(chunk)
+            written += len(chunk)
+    return written
+
+
+def run_command(argv: list[str]) -> tuple[float, float, str, float]:
+    """(wall seconds, peak RSS of the child in MB, stdout, CPU seconds) of one run of the command, in its own process.
+
+    CPU time (user + system) says more than wall time on a machine others share."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, cwd=REPO)
+        _, status, usage = os.wait4(proc.pid, 0)  # the child's own rusage: its peak RSS
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise SystemExit(f"command failed ({proc.returncode}): {shlex.join(argv)}")
+        out.seek(0)
+        return seconds, usage.ru_maxrss / 1024, out.read().decode(errors="replace"), usage.ru_utime + usage.ru_stime
+
+
+def measure_command(total_mb: int, long_line_mb: int, command: str, runs: int) -> None:
+    """The whole command on a file: start-up, reading, excerpting and printing."""
+    with tempfile.TemporaryDirectory(prefix="excerpt-bench-") as tmp:
+        path = Path(tmp) / "job.log"
+        size = asyncio.run(write_log(path, total_mb, long_line_mb))
+        for _ in range(runs):
+            seconds, rss, out, cpu = run_command([*shlex.split(command), str(path)])
+            print(f"whole command on {size / 1e6:.0f} MB: {size / 1e6 / seconds:.1f} MB/s ({seconds:.2f}s), "
+                  f"{size / 1e6 / cpu:.1f} MB per CPU second, "
+                  f"peak RSS {rss:.1f} MB, failure found: {'ValueError: invalid literal' in out}")
+
+
+def measure_real(data: Path, runs: int) -> None:
+    """The failed LogChunks logs held in memory, each excerpted whole at the default budget, in this process."""
+    from bot.core.excerpt.read import excerpt
+
+    paths = sorted(glob.glob(str(data / "logs" / "*" / "*" / "failed" / "*.log")))
+    if not paths:
+        print(f"skipped: no LogChunks logs under {data}")
+        return
+    logs = [Path(p).read_bytes() for p in paths]
+    size = sum(map(len, logs))
+    for _ in range(runs):
+        start, cpu = time.perf_counter(), time.process_time()
+        for log in logs:
+            excerpt(log, budget_chars=8000)
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        print(f"{len(logs)} real logs, {size / 1e6:.1f} MB: {size / 1e6 / seconds:.1f} MB/s ({seconds:.2f}s), "
+              f"{size / 1e6 / cpu:.1f} MB per CPU second")
+
+
+def measure_startup(command: str, runs: int) -> None:
+    """Wall time of the command on an empty log (start-up and one tiny excerpt), median and best of runs."""
+    with tempfile.TemporaryDirectory(prefix="excerpt-bench-") as tmp:
+        path = Path(tmp) / "empty.log"
+        path.write_bytes(b"")
+        runs_done = [run_command([*shlex.split(command), str(path)]) for _ in range(runs)]
+    times, cpus = [r[0] for r in runs_done], [r[3] for r in runs_done]
+    print(f"start-up of `{command}`: median {statistics.median(times):.3f}s, best {min(times):.3f}s over {runs} runs "
+          f"(CPU median {statistics.median(cpus):.3f}s)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=int, default=200, help="log size in MB (default 200)")
     parser.add_argument("--long-line-mb", type=int, default=0, help="add one single line of this many MB")
     parser.add_argument("--tracemalloc", action="store_true", help="also report the Python heap peak (slower)")
+    parser.add_argument("--command", nargs="?", const=DEFAULT_COMMAND, default=None,
+                        help="time this command on the log written to a file (default: python -m bot.cli.excerpt)")
+    parser.add_argument("--real", type=Path, default=None, metavar="LOGCHUNKS_DIR",
+                        help="excerpt the real LogChunks logs in this process instead")
+    parser.add_argument("--startup", nargs="?", const=DEFAULT_COMMAND, default=None,
+                        help="time the command on an empty log (default: python -m bot.cli.excerpt)")
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    asyncio.run(measure(args.mb, args.long_line_mb, args.tracemalloc))
+    if args.startup:
+        measure_startup(args.startup, max(args.runs, 5))
+    elif args.real:
+        measure_real(args.real, args.runs)
+    elif args.command:
+        measure_command(args.mb, args.long_line_mb, args.command, args.runs)
+    else:
+        asyncio.run(measure(args.mb, args.long_line_mb, args.tracemalloc))
     return 0
 
 

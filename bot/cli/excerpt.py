@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, TextIO
 
 from bot.core.excerpt.baseline import Baseline, build_baseline
-from bot.core.excerpt.read import CHUNK_BYTES, DEFAULT_BUDGET, excerpt_reader
-from bot.core.types import Excerpt, ExcerptLine
+from bot.core.excerpt.lines import Excerpt, ExcerptLine
+from bot.core.excerpt.read import DEFAULT_BUDGET, excerpt_reader
+from bot.core.excerpt.scan import CHUNK_BYTES
 
 HELP = "print the lines of job logs that say why the job failed"
 DESCRIPTION = (
@@ -29,6 +31,10 @@ SECTION_NOTE = ", failed in section {section}"
 TRUNCATED_NOTE = ", log over the size limit: middle skipped"
 WINDOW_GAP = "   ..."
 ERROR_LINE = "cicd-bot excerpt: cannot read {path}: {reason}"
+# What `cicd-bot excerpt` reads from the settings, and the default of GITLAB_MAX_LOG_SIZE_MB when neither the
+# environment nor the env file sets it (tests/unit/test_log_stamps.py keeps it equal to the Settings default).
+SETTINGS_VARIABLES = ("EXCERPT_BUDGET_CHARS", "GITLAB_MAX_LOG_SIZE_MB")
+DEFAULT_MAX_LOG_MB = 20.0
 
 
 def add_parser(subparsers: Any) -> None:
@@ -129,12 +135,38 @@ def as_text(path: str, result: Excerpt) -> str:
     return "\n".join(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run as `python -m bot.cli.excerpt` until the cicd-bot entry point is wired."""
+def _names_a_setting(env_file: str = ".env") -> bool:
+    """True if the environment or the env file sets a variable the excerpt reads (names in any case, as Settings)."""
+    names = {name.upper() for name, value in os.environ.items() if value}
+    if os.path.isfile(env_file):
+        from dotenv import dotenv_values
+
+        names |= {name.upper() for name, value in dotenv_values(env_file).items() if value}
+    return any(name in names for name in SETTINGS_VARIABLES)
+
+
+def main(argv: list[str] | None = None, *, with_settings: bool = False) -> int:
+    """Run as `python -m bot.cli.excerpt` (defaults as shown in --help), or as `cicd-bot excerpt` (with_settings:
+    EXCERPT_BUDGET_CHARS and GITLAB_MAX_LOG_SIZE_MB from the environment or ./.env, else their defaults)."""
     parser = argparse.ArgumentParser(prog="cicd-bot excerpt", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_arguments(parser)
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    settings = None
+    if with_settings and (args.budget_chars is None or args.max_log_mb is None):
+        if not _names_a_setting():
+            # The settings cost more to import than the excerpt itself; unset, they would only give their defaults.
+            args.max_log_mb = DEFAULT_MAX_LOG_MB if args.max_log_mb is None else args.max_log_mb
+            return run(args)
+        from bot.cli.errors import MSG_CONFIG
+        from config.settings import SettingsError, load_settings
+
+        try:
+            settings = load_settings(".env")
+        except SettingsError as exc:
+            sys.stderr.write(MSG_CONFIG.format(error=exc) + "\n")
+            return 2
+    return run(args, settings)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from tests.scenario import MR_IID, PROJECT_ID, PYTEST_TRACE, seed_failed_pipelin
 COMPARED = "comparing this log with the same job's log in passing pipeline"
 # A line with no failure words that only the failing run printed: the rules alone do not keep it,
 # the baseline does (it is new).
-NEW_LINE = "cp: writing 'fixtures/amounts.csv': No space left on device"
+NEW_LINE = "rsync: fixtures/amounts.csv: wrote 0 of 4096 bytes, remote closed"
 STEPS = [f"copy fixture file_{chr(97 + i % 26)}{chr(97 + i // 26)}.csv to the work dir" for i in range(500)]
 FAIL_TRACE = PYTEST_TRACE.replace(
     "$ pytest -q tests/\n",

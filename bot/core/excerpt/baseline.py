@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.core.excerpt.clean import render_line
 from bot.core.excerpt.rules import is_exit_line, score_line
 from bot.core.excerpt.scan import ScanResult
+from bot.core.excerpt.stamps import Destamper
 
 # A line of the failing log that the passing log also printed keeps this share of its score: the
 # baseline informs the ranking, it does not decide it (a naive "new lines only" excerpt holds far
@@ -99,9 +100,13 @@ class BaselineBuilder:
         self.complete = True
         self.carry = b""
         self.skipping = False  # inside a line already keyed by its start
+        self.stamps = Destamper()  # per-line timestamps removed, as the scanner removes them
 
     def feed(self, chunk: bytes) -> None:
-        data = self.carry + chunk if self.carry else bytes(chunk)
+        self._feed(self.stamps.feed(bytes(chunk)))
+
+    def _feed(self, chunk: bytes) -> None:
+        data = self.carry + chunk if self.carry else chunk
         pos = 0
         while (end := data.find(b"\n", pos)) >= 0:
             if self.skipping:
@@ -127,6 +132,7 @@ class BaselineBuilder:
             self.keys.add(line_key(text))
 
     def finish(self) -> Baseline:
+        self._feed(self.stamps.close())
         if self.carry and not self.skipping:
             self._add(self.carry)
         self.carry = b""
@@ -156,9 +162,13 @@ class NewLines:
         self.skipping = False
         self.new: deque[tuple[int, str]] = deque()
         self.new_chars = 0
+        self.stamps = Destamper()  # the new lines shown as the scanner shows its own: without timestamps
 
     def feed(self, chunk: bytes) -> None:
-        data = self.carry + chunk if self.carry else bytes(chunk)
+        self._feed(self.stamps.feed(bytes(chunk)))
+
+    def _feed(self, chunk: bytes) -> None:
+        data = self.carry + chunk if self.carry else chunk
         pos = 0
         while (end := data.find(b"\n", pos)) >= 0:
             if self.skipping:
@@ -189,6 +199,7 @@ class NewLines:
         kept only as context cannot seed a failure block at its full score either. Known lines with no
         failure words far from any other kept line (the passing run's ordinary output) are dropped, so
         the budget left after the failure blocks goes to what this run printed and the passing one did not."""
+        self._feed(self.stamps.close())
         if self.carry and not self.skipping:
             self._line(self.carry)
             self.carry = b""

@@ -6,9 +6,10 @@ from typing import BinaryIO
 
 from bot.core.excerpt.baseline import Baseline, NewLines
 from bot.core.excerpt.clean import LONG_LINE_BYTES, LineFilter, render_ends, render_line
+from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.scan import CHUNK_BYTES, LongLine, Scanner, apply_markers
 from bot.core.excerpt.selection import select
-from bot.core.types import Excerpt, ExcerptLine
+from bot.core.excerpt.stamps import Destamper
 
 DEFAULT_BUDGET = 8000  # characters of an excerpt, newlines counted, when the caller sets none
 # read_line_range never returns more than this many lines.
@@ -131,10 +132,14 @@ async def read_line_range(chunks: AsyncIterator[bytes], first: int, last: int,
         return n >= last
 
     splitter = _LineSplitter()
+    stamps = Destamper()  # the lines as the excerpt shows them: without per-line timestamps
     async for chunk in chunks:
         for i in range(0, len(chunk), CHUNK_BYTES):
-            for line in splitter.feed(bytes(chunk[i:i + CHUNK_BYTES])):
+            for line in splitter.feed(stamps.feed(bytes(chunk[i:i + CHUNK_BYTES]))):
                 if take(line):
                     return out
+    for line in splitter.feed(stamps.close()):
+        if take(line):
+            return out
     take(splitter.close())
     return out

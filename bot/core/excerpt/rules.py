@@ -11,6 +11,8 @@ import re
 PREFILTER_WORDS: tuple[bytes, ...] = (
     b"err", b"fail", b"fatal", b"exception", b"traceback", b"panic", b"assert", b"abort",
     b"exit", b"killed", b"timed out", b"timeout", b"section_",
+    # A resource the system ran out of (errno's own words): the job dies of it wherever it is printed.
+    b"no space left", b"quota exceeded", b"too many open files",
 )
 
 # "path:12:3: warning:" from a compiler: what a build that treats warnings as errors fails on.
@@ -73,6 +75,8 @@ _RULES: list[_Rule] = [
     (re.compile(r"(?i)(?<![\w./\\-])(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|"
                 r"no output has been received)(?![\w/\\=]|[.-]\w|[\"']\s*:|\s*[:=]\s*\d)"), STRONG,
      ("killed", "out of memory", "oom", "cannot allocate memory", "exceeded the maximum", "time", "no output has been received")),
+    (re.compile(r"(?i)\b(no space left on device|disk quota exceeded|too many open files)\b"), STRONG,
+     ("no space left", "quota exceeded", "too many open files")),
     (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), MEDIUM,
      ("not found", "no such file", "permission denied", "connection refused", "undefined reference", "unresolved", "cannot find", "could not",
       "unable to")),
@@ -132,6 +136,10 @@ _WARNING_WORDS = ("warn", "deprecat", "notice")
 CONTINUATION = re.compile(
     r"^(\s+\S|\s*(?i:stack ?trace(back)?|backtrace|call stack)\b|\s*at |\s*File \"|\s*#\d+ |\s*# \.?/|\s*(?P<rule>[-=_*#~])(?P=rule){2,}|\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
 )
+
+# How a step's command is echoed before its output: GitLab and Travis print "$ command", GitHub Actions opens
+# a group with the step's name, "##[group]Run command".
+COMMAND_STARTS = ("$ ", "##[group]Run ")
 
 # The line that states how the job ended.
 EXIT_LINE = re.compile(
@@ -197,10 +205,34 @@ def _holds_any(low: str, words: tuple[str, ...]) -> bool:
     return any(word in low for word in words)
 
 
+# Scores (and exit-line answers) of lines seen lately: logs repeat lines (test progress, retries, the same
+# context kept twice), and scoring is most of the cost of a line. Bounded: emptied when full.
+_SCORED: dict[str, float] = {}
+SCORED_LINES = 20_000
+
+
 def score_line(text: str) -> float:
     """How strongly one cleaned line signals a failure: 0 for none, about 14 for a tool's verdict."""
+    score = _SCORED.get(text)
+    if score is None:
+        if len(_SCORED) >= SCORED_LINES:
+            _SCORED.clear()
+        score = _SCORED[text] = _score(text)
+    return score
+
+
+# GitHub Actions marks a line the runner or a problem matcher reports as an error ("##[error]src/a.ts(3,5): ...").
+GHA_ERROR = "##[error]"
+
+
+def _score(text: str) -> float:
     if not text:
         return 0.0
+    if text.startswith(GHA_ERROR):
+        # The marked line is an error whatever its words; the runner's own "Process completed with exit
+        # code 1" stays the exit line it is, so the output above it can lead.
+        rest = text[len(GHA_ERROR):]
+        return _score(rest) if is_exit_line(rest) else max(_score(rest), STRONG)
     if is_wrapper(text):
         return _WRAPPER_SCORE
     low = text.lower() if text.isascii() else text.lower().translate(_FOLD)
@@ -229,9 +261,17 @@ def is_wrapper(text: str) -> bool:
     return "npm ERR!" in text and bool(_NPM_WRAPPER.match(text))
 
 
+_EXITS: dict[str, bool] = {}
+
+
 def is_exit_line(text: str) -> bool:
     """True for lines that say the job or a step ended with a failure status."""
-    return _holds_any(text.lower(), _EXIT_WORDS) and bool(EXIT_LINE.search(text))
+    found = _EXITS.get(text)
+    if found is None:
+        if len(_EXITS) >= SCORED_LINES:
+            _EXITS.clear()
+        found = _EXITS[text] = _holds_any(text.lower(), _EXIT_WORDS) and bool(EXIT_LINE.search(text))
+    return found
 
 
 def is_continuation(text: str) -> bool:

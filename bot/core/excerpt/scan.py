@@ -10,7 +10,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
-from bot.core.excerpt.rules import CLEANUP_SECTIONS, PREFILTER_WORDS, STRONG, VERDICT, is_exit_line, score_line
+from bot.core.excerpt.rules import (
+    CLEANUP_SECTIONS,
+    COMMAND_STARTS,
+    PREFILTER_WORDS,
+    STRONG,
+    VERDICT,
+    is_exit_line,
+    score_line,
+)
+from bot.core.excerpt.stamps import PLAIN, Destamper
 
 CHUNK_BYTES = 64 * 1024
 # Context kept around a candidate line, in lines, and how far back raw bytes are remembered.
@@ -24,11 +33,12 @@ MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
 HISTORY_BYTES = 256 * 1024
 MAX_CANDIDATES = 600
 MAX_RETAINED_CHARS = 4_000_000
-# Runners (GitLab, Travis) echo each script command as "$ command" before its output.
+# Runners echo each script command before its output (rules.COMMAND_STARTS): "$ command" (GitLab, Travis),
+# "##[group]Run command" (GitHub Actions).
 COMMAND_ECHO = b"$ "
-# A regex finds it faster than bytes.find: it scans for the rare "$", bytes.find tests every byte
-# against the needle's last one, a space.
-_COMMAND_ECHO = re.compile(re.escape(COMMAND_ECHO))
+# A regex finds "$ " faster than bytes.find: it scans for the rare "$", bytes.find tests every byte against the
+# needle's last one, a space. One literal each: an alternation of the two scans ten times slower.
+_COMMAND_ECHOES = (re.compile(re.escape(COMMAND_ECHO)), re.compile(re.escape(b"##[group]Run ")))
 # PEM armour of a private key; the line filter (the redactor) must see a key's BEGIN line before its body.
 PEM_BEGIN = b"-----BEGIN"
 PEM_END = b"-----END"
@@ -181,11 +191,26 @@ class Scanner:
     section_names: list[str | None] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
     pem_marks: list[tuple[int, bool, str]] = field(default_factory=list)  # (line, is BEGIN, text) of private keys
+    # Removes per-line timestamps before anything reads the lines; None once the log is known to have none.
+    stamps: Destamper | None = field(default_factory=Destamper)
+    stamp_bytes: int = 0  # prefix bytes removed, counted in bytes_read
 
     # --- reading ---------------------------------------------------------------
     def feed(self, chunk: bytes) -> None:
+        if self.stamps is not None:
+            chunk = self._destamp(self.stamps.feed(bytes(chunk)))
         for i in range(0, len(chunk), CHUNK_BYTES):
             self._feed_piece(bytes(chunk[i:i + CHUNK_BYTES]))
+
+    def _destamp(self, out: bytes, stamps: Destamper | None = None) -> bytes:
+        """Count the prefix bytes removed as read (limits are about the log as fetched); forget a plain log's stamper."""
+        stamps = stamps or self.stamps
+        assert stamps is not None
+        self.bytes_read += stamps.removed - self.stamp_bytes
+        self.stamp_bytes = stamps.removed
+        if stamps.style == PLAIN:
+            self.stamps = None
+        return out
 
     def _feed_piece(self, piece: bytes) -> None:
         self.bytes_read += len(piece)
@@ -271,19 +296,24 @@ class Scanner:
 
     def _commands(self, block: bytes, base: int) -> None:
         """Remember the lines where the runner echoes a script command: each starts a step."""
-        found = _COMMAND_ECHO.search(block)
+        starts = []
+        for echo in _COMMAND_ECHOES:
+            found = echo.search(block)
+            while found:
+                i = found.start()
+                start = block.rfind(b"\n", 0, i) + 1
+                end = block.find(b"\n", i)
+                if i - start < 200:
+                    starts.append((start, end))
+                found = echo.search(block, end)
         counted_pos, counted_n = 0, base
-        while found:
-            i = found.start()
-            start = block.rfind(b"\n", 0, i) + 1
-            end = block.find(b"\n", i)
+        for start, end in sorted(set(starts)):
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
-            if i - start < 200 and render_line(block[start:end]).startswith("$ "):
+            if render_line(block[start:end]).startswith(COMMAND_STARTS):
                 self.commands.append(counted_n)
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]
-            found = _COMMAND_ECHO.search(block, end)
 
     def _pem_marks(self, block: bytes, base: int) -> None:
         """Remember where private-key blocks begin and end, so their body is redacted even without its BEGIN line."""
@@ -423,6 +453,9 @@ class Scanner:
     # --- the end ---------------------------------------------------------------
     def finish(self) -> ScanResult:
         """End of the log: what was found, the kept lines cleaned."""
+        if self.stamps is not None:
+            stamps, self.stamps = self.stamps, None
+            self.feed(self._destamp(stamps.close(), stamps))
         if self.long is not None:
             self._long_done()
             last_n = self.line_no - 1

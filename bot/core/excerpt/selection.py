@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
+from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
+    COMMAND_STARTS,
     MEDIUM,
     STRONG,
     VERDICT,
@@ -17,8 +19,6 @@ from bot.core.excerpt.rules import (
     score_line,
 )
 from bot.core.excerpt.scan import EXIT_BEFORE, FRAMED_BEFORE, RULE_LINE, ScanResult
-from bot.core.redact import MAX_PEM_LINES
-from bot.core.types import Excerpt, ExcerptLine
 
 # Most characters shown of one line; fewer when the budget is small.
 SHOWN_LINE_CHARS = 320
@@ -47,6 +47,8 @@ TOP_SHARE = 0.7  # of the budget, at most, for the top block and the blocks righ
 SIMILAR_LINES = 10
 SIMILAR_PREFIX = 40
 STEP_HEAD_LINES = 2  # output lines right under the failing step's command
+GHA_GROUP, GHA_END_GROUP = "##[group]", "##[endgroup]"
+MAX_GROUP_LINES = 40  # a step's script and environment as GitHub Actions prints them in its group
 STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
 CONTEXT_BEFORE = 2
 CONTEXT_AFTER = 3
@@ -86,7 +88,7 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
         if current is not None and n == current.end + 1 and n - current.seed < MAX_BLOCK_LINES:
             text = texts[n]
             # A plain line or a blank one stays in the block when detail follows right after it.
-            if related(n) or (not text.startswith("$ ") and (related(n + 1) or (text.strip() and related(n + 2)))):
+            if related(n) or (not text.startswith(COMMAND_STARTS) and (related(n + 1) or (text.strip() and related(n + 2)))):
                 current.end = n
                 continue
             # A diagnostic at file:line:col is followed by its source line and a caret, sometimes with
@@ -112,7 +114,7 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
     for b in out:
         n = b.seed - 1
         while (n > floor and b.seed - n <= MAX_DETAIL_ABOVE and n in texts and texts[n].strip()
-               and not texts[n].startswith("$ ") and is_continuation(texts[n])):
+               and not texts[n].startswith(COMMAND_STARTS) and is_continuation(texts[n])):
             n -= 1
         # Detail has an edge; a run of indented lines longer than that is progress output, not detail.
         if b.seed - n <= MAX_DETAIL_ABOVE:
@@ -131,7 +133,7 @@ def _framed_start(texts: dict[int, str], seed: int) -> int:
         return seed
     for n in range(seed - 2, seed - FRAMED_BEFORE, -1):
         text = texts.get(n)
-        if text is None or not text.strip() or text.startswith("$ "):
+        if text is None or not text.strip() or text.startswith(COMMAND_STARTS):
             return seed
         if RULE_LINE.match(text):
             return n
@@ -144,7 +146,7 @@ def _caret_below(texts: dict[int, str], seed: int, n: int) -> int | None:
         return None
     for m in range(n, n + CARET_LINES):
         text = texts.get(m)
-        if text is None or text.startswith("$ "):
+        if text is None or text.startswith(COMMAND_STARTS):
             return None
         if _CARET.match(text):
             return m
@@ -169,7 +171,7 @@ def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]
     ordinary block; here an item runs up to the next item of the same list."""
     items = [(n, kind) for n in sorted(texts) if (kind := _item_kind(texts[n])) is not None]
     spans: list[tuple[int, int]] = []
-    for (n, kind), (m, next_kind) in zip(items, items[1:] + [(0, ("", 0))]):
+    for (n, kind), (m, next_kind) in zip(items, items[1:] + [(0, ("", 0))], strict=False):
         follows = next_kind[1] == kind[1] + 1 if kind[0] == "n" else next_kind == kind
         if not (next_kind[0] == kind[0] and follows):
             # The last (or only) item under titled rules has no next header: it runs up to the rule that opens
@@ -189,11 +191,13 @@ def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]
             covered = span[1]
             span = next(span_iter, None)
         if b.seed <= covered:
-            continue  # inside an item already made a block
+            out.extend(_rest(b, covered, scores))  # inside an item already made a block
+            continue
         if span is not None and span[0] <= b.seed <= span[1]:
             out.append(_Block(span[0], span[1], start=span[0]))
             covered = span[1]
             span = next(span_iter, None)
+            out.extend(_rest(b, covered, scores))
             continue
         out.append(b)
     while span is not None:
@@ -203,15 +207,35 @@ def _lists(texts: dict[int, str], scores: dict[int, float], blocks: list[_Block]
     return out
 
 
+def _rest(b: _Block, covered: int, scores: dict[int, float]) -> list[_Block]:
+    """What a block that an item of a list replaced holds past the item: a failure printed after the list
+    (and taken into the block as detail) starts a block of its own rather than vanishing with it."""
+    seed = next((n for n in range(covered + 1, b.end + 1) if scores.get(n, 0.0) >= SEED_SCORE), None)
+    return [_Block(seed, b.end, start=seed)] if seed is not None else []
+
+
 def _list_end(texts: dict[int, str], n: int) -> int:
     """The first line after item n that is a separator rule or a command, within MAX_ITEM_LINES; 0 if none."""
     for m in range(n + 1, n + MAX_ITEM_LINES + 1):
         text = texts.get(m)
         if text is None:
             return 0
-        if RULE_LINE.match(text) or text.startswith("$ "):
+        if RULE_LINE.match(text) or text.startswith(COMMAND_STARTS):
             return m
     return 0
+
+
+def _output_start(texts: dict[int, str], lo: int, hi: int) -> int:
+    """The first output line of the step whose command is echoed on line lo. GitHub Actions prints the step's
+    script, shell and environment inside the group its "Run" line opens: the output starts after the group."""
+    if texts.get(lo, "").startswith(GHA_GROUP):
+        for n in range(lo + 1, min(lo + MAX_GROUP_LINES, hi)):
+            text = texts.get(n)
+            if text is None:
+                break
+            if text.startswith(GHA_END_GROUP):
+                return n + 1
+    return lo + 1
 
 
 def _failed_steps(commands: list[int], anchors: list[int]) -> list[tuple[int, int]]:
@@ -224,10 +248,10 @@ def _failed_steps(commands: list[int], anchors: list[int]) -> list[tuple[int, in
     return steps
 
 
-def _pem_block(marks: list[tuple[int, bool, str]], n: int) -> int | None:
+def _pem_block(marks: list[tuple[int, bool, str]], n: int, max_lines: int) -> int | None:
     """Index in marks of the BEGIN of the private-key block that line n lies in (after it, before its END)."""
     i = bisect.bisect_left(marks, (n,)) - 1
-    if i >= 0 and marks[i][1] and n - marks[i][0] <= MAX_PEM_LINES:
+    if i >= 0 and marks[i][1] and n - marks[i][0] <= max_lines:
         return i
     return None
 
@@ -238,10 +262,13 @@ def _filter_lines(texts: dict[int, str], line_filter: LineFilter, marks: list[tu
     Kept lines have gaps; a key's body kept without its BEGIN line would look like plain text to a
     redactor that tracks PEM state, so at a gap into a key block the BEGIN line is fed first, and at a
     gap out of one its END line."""
+    # Imported here: only a redacting caller needs the redactor's limit, and the excerpt command starts faster without it.
+    from bot.core.redact import MAX_PEM_LINES
+
     prev: int | None = None
     prev_block: int | None = None
     for n in sorted(texts):
-        block = _pem_block(marks, n) if marks else None
+        block = _pem_block(marks, n, MAX_PEM_LINES) if marks else None
         if prev is None or n != prev + 1:
             if prev_block is not None and prev_block != block:
                 end = next((m for m in marks[prev_block + 1:] if not m[1]), None)
@@ -398,8 +425,9 @@ def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None =
             b = in_order[i] if i < len(in_order) and starts[i] <= b.end + 2 else None
     # The first output of the failing command often names the failure (a usage error, a bad flag).
     for lo, hi in dict.fromkeys(steps[-4:]):
-        if texts.get(lo, "").startswith("$ "):  # a step found from its command echo, not a guess
-            take(list(range(lo, min(lo + STEP_HEAD_LINES + 1, hi))), partial=False)
+        if texts.get(lo, "").startswith(COMMAND_STARTS):  # a step found from its command echo, not a guess
+            first = _output_start(texts, lo, hi)
+            take([lo, *range(first, min(first + STEP_HEAD_LINES, hi))], partial=False)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
     for lo, hi in dict.fromkeys(steps[:1] + steps[-1:]):
         share = used + budget * STEP_SHARE

@@ -1,0 +1,76 @@
+"""Excerpt rules about CI output in general, judged by cross-validation (benchmarks/excerpt_cv.py): each with a log that needs it."""
+
+from __future__ import annotations
+
+from bot.core.excerpt.read import excerpt
+from bot.core.excerpt.rules import STRONG, score_line
+
+
+def noise(n: int, prefix: str = "[INFO] Compiling module") -> str:
+    return "".join(f"{prefix} {i} of {n}: ok\n" for i in range(n))
+
+
+def shown(log: str, budget: int = 2000) -> dict[int, str]:
+    return {line.n: line.text for line in excerpt(log, budget).lines}
+
+
+def test_a_resource_the_system_ran_out_of_is_found_in_the_middle_of_a_long_log():
+    """ENOSPC and its kin hold no failure word the pre-filter knew ("No space left on device")."""
+    lines = noise(300).splitlines()
+    lines[150:150] = [f"bash: line {169 + i}: pom.bak{i}.xml: No space left on device" for i in range(4)]
+    lines += noise(300, "[INFO] Running test").splitlines() + ["ERROR: Job failed: exit code 1"]
+    got = shown("\n".join(lines) + "\n")
+    assert all(n in got for n in range(151, 155)), sorted(got)
+    assert score_line("OSError: too many open files") >= STRONG
+    assert score_line("write /var/lib/docker/tmp/x: disk quota exceeded") >= STRONG
+
+
+def test_a_failure_printed_after_a_titled_list_item_is_not_swallowed_by_it():
+    """A report section under a titled rule ("--- Results ---") used to take the failure lines that followed it into
+    its own block, and replacing that block by the list item dropped them."""
+    log = (
+        noise(200) + "--- Displays results of the compile ---\n"
+        "Number of tests: 906\nNumber of errors in tests: 0\n\n"
+        "-------------------------------------------------------\n"
+        "Inserts the plugin\n-------------------------------------------------------\n\n"
+        + "".join(f"cp: cannot create 'out{i}.xml': No space left on device\n" for i in range(3))
+        + noise(200, "[INFO] Running test")
+        + "ERROR: Job failed: exit code 1\n"
+    )
+    got = shown(log)
+    assert [n for n, t in got.items() if "No space left" in t] == [209, 210, 211]
+
+
+def test_a_line_github_actions_marks_as_an_error_is_a_strong_line_but_its_exit_line_stays_an_exit_line():
+    assert score_line("##[error]Something went wrong while deploying") >= STRONG
+    assert score_line("##[error]src/a.ts(3,5): error TS2304: Cannot find name 'x'.") >= STRONG
+    assert score_line("##[error]Process completed with exit code 1.") < STRONG
+
+
+def test_a_github_actions_step_runs_from_its_group_header_to_its_exit_line():
+    """`##[group]Run <command>` echoes the step as `$ command` does: the failing step's first output is kept even
+    when it says nothing a rule knows, as for a GitLab job."""
+    log = (
+        "##[group]Run ./scripts/check-version.sh\n./scripts/check-version.sh\nshell: /usr/bin/bash -e {0}\n"
+        "##[endgroup]\n"
+        + noise(80, "checking package")
+        + "##[error]Process completed with exit code 3.\n"
+        + noise(100, "Post job cleanup step")
+    )
+    got = shown(log, 1500)
+    assert 1 in got and got[1] == "##[group]Run ./scripts/check-version.sh"
+
+
+def test_a_github_actions_steps_first_output_is_the_line_after_its_group():
+    """The group a `##[group]Run` line opens holds the step's script, shell and environment, not its output."""
+    env = "".join(f"  SETTING_{i}: value-{i}\n" for i in range(6))
+    log = (
+        "##[group]Run ./scripts/release.sh\n./scripts/release.sh\nshell: /usr/bin/bash -e {0}\nenv:\n"
+        + env
+        + "##[endgroup]\nrelease.sh: version 2.4.0 is already on the registry, nothing to do here\n"
+        + noise(80, "checking package")
+        + "##[error]Process completed with exit code 3.\n"
+        + noise(100, "Post job cleanup step")
+    )
+    got = shown(log, 1500)
+    assert got.get(12) == "release.sh: version 2.4.0 is already on the registry, nothing to do here", sorted(got)
