@@ -23,10 +23,21 @@ from bot.runtime.services import Services
 from bot.runtime.worker import Worker
 from config.logging import setup_logging
 from config.settings import Settings, SettingsError, load_settings, retired_variables, unsigned_webhooks_problem
-from handlers import analysis_api, auth, dashboard, gitlab_webhooks, health, openapi, reconcile, templating, webhook_tools
+from handlers import (
+    analysis_api,
+    auth,
+    dashboard,
+    gitlab_webhooks,
+    health,
+    openapi,
+    reconcile,
+    templating,
+    webhook_tools,
+)
 from handlers import email as email_door
 from handlers import slack as slack_door
-from handlers.appkeys import SERVICES
+from handlers.appkeys import GITLAB_BODIES, SERVICES, SLACK_BODIES
+from handlers.body import BodyReader
 from storage import migrate
 from storage.db import Database
 from storage.errors import DatabaseProblem, check_connection
@@ -57,6 +68,8 @@ def create_app(services: Services) -> web.Application:
         middlewares=[auth.require_auth],
     )
     app[SERVICES] = services
+    app[GITLAB_BODIES] = body_reader(settings)
+    app[SLACK_BODIES] = body_reader(settings)
     app.router.add_post("/webhooks/gitlab", gitlab_webhooks.gitlab_webhook)
     app.router.add_get("/health", health.health)
     app.router.add_get("/health/detailed", health.health_detailed)
@@ -78,6 +91,16 @@ def create_app(services: Services) -> web.Application:
         slack_door.mount(app, services)
     openapi.attach(app)  # last: it describes every route mounted above
     return app
+
+
+def body_reader(settings: Settings) -> BodyReader:
+    return BodyReader(max_reads=settings.http_max_body_reads, timeout=settings.http_body_timeout_seconds)
+
+
+def runner_for(app: web.Application, settings: Settings) -> web.AppRunner:
+    """The server: aiohttp's keep-alive timer also closes a connection still sending its request headers when it
+    runs out (it is not reset by arriving bytes), which is what closes slowloris connections; its default is an hour."""
+    return web.AppRunner(app, access_log=None, keepalive_timeout=settings.http_keepalive_seconds)
 
 
 def load(env_file: str | Path | None = ".env", **overrides) -> Settings:
@@ -158,7 +181,7 @@ async def serve(settings: Settings, *, workers: int | None = None) -> None:
         await ensure_schema(services)
         stops = await _start_components(services, workers=settings.worker_concurrency if workers is None else workers)
         app = create_app(services)
-        runner = web.AppRunner(app, access_log=None)
+        runner = runner_for(app, settings)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         try:
