@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import hashlib
 
 import aiohttp
@@ -12,6 +14,23 @@ from aiohttp import web
 # legitimate deliveries (each read takes milliseconds), short enough that a flood cannot hold callers for long.
 SLOT_WAIT_SECONDS = 2.0
 CHUNK = 65536
+# After this many bytes of bodies, once no body is being read, the C allocator is asked to give freed memory back:
+# glibc keeps what a burst of large bodies freed in its arenas, and the process would stay that much larger.
+TRIM_AFTER_BYTES = 8 * 1024 * 1024
+
+
+def _malloc_trim():
+    """glibc's malloc_trim(0), or a no-op where the C library has none (musl, macOS)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: trim(0)
+
+
+_trim = _malloc_trim()
 
 
 class BodyRefused(Exception):
@@ -36,7 +55,8 @@ class BodyReader:
         self.timeout = timeout
         self.slot_wait = slot_wait
         self._slots = asyncio.Semaphore(max_reads)
-        self.reading = 0  # for tests and /metrics-style checks: bodies being read right now
+        self.reading = 0  # bodies being read right now (tests wait on it)
+        self._since_trim = 0
 
     async def read(self, request: web.Request, limit: int) -> bytes:
         """The whole body, or BodyRefused: 413 over `limit`, 503 when every slot stays busy, 408 when too slow."""
@@ -51,7 +71,9 @@ class BodyReader:
         self.reading += 1
         try:
             async with asyncio.timeout(self.timeout):
-                return await _read_at_most(request, limit)
+                body = await _read_at_most(request, limit)
+            self._since_trim += len(body)
+            return body
         except TimeoutError:
             raise BodyRefused(408, "slow_body", f"body not received within {self.timeout:g} s") from None
         except (ConnectionError, aiohttp.ClientPayloadError, aiohttp.http_exceptions.HttpProcessingError):
@@ -59,6 +81,9 @@ class BodyReader:
         finally:
             self.reading -= 1
             self._slots.release()
+            if self.reading == 0 and self._since_trim >= TRIM_AFTER_BYTES:
+                self._since_trim = 0
+                asyncio.get_running_loop().call_soon(_trim)  # after the caller has dropped the body
 
 
 async def _read_at_most(request: web.Request, limit: int) -> bytes:
