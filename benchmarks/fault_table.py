@@ -31,8 +31,10 @@ def row(t: fault_kit.Tally) -> str:
     within = t.health_ok and t.health_slowest < HEALTH_BOUND
     health = f"{'yes' if within else 'NO'} (slowest {t.health_slowest * 1000:.0f} ms, {sum(len(w.answers) for w in t.health)} asked)"
     refused = ", ".join(f"{s}: {n}" for s, n in sorted(t.hostile.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)))
-    return (f"| {t.case} | {t.delivered} ({t.pipelines} pipelines) | {t.accepted} | {t.analysed} | {t.lost} | "
-            f"{t.duplicated} | {health} | {refused or '-'} |")
+    return (
+        f"| {t.case} | {t.delivered} ({t.pipelines} pipelines) | {t.accepted} | {t.analysed} | {t.lost} | "
+        f"{t.duplicated} | {health} | {refused or '-'} |"
+    )
 
 
 async def run(kinds: list[str], pg: bool) -> None:

@@ -199,8 +199,11 @@ async def post(client: aiohttp.ClientSession, url: str, body: bytes, headers: di
 
 def slack_unsigned(body: bytes) -> dict[str, str]:
     """Well-formed, current headers with a signature that is wrong: the body is read, then refused."""
-    return {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64,
-            "Content-Type": "application/json"}
+    return {
+        "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64,
+        "Content-Type": "application/json",
+    }
 
 
 def slack_signed(body: bytes, content_type: str = "application/json") -> dict[str, str]:
@@ -210,8 +213,11 @@ def slack_signed(body: bytes, content_type: str = "application/json") -> dict[st
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}", "Content-Type": content_type}
 
 
-GITLAB_HEADERS = {"X-Gitlab-Event": "Pipeline Hook", "X-Gitlab-Token": WEBHOOK_SECRET,
-                  "Content-Type": "application/json"}
+GITLAB_HEADERS = {
+    "X-Gitlab-Event": "Pipeline Hook",
+    "X-Gitlab-Token": WEBHOOK_SECRET,
+    "Content-Type": "application/json",
+}
 
 
 # --- the scenarios ------------------------------------------------------------------------------------------------
@@ -237,8 +243,12 @@ async def two_replicas(db_url: str, tmp_path, pipelines: int = 8) -> Tally:
         try:
             async with _bot(env, tmp_path, "second") as second:
                 async with HealthWatch(first.url) as h1, HealthWatch(second.url) as h2:
-                    sends = [send_hook(bot.url, pipeline_hook(p), key=f"{hook}-{p['id']}")
-                             for p in seeded for hook in ("group", "project") for bot in (first, second)]
+                    sends = [
+                        send_hook(bot.url, pipeline_hook(p), key=f"{hook}-{p['id']}")
+                        for p in seeded
+                        for hook in ("group", "project")
+                        for bot in (first, second)
+                    ]
                     statuses = await asyncio.gather(*sends)
                     await settled(first.url, timeout=120)
                     await settled(second.url, timeout=120)
@@ -258,15 +268,29 @@ async def _burst(client, url: str, junk: bytes, bodies: int) -> list[int | None]
     return await asyncio.gather(*floods)
 
 
-async def flood(db_url: str, tmp_path, *, bursts: int = 3, bodies: int = 40, size: int = 1024 * 1024, slow: int = 12,
-                slowloris: int = 40) -> Tally:
+async def flood(
+    db_url: str,
+    tmp_path,
+    *,
+    bursts: int = 3,
+    bodies: int = 40,
+    size: int = 1024 * 1024,
+    slow: int = 12,
+    slowloris: int = 40,
+) -> Tally:
     """Bursts of unauthenticated large bodies to both doors at once, with slow bodies and slowloris connections
     open meanwhile; then a real delivery. RSS is read after a first real delivery (so the work's own imports and
     caches are in "before") and after each burst."""
     tally = Tally("unauthenticated flood: large bodies to both doors, slow bodies, slowloris")
     async with FakeGitLab() as gitlab, FakeSlack() as slack:
-        env = settings_for(db_url, gitlab, REUSE_ANALYSIS_DAYS="0", HTTP_KEEPALIVE_SECONDS="3",
-                           HTTP_BODY_TIMEOUT_SECONDS="3", **slack_settings(slack))
+        env = settings_for(
+            db_url,
+            gitlab,
+            REUSE_ANALYSIS_DAYS="0",
+            HTTP_KEEPALIVE_SECONDS="3",
+            HTTP_BODY_TIMEOUT_SECONDS="3",
+            **slack_settings(slack),
+        )
         warm, pipeline = seed_failed_pipeline(gitlab.state, 9400), seed_failed_pipeline(gitlab.state, 9401)
         async with _bot(env, tmp_path, "flood") as bot:
             pid = bot.proc.pid
@@ -277,9 +301,12 @@ async def flood(db_url: str, tmp_path, *, bursts: int = 3, bodies: int = 40, siz
             timeout = aiohttp.ClientTimeout(total=HEALTH_CLIENT_TIMEOUT * 2)
             async with HealthWatch(bot.url) as watch, aiohttp.ClientSession(timeout=timeout) as client:
                 lingering = [await half_headers(bot.url) for _ in range(slowloris)]
-                trickles = [await raw_request(bot.url, "/webhooks/gitlab", GITLAB_HEADERS, 1000, b"{") for _ in range(slow)]
-                trickles += [await raw_request(bot.url, "/slack/events", slack_unsigned(b""), 1000, b"{")
-                             for _ in range(slow)]
+                trickles = [
+                    await raw_request(bot.url, "/webhooks/gitlab", GITLAB_HEADERS, 1000, b"{") for _ in range(slow)
+                ]
+                trickles += [
+                    await raw_request(bot.url, "/slack/events", slack_unsigned(b""), 1000, b"{") for _ in range(slow)
+                ]
                 for n in range(bursts):
                     tally.hostile.update(await _burst(client, bot.url, junk, bodies))
                     tally.rss_kib[f"after burst {n + 1}"] = rss_kib(pid)
@@ -335,7 +362,10 @@ def hostile_gitlab_bodies(pipeline: dict) -> list[tuple[str, bytes]]:
 def huge_ids(pipeline: dict) -> list[tuple[str, bytes]]:
     hook = pipeline_hook(pipeline)
     return [
-        ("pipeline id 2^63", json.dumps({**hook, "object_attributes": {**hook["object_attributes"], "id": 2**63}}).encode()),
+        (
+            "pipeline id 2^63",
+            json.dumps({**hook, "object_attributes": {**hook["object_attributes"], "id": 2**63}}).encode(),
+        ),
         ("project id 2^64", json.dumps({**hook, "project": {**hook["project"], "id": 2**64}}).encode()),
     ]
 
@@ -344,8 +374,10 @@ def hostile_slack() -> list[tuple[str, bytes, dict[str, str]]]:
     """Requests a broken or hostile sender might post to /slack/events; none may earn a 5xx."""
     now = str(int(time.time()))
     good = b'{"type": "event_callback", "event": {"type": "message"}}'
-    bad_ts = [("timestamp " + repr(ts)[:20], good, {**slack_signed(good), "X-Slack-Request-Timestamp": ts})
-              for ts in ("abc", "1e3", "", "9" * 5000, "-1", " " + now, "1.5")]
+    bad_ts = [
+        ("timestamp " + repr(ts)[:20], good, {**slack_signed(good), "X-Slack-Request-Timestamp": ts})
+        for ts in ("abc", "1e3", "", "9" * 5000, "-1", " " + now, "1.5")
+    ]
     return [
         *bad_ts,
         ("no signature", good, {"X-Slack-Request-Timestamp": now, "Content-Type": "application/json"}),
@@ -356,13 +388,26 @@ def hostile_slack() -> list[tuple[str, bytes, dict[str, str]]]:
         ("signed, not UTF-8", b'{"a": "\xff"}', slack_signed(b'{"a": "\xff"}')),
         ("signed, not JSON", b"{oops", slack_signed(b"{oops")),
         ("signed, a JSON array", b"[1]", slack_signed(b"[1]")),
-        ("signed, event is a string", b'{"type": "event_callback", "event": "x"}',
-         slack_signed(b'{"type": "event_callback", "event": "x"}')),
-        ("signed, form without payload", b"a=%ff%fe&b", slack_signed(b"a=%ff%fe&b", "application/x-www-form-urlencoded")),
-        ("signed, payload not JSON", b"payload=%7Bnope", slack_signed(b"payload=%7Bnope",
-                                                                       "application/x-www-form-urlencoded")),
-        ("signed, unicode command", "text=explain+🚀+\u202e&command=%2Fcicd".encode(),
-         slack_signed("text=explain+🚀+\u202e&command=%2Fcicd".encode(), "application/x-www-form-urlencoded")),
+        (
+            "signed, event is a string",
+            b'{"type": "event_callback", "event": "x"}',
+            slack_signed(b'{"type": "event_callback", "event": "x"}'),
+        ),
+        (
+            "signed, form without payload",
+            b"a=%ff%fe&b",
+            slack_signed(b"a=%ff%fe&b", "application/x-www-form-urlencoded"),
+        ),
+        (
+            "signed, payload not JSON",
+            b"payload=%7Bnope",
+            slack_signed(b"payload=%7Bnope", "application/x-www-form-urlencoded"),
+        ),
+        (
+            "signed, unicode command",
+            "text=explain+🚀+\u202e&command=%2Fcicd".encode(),
+            slack_signed("text=explain+🚀+\u202e&command=%2Fcicd".encode(), "application/x-www-form-urlencoded"),
+        ),
     ]
 
 
@@ -399,8 +444,15 @@ async def sigkill_mid_job(db_url: str, tmp_path, pipelines: int = 6, in_flight: 
     """SIGKILL with model calls in flight; a second process finishes the work (see also test_e2e_crash.py)."""
     tally = Tally("SIGKILL mid-job, then restart")
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai, FakeSlack() as slack:
-        env = settings_for(db_url, gitlab, openai, WORKER_CONCURRENCY=str(in_flight), QUEUE_LEASE_SECONDS="5",
-                           REUSE_ANALYSIS_DAYS="0", **slack_settings(slack))
+        env = settings_for(
+            db_url,
+            gitlab,
+            openai,
+            WORKER_CONCURRENCY=str(in_flight),
+            QUEUE_LEASE_SECONDS="5",
+            REUSE_ANALYSIS_DAYS="0",
+            **slack_settings(slack),
+        )
         seeded = [seed_failed_pipeline(gitlab.state, 9600 + i) for i in range(pipelines)]
         openai.script(*[held() for _ in range(in_flight)])
         first = await start_bot(env, tmp_path)

@@ -59,7 +59,9 @@ def _timestamp(value: str) -> int | None:
 
 def signature_headers_problem(headers: Mapping[str, str], now: float) -> AuthResult | None:
     """What the signature headers alone refuse (absent, malformed, stale); None when the body must be checked."""
-    if not (headers.get("webhook-id", "") and headers.get("webhook-timestamp", "") and headers.get("webhook-signature", "")):
+    if not (
+        headers.get("webhook-id", "") and headers.get("webhook-timestamp", "") and headers.get("webhook-signature", "")
+    ):
         return AuthResult.missing_signature
     ts = _timestamp(headers["webhook-timestamp"])
     if ts is None:
@@ -114,8 +116,9 @@ def authenticate(
     now: float,
 ) -> AuthResult:
     """The headers' decision, or the body's signature when the headers cannot decide."""
-    early = authenticate_headers(headers, secret=secret, signing_token=signing_token, allow_unsigned=allow_unsigned,
-                                 now=now)
+    early = authenticate_headers(
+        headers, secret=secret, signing_token=signing_token, allow_unsigned=allow_unsigned, now=now
+    )
     if early is not None:
         return early
     assert signing_token  # the headers defer to the body only for a signed delivery
