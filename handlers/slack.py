@@ -396,6 +396,16 @@ async def signed_body(request: web.Request, services: Services, reader: BodyRead
     return body
 
 
+_PARTS = ("team", "user", "channel", "message", "enterprise", "container")
+
+
+def well_shaped(body) -> bool:
+    """Bolt reads these parts without checking their types: a signed body where they are odd would be a 500."""
+    if not isinstance(body, dict) or not isinstance(body.get("event", {}), dict):
+        return False
+    return all(body.get(key) is None or isinstance(body[key], dict | str) for key in _PARTS)
+
+
 def mount(app: web.Application, services: Services) -> None:
     """Add POST /slack/events (commands, events and interactivity share the one URL)."""
     bolt = build_bolt_app(services)
@@ -407,11 +417,19 @@ def mount(app: web.Application, services: Services) -> None:
         try:
             bolt_request = AsyncBoltRequest(body=body.decode("utf-8"), query=request.query_string,
                                             headers=dict(request.headers))
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        except (ValueError, RecursionError, AttributeError, TypeError) as exc:
             # Signed, so from Slack, yet unreadable: a 400 Slack shows as failed, never a 500 with a traceback.
             log.warning("unreadable Slack request: %s (%s)", type(exc).__name__, describe(body))
             return _refuse(services, 400, "malformed", "unreadable body")
-        bolt_response = await bolt.async_dispatch(bolt_request)
+        if not well_shaped(bolt_request.body):
+            log.warning("unexpected Slack request shape (%s)", describe(body))
+            return _refuse(services, 400, "malformed", "unexpected body")
+        try:
+            bolt_response = await bolt.async_dispatch(bolt_request)
+        except (AttributeError, TypeError, KeyError) as exc:
+            # Listener failures come back as Bolt's own 500 (so Slack retries); these are Bolt reading odd input.
+            log.warning("Slack request Bolt could not read: %s (%s)", type(exc).__name__, describe(body))
+            return _refuse(services, 400, "malformed", "unexpected body")
         return await to_aiohttp_response(bolt_response)
 
     app.router.add_post("/slack/events", slack_events)
