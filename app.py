@@ -37,7 +37,7 @@ from handlers import (
 from handlers import email as email_door
 from handlers import slack as slack_door
 from handlers.appkeys import GITLAB_BODIES, SERVICES, SLACK_BODIES
-from handlers.body import BodyReader
+from handlers.body import BodyReader, read_other_bodies_in_time
 from storage import migrate
 from storage.db import Database
 from storage.errors import DatabaseProblem, check_connection
@@ -60,12 +60,19 @@ class StartupError(Exception):
 
 # --- application -------------------------------------------------------------
 
+# The routes that read their own bodies with a BodyReader (size, deadline, concurrent reads).
+SELF_READING_ROUTES = frozenset({"/webhooks/gitlab", "/webhooks/gitlab/test", "/slack/events"})
+
+
 def create_app(services: Services) -> web.Application:
     settings = services.settings
     # The limit here is a backstop; the webhook reads with its own limit and answers 413.
     app = web.Application(
         client_max_size=settings.gitlab_webhook_max_body_bytes + 1024,
-        middlewares=[auth.require_auth],
+        middlewares=[
+            auth.require_auth,
+            read_other_bodies_in_time(settings.http_body_timeout_seconds, SELF_READING_ROUTES),
+        ],
     )
     app[SERVICES] = services
     app[GITLAB_BODIES] = body_reader(settings)

@@ -95,3 +95,30 @@ async def _read_at_most(request: web.Request, limit: int) -> bytes:
             raise BodyRefused(413, "too_large", f"body larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# Forms and the like at the other routes (the dashboard's login and logout) are small.
+OTHER_BODY_BYTES = 64 * 1024
+
+
+def read_other_bodies_in_time(timeout: float, own_readers: frozenset[str], limit: int = OTHER_BODY_BYTES):
+    """A middleware: a route that reads its body through aiohttp (request.post(), request.read()) gets it read here
+    first, under a size limit and a deadline, and then from aiohttp's cache; aiohttp alone would wait for a slow body
+    as long as the sender likes. The doors in `own_readers` read theirs with a BodyReader."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if request.body_exists and request.path not in own_readers:
+            declared = request.content_length
+            if declared is not None and declared > limit:
+                return web.Response(status=413, text=f"body larger than {limit} bytes\n")
+            try:
+                async with asyncio.timeout(timeout):
+                    await request.read()  # kept by aiohttp: the handler's post() or read() gets the same bytes
+            except TimeoutError:
+                return web.Response(status=408, text=f"body not received within {timeout:g} s\n")
+            except (ConnectionError, aiohttp.ClientPayloadError):
+                return web.Response(status=400, text="body incomplete\n")
+        return await handler(request)
+
+    return middleware

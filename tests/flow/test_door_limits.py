@@ -149,6 +149,20 @@ async def test_a_body_that_does_not_arrive_in_time_gets_408_and_the_door_keeps_s
             assert resp.status == 200
 
 
+async def test_a_slow_or_large_body_to_the_dashboard_login_is_cut_off_too(sqlite_db):
+    async with door(sqlite_db, HTTP_BODY_TIMEOUT_SECONDS=0.5, CICD_BOT_API_TOKEN="t" * 32) as (_, url, client):
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        slow = await raw_request(url, "/dashboard/login", form, 1000, b"token=")
+        try:
+            assert await slow.status() == 408
+        finally:
+            slow.close()
+        async with client.post(url + "/dashboard/login", data=b"token=" + b"x" * 100_000, headers=form) as resp:
+            assert resp.status == 413
+        async with client.post(url + "/dashboard/login", data={"token": "t" * 32}, allow_redirects=False) as resp:
+            assert resp.status in (302, 303), "a real login still reads its form"
+
+
 async def test_bodies_beyond_the_read_bound_wait_then_get_503_and_health_still_answers(sqlite_db):
     async with door(sqlite_db, HTTP_MAX_BODY_READS=2, HTTP_BODY_TIMEOUT_SECONDS=60) as (app, url, client):
         authentic = gitlab_headers(**{"X-Gitlab-Token": SECRET})
