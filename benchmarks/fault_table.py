@@ -37,7 +37,7 @@ def row(t: fault_kit.Tally) -> str:
     )
 
 
-async def run(kinds: list[str], pg: bool) -> None:
+async def run(kinds: list[str], pg: bool, slow: int = 12, slowloris: int = 40) -> None:
     print("| case | delivered | accepted | analysed | lost | duplicated | /health 200 within 1 s | refused |")
     print("|---|---|---|---|---|---|---|---|")
     extra: list[str] = []
@@ -49,7 +49,7 @@ async def run(kinds: list[str], pg: bool) -> None:
                 if kind == "replicas":
                     tally = await fault_kit.two_replicas(url, tmp_path)
                 elif kind == "flood":
-                    tally = await fault_kit.flood(url, tmp_path)
+                    tally = await fault_kit.flood(url, tmp_path, slow=slow, slowloris=slowloris)
                 elif kind == "hostile":
                     tally, cases = await fault_kit.hostile_input(url, tmp_path)
                     extra += [f"  hostile {name}: {status}" for name, status in cases.items()]
@@ -68,8 +68,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", action="store_true", help="every case on PostgreSQL (TEST_DATABASE_URL)")
     parser.add_argument("--only", default="sigkill,replicas,flood,hostile")
+    parser.add_argument("--flood-slow", type=int, default=12, help="slow bodies per door during the flood")
+    parser.add_argument("--flood-slowloris", type=int, default=40, help="slowloris connections during the flood")
     args = parser.parse_args()
-    asyncio.run(run(args.only.split(","), args.postgres))
+    asyncio.run(run(args.only.split(","), args.postgres, args.flood_slow, args.flood_slowloris))
 
 
 if __name__ == "__main__":
