@@ -23,10 +23,21 @@ from bot.runtime.services import Services
 from bot.runtime.worker import Worker
 from config.logging import setup_logging
 from config.settings import Settings, SettingsError, load_settings, retired_variables, unsigned_webhooks_problem
-from handlers import analysis_api, auth, dashboard, gitlab_webhooks, health, openapi, reconcile, templating, webhook_tools
+from handlers import (
+    analysis_api,
+    auth,
+    dashboard,
+    gitlab_webhooks,
+    health,
+    openapi,
+    reconcile,
+    templating,
+    webhook_tools,
+)
 from handlers import email as email_door
 from handlers import slack as slack_door
-from handlers.appkeys import SERVICES
+from handlers.appkeys import GITLAB_BODIES, SERVICES, SLACK_BODIES
+from handlers.body import BodyReader, read_other_bodies_in_time
 from storage import migrate
 from storage.db import Database
 from storage.errors import DatabaseProblem, check_connection
@@ -49,14 +60,23 @@ class StartupError(Exception):
 
 # --- application -------------------------------------------------------------
 
+# The routes that read their own bodies with a BodyReader (size, deadline, concurrent reads).
+SELF_READING_ROUTES = frozenset({"/webhooks/gitlab", "/webhooks/gitlab/test", "/slack/events"})
+
+
 def create_app(services: Services) -> web.Application:
     settings = services.settings
     # The limit here is a backstop; the webhook reads with its own limit and answers 413.
     app = web.Application(
         client_max_size=settings.gitlab_webhook_max_body_bytes + 1024,
-        middlewares=[auth.require_auth],
+        middlewares=[
+            auth.require_auth,
+            read_other_bodies_in_time(settings.http_body_timeout_seconds, SELF_READING_ROUTES),
+        ],
     )
     app[SERVICES] = services
+    app[GITLAB_BODIES] = body_reader(settings)
+    app[SLACK_BODIES] = body_reader(settings)
     app.router.add_post("/webhooks/gitlab", gitlab_webhooks.gitlab_webhook)
     app.router.add_get("/health", health.health)
     app.router.add_get("/health/detailed", health.health_detailed)
@@ -78,6 +98,16 @@ def create_app(services: Services) -> web.Application:
         slack_door.mount(app, services)
     openapi.attach(app)  # last: it describes every route mounted above
     return app
+
+
+def body_reader(settings: Settings) -> BodyReader:
+    return BodyReader(max_reads=settings.http_max_body_reads, timeout=settings.http_body_timeout_seconds)
+
+
+def runner_for(app: web.Application, settings: Settings) -> web.AppRunner:
+    """The server: aiohttp's keep-alive timer also closes a connection still sending its request headers when it
+    runs out (it is not reset by arriving bytes), which is what closes slowloris connections; its default is an hour."""
+    return web.AppRunner(app, access_log=None, keepalive_timeout=settings.http_keepalive_seconds)
 
 
 def load(env_file: str | Path | None = ".env", **overrides) -> Settings:
@@ -158,7 +188,7 @@ async def serve(settings: Settings, *, workers: int | None = None) -> None:
         await ensure_schema(services)
         stops = await _start_components(services, workers=settings.worker_concurrency if workers is None else workers)
         app = create_app(services)
-        runner = web.AppRunner(app, access_log=None)
+        runner = runner_for(app, settings)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         try:

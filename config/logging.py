@@ -62,7 +62,8 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiohttp.access", "httpx", "httpcore", "alembic.runtime.migration", "apscheduler"):
+    # aiosqlite logs every statement with its parameters at DEBUG: stored payloads, which no log may hold.
+    for noisy in ("aiohttp.access", "httpx", "httpcore", "alembic.runtime.migration", "apscheduler", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # A slow IMAP server makes the scheduler skip overlapping polls; the poller reports that itself.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     database_url: str = Field("sqlite+aiosqlite:///./cicd-bot.db", alias="DATABASE_URL")
     trigger_mode: TriggerMode = Field(TriggerMode.webhook, alias="TRIGGER_MODE")
     api_token: SecretStr | None = Field(None, alias="CICD_BOT_API_TOKEN")
+    # The doors' reading limits: connections idle or still sending their headers are closed after the keep-alive
+    # time; a body must arrive within the body timeout; each door reads at most this many bodies at once.
+    http_keepalive_seconds: float = Field(75.0, gt=0, alias="HTTP_KEEPALIVE_SECONDS")
+    http_body_timeout_seconds: float = Field(10.0, gt=0, alias="HTTP_BODY_TIMEOUT_SECONDS")
+    http_max_body_reads: int = Field(16, ge=1, le=1024, alias="HTTP_MAX_BODY_READS")
 
     # --- queue and workers ------------------------------------------------------
     worker_concurrency: int = Field(2, ge=0, le=64, alias="WORKER_CONCURRENCY")

@@ -9,11 +9,11 @@ from typing import Any
 
 from aiohttp import web
 
-from handlers.appkeys import SERVICES
-
+from bot.core.webhook_auth import AuthResult, authenticate_headers, verify_signature
 from config.logging import log_context
 from handlers import gitlab_routing
-from bot.core.webhook_auth import AuthResult, authenticate
+from handlers.appkeys import GITLAB_BODIES, SERVICES
+from handlers.body import BodyReader, BodyRefused, describe
 from storage.inbox import record_event
 
 log = logging.getLogger(__name__)
@@ -67,20 +67,6 @@ def parse_json_object(body: bytes) -> dict:
     return data
 
 
-async def read_body(request: web.Request, limit: int) -> bytes | None:
-    """The body, or None when it is over the limit (checked before and while reading)."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(65536):
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def scrub(payload: dict, jobs: list, redact) -> tuple[dict, list]:
     """What is stored of a delivery: no CI variables (people pass tokens that way), every free text redacted
     (commit messages, MR title and description, branch names, note text), ids, urls and shape kept."""
@@ -96,15 +82,43 @@ def scrub(payload: dict, jobs: list, redact) -> tuple[dict, list]:
     return redact_payload(payload, redact), cleaned
 
 
-def authenticate_delivery(settings, headers: dict[str, str], body: bytes) -> AuthResult:
-    """The webhook's rules (secret token or signature), shared with POST /webhooks/gitlab/test."""
-    return authenticate(
-        headers, body,
-        secret=settings.gitlab_webhook_secret.get_secret_value() if settings.gitlab_webhook_secret else None,
-        signing_token=settings.gitlab_webhook_signing_token.get_secret_value() if settings.gitlab_webhook_signing_token else None,
-        allow_unsigned=settings.gitlab_webhook_allow_unsigned,
-        now=time.time(),
-    )
+def _auth_settings(settings) -> dict:
+    return {
+        "secret": settings.gitlab_webhook_secret.get_secret_value() if settings.gitlab_webhook_secret else None,
+        "signing_token": (settings.gitlab_webhook_signing_token.get_secret_value()
+                          if settings.gitlab_webhook_signing_token else None),
+        "allow_unsigned": settings.gitlab_webhook_allow_unsigned,
+    }
+
+
+class Rejected(Exception):
+    """A delivery refused before routing: the status, a reason for metrics, the text to answer."""
+
+    def __init__(self, status: int, reason: str, text: str):
+        super().__init__(text)
+        self.status, self.reason, self.text = status, reason, text
+
+
+async def authenticated_body(request: web.Request, settings, reader: BodyReader) -> tuple[dict[str, str], bytes]:
+    """The lowered headers and the body of an authenticated delivery, else Rejected.
+
+    The secret token is in the headers, so an unauthenticated caller is refused before a byte of its body is read;
+    only a signed delivery needs its body read (under the reader's size, time and concurrency limits) first."""
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    auth = _auth_settings(settings)
+    early = authenticate_headers(headers, now=time.time(), **auth)
+    if early is not None and not early.accepted:
+        raise Rejected(reject_status(early), early.value, REJECT_TEXT[early])
+    try:
+        body = await reader.read(request, settings.gitlab_webhook_max_body_bytes)
+    except BodyRefused as exc:
+        raise Rejected(exc.status, exc.reason, exc.text) from None
+    if early is None:
+        late = verify_signature(auth["signing_token"], headers, body, time.time())
+        if not late.accepted:
+            log.info("refused a GitLab delivery: %s (%s)", late.value, describe(body))
+            raise Rejected(reject_status(late), late.value, REJECT_TEXT[late])
+    return headers, body
 
 
 def reject_status(auth: AuthResult) -> int:
@@ -124,14 +138,10 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
 
     if not settings.webhook_enabled:
         return _reject(metrics, 404, "webhooks_off", WEBHOOKS_OFF)
-    body = await read_body(request, settings.gitlab_webhook_max_body_bytes)
-    if body is None:
-        return _reject(metrics, 413, "too_large", f"body larger than {settings.gitlab_webhook_max_body_bytes} bytes")
-    headers = {k.lower(): v for k, v in request.headers.items()}
-
-    auth = authenticate_delivery(settings, headers, body)
-    if not auth.accepted:
-        return _reject(metrics, reject_status(auth), auth.value, REJECT_TEXT[auth])
+    try:
+        headers, body = await authenticated_body(request, settings, app[GITLAB_BODIES])
+    except Rejected as exc:
+        return _reject(metrics, exc.status, exc.reason, exc.text)
 
     event_type = headers.get("x-gitlab-event", "").strip()
     if not event_type:

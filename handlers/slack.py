@@ -5,15 +5,19 @@ import hashlib
 import json
 import logging
 import re
+import time
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.core import channel_map
+from bot.clients.slack import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
+from bot.core import channel_map, slack_auth
 from bot.core import messages as m
 from bot.core import slack_commands as texts
+from bot.core.channel_status import channel_status, job_project
 from bot.core.render.slack import (
     ACTION_FEEDBACK_DOWN,
     ACTION_FEEDBACK_UP,
@@ -21,28 +25,31 @@ from bot.core.render.slack import (
     ACTION_REANALYZE_WITH_PREFIX,
     render_slack_ephemeral,
 )
-from bot.runtime.services import Services
-from bot.clients.slack import LINK_CODE_MINUTES, find_bot_thread, load_rules, make_client, start_link
+from bot.core.slack_auth import SlackAuth
 from bot.core.slack_commands import Command, UsageError, parse_command
-from bot.core.channel_status import channel_status, job_project
 from bot.core.types import JobSpec
 from bot.jobs.payload import SlackTarget
 from bot.jobs.slack_command import SlackCommandPayload
 from bot.jobs.slack_feedback import SlackFeedbackPayload
 from bot.jobs.slack_followup import SlackFollowupPayload
 from bot.jobs.slack_support import PREFERENCE_PROVIDER, PREFERENCE_SCOPE, publisher
+from bot.providers import catalog
 from bot.providers.catalog import PROVIDERS
+from bot.runtime.services import Services
+from handlers.appkeys import SLACK_BODIES
+from handlers.body import BodyReader, BodyRefused, describe
 from storage import slack as slack_state
 from storage.analyses import recent_history
+from storage.channel_status import open_jobs, project_paths, spend_by_project
 from storage.history import get_preference, set_preference
 from storage.inbox import record_event
-from storage.channel_status import open_jobs, project_paths, spend_by_project
 from storage.types import utcnow
-from bot.providers import catalog
 
 log = logging.getLogger(__name__)
 
 SOURCE = "slack"
+# Slack's requests are small (a button click carries its message's blocks: tens of kilobytes); more is not Slack.
+MAX_BODY_BYTES = 1024 * 1024
 HISTORY_LIMIT = 10
 HISTORY_SCAN = 300
 STATUS_SCAN_JOBS = 5000  # open and dead jobs looked at for /cicd status, newest first
@@ -328,7 +335,7 @@ def _same_token_warning(record: logging.LogRecord) -> bool:
 
 
 def build_bolt_app(services: Services) -> AsyncApp:
-    """The Bolt app: signatures checked by Bolt, workspace and app checked here, then the listeners."""
+    """The Bolt app: workspace and app checked here, then the listeners (the door has checked the signature)."""
     settings = services.settings
     door = SlackDoor(services)
     bolt_logger = logging.getLogger("cicd_bot.slack_bolt")
@@ -336,6 +343,9 @@ def build_bolt_app(services: Services) -> AsyncApp:
     bolt = AsyncApp(
         client=make_client(settings),
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
+        # The door checks the signature on the raw bytes before Bolt parses anything (signed_body); Bolt's own
+        # check would only repeat it, and it logs the whole body of a request it refuses.
+        request_verification_enabled=False,
         # The listener records and enqueues before Slack gets its answer: no work is lost on a crash.
         process_before_response=True,
         logger=bolt_logger,
@@ -358,16 +368,68 @@ def build_bolt_app(services: Services) -> AsyncApp:
     return bolt
 
 
+def _refuse(services: Services, status: int, reason: str, error: str = "invalid request") -> web.Response:
+    services.metrics.deliveries.labels("slack", f"rejected_{reason}").inc()
+    return web.json_response({"error": error}, status=status)
+
+
+async def signed_body(request: web.Request, services: Services, reader: BodyReader) -> bytes | web.Response:
+    """The body of a request Slack signed, or the refusal to answer.
+
+    The headers are checked first (a malformed, stale or missing timestamp or signature is refused unread); then the
+    body is read under the reader's limits and its signature checked on the bytes as received, before anything
+    parses it. Refusals are logged with the body's size and hash, never its content."""
+    secret = services.settings.slack_signing_secret
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    given = request.headers.get("X-Slack-Signature")
+    problem = slack_auth.check_headers(timestamp, given, time.time())
+    if problem is not None or secret is None:
+        return _refuse(services, 401, (problem or SlackAuth.missing).value)
+    try:
+        body = await reader.read(request, MAX_BODY_BYTES)
+    except BodyRefused as exc:
+        return _refuse(services, exc.status, exc.reason, exc.text)
+    verdict = slack_auth.verify(secret.get_secret_value(), timestamp, given, body, time.time())
+    if verdict is not SlackAuth.ok:
+        log.info("refused a Slack request: %s (%s)", verdict.value, describe(body))
+        return _refuse(services, 401, verdict.value)
+    return body
+
+
+_PARTS = ("team", "user", "channel", "message", "enterprise", "container")
+
+
+def well_shaped(body) -> bool:
+    """Bolt reads these parts without checking their types: a signed body where they are odd would be a 500."""
+    if not isinstance(body, dict) or not isinstance(body.get("event", {}), dict):
+        return False
+    return all(body.get(key) is None or isinstance(body[key], dict | str) for key in _PARTS)
+
+
 def mount(app: web.Application, services: Services) -> None:
     """Add POST /slack/events (commands, events and interactivity share the one URL)."""
     bolt = build_bolt_app(services)
 
     async def slack_events(request: web.Request) -> web.Response:
-        if not request.headers.get("X-Slack-Request-Timestamp", "0").strip().isdigit():
-            # Bolt answers a 500 for a timestamp that is not a number; refuse it as Bolt refuses a bad signature.
-            return web.json_response({"error": "invalid request"}, status=401)
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await bolt.async_dispatch(bolt_request)
+        body = await signed_body(request, services, request.app[SLACK_BODIES])
+        if isinstance(body, web.Response):
+            return body
+        try:
+            bolt_request = AsyncBoltRequest(body=body.decode("utf-8"), query=request.query_string,
+                                            headers=dict(request.headers))
+        except (ValueError, RecursionError, AttributeError, TypeError) as exc:
+            # Signed, so from Slack, yet unreadable: a 400 Slack shows as failed, never a 500 with a traceback.
+            log.warning("unreadable Slack request: %s (%s)", type(exc).__name__, describe(body))
+            return _refuse(services, 400, "malformed", "unreadable body")
+        if not well_shaped(bolt_request.body):
+            log.warning("unexpected Slack request shape (%s)", describe(body))
+            return _refuse(services, 400, "malformed", "unexpected body")
+        try:
+            bolt_response = await bolt.async_dispatch(bolt_request)
+        except (AttributeError, TypeError, KeyError) as exc:
+            # Listener failures come back as Bolt's own 500 (so Slack retries); these are Bolt reading odd input.
+            log.warning("Slack request Bolt could not read: %s (%s)", type(exc).__name__, describe(body))
+            return _refuse(services, 400, "malformed", "unexpected body")
         return await to_aiohttp_response(bolt_response)
 
     app.router.add_post("/slack/events", slack_events)

@@ -7,17 +7,9 @@ import logging
 from aiohttp import web
 
 from handlers import gitlab_routing
-from handlers.appkeys import SERVICES
+from handlers.appkeys import GITLAB_BODIES, SERVICES
 from handlers.auth import Access, requires
-from handlers.gitlab_webhooks import (
-    REJECT_TEXT,
-    WEBHOOKS_OFF,
-    BadPayload,
-    authenticate_delivery,
-    parse_json_object,
-    read_body,
-    reject_status,
-)
+from handlers.gitlab_webhooks import WEBHOOKS_OFF, BadPayload, Rejected, authenticated_body, parse_json_object
 from handlers.schemas import Error, HookEvent, WebhookInfo, WebhookTestResult, WouldEnqueue
 from storage.db import DatabaseError
 from storage.inbox import delivery_recorded
@@ -27,7 +19,6 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/gitlab"
 NO_EVENT = "missing X-Gitlab-Event header"
-TOO_LARGE = "body larger than {limit} bytes"
 WOULD_QUEUE = "would be recorded and {n} job(s) queued"
 WOULD_KEEP = "would be recorded for history; no job is queued for it"
 WOULD_KEEP_FOR_A_HUMAN = "routing failed; the delivery would be kept for a human and nothing queued"
@@ -51,13 +42,10 @@ async def webhook_test(request: web.Request) -> web.Response:
     settings = services.settings
     if not settings.webhook_enabled:
         return _error(404, WEBHOOKS_OFF)
-    body = await read_body(request, settings.gitlab_webhook_max_body_bytes)
-    if body is None:
-        return _error(413, TOO_LARGE.format(limit=settings.gitlab_webhook_max_body_bytes))
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    auth = authenticate_delivery(settings, headers, body)
-    if not auth.accepted:
-        return _error(reject_status(auth), REJECT_TEXT[auth])
+    try:
+        headers, body = await authenticated_body(request, settings, request.app[GITLAB_BODIES])
+    except Rejected as exc:
+        return _error(exc.status, exc.text)
     event_type = headers.get("x-gitlab-event", "").strip()
     if not event_type:
         return _error(400, NO_EVENT)

@@ -44,7 +44,9 @@ class Database:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         self.schema = schema
-        kwargs: dict = {"echo": echo, "pool_pre_ping": True}
+        # A failed statement's parameters would otherwise be in its error's text, and so in the logs: stored
+        # webhook payloads, which no log may hold.
+        kwargs: dict = {"echo": echo, "pool_pre_ping": True, "hide_parameters": True}
         if self.dialect == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size)
             if schema:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 SIGNATURE_WINDOW_SECONDS = 300
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds until the year 33658: longer is not a timestamp
 
 
 class AuthResult(StrEnum):
@@ -49,24 +50,60 @@ def sign(token: str, webhook_id: str, timestamp: str, body: bytes) -> str:
     return "v1," + base64.b64encode(mac.digest()).decode()
 
 
-def verify_signature(token: str, headers: Mapping[str, str], body: bytes, now: float) -> AuthResult:
-    webhook_id = headers.get("webhook-id", "")
-    timestamp = headers.get("webhook-timestamp", "")
-    signatures = headers.get("webhook-signature", "")
-    if not (webhook_id and timestamp and signatures):
+def _timestamp(value: str) -> int | None:
+    """A Unix time in plain digits (no sign, exponent, spaces or absurd length), else None."""
+    if not (value.isascii() and value.isdigit() and len(value) <= MAX_TIMESTAMP_DIGITS):
+        return None
+    return int(value)
+
+
+def signature_headers_problem(headers: Mapping[str, str], now: float) -> AuthResult | None:
+    """What the signature headers alone refuse (absent, malformed, stale); None when the body must be checked."""
+    if not (
+        headers.get("webhook-id", "") and headers.get("webhook-timestamp", "") and headers.get("webhook-signature", "")
+    ):
         return AuthResult.missing_signature
-    try:
-        ts = int(timestamp)
-    except ValueError:
+    ts = _timestamp(headers["webhook-timestamp"])
+    if ts is None:
         return AuthResult.bad_signature
     if abs(now - ts) > SIGNATURE_WINDOW_SECONDS:
         return AuthResult.stale_signature
-    expected = sign(token, webhook_id, timestamp, body)
+    return None
+
+
+def verify_signature(token: str, headers: Mapping[str, str], body: bytes, now: float) -> AuthResult:
+    problem = signature_headers_problem(headers, now)
+    if problem is not None:
+        return problem
+    expected = sign(token, headers["webhook-id"], headers["webhook-timestamp"], body)
     # Several space-separated signatures may be sent while a key is being rotated.
-    for candidate in signatures.split():
+    for candidate in headers["webhook-signature"].split():
         if _same(candidate, expected):
             return AuthResult.ok
     return AuthResult.bad_signature
+
+
+def authenticate_headers(
+    headers: Mapping[str, str],
+    *,
+    secret: str | None,
+    signing_token: str | None,
+    allow_unsigned: bool,
+    now: float,
+) -> AuthResult | None:
+    """What the headers decide before any body is read; None when only the body's signature can tell.
+
+    Fail closed: with nothing configured every delivery is refused, unless explicitly allowed."""
+    if signing_token and headers.get("webhook-signature"):
+        return signature_headers_problem(headers, now)
+    if secret:
+        given = headers.get("x-gitlab-token")
+        if given is None:
+            return AuthResult.missing_signature if signing_token else AuthResult.missing_token
+        return AuthResult.ok if _same(given, secret) else AuthResult.bad_token
+    if signing_token:
+        return AuthResult.missing_signature
+    return AuthResult.unsigned_allowed if allow_unsigned else AuthResult.not_configured
 
 
 def authenticate(
@@ -78,14 +115,11 @@ def authenticate(
     allow_unsigned: bool,
     now: float,
 ) -> AuthResult:
-    """Fail closed: with nothing configured every delivery is refused, unless explicitly allowed."""
-    if signing_token and headers.get("webhook-signature"):
-        return verify_signature(signing_token, headers, body, now)
-    if secret:
-        given = headers.get("x-gitlab-token")
-        if given is None:
-            return AuthResult.missing_signature if signing_token else AuthResult.missing_token
-        return AuthResult.ok if _same(given, secret) else AuthResult.bad_token
-    if signing_token:
-        return AuthResult.missing_signature
-    return AuthResult.unsigned_allowed if allow_unsigned else AuthResult.not_configured
+    """The headers' decision, or the body's signature when the headers cannot decide."""
+    early = authenticate_headers(
+        headers, secret=secret, signing_token=signing_token, allow_unsigned=allow_unsigned, now=now
+    )
+    if early is not None:
+        return early
+    assert signing_token  # the headers defer to the body only for a signed delivery
+    return verify_signature(signing_token, headers, body, now)

@@ -17,7 +17,7 @@ from tests.fakes.slack_server import FakeSlack
 from tests.scenario import pipeline_hook, seed_failed_pipeline
 from tests.slack_kit import CHANNEL
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.fault, pytest.mark.timeout(240)]
 
 PIPELINES = 6
 IN_FLIGHT = 3  # WORKER_CONCURRENCY: the jobs whose model calls are running when the process is killed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from bot.core.webhook_auth import AuthResult, authenticate, sign
+from bot.core.webhook_auth import AuthResult, authenticate, authenticate_headers, sign
 from bot.jobs.analyze_pipeline import KIND as ANALYZE_PIPELINE
 from bot.jobs.mr_note import KIND as MR_NOTE
 from bot.jobs.pipeline_passed import KIND as PIPELINE_PASSED
@@ -42,6 +42,29 @@ def test_signatures_rotation_window_and_tampering():
     assert auth(signed("whsec_other"), signing=token) is AuthResult.bad_signature
     assert auth({"x-gitlab-token": "a"}, secret="a", signing=token) is AuthResult.ok, "the plain token still works"
     assert auth({}, signing=token) is AuthResult.missing_signature
+
+
+def headers_decide(headers, secret=None, signing=None, unsigned=False):
+    return authenticate_headers(headers, secret=secret, signing_token=signing, allow_unsigned=unsigned, now=NOW)
+
+
+def test_the_headers_decide_everything_but_a_well_formed_signature():
+    token = "whsec_c2VjcmV0LWtleS1ieXRlcw=="
+    assert headers_decide({"x-gitlab-token": "a"}, secret="a") is AuthResult.ok
+    assert headers_decide({"x-gitlab-token": "b"}, secret="a") is AuthResult.bad_token
+    assert headers_decide({}, secret="a", signing=token) is AuthResult.missing_signature
+    assert headers_decide({}, signing=token) is AuthResult.missing_signature
+    assert headers_decide({}) is AuthResult.not_configured
+    assert headers_decide(signed(token, ts=NOW - 301), signing=token) is AuthResult.stale_signature
+    assert headers_decide(signed(token), signing=token) is None, "only the body can tell"
+
+
+def test_malformed_signature_timestamps_are_refused_not_raised():
+    token = "whsec_c2VjcmV0LWtleS1ieXRlcw=="
+    for bad in ("abc", "1e3", " 1700000000", "+1700000000", "-5", "1700000000.5", "9" * 5000, "١٧٠٠٠٠٠٠٠٠"):
+        headers = {**signed(token), "webhook-timestamp": bad}
+        assert auth(headers, signing=token) is AuthResult.bad_signature, bad
+        assert headers_decide(headers, signing=token) is AuthResult.bad_signature, bad
 
 
 def test_pipeline_job_and_note_routing():
