@@ -14,11 +14,14 @@ from handlers.appkeys import SERVICES
 from config.logging import log_context
 from handlers import gitlab_routing
 from bot.core.webhook_auth import AuthResult, authenticate
-from storage.inbox import record_event
+from bot.core.intake import IntakeRecord, storage_problem
+from bot.runtime.spool import SpoolFull
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_JSON_DEPTH = 64
+SPOOL_FULL = "the database is unreachable and the delivery spool is full; try again later\n"
 WEBHOOKS_OFF = "webhooks are off (TRIGGER_MODE=email); set TRIGGER_MODE=webhook or both"
 
 REJECT_TEXT = {
@@ -157,19 +160,26 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
             log.debug("ignored %s: %s", event_type, routed.ignored_reason)
             return web.Response(status=200)
         stored, jobs = scrub(payload, routed.jobs, app[SERVICES].redactor.redact_text)
+        record = IntakeRecord(
+            source="gitlab_webhook", delivery_key=routed.delivery_key, event_type=event_type, payload=stored,
+            received_at=utcnow(), jobs=jobs, project_id=routed.project_id, object_id=routed.object_id,
+            status=routed.status, max_attempts=settings.queue_max_attempts,
+        )
+        problem = storage_problem(record)
+        if problem:
+            # Nothing GitLab sends looks like this; answering 2xx keeps a hook from being disabled over it.
+            metrics.deliveries.labels("gitlab_webhook", "ignored_invalid").inc()
+            log.warning("ignored %s: %s", event_type, problem)
+            return web.Response(status=200)
         try:
-            result = await record_event(
-                app[SERVICES].db, source="gitlab_webhook", delivery_key=routed.delivery_key, event_type=event_type,
-                payload=stored, jobs=jobs, project_id=routed.project_id, object_id=routed.object_id,
-                status=routed.status, max_attempts=settings.queue_max_attempts,
-            )
-        except Exception:
-            # The database is unreachable: say so, so the delivery shows as failed in GitLab and can be resent.
-            log.exception("could not record %s delivery", event_type)
+            result = await app[SERVICES].intake.accept(record)
+        except SpoolFull:
             metrics.deliveries.labels("gitlab_webhook", "error").inc()
-            return web.Response(status=503, text="could not record the delivery; try again\n")
+            return web.Response(status=503, text=SPOOL_FULL)
         metrics.deliveries.labels("gitlab_webhook", result.outcome).inc()
         if result.job_ids:
             app[SERVICES].wake_workers()
-        log.info("%s %s %s in %.1f ms", event_type, routed.status, result.outcome, (time.perf_counter() - started) * 1000)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s %s in %.1f ms", event_type, routed.status, result.outcome,
+                      (time.perf_counter() - started) * 1000)
     return web.Response(status=200)
