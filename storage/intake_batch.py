@@ -13,6 +13,7 @@ import sqlite3
 from datetime import timedelta
 
 import asyncpg
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -35,31 +36,39 @@ class RecordRejected(Exception):
     """The database refused this delivery's values (the others of its batch are recorded without it)."""
 
 
-_INSERT_EVENTS = """
-INSERT INTO received_events (source, delivery_key, event_type, project_id, object_id, status, outcome, payload,
-                             received_at)
-SELECT s, k, e, p, o, st, oc, pl::json, r
-FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::bigint[], $5::bigint[], $6::varchar[], $7::varchar[],
-            $8::text[], $9::timestamptz[]) WITH ORDINALITY AS u(s, k, e, p, o, st, oc, pl, r, n)
-ORDER BY n
-ON CONFLICT (delivery_key) DO NOTHING
-RETURNING id, delivery_key
-"""
-
-_INSERT_JOBS = f"""
-INSERT INTO queue_jobs (kind, payload, dedupe_key, state, attempts, max_attempts, run_after, event_id, created_at,
-                        updated_at)
-SELECT kind, pl::json, dk, 'queued', 0, ma, ra, ev, $7, $7
-FROM unnest($1::varchar[], $2::text[], $3::varchar[], $4::int[], $5::timestamptz[], $6::int[])
-     WITH ORDINALITY AS u(kind, pl, dk, ma, ra, ev, n)
-ORDER BY n
-ON CONFLICT (dedupe_key) WHERE {ACTIVE_STATES_SQL} DO NOTHING
-RETURNING id, dedupe_key
-"""
-
-_HASTEN = """
-UPDATE queue_jobs SET run_after = $2, updated_at = $2
-WHERE dedupe_key = ANY($1::varchar[]) AND state = 'queued' AND run_after > $2
+# One statement, so one round trip and its own transaction: the events, the jobs of the events that were new
+# (unique among active jobs), and the existing jobs those events hasten. Sub-statements share one snapshot,
+# so the UPDATE sees only jobs that were there before (never the ones inserted here).
+_RECORD_BATCH = f"""
+WITH ev AS (
+    INSERT INTO received_events (source, delivery_key, event_type, project_id, object_id, status, outcome, payload,
+                                 received_at)
+    SELECT s, k, e, p, o, st, oc, pl::json, r
+    FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::bigint[], $5::bigint[], $6::varchar[],
+                $7::varchar[], $8::text[], $9::timestamptz[]) WITH ORDINALITY AS u(s, k, e, p, o, st, oc, pl, r, n)
+    ORDER BY n
+    ON CONFLICT (delivery_key) DO NOTHING
+    RETURNING id, delivery_key
+), jb AS (
+    INSERT INTO queue_jobs (kind, payload, dedupe_key, state, attempts, max_attempts, run_after, event_id,
+                            created_at, updated_at)
+    SELECT j.kind, j.pl::json, j.dk, 'queued', 0, j.ma, j.ra, ev.id, $16, $16
+    FROM unnest($10::varchar[], $11::varchar[], $12::text[], $13::varchar[], $14::int[], $15::timestamptz[])
+         WITH ORDINALITY AS j(k, kind, pl, dk, ma, ra, n)
+    JOIN ev ON ev.delivery_key = j.k
+    ORDER BY j.n
+    ON CONFLICT (dedupe_key) WHERE {ACTIVE_STATES_SQL} DO NOTHING
+    RETURNING id, dedupe_key, event_id
+), hs AS (
+    UPDATE queue_jobs q SET run_after = $16, updated_at = $16
+    FROM (SELECT DISTINCT h.dk FROM unnest($10::varchar[], $13::varchar[], $17::bool[]) AS h(k, dk, hasten)
+          JOIN ev ON ev.delivery_key = h.k WHERE h.hasten) AS h
+    WHERE q.dedupe_key = h.dk AND q.state = 'queued' AND q.run_after > $16
+      AND h.dk NOT IN (SELECT dedupe_key FROM jb)
+)
+SELECT id, delivery_key AS key, NULL::int AS event_id FROM ev
+UNION ALL
+SELECT id, dedupe_key, event_id FROM jb
 """
 
 _DUPLICATE_EVENTS = "UPDATE received_events SET outcome = 'duplicate_event' WHERE id = ANY($1::int[])"
@@ -70,13 +79,14 @@ _SQLITE_REJECTIONS = (sa.exc.IntegrityError, sa.exc.DataError, sqlite3.Integrity
 
 
 def _json(value) -> str | None:
-    # As SQLAlchemy's JSON type writes it: every non-ASCII character escaped.
-    return None if value is None else json.dumps(value)
-
-
-def _plan_jobs(records: list[IntakeRecord], event_ids: dict[int, int]):
-    """(record index, job) for the jobs of the events that were inserted, in order."""
-    return [(i, job) for i, record in enumerate(records) if i in event_ids for job in record.jobs]
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        # orjson refuses text that is not valid Unicode (a lone surrogate from a JSON escape); the standard
+        # library escapes it, which PostgreSQL's json type keeps as it is.
+        return json.dumps(value)
 
 
 def _results(
@@ -94,47 +104,37 @@ def _results(
     return out
 
 
-def _first_claims(keys: list[str], returned: list[str]) -> dict[int, bool]:
-    """Which positions of `keys` got a row, when the database returns the keys it inserted (once each)."""
-    left = set(returned)
-    won: dict[int, bool] = {}
-    for i, key in enumerate(keys):
-        won[i] = key in left
-        left.discard(key)
-    return won
-
-
 class IntakeWriter:
     """Writes batches of deliveries; one batch at a time, on one connection (PostgreSQL) or the SQLite file."""
 
-    def __init__(self, db: Database, *, timeout: float = 5.0):
+    def __init__(self, db: Database, *, timeout: float = 5.0, connections: int = 4):
         self.db = db
         self.timeout = timeout
-        self._conn: asyncpg.Connection | None = None
-        self._lock = asyncio.Lock()
+        self.connections = connections if db.is_postgres else 1  # SQLite has one writer at a time anyway
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
 
     async def write(self, records: list[IntakeRecord]) -> list[IntakeResult | RecordRejected]:
         """Each delivery's result, or RecordRejected for one the database refused; DatabaseUnavailable when
         nothing could be recorded."""
-        async with self._lock:
+        try:
+            return list(await self._write(records))
+        except RecordRejected as exc:
+            if len(records) == 1:
+                return [exc]
+        # One delivery's values spoiled the batch: record the others, each on its own.
+        results: list[IntakeResult | RecordRejected] = []
+        for record in records:
             try:
-                return list(await self._write(records))
+                results.extend(await self._write([record]))
             except RecordRejected as exc:
-                if len(records) == 1:
-                    return [exc]
-            # One delivery's values spoiled the batch: record the others, each on its own.
-            results: list[IntakeResult | RecordRejected] = []
-            for record in records:
-                try:
-                    results.extend(await self._write([record]))
-                except RecordRejected as exc:
-                    results.append(exc)
-            return results
+                results.append(exc)
+        return results
 
     async def close(self) -> None:
-        if self._conn is not None:
-            self._conn.terminate()
-            self._conn = None
+        if self._pool is not None:
+            self._pool.terminate()  # a connection stuck on a dead server must not hold the shutdown
+            self._pool = None
 
     async def _write(self, records: list[IntakeRecord]) -> list[IntakeResult]:
         if self.db.is_postgres:
@@ -143,71 +143,78 @@ class IntakeWriter:
 
     # --- PostgreSQL ------------------------------------------------------------------------------------------
 
-    async def _connection(self) -> asyncpg.Connection:
-        if self._conn is None or self._conn.is_closed():
-            url = make_url(self.db.url)
-            settings = {"search_path": self.db.schema} if self.db.schema else None
-            self._conn = await asyncpg.connect(
-                url.set(drivername="postgresql").render_as_string(hide_password=False),
-                timeout=self.timeout,
-                command_timeout=self.timeout,
-                server_settings=settings,
-            )
-        return self._conn
+    async def _connections(self) -> asyncpg.Pool:
+        async with self._pool_lock:
+            if self._pool is None:
+                url = make_url(self.db.url)
+                # min_size=0: nothing connects until a batch needs it, so a database that is down costs nothing.
+                self._pool = await asyncpg.create_pool(
+                    url.set(drivername="postgresql").render_as_string(hide_password=False),
+                    min_size=0,
+                    max_size=self.connections,
+                    timeout=self.timeout,
+                    command_timeout=self.timeout,
+                    server_settings={"search_path": self.db.schema} if self.db.schema else None,
+                )
+        return self._pool
 
     async def _write_pg(self, records: list[IntakeRecord]) -> list[IntakeResult]:
         try:
-            conn = await self._connection()
-            async with conn.transaction():
-                return await self._batch_pg(conn, records)
+            pool = await self._connections()
+            for attempt in range(3):
+                try:
+                    async with pool.acquire(timeout=self.timeout) as conn:
+                        return await self._batch_pg(conn, records)
+                except asyncpg.TransactionRollbackError:
+                    # Two batches took the same delivery keys in opposite orders (a deadlock): run it again.
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
         except _PG_REJECTIONS as exc:
             raise RecordRejected(str(exc)[:300]) from exc
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            # Whatever state the connection is in, a fresh one is cheaper than finding out.
-            await self.close()
             raise DatabaseUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
 
     async def _batch_pg(self, conn: asyncpg.Connection, records: list[IntakeRecord]) -> list[IntakeResult]:
         now = utcnow()
+        # A delivery twice in one batch: the second is a duplicate without asking the database.
+        first: dict[str, int] = {}
+        for i, record in enumerate(records):
+            first.setdefault(record.delivery_key, i)
+        batch = [records[i] for i in sorted(first.values())]
+        jobs = [(r, job) for r in batch for job in r.jobs]
         rows = await conn.fetch(
-            _INSERT_EVENTS,
-            [r.source for r in records],
-            [r.delivery_key for r in records],
-            [r.event_type for r in records],
-            [r.project_id for r in records],
-            [r.object_id for r in records],
-            [r.status for r in records],
-            ["enqueued" if r.jobs else "recorded" for r in records],
-            [_json(r.payload) for r in records],
-            [r.received_at for r in records],
+            _RECORD_BATCH,
+            [r.source for r in batch],
+            [r.delivery_key for r in batch],
+            [r.event_type for r in batch],
+            [r.project_id for r in batch],
+            [r.object_id for r in batch],
+            [r.status for r in batch],
+            ["enqueued" if r.jobs else "recorded" for r in batch],
+            [_json(r.payload) for r in batch],
+            [r.received_at for r in batch],
+            [r.delivery_key for r, _ in jobs],
+            [job.kind for _, job in jobs],
+            [_json(job.payload) for _, job in jobs],
+            [job.dedupe_key for _, job in jobs],
+            [r.max_attempts for r, _ in jobs],
+            [now + timedelta(seconds=job.delay_seconds) for _, job in jobs],
+            now,
+            [job.hasten_existing for _, job in jobs],
         )
-        by_key = {row["delivery_key"]: row["id"] for row in rows}
-        won = _first_claims([r.delivery_key for r in records], list(by_key))
-        event_ids = {i: by_key[records[i].delivery_key] for i, ok in won.items() if ok}
-        planned = _plan_jobs(records, event_ids)
-        job_ids: dict[int, list[int]] = {}
-        if planned:
-            rows = await conn.fetch(
-                _INSERT_JOBS,
-                [job.kind for _, job in planned],
-                [_json(job.payload) for _, job in planned],
-                [job.dedupe_key for _, job in planned],
-                [records[i].max_attempts for i, _ in planned],
-                [now + timedelta(seconds=job.delay_seconds) for _, job in planned],
-                [event_ids[i] for i, _ in planned],
-                now,
-            )
-            by_dedupe = {row["dedupe_key"]: row["id"] for row in rows}
-            won_jobs = _first_claims([job.dedupe_key for _, job in planned], list(by_dedupe))
-            for n, (i, job) in enumerate(planned):
-                if won_jobs[n]:
-                    job_ids.setdefault(i, []).append(by_dedupe[job.dedupe_key])
-            hasten = [job.dedupe_key for n, (_, job) in enumerate(planned) if not won_jobs[n] and job.hasten_existing]
-            if hasten:
-                await conn.execute(_HASTEN, hasten, now)
-            duplicates = [event_ids[i] for i in event_ids if records[i].jobs and not job_ids.get(i)]
-            if duplicates:
-                await conn.execute(_DUPLICATE_EVENTS, duplicates)
+        event_by_key = {row["key"]: row["id"] for row in rows if row["event_id"] is None}
+        jobs_by_event: dict[int, list[int]] = {}
+        for row in rows:
+            if row["event_id"] is not None:
+                jobs_by_event.setdefault(row["event_id"], []).append(row["id"])
+        event_ids = {i: event_by_key[r.delivery_key] for i, r in enumerate(records)
+                     if first[r.delivery_key] == i and r.delivery_key in event_by_key}
+        job_ids = {i: jobs_by_event[e] for i, e in event_ids.items() if e in jobs_by_event}
+        duplicates = [e for i, e in event_ids.items() if records[i].jobs and i not in job_ids]
+        if duplicates:
+            # Only a label: written after the batch committed (a crash in between leaves "enqueued" on it).
+            await conn.execute(_DUPLICATE_EVENTS, duplicates)
         return _results(records, event_ids, job_ids)
 
     # --- SQLite ----------------------------------------------------------------------------------------------

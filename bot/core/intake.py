@@ -56,7 +56,8 @@ def _id_problem(name: str, value: int | None) -> str | None:
 def storage_problem(record: IntakeRecord) -> str | None:
     """Why the database would refuse this record (a value too long, an id too large), or None when it fits.
 
-    JSON payloads are stored as text with every non-ASCII character escaped, so only the columns are checked.
+    JSON payloads are stored in json columns, which take any JSON text (lone surrogates escaped), so only the
+    columns are checked.
     """
     checks = [
         _text_problem("source", record.source, MAX_SOURCE),

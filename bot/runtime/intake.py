@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # and keeps the rest of the second for the spool's fsync.
 COMMIT_WAIT_SECONDS = 0.8
 REPLAY_BATCH = 200
+# Batches committed at the same time on PostgreSQL: commits wait on the disk, so a few overlap it.
+WRITER_CONNECTIONS = 4
 REPLAY_RETRY_SECONDS = (0.5, 10.0)  # the first wait after a failed replay, and the longest
 
 SPOOLED = IntakeResult("spooled", None, [])
@@ -47,8 +49,10 @@ class Intake:
     """Records deliveries for the doors; owns the group commit, the spool and its replay."""
 
     def __init__(self, db: Database, settings: Settings, metrics: Metrics, *, on_jobs: Callable[[], None]):
-        self.writer = IntakeWriter(db)
-        self.commits: GroupCommit[IntakeRecord, IntakeResult | RecordRejected] = GroupCommit(self.writer.write)
+        self.writer = IntakeWriter(db, connections=WRITER_CONNECTIONS)
+        self.commits: GroupCommit[IntakeRecord, IntakeResult | RecordRejected] = GroupCommit(
+            self.writer.write, in_flight=self.writer.connections
+        )
         self.spool = Spool(spool_dir(settings), settings.spool_max_mb * 1024 * 1024, on_written=self._replay_soon)
         self.on_jobs = on_jobs
         self.spooling = False  # the spool holds deliveries: new ones go behind them
