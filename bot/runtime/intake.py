@@ -57,6 +57,8 @@ class Intake:
         self.on_jobs = on_jobs
         self.spooling = False  # the spool holds deliveries: new ones go behind them
         self._replayer: asyncio.Task | None = None
+        self._drained = asyncio.Event()
+        self._drained.set()
         self._full_logged = False
         metrics.spool_deliveries.set_function(lambda: self.spool.depth)
         metrics.spool_bytes.set_function(lambda: self.spool.size)
@@ -116,8 +118,13 @@ class Intake:
         if not self.spool.opened:
             self.spool.open()
 
+    async def drained(self) -> None:
+        """Return once the spool is empty and everything in it is in the database."""
+        await self._drained.wait()
+
     def _replay_soon(self) -> None:
         self.spooling = True
+        self._drained.clear()
         if self._replayer is None or self._replayer.done():
             self._replayer = asyncio.get_running_loop().create_task(self._replay(), name="spool-replay")
 
@@ -135,6 +142,7 @@ class Intake:
             if not segments:
                 if self.spool.depth == 0 and not self.spool.writing:
                     self.spooling = False  # no await since the check: nothing can slip in between
+                    self._drained.set()
                     if replayed:
                         log.info("the spool is empty: %d deliveries replayed into the database", replayed)
                     return
