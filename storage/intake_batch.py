@@ -24,6 +24,9 @@ from storage.models import ACTIVE_STATES_SQL, QueueJob, ReceivedEvent
 from storage.sql import insert_for
 from storage.types import utcnow
 
+SQLITE_BUSY_MS = 800
+SQLITE_BUSY_DEFAULT_MS = 30000  # storage/db.py's pragma for every other writer
+
 _events = ReceivedEvent.__table__
 _jobs = QueueJob.__table__
 
@@ -222,7 +225,13 @@ class IntakeWriter:
     async def _write_sqlite(self, records: list[IntakeRecord]) -> list[IntakeResult]:
         try:
             async with asyncio.timeout(self.timeout), self.db.connection() as conn:
-                return [await self._one_sqlite(conn, record) for record in records]
+                # A file another process holds is a database that does not answer: give up within a second
+                # (the spool takes the delivery) instead of the 30 s other writers wait.
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+                try:
+                    return [await self._one_sqlite(conn, record) for record in records]
+                finally:
+                    await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_DEFAULT_MS}")
         except _SQLITE_REJECTIONS as exc:
             raise RecordRejected(str(exc)[:300]) from exc
         except (OSError, TimeoutError, sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
