@@ -60,6 +60,7 @@ class Intake:
         self._drained = asyncio.Event()
         self._drained.set()
         self._full_logged = False
+        self._outage_logged = False
         metrics.spool_deliveries.set_function(lambda: self.spool.depth)
         metrics.spool_bytes.set_function(lambda: self.spool.size)
 
@@ -94,7 +95,8 @@ class Intake:
             try:
                 result = await asyncio.wait_for(self.commits.submit(record), COMMIT_WAIT_SECONDS)
             except (DatabaseUnavailable, TimeoutError) as exc:
-                if not self.spooling:
+                if not self._outage_logged:  # once per outage, not once per delivery that met it
+                    self._outage_logged = True
                     log.warning("the database cannot take deliveries (%s); keeping them in the spool in %s",
                                 exc or f"no answer within {COMMIT_WAIT_SECONDS} s", self.spool.directory)
             else:
@@ -143,6 +145,7 @@ class Intake:
                 if self.spool.depth == 0 and not self.spool.writing:
                     self.spooling = False  # no await since the check: nothing can slip in between
                     self._drained.set()
+                    self._outage_logged = False
                     if replayed:
                         log.info("the spool is empty: %d deliveries replayed into the database", replayed)
                     return

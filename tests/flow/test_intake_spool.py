@@ -15,10 +15,10 @@ from bot.jobs import registry
 from storage.db import Database
 from storage.models import QueueJob, ReceivedEvent
 from tests.conftest import PG_URL
+from tests.e2e_kit import bot_notes
 from tests.fakes.gitlab_server import FakeGitLab
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.helpers import bot_services, gitlab_payload, running_app
-from tests.e2e_kit import bot_notes
 from tests.scenario import seed_failed_pipeline
 
 SECRET = "s3cret-for-tests"
