@@ -160,6 +160,34 @@ async def count_inbox(database_url: str) -> int:
         await db.dispose()
 
 
+async def commit_latency(database_url: str, rounds: int = 300) -> dict:
+    """The database alone, in the same run: one client committing one small insert at a time (p50/p99 ms).
+
+    A delivery cannot be answered faster than this: it is committed before its 2xx."""
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    db = Database(database_url)
+    times = []
+    try:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("CREATE TABLE IF NOT EXISTS bench_commit (x integer)"))
+            await conn.commit()
+            for _ in range(rounds):
+                started = time.perf_counter()
+                await conn.execute(text("INSERT INTO bench_commit VALUES (1)"))
+                await conn.commit()
+                times.append((time.perf_counter() - started) * 1000)
+            await conn.execute(text("DROP TABLE bench_commit"))
+            await conn.commit()
+    finally:
+        await db.dispose()
+    times.sort()
+    return {"p50_ms": round(times[len(times) // 2], 2), "p99_ms": round(times[int(len(times) * 0.99)], 2)}
+
+
 def pg_admin(url: str, sql: str) -> None:
     subprocess.run(["psql", url, "-q", "-c", sql], check=True, capture_output=True)
 
@@ -195,6 +223,7 @@ def main() -> None:
     }
     procs: list[subprocess.Popen] = []
     results = []
+    baseline = {"p50_ms": float("nan"), "p99_ms": float("nan")}
     try:
         subprocess.run([cli, "--env-file", "/dev/null", "db", "upgrade"], env=env, check=True, capture_output=True)
         bot_port, bare_port = free_port(), free_port()
@@ -202,6 +231,7 @@ def main() -> None:
         bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port)])
         procs += [bot, bare]
         wait_http(f"http://127.0.0.1:{bot_port}/health", bot)
+        print(json.dumps({"bot_pid": bot.pid, "bare_pid": bare.pid}), flush=True)
         wait_port(bare_port, bare)
         run = 1
         for label, port in (("cicd-bot", bot_port), ("bare aiohttp", bare_port)):
@@ -216,6 +246,8 @@ def main() -> None:
                     result["all_2xx_committed"] = committed >= result["requests"] - result["non2xx"]
                 results.append({"target": label, "connections": connections, **result})
                 print(json.dumps(results[-1]), flush=True)
+        baseline = asyncio.run(commit_latency(database_url))
+        print(json.dumps({"database_alone_one_commit": baseline}), flush=True)
         with urllib.request.urlopen(f"http://127.0.0.1:{bot_port}/health/detailed", timeout=5) as resp:
             spool = json.loads(resp.read())["spool"]
         print(json.dumps({"spool_after_run": spool}))
@@ -235,6 +267,7 @@ def main() -> None:
         ok = "" if r["target"] != "cicd-bot" else ("yes" if r["all_2xx_committed"] else "NO")
         print(f"| {r['target']} | {r['connections']} | {r['per_second']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
               f"| {r['non2xx']} | {ok} |")
+    print(f"| the database alone: one commit | 1 | | {baseline['p50_ms']:.2f} | {baseline['p99_ms']:.2f} | | |")
 
 
 if __name__ == "__main__":
