@@ -136,7 +136,9 @@ def wrk(url: str, connections: int, duration: int, threads: int, run: int, tmp: 
     script.write_text(lua_script(run))
     out = subprocess.run(
         ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{duration}s", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     found = re.search(r"^RESULT (.*)$", out, re.M)
     if not found:
@@ -265,8 +267,10 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         ok = "" if r["target"] != "cicd-bot" else ("yes" if r["all_2xx_committed"] else "NO")
-        print(f"| {r['target']} | {r['connections']} | {r['per_second']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
-              f"| {r['non2xx']} | {ok} |")
+        print(
+            f"| {r['target']} | {r['connections']} | {r['per_second']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
+            f"| {r['non2xx']} | {ok} |"
+        )
     print(f"| the database alone: one commit | 1 | | {baseline['p50_ms']:.2f} | {baseline['p99_ms']:.2f} | | |")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import asyncpg
 import orjson
@@ -21,7 +21,6 @@ from bot.core.intake import IntakeRecord
 from storage.db import Database
 from storage.inbox import IntakeResult
 from storage.models import ACTIVE_STATES_SQL, QueueJob, ReceivedEvent
-from storage.sql import insert_for
 from storage.types import utcnow
 
 SQLITE_BUSY_MS = 800
@@ -74,6 +73,11 @@ UNION ALL
 SELECT id, dedupe_key, event_id FROM jb
 """
 
+_HASTEN = """
+UPDATE queue_jobs SET run_after = $2, updated_at = $2
+WHERE dedupe_key = ANY($1::varchar[]) AND state = 'queued' AND run_after > $2
+"""
+
 _DUPLICATE_EVENTS = "UPDATE received_events SET outcome = 'duplicate_event' WHERE id = ANY($1::int[])"
 
 # Errors that are about the values sent, not about the database being there.
@@ -105,6 +109,44 @@ def _results(
             ids = job_ids.get(i, [])
             out.append(IntakeResult("enqueued" if ids else "duplicate_event", event_ids[i], ids))
     return out
+
+
+def _first_of_each_key(records: list[IntakeRecord]) -> dict[str, int]:
+    """delivery key -> the index of its first delivery (a delivery twice in one batch is a duplicate)."""
+    first: dict[str, int] = {}
+    for i, record in enumerate(records):
+        first.setdefault(record.delivery_key, i)
+    return first
+
+
+def _settle(
+    records: list[IntakeRecord],
+    first: dict[str, int],
+    event_by_key: dict[str, int],
+    job_rows: list[tuple[int, str, int]],
+):
+    """From what the database inserted (events by delivery key; jobs as (id, dedupe key, event id)): each
+    record's event and jobs, the events whose jobs all existed already, and the dedupe keys they would hasten."""
+    jobs_by_event: dict[int, list[int]] = {}
+    for job_id, _, event_id in job_rows:
+        jobs_by_event.setdefault(event_id, []).append(job_id)
+    event_ids = {
+        i: event_by_key[r.delivery_key]
+        for i, r in enumerate(records)
+        if first[r.delivery_key] == i and r.delivery_key in event_by_key
+    }
+    job_ids = {i: jobs_by_event[e] for i, e in event_ids.items() if e in jobs_by_event}
+    duplicates = [e for i, e in event_ids.items() if records[i].jobs and i not in job_ids]
+    won = {(event_id, key) for _, key, event_id in job_rows}
+    hasten = sorted(
+        {
+            job.dedupe_key
+            for i, e in event_ids.items()
+            for job in records[i].jobs
+            if job.hasten_existing and (e, job.dedupe_key) not in won
+        }
+    )
+    return event_ids, job_ids, duplicates, hasten
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
@@ -186,10 +228,7 @@ class IntakeWriter:
 
     async def _batch_pg(self, conn: asyncpg.Connection, records: list[IntakeRecord]) -> list[IntakeResult]:
         now = utcnow()
-        # A delivery twice in one batch: the second is a duplicate without asking the database.
-        first: dict[str, int] = {}
-        for i, record in enumerate(records):
-            first.setdefault(record.delivery_key, i)
+        first = _first_of_each_key(records)
         batch = [records[i] for i in sorted(first.values())]
         jobs = [(r, job) for r in batch for job in r.jobs]
         rows = await conn.fetch(
@@ -213,16 +252,16 @@ class IntakeWriter:
             [job.hasten_existing for _, job in jobs],
         )
         event_by_key = {row["key"]: row["id"] for row in rows if row["event_id"] is None}
-        jobs_by_event: dict[int, list[int]] = {}
-        for row in rows:
-            if row["event_id"] is not None:
-                jobs_by_event.setdefault(row["event_id"], []).append(row["id"])
-        event_ids = {i: event_by_key[r.delivery_key] for i, r in enumerate(records)
-                     if first[r.delivery_key] == i and r.delivery_key in event_by_key}
-        job_ids = {i: jobs_by_event[e] for i, e in event_ids.items() if e in jobs_by_event}
-        duplicates = [e for i, e in event_ids.items() if records[i].jobs and i not in job_ids]
+        job_rows = [(row["id"], row["key"], row["event_id"]) for row in rows if row["event_id"] is not None]
+        event_ids, job_ids, duplicates, hasten = _settle(records, first, event_by_key, job_rows)
+        # The statement hastened the jobs that were there before it; a job an earlier delivery of this same
+        # batch queued (a Job Hook's, held back) is hastened here, as it would be one delivery at a time.
+        # Both are written after the batch committed; a crash in between leaves a label or a held-back job,
+        # which the Pipeline Hook's replay or GitLab's next event settles.
+        inserted = {key for _, key, _ in job_rows}
+        if hasten := [key for key in hasten if key in inserted]:
+            await conn.execute(_HASTEN, hasten, now)
         if duplicates:
-            # Only a label: written after the batch committed (a crash in between leaves "enqueued" on it).
             await conn.execute(_DUPLICATE_EVENTS, duplicates)
         return _results(records, event_ids, job_ids)
 
@@ -235,7 +274,7 @@ class IntakeWriter:
                 # (the spool takes the delivery) instead of the 30 s other writers wait.
                 await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
                 try:
-                    return [await self._one_sqlite(conn, record) for record in records]
+                    return await self._batch_sqlite(conn, records)
                 finally:
                     await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_DEFAULT_MS}")
         except _SQLITE_REJECTIONS as exc:
@@ -243,57 +282,97 @@ class IntakeWriter:
         except (OSError, TimeoutError, sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
             raise DatabaseUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
 
-    async def _one_sqlite(self, conn, record: IntakeRecord) -> IntakeResult:
+    async def _batch_sqlite(self, conn, records: list[IntakeRecord]) -> list[IntakeResult]:
+        """Two multi-row statements for the batch, in one transaction; values as SQLAlchemy's types write them."""
         now = utcnow()
-        insert = insert_for(self.db)
-        stmt = (
-            insert(_events)
-            .values(
-                source=record.source,
-                delivery_key=record.delivery_key,
-                event_type=record.event_type,
-                project_id=record.project_id,
-                object_id=record.object_id,
-                status=record.status,
-                outcome="enqueued" if record.jobs else "recorded",
-                payload=record.payload,
-                received_at=record.received_at,
+        first = _first_of_each_key(records)
+        batch = [records[i] for i in sorted(first.values())]
+        values = [
+            (
+                r.source,
+                r.delivery_key,
+                r.event_type,
+                r.project_id,
+                r.object_id,
+                r.status,
+                "enqueued" if r.jobs else "recorded",
+                _sqlite_json(r.payload),
+                _sqlite_time(r.received_at),
             )
-            .on_conflict_do_nothing(index_elements=["delivery_key"])
-            .returning(_events.c.id)
-        )
-        row = (await conn.execute(stmt)).first()
-        if row is None:
-            return IntakeResult("duplicate_delivery", None, [])
-        event_id = row[0]
-        job_ids: list[int] = []
-        for job in record.jobs:
-            stmt = (
-                insert(_jobs)
-                .values(
-                    kind=job.kind,
-                    payload=job.payload,
-                    dedupe_key=job.dedupe_key,
-                    state="queued",
-                    attempts=0,
-                    max_attempts=record.max_attempts,
-                    run_after=now + timedelta(seconds=job.delay_seconds),
-                    event_id=event_id,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=sa.text(ACTIVE_STATES_SQL))
-                .returning(_jobs.c.id)
+            for r in batch
+        ]
+        rows = (
+            await conn.exec_driver_sql(
+                _sqlite_insert(_SQLITE_EVENTS, 9, len(values)), tuple(v for row in values for v in row)
             )
-            found = (await conn.execute(stmt)).first()
-            if found is not None:
-                job_ids.append(found[0])
-            elif job.hasten_existing:
-                await conn.execute(
-                    sa.update(_jobs)
-                    .where(_jobs.c.dedupe_key == job.dedupe_key, _jobs.c.state == "queued", _jobs.c.run_after > now)
-                    .values(run_after=now, updated_at=now)
-                )
-        if record.jobs and not job_ids:
-            await conn.execute(_events.update().where(_events.c.id == event_id).values(outcome="duplicate_event"))
-        return _results([record], {0: event_id}, {0: job_ids} if job_ids else {})[0]
+        ).all()
+        event_by_key = {key: event_id for event_id, key in rows}
+        stamp = _sqlite_time(now)
+        jobs = [
+            (
+                job.kind,
+                _sqlite_json(job.payload),
+                job.dedupe_key,
+                r.max_attempts,
+                _sqlite_time(now + timedelta(seconds=job.delay_seconds)),
+                event_by_key[r.delivery_key],
+                stamp,
+                stamp,
+            )
+            for r in batch
+            if r.delivery_key in event_by_key
+            for job in r.jobs
+        ]
+        job_rows: list[tuple[int, str, int]] = []
+        if jobs:
+            job_rows = [
+                tuple(row)
+                for row in (
+                    await conn.exec_driver_sql(
+                        _sqlite_insert(_SQLITE_JOBS, 8, len(jobs)), tuple(v for row in jobs for v in row)
+                    )
+                ).all()
+            ]
+        event_ids, job_ids, duplicates, hasten = _settle(records, first, event_by_key, job_rows)
+        if hasten:
+            marks = ",".join("?" * len(hasten))
+            await conn.exec_driver_sql(
+                "UPDATE queue_jobs SET run_after = ?, updated_at = ? "
+                f"WHERE dedupe_key IN ({marks}) AND state = 'queued' AND run_after > ?",
+                (stamp, stamp, *hasten, stamp),
+            )
+        if duplicates:
+            marks = ",".join("?" * len(duplicates))
+            await conn.exec_driver_sql(
+                f"UPDATE received_events SET outcome = 'duplicate_event' WHERE id IN ({marks})", tuple(duplicates)
+            )
+        return _results(records, event_ids, job_ids)
+
+
+_SQLITE_EVENTS = (
+    "INSERT INTO received_events (source, delivery_key, event_type, project_id, object_id, status, outcome, "
+    "payload, received_at) VALUES {rows} ON CONFLICT (delivery_key) DO NOTHING RETURNING id, delivery_key"
+)
+_SQLITE_JOBS = (
+    "INSERT INTO queue_jobs (kind, payload, dedupe_key, state, attempts, max_attempts, run_after, event_id, "
+    "created_at, updated_at) VALUES {rows} "
+    f"ON CONFLICT (dedupe_key) WHERE {ACTIVE_STATES_SQL} DO NOTHING RETURNING id, dedupe_key, event_id"
+)
+
+
+def _sqlite_insert(template: str, columns: int, rows: int) -> str:
+    if columns == 8:  # the jobs' state and attempts are constants
+        row = "(?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?)"
+    else:
+        row = "(" + ", ".join("?" * columns) + ")"
+    return template.format(rows=", ".join([row] * rows))
+
+
+def _sqlite_time(value) -> str:
+    # storage/types.UTCDateTime on SQLite: naive UTC in SQLAlchemy's DATETIME text format.
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_json(value) -> str | None:
+    # sa.JSON on SQLite: the standard library's json.dumps.
+    return None if value is None else json.dumps(value)

@@ -18,9 +18,7 @@ class GroupCommit(Generic[T, R]):
     batches not yet started.
     """
 
-    def __init__(
-        self, write: Callable[[list[T]], Awaitable[list[R]]], *, max_batch: int = 500, in_flight: int = 1
-    ):
+    def __init__(self, write: Callable[[list[T]], Awaitable[list[R]]], *, max_batch: int = 500, in_flight: int = 1):
         self._write = write
         self._max_batch = max_batch
         self._in_flight = in_flight  # batches written at the same time (one per database connection)

@@ -97,8 +97,11 @@ class Intake:
             except (DatabaseUnavailable, TimeoutError) as exc:
                 if not self._outage_logged:  # once per outage, not once per delivery that met it
                     self._outage_logged = True
-                    log.warning("the database cannot take deliveries (%s); keeping them in the spool in %s",
-                                exc or f"no answer within {COMMIT_WAIT_SECONDS} s", self.spool.directory)
+                    log.warning(
+                        "the database cannot take deliveries (%s); keeping them in the spool in %s",
+                        exc or f"no answer within {COMMIT_WAIT_SECONDS} s",
+                        self.spool.directory,
+                    )
             else:
                 if isinstance(result, RecordRejected):
                     await self._set_aside(record, result)
@@ -133,8 +136,12 @@ class Intake:
     async def _set_aside(self, record: IntakeRecord, problem: RecordRejected) -> None:
         self._open_spool()
         await self.spool.set_aside(record)
-        log.error("the database refused delivery %s (%s); kept in %s for a human",
-                  record.delivery_key, problem, self.spool.directory)
+        log.error(
+            "the database refused delivery %s (%s); kept in %s for a human",
+            record.delivery_key,
+            problem,
+            self.spool.directory,
+        )
 
     async def _replay(self) -> None:
         wait, longest = REPLAY_RETRY_SECONDS

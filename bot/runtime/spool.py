@@ -102,7 +102,9 @@ class Spool:
         """Keep the delivery; returns once it is on disk (fsynced). Raises SpoolFull."""
         line = fmt.encode(record)
         if self.size + self._reserved + len(line) > self.max_bytes:
-            raise SpoolFull(f"the spool in {self.directory} holds {self.size} bytes, SPOOL_MAX_MB allows {self.max_bytes}")
+            raise SpoolFull(
+                f"the spool in {self.directory} holds {self.size} bytes, SPOOL_MAX_MB allows {self.max_bytes}"
+            )
         self._reserved += len(line)
         try:
             await asyncio.shield(self._appends.submit(line))

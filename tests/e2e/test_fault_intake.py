@@ -78,8 +78,12 @@ async def test_postgres_cut_during_a_burst_loses_and_doubles_nothing(tmp_path):
         port = int(PG_URL.rsplit(":", 1)[1].split("/")[0])
         async with TcpProxy("127.0.0.1", port) as proxy:
             env = settings_for(
-                proxy.url(url), gitlab, SPOOL_DIR=str(tmp_path / "spool"),
-                QUEUE_BACKOFF_BASE_SECONDS="0.2", QUEUE_BACKOFF_MAX_SECONDS="1", RECONCILE_INTERVAL="0",
+                proxy.url(url),
+                gitlab,
+                SPOOL_DIR=str(tmp_path / "spool"),
+                QUEUE_BACKOFF_BASE_SECONDS="0.2",
+                QUEUE_BACKOFF_MAX_SECONDS="1",
+                RECONCILE_INTERVAL="0",
             )
             bot = BotProcess(env, tmp_path / "bot.log")
             # Migrated straight, not through the proxy: run_cli blocks this loop, which runs the proxy.
@@ -101,13 +105,15 @@ async def test_postgres_cut_during_a_burst_loses_and_doubles_nothing(tmp_path):
                         async with client.get(bot.url + "/health/detailed") as resp:
                             spooled = (await resp.json())["spool"]["depth"]
                         proxy.restore()
-                        sent += await send_all(client, bot.url, [delivery[p] for p in ids[30:]] +
-                                               [delivery[p] for p in ids[25:30]])
+                        sent += await send_all(
+                            client, bot.url, [delivery[p] for p in ids[30:]] + [delivery[p] for p in ids[25:30]]
+                        )
 
                         async def done() -> bool:
                             async with direct.engine.connect() as conn:
-                                finished = await conn.scalar(sa.text(
-                                    "SELECT count(*) FROM queue_jobs WHERE state IN ('done', 'dead')"))
+                                finished = await conn.scalar(
+                                    sa.text("SELECT count(*) FROM queue_jobs WHERE state IN ('done', 'dead')")
+                                )
                             async with client.get(bot.url + "/health/detailed") as resp:
                                 spool = (await resp.json())["spool"]
                             return spool["depth"] == 0 and finished >= len(ids)
@@ -115,9 +121,16 @@ async def test_postgres_cut_during_a_burst_loses_and_doubles_nothing(tmp_path):
                         await wait_until(done, "the spool to drain and every job to finish")
                 async with direct.engine.connect() as conn:
                     events = (await conn.execute(sa.text("SELECT delivery_key FROM received_events"))).scalars().all()
-                    jobs = (await conn.execute(sa.text(
-                        "SELECT payload->>'pipeline_id', state FROM queue_jobs WHERE kind = 'analyze_pipeline'"))).all()
-                    analysed = (await conn.execute(sa.text("SELECT DISTINCT pipeline_id FROM analyses"))).scalars().all()
+                    jobs = (
+                        await conn.execute(
+                            sa.text(
+                                "SELECT payload->>'pipeline_id', state FROM queue_jobs WHERE kind = 'analyze_pipeline'"
+                            )
+                        )
+                    ).all()
+                    analysed = (
+                        (await conn.execute(sa.text("SELECT DISTINCT pipeline_id FROM analyses"))).scalars().all()
+                    )
                 recorded = {key.removeprefix("gitlab:idem:d-") for key in events}
                 figures = {
                     "delivered": len(sent),

@@ -83,9 +83,10 @@ async def inbox(db: Database) -> tuple[list, list]:
 
 
 async def test_deliveries_taken_while_the_database_is_away_are_replayed_in_order_once(database, tmp_path):
-    async with outage(database) as (db, cut, restore), running_app(
-        db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")
-    ) as (services, client, url):
+    async with (
+        outage(database) as (db, cut, restore),
+        running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")) as (services, client, url),
+    ):
         assert await post(client, url, failed_pipeline(101), "before") == 200
         cut()
         answers = [await post(client, url, failed_pipeline(pid), f"k-{pid}") for pid in (103, 102, 104)]
@@ -100,8 +101,12 @@ async def test_deliveries_taken_while_the_database_is_away_are_replayed_in_order
         assert await post(client, url, failed_pipeline(102), "k-102") == 200  # and once more afterwards
         after = await spool_report(client, url)
     events, jobs = await inbox(database)
-    assert [e.delivery_key for e in events] == ["gitlab:idem:before", "gitlab:idem:k-103", "gitlab:idem:k-102",
-                                                "gitlab:idem:k-104"]
+    assert [e.delivery_key for e in events] == [
+        "gitlab:idem:before",
+        "gitlab:idem:k-103",
+        "gitlab:idem:k-102",
+        "gitlab:idem:k-104",
+    ]
     assert [e.outcome for e in events] == ["enqueued"] * 4
     assert [j.payload["pipeline_id"] for j in jobs] == [101, 103, 102, 104]
     assert after["depth"] == 0 and not after["replaying"]
@@ -113,7 +118,9 @@ async def test_a_spooled_failure_is_analysed_once_after_the_database_is_back(dat
         seed_failed_pipeline(gitlab.state, 9001)
         async with outage(database) as (db, cut, restore):
             async with running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")) as (
-                services, client, url
+                services,
+                client,
+                url,
             ):
                 cut()
                 assert await post(client, url, failed_pipeline(9001), "once") == 200
@@ -131,9 +138,10 @@ async def test_a_spooled_failure_is_analysed_once_after_the_database_is_back(dat
 
 
 async def test_a_full_spool_answers_503_and_says_why_once(database, tmp_path, caplog):
-    async with outage(database) as (db, cut, restore), running_app(
-        db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")
-    ) as (services, client, url):
+    async with (
+        outage(database) as (db, cut, restore),
+        running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")) as (services, client, url),
+    ):
         services.intake.spool.max_bytes = 2 * len(failed_pipeline(1)) + 4000  # room for two deliveries
         cut()
         with caplog.at_level(logging.ERROR):
@@ -150,7 +158,9 @@ async def test_a_full_spool_answers_503_and_says_why_once(database, tmp_path, ca
 async def test_a_spool_left_by_an_earlier_run_is_replayed_at_start(database, tmp_path):
     async with outage(database) as (db, cut, restore):
         async with running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")) as (
-            services, client, url
+            services,
+            client,
+            url,
         ):
             services.intake.start()
             cut()
@@ -159,7 +169,9 @@ async def test_a_spool_left_by_an_earlier_run_is_replayed_at_start(database, tmp
             await services.intake.close()
             restore()
         async with running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")) as (
-            services, client, url
+            services,
+            client,
+            url,
         ):
             services.intake.start()
             await services.intake.drained()
@@ -190,11 +202,17 @@ async def test_a_merge_request_action_longer_than_its_column_is_not_a_5xx(databa
     payload = copy.deepcopy(gitlab_payload("merge_request_hook"))
     payload["object_attributes"]["action"] = "a" * 33
     async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET) as (_, client, url):
-        async with client.post(url + "/webhooks/gitlab", json=payload, headers={
-            "X-Gitlab-Event": "Merge Request Hook", "X-Gitlab-Token": SECRET, "Idempotency-Key": "mr"}) as resp:
+        async with client.post(
+            url + "/webhooks/gitlab",
+            json=payload,
+            headers={"X-Gitlab-Event": "Merge Request Hook", "X-Gitlab-Token": SECRET, "Idempotency-Key": "mr"},
+        ) as resp:
             assert resp.status == 200
         payload["object_attributes"]["action"] = "\x00update"
-        async with client.post(url + "/webhooks/gitlab", json=payload, headers={
-            "X-Gitlab-Event": "Merge Request Hook", "X-Gitlab-Token": SECRET, "Idempotency-Key": "mr2"}) as resp:
+        async with client.post(
+            url + "/webhooks/gitlab",
+            json=payload,
+            headers={"X-Gitlab-Event": "Merge Request Hook", "X-Gitlab-Token": SECRET, "Idempotency-Key": "mr2"},
+        ) as resp:
             assert resp.status == 200
     assert (await inbox(database))[0] == []
