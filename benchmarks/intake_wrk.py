@@ -200,6 +200,9 @@ def main() -> None:
     parser.add_argument("--connections", default="32,4")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--also", metavar="DIR", help="also measure the bot from another checkout (e.g. `git archive main`), as before"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk)")
@@ -212,7 +215,7 @@ def main() -> None:
         bench_db = "intake_bench_" + uuid.uuid4().hex[:8]
         pg_admin(args.database, f"CREATE DATABASE {bench_db}")
         database_url = args.database.rsplit("/", 1)[0] + "/" + bench_db
-    cli = str(Path(sys.executable).with_name("cicd-bot"))
+    cli = [str(Path(sys.executable).with_name("cicd-bot"))]
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -227,21 +230,34 @@ def main() -> None:
     results = []
     baseline = {"p50_ms": float("nan"), "p99_ms": float("nan")}
     try:
-        subprocess.run([cli, "--env-file", "/dev/null", "db", "upgrade"], env=env, check=True, capture_output=True)
+        subprocess.run(cli + ["--env-file", "/dev/null", "db", "upgrade"], env=env, check=True, capture_output=True)
         bot_port, bare_port = free_port(), free_port()
-        bot = subprocess.Popen([cli, "--env-file", "/dev/null", "serve"], env={**env, "PORT": str(bot_port)})
+        bot = subprocess.Popen(cli + ["--env-file", "/dev/null", "serve"], env={**env, "PORT": str(bot_port)})
         bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port)])
         procs += [bot, bare]
+        targets = [("cicd-bot", bot_port)]
+        if args.also:
+            other = Path(args.also).resolve()
+            old_port = free_port()
+            old = subprocess.Popen(
+                [sys.executable, str(other / "app.py"), "--env-file", "/dev/null", "serve"],
+                env={**env, "PORT": str(old_port), "PYTHONPATH": str(other)},
+                cwd=other,
+            )
+            procs.append(old)
+            wait_http(f"http://127.0.0.1:{old_port}/health", old)
+            targets.append((f"cicd-bot ({other.name})", old_port))
         wait_http(f"http://127.0.0.1:{bot_port}/health", bot)
-        print(json.dumps({"bot_pid": bot.pid, "bare_pid": bare.pid}), flush=True)
         wait_port(bare_port, bare)
+        print(json.dumps({"bot_pid": bot.pid, "bare_pid": bare.pid}), flush=True)
         run = 1
-        for label, port in (("cicd-bot", bot_port), ("bare aiohttp", bare_port)):
+        for label, port in (*targets, ("bare aiohttp", bare_port)):
             for connections in levels:
-                before = asyncio.run(count_inbox(database_url)) if label == "cicd-bot" else 0
+                is_bot = label.startswith("cicd-bot")
+                before = asyncio.run(count_inbox(database_url)) if is_bot else 0
                 result = wrk(f"http://127.0.0.1:{port}", connections, args.duration, args.threads, run, tmp)
                 run += 1
-                if label == "cicd-bot":
+                if is_bot:
                     committed = asyncio.run(count_inbox(database_url)) - before
                     result["committed"] = committed
                     # wrk stops counting at the deadline; requests still in flight then may be committed too.
@@ -266,7 +282,7 @@ def main() -> None:
     print("| target | connections | deliveries/s | p50 ms | p99 ms | non-2xx | committed = 2xx |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
-        ok = "" if r["target"] != "cicd-bot" else ("yes" if r["all_2xx_committed"] else "NO")
+        ok = "" if not r["target"].startswith("cicd-bot") else ("yes" if r["all_2xx_committed"] else "NO")
         print(
             f"| {r['target']} | {r['connections']} | {r['per_second']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
             f"| {r['non2xx']} | {ok} |"

@@ -56,7 +56,9 @@ class Metrics:
             registry=self.registry,
         )
         self.spool_deliveries = Gauge(
-            "cicdbot_spool_deliveries", "Deliveries in the local spool, waiting for the database", registry=self.registry
+            "cicdbot_spool_deliveries",
+            "Deliveries in the local spool, waiting for the database",
+            registry=self.registry,
         )
         self.spool_bytes = Gauge("cicdbot_spool_bytes", "Size of the local spool", registry=self.registry)
         self.history = _HistoryCollector()
