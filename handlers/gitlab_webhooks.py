@@ -179,7 +179,5 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
         metrics.deliveries.labels("gitlab_webhook", result.outcome).inc()
         if result.job_ids:
             app[SERVICES].wake_workers()
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s %s in %.1f ms", event_type, routed.status, result.outcome,
-                      (time.perf_counter() - started) * 1000)
+        log.info("%s %s %s in %.1f ms", event_type, routed.status, result.outcome, (time.perf_counter() - started) * 1000)
     return web.Response(status=200)

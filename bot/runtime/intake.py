@@ -107,17 +107,22 @@ class Intake:
                     await self._set_aside(record, result)
                     return SPOOLED
                 return result
-        self._open_spool()
         try:
+            self._open_spool()
             await self.spool.append(record)
+        except OSError as exc:  # a disk that is full or gone: the delivery cannot be kept, as with a full spool
+            raise self._refuse(SpoolFull(f"the spool in {self.spool.directory} cannot be written: {exc}")) from None
         except SpoolFull as exc:
-            if not self._full_logged:
-                self._full_logged = True
-                log.error("refusing deliveries: %s; they are refused (503) until the database is back", exc)
-            raise
+            raise self._refuse(exc) from None
         self._full_logged = False
         self.spooling = True
         return SPOOLED
+
+    def _refuse(self, problem: SpoolFull) -> SpoolFull:
+        if not self._full_logged:  # once until the spool takes a delivery again
+            self._full_logged = True
+            log.error("refusing deliveries (503): %s", problem)
+        return problem
 
     def _open_spool(self) -> None:
         if not self.spool.opened:
