@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 from bot.core import spool as fmt
 from bot.core.intake import IntakeRecord
 from bot.runtime.batcher import GroupCommit
+
+log = logging.getLogger(__name__)
 
 # A segment is closed past this size so that replay reads a bounded amount at a time.
 SEGMENT_BYTES = 4 * 1024 * 1024
@@ -121,7 +124,13 @@ class Spool:
                 await asyncio.to_thread(_fsync_dir, self.directory)
             data = b"".join(lines)
             fd = self._fd
-            await asyncio.to_thread(self._write_sync, fd, data)
+            try:
+                await asyncio.to_thread(self._write_sync, fd, data)
+            except OSError:
+                # Part of the data may be on disk: leave it as this segment's torn tail (replay skips it) and
+                # write the next deliveries to a new segment, so a whole line never follows half of one.
+                self._close_current()
+                raise
             records, size = self._segments[self._current]
             self._segments[self._current] = (records + len(lines), size + len(data))
             self.depth += len(lines)
@@ -154,7 +163,12 @@ class Spool:
             return sorted(self._segments)
 
     def read(self, sequence: int) -> list[IntakeRecord]:
-        records, _, _ = fmt.decode((self.directory / fmt.segment_name(sequence)).read_bytes())
+        path = self.directory / fmt.segment_name(sequence)
+        records, _, damaged = fmt.decode(path.read_bytes())
+        if damaged:
+            log.error(
+                "%d damaged lines in %s were skipped (the disk changed them after they were written)", damaged, path
+            )
         return records
 
     def remove(self, sequence: int) -> None:

@@ -95,6 +95,8 @@ async def test_deliveries_taken_while_the_database_is_away_are_replayed_in_order
         assert answers == [200, 200, 200, 200]
         spooled = await spool_report(client, url)
         assert spooled["depth"] == 4 and spooled["replaying"]
+        async with client.get(url + "/metrics") as resp:
+            assert "cicdbot_spool_deliveries 4.0" in await resp.text()
         assert [e.delivery_key for e in (await inbox(database))[0]] == ["gitlab:idem:before"]
         restore()
         await services.intake.drained()
