@@ -102,6 +102,9 @@ class Intake:
                         exc or f"no answer within {COMMIT_WAIT_SECONDS} s",
                         self.spool.directory,
                     )
+            except Exception:
+                # A failure nobody named (a bug, a driver surprise) must not cost the delivery either.
+                log.exception("recording delivery %s failed; keeping it in the spool", record.delivery_key)
             else:
                 if isinstance(result, RecordRejected):
                     await self._set_aside(record, result)
@@ -167,7 +170,9 @@ class Intake:
                 for sequence in segments:
                     replayed += await self._replay_segment(sequence)
                 wait = REPLAY_RETRY_SECONDS[0]
-            except DatabaseUnavailable:
+            except Exception as exc:
+                if not isinstance(exc, DatabaseUnavailable):
+                    log.exception("replaying the spool failed; trying again in %.1f s", wait)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, longest)
 

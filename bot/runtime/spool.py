@@ -29,7 +29,7 @@ class SpoolFull(Exception):
     """The spool is at SPOOL_MAX_MB: the delivery was not kept."""
 
 
-class SpoolBusy(Exception):
+class SpoolBusy(OSError):
     """Another process holds this spool directory."""
 
 

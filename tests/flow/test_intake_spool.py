@@ -218,3 +218,17 @@ async def test_a_merge_request_action_longer_than_its_column_is_not_a_5xx(databa
         ) as resp:
             assert resp.status == 200
     assert (await inbox(database))[0] == []
+
+
+def test_a_second_process_cannot_use_the_same_spool_directory(tmp_path):
+    from bot.runtime.spool import Spool, SpoolBusy
+
+    first, second = Spool(tmp_path, 1_000_000), Spool(tmp_path, 1_000_000)
+    first.open()
+    try:
+        with pytest.raises(SpoolBusy, match="give each one its own"):
+            second.open()
+    finally:
+        first.close()
+    second.open()  # free again once the first one is closed
+    second.close()
