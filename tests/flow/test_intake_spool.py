@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.jobs import registry
+from bot.runtime.spool import Spool, SpoolBusy
 from storage.db import Database
 from storage.models import QueueJob, ReceivedEvent
 from tests.conftest import PG_URL
@@ -221,8 +222,6 @@ async def test_a_merge_request_action_longer_than_its_column_is_not_a_5xx(databa
 
 
 def test_a_second_process_cannot_use_the_same_spool_directory(tmp_path):
-    from bot.runtime.spool import Spool, SpoolBusy
-
     first, second = Spool(tmp_path, 1_000_000), Spool(tmp_path, 1_000_000)
     first.open()
     try:
