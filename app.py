@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import uvloop
 from aiohttp import web
 
 from bot.cli import errors as cli_errors
@@ -20,6 +21,7 @@ from bot.jobs.analyze_pipeline import notify_dead_job
 from bot.providers import catalog
 from bot.providers.router import ProviderRouter
 from bot.runtime.services import Services
+from bot.runtime.spool import SpoolBusy
 from bot.runtime.worker import Worker
 from config.logging import setup_logging
 from config.settings import Settings, SettingsError, load_settings, retired_variables, unsigned_webhooks_problem
@@ -186,6 +188,10 @@ async def serve(settings: Settings, *, workers: int | None = None) -> None:
     stops: list[Callable] = []
     try:
         await ensure_schema(services)
+        try:
+            services.intake.start()  # this process's spool: what an earlier run left is replayed
+        except (SpoolBusy, OSError) as exc:
+            raise StartupError(f"cannot use the delivery spool: {exc}") from exc
         stops = await _start_components(services, workers=settings.worker_concurrency if workers is None else workers)
         app = create_app(services)
         runner = runner_for(app, settings)
@@ -312,6 +318,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def run_loop(main_task) -> None:
+    """Run the long-lived processes on uvloop: the same asyncio, with a faster loop and transports."""
+    uvloop.run(main_task)
+
+
 def _run(args: argparse.Namespace) -> int:
     problem = cli_errors.env_file_problem(args.env_file)
     if problem:
@@ -334,10 +345,10 @@ def _run(args: argparse.Namespace) -> int:
         log.warning(warning)
     try:
         if args.command == "serve":
-            asyncio.run(serve(settings, workers=args.workers))
+            run_loop(serve(settings, workers=args.workers))
             return 0
         if args.command == "worker":
-            asyncio.run(run_worker(settings, args.concurrency or max(1, settings.worker_concurrency)))
+            run_loop(run_worker(settings, args.concurrency or max(1, settings.worker_concurrency)))
             return 0
         if args.command == "db":
             return asyncio.run(_db_command(settings, args))

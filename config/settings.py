@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     queue_backoff_max_seconds: float = Field(900.0, ge=0, alias="QUEUE_BACKOFF_MAX_SECONDS")
     queue_poll_seconds: float = Field(1.0, gt=0, alias="QUEUE_POLL_SECONDS")
     shutdown_grace_seconds: float = Field(20.0, ge=0, alias="SHUTDOWN_GRACE_SECONDS")
+    # Deliveries the database cannot take are kept here (fsynced) and replayed; one directory per process.
+    spool_dir: str | None = Field(None, alias="SPOOL_DIR")
+    spool_max_mb: int = Field(256, ge=1, alias="SPOOL_MAX_MB")
 
     # --- GitLab -------------------------------------------------------------
     gitlab_base_url: str = Field("https://gitlab.com", alias="GITLAB_BASE_URL")

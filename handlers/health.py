@@ -53,6 +53,7 @@ async def health_detailed(request: web.Request) -> web.Response:
             report["status"] = "degraded"
     else:
         report["status"] = "degraded"
+    report["spool"] = app[SERVICES].intake.health()
     report["providers"] = {"configured": catalog.configured(settings), "default": catalog.default_provider(settings)}
     webhook = {
         "auth": "configured"

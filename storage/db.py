@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # What the database layer raises when a query fails (callers above storage/ name it without importing SQLAlchemy).
 DatabaseError = SQLAlchemyError
@@ -23,6 +23,14 @@ def normalise_url(url: str) -> str:
     if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
         return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     return url
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return parsed.database
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -66,27 +74,36 @@ class Database:
         return self.dialect == "postgresql"
 
     @asynccontextmanager
+    async def _sqlite_turn(self) -> AsyncIterator[None]:
+        """This task's turn to use the SQLite file (a no-op on PostgreSQL)."""
+        if self.dialect != "sqlite":
+            yield
+            return
+        if self._sqlite_lock is None:
+            self._sqlite_lock = asyncio.Lock()
+        task = asyncio.current_task()
+        if self._sqlite_lock.locked() and self._sqlite_owner is task:
+            # Waiting here would wait for ourselves forever; say so instead.
+            raise RuntimeError("nested database sessions in one task")
+        async with self._sqlite_lock:
+            self._sqlite_owner = task
+            try:
+                yield
+            finally:
+                self._sqlite_owner = None
+
+    @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on success and rolls back on error (do not nest them)."""
-        if self.dialect == "sqlite":
-            if self._sqlite_lock is None:
-                self._sqlite_lock = asyncio.Lock()
-            task = asyncio.current_task()
-            if self._sqlite_lock.locked() and self._sqlite_owner is task:
-                # Waiting here would wait for ourselves forever; say so instead.
-                raise RuntimeError("nested database sessions in one task")
-            async with self._sqlite_lock:
-                self._sqlite_owner = task
-                try:
-                    async with self.sessionmaker() as session:
-                        async with session.begin():
-                            yield session
-                finally:
-                    self._sqlite_owner = None
-            return
-        async with self.sessionmaker() as session:
+        async with self._sqlite_turn(), self.sessionmaker() as session:
             async with session.begin():
                 yield session
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a transaction that commits on success (no ORM session: the intake's hot path)."""
+        async with self._sqlite_turn(), self.engine.begin() as conn:
+            yield conn
 
     async def ping(self) -> bool:
         try:

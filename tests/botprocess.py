@@ -56,6 +56,8 @@ class BotProcess:
     def __init__(self, env: dict[str, str], log_path: Path):
         self.env = env
         self.log_path = log_path
+        # Each bot process its own spool (the directory is locked), kept across its restarts, never in the checkout.
+        self.env.setdefault("SPOOL_DIR", str(log_path.parent / f"spool-{env['PORT']}"))
         self.port = int(env["PORT"])
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None

@@ -50,6 +50,7 @@ async def running_app(db, **overrides):
             yield services, client, str(server.make_url("")).rstrip("/")
     finally:
         await server.close()
+        await services.intake.close()
         if services.http is not None:
             await services.http.close()
 

@@ -55,6 +55,12 @@ class Metrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
             registry=self.registry,
         )
+        self.spool_deliveries = Gauge(
+            "cicdbot_spool_deliveries",
+            "Deliveries in the local spool, waiting for the database",
+            registry=self.registry,
+        )
+        self.spool_bytes = Gauge("cicdbot_spool_bytes", "Size of the local spool", registry=self.registry)
         self.history = _HistoryCollector()
         self.registry.register(self.history)
 

@@ -17,6 +17,7 @@ from bot.clients.slack import SlackPublisher
 from bot.core.redact import Redactor
 from bot.providers import catalog
 from bot.providers.router import ProviderRouter
+from bot.runtime.intake import Intake
 from bot.runtime.metrics import Metrics
 from config.settings import Settings
 from storage.db import Database
@@ -46,6 +47,7 @@ class Services:
     access_cache: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
     bot_flags: BotFlags = field(default_factory=BotFlags)  # which GitLab users are bots, asked once an hour at most
     wakers: list[Callable[[], None]] = field(default_factory=list)  # tell local workers to look now
+    intake: Intake = field(init=False)  # the doors' group commit and spool; set by build()
 
     def wake_workers(self) -> None:
         for wake in self.wakers:
@@ -60,14 +62,17 @@ class Services:
             backoff_base=settings.queue_backoff_base_seconds,
             backoff_cap=settings.queue_backoff_max_seconds,
         )
-        return cls(
+        metrics = metrics or Metrics()
+        services = cls(
             settings=settings,
             db=db,
             queue=queue,
-            metrics=metrics or Metrics(),
+            metrics=metrics,
             redactor=Redactor.from_settings(settings),
             identity=BotIdentity(username=settings.gitlab_bot_username or "cicd-bot"),
         )
+        services.intake = Intake(db, settings, metrics, on_jobs=services.wake_workers)
+        return services
 
     def use_gitlab(self, gitlab: GitLabClient) -> None:
         """Use this GitLab client, and write MR notes through it."""
@@ -97,4 +102,5 @@ class Services:
         if self.http is not None:
             await self.http.close()
             self.http = None
+        await self.intake.close()
         await self.db.dispose()
