@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.intake import MAX_ID, MIN_ID
+from bot.core.intake import MAX_ID
 from bot.core.types import JobSpec
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload
 from bot.jobs.mr_note import MrNotePayload
@@ -74,12 +74,12 @@ class RoutedEvent:
 
 
 def _int(value: Any) -> int | None:
-    """An id, or None when there is none that the database could hold (GitLab's ids are 64-bit)."""
+    """An id, or None when there is none: GitLab's ids are positive and 64-bit (a column holds no more)."""
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return number if MIN_ID <= number <= MAX_ID else None
+    return number if 0 < number <= MAX_ID else None
 
 
 def pipeline_key(project_id: int, pipeline_id: int, status: str) -> str:

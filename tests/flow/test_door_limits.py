@@ -230,9 +230,6 @@ async def test_a_delivery_the_database_refuses_is_not_written_to_the_log(databas
     assert MARKER not in caplog.text
 
 
-@pytest.mark.xfail(
-    reason="ids >= 2^63 are validated before the record step on branch intake14 (issue 14 part 4)", strict=False
-)
 async def test_ids_beyond_a_64_bit_integer_are_refused_or_ignored_never_5xx(sqlite_db):
     pipeline = {"id": 1, "iid": 1, "ref": "main", "sha": "a" * 40, "status": "failed", "source": "push", "web_url": "u"}
     async with door(sqlite_db) as (_, url, client):

@@ -122,3 +122,11 @@ def test_a_failed_child_pipeline_is_analysed_with_its_parent():
     assert routed.jobs[0].dedupe_key == f"pipeline:{project_id}:777:failed"
     pipe["object_attributes"]["status"] = "success"
     assert route("Pipeline Hook", pipe, {}, b"{}", "b").jobs == []
+
+
+def test_ids_gitlab_never_sends_enqueue_nothing():
+    """GitLab's ids are positive 64-bit integers: anything else would only fail in the job, attempt after attempt."""
+    for bad in (-5, 0, 2**63, "12abc", None):
+        pipe = gitlab_payload("pipeline_hook")
+        pipe["object_attributes"]["id"] = bad
+        assert route("Pipeline Hook", pipe, {}, b"{}", "cicd-bot").jobs == [], bad
