@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cv_folds
+from excerpt_cv import PREFIX_RE
 
 from bot.core.excerpt.baseline import Baseline, Weights, build_baseline
 from bot.core.excerpt.read import excerpt_chunks
@@ -40,7 +41,11 @@ GRID = [Weights(k, n, r) for k, n, r in itertools.product(KNOWN, NEW, REACH)]
 
 def held(score, case, raw, baseline: Baseline | None, budget: int) -> tuple[bool, float]:
     ex = excerpt_chunks((case.log.read_bytes(),), budget, baseline=baseline)
-    covered = score.covered_lines(raw, [{"n": line.n, "text": line.text} for line in ex.lines])
+    lines = [{"n": line.n, "text": line.text} for line in ex.lines]
+    covered = score.covered_lines(raw, lines)
+    # As excerpt_cv.py scores them: a log shipped with timestamps counts a line shown without its prefix.
+    if any(PREFIX_RE.match(line) for line in raw[:50]):
+        covered |= score.covered_lines([PREFIX_RE.sub("", line) for line in raw], lines)
     return case.gold <= covered, len(case.gold & covered) / len(case.gold)
 
 
