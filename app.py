@@ -1,4 +1,5 @@
 """The aiohttp application (routes, start-up, shutdown) and the cicd-bot command line."""
+
 from __future__ import annotations
 
 import argparse
@@ -145,7 +146,8 @@ async def ensure_schema(services: Services) -> None:
         return
     raise StartupError(
         f"the database schema is at {status.current or 'nothing'} but this version needs {status.head}; "
-        "run `cicd-bot db upgrade`")
+        "run `cicd-bot db upgrade`"
+    )
 
 
 async def _start_components(services: Services, *, workers: int) -> list[Callable]:
@@ -155,15 +157,20 @@ async def _start_components(services: Services, *, workers: int) -> list[Callabl
     stops: list[Callable] = []
     await attach(services)
     if workers > 0:
-        worker = Worker(services, registry.HANDLERS, concurrency=workers,
-                        poll_seconds=settings.queue_poll_seconds,
-                        grace_seconds=settings.shutdown_grace_seconds)
+        worker = Worker(
+            services,
+            registry.HANDLERS,
+            concurrency=workers,
+            poll_seconds=settings.queue_poll_seconds,
+            grace_seconds=settings.shutdown_grace_seconds,
+        )
         services.wakers.append(worker.wake)
         task = asyncio.create_task(worker.run(), name="workers")
 
         async def stop_worker() -> None:
             worker.stop()
             await task
+
         stops.append(stop_worker)
     if settings.email_enabled:
         stops.append(email_door.start_email_poller(services).stop)
@@ -201,9 +208,15 @@ async def serve(settings: Settings, *, workers: int | None = None) -> None:
             await site.start()
         except OSError as exc:
             raise StartupError(cli_errors.listen_problem(exc, settings.host, settings.port)) from exc
-        log.info("cicd-bot listening on http://%s:%s (database %s, providers %s, slack %s, email %s)",
-                 settings.host, settings.port, services.db.dialect, ",".join(catalog.configured(settings)),
-                 "on" if settings.slack_enabled else "off", "on" if settings.email_enabled else "off")
+        log.info(
+            "cicd-bot listening on http://%s:%s (database %s, providers %s, slack %s, email %s)",
+            settings.host,
+            settings.port,
+            services.db.dialect,
+            ",".join(catalog.configured(settings)),
+            "on" if settings.slack_enabled else "off",
+            "on" if settings.email_enabled else "off",
+        )
         if not settings.webhook_auth_configured and not settings.gitlab_webhook_allow_unsigned:
             log.warning(health.WEBHOOK_SECRET_HELP)
         if not settings.gitlab_api_configured:
@@ -234,6 +247,7 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
 
 # --- command line ------------------------------------------------------------
 
+
 async def _db_command(settings: Settings, args) -> int:
     db = Database(settings.database_url)
     try:
@@ -252,7 +266,9 @@ async def _db_command(settings: Settings, args) -> int:
             await migrate.downgrade(db, args.revision or "-1")
         elif args.db_command == "reset":
             if not args.yes:
-                print("db reset drops every table and all history; run it again with --yes to go ahead", file=sys.stderr)
+                print(
+                    "db reset drops every table and all history; run it again with --yes to go ahead", file=sys.stderr
+                )
                 return 2
             await migrate.reset(db)
         st = await migrate.status(db)
@@ -263,10 +279,15 @@ async def _db_command(settings: Settings, args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cicd-bot", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env-file", help="settings file to read besides the environment (default: ./.env if it exists)")
-    parser.add_argument("--debug", action="store_true", help="on an error, print the full traceback instead of one line")
+    parser = argparse.ArgumentParser(
+        prog="cicd-bot", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--env-file", help="settings file to read besides the environment (default: ./.env if it exists)"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, print the full traceback instead of one line"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

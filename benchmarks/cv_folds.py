@@ -12,6 +12,7 @@ This module reads the data sets, says which lines must be covered, and writes
 the timestamped copies of the logs (`--timestamps`); it runs nothing.
 `excerpt_cv.py` runs the excerpt command and scores it.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -35,12 +36,12 @@ class Case:
     """One labelled failing log: the lines that must be in its excerpt."""
 
     dataset: str
-    name: str                    # unique within the data set (a path relative to it)
-    group: str                   # the repository, project or kind: the unit of a fold
-    log: Path                    # the failing log as shipped
-    gold: frozenset[int]         # 0-based physical line numbers (score.py's numbering)
-    baseline: Path | None = None           # the passing log before it (CiDiff)
-    tokens: tuple[str, ...] = field(default=())   # key tokens (our corpus)
+    name: str  # unique within the data set (a path relative to it)
+    group: str  # the repository, project or kind: the unit of a fold
+    log: Path  # the failing log as shipped
+    gold: frozenset[int]  # 0-based physical line numbers (score.py's numbering)
+    baseline: Path | None = None  # the passing log before it (CiDiff)
+    tokens: tuple[str, ...] = field(default=())  # key tokens (our corpus)
 
 
 def stable_key(name: str) -> str:
@@ -63,7 +64,7 @@ def import_path(path: Path, name: str) -> ModuleType:
     if spec is None or spec.loader is None:
         raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module          # dataclasses look the module up while it runs
+    sys.modules[name] = module  # dataclasses look the module up while it runs
     spec.loader.exec_module(module)
     return module
 
@@ -83,11 +84,11 @@ def read_lines(path: Path) -> list[str]:
 
 def _visible(score: ModuleType, raw: list[str], indices) -> frozenset[int]:
     """Keep the labelled lines that exist and show something (score.py drops blank ones)."""
-    return frozenset(i for i in indices
-                     if 0 <= i < len(raw) and score.canonical_line(score.terminal_text(raw[i])))
+    return frozenset(i for i in indices if 0 <= i < len(raw) and score.canonical_line(score.terminal_text(raw[i])))
 
 
 # --- LogChunks -------------------------------------------------------------------------
+
 
 def logchunks_repo(log_path: str | Path) -> str:
     """`<owner>@<repo>` from logs/<Language>/<owner>@<repo>/failed/<build>.log."""
@@ -102,12 +103,14 @@ def logchunks_cases(root: Path, score: ModuleType) -> list[Case]:
         raw = text.replace("\r\n", "\n").split("\n")
         gold = _visible(score, raw, score.gold_lines(text, chunk))
         if gold:
-            cases.append(Case(LOGCHUNKS, str(Path(path).relative_to(root / "logs")),
-                              logchunks_repo(path), Path(path), gold))
+            cases.append(
+                Case(LOGCHUNKS, str(Path(path).relative_to(root / "logs")), logchunks_repo(path), Path(path), gold)
+            )
     return cases
 
 
 # --- CiDiff ----------------------------------------------------------------------------
+
 
 def cidiff_project(case_name: str) -> str:
     """The project of a case folder `<project>_<build>` (projects may hold '_')."""
@@ -146,12 +149,21 @@ def cidiff_cases(root: Path, score: ModuleType) -> tuple[list[Case], int]:
         gold = _visible(score, read_lines(fail), groundtruth_errors(truth.read_text(errors="replace")))
         if gold:
             baseline = folder / "pass.log"
-            cases.append(Case(CIDIFF, folder.name, cidiff_project(folder.name), fail, gold,
-                              baseline=baseline if baseline.exists() else None))
+            cases.append(
+                Case(
+                    CIDIFF,
+                    folder.name,
+                    cidiff_project(folder.name),
+                    fail,
+                    gold,
+                    baseline=baseline if baseline.exists() else None,
+                )
+            )
     return cases, total
 
 
 # --- our corpus ------------------------------------------------------------------------
+
 
 def corpus_labels(corpus_dir: Path) -> dict[str, dict]:
     """labels.json: file name -> {"kind", "error_lines" (1-based), "key_tokens"}."""
@@ -176,6 +188,7 @@ def corpus_cases(corpus_dir: Path, score: ModuleType) -> list[Case]:
 
 
 # --- timestamped copies ----------------------------------------------------------------
+
 
 class _Lcg:
     """A 64-bit linear congruential generator: the same numbers on every machine and Python."""
@@ -212,9 +225,9 @@ def stamp_log(data: bytes, name: str, style: str) -> bytes:
     out, ticks, seconds_cache = [], 0, {}
     for i, piece in enumerate(pieces):
         if i == len(pieces) - 1 and piece == b"":
-            out.append(piece)      # after the final newline: no line to stamp
+            out.append(piece)  # after the final newline: no line to stamp
             break
-        ticks += 1 + rng.next() % 200_000          # 100 ns ticks: up to 20 ms a line
+        ticks += 1 + rng.next() % 200_000  # 100 ns ticks: up to 20 ms a line
         seconds, frac = divmod(ticks, 10_000_000)
         stamp = seconds_cache.get(seconds)
         if stamp is None:
@@ -234,8 +247,10 @@ def stamped_copies(cases: list[Case], style: str, folder: Path) -> tuple[dict, d
     """Write a stamped copy of each failing log (and of its baseline) into folder."""
     fails, passes = {}, {}
     for k, case in enumerate(cases):
-        for source, target, mapping in ((case.log, f"{k:05d}-fail.log", fails),
-                                        (case.baseline, f"{k:05d}-pass.log", passes)):
+        for source, target, mapping in (
+            (case.log, f"{k:05d}-fail.log", fails),
+            (case.baseline, f"{k:05d}-pass.log", passes),
+        ):
             if source is None:
                 continue
             dest = folder / case.dataset / target

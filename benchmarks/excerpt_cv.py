@@ -39,6 +39,7 @@ Examples (from the repository root):
       --repo-of-interest git@git
 (`python -m` imports `bot` from the folder it runs in, hence --cwd / --against-cwd.)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,10 +71,11 @@ PREFIX_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: [0-9a-f]{
 
 # --- running the excerpt command -------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Command:
-    label: str      # "A" (under test) or "B" (--against)
-    template: str   # with {budget}
+    label: str  # "A" (under test) or "B" (--against)
+    template: str  # with {budget}
     cwd: Path
 
 
@@ -109,16 +111,27 @@ def command_argv(cmd: Command, budget: int) -> list[str]:
 def excerpt_tasks(cmd: Command, budgets, paths: dict[Case, Path], batch: int) -> list:
     """One task per batch of logs, per budget; the key says whose excerpt it is."""
     logs = [str(p) for p in paths.values()]
-    return [((cmd.label, budget, "plain"), command_argv(cmd, budget) + logs[k:k + batch], cmd.cwd)
-            for budget in budgets for k in range(0, len(logs), batch)]
+    return [
+        ((cmd.label, budget, "plain"), command_argv(cmd, budget) + logs[k : k + batch], cmd.cwd)
+        for budget in budgets
+        for k in range(0, len(logs), batch)
+    ]
 
 
-def baseline_tasks(cmd: Command, budgets, cases: list[Case], paths: dict[Case, Path],
-                   pass_paths: dict[Case, Path]) -> list:
+def baseline_tasks(
+    cmd: Command, budgets, cases: list[Case], paths: dict[Case, Path], pass_paths: dict[Case, Path]
+) -> list:
     """`CMD --baseline PASS.log FAIL.log`, one case per invocation (one baseline each)."""
-    return [((cmd.label, budget, "baseline"),
-             command_argv(cmd, budget) + ["--baseline", str(pass_paths[c]), str(paths[c])], cmd.cwd)
-            for budget in budgets for c in cases if c in pass_paths]
+    return [
+        (
+            (cmd.label, budget, "baseline"),
+            command_argv(cmd, budget) + ["--baseline", str(pass_paths[c]), str(paths[c])],
+            cmd.cwd,
+        )
+        for budget in budgets
+        for c in cases
+        if c in pass_paths
+    ]
 
 
 def probe_baseline(cmd: Command, case: Case, paths, pass_paths) -> str | None:
@@ -132,17 +145,19 @@ def probe_baseline(cmd: Command, case: Case, paths, pass_paths) -> str | None:
 
 # --- scoring ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CaseScore:
-    held: bool          # every gold line covered (LogChunks' "full")
-    recall: float       # share of gold lines covered
+    held: bool  # every gold line covered (LogChunks' "full")
+    recall: float  # share of gold lines covered
     tokens: bool | None  # every key token in the excerpt text (corpus only)
-    prefixed: int       # excerpt lines still carrying a timestamp prefix
-    shown: int          # excerpt lines
+    prefixed: int  # excerpt lines still carrying a timestamp prefix
+    shown: int  # excerpt lines
 
 
-def score_case(score: ModuleType, case: Case, raw: list[str], stamped: list[str] | None,
-               lines: list[dict] | None, budget: int) -> CaseScore:
+def score_case(
+    score: ModuleType, case: Case, raw: list[str], stamped: list[str] | None, lines: list[dict] | None, budget: int
+) -> CaseScore:
     """score.py's rules: over budget or missing scores zero; covered_lines decides what is shown."""
     if lines is None or sum(len(str(x.get("text", ""))) + 1 for x in lines) > budget:
         return CaseScore(False, 0.0, False if case.tokens else None, 0, len(lines or []))
@@ -175,7 +190,7 @@ def score_everything(score, cases, excerpts, paths, budgets, stamped_mode: bool)
         for key, by_path in excerpts.items():
             lines = by_path.get(str(paths[case]))
             if lines is None and key[2] == "baseline":
-                continue        # no pass.log, no baseline run; a plain run that printed nothing scores zero
+                continue  # no pass.log, no baseline run; a plain run that printed nothing scores zero
             scores[key][case] = score_case(score, case, raw, stamped, lines, key[1])
     return scores, tails
 
@@ -185,16 +200,25 @@ def mean(values) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def summarise(cases: list[Case], folds: dict[str, int], scores: dict[Case, CaseScore],
-              tails: dict[Case, tuple[bool, float]]) -> dict:
+def summarise(
+    cases: list[Case], folds: dict[str, int], scores: dict[Case, CaseScore], tails: dict[Case, tuple[bool, float]]
+) -> dict:
     """All-data figures, each fold's, the mean and min over folds, and each group's count."""
+
     def figures(subset):
         got = [scores[c] for c in subset if c in scores]
-        return {"n": len(got), "held": mean(s.held for s in got), "recall": mean(s.recall for s in got),
-                "held_count": sum(s.held for s in got),
-                "tokens": mean(s.tokens for s in got if s.tokens is not None),
-                "tail_held": mean(tails[c][0] for c in subset), "tail_recall": mean(tails[c][1] for c in subset),
-                "prefixed_lines": sum(s.prefixed for s in got), "shown_lines": sum(s.shown for s in got)}
+        return {
+            "n": len(got),
+            "held": mean(s.held for s in got),
+            "recall": mean(s.recall for s in got),
+            "held_count": sum(s.held for s in got),
+            "tokens": mean(s.tokens for s in got if s.tokens is not None),
+            "tail_held": mean(tails[c][0] for c in subset),
+            "tail_recall": mean(tails[c][1] for c in subset),
+            "prefixed_lines": sum(s.prefixed for s in got),
+            "shown_lines": sum(s.shown for s in got),
+        }
+
     by_fold = {}
     for case in cases:
         by_fold.setdefault(folds[case.group], []).append(case)
@@ -204,22 +228,32 @@ def summarise(cases: list[Case], folds: dict[str, int], scores: dict[Case, CaseS
         row = groups.setdefault(case.group, {"n": 0, "held": 0})
         row["n"] += 1
         row["held"] += bool(scores.get(case) and scores[case].held)
-    return {"all": figures(cases), "folds": fold_rows,
-            "fold_mean": mean(r["held"] for r in fold_rows), "fold_min": min((r["held"] for r in fold_rows), default=None),
-            "groups": groups,
-            "misses": sorted(c.name for c in cases if not (scores.get(c) and scores[c].held))}
+    return {
+        "all": figures(cases),
+        "folds": fold_rows,
+        "fold_mean": mean(r["held"] for r in fold_rows),
+        "fold_min": min((r["held"] for r in fold_rows), default=None),
+        "groups": groups,
+        "misses": sorted(c.name for c in cases if not (scores.get(c) and scores[c].held)),
+    }
 
 
 def compare(cases, folds, a: dict[Case, CaseScore], b: dict[Case, CaseScore], interest: set[str]) -> dict:
     """B against A: the delta per fold, the groups that gained or lost, and the delta
     on the folds that hold none of the groups of interest (a rule judged on the
     repositories that did not inspire it)."""
+
     def delta(subset):
         subset = list(subset)
         if not subset:
             return None
-        return {"n": len(subset), "a": mean(a[c].held for c in subset), "b": mean(b[c].held for c in subset),
-                "delta": mean(b[c].held - a[c].held for c in subset)}
+        return {
+            "n": len(subset),
+            "a": mean(a[c].held for c in subset),
+            "b": mean(b[c].held for c in subset),
+            "delta": mean(b[c].held - a[c].held for c in subset),
+        }
+
     fold_ids = sorted(set(folds[c.group] for c in cases))
     gained, lost = {}, {}
     for case in cases:
@@ -229,21 +263,25 @@ def compare(cases, folds, a: dict[Case, CaseScore], b: dict[Case, CaseScore], in
             side.setdefault(case.group, []).append(case.name)
     interest_folds = sorted({folds[c.group] for c in cases if c.group in interest})
     rest = [c for c in cases if folds[c.group] not in interest_folds]
-    return {"all": delta(cases),
-            "folds": [{"fold": f, **delta(c for c in cases if folds[c.group] == f)} for f in fold_ids],
-            "gained": gained, "lost": lost,
-            "interest_folds": interest_folds,
-            "without_interest": delta(rest) if interest_folds else None}
+    return {
+        "all": delta(cases),
+        "folds": [{"fold": f, **delta(c for c in cases if folds[c.group] == f)} for f in fold_ids],
+        "gained": gained,
+        "lost": lost,
+        "interest_folds": interest_folds,
+        "without_interest": delta(rest) if interest_folds else None,
+    }
 
 
 # --- data sets -------------------------------------------------------------------------
+
 
 @dataclass
 class DataSet:
     kind: str
     source: Path
     cases: list[Case]
-    folds: dict[str, int]     # group -> fold
+    folds: dict[str, int]  # group -> fold
     note: str = ""
 
 
@@ -261,8 +299,15 @@ def find_datasets(data_root: Path, corpus: Path, wanted: set[str], score: Module
         elif (folder / "cases").is_dir():
             if CIDIFF in wanted:
                 cases, total = cv_folds.cidiff_cases(folder, score)
-                found.append(DataSet(CIDIFF, folder, cases, cv_folds.assign_folds({c.group for c in cases}),
-                                     note=f"{len(cases)} labelled cases of {total}"))
+                found.append(
+                    DataSet(
+                        CIDIFF,
+                        folder,
+                        cases,
+                        cv_folds.assign_folds({c.group for c in cases}),
+                        note=f"{len(cases)} labelled cases of {total}",
+                    )
+                )
         else:
             log(f"skipped: {folder} is in no format this harness knows")
     if CORPUS in wanted:
@@ -276,9 +321,11 @@ def find_datasets(data_root: Path, corpus: Path, wanted: set[str], score: Module
 
 # --- the run ---------------------------------------------------------------------------
 
+
 def git_head(cwd: Path) -> str:
-    proc = subprocess.run(["git", "-C", str(cwd), "describe", "--always", "--dirty", "--abbrev=10"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "-C", str(cwd), "describe", "--always", "--dirty", "--abbrev=10"], capture_output=True, text=True
+    )
     return proc.stdout.strip() or "unknown"
 
 
@@ -334,20 +381,29 @@ def baseline_plan(args, commands, ds, paths, pass_paths) -> tuple[dict[str, str]
 
 
 def dataset_report(args, ds, scores, tails, interest, baseline_notes: dict[str, str]) -> dict:
-    out = {"kind": ds.kind, "source": str(ds.source), "note": ds.note, "cases": len(ds.cases),
-           "groups": len(ds.folds), "folds": invert(ds.folds), "budgets": {}}
+    out = {
+        "kind": ds.kind,
+        "source": str(ds.source),
+        "note": ds.note,
+        "cases": len(ds.cases),
+        "groups": len(ds.folds),
+        "folds": invert(ds.folds),
+        "budgets": {},
+    }
     if ds.kind == CIDIFF:
         out["baseline"] = baseline_notes
     for budget in args.budgets:
         row = {"A": summarise(ds.cases, ds.folds, scores[("A", budget, "plain")], tails[budget])}
         for label in ("A", "B"):
             if (label, budget, "baseline") in scores:
-                row[f"{label}_baseline"] = summarise(ds.cases, ds.folds, scores[(label, budget, "baseline")],
-                                                     tails[budget])
+                row[f"{label}_baseline"] = summarise(
+                    ds.cases, ds.folds, scores[(label, budget, "baseline")], tails[budget]
+                )
         if args.against:
             row["B"] = summarise(ds.cases, ds.folds, scores[("B", budget, "plain")], tails[budget])
-            row["B_vs_A"] = compare(ds.cases, ds.folds, scores[("A", budget, "plain")],
-                                    scores[("B", budget, "plain")], interest)
+            row["B_vs_A"] = compare(
+                ds.cases, ds.folds, scores[("A", budget, "plain")], scores[("B", budget, "plain")], interest
+            )
         out["budgets"][str(budget)] = row
     if interest:
         out["interest_found"] = sorted(interest & set(ds.folds))
@@ -362,6 +418,7 @@ def invert(folds: dict[str, int | str]) -> dict[str, list[str]]:
 
 
 # --- the readable table ----------------------------------------------------------------
+
 
 def fmt(x, digits=3) -> str:
     return "  -  " if x is None else f"{x:.{digits}f}"
@@ -381,11 +438,16 @@ def print_table(result: dict, args) -> None:
 
 def print_dataset(kind: str, ds: dict, args) -> None:
     metric = "full" if kind == LOGCHUNKS else "held"
-    unit = (f"{GROUP_WORDS[kind]} (each its own fold)" if kind == CORPUS
-            else f"{GROUP_WORDS[kind]} in {len(ds['folds'])} folds")
+    unit = (
+        f"{GROUP_WORDS[kind]} (each its own fold)"
+        if kind == CORPUS
+        else f"{GROUP_WORDS[kind]} in {len(ds['folds'])} folds"
+    )
     sizes = "/".join(str(len(v)) for v in ds["folds"].values()) if kind != CORPUS else ""
-    print(f"== {TITLES[kind]} ({ds['source']}): {ds['cases']} logs, {ds['groups']} {unit} {sizes}"
-          + (f"; {ds['note']}" if ds["note"] else ""))
+    print(
+        f"== {TITLES[kind]} ({ds['source']}): {ds['cases']} logs, {ds['groups']} {unit} {sizes}"
+        + (f"; {ds['note']}" if ds["note"] else "")
+    )
     budgets = ds["budgets"]
     any_row = next(iter(budgets.values()))["A"]
     if kind == CORPUS:
@@ -396,16 +458,20 @@ def print_dataset(kind: str, ds: dict, args) -> None:
         for budget, row in budgets.items():
             a = row["A"]
             folds = "  ".join(f"{fmt(r['held']):>10}" for r in a["folds"])
-            print(f"{budget:>6}  {fmt(a['all']['held'])}  {fmt(a['all']['recall'])}  {fmt(a['all']['tail_held'])} |"
-                  f" {folds} |  {fmt(a['fold_mean'])}  {fmt(a['fold_min'])}"
-                  f"   ({a['all']['held_count']}/{a['all']['n']}){prefix_note(a, args)}")
+            print(
+                f"{budget:>6}  {fmt(a['all']['held'])}  {fmt(a['all']['recall'])}  {fmt(a['all']['tail_held'])} |"
+                f" {folds} |  {fmt(a['fold_mean'])}  {fmt(a['fold_min'])}"
+                f"   ({a['all']['held_count']}/{a['all']['n']}){prefix_note(a, args)}"
+            )
             for label in ("A", "B"):
                 if f"{label}_baseline" in row:
                     b = row[f"{label}_baseline"]
-                    print(f"   {label} with --baseline: held {fmt(b['all']['held'])} "
-                          f"({b['all']['held_count']}/{b['all']['n']}) | "
-                          + "  ".join(f"f{r['fold']} {fmt(r['held'])}" for r in b["folds"])
-                          + f" |  mean {fmt(b['fold_mean'])}  min {fmt(b['fold_min'])}")
+                    print(
+                        f"   {label} with --baseline: held {fmt(b['all']['held'])} "
+                        f"({b['all']['held_count']}/{b['all']['n']}) | "
+                        + "  ".join(f"f{r['fold']} {fmt(r['held'])}" for r in b["folds"])
+                        + f" |  mean {fmt(b['fold_mean'])}  min {fmt(b['fold_min'])}"
+                    )
     for label, note in (ds.get("baseline") or {}).items():
         print(f"   {label} with --baseline: {note}")
     if kind != CORPUS:
@@ -429,9 +495,11 @@ def print_corpus(ds: dict, args) -> None:
     print("budget   held  tokens   tail | mean over kinds   min   (held/n)")
     for budget, row in budgets.items():
         a = row["A"]
-        print(f"{budget:>6}  {fmt(a['all']['held'])}  {fmt(a['all']['tokens'])}  {fmt(a['all']['tail_held'])} |"
-              f" {fmt(a['fold_mean']):>15}  {fmt(a['fold_min'])}   ({a['all']['held_count']}/{a['all']['n']})"
-              f"{prefix_note(a, args)}")
+        print(
+            f"{budget:>6}  {fmt(a['all']['held'])}  {fmt(a['all']['tokens'])}  {fmt(a['all']['tail_held'])} |"
+            f" {fmt(a['fold_mean']):>15}  {fmt(a['fold_min'])}   ({a['all']['held_count']}/{a['all']['n']})"
+            f"{prefix_note(a, args)}"
+        )
     heads = "".join(f"{b:>8}" for b in budgets)
     print(f"   {'kind':<14}{heads}")
     for kind in ds["folds"]:
@@ -455,23 +523,32 @@ def print_against(ds: dict, args) -> None:
     for budget, row in ds["budgets"].items():
         cmp = row["B_vs_A"]
         # corpus folds are kinds and say their own name; numbered folds get an "f"
-        folds = "  ".join(f"{'' if isinstance(r['fold'], str) else 'f'}{r['fold']} {r['delta']:+.3f}" for r in cmp["folds"])
-        print(f"   {budget:>6}: all {cmp['all']['a']:.3f} -> {cmp['all']['b']:.3f} ({cmp['all']['delta']:+.3f}) | {folds}")
+        folds = "  ".join(
+            f"{'' if isinstance(r['fold'], str) else 'f'}{r['fold']} {r['delta']:+.3f}" for r in cmp["folds"]
+        )
+        print(
+            f"   {budget:>6}: all {cmp['all']['a']:.3f} -> {cmp['all']['b']:.3f} ({cmp['all']['delta']:+.3f}) | {folds}"
+        )
         for side in ("gained", "lost"):
             if cmp[side]:
                 # our corpus is small enough to name the logs; elsewhere the count per repository says enough
-                items = ", ".join(f"{g} ({len(v)}{': ' + ' '.join(v) if is_corpus(ds) else ''})"
-                                  for g, v in sorted(cmp[side].items(), key=lambda kv: -len(kv[1])))
+                items = ", ".join(
+                    f"{g} ({len(v)}{': ' + ' '.join(v) if is_corpus(ds) else ''})"
+                    for g, v in sorted(cmp[side].items(), key=lambda kv: -len(kv[1]))
+                )
                 print(f"           {side}: {items}")
         if cmp["without_interest"]:
             w = cmp["without_interest"]
-            print(f"           without the folds of {', '.join(ds.get('interest_found', []))} "
-                  f"(folds {cmp['interest_folds']}): {w['a']:.3f} -> {w['b']:.3f} ({w['delta']:+.3f}, n={w['n']})")
+            print(
+                f"           without the folds of {', '.join(ds.get('interest_found', []))} "
+                f"(folds {cmp['interest_folds']}): {w['a']:.3f} -> {w['b']:.3f} ({w['delta']:+.3f}, n={w['n']})"
+            )
         elif cmp["interest_folds"] == [] and args.repo_of_interest:
             print("           (no repository of interest in this data set)")
 
 
 # --- entry point -----------------------------------------------------------------------
+
 
 def parse_args(argv: list[str] | None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -480,17 +557,21 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--cwd", type=Path, default=REPO, help="where --cmd runs (default: this checkout)")
     p.add_argument("--against", default=None, help="a second command to compare with (B against A)")
     p.add_argument("--against-cwd", type=Path, default=None, help="where --against runs (default: --cwd)")
-    p.add_argument("--repo-of-interest", default=None, metavar="NAME,...",
-                   help="groups that inspired the change: also report the delta without their folds")
+    p.add_argument(
+        "--repo-of-interest",
+        default=None,
+        metavar="NAME,...",
+        help="groups that inspired the change: also report the delta without their folds",
+    )
     p.add_argument("--timestamps", choices=("none", "gitlab", "iso"), default="none")
     p.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
     p.add_argument("--datasets", default=f"{LOGCHUNKS},{CIDIFF},{CORPUS}")
     p.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    p.add_argument("--scorer", type=Path, default=None,
-                   help="folder holding score.py (default: <data-root>/logchunks-dev)")
-    p.add_argument("--with-baseline", action="store_true",
-                   help="CiDiff: also run `CMD --baseline pass.log fail.log`")
+    p.add_argument(
+        "--scorer", type=Path, default=None, help="folder holding score.py (default: <data-root>/logchunks-dev)"
+    )
+    p.add_argument("--with-baseline", action="store_true", help="CiDiff: also run `CMD --baseline pass.log fail.log`")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--batch", type=int, default=50)
     p.add_argument("--json", action="store_true", help="one JSON object instead of the table")
@@ -525,9 +606,15 @@ def main(argv: list[str] | None = None) -> int:
     score = cv_folds.load_scorer(scorer_dir)
     wanted = {w.strip() for w in args.datasets.split(",")}
     datasets = find_datasets(args.data_root, args.corpus, wanted, score, log)
-    result = {"reproduce": reproduce_lines(args, argv), "commit": git_head(args.cwd),
-              "command": args.cmd, "against": args.against, "timestamps": args.timestamps,
-              "budgets": args.budgets, "datasets": evaluate(args, datasets, score, log)}
+    result = {
+        "reproduce": reproduce_lines(args, argv),
+        "commit": git_head(args.cwd),
+        "command": args.cmd,
+        "against": args.against,
+        "timestamps": args.timestamps,
+        "budgets": args.budgets,
+        "datasets": evaluate(args, datasets, score, log),
+    }
     if args.against:
         result["against_commit"] = git_head(args.against_cwd or args.cwd)
     if args.json:

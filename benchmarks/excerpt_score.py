@@ -1,4 +1,5 @@
 """Score the failure excerpt on a LogChunks-format folder at 2,000, 4,000 and 8,000 characters."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,13 @@ def default_data() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("data", nargs="?", type=Path, default=None,
-                        help="LogChunks-format folder holding score.py (default: ../shared/datasets/logchunks-dev)")
+    parser.add_argument(
+        "data",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="LogChunks-format folder holding score.py (default: ../shared/datasets/logchunks-dev)",
+    )
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
     args = parser.parse_args(argv)
     data = args.data or default_data()
@@ -28,8 +34,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cmd = f"{shlex.quote(sys.executable)} -m bot.cli.excerpt --json --budget-chars {{budget}}"
     for budget in args.budgets:
-        proc = subprocess.run([sys.executable, str(scorer), "--cmd", cmd, "--data", str(data), "--batch", "100",
-                               "--budget-chars", str(budget)], cwd=REPO, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(scorer),
+                "--cmd",
+                cmd,
+                "--data",
+                str(data),
+                "--batch",
+                "100",
+                "--budget-chars",
+                str(budget),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             sys.stderr.write(proc.stderr[-2000:])
             return proc.returncode

@@ -1,10 +1,11 @@
 """Excerpt speed: a generated 200 MB job log streamed in-process or through the whole CLI command, real logs, start-up.
 
-    .venv/bin/python benchmarks/log_throughput.py --mb 200                  # in-process, excerpt_stream
-    .venv/bin/python benchmarks/log_throughput.py --mb 200 --command        # `python -m bot.cli.excerpt FILE`
-    .venv/bin/python benchmarks/log_throughput.py --real ../shared/datasets/logchunks-dev
-    .venv/bin/python benchmarks/log_throughput.py --startup
+.venv/bin/python benchmarks/log_throughput.py --mb 200                  # in-process, excerpt_stream
+.venv/bin/python benchmarks/log_throughput.py --mb 200 --command        # `python -m bot.cli.excerpt FILE`
+.venv/bin/python benchmarks/log_throughput.py --real ../shared/datasets/logchunks-dev
+.venv/bin/python benchmarks/log_throughput.py --startup
 """
+
 from __future__ import annotations
 
 import argparse
@@ -91,7 +92,7 @@ async def generate(total_bytes: int, long_line_mb: int, pool: bytes) -> AsyncIte
             size = min(len(pool), part - sent)
             cut = pool.rfind(b"\n", 0, size) + 1 or size
             for i in range(0, cut, CHUNK):
-                yield bytes(view[i:min(i + CHUNK, cut)])
+                yield bytes(view[i : min(i + CHUNK, cut)])
             sent += cut
         if index == 0:
             if long_line_mb:
@@ -129,11 +130,13 @@ async def measure(total_mb: int, long_line_mb: int, trace: bool) -> None:
     mb = ex.bytes_read / 1e6
     work = max(seconds - gen_seconds, 1e-9)
     found = any("ValueError: invalid literal" in line.text for line in ex.lines)
-    print(f"log {mb:.0f} MB (long line {long_line_mb} MB), {ex.total_lines} lines: "
-          f"{mb / work:.1f} MB/s cleaning+excerpting ({seconds:.1f}s total, {gen_seconds:.1f}s generating), "
-          + (f"tracemalloc peak {peak / 1e6:.1f} MB, " if trace else "")
-          + f"max RSS increase {(rss - base_rss) / 1024:.1f} MB, failure found: {found}, "
-          f"excerpt {len(ex.lines)} lines")
+    print(
+        f"log {mb:.0f} MB (long line {long_line_mb} MB), {ex.total_lines} lines: "
+        f"{mb / work:.1f} MB/s cleaning+excerpting ({seconds:.1f}s total, {gen_seconds:.1f}s generating), "
+        + (f"tracemalloc peak {peak / 1e6:.1f} MB, " if trace else "")
+        + f"max RSS increase {(rss - base_rss) / 1024:.1f} MB, failure found: {found}, "
+        f"excerpt {len(ex.lines)} lines"
+    )
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -173,9 +176,11 @@ def measure_command(total_mb: int, long_line_mb: int, command: str, runs: int) -
         size = asyncio.run(write_log(path, total_mb, long_line_mb))
         for _ in range(runs):
             seconds, rss, out, cpu = run_command([*shlex.split(command), str(path)])
-            print(f"whole command on {size / 1e6:.0f} MB: {size / 1e6 / seconds:.1f} MB/s ({seconds:.2f}s), "
-                  f"{size / 1e6 / cpu:.1f} MB per CPU second, "
-                  f"peak RSS {rss:.1f} MB, failure found: {'ValueError: invalid literal' in out}")
+            print(
+                f"whole command on {size / 1e6:.0f} MB: {size / 1e6 / seconds:.1f} MB/s ({seconds:.2f}s), "
+                f"{size / 1e6 / cpu:.1f} MB per CPU second, "
+                f"peak RSS {rss:.1f} MB, failure found: {'ValueError: invalid literal' in out}"
+            )
 
 
 def measure_real(data: Path, runs: int) -> None:
@@ -193,8 +198,10 @@ def measure_real(data: Path, runs: int) -> None:
         for log in logs:
             excerpt(log, budget_chars=8000)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        print(f"{len(logs)} real logs, {size / 1e6:.1f} MB: {size / 1e6 / seconds:.1f} MB/s ({seconds:.2f}s), "
-              f"{size / 1e6 / cpu:.1f} MB per CPU second")
+        print(
+            f"{len(logs)} real logs, {size / 1e6:.1f} MB: {size / 1e6 / seconds:.1f} MB/s ({seconds:.2f}s), "
+            f"{size / 1e6 / cpu:.1f} MB per CPU second"
+        )
 
 
 def measure_startup(command: str, runs: int) -> None:
@@ -204,8 +211,10 @@ def measure_startup(command: str, runs: int) -> None:
         path.write_bytes(b"")
         runs_done = [run_command([*shlex.split(command), str(path)]) for _ in range(runs)]
     times, cpus = [r[0] for r in runs_done], [r[3] for r in runs_done]
-    print(f"start-up of `{command}`: median {statistics.median(times):.3f}s, best {min(times):.3f}s over {runs} runs "
-          f"(CPU median {statistics.median(cpus):.3f}s)")
+    print(
+        f"start-up of `{command}`: median {statistics.median(times):.3f}s, best {min(times):.3f}s over {runs} runs "
+        f"(CPU median {statistics.median(cpus):.3f}s)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,12 +222,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mb", type=int, default=200, help="log size in MB (default 200)")
     parser.add_argument("--long-line-mb", type=int, default=0, help="add one single line of this many MB")
     parser.add_argument("--tracemalloc", action="store_true", help="also report the Python heap peak (slower)")
-    parser.add_argument("--command", nargs="?", const=DEFAULT_COMMAND, default=None,
-                        help="time this command on the log written to a file (default: python -m bot.cli.excerpt)")
-    parser.add_argument("--real", type=Path, default=None, metavar="LOGCHUNKS_DIR",
-                        help="excerpt the real LogChunks logs in this process instead")
-    parser.add_argument("--startup", nargs="?", const=DEFAULT_COMMAND, default=None,
-                        help="time the command on an empty log (default: python -m bot.cli.excerpt)")
+    parser.add_argument(
+        "--command",
+        nargs="?",
+        const=DEFAULT_COMMAND,
+        default=None,
+        help="time this command on the log written to a file (default: python -m bot.cli.excerpt)",
+    )
+    parser.add_argument(
+        "--real",
+        type=Path,
+        default=None,
+        metavar="LOGCHUNKS_DIR",
+        help="excerpt the real LogChunks logs in this process instead",
+    )
+    parser.add_argument(
+        "--startup",
+        nargs="?",
+        const=DEFAULT_COMMAND,
+        default=None,
+        help="time the command on an empty log (default: python -m bot.cli.excerpt)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     if args.startup:

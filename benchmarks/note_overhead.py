@@ -7,6 +7,7 @@ Runs the real `cicd-bot serve` against the test suite's fake GitLab and fake Ope
 (in this process, on 127.0.0.1), sends one Pipeline Hook per failed pipeline, and measures
 the time until the MR note for that pipeline is posted (created or edited).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,10 +50,19 @@ async def main() -> None:
     db = f"sqlite+aiosqlite:///{tmp}/bench.db" if args.database == "sqlite" else args.database
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
         gitlab.state.trace_chunk_size = 65536
-        env = bot_env(db, free_port(), GITLAB_BASE_URL=gitlab.url, GITLAB_API_TOKEN=DEFAULT_TOKEN,
-                      GITLAB_WEBHOOK_SECRET=WEBHOOK_SECRET, OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL=openai.url,
-                      WORKER_CONCURRENCY="2", LOG_LEVEL="WARNING", REUSE_ANALYSIS_DAYS="0",
-                      GITLAB_FETCH_FULL_PIPELINE="false")
+        env = bot_env(
+            db,
+            free_port(),
+            GITLAB_BASE_URL=gitlab.url,
+            GITLAB_API_TOKEN=DEFAULT_TOKEN,
+            GITLAB_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            OPENAI_API_KEY="sk-bench",
+            OPENAI_BASE_URL=openai.url,
+            WORKER_CONCURRENCY="2",
+            LOG_LEVEL="WARNING",
+            REUSE_ANALYSIS_DAYS="0",
+            GITLAB_FETCH_FULL_PIPELINE="false",
+        )
         bot = BotProcess(env, tmp / "bot.log")
         if not db.startswith("sqlite"):
             assert bot.run_cli("db", "reset", "--yes").returncode == 0
@@ -73,10 +83,14 @@ async def main() -> None:
         finally:
             await bot.stop()
     timings.sort()
-    print(f"{args.pipelines} pipelines, {args.log_mb} MB log each, "
-          f"{'sqlite' if db.startswith('sqlite') else 'postgresql'}, model calls: {openai.calls}")
-    print(f"webhook -> note: p50 {statistics.median(timings):.0f} ms  p90 {timings[int(0.9 * len(timings))]:.0f} ms  "
-          f"max {timings[-1]:.0f} ms")
+    print(
+        f"{args.pipelines} pipelines, {args.log_mb} MB log each, "
+        f"{'sqlite' if db.startswith('sqlite') else 'postgresql'}, model calls: {openai.calls}"
+    )
+    print(
+        f"webhook -> note: p50 {statistics.median(timings):.0f} ms  p90 {timings[int(0.9 * len(timings))]:.0f} ms  "
+        f"max {timings[-1]:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Usage:
 Starts the bot on a free port with workers off (so only the door is measured), sends Pipeline
 Hook deliveries for distinct failed pipelines, and prints latency percentiles per concurrency.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,13 +34,15 @@ def free_port() -> int:
 
 
 def payload(pipeline_id: int) -> bytes:
-    return json.dumps({
-        "object_kind": "pipeline",
-        "object_attributes": {"id": pipeline_id, "status": "failed", "ref": "main", "sha": "a" * 40},
-        "project": {"id": 42, "path_with_namespace": "acme/api"},
-        "user": {"id": 1, "username": "alice"},
-        "builds": [{"id": pipeline_id * 10 + i, "name": f"job-{i}", "status": "failed"} for i in range(5)],
-    }).encode()
+    return json.dumps(
+        {
+            "object_kind": "pipeline",
+            "object_attributes": {"id": pipeline_id, "status": "failed", "ref": "main", "sha": "a" * 40},
+            "project": {"id": 42, "path_with_namespace": "acme/api"},
+            "user": {"id": 1, "username": "alice"},
+            "builds": [{"id": pipeline_id * 10 + i, "name": f"job-{i}", "status": "failed"} for i in range(5)],
+        }
+    ).encode()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -51,16 +54,25 @@ async def run(url: str, total: int, concurrency: int, first_id: int) -> list[flo
     latencies: list[float] = []
     ids = iter(range(first_id, first_id + total))
     async with aiohttp.ClientSession() as client:
+
         async def one_worker() -> None:
             for pipeline_id in ids:
                 body = payload(pipeline_id)
                 started = time.perf_counter()
-                async with client.post(url + "/webhooks/gitlab", data=body, headers={
-                        "X-Gitlab-Event": "Pipeline Hook", "X-Gitlab-Token": SECRET,
-                        "Idempotency-Key": f"bench-{pipeline_id}", "Content-Type": "application/json"}) as resp:
+                async with client.post(
+                    url + "/webhooks/gitlab",
+                    data=body,
+                    headers={
+                        "X-Gitlab-Event": "Pipeline Hook",
+                        "X-Gitlab-Token": SECRET,
+                        "Idempotency-Key": f"bench-{pipeline_id}",
+                        "Content-Type": "application/json",
+                    },
+                ) as resp:
                     await resp.read()
                     assert resp.status == 200, resp.status
                 latencies.append((time.perf_counter() - started) * 1000)
+
         await asyncio.gather(*(one_worker() for _ in range(concurrency)))
     return latencies
 
@@ -74,13 +86,21 @@ async def main() -> None:
     tmp = tempfile.mkdtemp()
     db_url = f"sqlite+aiosqlite:///{tmp}/bench.db" if args.database == "sqlite" else args.database
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "PORT": str(port), "HOST": "127.0.0.1", "WORKER_CONCURRENCY": "0",
-           "GITLAB_WEBHOOK_SECRET": SECRET, "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "WORKER_CONCURRENCY": "0",
+        "GITLAB_WEBHOOK_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+    }
     script = Path(sys.executable).parent / "cicd-bot"
     cmd = [str(script)] if script.exists() else [sys.executable, str(ROOT / "app.py")]
     if not db_url.startswith("sqlite"):
-        subprocess.run(cmd + ["--env-file", "/dev/null", "db", "reset", "--yes"], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            cmd + ["--env-file", "/dev/null", "db", "reset", "--yes"], env=env, check=True, capture_output=True
+        )
     proc = subprocess.Popen(cmd + ["--env-file", "/dev/null", "serve"], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -93,15 +113,19 @@ async def main() -> None:
                 except aiohttp.ClientError:
                     await asyncio.sleep(0.1)
         await run(url, 50, 1, 1)  # warm-up
-        print(f"database: {'sqlite' if db_url.startswith('sqlite') else 'postgresql'}; {args.requests} deliveries per run")
+        print(
+            f"database: {'sqlite' if db_url.startswith('sqlite') else 'postgresql'}; {args.requests} deliveries per run"
+        )
         first = 1000
         for conc in (int(c) for c in args.concurrency.split(",")):
             started = time.perf_counter()
             lat = await run(url, args.requests, conc, first)
             elapsed = time.perf_counter() - started
             first += args.requests
-            print(f"concurrency {conc:>3}: p50 {statistics.median(lat):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
-                  f"p99 {pct(lat, 99):6.1f} ms  max {max(lat):6.1f} ms  ({args.requests / elapsed:.0f} deliveries/s)")
+            print(
+                f"concurrency {conc:>3}: p50 {statistics.median(lat):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
+                f"p99 {pct(lat, 99):6.1f} ms  max {max(lat):6.1f} ms  ({args.requests / elapsed:.0f} deliveries/s)"
+            )
     finally:
         proc.terminate()
         proc.wait(30)

@@ -1,4 +1,5 @@
 """POST /webhooks/gitlab: authenticate, record the event, enqueue its jobs, answer at once."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -88,8 +89,9 @@ def scrub(payload: dict, jobs: list, redact) -> tuple[dict, list]:
 def _auth_settings(settings) -> dict:
     return {
         "secret": settings.gitlab_webhook_secret.get_secret_value() if settings.gitlab_webhook_secret else None,
-        "signing_token": (settings.gitlab_webhook_signing_token.get_secret_value()
-                          if settings.gitlab_webhook_signing_token else None),
+        "signing_token": (
+            settings.gitlab_webhook_signing_token.get_secret_value() if settings.gitlab_webhook_signing_token else None
+        ),
         "allow_unsigned": settings.gitlab_webhook_allow_unsigned,
     }
 
@@ -168,9 +170,16 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
             return web.Response(status=200)
         stored, jobs = scrub(payload, routed.jobs, app[SERVICES].redactor.fresh().redact_text)
         record = IntakeRecord(
-            source="gitlab_webhook", delivery_key=routed.delivery_key, event_type=event_type, payload=stored,
-            received_at=utcnow(), jobs=jobs, project_id=routed.project_id, object_id=routed.object_id,
-            status=routed.status, max_attempts=settings.queue_max_attempts,
+            source="gitlab_webhook",
+            delivery_key=routed.delivery_key,
+            event_type=event_type,
+            payload=stored,
+            received_at=utcnow(),
+            jobs=jobs,
+            project_id=routed.project_id,
+            object_id=routed.object_id,
+            status=routed.status,
+            max_attempts=settings.queue_max_attempts,
         )
         problem = storage_problem(record)
         if problem:
@@ -186,5 +195,7 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
         metrics.deliveries.labels("gitlab_webhook", result.outcome).inc()
         if result.job_ids:
             app[SERVICES].wake_workers()
-        log.info("%s %s %s in %.1f ms", event_type, routed.status, result.outcome, (time.perf_counter() - started) * 1000)
+        log.info(
+            "%s %s %s in %.1f ms", event_type, routed.status, result.outcome, (time.perf_counter() - started) * 1000
+        )
     return web.Response(status=200)

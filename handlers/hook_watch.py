@@ -7,7 +7,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from bot.clients import gitlab_sweep
-from bot.clients.gitlab import GitLabAuthError, GitLabNotFound
+from bot.clients.gitlab_errors import GitLabAuthError, GitLabNotFound
 from bot.clients.gitlab_sweep import PageReader, gitlab_time
 from bot.clients.slack import load_rules
 from bot.core import channel_map

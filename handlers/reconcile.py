@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clients import gitlab_sweep
-from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound
+from bot.clients.gitlab_errors import GitLabAuthError, GitLabError, GitLabNotFound
 from bot.clients.gitlab_sweep import PER_PAGE, PageReader, gitlab_time
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload
 from bot.runtime.services import Services

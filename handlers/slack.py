@@ -1,4 +1,5 @@
 """POST /slack/events: the Bolt app for /cicd commands, thread replies and buttons; records and enqueues, answers fast."""
+
 from __future__ import annotations
 
 import hashlib
@@ -57,8 +58,10 @@ GENERIC_ERROR = "Something went wrong on my side; please try again in a minute."
 # Message subtypes that are people writing; edits, joins, deletions and bot posts are not questions.
 HUMAN_SUBTYPES = (None, "thread_broadcast", "file_share")
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-_ACTIONS = re.compile(rf"^(?:{ACTION_REANALYZE}|{re.escape(ACTION_REANALYZE_WITH_PREFIX)}[a-z0-9_]{{1,40}}|"
-                      rf"{ACTION_FEEDBACK_UP}|{ACTION_FEEDBACK_DOWN})$")
+_ACTIONS = re.compile(
+    rf"^(?:{ACTION_REANALYZE}|{re.escape(ACTION_REANALYZE_WITH_PREFIX)}[a-z0-9_]{{1,40}}|"
+    rf"{ACTION_FEEDBACK_UP}|{ACTION_FEEDBACK_DOWN})$"
+)
 
 
 def _ephemeral(text: str) -> dict:
@@ -84,7 +87,8 @@ def workspace_allowed(settings, body: dict) -> bool:
         return True
     team = body.get("team_id") or (body["team"].get("id") if isinstance(body.get("team"), dict) else None)
     enterprise = body.get("enterprise_id") or (
-        body["enterprise"].get("id") if isinstance(body.get("enterprise"), dict) else None)
+        body["enterprise"].get("id") if isinstance(body.get("enterprise"), dict) else None
+    )
     return bool({team, enterprise} & allowed)
 
 
@@ -102,8 +106,15 @@ class SlackDoor:
         return self.services.redactor.redact_text(text)
 
     async def _enqueue(self, delivery_key: str, event_type: str, payload: dict, job: JobSpec) -> str:
-        result = await record_event(self.services.db, source=SOURCE, delivery_key=delivery_key, event_type=event_type,
-                                    payload=payload, jobs=[job], max_attempts=self.settings.queue_max_attempts)
+        result = await record_event(
+            self.services.db,
+            source=SOURCE,
+            delivery_key=delivery_key,
+            event_type=event_type,
+            payload=payload,
+            jobs=[job],
+            max_attempts=self.settings.queue_max_attempts,
+        )
         self.services.metrics.deliveries.labels("slack", result.outcome).inc()
         if result.job_ids:
             self.services.wake_workers()
@@ -143,13 +154,28 @@ class SlackDoor:
             return m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project)
         team = str(body.get("team_id") or "")
         key = _request_key(team, body)
-        target = SlackTarget(channel=channel, user=body.get("user_id"), thread_ts=None,
-                             response_url=body.get("response_url"), team_id=team)
-        asked = SlackCommandPayload(command=command.name, project=project, kind=reference.kind,
-                                    number=reference.number, provider=command.provider, slack=target, request_key=key)
-        outcome = await self._enqueue(key, "slash_command", {"text": self._redact(str(body.get("text") or "")[:2000]),
-                                                             "channel": channel, "user": body.get("user_id")},
-                                      asked.job_spec(key))
+        target = SlackTarget(
+            channel=channel,
+            user=body.get("user_id"),
+            thread_ts=None,
+            response_url=body.get("response_url"),
+            team_id=team,
+        )
+        asked = SlackCommandPayload(
+            command=command.name,
+            project=project,
+            kind=reference.kind,
+            number=reference.number,
+            provider=command.provider,
+            slack=target,
+            request_key=key,
+        )
+        outcome = await self._enqueue(
+            key,
+            "slash_command",
+            {"text": self._redact(str(body.get("text") or "")[:2000]), "channel": channel, "user": body.get("user_id")},
+            asked.job_spec(key),
+        )
         if outcome.startswith("duplicate"):
             return texts.ACK_DUPLICATE
         return texts.ack_text(command, project)
@@ -171,8 +197,9 @@ class SlackDoor:
         refusal = texts.subscribe_refusal(verdict, command.path, channel, patterns)
         if refusal:
             return refusal
-        added = await slack_state.add_subscription(self.services.db, channel, command.path,
-                                                   created_by=str(body.get("user_id") or ""))
+        added = await slack_state.add_subscription(
+            self.services.db, channel, command.path, created_by=str(body.get("user_id") or "")
+        )
         if not added:
             return texts.ALREADY_SUBSCRIBED.format(path=command.path)
         return texts.SUBSCRIBED.format(path=command.path)
@@ -191,9 +218,12 @@ class SlackDoor:
         if not channel_map.has_scope(channel, rules):
             return texts.HISTORY_NOTHING_VISIBLE
         rows = await recent_history(self.services.db, HISTORY_SCAN)
-        shown = [texts.HistoryRow(r.project_path, r.pipeline_id, r.ci_job_name or "", r.verdict or "", r.summary or "")
-                 for r in rows if channel_map.channel_sees(channel, r.project_path, rules)
-                 and (not command.path or channel_map.pattern_matches(command.path, r.project_path))]
+        shown = [
+            texts.HistoryRow(r.project_path, r.pipeline_id, r.ci_job_name or "", r.verdict or "", r.summary or "")
+            for r in rows
+            if channel_map.channel_sees(channel, r.project_path, rules)
+            and (not command.path or channel_map.pattern_matches(command.path, r.project_path))
+        ]
         return texts.format_history(shown[:HISTORY_LIMIT], command.path)
 
     async def cmd_status(self, command: Command, body: dict, channel: str) -> str:
@@ -205,10 +235,17 @@ class SlackDoor:
             jobs = await open_jobs(db, STATUS_SCAN_JOBS)
             ids = [p for p in (job_project(payload) for *_, payload in jobs) if isinstance(p, int)]
             midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-            status = channel_status(channel, rules, jobs, await project_paths(db, ids),
-                                    await spend_by_project(db, midnight), complete=len(jobs) < STATUS_SCAN_JOBS)
-        return texts.format_status(status, catalog.configured(self.settings),
-                                   catalog.default_provider(self.settings), STATUS_SCAN_JOBS)
+            status = channel_status(
+                channel,
+                rules,
+                jobs,
+                await project_paths(db, ids),
+                await spend_by_project(db, midnight),
+                complete=len(jobs) < STATUS_SCAN_JOBS,
+            )
+        return texts.format_status(
+            status, catalog.configured(self.settings), catalog.default_provider(self.settings), STATUS_SCAN_JOBS
+        )
 
     async def cmd_link(self, command: Command, body: dict, channel: str) -> str:
         code = await start_link(self.services.db, str(body.get("team_id") or ""), str(body.get("user_id") or ""))
@@ -247,17 +284,30 @@ class SlackDoor:
         team = str(body.get("team_id") or event.get("team") or "")
         report = parent.report or {}
         project_path = str(report.get("project_path") or "")
-        if project_path and not channel_map.channel_sees(channel, project_path, await load_rules(self.settings, self.services.db)):
+        if project_path and not channel_map.channel_sees(
+            channel, project_path, await load_rules(self.settings, self.services.db)
+        ):
             return "ignored: the channel no longer sees this project"
         question_job = SlackFollowupPayload(
-            channel=channel, thread_ts=str(thread_ts), ts=ts, user=user, team_id=team,
-            text=self._redact(question[:4000]), project_id=parent.project_id, pipeline_id=parent.pipeline_id,
-            project_path=project_path)
+            channel=channel,
+            thread_ts=str(thread_ts),
+            ts=ts,
+            user=user,
+            team_id=team,
+            text=self._redact(question[:4000]),
+            project_id=parent.project_id,
+            pipeline_id=parent.pipeline_id,
+            project_path=project_path,
+        )
         event_id = str(body.get("event_id") or f"{channel}:{ts}:{event.get('type')}")
         # A reply that mentions the bot arrives twice (message and app_mention): one job, keyed by the message.
         job = question_job.job_spec(f"slack-followup:{channel}:{ts}")
-        return await self._enqueue(f"slack:{team or '-'}:event:{event_id}"[:255], str(event.get("type") or "message"),
-                                   {"channel": channel, "ts": ts, "thread_ts": thread_ts, "user": user}, job)
+        return await self._enqueue(
+            f"slack:{team or '-'}:event:{event_id}"[:255],
+            str(event.get("type") or "message"),
+            {"channel": channel, "ts": ts, "thread_ts": thread_ts, "user": user},
+            job,
+        )
 
     async def mention_command(self, body: dict, event: dict, text: str, *, thread: str) -> str:
         """'@cicd-bot explain <ref>' outside a bot thread asks the bot into this thread; anything else is left alone."""
@@ -273,15 +323,26 @@ class SlackDoor:
         target = SlackTarget(channel=channel, user=user, thread_ts=thread, response_url=None, team_id=team)
         rules = await load_rules(self.settings, self.services.db)
         if not channel_map.channel_sees(channel, project, rules):
-            await publisher(self.services).tell_user(target.as_target(),
-                                                     m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
+            await publisher(self.services).tell_user(
+                target.as_target(), m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project)
+            )
             return "refused"
         key = f"slack:{team or '-'}:event:{body.get('event_id') or channel + ':' + str(event.get('ts'))}"[:255]
-        asked = SlackCommandPayload(command=command.name, project=project, kind=command.reference.kind,
-                                    number=command.reference.number, provider=command.provider, slack=target,
-                                    request_key=key)
-        return await self._enqueue(key, "app_mention", {"channel": channel, "user": user, "text": self._redact(text[:2000])},
-                                   asked.job_spec(key))
+        asked = SlackCommandPayload(
+            command=command.name,
+            project=project,
+            kind=command.reference.kind,
+            number=command.reference.number,
+            provider=command.provider,
+            slack=target,
+            request_key=key,
+        )
+        return await self._enqueue(
+            key,
+            "app_mention",
+            {"channel": channel, "user": user, "text": self._redact(text[:2000])},
+            asked.job_spec(key),
+        )
 
     # --- buttons ---
 
@@ -302,8 +363,13 @@ class SlackDoor:
         message = body.get("message") or {}
         team = str((body.get("team") or {}).get("id") or body.get("team_id") or "")
         key = _request_key(team, body)
-        target = SlackTarget(channel=channel, user=user, thread_ts=message.get("thread_ts") or message.get("ts"),
-                             response_url=body.get("response_url"), team_id=team)
+        target = SlackTarget(
+            channel=channel,
+            user=user,
+            thread_ts=message.get("thread_ts") or message.get("ts"),
+            response_url=body.get("response_url"),
+            team_id=team,
+        )
         action_id = str(action.get("action_id") or "")
         if action_id in (ACTION_FEEDBACK_UP, ACTION_FEEDBACK_DOWN):
             analysis_id = value.get("analysis_id")
@@ -318,13 +384,24 @@ class SlackDoor:
             return "ignored: no pipeline"
         rules = await load_rules(self.settings, self.services.db)
         if not channel_map.channel_sees(channel, project, rules):
-            await publisher(self.services).tell_user(target.as_target(),
-                                                     m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project))
+            await publisher(self.services).tell_user(
+                target.as_target(), m.REFUSAL_NOT_ALLOWED_CHANNEL.format(project=project)
+            )
             return "refused"
-        provider = action_id[len(ACTION_REANALYZE_WITH_PREFIX):] if action_id.startswith(ACTION_REANALYZE_WITH_PREFIX) else ""
+        provider = (
+            action_id[len(ACTION_REANALYZE_WITH_PREFIX) :] if action_id.startswith(ACTION_REANALYZE_WITH_PREFIX) else ""
+        )
         target.thread_ts = None  # as for a typed command: the report goes to the channel, not under this message
-        asked = SlackCommandPayload(command="reanalyze", project=project.lower(), kind="pipeline", number=pipeline,
-                                    provider=provider, slack=target, request_key=key, announce=True)
+        asked = SlackCommandPayload(
+            command="reanalyze",
+            project=project.lower(),
+            kind="pipeline",
+            number=pipeline,
+            provider=provider,
+            slack=target,
+            request_key=key,
+            announce=True,
+        )
         return await self._enqueue(key, "block_actions", {"action": action_id, "user": user}, asked.job_spec(key))
 
 
@@ -357,8 +434,11 @@ def build_bolt_app(services: Services) -> AsyncApp:
             return await next()
         services.metrics.deliveries.labels("slack", "rejected_workspace").inc()
         if (req.body or {}).get("command"):
-            return BoltResponse(status=200, body=json.dumps(_ephemeral(m.REFUSAL_UNKNOWN_WORKSPACE)),
-                                headers={"content-type": "application/json"})
+            return BoltResponse(
+                status=200,
+                body=json.dumps(_ephemeral(m.REFUSAL_UNKNOWN_WORKSPACE)),
+                headers={"content-type": "application/json"},
+            )
         return BoltResponse(status=403, body=m.REFUSAL_UNKNOWN_WORKSPACE)
 
     bolt.command(re.compile(r"^/"))(door.on_command)
@@ -415,8 +495,9 @@ def mount(app: web.Application, services: Services) -> None:
         if isinstance(body, web.Response):
             return body
         try:
-            bolt_request = AsyncBoltRequest(body=body.decode("utf-8"), query=request.query_string,
-                                            headers=dict(request.headers))
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
+            )
         except (ValueError, RecursionError, AttributeError, TypeError) as exc:
             # Signed, so from Slack, yet unreadable: a 400 Slack shows as failed, never a 500 with a traceback.
             log.warning("unreadable Slack request: %s (%s)", type(exc).__name__, describe(body))

@@ -1,14 +1,15 @@
 """Fills the prompt templates from an AnalysisRequest or a Conversation, within a token budget."""
+
 from __future__ import annotations
 
 import functools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 from typing import Any
-from collections.abc import Callable
 
 from bot.core.types import AnalysisRequest, ChatMessage, Conversation, Excerpt, ExcerptLine
 from prompts.hygiene import FENCE_CLOSE, FENCE_OPEN, fence, neutralise_markers, new_nonce, strip_hidden
@@ -28,9 +29,17 @@ DECISIVE = re.compile(
 KEEP_LAST_LINES = 3
 
 INFRA_REASONS = {
-    "runner_system_failure", "stuck_or_timeout_failure", "scheduler_failure", "data_integrity_failure",
-    "api_failure", "runner_unsupported", "stale_schedule", "job_execution_timeout", "archived_failure",
-    "unmet_prerequisites", "forward_deployment_failure",
+    "runner_system_failure",
+    "stuck_or_timeout_failure",
+    "scheduler_failure",
+    "data_integrity_failure",
+    "api_failure",
+    "runner_unsupported",
+    "stale_schedule",
+    "job_execution_timeout",
+    "archived_failure",
+    "unmet_prerequisites",
+    "forward_deployment_failure",
 }
 DEPENDENCY_HINTS = re.compile(
     r"npm ERR!|ERESOLVE|No matching distribution|ResolutionImpossible|could not resolve dependenc|"
@@ -75,7 +84,7 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 3.5)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_template(name: str) -> Template:
     return Template((TEMPLATE_DIR / f"{name}.md").read_text(encoding="utf-8"))
 
@@ -129,8 +138,11 @@ def trim_excerpt(excerpt: Excerpt, drop: int) -> Excerpt:
             continue
         out.append(line)
     return Excerpt(
-        lines=out, total_lines=excerpt.total_lines, failed_section=excerpt.failed_section,
-        bytes_read=excerpt.bytes_read, truncated=excerpt.truncated,
+        lines=out,
+        total_lines=excerpt.total_lines,
+        failed_section=excerpt.failed_section,
+        bytes_read=excerpt.bytes_read,
+        truncated=excerpt.truncated,
     )
 
 
@@ -191,8 +203,10 @@ def _parts(request: AnalysisRequest, nonce: str, budget_chars: int) -> dict[str,
         rows = []
         for j in request.pipeline_jobs[:80]:
             flags = [f for f, on in (("allowed to fail", j.get("allow_failure")), ("retried", j.get("retried"))) if on]
-            rows.append(f"- {meta(j.get('name', '?'))} [{meta(j.get('stage', '?'))}]: {meta(j.get('status', '?'))}"
-                        + (f" ({', '.join(flags)})" if flags else ""))
+            rows.append(
+                f"- {meta(j.get('name', '?'))} [{meta(j.get('stage', '?'))}]: {meta(j.get('status', '?'))}"
+                + (f" ({', '.join(flags)})" if flags else "")
+            )
         parts["pipeline_jobs"] = "## Pipeline jobs\n" + "\n".join(rows)
     if request.test_failures:
         text = "\n".join(_clip(t, MAX_TEST_FAILURE_CHARS) for t in request.test_failures[:MAX_TEST_FAILURES])
@@ -284,7 +298,7 @@ def _context_message(conversation: Conversation, excerpt: Excerpt | None, nonce:
     if excerpt is not None and excerpt.lines:
         rows.append(_excerpt_section(excerpt, nonce))
     if conversation.extra_log:
-        extra = Excerpt(lines=sorted(conversation.extra_log, key=lambda l: l.n))
+        extra = Excerpt(lines=sorted(conversation.extra_log, key=lambda line: line.n))
         rows.append("## More log lines fetched for this question\n" + fence(extra.numbered(), nonce, "job log"))
     return "\n\n".join(rows) or "(no earlier analysis is available)"
 

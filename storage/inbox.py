@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-
 import sqlalchemy as sa
+from sqlalchemy import func, select
 
 from bot.core.types import JobSpec
 from storage.db import Database

@@ -62,4 +62,3 @@ def _values(call: ProviderCall) -> dict:
         outcome=call.outcome,
         error=(call.error or None) and call.error[:2000],
     )
-

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound, GitLabUnavailable
+from bot.clients.gitlab_errors import GitLabAuthError, GitLabError, GitLabNotFound, GitLabUnavailable
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "FAIL", "skip"
 # The set-up commands are run by a person who waits: bounded, and short on connecting.

@@ -8,8 +8,8 @@ from datetime import date
 import aiohttp
 
 from bot.cli.checks import FAIL, OK, SKIP, WARN, Check, gitlab_failure, role_name
-from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound
 from bot.clients.gitlab_admin import GitLabAdmin, Scope, configured_scopes
+from bot.clients.gitlab_errors import GitLabAuthError, GitLabError, GitLabNotFound
 from bot.core.hook_rules import ALERT_DISABLED, ALERT_PAUSED, bot_hooks, hook_problems, missing_events
 from config.settings import Settings
 

@@ -1,4 +1,5 @@
 """`cicd-bot excerpt`: print the failure excerpt of job-log files, for people or as JSON Lines."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,8 @@ EPILOG = (
     "  cicd-bot excerpt job.log\n"
     "  cicd-bot excerpt --budget-chars 4000 --json logs/*.log > excerpts.jsonl\n"
     "  cicd-bot excerpt --baseline last-passing.log failing.log\n"
-    "\nWith --json each path gives one line: {\"path\": ..., \"lines\": [{\"n\": ..., \"text\": ..., \"section\": ...}]};"
-    "\na shortened line has its start as text and \"cut\": the number of characters left off."
+    '\nWith --json each path gives one line: {"path": ..., "lines": [{"n": ..., "text": ..., "section": ...}]};'
+    '\na shortened line has its start as text and "cut": the number of characters left off.'
 )
 HEADER = "== {path}  ({total} lines, {shown} shown{section}{truncated})"
 SECTION_NOTE = ", failed in section {section}"
@@ -39,23 +40,40 @@ DEFAULT_MAX_LOG_MB = 20.0
 
 def add_parser(subparsers: Any) -> None:
     """Add the `excerpt` subcommand to an argparse subparsers object."""
-    parser = subparsers.add_parser("excerpt", help=HELP, description=DESCRIPTION, epilog=EPILOG,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "excerpt",
+        help=HELP,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_arguments(parser)
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="job log files to read")
-    parser.add_argument("--budget-chars", type=_positive_int, default=None,
-                        help=f"most characters to show per log, counting one newline per line "
-                             f"(default: EXCERPT_BUDGET_CHARS, or {DEFAULT_BUDGET})")
+    parser.add_argument(
+        "--budget-chars",
+        type=_positive_int,
+        default=None,
+        help=f"most characters to show per log, counting one newline per line "
+        f"(default: EXCERPT_BUDGET_CHARS, or {DEFAULT_BUDGET})",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per log (JSON Lines)")
-    parser.add_argument("--max-log-mb", type=float, default=None,
-                        help="past this many MB keep only strong failure lines and the end "
-                             "(default: GITLAB_MAX_LOG_SIZE_MB; 0 means no limit)")
-    parser.add_argument("--baseline", metavar="PASS.log", default=None,
-                        help="the log of the last passing run of the same job: lines it also printed "
-                             "(times, ids and other volatile parts aside) count less than new ones")
+    parser.add_argument(
+        "--max-log-mb",
+        type=float,
+        default=None,
+        help="past this many MB keep only strong failure lines and the end "
+        "(default: GITLAB_MAX_LOG_SIZE_MB; 0 means no limit)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="PASS.log",
+        default=None,
+        help="the log of the last passing run of the same job: lines it also printed "
+        "(times, ids and other volatile parts aside) count less than new ones",
+    )
 
 
 def _positive_int(value: str) -> int:
@@ -100,13 +118,16 @@ def run(args: argparse.Namespace, settings: Any = None, out: TextIO | None = Non
 
 def as_json(path: str, result: Excerpt) -> str:
     """One JSON Lines record, in the shape the LogChunks scorer reads."""
-    return json.dumps({
-        "path": path,
-        "total_lines": result.total_lines,
-        "failed_section": result.failed_section,
-        "truncated": result.truncated,
-        "lines": [_line_json(line) for line in result.lines],
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "path": path,
+            "total_lines": result.total_lines,
+            "failed_section": result.failed_section,
+            "truncated": result.truncated,
+            "lines": [_line_json(line) for line in result.lines],
+        },
+        ensure_ascii=False,
+    )
 
 
 def _line_json(line: ExcerptLine) -> dict[str, Any]:
@@ -120,8 +141,15 @@ def _line_json(line: ExcerptLine) -> dict[str, Any]:
 def as_text(path: str, result: Excerpt) -> str:
     """Numbered lines with a gap marker between windows and the section of each window."""
     section = SECTION_NOTE.format(section=result.failed_section) if result.failed_section else ""
-    parts = [HEADER.format(path=path, total=result.total_lines, shown=len(result.lines), section=section,
-                           truncated=TRUNCATED_NOTE if result.truncated else "")]
+    parts = [
+        HEADER.format(
+            path=path,
+            total=result.total_lines,
+            shown=len(result.lines),
+            section=section,
+            truncated=TRUNCATED_NOTE if result.truncated else "",
+        )
+    ]
     width = len(str(result.lines[-1].n)) if result.lines else 1
     for i, window in enumerate(result.windows()):
         if i:
@@ -148,8 +176,12 @@ def _names_a_setting(env_file: str = ".env") -> bool:
 def main(argv: list[str] | None = None, *, with_settings: bool = False) -> int:
     """Run as `python -m bot.cli.excerpt` (defaults as shown in --help), or as `cicd-bot excerpt` (with_settings:
     EXCERPT_BUDGET_CHARS and GITLAB_MAX_LOG_SIZE_MB from the environment or ./.env, else their defaults)."""
-    parser = argparse.ArgumentParser(prog="cicd-bot excerpt", description=DESCRIPTION, epilog=EPILOG,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="cicd-bot excerpt",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_arguments(parser)
     args = parser.parse_args(argv)
     settings = None

@@ -1,4 +1,5 @@
 """`cicd-bot explain` and `cicd-bot prompt`: analyse a local job log, or show exactly what a model would be sent."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,10 +9,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.core.excerpt.read import excerpt_reader
-from bot.providers.base import InMemoryLedger
-from bot.providers.router import ProviderRouter, default_redactor, redact_request
 from bot.core.types import AnalysisRequest, AnalysisResult, JobFailure
+from bot.providers.base import InMemoryLedger
 from bot.providers.catalog import PROVIDERS
+from bot.providers.router import ProviderRouter, default_redactor, redact_request
 from prompts.builder import build_analysis_prompt
 
 EXPLAIN_HELP = "explain a local job log with the configured AI provider (or the offline analyzer)"
@@ -61,17 +62,36 @@ def _request(args: argparse.Namespace, settings: Any) -> AnalysisRequest:
     max_bytes = int(settings.gitlab_max_log_size_mb * 1024 * 1024)
     with open(args.path, "rb") as fh:
         excerpt = excerpt_reader(fh, budget_chars=settings.excerpt_budget_chars, max_bytes=max_bytes)
-    job = JobFailure(job_id=0, name=args.job_name or Path(args.path).stem, stage=args.stage,
-                     failure_reason=args.failure_reason, excerpt=excerpt)
-    return AnalysisRequest(project_path=LOCAL_PROJECT, project_id=0, pipeline_id=0, ref="", sha="", job=job,
-                           provider_hint=getattr(args, "provider", None) or "")
+    job = JobFailure(
+        job_id=0,
+        name=args.job_name or Path(args.path).stem,
+        stage=args.stage,
+        failure_reason=args.failure_reason,
+        excerpt=excerpt,
+    )
+    return AnalysisRequest(
+        project_path=LOCAL_PROJECT,
+        project_id=0,
+        pipeline_id=0,
+        ref="",
+        sha="",
+        job=job,
+        provider_hint=getattr(args, "provider", None) or "",
+    )
 
 
 def format_prompt(request: AnalysisRequest, settings: Any, redactor: Any) -> str:
     prompt = build_analysis_prompt(redact_request(request, redactor), settings)
     cut = PROMPT_CUT.format(parts=", ".join(prompt.cut)) if prompt.cut else ""
-    return "\n".join([HEAD_SYSTEM, prompt.system, HEAD_USER, prompt.user,
-                      PROMPT_FOOTER.format(tokens=prompt.estimated_tokens, cut=cut)])
+    return "\n".join(
+        [
+            HEAD_SYSTEM,
+            prompt.system,
+            HEAD_USER,
+            prompt.user,
+            PROMPT_FOOTER.format(tokens=prompt.estimated_tokens, cut=cut),
+        ]
+    )
 
 
 def format_result(result: AnalysisResult) -> str:
@@ -79,8 +99,15 @@ def format_result(result: AnalysisResult) -> str:
     evidence = ""
     if result.evidence:
         evidence = EVIDENCE_HEAD + "\n".join(f"  line {e.line}: {e.text}" for e in result.evidence) + "\n"
-    text = RESULT_TEMPLATE.format(**{**result.model_dump(), "fix_steps": steps, "evidence": evidence,
-                                     "category": result.category.value, "verdict": result.verdict.value})
+    text = RESULT_TEMPLATE.format(
+        **{
+            **result.model_dump(),
+            "fix_steps": steps,
+            "evidence": evidence,
+            "category": result.category.value,
+            "verdict": result.verdict.value,
+        }
+    )
     others = result.notes[1:]  # the first note is the "answered by" line, already printed
     if others:
         text += "\n" + NOTES_HEAD + "\n" + "\n".join(f"  - {n}" for n in others)
@@ -92,8 +119,13 @@ def _read_error(command: str, args: argparse.Namespace, exc: OSError, err: TextI
     return 1
 
 
-def run_explain(args: argparse.Namespace, settings: Any, out: TextIO | None = None, err: TextIO | None = None,
-                router: ProviderRouter | None = None) -> int:
+def run_explain(
+    args: argparse.Namespace,
+    settings: Any,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    router: ProviderRouter | None = None,
+) -> int:
     """Analyse one local log and print the answer; 0 on success, 1 if the file cannot be read."""
     out, err = out or sys.stdout, err or sys.stderr
     try:

@@ -1,12 +1,13 @@
 """`cicd-bot test-email`: check the IMAP settings and show the GitLab failure mail the poll would pick up."""
+
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from bot.core.email_parse import PipelineFailureEmail, REASON_TOO_LARGE, parse_email
+from bot.core.email_parse import REASON_TOO_LARGE, PipelineFailureEmail, parse_email
 from config.settings import Settings
 
 HELP = "connect to the IMAP inbox with the configured settings and show the GitLab failure emails it would process"
@@ -19,8 +20,10 @@ MSG_FOUND = "Unread GitLab pipeline-failure mail since {since}: {count}"
 MSG_SHOWING = "The last {shown}:"
 MSG_LINE = "  {date}  {project}  pipeline #{pipeline}  {ref}{mr}  {jobs}"
 MSG_SKIPPED_LINE = "  {key}  would be {status}: {reason}"
-MSG_NONE = ("no unread GitLab pipeline-failure mail in {folder} since {since}; check that GitLab sends pipeline "
-            "emails to {user} and that they stay in this folder")
+MSG_NONE = (
+    "no unread GitLab pipeline-failure mail in {folder} since {since}; check that GitLab sends pipeline "
+    "emails to {user} and that they stay in this folder"
+)
 MSG_NONE_USABLE = "none of these would start an analysis; check IMAP_GITLAB_EMAIL (now {sender})"
 MSG_OK = "OK: the email trigger can read this inbox"
 MSG_PROBLEM = "cicd-bot test-email: {problem}"
@@ -30,12 +33,16 @@ SECURITY = {(True, False): "SSL", (False, True): "STARTTLS", (False, False): "no
 def add_parsers(subparsers: Any) -> None:
     """Add the `test-email` subcommand."""
     parser = subparsers.add_parser("test-email", help=HELP, description=HELP)
-    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"how many recent emails to show (default {DEFAULT_LIMIT})")
+    parser.add_argument(
+        "--limit", type=int, default=DEFAULT_LIMIT, help=f"how many recent emails to show (default {DEFAULT_LIMIT})"
+    )
     parser.set_defaults(run=run)
 
 
 def _missing(settings: Settings) -> list[str]:
-    missing = [name for name, value in (("IMAP_SERVER", settings.imap_server), ("IMAP_USER", settings.imap_user)) if not value]
+    missing = [
+        name for name, value in (("IMAP_SERVER", settings.imap_server), ("IMAP_USER", settings.imap_user)) if not value
+    ]
     if settings.imap_app_password is None:
         missing.append("IMAP_APP_PASSWORD")
     return missing
@@ -45,10 +52,14 @@ def describe(parsed: Any, key: str) -> str:
     """One line about one message: what the poll would do with it."""
     if isinstance(parsed, PipelineFailureEmail):
         jobs = ", ".join(j.name or f"#{j.id}" for j in parsed.failed_jobs[:5])
-        return MSG_LINE.format(date=parsed.date[:16].replace("T", " ") or "(no date)", project=parsed.project_path,
-                               pipeline=parsed.pipeline_id, ref=parsed.ref,
-                               mr=f" (MR !{parsed.mr_iid})" if parsed.mr_iid else "",
-                               jobs=f"failed: {jobs}" if jobs else "")
+        return MSG_LINE.format(
+            date=parsed.date[:16].replace("T", " ") or "(no date)",
+            project=parsed.project_path,
+            pipeline=parsed.pipeline_id,
+            ref=parsed.ref,
+            mr=f" (MR !{parsed.mr_iid})" if parsed.mr_iid else "",
+            jobs=f"failed: {jobs}" if jobs else "",
+        )
     return MSG_SKIPPED_LINE.format(key=key, status=parsed.status, reason=parsed.reason)
 
 
@@ -62,20 +73,33 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None,
     if missing:
         print(MSG_PROBLEM.format(problem=MSG_NOT_CONFIGURED.format(missing=", ".join(missing))), file=err)
         return 2
-    print(MSG_CONNECTING.format(host=settings.imap_server, port=settings.imap_port, user=settings.imap_user,
-                                security=SECURITY.get((settings.imap_use_ssl, settings.imap_starttls), "SSL")), file=out)
+    print(
+        MSG_CONNECTING.format(
+            host=settings.imap_server,
+            port=settings.imap_port,
+            user=settings.imap_user,
+            security=SECURITY.get((settings.imap_use_ssl, settings.imap_starttls), "SSL"),
+        ),
+        file=out,
+    )
     mailbox = ImapMailbox(settings)
-    since = datetime.now(timezone.utc).date() - timedelta(days=settings.imap_since_days)
+    since = datetime.now(UTC).date() - timedelta(days=settings.imap_since_days)
     try:
         info = mailbox.open()
         print(MSG_FOLDER.format(folder=settings.imap_folder, count=info.messages), file=out)
         uids = mailbox.failure_uids(after_uid=0, since=since)
         print(MSG_FOUND.format(since=since.isoformat(), count=len(uids)), file=out)
         if not uids:
-            print(MSG_PROBLEM.format(problem=MSG_NONE.format(folder=settings.imap_folder, since=since.isoformat(),
-                                                             user=settings.imap_user)), file=err)
+            print(
+                MSG_PROBLEM.format(
+                    problem=MSG_NONE.format(
+                        folder=settings.imap_folder, since=since.isoformat(), user=settings.imap_user
+                    )
+                ),
+                file=err,
+            )
             return 1
-        recent = uids[-max(1, args.limit):]
+        recent = uids[-max(1, args.limit) :]
         sizes = mailbox.sizes(recent)
         small = [uid for uid in recent if sizes.get(uid, 0) <= settings.imap_max_message_bytes]
         raws = mailbox.fetch_raw(small) if small else {}
@@ -86,8 +110,9 @@ def run(args: argparse.Namespace, settings: Settings, out: TextIO | None = None,
                 reason = REASON_TOO_LARGE.format(size=sizes.get(uid, 0), limit=settings.imap_max_message_bytes)
                 print(MSG_SKIPPED_LINE.format(key=f"UID {uid}", status="malformed", reason=reason), file=out)
                 continue
-            parsed = parse_email(raws[uid], gitlab_sender=settings.imap_gitlab_email,
-                                 max_bytes=settings.imap_max_message_bytes)
+            parsed = parse_email(
+                raws[uid], gitlab_sender=settings.imap_gitlab_email, max_bytes=settings.imap_max_message_bytes
+            )
             usable += isinstance(parsed, PipelineFailureEmail)
             print(describe(parsed, parsed.message_id), file=out)
     except Exception as exc:

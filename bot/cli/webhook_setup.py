@@ -8,8 +8,8 @@ from typing import TextIO
 import aiohttp
 
 from bot.cli.checks import HTTP_TIMEOUT, gitlab_failure
-from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound
 from bot.clients.gitlab_admin import GitLabAdmin, Scope, configured_scopes
+from bot.clients.gitlab_errors import GitLabAuthError, GitLabError, GitLabNotFound
 from bot.core.hook_rules import EVENT_WORDS, HOOK_EVENTS, bot_hooks, hook_fields, hook_problems, hook_url
 from config.settings import Settings
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.clients.gitlab import GitLabNotFound
+from bot.clients.gitlab_errors import GitLabNotFound
 from bot.clients.ports import GitLab
 
 log = logging.getLogger(__name__)

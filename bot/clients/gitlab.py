@@ -1,23 +1,45 @@
 """Async GitLab REST v4 client over gidgetlab: typed errors, bounded retries, streamed job traces."""
+
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
-from gidgetlab import abc as gidgetlab_abc, sansio
+from gidgetlab import abc as gidgetlab_abc
+from gidgetlab import sansio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
 
+from bot.clients.gitlab_errors import (
+    MAX_ERROR_BODY_BYTES,
+    MSG_BAD_RESPONSE,
+    MSG_CONNECTION,
+    MSG_NO_NOTE,
+    MSG_NO_TOKEN,
+    MSG_OFF_HOST,
+    MSG_TIMEOUT,
+    GitLabAuthError,
+    GitLabBadResponse,
+    GitLabError,
+    GitLabNotFound,
+    GitLabTransient,
+    as_number,
+    check_success,
+    origin,
+    path_segment,
+    project_ref,
+    read_bounded,
+    status_error,
+    unavailable,
+)
 from bot.clients.proxy import proxy_for
 from bot.core.pipelines import changed_paths, failed_test_cases
-from bot.core.retry_after import parse_retry_after as _parse_retry_after
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -27,8 +49,6 @@ log = logging.getLogger(__name__)
 REQUESTER = "cicd-bot"
 PER_PAGE = 100
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # one JSON response; a test report of a huge suite stays under this
-MAX_ERROR_BODY_BYTES = 4096
-MAX_RETRY_AFTER_SECONDS = 3600.0
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 10.0
 MAX_JOBS = 5000
@@ -39,164 +59,6 @@ MAX_COMMIT_MRS = 50
 MAX_FAILED_TESTS = 50
 MAX_FILE_BYTES = 256 * 1024
 
-# Statuses worth asking again: the server or a proxy in front of it was briefly unable to answer.
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
-# A POST that failed with one of these never reached the application, so sending it again cannot
-# create a second note; after a 500, 502, 504 or a timeout it may have, so it is not repeated.
-POST_SAFE_STATUSES = frozenset({429, 503})
-
-# What people are told when a call fails; "{what}" is the method and path.
-MSG_NOT_FOUND = "GitLab answered 404 for {what}: it does not exist or the bot's token cannot see it."
-MSG_AUTH = "GitLab refused {what} ({status}): check GITLAB_API_TOKEN and the bot user's role in the project."
-MSG_UNAVAILABLE = "GitLab did not answer {what} after {attempts} {tries} ({last})."
-MSG_REDIRECT = "GitLab answered {status} to {what} (a redirect): check that GITLAB_BASE_URL is the GitLab address itself."
-MSG_ODD_STATUS = "GitLab answered {what} with an unexpected status {status}."
-MSG_RATE_LIMITED = "rate limited (429)"
-MSG_SERVER = "server error {status}"
-MSG_TIMEOUT = "timed out after {seconds:g} s"
-MSG_CONNECTION = "connection failed: {detail}"
-MSG_BAD_RESPONSE = "GitLab sent an unexpected response to {what}: {detail}"
-MSG_TOO_LARGE = "GitLab's response to {what} is larger than {limit} bytes"
-MSG_NO_NOTE = ("GitLab created no note for {what}: it took the text as quick actions ({changes}); "
-               "the text must be neutralised before posting.")
-MSG_OFF_HOST = "refusing to send the token to {url}: it is not on {base}"
-MSG_NO_TOKEN = "GITLAB_API_TOKEN is not set"
-
-
-class GitLabError(Exception):
-    """A GitLab API call failed; `status` is the HTTP status, or None when there was no answer."""
-
-    def __init__(self, message: str, *, status: int | None = None, method: str = "", path: str = ""):
-        super().__init__(message)
-        self.status = status
-        self.method = method
-        self.path = path
-
-
-class GitLabNotFound(GitLabError):
-    """404: the object does not exist or the token cannot see it."""
-
-
-class GitLabAuthError(GitLabError):
-    """401 or 403: the token is wrong, expired, or lacks the role."""
-
-
-class GitLabBadResponse(GitLabError):
-    """The answer was not the JSON shape the endpoint documents, or was too large."""
-
-
-class GitLabTransient(GitLabError):
-    """A failure worth retrying: 429, 500/502/503/504, a timeout or a dropped connection."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, before_app: bool = False, **kw: Any):
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
-        self.before_app = before_app  # certain the request never reached GitLab's application
-
-
-class GitLabUnavailable(GitLabError):
-    """Retries ran out on transient failures; `last` is the final one."""
-
-    def __init__(self, message: str, *, attempts: int, last: GitLabTransient, **kw: Any):
-        super().__init__(message, **kw)
-        self.attempts = attempts
-        self.last = last
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """GitLab's Retry-After, capped at MAX_RETRY_AFTER_SECONDS."""
-    return _parse_retry_after(value, cap=MAX_RETRY_AFTER_SECONDS, now=now)
-
-
-def project_ref(project_id: int | str) -> str:
-    """A project id or a "group/sub/project" path as it goes in an API path (paths URL-encoded)."""
-    if isinstance(project_id, bool) or not isinstance(project_id, (int, str)):
-        raise ValueError(f"project must be an id or a path, got {project_id!r}")
-    text = str(project_id).strip()
-    if not text:
-        raise ValueError("project must not be empty")
-    return text if text.isdigit() else quote(text, safe="")
-
-
-def _num(value: Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be an integer, got {value!r}")
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    raise ValueError(f"{what} must be an integer, got {value!r}")
-
-
-def _segment(value: str, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a non-empty string")
-    return quote(value, safe="")
-
-
-async def _read_bounded(resp: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
-    buf = bytearray()
-    async for chunk in resp.content.iter_chunked(65536):
-        buf += chunk
-        if len(buf) > limit:
-            raise GitLabBadResponse(MSG_TOO_LARGE.format(what=what, limit=limit), status=resp.status)
-    return bytes(buf)
-
-
-def _error_message(body: bytes) -> str:
-    try:
-        data = json.loads(body.decode("utf-8", "replace"))
-    except ValueError:
-        return body[:200].decode("utf-8", "replace").strip()
-    if isinstance(data, dict):
-        for key in ("message", "error_description", "error"):
-            if key in data:
-                return str(data[key])[:300]
-    return ""
-
-
-def _status_error(status: int, headers: Any, body: bytes, method: str, path: str) -> GitLabError:
-    what = f"{method} {path}"
-    detail = _error_message(body)
-    if status == 404:
-        return GitLabNotFound(MSG_NOT_FOUND.format(what=what), status=status, method=method, path=path)
-    if status in (401, 403):
-        return GitLabAuthError(MSG_AUTH.format(what=what, status=status), status=status, method=method, path=path)
-    if status == 429:
-        return GitLabTransient(
-            MSG_RATE_LIMITED, status=status, method=method, path=path,
-            retry_after=parse_retry_after(headers.get("Retry-After")), before_app=True,
-        )
-    if status in TRANSIENT_STATUSES:
-        return GitLabTransient(
-            MSG_SERVER.format(status=status), status=status, method=method, path=path,
-            retry_after=parse_retry_after(headers.get("Retry-After")), before_app=status == 503,
-        )
-    return GitLabError(f"GitLab answered {status} to {what}: {detail}".rstrip(": "), status=status, method=method, path=path)
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
-    return parts.scheme, (parts.hostname or "").lower(), port
-
-
-def _check_success(status: int, method: str, path: str) -> None:
-    # gidgetlab would raise its own untyped exceptions for these.
-    what = f"{method} {path}"
-    if 300 <= status < 400:
-        raise GitLabError(MSG_REDIRECT.format(status=status, what=what), status=status, method=method, path=path)
-    if status not in (200, 201, 202, 204):
-        raise GitLabError(MSG_ODD_STATUS.format(status=status, what=what), status=status, method=method, path=path)
-
-
-def _unavailable(method: str, path: str, attempts: int, last: GitLabTransient) -> GitLabUnavailable:
-    return GitLabUnavailable(
-        MSG_UNAVAILABLE.format(what=f"{method} {path}", attempts=attempts,
-                               tries="attempt" if attempts == 1 else "attempts", last=last),
-        attempts=attempts, last=last, status=last.status, method=method, path=path,
-    )
-
 
 class _API(gidgetlab_abc.GitLabAPI):
     """gidgetlab's client (URLs, pagination, JSON) over our aiohttp session, with timeouts, typed errors and retries.
@@ -205,7 +67,7 @@ class _API(gidgetlab_abc.GitLabAPI):
     not a dependency, and both of its I/O methods are replaced here anyway.
     """
 
-    def __init__(self, owner: "GitLabClient", session: aiohttp.ClientSession, token: str, base_url: str):
+    def __init__(self, owner: GitLabClient, session: aiohttp.ClientSession, token: str, base_url: str):
         super().__init__(REQUESTER, access_token=token, url=base_url)
         self._session = session
         self._owner = owner
@@ -218,16 +80,21 @@ class _API(gidgetlab_abc.GitLabAPI):
         path = owner._path_of(url)
         try:
             async with self._session.request(
-                method, url, headers=headers, data=body, timeout=owner._timeout, allow_redirects=False,
+                method,
+                url,
+                headers=headers,
+                data=body,
+                timeout=owner._timeout,
+                allow_redirects=False,
                 proxy=owner._proxy,
             ) as resp:
                 if resp.status >= 400:
                     raw = await resp.content.read(MAX_ERROR_BODY_BYTES)
-                    raise _status_error(resp.status, resp.headers, raw, method, path)
-                _check_success(resp.status, method, path)
-                data = await _read_bounded(resp, MAX_RESPONSE_BYTES, f"{method} {path}")
+                    raise status_error(resp.status, resp.headers, raw, method, path)
+                check_success(resp.status, method, path)
+                data = await read_bounded(resp, MAX_RESPONSE_BYTES, f"{method} {path}")
                 return resp.status, resp.headers, data
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise owner._transport_error(exc, method, path) from None
 
     async def sleep(self, seconds: float) -> None:
@@ -264,7 +131,7 @@ class GitLabClient:
         self._api = _API(self, session, token, base_url)
         self.base_url = base_url.rstrip("/")
         self.api_url = self._api.api_url  # ends with /api/v4/
-        self._api_origin = _origin(self.base_url)
+        self._api_origin = origin(self.base_url)
         # HTTPS_PROXY / NO_PROXY, read here rather than by the shared session (whose trust_env would also
         # apply ~/.netrc credentials, which aiohttp refuses to combine with the token's Authorization header).
         self._proxy = proxy_for(self.base_url)
@@ -273,7 +140,7 @@ class GitLabClient:
         return f"GitLabClient({self.base_url!r})"
 
     @classmethod
-    def from_settings(cls, settings: "Settings", session: aiohttp.ClientSession) -> "GitLabClient":
+    def from_settings(cls, settings: Settings, session: aiohttp.ClientSession) -> GitLabClient:
         token = settings.gitlab_api_token.get_secret_value() if settings.gitlab_api_token else ""
         return cls(session, settings.gitlab_base_url, token, timeout=settings.gitlab_timeout_seconds)
 
@@ -283,12 +150,12 @@ class GitLabClient:
         """The API path of a URL for messages and logs (no host, no query)."""
         path = urlsplit(url).path
         prefix = urlsplit(self.api_url).path.rstrip("/")
-        return path[len(prefix):] if path.startswith(prefix) else path
+        return path[len(prefix) :] if path.startswith(prefix) else path
 
     def _check_host(self, url: str) -> None:
         # Pagination links come from the server; never follow one that would carry the token elsewhere.
         parts = urlsplit(url)
-        if _origin(url) != self._api_origin:
+        if origin(url) != self._api_origin:
             raise GitLabBadResponse(MSG_OFF_HOST.format(url=f"{parts.scheme}://{parts.netloc}", base=self.base_url))
 
     def _transport_error(self, exc: BaseException, method: str, path: str) -> GitLabTransient:
@@ -318,14 +185,19 @@ class GitLabClient:
             last = state.outcome.exception() if state.outcome else None
             if not isinstance(last, GitLabTransient) or not retryable(last):
                 raise last  # type: ignore[misc]
-            raise _unavailable(method, path, state.attempt_number, last) from last
+            raise unavailable(method, path, state.attempt_number, last) from last
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             log.warning(
                 "gitlab call failed, retrying",
-                extra={"method": method, "path": path, "attempt": state.attempt_number,
-                       "error": str(exc), "sleep_s": round(state.upcoming_sleep, 2)},
+                extra={
+                    "method": method,
+                    "path": path,
+                    "attempt": state.attempt_number,
+                    "error": str(exc),
+                    "sleep_s": round(state.upcoming_sleep, 2),
+                },
             )
 
         retrying = AsyncRetrying(
@@ -340,7 +212,7 @@ class GitLabClient:
             return await retrying(attempt, *args)
         except GitLabTransient as exc:
             # A POST that may have reached GitLab is not repeated; say so as "unavailable" after one try.
-            raise _unavailable(method, path, 1, exc) from exc
+            raise unavailable(method, path, 1, exc) from exc
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         try:
@@ -365,7 +237,8 @@ class GitLabClient:
                 async for item in pages:
                     if not isinstance(item, dict):
                         raise GitLabBadResponse(
-                            MSG_BAD_RESPONSE.format(what=f"GET {path}", detail="list item is not an object"))
+                            MSG_BAD_RESPONSE.format(what=f"GET {path}", detail="list item is not an object")
+                        )
                     out.append(item)
                     if len(out) >= limit:
                         break
@@ -389,7 +262,9 @@ class GitLabClient:
         except GitLabError:
             raise
         except (ValueError, TypeError, KeyError) as exc:
-            raise GitLabBadResponse(MSG_BAD_RESPONSE.format(what=f"{method} {path}", detail=type(exc).__name__)) from None
+            raise GitLabBadResponse(
+                MSG_BAD_RESPONSE.format(what=f"{method} {path}", detail=type(exc).__name__)
+            ) from None
         return result if isinstance(result, dict) else {}
 
     async def _open(self, path: str, params: dict[str, str] | None = None) -> aiohttp.ClientResponse:
@@ -402,20 +277,24 @@ class GitLabClient:
         async def attempt() -> aiohttp.ClientResponse:
             try:
                 resp = await self._session.request(
-                    "GET", url, headers=headers, timeout=self._stream_timeout, allow_redirects=False,
+                    "GET",
+                    url,
+                    headers=headers,
+                    timeout=self._stream_timeout,
+                    allow_redirects=False,
                     proxy=self._proxy,
                 )
-            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 raise self._transport_error(exc, "GET", api_path) from None
             if resp.status >= 400:
                 try:
                     raw = await resp.content.read(MAX_ERROR_BODY_BYTES)
-                except (asyncio.TimeoutError, aiohttp.ClientError):
+                except (TimeoutError, aiohttp.ClientError):
                     raw = b""
                 resp.release()
-                raise _status_error(resp.status, resp.headers, raw, "GET", api_path)
+                raise status_error(resp.status, resp.headers, raw, "GET", api_path)
             try:
-                _check_success(resp.status, "GET", api_path)
+                check_success(resp.status, "GET", api_path)
             except GitLabError:
                 resp.release()
                 raise
@@ -426,53 +305,69 @@ class GitLabClient:
     # --- pipelines and jobs -----------------------------------------------------
 
     async def get_pipeline(self, project_id: int | str, pipeline_id: int) -> dict:
-        return await self._get_object(f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}")
+        return await self._get_object(
+            f"/projects/{project_ref(project_id)}/pipelines/{as_number(pipeline_id, 'pipeline_id')}"
+        )
 
-    async def list_pipeline_jobs(self, project_id: int | str, pipeline_id: int, include_retried: bool = True) -> list[dict]:
-        path = f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}/jobs"
+    async def list_pipeline_jobs(
+        self, project_id: int | str, pipeline_id: int, include_retried: bool = True
+    ) -> list[dict]:
+        path = f"/projects/{project_ref(project_id)}/pipelines/{as_number(pipeline_id, 'pipeline_id')}/jobs"
         return await self._get_list(path, {"include_retried": "true" if include_retried else "false"}, limit=MAX_JOBS)
 
     async def list_pipeline_bridges(self, project_id: int | str, pipeline_id: int) -> list[dict]:
-        path = f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}/bridges"
+        path = f"/projects/{project_ref(project_id)}/pipelines/{as_number(pipeline_id, 'pipeline_id')}/bridges"
         return await self._get_list(path, limit=MAX_JOBS)
 
     async def list_pipelines(self, project_id: int | str, *, ref: str, status: str, limit: int) -> list[dict]:
         """The newest pipelines of a ref with a status, newest first: one page, one request."""
-        params = {"ref": ref, "status": status, "order_by": "id", "sort": "desc",
-                  "per_page": str(max(1, min(limit, PER_PAGE))), "page": "1"}
+        params = {
+            "ref": ref,
+            "status": status,
+            "order_by": "id",
+            "sort": "desc",
+            "per_page": str(max(1, min(limit, PER_PAGE))),
+            "page": "1",
+        }
         return await self.get_page(f"/projects/{project_ref(project_id)}/pipelines", params)
 
     async def get_project(self, project_id: int | str) -> dict:
         return await self._get_object(f"/projects/{project_ref(project_id)}")
 
     async def get_job(self, project_id: int | str, job_id: int) -> dict:
-        return await self._get_object(f"/projects/{project_ref(project_id)}/jobs/{_num(job_id, 'job_id')}")
+        return await self._get_object(f"/projects/{project_ref(project_id)}/jobs/{as_number(job_id, 'job_id')}")
 
     async def stream_trace(self, project_id: int | str, job_id: int, chunk_size: int = 65536) -> AsyncIterator[bytes]:
         """The job log as it arrives, chunk by chunk; the whole log is never held in memory."""
-        path = f"/projects/{project_ref(project_id)}/jobs/{_num(job_id, 'job_id')}/trace"
+        path = f"/projects/{project_ref(project_id)}/jobs/{as_number(job_id, 'job_id')}/trace"
         resp = await self._open(path)
         try:
             async for chunk in resp.content.iter_chunked(max(1, int(chunk_size))):
                 yield chunk
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             # Not retried here: bytes already handed on would be repeated.
             raise self._transport_error(exc, "GET", path) from None
         finally:
             resp.release()
 
     async def get_test_report_summary(self, project_id: int | str, pipeline_id: int) -> dict:
-        path = f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}/test_report_summary"
+        path = (
+            f"/projects/{project_ref(project_id)}/pipelines/{as_number(pipeline_id, 'pipeline_id')}/test_report_summary"
+        )
         return await self._get_object(path)
 
-    async def get_test_report(self, project_id: int | str, pipeline_id: int, limit: int = MAX_FAILED_TESTS) -> list[dict]:
+    async def get_test_report(
+        self, project_id: int | str, pipeline_id: int, limit: int = MAX_FAILED_TESTS
+    ) -> list[dict]:
         """Failed and errored test cases of the pipeline, at most `limit`, outputs clipped."""
-        path = f"/projects/{project_ref(project_id)}/pipelines/{_num(pipeline_id, 'pipeline_id')}/test_report"
+        path = f"/projects/{project_ref(project_id)}/pipelines/{as_number(pipeline_id, 'pipeline_id')}/test_report"
         return failed_test_cases(await self._get_object(path), limit)
 
-    async def get_file_raw(self, project_id: int | str, path: str, ref: str, max_bytes: int = MAX_FILE_BYTES) -> str | None:
+    async def get_file_raw(
+        self, project_id: int | str, path: str, ref: str, max_bytes: int = MAX_FILE_BYTES
+    ) -> str | None:
         """A repository file at `ref` as text, cut at `max_bytes`; None when it does not exist."""
-        api_path = f"/projects/{project_ref(project_id)}/repository/files/{_segment(path, 'path')}/raw"
+        api_path = f"/projects/{project_ref(project_id)}/repository/files/{path_segment(path, 'path')}/raw"
         try:
             resp = await self._open(api_path, {"ref": ref})
         except GitLabNotFound:
@@ -484,7 +379,7 @@ class GitLabClient:
                 if len(buf) >= max_bytes:
                     del buf[max_bytes:]
                     break
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._transport_error(exc, "GET", api_path) from None
         finally:
             resp.release()
@@ -493,15 +388,17 @@ class GitLabClient:
     # --- merge requests and notes ---------------------------------------------------
 
     async def find_merge_requests_for_commit(self, project_id: int | str, sha: str) -> list[dict]:
-        path = f"/projects/{project_ref(project_id)}/repository/commits/{_segment(sha, 'sha')}/merge_requests"
+        path = f"/projects/{project_ref(project_id)}/repository/commits/{path_segment(sha, 'sha')}/merge_requests"
         return await self._get_list(path, limit=MAX_COMMIT_MRS)
 
     async def get_merge_request(self, project_id: int | str, iid: int) -> dict:
-        return await self._get_object(f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}")
+        return await self._get_object(f"/projects/{project_ref(project_id)}/merge_requests/{as_number(iid, 'iid')}")
 
-    async def list_merge_request_changed_files(self, project_id: int | str, iid: int, limit: int = MAX_CHANGED_FILES) -> list[str]:
+    async def list_merge_request_changed_files(
+        self, project_id: int | str, iid: int, limit: int = MAX_CHANGED_FILES
+    ) -> list[str]:
         """Paths the MR changes, at most `limit`; falls back to /changes on GitLab older than 15.7."""
-        base = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}"
+        base = f"/projects/{project_ref(project_id)}/merge_requests/{as_number(iid, 'iid')}"
         try:
             diffs = await self._get_list(f"{base}/diffs", limit=limit)
         except GitLabNotFound:
@@ -510,7 +407,7 @@ class GitLabClient:
         return changed_paths(diffs, limit)
 
     async def list_mr_notes(self, project_id: int | str, iid: int) -> list[dict]:
-        path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/notes"
+        path = f"/projects/{project_ref(project_id)}/merge_requests/{as_number(iid, 'iid')}/notes"
         return await self._get_list(path, {"sort": "asc", "order_by": "created_at"}, limit=MAX_NOTES)
 
     async def _post_note(self, path: str, body: str) -> dict:
@@ -520,42 +417,50 @@ class GitLabClient:
             log.warning("a note the bot posted ran quick actions", extra={"path": path, "commands": sorted(changes)})
         if not isinstance(note.get("id"), int):
             # A 202 without a note: GitLab applied the whole text as commands.
-            raise GitLabBadResponse(MSG_NO_NOTE.format(what=f"POST {path}", changes=", ".join(sorted(changes or {}))),
-                                    status=202, method="POST", path=path)
+            raise GitLabBadResponse(
+                MSG_NO_NOTE.format(what=f"POST {path}", changes=", ".join(sorted(changes or {}))),
+                status=202,
+                method="POST",
+                path=path,
+            )
         return note
 
     async def create_mr_note(self, project_id: int | str, iid: int, body: str) -> dict:
         """Post a note; raises GitLabBadResponse if GitLab took the whole text as quick actions."""
-        path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/notes"
+        path = f"/projects/{project_ref(project_id)}/merge_requests/{as_number(iid, 'iid')}/notes"
         return await self._post_note(path, body)
 
     async def update_mr_note(self, project_id: int | str, iid: int, note_id: int, body: str) -> dict:
-        path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/notes/{_num(note_id, 'note_id')}"
+        path = f"/projects/{project_ref(project_id)}/merge_requests/{as_number(iid, 'iid')}/notes/{as_number(note_id, 'note_id')}"
         return await self._send("PUT", path, {"body": body})
 
     async def list_mr_discussions(self, project_id: int | str, iid: int) -> list[dict]:
-        path = f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}/discussions"
+        path = f"/projects/{project_ref(project_id)}/merge_requests/{as_number(iid, 'iid')}/discussions"
         return await self._get_list(path, limit=MAX_DISCUSSIONS)
 
     async def reply_to_discussion(self, project_id: int | str, iid: int, discussion_id: str, body: str) -> dict:
-        path = (f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}"
-                f"/discussions/{_segment(discussion_id, 'discussion_id')}/notes")
+        path = (
+            f"/projects/{project_ref(project_id)}/merge_requests/{as_number(iid, 'iid')}"
+            f"/discussions/{path_segment(discussion_id, 'discussion_id')}/notes"
+        )
         return await self._post_note(path, body)
 
     async def award_emoji_on_note(self, project_id: int | str, iid: int, note_id: int, name: str) -> dict:
-        path = (f"/projects/{project_ref(project_id)}/merge_requests/{_num(iid, 'iid')}"
-                f"/notes/{_num(note_id, 'note_id')}/award_emoji")
+        path = (
+            f"/projects/{project_ref(project_id)}/merge_requests/{as_number(iid, 'iid')}"
+            f"/notes/{as_number(note_id, 'note_id')}/award_emoji"
+        )
         return await self._send("POST", path, {"name": name})
 
     async def create_commit_comment(self, project_id: int | str, sha: str, note: str) -> dict:
-        path = f"/projects/{project_ref(project_id)}/repository/commits/{_segment(sha, 'sha')}/comments"
+        path = f"/projects/{project_ref(project_id)}/repository/commits/{path_segment(sha, 'sha')}/comments"
         return await self._send("POST", path, {"note": note})
 
     # --- people ---------------------------------------------------------------
 
     async def get_member_access_level(self, project_id: int | str, user_id: int) -> int:
         """The user's effective role in the project, inherited ones included; 0 when not a member."""
-        path = f"/projects/{project_ref(project_id)}/members/all/{_num(user_id, 'user_id')}"
+        path = f"/projects/{project_ref(project_id)}/members/all/{as_number(user_id, 'user_id')}"
         try:
             member = await self._get_object(path)
         except GitLabNotFound:
@@ -568,7 +473,7 @@ class GitLabClient:
 
     async def get_user(self, user_id: int) -> dict:
         """One user as GitLab shows it to the bot's token; `bot` is true for access-token bots and service accounts."""
-        return await self._get_object(f"/users/{_num(user_id, 'user_id')}")
+        return await self._get_object(f"/users/{as_number(user_id, 'user_id')}")
 
 
 @dataclass
@@ -586,11 +491,15 @@ async def resolve_identity(gitlab: GitLabClient, identity: BotIdentity, configur
     """Learn the bot's own GitLab user from its token; a failure leaves the identity as it was."""
     try:
         user = await asyncio.wait_for(gitlab.current_user(), IDENTITY_TIMEOUT_SECONDS)
-    except (GitLabError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, GitLabError) as exc:
         log.warning("could not ask GitLab who the bot is (%s); using username %s", exc, identity.username)
         return
     if configured_username and configured_username.lower() != str(user.get("username", "")).lower():
-        log.warning("GITLAB_BOT_USERNAME=%s but the token belongs to %s; using %s",
-                    configured_username, user.get("username"), user.get("username"))
+        log.warning(
+            "GITLAB_BOT_USERNAME=%s but the token belongs to %s; using %s",
+            configured_username,
+            user.get("username"),
+            user.get("username"),
+        )
     identity.username = str(user.get("username") or identity.username)
     identity.user_id = int(user["id"]) if user.get("id") is not None else None

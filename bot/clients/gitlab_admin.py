@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from bot.clients.gitlab import GitLabClient, GitLabNotFound, project_ref
+from bot.clients.gitlab import GitLabClient
+from bot.clients.gitlab_errors import GitLabNotFound, project_ref
 
 if TYPE_CHECKING:
     from config.settings import Settings

@@ -1,14 +1,16 @@
 """The one MR note per merge request: found by its marker, edited in place, recorded as a delivery."""
+
 from __future__ import annotations
 
 import hashlib
 import logging
 
-from bot.clients.gitlab import BotIdentity, GitLabClient, GitLabNotFound, resolve_identity
+from bot.clients.gitlab import BotIdentity, GitLabClient, resolve_identity
+from bot.clients.gitlab_errors import GitLabNotFound
+from bot.core.outcomes import RetryLater
 from bot.core.render.mr_note import find_marker, render_mr_note
 from bot.core.report_codec import report_to_dict
 from bot.core.types import PipelineReport
-from bot.core.outcomes import RetryLater
 from storage.db import Database
 from storage.deliveries import get_delivery, save_delivery
 from storage.locks import named_lock
@@ -22,8 +24,12 @@ def _own_note(notes: list[dict], project_path: str, iid: int, bot_username: str)
         body = note.get("body") if isinstance(note, dict) else None
         author = note.get("author") if isinstance(note, dict) and isinstance(note.get("author"), dict) else {}
         marker = find_marker(body) if isinstance(body, str) else None
-        if marker and marker["project"] == project_path and marker["mr"] == iid \
-                and str(author.get("username", "")).lower() == bot_username.lower():
+        if (
+            marker
+            and marker["project"] == project_path
+            and marker["mr"] == iid
+            and str(author.get("username", "")).lower() == bot_username.lower()
+        ):
             return note
     return None
 
@@ -43,8 +49,9 @@ def content_hash(body: str) -> str:
 class MrNotes:
     """Writes the bot's MR notes and commit comments; one note per MR, found again by its marker."""
 
-    def __init__(self, gitlab: GitLabClient, db: Database, identity: BotIdentity, *, base_url: str,
-                 configured_username: str = ""):
+    def __init__(
+        self, gitlab: GitLabClient, db: Database, identity: BotIdentity, *, base_url: str, configured_username: str = ""
+    ):
         self.gitlab = gitlab
         self.db = db
         self.identity = identity
@@ -74,8 +81,9 @@ class MrNotes:
             delivery = await get_delivery(self.db, key)
             if delivery is not None and delivery.pipeline_id and report.pipeline_id < delivery.pipeline_id:
                 # A slow older pipeline must not replace the report of a newer one.
-                log.info("note shows pipeline %s; not replacing it with older %s", delivery.pipeline_id,
-                         report.pipeline_id)
+                log.info(
+                    "note shows pipeline %s; not replacing it with older %s", delivery.pipeline_id, report.pipeline_id
+                )
                 return None
             note_id = delivery.note_id if delivery else None
             changed = True
@@ -100,9 +108,18 @@ class MrNotes:
                 else:
                     created = await gl.create_mr_note(project_id, iid, body)
                     note_id = int(created["id"])
-            await save_delivery(self.db, key, target="gitlab_mr_note", project_id=project_id,
-                                pipeline_id=report.pipeline_id, mr_iid=iid, note_id=note_id, content_hash=digest,
-                                analysis_id=report.analysis_id, report=report_to_dict(report))
+            await save_delivery(
+                self.db,
+                key,
+                target="gitlab_mr_note",
+                project_id=project_id,
+                pipeline_id=report.pipeline_id,
+                mr_iid=iid,
+                note_id=note_id,
+                content_hash=digest,
+                analysis_id=report.analysis_id,
+                report=report_to_dict(report),
+            )
         url = f"{report.mr_url}#note_{note_id}" if report.mr_url else ""
         return {"id": note_id, "url": url, "changed": changed}
 
@@ -116,6 +133,12 @@ class MrNotes:
                 return
             body = render_mr_note(report, self.base_url)
             await self.gitlab.create_commit_comment(report.project_id, report.sha, body)
-            await save_delivery(self.db, key, target="gitlab_commit_comment", project_id=report.project_id,
-                                pipeline_id=report.pipeline_id, content_hash=content_hash(body),
-                                report=report_to_dict(report))
+            await save_delivery(
+                self.db,
+                key,
+                target="gitlab_commit_comment",
+                project_id=report.project_id,
+                pipeline_id=report.pipeline_id,
+                content_hash=content_hash(body),
+                report=report_to_dict(report),
+            )

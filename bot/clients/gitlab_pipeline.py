@@ -1,13 +1,14 @@
 """Reading a pipeline from GitLab: its jobs (children included), project, merge request and context."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from bot.core import pipelines
-from bot.clients.gitlab import GitLabAuthError, GitLabError, GitLabNotFound
+from bot.clients.gitlab_errors import GitLabAuthError, GitLabError, GitLabNotFound
 from bot.clients.ports import PipelineReader
+from bot.core import pipelines
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,9 @@ async def pipeline_jobs(gl: PipelineReader, project_id: int, pipeline_id: int, *
     return ci_jobs
 
 
-async def find_merge_request(gl: PipelineReader, project_id: int, pipeline: dict, hinted_iid: int | None) -> dict | None:
+async def find_merge_request(
+    gl: PipelineReader, project_id: int, pipeline: dict, hinted_iid: int | None
+) -> dict | None:
     """The hook's MR, else the MR named by the ref, else the open MR containing the commit."""
     iid = hinted_iid or pipelines.mr_iid_from_ref(pipeline.get("ref"))
     if iid:
@@ -107,8 +110,15 @@ async def find_merge_request(gl: PipelineReader, project_id: int, pipeline: dict
     return chosen
 
 
-async def gather(gl: PipelineReader, settings: Settings, project_id: int | str, pipeline_id: int, *,
-                 mr_hint: int | None = None, ci_job_ids: list[int] | None = None) -> PipelineFacts:
+async def gather(
+    gl: PipelineReader,
+    settings: Settings,
+    project_id: int | str,
+    pipeline_id: int,
+    *,
+    mr_hint: int | None = None,
+    ci_job_ids: list[int] | None = None,
+) -> PipelineFacts:
     """The pipeline, its failed CI jobs (only these ids when given), its MR and what helps explain them."""
     project = await gl.get_project(project_id)
     pid = int(project["id"])

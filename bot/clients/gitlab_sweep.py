@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.clients.gitlab import project_ref
+from bot.clients.gitlab_errors import project_ref
 
 PER_PAGE = 100
 

@@ -1,4 +1,5 @@
 """Stream a job's trace from GitLab into the excerpt scanner (or the baseline builder), off the event loop."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """The IMAP mailbox: one synchronous imapclient session on the configured folder, and its errors in plain words."""
+
 from __future__ import annotations
 
 import imaplib
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from imapclient import IMAPClient, SEEN
+from imapclient import SEEN, IMAPClient
 from imapclient.exceptions import CapabilityError, LoginError
 
 from config.settings import Settings
@@ -23,8 +24,10 @@ FAILED_SEARCH = ["HEADER", "X-GitLab-Pipeline-Status", "failed"]
 ERR_REFUSED = "connection refused by {where}; is the IMAP server running and IMAP_PORT right?"
 ERR_TIMEOUT = "no answer from {where} within {timeout:g}s (timeout); check IMAP_SERVER, IMAP_PORT and firewalls"
 ERR_DNS = "cannot resolve IMAP_SERVER {host!r}"
-ERR_TLS = ("TLS error talking to {where}: {detail}; check IMAP_USE_SSL / IMAP_STARTTLS and the port "
-           "(993 for SSL, 143 for STARTTLS)")
+ERR_TLS = (
+    "TLS error talking to {where}: {detail}; check IMAP_USE_SSL / IMAP_STARTTLS and the port "
+    "(993 for SSL, 143 for STARTTLS)"
+)
 ERR_NO_STARTTLS = "{where} does not offer STARTTLS; use IMAP_USE_SSL=true with port 993, or another server"
 ERR_LOGIN = "login refused for {user!r}: {detail}; check IMAP_USER and use an app password in IMAP_APP_PASSWORD"
 ERR_FOLDER = "folder {folder!r} does not exist on {where}; folders there: {folders}"
@@ -96,8 +99,9 @@ class ImapMailbox:
     def open(self) -> FolderInfo:
         s = self.settings
         context = ssl.create_default_context()
-        client = IMAPClient(s.imap_server, port=s.imap_port, ssl=s.imap_use_ssl, ssl_context=context,
-                            timeout=s.imap_timeout_seconds)
+        client = IMAPClient(
+            s.imap_server, port=s.imap_port, ssl=s.imap_use_ssl, ssl_context=context, timeout=s.imap_timeout_seconds
+        )
         self.client = client
         if s.imap_starttls:
             try:
@@ -112,8 +116,12 @@ class ImapMailbox:
             if client.folder_exists(s.imap_folder):
                 raise
             names = [str(name) for _flags, _sep, name in client.list_folders()][:20]
-            raise MailboxError("folder", ERR_FOLDER.format(folder=s.imap_folder, where=f"{s.imap_server}:{s.imap_port}",
-                                                           folders=", ".join(names) or "(none)")) from None
+            raise MailboxError(
+                "folder",
+                ERR_FOLDER.format(
+                    folder=s.imap_folder, where=f"{s.imap_server}:{s.imap_port}", folders=", ".join(names) or "(none)"
+                ),
+            ) from None
         return FolderInfo(uidvalidity=int(selected.get(b"UIDVALIDITY", 0)), messages=int(selected.get(b"EXISTS", 0)))
 
     def failure_uids(self, *, after_uid: int, since: date, unseen: bool = True) -> list[int]:

@@ -1,4 +1,5 @@
 """The small interfaces through which the jobs reach GitLab, Slack and CI job logs; real clients and fakes fit."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -15,8 +16,9 @@ class PipelineReader(Protocol):
 
     async def get_pipeline(self, project_id: int | str, pipeline_id: int) -> dict: ...
 
-    async def list_pipeline_jobs(self, project_id: int | str, pipeline_id: int,
-                                 include_retried: bool = True) -> list[dict]: ...
+    async def list_pipeline_jobs(
+        self, project_id: int | str, pipeline_id: int, include_retried: bool = True
+    ) -> list[dict]: ...
 
     async def list_pipeline_bridges(self, project_id: int | str, pipeline_id: int) -> list[dict]: ...
 
@@ -74,8 +76,9 @@ class SlackPoster(Protocol):
 
     async def fixed(self, report: PipelineReport, fixed_pipeline_id: int, fixed_url: str) -> None: ...
 
-    async def post_reply(self, channel: str, thread_ts: str, question_ts: str, text: str, *,
-                         allowed_host: str = "") -> str: ...
+    async def post_reply(
+        self, channel: str, thread_ts: str, question_ts: str, text: str, *, allowed_host: str = ""
+    ) -> str: ...
 
     async def tell_user(self, target: Mapping[str, Any], text: str) -> None: ...
 
@@ -89,5 +92,12 @@ class SlackPoster(Protocol):
 class LogExcerpter(Protocol):
     """Turns a CI job's streamed log into its failure excerpt (bot/clients/log_fetch.excerpt_from_stream)."""
 
-    async def __call__(self, chunks: AsyncIterator[bytes], *, budget_chars: int, max_bytes: int | None,
-                       line_filter: Callable[[str], str] | None, baseline: Baseline | None = None) -> Excerpt: ...
+    async def __call__(
+        self,
+        chunks: AsyncIterator[bytes],
+        *,
+        budget_chars: int,
+        max_bytes: int | None,
+        line_filter: Callable[[str], str] | None,
+        baseline: Baseline | None = None,
+    ) -> Excerpt: ...

@@ -1,4 +1,5 @@
 """Posting and updating Slack messages: the SlackPublisher, replies, ephemeral answers and the GitLab link flow."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,9 +26,9 @@ from bot.clients.proxy import proxy_for
 from bot.clients.slack_once import POSTED, post_once
 from bot.core import channel_map
 from bot.core.messages import REFUSAL_SHARED_CHANNEL
+from bot.core.render.sanitize import host_of, sanitize_slack_mrkdwn
 from bot.core.render.slack import render_slack_analysis, render_slack_parent, render_slack_reply
 from bot.core.report_codec import report_from_dict, report_to_dict
-from bot.core.render.sanitize import host_of, sanitize_slack_mrkdwn
 from bot.core.types import PipelineReport
 from config.settings import Settings
 from storage import deliveries
@@ -52,8 +53,9 @@ RATE_LIMIT_RETRIES = 3
 # --- clients and small helpers ----------------------------------------------------------
 
 
-def make_client(settings: Settings, session: aiohttp.ClientSession | None = None, *,
-                unsure_retries: bool = True) -> AsyncWebClient:
+def make_client(
+    settings: Settings, session: aiohttp.ClientSession | None = None, *, unsure_retries: bool = True
+) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL as base, retrying 429 (after Retry-After), 500/503 and dropped connections.
 
     unsure_retries=False keeps only the retries that cannot post twice (429, a connection never made): for a
@@ -61,16 +63,21 @@ def make_client(settings: Settings, session: aiohttp.ClientSession | None = None
     the message by its metadata."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     if unsure_retries:
-        handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=2),
-                    AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-                    AsyncServerErrorRetryHandler(max_retry_count=2)]
+        handlers = [
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ]
     else:
         # A request that may have reached Slack is not sent again here: the job's retry finds it by its metadata.
-        handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=2, error_types=[aiohttp.ClientConnectorError]),
-                    AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
+        handlers = [
+            AsyncConnectionErrorRetryHandler(max_retry_count=2, error_types=[aiohttp.ClientConnectorError]),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ]
     proxy = proxy_for(settings.slack_api_url)
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, session=session, timeout=15, proxy=proxy,
-                            retry_handlers=handlers)
+    client = AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, session=session, timeout=15, proxy=proxy, retry_handlers=handlers
+    )
     # Given no proxy, the SDK takes HTTPS_PROXY itself and ignores NO_PROXY; say "direct" when NO_PROXY says so.
     client.proxy = proxy
     return client
@@ -125,9 +132,16 @@ async def find_bot_thread(db: Database, channel: str, thread_ts: str) -> Deliver
 class SlackPublisher:
     """One parent message per failed pipeline and channel, updated in place; the analysis in its thread."""
 
-    def __init__(self, settings: Settings, db: Database, *, http: aiohttp.ClientSession | None = None,
-                 gitlab: GitLab | None = None, providers: list[str] | None = None,
-                 client: AsyncWebClient | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        http: aiohttp.ClientSession | None = None,
+        gitlab: GitLab | None = None,
+        providers: list[str] | None = None,
+        client: AsyncWebClient | None = None,
+    ):
         self.settings = settings
         self.db = db
         self.http = http
@@ -193,13 +207,15 @@ class SlackPublisher:
             except SlackApiError as exc:
                 log.warning("could not mark the Slack message %s in %s fixed: %s", row.ts, row.channel, _error(exc))
                 continue
-            await save_delivery(self.db, row.delivery_key, report=report_to_dict(shown),
-                                 content_hash=_hash(blocks, text))
+            await save_delivery(
+                self.db, row.delivery_key, report=report_to_dict(shown), content_hash=_hash(blocks, text)
+            )
 
     # --- replies and answers only one user sees ---
 
-    async def post_reply(self, channel: str, thread_ts: str, question_ts: str, text: str, *,
-                         allowed_host: str = "") -> str:
+    async def post_reply(
+        self, channel: str, thread_ts: str, question_ts: str, text: str, *, allowed_host: str = ""
+    ) -> str:
         """A follow-up answer in the thread, once per question even when the job runs again."""
         key = reply_key(channel, question_ts)
         async with named_lock(self.db, key):
@@ -207,10 +223,28 @@ class SlackPublisher:
             if existing is not None and existing.ts:
                 return existing.ts
             fallback, blocks = render_slack_reply(text, allowed_host=allowed_host)
-            ts, _ = await post_once(self.once_client, self.db, key, existing, channel=channel, thread_ts=thread_ts,
-                                    text=fallback, blocks=blocks, record={"target": REPLY}, own_bot_id=self._own_bot_id)
-            await save_delivery(self.db, key, target=REPLY, channel=channel, ts=ts, thread_ts=thread_ts,
-                                 content_hash=_hash(blocks, fallback), state=POSTED)
+            ts, _ = await post_once(
+                self.once_client,
+                self.db,
+                key,
+                existing,
+                channel=channel,
+                thread_ts=thread_ts,
+                text=fallback,
+                blocks=blocks,
+                record={"target": REPLY},
+                own_bot_id=self._own_bot_id,
+            )
+            await save_delivery(
+                self.db,
+                key,
+                target=REPLY,
+                channel=channel,
+                ts=ts,
+                thread_ts=thread_ts,
+                content_hash=_hash(blocks, fallback),
+                state=POSTED,
+            )
             return ts
 
     async def tell_user(self, target: dict, text: str) -> None:
@@ -220,8 +254,9 @@ class SlackPublisher:
         if url and response_url_allowed(url, self.settings) and self.http is not None:
             payload = {"response_type": "ephemeral", "replace_original": False, "text": body}
             try:
-                async with self.http.post(url, json=payload, timeout=aiohttp.ClientTimeout(total=10),
-                                          proxy=proxy_for(url)) as resp:
+                async with self.http.post(
+                    url, json=payload, timeout=aiohttp.ClientTimeout(total=10), proxy=proxy_for(url)
+                ) as resp:
                     if resp.status < 400:
                         return
                     log.warning("response_url answered %s", resp.status)
@@ -268,7 +303,9 @@ class SlackPublisher:
 
     # --- internals ---
 
-    async def _destinations(self, report: PipelineReport, target: dict | None, *, final: bool) -> list[tuple[str, str | None]]:
+    async def _destinations(
+        self, report: PipelineReport, target: dict | None, *, final: bool
+    ) -> list[tuple[str, str | None]]:
         """(channel, thread to post in) pairs allowed to show this report."""
         rules = await load_rules(self.settings, self.db)
         if target and target.get("channel"):
@@ -335,20 +372,47 @@ class SlackPublisher:
                     ts, thread = row.ts, row.thread_ts
                 else:
                     record = {"target": PARENT, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
-                    ts, fresh = await post_once(self.once_client, db, key, row, channel=channel, thread_ts=in_thread,
-                                                text=text, blocks=blocks, record=record, own_bot_id=self._own_bot_id)
+                    ts, fresh = await post_once(
+                        self.once_client,
+                        db,
+                        key,
+                        row,
+                        channel=channel,
+                        thread_ts=in_thread,
+                        text=text,
+                        blocks=blocks,
+                        record=record,
+                        own_bot_id=self._own_bot_id,
+                    )
                     if not fresh:  # an orphan of a crashed attempt: it shows what was current then
                         await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
                     thread = in_thread
             except SlackApiError as exc:
-                if _error(exc) in ("channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks"):
+                if _error(exc) in (
+                    "channel_not_found",
+                    "not_in_channel",
+                    "is_archived",
+                    "msg_too_long",
+                    "invalid_blocks",
+                ):
                     log.warning("cannot post in Slack channel %s: %s", channel, _error(exc))
                     return None
                 raise
-            await save_delivery(db, key, target=PARENT, project_id=report.project_id, pipeline_id=report.pipeline_id,
-                                 mr_iid=report.mr_iid, channel=channel, ts=ts, thread_ts=thread,
-                                 content_hash=digest, analysis_id=report.analysis_id, report=report_to_dict(report),
-                                 state=POSTED)
+            await save_delivery(
+                db,
+                key,
+                target=PARENT,
+                project_id=report.project_id,
+                pipeline_id=report.pipeline_id,
+                mr_iid=report.mr_iid,
+                channel=channel,
+                ts=ts,
+                thread_ts=thread,
+                content_hash=digest,
+                analysis_id=report.analysis_id,
+                report=report_to_dict(report),
+                state=POSTED,
+            )
         return await get_delivery(db, key)
 
     async def _post_thread(self, channel: str, parent: Delivery, report: PipelineReport) -> None:
@@ -368,13 +432,33 @@ class SlackPublisher:
                     ts = row.ts
                 else:
                     record = {"target": THREAD, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
-                    ts, fresh = await post_once(self.once_client, db, key, row, channel=channel, thread_ts=root, text=text,
-                                                blocks=blocks, record=record, own_bot_id=self._own_bot_id)
+                    ts, fresh = await post_once(
+                        self.once_client,
+                        db,
+                        key,
+                        row,
+                        channel=channel,
+                        thread_ts=root,
+                        text=text,
+                        blocks=blocks,
+                        record=record,
+                        own_bot_id=self._own_bot_id,
+                    )
                     if not fresh:
                         await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-                await save_delivery(db, key, target=THREAD, project_id=report.project_id,
-                                     pipeline_id=report.pipeline_id, channel=channel, ts=ts, thread_ts=root,
-                                     content_hash=digest, analysis_id=report.analysis_id, state=POSTED)
+                await save_delivery(
+                    db,
+                    key,
+                    target=THREAD,
+                    project_id=report.project_id,
+                    pipeline_id=report.pipeline_id,
+                    channel=channel,
+                    ts=ts,
+                    thread_ts=root,
+                    content_hash=digest,
+                    analysis_id=report.analysis_id,
+                    state=POSTED,
+                )
 
     async def _own_bot_id(self) -> str | None:
         """The bot's own bot id (auth.test), so only its own messages are adopted; None when Slack will not say."""
@@ -389,7 +473,9 @@ class SlackPublisher:
         if not ts or report.slack_permalink:
             return
         try:
-            report.slack_permalink = str((await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"])
+            report.slack_permalink = str(
+                (await self.client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
+            )
             return
         except (SlackApiError, KeyError) as exc:
             log.info("chat.getPermalink failed (%s); building the link from the team URL", exc)
@@ -428,5 +514,6 @@ async def complete_link(db: Database, code: str, gitlab_user_id: int, gitlab_use
     if not isinstance(code, str) or not code.startswith("cicd-") or len(code) > 64:
         return None
     oldest = utcnow() - timedelta(minutes=LINK_CODE_MINUTES)
-    return await slack_state.redeem_link_code(db, code, issued_after=oldest, gitlab_user_id=gitlab_user_id,
-                                              gitlab_username=gitlab_username)
+    return await slack_state.redeem_link_code(
+        db, code, issued_after=oldest, gitlab_user_id=gitlab_user_id, gitlab_username=gitlab_username
+    )

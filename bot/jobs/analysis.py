@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.clients.baseline_logs import FoundBaseline
-from bot.clients.gitlab import GitLabError, GitLabTransient, GitLabUnavailable
+from bot.clients.gitlab_errors import GitLabError, GitLabTransient, GitLabUnavailable
 from bot.clients.gitlab_pipeline import PipelineFacts
 from bot.clients.ports import GitLab
 from bot.core import pipelines
@@ -74,14 +74,19 @@ class FailedCiJob:
         return str(self.ci_job.get("name", ""))
 
 
-async def find_baseline(services: Services, facts: PipelineFacts, project_id: int, ci_job: dict) -> FoundBaseline | None:
+async def find_baseline(
+    services: Services, facts: PipelineFacts, project_id: int, ci_job: dict
+) -> FoundBaseline | None:
     """The same CI job's log in the newest passing pipeline of this ref, or of the MR's target branch."""
     settings = services.settings
     if not (settings.gitlab_baseline_logs and settings.gitlab_auto_fetch_logs) or services.gitlab is None:
         return None
     refs = [str(facts.pipeline.get("ref") or ""), str((facts.mr or {}).get("target_branch") or "")]
     return await services.baseline_logs.find(
-        services.gitlab, project_id, str(ci_job.get("name") or ""), refs,
+        services.gitlab,
+        project_id,
+        str(ci_job.get("name") or ""),
+        refs,
         max_bytes=int(settings.gitlab_max_log_size_mb * 1024 * 1024),
     )
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from bot.clients.gitlab import GitLabAuthError, GitLabNotFound, GitLabUnavailable
+from bot.clients.gitlab_errors import GitLabAuthError, GitLabNotFound, GitLabUnavailable
 from bot.clients.gitlab_pipeline import gather
 from bot.core import pipelines
 from bot.core.outcomes import Defer, PermanentFailure, RetryLater

@@ -1,4 +1,5 @@
 """Follow-up questions: the stored conversation, the analysis and excerpt it is about, and the answer."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,9 @@ async def _bounded(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterato
         await asyncio.sleep(0)
 
 
-async def _more_log(services: Services, project_id: int, ci_job_id: int, question: str,
-                    log_lines: int, redactor: Redactor) -> list[ExcerptLine]:
+async def _more_log(
+    services: Services, project_id: int, ci_job_id: int, question: str, log_lines: int, redactor: Redactor
+) -> list[ExcerptLine]:
     """The lines the question asks for, read through redactor from the log's first line: the secrets the log
     prints up to there become known to it, in every form, for the rest of the conversation."""
     wanted = requested_lines(question)
@@ -38,20 +40,35 @@ async def _more_log(services: Services, project_id: int, ci_job_id: int, questio
         return []  # no request, or past the end of the log (the stored excerpt always ends at its last line)
     max_bytes = int(services.settings.gitlab_max_log_size_mb * 1024 * 1024)
     try:
-        return await read_line_range(_bounded(services.gitlab.stream_trace(project_id, ci_job_id), max_bytes),
-                                     wanted[0], wanted[1], line_filter=redactor.redact_line)
+        return await read_line_range(
+            _bounded(services.gitlab.stream_trace(project_id, ci_job_id), max_bytes),
+            wanted[0],
+            wanted[1],
+            line_filter=redactor.redact_line,
+        )
     except Exception as exc:  # showing more is a bonus; the question is still answered
         log.info("could not fetch more of the log: %s", exc)
         return []
 
 
-async def answer_question(services: Services, conversation_key: str, question: str, author: str, *,
-                          project_id: int | None, pipeline_id: int | None, ci_job_id: int | None = None,
-                          analysis_id: int | None = None, provider_hint: str = "", preference: str = "") -> Reply:
+async def answer_question(
+    services: Services,
+    conversation_key: str,
+    question: str,
+    author: str,
+    *,
+    project_id: int | None,
+    pipeline_id: int | None,
+    ci_job_id: int | None = None,
+    analysis_id: int | None = None,
+    provider_hint: str = "",
+    preference: str = "",
+) -> Reply:
     """Answer one question with the memory of the conversation, and store both turns."""
     db = services.db
-    conv = await conversations.ensure_conversation(db, conversation_key, project_id=project_id,
-                                                   pipeline_id=pipeline_id, job_id=ci_job_id, analysis_id=analysis_id)
+    conv = await conversations.ensure_conversation(
+        db, conversation_key, project_id=project_id, pipeline_id=pipeline_id, job_id=ci_job_id, analysis_id=analysis_id
+    )
     analysis = await conversations.conversation_analysis(db, conv)
     result = AnalysisResult.model_validate(analysis.result) if analysis and analysis.result else None
     excerpt: Excerpt | None = None
@@ -64,14 +81,21 @@ async def answer_question(services: Services, conversation_key: str, question: s
             ci_job_name = failed.name
     log_lines = excerpt.lines[-1].n if excerpt and excerpt.lines else 0
     redactor = Redactor.from_settings(services.settings)  # one for the conversation and the log it is about
-    extra = (await _more_log(services, conv.project_id, the_ci_job, question, log_lines, redactor)
-             if (the_ci_job and conv.project_id) else [])
+    extra = (
+        await _more_log(services, conv.project_id, the_ci_job, question, log_lines, redactor)
+        if (the_ci_job and conv.project_id)
+        else []
+    )
     earlier = await conversations.recent_messages(db, conv.id, MAX_STORED_TURNS)
     clean_question = redactor.redact_text(question)
     conversation = Conversation(
-        question=clean_question, analysis=result, excerpt=excerpt,
+        question=clean_question,
+        analysis=result,
+        excerpt=excerpt,
         history=[ChatMessage(m.role, redactor.redact_known(m.content), m.author) for m in earlier],
-        project_path=analysis.project_path if analysis else "", job_name=ci_job_name, extra_log=extra,
+        project_path=analysis.project_path if analysis else "",
+        job_name=ci_job_name,
+        extra_log=extra,
     )
     reply = await services.router.answer(conversation, provider_hint=provider_hint, preference=preference)
     reply = dataclasses.replace(reply, text=redactor.redact_text(reply.text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from bot.clients.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
+from bot.clients.gitlab_errors import GitLabError, GitLabNotFound, GitLabUnavailable
 from bot.clients.slack import complete_link
 from bot.core import messages as m
 from bot.core.followup import MrCommand, parse_mr_command

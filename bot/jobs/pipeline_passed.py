@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.clients.gitlab import GitLabNotFound, GitLabUnavailable
+from bot.clients.gitlab_errors import GitLabNotFound, GitLabUnavailable
 from bot.clients.gitlab_notes import mr_delivery_key
 from bot.clients.gitlab_pipeline import find_merge_request
 from bot.core.outcomes import RetryLater

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, StrictInt
 from slack_sdk.errors import SlackApiError
 
-from bot.clients.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
+from bot.clients.gitlab_errors import GitLabError, GitLabNotFound, GitLabUnavailable
 from bot.core import messages as m
 from bot.core.outcomes import PermanentFailure, RetryLater
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
-from bot.clients.gitlab import GitLabError, GitLabNotFound, GitLabUnavailable
+from bot.clients.gitlab_errors import GitLabError, GitLabNotFound, GitLabUnavailable
 from bot.clients.ports import SlackPoster
 from bot.core import slack_commands as texts
 from bot.core.outcomes import PermanentFailure, RetryLater

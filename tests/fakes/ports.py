@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.clients.gitlab import GitLabNotFound
+from bot.clients.gitlab_errors import GitLabNotFound
 from bot.core.types import PipelineReport
 
 
@@ -125,8 +125,11 @@ class InProcessGitLab:
     async def list_pipelines(self, project_id: int | str, *, ref: str, status: str, limit: int) -> list[dict]:
         self._called("list_pipelines", project_id, ref, status, limit)
         pid = self.project(project_id)["id"]
-        found = [p for (proj, _), p in self.pipelines.items() if proj == pid and p.get("ref") == ref
-                 and p.get("status") == status]
+        found = [
+            p
+            for (proj, _), p in self.pipelines.items()
+            if proj == pid and p.get("ref") == ref and p.get("status") == status
+        ]
         return sorted(found, key=lambda p: p["id"], reverse=True)[:limit]
 
     async def get_member_access_level(self, project_id: int | str, user_id: int) -> int:

@@ -129,12 +129,26 @@ async def test_another_value_in_the_same_test_is_not_given_the_earlier_answer(da
 async def test_reuse_reaches_a_project_of_the_same_group_and_visibility_only(database):
     async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
         seed_failed_pipeline(gitlab.state, 9001)
-        gitlab.state.add_project("acme/platform/worker", id=43)              # same group, private
+        gitlab.state.add_project("acme/platform/worker", id=43)  # same group, private
         gitlab.state.add_project("acme/platform/site", id=44, visibility="public")
         for pid, pipeline_id in ((43, 9101), (44, 9102)):
-            gitlab.state.add_pipeline(pid, id=pipeline_id, ref="main", status="failed", source="push", jobs=[
-                {"id": pipeline_id * 10 + 2, "name": "pytest", "stage": "test", "status": "failed",
-                 "failure_reason": "script_failure", "trace": PYTEST_TRACE}])
+            gitlab.state.add_pipeline(
+                pid,
+                id=pipeline_id,
+                ref="main",
+                status="failed",
+                source="push",
+                jobs=[
+                    {
+                        "id": pipeline_id * 10 + 2,
+                        "name": "pytest",
+                        "stage": "test",
+                        "status": "failed",
+                        "failure_reason": "script_failure",
+                        "trace": PYTEST_TRACE,
+                    }
+                ],
+            )
         async with bot_services(database, gitlab, openai) as services:
             await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
             await run_analysis(services, AnalyzePipelinePayload(project_id=43, pipeline_id=9101))

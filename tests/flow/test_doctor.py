@@ -199,7 +199,11 @@ async def test_a_postgresql_database_that_is_behind_says_run_db_upgrade(tmp_path
         code, lines = await doctor(settings)
     assert code == 1
     line = line_of(lines, "database")
-    assert line.startswith("FAIL") and f"needs {migrate.head_revision()}" in line and line.endswith("fix: cicd-bot db upgrade")
+    assert (
+        line.startswith("FAIL")
+        and f"needs {migrate.head_revision()}" in line
+        and line.endswith("fix: cicd-bot db upgrade")
+    )
 
 
 async def test_providers_are_asked_only_with_the_flag(tmp_path, fake_openai, fake_anthropic):

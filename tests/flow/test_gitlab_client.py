@@ -11,10 +11,10 @@ import tracemalloc
 import aiohttp
 import pytest
 
-from bot.clients.gitlab import (
+from bot.clients.gitlab import GitLabClient
+from bot.clients.gitlab_errors import (
     GitLabAuthError,
     GitLabBadResponse,
-    GitLabClient,
     GitLabError,
     GitLabNotFound,
     GitLabUnavailable,

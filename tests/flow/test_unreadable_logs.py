@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from bot.clients.gitlab import GitLabAuthError
+from bot.clients.gitlab_errors import GitLabAuthError
 from bot.core import messages as m
 from bot.jobs import mr_note
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, run_analysis

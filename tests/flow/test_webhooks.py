@@ -1,4 +1,5 @@
 """GitLab webhook intake through a real aiohttp server: auth, dedupe, bad input."""
+
 from __future__ import annotations
 
 import asyncio
@@ -46,7 +47,9 @@ async def test_failed_pipeline_is_recorded_and_enqueued_once(database):
     jobs = await rows(database, QueueJob)
     assert [(e.event_type, e.outcome, e.project_id) for e in events] == [("Pipeline Hook", "enqueued", 42)]
     payload = gitlab_payload("pipeline_hook")
-    assert [(j.kind, j.payload["pipeline_id"]) for j in jobs] == [("analyze_pipeline", payload["object_attributes"]["id"])]
+    assert [(j.kind, j.payload["pipeline_id"]) for j in jobs] == [
+        ("analyze_pipeline", payload["object_attributes"]["id"])
+    ]
 
 
 async def test_wrong_and_missing_token_are_refused_and_nothing_is_stored(database):
@@ -77,9 +80,15 @@ async def test_signing_token_accepts_valid_and_refuses_tampered_and_stale(databa
     body = json.dumps(gitlab_payload("pipeline_hook")).encode()
 
     def signed(ts, webhook_id="msg-1", data=body):
-        return hook_headers(token=None, **{
-            "webhook-id": webhook_id, "webhook-timestamp": str(ts),
-            "webhook-signature": sign(token, webhook_id, str(ts), data), "Idempotency-Key": webhook_id})
+        return hook_headers(
+            token=None,
+            **{
+                "webhook-id": webhook_id,
+                "webhook-timestamp": str(ts),
+                "webhook-signature": sign(token, webhook_id, str(ts), data),
+                "Idempotency-Key": webhook_id,
+            },
+        )
 
     async with running_app(database, GITLAB_WEBHOOK_SIGNING_TOKEN=token) as (_, client, url):
         now = int(time.time())
@@ -152,13 +161,19 @@ async def test_note_hook_mentioning_the_bot_is_enqueued_and_its_own_notes_are_no
 
 async def test_merge_request_hook_is_recorded_without_a_job(database):
     async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET) as (_, client, url):
-        assert (await post(client, url, gitlab_payload("merge_request_hook"), hook_headers("Merge Request Hook", key="m1")))[0] == 200
+        assert (
+            await post(client, url, gitlab_payload("merge_request_hook"), hook_headers("Merge Request Hook", key="m1"))
+        )[0] == 200
     assert [e.event_type for e in await rows(database, ReceivedEvent)] == ["Merge Request Hook"]
     assert await rows(database, QueueJob) == []
 
 
 async def test_bad_input_is_refused_clearly_and_the_server_keeps_serving(database):
-    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET, GITLAB_WEBHOOK_MAX_BODY_BYTES=16384) as (_, client, url):
+    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET, GITLAB_WEBHOOK_MAX_BODY_BYTES=16384) as (
+        _,
+        client,
+        url,
+    ):
         cases = [
             (b"x" * 20000, hook_headers(), 413, "larger"),
             (b"{not json", hook_headers(), 400, "not JSON"),
@@ -217,8 +232,14 @@ async def test_stored_deliveries_keep_no_secret_in_any_free_text_field(database)
 
 
 async def test_webhooks_are_off_in_email_mode(database, tmp_path):
-    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET, TRIGGER_MODE="email", IMAP_SERVER="127.0.0.1",
-                           IMAP_USER="u", IMAP_APP_PASSWORD="p") as (_, client, url):
+    async with running_app(
+        database,
+        GITLAB_WEBHOOK_SECRET=SECRET,
+        TRIGGER_MODE="email",
+        IMAP_SERVER="127.0.0.1",
+        IMAP_USER="u",
+        IMAP_APP_PASSWORD="p",
+    ) as (_, client, url):
         status, text = await post(client, url, gitlab_payload("pipeline_hook"), hook_headers(key="e1"))
     assert status == 404 and "TRIGGER_MODE=email" in text
     assert await rows(database, QueueJob) == []

@@ -6,6 +6,7 @@ log labelled with lines that exist and say something, key tokens that are really
 printed, long logs that come out byte for byte the same, and folds that depend on
 nothing but repository names. Nothing here runs the excerpt or measures time.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -60,6 +61,7 @@ def visible(line: str) -> str:
 
 
 # --- the corpus ----------------------------------------------------------------------------
+
 
 def test_the_corpus_has_at_least_30_logs_of_several_kinds():
     assert len(LABELS) >= 30
@@ -117,8 +119,11 @@ def test_the_long_logs_are_the_same_on_every_build_and_match_their_labels():
 
 
 def test_generated_logs_on_disk_are_current_when_present():
-    stale = [name for name, (data, _) in GENERATED.items()
-             if (CORPUS / name).exists() and (CORPUS / name).read_bytes() != data]
+    stale = [
+        name
+        for name, (data, _) in GENERATED.items()
+        if (CORPUS / name).exists() and (CORPUS / name).read_bytes() != data
+    ]
     assert not stale, f"run python tests/data/ci-logs/make_long.py: {stale}"
 
 
@@ -144,6 +149,7 @@ def test_github_actions_logs_carry_group_markers():
 
 
 # --- folds ---------------------------------------------------------------------------------
+
 
 def test_folds_depend_only_on_the_names_and_are_balanced():
     names = [f"owner{k}@repo{k}" for k in range(40)]
@@ -172,8 +178,10 @@ def test_groups_are_read_from_paths_and_case_names():
     assert cv_folds.groundtruth_errors("DEFAULT\nE 3-5\nC 2\nE 9\n") == {2, 3, 4, 8}
 
 
-@pytest.mark.skipif(not (LOGCHUNKS / "score.py").exists(),
-                    reason=f"the LogChunks development half is not beside the clone ({LOGCHUNKS})")
+@pytest.mark.skipif(
+    not (LOGCHUNKS / "score.py").exists(),
+    reason=f"the LogChunks development half is not beside the clone ({LOGCHUNKS})",
+)
 def test_logchunks_repositories_fall_into_4_folds_of_10():
     score = cv_folds.load_scorer(LOGCHUNKS)
     repos = {cv_folds.logchunks_repo(path) for path, _ in score.records(str(LOGCHUNKS))}
@@ -181,13 +189,24 @@ def test_logchunks_repositories_fall_into_4_folds_of_10():
     folds = cv_folds.assign_folds(repos)
     assert sorted(list(folds.values()).count(f) for f in range(4)) == [10, 10, 10, 10]
     fold0 = sorted(r for r, f in folds.items() if f == 0)
-    assert fold0 == ["BVLC@caffe", "elixir-lang@elixir", "emacs-tw@awesome-emacs", "jekyll@jekyll", "jgm@pandoc",
-                     "junegunn@vim-plug", "jwilm@alacritty", "nvbn@thefuck", "phoenixframework@phoenix",
-                     "twitter@AnomalyDetection"]
+    assert fold0 == [
+        "BVLC@caffe",
+        "elixir-lang@elixir",
+        "emacs-tw@awesome-emacs",
+        "jekyll@jekyll",
+        "jgm@pandoc",
+        "junegunn@vim-plug",
+        "jwilm@alacritty",
+        "nvbn@thefuck",
+        "phoenixframework@phoenix",
+        "twitter@AnomalyDetection",
+    ]
 
 
-@pytest.mark.skipif(not (CIDIFF / "cases").is_dir() or not (LOGCHUNKS / "score.py").exists(),
-                    reason=f"the CiDiff development half or score.py is not beside the clone ({DATASETS})")
+@pytest.mark.skipif(
+    not (CIDIFF / "cases").is_dir() or not (LOGCHUNKS / "score.py").exists(),
+    reason=f"the CiDiff development half or score.py is not beside the clone ({DATASETS})",
+)
 def test_cidiff_has_32_labelled_cases_as_its_readme_says():
     cases, total = cv_folds.cidiff_cases(CIDIFF, cv_folds.load_scorer(LOGCHUNKS))
     assert (len(cases), total) == (32, 43)
@@ -208,10 +227,10 @@ def test_stamping_keeps_every_line_where_it_was(style, prefix):
     before, after = data.split(b"\n"), stamped.split(b"\n")
     assert len(after) == len(before)
     stamps = []
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=True):
         match = prefix.match(new)
-        assert match and new[match.end():] == old
-        stamps.append(new[:match.end()])
+        assert match and new[match.end() :] == old
+        stamps.append(new[: match.end()])
     assert stamps == sorted(stamps), "timestamps increase"
     assert b"\rprogress 100%" in stamped, "a CR stays inside its line"
 
@@ -226,13 +245,17 @@ def test_gitlab_stamps_put_about_a_tenth_of_lines_on_stderr_and_never_continue_a
 
 # --- comparing two commands ----------------------------------------------------------------
 
+
 def test_compare_names_what_gained_or_lost_and_judges_a_change_without_the_folds_that_inspired_it():
-    cases = [cv_folds.Case("x", f"r{i}/log{j}", f"r{i}", Path("/dev/null"), frozenset({0}))
-             for i in range(4) for j in range(2)]
+    cases = [
+        cv_folds.Case("x", f"r{i}/log{j}", f"r{i}", Path("/dev/null"), frozenset({0}))
+        for i in range(4)
+        for j in range(2)
+    ]
     folds = {f"r{i}": i for i in range(4)}
     miss, held = excerpt_cv.CaseScore(False, 0.0, None, 0, 1), excerpt_cv.CaseScore(True, 1.0, None, 0, 1)
     a = {c: miss for c in cases} | {cases[7]: held}
-    b = {c: miss for c in cases} | {cases[0]: held, cases[1]: held}       # r0 gains two, r3 loses one
+    b = {c: miss for c in cases} | {cases[0]: held, cases[1]: held}  # r0 gains two, r3 loses one
     out = excerpt_cv.compare(cases, folds, a, b, interest={"r0"})
     assert out["gained"] == {"r0": ["r0/log0", "r0/log1"]}
     assert out["lost"] == {"r3": ["r3/log1"]}

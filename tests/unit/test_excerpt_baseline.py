@@ -23,6 +23,7 @@ STRONG = Weights(known=0.5, new=6.0, reach=3)
 def strong_baseline(passing: str) -> Baseline:
     return dataclasses.replace(build_baseline([passing.encode()]), weights=STRONG)
 
+
 COMMON = [f"step {i}: compiling module_{i}" for i in range(200)]
 KNOWN_ERROR = "ERROR: cache server unreachable at {ip}:9000, continuing without cache"
 NEW_ERROR = "ERROR: database migration 0042: column users.email already exists"

@@ -208,8 +208,6 @@ def test_no_product_module_is_over_600_lines(path):
 
 def test_every_product_module_has_a_one_line_docstring():
     missing = [
-        module
-        for module, path in MODULES.items()
-        if not (ast.get_docstring(ast.parse(path.read_text())) or "").strip()
+        module for module, path in MODULES.items() if not (ast.get_docstring(ast.parse(path.read_text())) or "").strip()
     ]
     assert missing == []

@@ -1,4 +1,5 @@
 """Tests for job-log cleaning and the failure excerpt (bot/logs.py) and the excerpt CLI."""
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,7 @@ def shared_dataset() -> Path | None:
 
 async def achunks(data: bytes, size: int):
     for i in range(0, len(data), size):
-        yield data[i:i + size]
+        yield data[i : i + size]
 
 
 def used_chars(ex) -> int:
@@ -79,7 +80,7 @@ def test_invalid_utf8_is_replaced_even_when_split_across_chunks():
     data = "ok\nerror: caf\u00e9 \u2603 broken\n".encode() + b"bad \xff\xfe byte\n"
     whole = excerpt(data)
     for size in (1, 2, 3, 5):
-        assert excerpt_chunks([data[i:i + size] for i in range(0, len(data), size)]) == whole
+        assert excerpt_chunks([data[i : i + size] for i in range(0, len(data), size)]) == whole
     texts = [line.text for line in whole.lines]
     assert "error: caf\u00e9 \u2603 broken" in texts
     assert "bad \ufffd\ufffd byte" in texts
@@ -95,10 +96,16 @@ def test_gitlab_sections_name_the_failed_step():
     assert by_n[failed.n].text.endswith("assert 1250.0 == 12.5")
     # The section header is shown as the text a person sees, not the marker.
     raw = (LOGS / "gitlab_pytest.log").read_bytes()
-    header_n = scorer_lines(raw.decode()).index(
-        next(x for x in scorer_lines(raw.decode()) if "section_start" in x and "step_script" in x)) + 1
-    assert render_line(scorer_lines(raw.decode())[header_n - 1].encode()) == \
-        'Executing "step_script" stage of the job script'
+    header_n = (
+        scorer_lines(raw.decode()).index(
+            next(x for x in scorer_lines(raw.decode()) if "section_start" in x and "step_script" in x)
+        )
+        + 1
+    )
+    assert (
+        render_line(scorer_lines(raw.decode())[header_n - 1].encode())
+        == 'Executing "step_script" stage of the job script'
+    )
 
 
 def test_line_numbers_follow_the_scorer_rule():
@@ -133,14 +140,17 @@ def test_failure_followed_by_thousands_of_cleanup_lines_is_found():
     assert used_chars(ex) <= 2000
 
 
-@pytest.mark.parametrize("failure", [
-    "npm ERR! missing script: test",
-    "thread 'main' panicked at 'index out of bounds', src/main.rs:4:5",
-    "--- FAIL: TestParse (0.00s)",
-    "Killed",
-    "ERROR: Job failed: execution took longer than 1h0m0s seconds",
-    "fatal: unable to access 'https://example.invalid/repo.git/': Could not resolve host",
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        "npm ERR! missing script: test",
+        "thread 'main' panicked at 'index out of bounds', src/main.rs:4:5",
+        "--- FAIL: TestParse (0.00s)",
+        "Killed",
+        "ERROR: Job failed: execution took longer than 1h0m0s seconds",
+        "fatal: unable to access 'https://example.invalid/repo.git/': Could not resolve host",
+    ],
+)
 def test_typical_failures_in_the_middle_are_found(failure):
     noise = "".join(f"compiling module_{i}.c\n" for i in range(3000))
     log = noise + failure + "\n" + noise + "Done. Your build exited with 1.\n"
@@ -150,7 +160,7 @@ def test_typical_failures_in_the_middle_are_found(failure):
 
 
 def test_exit_line_is_always_kept():
-    log = "".join(f"error: problem number {i}\n" for i in range(2000)) + "The command \"make\" exited with 2.\n"
+    log = "".join(f"error: problem number {i}\n" for i in range(2000)) + 'The command "make" exited with 2.\n'
     ex = excerpt(log, budget_chars=500)
     assert ex.lines[-2].text == 'The command "make" exited with 2.'
     assert ex.lines[-1].n == ex.total_lines
@@ -166,15 +176,20 @@ def test_repeated_lines_are_shown_once_where_possible():
 
 def test_first_failure_of_the_failing_step_beats_logged_errors_and_earlier_steps():
     log = (
-        "$ make deps\n" + "".join(f"2019-04-12 14:49:{i % 60:02d} ERROR cache: miss for key {i}\n" for i in range(200))
-        + "$ go test ./...\n" + "".join(f"2019-04-12 14:50:{i % 60:02d} ERROR proxy: dial failed attempt {i}\n" for i in range(300))
+        "$ make deps\n"
+        + "".join(f"2019-04-12 14:49:{i % 60:02d} ERROR cache: miss for key {i}\n" for i in range(200))
+        + "$ go test ./...\n"
+        + "".join(f"2019-04-12 14:50:{i % 60:02d} ERROR proxy: dial failed attempt {i}\n" for i in range(300))
         + "--- FAIL: TestParse (0.01s)\n\tparse_test.go:12: Error Trace: parse_test.go:12\n\tError: Should be true\n"
         + "".join(f"ok   pkg/mod{i} 0.1s\n" for i in range(50))
         + "--- FAIL: TestLater (0.02s)\n\tlater_test.go:3: boom\n"
         + 'The command "go test ./..." exited with 1.\n\nDone. Your build exited with 1.\n'
     )
     text = excerpt(log, budget_chars=300).text()
-    assert "--- FAIL: TestParse (0.01s)\n\tparse_test.go:12: Error Trace: parse_test.go:12\n\tError: Should be true" in text
+    assert (
+        "--- FAIL: TestParse (0.01s)\n\tparse_test.go:12: Error Trace: parse_test.go:12\n\tError: Should be true"
+        in text
+    )
     assert 'The command "go test ./..." exited with 1.' in text
     assert "Done. Your build exited with 1." in text
 
@@ -247,12 +262,14 @@ def test_a_rule_above_a_verdict_with_a_blank_line_under_it_frames_nothing():
 
 def test_test_names_that_say_without_error_do_not_crowd_out_the_error():
     letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # names of distinct shapes, not numbered
-    names = "".join(f"      '{letters[i % 52]}{letters[i // 52]}Case.src' should compile and run without error:\n"
-                    for i in range(120))
+    names = "".join(
+        f"      '{letters[i % 52]}{letters[i // 52]}Case.src' should compile and run without error:\n"
+        for i in range(120)
+    )
     error = ["        Error found:", "        in module Main", "          Module Safe.Coerce was not found."]
     log = "$ ci/build.sh\n" + names + "\n".join(error) + "\n" + names.replace("Case", "Later")
     log += "".join(f"noise after {i}\n" for i in range(50))
-    log += "3 out of 240 tests failed\nThe command \"ci/build.sh\" exited with 1.\n"
+    log += '3 out of 240 tests failed\nThe command "ci/build.sh" exited with 1.\n'
     text = excerpt(log, budget_chars=1200).text()
     assert "\n".join(error) in text
 
@@ -261,17 +278,23 @@ def test_a_report_header_is_followed_into_the_items_under_it():
     names = ["test_readme", "test_match[cmd0]", "test_not_match[cmd0]", "test_not_match[cmd1]"]
     report = ["=================================== FAILURES ==================================="]
     for i, name in enumerate(names):
-        report += [f"____________________ {name} ____________________", "",
-                   f"mocker = <MockFixture object at 0x7f53{i}>", "",
-                   f"    def {name.split('[')[0]}(mocker):", f">       assert match(cmd{i})",
-                   f"E       AttributeError: 'tuple' object has no attribute 'output{i}'", "",
-                   f"tests/test_rules.py:{10 + i}: AttributeError"]
+        report += [
+            f"____________________ {name} ____________________",
+            "",
+            f"mocker = <MockFixture object at 0x7f53{i}>",
+            "",
+            f"    def {name.split('[')[0]}(mocker):",
+            f">       assert match(cmd{i})",
+            f"E       AttributeError: 'tuple' object has no attribute 'output{i}'",
+            "",
+            f"tests/test_rules.py:{10 + i}: AttributeError",
+        ]
     log = "$ pytest -v\n"
     for k, name in enumerate(names):  # the run's progress names each failing test as it goes
         log += "".join(f"tests/test_{k}_{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(80))
         log += f"tests/test_rules.py::{name} FAILED [{k * 20}%]\n"
     log += "".join(f"tests/test_z_{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(40))
-    log += "\n".join(report) + "\n===== 4 failed, 360 passed in 3.2s =====\nThe command \"pytest -v\" exited with 1.\n"
+    log += "\n".join(report) + '\n===== 4 failed, 360 passed in 3.2s =====\nThe command "pytest -v" exited with 1.\n'
     text = excerpt(log, budget_chars=1400).text()
     assert "\n".join(report) in text
 
@@ -279,60 +302,85 @@ def test_a_report_header_is_followed_into_the_items_under_it():
 def test_the_last_item_under_titled_rules_runs_up_to_the_next_section_rule():
     report = ["=================================== FAILURES ==================================="]
     for i in range(3):
-        report += [f"____________________ test_case[{i}] ____________________", "",
-                   f"fixture_value = <Fixture object at 0x7f53{i}>", f"expected = 'value {i}'", "",
-                   f"    def test_case(fixture_value, expected):", f">       assert fixture_value == expected",
-                   f"E       AssertionError: assert <Fixture {i}> == 'value {i}'", "",
-                   f"tests/test_case.py:{10 + i}: AssertionError"]
+        report += [
+            f"____________________ test_case[{i}] ____________________",
+            "",
+            f"fixture_value = <Fixture object at 0x7f53{i}>",
+            f"expected = 'value {i}'",
+            "",
+            "    def test_case(fixture_value, expected):",
+            ">       assert fixture_value == expected",
+            f"E       AssertionError: assert <Fixture {i}> == 'value {i}'",
+            "",
+            f"tests/test_case.py:{10 + i}: AssertionError",
+        ]
     log = "$ pytest -v\n" + "".join(f"tests/test_{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(300))
     log += "\n".join(report) + "\n=============================== warnings summary ===============================\n"
     log += "".join(f"  lib/module_{i}.py:3: DeprecationWarning: old call {i}\n" for i in range(40))
-    log += "===== 3 failed, 300 passed in 3.2s =====\nThe command \"pytest -v\" exited with 1.\n"
+    log += '===== 3 failed, 300 passed in 3.2s =====\nThe command "pytest -v" exited with 1.\n'
     text = excerpt(log, budget_chars=1300).text()
     assert "\n".join(report) in text
 
 
 def test_a_located_diagnostic_keeps_its_caret_past_a_formatters_artefact_lines():
-    diagnostic = ["nl❌  /build/Source/Parser.swift:97:2: unknown attribute 'dynamicLookup'", "nl", "nl", "nl",
-                  "nl@dynamicLookup", "", " ^"]
+    diagnostic = [
+        "nl❌  /build/Source/Parser.swift:97:2: unknown attribute 'dynamicLookup'",
+        "nl",
+        "nl",
+        "nl",
+        "nl@dynamicLookup",
+        "",
+        " ^",
+    ]
     log = "$ xcodebuild test | xcpretty\n" + "".join(f"▸ Compiling File{i}.swift\nnl\n" for i in range(150))
     log += "\n".join(diagnostic) + "\n"
     log += "".join(f"▸ Processing resource bundle Asset{i}.plist for target\n" for i in range(12))
     log += "** TEST BUILD FAILED **\n\nThe following build commands failed:\n"
     log += "\tCompileSwift normal x86_64 /build/Source/Parser.swift\n(1 failure)\n"
     log += "".join(f"Writing result bundle to /Users/build/DerivedData/Logs/Test/run-{i}.xcresult\n" for i in range(60))
-    log += "The command \"xcodebuild test\" exited with 65.\n"
+    log += 'The command "xcodebuild test" exited with 65.\n'
     text = excerpt(log, budget_chars=1000).text()
     assert "\n".join(diagnostic) in text
 
 
 def test_a_single_item_under_a_titled_rule_is_kept_whole():
-    report = ["=================================== FAILURES ===================================",
-              "_________________________________ test_readme __________________________________", "",
-              "source_root = PosixPath('/build/project')", "",
-              "    def test_readme(source_root):", "        readme = source_root.joinpath('README.md').read_text()",
-              "", "        for rule in bundled_rules():", ">           assert rule in readme",
-              "E           AssertionError: Missing rule 'docker_image' in README.md", "",
-              "tests/test_readme.py:11: AssertionError"]
+    report = [
+        "=================================== FAILURES ===================================",
+        "_________________________________ test_readme __________________________________",
+        "",
+        "source_root = PosixPath('/build/project')",
+        "",
+        "    def test_readme(source_root):",
+        "        readme = source_root.joinpath('README.md').read_text()",
+        "",
+        "        for rule in bundled_rules():",
+        ">           assert rule in readme",
+        "E           AssertionError: Missing rule 'docker_image' in README.md",
+        "",
+        "tests/test_readme.py:11: AssertionError",
+    ]
     log = "$ pytest -v\n" + "".join(f"tests/test_{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(200))
     log += "tests/test_readme.py::test_readme FAILED [50%]\n"
     log += "".join(f"tests/test_b{i}.py::test_ok PASSED [{i % 100}%]\n" for i in range(200))
     log += "\n".join(report) + "\n=============================== warnings summary ===============================\n"
     log += "".join(f"  lib/module_{i}.py:3: DeprecationWarning: old call {i}\n" for i in range(40))
-    log += "===== 1 failed, 400 passed in 3.2s =====\nThe command \"pytest -v\" exited with 1.\n"
+    log += '===== 1 failed, 400 passed in 3.2s =====\nThe command "pytest -v" exited with 1.\n'
     text = excerpt(log, budget_chars=1000).text()
     assert "\n".join(report) in text
 
 
 def test_the_line_above_a_usage_banner_is_taken_as_the_error():
     log = "$ ci/run-build-and-tests.sh\n"
-    log += "".join(f"[22:0{i % 10}:00] t{9000 + i}-cvs.sh ....................... skipped: no cvs found\n"
-                   for i in range(60))
+    log += "".join(
+        f"[22:0{i % 10}:00] t{9000 + i}-cvs.sh ....................... skipped: no cvs found\n" for i in range(60)
+    )
     log += "".join(f"make[2]: Leaving directory '/build/t{i}'\n" for i in range(30))
     log += "+t/validator --trace2_event_file=/tmp/tmp.x --schema_file=t/schema.json\n"
     log += "flag provided but not defined: -trace2_event_file\nUsage of t/validator:\n"
-    log += "".join(f"  -option{i} string\n    \tWhat option {i} does, at some length to cost budget\n" for i in range(12))
-    log += "The command \"ci/run-build-and-tests.sh\" exited with 2.\n"
+    log += "".join(
+        f"  -option{i} string\n    \tWhat option {i} does, at some length to cost budget\n" for i in range(12)
+    )
+    log += 'The command "ci/run-build-and-tests.sh" exited with 2.\n'
     text = excerpt(log, budget_chars=600).text()
     assert "flag provided but not defined: -trace2_event_file\nUsage of t/validator:" in text
 
@@ -345,7 +393,7 @@ def test_failure_words_inside_names_do_not_outrank_a_real_warning_as_error():
     log += "".join(f"[{i} of 90] Compiling Mod{i}\n" for i in range(60))
     log += "src/Writer.hs:38:1: Warning:\n    The import of 'Control.Monad' is redundant\n"
     log += "\n<no location info>:\nFailing due to -Werror.\n" + "".join(f"cache {i}\n" for i in range(40))
-    log += "The command \"cabal build\" exited with 1.\n"
+    log += 'The command "cabal build" exited with 1.\n'
     text = excerpt(log, budget_chars=700).text()
     assert "src/Writer.hs:38:1: Warning:\n    The import of 'Control.Monad' is redundant" in text
     assert score_line("    Text.Pandoc.Error=pandoc:Text.Pandoc.Error") == 0.0
@@ -369,29 +417,43 @@ def test_rule_gate_words_never_hide_a_match():
     # Each rule has gate words (a substring test before the regex, for speed); a gate must hold on every
     # line the rule's pattern matches, or the speed-up would change scores.
     from bot.core.excerpt import rules
+
     # A word with a capital is looked for as written, a lower-case word in the lower-cased line.
-    gates = [(p, w) for p, _, w in rules._RULES] + rules._BENIGN + [(rules._WARNING, rules._WARNING_WORDS),
-                                                                    (rules.EXIT_LINE, rules._EXIT_WORDS)]
+    gates = (
+        [(p, w) for p, _, w in rules._RULES]
+        + rules._BENIGN
+        + [(rules._WARNING, rules._WARNING_WORDS), (rules.EXIT_LINE, rules._EXIT_WORDS)]
+    )
     checked = 0
     for line in _corpus_lines():
         low = line.lower()
         for pattern, words in gates:
             if words is not None and pattern.search(line):
                 checked += 1
-                assert any(word in (low if word == word.lower() else line) for word in words), (pattern.pattern[:60], line)
+                assert any(word in (low if word == word.lower() else line) for word in words), (
+                    pattern.pattern[:60],
+                    line,
+                )
     assert checked > (1000 if shared_dataset() is not None else 50)
 
 
 def test_a_repeated_error_with_the_runners_summary_under_it_is_not_a_mere_repeat():
     trace = ["Error while processing route: admin.words", "TypeError: Cannot read property 'block' of undefined"]
     trace += [f"    at frame{i} (ember:{100 + i}:7)" for i in range(8)]
-    summary = ["", "Module Failed: Admin - Words", "  Test Failed: remove words",
-               "    Assertion Failed: TypeError: Cannot read property 'block' of undefined"]
+    summary = [
+        "",
+        "Module Failed: Admin - Words",
+        "  Test Failed: remove words",
+        "    Assertion Failed: TypeError: Cannot read property 'block' of undefined",
+    ]
     log = "$ bin/rake qunit:test\n" + "".join(f"test {i} .\n" for i in range(50)) + "\n".join(trace) + "\nF\n"
     for k in range(20):  # lesser complaints of the run, each a block of its own
-        log += "".join(f"test {k}-{i} .\n" for i in range(30)) + f"Fixture {chr(97 + k)}{chr(65 + k)} failed to load, using defaults\n"
+        log += (
+            "".join(f"test {k}-{i} .\n" for i in range(30))
+            + f"Fixture {chr(97 + k)}{chr(65 + k)} failed to load, using defaults\n"
+        )
     log += "".join(f"test z{i} .\n" for i in range(30)) + "\n".join(trace + summary) + "\n\nSlowest tests\n"
-    log += "".join(f"test z{i}: {i}ms\n" for i in range(40)) + "The command \"bin/rake qunit:test\" exited with 1.\n"
+    log += "".join(f"test z{i}: {i}ms\n" for i in range(40)) + 'The command "bin/rake qunit:test" exited with 1.\n'
     text = excerpt(log, budget_chars=1200).text()
     assert "\n".join(summary[1:]) in text
 
@@ -414,12 +476,31 @@ npm ERR!     /home/ci/.npm/_logs/2019-08-02T20_05_50_123Z-debug.log
 
 def test_npm_lifecycle_boilerplate_does_not_outrank_the_report_above_it():
     report = ["standard: Use JavaScript Standard Style (https://standardjs.com)"]
-    for name in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
-                 "kilo", "lima", "mike", "november", "oscar"):
-        report += [f"  /build/app/lib/{name}.js:0:0: Parsing error: Unexpected token", "    token.value = `/${v}/`;",
-                   "                  ^", "Unexpected token ILLEGAL"]
+    for name in (
+        "alpha",
+        "bravo",
+        "charlie",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+        "hotel",
+        "india",
+        "juliet",
+        "kilo",
+        "lima",
+        "mike",
+        "november",
+        "oscar",
+    ):
+        report += [
+            f"  /build/app/lib/{name}.js:0:0: Parsing error: Unexpected token",
+            "    token.value = `/${v}/`;",
+            "                  ^",
+            "Unexpected token ILLEGAL",
+        ]
     log = "$ npm test\n" + "".join(f"building {i}\n" for i in range(200)) + "> standard lib/*.js\n\n"
-    log += "\n".join(report) + "\n\n" + NPM_LIFECYCLE + "\nThe command \"npm test\" exited with 1.\n"
+    log += "\n".join(report) + "\n\n" + NPM_LIFECYCLE + '\nThe command "npm test" exited with 1.\n'
     text = excerpt(log, budget_chars=3600).text()
     assert "\n".join(report) in text  # first, whole: each item, repeats and all, since it fits
     assert score_line("npm ERR! code ELIFECYCLE") < score_line("npm ERR! missing script: test")
@@ -429,18 +510,24 @@ def test_the_line_above_an_npm_see_above_report_is_taken_as_the_error():
     log = "$ npm test\n" + "".join(f"[02:22:{i % 60:02d}] Starting task t{i}\n" for i in range(100))
     log += "> gulp\n\n[02:22:53] Using gulpfile ~/app/gulpfile.js\n[02:22:53] Task never defined: default\n"
     log += "npm ERR! Test failed.  See above for more details.\n\n" + "".join(f"cache {i}\n" for i in range(60))
-    log += "The command \"npm test\" exited with 1.\n"
+    log += 'The command "npm test" exited with 1.\n'
     text = excerpt(log, budget_chars=500).text()
     assert "[02:22:53] Task never defined: default\nnpm ERR! Test failed." in text
 
 
 def test_an_uncaught_javascript_error_with_its_stack_is_a_verdict_like_a_traceback():
-    node = ["Error: Cannot find module 'fast-deep-equal'"] + [f"    at Module._load (module.js:{300 + i}:25)" for i in range(6)]
-    python = ["Traceback (most recent call last):", '  File "ci/build.py", line 12, in <module>', "    main()",
-              "subprocess.CalledProcessError: Command 'apt-get update' returned non-zero exit status 100"]
+    node = ["Error: Cannot find module 'fast-deep-equal'"] + [
+        f"    at Module._load (module.js:{300 + i}:25)" for i in range(6)
+    ]
+    python = [
+        "Traceback (most recent call last):",
+        '  File "ci/build.py", line 12, in <module>',
+        "    main()",
+        "subprocess.CalledProcessError: Command 'apt-get update' returned non-zero exit status 100",
+    ]
     log = "$ npm install\n" + "".join(f"fetch pkg{i}\n" for i in range(50)) + "\n".join(node) + "\n"
-    log += "The command \"npm install\" exited with 1.\n$ ci/build.py\n" + "".join(f"step {i}\n" for i in range(50))
-    log += "\n".join(python) + "\nThe command \"ci/build.py\" exited with 1.\n"
+    log += 'The command "npm install" exited with 1.\n$ ci/build.py\n' + "".join(f"step {i}\n" for i in range(50))
+    log += "\n".join(python) + '\nThe command "ci/build.py" exited with 1.\n'
     # Two equally strong failures in two failing steps: the first one leads.
     text = excerpt(log, budget_chars=420).text()
     assert "\n".join(node[:3]) in text
@@ -454,11 +541,13 @@ def test_timeout_settings_are_not_timeouts():
 
 
 def test_a_block_too_big_for_the_budget_drops_its_own_repeats_but_a_report_that_fits_is_whole():
-    attempt = [f"/build/src/App.csproj : error NU1605: Detected package downgrade: Pkg{k} from 4.1 to 4.0" for k in range(6)]
+    attempt = [
+        f"/build/src/App.csproj : error NU1605: Detected package downgrade: Pkg{k} from 4.1 to 4.0" for k in range(6)
+    ]
     log = "$ dotnet restore\n" + "".join(f"restoring {i}\n" for i in range(40))
     log += "".join("\n".join(attempt) + "\nFailed to restore /build/src, retrying...\n" for _ in range(8))
     log += "Execution of { dotnet restore } by build.psm1: line 519 failed with exit code 1\n"
-    log += "The command \"pwsh build.ps1\" exited with 1.\n"
+    log += 'The command "pwsh build.ps1" exited with 1.\n'
     text = excerpt(log, budget_chars=2000).text()
     assert "line 519 failed with exit code 1" in text
     assert text.count(attempt[0]) < 8  # the retries' repeats made room for the verdict under them
@@ -467,6 +556,7 @@ def test_a_block_too_big_for_the_budget_drops_its_own_repeats_but_a_report_that_
 def test_gate_words_see_the_letters_a_case_insensitive_pattern_matches():
     # "(?i)fail" matches "faıl" (dotless i) and "(?i)pass" matches "paſs" (long s), though lower() keeps them apart.
     from bot.core.excerpt.rules import score_line
+
     assert score_line("recıpe for target 'all' faıled") == score_line("recipe for target 'all' failed") > 0
     assert score_line("the error handler test paſsed") == score_line("the error handler test passed") < 6.0
 
@@ -474,8 +564,13 @@ def test_gate_words_see_the_letters_a_case_insensitive_pattern_matches():
 def test_a_numbered_failure_list_is_kept_whole_with_its_plain_lines():
     report = ["There were 6 failures:", ""]
     for i in range(1, 7):
-        report += [f"{i}) Tests\\ClockTest::testCase{i}", f"Failed asserting that {i} is identical to 0.", "",
-                   f"/build/src/Tests/ClockTest.php:{30 + i}", ""]
+        report += [
+            f"{i}) Tests\\ClockTest::testCase{i}",
+            f"Failed asserting that {i} is identical to 0.",
+            "",
+            f"/build/src/Tests/ClockTest.php:{30 + i}",
+            "",
+        ]
     log = "".join(f"noise before {i}\n" for i in range(300)) + "\n".join(report) + "\nFAILURES!\n"
     log += "".join(f"noise after {i}\n" for i in range(100)) + "ERROR: Job failed: exit code 1\n"
     text = excerpt(log, budget_chars=900).text()
@@ -491,7 +586,10 @@ def test_many_errors_of_one_shape_leave_room_for_what_follows_them():
     log += "".join(f"cleanup {i}\n" for i in range(80)) + "ERROR: Job failed: exit code 1\n"
     ex = excerpt(log, budget_chars=3000)
     text = ex.text()
-    assert "Execution of { dotnet restore } by build.psm1: line 519 failed with exit code 1\nAt /build/build.psm1:2038 char:17" in text
+    assert (
+        "Execution of { dotnet restore } by build.psm1: line 519 failed with exit code 1\nAt /build/build.psm1:2038 char:17"
+        in text
+    )
     assert f"{project}: Pkg.0 from 4.0.0 to 4.0.0" in text
     assert "+     throw $errorMessage\n+     ~~~~~~~~~~~~~~~~~~~" in text
 
@@ -575,7 +673,7 @@ def test_fifty_megabyte_single_line_is_streamed(tmp_path):
         ex = excerpt_reader(fh)
     huge = next(line for line in ex.lines if line.n == 2)
     assert huge.text.startswith("error: begins here yyy")
-    assert set(huge.text[len("error: begins here "):]) == {"y"}  # the start of the line, nothing made up
+    assert set(huge.text[len("error: begins here ") :]) == {"y"}  # the start of the line, nothing made up
     assert len(huge.text) <= 1000
     assert ex.lines[-2].text == "ERROR: Job failed: exit code 1"
     assert used_chars(ex) <= 8000
@@ -584,9 +682,20 @@ def test_fifty_megabyte_single_line_is_streamed(tmp_path):
 logs_text = st.lists(
     st.one_of(
         st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120),
-        st.sampled_from(["error: x", "FAILED test_a", "\x1b[31mred\x1b[0m", "abc\rxy", "Traceback (most recent call last):",
-                         "section_start:1:step_script\r\x1b[0Kstep", "section_end:2:step_script\r\x1b[0K",
-                         "exited with 1", "", "   at frame()"]),
+        st.sampled_from(
+            [
+                "error: x",
+                "FAILED test_a",
+                "\x1b[31mred\x1b[0m",
+                "abc\rxy",
+                "Traceback (most recent call last):",
+                "section_start:1:step_script\r\x1b[0Kstep",
+                "section_end:2:step_script\r\x1b[0K",
+                "exited with 1",
+                "",
+                "   at frame()",
+            ]
+        ),
         st.text(alphabet="ab\r\x1b[0K", min_size=200, max_size=3000),
     ),
     max_size=80,
@@ -659,11 +768,20 @@ def test_private_key_body_kept_without_its_begin_line_is_redacted(budget):
     # the failure are kept, so the key's body is kept and its BEGIN line is not.
     kind = "RSA " + "PRIVATE KEY"
     body = fake_key_body(50)
-    lines = ["$ ./deploy.sh", *[f"preparing host {i}" for i in range(200)], "dumping the key that was sent:",
-             f"-----BEGIN {kind}-----", *body, f"-----END {kind}-----",
-             "Traceback (most recent call last):", '  File "deploy.py", line 12, in <module>',
-             "ValueError: key rejected by server", *[f"cleaning up host {i}" for i in range(200)],
-             "ERROR: Job failed: exit code 1", ""]
+    lines = [
+        "$ ./deploy.sh",
+        *[f"preparing host {i}" for i in range(200)],
+        "dumping the key that was sent:",
+        f"-----BEGIN {kind}-----",
+        *body,
+        f"-----END {kind}-----",
+        "Traceback (most recent call last):",
+        '  File "deploy.py", line 12, in <module>',
+        "ValueError: key rejected by server",
+        *[f"cleaning up host {i}" for i in range(200)],
+        "ERROR: Job failed: exit code 1",
+        "",
+    ]
     ex = excerpt("\n".join(lines), budget_chars=budget, line_filter=Redactor().redact_line)
     begin = lines.index(f"-----BEGIN {kind}-----") + 1
     shown = {line.n for line in ex.lines}
@@ -677,9 +795,17 @@ def test_private_key_body_kept_without_its_begin_line_is_redacted(budget):
 def test_lines_after_a_key_block_are_not_redacted_as_key_material():
     kind = "EC " + "PRIVATE KEY"
     body = fake_key_body(30)
-    lines = ["$ ./sign.sh", f"-----BEGIN {kind}-----", *body, f"-----END {kind}-----",
-             *[f"step {i} fine" for i in range(60)], "QmFzZTY0TG9va2luZ1Rva2VuSGVyZQ", "error: signature mismatch",
-             "ERROR: Job failed: exit code 1", ""]
+    lines = [
+        "$ ./sign.sh",
+        f"-----BEGIN {kind}-----",
+        *body,
+        f"-----END {kind}-----",
+        *[f"step {i} fine" for i in range(60)],
+        "QmFzZTY0TG9va2luZ1Rva2VuSGVyZQ",
+        "error: signature mismatch",
+        "ERROR: Job failed: exit code 1",
+        "",
+    ]
     ex = excerpt("\n".join(lines), budget_chars=400, line_filter=Redactor().redact_line)
     text = ex.text()
     assert not any(part[:20] in text for part in body)
@@ -760,8 +886,13 @@ def logchunks_full_8000() -> tuple[float, str]:
     if data is None:
         pytest.skip("the LogChunks data set (../shared) is not here")
     cmd = f"{sys.executable} -m bot.cli.excerpt --json --budget-chars {{budget}}"
-    proc = subprocess.run([sys.executable, str(data / "score.py"), "--cmd", cmd, "--batch", "100",
-                           "--budget-chars", "8000"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(data / "score.py"), "--cmd", cmd, "--batch", "100", "--budget-chars", "8000"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = proc.stdout.strip().splitlines()[-1]
     return float(summary.split(" full ")[1].split()[0]), summary

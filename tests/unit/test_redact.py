@@ -1,4 +1,5 @@
 """Secret redaction: planted secrets are all caught, ordinary log lines are all left alone."""
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,10 @@ def rand(n: int, alphabet: str = ALNUM) -> str:
     # Mixed case and digits every time, as generated keys are.
     while True:
         value = "".join(_rng.choice(alphabet) for _ in range(n))
-        if alphabet != ALNUM or n < 6 or (
-            any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+        if (
+            alphabet != ALNUM
+            or n < 6
+            or (any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value))
         ):
             return value
 
@@ -61,13 +64,31 @@ GENERATORS = {
     "glffct": lambda: "glffct-" + rand(20),
     "gr_reg": lambda: "GR1348941" + rand(20),
     "xoxb": lambda: "xoxb-" + rand(11, string.digits) + "-" + rand(13, string.digits) + "-" + rand(24),
-    "xoxp": lambda: "xoxp-" + rand(11, string.digits) + "-" + rand(12, string.digits) + "-" + rand(32, "0123456789abcdef"),
-    "xapp": lambda: "xapp-1-A" + rand(10, string.ascii_uppercase + string.digits) + "-" + rand(13, string.digits) + "-" + rand(64, "0123456789abcdef"),
-    "slack_hook": lambda: "https://hooks.slack.com/services/T" + rand(8, string.ascii_uppercase) + "/B" + rand(8, string.ascii_uppercase) + "/" + rand(24),
+    "xoxp": lambda: (
+        "xoxp-" + rand(11, string.digits) + "-" + rand(12, string.digits) + "-" + rand(32, "0123456789abcdef")
+    ),
+    "xapp": lambda: (
+        "xapp-1-A"
+        + rand(10, string.ascii_uppercase + string.digits)
+        + "-"
+        + rand(13, string.digits)
+        + "-"
+        + rand(64, "0123456789abcdef")
+    ),
+    "slack_hook": lambda: (
+        "https://hooks.slack.com/services/T"
+        + rand(8, string.ascii_uppercase)
+        + "/B"
+        + rand(8, string.ascii_uppercase)
+        + "/"
+        + rand(24)
+    ),
     "akia": lambda: "AKIA" + rand(16, string.ascii_uppercase + "234567"),
     "aws_secret": lambda: rand(40, ALNUM + "/+"),
     "aiza": lambda: "AIza" + rand(35),
-    "gcp_sa": lambda: "-----BEGIN PRIVATE KEY-----\\n" + "\\n".join(pem_body_lines()) + "\\n-----END PRIVATE KEY-----\\n",
+    "gcp_sa": lambda: (
+        "-----BEGIN PRIVATE KEY-----\\n" + "\\n".join(pem_body_lines()) + "\\n-----END PRIVATE KEY-----\\n"
+    ),
     "azure_key": lambda: rand(86, ALNUM + "+/") + "==",
     "azure_sig": lambda: quote(rand(43, ALNUM + "+/") + "=", safe=""),
     "openai_proj": lambda: "sk-proj-" + rand(48) + "T3BlbkFJ" + rand(20),
@@ -79,7 +100,13 @@ GENERATORS = {
     "github_pat": lambda: "github_pat_" + rand(22) + "_" + rand(59),
     "npm": lambda: "npm_" + rand(36),
     "pypi": lambda: "pypi-AgEIcHlwaS5vcmc" + rand(70, ALNUM + "-_"),
-    "jwt": lambda: b64url({"alg": "RS256", "typ": "JWT"}) + "." + b64url({"sub": "project_path:acme/app", "exp": 1717171717}) + "." + rand(43, ALNUM + "-_"),
+    "jwt": lambda: (
+        b64url({"alg": "RS256", "typ": "JWT"})
+        + "."
+        + b64url({"sub": "project_path:acme/app", "exp": 1717171717})
+        + "."
+        + rand(43, ALNUM + "-_")
+    ),
     "password": lambda: rand(6) + "!" + rand(6, ALNUM + "_*-"),
     "hexsecret": lambda: rand(36),
 }
@@ -108,18 +135,36 @@ def encoded_reprints() -> list[tuple[str, list[str], str]]:
     rows = [
         ("auth", [userpass, password], json.dumps({"auths": {"registry.gitlab.com": {"auth": userpass}}})),
         ("authorization", [userpass], f"> Authorization: Basic {userpass}"),
-        ("gitlab-token", [base64.b64encode(gitlab.encode()).decode()],
-         f"$ echo {base64.b64encode(gitlab.encode()).decode()} | base64 -d > ~/.token"),
-        ("gitlab-token", [base64.b64encode(f"oauth2:{gitlab}".encode()).decode()],
-         f"auth blob: {base64.b64encode(f'oauth2:{gitlab}'.encode()).decode()}"),
-        ("github-token", [base64.b64encode(github.encode()).decode().rstrip("=")],
-         f"printf %s {base64.b64encode(github.encode()).decode()} | base64 --decode"),
-        ("slack-token", [base64.b64encode(slack.encode()).decode().rstrip("=")],
-         f"kubectl create secret generic slack --from-literal=x={base64.b64encode(slack.encode()).decode()}"),
-        ("password", [quote(password, safe=""), password],
-         f"DATABASE_URL=postgresql://app:{quote(password, safe='')}@db.internal:5432/payments"),
-        ("password", [quote(password, safe="")],
-         "redirect=" + quote(f"https://deploy:{password}@nexus.example.com/repo", safe="")),
+        (
+            "gitlab-token",
+            [base64.b64encode(gitlab.encode()).decode()],
+            f"$ echo {base64.b64encode(gitlab.encode()).decode()} | base64 -d > ~/.token",
+        ),
+        (
+            "gitlab-token",
+            [base64.b64encode(f"oauth2:{gitlab}".encode()).decode()],
+            f"auth blob: {base64.b64encode(f'oauth2:{gitlab}'.encode()).decode()}",
+        ),
+        (
+            "github-token",
+            [base64.b64encode(github.encode()).decode().rstrip("=")],
+            f"printf %s {base64.b64encode(github.encode()).decode()} | base64 --decode",
+        ),
+        (
+            "slack-token",
+            [base64.b64encode(slack.encode()).decode().rstrip("=")],
+            f"kubectl create secret generic slack --from-literal=x={base64.b64encode(slack.encode()).decode()}",
+        ),
+        (
+            "password",
+            [quote(password, safe=""), password],
+            f"DATABASE_URL=postgresql://app:{quote(password, safe='')}@db.internal:5432/payments",
+        ),
+        (
+            "password",
+            [quote(password, safe="")],
+            "redirect=" + quote(f"https://deploy:{password}@nexus.example.com/repo", safe=""),
+        ),
     ]
     return rows
 
@@ -150,8 +195,14 @@ def test_redaction_keeps_the_url_user_and_host() -> None:
 
 
 def test_pem_block_is_replaced_line_by_line_and_state_ends_at_end_marker() -> None:
-    lines = ["$ cat deploy_key", "-----BEGIN OPENSSH PRIVATE KEY-----", *pem_body_lines(),
-             "-----END OPENSSH PRIVATE KEY-----", "$ ssh -i deploy_key deploy@host true", "Permission denied (publickey)."]
+    lines = [
+        "$ cat deploy_key",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        *pem_body_lines(),
+        "-----END OPENSSH PRIVATE KEY-----",
+        "$ ssh -i deploy_key deploy@host true",
+        "Permission denied (publickey).",
+    ]
     redactor = Redactor()
     out = [redactor.redact_line(line) for line in lines]
     assert out[0] == lines[0]
@@ -187,7 +238,7 @@ def test_secret_split_across_chunks_is_redacted_at_every_split_point() -> None:
     whole = Redactor().redact_text(text)
     for size in (1, 7, 64, 1000):
         stream = StreamRedactor(Redactor())
-        out = "".join(stream.feed(text[i:i + size]) for i in range(0, len(text), size)) + stream.flush()
+        out = "".join(stream.feed(text[i : i + size]) for i in range(0, len(text), size)) + stream.flush()
         assert out == whole, f"chunk size {size} changed the result"
     for kind, secrets in expected:
         assert_redacted(whole, kind, secrets)
@@ -220,8 +271,10 @@ def test_redaction_rates_on_the_corpora() -> None:
     ordinary = (CORPUS / "ordinary_lines.txt").read_text().splitlines()
     redactor = Redactor()
     kept = sum(redactor.redact_line(line) == line for line in ordinary)
-    print(f"\nplanted secrets redacted: {caught}/{len(expected)} ({caught / len(expected):.0%}); "
-          f"ordinary lines untouched: {kept}/{len(ordinary)} ({kept / len(ordinary):.0%})")
+    print(
+        f"\nplanted secrets redacted: {caught}/{len(expected)} ({caught / len(expected):.0%}); "
+        f"ordinary lines untouched: {kept}/{len(ordinary)} ({kept / len(ordinary):.0%})"
+    )
     assert len(ordinary) >= 200
     assert caught == len(expected)
     assert kept == len(ordinary)
@@ -231,31 +284,35 @@ def test_ordinary_corpus_is_unchanged_as_one_text_and_in_chunks() -> None:
     text = (CORPUS / "ordinary_lines.txt").read_text()
     assert Redactor().redact_text(text) == text
     stream = StreamRedactor(Redactor())
-    assert "".join(stream.feed(text[i:i + 100]) for i in range(0, len(text), 100)) + stream.flush() == text
+    assert "".join(stream.feed(text[i : i + 100]) for i in range(0, len(text), 100)) + stream.flush() == text
 
 
-@pytest.mark.parametrize("line", [
-    "tests/test_auth.py::test_token_refresh PASSED",
-    "--- PASS: TestSessionCookie (0.00s)",
-    "token_type: bearer",
-    "key: ${CI_COMMIT_REF_SLUG}",
-    "password: ********",
-    "token = self.settings.token",
-    "secret_detection: passed",
-    "  elixir_erl_pass:translate/2",
-    "Number of tries to enter a password: 3",
-    "$ echo $CI_JOB_TOKEN | docker login -u gitlab-ci-token --password-stdin registry.gitlab.com",
-    "git clone https://gitlab-ci-token:[MASKED]@gitlab.com/acme/app.git",
-    "Digest: sha256:" + "a" * 64,
-    "docker run -u 1000:1000 alpine id",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "tests/test_auth.py::test_token_refresh PASSED",
+        "--- PASS: TestSessionCookie (0.00s)",
+        "token_type: bearer",
+        "key: ${CI_COMMIT_REF_SLUG}",
+        "password: ********",
+        "token = self.settings.token",
+        "secret_detection: passed",
+        "  elixir_erl_pass:translate/2",
+        "Number of tries to enter a password: 3",
+        "$ echo $CI_JOB_TOKEN | docker login -u gitlab-ci-token --password-stdin registry.gitlab.com",
+        "git clone https://gitlab-ci-token:[MASKED]@gitlab.com/acme/app.git",
+        "Digest: sha256:" + "a" * 64,
+        "docker run -u 1000:1000 alpine id",
+    ],
+)
 def test_near_misses_are_left_alone(line: str) -> None:
     assert Redactor().redact_line(line) == line
 
 
 def test_operator_literals_and_patterns_from_settings() -> None:
-    settings = SimpleNamespace(redact_extra_patterns=[r"ACME-[0-9]{6}", r"customer=(\w+)"],
-                               redact_literals=["internal-hostname-42", "ab"])
+    settings = SimpleNamespace(
+        redact_extra_patterns=[r"ACME-[0-9]{6}", r"customer=(\w+)"], redact_literals=["internal-hostname-42", "ab"]
+    )
     redactor = Redactor.from_settings(settings)
     out = redactor.redact_text("ticket ACME-123456 on internal-hostname-42 for customer=globex (ab)")
     assert out == "ticket [REDACTED:custom] on [REDACTED:custom] for customer=[REDACTED:custom] (ab)"
@@ -271,8 +328,16 @@ def test_bad_operator_pattern_is_a_clear_error() -> None:
 
 def test_hostile_input_never_crashes() -> None:
     redactor = Redactor()
-    for text in ["", "\n\n", "\x00\x1b[31mpassword=\x1b[0m", "İ" * 50 + " token=" + "x" * 40, "=" * 10000,
-                 "-----BEGIN PRIVATE KEY-----", "a" * 300000, "password=" + "\\" * 5000]:
+    for text in [
+        "",
+        "\n\n",
+        "\x00\x1b[31mpassword=\x1b[0m",
+        "İ" * 50 + " token=" + "x" * 40,
+        "=" * 10000,
+        "-----BEGIN PRIVATE KEY-----",
+        "a" * 300000,
+        "password=" + "\\" * 5000,
+    ]:
         assert isinstance(redactor.redact_text(text), str)
         assert isinstance(redactor.redact_line(text), str)
 

@@ -1,4 +1,5 @@
 """Line cleaning: what a terminal shows of a raw log line (ANSI, carriage returns, control characters), and clipping."""
+
 from __future__ import annotations
 
 import codecs
@@ -16,7 +17,9 @@ LONG_END_BYTES = 16 * 1024
 STORE_CHARS = 2000
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?")
-_TERMINAL = re.compile(r"\r|\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08")
+_TERMINAL = re.compile(
+    r"\r|\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # The controls that move the cursor or erase (CR, backspace, ESC[K/G/C/D): without them a line is its text.
 _CURSOR = re.compile(r"[\r\x08]|\x1b\[[0-9;?]*[KGCD]")
@@ -45,12 +48,12 @@ def _terminal(line: str) -> str:
 def _last_redraw(line: str) -> str:
     """The line from its last redraw on, the redraw's own text first: a terminal shows the same for both."""
     redraw = None
-    for redraw in _REDRAW.finditer(line):
+    for redraw in _REDRAW.finditer(line):  # noqa: B007 (the last match is wanted, after the loop)
         pass
     # Only an OSC sequence ("\x1b]0;title") can hold a CR that does not return to column 0.
-    if redraw is None or "\x1b]" in line[:redraw.start()]:
+    if redraw is None or "\x1b]" in line[: redraw.start()]:
         return line
-    return (redraw.group(1) or "") + line[redraw.end():]
+    return (redraw.group(1) or "") + line[redraw.end() :]
 
 
 def _overwrite(writes: list[str]) -> str:
@@ -58,7 +61,7 @@ def _overwrite(writes: list[str]) -> str:
     shown = ""
     for text in reversed(writes):
         if len(text) > len(shown):
-            shown += text[len(shown):]
+            shown += text[len(shown) :]
     return shown
 
 
@@ -69,7 +72,7 @@ def _replay(line: str) -> str:
     pos = 0
     for m in _TERMINAL.finditer(line):
         if m.start() > pos:
-            text = line[pos:m.start()]
+            text = line[pos : m.start()]
             end = col + len(text)
             if col >= len(cells):
                 cells.extend(" " * (col - len(cells)))
@@ -105,7 +108,7 @@ def _replay(line: str) -> str:
             cells.extend(" " * (col - len(cells)))
             cells.extend(text)
         else:
-            cells[col:col + len(text)] = text
+            cells[col : col + len(text)] = text
     return "".join(cells)
 
 

@@ -1,4 +1,5 @@
 """The excerpt of a log given whole, as chunks, as a stream or as an open file, and a line range of a streamed log."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
@@ -16,8 +17,14 @@ DEFAULT_BUDGET = 8000  # characters of an excerpt, newlines counted, when the ca
 MAX_RANGE_LINES = 500
 
 
-def excerpt(log: str | bytes, budget_chars: int = DEFAULT_BUDGET, max_bytes: int | None = None,
-            line_filter: LineFilter | None = None, *, baseline: Baseline | None = None) -> Excerpt:
+def excerpt(
+    log: str | bytes,
+    budget_chars: int = DEFAULT_BUDGET,
+    max_bytes: int | None = None,
+    line_filter: LineFilter | None = None,
+    *,
+    baseline: Baseline | None = None,
+) -> Excerpt:
     """The failure excerpt of a whole log held in memory.
 
     baseline: the last passing log of the same job (baseline.py); lines it also printed count less."""
@@ -45,9 +52,14 @@ class _Reading:
         return select(scan, budget_chars, line_filter)
 
 
-async def excerpt_stream(chunks: AsyncIterator[bytes], budget_chars: int = DEFAULT_BUDGET,
-                         max_bytes: int | None = None, line_filter: LineFilter | None = None, *,
-                         baseline: Baseline | None = None) -> Excerpt:
+async def excerpt_stream(
+    chunks: AsyncIterator[bytes],
+    budget_chars: int = DEFAULT_BUDGET,
+    max_bytes: int | None = None,
+    line_filter: LineFilter | None = None,
+    *,
+    baseline: Baseline | None = None,
+) -> Excerpt:
     """The failure excerpt of a log read as a stream of byte chunks (memory stays bounded)."""
     reading = _Reading(budget_chars, max_bytes, baseline)
     async for chunk in chunks:
@@ -55,8 +67,14 @@ async def excerpt_stream(chunks: AsyncIterator[bytes], budget_chars: int = DEFAU
     return reading.excerpt(budget_chars, line_filter)
 
 
-def excerpt_chunks(chunks: Iterable[bytes], budget_chars: int = DEFAULT_BUDGET, max_bytes: int | None = None,
-                   line_filter: LineFilter | None = None, *, baseline: Baseline | None = None) -> Excerpt:
+def excerpt_chunks(
+    chunks: Iterable[bytes],
+    budget_chars: int = DEFAULT_BUDGET,
+    max_bytes: int | None = None,
+    line_filter: LineFilter | None = None,
+    *,
+    baseline: Baseline | None = None,
+) -> Excerpt:
     """The failure excerpt of a log given as a plain iterable of byte chunks."""
     reading = _Reading(budget_chars, max_bytes, baseline)
     for chunk in chunks:
@@ -64,11 +82,18 @@ def excerpt_chunks(chunks: Iterable[bytes], budget_chars: int = DEFAULT_BUDGET, 
     return reading.excerpt(budget_chars, line_filter)
 
 
-def excerpt_reader(reader: BinaryIO, budget_chars: int = DEFAULT_BUDGET, max_bytes: int | None = None,
-                   line_filter: LineFilter | None = None, *, baseline: Baseline | None = None) -> Excerpt:
+def excerpt_reader(
+    reader: BinaryIO,
+    budget_chars: int = DEFAULT_BUDGET,
+    max_bytes: int | None = None,
+    line_filter: LineFilter | None = None,
+    *,
+    baseline: Baseline | None = None,
+) -> Excerpt:
     """The failure excerpt of a log read in chunks from a binary file that the caller opened (and closes)."""
-    return excerpt_chunks(iter(lambda: reader.read(CHUNK_BYTES), b""), budget_chars, max_bytes, line_filter,
-                          baseline=baseline)
+    return excerpt_chunks(
+        iter(lambda: reader.read(CHUNK_BYTES), b""), budget_chars, max_bytes, line_filter, baseline=baseline
+    )
 
 
 class _LineSplitter:
@@ -104,8 +129,9 @@ class _LineSplitter:
         return self._line(self.carry)
 
 
-async def read_line_range(chunks: AsyncIterator[bytes], first: int, last: int,
-                          line_filter: LineFilter | None = None) -> list[ExcerptLine]:
+async def read_line_range(
+    chunks: AsyncIterator[bytes], first: int, last: int, line_filter: LineFilter | None = None
+) -> list[ExcerptLine]:
     """Cleaned lines first..last (1-based, inclusive, at most MAX_RANGE_LINES) of a streamed log.
 
     line_filter sees every line from the first one on, in order, so a stateful redactor
@@ -135,7 +161,7 @@ async def read_line_range(chunks: AsyncIterator[bytes], first: int, last: int,
     stamps = Destamper()  # the lines as the excerpt shows them: without per-line timestamps
     async for chunk in chunks:
         for i in range(0, len(chunk), CHUNK_BYTES):
-            for line in splitter.feed(stamps.feed(bytes(chunk[i:i + CHUNK_BYTES]))):
+            for line in splitter.feed(stamps.feed(bytes(chunk[i : i + CHUNK_BYTES]))):
                 if take(line):
                     return out
     for line in splitter.feed(stamps.close()):

@@ -1,4 +1,5 @@
 """Rules that say how strongly a cleaned job-log line signals a failure (pure, no I/O)."""
+
 from __future__ import annotations
 
 import re
@@ -9,10 +10,23 @@ import re
 # failure signals, step and GitLab section markers; lines near the failing step and the end
 # are kept whatever they say and scored with the full rules below.
 PREFILTER_WORDS: tuple[bytes, ...] = (
-    b"err", b"fail", b"fatal", b"exception", b"traceback", b"panic", b"assert", b"abort",
-    b"exit", b"killed", b"timed out", b"timeout", b"section_",
+    b"err",
+    b"fail",
+    b"fatal",
+    b"exception",
+    b"traceback",
+    b"panic",
+    b"assert",
+    b"abort",
+    b"exit",
+    b"killed",
+    b"timed out",
+    b"timeout",
+    b"section_",
     # A resource the system ran out of (errno's own words): the job dies of it wherever it is printed.
-    b"no space left", b"quota exceeded", b"too many open files",
+    b"no space left",
+    b"quota exceeded",
+    b"too many open files",
 )
 
 # "path:12:3: warning:" from a compiler: what a build that treats warnings as errors fails on.
@@ -36,8 +50,14 @@ WEAK = 3.0
 _Rule = tuple[re.Pattern[str], float, tuple[str, ...] | None]
 _RULES: list[_Rule] = [
     # A tool's own verdict: a test runner's failure marker, a compiler error at a place, a build tool giving up.
-    (re.compile(r"^\s*(--- FAIL|FAIL(ED)?\b|not ok\b|\[?(FAIL(ED)?|ERROR)\]|npm ERR!|error(\[\w+\])?:|make(\[\d+\])?: \*\*\*)"
-                r"|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+"), VERDICT, None),
+    (
+        re.compile(
+            r"^\s*(--- FAIL|FAIL(ED)?\b|not ok\b|\[?(FAIL(ED)?|ERROR)\]|npm ERR!|error(\[\w+\])?:|make(\[\d+\])?: \*\*\*)"
+            r"|^\s*Failures?:\s*$|^=+ (FAILURES|ERRORS) =+"
+        ),
+        VERDICT,
+        None,
+    ),
     (re.compile(r"^\S+:\d+(:\d+)?:\s*(fatal )?error\b"), VERDICT, ("error",)),
     (re.compile(r"\berror\[E\d+\]"), VERDICT, ("error[E",)),
     (re.compile(r"\bBUILD FAIL(URE|ED)\b|FAILURE: Build failed"), VERDICT, ("BUILD FAIL", "FAILURE: Build failed")),
@@ -46,47 +66,147 @@ _RULES: list[_Rule] = [
     (re.compile(r"\btest result: FAILED"), VERDICT, ("test result: FAILED",)),
     (re.compile(r"\bDubious, test returned"), VERDICT, ("Dubious, test",)),
     (re.compile(r"\bFailed \d+/\d+ (subtests|tests)"), VERDICT, ("Failed ",)),
-    (re.compile(r"(?i)warnings? (being )?treated as errors|failing due to -Werror"), VERDICT, ("treated as error", "failing due to -werror")),
+    (
+        re.compile(r"(?i)warnings? (being )?treated as errors|failing due to -Werror"),
+        VERDICT,
+        ("treated as error", "failing due to -werror"),
+    ),
     (re.compile(r"\bTests? run:.*\bFailures: [1-9]"), VERDICT, ("Failures: ",)),
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
     (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), STRONG, ("error",)),
-    (re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"), STRONG, ("ERROR", "FATAL", "FAIL", "CRITICAL")),
-    (re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"), STRONG, ("err", "fatal", "fail")),
+    (
+        re.compile(r"(^|\s)(\[|\()?(ERROR|FATAL|FAIL(ED|URE)?|CRITICAL)(\]|\))?[\s:!]"),
+        STRONG,
+        ("ERROR", "FATAL", "FAIL", "CRITICAL"),
+    ),
+    (
+        re.compile(r"(?i)^(npm ERR!|yarn error|error\b|ERR!|fatal\b|fail(ed|ure)?\b:?)"),
+        STRONG,
+        ("err", "fatal", "fail"),
+    ),
     # "path:12:3: warning:" from a compiler is what -Werror builds fail on
     (_COMPILER_WARNING, MEDIUM, ("warning",)),
     # A diagnostic at a place in a source file ("src/a.swift:97:2: unknown attribute ..."): compilers
     # and linters mark warnings and notes as such, and many print errors without the word.
     (_LOCATED, MEDIUM, (":",)),
-    (re.compile(r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"), STRONG,
-     ("build fail", "compilation", "could not compile")),
-    (re.compile(r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"), STRONG,
-     ("Traceback (most", "Error", "Exception")),
-    (re.compile(r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"), STRONG,
-     ("panic", "segmentation fault", "core dumped", "addresssanitizer", "abort")),
+    (
+        re.compile(
+            r"(?i)\bBUILD (FAILURE|FAILED)\b|\bcompilation failed\b|\bCompilation error\b|\bcould not compile\b"
+        ),
+        STRONG,
+        ("build fail", "compilation", "could not compile"),
+    ),
+    (
+        re.compile(
+            r"Traceback \(most recent call last\)|^\S*(Error|Exception)\b[:(]|^\s*(\w+\.)*\w*(Error|Exception)(: |$)"
+        ),
+        STRONG,
+        ("Traceback (most", "Error", "Exception"),
+    ),
+    (
+        re.compile(
+            r"(?i)\bpanic(ked)?\b|\bsegmentation fault\b|\bcore dumped\b|AddressSanitizer|\babort(ed)?\b.*\bsignal\b"
+        ),
+        STRONG,
+        ("panic", "segmentation fault", "core dumped", "addresssanitizer", "abort"),
+    ),
     # exception class names ("ValueError:", "NullPointerException") and pytest's "E   " detail lines
     (re.compile(r"\b[A-Z]\w*(Error|Exception)(:|$)|^E {2,}\S"), STRONG, ("Error", "Exception", "E  ")),
     (re.compile(r"(?<![.\w])[A-Z]\w*(Error|Exception|Failure)\b"), MEDIUM, ("Error", "Exception", "Failure")),
-    (re.compile(r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"), STRONG,
-     ("assert", "expected")),
-    (re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"), STRONG, None),
-    (re.compile(r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"), MEDIUM,
-     ("fail", "error")),
+    (
+        re.compile(
+            r"(?i)\bassert(ion)?(Error)?\b.*\bfail|\bassertion\b|\bexpected\b.*\b(but|got|to|actual|received)\b|\bFailed asserting\b"
+        ),
+        STRONG,
+        ("assert", "expected"),
+    ),
+    (
+        re.compile(r"^(not ok|FAIL|FAILED|--- FAIL|Failures?:|ERRORS?:?)\b|^=+ (FAILURES|ERRORS) =+|^\s*\d+\) \S"),
+        STRONG,
+        None,
+    ),
+    (
+        re.compile(
+            r"(?i)\b(\d+ (tests? )?(failed|failures?|errors?)|failed:? [1-9]\d*|failures?:? [1-9]\d*|errors?:? [1-9]\d*)\b"
+        ),
+        MEDIUM,
+        ("fail", "error"),
+    ),
     # Not a name or a setting: "timeout_ms", "--timeout", '"timeout":"600000"', "timeout=30", "prompt timeout: 0.0 minutes".
-    (re.compile(r"(?i)(?<![\w./\\-])(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|"
-                r"no output has been received)(?![\w/\\=]|[.-]\w|[\"']\s*:|\s*[:=]\s*\d)"), STRONG,
-     ("killed", "out of memory", "oom", "cannot allocate memory", "exceeded the maximum", "time", "no output has been received")),
-    (re.compile(r"(?i)\b(no space left on device|disk quota exceeded|too many open files)\b"), STRONG,
-     ("no space left", "quota exceeded", "too many open files")),
-    (re.compile(r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"), MEDIUM,
-     ("not found", "no such file", "permission denied", "connection refused", "undefined reference", "unresolved", "cannot find", "could not",
-      "unable to")),
+    (
+        re.compile(
+            r"(?i)(?<![\w./\\-])(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|"
+            r"no output has been received)(?![\w/\\=]|[.-]\w|[\"']\s*:|\s*[:=]\s*\d)"
+        ),
+        STRONG,
+        (
+            "killed",
+            "out of memory",
+            "oom",
+            "cannot allocate memory",
+            "exceeded the maximum",
+            "time",
+            "no output has been received",
+        ),
+    ),
+    (
+        re.compile(r"(?i)\b(no space left on device|disk quota exceeded|too many open files)\b"),
+        STRONG,
+        ("no space left", "quota exceeded", "too many open files"),
+    ),
+    (
+        re.compile(
+            r"(?i)\b(command not found|no such file or directory|permission denied|connection refused|undefined reference|unresolved (import|external|reference)|cannot find|could not (find|resolve|load|open|create|connect|transfer|read|determine)|unable to|not found)\b"
+        ),
+        MEDIUM,
+        (
+            "not found",
+            "no such file",
+            "permission denied",
+            "connection refused",
+            "undefined reference",
+            "unresolved",
+            "cannot find",
+            "could not",
+            "unable to",
+        ),
+    ),
     # The bare word, not a part of a name: "Text.Pandoc.Error", "error-handler.js", "--fail-fast".
-    (re.compile(r"(?i)(?<![\w./\\-])(fatal|fail|failed|failure|failures|fails|failing|error|errors|errored)(?![\w/\\=]|[.-]\w)"), MEDIUM,
-     ("fatal", "fail", "error")),
-    (re.compile(r"(?i)\b(exception|unexpected|invalid|missing|mismatch|violat\w+|illegal|forbidden|conflict|incompatible|unsatisf\w+|rejected|denied|corrupt\w*|wrong)\b"), WEAK,
-     ("exception", "unexpected", "invalid", "missing", "mismatch", "violat", "illegal", "forbidden", "conflict", "incompatible", "unsatisf",
-      "rejected", "denied", "corrupt", "wrong")),
-    (re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b(?!:? 0\b)"), WEAK, ("exit", "non-zero")),
+    (
+        re.compile(
+            r"(?i)(?<![\w./\\-])(fatal|fail|failed|failure|failures|fails|failing|error|errors|errored)(?![\w/\\=]|[.-]\w)"
+        ),
+        MEDIUM,
+        ("fatal", "fail", "error"),
+    ),
+    (
+        re.compile(
+            r"(?i)\b(exception|unexpected|invalid|missing|mismatch|violat\w+|illegal|forbidden|conflict|incompatible|unsatisf\w+|rejected|denied|corrupt\w*|wrong)\b"
+        ),
+        WEAK,
+        (
+            "exception",
+            "unexpected",
+            "invalid",
+            "missing",
+            "mismatch",
+            "violat",
+            "illegal",
+            "forbidden",
+            "conflict",
+            "incompatible",
+            "unsatisf",
+            "rejected",
+            "denied",
+            "corrupt",
+            "wrong",
+        ),
+    ),
+    (
+        re.compile(r"(?i)\b(exited|exit(ed)? (with )?(code|status)|returned non-zero|non-zero exit)\b(?!:? 0\b)"),
+        WEAK,
+        ("exit", "non-zero"),
+    ),
 ]
 # Tried strongest first, so the first match gives the score.
 _BY_STRENGTH = sorted(_RULES, key=lambda rule: -rule[1])
@@ -98,7 +218,8 @@ _NPM_WRAPPER = re.compile(
     r"^\s*npm ERR!\s*($|(Linux|Darwin|Windows_NT|SunOS|FreeBSD) \S|argv |node v|npm +v|code ELIFECYCLE|errno \d+\s*$|"
     r"\S+@\S+ \w[\w:-]*: `|Exit status|Failed at the|This is (most|probably)|not with npm itself|Tell the author|"
     r"You can get (information|their info)|Or if that|There is likely|Please include|A complete log|\s{2,}\S|"
-    r"(path|cwd|command (failed|sh -c))\b|Test failed\.)")
+    r"(path|cwd|command (failed|sh -c))\b|Test failed\.)"
+)
 _WRAPPER_SCORE = WEAK
 
 # Lines that mention failure words but say that nothing failed: (pattern, words) gated like the rules.
@@ -115,8 +236,13 @@ _BENIGN: list[_Gated] = [
     (re.compile(r"(?i)\bok\b\s*$|^\s*ok\b|\.{3,}\s*ok\b"), ("ok",)),
     (re.compile(r"(?i)\bsuccess(ful(ly)?)?\b"), ("success",)),
     # Anchored at the start of the line, so cheaper than looking for their words.
-    (re.compile(r"(?i)^\s*(Downloading|Downloaded|Fetching|Installing|Collecting|Requirement already|Get:\d|Hit:\d|Unpacking|Setting up|"
-                r"Preparing|Selecting)\b|^\s*(gcc|g\+\+|cc|clang|c\+\+)\s"), None),
+    (
+        re.compile(
+            r"(?i)^\s*(Downloading|Downloaded|Fetching|Installing|Collecting|Requirement already|Get:\d|Hit:\d|Unpacking|Setting up|"
+            r"Preparing|Selecting)\b|^\s*(gcc|g\+\+|cc|clang|c\+\+)\s"
+        ),
+        None,
+    ),
     (re.compile(r"(?i)-W(error|no-)|-Werror"), ("-w",)),
     (re.compile(r"(?i)\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b"), ("error.",)),
     (re.compile(r"(?i)ignore[ds]? (errors?|failures?)"), ("ignore",)),
@@ -128,7 +254,8 @@ _BENIGN: list[_Gated] = [
 # usually on purpose in tests, weaker than what the test runner or the build tool says.
 _APP_LOG = re.compile(
     r"^\W{0,2}(\d{4}-\d\d-\d\d[ T]|[A-Z][a-z]{2} +\d{1,2} |\d\d:\d\d:\d\d).{0,30}?\b(DEBUG|INFO|WARN(ING)?|ERROR|TRACE)\b"
-    r"|^\s*(DEBUG|INFO|WARN(ING)?|ERROR)\s+\S+:\s*\S+\.\w+:\d+")
+    r"|^\s*(DEBUG|INFO|WARN(ING)?|ERROR)\s+\S+:\s*\S+\.\w+:\d+"
+)
 _WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
 _WARNING_WORDS = ("warn", "deprecat", "notice")
 
@@ -148,8 +275,17 @@ EXIT_LINE = re.compile(
     r"exceeded the maximum (execution|time)|no output has been received|script failed|"
     r"ERROR: Job failed|terminated|has been cancelled)"
 )
-_EXIT_WORDS = ("exit", "job failed", "non-zero", "build failed", "exceeded the maximum", "no output has been received", "script failed",
-               "terminated", "has been cancelled")
+_EXIT_WORDS = (
+    "exit",
+    "job failed",
+    "non-zero",
+    "build failed",
+    "exceeded the maximum",
+    "no output has been received",
+    "script failed",
+    "terminated",
+    "has been cancelled",
+)
 
 
 class _Gates:
@@ -231,7 +367,7 @@ def _score(text: str) -> float:
     if text.startswith(GHA_ERROR):
         # The marked line is an error whatever its words; the runner's own "Process completed with exit
         # code 1" stays the exit line it is, so the output above it can lead.
-        rest = text[len(GHA_ERROR):]
+        rest = text[len(GHA_ERROR) :]
         return _score(rest) if is_exit_line(rest) else max(_score(rest), STRONG)
     if is_wrapper(text):
         return _WRAPPER_SCORE
@@ -249,7 +385,12 @@ def _score(text: str) -> float:
     # Most lines match no rule, so the words of the penalties are only looked for in the few that do.
     elif _BENIGN_GATES.any_match(text, low):
         best *= 0.3
-    elif best < STRONG and _holds_any(low, _WARNING_WORDS) and _WARNING.search(text) and not _COMPILER_WARNING.search(text):
+    elif (
+        best < STRONG
+        and _holds_any(low, _WARNING_WORDS)
+        and _WARNING.search(text)
+        and not _COMPILER_WARNING.search(text)
+    ):
         best *= 0.4
     if _APP_LOG.search(text):
         best = min(best, MEDIUM) * 0.5

@@ -1,4 +1,5 @@
 """The streaming scanner: one pass over a log's raw bytes that keeps the candidate failure lines and their context."""
+
 from __future__ import annotations
 
 import bisect
@@ -65,7 +66,7 @@ def apply_markers(stack: list[str], raw: bytes) -> tuple[str | None, str | None]
             if this is None:
                 this = name  # the line that closes a section still belongs to it
             if name in stack:
-                del stack[stack.index(name):]
+                del stack[stack.index(name) :]
     after = stack[-1] if stack else None
     return (this if this is not None else after), after
 
@@ -88,8 +89,13 @@ def _anchored(words: tuple[bytes, ...]) -> list[re.Pattern[bytes]]:
         anchor = next(letter for letter in anchors if letter in word)
         at = word.index(anchor)
         # The rest of the word after the anchor, then a look back over the whole word.
-        alternatives.setdefault(anchor, []).append(re.escape(word[at + 1:]) + (b"(?<=" + re.escape(word) + b")" if at else b""))
-    return [re.compile(re.escape(bytes([anchor])) + b"(?:" + b"|".join(alts) + b")") for anchor, alts in alternatives.items()]
+        alternatives.setdefault(anchor, []).append(
+            re.escape(word[at + 1 :]) + (b"(?<=" + re.escape(word) + b")" if at else b"")
+        )
+    return [
+        re.compile(re.escape(bytes([anchor])) + b"(?:" + b"|".join(alts) + b")")
+        for anchor, alts in alternatives.items()
+    ]
 
 
 # The pre-filter passes over every byte once per pattern, and a pass costs far more than the match
@@ -200,7 +206,7 @@ class Scanner:
         if self.stamps is not None:
             chunk = self._destamp(self.stamps.feed(bytes(chunk)))
         for i in range(0, len(chunk), CHUNK_BYTES):
-            self._feed_piece(bytes(chunk[i:i + CHUNK_BYTES]))
+            self._feed_piece(bytes(chunk[i : i + CHUNK_BYTES]))
 
     def _destamp(self, out: bytes, stamps: Destamper | None = None) -> bytes:
         """Count the prefix bytes removed as read (limits are about the log as fetched); forget a plain log's stamper."""
@@ -220,13 +226,13 @@ class Scanner:
             if nl < 0:
                 return
             self._long_done()
-            piece = piece[nl + 1:]
+            piece = piece[nl + 1 :]
         data = self.carry + piece if self.carry else piece
         last = data.rfind(b"\n")
         if last < 0:
             self.carry = data
         else:
-            self.carry = data[last + 1:]
+            self.carry = data[last + 1 :]
             self._block(data[: last + 1])
         if len(self.carry) > LONG_LINE_BYTES:
             self.long = LongLine()
@@ -259,7 +265,7 @@ class Scanner:
             if line.endswith(b"\r"):
                 line = line[:-1]
             self._long_line(line[:LONG_END_BYTES], line[-LONG_END_BYTES:], len(line))
-            block = block[first_nl + 1:]
+            block = block[first_nl + 1 :]
             if not block:
                 return
         base = self.line_no
@@ -349,9 +355,9 @@ class Scanner:
     def _line_above(self, block: bytes, start: int) -> bytes:
         """The raw line above the one that starts at start in block (from history at the block's top)."""
         if start > 0:
-            return block[block.rfind(b"\n", 0, start - 1) + 1:start - 1]
+            return block[block.rfind(b"\n", 0, start - 1) + 1 : start - 1]
         history = self._history()
-        return history[history.rfind(b"\n", 0, len(history) - 1) + 1:-1]
+        return history[history.rfind(b"\n", 0, len(history) - 1) + 1 : -1]
 
     def _consider(self, n: int, text: str, step_end: bool = False) -> str:
         """Score one line and remember it if it is a candidate. Returns "exit", "verdict", "hit" or ""."""
@@ -418,7 +424,7 @@ class Scanner:
                 if distance >= HISTORY_BYTES:
                     return
                 if k not in self.retained:
-                    self._retain(k, buf[prev:pos - 1])
+                    self._retain(k, buf[prev : pos - 1])
                 k, taken, pos = k - 1, taken + 1, prev
             if taken >= count:
                 return
@@ -472,10 +478,18 @@ class Scanner:
         for n, text in tail_lines:
             texts[n] = text
         return ScanResult(
-            texts, self.scores, tail_lines, total_lines,
-            step_ends=[c.n for c in self.candidates if c.step_end], commands=self.commands, pem_marks=self.pem_marks,
-            section_lines=self.section_lines, section_names=self.section_names, bytes_read=self.bytes_read,
-            truncated=self.max_bytes is not None and self.bytes_read > self.max_bytes)
+            texts,
+            self.scores,
+            tail_lines,
+            total_lines,
+            step_ends=[c.n for c in self.candidates if c.step_end],
+            commands=self.commands,
+            pem_marks=self.pem_marks,
+            section_lines=self.section_lines,
+            section_names=self.section_names,
+            bytes_read=self.bytes_read,
+            truncated=self.max_bytes is not None and self.bytes_read > self.max_bytes,
+        )
 
     def _tail_lines(self, final: bytes) -> list[tuple[int, str]]:
         """The last lines of the log, newest last, as far back as history reaches."""
@@ -495,7 +509,7 @@ class Scanner:
             if prev == 0 and not self.history_whole:
                 break
             n -= 1
-            text = render_line(buf[prev:pos - 1])
+            text = render_line(buf[prev : pos - 1])
             out.append((n, text))
             used += len(text) + 1
             pos = prev

@@ -1,4 +1,5 @@
 """Block selection: the scanned lines grouped into failure blocks, ranked, and fitted into the character budget."""
+
 from __future__ import annotations
 
 import bisect
@@ -88,7 +89,9 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
         if current is not None and n == current.end + 1 and n - current.seed < MAX_BLOCK_LINES:
             text = texts[n]
             # A plain line or a blank one stays in the block when detail follows right after it.
-            if related(n) or (not text.startswith(COMMAND_STARTS) and (related(n + 1) or (text.strip() and related(n + 2)))):
+            if related(n) or (
+                not text.startswith(COMMAND_STARTS) and (related(n + 1) or (text.strip() and related(n + 2)))
+            ):
                 current.end = n
                 continue
             # A diagnostic at file:line:col is followed by its source line and a caret, sometimes with
@@ -113,8 +116,14 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
     floor = 0
     for b in out:
         n = b.seed - 1
-        while (n > floor and b.seed - n <= MAX_DETAIL_ABOVE and n in texts and texts[n].strip()
-               and not texts[n].startswith(COMMAND_STARTS) and is_continuation(texts[n])):
+        while (
+            n > floor
+            and b.seed - n <= MAX_DETAIL_ABOVE
+            and n in texts
+            and texts[n].strip()
+            and not texts[n].startswith(COMMAND_STARTS)
+            and is_continuation(texts[n])
+        ):
             n -= 1
         # Detail has an edge; a run of indented lines longer than that is progress output, not detail.
         if b.seed - n <= MAX_DETAIL_ABOVE:
@@ -271,7 +280,7 @@ def _filter_lines(texts: dict[int, str], line_filter: LineFilter, marks: list[tu
         block = _pem_block(marks, n, MAX_PEM_LINES) if marks else None
         if prev is None or n != prev + 1:
             if prev_block is not None and prev_block != block:
-                end = next((m for m in marks[prev_block + 1:] if not m[1]), None)
+                end = next((m for m in marks[prev_block + 1 :] if not m[1]), None)
                 if end is not None and end[0] < n:
                     line_filter(end[2])
             if block is not None and block != prev_block:
@@ -352,8 +361,12 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
             w *= CLEANUP
         # A block repeats an earlier one when its failure lines say nothing new: the same error printed
         # again with the runner's summary under it is news, the same stack trace alone is not.
-        key = "\n".join(sorted({dedup_key(texts[n]) for n in range(b.start, b.end + 1)
-                                 if n in texts and scores[n] >= SEED_SCORE} or {dedup_key(texts[b.seed])}))
+        key = "\n".join(
+            sorted(
+                {dedup_key(texts[n]) for n in range(b.start, b.end + 1) if n in texts and scores[n] >= SEED_SCORE}
+                or {dedup_key(texts[b.seed])}
+            )
+        )
         w *= REPEAT ** seen.get(key, 0)
         seen[key] = seen.get(key, 0) + 1
         b.value = w
@@ -450,13 +463,25 @@ def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None =
     chosen = sorted(shown)
     # A blank line on its own says nothing; keep blanks only next to chosen text.
     picked = set(chosen)
-    chosen = [n for n in chosen if shown[n].strip() or n == total_lines
-              or (n - 1 in picked and shown[n - 1].strip()) or (n + 1 in picked and shown[n + 1].strip())]
+    chosen = [
+        n
+        for n in chosen
+        if shown[n].strip()
+        or n == total_lines
+        or (n - 1 in picked and shown[n - 1].strip())
+        or (n + 1 in picked and shown[n + 1].strip())
+    ]
     lines = [ExcerptLine(n, shown[n], scan.section_at(n), hidden_chars(texts[n], shown[n])) for n in chosen]
     top = ranked[0].seed if ranked else None
     failed = scan.section_at(top) if top is not None else None
     if failed is None and scan.section_names:
         failed = next((s for s in reversed(scan.section_names) if s and not CLEANUP_SECTIONS.search(s)), None)
     lead = (ranked[0].start, ranked[0].end) if ranked else None
-    return Excerpt(lines, total_lines=total_lines, failed_section=failed, bytes_read=scan.bytes_read,
-                   truncated=scan.truncated, lead=lead)
+    return Excerpt(
+        lines,
+        total_lines=total_lines,
+        failed_section=failed,
+        bytes_read=scan.bytes_read,
+        truncated=scan.truncated,
+        lead=lead,
+    )
