@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -14,8 +15,11 @@ from bot.core.redact_forms import (
     MIN_KNOWN_LEN,
     MIN_LITERAL_LEN,
     KnownSecrets,
+    anchor_letters,
+    anchored_regex,
     decode_base64,
     literal_variants,
+    rarest,
     trie_regex,
 )
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
@@ -47,6 +51,13 @@ KNOWN_TRIGGER_LEN = 16
 
 def _apply_order(func: Callable[[str], str]) -> int:
     return _ORDER.get(getattr(func, "__name__", ""), 0)
+
+
+@functools.lru_cache(maxsize=16)
+def _prefilter_for(words: frozenset[str]) -> tuple[frozenset[str], re.Pattern[str]]:
+    """(anchor letters, pre-filter) for the rules' words: the same for every redactor of a process."""
+    anchors = anchor_letters(words)
+    return anchors, re.compile(anchored_regex(words, anchors))
 
 
 class _LineState:
@@ -111,16 +122,19 @@ class Redactor:
                     funcs.extend(f for f in other_funcs if f not in funcs)
             funcs.sort(key=_apply_order)
             closed[trigger] = funcs
-        self._raw_dispatch = self._dispatch
         self._dispatch = closed
-        self._prefilter = re.compile(trie_regex(triggers))
-        self._base = (closed, triggers, self._prefilter)
-        self._first_chars = frozenset(trigger[0] for trigger in triggers)
-        self._triggers = triggers
-        self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
+        # Which rules a line needs: the words found by a trie, only on the few lines the pre-filter passes.
+        self._words = re.compile(trie_regex(triggers))
+        self._triggers = frozenset(triggers)
+        self._anchors, self._base_prefilter = _prefilter_for(self._triggers)
+        self._prefilter = self._base_prefilter
+        self._has_extra = bool(self.extra_patterns)
+        self._appliers_cache: dict[tuple[frozenset[str], bool], list[Callable[[str], str]]] = {}
         self._state = _LineState()
         self._known = KnownSecrets()
         self._new_forms: list[str] = []
+        self._learnt: set[str] = set()  # pieces of the forms of the secrets found, for the pre-filter
+        self._learnt_re: re.Pattern[str] | None = None
         self.counts: Counter[str] = Counter()  # placeholders written, by kind
 
     @classmethod
@@ -134,7 +148,11 @@ class Redactor:
     # --- public API ----------------------------------------------------------------------
     def redact_line(self, line: str) -> str:
         """One log line, in order; a PEM key block spanning lines is replaced line by line."""
-        return self._line(line, self._state)
+        state = self._state
+        # Most lines: nothing carried over from the line before and no pre-filter word (the checks of _line, inline).
+        if state.pem_lines or state.value_kind or self._has_extra or self._prefilter.search(line.lower()):
+            return self._line(line, state)
+        return line
 
     def redact_text(self, text: str) -> str:
         """A whole string (a model answer, MR text, a Slack message, a log chunk)."""
@@ -154,10 +172,8 @@ class Redactor:
     def reset(self) -> None:
         """Forget multi-line state and the secrets found (start of a new log)."""
         self._state = _LineState()
-        if self._known:
-            closed, triggers, prefilter = self._base
-            self._dispatch = {k: list(v) for k, v in closed.items()}
-            self._triggers, self._prefilter = set(triggers), prefilter
+        if self._learnt:
+            self._prefilter, self._learnt, self._learnt_re = self._base_prefilter, set(), None
             self._appliers_cache = {}
         self._known = KnownSecrets()
         self._new_forms = []
@@ -224,18 +240,21 @@ class Redactor:
         return "".join(out)
 
     def _appliers_for(self, low: str) -> list[Callable[[str], str]]:
-        key = frozenset(self._prefilter.findall(low))
-        cached = self._appliers_cache.get(key)
+        words = frozenset(self._words.findall(low))
+        known = self._learnt_re is not None and self._learnt_re.search(low) is not None
+        cached = self._appliers_cache.get((words, known))
         if cached is not None:
             return cached
-        found: list[Callable[[str], str]] = []
-        for trigger in key:
+        # A found secret re-printed here is looked for again after each rule, before the next (the rule may
+        # have found another secret, printed here in another form).
+        found: list[Callable[[str], str]] = [self._redact_known] if known else []
+        for trigger in words:
             for func in self._dispatch.get(trigger, ()):
                 if func not in found:
                     found.append(func)
         found.sort(key=_apply_order)
         if len(self._appliers_cache) < 4096:
-            self._appliers_cache[key] = found
+            self._appliers_cache[(words, known)] = found
         return found
 
     # --- PEM private keys -----------------------------------------------------------------
@@ -262,28 +281,20 @@ class Redactor:
     # --- secrets found: looked for again, in every form ---------------------------------------
     def _look_for_new_forms(self) -> None:
         """Add the forms of newly found secrets to the pre-filter (rare: only when a secret was found)."""
-        for form in self._new_forms:
-            trigger = self._anchor(form.lower())
-            funcs: list[Callable[[str], str]] = [self._redact_known]
-            for other, other_funcs in self._raw_dispatch.items():
-                if other in trigger or other.startswith(trigger):
-                    funcs.extend(f for f in other_funcs if f not in funcs)
-            for other, other_funcs in self._dispatch.items():
-                if trigger.startswith(other) and self._redact_known not in other_funcs:
-                    self._dispatch[other] = sorted([*other_funcs, self._redact_known], key=_apply_order)
-            funcs.extend(f for f in self._dispatch.get(trigger, ()) if f not in funcs)
-            self._dispatch[trigger] = sorted(funcs, key=_apply_order)
-            self._triggers.add(trigger)
+        self._learnt.update(self._piece(form.lower()) for form in self._new_forms)
         self._new_forms = []
-        self._prefilter = re.compile(trie_regex(self._triggers))
+        words = self._triggers | self._learnt
+        anchors = self._anchors | {rarest(w) for w in self._learnt if not self._anchors.intersection(w)}
+        self._prefilter = re.compile(anchored_regex(words, anchors))
+        self._learnt_re = re.compile(trie_regex(self._learnt))
         self._appliers_cache = {}
 
-    def _anchor(self, form: str) -> str:
-        """A piece of form that points the pre-filter at a line holding it, starting with a character some rule's
-        word already starts with: the regex engine skips every other character at full speed, and a random
-        secret's form would otherwise add most letters and digits to that set."""
+    def _piece(self, form: str) -> str:
+        """A piece of form that points the pre-filter at a line holding it, starting with one of its anchor
+        letters: the pre-filter then stops at no character more often than before, and a random secret's form
+        would otherwise add its rarest character, whichever it is."""
         for start in range(len(form) - MIN_KNOWN_LEN + 1):
-            if form[start] in self._first_chars:
+            if form[start] in self._anchors:
                 return form[start : start + KNOWN_TRIGGER_LEN]
         return form[:KNOWN_TRIGGER_LEN]
 
