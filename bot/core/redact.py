@@ -389,7 +389,7 @@ class Redactor:
         def declared(at: int) -> bool:
             return bool(rules.DECLARATION.search(line[max(0, at - 12) : at]))
 
-        return rules.ASSIGNMENT.sub(replace, line)
+        return rules.sub_assignments(replace, line)
 
     def _redact_base64(self, line: str) -> str:
         def replace(match: re.Match[str]) -> str:
