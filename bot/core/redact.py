@@ -36,7 +36,6 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
 _ORDER = {
     "apply_rule": 0,
     "_redact_literals": 0,
-    "_redact_known": 0,
     "apply_header_rule": 1,
     "_redact_url_credentials": 1,
     "_redact_base64": 2,
@@ -129,12 +128,11 @@ class Redactor:
         self._anchors, self._base_prefilter = _prefilter_for(self._triggers)
         self._prefilter = self._base_prefilter
         self._has_extra = bool(self.extra_patterns)
-        self._appliers_cache: dict[tuple[frozenset[str], bool], list[Callable[[str], str]]] = {}
+        self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
         self._state = _LineState()
         self._known = KnownSecrets()
         self._new_forms: list[str] = []
         self._learnt: set[str] = set()  # pieces of the forms of the secrets found, for the pre-filter
-        self._learnt_re: re.Pattern[str] | None = None
         self.counts: Counter[str] = Counter()  # placeholders written, by kind
 
     @classmethod
@@ -173,8 +171,7 @@ class Redactor:
         """Forget multi-line state and the secrets found (start of a new log)."""
         self._state = _LineState()
         if self._learnt:
-            self._prefilter, self._learnt, self._learnt_re = self._base_prefilter, set(), None
-            self._appliers_cache = {}
+            self._prefilter, self._learnt = self._base_prefilter, set()
         self._known = KnownSecrets()
         self._new_forms = []
 
@@ -198,12 +195,13 @@ class Redactor:
             line = self._known.redact(line, self._mark)  # before the rules: one placeholder kind per secret
         for func in self._appliers_for(line.lower()):
             line = func(line)
+            if len(self._known.kinds) > known:  # found by this rule: gone in every form before the next rule
+                known = len(self._known.kinds)
+                line = self._known.redact(line, self._mark)
         if "name" in low:
             self._names_secret(line, state)
         if self._new_forms:
             self._look_for_new_forms()
-        if len(self._known.kinds) > known:
-            line = self._known.redact(line, self._mark)  # found here, and again further along this line
         return line
 
     def _lines(self, text: str, state: _LineState) -> str:
@@ -241,20 +239,17 @@ class Redactor:
 
     def _appliers_for(self, low: str) -> list[Callable[[str], str]]:
         words = frozenset(self._words.findall(low))
-        known = self._learnt_re is not None and self._learnt_re.search(low) is not None
-        cached = self._appliers_cache.get((words, known))
+        cached = self._appliers_cache.get(words)
         if cached is not None:
             return cached
-        # A found secret re-printed here is looked for again after each rule, before the next (the rule may
-        # have found another secret, printed here in another form).
-        found: list[Callable[[str], str]] = [self._redact_known] if known else []
+        found: list[Callable[[str], str]] = []
         for trigger in words:
             for func in self._dispatch.get(trigger, ()):
                 if func not in found:
                     found.append(func)
         found.sort(key=_apply_order)
         if len(self._appliers_cache) < 4096:
-            self._appliers_cache[(words, known)] = found
+            self._appliers_cache[words] = found
         return found
 
     # --- PEM private keys -----------------------------------------------------------------
@@ -286,8 +281,6 @@ class Redactor:
         words = self._triggers | self._learnt
         anchors = self._anchors | {rarest(w) for w in self._learnt if not self._anchors.intersection(w)}
         self._prefilter = re.compile(anchored_regex(words, anchors))
-        self._learnt_re = re.compile(trie_regex(self._learnt))
-        self._appliers_cache = {}
 
     def _piece(self, form: str) -> str:
         """A piece of form that points the pre-filter at a line holding it, starting with one of its anchor
@@ -297,9 +290,6 @@ class Redactor:
             if form[start] in self._anchors:
                 return form[start : start + KNOWN_TRIGGER_LEN]
         return form[:KNOWN_TRIGGER_LEN]
-
-    def _redact_known(self, line: str) -> str:
-        return self._known.redact(line, self._mark)
 
     def _names_secret(self, line: str, state: _LineState) -> None:
         """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line."""
