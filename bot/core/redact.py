@@ -12,7 +12,6 @@ from urllib.parse import unquote
 from bot.core import redact_rules as rules
 from bot.core.redact_forms import (
     B64_TRIGGERS,
-    MIN_KNOWN_LEN,
     MIN_LITERAL_LEN,
     KnownSecrets,
     anchor_letters,
@@ -283,13 +282,14 @@ class Redactor:
         self._prefilter = re.compile(anchored_regex(words, anchors))
 
     def _piece(self, form: str) -> str:
-        """A piece of form that points the pre-filter at a line holding it, starting with one of its anchor
-        letters: the pre-filter then stops at no character more often than before, and a random secret's form
-        would otherwise add its rarest character, whichever it is."""
-        for start in range(len(form) - MIN_KNOWN_LEN + 1):
-            if form[start] in self._anchors:
-                return form[start : start + KNOWN_TRIGGER_LEN]
-        return form[:KNOWN_TRIGGER_LEN]
+        """A piece of form that points the pre-filter at a line holding it, holding one of its anchor letters:
+        the pre-filter then stops at no character more often than before, where a random secret's form would
+        otherwise add its own rarest character."""
+        at = next((i for i, ch in enumerate(form) if ch in self._anchors), None)
+        if at is None:  # a hex form may hold none: around its rarest character, which becomes an anchor letter
+            at = form.index(rarest(form))
+        start = max(0, min(at, len(form) - KNOWN_TRIGGER_LEN))
+        return form[start : start + KNOWN_TRIGGER_LEN]
 
     def _names_secret(self, line: str, state: _LineState) -> None:
         """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line."""
