@@ -205,10 +205,15 @@ class Redactor:
 
     def _lines(self, text: str, state: _LineState) -> str:
         """Redact many lines, touching only the lines the pre-filter points at."""
-        if self.extra_patterns or not text.isascii():
-            # Operator patterns have no pre-filter; a few characters change length when lowered,
-            # and one wide character makes the whole string slow to scan.
-            return "\n".join(self._line(part, state) for part in text.split("\n"))
+        if self.extra_patterns:
+            return "\n".join(self._line(part, state) for part in text.split("\n"))  # they have no pre-filter
+        if not text.isascii():
+            # A few characters change length when lowered, and one wide character makes the whole string
+            # slow to lower and to scan: line by line, each line that needs nothing passed over here.
+            return "\n".join(
+                self._line(part, state) if state.carries or self._prefilter.search(part.lower()) else part
+                for part in text.split("\n")  # the pre-filter grows as secrets are found: looked up each line
+            )
         low = text.lower()
         out: list[str] = []
         pos = 0
