@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -11,11 +12,13 @@ from urllib.parse import unquote
 from bot.core import redact_rules as rules
 from bot.core.redact_forms import (
     B64_TRIGGERS,
-    MIN_KNOWN_LEN,
     MIN_LITERAL_LEN,
     KnownSecrets,
+    anchor_letters,
+    anchored_regex,
     decode_base64,
     literal_variants,
+    rarest,
     trie_regex,
 )
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
@@ -32,7 +35,6 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
 _ORDER = {
     "apply_rule": 0,
     "_redact_literals": 0,
-    "_redact_known": 0,
     "apply_header_rule": 1,
     "_redact_url_credentials": 1,
     "_redact_base64": 2,
@@ -47,6 +49,13 @@ KNOWN_TRIGGER_LEN = 16
 
 def _apply_order(func: Callable[[str], str]) -> int:
     return _ORDER.get(getattr(func, "__name__", ""), 0)
+
+
+@functools.lru_cache(maxsize=16)
+def _prefilter_for(words: frozenset[str]) -> tuple[frozenset[str], re.Pattern[str]]:
+    """(anchor letters, pre-filter) for the rules' words: the same for every redactor of a process."""
+    anchors = anchor_letters(words)
+    return anchors, re.compile(anchored_regex(words, anchors))
 
 
 class _LineState:
@@ -111,16 +120,18 @@ class Redactor:
                     funcs.extend(f for f in other_funcs if f not in funcs)
             funcs.sort(key=_apply_order)
             closed[trigger] = funcs
-        self._raw_dispatch = self._dispatch
         self._dispatch = closed
-        self._prefilter = re.compile(trie_regex(triggers))
-        self._base = (closed, triggers, self._prefilter)
-        self._first_chars = frozenset(trigger[0] for trigger in triggers)
-        self._triggers = triggers
+        # Which rules a line needs: the words found by a trie, only on the few lines the pre-filter passes.
+        self._words = re.compile(trie_regex(triggers))
+        self._triggers = frozenset(triggers)
+        self._anchors, self._base_prefilter = _prefilter_for(self._triggers)
+        self._prefilter = self._base_prefilter
+        self._has_extra = bool(self.extra_patterns)
         self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
         self._state = _LineState()
         self._known = KnownSecrets()
         self._new_forms: list[str] = []
+        self._learnt: set[str] = set()  # pieces of the forms of the secrets found, for the pre-filter
         self.counts: Counter[str] = Counter()  # placeholders written, by kind
 
     @classmethod
@@ -134,7 +145,11 @@ class Redactor:
     # --- public API ----------------------------------------------------------------------
     def redact_line(self, line: str) -> str:
         """One log line, in order; a PEM key block spanning lines is replaced line by line."""
-        return self._line(line, self._state)
+        state = self._state
+        # Most lines: nothing carried over from the line before and no pre-filter word (the checks of _line, inline).
+        if state.pem_lines or state.value_kind or self._has_extra or self._prefilter.search(line.lower()):
+            return self._line(line, state)
+        return line
 
     def redact_text(self, text: str) -> str:
         """A whole string (a model answer, MR text, a Slack message, a log chunk)."""
@@ -154,11 +169,8 @@ class Redactor:
     def reset(self) -> None:
         """Forget multi-line state and the secrets found (start of a new log)."""
         self._state = _LineState()
-        if self._known:
-            closed, triggers, prefilter = self._base
-            self._dispatch = {k: list(v) for k, v in closed.items()}
-            self._triggers, self._prefilter = set(triggers), prefilter
-            self._appliers_cache = {}
+        if self._learnt:
+            self._prefilter, self._learnt = self._base_prefilter, set()
         self._known = KnownSecrets()
         self._new_forms = []
 
@@ -182,20 +194,26 @@ class Redactor:
             line = self._known.redact(line, self._mark)  # before the rules: one placeholder kind per secret
         for func in self._appliers_for(line.lower()):
             line = func(line)
+            if len(self._known.kinds) > known:  # found by this rule: gone in every form before the next rule
+                known = len(self._known.kinds)
+                line = self._known.redact(line, self._mark)
         if "name" in low:
             self._names_secret(line, state)
         if self._new_forms:
             self._look_for_new_forms()
-        if len(self._known.kinds) > known:
-            line = self._known.redact(line, self._mark)  # found here, and again further along this line
         return line
 
     def _lines(self, text: str, state: _LineState) -> str:
         """Redact many lines, touching only the lines the pre-filter points at."""
-        if self.extra_patterns or not text.isascii():
-            # Operator patterns have no pre-filter; a few characters change length when lowered,
-            # and one wide character makes the whole string slow to scan.
-            return "\n".join(self._line(part, state) for part in text.split("\n"))
+        if self.extra_patterns:
+            return "\n".join(self._line(part, state) for part in text.split("\n"))  # they have no pre-filter
+        if not text.isascii():
+            # A few characters change length when lowered, and one wide character makes the whole string
+            # slow to lower and to scan: line by line, each line that needs nothing passed over here.
+            return "\n".join(
+                self._line(part, state) if state.carries or self._prefilter.search(part.lower()) else part
+                for part in text.split("\n")  # the pre-filter grows as secrets are found: looked up each line
+            )
         low = text.lower()
         out: list[str] = []
         pos = 0
@@ -224,18 +242,18 @@ class Redactor:
         return "".join(out)
 
     def _appliers_for(self, low: str) -> list[Callable[[str], str]]:
-        key = frozenset(self._prefilter.findall(low))
-        cached = self._appliers_cache.get(key)
+        words = frozenset(self._words.findall(low))
+        cached = self._appliers_cache.get(words)
         if cached is not None:
             return cached
         found: list[Callable[[str], str]] = []
-        for trigger in key:
+        for trigger in words:
             for func in self._dispatch.get(trigger, ()):
                 if func not in found:
                     found.append(func)
         found.sort(key=_apply_order)
         if len(self._appliers_cache) < 4096:
-            self._appliers_cache[key] = found
+            self._appliers_cache[words] = found
         return found
 
     # --- PEM private keys -----------------------------------------------------------------
@@ -262,33 +280,21 @@ class Redactor:
     # --- secrets found: looked for again, in every form ---------------------------------------
     def _look_for_new_forms(self) -> None:
         """Add the forms of newly found secrets to the pre-filter (rare: only when a secret was found)."""
-        for form in self._new_forms:
-            trigger = self._anchor(form.lower())
-            funcs: list[Callable[[str], str]] = [self._redact_known]
-            for other, other_funcs in self._raw_dispatch.items():
-                if other in trigger or other.startswith(trigger):
-                    funcs.extend(f for f in other_funcs if f not in funcs)
-            for other, other_funcs in self._dispatch.items():
-                if trigger.startswith(other) and self._redact_known not in other_funcs:
-                    self._dispatch[other] = sorted([*other_funcs, self._redact_known], key=_apply_order)
-            funcs.extend(f for f in self._dispatch.get(trigger, ()) if f not in funcs)
-            self._dispatch[trigger] = sorted(funcs, key=_apply_order)
-            self._triggers.add(trigger)
+        self._learnt.update(self._piece(form.lower()) for form in self._new_forms)
         self._new_forms = []
-        self._prefilter = re.compile(trie_regex(self._triggers))
-        self._appliers_cache = {}
+        words = self._triggers | self._learnt
+        anchors = self._anchors | {rarest(w) for w in self._learnt if not self._anchors.intersection(w)}
+        self._prefilter = re.compile(anchored_regex(words, anchors))
 
-    def _anchor(self, form: str) -> str:
-        """A piece of form that points the pre-filter at a line holding it, starting with a character some rule's
-        word already starts with: the regex engine skips every other character at full speed, and a random
-        secret's form would otherwise add most letters and digits to that set."""
-        for start in range(len(form) - MIN_KNOWN_LEN + 1):
-            if form[start] in self._first_chars:
-                return form[start : start + KNOWN_TRIGGER_LEN]
-        return form[:KNOWN_TRIGGER_LEN]
-
-    def _redact_known(self, line: str) -> str:
-        return self._known.redact(line, self._mark)
+    def _piece(self, form: str) -> str:
+        """A piece of form that points the pre-filter at a line holding it, holding one of its anchor letters:
+        the pre-filter then stops at no character more often than before, where a random secret's form would
+        otherwise add its own rarest character."""
+        at = next((i for i, ch in enumerate(form) if ch in self._anchors), None)
+        if at is None:  # a hex form may hold none: around its rarest character, which becomes an anchor letter
+            at = form.index(rarest(form))
+        start = max(0, min(at, len(form) - KNOWN_TRIGGER_LEN))
+        return form[start : start + KNOWN_TRIGGER_LEN]
 
     def _names_secret(self, line: str, state: _LineState) -> None:
         """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line."""
@@ -378,7 +384,7 @@ class Redactor:
         def declared(at: int) -> bool:
             return bool(rules.DECLARATION.search(line[max(0, at - 12) : at]))
 
-        return rules.ASSIGNMENT.sub(replace, line)
+        return rules.sub_assignments(replace, line)
 
     def _redact_base64(self, line: str) -> str:
         def replace(match: re.Match[str]) -> str:

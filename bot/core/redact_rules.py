@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.core.redact_forms import decode_base64
+from bot.core.redact_forms import decode_base64, trie_regex
 
 PLACEHOLDER = "[REDACTED:{kind}]"
 
@@ -231,13 +231,55 @@ PEM_ONE_LINE = re.compile(
 )
 
 # Name fragments that make an assignment worth a look; the name is then checked word by word.
-SECRET_NAME_FRAGMENT = r"(?:pass|pwd|passphrase|secret|token|auth|key|credential|sig|salt|cookie|session|dsn)"
+SECRET_NAME_FRAGMENTS = ("pass", "pwd", "passphrase", "secret", "token", "auth", "key", "credential", "sig", "salt")
+SECRET_NAME_FRAGMENTS += ("cookie", "session", "dsn")
+SECRET_NAME_FRAGMENT = "(?:" + "|".join(SECRET_NAME_FRAGMENTS) + ")"
 ASSIGNMENT = re.compile(
     r"(?<![\w.\-])(?P<flag>--?)?(?P<name>[A-Za-z0-9_.\-]*" + SECRET_NAME_FRAGMENT + r"[A-Za-z0-9_.\-]*)"
     r"(?P<nq>[\"']?)(?:\s*(?P<op>:=|=>|[:=])(?![=:/])\s*|(?P<sp>[ \t]+))"
     r"(?P<val>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s\"',;&<>(){}\[\]|\x00-\x1f]+)",
     re.IGNORECASE,
 )
+# What ASSIGNMENT's name is made of, and its fragments in a lower-cased ASCII line.
+NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+NAME_FRAGMENT_LOWER = re.compile(trie_regex(SECRET_NAME_FRAGMENTS))
+NAME_RUN = re.compile(r"[A-Za-z0-9_.\-]*")
+# What may follow a whole name in ASSIGNMENT (an ASCII line): a quote, ":", "=" or white space.
+AFTER_NAME = frozenset("\"':= \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+
+
+def sub_assignments(replace: Callable[[re.Match[str]], str], line: str) -> str:
+    """ASSIGNMENT.sub(replace, line), without trying the pattern at every character of an ASCII line.
+
+    A match starts where a run of name characters starts (nothing of a word, "." or "-" before it) and that run
+    holds a fragment: so only the start of each run holding one is tried. Other lines (rare) take the plain sub,
+    as a few non-ASCII letters match the fragments' letters when the case is ignored."""
+    if not line.isascii():
+        return ASSIGNMENT.sub(replace, line)
+    low = line.lower()
+    out: list[str] = []
+    done = pos = 0  # done: how far out covers; pos: where the next fragment is looked for
+    size = len(line)
+    while (found := NAME_FRAGMENT_LOWER.search(low, pos)) is not None:
+        # No other match starts inside this run of name characters: the character before each is one.
+        pos = NAME_RUN.match(line, found.end()).end()  # type: ignore[union-attr]
+        if pos == size or line[pos] not in AFTER_NAME:
+            continue  # the name is the whole run, and nothing that assigns follows it
+        start = found.start()
+        while start > done and line[start - 1] in NAME_CHARS:
+            start -= 1
+        match = ASSIGNMENT.match(line, start)
+        if match is None:
+            continue
+        out.append(line[done : match.start()])
+        out.append(replace(match))
+        done = pos = match.end()
+    if not out:
+        return line
+    out.append(line[done:])
+    return "".join(out)
+
+
 NAME_SPLIT = re.compile(r"[_.\-]+|(?<=[a-z0-9])(?=[A-Z])")
 
 # A compound word ending so holds a password (PGPASSWORD, KEYSTOREPASSWORD); "pass" alone is too short a tail
