@@ -54,7 +54,8 @@ async def database_url(kind: str, tmp_path: Path):
 
 class BotProcess:
     def __init__(self, env: dict[str, str], log_path: Path):
-        self.env = env
+        # A copy: the caller's settings often start a second process (a replica), which needs its own spool.
+        self.env = dict(env)
         self.log_path = log_path
         # Each bot process its own spool (the directory is locked), kept across its restarts, never in the checkout.
         self.env.setdefault("SPOOL_DIR", str(log_path.parent / f"spool-{env['PORT']}"))
