@@ -203,7 +203,13 @@ GENERIC = re.compile(
 
 def score_case(score, case, tokens: list[str], answer: dict) -> dict:
     raw = cv_folds.read_lines(case.log)
-    quoted = bool(score.covered_lines(raw, answer["evidence"][:SCORED_EVIDENCE]) & case.gold)
+    evidence = answer["evidence"][:SCORED_EVIDENCE]
+    covered = score.covered_lines(raw, evidence)
+    # A log shipped with per-line timestamps (GitHub Actions' raw logs in CiDiff): a line quoted without its
+    # prefix is quoted, as excerpt_cv.py counts it (covered_lines alone wants 90% of the stamped line's length).
+    if any(PREFIX_RE.match(line) for line in raw[:50]):
+        covered |= score.covered_lines([PREFIX_RE.sub("", line) for line in raw], evidence)
+    quoted = bool(covered & case.gold)
     summary = answer["summary"][:SCORED_SUMMARY_CHARS]
     named = any(t in summary for t in tokens)
     cause_named = named or any(t in answer["root_cause"] for t in tokens)
@@ -378,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
 
 sys.path.insert(0, str(HERE))
 import cv_folds  # noqa: E402  (a sibling module, not a package)
+from excerpt_cv import PREFIX_RE  # noqa: E402  (score a quote as excerpt_cv.py scores a line)
 
 if __name__ == "__main__":
     sys.exit(main())
