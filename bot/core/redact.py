@@ -128,6 +128,8 @@ class Redactor:
         self._prefilter = self._base_prefilter
         self._has_extra = bool(self.extra_patterns)
         self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
+        # None: the tables' rule functions are this redactor's own; else (fresh()) they are bound to it when used.
+        self._own: dict[Callable[[str], str], Callable[[str], str]] | None = None
         self._state = _LineState()
         self._known = KnownSecrets()
         self._new_forms: list[str] = []
@@ -141,28 +143,25 @@ class Redactor:
     def fresh(self) -> Redactor:
         """A redactor with the same operator patterns and literals that knows no secret yet (one per text).
 
-        It shares this one's compiled tables (building them costs milliseconds, and the webhook door asks for
-        one per delivery); its rules are bound to itself, so what it learns stays its own."""
+        It shares this one's compiled tables and rule lookups (building them costs milliseconds, and the webhook
+        door asks for one per delivery); a rule is bound to the new redactor when a text first needs it, so what
+        the new one learns stays its own."""
         new = object.__new__(Redactor)
         new.__dict__.update(self.__dict__)
-        new._appliers_cache = {}
         new.counts = Counter()
         new._learnt = set()
         new.reset()
-        bound: dict[Callable[[str], str], Callable[[str], str]] = {}
-        for funcs in self._dispatch.values():
-            for func in funcs:
-                if func not in bound:
-                    bound[func] = new._rebind(func)
-        new._dispatch = {trigger: [bound[func] for func in funcs] for trigger, funcs in self._dispatch.items()}
+        new._own = {}
         return new
 
-    def _rebind(self, func: Callable[[str], str]) -> Callable[[str], str]:
-        """Another redactor's rule function, bound to this one."""
-        rule = getattr(func, "rule", None)
-        if rule is not None:
-            return self._rule_applier(rule, header=func.header)
-        return getattr(self, func.__name__)
+    def _bound(self, func: Callable[[str], str]) -> Callable[[str], str]:
+        """The table's rule function (bound to the redactor that built the table) as this redactor's own."""
+        own = self._own.get(func)
+        if own is None:
+            rule = getattr(func, "rule", None)
+            own = self._rule_applier(rule, header=func.header) if rule is not None else getattr(self, func.__name__)
+            self._own[func] = own
+        return own
 
     # --- public API ----------------------------------------------------------------------
     def redact_line(self, line: str) -> str:
@@ -264,6 +263,10 @@ class Redactor:
         return "".join(out)
 
     def _appliers_for(self, low: str) -> list[Callable[[str], str]]:
+        found = self._table_appliers(low)
+        return found if self._own is None else [self._bound(func) for func in found]
+
+    def _table_appliers(self, low: str) -> list[Callable[[str], str]]:
         words = frozenset(self._words.findall(low))
         cached = self._appliers_cache.get(words)
         if cached is not None:
