@@ -71,19 +71,20 @@ def parse_json_object(body: bytes) -> dict:
     return data
 
 
-def scrub(payload: dict, jobs: list, redact) -> tuple[dict, list]:
+def scrub(payload: dict, jobs: list, redactor) -> tuple[dict, list]:
     """What is stored of a delivery: no CI variables (people pass tokens that way), every free text redacted
     (commit messages, MR title and description, branch names, note text), ids, urls and shape kept."""
     from bot.core.redact_payload import redact_payload  # here: this module's import block is being rewritten
 
+    redact, might_change = redactor.redact_text, redactor.might_change
     attrs = payload.get("object_attributes")
     if isinstance(attrs, dict):
         for variable in attrs.get("variables") or []:
             if isinstance(variable, dict):  # not kept, but a value named like a secret is known to redact now
                 redact(f"{variable.get('key')}={variable.get('value')}")
         payload = {**payload, "object_attributes": {k: v for k, v in attrs.items() if k != "variables"}}
-    cleaned = [dataclasses.replace(job, payload=redact_payload(job.payload, redact)) for job in jobs]
-    return redact_payload(payload, redact), cleaned
+    cleaned = [dataclasses.replace(job, payload=redact_payload(job.payload, redact, might_change)) for job in jobs]
+    return redact_payload(payload, redact, might_change), cleaned
 
 
 def _auth_settings(settings) -> dict:
@@ -168,7 +169,7 @@ async def gitlab_webhook(request: web.Request) -> web.Response:
             metrics.deliveries.labels("gitlab_webhook", "ignored").inc()
             log.debug("ignored %s: %s", event_type, routed.ignored_reason)
             return web.Response(status=200)
-        stored, jobs = scrub(payload, routed.jobs, app[SERVICES].redactor.fresh().redact_text)
+        stored, jobs = scrub(payload, routed.jobs, app[SERVICES].redactor.fresh())
         record = IntakeRecord(
             source="gitlab_webhook",
             delivery_key=routed.delivery_key,

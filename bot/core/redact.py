@@ -176,6 +176,13 @@ class Redactor:
         """A whole string (a model answer, MR text, a Slack message, a log chunk)."""
         return self._lines(text, _LineState())
 
+    def might_change(self, text: str) -> bool:
+        """Whether redact_text could change anything in text: False means it returns text as it is.
+
+        Every rule, literal and secret found so far has a word in the pre-filter, and a line is carried over
+        to the next only after a line the pre-filter passed."""
+        return self._has_extra or self._prefilter.search(text.lower()) is not None
+
     def redact_known(self, text: str) -> str:
         """text with every secret found so far removed, in every form (as printed, base64, URL-encoded, hex).
 

@@ -125,11 +125,32 @@ def test_webhook_payload_free_text_is_redacted_and_its_shape_kept() -> None:
         },
         "builds": [{"id": 1, "name": "deploy", "stage": "deploy"}],
     }
-    out = redact_payload(payload, Redactor().redact_text)
+    redactor = Redactor()
+    assert redactor.might_change(payload["commit"]["message"])
+    out = redact_payload(payload, redactor.redact_text, redactor.might_change)
     assert survivors(repr(out), [aws, token]) == []
+    assert out == redact_payload(payload, Redactor().redact_text), "the pre-check changes nothing that matters"
     assert out["object_attributes"] == {**payload["object_attributes"], "ref": "fix/rotate-[REDACTED:token]"}
     assert out["merge_request"]["title"] == "Rotate keys ([REDACTED:aws-secret-key])"
     assert out["merge_request"]["url"] == payload["merge_request"]["url"]
     assert out["commit"]["id"] == payload["commit"]["id"] and out["commit"]["url"] == payload["commit"]["url"]
     assert out["builds"] == payload["builds"]
     assert payload["commit"]["message"].count(aws) == 1, "the input is left alone"
+
+
+def test_a_delivery_with_nothing_to_redact_is_kept_as_it_is_without_a_walk() -> None:
+    payload = {
+        "object_kind": "pipeline",
+        "object_attributes": {"id": 9001, "ref": "main", "status": "failed", "sha": "4a7b2c9d" * 5},
+        "commit": {"message": "Fix the parser for amounts with a thousands separator\n"},
+        "builds": [{"id": 1, "name": "test", "stage": "test"}],
+    }
+    calls: list[str] = []
+
+    def redact(text: str) -> str:
+        calls.append(text)
+        return text
+
+    redactor = Redactor()
+    assert redact_payload(payload, redact, redactor.might_change) is payload and calls == []
+    assert redact_payload(payload, redact) == payload and calls, "without the pre-check every free text is walked"
