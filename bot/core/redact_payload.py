@@ -21,8 +21,14 @@ def redact_payload(
     with nothing to recognise it by (a branch name, the MR title). `might_change(text)`, when given, says
     whether the redactor could change anything in a text: a payload whose free text, taken together, holds
     nothing it could change is returned as it is (most deliveries; the door asks this of every one)."""
-    if might_change is not None and not might_change("\n".join(_free_text(payload, ""))):
-        return payload
+    if might_change is not None:
+        if not might_change("\n".join(_free_text(payload, ""))):
+            return payload
+
+        def redact_some(text: str) -> str:
+            return redact(text) if might_change(text) else text
+
+        return _walk(_walk(payload, redact_some, ""), redact_some, "")
     return _walk(_walk(payload, redact, ""), redact, "")
 
 
