@@ -22,26 +22,48 @@ def redact_payload(
     whether the redactor could change anything in a text: a payload whose free text, taken together, holds
     nothing it could change is returned as it is (most deliveries; the door asks this of every one)."""
     if might_change is not None:
-        if not might_change("\n".join(_free_text(payload, ""))):
-            return payload
-
-        def redact_some(text: str) -> str:
-            return redact(text) if might_change(text) else text
-
-        return _walk(_walk(payload, redact_some, ""), redact_some, "")
+        return _redact_some(payload, redact, might_change)
     return _walk(_walk(payload, redact, ""), redact, "")
 
 
-def _free_text(value: Any, key: str) -> Iterator[str]:
+def _free_text(value: Any, key: str, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Every free-text string with its path (keys and indexes), in document order."""
     if isinstance(value, str):
         if key not in _GENERATED:
-            yield value
+            yield path, value
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _free_text(v, str(k))
+            yield from _free_text(v, str(k), (*path, k))
     elif isinstance(value, list):
-        for v in value:
-            yield from _free_text(v, key)
+        for i, v in enumerate(value):
+            yield from _free_text(v, key, (*path, i))
+
+
+def _redact_some(payload: Any, redact: Callable[[str], str], might_change: Callable[[str], bool]) -> Any:
+    """redact_payload's two walks over only the texts the redactor could change; the rest is shared, not copied."""
+    texts = list(_free_text(payload, ""))
+    if not texts or not might_change("\n".join(text for _, text in texts)):
+        return payload
+    current = [text for _, text in texts]
+    for _ in range(2):  # the second walk: secrets learnt later in the first one, where they were seen before
+        for i, text in enumerate(current):
+            if might_change(text):
+                current[i] = redact(text)
+    out = payload
+    for (path, text), new in zip(texts, current, strict=True):
+        if new != text:
+            out = _replaced(out, path, new)
+    return out
+
+
+def _replaced(value: Any, path: tuple, new: str) -> Any:
+    """value with the string at path replaced, copying only the containers along the path."""
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    copy: Any = dict(value) if isinstance(value, dict) else list(value)
+    copy[head] = _replaced(value[head], rest, new)
+    return copy
 
 
 def _walk(value: Any, redact: Callable[[str], str], key: str) -> Any:
