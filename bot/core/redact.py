@@ -149,7 +149,7 @@ class Redactor:
         new = object.__new__(Redactor)
         new.__dict__.update(self.__dict__)
         new.counts = Counter()
-        new._learnt = set()
+        new._prefilter, new._learnt = self._base_prefilter, set()  # none of what this one learnt
         new.reset()
         new._own = {}
         return new
