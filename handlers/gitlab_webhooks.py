@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.core.intake import IntakeRecord, storage_problem
+from bot.core.redact_payload import redact_payload
 from bot.core.webhook_auth import AuthResult, authenticate_headers, verify_signature
 from bot.runtime.spool import SpoolFull
 from config.logging import log_context
@@ -74,8 +75,6 @@ def parse_json_object(body: bytes) -> dict:
 def scrub(payload: dict, jobs: list, redactor) -> tuple[dict, list]:
     """What is stored of a delivery: no CI variables (people pass tokens that way), every free text redacted
     (commit messages, MR title and description, branch names, note text), ids, urls and shape kept."""
-    from bot.core.redact_payload import redact_payload  # here: this module's import block is being rewritten
-
     redact, might_change = redactor.redact_text, redactor.might_change
     attrs = payload.get("object_attributes")
     if isinstance(attrs, dict):

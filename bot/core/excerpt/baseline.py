@@ -93,6 +93,52 @@ class Baseline:
         return bool(text.strip()) and line_key(text) in self.keys
 
 
+class _LineReader:
+    """The lines of a log fed in byte pieces, per-line timestamps removed as the scanner removes them.
+
+    Each line comes out once, with its number: whole at its newline, or, when it grows past MAX_KEY_BYTES,
+    as its first MAX_KEY_BYTES with `whole` False (the rest of it is skipped)."""
+
+    def __init__(self) -> None:
+        self.n = 0  # number of the last line given out
+        self.carry = b""
+        self.skipping = False  # inside a line already given out by its start
+        self.stamps = Destamper()
+
+    def feed(self, chunk: bytes) -> list[tuple[int, bytes, bool]]:
+        return self._split(self.stamps.feed(bytes(chunk)))
+
+    def close(self) -> list[tuple[int, bytes, bool]]:
+        out = self._split(self.stamps.close())
+        if self.carry and not self.skipping:
+            out.append(self._out(self.carry, True))
+        self.carry = b""
+        return out
+
+    def _out(self, raw: bytes, whole: bool) -> tuple[int, bytes, bool]:
+        self.n += 1
+        return self.n, raw, whole
+
+    def _split(self, chunk: bytes) -> list[tuple[int, bytes, bool]]:
+        out: list[tuple[int, bytes, bool]] = []
+        data = self.carry + chunk if self.carry else chunk
+        pos = 0
+        while (end := data.find(b"\n", pos)) >= 0:
+            if self.skipping:
+                self.skipping = False
+            else:
+                out.append(self._out(data[pos:end], True))
+            pos = end + 1
+        rest = data[pos:]
+        if len(rest) > MAX_KEY_BYTES:
+            if not self.skipping:
+                out.append(self._out(rest[:MAX_KEY_BYTES], False))
+                self.skipping = True
+            rest = b""
+        self.carry = rest
+        return out
+
+
 class BaselineBuilder:
     """Reads a passing log chunk by chunk and keeps the keys of its lines (memory bounded)."""
 
@@ -101,29 +147,11 @@ class BaselineBuilder:
         self.keys: set[int] = set()
         self.lines = 0
         self.complete = True
-        self.carry = b""
-        self.skipping = False  # inside a line already keyed by its start
-        self.stamps = Destamper()  # per-line timestamps removed, as the scanner removes them
+        self.reader = _LineReader()
 
     def feed(self, chunk: bytes) -> None:
-        self._feed(self.stamps.feed(bytes(chunk)))
-
-    def _feed(self, chunk: bytes) -> None:
-        data = self.carry + chunk if self.carry else chunk
-        pos = 0
-        while (end := data.find(b"\n", pos)) >= 0:
-            if self.skipping:
-                self.skipping = False
-            else:
-                self._add(data[pos:end])
-            pos = end + 1
-        rest = data[pos:]
-        if len(rest) > MAX_KEY_BYTES:
-            if not self.skipping:
-                self._add(rest[:MAX_KEY_BYTES])
-                self.skipping = True
-            rest = b""
-        self.carry = rest
+        for _, raw, _ in self.reader.feed(chunk):
+            self._add(raw)
 
     def _add(self, raw: bytes) -> None:
         self.lines += 1
@@ -135,10 +163,8 @@ class BaselineBuilder:
             self.keys.add(line_key(text))
 
     def finish(self) -> Baseline:
-        self._feed(self.stamps.close())
-        if self.carry and not self.skipping:
-            self._add(self.carry)
-        self.carry = b""
+        for _, raw, _ in self.reader.close():
+            self._add(raw)
         return Baseline(frozenset(self.keys), self.lines, self.complete)
 
 
@@ -160,37 +186,20 @@ class NewLines:
     def __init__(self, baseline: Baseline) -> None:
         self.baseline = baseline
         self.weights = baseline.weights
-        self.n = 1  # number of the line that starts the carry
-        self.carry = b""
-        self.skipping = False
         self.new: deque[tuple[int, str]] = deque()
         self.new_chars = 0
-        self.stamps = Destamper()  # the new lines shown as the scanner shows its own: without timestamps
+        self.reader = _LineReader()  # the new lines shown as the scanner shows its own: without timestamps
 
     def feed(self, chunk: bytes) -> None:
-        self._feed(self.stamps.feed(bytes(chunk)))
+        for n, raw, whole in self.reader.feed(chunk):
+            if whole:  # an over-long line is never held here; the scanner keeps its ends
+                self._line(n, raw)
 
-    def _feed(self, chunk: bytes) -> None:
-        data = self.carry + chunk if self.carry else chunk
-        pos = 0
-        while (end := data.find(b"\n", pos)) >= 0:
-            if self.skipping:
-                self.skipping = False
-            else:
-                self._line(data[pos:end])
-            self.n += 1
-            pos = end + 1
-        rest = data[pos:]
-        if len(rest) > MAX_KEY_BYTES:
-            self.skipping = True  # an over-long line is never held here; the scanner keeps its ends
-            rest = b""
-        self.carry = rest
-
-    def _line(self, raw: bytes) -> None:
+    def _line(self, n: int, raw: bytes) -> None:
         text = render_line(raw)
         if not text.strip() or self.baseline.knows(text):
             return
-        self.new.append((self.n, text))
+        self.new.append((n, text))
         self.new_chars += len(text)
         while self.new_chars > MAX_NEW_CHARS:
             self.new_chars -= len(self.new.popleft()[1])
@@ -202,10 +211,9 @@ class NewLines:
         kept only as context cannot seed a failure block at its full score either. Known lines with no
         failure words far from any other kept line (the passing run's ordinary output) are dropped, so
         the budget left after the failure blocks goes to what this run printed and the passing one did not."""
-        self._feed(self.stamps.close())
-        if self.carry and not self.skipping:
-            self._line(self.carry)
-            self.carry = b""
+        for n, raw, whole in self.reader.close():
+            if whole:
+                self._line(n, raw)
         w = self.weights
         new = dict(self.new)
         texts = dict(scan.texts)
