@@ -365,28 +365,9 @@ class SlackPublisher:
         digest = _hash(blocks, text)
         async with named_lock(db, key):
             row = await get_delivery(db, key)
+            thread = row.thread_ts if row is not None and row.ts else in_thread
             try:
-                if row is not None and row.ts:
-                    if row.content_hash != digest:
-                        await self.client.chat_update(channel=channel, ts=row.ts, text=text, blocks=blocks)
-                    ts, thread = row.ts, row.thread_ts
-                else:
-                    record = {"target": PARENT, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
-                    ts, fresh = await post_once(
-                        self.once_client,
-                        db,
-                        key,
-                        row,
-                        channel=channel,
-                        thread_ts=in_thread,
-                        text=text,
-                        blocks=blocks,
-                        record=record,
-                        own_bot_id=self._own_bot_id,
-                    )
-                    if not fresh:  # an orphan of a crashed attempt: it shows what was current then
-                        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-                    thread = in_thread
+                ts = await self._show(key, row, PARENT, report, channel, in_thread, text, blocks, digest)
             except SlackApiError as exc:
                 if _error(exc) in (
                     "channel_not_found",
@@ -426,26 +407,7 @@ class SlackPublisher:
             digest = _hash(blocks, text)
             async with named_lock(db, key):
                 row = await get_delivery(db, key)
-                if row is not None and row.ts:
-                    if row.content_hash != digest:
-                        await self.client.chat_update(channel=channel, ts=row.ts, text=text, blocks=blocks)
-                    ts = row.ts
-                else:
-                    record = {"target": THREAD, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
-                    ts, fresh = await post_once(
-                        self.once_client,
-                        db,
-                        key,
-                        row,
-                        channel=channel,
-                        thread_ts=root,
-                        text=text,
-                        blocks=blocks,
-                        record=record,
-                        own_bot_id=self._own_bot_id,
-                    )
-                    if not fresh:
-                        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+                ts = await self._show(key, row, THREAD, report, channel, root, text, blocks, digest)
                 await save_delivery(
                     db,
                     key,
@@ -459,6 +421,40 @@ class SlackPublisher:
                     analysis_id=report.analysis_id,
                     state=POSTED,
                 )
+
+    async def _show(
+        self,
+        key: str,
+        row: Delivery | None,
+        target: str,
+        report: PipelineReport,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        blocks: list[dict],
+        digest: str,
+    ) -> str:
+        """The message under key: edited when what it shows changed, else posted once across crashes; its ts."""
+        if row is not None and row.ts:
+            if row.content_hash != digest:
+                await self.client.chat_update(channel=channel, ts=row.ts, text=text, blocks=blocks)
+            return row.ts
+        record = {"target": target, "project_id": report.project_id, "pipeline_id": report.pipeline_id}
+        ts, fresh = await post_once(
+            self.once_client,
+            self.db,
+            key,
+            row,
+            channel=channel,
+            thread_ts=thread_ts,
+            text=text,
+            blocks=blocks,
+            record=record,
+            own_bot_id=self._own_bot_id,
+        )
+        if not fresh:  # an orphan of a crashed attempt: it shows what was current then
+            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        return ts
 
     async def _own_bot_id(self) -> str | None:
         """The bot's own bot id (auth.test), so only its own messages are adopted; None when Slack will not say."""
