@@ -8,7 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.db import Database
-from storage.models import Analysis, FailedJob
+from storage.models import Analysis, FailedJob, FeedbackVote
+from storage.sql import insert_for
+from storage.types import utcnow
 
 # Callers read an Analysis row's fields (the API turns them into JSON); the queries stay here.
 __all__ = [
@@ -130,11 +132,18 @@ async def recent_history(db: Database, limit: int) -> list[HistoryEntry]:
     return [HistoryEntry(*r) for r in rows]
 
 
-async def add_feedback(db: Database, analysis_id: int, direction: str) -> bool:
-    """Count one 👍 ("up") or 👎 ("down") on the analysis; False when there is no such analysis."""
+async def add_feedback(db: Database, analysis_id: int, voter: str, direction: str) -> bool:
+    """Count `voter`'s 👍 ("up") or 👎 ("down") once, however often it arrives; False when there is no such analysis."""
     column = {"up": Analysis.feedback_up, "down": Analysis.feedback_down}[direction]
+    vote = (
+        insert_for(db)(FeedbackVote)
+        .values(analysis_id=analysis_id, voter=voter[:64], direction=direction, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["analysis_id", "voter", "direction"])
+    )
     async with db.session() as s:
-        updated = await s.execute(
-            sa.update(Analysis).where(Analysis.id == analysis_id).values({column.key: column + 1})
-        )
-    return bool(updated.rowcount)
+        if await s.get(Analysis, analysis_id) is None:
+            return False
+        # The vote row and the counter move in one transaction: a second click (or a job run twice) inserts nothing.
+        if (await s.execute(vote)).rowcount:
+            await s.execute(sa.update(Analysis).where(Analysis.id == analysis_id).values({column.key: column + 1}))
+    return True

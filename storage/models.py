@@ -151,6 +151,18 @@ class Analysis(SQLModel, table=True):
     created_at: datetime = _ts(index=True)
 
 
+class FeedbackVote(SQLModel, table=True):
+    """One person's 👍 or 👎 on one analysis: the counters on the analysis move only when a row is new here."""
+
+    __tablename__ = "feedback_votes"
+    __table_args__ = (sa.UniqueConstraint("analysis_id", "voter", "direction"),)
+    id: int | None = Field(default=None, primary_key=True)
+    analysis_id: int = Field(index=True)
+    voter: str = Field(max_length=64)  # the Slack user id ("" when Slack sent none)
+    direction: str = Field(max_length=8)  # up | down
+    created_at: datetime = _ts()
+
+
 class ProviderCallRecord(SQLModel, table=True):
     """Every model call: who, what it cost, how long it took, how it ended."""
 

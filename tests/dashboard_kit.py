@@ -198,6 +198,6 @@ async def seed(db, *, now: datetime | None = None, days: int = 14, seed_value: i
             up, down = out.votes
             if rng.random() < 0.4:
                 direction = "up" if rng.random() < 0.75 else "down"
-                await add_feedback(db, analysis_id, direction)
+                await add_feedback(db, analysis_id, f"U{analysis_id}", direction)
                 out.votes = (up + (direction == "up"), down + (direction == "down"))
     return out

@@ -1,4 +1,4 @@
-"""The slack_feedback job: 👍/👎 on an analysis, one vote per user and direction (the dedupe key sees to that)."""
+"""The slack_feedback job: 👍/👎 on an analysis, counted once per user and direction (storage keeps one vote row each)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class SlackFeedbackPayload(JobPayload):
 async def run(services: Services, job: ClaimedJob) -> None:
     """Count the vote and thank the voter (only they see it)."""
     p = SlackFeedbackPayload.of(job)
-    counted = await add_feedback(services.db, p.analysis_id, p.direction)
+    counted = await add_feedback(services.db, p.analysis_id, p.slack.user or "", p.direction)
     try:
         await publisher(services).tell_user(p.slack.as_target(), m.ACK_FEEDBACK if counted else m.REFUSAL_NO_ANALYSIS)
     except SlackApiError as exc:  # the vote is stored; a lost "thanks" is not worth a retry

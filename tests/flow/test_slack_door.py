@@ -282,6 +282,9 @@ async def test_feedback_buttons_count_once_per_user_and_reanalyze_button_queues(
             )
         )
         await h.settle()
+        # the same vote again after the first one's job has finished (no queued job left to dedupe against)
+        await h.post(action_body("feedback_up", value, trigger="a6"))
+        await h.settle()
         async with h.services.db.session() as s:
             row = await s.get(Analysis, analysis_id)
         assert (row.feedback_up, row.feedback_down) == (1, 1)
