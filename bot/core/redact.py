@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -182,6 +182,26 @@ class Redactor:
         Every rule, literal and secret found so far has a word in the pre-filter, and a line is carried over
         to the next only after a line the pre-filter passed."""
         return self._has_extra or self._prefilter.search(text.lower()) is not None
+
+    def changeable(self, texts: Sequence[str]) -> list[int]:
+        """The indexes of the texts redact_text could change: might_change of each, in one pre-filter pass.
+
+        The texts are searched joined by NUL, which no pre-filter word holds, so a match never spans two texts
+        and the texts with a match are exactly those might_change passes; a match's text is the number of NULs
+        before it (lowering changes lengths, never NULs)."""
+        if self._has_extra:
+            return list(range(len(texts)))
+        joined = "\x00".join(texts).lower()
+        if joined.count("\x00") != len(texts) - 1:  # a text holds a NUL itself
+            return [i for i, text in enumerate(texts) if self.might_change(text)]
+        hits: list[int] = []
+        index = at = 0
+        for match in self._prefilter.finditer(joined):
+            index += joined.count("\x00", at, match.start())
+            at = match.start()
+            if not hits or hits[-1] != index:
+                hits.append(index)
+        return hits
 
     def redact_known(self, text: str) -> str:
         """text with every secret found so far removed, in every form (as printed, base64, URL-encoded, hex).

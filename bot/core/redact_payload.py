@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
+from itertools import repeat
 from typing import Any
 
 # Keys whose values are never free text: numbers and hashes GitLab generates. Everything else that is a
@@ -10,50 +11,76 @@ from typing import Any
 # which may carry a token in their query) goes through the redactor, which leaves ordinary text as it is.
 _GENERATED = frozenset({"sha", "before", "after", "checkout_sha", "id", "iid", "created_at", "updated_at"})
 
+# Which of these texts the redactor could change (their indexes, in order): one pass over them all.
+Changeable = Callable[[Sequence[str]], list[int]]
 
-def redact_payload(
-    payload: Any, redact: Callable[[str], str], might_change: Callable[[str], bool] | None = None
-) -> Any:
+
+def redact_payload(payload: Any, redact: Callable[[str], str], changeable: Changeable | None = None) -> Any:
     """A copy of payload with every free-text string passed through redact; keys, numbers and nesting kept.
 
     Walked twice with the same redact: a stateful redactor learns a secret where it is first recognised
     (a commit message's `password=...`) and the second walk removes it where it was seen before that,
-    with nothing to recognise it by (a branch name, the MR title). `might_change(text)`, when given, says
-    whether the redactor could change anything in a text: a payload whose free text, taken together, holds
-    nothing it could change is returned as it is (most deliveries; the door asks this of every one)."""
-    if might_change is not None:
-        return _redact_some(payload, redact, might_change)
-    return _walk(_walk(payload, redact, ""), redact, "")
-
-
-def _free_text(value: Any, key: str, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
-    """Every free-text string with its path (keys and indexes), in document order."""
-    if isinstance(value, str):
-        if key not in _GENERATED:
-            yield path, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from _free_text(v, str(k), (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _free_text(v, key, (*path, i))
-
-
-def _redact_some(payload: Any, redact: Callable[[str], str], might_change: Callable[[str], bool]) -> Any:
-    """redact_payload's two walks over only the texts the redactor could change; the rest is shared, not copied."""
-    texts = list(_free_text(payload, ""))
-    if not texts or not might_change("\n".join(text for _, text in texts)):
-        return payload
-    current = [text for _, text in texts]
+    with nothing to recognise it by (a branch name, the MR title). `changeable(texts)`, when given, says
+    which texts the redactor could change at all: only those are redacted, the second walk happens only
+    when the first changed something (nothing was learnt otherwise), and what is not changed is shared with
+    the input, not copied (most deliveries are returned as they are; the door asks this of every one)."""
+    if changeable is None:
+        return _walk(_walk(payload, redact, ""), redact, "")
+    texts: list[str] = []
+    _texts(payload, "", texts)
+    current = list(texts)
+    hits = changeable(current)
     for _ in range(2):  # the second walk: secrets learnt later in the first one, where they were seen before
-        for i, text in enumerate(current):
-            if might_change(text):
-                current[i] = redact(text)
+        done: dict[str, str] = {}  # a text repeated (a commit's title, its message, the MR's title) is redacted once
+        changed = False
+        for i in hits:
+            text = current[i]
+            new = done.get(text)
+            if new is None:
+                new = done[text] = redact(text)
+            if new != text:
+                current[i], changed = new, True
+        if not changed:
+            break
+        hits = changeable(current)
+    if current == texts:
+        return payload
+    paths: list[tuple] = []
+    _paths(payload, "", (), paths)
     out = payload
-    for (path, text), new in zip(texts, current, strict=True):
-        if new != text:
+    for path, text, new in zip(paths, texts, current, strict=True):
+        if new is not text:
             out = _replaced(out, path, new)
     return out
+
+
+def _texts(value: Any, key: Any, out: list[str]) -> None:
+    """Every free-text string of value, in document order (the walk every delivery takes: no paths)."""
+    if isinstance(value, str):
+        if key not in _GENERATED:
+            out.append(value)
+        return
+    for k, v in value.items() if isinstance(value, dict) else zip(repeat(key), value):
+        if isinstance(v, str):
+            if k not in _GENERATED:
+                out.append(v)
+        elif isinstance(v, (dict, list)):
+            _texts(v, k, out)
+
+
+def _paths(value: Any, key: Any, path: tuple, out: list[tuple]) -> None:
+    """The path (keys and indexes) of every string _texts gives, in the same order (for the few that change)."""
+    if isinstance(value, str):
+        if key not in _GENERATED:
+            out.append(path)
+        return
+    for k, v in value.items() if isinstance(value, dict) else enumerate(value):
+        name = k if isinstance(value, dict) else key
+        if isinstance(v, str):
+            if name not in _GENERATED:
+                out.append((*path, k))
+        elif isinstance(v, (dict, list)):
+            _paths(v, name, (*path, k), out)
 
 
 def _replaced(value: Any, path: tuple, new: str) -> Any:

@@ -93,7 +93,8 @@ class Intake:
         """Make the delivery durable: committed (its result) or spooled (SPOOLED). Raises SpoolFull."""
         if not self.spooling:
             try:
-                result = await asyncio.wait_for(self.commits.submit(record), COMMIT_WAIT_SECONDS)
+                async with asyncio.timeout(COMMIT_WAIT_SECONDS):  # no task per delivery, unlike wait_for
+                    result = await self.commits.submit(record)
             except (DatabaseUnavailable, TimeoutError) as exc:
                 if not self._outage_logged:  # once per outage, not once per delivery that met it
                     self._outage_logged = True

@@ -10,6 +10,8 @@ from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.redact import (
     MAX_PENDING_CHARS,
@@ -386,3 +388,23 @@ def test_a_fresh_redactor_shares_the_rules_but_not_what_a_text_taught() -> None:
     assert fresh.known_secrets >= 1 and shared.known_secrets == 1, "what fresh learns stays its own"
     assert fresh.redact_known(secret) == secret, "fresh was not taught the shared redactor's secret"
     assert shared.redact_known(secret) != secret
+
+
+_TEXT_PIECES = st.sampled_from(
+    ["token", "TOKEN=", "pass", "İ", "ß", "key", "ghp_", "secret", "\n", "@", ":", "password: ", "ﬃ", "ǅ", "x", "\x00"]
+)
+
+
+@given(st.lists(st.lists(_TEXT_PIECES | st.text(max_size=6)).map("".join), max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_changeable_names_exactly_the_texts_might_change_passes(texts: list[str]) -> None:
+    """The door checks a delivery's texts in one pass; it must pick the same ones as a check of each would,
+    with letters whose lower case is longer (İ) shifting nothing, and after a secret was learnt."""
+    redactor = Redactor()
+    assert redactor.changeable(texts) == [i for i, text in enumerate(texts) if redactor.might_change(text)]
+    redactor.redact_text("export DEPLOY_TOKEN=Hn3Kd8Wq1Vb6Tz4Rm9Pc2Xs7Lf5Gj0Ya\n")
+    learnt = [*texts, "cache key Hn3Kd8Wq1Vb6Tz4Rm9Pc2Xs7Lf5Gj0Ya"]
+    assert redactor.changeable(learnt) == [i for i, text in enumerate(learnt) if redactor.might_change(text)]
+    assert redactor.changeable(learnt)[-1] == len(learnt) - 1
+    with_extra = Redactor(["ACME-[0-9]{6}"])
+    assert with_extra.changeable(texts) == list(range(len(texts)))

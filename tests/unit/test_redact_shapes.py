@@ -127,7 +127,7 @@ def test_webhook_payload_free_text_is_redacted_and_its_shape_kept() -> None:
     }
     redactor = Redactor()
     assert redactor.might_change(payload["commit"]["message"])
-    out = redact_payload(payload, redactor.redact_text, redactor.might_change)
+    out = redact_payload(payload, redactor.redact_text, redactor.changeable)
     assert survivors(repr(out), [aws, token]) == []
     assert out == redact_payload(payload, Redactor().redact_text), "the pre-check changes nothing that matters"
     assert out["object_attributes"] == {**payload["object_attributes"], "ref": "fix/rotate-[REDACTED:token]"}
@@ -152,5 +152,5 @@ def test_a_delivery_with_nothing_to_redact_is_kept_as_it_is_without_a_walk() -> 
         return text
 
     redactor = Redactor()
-    assert redact_payload(payload, redact, redactor.might_change) is payload and calls == []
+    assert redact_payload(payload, redact, redactor.changeable) is payload and calls == []
     assert redact_payload(payload, redact) == payload and calls, "without the pre-check every free text is walked"
