@@ -21,6 +21,7 @@ from bot.jobs import registry
 from bot.jobs.analyze_pipeline import notify_dead_job
 from bot.providers import catalog
 from bot.providers.router import ProviderRouter
+from bot.runtime.processes import run_processes
 from bot.runtime.services import Services
 from bot.runtime.spool import SpoolBusy
 from bot.runtime.worker import Worker
@@ -133,9 +134,8 @@ async def attach(services: Services) -> None:
         services.use_slack()
 
 
-async def ensure_schema(services: Services) -> None:
+async def ensure_schema(db: Database) -> None:
     """SQLite (one machine) is brought up to date; PostgreSQL must be migrated on purpose."""
-    db = services.db
     await check_connection(db)  # raises DatabaseProblem: one line that says what is wrong and what to do
     status = await migrate.status(db)
     if status.up_to_date:
@@ -150,8 +150,9 @@ async def ensure_schema(services: Services) -> None:
     )
 
 
-async def _start_components(services: Services, *, workers: int) -> list[Callable]:
-    """Start what runs beside the HTTP server; returns stop callables, in stop order."""
+async def _start_components(services: Services, *, workers: int, background: bool = True) -> list[Callable]:
+    """Start what runs beside the HTTP server; returns stop callables, in stop order. `background`: the email
+    poller and the reconciliation sweep too (one serving process of several runs them)."""
     settings = services.settings
     await services.start()
     stops: list[Callable] = []
@@ -172,9 +173,10 @@ async def _start_components(services: Services, *, workers: int) -> list[Callabl
             await task
 
         stops.append(stop_worker)
-    if settings.email_enabled:
+    if background and settings.email_enabled:
         stops.append(email_door.start_email_poller(services).stop)
-    stops.append(reconcile.start_reconciler(services).stop)  # logs once why it is off, if it is
+    if background:
+        stops.append(reconcile.start_reconciler(services).stop)  # logs once why it is off, if it is
     return stops
 
 
@@ -186,24 +188,59 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-async def serve(settings: Settings, *, workers: int | None = None) -> None:
+def serve_checks(settings: Settings) -> None:
+    """What stops `serve` before anything starts: StartupError with the one line to print."""
     refusal = unsigned_webhooks_problem(settings) or cli_errors.port_problem(settings.host, settings.port)
     if refusal:
         raise StartupError(refusal)
-    services = Services.build(settings)
+
+
+def serve_processes(settings: Settings, *, workers: int | None = None) -> int:
+    """`serve` as WEB_PROCESSES processes on one port; the first also runs the workers, the poller and the sweep."""
+    serve_checks(settings)
+
+    async def schema_once() -> None:  # before the children start, so that they do not race to create it
+        db = Database(settings.database_url)
+        try:
+            await ensure_schema(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(schema_once())
+    log.info("starting %d serving processes on port %s", settings.web_processes, settings.port)
+
+    def child(slot: int) -> int:
+        try:
+            run_loop(serve(settings, workers=workers if slot == 0 else 0, slot=slot, checked=True))
+        except (StartupError, DatabaseProblem) as exc:
+            print(cli_errors.MSG_PREFIX.format(line=exc), file=sys.stderr)
+            return 2
+        return 0
+
+    return run_processes(settings.web_processes, child)
+
+
+async def serve(settings: Settings, *, workers: int | None = None, slot: int = 0, checked: bool = False) -> None:
+    """The HTTP server with the workers beside it, until SIGTERM/SIGINT. `slot` > 0: one of several processes
+    (serve_processes), which serves the doors only; `checked`: serve_checks was done by the parent."""
+    if not checked:
+        serve_checks(settings)
+    services = Services.build(settings, slot=slot)
     runner = None
     stops: list[Callable] = []
     try:
-        await ensure_schema(services)
+        await ensure_schema(services.db)
         try:
             services.intake.start()  # this process's spool: what an earlier run left is replayed
         except (SpoolBusy, OSError) as exc:
             raise StartupError(f"cannot use the delivery spool: {exc}") from exc
-        stops = await _start_components(services, workers=settings.worker_concurrency if workers is None else workers)
+        stops = await _start_components(
+            services, workers=settings.worker_concurrency if workers is None else workers, background=slot == 0
+        )
         app = create_app(services)
         runner = runner_for(app, settings)
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.web_processes > 1 or None)
         try:
             await site.start()
         except OSError as exc:
@@ -235,7 +272,7 @@ async def run_worker(settings: Settings, concurrency: int) -> None:
     services = Services.build(settings)
     stops: list[Callable] = []
     try:
-        await ensure_schema(services)
+        await ensure_schema(services.db)
         stops = await _start_components(services, workers=concurrency)
         log.info("cicd-bot worker running %d job loops", concurrency)
         await _wait_for_signal()
@@ -295,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="override HOST")
     p.add_argument("--port", type=int, help="override PORT")
     p.add_argument("--workers", type=int, help="job loops in this process (default WORKER_CONCURRENCY; 0 = none)")
+    p.add_argument("--processes", type=int, help="serving processes sharing the port (default WEB_PROCESSES)")
 
     p = sub.add_parser("worker", help="run only workers, e.g. extra replicas sharing one PostgreSQL")
     p.add_argument("--concurrency", type=int, help="job loops (default WORKER_CONCURRENCY)")
@@ -356,6 +394,8 @@ def _run(args: argparse.Namespace) -> int:
             overrides["HOST"] = args.host
         if args.port is not None:
             overrides["PORT"] = args.port
+        if args.processes is not None:
+            overrides["WEB_PROCESSES"] = args.processes
     try:
         settings = load(env_file, **overrides)
     except SettingsError as exc:
@@ -365,6 +405,8 @@ def _run(args: argparse.Namespace) -> int:
     for warning in retired_variables(env_file):
         log.warning(warning)
     try:
+        if args.command == "serve" and settings.web_processes > 1:
+            return serve_processes(settings, workers=args.workers)
         if args.command == "serve":
             run_loop(serve(settings, workers=args.workers))
             return 0

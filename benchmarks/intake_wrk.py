@@ -2,7 +2,7 @@
 
 Usage:
   python benchmarks/intake_wrk.py [--database postgresql://postgres@127.0.0.1:5432/test | sqlite]
-                                  [--connections 32,4] [--duration 10] [--threads 2]
+                                  [--connections 32,4] [--duration 10] [--threads 2] [--processes 1]
 
 Each request is a realistic failed-pipeline delivery (tests/data/gitlab/pipeline_hook.json, about 7 kB) with a
 valid X-Gitlab-Token, its own Idempotency-Key and its own pipeline id (a wrk Lua script), so every one is a new
@@ -149,14 +149,17 @@ def wrk(url: str, connections: int, duration: int, threads: int, run: int, tmp: 
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far, from /proc (Linux); None elsewhere.
+    """CPU time (user + system) a process and its children (serve --processes) have used so far, from /proc
+    (Linux); None elsewhere.
 
     Per delivery it is the door's cost that does not depend on what else the machine is doing, unlike the rate."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) or 0.0 for child in children)
 
 
 async def count_inbox(database_url: str) -> int:
@@ -211,6 +214,7 @@ def main() -> None:
     parser.add_argument("--connections", default="32,4")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=1, help="serving processes of the bot (WEB_PROCESSES)")
     parser.add_argument(
         "--also", metavar="DIR", help="also measure the bot from another checkout (e.g. `git archive main`), as before"
     )
@@ -236,6 +240,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "SPOOL_DIR": str(tmp / "spool"),
         "RECONCILE_INTERVAL": "0",
+        "WEB_PROCESSES": str(args.processes),
     }
     procs: list[subprocess.Popen] = []
     results = []
@@ -293,7 +298,10 @@ def main() -> None:
             pg_admin(args.database, f"DROP DATABASE IF EXISTS {bench_db}")
         shutil.rmtree(tmp, ignore_errors=True)
     print()
-    print(f"database: {'sqlite' if args.database == 'sqlite' else 'postgresql'}, {args.duration} s per run")
+    print(
+        f"database: {'sqlite' if args.database == 'sqlite' else 'postgresql'}, {args.duration} s per run, "
+        f"{args.processes} serving process(es)"
+    )
     print("| target | connections | deliveries/s | p50 ms | p99 ms | CPU ms per request | non-2xx | committed = 2xx |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:

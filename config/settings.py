@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     http_body_timeout_seconds: float = Field(10.0, gt=0, alias="HTTP_BODY_TIMEOUT_SECONDS")
     http_max_body_reads: int = Field(16, ge=1, le=1024, alias="HTTP_MAX_BODY_READS")
 
+    # Serving processes sharing the port (SO_REUSEPORT): one per core for a busy door; the first runs the workers.
+    web_processes: int = Field(1, ge=1, le=64, alias="WEB_PROCESSES")
+
     # --- queue and workers ------------------------------------------------------
     worker_concurrency: int = Field(2, ge=0, le=64, alias="WORKER_CONCURRENCY")
     queue_max_attempts: int = Field(5, ge=1, le=50, alias="QUEUE_MAX_ATTEMPTS")

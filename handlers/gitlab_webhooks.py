@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 import time
 from typing import Any
 
@@ -25,12 +24,30 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 MAX_JSON_DEPTH = 64
-# orjson reads an integer beyond 64 bits as a float; the standard parser keeps it an integer, which the checks of
-# ids expect. A number of 20 digits or more may be one (after `:`, `,` or `[`; in a string, like a sha of zeros,
-# it only costs the slower parser).
-_LONG_NUMBER = re.compile(rb"[:,\[]\s*-?[0-9]{20}")
 SPOOL_FULL = "the database is unreachable and the delivery spool is full; try again later\n"
 WEBHOOKS_OFF = "webhooks are off (TRIGGER_MODE=email); set TRIGGER_MODE=webhook or both"
+# orjson reads an integer beyond 64 bits as a float; the standard parser keeps it an integer, which the checks of
+# ids expect. Such a number is a run of 20 digits or more after `:`, `,` or `[`. Runs are found in the body with
+# every digit turned into "0" and everything else into " " (bytes operations in C; a regex scan costs ten times more).
+_DIGIT_MASK = bytes(ord("0") if chr(b).isdigit() and b < 128 else ord(" ") for b in range(256))
+_RUN = b"0" * 20
+
+
+def _has_long_number(body: bytes) -> bool:
+    mask = body.translate(_DIGIT_MASK)
+    at = mask.find(_RUN)
+    while at >= 0:  # most bodies have none; a sha of zeros has its run inside a string
+        i = at - 1
+        while i >= 0 and body[i] in b" \t\r\n-":
+            i -= 1
+        if i >= 0 and body[i] in b":,[":
+            return True
+        end = mask.find(b" ", at)
+        if end < 0:
+            return False
+        at = mask.find(_RUN, end)
+    return False
+
 
 REJECT_TEXT = {
     AuthResult.not_configured: "webhook secret not configured on the bot; set GITLAB_WEBHOOK_SECRET",
@@ -64,7 +81,7 @@ def _too_deep(value: Any, limit: int) -> bool:
 
 def parse_json_object(body: bytes) -> dict:
     """Strict UTF-8, a JSON object, not absurdly nested; BadPayload says what is wrong."""
-    if _LONG_NUMBER.search(body):
+    if _has_long_number(body):
         data = _parse_slowly(body)
     else:
         try:

@@ -45,15 +45,36 @@ def spool_dir(settings: Settings) -> Path:
     return Path("spool").resolve()
 
 
+def slot_spool_dir(base: Path, slot: int) -> Path:
+    """The spool of serving process `slot` (serve --processes): the base directory for the first, `<base>-<slot>`
+    beside it for the others."""
+    return base if slot == 0 else base.with_name(f"{base.name}-{slot}")
+
+
+def sibling_spools(base: Path) -> list[Path]:
+    """The other processes' spool directories beside the base one, as slot_spool_dir names them."""
+    if not base.parent.is_dir():
+        return []
+    prefix = base.name + "-"
+    return sorted(
+        p for p in base.parent.iterdir() if p.name.startswith(prefix) and p.name[len(prefix) :].isdigit() and p.is_dir()
+    )
+
+
 class Intake:
     """Records deliveries for the doors; owns the group commit, the spool and its replay."""
 
-    def __init__(self, db: Database, settings: Settings, metrics: Metrics, *, on_jobs: Callable[[], None]):
+    def __init__(
+        self, db: Database, settings: Settings, metrics: Metrics, *, on_jobs: Callable[[], None], slot: int = 0
+    ):
+        self.slot = slot
         self.writer = IntakeWriter(db, connections=WRITER_CONNECTIONS)
         self.commits: GroupCommit[IntakeRecord, IntakeResult | RecordRejected] = GroupCommit(
             self.writer.write, in_flight=self.writer.connections
         )
-        self.spool = Spool(spool_dir(settings), settings.spool_max_mb * 1024 * 1024, on_written=self._replay_soon)
+        self.spool = Spool(
+            slot_spool_dir(spool_dir(settings), slot), settings.spool_max_mb * 1024 * 1024, on_written=self._replay_soon
+        )
         self.on_jobs = on_jobs
         self.spooling = False  # the spool holds deliveries: new ones go behind them
         self._replayer: asyncio.Task | None = None
@@ -67,6 +88,12 @@ class Intake:
     def start(self) -> None:
         """Open the spool (the serving process owns it) and replay what an earlier run left in it."""
         self._open_spool()
+        if self.slot == 0:
+            # What a process of an earlier run with more processes left (or one that is not running now) is
+            # replayed here; the spool of a process that is running is locked and left to it.
+            for other in sibling_spools(self.spool.directory):
+                if taken := self.spool.adopt(other):
+                    log.warning("took %d deliveries from the spool in %s to replay them", taken, other)
         if self.spool.depth:
             log.warning("the spool holds %d deliveries from an earlier run; replaying them", self.spool.depth)
             self.spooling = True

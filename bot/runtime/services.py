@@ -54,7 +54,10 @@ class Services:
             wake()
 
     @classmethod
-    def build(cls, settings: Settings, *, metrics: Metrics | None = None, db: Database | None = None) -> Services:
+    def build(
+        cls, settings: Settings, *, metrics: Metrics | None = None, db: Database | None = None, slot: int = 0
+    ) -> Services:
+        """Everything a process needs; `slot` numbers the serving processes of `serve --processes` (its spool)."""
         db = db or Database(settings.database_url)
         queue = Queue(
             db,
@@ -71,7 +74,7 @@ class Services:
             redactor=Redactor.from_settings(settings),
             identity=BotIdentity(username=settings.gitlab_bot_username or "cicd-bot"),
         )
-        services.intake = Intake(db, settings, metrics, on_jobs=services.wake_workers)
+        services.intake = Intake(db, settings, metrics, on_jobs=services.wake_workers, slot=slot)
         return services
 
     def use_gitlab(self, gitlab: GitLabClient) -> None:

@@ -88,6 +88,41 @@ class Spool:
         if aside.exists():
             self.set_aside_count = len(fmt.decode(aside.read_bytes())[0])
 
+    def adopt(self, other: Path) -> int:
+        """Move the segments another spool directory holds behind this one's (to be replayed here); the number of
+        deliveries taken. A directory another process holds is left alone (0). Renames are atomic: after a crash
+        in between, each segment is in one of the two directories, and the next adoption takes the rest."""
+        fd = os.open(other / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0
+            taken = 0
+            found = sorted(
+                (seq, path) for path in other.iterdir() if (seq := fmt.segment_sequence(path.name)) is not None
+            )
+            for _, path in found:
+                sequence = max(self._segments, default=0) + 1
+                records, _, _ = fmt.decode(path.read_bytes())
+                size = path.stat().st_size
+                os.rename(path, self.directory / fmt.segment_name(sequence))
+                self._segments[sequence] = (len(records), size)
+                self.depth += len(records)
+                self.size += size
+                taken += len(records)
+            if found:
+                _fsync_dir(self.directory)
+                _fsync_dir(other)
+            if (other / SET_ASIDE).exists():
+                log.warning(
+                    "%s holds deliveries the database refused, kept for a human (docs/deploy.md says what to do)",
+                    other / SET_ASIDE,
+                )
+            return taken
+        finally:
+            os.close(fd)
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

@@ -231,3 +231,42 @@ def test_a_second_process_cannot_use_the_same_spool_directory(tmp_path):
         first.close()
     second.open()  # free again once the first one is closed
     second.close()
+
+
+async def test_the_first_process_replays_what_other_serving_processes_left_but_not_a_running_ones(database, tmp_path):
+    """serve --processes N: process k spools in `<SPOOL_DIR>-k`. Started again with fewer processes, the first one
+    takes over the spools nobody holds; the spool of a process that is running (locked) stays its own."""
+    async with outage(database) as (db, cut, restore):
+        for slot in (1, 2):
+            async with running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / f"spool-{slot}")) as (
+                services,
+                client,
+                url,
+            ):
+                services.intake.start()
+                cut()
+                assert await post(client, url, failed_pipeline(70 + slot), f"left-{slot}") == 200
+                await services.intake.close()
+                restore()
+        running = Spool(tmp_path / "spool-2", 1_000_000)
+        running.open()  # a process that holds spool-2 now
+        async with running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")) as (
+            services,
+            _,
+            _,
+        ):
+            services.intake.start()
+            await services.intake.drained()
+        assert [e.delivery_key for e in (await inbox(database))[0]] == ["gitlab:idem:left-1"]
+        assert running.depth == 1
+        running.close()
+        async with running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")) as (
+            services,
+            _,
+            _,
+        ):
+            services.intake.start()
+            await services.intake.drained()
+    events, jobs = await inbox(database)
+    assert [e.delivery_key for e in events] == ["gitlab:idem:left-1", "gitlab:idem:left-2"] and len(jobs) == 2
+    assert not [p for p in (tmp_path / "spool-1").iterdir() if p.name != "lock"], "moved, not copied"

@@ -67,7 +67,7 @@ async def test_serve_refuses_a_postgres_database_that_is_behind(pg_db):
     await migrate.downgrade(pg_db, "base")
     services = Services.build(make_settings(), db=pg_db)
     try:
-        await ensure_schema(services)
+        await ensure_schema(services.db)
     except StartupError as exc:
         assert "cicd-bot db upgrade" in str(exc)
     else:

@@ -1,14 +1,20 @@
-"""Pure rules of the GitLab door: authentication and routing, with recorded payloads."""
+"""Pure rules of the GitLab door: authentication, reading the body, and routing, with recorded payloads."""
 
 from __future__ import annotations
 
 import copy
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.webhook_auth import AuthResult, authenticate, authenticate_headers, sign
 from bot.jobs.analyze_pipeline import KIND as ANALYZE_PIPELINE
 from bot.jobs.mr_note import KIND as MR_NOTE
 from bot.jobs.pipeline_passed import KIND as PIPELINE_PASSED
 from handlers.gitlab_routing import is_own_note, mentions, route
+from handlers.gitlab_webhooks import BadPayload, parse_json_object
 from tests.helpers import gitlab_payload
 
 NOW = 1_700_000_000
@@ -130,3 +136,41 @@ def test_ids_gitlab_never_sends_enqueue_nothing():
         pipe = gitlab_payload("pipeline_hook")
         pipe["object_attributes"]["id"] = bad
         assert route("Pipeline Hook", pipe, {}, b"{}", "cicd-bot").jobs == [], bad
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | st.just("0" * 40),  # a sha of zeros: a long digit run inside a string
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), _JSON, max_size=6), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_the_door_reads_a_body_as_the_standard_parser_does(payload: dict, indent: bool) -> None:
+    """The fast parser must give what json.loads gives, integers beyond 64 bits included (ids are checked as ints)."""
+    body = json.dumps(payload, indent=2 if indent else None).encode()
+    parsed = parse_json_object(body)
+    assert parsed == json.loads(body)
+    assert repr(parsed) == repr(json.loads(body)), "the same types (an int stays an int)"
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"\xff{}", "not valid UTF-8"),
+        (b"[1]", "not an object"),
+        (b"{", "not JSON"),
+        (b'{"a":' * 70 + b"1" + b"}" * 70, "nested too deeply"),
+        (b'{"a":' * 5000 + b"1" + b"}" * 5000, "nested too deeply"),
+    ],
+)
+def test_bodies_the_door_refuses_say_why(body: bytes, problem: str) -> None:
+    with pytest.raises(BadPayload, match=problem):
+        parse_json_object(body)
+    assert parse_json_object(b'{"a":' * 63 + b"1" + b"}" * 63)["a"], "63 levels are fine"
