@@ -46,19 +46,16 @@ def spool_dir(settings: Settings) -> Path:
 
 
 def slot_spool_dir(base: Path, slot: int) -> Path:
-    """The spool of serving process `slot` (serve --processes): the base directory for the first, `<base>-<slot>`
-    beside it for the others."""
-    return base if slot == 0 else base.with_name(f"{base.name}-{slot}")
+    """The spool of serving process `slot` (serve --processes): the base directory for the first, `process-<slot>`
+    inside it for the others (so that one volume mounted at SPOOL_DIR holds them all)."""
+    return base if slot == 0 else base / f"process-{slot}"
 
 
 def sibling_spools(base: Path) -> list[Path]:
-    """The other processes' spool directories beside the base one, as slot_spool_dir names them."""
-    if not base.parent.is_dir():
+    """The other processes' spool directories, as slot_spool_dir names them."""
+    if not base.is_dir():
         return []
-    prefix = base.name + "-"
-    return sorted(
-        p for p in base.parent.iterdir() if p.name.startswith(prefix) and p.name[len(prefix) :].isdigit() and p.is_dir()
-    )
+    return sorted(p for p in base.iterdir() if p.name.startswith("process-") and p.name[8:].isdigit() and p.is_dir())
 
 
 class Intake:

@@ -98,7 +98,7 @@ async def test_two_serving_processes_share_the_port_spool_apart_and_the_first_ru
         try:
             # Both children hold their own spool: both are serving.
             await wait_for(
-                lambda: spool_held(tmp_path / "spool") and spool_held(tmp_path / "spool-1"),
+                lambda: spool_held(tmp_path / "spool") and spool_held(tmp_path / "spool" / "process-1"),
                 timeout=60,
                 what="both serving processes",
             )
@@ -114,4 +114,6 @@ async def test_two_serving_processes_share_the_port_spool_apart_and_the_first_ru
             code = await bot.stop()
             print(bot.log())
         assert code == 0
-        assert not spool_held(tmp_path / "spool") and not spool_held(tmp_path / "spool-1"), "both children ended"
+        assert not spool_held(tmp_path / "spool") and not spool_held(tmp_path / "spool" / "process-1"), (
+            "both children ended"
+        )

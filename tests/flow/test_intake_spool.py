@@ -11,10 +11,13 @@ from contextlib import asynccontextmanager
 import pytest
 import sqlalchemy as sa
 
+from bot.core.intake import IntakeRecord
 from bot.jobs import registry
 from bot.runtime.spool import Spool, SpoolBusy
+from handlers.gitlab_routing import route
 from storage.db import Database
 from storage.models import QueueJob, ReceivedEvent
+from storage.types import utcnow
 from tests.conftest import PG_URL
 from tests.e2e_kit import bot_notes
 from tests.fakes.gitlab_server import FakeGitLab
@@ -233,40 +236,50 @@ def test_a_second_process_cannot_use_the_same_spool_directory(tmp_path):
     second.close()
 
 
+async def spooled(directory, key: str, pipeline_id: int) -> None:
+    """What a serving process that spooled one delivery and stopped leaves in its directory."""
+    body = failed_pipeline(pipeline_id)
+    payload = json.loads(body)
+    routed = route("Pipeline Hook", payload, {"x-gitlab-event": "Pipeline Hook", "idempotency-key": key}, body, "bot")
+    record = IntakeRecord(
+        source="gitlab_webhook",
+        delivery_key=routed.delivery_key,
+        event_type="Pipeline Hook",
+        payload=payload,
+        received_at=utcnow(),
+        jobs=routed.jobs,
+        project_id=routed.project_id,
+        object_id=routed.object_id,
+        status=routed.status,
+    )
+    spool = Spool(directory, 1_000_000)
+    spool.open()
+    await spool.append(record)
+    spool.close()
+
+
 async def test_the_first_process_replays_what_other_serving_processes_left_but_not_a_running_ones(database, tmp_path):
-    """serve --processes N: process k spools in `<SPOOL_DIR>-k`. Started again with fewer processes, the first one
-    takes over the spools nobody holds; the spool of a process that is running (locked) stays its own."""
-    async with outage(database) as (db, cut, restore):
-        for slot in (1, 2):
-            async with running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / f"spool-{slot}")) as (
-                services,
-                client,
-                url,
-            ):
-                services.intake.start()
-                cut()
-                assert await post(client, url, failed_pipeline(70 + slot), f"left-{slot}") == 200
-                await services.intake.close()
-                restore()
-        running = Spool(tmp_path / "spool-2", 1_000_000)
-        running.open()  # a process that holds spool-2 now
-        async with running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")) as (
-            services,
-            _,
-            _,
-        ):
-            services.intake.start()
-            await services.intake.drained()
-        assert [e.delivery_key for e in (await inbox(database))[0]] == ["gitlab:idem:left-1"]
-        assert running.depth == 1
-        running.close()
-        async with running_app(db, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(tmp_path / "spool")) as (
-            services,
-            _,
-            _,
-        ):
-            services.intake.start()
-            await services.intake.drained()
+    """serve --processes N: process k spools in `<SPOOL_DIR>/process-k`. Started again with fewer processes, the
+    first one takes over the spools nobody holds; the spool of a process that is running (locked) stays its own."""
+    base = tmp_path / "spool"
+    await spooled(base / "process-1", "left-1", 71)
+    await spooled(base / "process-2", "left-2", 72)
+    running = Spool(base / "process-2", 1_000_000)
+    running.open()  # a process that holds process-2 now
+    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(base)) as (services, _, _):
+        services.intake.start()
+        await services.intake.drained()
+    assert [e.delivery_key for e in (await inbox(database))[0]] == ["gitlab:idem:left-1"]
+    assert segments(base / "process-1") == [] and segments(base) == [], "taken over and replayed"
+    assert running.depth == 1 and len(segments(base / "process-2")) == 1, "left to the process that holds it"
+    running.close()
+    async with running_app(database, GITLAB_WEBHOOK_SECRET=SECRET, SPOOL_DIR=str(base)) as (services, _, _):
+        services.intake.start()
+        await services.intake.drained()
     events, jobs = await inbox(database)
     assert [e.delivery_key for e in events] == ["gitlab:idem:left-1", "gitlab:idem:left-2"] and len(jobs) == 2
-    assert not [p for p in (tmp_path / "spool-1").iterdir() if p.name != "lock"], "moved, not copied"
+    assert segments(base / "process-2") == [] and segments(base) == []
+
+
+def segments(directory) -> list[str]:
+    return [p.name for p in directory.iterdir() if p.name.endswith(".spool") and p.name != "set-aside.spool"]
