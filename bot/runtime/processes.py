@@ -8,6 +8,8 @@ that child's code, so whatever restarts the bot (systemd, Kubernetes, compose) r
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
@@ -17,6 +19,7 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 _FORWARDED = (signal.SIGTERM, signal.SIGINT)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def run_processes(count: int, child: Callable[[int], int]) -> int:
@@ -24,6 +27,7 @@ def run_processes(count: int, child: Callable[[int], int]) -> int:
     exit code of the first child that ended on its own (the others are stopped then)."""
     stopping = False
     children: dict[int, int] = {}  # pid -> slot
+    parent = os.getpid()
 
     def stop_all(signum: int, _frame) -> None:
         nonlocal stopping
@@ -40,6 +44,7 @@ def run_processes(count: int, child: Callable[[int], int]) -> int:
             if pid == 0:  # the child: default handling until its event loop sets up its own
                 for sig in _FORWARDED:
                     signal.signal(sig, signal.SIG_DFL)
+                _stop_with_parent(parent)
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _FORWARDED)
                 code = 1
                 try:
@@ -77,6 +82,17 @@ def run_processes(count: int, child: Callable[[int], int]) -> int:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _FORWARDED)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Ask Linux for a SIGTERM when the parent dies (even by SIGKILL), so no child keeps serving the port alone."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: the parent's SIGTERM still reaches the children
+    if os.getppid() != parent:  # it died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _signal(pid: int, sig: int) -> None:

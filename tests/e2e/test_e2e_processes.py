@@ -78,6 +78,17 @@ async def test_a_child_that_ends_on_its_own_stops_the_others_and_the_parent_exit
         parent.kill()
 
 
+async def test_children_do_not_outlive_a_parent_killed_outright(tmp_path):
+    parent = supervised(tmp_path, "wait")
+    try:
+        await wait_for(lambda: len(child_pids(tmp_path)) == 3, timeout=60, what="three children")
+        parent.kill()  # SIGKILL: the parent forwards nothing
+        parent.wait(timeout=60)
+        await wait_for(lambda: not any(alive(pid) for pid in child_pids(tmp_path)), timeout=60, what="children gone")
+    finally:
+        parent.kill()
+
+
 def spool_held(directory: Path) -> bool:
     spool = Spool(directory, 1_000_000)
     try:
