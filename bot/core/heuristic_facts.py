@@ -146,6 +146,15 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", " ", _PREFIX.sub("", bare(text).strip())).strip()
 
 
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters of a line, cut at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:—-") + "…"
+
+
 def bare(text: str) -> str:
     """A log line without the runner's timestamp prefix."""
     return _STAMP.sub("", text, count=1) if text[:1].isdigit() else text
@@ -163,6 +172,25 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
     return (
         bool(text.strip()) and not _ECHO.match(bare(text)) and not is_wrapper_line(text) and score_line(text) >= minimum
     )
+
+
+def _diagnostic(text: str) -> bool:
+    """A line flush left that names a place or an error (`a.go:4: …`, `E0308`), not a stack frame or an echo."""
+    text = bare(text)
+    return bool(text[:1].strip() and _NAMES.search(text) and not _ECHO.match(text) and not _NOISE.search(text))
+
+
+def _last_diagnostics(window: list[ExcerptLine]) -> list[ExcerptLine]:
+    """The last run of diagnostics in a window: flush-left lines naming a place, with indented lines (code,
+    carets, notes) between them; output printed before the run (an app's own log) is not part of it."""
+    run: list[ExcerptLine] = []
+    for line in reversed(window):
+        text = bare(line.text)
+        if _diagnostic(text):
+            run.insert(0, line)
+        elif run and text[:1].strip():
+            break
+    return run
 
 
 def _window_start(lines: list[ExcerptLine], i: int) -> int:
@@ -207,6 +235,15 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
                 return _decisive(below)
         # The lead only says that something failed: the error is in the nearest failure report above it.
         j = next((i for i, line in enumerate(lines) if line.n >= first), len(lines)) - 1
+        # The lines printed right above the wrapper are the failed command's output: a compiler's
+        # "a.go:4: log redeclared" right above Go's "FAIL pkg [build failed]" names the failure even
+        # without a failure word.
+        if j >= 0 and lines[j].n == first - 1:
+            start = _window_start(lines, j)
+            if not any(is_failure_line(line.text) for line in lines[start : j + 1]):
+                found = _last_diagnostics(lines[start : j + 1])
+                if found:
+                    return found[0]
         while j >= 0 and not is_failure_line(lines[j].text):
             j -= 1
         if j >= 0:

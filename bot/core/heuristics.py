@@ -9,7 +9,7 @@ from string import Formatter
 
 from bot.core import messages
 from bot.core.excerpt.rules import score_line
-from bot.core.heuristic_facts import Facts, bare, facts
+from bot.core.heuristic_facts import Facts, bare, facts, shorten
 from bot.core.heuristic_rules import FAILURE_REASONS, RULES, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
@@ -17,6 +17,7 @@ MAX_EVIDENCE = 5
 EVIDENCE_STRONGEST = 2  # the excerpt's strongest lines quoted whatever the headline
 MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
+MAX_SUFFIX_COMMAND = 60  # the failing command in the headline's suffix: enough to know it, not to crowd the error out
 
 UNKNOWN_SUMMARY = "The job failed; no known failure pattern was recognised"
 UNKNOWN_CAUSE = (
@@ -131,7 +132,7 @@ def _summary(found: Facts) -> str:
     suffix = ""
     if exit_ is not None and exit_.line is not found.headline and (exit_.command or exit_.code != 1):
         exit_text = (
-            messages.OFFLINE_EXIT_OF.format(command=exit_.command, code=exit_.code)
+            messages.OFFLINE_EXIT_OF.format(command=shorten(exit_.command, MAX_SUFFIX_COMMAND), code=exit_.code)
             if exit_.command
             else messages.OFFLINE_EXIT.format(code=exit_.code)
         )

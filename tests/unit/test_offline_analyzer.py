@@ -387,3 +387,35 @@ def test_a_failed_gradle_task_is_stated_with_the_reason_under_it():
     answer = analyze(ex)
     assert answer.summary.startswith("> Task :app:checkstyleMain FAILED — > Unable to create Root Module")
     assert 5 in [e.line for e in answer.evidence]
+
+
+def test_a_compilers_output_right_above_a_wrapper_is_the_failure():
+    # Go's compiler names the problem without a failure word; `FAIL pkg [build failed]` and make only wrap it.
+    ex = lines(
+        "2024/03/02 10:14:07 INFO server: listening on server.go:88",
+        "ok  \tgithub.com/acme/shop/cart\t0.412s",
+        "# github.com/acme/shop/pricing [github.com/acme/shop/pricing.test]",
+        "pricing/discount_test.go:14: undefined: applyCoupon",
+        "pricing/discount_test.go:21: too many arguments in call to Total",
+        "\thave (int, int)",
+        "\twant (int)",
+        "FAIL\tgithub.com/acme/shop/pricing [build failed]",
+        "make: *** [test] Error 2",
+        'The command "make test" exited with 2.',
+        lead=(8, 10),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("pricing/discount_test.go:14: undefined: applyCoupon")
+    assert answer.evidence[0].line == 4
+
+
+def test_a_stack_frame_above_a_wrapper_is_not_the_failure():
+    ex = lines(
+        "panic: test timed out after 10m0s",
+        "",
+        "goroutine 7 [select]:",
+        "\t/builds/acme/app/loop.go:143 +0x1f4",
+        "FAIL\tgithub.com/acme/app\t600.412s",
+        lead=(5, 5),
+    )
+    assert analyze(ex).summary.startswith("panic: test timed out after 10m0s")
