@@ -200,6 +200,18 @@ def _window_start(lines: list[ExcerptLine], i: int) -> int:
     return i
 
 
+def _after_steps(lines: list[ExcerptLine], first: int, last: int) -> tuple[int, int]:
+    """The lead, or the first failing command's exit line when the lead comes after it: what runs after a
+    command failed (after_script, a deploy or upload, a coverage reporter) fails for want of its output."""
+    for line in lines:
+        if line.n >= first:
+            break
+        m = _EXIT_CODE.search(line.text)
+        if m and int(m.group("code")) and is_exit_line(line.text) and not _RUNNER_EXIT.search(line.text):
+            return line.n, line.n
+    return first, last
+
+
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     """The first strong line of a report, else its first line that names the failure, else its first."""
     named = [line for line in chain if _NAMES.search(line.text)]
@@ -213,7 +225,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     if not lines:
         return None
     if excerpt.lead is not None:
-        first, last = excerpt.lead
+        first, last = _after_steps(lines, *excerpt.lead)
         lead = [line for line in lines if first <= line.n <= last]
         strong = [line for line in lead if is_failure_line(line.text, STRONG)]
         if strong:
@@ -344,7 +356,7 @@ def facts(excerpt: Excerpt) -> Facts:
     head = detail[0]
     block = list(detail)
     if excerpt.lead is not None:
-        first, last = excerpt.lead
+        first, last = _after_steps(list(excerpt.lines), *excerpt.lead)
         block += [line for line in excerpt.lines if first <= line.n <= last and line not in block]
     exit_ = failing_exit(excerpt, head.n)
     step, step_line = failing_step(excerpt, head.n)

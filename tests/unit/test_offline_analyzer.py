@@ -419,3 +419,35 @@ def test_a_stack_frame_above_a_wrapper_is_not_the_failure():
         lead=(5, 5),
     )
     assert analyze(ex).summary.startswith("panic: test timed out after 10m0s")
+
+
+def test_a_step_that_runs_after_the_failing_command_is_not_the_failure():
+    # The coverage reporter and the upload fail because the tests did; the tests' error is the answer.
+    ex = lines(
+        "$ bundle exec rspec",
+        "Failures:",
+        "  1) Cart#total applies the coupon",
+        "     Failure/Error: expect(cart.total).to eq(90)",
+        "       expected: 90",
+        "            got: 100",
+        "     # ./spec/cart_spec.rb:12:in `block (2 levels) in <top (required)>'",
+        "12 examples, 1 failure",
+        'The command "bundle exec rspec" exited with 1.',
+        "$ ./cc-test-reporter after-build --exit-code $TRAVIS_TEST_RESULT",
+        "Error: will not run after-build due to previous exit code of 1",
+        "ERROR: failed to upload: /home/ci/build/out/app.tar.gz",
+        "Done. Your build exited with 1.",
+        lead=(11, 13),
+    )
+    answer = analyze(ex)
+    assert "Cart#total applies the coupon" in answer.summary and "after-build" not in answer.summary
+    assert answer.evidence[0].line in (3, 4)
+    assert "after-build" not in answer.root_cause and answer.category is Category.test
+
+
+@pytest.mark.parametrize(
+    "line", ["  Error: No tests found for anomaly", "Error: will not run after-build due to previous exit code of 1"]
+)
+def test_an_error_line_of_any_tool_is_not_said_to_be_terraforms(line):
+    answer = analyze(lines("$ ./run_tests.sh", line, "Execution halted", lead=(2, 3)))
+    assert "Terraform" not in answer.root_cause and answer.category is not Category.deploy
