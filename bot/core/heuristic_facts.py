@@ -38,7 +38,11 @@ WRAPPER = re.compile(
     r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ tests? in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
     r"[Ss]ee (?:the )?(?:output |log )?above\b|\bdue to (?:the )?previous errors?\b|\bexited with \d+\.?\s*$|"
     # a runner's tally: "9 doctests, 592 tests, 1 failure", "27 tests completed, 1 failed", "Tests run: 8, Failures: 1"
-    r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+"
+    r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
+    # Maven: a goal that failed for a reason stated above or below it, and the advice it prints after any failure
+    r"Failed to execute goal .*: (?:Compilation failure|There (?:are|were) test failures)\.?\s*(?:->.*)?$|"
+    r"^\d+ errors?\s*$|^(?:-> \[Help 1\]|To see the full stack trace|Re-run Maven using|For more information about the errors|"
+    r"\[Help \d+\] http|After correcting the problems|Please refer to )"
 )
 # A command as the shell echoes it before running it (`$ make`, set -x's `+ make`): what ran, not what failed.
 # CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
@@ -63,7 +67,16 @@ _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?[A-Za-z][\w ]{0,30}:?\W*$")
 _PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$")
 MAX_STEP = 80  # a longer step name is left to the headline's own words
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
-_PREFIX = re.compile(r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)")
+# A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]"): the headline says it failed already.
+_PREFIX = re.compile(
+    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)"
+)
+# pytest's report of a failing test: the statement marked ">" and the error lines marked "E" under it.
+_PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
+_PYTEST_ERROR = re.compile(r"^E\s{2,}\S")
+PYTEST_SOURCE_LINES = 4  # a statement may continue on a line or two before its error
+# A log level in brackets before a line (Maven's "[ERROR] ", "[INFO] "): what follows is the tool's statement.
+_LEVEL = re.compile(r"^\s*\[(?:ERROR|FATAL|WARN|WARNING|INFO)\]\s*")
 # Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
 _NOISE = re.compile(
     r"^\W*$|^\W*(?:\[\w+\]\s*)?[-=_*#~]{3,}\W*$|^\s*\d+: 0x[0-9a-f]+\b|^\s*(?:#\d+\s+)?0x[0-9a-f]+\s|"
@@ -87,12 +100,13 @@ _STEP = re.compile(
     r"make(?:\[\d+\])?: \*\*\* \[(?:[^\]:\s]+:\d+: )?(?P<target>[^\]]{1,100})\] Error \d+|"
     r"Failed to execute goal (?P<goal>[\w.-]+:[\w.:-]+(?: \([\w.-]+\))?)"
 )
+_MAVEN_GROUP = re.compile(r"^[\w.-]+:(?=[\w.-]+:[\w.-]+:)")
 _RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
 
 
 # How test runners name a failing test (the id is group 1 or 2).
 _TEST_ID = re.compile(
-    r"^(?:FAILED|ERROR) (\S+::\S+)|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
+    r"^(?:FAILED|ERROR) (\S+::\S+)|^(\S+::\S+) (?:FAILED|ERROR)\b|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
     r"^\s*(\S+ > \S+) FAILED|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$"
 )
 
@@ -163,7 +177,10 @@ def bare(text: str) -> str:
 def is_wrapper_line(text: str) -> bool:
     """True for a line that says something failed and points elsewhere for why."""
     text = bare(text)
-    return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(text))
+    words = _LEVEL.sub("", text, count=1)
+    if not words.strip():
+        return words != text  # a level tag alone ("[ERROR]"): Maven's spacer between its advice
+    return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(words))
 
 
 def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
@@ -297,6 +314,14 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     lines = excerpt.lines
     i = lines.index(head)
     out = [head]
+    # pytest marks the failing statement with ">" a few lines above its "E   " lines: the statement and its error.
+    if _PYTEST_ERROR.match(bare(head.text)):
+        k = i - 1
+        while k >= 0 and head.n - lines[k].n <= PYTEST_SOURCE_LINES and lines[k].n == lines[k + 1].n - 1:
+            if _PYTEST_SOURCE.match(bare(lines[k].text)):
+                out.insert(0, lines[k])
+                break
+            k -= 1
     # A linter's problem names its file on the line above the file's first problem.
     if _LINT.match(bare(head.text)):
         k = i - 1
@@ -343,6 +368,9 @@ def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | N
         for line in lines:
             m = _STEP.search(bare(line.text))
             if m:
+                if m.group("goal"):
+                    # A Maven goal without its plugin's group id: `maven-surefire-plugin:3.0.0:test (default-test)`.
+                    return _MAVEN_GROUP.sub("", m.group("goal")), line
                 return next(g for g in m.groups() if g), line
     return "", None
 

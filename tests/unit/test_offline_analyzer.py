@@ -342,8 +342,11 @@ def test_under_a_reports_title_the_headline_is_the_first_error_below_it():
         lead=(4, 5),
     )
     answer = analyze(ex)
-    assert answer.summary.startswith('E AssertionError: Missing rule "nixos_cmd_not_found" in README.md')
-    assert answer.evidence[0].line == 8
+    # pytest's verbose line names the test; the statement marked ">" comes with its error.
+    assert answer.summary.startswith(
+        'tests/test_readme.py::test_readme: assert rule.stem in readme — AssertionError: Missing rule "nixos_cmd_not_found"'
+    )
+    assert answer.evidence[0].line == 7 and 8 in [e.line for e in answer.evidence]
 
 
 def test_a_maven_compile_error_is_stated_by_its_errors_not_its_title_or_goal():
@@ -357,10 +360,11 @@ def test_a_maven_compile_error_is_stated_by_its_errors_not_its_title_or_goal():
         lead=(1, 6),
     )
     answer = analyze(ex)
-    assert answer.summary.startswith(
-        "[ERROR] /builds/app/src/main/java/com/acme/Posting.java:[42,27] incompatible types"
+    # The level tag is not the tool's message, and the goal is named only as the failing step, without its group id.
+    assert answer.summary == (
+        "/builds/app/src/main/java/com/acme/Posting.java:[42,27] incompatible types: String cannot be converted to "
+        "BigDecimal (`maven-compiler-plugin:3.13.0:compile (default-compile)`: exit code 1)"
     )
-    assert "maven-compiler-plugin" not in answer.summary
 
 
 def test_a_passing_test_is_not_the_failures_detail():
@@ -451,3 +455,42 @@ def test_a_step_that_runs_after_the_failing_command_is_not_the_failure():
 def test_an_error_line_of_any_tool_is_not_said_to_be_terraforms(line):
     answer = analyze(lines("$ ./run_tests.sh", line, "Execution halted", lead=(2, 3)))
     assert "Terraform" not in answer.root_cause and answer.category is not Category.deploy
+
+
+def test_mavens_advice_after_a_failed_goal_is_not_the_failure():
+    ex = lines(
+        "[ERROR] Failures: ",
+        "[ERROR]   LedgerTest.balanceAfterRefund:57 expected: <90> but was: <100>",
+        "[ERROR] Tests run: 41, Failures: 1, Errors: 0, Skipped: 0",
+        "[INFO] BUILD FAILURE",
+        "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:3.2.5:test (default-test) on project ledger: There are test failures.",
+        "[ERROR] ",
+        "[ERROR] Please refer to /builds/ledger/target/surefire-reports for the individual test results.",
+        "[ERROR] -> [Help 1]",
+        "[ERROR] To see the full stack trace of the errors, re-run Maven with the -e switch.",
+        "[ERROR] [Help 1] http://cwiki.apache.org/confluence/display/MAVEN/MojoFailureException",
+        lead=(5, 10),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("LedgerTest.balanceAfterRefund:57 expected: <90> but was: <100>")
+    assert "`maven-surefire-plugin:3.2.5:test (default-test)` failed" in answer.summary
+    assert answer.evidence[0].line == 2
+
+
+def test_pytest_states_the_failing_statement_with_its_error():
+    ex = lines(
+        "=================================== FAILURES ===================================",
+        "_______________________________ test_refund_total _______________________________",
+        "",
+        "    def test_refund_total():",
+        "        order = make_order(total=100)",
+        ">       assert refund(order, percent=10).total == 90",
+        "E       AssertionError: assert 100 == 90",
+        "E        +  where 100 = Refund(total=100).total",
+        "",
+        "tests/test_refunds.py:14: AssertionError",
+        lead=(1, 2),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("assert refund(order, percent=10).total == 90 — AssertionError: assert 100 == 90")
+    assert answer.evidence[0].line == 6 and 7 in [e.line for e in answer.evidence]
