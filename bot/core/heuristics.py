@@ -17,7 +17,7 @@ MAX_EVIDENCE = 5
 EVIDENCE_STRONGEST = 2  # the excerpt's strongest lines quoted whatever the headline
 MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
-MAX_SUFFIX_COMMAND = 60  # the failing command in the headline's suffix: enough to know it, not to crowd the error out
+MAX_SUFFIX_COMMAND = 60
 
 UNKNOWN_SUMMARY = "The job failed; no known failure pattern was recognised"
 UNKNOWN_CAUSE = (
@@ -139,8 +139,14 @@ def _summary(found: Facts) -> str:
         suffix = f" ({exit_text})"
     elif exit_ is None and found.step:
         suffix = f" ({messages.OFFLINE_STEP_FAILED.format(step=found.step)})"
-    statement = found.statement(MAX_SUMMARY - len(suffix))
+    # The error's own words come first: the suffix (which command, which exit code) takes the room the statement
+    # leaves, shortened to the exit code or left to the root cause when the statement needs the whole headline.
+    statement = found.statement(MAX_SUMMARY)
     if exit_ is not None and messages.OFFLINE_EXIT.format(code=exit_.code) in statement:
+        suffix = ""
+    if len(statement) + len(suffix) > MAX_SUMMARY and exit_ is not None:
+        suffix = f" ({messages.OFFLINE_EXIT.format(code=exit_.code)})"
+    if len(statement) + len(suffix) > MAX_SUMMARY:
         suffix = ""
     return statement + suffix
 
