@@ -14,7 +14,7 @@ from bot.core.heuristic_rules import FAILURE_REASONS, RULES, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
 MAX_EVIDENCE = 5
-EVIDENCE_STRONGEST = 2  # the excerpt's strongest lines quoted whatever the headline
+EVIDENCE_STRONGEST = 3  # the excerpt's strongest lines quoted whatever the headline
 MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
 MAX_SUFFIX_COMMAND = 60
@@ -82,7 +82,7 @@ def _evidence(
         reverse=True,
     )
     for score, _, line in scored[:EVIDENCE_STRONGEST]:
-        if score <= 0:
+        if score <= 0 or len(chosen) >= MAX_EVIDENCE:
             break
         chosen.setdefault(line.n, line)
     for line in block:

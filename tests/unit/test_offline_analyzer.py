@@ -515,3 +515,21 @@ def test_pytest_states_the_failing_statement_with_its_error():
     answer = analyze(ex)
     assert answer.summary.startswith("assert refund(order, percent=10).total == 90 — AssertionError: assert 100 == 90")
     assert answer.evidence[0].line == 6 and 7 in [e.line for e in answer.evidence]
+
+
+def test_the_evidence_quotes_the_three_strongest_lines_and_never_more_than_five():
+    ex = lines(
+        "$ npm test",
+        "src/cart.ts(48,17): error TS2322: Type 'string' is not assignable to type 'number'.",
+        "src/cart.ts(61,3): error TS2554: Expected 2 arguments, but got 1.",
+        "src/tax.ts(12,9): error TS2304: Cannot find name 'roundHalfEven'.",
+        "Found 3 errors.",
+        "npm ERR! code ELIFECYCLE",
+        "npm ERR! errno 2",
+        "error Command failed with exit code 2.",
+        'The command "npm test" exited with 2.',
+        lead=(2, 9),
+    )
+    answer = analyze(ex)
+    quoted = [e.line for e in answer.evidence]
+    assert quoted[0] == 2 and {3, 4} <= set(quoted) and len(quoted) <= 5
