@@ -533,3 +533,26 @@ def test_the_evidence_quotes_the_three_strongest_lines_and_never_more_than_five(
     answer = analyze(ex)
     quoted = [e.line for e in answer.evidence]
     assert quoted[0] == 2 and {3, 4} <= set(quoted) and len(quoted) <= 5
+
+
+@pytest.mark.parametrize(
+    ("problem", "is_failure"),
+    [
+        ("12:1\tExpected a trailing semicolon (declaration-block-trailing-semicolon)", True),
+        ("  7:5  error  'total' is not defined  no-undef", True),
+        ("3:9\twarning\tUnexpected unit (length-zero-no-unit)", False),
+        ("10:14\tINFO listening on 8080", False),
+    ],
+)
+def test_a_linters_plain_layout_is_stated_with_its_file(problem, is_failure):
+    ex = lines(
+        "$ npm run lint:css",
+        "> stylelint 'src/**/*.css'",
+        "",
+        "src/cart.css",
+        problem,
+        "npm ERR! Test failed.  See above for more details.",
+        lead=(5, 6),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith(f"src/cart.css — {' '.join(problem.split())}") is is_failure
