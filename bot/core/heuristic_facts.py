@@ -31,7 +31,7 @@ WRAPPER = re.compile(
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
     r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
     r"Process completed with exit code|script returned exit code|returned a non-zero code|"
-    r"did not complete successfully|There (?:are|were) (?:test failures|failing tests)|Execution failed for task|^\s*See (?:also )?\"?/|"
+    r"did not complete successfully|There (?:are|were) (?:test failures|failing tests)|Execution failed for task|^> Task \S+ FAILED\s*$|^\s*See (?:also )?\"?/|"
     r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*Tests?:\s+\d+ failed|"
     r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
     r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
@@ -49,7 +49,10 @@ WRAPPER = re.compile(
 # its errors are "CMake Error at ...".
 _ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
-_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)? ")
+# `gh run view --log` puts the job's and the step's names before it, tab-separated.
+_STAMP = re.compile(
+    r"^(?:[^\t\n]{1,100}\t[^\t\n]{1,100}\t)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)?(?: |$)"
+)
 # What names the failure: a place in a file, an error code, an exception or error class.
 _NAMES = re.compile(
     r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)|\b[A-Z]{1,5}\d{3,5}\b|"
@@ -173,7 +176,7 @@ def shorten(text: str, limit: int) -> str:
 
 def bare(text: str) -> str:
     """A log line without the runner's timestamp prefix."""
-    return _STAMP.sub("", text, count=1) if text[:1].isdigit() else text
+    return _STAMP.sub("", text, count=1) if text[:1].isdigit() or "\t" in text[:200] else text
 
 
 def is_wrapper_line(text: str) -> bool:

@@ -18,6 +18,7 @@ EVIDENCE_STRONGEST = 3  # the excerpt's strongest lines quoted whatever the head
 MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
 MAX_SUFFIX_COMMAND = 60
+MAX_STEP_SUFFIX = 50
 
 UNKNOWN_SUMMARY = "The job failed; no known failure pattern was recognised"
 UNKNOWN_CAUSE = (
@@ -141,7 +142,9 @@ def _summary(found: Facts) -> str:
         suffix = f" ({messages.OFFLINE_STEP_FAILED.format(step=found.step)})"
     # The error's own words come first: the suffix (which command, which exit code) takes the room the statement
     # leaves, shortened to the exit code or left to the root cause when the statement needs the whole headline.
-    statement = found.statement(MAX_SUMMARY)
+    # A build tool's step (a Gradle task, a make target) names what failed: its short name keeps its room.
+    room = len(suffix) if found.step_line is not None and len(suffix) <= MAX_STEP_SUFFIX else 0
+    statement = found.statement(MAX_SUMMARY - room)
     if exit_ is not None and messages.OFFLINE_EXIT.format(code=exit_.code) in statement:
         suffix = ""
     if len(statement) + len(suffix) > MAX_SUMMARY and exit_ is not None:

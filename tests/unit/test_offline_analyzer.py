@@ -410,7 +410,10 @@ def test_a_failed_gradle_task_is_stated_with_the_reason_under_it():
         lead=(1, 6),
     )
     answer = analyze(ex)
-    assert answer.summary.startswith("> Task :app:checkstyleMain FAILED — > Unable to create Root Module")
+    # The reason first, the task it failed in after it.
+    assert answer.summary == (
+        "> Unable to create Root Module: config {/builds/app/config/checkstyle/checkstyle.xml} (`:app:checkstyleMain` failed)"
+    )
     assert 5 in [e.line for e in answer.evidence]
 
 
@@ -556,3 +559,35 @@ def test_a_linters_plain_layout_is_stated_with_its_file(problem, is_failure):
     )
     summary = analyze(ex).summary
     assert summary.startswith(f"src/cart.css — {' '.join(problem.split())}") is is_failure
+
+
+def test_a_gradle_task_that_failed_is_the_step_and_its_test_the_headline():
+    ex = lines(
+        "> Task :ledger:test FAILED",
+        "",
+        "LedgerTest > balanceAfterRefund() FAILED",
+        "    org.opentest4j.AssertionFailedError at LedgerTest.java:57",
+        "",
+        "12 tests completed, 1 failed",
+        "",
+        "FAILURE: Build failed with an exception.",
+        lead=(1, 8),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("LedgerTest > balanceAfterRefund() FAILED — org.opentest4j.AssertionFailedError")
+    assert answer.summary.endswith("(`:ledger:test` failed)") and answer.evidence[0].line == 3
+
+
+def test_the_job_and_step_names_of_a_github_actions_log_export_are_not_the_tools_words():
+    stamp = "build\tunit tests\t2024-05-02T09:14:07.1234567Z "
+    ex = lines(
+        f"{stamp}> Task :ledger:test FAILED",
+        f"{stamp}LedgerTest > balanceAfterRefund() FAILED",
+        f"{stamp}    org.opentest4j.AssertionFailedError at LedgerTest.java:57",
+        "build\tunit tests\t2024-05-02T09:14:07.1234599Z",
+        f"{stamp}12 tests completed, 1 failed",
+        lead=(1, 5),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("LedgerTest > balanceAfterRefund() FAILED — org.opentest4j.AssertionFailedError")
+    assert "unit tests" not in answer.summary and 4 not in [e.line for e in answer.evidence]
