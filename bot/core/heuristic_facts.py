@@ -72,6 +72,7 @@ _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?[A-Za-z][\w ]{0,30}:?\W*$")
 _PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$")
 MAX_STEP = 80  # a longer step name is left to the headline's own words
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
+_BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 # A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]"): the headline says it failed already.
 _PREFIX = re.compile(
     r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)"
@@ -301,11 +302,13 @@ def _traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | N
     for line in lines[i + 1 :]:
         if line.n > head.n + 200:
             break
-        if _FRAME.match(line.text) and not _NOISE.search(line.text):
+        # The traceback as Python printed it, without the runner's prefix (BuildKit's "#11 1.201 ", a timestamp).
+        text = _BUILDKIT.sub("", bare(line.text), count=1)
+        if _FRAME.match(text) and not _NOISE.search(text):
             frame = line
-        elif _EXCEPTION.match(line.text) and not line.text.startswith((" ", "\t")):
+        elif _EXCEPTION.match(text) and not text.startswith((" ", "\t")):
             return [line] + ([frame] if frame else [])
-        elif line.n != head.n + 1 and not line.text.startswith((" ", "\t")):
+        elif line.n != head.n + 1 and not text.startswith((" ", "\t")):
             return None
     return None
 

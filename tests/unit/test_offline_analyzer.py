@@ -591,3 +591,24 @@ def test_the_job_and_step_names_of_a_github_actions_log_export_are_not_the_tools
     answer = analyze(ex)
     assert answer.summary.startswith("LedgerTest > balanceAfterRefund() FAILED — org.opentest4j.AssertionFailedError")
     assert "unit tests" not in answer.summary and 4 not in [e.line for e in answer.evidence]
+
+
+def test_a_python_traceback_inside_a_docker_build_is_stated_by_its_exception():
+    ex = lines(
+        "#9 [build 4/4] RUN python manage.py migrate --check",
+        "#9 0.912 Traceback (most recent call last):",
+        '#9 0.913   File "/srv/app/manage.py", line 12, in <module>',
+        "#9 0.913     main()",
+        '#9 0.914   File "/srv/app/shop/settings.py", line 41, in <module>',
+        '#9 0.914     DATABASES = {"default": env.db("DATABASE_URL")}',
+        '#9 0.915   File "/usr/local/lib/python3.12/site-packages/environ/environ.py", line 391, in get_value',
+        "#9 0.915     raise ImproperlyConfigured(error_msg) from exc",
+        "#9 0.916 django.core.exceptions.ImproperlyConfigured: Set the DATABASE_URL environment variable",
+        '#9 ERROR: process "/bin/sh -c python manage.py migrate --check" did not complete successfully: exit code: 1',
+        lead=(2, 10),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith(
+        "django.core.exceptions.ImproperlyConfigured: Set the DATABASE_URL environment variable — "
+        'File "/srv/app/shop/settings.py", line 41'
+    )
