@@ -22,6 +22,7 @@ from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
 MAX_DETAIL_LINES = 6
+TEST_NEAR = 50  # lines between a test's name and its error in one report
 
 # Lines that say that a command or build failed and point elsewhere (above, a report file) for why.
 # They describe CI output in general: build tools, shells, CI runners, test runners' tallies.
@@ -117,13 +118,15 @@ _TEST_ID = re.compile(
 )
 
 
-def failing_test(excerpt: Excerpt) -> str:
-    """The first failing test the excerpt names, as the runner names it; '' when none."""
-    for line in excerpt.lines:
-        m = _TEST_ID.search(line.text)
-        if m:
-            return next(g for g in m.groups() if g).strip()
-    return ""
+def failing_test(excerpt: Excerpt, near: int | None = None) -> str:
+    """The failing test the excerpt names, as the runner names it; '' when none. With `near`, the one named
+    nearest that line within TEST_NEAR lines (a test named elsewhere is another failure, not this one's)."""
+    found = [(line, m) for line in excerpt.lines if (m := _TEST_ID.search(line.text))]
+    if near is not None:
+        found = sorted(
+            ((line, m) for line, m in found if abs(line.n - near) <= TEST_NEAR), key=lambda f: abs(f[0].n - near)
+        )
+    return next((g for g in found[0][1].groups() if g), "").strip() if found else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,4 +407,4 @@ def facts(excerpt: Excerpt) -> Facts:
         exit_, step = Exit(exit_.code, exit_.line, step), ""
     if exit_ is not None and exit_.line not in block:
         block.append(exit_.line)
-    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt), step, step_line)
+    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt, head.n), step, step_line)

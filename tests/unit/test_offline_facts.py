@@ -208,3 +208,16 @@ def test_a_python_traceback_inside_a_docker_build_is_stated_by_its_exception():
         "django.core.exceptions.ImproperlyConfigured: Set the DATABASE_URL environment variable — "
         'File "/srv/app/shop/settings.py", line 41'
     )
+
+
+def test_the_headline_names_the_test_of_its_own_report_not_one_named_elsewhere():
+    ex = lines(
+        "FAILED tests/test_import.py::test_csv_header - flaky, retried and passed",
+        *["tests/test_misc.py::test_noop PASSED"] * 60,
+        "--- FAIL: TestLedgerBalance (0.00s)",
+        "    ledger_test.go:57: balance = 100, want 90",
+        "FAIL\tgithub.com/acme/ledger\t0.012s",
+        lead=(62, 64),
+    )
+    answer = analyze(ex)
+    assert answer.summary == "--- FAIL: TestLedgerBalance (0.00s) — ledger_test.go:57: balance = 100, want 90"
