@@ -278,10 +278,11 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         # without a failure word.
         if j >= 0 and lines[j].n == first - 1:
             start = _window_start(lines, j)
-            if not any(is_failure_line(line.text) for line in lines[start : j + 1]):
-                found = _last_diagnostics(lines[start : j + 1])
-                if found:
-                    return found[0]
+            found = _last_diagnostics(lines[start : j + 1])
+            failing = [line.n for line in lines[start : j + 1] if is_failure_line(line.text)]
+            # Nearer the wrapper than any failure line: a warning printed earlier is not what failed.
+            if found and (not failing or found[0].n > failing[-1]):
+                return found[0]
         while j >= 0 and not is_failure_line(lines[j].text):
             j -= 1
         if j >= 0:

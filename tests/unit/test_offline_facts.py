@@ -221,3 +221,20 @@ def test_the_headline_names_the_test_of_its_own_report_not_one_named_elsewhere()
     )
     answer = analyze(ex)
     assert answer.summary == "--- FAIL: TestLedgerBalance (0.00s) — ledger_test.go:57: balance = 100, want 90"
+
+
+def test_the_diagnostics_right_above_the_exit_beat_a_warning_printed_before_them():
+    ex = lines(
+        "$ npm ci",
+        "../src/binding.cc:26:15: warning: 'Call' is deprecated [-Wdeprecated-declarations]",
+        "1 warning generated.",
+        "added 1090 packages in 62.964s",
+        "$ npm run lint",
+        "src/cart.js:41 Replace `total·+·tax` with `(total·+·tax)` (prettier/prettier)",
+        "src/cart.js:57 Insert `;` (prettier/prettier)",
+        'The command "npm run lint',
+        '" exited with 1.',
+        lead=(9, 9),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("src/cart.js:41 Replace `total·+·tax`") and answer.evidence[0].line == 6
