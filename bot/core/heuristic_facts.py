@@ -42,8 +42,10 @@ WRAPPER = re.compile(
     r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
     # Maven: a goal that failed for a reason stated above or below it, and the advice it prints after any failure
     r"Failed to execute goal .*: (?:Compilation failure|There (?:are|were) test failures)\.?\s*(?:->.*)?$|"
-    r"^\d+ errors?\s*$|^(?:-> \[Help 1\]|To see the full stack trace|Re-run Maven using|For more information about the errors|"
-    r"\[Help \d+\] http|After correcting the problems|Please refer to )"
+    # Jenkins: a build step's status and the build's
+    r"^Build step '.*' marked build as failure|^Finished: FAILURE|"
+    r"^\d+ errors?\s*$|^\S.* \.{3,} ?FAILURE \[|^(?:-> \[Help 1\]|To see the full stack trace|Re-run Maven using|For more information about the errors|"
+    r"\[Help \d+\] http|After correcting the problems|mvn <goals> -rf :|Please refer to )"
 )
 # A command as the shell echoes it before running it (`$ make`, set -x's `+ make`): what ran, not what failed.
 # CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;

@@ -238,3 +238,27 @@ def test_the_diagnostics_right_above_the_exit_beat_a_warning_printed_before_them
     )
     answer = analyze(ex)
     assert answer.summary.startswith("src/cart.js:41 Replace `total·+·tax`") and answer.evidence[0].line == 6
+
+
+def test_jenkins_and_maven_summaries_point_at_the_failing_test():
+    ex = lines(
+        "Tests in error: ",
+        '  parsesRefund(com.acme.ledger.RefundTest): java.io.IOException: Cannot run program "gradle"',
+        "",
+        "Tests run: 212, Failures: 0, Errors: 1, Skipped: 3",
+        "[INFO] ------------------------------------------------------------------------",
+        "[INFO] Reactor Summary:",
+        "[INFO] Ledger - Core ....................................... FAILURE [09:06 min]",
+        "[INFO] BUILD FAILURE",
+        "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:2.12.4:test (default-test) on project ledger: There are test failures.",
+        "[ERROR] After correcting the problems, you can resume the build with the command",
+        "[ERROR]   mvn <goals> -rf :ledger",
+        "Build step 'Execute shell' marked build as failure",
+        "Finished: FAILURE",
+        lead=(7, 13),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith(
+        'parsesRefund(com.acme.ledger.RefundTest): java.io.IOException: Cannot run program "gradle"'
+    )
+    assert answer.evidence[0].line == 2
