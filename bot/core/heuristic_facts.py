@@ -4,10 +4,14 @@
   leads with, else its first failure line. When that block only says that a command failed (`make: ***
   [x] Error 2`, `The command "x" exited with 1.`, `Configuring incomplete, errors occurred!`), the error
   is above it: in the nearest run of consecutive lines that holds failure lines, the first strong one,
-  else the first that names a place or an error (`file:line`, `E0308`, `FooError`), else the first.
-  A command echo (`$ make`, `+ make`) is what ran, never what failed.
+  else the first that names a place or an error (`file:line`, `E0308`, `FooError`), else the first;
+  but diagnostics printed right above it, after any failure line (`a.go:4: log redeclared`), come first.
+  A block that comes after the first failing command's own exit line is an after-step (an upload, a
+  coverage reporter): the error is above that exit line. A command echo (`$ make`, `+ make`) is what
+  ran, never what failed.
 - The *statement* is the headline with the lines printed right under it (the test's detail, the
-  expected and actual values, the `-->` location), in the tool's own words.
+  expected and actual values, the `-->` location; pytest's `>` statement above its `E` lines), in the
+  tool's own words, after the failing test named nearest it.
 - The *exit* is the failing command's own exit status as printed (`error Command failed with exit
   code 134.`, `did not complete successfully: exit code: 100`), not the runner's `Job failed`.
 """
