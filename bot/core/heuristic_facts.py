@@ -80,6 +80,8 @@ _PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+
 MAX_STEP = 80  # a longer step name is left to the headline's own words
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
 _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
+# A stack frame as JavaScript, Java, C# and Ruby print them ("    at f (a.js:3:9)", "\tfrom a.rb:3:in `f'").
+_STACK_FRAME = re.compile(r"^\s+(?:at|from) \S")
 # A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]"): the headline says it failed already.
 _PREFIX = re.compile(
     r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)"
@@ -160,8 +162,14 @@ class Facts:
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
         parts: list[str] = []
+        frames = 0
         for line in self.detail:
             text = clean(line.text)
+            # One stack frame says where the error was raised; the frames under it are the caller chain.
+            if _STACK_FRAME.match(bare(line.text)):
+                frames += 1
+                if frames > 1:
+                    continue
             if text and text not in parts:
                 parts.append(text)
         out = " — ".join(parts)

@@ -262,3 +262,19 @@ def test_jenkins_and_maven_summaries_point_at_the_failing_test():
         'parsesRefund(com.acme.ledger.RefundTest): java.io.IOException: Cannot run program "gradle"'
     )
     assert answer.evidence[0].line == 2
+
+
+def test_the_headline_keeps_one_stack_frame_not_the_caller_chain():
+    ex = lines(
+        "Error: Cannot find module './rates.json'",
+        "    at Function.Module._resolveFilename (node:internal/modules/cjs/loader:1039:15)",
+        "    at Object.<anonymous> (/builds/shop/src/tax.js:3:15)",
+        "    at Module._compile (node:internal/modules/cjs/loader:1105:14)",
+        "npm ERR! code ELIFECYCLE",
+        lead=(1, 5),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith(
+        "Error: Cannot find module './rates.json' — at Object.<anonymous> (/builds/shop/src/tax.js:3:15)"
+    )
+    assert "Module._compile" not in summary
