@@ -4,10 +4,14 @@
   leads with, else its first failure line. When that block only says that a command failed (`make: ***
   [x] Error 2`, `The command "x" exited with 1.`, `Configuring incomplete, errors occurred!`), the error
   is above it: in the nearest run of consecutive lines that holds failure lines, the first strong one,
-  else the first that names a place or an error (`file:line`, `E0308`, `FooError`), else the first.
-  A command echo (`$ make`, `+ make`) is what ran, never what failed.
+  else the first that names a place or an error (`file:line`, `E0308`, `FooError`), else the first;
+  but diagnostics printed right above it, after any failure line (`a.go:4: log redeclared`), come first.
+  A block that comes after the first failing command's own exit line is an after-step (an upload, a
+  coverage reporter): the error is above that exit line. A command echo (`$ make`, `+ make`) is what
+  ran, never what failed.
 - The *statement* is the headline with the lines printed right under it (the test's detail, the
-  expected and actual values, the `-->` location), in the tool's own words.
+  expected and actual values, the `-->` location; pytest's `>` statement above its `E` lines), in the
+  tool's own words, after the failing test named nearest it.
 - The *exit* is the failing command's own exit status as printed (`error Command failed with exit
   code 134.`, `did not complete successfully: exit code: 100`), not the runner's `Job failed`.
 """
@@ -22,6 +26,7 @@ from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
 MAX_DETAIL_LINES = 6
+TEST_NEAR = 50  # lines between a test's name and its error in one report
 
 # Lines that say that a command or build failed and point elsewhere (above, a report file) for why.
 # They describe CI output in general: build tools, shells, CI runners, test runners' tallies.
@@ -31,28 +36,39 @@ WRAPPER = re.compile(
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
     r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
     r"Process completed with exit code|script returned exit code|returned a non-zero code|"
-    r"did not complete successfully|There (?:are|were) (?:test failures|failing tests)|Execution failed for task|^\s*See (?:also )?\"?/|"
+    r"did not complete successfully|There (?:are|were) (?:test failures|failing tests)|Execution failed for task|^> Task \S+ FAILED\s*$|^\s*See (?:also )?\"?/|"
     r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*Tests?:\s+\d+ failed|"
     r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
     r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
     r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ tests? in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
     r"[Ss]ee (?:the )?(?:output |log )?above\b|\bdue to (?:the )?previous errors?\b|\bexited with \d+\.?\s*$|"
     # a runner's tally: "9 doctests, 592 tests, 1 failure", "27 tests completed, 1 failed", "Tests run: 8, Failures: 1"
-    r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+"
+    r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
+    # Maven: a goal that failed for a reason stated above or below it, and the advice it prints after any failure
+    r"Failed to execute goal .*: (?:Compilation failure|There (?:are|were) test failures)\.?\s*(?:->.*)?$|"
+    # Jenkins: a build step's status and the build's
+    r"^Build step '.*' marked build as failure|^Finished: FAILURE|"
+    r"^\d+ errors?\s*$|^\S.* \.{3,} ?FAILURE \[|^(?:-> \[Help 1\]|To see the full stack trace|Re-run Maven using|For more information about the errors|"
+    r"\[Help \d+\] http|After correcting the problems|mvn <goals> -rf :|Please refer to )"
 )
 # A command as the shell echoes it before running it (`$ make`, set -x's `+ make`): what ran, not what failed.
 # CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
 # its errors are "CMake Error at ...".
 _ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
-_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)? ")
+# `gh run view --log` puts the job's and the step's names before it, tab-separated.
+_STAMP = re.compile(
+    r"^(?:[^\t\n]{1,100}\t[^\t\n]{1,100}\t)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)?(?: |$)"
+)
 # What names the failure: a place in a file, an error code, an exception or error class.
 _NAMES = re.compile(
     r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)|\b[A-Z]{1,5}\d{3,5}\b|"
     r"\b[A-Z]\w*(?:Error|Exception|Failure)\b"
 )
 # A linter's problem in the "stylish" layout (ESLint, stylelint): "  13:2  ✖  Expected …" under a line naming the file.
-_LINT = re.compile(r"^\s*\d+:\d+\s+(?:✖|×|✗|error)\s")
+# stylelint's and tslint's plain layout puts a tab after the position and the rule's id at the end:
+# "429:1<TAB>Unexpected missing newline at end of file (no-missing-eof-newline)"; a warning is not a failure.
+_LINT = re.compile(r"^\s*\d+:\d+(?:\s+(?:✖|×|✗|error)\s|\t+(?!warning\b|⚠)\S.*\s\(?@?[a-z][\w/-]*-[\w/-]+\)?\s*$)")
 _FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
 # A report's title: its content, the failures, is printed under it.
 _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
@@ -63,7 +79,19 @@ _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?[A-Za-z][\w ]{0,30}:?\W*$")
 _PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$")
 MAX_STEP = 80  # a longer step name is left to the headline's own words
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
-_PREFIX = re.compile(r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)")
+_BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
+# A stack frame as JavaScript, Java, C# and Ruby print them ("    at f (a.js:3:9)", "\tfrom a.rb:3:in `f'").
+_STACK_FRAME = re.compile(r"^\s+(?:at|from) \S")
+# A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]"): the headline says it failed already.
+_PREFIX = re.compile(
+    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)"
+)
+# pytest's report of a failing test: the statement marked ">" and the error lines marked "E" under it.
+_PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
+_PYTEST_ERROR = re.compile(r"^E\s{2,}\S")
+PYTEST_SOURCE_LINES = 4  # a statement may continue on a line or two before its error
+# A log level in brackets before a line (Maven's "[ERROR] ", "[INFO] "): what follows is the tool's statement.
+_LEVEL = re.compile(r"^\s*\[(?:ERROR|FATAL|WARN|WARNING|INFO)\]\s*")
 # Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
 _NOISE = re.compile(
     r"^\W*$|^\W*(?:\[\w+\]\s*)?[-=_*#~]{3,}\W*$|^\s*\d+: 0x[0-9a-f]+\b|^\s*(?:#\d+\s+)?0x[0-9a-f]+\s|"
@@ -87,23 +115,26 @@ _STEP = re.compile(
     r"make(?:\[\d+\])?: \*\*\* \[(?:[^\]:\s]+:\d+: )?(?P<target>[^\]]{1,100})\] Error \d+|"
     r"Failed to execute goal (?P<goal>[\w.-]+:[\w.:-]+(?: \([\w.-]+\))?)"
 )
+_MAVEN_GROUP = re.compile(r"^[\w.-]+:(?=[\w.-]+:[\w.-]+:)")
 _RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
 
 
 # How test runners name a failing test (the id is group 1 or 2).
 _TEST_ID = re.compile(
-    r"^(?:FAILED|ERROR) (\S+::\S+)|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
+    r"^(?:FAILED|ERROR) (\S+::\S+)|^(\S+::\S+) (?:FAILED|ERROR)\b|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
     r"^\s*(\S+ > \S+) FAILED|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$"
 )
 
 
-def failing_test(excerpt: Excerpt) -> str:
-    """The first failing test the excerpt names, as the runner names it; '' when none."""
-    for line in excerpt.lines:
-        m = _TEST_ID.search(line.text)
-        if m:
-            return next(g for g in m.groups() if g).strip()
-    return ""
+def failing_test(excerpt: Excerpt, near: int | None = None) -> str:
+    """The failing test the excerpt names, as the runner names it; '' when none. With `near`, the one named
+    nearest that line within TEST_NEAR lines (a test named elsewhere is another failure, not this one's)."""
+    found = [(line, m) for line in excerpt.lines if (m := _TEST_ID.search(line.text))]
+    if near is not None:
+        found = sorted(
+            ((line, m) for line, m in found if abs(line.n - near) <= TEST_NEAR), key=lambda f: abs(f[0].n - near)
+        )
+    return next((g for g in found[0][1].groups() if g), "").strip() if found else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +162,14 @@ class Facts:
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
         parts: list[str] = []
+        frames = 0
         for line in self.detail:
             text = clean(line.text)
+            # One stack frame says where the error was raised; the frames under it are the caller chain.
+            if _STACK_FRAME.match(bare(line.text)):
+                frames += 1
+                if frames > 1:
+                    continue
             if text and text not in parts:
                 parts.append(text)
         out = " — ".join(parts)
@@ -146,15 +183,27 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", " ", _PREFIX.sub("", bare(text).strip())).strip()
 
 
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters of a line, cut at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:—-") + "…"
+
+
 def bare(text: str) -> str:
     """A log line without the runner's timestamp prefix."""
-    return _STAMP.sub("", text, count=1) if text[:1].isdigit() else text
+    return _STAMP.sub("", text, count=1) if text[:1].isdigit() or "\t" in text[:200] else text
 
 
 def is_wrapper_line(text: str) -> bool:
     """True for a line that says something failed and points elsewhere for why."""
     text = bare(text)
-    return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(text))
+    words = _LEVEL.sub("", text, count=1)
+    if not words.strip():
+        return words != text  # a level tag alone ("[ERROR]"): Maven's spacer between its advice
+    return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(words))
 
 
 def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
@@ -165,11 +214,42 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
     )
 
 
+def _diagnostic(text: str) -> bool:
+    """A line flush left that names a place or an error (`a.go:4: …`, `E0308`), not a stack frame or an echo."""
+    text = bare(text)
+    return bool(text[:1].strip() and _NAMES.search(text) and not _ECHO.match(text) and not _NOISE.search(text))
+
+
+def _last_diagnostics(window: list[ExcerptLine]) -> list[ExcerptLine]:
+    """The last run of diagnostics in a window: flush-left lines naming a place, with indented lines (code,
+    carets, notes) between them; output printed before the run (an app's own log) is not part of it."""
+    run: list[ExcerptLine] = []
+    for line in reversed(window):
+        text = bare(line.text)
+        if _diagnostic(text):
+            run.insert(0, line)
+        elif run and text[:1].strip():
+            break
+    return run
+
+
 def _window_start(lines: list[ExcerptLine], i: int) -> int:
     """The first line of the run of consecutive log lines that holds lines[i]."""
     while i > 0 and lines[i - 1].n == lines[i].n - 1:
         i -= 1
     return i
+
+
+def _after_steps(lines: list[ExcerptLine], first: int, last: int) -> tuple[int, int]:
+    """The lead, or the first failing command's exit line when the lead comes after it: what runs after a
+    command failed (after_script, a deploy or upload, a coverage reporter) fails for want of its output."""
+    for line in lines:
+        if line.n >= first:
+            break
+        m = _EXIT_CODE.search(line.text)
+        if m and int(m.group("code")) and is_exit_line(line.text) and not _RUNNER_EXIT.search(line.text):
+            return line.n, line.n
+    return first, last
 
 
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
@@ -185,7 +265,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     if not lines:
         return None
     if excerpt.lead is not None:
-        first, last = excerpt.lead
+        first, last = _after_steps(lines, *excerpt.lead)
         lead = [line for line in lines if first <= line.n <= last]
         strong = [line for line in lead if is_failure_line(line.text, STRONG)]
         if strong:
@@ -207,6 +287,16 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
                 return _decisive(below)
         # The lead only says that something failed: the error is in the nearest failure report above it.
         j = next((i for i, line in enumerate(lines) if line.n >= first), len(lines)) - 1
+        # The lines printed right above the wrapper are the failed command's output: a compiler's
+        # "a.go:4: log redeclared" right above Go's "FAIL pkg [build failed]" names the failure even
+        # without a failure word.
+        if j >= 0 and lines[j].n == first - 1:
+            start = _window_start(lines, j)
+            found = _last_diagnostics(lines[start : j + 1])
+            failing = [line.n for line in lines[start : j + 1] if is_failure_line(line.text)]
+            # Nearer the wrapper than any failure line: a warning printed earlier is not what failed.
+            if found and (not failing or found[0].n > failing[-1]):
+                return found[0]
         while j >= 0 and not is_failure_line(lines[j].text):
             j -= 1
         if j >= 0:
@@ -230,11 +320,13 @@ def _traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | N
     for line in lines[i + 1 :]:
         if line.n > head.n + 200:
             break
-        if _FRAME.match(line.text) and not _NOISE.search(line.text):
+        # The traceback as Python printed it, without the runner's prefix (BuildKit's "#11 1.201 ", a timestamp).
+        text = _BUILDKIT.sub("", bare(line.text), count=1)
+        if _FRAME.match(text) and not _NOISE.search(text):
             frame = line
-        elif _EXCEPTION.match(line.text) and not line.text.startswith((" ", "\t")):
+        elif _EXCEPTION.match(text) and not text.startswith((" ", "\t")):
             return [line] + ([frame] if frame else [])
-        elif line.n != head.n + 1 and not line.text.startswith((" ", "\t")):
+        elif line.n != head.n + 1 and not text.startswith((" ", "\t")):
             return None
     return None
 
@@ -248,6 +340,14 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     lines = excerpt.lines
     i = lines.index(head)
     out = [head]
+    # pytest marks the failing statement with ">" a few lines above its "E   " lines: the statement and its error.
+    if _PYTEST_ERROR.match(bare(head.text)):
+        k = i - 1
+        while k >= 0 and head.n - lines[k].n <= PYTEST_SOURCE_LINES and lines[k].n == lines[k + 1].n - 1:
+            if _PYTEST_SOURCE.match(bare(lines[k].text)):
+                out.insert(0, lines[k])
+                break
+            k -= 1
     # A linter's problem names its file on the line above the file's first problem.
     if _LINT.match(bare(head.text)):
         k = i - 1
@@ -294,6 +394,9 @@ def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | N
         for line in lines:
             m = _STEP.search(bare(line.text))
             if m:
+                if m.group("goal"):
+                    # A Maven goal without its plugin's group id: `maven-surefire-plugin:3.0.0:test (default-test)`.
+                    return _MAVEN_GROUP.sub("", m.group("goal")), line
                 return next(g for g in m.groups() if g), line
     return "", None
 
@@ -307,7 +410,7 @@ def facts(excerpt: Excerpt) -> Facts:
     head = detail[0]
     block = list(detail)
     if excerpt.lead is not None:
-        first, last = excerpt.lead
+        first, last = _after_steps(list(excerpt.lines), *excerpt.lead)
         block += [line for line in excerpt.lines if first <= line.n <= last and line not in block]
     exit_ = failing_exit(excerpt, head.n)
     step, step_line = failing_step(excerpt, head.n)
@@ -319,4 +422,4 @@ def facts(excerpt: Excerpt) -> Facts:
         exit_, step = Exit(exit_.code, exit_.line, step), ""
     if exit_ is not None and exit_.line not in block:
         block.append(exit_.line)
-    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt), step, step_line)
+    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt, head.n), step, step_line)

@@ -265,7 +265,9 @@ RULES: tuple[Rule, ...] = (
          C.infrastructure, "Terraform state is locked", "Another Terraform run holds the state lock (or a crashed run left it).",
          ("Wait for the other pipeline to finish; if none runs, `terraform force-unlock <LOCK_ID>` with care.",), 0.9,
          ("Error: Error acquiring the state lock",), V.infrastructure),
-    rule("terraform", r"^\s*(?:│\s*)?Error: (?P<msg>.+)$",
+    # Any tool prints "Error: ..." (R, Node, cc-test-reporter): Terraform's own are boxed (0.15+) or say what
+    # a provider was doing to a resource, or name a configuration problem in its words.
+    rule("terraform", r"^\s*│\s*Error: (?P<msg>.+)$|^\s*Error: (?P<msg2>(?:(?:error )?(?:creating|reading|updating|deleting|waiting for) [A-Z]|Invalid reference|Unsupported (?:argument|attribute|block type)|Missing required argument|Reference to undeclared).+)$",
          C.deploy, "Terraform error: {msg}", "Terraform stopped with: {msg}.",
          ("Read the block under the error (file and line of the resource); reproduce with `terraform plan`.",), 0.55,
          ("│ Error: Invalid reference", "Error: creating S3 Bucket: BucketAlreadyExists")),

@@ -9,14 +9,16 @@ from string import Formatter
 
 from bot.core import messages
 from bot.core.excerpt.rules import score_line
-from bot.core.heuristic_facts import Facts, bare, facts
+from bot.core.heuristic_facts import Facts, bare, facts, shorten
 from bot.core.heuristic_rules import FAILURE_REASONS, RULES, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
 MAX_EVIDENCE = 5
-EVIDENCE_STRONGEST = 2  # the excerpt's strongest lines quoted whatever the headline
+EVIDENCE_STRONGEST = 3  # the excerpt's strongest lines quoted whatever the headline
 MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
+MAX_SUFFIX_COMMAND = 60
+MAX_STEP_SUFFIX = 50
 
 UNKNOWN_SUMMARY = "The job failed; no known failure pattern was recognised"
 UNKNOWN_CAUSE = (
@@ -81,7 +83,7 @@ def _evidence(
         reverse=True,
     )
     for score, _, line in scored[:EVIDENCE_STRONGEST]:
-        if score <= 0:
+        if score <= 0 or len(chosen) >= MAX_EVIDENCE:
             break
         chosen.setdefault(line.n, line)
     for line in block:
@@ -131,15 +133,23 @@ def _summary(found: Facts) -> str:
     suffix = ""
     if exit_ is not None and exit_.line is not found.headline and (exit_.command or exit_.code != 1):
         exit_text = (
-            messages.OFFLINE_EXIT_OF.format(command=exit_.command, code=exit_.code)
+            messages.OFFLINE_EXIT_OF.format(command=shorten(exit_.command, MAX_SUFFIX_COMMAND), code=exit_.code)
             if exit_.command
             else messages.OFFLINE_EXIT.format(code=exit_.code)
         )
         suffix = f" ({exit_text})"
     elif exit_ is None and found.step:
         suffix = f" ({messages.OFFLINE_STEP_FAILED.format(step=found.step)})"
-    statement = found.statement(MAX_SUMMARY - len(suffix))
+    # The error's own words come first: the suffix (which command, which exit code) takes the room the statement
+    # leaves, shortened to the exit code or left to the root cause when the statement needs the whole headline.
+    # A build tool's step (a Gradle task, a make target) names what failed: its short name keeps its room.
+    room = len(suffix) if found.step_line is not None and len(suffix) <= MAX_STEP_SUFFIX else 0
+    statement = found.statement(MAX_SUMMARY - room)
     if exit_ is not None and messages.OFFLINE_EXIT.format(code=exit_.code) in statement:
+        suffix = ""
+    if len(statement) + len(suffix) > MAX_SUMMARY and exit_ is not None:
+        suffix = f" ({messages.OFFLINE_EXIT.format(code=exit_.code)})"
+    if len(statement) + len(suffix) > MAX_SUMMARY:
         suffix = ""
     return statement + suffix
 

@@ -251,7 +251,8 @@ def test_above_a_tally_the_headline_is_the_first_failure_of_the_report():
     )
     answer = analyze(ex)
     assert answer.summary.startswith("1) test parses the empty input (ParserTest)")
-    assert "`make test`: exit code 2" in answer.summary
+    # The report fills the headline; the failing command and its status are said in the root cause.
+    assert "(`make test`) exited with code 2" in answer.root_cause
 
 
 def test_a_command_echo_is_what_ran_not_what_failed():
@@ -308,7 +309,27 @@ def test_the_failing_commands_exit_line_is_quoted():
         lead=(8, 10),
     )
     answer = analyze(ex)
-    assert 8 in [e.line for e in answer.evidence] and "`./test/run !`: exit code 1" in answer.summary
+    assert 8 in [e.line for e in answer.evidence] and "(`./test/run !`) exited with code 1" in answer.root_cause
+
+
+def test_the_errors_words_come_before_the_failing_command_in_the_headline():
+    long_error = "src/ledger/posting.c:212:9: error: implicit declaration of function 'round_half_even'"
+    short = analyze(lines("$ make check", long_error, 'The command "make check" exited with 2.', lead=(2, 3)))
+    assert short.summary == f"{long_error} (`make check`: exit code 2)"
+    detail = "  212 |         total = round_half_even(total * rate, CURRENCY_DIGITS_FOR_THE_LEDGER_REPORT);"
+    crowded = analyze(
+        lines(
+            "$ make check CFLAGS='-O2 -Wall -Werror -fno-omit-frame-pointer' TESTS='ledger posting report'",
+            long_error,
+            detail,
+            "      |         ^~~~~~~~~~~~~~~",
+            "The command \"make check CFLAGS='-O2 -Wall -Werror -fno-omit-frame-pointer' TESTS='ledger posting report'\" exited with 2.",
+            lead=(2, 5),
+        )
+    )
+    assert crowded.summary.startswith(long_error) and "round_half_even(total * rate" in crowded.summary
+    assert len(crowded.summary) <= 200 and "make check" not in crowded.summary
+    assert "exited with code 2" in crowded.root_cause
 
 
 def test_a_linters_problem_is_stated_with_the_file_it_names_above():
@@ -342,8 +363,11 @@ def test_under_a_reports_title_the_headline_is_the_first_error_below_it():
         lead=(4, 5),
     )
     answer = analyze(ex)
-    assert answer.summary.startswith('E AssertionError: Missing rule "nixos_cmd_not_found" in README.md')
-    assert answer.evidence[0].line == 8
+    # pytest's verbose line names the test; the statement marked ">" comes with its error.
+    assert answer.summary.startswith(
+        'tests/test_readme.py::test_readme: assert rule.stem in readme — AssertionError: Missing rule "nixos_cmd_not_found"'
+    )
+    assert answer.evidence[0].line == 7 and 8 in [e.line for e in answer.evidence]
 
 
 def test_a_maven_compile_error_is_stated_by_its_errors_not_its_title_or_goal():
@@ -357,10 +381,11 @@ def test_a_maven_compile_error_is_stated_by_its_errors_not_its_title_or_goal():
         lead=(1, 6),
     )
     answer = analyze(ex)
-    assert answer.summary.startswith(
-        "[ERROR] /builds/app/src/main/java/com/acme/Posting.java:[42,27] incompatible types"
+    # The level tag is not the tool's message, and the goal is named only as the failing step, without its group id.
+    assert answer.summary == (
+        "/builds/app/src/main/java/com/acme/Posting.java:[42,27] incompatible types: String cannot be converted to "
+        "BigDecimal (`maven-compiler-plugin:3.13.0:compile (default-compile)`: exit code 1)"
     )
-    assert "maven-compiler-plugin" not in answer.summary
 
 
 def test_a_passing_test_is_not_the_failures_detail():
@@ -385,5 +410,8 @@ def test_a_failed_gradle_task_is_stated_with_the_reason_under_it():
         lead=(1, 6),
     )
     answer = analyze(ex)
-    assert answer.summary.startswith("> Task :app:checkstyleMain FAILED — > Unable to create Root Module")
+    # The reason first, the task it failed in after it.
+    assert answer.summary == (
+        "> Unable to create Root Module: config {/builds/app/config/checkstyle/checkstyle.xml} (`:app:checkstyleMain` failed)"
+    )
     assert 5 in [e.line for e in answer.evidence]
