@@ -370,3 +370,13 @@ def test_property_slack_messages_link_only_to_gitlab(text):
             # every "<" opens one of our links to the GitLab host
             assert all(t.startswith("https://gitlab.example.com/", i + 1) for i, c in enumerate(t) if c == "<")
             assert not re.search(r"@(channel|here|everyone)\b", t, re.I)
+
+
+@pytest.mark.parametrize("text", ["\xa0~~~", "\u2003```", "\xa0~~~\n</details>", "\t~~~"])
+def test_a_fence_behind_a_blank_that_is_not_a_space_does_not_swallow_the_note(text):
+    """CommonMark indents fences with spaces only: the sanitizer leaves '\\xa0~~~' as text, so the note must not
+    strip that blank away and make it a fence that swallows the rest of the note (found by the property below)."""
+    body = render_mr_note(hostile_report(text), "https://gitlab.example.com")
+    prose = outside_code(body)
+    assert prose.count("<details>") == prose.count("</details>") > 0
+    assert find_marker(body)["project"] == "shop/backend"

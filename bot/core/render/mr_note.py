@@ -166,7 +166,9 @@ class _Note:
         return sanitize_gitlab_inline(text or "", self.host, max_chars=limit)
 
     def block(self, text: str, limit: int) -> str:
-        return sanitize_gitlab_markdown(text or "", self.host, max_chars=limit)
+        """Untrusted markdown as a block, without blank lines at its ends. Only those are removed: stripping
+        other blanks (a no-break space, an indent) could turn a line the sanitizer saw as text into a fence."""
+        return sanitize_gitlab_markdown(text or "", self.host, max_chars=limit).strip("\n")
 
     def link(self, label_md: str, url: str) -> str:
         """A link only to the GitLab we serve; anything else stays plain text."""
@@ -226,10 +228,14 @@ def _verdict_line(n: _Note, group: JobGroup, analysing: bool, default_branch: st
     return line_md
 
 
+def _or_ellipsis(text: str) -> str:
+    return text if text.strip() else "…"
+
+
 def _fix_steps(n: _Note, steps: list[str]) -> list[str]:
     out = []
     for i, step in enumerate(steps[:FIX_STEPS_MAX], 1):
-        text = n.block(step, FIX_STEP_CHARS).strip()
+        text = n.block(step, FIX_STEP_CHARS)
         # continuation lines are indented so a multi-line step stays inside its list item
         out.append(f"{i}. " + text.replace("\n", "\n   "))
     return out
@@ -294,7 +300,7 @@ def _job_details(n: _Note, group: JobGroup, default_branch: str, with_evidence: 
         "<details>",
         f"<summary>{m.HEADING_ROOT_CAUSE} ({confidence})</summary>",
         "",
-        n.block(result.root_cause, ROOT_CAUSE_CHARS).strip() or "…",
+        _or_ellipsis(n.block(result.root_cause, ROOT_CAUSE_CHARS)),
         "",
     ]
     steps = _fix_steps(n, result.fix_steps)
