@@ -100,6 +100,12 @@ class Database:
                 yield session
 
     @asynccontextmanager
+    async def sqlite_turn(self) -> AsyncIterator[None]:
+        """This task's turn at the SQLite file for a writer with a connection of its own (a no-op on PostgreSQL)."""
+        async with self._sqlite_turn():
+            yield
+
+    @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection in a transaction that commits on success (no ORM session: the intake's hot path)."""
         async with self._sqlite_turn(), self.engine.begin() as conn:

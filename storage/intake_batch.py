@@ -1,7 +1,8 @@
 """Recording many deliveries in one transaction: the door's group commit and the spool's replay.
 
 On PostgreSQL the batch is a handful of set-based statements on a connection of its own (asyncpg, prepared
-and cached), whatever the batch size; on SQLite it is one transaction with a few statements per delivery.
+and cached), whatever the batch size; on SQLite it is one transaction of two multi-row statements on the writer's
+own connection, in a thread of its own, taken in turn with the process's other writers.
 Each delivery is deduplicated exactly as `storage.inbox.record_event` does it.
 """
 
@@ -10,21 +11,21 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta
 
 import asyncpg
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError, IntegrityError
 
 from bot.core.intake import IntakeRecord
-from storage.db import Database
+from storage.db import Database, DatabaseError, sqlite_file
 from storage.inbox import IntakeResult
 from storage.models import ACTIVE_STATES_SQL, QueueJob, ReceivedEvent
 from storage.types import utcnow
 
-SQLITE_BUSY_MS = 800
-SQLITE_BUSY_DEFAULT_MS = 30000  # storage/db.py's pragma for every other writer
+SQLITE_BUSY_MS = 800  # storage/db.py's other writers wait up to 30 s
 
 _events = ReceivedEvent.__table__
 _jobs = QueueJob.__table__
@@ -82,7 +83,7 @@ _DUPLICATE_EVENTS = "UPDATE received_events SET outcome = 'duplicate_event' WHER
 
 # Errors that are about the values sent, not about the database being there.
 _PG_REJECTIONS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, asyncpg.ProgramLimitExceededError)
-_SQLITE_REJECTIONS = (sa.exc.IntegrityError, sa.exc.DataError, sqlite3.IntegrityError, sqlite3.DataError)
+_SQLITE_REJECTIONS = (sqlite3.IntegrityError, sqlite3.DataError, IntegrityError, DataError)
 
 
 def _json(value) -> str | None:
@@ -163,6 +164,8 @@ class IntakeWriter:
         self.connections = connections if db.is_postgres else 1  # SQLite has one writer at a time anyway
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
+        self._executor: ThreadPoolExecutor | None = None  # SQLite: the writer's thread and its own connection
+        self._sqlite: sqlite3.Connection | None = None
 
     async def write(self, records: list[IntakeRecord]) -> list[IntakeResult | RecordRejected]:
         """Each delivery's result, or RecordRejected for one the database refused; DatabaseUnavailable when
@@ -185,6 +188,12 @@ class IntakeWriter:
         if self._pool is not None:
             self._pool.terminate()  # a connection stuck on a dead server must not hold the shutdown
             self._pool = None
+        if self._executor is not None:
+            if self._sqlite is not None:
+                await asyncio.get_running_loop().run_in_executor(self._executor, self._sqlite.close)
+                self._sqlite = None
+            self._executor.shutdown(wait=False)
+            self._executor = None
 
     async def _write(self, records: list[IntakeRecord]) -> list[IntakeResult]:
         if self.db.is_postgres:
@@ -269,21 +278,51 @@ class IntakeWriter:
 
     async def _write_sqlite(self, records: list[IntakeRecord]) -> list[IntakeResult]:
         try:
-            async with asyncio.timeout(self.timeout), self.db.connection() as conn:
-                # A file another process holds is a database that does not answer: give up within a second
-                # (the spool takes the delivery) instead of the 30 s other writers wait.
-                await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-                try:
-                    return await self._batch_sqlite(conn, records)
-                finally:
-                    await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_DEFAULT_MS}")
+            # The process's turn at the file (as every other writer of it takes), then one hop to the writer's
+            # thread, where the whole batch runs on the writer's own connection.
+            if sqlite_file(self.db.url) is None:  # an in-memory database lives in the engine's one connection
+                async with asyncio.timeout(self.timeout), self.db.connection() as conn:
+                    return await conn.run_sync(lambda c: self._batch_sqlite_statements(_EngineConnection(c), records))
+            async with asyncio.timeout(self.timeout), self.db.sqlite_turn():
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self._sqlite_thread(), self._batch_sqlite, records)
         except _SQLITE_REJECTIONS as exc:
             raise RecordRejected(str(exc)[:300]) from exc
-        except (OSError, TimeoutError, sa.exc.SQLAlchemyError, sqlite3.Error) as exc:
+        except (OSError, TimeoutError, sqlite3.Error, DatabaseError) as exc:
             raise DatabaseUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
 
-    async def _batch_sqlite(self, conn, records: list[IntakeRecord]) -> list[IntakeResult]:
+    def _sqlite_thread(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-sqlite")
+        return self._executor
+
+    def _sqlite_connection(self) -> sqlite3.Connection:
+        """The writer's connection (opened in the writer's thread, used only there)."""
+        if self._sqlite is None:
+            path = sqlite_file(self.db.url)
+            # A file another process holds is a database that does not answer: give up within a second (the spool
+            # takes the delivery) instead of the 30 s other writers wait.
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=SQLITE_BUSY_MS / 1000)
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+                conn.execute(f"PRAGMA {pragma}")
+            self._sqlite = conn
+        return self._sqlite
+
+    def _batch_sqlite(self, records: list[IntakeRecord]) -> list[IntakeResult]:
         """Two multi-row statements for the batch, in one transaction; values as SQLAlchemy's types write them."""
+        conn = self._sqlite_connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = self._batch_sqlite_statements(conn, records)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return results
+
+    def _batch_sqlite_statements(
+        self, conn: sqlite3.Connection | _EngineConnection, records: list[IntakeRecord]
+    ) -> list[IntakeResult]:
         now = utcnow()
         first = _first_of_each_key(records)
         batch = [records[i] for i in sorted(first.values())]
@@ -301,11 +340,9 @@ class IntakeWriter:
             )
             for r in batch
         ]
-        rows = (
-            await conn.exec_driver_sql(
-                _sqlite_insert(_SQLITE_EVENTS, 9, len(values)), tuple(v for row in values for v in row)
-            )
-        ).all()
+        rows = conn.execute(
+            _sqlite_insert(_SQLITE_EVENTS, 9, len(values)), tuple(v for row in values for v in row)
+        ).fetchall()
         event_by_key = {key: event_id for event_id, key in rows}
         stamp = _sqlite_time(now)
         jobs = [
@@ -327,26 +364,34 @@ class IntakeWriter:
         if jobs:
             job_rows = [
                 tuple(row)
-                for row in (
-                    await conn.exec_driver_sql(
-                        _sqlite_insert(_SQLITE_JOBS, 8, len(jobs)), tuple(v for row in jobs for v in row)
-                    )
-                ).all()
+                for row in conn.execute(
+                    _sqlite_insert(_SQLITE_JOBS, 8, len(jobs)), tuple(v for row in jobs for v in row)
+                ).fetchall()
             ]
         event_ids, job_ids, duplicates, hasten = _settle(records, first, event_by_key, job_rows)
         if hasten:
             marks = ",".join("?" * len(hasten))
-            await conn.exec_driver_sql(
+            conn.execute(
                 "UPDATE queue_jobs SET run_after = ?, updated_at = ? "
                 f"WHERE dedupe_key IN ({marks}) AND state = 'queued' AND run_after > ?",
                 (stamp, stamp, *hasten, stamp),
             )
         if duplicates:
             marks = ",".join("?" * len(duplicates))
-            await conn.exec_driver_sql(
+            conn.execute(
                 f"UPDATE received_events SET outcome = 'duplicate_event' WHERE id IN ({marks})", tuple(duplicates)
             )
         return _results(records, event_ids, job_ids)
+
+
+class _EngineConnection:
+    """The engine's connection (in-memory SQLite) with the sqlite3 `execute` the batch uses."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: tuple = ()):
+        return self.conn.exec_driver_sql(sql, params)
 
 
 _SQLITE_EVENTS = (
