@@ -63,6 +63,14 @@ class BodyReader:
         declared = request.content_length
         if declared is not None and declared > limit:
             raise BodyRefused(413, "too_large", f"body larger than {limit} bytes")
+        # The whole body has arrived already (most do; aiohttp stops reading a large one until it is read): there is
+        # nothing to wait for, so no read slot and no deadline.
+        if request.content.is_eof():
+            body = request.content.read_nowait()
+            if len(body) > limit:
+                raise BodyRefused(413, "too_large", f"body larger than {limit} bytes")
+            self._counted(len(body))
+            return body
         try:
             async with asyncio.timeout(self.slot_wait):
                 await self._slots.acquire()
@@ -81,9 +89,14 @@ class BodyReader:
         finally:
             self.reading -= 1
             self._slots.release()
-            if self.reading == 0 and self._since_trim >= TRIM_AFTER_BYTES:
-                self._since_trim = 0
-                asyncio.get_running_loop().call_soon(_trim)  # after the caller has dropped the body
+            self._counted(0)
+
+    def _counted(self, size: int) -> None:
+        """Count a body read; once enough were read and none is being read, give freed memory back."""
+        self._since_trim += size
+        if self.reading == 0 and self._since_trim >= TRIM_AFTER_BYTES:
+            self._since_trim = 0
+            asyncio.get_running_loop().call_soon(_trim)  # after the caller has dropped the body
 
 
 async def _read_at_most(request: web.Request, limit: int) -> bytes:
