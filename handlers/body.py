@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import hashlib
 
 import aiohttp
 from aiohttp import web
+
+from bot.runtime.native import libc_function
 
 # How long a request waits for a free read slot before it is told to come back: long enough to ride out a burst of
 # legitimate deliveries (each read takes milliseconds), short enough that a flood cannot hold callers for long.
@@ -21,10 +22,8 @@ TRIM_AFTER_BYTES = 8 * 1024 * 1024
 
 def _malloc_trim():
     """glibc's malloc_trim(0), or a no-op where the C library has none (musl, macOS)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
+    trim = libc_function("malloc_trim")
+    if trim is None:
         return lambda: None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return lambda: trim(0)
@@ -41,6 +40,10 @@ class BodyRefused(Exception):
         self.status = status
         self.reason = reason
         self.text = text
+
+
+def _too_large(limit: int) -> BodyRefused:
+    return BodyRefused(413, "too_large", f"body larger than {limit} bytes")
 
 
 def describe(body: bytes) -> str:
@@ -62,13 +65,13 @@ class BodyReader:
         """The whole body, or BodyRefused: 413 over `limit`, 503 when every slot stays busy, 408 when too slow."""
         declared = request.content_length
         if declared is not None and declared > limit:
-            raise BodyRefused(413, "too_large", f"body larger than {limit} bytes")
+            raise _too_large(limit)
         # The whole body has arrived already (most do; aiohttp stops reading a large one until it is read): there is
         # nothing to wait for, so no read slot and no deadline.
         if request.content.is_eof():
             body = request.content.read_nowait()
             if len(body) > limit:
-                raise BodyRefused(413, "too_large", f"body larger than {limit} bytes")
+                raise _too_large(limit)
             self._counted(len(body))
             return body
         try:
@@ -105,7 +108,7 @@ async def _read_at_most(request: web.Request, limit: int) -> bytes:
     async for chunk in request.content.iter_chunked(CHUNK):
         size += len(chunk)
         if size > limit:
-            raise BodyRefused(413, "too_large", f"body larger than {limit} bytes")
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -74,8 +74,9 @@ class Database:
         return self.dialect == "postgresql"
 
     @asynccontextmanager
-    async def _sqlite_turn(self) -> AsyncIterator[None]:
-        """This task's turn to use the SQLite file (a no-op on PostgreSQL)."""
+    async def sqlite_turn(self) -> AsyncIterator[None]:
+        """This task's turn to use the SQLite file (a no-op on PostgreSQL): sessions take it, and so does a writer
+        with a connection of its own (the intake's)."""
         if self.dialect != "sqlite":
             yield
             return
@@ -95,20 +96,14 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on success and rolls back on error (do not nest them)."""
-        async with self._sqlite_turn(), self.sessionmaker() as session:
+        async with self.sqlite_turn(), self.sessionmaker() as session:
             async with session.begin():
                 yield session
 
     @asynccontextmanager
-    async def sqlite_turn(self) -> AsyncIterator[None]:
-        """This task's turn at the SQLite file for a writer with a connection of its own (a no-op on PostgreSQL)."""
-        async with self._sqlite_turn():
-            yield
-
-    @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """A Core connection in a transaction that commits on success (no ORM session: the intake's hot path)."""
-        async with self._sqlite_turn(), self.engine.begin() as conn:
+        async with self.sqlite_turn(), self.engine.begin() as conn:
             yield conn
 
     async def ping(self) -> bool:

@@ -45,17 +45,24 @@ def spool_dir(settings: Settings) -> Path:
     return Path("spool").resolve()
 
 
+SLOT_SPOOL_PREFIX = "process-"
+
+
 def slot_spool_dir(base: Path, slot: int) -> Path:
     """The spool of serving process `slot` (serve --processes): the base directory for the first, `process-<slot>`
     inside it for the others (so that one volume mounted at SPOOL_DIR holds them all)."""
-    return base if slot == 0 else base / f"process-{slot}"
+    return base if slot == 0 else base / f"{SLOT_SPOOL_PREFIX}{slot}"
 
 
 def sibling_spools(base: Path) -> list[Path]:
     """The other processes' spool directories, as slot_spool_dir names them."""
     if not base.is_dir():
         return []
-    return sorted(p for p in base.iterdir() if p.name.startswith("process-") and p.name[8:].isdigit() and p.is_dir())
+    return sorted(
+        p
+        for p in base.iterdir()
+        if p.name.startswith(SLOT_SPOOL_PREFIX) and p.name.removeprefix(SLOT_SPOOL_PREFIX).isdigit() and p.is_dir()
+    )
 
 
 class Intake:

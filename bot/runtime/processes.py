@@ -8,13 +8,13 @@ that child's code, so whatever restarts the bot (systemd, Kubernetes, compose) r
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
+
+from bot.runtime.native import libc_function
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,10 @@ def run_processes(count: int, child: Callable[[int], int]) -> int:
 
 def _stop_with_parent(parent: int) -> None:
     """Ask Linux for a SIGTERM when the parent dies (even by SIGKILL), so no child keeps serving the port alone."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
+    prctl = libc_function("prctl")
+    if prctl is None:
         return  # not Linux: the parent's SIGTERM still reaches the children
+    prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != parent:  # it died before the request was made
         os.kill(os.getpid(), signal.SIGTERM)
 

@@ -33,6 +33,22 @@ class SpoolBusy(OSError):
     """Another process holds this spool directory."""
 
 
+def _try_lock(directory: Path) -> int | None:
+    """The directory's lock file, held (its descriptor: closing it lets go); None when another process holds it."""
+    fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _segments_in(directory: Path) -> list[tuple[int, Path]]:
+    """The segment files of a spool directory, oldest first."""
+    return sorted((seq, p) for p in directory.iterdir() if (seq := fmt.segment_sequence(p.name)) is not None)
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -66,24 +82,12 @@ class Spool:
     def open(self) -> None:
         """Create the directory, take its lock, and count what an earlier run left."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise SpoolBusy(
-                f"SPOOL_DIR {self.directory} is in use by another cicd-bot process; give each one its own"
-            ) from None
+        fd = _try_lock(self.directory)
+        if fd is None:
+            raise SpoolBusy(f"SPOOL_DIR {self.directory} is in use by another cicd-bot process; give each one its own")
         self._lock_fd = fd
-        for path in self.directory.iterdir():
-            sequence = fmt.segment_sequence(path.name)
-            if sequence is None:
-                continue
-            records, _, _ = fmt.decode(path.read_bytes())
-            size = path.stat().st_size
-            self._segments[sequence] = (len(records), size)
-            self.depth += len(records)
-            self.size += size
+        for sequence, path in _segments_in(self.directory):
+            self._count(sequence, path)
         aside = self.directory / SET_ASIDE
         if aside.exists():
             self.set_aside_count = len(fmt.decode(aside.read_bytes())[0])
@@ -92,25 +96,17 @@ class Spool:
         """Move the segments another spool directory holds behind this one's (to be replayed here); the number of
         deliveries taken. A directory another process holds is left alone (0). Renames are atomic: after a crash
         in between, each segment is in one of the two directories, and the next adoption takes the rest."""
-        fd = os.open(other / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _try_lock(other)
+        if fd is None:
+            return 0
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return 0
-            taken = 0
-            found = sorted(
-                (seq, path) for path in other.iterdir() if (seq := fmt.segment_sequence(path.name)) is not None
-            )
+            depth = self.depth
+            found = _segments_in(other)
             for _, path in found:
                 sequence = max(self._segments, default=0) + 1
-                records, _, _ = fmt.decode(path.read_bytes())
-                size = path.stat().st_size
-                os.rename(path, self.directory / fmt.segment_name(sequence))
-                self._segments[sequence] = (len(records), size)
-                self.depth += len(records)
-                self.size += size
-                taken += len(records)
+                moved = self.directory / fmt.segment_name(sequence)
+                os.rename(path, moved)
+                self._count(sequence, moved)
             if found:
                 _fsync_dir(self.directory)
                 _fsync_dir(other)
@@ -119,9 +115,17 @@ class Spool:
                     "%s holds deliveries the database refused, kept for a human (docs/deploy.md says what to do)",
                     other / SET_ASIDE,
                 )
-            return taken
+            return self.depth - depth
         finally:
             os.close(fd)
+
+    def _count(self, sequence: int, path: Path) -> None:
+        """Take a segment on disk into depth and size."""
+        records, _, _ = fmt.decode(path.read_bytes())
+        size = path.stat().st_size
+        self._segments[sequence] = (len(records), size)
+        self.depth += len(records)
+        self.size += size
 
     def close(self) -> None:
         if self._fd is not None:
