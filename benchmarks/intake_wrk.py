@@ -5,8 +5,9 @@ Usage:
                                   [--connections 32,4] [--duration 10] [--threads 2] [--processes 1]
 
 Each request is a realistic failed-pipeline delivery (tests/data/gitlab/pipeline_hook.json, about 7 kB) with a
-valid X-Gitlab-Token, its own Idempotency-Key and its own pipeline id (a wrk Lua script), so every one is a new
-event and a new job. The bot runs with workers off (only the door is measured), `--env-file /dev/null` and its
+valid X-Gitlab-Token, its own Idempotency-Key, its own pipeline id and its own text wherever two pipelines of one
+project differ (times, URLs, commit message and title, branch, MR title: VARYING; a wrk Lua script), so every one
+is a new event and a new job, and the texts that repeat are those that repeat in real traffic. The bot runs with workers off (only the door is measured), `--env-file /dev/null` and its
 settings in the environment. After each run the inbox is counted: every 2xx must be a committed row (nothing in
 the spool). On PostgreSQL a fresh database is created for the run and dropped after it.
 Needs wrk (Debian: apt-get install -y wrk).
@@ -34,8 +35,7 @@ SECRET = "bench-secret"
 PAYLOAD = ROOT / "tests" / "data" / "gitlab" / "pipeline_hook.json"
 
 LUA = r"""
-local prefix = [==[PREFIX]==]
-local suffix = [==[SUFFIX]==]
+local pieces = { PIECES }
 local counter = 0
 local started = 0
 
@@ -57,7 +57,13 @@ function request()
   counter = counter + 1
   local id = base + counter
   wrk.headers["Idempotency-Key"] = "RUNKEY-" .. id
-  return wrk.format(nil, "/webhooks/gitlab", nil, prefix .. id .. suffix)
+  local out = {}
+  for i = 1, #pieces - 1 do
+    out[#out + 1] = pieces[i]
+    out[#out + 1] = id
+  end
+  out[#out + 1] = pieces[#pieces]
+  return wrk.format(nil, "/webhooks/gitlab", nil, table.concat(out))
 end
 
 function done(summary, latency, requests)
@@ -117,14 +123,38 @@ def wait_port(port: int, proc: subprocess.Popen, seconds: float = 30) -> None:
     raise SystemExit(f"port {port} did not open")
 
 
+# Texts that differ from one pipeline of a project to the next (its times, URLs, commit, branch, MR title): each
+# request gets its own, so a cache of texts seen before helps only with what really repeats (project, users, runners).
+VARYING = frozenset(
+    {"ref", "created_at", "started_at", "finished_at", "url", "title", "source_branch", "message", "timestamp"}
+)
+SLOT = "\x01"  # where the request's id goes; JSON writes it as \u0001
+PIPELINE_ID = 777000777
+
+
+def _vary(value, key: str = ""):
+    if isinstance(value, dict):
+        return {k: _vary(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_vary(v, key) for v in value]
+    if isinstance(value, str) and key in VARYING:
+        return f"{value} {SLOT}"
+    return value
+
+
+def template_pieces() -> list[str]:
+    """The delivery cut where each request puts its id: the pipeline id and the end of every varying text."""
+    payload = _vary(json.loads(PAYLOAD.read_text()))
+    payload["object_attributes"]["id"] = PIPELINE_ID
+    body = json.dumps(payload, separators=(",", ":"))
+    assert body.count(f'"id":{PIPELINE_ID}') == 1, "the payload's pipeline id must appear once"
+    return body.replace(f'"id":{PIPELINE_ID}', '"id":\\u0001').split("\\u0001")
+
+
 def lua_script(run: int) -> str:
-    body = json.dumps(json.loads(PAYLOAD.read_text()), separators=(",", ":"))
-    marker = '"id":9001'
-    assert body.count(marker) == 1, "the payload's pipeline id must appear once"
-    prefix, suffix = body.split(marker)
+    pieces = ", ".join(f"[==[{piece}]==]" for piece in template_pieces())
     return (
-        LUA.replace("PREFIX", prefix + '"id":')
-        .replace("SUFFIX", suffix)
+        LUA.replace("PIECES", pieces)
         .replace("SECRET", SECRET)
         .replace("RUNKEY", uuid.uuid4().hex[:8])
         .replace("RUN", str(run))

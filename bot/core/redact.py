@@ -45,6 +45,10 @@ _ORDER = {
 
 # How much of a found secret's form the pre-filter looks for.
 KNOWN_TRIGGER_LEN = 16
+# Texts the pre-filter passed over, remembered per process so a delivery's repeated texts (its project, URLs,
+# users, runners) are not scanned again: at most this many, each at most this long (about 2 MB at most).
+CLEAN_TEXTS_KEPT = 8192
+CLEAN_TEXT_MAX_CHARS = 256
 
 
 def _apply_order(func: Callable[[str], str]) -> int:
@@ -128,6 +132,7 @@ class Redactor:
         self._prefilter = self._base_prefilter
         self._has_extra = bool(self.extra_patterns)
         self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
+        self._clean: set[str] = set()  # texts the standard pre-filter passes over; shared with fresh() copies
         # None: the tables' rule functions are this redactor's own; else (fresh()) they are bound to it when used.
         self._own: dict[Callable[[str], str], Callable[[str], str]] | None = None
         self._state = _LineState()
@@ -186,11 +191,33 @@ class Redactor:
     def changeable(self, texts: Sequence[str]) -> list[int]:
         """The indexes of the texts redact_text could change: might_change of each, in one pre-filter pass.
 
-        The texts are searched joined by NUL, which no pre-filter word holds, so a match never spans two texts
-        and the texts with a match are exactly those might_change passes; a match's text is the number of NULs
-        before it (lowering changes lengths, never NULs)."""
+        Texts the standard pre-filter passed over before (a project's name, its URLs, a user: most of every
+        delivery) are not scanned again while this redactor has learnt nothing; secrets learnt make the pre-filter
+        wider, so a redactor that has learnt one scans everything."""
         if self._has_extra:
             return list(range(len(texts)))
+        if self._prefilter is not self._base_prefilter:
+            return self._scan(texts)
+        clean = self._clean
+        unknown = [i for i, text in enumerate(texts) if text not in clean]
+        if len(unknown) == len(texts):
+            hits = self._scan(texts)
+        else:
+            hits = [unknown[j] for j in self._scan([texts[i] for i in unknown])]
+        if len(clean) + len(unknown) > CLEAN_TEXTS_KEPT:
+            clean.clear()  # a bound, not a policy: what repeats comes back at once
+        at = 0
+        for i in unknown[:CLEAN_TEXTS_KEPT]:
+            while at < len(hits) and hits[at] < i:
+                at += 1
+            if (at == len(hits) or hits[at] != i) and len(texts[i]) <= CLEAN_TEXT_MAX_CHARS:
+                clean.add(texts[i])
+        return hits
+
+    def _scan(self, texts: Sequence[str]) -> list[int]:
+        """changeable's pre-filter pass: the texts are searched joined by NUL, which no pre-filter word holds, so
+        a match never spans two texts and the texts with a match are exactly those might_change passes; a
+        match's text is the number of NULs before it (lowering changes lengths, never NULs)."""
         joined = "\x00".join(texts).lower()
         if joined.count("\x00") != len(texts) - 1:  # a text holds a NUL itself
             return [i for i, text in enumerate(texts) if self.might_change(text)]

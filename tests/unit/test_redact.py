@@ -21,6 +21,7 @@ from bot.core.redact import (
     placeholder,
     shannon_entropy,
 )
+from bot.core.redact_payload import redact_payload
 from tests.helpers import DATA, ROOT
 
 CORPUS = DATA / "redaction"
@@ -401,10 +402,34 @@ def test_changeable_names_exactly_the_texts_might_change_passes(texts: list[str]
     """The door checks a delivery's texts in one pass; it must pick the same ones as a check of each would,
     with letters whose lower case is longer (İ) shifting nothing, and after a secret was learnt."""
     redactor = Redactor()
-    assert redactor.changeable(texts) == [i for i, text in enumerate(texts) if redactor.might_change(text)]
+    expected = [i for i, text in enumerate(texts) if redactor.might_change(text)]
+    assert redactor.changeable(texts) == expected
+    assert redactor.changeable(texts) == expected, "the texts it passed over before are remembered, not misread"
+    assert redactor.fresh().changeable([*texts, "token"]) == [*expected, len(texts)], "a fresh copy shares them"
     redactor.redact_text("export DEPLOY_TOKEN=Hn3Kd8Wq1Vb6Tz4Rm9Pc2Xs7Lf5Gj0Ya\n")
     learnt = [*texts, "cache key Hn3Kd8Wq1Vb6Tz4Rm9Pc2Xs7Lf5Gj0Ya"]
     assert redactor.changeable(learnt) == [i for i, text in enumerate(learnt) if redactor.might_change(text)]
     assert redactor.changeable(learnt)[-1] == len(learnt) - 1
     with_extra = Redactor(["ACME-[0-9]{6}"])
     assert with_extra.changeable(texts) == list(range(len(texts)))
+
+
+def test_a_text_passed_over_before_is_looked_at_again_once_a_secret_is_learnt() -> None:
+    """The door remembers texts with nothing to redact; a secret learnt from a commit message must still be
+    found where it is repeated in such a text (the branch name), never skipped because it was clean before."""
+    secret = "Hn3Kd8Wq1Vb6Tz4Rm9Pc2Xs7Lf5Gj0Ya"
+    shared = Redactor()
+    branch = f"fix/{secret}"
+    assert shared.changeable(["Public API", branch]) == [], "clean under the standard rules: remembered"
+    payload = {"commit": {"message": f"export DEPLOY_TOKEN={secret}\n"}, "ref": branch, "project": "Public API"}
+    out = redact_payload(payload, (r := shared.fresh()).redact_text, r.changeable)
+    assert secret not in str(out) and out["project"] == "Public API"
+
+
+def test_the_texts_remembered_are_bounded(monkeypatch) -> None:
+    monkeypatch.setattr("bot.core.redact.CLEAN_TEXTS_KEPT", 100)
+    redactor = Redactor()
+    for batch in range(5):
+        assert redactor.changeable([f"text {batch} {n}" for n in range(60)]) == []
+        assert len(redactor._clean) <= 100
+    assert redactor.changeable(["x" * 300]) == [] and "x" * 300 not in redactor._clean, "long texts are not kept"
