@@ -45,8 +45,8 @@ _ORDER = {
 
 # How much of a found secret's form the pre-filter looks for.
 KNOWN_TRIGGER_LEN = 16
-# Texts the pre-filter passed over, remembered per process so a delivery's repeated texts (its project, URLs,
-# users, runners) are not scanned again: at most this many, each at most this long (about 2 MB at most).
+# Texts with nothing to redact, remembered per process so a delivery's repeated texts (its project, URLs,
+# users, runners) are not looked at again: at most this many, each at most this long (about 2 MB at most).
 CLEAN_TEXTS_KEPT = 8192
 CLEAN_TEXT_MAX_CHARS = 256
 
@@ -132,7 +132,10 @@ class Redactor:
         self._prefilter = self._base_prefilter
         self._has_extra = bool(self.extra_patterns)
         self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
-        self._clean: set[str] = set()  # texts the standard pre-filter passes over; shared with fresh() copies
+        # Short texts redact_text returns as they are, with nothing learnt: the pre-filter passes them over, or
+        # what it pointed at is no secret (an e-mail's @). Shared with fresh() copies; used only while pristine.
+        self._clean: set[str] = set()
+        self._marked = 0  # placeholders written, all kinds
         # None: the tables' rule functions are this redactor's own; else (fresh()) they are bound to it when used.
         self._own: dict[Callable[[str], str], Callable[[str], str]] | None = None
         self._state = _LineState()
@@ -179,7 +182,20 @@ class Redactor:
 
     def redact_text(self, text: str) -> str:
         """A whole string (a model answer, MR text, a Slack message, a log chunk)."""
-        return self._lines(text, _LineState())
+        if len(text) > CLEAN_TEXT_MAX_CHARS or not self._pristine:
+            return self._lines(text, _LineState())
+        if text in self._clean:
+            return text
+        marked = self._marked
+        out = self._lines(text, _LineState())
+        if out == text and self._marked == marked and self._pristine and len(self._clean) < CLEAN_TEXTS_KEPT:
+            self._clean.add(text)  # looked at, nothing to redact, nothing learnt: the same next time
+        return out
+
+    @property
+    def _pristine(self) -> bool:
+        """Nothing learnt and no operator pattern: redact_text of a text depends on the text alone."""
+        return self._prefilter is self._base_prefilter and not self._known.kinds and not self._has_extra
 
     def might_change(self, text: str) -> bool:
         """Whether redact_text could change anything in text: False means it returns text as it is.
@@ -189,14 +205,15 @@ class Redactor:
         return self._has_extra or self._prefilter.search(text.lower()) is not None
 
     def changeable(self, texts: Sequence[str]) -> list[int]:
-        """The indexes of the texts redact_text could change: might_change of each, in one pre-filter pass.
+        """The indexes of the texts redact_text could change: of those might_change passes, all but the ones known
+        to come out unchanged, in one pre-filter pass.
 
-        Texts the standard pre-filter passed over before (a project's name, its URLs, a user: most of every
-        delivery) are not scanned again while this redactor has learnt nothing; secrets learnt make the pre-filter
-        wider, so a redactor that has learnt one scans everything."""
+        Texts redact_text or the pre-filter passed over before (a project's name, its URLs, a user's e-mail: most
+        of every delivery) are not looked at again while this redactor has learnt nothing; a secret learnt makes
+        the pre-filter wider, so a redactor that has learnt one scans everything."""
         if self._has_extra:
             return list(range(len(texts)))
-        if self._prefilter is not self._base_prefilter:
+        if not self._pristine:
             return self._scan(texts)
         clean = self._clean
         unknown = [i for i, text in enumerate(texts) if text not in clean]
@@ -393,6 +410,7 @@ class Redactor:
     def _mark(self, kind: str, secret: str | None = None) -> str:
         """The placeholder for one secret; the secret itself is remembered, to be found again in any form."""
         self.counts[kind] += 1
+        self._marked += 1
         if secret:
             self._new_forms.extend(self._known.add(secret, kind))
         return placeholder(kind)

@@ -11,6 +11,7 @@ from typing import Any
 _GENERATED = frozenset({"sha", "before", "after", "checkout_sha", "id", "iid", "created_at", "updated_at"})
 
 _WALKED = (str, dict, list)
+_SCALARS = frozenset({int, float, bool, type(None)})  # what else a JSON parser gives: nothing to walk
 
 # Which of these texts the redactor could change (their indexes, in order): one pass over them all.
 Changeable = Callable[[Sequence[str]], list[int]]
@@ -66,14 +67,14 @@ def _texts(value: Any, key: Any, out: list[str]) -> None:
             if type(v) is str:
                 if k not in _GENERATED:
                     out.append(v)
-            elif isinstance(v, _WALKED):
+            elif type(v) not in _SCALARS and isinstance(v, _WALKED):
                 _texts(v, k, out)
     elif kind is list:
         for v in value:
             if type(v) is str:
                 if key not in _GENERATED:
                     out.append(v)
-            elif isinstance(v, _WALKED):
+            elif type(v) not in _SCALARS and isinstance(v, _WALKED):
                 _texts(v, key, out)
     elif isinstance(value, str):
         if key not in _GENERATED:

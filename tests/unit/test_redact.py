@@ -433,3 +433,41 @@ def test_the_texts_remembered_are_bounded(monkeypatch) -> None:
         assert redactor.changeable([f"text {batch} {n}" for n in range(60)]) == []
         assert len(redactor._clean) <= 100
     assert redactor.changeable(["x" * 300]) == [] and "x" * 300 not in redactor._clean, "long texts are not kept"
+
+
+_SECRET = "Hn3Kd8Wq1Vb6Tz4Rm9Pc2Xs7Lf5Gj0Ya"
+_PAYLOAD_TEXTS = st.lists(
+    st.sampled_from(
+        [
+            f"export DEPLOY_TOKEN={_SECRET}\n",
+            _SECRET,
+            f"fix/{_SECRET[:20]}",
+            "alice@example.com",
+            "git@gitlab.example.com:acme/api.git",
+            "Retry login on 503",
+            "ci_must_pass",
+            "password: hunter2-but-longer",
+            "ghp_" + "a1" * 18,
+            "Public API",
+        ]
+    )
+    | _TEXT_PIECES,
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(st.lists(_PAYLOAD_TEXTS, min_size=1, max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_what_the_door_remembers_changes_no_redaction(deliveries: list[list[str]]) -> None:
+    """Deliveries redacted one after another by fresh copies of one redactor (which remember the texts with
+    nothing to redact) come out exactly as each would from a redactor that never saw another delivery."""
+    shared = Redactor()
+    for texts in [*deliveries, *deliveries]:
+        payload = {"texts": texts, "commit": {"message": texts[-1], "title": texts[0]}}
+        mine = shared.fresh()
+        new = Redactor()
+        assert redact_payload(payload, mine.redact_text, mine.changeable) == redact_payload(
+            payload, new.redact_text, new.changeable
+        )
+        assert [shared.fresh().redact_text(text) for text in texts] == [Redactor().redact_text(t) for t in texts]
