@@ -67,6 +67,8 @@ class StartupError(Exception):
 
 # The routes that read their own bodies with a BodyReader (size, deadline, concurrent reads).
 SELF_READING_ROUTES = frozenset({"/webhooks/gitlab", "/webhooks/gitlab/test", "/slack/events"})
+# The collector's thresholds for a serving process (Python's defaults: 700, 10, 10); see serve.
+GC_THRESHOLDS = (20_000, 50, 50)
 
 
 def create_app(services: Services) -> web.Application:
@@ -262,6 +264,10 @@ async def serve(settings: Settings, *, workers: int | None = None, slot: int = 0
         # What start-up built lives as long as the process: out of the collector's sight, a full collection no
         # longer walks it, which was most of the door's slowest answers (p99 at 32 connections 94 -> 31 ms).
         gc.freeze()
+        # A delivery's objects are freed by reference counting, not by the collector; collecting the young
+        # generation every 700 allocations only walks the deliveries in flight (4-9% of the door's CPU in four
+        # same-run comparisons, either order, intake_wrk at 32 connections).
+        gc.set_threshold(*GC_THRESHOLDS)
         await _wait_for_signal()
         log.info("shutting down: no new jobs are claimed; running jobs get %ss", settings.shutdown_grace_seconds)
     finally:
