@@ -124,8 +124,7 @@ class Intake:
         """Make the delivery durable: committed (its result) or spooled (SPOOLED). Raises SpoolFull."""
         if not self.spooling:
             try:
-                async with asyncio.timeout(COMMIT_WAIT_SECONDS):  # no task per delivery, unlike wait_for
-                    result = await self.commits.submit(record)
+                result = await self.commits.submit(record, timeout=COMMIT_WAIT_SECONDS)
             except (DatabaseUnavailable, TimeoutError) as exc:
                 if not self._outage_logged:  # once per outage, not once per delivery that met it
                     self._outage_logged = True

@@ -105,3 +105,26 @@ async def test_a_failed_write_fails_every_caller_in_it():
     commits: GroupCommit[int, int] = GroupCommit(write)
     results = await asyncio.gather(commits.submit(1), commits.submit(2), return_exceptions=True)
     assert [type(r) for r in results] == [ConnectionError, ConnectionError]
+
+
+async def test_a_caller_that_waited_too_long_gets_timeout_error_and_is_left_out_of_later_batches():
+    batches: list[list[int]] = []
+    gate = asyncio.Event()
+
+    async def write(items: list[int]) -> list[int]:
+        batches.append(items)
+        if len(batches) == 1:
+            await gate.wait()
+        return [i * 10 for i in items]
+
+    commits: GroupCommit[int, int] = GroupCommit(write)
+    first = asyncio.create_task(commits.submit(1))
+    while not batches:  # the first batch is being written
+        await asyncio.sleep(0)
+    with pytest.raises(TimeoutError):
+        await commits.submit(2, timeout=0)  # the first batch holds the writer: 2 waits, and gives up
+    third = asyncio.create_task(commits.submit(3, timeout=60))
+    await asyncio.sleep(0)
+    gate.set()
+    assert await first == 10 and await third == 30
+    assert batches == [[1], [3]], "the caller that gave up is not written"
