@@ -78,7 +78,8 @@ def test_segment_names_sort_in_replay_order():
     assert spool.segment_sequence("lock") is None and spool.segment_sequence("set-aside.spool") is None
 
 
-async def test_callers_that_arrive_during_a_write_share_the_next_one():
+def _held_writer() -> tuple[list[list[int]], asyncio.Event, GroupCommit[int, int]]:
+    """A group commit whose first batch is held until the gate opens; the batches it wrote, in order."""
     batches: list[list[int]] = []
     gate = asyncio.Event()
 
@@ -88,7 +89,11 @@ async def test_callers_that_arrive_during_a_write_share_the_next_one():
             await gate.wait()
         return [i * 10 for i in items]
 
-    commits: GroupCommit[int, int] = GroupCommit(write)
+    return batches, gate, GroupCommit(write)
+
+
+async def test_callers_that_arrive_during_a_write_share_the_next_one():
+    batches, gate, commits = _held_writer()
     first = asyncio.create_task(commits.submit(1))
     await asyncio.sleep(0)
     others = [asyncio.create_task(commits.submit(i)) for i in (2, 3, 4)]
@@ -108,16 +113,7 @@ async def test_a_failed_write_fails_every_caller_in_it():
 
 
 async def test_a_caller_that_waited_too_long_gets_timeout_error_and_is_left_out_of_later_batches():
-    batches: list[list[int]] = []
-    gate = asyncio.Event()
-
-    async def write(items: list[int]) -> list[int]:
-        batches.append(items)
-        if len(batches) == 1:
-            await gate.wait()
-        return [i * 10 for i in items]
-
-    commits: GroupCommit[int, int] = GroupCommit(write)
+    batches, gate, commits = _held_writer()
     first = asyncio.create_task(commits.submit(1))
     while not batches:  # the first batch is being written
         await asyncio.sleep(0)
