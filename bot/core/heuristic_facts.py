@@ -32,6 +32,8 @@ TEST_NEAR = 50  # lines between a test's name and its error in one report
 # They describe CI output in general: build tools, shells, CI runners, test runners' tallies.
 WRAPPER = re.compile(
     r"(?i)\bmake(?:\[\d+\])?: \*\*\*|recipe for target .* failed|^The command \".*\" (?:exited|failed)|"
+    # the same line when the command holds a newline: `The command "a && b` then `" exited with 1.`
+    r"^The command \"[^\"]*$|^\" (?:exited|failed)\b|"
     r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
     r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
@@ -55,6 +57,8 @@ WRAPPER = re.compile(
 # CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
 # its errors are "CMake Error at ...".
 _ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S")
+# A runner's line that a script command succeeded (Travis's `The command "x" exited with 0.`).
+_SUCCEEDED = re.compile(r"^The command \".*\" exited with 0\.?\s*$")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
 # `gh run view --log` puts the job's and the step's names before it, tab-separated.
 _STAMP = re.compile(
@@ -228,7 +232,8 @@ def _last_diagnostics(window: list[ExcerptLine]) -> list[ExcerptLine]:
         text = bare(line.text)
         if _diagnostic(text):
             run.insert(0, line)
-        elif run and text[:1].strip():
+        elif text[:1].strip() and (run or not (is_wrapper_line(text) or _ECHO.match(text) or _NOISE.search(text))):
+            # Other words printed under the run: the run is not what the command said last.
             break
     return run
 
@@ -250,6 +255,27 @@ def _after_steps(lines: list[ExcerptLine], first: int, last: int) -> tuple[int, 
         if m and int(m.group("code")) and is_exit_line(line.text) and not _RUNNER_EXIT.search(line.text):
             return line.n, line.n
     return first, last
+
+
+def _last_words(output: list[ExcerptLine]) -> ExcerptLine | None:
+    """A command's last words: the first line of the last paragraph it printed (its output in the excerpt,
+    without `set -x` traces and noise), when it printed no failure line."""
+    said = [line for line in output if bare(line.text).strip() and not _ECHO.match(bare(line.text))]
+    said = [line for line in said if not _NOISE.search(line.text)]
+    if not said:
+        return None
+    k = len(said) - 1
+    while k > 0 and said[k - 1].n == said[k].n - 1 and said[-1].n - said[k - 1].n < MAX_DETAIL_LINES:
+        k -= 1
+    return said[k]
+
+
+def _lead_exit(lines: list[ExcerptLine], first: int, last: int) -> ExcerptLine | None:
+    """The lead's own exit line (`The command "x" exited with 1.`), which at least names the command."""
+    return next(
+        (ln for ln in lines if first <= ln.n <= last and is_wrapper_line(ln.text) and not _RUNNER_EXIT.search(ln.text)),
+        None,
+    )
 
 
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
@@ -287,6 +313,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
                 return _decisive(below)
         # The lead only says that something failed: the error is in the nearest failure report above it.
         j = next((i for i, line in enumerate(lines) if line.n >= first), len(lines)) - 1
+        j_lead = j
         # The lines printed right above the wrapper are the failed command's output: a compiler's
         # "a.go:4: log redeclared" right above Go's "FAIL pkg [build failed]" names the failure even
         # without a failure word.
@@ -297,11 +324,15 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             # Nearer the wrapper than any failure line: a warning printed earlier is not what failed.
             if found and (not failing or found[0].n > failing[-1]):
                 return found[0]
-        while j >= 0 and not is_failure_line(lines[j].text):
+        # A command that the runner says exited with 0 did not fail: what it printed above is not why this one did.
+        echo = next((k for k in range(j, -1, -1) if _SUCCEEDED.search(bare(lines[k].text))), -1)
+        while j > echo and not is_failure_line(lines[j].text):
             j -= 1
-        if j >= 0:
-            start = _window_start(lines, j)
+        if j > echo:
+            start = max(_window_start(lines, j), echo + 1)
             return _decisive([line for line in lines[start : j + 1] if is_failure_line(line.text)])
+        if echo >= 0:
+            return _last_words(lines[echo + 1 : j_lead + 1]) or _lead_exit(lines, first, last)
     candidates = [line for line in lines if is_failure_line(line.text)]
     if candidates:
         best = max(score_line(line.text) for line in candidates)

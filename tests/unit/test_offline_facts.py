@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.heuristic_facts import is_wrapper_line
 from bot.core.heuristics import analyze
 from bot.core.types import Category, Excerpt, ExcerptLine
 
@@ -278,3 +279,38 @@ def test_the_headline_keeps_one_stack_frame_not_the_caller_chain():
         "Error: Cannot find module './rates.json' — at Object.<anonymous> (/builds/shop/src/tax.js:3:15)"
     )
     assert "Module._compile" not in summary
+
+
+def test_a_commands_last_words_are_the_failure_when_it_printed_no_failure_word():
+    # The shell's "not installed" notice names the missing program; the words "error messages" in an earlier
+    # command's output (it exited 0) and a version string shaped like `x.y(1)` are not why this one failed.
+    ex = lines(
+        "Let the tool gather information to give useful error messages",
+        "$ bash -c 'echo $BASH_VERSION'",
+        "5.1.16(1)-release",
+        "The command \"bash -c 'echo $BASH_VERSION'\" exited with 0.",
+        "$ cargo build --release",
+        "Command 'cargo' not found, but can be installed with:",
+        "sudo apt install cargo",
+        "",
+        'The command "cargo build --release" exited with 127.',
+        "",
+        "Done. Your build exited with 1.",
+        lead=(9, 11),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("Command 'cargo' not found, but can be installed with:")
+    assert answer.evidence[0].line == 6
+
+
+def test_an_exit_line_split_by_a_newline_in_the_command_still_wraps_the_error_above_it():
+    # A multi-line command makes the runner print its exit line on two lines; the linter's problem above is the failure.
+    ex = lines(
+        "$ npm run lint && npm test",
+        "src/cart/total.js:41 Replace `··return·x` with `return x` (prettier/prettier)",
+        'The command "npm run lint && npm test',
+        '" exited with 1.',
+        lead=(4, 4),
+    )
+    assert analyze(ex).summary.startswith("src/cart/total.js:41 Replace")
+    assert is_wrapper_line('The command "npm run lint && npm test') and is_wrapper_line('" exited with 1.')
