@@ -76,6 +76,9 @@ _LINT = re.compile(r"^\s*\d+:\d+(?:\s+(?:✖|×|✗|error)\s|\t+(?!warning\b|⚠
 _FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
 # A report's title: its content, the failures, is printed under it.
 _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
+# A test runner's title over its failures' details, after a progress listing that only names them: pytest's
+# banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
+_REPORT_TITLE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$")
 BELOW_TITLE_LINES = 40
 # A title with no content of its own ("Failures:", "Failure reason:"): the content is under it.
 _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?[A-Za-z][\w ]{0,30}:?\W*$")
@@ -293,6 +296,11 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     if excerpt.lead is not None:
         first, last = _after_steps(lines, *excerpt.lead)
         lead = [line for line in lines if first <= line.n <= last]
+        # A report's title in the lead: the failures' details are under it; a progress listing above it only
+        # names them (mocha's "1) applies a coupon" before "1 failing").
+        titled = next((k for k, line in enumerate(lead) if _REPORT_TITLE.search(bare(line.text))), None)
+        if titled is not None and any(is_failure_line(line.text) for line in lead[titled + 1 :]):
+            lead = lead[titled + 1 :]
         strong = [line for line in lead if is_failure_line(line.text, STRONG)]
         if strong:
             return strong[0]

@@ -314,3 +314,26 @@ def test_an_exit_line_split_by_a_newline_in_the_command_still_wraps_the_error_ab
     )
     assert analyze(ex).summary.startswith("src/cart/total.js:41 Replace")
     assert is_wrapper_line('The command "npm run lint && npm test') and is_wrapper_line('" exited with 1.')
+
+
+def test_mochas_failure_report_under_its_tally_beats_the_progress_listing():
+    # Mocha names a failing test twice: "1) title" in the listing, then the report under "1 failing" with the error.
+    ex = lines(
+        "  Invoice",
+        "    ✓ formats the number",
+        "    1) rounds the tax",
+        "",
+        "  1 passing (12ms)",
+        "  1 failing",
+        "",
+        "  1) Invoice",
+        "       rounds the tax:",
+        "     AssertionError [ERR_ASSERTION]: 1.2 == 1.21",
+        "      at Context.<anonymous> (test/invoice.spec.js:31:12)",
+        "",
+        "npm ERR! Test failed.  See above for more details.",
+        lead=(1, 13),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("1) Invoice — rounds the tax: — AssertionError [ERR_ASSERTION]: 1.2 == 1.21")
+    assert answer.evidence[0].line == 8
