@@ -34,6 +34,8 @@ WRAPPER = re.compile(
     r"(?i)\bmake(?:\[\d+\])?: \*\*\*|recipe for target .* failed|^The command \".*\" (?:exited|failed)|"
     # the same line when the command holds a newline: `The command "a && b` then `" exited with 1.`
     r"^The command \"[^\"]*$|^\" (?:exited|failed)\b|"
+    # the linker's driver after the linker's own errors (`undefined reference to ...`)
+    r"collect2: error: ld returned \d+ exit status|linker command failed with exit code|"
     r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
     r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
@@ -80,8 +82,9 @@ _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|F
 # banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
 _REPORT_TITLE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$")
 BELOW_TITLE_LINES = 40
-# A title with no content of its own ("Failures:", "Failure reason:"): the content is under it.
-_TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?[A-Za-z][\w ]{0,30}:?\W*$")
+# A title with no content of its own ("Failures:", "Failure reason:", "--- FAILURES ---"): the content is under
+# it. A short sentence ("Expected 100 to equal 90.", "Killed") is content.
+_TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?(?:[A-Za-z][\w ]{0,30}:|[A-Z][A-Z0-9 ]{0,30})\W*$")
 # A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
 _PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$")
 MAX_STEP = 80  # a longer step name is left to the headline's own words

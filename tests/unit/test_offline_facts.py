@@ -337,3 +337,27 @@ def test_mochas_failure_report_under_its_tally_beats_the_progress_listing():
     answer = analyze(ex)
     assert answer.summary.startswith("1) Invoice — rounds the tax: — AssertionError [ERR_ASSERTION]: 1.2 == 1.21")
     assert answer.evidence[0].line == 8
+
+
+def test_a_short_sentence_is_the_statement_not_a_title_to_skip():
+    # Karma/Jasmine print the expectation as a short sentence under the failing spec; only "Failures:" is a title.
+    ex = lines(
+        "HeadlessChrome 120.0.0 (Linux x86_64) Invoice rounds the tax FAILED",
+        "\tExpected 120 to equal 121.",
+        "\t    at UserContext.<anonymous> (src/invoice.spec.ts:31:24)",
+        "HeadlessChrome 120.0.0 (Linux x86_64): Executed 40 of 40 (1 FAILED) (0.3 secs / 0.25 secs)",
+        lead=(1, 4),
+    )
+    assert analyze(ex).summary.startswith("Expected 120 to equal 121.")
+
+
+def test_the_linkers_own_error_beats_the_drivers_exit_line():
+    ex = lines(
+        "g++ -o build/report build/main.o build/table.o",
+        "/usr/bin/ld: build/main.o: in function `main':",
+        "main.cpp:(.text+0x2c): undefined reference to `Table::render() const'",
+        "collect2: error: ld returned 1 exit status",
+        "make: *** [Makefile:14: build/report] Error 1",
+        lead=(4, 5),
+    )
+    assert "undefined reference to `Table::render() const'" in analyze(ex).summary
