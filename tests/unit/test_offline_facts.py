@@ -361,3 +361,21 @@ def test_the_linkers_own_error_beats_the_drivers_exit_line():
         lead=(4, 5),
     )
     assert "undefined reference to `Table::render() const'" in analyze(ex).summary
+
+
+def test_xcodebuilds_verdict_and_list_of_failed_commands_wrap_the_compilers_error():
+    ex = lines(
+        "▸ Compiling Ledger.swift",
+        "❌  /Users/runner/work/Books/Sources/Ledger.swift:88:9: cannot find 'roundHalfEven' in scope",
+        "        roundHalfEven(total)",
+        "        ^~~~~~~~~~~~~",
+        "** BUILD FAILED **",
+        "",
+        "The following build commands failed:",
+        "\tCompileSwift normal arm64 /Users/runner/work/Books/Sources/Ledger.swift",
+        "(1 failure)",
+        lead=(5, 9),
+    )
+    answer = analyze(ex)
+    assert "Ledger.swift:88:9: cannot find 'roundHalfEven' in scope" in answer.summary
+    assert answer.evidence[0].line == 2
