@@ -37,7 +37,7 @@ WRAPPER = re.compile(
     # the linker's driver after the linker's own errors (`undefined reference to ...`)
     r"collect2: error: ld returned \d+ exit status|linker command failed with exit code|"
     # xcodebuild's verdict and its list of the build commands that failed, under the compiler's errors
-    r"^\*\* (?:BUILD|TEST|ARCHIVE|ANALYZE) FAILED \*\*|^The following build commands failed:|"
+    r"^\*\* (?:BUILD|TEST|ARCHIVE|ANALYZE) FAILED \*\*|^The following build commands failed:|^\(\d+ failures?\)\s*$|"
     r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
     r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
