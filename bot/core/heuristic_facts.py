@@ -408,6 +408,10 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
             continue  # Gradle prints it between the failed task's name and the reason under it
         if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text) or lines[i].section != head.section:
             break
+        # A traceback under the headline (unittest's "FAIL: test_x (a.B)"): its exception and frame say why.
+        if _TRACEBACK.search(text) and (end := _traceback_end(excerpt, lines[i])):
+            out += end
+            break
         out.append(lines[i])
     # A bare title ("Failures:") is not a statement when lines follow it.
     if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 35:

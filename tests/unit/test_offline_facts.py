@@ -379,3 +379,25 @@ def test_xcodebuilds_verdict_and_list_of_failed_commands_wrap_the_compilers_erro
     answer = analyze(ex)
     assert "Ledger.swift:88:9: cannot find 'roundHalfEven' in scope" in answer.summary
     assert answer.evidence[0].line == 2
+
+
+def test_a_traceback_under_a_unittest_header_is_stated_by_its_exception():
+    ex = lines(
+        "======================================================================",
+        "FAIL: test_rounding (tests.test_invoice.InvoiceTest)",
+        "----------------------------------------------------------------------",
+        "Traceback (most recent call last):",
+        '  File "/home/ci/src/books/tests/test_invoice.py", line 31, in test_rounding',
+        "    self.assertEqual(invoice.tax(), Decimal('1.21'))",
+        "AssertionError: Decimal('1.2') != Decimal('1.21')",
+        "",
+        "----------------------------------------------------------------------",
+        "Ran 14 tests in 0.021s",
+        "",
+        "FAILED (failures=1)",
+        lead=(2, 12),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith(
+        "FAIL: test_rounding (tests.test_invoice.InvoiceTest) — AssertionError: Decimal('1.2') != Decimal('1.21')"
+    )
