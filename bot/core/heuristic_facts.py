@@ -141,12 +141,19 @@ _TEST_ID = re.compile(
 def failing_test(excerpt: Excerpt, near: int | None = None) -> str:
     """The failing test the excerpt names, as the runner names it; '' when none. With `near`, the one named
     nearest that line within TEST_NEAR lines (a test named elsewhere is another failure, not this one's)."""
+    return failing_test_line(excerpt, near)[0]
+
+
+def failing_test_line(excerpt: Excerpt, near: int | None = None) -> tuple[str, ExcerptLine | None]:
+    """failing_test() and the line that names the test."""
     found = [(line, m) for line in excerpt.lines if (m := _TEST_ID.search(line.text))]
     if near is not None:
         found = sorted(
             ((line, m) for line, m in found if abs(line.n - near) <= TEST_NEAR), key=lambda f: abs(f[0].n - near)
         )
-    return next((g for g in found[0][1].groups() if g), "").strip() if found else ""
+    if not found:
+        return "", None
+    return next((g for g in found[0][1].groups() if g), "").strip(), found[0][0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +172,13 @@ class Facts:
     test: str = ""  # the failing test as its runner names it
     step: str = ""  # the failing build step as its tool names it, when no exit status names a command
     step_line: ExcerptLine | None = None  # the line that names the failing step
+    test_line: ExcerptLine | None = None  # the line that names the failing test
 
     def named_lines(self) -> tuple[ExcerptLine | None, ...]:
-        """The lines that name what failed: the failing step's, and the exit line when it names the command."""
+        """The lines that name what failed: the failing test's, the failing step's, and the exit line when it
+        names the command."""
         own = self.exit is not None and self.exit.command and not _RUNNER_EXIT.search(self.exit.line.text)
-        return (self.step_line, self.exit.line if own and self.exit else None)
+        return (self.test_line, self.step_line, self.exit.line if own and self.exit else None)
 
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
@@ -470,4 +479,5 @@ def facts(excerpt: Excerpt) -> Facts:
         exit_, step = Exit(exit_.code, exit_.line, step), ""
     if exit_ is not None and exit_.line not in block:
         block.append(exit_.line)
-    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt, head.n), step, step_line)
+    test, test_line = failing_test_line(excerpt, head.n)
+    return Facts(head, tuple(detail), tuple(block), exit_, test, step, step_line, test_line)

@@ -401,3 +401,29 @@ def test_a_traceback_under_a_unittest_header_is_stated_by_its_exception():
     assert summary.startswith(
         "FAIL: test_rounding (tests.test_invoice.InvoiceTest) — AssertionError: Decimal('1.2') != Decimal('1.21')"
     )
+
+
+def test_the_line_naming_the_failing_test_is_quoted_with_the_headline():
+    # The headline is prefixed with the test pytest names far above the report: the note quotes that line too.
+    ex = lines(
+        "tests/test_ledger.py::test_balance FAILED                                 [ 50%]",
+        "tests/test_ledger.py::test_totals PASSED                                  [100%]",
+        "",
+        "=================================== FAILURES ===================================",
+        "_________________________________ test_balance _________________________________",
+        "",
+        "    def test_balance():",
+        ">       assert ledger.balance() == 1200",
+        "E       AssertionError: assert 1250 == 1200",
+        "E        +  where 1250 = balance()",
+        "",
+        "tests/test_ledger.py:42: AssertionError",
+        "WARNING: the cache at /tmp/cache could not be written: permission denied",
+        "ERROR: coverage upload failed: token missing",
+        "Error: no coverage report found",
+        "=========================== 1 failed, 1 passed in 0.12s ===========================",
+        lead=(4, 16),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("tests/test_ledger.py::test_balance: assert ledger.balance() == 1200")
+    assert [e.line for e in answer.evidence][:2] == [8, 1]
