@@ -89,6 +89,10 @@ BELOW_TITLE_LINES = 40
 _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?(?:[A-Za-z][\w ]{0,30}:|[A-Z][A-Z0-9 ]{0,30})\W*$")
 # A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
 _PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$")
+CONTEXT_LINES = 20  # how far above the headline a report's own line may name what failed
+MAX_CONTEXT = 100
+# A quoted name ('x', "x", `x`, ‘x’): what a report line names when it names no file or error class.
+_QUOTED = re.compile(r"'[^'\s]{2,}'|\"[^\"\s]{2,}\"|`[^`\s]{2,}`|‘[^’]{2,}’")
 MAX_STEP = 80  # a longer step name is left to the headline's own words
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
 _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
@@ -173,6 +177,7 @@ class Facts:
     step: str = ""  # the failing build step as its tool names it, when no exit status names a command
     step_line: ExcerptLine | None = None  # the line that names the failing step
     test_line: ExcerptLine | None = None  # the line that names the failing test
+    context: ExcerptLine | None = None  # the report's own line above the headline that names what failed
 
     def named_lines(self) -> tuple[ExcerptLine | None, ...]:
         """The lines that name what failed: the failing test's, the failing step's, and the exit line when it
@@ -196,6 +201,8 @@ class Facts:
         out = " — ".join(parts)
         if self.test and self.test not in out:
             out = f"{self.test}: {out}"
+        elif not self.test and self.context is not None:
+            out = f"{clean(self.context.text)} — {out}"
         return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
 
 
@@ -428,6 +435,26 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     return out
 
 
+def _context(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine | None:
+    """The line a report prints a few lines above its error that names what failed (R's "Running the tests in
+    'tests/testthat.R' failed."), or None."""
+    lines = excerpt.lines
+    i = lines.index(head)
+    for k in range(i - 1, -1, -1):
+        line, text = lines[k], bare(lines[k].text)
+        if head.n - line.n > CONTEXT_LINES or lines[k + 1].n - line.n > 2:
+            return None
+        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text):
+            return None
+        if (
+            is_failure_line(line.text)
+            and len(clean(text)) <= MAX_CONTEXT
+            and (_NAMES.search(text) or _QUOTED.search(text))
+        ):
+            return line
+    return None
+
+
 def failing_exit(excerpt: Excerpt, after: int = 0) -> Exit | None:
     """The first exit status printed at or after line `after`, preferring a command's own to the runner's."""
     found: list[Exit] = []
@@ -480,4 +507,7 @@ def facts(excerpt: Excerpt) -> Facts:
     if exit_ is not None and exit_.line not in block:
         block.append(exit_.line)
     test, test_line = failing_test_line(excerpt, head.n)
-    return Facts(head, tuple(detail), tuple(block), exit_, test, step, step_line, test_line)
+    context = None if test else _context(excerpt, detail[0])
+    if context is not None and context not in block:
+        block.insert(0, context)
+    return Facts(head, tuple(detail), tuple(block), exit_, test, step, step_line, test_line, context)

@@ -427,3 +427,31 @@ def test_the_line_naming_the_failing_test_is_quoted_with_the_headline():
     answer = analyze(ex)
     assert answer.summary.startswith("tests/test_ledger.py::test_balance: assert ledger.balance() == 1200")
     assert [e.line for e in answer.evidence][:2] == [8, 1]
+
+
+def test_the_reports_line_above_the_error_that_names_what_failed_leads_the_statement():
+    # R CMD check names the failing test file, then prints the tail of its output with the error.
+    ex = lines(
+        "* checking tests ...",
+        "  Running ‘testthat.R’",
+        " ERROR",
+        "Running the tests in ‘tests/testthat.R’ failed.",
+        "Last 13 lines of output:",
+        "  > library(testthat)",
+        '  > test_check("ledger")',
+        "  Loading required package: ledger",
+        "  Error: No tests found for ledger",
+        "  Execution halted",
+        lead=(9, 10),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith("Running the tests in ‘tests/testthat.R’ failed. — Error: No tests found for ledger")
+
+
+def test_no_report_line_is_put_before_a_headline_that_names_its_test():
+    ex = lines(
+        "FAILED tests/test_tax.py::test_rounding - AssertionError: assert '1.2' == '1.21'",
+        "E       AssertionError: assert '1.2' == '1.21'",
+        lead=(2, 2),
+    )
+    assert analyze(ex).summary.startswith("tests/test_tax.py::test_rounding: AssertionError")
