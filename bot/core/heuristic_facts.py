@@ -37,6 +37,8 @@ WRAPPER = re.compile(
     # the linker's driver after the linker's own errors (`undefined reference to ...`)
     r"collect2: error: ld returned \d+ exit status|linker command failed with exit code|"
     # xcodebuild's verdict and its list of the build commands that failed, under the compiler's errors
+    # GoogleTest's verdict on a test, under the assertion's own `file:line: Failure` and values
+    r"^\[ +FAILED +\] |"
     r"^\*\* (?:BUILD|TEST|ARCHIVE|ANALYZE) FAILED \*\*|^The following build commands failed:|^\(\d+ failures?\)\s*$|"
     r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
@@ -88,7 +90,8 @@ BELOW_TITLE_LINES = 40
 # it. A short sentence ("Expected 100 to equal 90.", "Killed") is content.
 _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?(?:[A-Za-z][\w ]{0,30}:|[A-Z][A-Z0-9 ]{0,30})\W*$")
 # A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
-_PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$")
+# GoogleTest's "[ RUN      ] Suite.Next" starts the next test and "[       OK ] Suite.Next" passes it.
+_PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$|^\[ +(?:RUN|OK) +\] ")
 CONTEXT_LINES = 20  # how far above the headline a report's own line may name what failed
 MAX_CONTEXT = 100
 # A quoted name ('x', "x", `x`, ‘x’): what a report line names when it names no file or error class.

@@ -455,3 +455,25 @@ def test_no_report_line_is_put_before_a_headline_that_names_its_test():
         lead=(2, 2),
     )
     assert analyze(ex).summary.startswith("tests/test_tax.py::test_rounding: AssertionError")
+
+
+def test_googletests_assertion_is_the_failure_and_its_verdict_and_next_test_are_not():
+    ex = lines(
+        "[ RUN      ] Ledger.Balance",
+        "/home/ci/src/books/tests/ledger_test.cpp:42: Failure",
+        "Expected equality of these values:",
+        "  ledger.balance()",
+        "    Which is: 1250",
+        "  1200",
+        "[  FAILED  ] Ledger.Balance (0 ms)",
+        "[ RUN      ] Ledger.Post",
+        "[       OK ] Ledger.Post (0 ms)",
+        "[==========] 9 tests from 2 test suites ran. (4 ms total)",
+        "[  PASSED  ] 8 tests.",
+        "[  FAILED  ] 1 test, listed below:",
+        "[  FAILED  ] Ledger.Balance",
+        lead=(7, 13),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith("/home/ci/src/books/tests/ledger_test.cpp:42: Failure — Expected equality")
+    assert "Which is: 1250 — 1200" in summary and "Ledger.Post" not in summary
