@@ -86,6 +86,7 @@ _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|F
 # banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
 _REPORT_TITLE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$")
 BELOW_TITLE_LINES = 40
+TITLE_AFTER_LEAD = 10  # how far under a progress listing its runner's report may begin
 # A title with no content of its own ("Failures:", "Failure reason:", "--- FAILURES ---"): the content is under
 # it. A short sentence ("Expected 100 to equal 90.", "Killed") is content.
 _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?(?:[A-Za-z][\w ]{0,30}:|[A-Z][A-Z0-9 ]{0,30})\W*$")
@@ -121,6 +122,7 @@ _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
 # The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
+EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
 _EXIT_CODE = re.compile(
@@ -325,6 +327,18 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         titled = next((k for k, line in enumerate(lead) if _REPORT_TITLE.search(bare(line.text))), None)
         if titled is not None and any(is_failure_line(line.text) for line in lead[titled + 1 :]):
             lead = lead[titled + 1 :]
+        elif titled is None:
+            # The title may come right after a lead that is the listing itself.
+            after = [line for line in lines if last < line.n <= last + TITLE_AFTER_LEAD]
+            title = next((k for k, line in enumerate(after) if _REPORT_TITLE.search(bare(line.text))), None)
+            if title is not None:
+                under = [
+                    line
+                    for line in lines
+                    if after[title].n < line.n <= after[title].n + BELOW_TITLE_LINES and is_failure_line(line.text)
+                ]
+                if under:
+                    return _decisive(under)
         strong = [line for line in lead if is_failure_line(line.text, STRONG)]
         if strong:
             return strong[0]
@@ -435,6 +449,17 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     # A bare title ("Failures:") is not a statement when lines follow it.
     if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 35:
         out = out[1:]
+    # Python's error without its traceback's header (a SyntaxError from compileall, a cut traceback): the
+    # `File "x.py", line 42` printed a few lines above it says where.
+    if _EXCEPTION.match(bare(head.text)) and len(out) == 1:
+        k = lines.index(head) - 1
+        while k >= 0 and head.n - lines[k].n <= EXCEPTION_FRAME_LINES and lines[k].n == lines[k + 1].n - 1:
+            text = bare(lines[k].text)
+            if _FRAME.match(text):
+                if not _NOISE.search(text):
+                    out.append(lines[k])
+                break
+            k -= 1
     return out
 
 

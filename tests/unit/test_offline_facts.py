@@ -477,3 +477,33 @@ def test_googletests_assertion_is_the_failure_and_its_verdict_and_next_test_are_
     summary = analyze(ex).summary
     assert summary.startswith("/home/ci/src/books/tests/ledger_test.cpp:42: Failure — Expected equality")
     assert "Which is: 1250 — 1200" in summary and "Ledger.Post" not in summary
+
+
+def test_mochas_report_right_under_a_lead_that_is_its_listing_is_the_failure():
+    ex = lines(
+        "  Payments API",
+        "    ✓ lists payments (41ms)",
+        "    1) refunds a payment",
+        "",
+        "",
+        "  1 passing (2s)",
+        "  1 failing",
+        "",
+        "  1) Payments API",
+        "       refunds a payment:",
+        '     Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure "done()" is called.',
+        lead=(1, 3),
+    )
+    assert analyze(ex).summary.startswith("1) Payments API — refunds a payment: — Error: Timeout of 2000ms exceeded.")
+
+
+def test_a_python_error_without_its_tracebacks_header_is_placed_by_the_frame_above_it():
+    ex = lines(
+        "Listing 'books'...",
+        '  File "books/ledger.py", line 42',
+        "    return total *",
+        "                  ^",
+        "SyntaxError: invalid syntax",
+        lead=(5, 5),
+    )
+    assert analyze(ex).summary.startswith('SyntaxError: invalid syntax — File "books/ledger.py", line 42')
