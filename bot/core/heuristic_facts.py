@@ -104,7 +104,9 @@ _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 _STACK_FRAME = re.compile(r"^\s+(?:at|from) \S")
 # A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]"): the headline says it failed already.
 _PREFIX = re.compile(
-    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)"
+    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)|"
+    # a code frame's gutter and carets before the label that says what is wrong there (rustc, Elm)
+    r"^\|\s*[\^~-]+\s+(?=\S)"
 )
 # pytest's report of a failing test: the statement marked ">" and the error lines marked "E" under it.
 _PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
@@ -122,6 +124,9 @@ _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
 # The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
+# A compiler's or test runner's code frame: a numbered source line ("  17 |   x = y", "> 22 | expect(a)") or a
+# gutter with only carets under it ("     |   ^^^"); it shows the code, the message says what is wrong with it.
+_CODE_FRAME = re.compile(r"^\s*>?\s*\d+\s*\|(?:\s|$)|^\s*\|[\s^~-]*$")
 EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
@@ -435,7 +440,7 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
         i += 1
         text = lines[i].text
-        if not text.strip() or _NOISE.search(text):
+        if not text.strip() or _NOISE.search(text) or _CODE_FRAME.match(bare(text)):
             continue
         if "Execution failed for task" in text:
             continue  # Gradle prints it between the failed task's name and the reason under it

@@ -507,3 +507,25 @@ def test_a_python_error_without_its_tracebacks_header_is_placed_by_the_frame_abo
         lead=(5, 5),
     )
     assert analyze(ex).summary.startswith('SyntaxError: invalid syntax — File "books/ledger.py", line 42')
+
+
+def test_a_code_frame_is_left_out_of_the_statement_and_its_label_kept():
+    # rustc shows the code with a gutter; the words after the carets say what is wrong with it.
+    ex = lines(
+        "error[E0308]: mismatched types",
+        "  --> src/ledger.rs:31:9",
+        "   |",
+        "30 |     fn balance(&self) -> u32 {",
+        "   |                          --- expected `u32` because of return type",
+        "31 |         self.postings.iter().sum::<u64>()",
+        "   |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ expected `u32`, found `u64`",
+        "",
+        "error: could not compile `books` due to previous error",
+        lead=(1, 9),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith(
+        "error[E0308]: mismatched types — --> src/ledger.rs:31:9 — expected `u32` because of return type — "
+        "expected `u32`, found `u64`"
+    )
+    assert "fn balance" not in summary
