@@ -416,3 +416,16 @@ def test_a_failed_gradle_task_is_stated_with_the_reason_under_it():
         "> Unable to create Root Module: config {/builds/app/config/checkstyle/checkstyle.xml} (`:app:checkstyleMain` failed)"
     )
     assert 5 in [e.line for e in answer.evidence]
+
+
+def test_travis_time_limit_is_a_timeout():
+    ex = lines(
+        "$ ./scripts/integration.sh",
+        "[12:01:32] waiting for the database",
+        "",
+        "The job exceeded the maximum time limit for jobs, and has been terminated.",
+        lead=(4, 4),
+    )
+    answer = analyze(ex, failure_reason="script_failure")
+    assert answer.category == Category.timeout
+    assert answer.summary.startswith("The job exceeded the maximum time limit for jobs")
