@@ -8,10 +8,11 @@
   but diagnostics printed right above it, after any failure line (`a.go:4: log redeclared`), come first.
   A block that comes after the first failing command's own exit line is an after-step (an upload, a
   coverage reporter): the error is above that exit line. A command echo (`$ make`, `+ make`) is what
-  ran, never what failed.
+  ran, never what failed; output above a command the runner says exited with 0 is not this failure's.
 - The *statement* is the headline with the lines printed right under it (the test's detail, the
-  expected and actual values, the `-->` location; pytest's `>` statement above its `E` lines), in the
-  tool's own words, after the failing test named nearest it.
+  expected and actual values, the `-->` location; pytest's `>` statement above its `E` lines; a
+  traceback's exception), without code frames, in the tool's own words, after the failing test named
+  nearest it or, when none is, the report's own line above it that names what failed.
 - The *exit* is the failing command's own exit status as printed (`error Command failed with exit
   code 134.`, `did not complete successfully: exit code: 100`), not the runner's `Job failed`.
 """
@@ -36,9 +37,9 @@ WRAPPER = re.compile(
     r"^The command \"[^\"]*$|^\" (?:exited|failed)\b|"
     # the linker's driver after the linker's own errors (`undefined reference to ...`)
     r"collect2: error: ld returned \d+ exit status|linker command failed with exit code|"
-    # xcodebuild's verdict and its list of the build commands that failed, under the compiler's errors
     # GoogleTest's verdict on a test, under the assertion's own `file:line: Failure` and values
     r"^\[ +FAILED +\] |"
+    # xcodebuild's verdict and its list of the build commands that failed, under the compiler's errors
     r"^\*\* (?:BUILD|TEST|ARCHIVE|ANALYZE) FAILED \*\*|^The following build commands failed:|^\(\d+ failures?\)\s*$|"
     r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
@@ -376,14 +377,15 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             if found and (not failing or found[0].n > failing[-1]):
                 return found[0]
         # A command that the runner says exited with 0 did not fail: what it printed above is not why this one did.
-        echo = next((k for k in range(j, -1, -1) if _SUCCEEDED.search(bare(lines[k].text))), -1)
-        while j > echo and not is_failure_line(lines[j].text):
+        floor = next((k for k in range(j, -1, -1) if _SUCCEEDED.search(bare(lines[k].text))), -1)
+        while j > floor and not is_failure_line(lines[j].text):
             j -= 1
-        if j > echo:
-            start = max(_window_start(lines, j), echo + 1)
+        if j > floor:
+            start = max(_window_start(lines, j), floor + 1)
             return _decisive([line for line in lines[start : j + 1] if is_failure_line(line.text)])
-        if echo >= 0:
-            return _last_words(lines[echo + 1 : j_lead + 1]) or _lead_exit(lines, first, last)
+        if floor >= 0:
+            # No failure word since: the failing command's last words, else its exit line.
+            return _last_words(lines[floor + 1 : j_lead + 1]) or _lead_exit(lines, first, last)
     candidates = [line for line in lines if is_failure_line(line.text)]
     if candidates:
         best = max(score_line(line.text) for line in candidates)
