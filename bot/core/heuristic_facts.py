@@ -49,7 +49,7 @@ WRAPPER = re.compile(
     r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*Tests?:\s+\d+ failed|"
     r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
     r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
-    r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ tests? in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
+    r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ (?:tests?|of \d+ Specs?) in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
     r"[Ss]ee (?:the )?(?:output |log )?above\b|\bdue to (?:the )?previous errors?\b|\bexited with \d+\.?\s*$|"
     # a runner's tally: "9 doctests, 592 tests, 1 failure", "27 tests completed, 1 failed", "Tests run: 8, Failures: 1"
     r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
@@ -87,6 +87,8 @@ _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|F
 # banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
 _REPORT_TITLE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$")
 BELOW_TITLE_LINES = 40
+# Ginkgo's summary of the failed specs, printed above its tally.
+_SUMMARY_TITLE = re.compile(r"^\s*Summarizing \d+ Failures?:\s*$")
 TITLE_AFTER_LEAD = 10  # how far under a progress listing its runner's report may begin
 # A title with no content of its own ("Failures:", "Failure reason:", "--- FAILURES ---"): the content is under
 # it. A short sentence ("Expected 100 to equal 90.", "Killed") is content.
@@ -345,6 +347,20 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
                 ]
                 if under:
                     return _decisive(under)
+        # A runner's summary of its failures right above a lead that is only its tally (Ginkgo's "Summarizing
+        # 1 Failure:" over `[FAIL] spec`, then go test's `--- FAIL: TestSuite`): the failures are its lines.
+        summary = next(
+            (
+                k
+                for k, line in enumerate(lines)
+                if first - TITLE_AFTER_LEAD <= line.n < first and _SUMMARY_TITLE.match(line.text)
+            ),
+            None,
+        )
+        if summary is not None:
+            listed = [line for line in lines[summary + 1 :] if line.n < first and is_failure_line(line.text)]
+            if listed:
+                return listed[0]
         strong = [line for line in lead if is_failure_line(line.text, STRONG)]
         if strong:
             return strong[0]

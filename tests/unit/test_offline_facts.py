@@ -529,3 +529,20 @@ def test_a_code_frame_is_left_out_of_the_statement_and_its_label_kept():
         "expected `u32`, found `u64`"
     )
     assert "fn balance" not in summary
+
+
+def test_ginkgos_summary_of_failures_above_its_tally_names_the_failed_spec():
+    ex = lines(
+        "Summarizing 1 Failure:",
+        "  [FAIL] Ledger when a posting is reversed [It] keeps the balance",
+        "  /home/ci/src/books/ledger/ledger_test.go:88",
+        "",
+        "Ran 12 of 12 Specs in 3.104 seconds",
+        "FAIL! -- 11 Passed | 1 Failed | 0 Pending | 0 Skipped",
+        "--- FAIL: TestLedger (3.11s)",
+        "FAIL",
+        lead=(6, 8),
+    )
+    summary = analyze(ex).summary
+    assert "[FAIL] Ledger when a posting is reversed [It] keeps the balance" in summary
+    assert "ledger_test.go:88" in summary and "Ran 12 of 12" not in summary
