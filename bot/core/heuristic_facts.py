@@ -46,7 +46,7 @@ WRAPPER = re.compile(
     r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
     r"Process completed with exit code|script returned exit code|returned a non-zero code|"
     r"did not complete successfully|There (?:are|were) (?:test failures|failing tests)|Execution failed for task|^> Task \S+ FAILED\s*$|^\s*See (?:also )?\"?/|"
-    r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*Tests?:\s+\d+ failed|"
+    r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*(?:Tests?|Test Suites):\s+\d+ failed|"
     r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
     r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
     r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ (?:tests?|of \d+ Specs?) in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
@@ -85,7 +85,9 @@ _FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
 _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
 # A test runner's title over its failures' details, after a progress listing that only names them: pytest's
 # banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
-_REPORT_TITLE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$")
+# Jest's "● Suite › test" heads one test's failure ("● Console" only heads what the tests logged).
+_TEST_TITLE = re.compile(r"^\s*● (?!Console\s*$)\S")
+_REPORT_TITLE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$|" + _TEST_TITLE.pattern)
 BELOW_TITLE_LINES = 40
 # Ginkgo's summary of the failed specs, printed above its tally.
 _SUMMARY_TITLE = re.compile(r"^\s*Summarizing \d+ Failures?:\s*$")
@@ -335,6 +337,9 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         titled = next((k for k, line in enumerate(lead) if _REPORT_TITLE.search(bare(line.text))), None)
         if titled is not None and any(is_failure_line(line.text) for line in lead[titled + 1 :]):
             lead = lead[titled + 1 :]
+        elif titled is not None and _TEST_TITLE.match(bare(lead[titled].text)):
+            # Jest's expectation and diff under the test's title hold no failure word: the title heads them.
+            return lead[titled]
         elif titled is None:
             # The title may come right after a lead that is the listing itself.
             after = [line for line in lines if last < line.n <= last + TITLE_AFTER_LEAD]

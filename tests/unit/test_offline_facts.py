@@ -546,3 +546,29 @@ def test_ginkgos_summary_of_failures_above_its_tally_names_the_failed_spec():
     summary = analyze(ex).summary
     assert "[FAIL] Ledger when a posting is reversed [It] keeps the balance" in summary
     assert "ledger_test.go:88" in summary and "Ran 12 of 12" not in summary
+
+
+def test_a_jest_tests_title_heads_its_diff_and_a_console_block_is_not_the_failure():
+    # A passing test's logged error ("● Console") comes first; the failing test's diff holds no failure word.
+    ex = lines(
+        "  ● Console",
+        "",
+        "    console.error",
+        "      Error: Request failed with status code 503",
+        "",
+        "FAIL src/ledger/balance.test.ts",
+        "  ● ledger › balance after a reversal",
+        "",
+        "    expect(received).toEqual(expected) // deep equality",
+        "",
+        '    -   "balance": 1200,',
+        '    +   "balance": 1250,',
+        "",
+        "      at Object.toEqual (src/ledger/balance.test.ts:31:19)",
+        "",
+        "Test Suites: 1 failed, 8 passed, 9 total",
+        lead=(3, 16),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("● ledger › balance after a reversal — expect(received).toEqual(expected)")
+    assert answer.evidence[0].line == 7 and "Test Suites" not in answer.summary
