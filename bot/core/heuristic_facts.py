@@ -8,10 +8,11 @@
   but diagnostics printed right above it, after any failure line (`a.go:4: log redeclared`), come first.
   A block that comes after the first failing command's own exit line is an after-step (an upload, a
   coverage reporter): the error is above that exit line. A command echo (`$ make`, `+ make`) is what
-  ran, never what failed.
+  ran, never what failed; output above a command the runner says exited with 0 is not this failure's.
 - The *statement* is the headline with the lines printed right under it (the test's detail, the
-  expected and actual values, the `-->` location; pytest's `>` statement above its `E` lines), in the
-  tool's own words, after the failing test named nearest it.
+  expected and actual values, the `-->` location; pytest's `>` statement above its `E` lines; a
+  traceback's exception), without code frames, in the tool's own words, after the failing test named
+  nearest it or, when none is, the report's own line above it that names what failed.
 - The *exit* is the failing command's own exit status as printed (`error Command failed with exit
   code 134.`, `did not complete successfully: exit code: 100`), not the runner's `Job failed`.
 """
@@ -32,15 +33,23 @@ TEST_NEAR = 50  # lines between a test's name and its error in one report
 # They describe CI output in general: build tools, shells, CI runners, test runners' tallies.
 WRAPPER = re.compile(
     r"(?i)\bmake(?:\[\d+\])?: \*\*\*|recipe for target .* failed|^The command \".*\" (?:exited|failed)|"
+    # the same line when the command holds a newline: `The command "a && b` then `" exited with 1.`
+    r"^The command \"[^\"]*$|^\" (?:exited|failed)\b|"
+    # the linker's driver after the linker's own errors (`undefined reference to ...`)
+    r"collect2: error: ld returned \d+ exit status|linker command failed with exit code|"
+    # GoogleTest's verdict on a test, under the assertion's own `file:line: Failure` and values
+    r"^\[ +FAILED +\] |"
+    # xcodebuild's verdict and its list of the build commands that failed, under the compiler's errors
+    r"^\*\* (?:BUILD|TEST|ARCHIVE|ANALYZE) FAILED \*\*|^The following build commands failed:|^\(\d+ failures?\)\s*$|"
     r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
     r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
     r"Process completed with exit code|script returned exit code|returned a non-zero code|"
     r"did not complete successfully|There (?:are|were) (?:test failures|failing tests)|Execution failed for task|^> Task \S+ FAILED\s*$|^\s*See (?:also )?\"?/|"
-    r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*Tests?:\s+\d+ failed|"
+    r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*(?:Tests?|Test Suites):\s+\d+ failed|"
     r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
     r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
-    r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ tests? in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
+    r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ (?:tests?|of \d+ Specs?) in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
     r"[Ss]ee (?:the )?(?:output |log )?above\b|\bdue to (?:the )?previous errors?\b|\bexited with \d+\.?\s*$|"
     # a runner's tally: "9 doctests, 592 tests, 1 failure", "27 tests completed, 1 failed", "Tests run: 8, Failures: 1"
     r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
@@ -55,6 +64,8 @@ WRAPPER = re.compile(
 # CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
 # its errors are "CMake Error at ...".
 _ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S")
+# A runner's line that a script command succeeded (Travis's `The command "x" exited with 0.`).
+_SUCCEEDED = re.compile(r"^The command \".*\" exited with 0\.?\s*$")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
 # `gh run view --log` puts the job's and the step's names before it, tab-separated.
 _STAMP = re.compile(
@@ -72,11 +83,25 @@ _LINT = re.compile(r"^\s*\d+:\d+(?:\s+(?:✖|×|✗|error)\s|\t+(?!warning\b|⚠
 _FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
 # A report's title: its content, the failures, is printed under it.
 _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
+# A test runner's title over its failures' details, after a progress listing that only names them: pytest's
+# banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
+# Jest's "● Suite › test" heads one test's failure ("● Console" only heads what the tests logged).
+_TEST_TITLE = re.compile(r"^\s*● (?!Console\s*$)\S")
+_REPORT_TITLE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$|" + _TEST_TITLE.pattern)
 BELOW_TITLE_LINES = 40
-# A title with no content of its own ("Failures:", "Failure reason:"): the content is under it.
-_TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?[A-Za-z][\w ]{0,30}:?\W*$")
+# Ginkgo's summary of the failed specs, printed above its tally.
+_SUMMARY_TITLE = re.compile(r"^\s*Summarizing \d+ Failures?:\s*$")
+TITLE_AFTER_LEAD = 10  # how far under a progress listing its runner's report may begin
+# A title with no content of its own ("Failures:", "Failure reason:", "--- FAILURES ---"): the content is under
+# it. A short sentence ("Expected 100 to equal 90.", "Killed") is content.
+_TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?(?:[A-Za-z][\w ]{0,30}:|[A-Z][A-Z0-9 ]{0,30})\W*$")
 # A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
-_PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$")
+# GoogleTest's "[ RUN      ] Suite.Next" starts the next test and "[       OK ] Suite.Next" passes it.
+_PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$|^\[ +(?:RUN|OK) +\] ")
+CONTEXT_LINES = 20  # how far above the headline a report's own line may name what failed
+MAX_CONTEXT = 100
+# A quoted name ('x', "x", `x`, ‘x’): what a report line names when it names no file or error class.
+_QUOTED = re.compile(r"'[^'\s]{2,}'|\"[^\"\s]{2,}\"|`[^`\s]{2,}`|‘[^’]{2,}’")
 MAX_STEP = 80  # a longer step name is left to the headline's own words
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
 _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
@@ -84,7 +109,9 @@ _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 _STACK_FRAME = re.compile(r"^\s+(?:at|from) \S")
 # A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]"): the headline says it failed already.
 _PREFIX = re.compile(
-    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)"
+    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)|"
+    # a code frame's gutter and carets before the label that says what is wrong there (rustc, Elm)
+    r"^\|\s*[\^~-]+\s+(?=\S)"
 )
 # pytest's report of a failing test: the statement marked ">" and the error lines marked "E" under it.
 _PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
@@ -102,6 +129,10 @@ _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
 # The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
+# A compiler's or test runner's code frame: a numbered source line ("  17 |   x = y", "> 22 | expect(a)") or a
+# gutter with only carets under it ("     |   ^^^"); it shows the code, the message says what is wrong with it.
+_CODE_FRAME = re.compile(r"^\s*>?\s*\d+\s*\|(?:\s|$)|^\s*\|[\s^~-]*$")
+EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
 _EXIT_CODE = re.compile(
@@ -129,12 +160,19 @@ _TEST_ID = re.compile(
 def failing_test(excerpt: Excerpt, near: int | None = None) -> str:
     """The failing test the excerpt names, as the runner names it; '' when none. With `near`, the one named
     nearest that line within TEST_NEAR lines (a test named elsewhere is another failure, not this one's)."""
+    return failing_test_line(excerpt, near)[0]
+
+
+def failing_test_line(excerpt: Excerpt, near: int | None = None) -> tuple[str, ExcerptLine | None]:
+    """failing_test() and the line that names the test."""
     found = [(line, m) for line in excerpt.lines if (m := _TEST_ID.search(line.text))]
     if near is not None:
         found = sorted(
             ((line, m) for line, m in found if abs(line.n - near) <= TEST_NEAR), key=lambda f: abs(f[0].n - near)
         )
-    return next((g for g in found[0][1].groups() if g), "").strip() if found else ""
+    if not found:
+        return "", None
+    return next((g for g in found[0][1].groups() if g), "").strip(), found[0][0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +191,14 @@ class Facts:
     test: str = ""  # the failing test as its runner names it
     step: str = ""  # the failing build step as its tool names it, when no exit status names a command
     step_line: ExcerptLine | None = None  # the line that names the failing step
+    test_line: ExcerptLine | None = None  # the line that names the failing test
+    context: ExcerptLine | None = None  # the report's own line above the headline that names what failed
 
     def named_lines(self) -> tuple[ExcerptLine | None, ...]:
-        """The lines that name what failed: the failing step's, and the exit line when it names the command."""
+        """The lines that name what failed: the failing test's, the failing step's, and the exit line when it
+        names the command."""
         own = self.exit is not None and self.exit.command and not _RUNNER_EXIT.search(self.exit.line.text)
-        return (self.step_line, self.exit.line if own and self.exit else None)
+        return (self.test_line, self.step_line, self.exit.line if own and self.exit else None)
 
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
@@ -175,6 +216,8 @@ class Facts:
         out = " — ".join(parts)
         if self.test and self.test not in out:
             out = f"{self.test}: {out}"
+        elif not self.test and self.context is not None:
+            out = f"{clean(self.context.text)} — {out}"
         return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
 
 
@@ -228,7 +271,8 @@ def _last_diagnostics(window: list[ExcerptLine]) -> list[ExcerptLine]:
         text = bare(line.text)
         if _diagnostic(text):
             run.insert(0, line)
-        elif run and text[:1].strip():
+        elif text[:1].strip() and (run or not (is_wrapper_line(text) or _ECHO.match(text) or _NOISE.search(text))):
+            # Other words printed under the run: the run is not what the command said last.
             break
     return run
 
@@ -252,6 +296,27 @@ def _after_steps(lines: list[ExcerptLine], first: int, last: int) -> tuple[int, 
     return first, last
 
 
+def _last_words(output: list[ExcerptLine]) -> ExcerptLine | None:
+    """A command's last words: the first line of the last paragraph it printed (its output in the excerpt,
+    without `set -x` traces and noise), when it printed no failure line."""
+    said = [line for line in output if bare(line.text).strip() and not _ECHO.match(bare(line.text))]
+    said = [line for line in said if not _NOISE.search(line.text)]
+    if not said:
+        return None
+    k = len(said) - 1
+    while k > 0 and said[k - 1].n == said[k].n - 1 and said[-1].n - said[k - 1].n < MAX_DETAIL_LINES:
+        k -= 1
+    return said[k]
+
+
+def _lead_exit(lines: list[ExcerptLine], first: int, last: int) -> ExcerptLine | None:
+    """The lead's own exit line (`The command "x" exited with 1.`), which at least names the command."""
+    return next(
+        (ln for ln in lines if first <= ln.n <= last and is_wrapper_line(ln.text) and not _RUNNER_EXIT.search(ln.text)),
+        None,
+    )
+
+
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     """The first strong line of a report, else its first line that names the failure, else its first."""
     named = [line for line in chain if _NAMES.search(line.text)]
@@ -267,6 +332,40 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     if excerpt.lead is not None:
         first, last = _after_steps(lines, *excerpt.lead)
         lead = [line for line in lines if first <= line.n <= last]
+        # A report's title in the lead: the failures' details are under it; a progress listing above it only
+        # names them (mocha's "1) applies a coupon" before "1 failing").
+        titled = next((k for k, line in enumerate(lead) if _REPORT_TITLE.search(bare(line.text))), None)
+        if titled is not None and any(is_failure_line(line.text) for line in lead[titled + 1 :]):
+            lead = lead[titled + 1 :]
+        elif titled is not None and _TEST_TITLE.match(bare(lead[titled].text)):
+            # Jest's expectation and diff under the test's title hold no failure word: the title heads them.
+            return lead[titled]
+        elif titled is None:
+            # The title may come right after a lead that is the listing itself.
+            after = [line for line in lines if last < line.n <= last + TITLE_AFTER_LEAD]
+            title = next((k for k, line in enumerate(after) if _REPORT_TITLE.search(bare(line.text))), None)
+            if title is not None:
+                under = [
+                    line
+                    for line in lines
+                    if after[title].n < line.n <= after[title].n + BELOW_TITLE_LINES and is_failure_line(line.text)
+                ]
+                if under:
+                    return _decisive(under)
+        # A runner's summary of its failures right above a lead that is only its tally (Ginkgo's "Summarizing
+        # 1 Failure:" over `[FAIL] spec`, then go test's `--- FAIL: TestSuite`): the failures are its lines.
+        summary = next(
+            (
+                k
+                for k, line in enumerate(lines)
+                if first - TITLE_AFTER_LEAD <= line.n < first and _SUMMARY_TITLE.match(line.text)
+            ),
+            None,
+        )
+        if summary is not None:
+            listed = [line for line in lines[summary + 1 :] if line.n < first and is_failure_line(line.text)]
+            if listed:
+                return listed[0]
         strong = [line for line in lead if is_failure_line(line.text, STRONG)]
         if strong:
             return strong[0]
@@ -287,6 +386,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
                 return _decisive(below)
         # The lead only says that something failed: the error is in the nearest failure report above it.
         j = next((i for i, line in enumerate(lines) if line.n >= first), len(lines)) - 1
+        j_lead = j
         # The lines printed right above the wrapper are the failed command's output: a compiler's
         # "a.go:4: log redeclared" right above Go's "FAIL pkg [build failed]" names the failure even
         # without a failure word.
@@ -297,11 +397,16 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             # Nearer the wrapper than any failure line: a warning printed earlier is not what failed.
             if found and (not failing or found[0].n > failing[-1]):
                 return found[0]
-        while j >= 0 and not is_failure_line(lines[j].text):
+        # A command that the runner says exited with 0 did not fail: what it printed above is not why this one did.
+        floor = next((k for k in range(j, -1, -1) if _SUCCEEDED.search(bare(lines[k].text))), -1)
+        while j > floor and not is_failure_line(lines[j].text):
             j -= 1
-        if j >= 0:
-            start = _window_start(lines, j)
+        if j > floor:
+            start = max(_window_start(lines, j), floor + 1)
             return _decisive([line for line in lines[start : j + 1] if is_failure_line(line.text)])
+        if floor >= 0:
+            # No failure word since: the failing command's last words, else its exit line.
+            return _last_words(lines[floor + 1 : j_lead + 1]) or _lead_exit(lines, first, last)
     candidates = [line for line in lines if is_failure_line(line.text)]
     if candidates:
         best = max(score_line(line.text) for line in candidates)
@@ -358,17 +463,52 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
         i += 1
         text = lines[i].text
-        if not text.strip() or _NOISE.search(text):
+        if not text.strip() or _NOISE.search(text) or _CODE_FRAME.match(bare(text)):
             continue
         if "Execution failed for task" in text:
             continue  # Gradle prints it between the failed task's name and the reason under it
         if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text) or lines[i].section != head.section:
             break
+        # A traceback under the headline (unittest's "FAIL: test_x (a.B)"): its exception and frame say why.
+        if _TRACEBACK.search(text) and (end := _traceback_end(excerpt, lines[i])):
+            out += end
+            break
         out.append(lines[i])
     # A bare title ("Failures:") is not a statement when lines follow it.
     if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 35:
         out = out[1:]
+    # Python's error without its traceback's header (a SyntaxError from compileall, a cut traceback): the
+    # `File "x.py", line 42` printed a few lines above it says where.
+    if _EXCEPTION.match(bare(head.text)) and len(out) == 1:
+        k = lines.index(head) - 1
+        while k >= 0 and head.n - lines[k].n <= EXCEPTION_FRAME_LINES and lines[k].n == lines[k + 1].n - 1:
+            text = bare(lines[k].text)
+            if _FRAME.match(text):
+                if not _NOISE.search(text):
+                    out.append(lines[k])
+                break
+            k -= 1
     return out
+
+
+def _context(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine | None:
+    """The line a report prints a few lines above its error that names what failed (R's "Running the tests in
+    'tests/testthat.R' failed."), or None."""
+    lines = excerpt.lines
+    i = lines.index(head)
+    for k in range(i - 1, -1, -1):
+        line, text = lines[k], bare(lines[k].text)
+        if head.n - line.n > CONTEXT_LINES or lines[k + 1].n - line.n > 2:
+            return None
+        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text):
+            return None
+        if (
+            is_failure_line(line.text)
+            and len(clean(text)) <= MAX_CONTEXT
+            and (_NAMES.search(text) or _QUOTED.search(text))
+        ):
+            return line
+    return None
 
 
 def failing_exit(excerpt: Excerpt, after: int = 0) -> Exit | None:
@@ -422,4 +562,8 @@ def facts(excerpt: Excerpt) -> Facts:
         exit_, step = Exit(exit_.code, exit_.line, step), ""
     if exit_ is not None and exit_.line not in block:
         block.append(exit_.line)
-    return Facts(head, tuple(detail), tuple(block), exit_, failing_test(excerpt, head.n), step, step_line)
+    test, test_line = failing_test_line(excerpt, head.n)
+    context = None if test else _context(excerpt, detail[0])
+    if context is not None and context not in block:
+        block.insert(0, context)
+    return Facts(head, tuple(detail), tuple(block), exit_, test, step, step_line, test_line, context)

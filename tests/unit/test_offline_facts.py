@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.heuristic_facts import is_wrapper_line
 from bot.core.heuristics import analyze
 from bot.core.types import Category, Excerpt, ExcerptLine
 
@@ -278,3 +279,296 @@ def test_the_headline_keeps_one_stack_frame_not_the_caller_chain():
         "Error: Cannot find module './rates.json' — at Object.<anonymous> (/builds/shop/src/tax.js:3:15)"
     )
     assert "Module._compile" not in summary
+
+
+def test_a_commands_last_words_are_the_failure_when_it_printed_no_failure_word():
+    # The shell's "not installed" notice names the missing program; the words "error messages" in an earlier
+    # command's output (it exited 0) and a version string shaped like `x.y(1)` are not why this one failed.
+    ex = lines(
+        "Let the tool gather information to give useful error messages",
+        "$ bash -c 'echo $BASH_VERSION'",
+        "5.1.16(1)-release",
+        "The command \"bash -c 'echo $BASH_VERSION'\" exited with 0.",
+        "$ cargo build --release",
+        "Command 'cargo' not found, but can be installed with:",
+        "sudo apt install cargo",
+        "",
+        'The command "cargo build --release" exited with 127.',
+        "",
+        "Done. Your build exited with 1.",
+        lead=(9, 11),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("Command 'cargo' not found, but can be installed with:")
+    assert answer.evidence[0].line == 6
+
+
+def test_an_exit_line_split_by_a_newline_in_the_command_still_wraps_the_error_above_it():
+    # A multi-line command makes the runner print its exit line on two lines; the linter's problem above is the failure.
+    ex = lines(
+        "$ npm run lint && npm test",
+        "src/cart/total.js:41 Replace `··return·x` with `return x` (prettier/prettier)",
+        'The command "npm run lint && npm test',
+        '" exited with 1.',
+        lead=(4, 4),
+    )
+    assert analyze(ex).summary.startswith("src/cart/total.js:41 Replace")
+    assert is_wrapper_line('The command "npm run lint && npm test') and is_wrapper_line('" exited with 1.')
+
+
+def test_mochas_failure_report_under_its_tally_beats_the_progress_listing():
+    # Mocha names a failing test twice: "1) title" in the listing, then the report under "1 failing" with the error.
+    ex = lines(
+        "  Invoice",
+        "    ✓ formats the number",
+        "    1) rounds the tax",
+        "",
+        "  1 passing (12ms)",
+        "  1 failing",
+        "",
+        "  1) Invoice",
+        "       rounds the tax:",
+        "     AssertionError [ERR_ASSERTION]: 1.2 == 1.21",
+        "      at Context.<anonymous> (test/invoice.spec.js:31:12)",
+        "",
+        "npm ERR! Test failed.  See above for more details.",
+        lead=(1, 13),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("1) Invoice — rounds the tax: — AssertionError [ERR_ASSERTION]: 1.2 == 1.21")
+    assert answer.evidence[0].line == 8
+
+
+def test_a_short_sentence_is_the_statement_not_a_title_to_skip():
+    # Karma/Jasmine print the expectation as a short sentence under the failing spec; only "Failures:" is a title.
+    ex = lines(
+        "HeadlessChrome 120.0.0 (Linux x86_64) Invoice rounds the tax FAILED",
+        "\tExpected 120 to equal 121.",
+        "\t    at UserContext.<anonymous> (src/invoice.spec.ts:31:24)",
+        "HeadlessChrome 120.0.0 (Linux x86_64): Executed 40 of 40 (1 FAILED) (0.3 secs / 0.25 secs)",
+        lead=(1, 4),
+    )
+    assert analyze(ex).summary.startswith("Expected 120 to equal 121.")
+
+
+def test_the_linkers_own_error_beats_the_drivers_exit_line():
+    ex = lines(
+        "g++ -o build/report build/main.o build/table.o",
+        "/usr/bin/ld: build/main.o: in function `main':",
+        "main.cpp:(.text+0x2c): undefined reference to `Table::render() const'",
+        "collect2: error: ld returned 1 exit status",
+        "make: *** [Makefile:14: build/report] Error 1",
+        lead=(4, 5),
+    )
+    assert "undefined reference to `Table::render() const'" in analyze(ex).summary
+
+
+def test_xcodebuilds_verdict_and_list_of_failed_commands_wrap_the_compilers_error():
+    ex = lines(
+        "▸ Compiling Ledger.swift",
+        "❌  /Users/runner/work/Books/Sources/Ledger.swift:88:9: cannot find 'roundHalfEven' in scope",
+        "        roundHalfEven(total)",
+        "        ^~~~~~~~~~~~~",
+        "** BUILD FAILED **",
+        "",
+        "The following build commands failed:",
+        "\tCompileSwift normal arm64 /Users/runner/work/Books/Sources/Ledger.swift",
+        "(1 failure)",
+        lead=(5, 9),
+    )
+    answer = analyze(ex)
+    assert "Ledger.swift:88:9: cannot find 'roundHalfEven' in scope" in answer.summary
+    assert answer.evidence[0].line == 2
+
+
+def test_a_traceback_under_a_unittest_header_is_stated_by_its_exception():
+    ex = lines(
+        "======================================================================",
+        "FAIL: test_rounding (tests.test_invoice.InvoiceTest)",
+        "----------------------------------------------------------------------",
+        "Traceback (most recent call last):",
+        '  File "/home/ci/src/books/tests/test_invoice.py", line 31, in test_rounding',
+        "    self.assertEqual(invoice.tax(), Decimal('1.21'))",
+        "AssertionError: Decimal('1.2') != Decimal('1.21')",
+        "",
+        "----------------------------------------------------------------------",
+        "Ran 14 tests in 0.021s",
+        "",
+        "FAILED (failures=1)",
+        lead=(2, 12),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith(
+        "FAIL: test_rounding (tests.test_invoice.InvoiceTest) — AssertionError: Decimal('1.2') != Decimal('1.21')"
+    )
+
+
+def test_the_line_naming_the_failing_test_is_quoted_with_the_headline():
+    # The headline is prefixed with the test pytest names far above the report: the note quotes that line too.
+    ex = lines(
+        "tests/test_ledger.py::test_balance FAILED                                 [ 50%]",
+        "tests/test_ledger.py::test_totals PASSED                                  [100%]",
+        "",
+        "=================================== FAILURES ===================================",
+        "_________________________________ test_balance _________________________________",
+        "",
+        "    def test_balance():",
+        ">       assert ledger.balance() == 1200",
+        "E       AssertionError: assert 1250 == 1200",
+        "E        +  where 1250 = balance()",
+        "",
+        "tests/test_ledger.py:42: AssertionError",
+        "WARNING: the cache at /tmp/cache could not be written: permission denied",
+        "ERROR: coverage upload failed: token missing",
+        "Error: no coverage report found",
+        "=========================== 1 failed, 1 passed in 0.12s ===========================",
+        lead=(4, 16),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("tests/test_ledger.py::test_balance: assert ledger.balance() == 1200")
+    assert [e.line for e in answer.evidence][:2] == [8, 1]
+
+
+def test_the_reports_line_above_the_error_that_names_what_failed_leads_the_statement():
+    # R CMD check names the failing test file, then prints the tail of its output with the error.
+    ex = lines(
+        "* checking tests ...",
+        "  Running ‘testthat.R’",
+        " ERROR",
+        "Running the tests in ‘tests/testthat.R’ failed.",
+        "Last 13 lines of output:",
+        "  > library(testthat)",
+        '  > test_check("ledger")',
+        "  Loading required package: ledger",
+        "  Error: No tests found for ledger",
+        "  Execution halted",
+        lead=(9, 10),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith("Running the tests in ‘tests/testthat.R’ failed. — Error: No tests found for ledger")
+
+
+def test_no_report_line_is_put_before_a_headline_that_names_its_test():
+    ex = lines(
+        "FAILED tests/test_tax.py::test_rounding - AssertionError: assert '1.2' == '1.21'",
+        "E       AssertionError: assert '1.2' == '1.21'",
+        lead=(2, 2),
+    )
+    assert analyze(ex).summary.startswith("tests/test_tax.py::test_rounding: AssertionError")
+
+
+def test_googletests_assertion_is_the_failure_and_its_verdict_and_next_test_are_not():
+    ex = lines(
+        "[ RUN      ] Ledger.Balance",
+        "/home/ci/src/books/tests/ledger_test.cpp:42: Failure",
+        "Expected equality of these values:",
+        "  ledger.balance()",
+        "    Which is: 1250",
+        "  1200",
+        "[  FAILED  ] Ledger.Balance (0 ms)",
+        "[ RUN      ] Ledger.Post",
+        "[       OK ] Ledger.Post (0 ms)",
+        "[==========] 9 tests from 2 test suites ran. (4 ms total)",
+        "[  PASSED  ] 8 tests.",
+        "[  FAILED  ] 1 test, listed below:",
+        "[  FAILED  ] Ledger.Balance",
+        lead=(7, 13),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith("/home/ci/src/books/tests/ledger_test.cpp:42: Failure — Expected equality")
+    assert "Which is: 1250 — 1200" in summary and "Ledger.Post" not in summary
+
+
+def test_mochas_report_right_under_a_lead_that_is_its_listing_is_the_failure():
+    ex = lines(
+        "  Payments API",
+        "    ✓ lists payments (41ms)",
+        "    1) refunds a payment",
+        "",
+        "",
+        "  1 passing (2s)",
+        "  1 failing",
+        "",
+        "  1) Payments API",
+        "       refunds a payment:",
+        '     Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure "done()" is called.',
+        lead=(1, 3),
+    )
+    assert analyze(ex).summary.startswith("1) Payments API — refunds a payment: — Error: Timeout of 2000ms exceeded.")
+
+
+def test_a_python_error_without_its_tracebacks_header_is_placed_by_the_frame_above_it():
+    ex = lines(
+        "Listing 'books'...",
+        '  File "books/ledger.py", line 42',
+        "    return total *",
+        "                  ^",
+        "SyntaxError: invalid syntax",
+        lead=(5, 5),
+    )
+    assert analyze(ex).summary.startswith('SyntaxError: invalid syntax — File "books/ledger.py", line 42')
+
+
+def test_a_code_frame_is_left_out_of_the_statement_and_its_label_kept():
+    # rustc shows the code with a gutter; the words after the carets say what is wrong with it.
+    ex = lines(
+        "error[E0308]: mismatched types",
+        "  --> src/ledger.rs:31:9",
+        "   |",
+        "30 |     fn balance(&self) -> u32 {",
+        "   |                          --- expected `u32` because of return type",
+        "31 |         self.postings.iter().sum::<u64>()",
+        "   |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ expected `u32`, found `u64`",
+        "",
+        "error: could not compile `books` due to previous error",
+        lead=(1, 9),
+    )
+    summary = analyze(ex).summary
+    assert summary.startswith(
+        "error[E0308]: mismatched types — --> src/ledger.rs:31:9 — expected `u32` because of return type — "
+        "expected `u32`, found `u64`"
+    )
+    assert "fn balance" not in summary
+
+
+def test_ginkgos_summary_of_failures_above_its_tally_names_the_failed_spec():
+    ex = lines(
+        "Summarizing 1 Failure:",
+        "  [FAIL] Ledger when a posting is reversed [It] keeps the balance",
+        "  /home/ci/src/books/ledger/ledger_test.go:88",
+        "",
+        "Ran 12 of 12 Specs in 3.104 seconds",
+        "FAIL! -- 11 Passed | 1 Failed | 0 Pending | 0 Skipped",
+        "--- FAIL: TestLedger (3.11s)",
+        "FAIL",
+        lead=(6, 8),
+    )
+    summary = analyze(ex).summary
+    assert "[FAIL] Ledger when a posting is reversed [It] keeps the balance" in summary
+    assert "ledger_test.go:88" in summary and "Ran 12 of 12" not in summary
+
+
+def test_a_jest_tests_title_heads_its_diff_and_a_console_block_is_not_the_failure():
+    # A passing test's logged error ("● Console") comes first; the failing test's diff holds no failure word.
+    ex = lines(
+        "  ● Console",
+        "",
+        "    console.error",
+        "      Error: Request failed with status code 503",
+        "",
+        "FAIL src/ledger/balance.test.ts",
+        "  ● ledger › balance after a reversal",
+        "",
+        "    expect(received).toEqual(expected) // deep equality",
+        "",
+        '    -   "balance": 1200,',
+        '    +   "balance": 1250,',
+        "",
+        "      at Object.toEqual (src/ledger/balance.test.ts:31:19)",
+        "",
+        "Test Suites: 1 failed, 8 passed, 9 total",
+        lead=(3, 16),
+    )
+    answer = analyze(ex)
+    assert answer.summary.startswith("● ledger › balance after a reversal — expect(received).toEqual(expected)")
+    assert answer.evidence[0].line == 7 and "Test Suites" not in answer.summary
