@@ -26,25 +26,30 @@ log = logging.getLogger(__name__)
 MAX_JSON_DEPTH = 64
 SPOOL_FULL = "the database is unreachable and the delivery spool is full; try again later\n"
 WEBHOOKS_OFF = "webhooks are off (TRIGGER_MODE=email); set TRIGGER_MODE=webhook or both"
-# orjson reads an integer beyond 64 bits as a float; the standard parser keeps it an integer, which the checks of
-# ids expect. Such a number is a run of 20 digits or more after `:`, `,` or `[`. Runs are found in the body with
-# every digit turned into "0" and everything else into " " (bytes operations in C; a regex scan costs ten times more).
+# orjson reads an integer outside -2**63 .. 2**64 - 1 as a float; the standard parser keeps it an integer, which the
+# checks of ids expect. Such a number is a run of 20 digits or more, or of 19 after a minus sign (-2**63 has 19),
+# after `:`, `,` or `[`. Runs are found in the body with every digit turned into "0" and everything else into " "
+# (bytes operations in C; a regex scan costs ten times more).
 _DIGIT_MASK = bytes(ord("0") if chr(b).isdigit() and b < 128 else ord(" ") for b in range(256))
-_RUN = b"0" * 20
+_RUN = b"0" * 19
+_NEGATIVE = ord("-")
 
 
 def _has_long_number(body: bytes) -> bool:
     mask = body.translate(_DIGIT_MASK)
     at = mask.find(_RUN)
     while at >= 0:  # most bodies have none; a sha of zeros has its run inside a string
-        i = at - 1
-        while i >= 0 and body[i] in b" \t\r\n-":
-            i -= 1
-        if i >= 0 and body[i] in b":,[":
-            return True
         end = mask.find(b" ", at)
         if end < 0:
-            return False
+            end = len(body)
+        i = at - 1
+        negative = i >= 0 and body[i] == _NEGATIVE
+        if negative or end - at >= 20:
+            i -= negative
+            while i >= 0 and body[i] in b" \t\r\n":
+                i -= 1
+            if i >= 0 and body[i] in b":,[":
+                return True
         at = mask.find(_RUN, end)
     return False
 

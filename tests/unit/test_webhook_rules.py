@@ -174,3 +174,16 @@ def test_bodies_the_door_refuses_say_why(body: bytes, problem: str) -> None:
     with pytest.raises(BadPayload, match=problem):
         parse_json_object(body)
     assert parse_json_object(b'{"a":' * 63 + b"1" + b"}" * 63)["a"], "63 levels are fine"
+
+
+@pytest.mark.parametrize(
+    "number",
+    [-(2**63) - 1, -9_300_000_000_000_000_000, -(10**19) + 1, 2**64, 10**25, -(10**30), -(2**63), 2**64 - 1],
+)
+def test_an_integer_beyond_what_orjson_keeps_stays_an_integer(number: int) -> None:
+    """orjson keeps -2**63 .. 2**64 - 1 as integers; beyond, the door must still read an integer (hypothesis found
+    a 19-digit negative read as a float)."""
+    for body in (f'{{"id": {number}}}', f'{{"ids":[1, {number}]}}', f'{{"a":{{"b":\n  {number}}}}}'):
+        parsed = parse_json_object(body.encode())
+        assert parsed == json.loads(body) and "float" not in repr(type(next(iter(parsed.values()))))
+        assert repr(parsed) == repr(json.loads(body))
