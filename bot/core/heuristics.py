@@ -14,6 +14,7 @@ from bot.core.heuristic_rules import FAILURE_REASONS, RULES, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
 MAX_EVIDENCE = 5
+NEAR_ANCHOR = 100
 EVIDENCE_STRONGEST = 3  # the excerpt's strongest lines quoted whatever the headline
 MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
@@ -79,7 +80,8 @@ def _evidence(
             for ln in excerpt.lines
             if bare(ln.text).strip()
         ),
-        key=lambda item: (item[0], item[1]),
+        # Within NEAR_ANCHOR lines of the anchor first: a strong line far away is another failure's or noise.
+        key=lambda item: (item[0] > 0 and item[1] >= -NEAR_ANCHOR, item[0], item[1]),
         reverse=True,
     )
     for score, _, line in scored[:EVIDENCE_STRONGEST]:

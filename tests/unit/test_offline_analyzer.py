@@ -429,3 +429,27 @@ def test_travis_time_limit_is_a_timeout():
     answer = analyze(ex, failure_reason="script_failure")
     assert answer.category == Category.timeout
     assert answer.summary.startswith("The job exceeded the maximum time limit for jobs")
+
+
+def test_the_quoted_strong_lines_are_the_ones_near_the_failure():
+    # An install step's network noise 400 lines up is stronger by its words, but it is not this failure.
+    ex = Excerpt(
+        [
+            ExcerptLine(
+                3, "npm ERR! network request to https://registry.example/x failed, reason: getaddrinfo ENOTFOUND"
+            ),
+            ExcerptLine(4, "Error: EACCES: permission denied, open '/root/.npm/_cacache/tmp/1a2b'"),
+            ExcerptLine(400, "FAIL src/ledger/balance.test.ts"),
+            ExcerptLine(401, "  ● ledger › balance after a reversal"),
+            ExcerptLine(402, ""),
+            ExcerptLine(403, "    expect(received).toBe(expected) // Object.is equality"),
+            ExcerptLine(404, "    Expected: 1200"),
+            ExcerptLine(405, "    Received: 1250"),
+            ExcerptLine(406, "      at Object.toBe (src/ledger/balance.test.ts:31:19)"),
+            ExcerptLine(407, "Tests:       1 failed, 40 passed, 41 total"),
+            ExcerptLine(408, "error Command failed with exit code 1."),
+        ],
+        lead=(400, 408),
+    )
+    quoted = [e.line for e in analyze(ex).evidence]
+    assert quoted[0] == 401 and 403 in quoted and 3 not in quoted and 4 not in quoted
