@@ -317,6 +317,16 @@ def _lead_exit(lines: list[ExcerptLine], first: int, last: int) -> ExcerptLine |
     )
 
 
+def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
+    """The failure lines printed within BELOW_TITLE_LINES under the report title lines[title]."""
+    top = lines[title].n
+    return [
+        line
+        for line in lines[title + 1 : title + 1 + BELOW_TITLE_LINES]
+        if line.n - top <= BELOW_TITLE_LINES and is_failure_line(line.text)
+    ]
+
+
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     """The first strong line of a report, else its first line that names the failure, else its first."""
     named = [line for line in chain if _NAMES.search(line.text)]
@@ -343,15 +353,9 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         elif titled is None:
             # The title may come right after a lead that is the listing itself.
             after = [line for line in lines if last < line.n <= last + TITLE_AFTER_LEAD]
-            title = next((k for k, line in enumerate(after) if _REPORT_TITLE.search(bare(line.text))), None)
-            if title is not None:
-                under = [
-                    line
-                    for line in lines
-                    if after[title].n < line.n <= after[title].n + BELOW_TITLE_LINES and is_failure_line(line.text)
-                ]
-                if under:
-                    return _decisive(under)
+            title = next((line for line in after if _REPORT_TITLE.search(bare(line.text))), None)
+            if title is not None and (under := _failures_under(lines, lines.index(title))):
+                return _decisive(under)
         # A runner's summary of its failures right above a lead that is only its tally (Ginkgo's "Summarizing
         # 1 Failure:" over `[FAIL] spec`, then go test's `--- FAIL: TestSuite`): the failures are its lines.
         summary = next(
@@ -376,14 +380,8 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         title = next(
             (i for i, line in enumerate(lines) if first <= line.n <= last and _TITLE_ABOVE.search(line.text)), None
         )
-        if title is not None:
-            below = [
-                line
-                for line in lines[title + 1 : title + 1 + BELOW_TITLE_LINES]
-                if line.n - lines[title].n <= BELOW_TITLE_LINES and is_failure_line(line.text)
-            ]
-            if below:
-                return _decisive(below)
+        if title is not None and (below := _failures_under(lines, title)):
+            return _decisive(below)
         # The lead only says that something failed: the error is in the nearest failure report above it.
         j = next((i for i, line in enumerate(lines) if line.n >= first), len(lines)) - 1
         j_lead = j

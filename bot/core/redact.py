@@ -223,11 +223,9 @@ class Redactor:
             hits = [unknown[j] for j in self._scan([texts[i] for i in unknown])]
         if len(clean) + len(unknown) > CLEAN_TEXTS_KEPT:
             clean.clear()  # a bound, not a policy: what repeats comes back at once
-        at = 0
+        hit = set(hits)
         for i in unknown[:CLEAN_TEXTS_KEPT]:
-            while at < len(hits) and hits[at] < i:
-                at += 1
-            if (at == len(hits) or hits[at] != i) and len(texts[i]) <= CLEAN_TEXT_MAX_CHARS:
+            if i not in hit and len(texts[i]) <= CLEAN_TEXT_MAX_CHARS:
                 clean.add(texts[i])
         return hits
 
