@@ -2,7 +2,7 @@
 
 .venv/bin/python benchmarks/log_throughput.py --mb 200                  # in-process, excerpt_stream
 .venv/bin/python benchmarks/log_throughput.py --mb 200 --command        # `python -m bot.cli.excerpt FILE`
-.venv/bin/python benchmarks/log_throughput.py --real ../shared/datasets/logchunks-dev
+.venv/bin/python benchmarks/log_throughput.py --real ../shared/datasets/logchunks-dev [--redacted]
 .venv/bin/python benchmarks/log_throughput.py --startup
 """
 
@@ -183,25 +183,56 @@ def measure_command(total_mb: int, long_line_mb: int, command: str, runs: int) -
             )
 
 
-def measure_real(data: Path, runs: int) -> None:
-    """The failed LogChunks logs held in memory, each excerpted whole at the default budget, in this process."""
-    from bot.core.excerpt.read import excerpt
+def measure_real(data: Path, runs: int, redacted: bool = False) -> None:
+    """The failed LogChunks logs held in memory, each excerpted whole at the default budget, in this process.
+
+    With `redacted`, also the analysis job's reading, in the same runs: the kept lines redacted (the line filter),
+    and that plus the whole-log learner, which reads every line for secrets (bot/core/redact_learn.py)."""
+    from bot.core.excerpt.read import excerpt_chunks
+    from bot.core.redact import Redactor
+    from bot.core.redact_learn import LogLearner
 
     paths = sorted(glob.glob(str(data / "logs" / "*" / "*" / "failed" / "*.log")))
     if not paths:
         print(f"skipped: no LogChunks logs under {data}")
         return
-    logs = [Path(p).read_bytes() for p in paths]
-    size = sum(map(len, logs))
+    logs = [[log[i : i + CHUNK] for i in range(0, len(log), CHUNK)] for log in (Path(p).read_bytes() for p in paths)]
+    size = sum(len(c) for chunks in logs for c in chunks)
+    base = Redactor()
+
+    def plain(chunks: list[bytes]) -> None:
+        excerpt_chunks(chunks, 8000)
+
+    def kept_lines(chunks: list[bytes]) -> None:
+        excerpt_chunks(chunks, 8000, line_filter=base.fresh().redact_line)
+
+    def whole_log(chunks: list[bytes]) -> None:
+        learner = LogLearner(base.fresh())
+
+        def teed() -> Iterator[bytes]:
+            for chunk in chunks:
+                learner.feed(chunk)
+                yield chunk
+
+        excerpt_chunks(teed(), 8000, line_filter=base.fresh().redact_line)
+        learner.close()
+
+    modes = {"excerpt": plain}
+    if redacted:
+        modes |= {
+            "excerpt, kept lines redacted": kept_lines,
+            "excerpt, kept lines redacted, whole log learnt": whole_log,
+        }
     for _ in range(runs):
-        start, cpu = time.perf_counter(), time.process_time()
-        for log in logs:
-            excerpt(log, budget_chars=8000)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        print(
-            f"{len(logs)} real logs, {size / 1e6:.1f} MB: {size / 1e6 / seconds:.1f} MB/s ({seconds:.2f}s), "
-            f"{size / 1e6 / cpu:.1f} MB per CPU second"
-        )
+        for name, read in modes.items():
+            start, cpu = time.perf_counter(), time.process_time()
+            for chunks in logs:
+                read(chunks)
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+            print(
+                f"{name}: {len(logs)} real logs, {size / 1e6:.1f} MB: {size / 1e6 / seconds:.1f} MB/s "
+                f"({seconds:.2f}s), {size / 1e6 / cpu:.1f} MB per CPU second"
+            )
 
 
 def measure_startup(command: str, runs: int) -> None:
@@ -243,12 +274,15 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="time the command on an empty log (default: python -m bot.cli.excerpt)",
     )
+    parser.add_argument(
+        "--redacted", action="store_true", help="with --real: also the analysis job's reading, redaction included"
+    )
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     if args.startup:
         measure_startup(args.startup, max(args.runs, 5))
     elif args.real:
-        measure_real(args.real, args.runs)
+        measure_real(args.real, args.runs, args.redacted)
     elif args.command:
         measure_command(args.mb, args.long_line_mb, args.command, args.runs)
     else:

@@ -27,8 +27,11 @@ async def excerpt_from_stream(
     max_bytes: int | None,
     line_filter: Callable[[str], str] | None,
     baseline: Baseline | None = None,
+    learn: Callable[[bytes], None] | None = None,
 ) -> Excerpt:
     """Like logs.excerpt_stream, but the CPU-bound scanning runs in a thread of its own.
+
+    learn, when given, is handed every chunk first, in the same thread (the redactor's reading of the whole log).
 
     A 200 MB trace takes seconds to scan; doing that on the event loop would stall webhook
     answers, which must come back in milliseconds. The scanner gets a dedicated thread (not
@@ -37,8 +40,20 @@ async def excerpt_from_stream(
     """
     return await _in_thread(
         chunks,
-        lambda it: excerpt_chunks(it, budget_chars, max_bytes=max_bytes, line_filter=line_filter, baseline=baseline),
+        lambda it: excerpt_chunks(
+            it if learn is None else _teed(it, learn),
+            budget_chars,
+            max_bytes=max_bytes,
+            line_filter=line_filter,
+            baseline=baseline,
+        ),
     )
+
+
+def _teed(chunks: Iterator[bytes], learn: Callable[[bytes], None]) -> Iterator[bytes]:
+    for chunk in chunks:
+        learn(chunk)
+        yield chunk
 
 
 async def baseline_from_stream(chunks: AsyncIterator[bytes], *, max_bytes: int) -> Baseline:

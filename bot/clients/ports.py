@@ -100,4 +100,5 @@ class LogExcerpter(Protocol):
         max_bytes: int | None,
         line_filter: Callable[[str], str] | None,
         baseline: Baseline | None = None,
+        learn: Callable[[bytes], None] | None = None,
     ) -> Excerpt: ...

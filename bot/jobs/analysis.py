@@ -19,6 +19,7 @@ from bot.core.excerpt.baseline import Baseline
 from bot.core.fingerprint import FailureKeys, failure_keys
 from bot.core.log_access import LogProblem, classify, describe
 from bot.core.redact import Redactor
+from bot.core.redact_learn import LogLearner
 from bot.core.redact_payload import redact_payload
 from bot.core.types import (
     AnalysisRequest,
@@ -99,13 +100,17 @@ async def fetch_excerpt(
     if not settings.gitlab_auto_fetch_logs:
         return Excerpt([]), describe(LogProblem.not_fetched, ci_job)
     redactor = Redactor.from_settings(settings)  # stateful across lines: one per log
+    max_bytes = int(settings.gitlab_max_log_size_mb * 1024 * 1024)
+    # The kept lines' redactor sees only them; this one reads every line for the secrets printed elsewhere.
+    whole_log = LogLearner(redactor.fresh(), max_bytes)
     extra = {"baseline": baseline} if baseline is not None else {}
     try:
         excerpt = await services.excerpt_log(
             services.gitlab.stream_trace(project_id, int(ci_job["id"])),
             budget_chars=settings.excerpt_budget_chars,
-            max_bytes=int(settings.gitlab_max_log_size_mb * 1024 * 1024),
+            max_bytes=max_bytes,
             line_filter=redactor.redact_line,
+            learn=whole_log.feed,
             **extra,
         )
     except (GitLabUnavailable, GitLabTransient):
@@ -115,10 +120,16 @@ async def fetch_excerpt(
             raise  # the token itself is refused: no log can be read, which is not this CI job's problem
         problem = classify(ci_job, status=exc.status, empty=True, now=datetime.now(UTC))
         return Excerpt([]), describe(problem or LogProblem.other, ci_job, exc.status)
-    if redactor.known_secrets:
-        # A secret found further down may have been re-printed (encoded) in a line read before it.
+    whole_log.close()
+    if redactor.known_secrets or whole_log.known_secrets:
+        # A secret found further down, or in a line the excerpt dropped, may have been re-printed (encoded) in a
+        # kept line.
         excerpt = dataclasses.replace(
-            excerpt, lines=[dataclasses.replace(line, text=redactor.redact_known(line.text)) for line in excerpt.lines]
+            excerpt,
+            lines=[
+                dataclasses.replace(line, text=whole_log.redact_known(redactor.redact_known(line.text)))
+                for line in excerpt.lines
+            ],
         )
     empty = not any(line.text.strip() for line in excerpt.lines)  # an empty log reads as one blank line
     problem = classify(ci_job, status=None, empty=empty, now=datetime.now(UTC))

@@ -125,6 +125,11 @@ def clean_text(line: str) -> str:
     return line.rstrip()
 
 
+def without_escapes(text: str) -> str:
+    """text without its ANSI escape sequences (colours, erases, titles); nothing else changes."""
+    return _ANSI.sub("", text) if "\x1b" in text else text
+
+
 def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
