@@ -124,9 +124,10 @@ def test_labelled_failure_kinds_separate_on_real_logs(read):
         print(
             f"{name} key: different kinds told apart {apart}/{len(different)}; same kind matched {matched}/{len(same)}"
         )
-    # bytes: strict 726/728, same 336/1046; family 718/728, same 472/1046
-    # text:  strict 726/728, same 283/1046; family 709/728, same 449/1046
-    assert figures["strict"][0] >= 0.99
+    # bytes: strict 728/728, same 258/1046; family 718/728, same 472/1046
+    # text:  strict 728/728, same 233/1046; family 709/728, same 449/1046
+    # (before the failure pairs of test_failure_pairs.py: strict 726/728 with 336 and 283 of one kind matched)
+    assert figures["strict"][0] >= 0.997
     assert figures["family"][0] >= 0.95
     assert figures["family"][1] >= 0.40
     assert figures["strict"][1] <= figures["family"][1]
@@ -209,6 +210,49 @@ def test_the_same_failure_in_another_pipeline_has_the_same_strict_key():
     ],
 )
 def test_the_strict_key_replaces_only_volatile_tokens(line, expected):
+    assert normalise_volatile(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        # indexes and nesting levels are not IPv6 addresses; a network of the configuration is not a host
+        (
+            "spec.template.spec.containers[1].ports[0].containerPort: Invalid value: 70000",
+            "spec.template.spec.containers[1].ports[0].containerPort: Invalid value: 70000",
+        ),
+        ("make[2]: *** [Makefile:136: all] Error 2", "make[2]: *** [Makefile:136: all] Error 2"),
+        ("The CIDR '10.20.1.0/24' conflicts with host 10.0.3.15", "The CIDR '10.20.1.0/24' conflicts with host <ip>"),
+        ("dial tcp [2001:db8::1]:5432: i/o timeout", "dial tcp <ip6>: i/o timeout"),
+        # times, durations and seeds in the shapes tools print them
+        (
+            "npm ERR! /root/.npm/_logs/2024-05-01T10_20_11_482Z-debug-0.log",
+            "npm ERR! /root/.npm/_logs/<ts>-debug-0.log",
+        ),
+        ("'Date': 'Wed, 01 May 2024 10:40:12 GMT'", "'Date': '<date> <time> GMT'"),
+        ("BUILD FAILED in 1m 47s", "BUILD FAILED in <dur>"),
+        ("Failed!  - Failed: 1, Passed: 63, Duration: 1 s", "Failed! - Failed: 1, Passed: <count>, Duration: <dur>"),
+        ("[INFO] Total time:  01:23 min", "[INFO] Total time: <dur>"),
+        (
+            "Executed 27 tests, with 1 failure (0 unexpected) in 0.088 (0.090) seconds",
+            "Executed <count> tests, with 1 failure (0 unexpected) in <dur>",
+        ),
+        ("Randomized with seed 4711", "Randomized with seed <seed>"),
+        ("Using --randomly-seed=2817390411", "Using --randomly-seed=<seed>"),
+        ("Tests: 52, Assertions: 118, Failures: 1.", "Tests: <count>, Assertions: <count>, Failures: 1."),
+        ("Tests: 2 failed, 40 passed", "Tests: 2 failed, <count> passed"),
+        # ids that are not numbers of the failure
+        (
+            "Forbidden for url: https://x/api/v4/p.whl?job_id=6543210",
+            "Forbidden for url: https://x/api/v4/p.whl?job_id=<id>",
+        ),
+        ("[Connect call failed ('127.0.0.1', 45123)]", "[Connect call failed ('<ip>', <port>)]"),
+        ("pod/acme-api-7d9f8b6c5d-x2k4p Error: ErrImagePull", "pod/acme-api-<pod> Error: ErrImagePull"),
+        # meaningful numbers stay: a line:column pair is not minutes and seconds
+        ("src/a.rs:12:34: error", "src/a.rs:12:34: error"),
+    ],
+)
+def test_the_strict_key_reads_volatile_tokens_in_many_shapes(line, expected):
     assert normalise_volatile(line) == expected
 
 
@@ -310,3 +354,24 @@ def test_a_changed_meaningful_value_changes_the_strict_key(template, noise, valu
     one = excerpt(template.format(**noise, **values))
     two = excerpt(template.format(**noise, **{**values, slot: other}))
     assert strict_key(one) != strict_key(two), (slot, strict_lines(one))
+
+
+def test_a_failure_without_a_decisive_line_is_told_apart_by_its_own_last_words():
+    """Nothing scores as a failure: the job's last output and command, not the runner's clean-up lines, make the key."""
+    tail = (
+        "section_start:1714562000:cleanup_file_variables\r\x1b[0KCleaning up project directory and file based variables\n"
+        "section_end:1714562001:cleanup_file_variables\r\x1b[0KERROR: Job failed: exit code 1\n"
+    )
+    staging = excerpt("$ ./deploy.sh staging\nDeploying 2.3.1 to staging\nSyncing files\n" + tail)
+    production = excerpt("$ ./deploy.sh production\nDeploying 2.3.1 to production\nSyncing files\n" + tail)
+    assert strict_key(staging) != strict_key(production)
+    assert not any("Cleaning up" in line for line in strict_lines(staging))
+
+
+def test_nothing_but_the_exit_status_gives_no_strict_key():
+    """'exit code 1' and the runner's banner alone are every silent failure: no answer may be reused on them."""
+    log = (
+        "Running with gitlab-runner 16.11.0 (91a27b2a)\n  on docker-runner-07 zxwgkjAP, system ID: s_4cb09cc4c3b7\n"
+        "Cleaning up project directory and file based variables\nERROR: Job failed: exit code 1\n"
+    )
+    assert strict_key(excerpt(log)) == "" and strict_key(excerpt("ERROR: Job failed: exit code 1\n")) == ""
