@@ -1,4 +1,4 @@
-"""Stream a job's trace from GitLab into the excerpt scanner (or the baseline builder), off the event loop."""
+"""Stream a job's trace from GitLab into the excerpt scanner (the baseline builder, a line range), off the event loop."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
 
 from bot.core.excerpt.baseline import Baseline, build_baseline
-from bot.core.excerpt.read import excerpt_chunks
-from bot.core.types import Excerpt
+from bot.core.excerpt.read import excerpt_chunks, line_range
+from bot.core.types import Excerpt, ExcerptLine
 
 T = TypeVar("T")
 
@@ -54,6 +54,29 @@ def _teed(chunks: Iterator[bytes], learn: Callable[[bytes], None]) -> Iterator[b
     for chunk in chunks:
         learn(chunk)
         yield chunk
+
+
+async def line_range_from_stream(
+    chunks: AsyncIterator[bytes],
+    first: int,
+    last: int,
+    *,
+    line_filter: Callable[[str], str] | None,
+    learn: Callable[[bytes], None] | None = None,
+) -> list[ExcerptLine]:
+    """Lines first..last of a streamed log, read in a thread of its own. With learn, every chunk is handed to it
+    first, and the stream is read to its end for it after the last line wanted (the secrets of the whole log)."""
+
+    def read(it: Iterator[bytes]) -> list[ExcerptLine]:
+        if learn is None:
+            return line_range(it, first, last, line_filter)
+        teed = _teed(it, learn)
+        lines = line_range(teed, first, last, line_filter)
+        for _ in teed:
+            pass
+        return lines
+
+    return await _in_thread(chunks, read)
 
 
 async def baseline_from_stream(chunks: AsyncIterator[bytes], *, max_bytes: int) -> Baseline:

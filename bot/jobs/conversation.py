@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
-from bot.core.excerpt.read import read_line_range
+from bot.clients.log_fetch import line_range_from_stream
 from bot.core.followup import requested_lines
 from bot.core.redact import Redactor
+from bot.core.redact_learn import LogLearner
 from bot.core.types import AnalysisResult, ChatMessage, Conversation, Excerpt, ExcerptLine, Reply
 from bot.runtime.services import Services
 from storage import conversations, history
@@ -32,23 +33,36 @@ async def _bounded(chunks: AsyncIterator[bytes], max_bytes: int) -> AsyncIterato
 
 async def _more_log(
     services: Services, project_id: int, ci_job_id: int, question: str, log_lines: int, redactor: Redactor
-) -> list[ExcerptLine]:
-    """The lines the question asks for, read through redactor from the log's first line: the secrets the log
-    prints up to there become known to it, in every form, for the rest of the conversation."""
+) -> tuple[list[ExcerptLine], LogLearner | None]:
+    """The lines the question asks for, read through redactor from the log's first line, and what the whole log
+    taught a learner: the secrets the log prints anywhere, to remove in every form for the rest of the
+    conversation (the lines shown, the question, the earlier turns, the answer)."""
     wanted = requested_lines(question)
     if wanted is None or services.gitlab is None or (log_lines and wanted[0] > log_lines):
-        return []  # no request, or past the end of the log (the stored excerpt always ends at its last line)
+        return [], None  # no request, or past the end of the log (the stored excerpt always ends at its last line)
     max_bytes = int(services.settings.gitlab_max_log_size_mb * 1024 * 1024)
+    whole_log = LogLearner(redactor.fresh(), max_bytes)
     try:
-        return await read_line_range(
+        lines = await line_range_from_stream(
             _bounded(services.gitlab.stream_trace(project_id, ci_job_id), max_bytes),
             wanted[0],
             wanted[1],
             line_filter=redactor.redact_line,
+            learn=whole_log.feed,
         )
     except Exception as exc:  # showing more is a bonus; the question is still answered
         log.info("could not fetch more of the log: %s", exc)
-        return []
+        return [], None
+    whole_log.close()
+    known = _forgetting(redactor, whole_log)
+    return [dataclasses.replace(line, text=known(line.text)) for line in lines], whole_log
+
+
+def _forgetting(redactor: Redactor, whole_log: LogLearner | None) -> Callable[[str], str]:
+    """Removes what redactor and the whole log's learner know, in every form."""
+    if whole_log is None:
+        return redactor.redact_known
+    return lambda text: whole_log.redact_known(redactor.redact_known(text))
 
 
 async def answer_question(
@@ -81,23 +95,24 @@ async def answer_question(
             ci_job_name = failed.name
     log_lines = excerpt.lines[-1].n if excerpt and excerpt.lines else 0
     redactor = Redactor.from_settings(services.settings)  # one for the conversation and the log it is about
-    extra = (
+    extra, whole_log = (
         await _more_log(services, conv.project_id, the_ci_job, question, log_lines, redactor)
         if (the_ci_job and conv.project_id)
-        else []
+        else ([], None)
     )
+    known = _forgetting(redactor, whole_log)
     earlier = await conversations.recent_messages(db, conv.id, MAX_STORED_TURNS)
-    clean_question = redactor.redact_text(question)
+    clean_question = known(redactor.redact_text(question))
     conversation = Conversation(
         question=clean_question,
         analysis=result,
         excerpt=excerpt,
-        history=[ChatMessage(m.role, redactor.redact_known(m.content), m.author) for m in earlier],
+        history=[ChatMessage(m.role, known(m.content), m.author) for m in earlier],
         project_path=analysis.project_path if analysis else "",
         job_name=ci_job_name,
         extra_log=extra,
     )
     reply = await services.router.answer(conversation, provider_hint=provider_hint, preference=preference)
-    reply = dataclasses.replace(reply, text=redactor.redact_text(reply.text))
+    reply = dataclasses.replace(reply, text=known(redactor.redact_text(reply.text)))
     await conversations.add_turn(db, conv.id, question=clean_question, author=author, reply=reply)
     return reply

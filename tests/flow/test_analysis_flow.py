@@ -15,6 +15,7 @@ from tests.fakes.gitlab_server import FakeGitLab
 from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import bot_services
 from tests.scenario import INJECTION_TRACE, MR_IID, PROJECT_ID, PYTEST_TRACE, mr_note_job, seed_failed_pipeline
+from tests.secrets_kit import GENERATORS, encoded, survivors
 
 QUICK_ACTION = re.compile(r"^\s*/[a-z0-9_]+", re.M | re.I)
 
@@ -369,6 +370,34 @@ async def test_a_follow_up_can_ask_for_more_of_the_log(database):
         assert "Before that, pip installed requests 2.31.0." in openai.requests[2]["raw"], (
             "the conversation is remembered"
         )
+
+
+async def test_a_follow_up_showing_log_lines_removes_a_secret_the_log_prints_after_them(database):
+    """The lines shown hold a base64 re-print; the token itself is printed in clear only further down the log."""
+    from bot.jobs.conversation import answer_question
+
+    _, token = GENERATORS["token"]()
+    b64 = encoded(token)["base64"]
+    install = "Successfully installed requests-2.31.0\n"
+    trace = PYTEST_TRACE.replace(install, install + f"$ cat deploy-token.b64\n{b64}\n", 1)
+    trace += "".join(f"cleanup step {i}\n" for i in range(60)) + f"$ env\nDEPLOY_TOKEN={token}\n"
+    async with FakeGitLab() as gitlab, FakeOpenAI() as openai:
+        seed_failed_pipeline(gitlab.state, 9001, trace=trace)
+        async with bot_services(database, gitlab, openai) as services:
+            await run_analysis(services, AnalyzePipelinePayload(project_id=PROJECT_ID, pipeline_id=9001))
+            openai.script({"kind": "text", "text": f"Line 10 prints {b64}, the token in base64."})
+            reply = await answer_question(
+                services,
+                "gitlab:42:17:d10",
+                f"show lines 1-20: what is {b64}?",
+                "alice",
+                project_id=PROJECT_ID,
+                pipeline_id=9001,
+            )
+        sent = openai.requests[-1]["raw"]
+        assert "$ cat deploy-token.b64" in sent, "the lines asked for were shown"
+        assert survivors(sent, [token]) == [] and survivors(reply.text, [token]) == []
+        assert "[REDACTED:" in sent and "[REDACTED:" in reply.text
 
 
 async def test_a_slow_older_pipeline_does_not_replace_the_newer_report(database):

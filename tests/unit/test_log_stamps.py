@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.excerpt.read import excerpt, excerpt_chunks, read_line_range
+from bot.core.excerpt.read import excerpt, excerpt_chunks, line_range
 from bot.core.excerpt.stamps import GITLAB, ISO, PLAIN, Destamper, detect
 from bot.core.fingerprint import failure_keys
 from tests.helpers import DATA, ROOT
@@ -54,9 +54,8 @@ def stamp(data: bytes, style: str) -> bytes:
     return cv_folds.stamp_log(data, "test.log", style)
 
 
-async def achunks(data: bytes, size: int):
-    for i in range(0, len(data), size):
-        yield data[i : i + size]
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def destamp(data: bytes, size: int) -> tuple[bytes, str | None]:
@@ -136,10 +135,10 @@ def test_the_fingerprint_and_the_model_see_the_lines_without_timestamps():
     assert "2026-11-30T" not in stamped.numbered()
 
 
-async def test_a_line_range_of_a_timestamped_log_is_shown_without_timestamps():
+def test_a_line_range_of_a_timestamped_log_is_shown_without_timestamps():
     raw = (DATA / "logs" / "gitlab_pytest.log").read_bytes()
-    plain = await read_line_range(achunks(raw, 100), 15, 18)
-    stamped = await read_line_range(achunks(stamp(raw, "gitlab"), 100), 15, 18)
+    plain = line_range(pieces(raw, 100), 15, 18)
+    stamped = line_range(pieces(stamp(raw, "gitlab"), 100), 15, 18)
     assert stamped == plain and plain
 
 

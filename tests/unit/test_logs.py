@@ -24,7 +24,7 @@ from bot.core.excerpt.read import (
     excerpt_chunks,
     excerpt_reader,
     excerpt_stream,
-    read_line_range,
+    line_range,
 )
 from bot.core.excerpt.rules import score_line
 from bot.core.redact import Redactor, placeholder
@@ -43,8 +43,12 @@ def shared_dataset() -> Path | None:
 
 
 async def achunks(data: bytes, size: int):
-    for i in range(0, len(data), size):
-        yield data[i : i + size]
+    for piece in pieces(data, size):
+        yield piece
+
+
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def used_chars(ex) -> int:
@@ -812,15 +816,15 @@ def test_lines_after_a_key_block_are_not_redacted_as_key_material():
     assert "QmFzZTY0TG9va2luZ1Rva2VuSGVyZQ\nerror: signature mismatch" in text
 
 
-async def test_read_line_range_returns_numbered_cleaned_lines():
+def test_a_line_range_is_numbered_cleaned_lines():
     raw = (LOGS / "gitlab_pytest.log").read_bytes()
-    lines = await read_line_range(achunks(raw, 100), 15, 18)
+    lines = line_range(pieces(raw, 100), 15, 18)
     assert [line.n for line in lines] == [15, 16, 17, 18]
     assert lines[0].text == "..........F.....                                                         [100%]"
     assert all(line.section == "step_script" for line in lines)
-    many = await read_line_range(achunks(b"x\n" * 5000, 999), 1, 10_000)
+    many = line_range(pieces(b"x\n" * 5000, 999), 1, 10_000)
     assert len(many) == MAX_RANGE_LINES
-    assert await read_line_range(achunks(b"a\nb\n", 10), 7, 9) == []
+    assert line_range(pieces(b"a\nb\n", 10), 7, 9) == []
 
 
 # --- CLI ---------------------------------------------------------------------------

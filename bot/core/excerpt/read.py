@@ -129,13 +129,14 @@ class _LineSplitter:
         return self._line(self.carry)
 
 
-async def read_line_range(
-    chunks: AsyncIterator[bytes], first: int, last: int, line_filter: LineFilter | None = None
+def line_range(
+    chunks: Iterable[bytes], first: int, last: int, line_filter: LineFilter | None = None
 ) -> list[ExcerptLine]:
-    """Cleaned lines first..last (1-based, inclusive, at most MAX_RANGE_LINES) of a streamed log.
+    """Cleaned lines first..last (1-based, inclusive, at most MAX_RANGE_LINES) of a log given as byte chunks.
 
     line_filter sees every line from the first one on, in order, so a stateful redactor
-    that needs the lines above the range (say, the start of a key block) still works."""
+    that needs the lines above the range (say, the start of a key block) still works. Reading
+    stops at the chunk that holds the last line: the rest of the iterator is left unread."""
     first = max(first, 1)
     last = min(last, first + MAX_RANGE_LINES - 1)
     out: list[ExcerptLine] = []
@@ -159,7 +160,7 @@ async def read_line_range(
 
     splitter = _LineSplitter()
     stamps = Destamper()  # the lines as the excerpt shows them: without per-line timestamps
-    async for chunk in chunks:
+    for chunk in chunks:
         for i in range(0, len(chunk), CHUNK_BYTES):
             for line in splitter.feed(stamps.feed(bytes(chunk[i : i + CHUNK_BYTES]))):
                 if take(line):
