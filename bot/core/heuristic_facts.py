@@ -23,10 +23,17 @@ import re
 from dataclasses import dataclass
 
 from bot.core.excerpt.rules import MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
+from bot.core.heuristic_formats import (
+    DETAIL_END,
+    NPM_SPACER,
+    SHELLCHECK,
+    SHELLCHECK_HEADER,
+    TOOL_FAILURE,
+    WRAPPER,
+)
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
 from bot.core.heuristic_formats import LINT as _LINT
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
-from bot.core.heuristic_formats import WRAPPER
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
@@ -75,12 +82,15 @@ MAX_STEP = 80  # a longer step name is left to the headline's own words
 _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 # A stack frame as JavaScript, Java, C# and Ruby print them ("    at f (a.js:3:9)", "\tfrom a.rb:3:in `f'").
 _STACK_FRAME = re.compile(r"^\s+(?:at|from) \S")
-# A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]"): the headline says it failed already.
+# A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]", sbt's "[info]"): the headline says it failed already.
 _PREFIX = re.compile(
-    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)|"
+    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal|info)\]\s*(?=\S)|"
     # a code frame's gutter and carets before the label that says what is wrong there (rustc, Elm)
-    r"^\|\s*[\^~-]+\s+(?=\S)"
+    r"^\|\s*[\^~-]+\s+(?=\S)|"
+    # shellcheck's marker under the code it points at ("^--------^ SC2086 (info): ...")
+    r"^\^-*\^?\s+(?=SC\d{4}\b)"
 )
+_CARETS = re.compile(r"^[\^~]+$")
 # pytest's report of a failing test: the statement marked ">" and the error lines marked "E" under it.
 _PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
 _PYTEST_ERROR = re.compile(r"^E\s{2,}\S")
@@ -172,7 +182,8 @@ class Facts:
                 frames += 1
                 if frames > 1:
                     continue
-            if text and text not in parts:
+            # A caret under the code (scalac's "[error]   ^") shows where; the message says what.
+            if text and text not in parts and not _CARETS.match(text):
                 parts.append(text)
         out = " — ".join(parts)
         if self.test and self.test not in out:
@@ -211,7 +222,7 @@ def is_wrapper_line(text: str) -> bool:
 
 
 def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
-    if _LINT.match(bare(text)):
+    if _LINT.match(bare(text)) or TOOL_FAILURE.search(bare(text)):
         return True
     return (
         bool(text.strip()) and not _ECHO.match(bare(text)) and not is_wrapper_line(text) and score_line(text) >= minimum
@@ -419,14 +430,25 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
             k -= 1
         if k >= 0 and lines[k].n == lines[k + 1].n - 1 and head.n - lines[k].n <= MAX_DETAIL_LINES * 5:
             out.insert(0, lines[k])
+    # shellcheck names the file and line above the code its finding points at.
+    if SHELLCHECK.search(bare(head.text)):
+        above = [ln for ln in lines[max(0, i - 3) : i] if SHELLCHECK_HEADER.match(bare(ln.text))]
+        if above:
+            out.insert(0, above[-1])
     while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
         i += 1
         text = lines[i].text
-        if not text.strip() or _NOISE.search(text) or _CODE_FRAME.match(bare(text)):
+        if not text.strip() or _NOISE.search(text) or _CODE_FRAME.match(bare(text)) or NPM_SPACER.match(bare(text)):
             continue
         if "Execution failed for task" in text:
             continue  # Gradle prints it between the failed task's name and the reason under it
-        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text) or lines[i].section != head.section:
+        if (
+            is_wrapper_line(text)
+            or _ECHO.match(text)
+            or _PASS.search(text)
+            or DETAIL_END.match(bare(text))
+            or lines[i].section != head.section
+        ):
             break
         # A traceback under the headline (unittest's "FAIL: test_x (a.B)"): its exception and frame say why.
         if _TRACEBACK.search(text) and (end := _traceback_end(excerpt, lines[i])):

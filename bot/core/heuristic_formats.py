@@ -35,8 +35,45 @@ WRAPPER = re.compile(
     # Jenkins: a build step's status and the build's
     r"^Build step '.*' marked build as failure|^Finished: FAILURE|"
     r"^\d+ errors?\s*$|^\S.* \.{3,} ?FAILURE \[|^(?:-> \[Help 1\]|To see the full stack trace|Re-run Maven using|For more information about the errors|"
-    r"\[Help \d+\] http|After correcting the problems|mvn <goals> -rf :|Please refer to )"
+    r"\[Help \d+\] http|After correcting the problems|mvn <goals> -rf :|Please refer to )|"
+    # Dart's and Flutter's test runners: the tally line and a failed test's pointer to the exception above it
+    r"^\d+:\d\d \+\d+(?: ~\d+)?(?: -\d+)?: Some tests failed\.|^\s*Test failed\. See exception logs above\.|"
+    # Bazel: an action that failed (the tool's own output is printed under it), a target's and a test's status
+    r"^ERROR: \S+:\d+:\d+: .+ failed: \((?:Exit \d+|Signal|Killed)|^Target //\S+ failed to build|"
+    r"^Use --verbose_failures to see|^INFO: Build completed, \d+ tests? FAILED|^Executed \d+ out of \d+ tests?: |"
+    r"^FAIL: //\S+ \(see .*\)\s*$|^//\S+\s+(?:FAILED|TIMEOUT|NO STATUS)(?: in |\s*$)|"
+    # Gradle's wrap of a worker's or compiler's failure printed above ("e: Cart.kt:27:18 Type mismatch")
+    r"^\s*> A failure occurred while executing |^\s*> Compilation (?:error|failed); see |"
+    # sbt: the task that failed and its totals, under the compiler's or the test framework's report
+    r"^\[error\] \([^)]*\) (?:sbt\.TestsFailedException|Compilation failed)|^\[error\] Total time: |"
+    r"^\[error\] (?:one|\d+) errors? found|"
+    # SwiftPM after the compiler's errors
+    r"^error: fatalError\s*$"
 )
+# A line a tool prints as its failure statement in words the excerpt's scorer does not weigh as an error:
+# pnpm's error code, a shellcheck finding (any finding fails the run), Dart's failed test (`[E]`), kotlinc's
+# error (`e: file.kt:27:18 ...`), minitest's failed test (`OrderTest#test_x [test/x_test.rb:18]:`), Composer's
+# and kubectl's refusals.
+TOOL_FAILURE = re.compile(
+    r"^\s*ERR_PNPM_[A-Z_]+\b|\^-*\^? SC\d{4} \((?:error|warning|info|style)\): |"
+    r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: .+ \[E\]\s*$|^e: (?:file://)?\S+\.kts?(?::\d+:\d+|: \(\d+, \d+\)):? |"
+    r"^\w+(?:::\w+)*#\w+ \[\S+:\d+\]:\s*$|"
+    r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
+    r"^The \w+ \"[^\"]+\" is invalid: "
+)
+# shellcheck's finding, marked under the code line, and the line above that names the file and line.
+SHELLCHECK = re.compile(r"\^-*\^? SC\d{4} \(")
+SHELLCHECK_HEADER = re.compile(r"^In \S+ line \d+:\s*$")
+# Lines that end a failure's detail: a runner's closing lines ("Finished in 1.42 seconds", ScalaTest's "Run
+# completed in"), the next failure's report title (minitest's "Error:" after a "Failure:"), shellcheck's next
+# finding ("In x.sh line 22:"), a runner's progress line ("E", "..F.."), a build tool's progress log (Bazel's
+# "INFO: Elapsed time: 12.4s"), cargo's advice under a panic.
+DETAIL_END = re.compile(
+    r"^\s*(?:\[info\] )?(?:Finished in|Randomized with seed|Run completed in) |"
+    r"^\s*(?:Failure|Error)s?:\s*$|^In \S+ line \d+:\s*$|^[.EFS*]+\s*$|^INFO: |^note: run with `RUST_BACKTRACE=1`"
+)
+# npm's spacer between the paragraphs of one error ("npm ERR! " alone): part of the error, not its end.
+NPM_SPACER = re.compile(r"^npm ERR!\s*$")
 # A linter's problem in the "stylish" layout (ESLint, stylelint): "  13:2  ✖  Expected …" under a line naming the file.
 # stylelint's and tslint's plain layout puts a tab after the position and the rule's id at the end:
 # "429:1<TAB>Unexpected missing newline at end of file (no-missing-eof-newline)"; a warning is not a failure.
@@ -45,5 +82,11 @@ FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
 # How test runners name a failing test (the id is group 1 or 2).
 TEST_ID = re.compile(
     r"^(?:FAILED|ERROR) (\S+::\S+)|^(\S+::\S+) (?:FAILED|ERROR)\b|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
-    r"^\s*(\S+ > \S+) FAILED|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$"
+    r"^\s*(\S+ > \S+) FAILED|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$|"
+    # dotnet test (xUnit, NUnit, MSTest): "  Failed Api.Tests.InvoiceTests.Total [14 ms]"
+    r"^\s*Failed ([\w.+`<>,]+(?:\([^)]*\))?) \[[\d.]+ ?(?:ms|s|m)\]|"
+    # minitest: "OrderTest#test_total [test/models/order_test.rb:18]:", an error's "UserTest#test_email:"
+    r"^(\w+(?:::\w+)*#test_\w+)(?: \[\S+:\d+\])?:\s*$|"
+    # Dart/Flutter: "00:01 +3 -1: test/invoice_test.dart: Invoice applies the discount [E]"; Bazel; Cucumber
+    r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: (.+?) \[E\]\s*$|^FAIL: (//\S+) |^cucumber (features/\S+:\d+)"
 )
