@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from bot.core.excerpt.rules import MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
 from bot.core.heuristic_formats import (
     DETAIL_END,
+    LINK_ISSUE,
+    LINK_REPORT,
+    LINK_REPORT_LINES,
     NPM_SPACER,
     SHELLCHECK,
     SHELLCHECK_HEADER,
@@ -56,6 +59,12 @@ _NAMES = re.compile(
     r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)|\b[A-Z]{1,5}\d{3,5}\b|"
     r"\b[A-Z]\w*(?:Error|Exception|Failure)\b"
 )
+# A place in a file, as compilers print it.
+_PLACE = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
+PLACED_ABOVE = 200  # how far above a summary its error may have been printed with its place
+MIN_REPEATED = 12  # a shorter message ("error") is not one error repeated
+# A colour code, which the excerpt keeps: a message in colour is the same message.
+_COLOUR = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # A report's title: its content, the failures, is printed under it.
 _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
 # A test runner's title over its failures' details, after a progress listing that only names them: pytest's
@@ -311,6 +320,15 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     lines = excerpt.lines
     if not lines:
         return None
+    # A link checker's report of broken links: the first one it lists.
+    report = next((k for k, line in enumerate(lines) if LINK_REPORT.match(bare(line.text))), None)
+    if report is not None:
+        top = lines[report].n
+        listed = [
+            ln for ln in lines[report + 1 :] if ln.n - top <= LINK_REPORT_LINES and LINK_ISSUE.match(bare(ln.text))
+        ]
+        if listed:
+            return listed[0]
     if excerpt.lead is not None:
         first, last = _after_steps(lines, *excerpt.lead)
         lead = [line for line in lines if first <= line.n <= last]
@@ -522,12 +540,32 @@ def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | N
     return "", None
 
 
+def _placed(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine:
+    """The first line above that printed the headline's message with its place, when the headline does not name
+    one: a summary repeats an error without where it is (xcodebuild's "Testing failed:" list under the compiler's
+    "Foo.swift:97:2: unknown attribute 'x'")."""
+    text = _COLOUR.sub("", clean(head.text))
+    if _PLACE.search(text) or len(text) < MIN_REPEATED:
+        return head
+    message = text.lower()
+    for line in excerpt.lines:
+        if line.n >= head.n:
+            break
+        shown = _COLOUR.sub("", bare(line.text))
+        if head.n - line.n <= PLACED_ABOVE and message in shown.lower() and _PLACE.search(shown):
+            return line
+    return head
+
+
 def facts(excerpt: Excerpt) -> Facts:
     """The headline, its detail, the failure's lines and the failing command's exit status."""
     head = headline(excerpt)
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
     detail = _detail(excerpt, head)
+    placed = _placed(excerpt, detail[0])
+    if placed is not detail[0]:
+        detail = _detail(excerpt, placed)
     head = detail[0]
     block = list(detail)
     if excerpt.lead is not None:

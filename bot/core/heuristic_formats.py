@@ -90,3 +90,8 @@ TEST_ID = re.compile(
     # Dart/Flutter: "00:01 +3 -1: test/invoice_test.dart: Invoice applies the discount [E]"; Bazel; Cucumber
     r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: (.+?) \[E\]\s*$|^FAIL: (//\S+) |^cucumber (features/\S+:\d+)"
 )
+# awesome_bot (a link checker): the broken links are listed under its "Issues :-(" title ("> Links", then
+# "  1. [L296] 301 https://a → https://b"); the same layout above it lists the links it was told to ignore.
+LINK_REPORT = re.compile(r"^Issues :-\(\s*$")
+LINK_ISSUE = re.compile(r"^\s*\d+\. \[L\d+\] ")
+LINK_REPORT_LINES = 12  # how far under the title its first broken link is listed

@@ -8,7 +8,7 @@ import pytest
 
 from bot.core.excerpt.read import excerpt
 from bot.core.heuristics import analyze
-from bot.core.types import Category
+from bot.core.types import Category, Excerpt, ExcerptLine
 
 SCORED_SUMMARY = 200  # what a note shows as its headline
 SCORED_EVIDENCE = 5
@@ -713,3 +713,59 @@ def test_runner_tallies_and_advice_end_a_failures_detail():
 
 def test_an_ansible_failure_does_not_blame_the_change():
     assert answer_for("ansible").verdict.value == "unknown"
+
+
+def test_a_summary_that_repeats_an_error_without_its_place_gives_way_to_the_error_with_it():
+    # xcodebuild's "Testing failed:" repeats the compiler's message without its file and line; the excerpt may
+    # lead with that summary when the error was printed far above it.
+    texts = [
+        "$ set -o pipefail && xcodebuild -scheme Shop -destination 'platform=iOS Simulator,name=iPhone 14' test | xcpretty",
+        "▸ Compiling Cart.swift",
+        "❌  /Users/runner/work/shop/Sources/Cart/Cart.swift:41:9: cannot find 'applyCoupon' in scope",
+        "        applyCoupon(code)",
+        "        ^~~~~~~~~~~",
+        "** TEST BUILD FAILED **",
+        *[f"▸ Compiling {name}.swift" for name in ("Payment", "Shipping", "Tax", "Coupon", "Address", "Order")],
+        "Testing failed:",
+        "\tCannot find 'applyCoupon' in scope",
+        "\tTesting cancelled because the build failed.",
+        "",
+        "** TEST FAILED **",
+        "ERROR: Job failed: exit code 65",
+    ]
+    ex = Excerpt([ExcerptLine(i + 1, t) for i, t in enumerate(texts)], lead=(13, 17))
+    answer = analyze(ex, failure_reason="script_failure")
+    assert "Cart.swift:41:9" in answer.summary[:SCORED_SUMMARY]
+    assert answer.evidence[0].line == 3
+
+
+AWESOME_BOT = """$ awesome_bot README.md --allow-redirect --white-list example.org
+> Checking links in README.md
+> Will allow redirects
+> White list links matching: example.org
+Links to check: 212, 1 white listed
+  1. https://github.com/vinta/awesome-python
+  2. https://docs.python.org/3/
+Checking URLs: ✓✓✓✓✓✓✓✓✓✓✓✓✓✓✓✓✓✓✓✓x✓✓✓✓✓✓✓✓
+Checking white listed URLs: ✓
+
+> White listed:
+  1. [L012] 200 https://example.org/docs
+
+Issues :-(
+> Links
+  1. [L145] 404 https://github.com/someone/retired-parser
+  2. [L188] 301 https://flask.pocoo.org  → https://flask.palletsprojects.com/
+> Dupes
+  None ✓
+
+Wrote results to ab-results-README.md.json
+ERROR: Job failed: exit code 1
+"""
+
+
+def test_a_link_checkers_report_is_stated_by_its_first_broken_link_not_the_ignored_ones():
+    answer = analyze(excerpt(AWESOME_BOT.encode()), failure_reason="script_failure")
+    assert answer.summary.startswith("1. [L145] 404 https://github.com/someone/retired-parser")
+    assert "L012" not in answer.summary
+    assert answer.evidence[0].text.strip().startswith("1. [L145]")
