@@ -23,20 +23,23 @@ import re
 from dataclasses import dataclass
 
 from bot.core.excerpt.rules import MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
+from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
 from bot.core.heuristic_formats import (
     DETAIL_END,
+    HEADED,
     LINK_ISSUE,
     LINK_REPORT,
     LINK_REPORT_LINES,
     NPM_SPACER,
-    SHELLCHECK,
-    SHELLCHECK_HEADER,
     TOOL_FAILURE,
     WRAPPER,
 )
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
+from bot.core.heuristic_formats import LIBRARY_FRAME as _LIBRARY_FRAME
 from bot.core.heuristic_formats import LINT as _LINT
+from bot.core.heuristic_formats import PASS as _PASS
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
+from bot.core.heuristic_formats import TIMING as _TIMING
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
@@ -79,9 +82,6 @@ TITLE_AFTER_LEAD = 10  # how far under a progress listing its runner's report ma
 # A title with no content of its own ("Failures:", "Failure reason:", "--- FAILURES ---"): the content is under
 # it. A short sentence ("Expected 100 to equal 90.", "Killed") is content.
 _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?(?:[A-Za-z][\w ]{0,30}:|[A-Z][A-Z0-9 ]{0,30})\W*$")
-# A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
-# GoogleTest's "[ RUN      ] Suite.Next" starts the next test and "[       OK ] Suite.Next" passes it.
-_PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$|^\[ +(?:RUN|OK) +\] ")
 CONTEXT_LINES = 20  # how far above the headline a report's own line may name what failed
 MAX_CONTEXT = 100
 # A quoted name ('x', "x", `x`, ‘x’): what a report line names when it names no file or error class.
@@ -116,9 +116,6 @@ _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
 # The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
-# A compiler's or test runner's code frame: a numbered source line ("  17 |   x = y", "> 22 | expect(a)") or a
-# gutter with only carets under it ("     |   ^^^"); it shows the code, the message says what is wrong with it.
-_CODE_FRAME = re.compile(r"^\s*>?\s*\d+\s*\|(?:\s|$)|^\s*\|[\s^~-]*$")
 EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
@@ -184,8 +181,13 @@ class Facts:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
         parts: list[str] = []
         frames = 0
+        # A test framework's or the runtime's own frames (JUnit's `at org.junit.Assert.fail`) say where the
+        # assertion was thrown, not which line of the project failed: the project's frame is stated when it is there.
+        own = any(_STACK_FRAME.match(bare(ln.text)) and not _LIBRARY_FRAME.match(bare(ln.text)) for ln in self.detail)
         for line in self.detail:
             text = clean(line.text)
+            if own and _LIBRARY_FRAME.match(bare(line.text)):
+                continue
             # One stack frame says where the error was raised; the frames under it are the caller chain.
             if _STACK_FRAME.match(bare(line.text)):
                 frames += 1
@@ -204,7 +206,7 @@ class Facts:
 
 def clean(text: str) -> str:
     """A log line as a sentence shows it: no BuildKit progress prefix, no runs of spaces."""
-    return re.sub(r"\s+", " ", _PREFIX.sub("", bare(text).strip())).strip()
+    return re.sub(r"\s+", " ", _TIMING.sub("", _PREFIX.sub("", bare(text).strip()))).strip()
 
 
 def shorten(text: str, limit: int) -> str:
@@ -448,11 +450,12 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
             k -= 1
         if k >= 0 and lines[k].n == lines[k + 1].n - 1 and head.n - lines[k].n <= MAX_DETAIL_LINES * 5:
             out.insert(0, lines[k])
-    # shellcheck names the file and line above the code its finding points at.
-    if SHELLCHECK.search(bare(head.text)):
-        above = [ln for ln in lines[max(0, i - 3) : i] if SHELLCHECK_HEADER.match(bare(ln.text))]
-        if above:
-            out.insert(0, above[-1])
+    # shellcheck and PHP_CodeSniffer name the file on a header a few lines above the finding.
+    for finding, header, reach in HEADED:
+        if finding.search(bare(head.text)):
+            above = [ln for ln in lines[max(0, i - reach) : i] if header.match(bare(ln.text))]
+            if above:
+                out.insert(0, above[-1])
     while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
         i += 1
         text = lines[i].text

@@ -48,7 +48,10 @@ WRAPPER = re.compile(
     r"^\[error\] \([^)]*\) (?:sbt\.TestsFailedException|Compilation failed)|^\[error\] Total time: |"
     r"^\[error\] (?:one|\d+) errors? found|"
     # SwiftPM after the compiler's errors
-    r"^error: fatalError\s*$"
+    r"^error: fatalError\s*$|"
+    # luacheck's and PHP_CodeSniffer's tallies
+    r"^Total: \d+ warnings? / \d+ errors? in \d+ files?|^FOUND \d+ ERRORS?(?: AND \d+ WARNINGS?)? AFFECTING \d+ LINES?|"
+    r"^PHPCBF CAN FIX THE \d+ MARKED SNIFF VIOLATIONS"
 )
 # A line a tool prints as its failure statement in words the excerpt's scorer does not weigh as an error:
 # pnpm's error code, a shellcheck finding (any finding fails the run), Dart's failed test (`[E]`), kotlinc's
@@ -59,16 +62,22 @@ TOOL_FAILURE = re.compile(
     r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: .+ \[E\]\s*$|^e: (?:file://)?\S+\.kts?(?::\d+:\d+|: \(\d+, \d+\)):? |"
     r"^\w+(?:::\w+)*#\w+ \[\S+:\d+\]:\s*$|"
     r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
-    r"^The \w+ \"[^\"]+\" is invalid: "
+    r"^The \w+ \"[^\"]+\" is invalid: |"
+    # rustfmt --check, Vader (Vim), PHP_CodeSniffer, ava's and Karma's failed test marks
+    r"^Diff in \S+ at line \d+:|^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] \(X\) |^\s*\d+ \| ERROR \| |^\s*[✖✗] \S"
 )
-# shellcheck's finding, marked under the code line, and the line above that names the file and line.
-SHELLCHECK = re.compile(r"\^-*\^? SC\d{4} \(")
-SHELLCHECK_HEADER = re.compile(r"^In \S+ line \d+:\s*$")
+# A finding that names its file on a header line a few lines above it: shellcheck's, marked under the code line
+# ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php").
+HEADED = (
+    (re.compile(r"\^-*\^? SC\d{4} \("), re.compile(r"^In \S+ line \d+:\s*$"), 3),
+    (re.compile(r"^\s*\d+ \| ERROR \| "), re.compile(r"^FILE: \S+"), 6),
+)
 # Lines that end a failure's detail: a runner's closing lines ("Finished in 1.42 seconds", ScalaTest's "Run
 # completed in"), the next failure's report title (minitest's "Error:" after a "Failure:"), shellcheck's next
 # finding ("In x.sh line 22:"), a runner's progress line ("E", "..F.."), a build tool's progress log (Bazel's
 # "INFO: Elapsed time: 12.4s"), cargo's advice under a panic.
 DETAIL_END = re.compile(
+    r"^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] |"
     r"^\s*(?:\[info\] )?(?:Finished in|Randomized with seed|Run completed in) |"
     r"^\s*(?:Failure|Error)s?:\s*$|^In \S+ line \d+:\s*$|^[.EFS*]+\s*$|^INFO: |^note: run with `RUST_BACKTRACE=1`"
 )
@@ -82,16 +91,36 @@ FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
 # How test runners name a failing test (the id is group 1 or 2).
 TEST_ID = re.compile(
     r"^(?:FAILED|ERROR) (\S+::\S+)|^(\S+::\S+) (?:FAILED|ERROR)\b|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
-    r"^\s*(\S+ > \S+) FAILED|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$|"
+    r"^\s*(\S+ > .+?) FAILED\s*$|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$|"
     # dotnet test (xUnit, NUnit, MSTest): "  Failed Api.Tests.InvoiceTests.Total [14 ms]"
     r"^\s*Failed ([\w.+`<>,]+(?:\([^)]*\))?) \[[\d.]+ ?(?:ms|s|m)\]|"
     # minitest: "OrderTest#test_total [test/models/order_test.rb:18]:", an error's "UserTest#test_email:"
     r"^(\w+(?:::\w+)*#test_\w+)(?: \[\S+:\d+\])?:\s*$|"
     # Dart/Flutter: "00:01 +3 -1: test/invoice_test.dart: Invoice applies the discount [E]"; Bazel; Cucumber
-    r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: (.+?) \[E\]\s*$|^FAIL: (//\S+) |^cucumber (features/\S+:\d+)"
+    r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: (.+?) \[E\]\s*$|^FAIL: (//\S+) |^cucumber (features/\S+:\d+)|"
+    # ava: "✖ money › parses a decimal comma"
+    r"^\s*✖ (.+? › .+?)\s*$"
 )
 # awesome_bot (a link checker): the broken links are listed under its "Issues :-(" title ("> Links", then
 # "  1. [L296] 301 https://a → https://b"); the same layout above it lists the links it was told to ignore.
 LINK_REPORT = re.compile(r"^Issues :-\(\s*$")
 LINK_ISSUE = re.compile(r"^\s*\d+\. \[L\d+\] ")
 LINK_REPORT_LINES = 12  # how far under the title its first broken link is listed
+# A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
+# GoogleTest's "[ RUN      ] Suite.Next" starts the next test and "[       OK ] Suite.Next" passes it.
+# php -l's "No syntax errors detected in x.php" and luacheck's "Checking x.lua   OK" pass a file.
+PASS = re.compile(
+    r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$|^\[ +(?:RUN|OK) +\] |"
+    r"^No syntax errors detected in |^Checking \S+\s+OK\s*$"
+)
+# A test framework's or the runtime's own stack frame (JUnit's `at org.junit.Assert.fail`).
+LIBRARY_FRAME = re.compile(
+    r"^\s+at (?:org\.junit\.|junit\.framework\.|org\.testng\.|org\.hamcrest\.|org\.assertj\.|org\.opentest4j\.|"
+    r"java\.|javax\.|jdk\.|sun\.|kotlin\.|scala\.|org\.scalatest\.|node:|internal/|process\.|Module\._)"
+)
+# Surefire's timing on a failed test's line ("testX(a.B)  Time elapsed: 0.01 sec  <<< FAILURE!"): not what failed.
+TIMING = re.compile(r"\s+Time elapsed: [\d.,]+ s(?:ec)?\b")
+# A compiler's or test runner's code frame: a numbered source line ("  17 |   x = y", "> 22 | expect(a)") or a
+# gutter with only carets under it ("     |   ^^^"); it shows the code, the message says what is wrong with it.
+# (PHP_CodeSniffer's " 41 | ERROR | message" is a finding, not code.)
+CODE_FRAME = re.compile(r"^\s*>?\s*\d+\s*\|(?:\s|$)(?!\s*(?:ERROR|WARNING) \| )|^\s*\|[\s^~-]*$")

@@ -568,6 +568,348 @@ web1.acme.internal         : ok=1    changed=0    unreachable=0    failed=1    s
 
 ERROR: Job failed: exit code 2
 """,
+    "tox": r"""$ tox -e py37
+py37 installed: attrs==19.1.0,pluggy==0.12.0,py==1.8.0,pytest==4.6.3,six==1.12.0
+py37 run-test-pre: PYTHONHASHSEED='1234567'
+py37 run-test: commands[0] | pytest tests
+============================= test session starts ==============================
+platform linux -- Python 3.7.1, pytest-4.6.3, py-1.8.0, pluggy-0.12.0
+collected 42 items
+
+tests/test_money.py ....F.....                                           [ 23%]
+tests/test_cart.py ................................                      [100%]
+
+=================================== FAILURES ===================================
+______________________________ test_parse_amount _______________________________
+
+    def test_parse_amount():
+>       assert parse_amount("12,50") == 12.5
+E       AssertionError: assert 1250.0 == 12.5
+E        +  where 1250.0 = parse_amount('12,50')
+
+tests/test_money.py:14: AssertionError
+===================== 1 failed, 41 passed in 0.42 seconds ======================
+ERROR: InvocationError for command /home/travis/build/acme/money/.tox/py37/bin/pytest tests (exited with code 1)
+___________________________________ summary ____________________________________
+ERROR:   py37: commands failed
+travis_time:end:0a1b2c3d:start=1561111111111111111,finish=1561111112222222222,duration=1111111111
+The command "tox -e py37" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "rake": r"""$ bundle exec rake
+/home/travis/.rvm/rubies/ruby-2.6.3/bin/ruby -I/home/travis/build/acme/money/vendor/bundle/ruby/2.6.0/gems/rspec-support-3.8.2/lib /home/travis/build/acme/money/vendor/bundle/ruby/2.6.0/gems/rspec-core-3.8.0/exe/rspec --pattern spec/\*\*\{,/\*/\*\*\}/\*_spec.rb
+.....F..
+
+Failures:
+
+  1) Money#parse handles a decimal comma
+     Failure/Error: expect(Money.parse("12,50")).to eq(12.5)
+
+       expected: 12.5
+            got: 1250.0
+
+       (compared using ==)
+     # ./spec/money_spec.rb:14:in `block (3 levels) in <top (required)>'
+
+Finished in 0.02 seconds (files took 0.31 seconds to load)
+8 examples, 1 failure
+
+Failed examples:
+
+rspec ./spec/money_spec.rb:13 # Money#parse handles a decimal comma
+
+/home/travis/.rvm/rubies/ruby-2.6.3/bin/ruby -I/home/travis/build/acme/money/vendor/bundle/ruby/2.6.0/gems/rspec-support-3.8.2/lib /home/travis/build/acme/money/vendor/bundle/ruby/2.6.0/gems/rspec-core-3.8.0/exe/rspec --pattern spec/\*\*\{,/\*/\*\*\}/\*_spec.rb failed
+travis_time:end:0a1b2c3d:start=1561111111111111111,finish=1561111112222222222,duration=1111111111
+The command "bundle exec rake" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "ctest": r"""$ cd build && ctest --output-on-failure
+Test project /home/travis/build/acme/money/build
+    Start 1: parse_test
+1/3 Test #1: parse_test .......................   Passed    0.01 sec
+    Start 2: money_test
+2/3 Test #2: money_test .......................***Failed    0.02 sec
+money_test.cpp:27: FAILED:
+  REQUIRE( parse("12,50") == 12.5 )
+with expansion:
+  1250.0 == 12.5
+===============================================================================
+test cases: 4 | 3 passed | 1 failed
+assertions: 9 | 8 passed | 1 failed
+
+    Start 3: cart_test
+3/3 Test #3: cart_test ........................   Passed    0.01 sec
+
+67% tests passed, 1 tests failed out of 3
+
+Total Test time (real) =   0.05 sec
+
+The following tests FAILED:
+      2 - money_test (Failed)
+Errors while running CTest
+travis_time:end:0a1b2c3d:start=1561111111111111111,finish=1561111112222222222,duration=1111111111
+The command "cd build && ctest --output-on-failure" exited with 8.
+
+Done. Your build exited with 1.
+""",
+    "surefire2": r"""$ mvn test -B
+[INFO] Scanning for projects...
+-------------------------------------------------------
+ T E S T S
+-------------------------------------------------------
+Running com.acme.money.MoneyTest
+Tests run: 4, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.05 sec <<< FAILURE!
+testParseComma(com.acme.money.MoneyTest)  Time elapsed: 0.01 sec  <<< FAILURE!
+java.lang.AssertionError: expected:<12.5> but was:<1250.0>
+    at org.junit.Assert.fail(Assert.java:88)
+    at org.junit.Assert.failNotEquals(Assert.java:834)
+    at com.acme.money.MoneyTest.testParseComma(MoneyTest.java:27)
+
+Running com.acme.money.CartTest
+Tests run: 6, Failures: 0, Errors: 0, Skipped: 0, Time elapsed: 0.02 sec
+
+Results :
+
+Failed tests:
+  MoneyTest.testParseComma:27 expected:<12.5> but was:<1250.0>
+
+Tests run: 10, Failures: 1, Errors: 0, Skipped: 0
+
+[INFO] ------------------------------------------------------------------------
+[INFO] BUILD FAILURE
+[INFO] ------------------------------------------------------------------------
+[INFO] Total time: 4.112 s
+[INFO] Finished at: 2019-06-21T10:12:41Z
+[INFO] ------------------------------------------------------------------------
+[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:2.12.4:test (default-test) on project money: There are test failures.
+[ERROR]
+[ERROR] Please refer to /home/travis/build/acme/money/target/surefire-reports for the individual test results.
+[ERROR] -> [Help 1]
+The command "mvn test -B" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "nunit": r"""$ mono ./testrunner/NUnit.ConsoleRunner.3.10.0/tools/nunit3-console.exe ./Money.Tests/bin/Release/Money.Tests.dll
+NUnit Console Runner 3.10.0 (.NET 2.0)
+Copyright (c) 2019 Charlie Poole, Rob Prouse
+
+Runtime Environment
+   OS Version: Linux 4.15.0.1028
+  CLR Version: 4.0.30319.42000
+
+Test Files
+    ./Money.Tests/bin/Release/Money.Tests.dll
+
+
+Errors, Failures and Warnings
+
+1) Failed : Money.Tests.ParseTests.ParsesDecimalComma
+  Expected: 12.5m
+  But was:  1250m
+   at Money.Tests.ParseTests.ParsesDecimalComma() in /home/travis/build/acme/money/Money.Tests/ParseTests.cs:line 27
+
+Run Settings
+    DisposeRunners: True
+    WorkDirectory: /home/travis/build/acme/money
+
+Test Run Summary
+  Overall result: Failed
+  Test Count: 12, Passed: 11, Failed: 1, Warnings: 0, Inconclusive: 0, Skipped: 0
+    Failed Tests - Failures: 1, Errors: 0, Invalid: 0
+  Start time: 2019-06-21 10:12:41Z
+    Duration: 0.412 seconds
+
+Results (nunit3) saved as TestResult.xml
+The command "mono ./testrunner/NUnit.ConsoleRunner.3.10.0/tools/nunit3-console.exe ./Money.Tests/bin/Release/Money.Tests.dll" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "phplint": r"""$ find src -name '*.php' -print0 | xargs -0 -n1 php -l
+No syntax errors detected in src/Money.php
+PHP Parse error:  syntax error, unexpected '}', expecting ';' in src/Cart.php on line 41
+Errors parsing src/Cart.php
+No syntax errors detected in src/Tax.php
+The command "find src -name '*.php' -print0 | xargs -0 -n1 php -l" exited with 123.
+
+Done. Your build exited with 1.
+""",
+    "phpcs": r"""$ vendor/bin/phpcs --standard=PSR2 src
+
+FILE: /home/travis/build/acme/money/src/Cart.php
+----------------------------------------------------------------------
+FOUND 1 ERROR AFFECTING 1 LINE
+----------------------------------------------------------------------
+ 41 | ERROR | [x] Expected 1 space after closing parenthesis; found 0
+----------------------------------------------------------------------
+PHPCBF CAN FIX THE 1 MARKED SNIFF VIOLATIONS AUTOMATICALLY
+----------------------------------------------------------------------
+
+Time: 120ms; Memory: 6MB
+
+The command "vendor/bin/phpcs --standard=PSR2 src" exited with 2.
+
+Done. Your build exited with 1.
+""",
+    "busted": r"""$ busted --verbose
+●●●◼●●
+5 successes / 1 failure / 0 errors / 0 pending : 0.012 seconds
+
+Failure → spec/money_spec.lua @ 12
+Money parse handles a decimal comma
+spec/money_spec.lua:14: Expected objects to be the same.
+Passed in:
+(number) 1250
+Expected:
+(number) 12.5
+
+The command "busted --verbose" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "luacheck": r"""$ luacheck src
+Checking src/cart.lua                             1 warning
+
+    src/cart.lua:41:11: unused variable 'total'
+
+Checking src/money.lua                            OK
+
+Total: 1 warning / 0 errors in 2 files
+The command "luacheck src" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "hlint": r"""$ hlint src
+src/Money.hs:41:11: Warning: Use fmap
+Found:
+  liftM parse xs
+Perhaps:
+  fmap parse xs
+
+1 hint
+The command "hlint src" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "gradletest": r"""$ ./gradlew check
+> Task :compileJava
+> Task :test
+
+com.acme.money.MoneyTest > parses a decimal comma FAILED
+    org.opentest4j.AssertionFailedError: expected: <12.5> but was: <1250.0>
+        at com.acme.money.MoneyTest.parsesDecimalComma(MoneyTest.java:27)
+
+42 tests completed, 1 failed
+
+> Task :test FAILED
+
+FAILURE: Build failed with an exception.
+
+* What went wrong:
+Execution failed for task ':test'.
+> There were failing tests. See the report at: file:///home/travis/build/acme/money/build/reports/tests/test/index.html
+
+* Try:
+Run with --stacktrace option to get the stack trace. Run with --info or --debug option to get more log output. Run with --scan to get full insights.
+
+BUILD FAILED in 21s
+The command "./gradlew check" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "clippy": r"""$ cargo clippy -- -D warnings
+    Checking money v0.1.0 (/home/travis/build/acme/money)
+error: this `if` has identical blocks
+  --> src/cart.rs:41:9
+   |
+41 |         if total > 0 { apply(total) } else { apply(total) }
+   |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   |
+   = note: `-D clippy::if-same-then-else` implied by `-D warnings`
+   = help: for further information visit https://rust-lang.github.io/rust-clippy/master/index.html#if_same_then_else
+
+error: aborting due to previous error
+
+error: could not compile `money`.
+
+To learn more, run the command again with --verbose.
+The command "cargo clippy -- -D warnings" exited with 101.
+
+Done. Your build exited with 1.
+""",
+    "rustfmt": r"""$ cargo fmt -- --check
+Diff in /home/travis/build/acme/money/src/cart.rs at line 38:
+
+ pub fn total(items: &[Item]) -> u64 {
+-    items.iter().map(|i| i.price).sum::<u64>()
++    items
++        .iter()
++        .map(|i| i.price)
++        .sum::<u64>()
+ }
+
+The command "cargo fmt -- --check" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "ava": r"""$ npm test
+
+> money@1.0.0 test /home/travis/build/acme/money
+> ava
+
+  ✔ cart › sums lines
+  ✖ money › parses a decimal comma
+
+  1 test failed
+
+  money › parses a decimal comma
+
+  test/money.js:14
+
+   13:   const amount = parse('12,50');
+   14:   t.is(amount, 12.5);
+   15: });
+
+  Difference:
+
+  - 1250
+  + 12.5
+
+npm ERR! Test failed.  See above for more details.
+The command "npm test" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "xctool": r"""$ xctool -workspace Money.xcworkspace -scheme MoneyTests -sdk iphonesimulator test
+[Info] Loading settings for scheme 'MoneyTests' ...
+=== TEST ===
+  ✓ -[CartTests testTotal] (3 ms)
+  ✗ -[MoneyTests testParseComma] (12 ms)
+    /Users/travis/build/acme/money/MoneyTests/MoneyTests.m:27: error: -[MoneyTests testParseComma] : ((amount) equal to (12.5)) failed: ("1250") is not equal to ("12.5")
+
+  MoneyTests - 1 of 2 tests passed (15 ms)
+
+** TEST FAILED: 1 passed, 1 failed, 0 errored, 2 total ** (1.2 seconds)
+The command "xctool -workspace Money.xcworkspace -scheme MoneyTests -sdk iphonesimulator test" exited with 1.
+
+Done. Your build exited with 1.
+""",
+    "vader": r"""$ vim -Nu test/vimrc -c 'Vader! test/*.vader'
+Starting Vader: 1 suite(s), 3 case(s)
+  Starting Vader: /home/travis/build/acme/money.vim/test/money.vader
+    (1/3) [EXECUTE] parses a decimal comma
+    (1/3) [EXECUTE] (X) Expected: 12.5
+          Got: 1250
+    (2/3) [EXECUTE] sums lines
+    (3/3) [EXECUTE] formats
+  Success/Total: 2/3
+Success/Total: 2/3 (assertions: 2/3)
+Elapsed time: 0.12 sec.
+The command "vim -Nu test/vimrc -c 'Vader! test/*.vader'" exited with 1.
+
+Done. Your build exited with 1.
+""",
 }
 
 # log, tokens the summary names, the line the evidence quotes, the category
@@ -669,6 +1011,62 @@ CASES = [
         "fatal: [web1.acme.internal]: FAILED!",
         Category.deploy,
     ),
+    ("tox", ["AssertionError: assert 1250.0 == 12.5"], "E       AssertionError: assert 1250.0 == 12.5", Category.test),
+    (
+        "rake",
+        ["./spec/money_spec.rb:13", "Money#parse handles a decimal comma"],
+        "1) Money#parse handles a decimal comma",
+        Category.test,
+    ),
+    (
+        "ctest",
+        ["money_test.cpp:27: FAILED", 'REQUIRE( parse("12,50") == 12.5 )'],
+        "money_test.cpp:27: FAILED:",
+        Category.test,
+    ),
+    (
+        "surefire2",
+        ["testParseComma(com.acme.money.MoneyTest)", "expected:<12.5> but was:<1250.0>"],
+        "testParseComma(com.acme.money.MoneyTest)",
+        Category.test,
+    ),
+    (
+        "nunit",
+        ["Money.Tests.ParseTests.ParsesDecimalComma", "Expected: 12.5m"],
+        "1) Failed : Money.Tests.ParseTests.ParsesDecimalComma",
+        Category.test,
+    ),
+    ("phplint", ["src/Cart.php on line 41"], "PHP Parse error:", Category.build),
+    (
+        "phpcs",
+        ["src/Cart.php", "41 | ERROR | [x] Expected 1 space"],
+        " 41 | ERROR | [x] Expected 1 space",
+        Category.lint,
+    ),
+    ("busted", ["spec/money_spec.lua:14: Expected objects to be the same."], "spec/money_spec.lua:14", Category.test),
+    ("luacheck", ["src/cart.lua:41:11: unused variable 'total'"], "src/cart.lua:41:11", Category.lint),
+    ("hlint", ["src/Money.hs:41:11: Warning: Use fmap"], "src/Money.hs:41:11", Category.lint),
+    (
+        "gradletest",
+        ["com.acme.money.MoneyTest > parses a decimal comma", "expected: <12.5> but was: <1250.0>"],
+        "AssertionFailedError: expected: <12.5>",
+        Category.test,
+    ),
+    (
+        "clippy",
+        ["this `if` has identical blocks", "src/cart.rs:41:9"],
+        "error: this `if` has identical blocks",
+        Category.lint,
+    ),
+    (
+        "rustfmt",
+        ["Diff in /home/travis/build/acme/money/src/cart.rs at line 38"],
+        "Diff in /home/travis/build/acme/money/src/cart.rs",
+        Category.lint,
+    ),
+    ("ava", ["money › parses a decimal comma"], "✖ money › parses a decimal comma", Category.test),
+    ("xctool", ["MoneyTests.m:27", "testParseComma"], "MoneyTests.m:27: error:", Category.test),
+    ("vader", ["(X) Expected: 12.5", "Got: 1250"], "(1/3) [EXECUTE] (X) Expected: 12.5", Category.test),
 ]
 
 
@@ -769,3 +1167,10 @@ def test_a_link_checkers_report_is_stated_by_its_first_broken_link_not_the_ignor
     assert answer.summary.startswith("1. [L145] 404 https://github.com/someone/retired-parser")
     assert "L012" not in answer.summary
     assert answer.evidence[0].text.strip().startswith("1. [L145]")
+
+
+def test_a_project_frame_is_stated_before_the_test_frameworks_own():
+    # JUnit's `at org.junit.Assert.fail` is where the assertion was thrown; the project's frame says which line.
+    cause = answer_for("surefire2").root_cause
+    assert "MoneyTest.java:27" in cause and "org.junit.Assert.fail" not in cause
+    assert "Time elapsed" not in answer_for("surefire2").summary
