@@ -175,7 +175,9 @@ class Facts:
         """The lines that name what failed: the failing test's, the failing step's, and the exit line when it
         names the command."""
         own = self.exit is not None and self.exit.command and not _RUNNER_EXIT.search(self.exit.line.text)
-        return (self.test_line, self.step_line, self.exit.line if own and self.exit else None)
+        # Under a title that only names the failing test (mocha's "1) parse"), the error printed under it.
+        under = next((ln for ln in self.detail[1:] if score_line(ln.text) > 0), None)
+        return (self.test_line, self.step_line, self.exit.line if own and self.exit else None, under)
 
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""

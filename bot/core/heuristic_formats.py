@@ -51,7 +51,9 @@ WRAPPER = re.compile(
     r"^error: fatalError\s*$|"
     # luacheck's and PHP_CodeSniffer's tallies
     r"^Total: \d+ warnings? / \d+ errors? in \d+ files?|^FOUND \d+ ERRORS?(?: AND \d+ WARNINGS?)? AFFECTING \d+ LINES?|"
-    r"^PHPCBF CAN FIX THE \d+ MARKED SNIFF VIOLATIONS"
+    r"^PHPCBF CAN FIX THE \d+ MARKED SNIFF VIOLATIONS|"
+    # black's verdict under the files it would reformat
+    r"^Oh no! 💥 💔 💥|^\d+ files? would be reformatted"
 )
 # A line a tool prints as its failure statement in words the excerpt's scorer does not weigh as an error:
 # pnpm's error code, a shellcheck finding (any finding fails the run), Dart's failed test (`[E]`), kotlinc's
@@ -64,7 +66,7 @@ TOOL_FAILURE = re.compile(
     r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
     r"^The \w+ \"[^\"]+\" is invalid: |"
     # rustfmt --check, Vader (Vim), PHP_CodeSniffer, ava's and Karma's failed test marks
-    r"^Diff in \S+ at line \d+:|^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] \(X\) |^\s*\d+ \| ERROR \| |^\s*[✖✗] \S"
+    r"^would reformat \S+|^Diff in \S+ at line \d+:|^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] \(X\) |^\s*\d+ \| ERROR \| |^\s*[✖✗] \S"
 )
 # A finding that names its file on a header line a few lines above it: shellcheck's, marked under the code line
 # ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php").
@@ -78,6 +80,8 @@ HEADED = (
 # "INFO: Elapsed time: 12.4s"), cargo's advice under a panic.
 DETAIL_END = re.compile(
     r"^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] |"
+    # Gradle's advice after "What went wrong:"
+    r"^\* (?:Try|Get more help at|Exception is):?|"
     r"^\s*(?:\[info\] )?(?:Finished in|Randomized with seed|Run completed in) |"
     r"^\s*(?:Failure|Error)s?:\s*$|^In \S+ line \d+:\s*$|^[.EFS*]+\s*$|^INFO: |^note: run with `RUST_BACKTRACE=1`"
 )
@@ -99,7 +103,9 @@ TEST_ID = re.compile(
     # Dart/Flutter: "00:01 +3 -1: test/invoice_test.dart: Invoice applies the discount [E]"; Bazel; Cucumber
     r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: (.+?) \[E\]\s*$|^FAIL: (//\S+) |^cucumber (features/\S+:\d+)|"
     # ava: "✖ money › parses a decimal comma"
-    r"^\s*✖ (.+? › .+?)\s*$"
+    r"^\s*✖ (.+? › .+?)\s*$|"
+    # RSpec, a spec file that does not load
+    r"^An error occurred while loading (\./\S+?)\.?\s*$"
 )
 # awesome_bot (a link checker): the broken links are listed under its "Issues :-(" title ("> Links", then
 # "  1. [L296] 301 https://a → https://b"); the same layout above it lists the links it was told to ignore.
