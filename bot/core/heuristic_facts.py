@@ -23,43 +23,29 @@ import re
 from dataclasses import dataclass
 
 from bot.core.excerpt.rules import MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
+from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
+from bot.core.heuristic_formats import (
+    DETAIL_END,
+    HEADED,
+    LINK_ISSUE,
+    LINK_REPORT,
+    LINK_REPORT_LINES,
+    NPM_SPACER,
+    TOOL_FAILURE,
+    WRAPPER,
+)
+from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
+from bot.core.heuristic_formats import LIBRARY_FRAME as _LIBRARY_FRAME
+from bot.core.heuristic_formats import LINT as _LINT
+from bot.core.heuristic_formats import PASS as _PASS
+from bot.core.heuristic_formats import TEST_ID as _TEST_ID
+from bot.core.heuristic_formats import TIMING as _TIMING
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
 MAX_DETAIL_LINES = 6
 TEST_NEAR = 50  # lines between a test's name and its error in one report
 
-# Lines that say that a command or build failed and point elsewhere (above, a report file) for why.
-# They describe CI output in general: build tools, shells, CI runners, test runners' tallies.
-WRAPPER = re.compile(
-    r"(?i)\bmake(?:\[\d+\])?: \*\*\*|recipe for target .* failed|^The command \".*\" (?:exited|failed)|"
-    # the same line when the command holds a newline: `The command "a && b` then `" exited with 1.`
-    r"^The command \"[^\"]*$|^\" (?:exited|failed)\b|"
-    # the linker's driver after the linker's own errors (`undefined reference to ...`)
-    r"collect2: error: ld returned \d+ exit status|linker command failed with exit code|"
-    # GoogleTest's verdict on a test, under the assertion's own `file:line: Failure` and values
-    r"^\[ +FAILED +\] |"
-    # xcodebuild's verdict and its list of the build commands that failed, under the compiler's errors
-    r"^\*\* (?:BUILD|TEST|ARCHIVE|ANALYZE) FAILED \*\*|^The following build commands failed:|^\(\d+ failures?\)\s*$|"
-    r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
-    r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
-    r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
-    r"Process completed with exit code|script returned exit code|returned a non-zero code|"
-    r"did not complete successfully|There (?:are|were) (?:test failures|failing tests)|Execution failed for task|^> Task \S+ FAILED\s*$|^\s*See (?:also )?\"?/|"
-    r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*(?:Tests?|Test Suites):\s+\d+ failed|"
-    r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
-    r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
-    r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ (?:tests?|of \d+ Specs?) in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
-    r"[Ss]ee (?:the )?(?:output |log )?above\b|\bdue to (?:the )?previous errors?\b|\bexited with \d+\.?\s*$|"
-    # a runner's tally: "9 doctests, 592 tests, 1 failure", "27 tests completed, 1 failed", "Tests run: 8, Failures: 1"
-    r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
-    # Maven: a goal that failed for a reason stated above or below it, and the advice it prints after any failure
-    r"Failed to execute goal .*: (?:Compilation failure|There (?:are|were) test failures)\.?\s*(?:->.*)?$|"
-    # Jenkins: a build step's status and the build's
-    r"^Build step '.*' marked build as failure|^Finished: FAILURE|"
-    r"^\d+ errors?\s*$|^\S.* \.{3,} ?FAILURE \[|^(?:-> \[Help 1\]|To see the full stack trace|Re-run Maven using|For more information about the errors|"
-    r"\[Help \d+\] http|After correcting the problems|mvn <goals> -rf :|Please refer to )"
-)
 # A command as the shell echoes it before running it (`$ make`, set -x's `+ make`): what ran, not what failed.
 # CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
 # its errors are "CMake Error at ...".
@@ -76,11 +62,12 @@ _NAMES = re.compile(
     r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)|\b[A-Z]{1,5}\d{3,5}\b|"
     r"\b[A-Z]\w*(?:Error|Exception|Failure)\b"
 )
-# A linter's problem in the "stylish" layout (ESLint, stylelint): "  13:2  ✖  Expected …" under a line naming the file.
-# stylelint's and tslint's plain layout puts a tab after the position and the rule's id at the end:
-# "429:1<TAB>Unexpected missing newline at end of file (no-missing-eof-newline)"; a warning is not a failure.
-_LINT = re.compile(r"^\s*\d+:\d+(?:\s+(?:✖|×|✗|error)\s|\t+(?!warning\b|⚠)\S.*\s\(?@?[a-z][\w/-]*-[\w/-]+\)?\s*$)")
-_FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
+# A place in a file, as compilers print it.
+_PLACE = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
+PLACED_ABOVE = 200  # how far above a summary its error may have been printed with its place
+MIN_REPEATED = 12  # a shorter message ("error") is not one error repeated
+# A colour code, which the excerpt keeps: a message in colour is the same message.
+_COLOUR = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # A report's title: its content, the failures, is printed under it.
 _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
 # A test runner's title over its failures' details, after a progress listing that only names them: pytest's
@@ -95,9 +82,6 @@ TITLE_AFTER_LEAD = 10  # how far under a progress listing its runner's report ma
 # A title with no content of its own ("Failures:", "Failure reason:", "--- FAILURES ---"): the content is under
 # it. A short sentence ("Expected 100 to equal 90.", "Killed") is content.
 _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?(?:[A-Za-z][\w ]{0,30}:|[A-Z][A-Z0-9 ]{0,30})\W*$")
-# A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
-# GoogleTest's "[ RUN      ] Suite.Next" starts the next test and "[       OK ] Suite.Next" passes it.
-_PASS = re.compile(r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$|^\[ +(?:RUN|OK) +\] ")
 CONTEXT_LINES = 20  # how far above the headline a report's own line may name what failed
 MAX_CONTEXT = 100
 # A quoted name ('x', "x", `x`, ‘x’): what a report line names when it names no file or error class.
@@ -107,12 +91,15 @@ MAX_STEP = 80  # a longer step name is left to the headline's own words
 _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 # A stack frame as JavaScript, Java, C# and Ruby print them ("    at f (a.js:3:9)", "\tfrom a.rb:3:in `f'").
 _STACK_FRAME = re.compile(r"^\s+(?:at|from) \S")
-# A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]"): the headline says it failed already.
+# A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]", sbt's "[info]"): the headline says it failed already.
 _PREFIX = re.compile(
-    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal)\]\s*(?=\S)|"
+    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal|info)\]\s*(?=\S)|"
     # a code frame's gutter and carets before the label that says what is wrong there (rustc, Elm)
-    r"^\|\s*[\^~-]+\s+(?=\S)"
+    r"^\|\s*[\^~-]+\s+(?=\S)|"
+    # shellcheck's marker under the code it points at ("^--------^ SC2086 (info): ...")
+    r"^\^-*\^?\s+(?=SC\d{4}\b)"
 )
+_CARETS = re.compile(r"^[\^~]+$")
 # pytest's report of a failing test: the statement marked ">" and the error lines marked "E" under it.
 _PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
 _PYTEST_ERROR = re.compile(r"^E\s{2,}\S")
@@ -129,9 +116,6 @@ _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
 # The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
-# A compiler's or test runner's code frame: a numbered source line ("  17 |   x = y", "> 22 | expect(a)") or a
-# gutter with only carets under it ("     |   ^^^"); it shows the code, the message says what is wrong with it.
-_CODE_FRAME = re.compile(r"^\s*>?\s*\d+\s*\|(?:\s|$)|^\s*\|[\s^~-]*$")
 EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
@@ -148,13 +132,6 @@ _STEP = re.compile(
 )
 _MAVEN_GROUP = re.compile(r"^[\w.-]+:(?=[\w.-]+:[\w.-]+:)")
 _RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
-
-
-# How test runners name a failing test (the id is group 1 or 2).
-_TEST_ID = re.compile(
-    r"^(?:FAILED|ERROR) (\S+::\S+)|^(\S+::\S+) (?:FAILED|ERROR)\b|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
-    r"^\s*(\S+ > \S+) FAILED|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$"
-)
 
 
 def failing_test(excerpt: Excerpt, near: int | None = None) -> str:
@@ -198,20 +175,28 @@ class Facts:
         """The lines that name what failed: the failing test's, the failing step's, and the exit line when it
         names the command."""
         own = self.exit is not None and self.exit.command and not _RUNNER_EXIT.search(self.exit.line.text)
-        return (self.test_line, self.step_line, self.exit.line if own and self.exit else None)
+        # Under a title that only names the failing test (mocha's "1) parse"), the error printed under it.
+        under = next((ln for ln in self.detail[1:] if score_line(ln.text) > 0), None)
+        return (self.test_line, self.step_line, self.exit.line if own and self.exit else None, under)
 
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
         parts: list[str] = []
         frames = 0
+        # A test framework's or the runtime's own frames (JUnit's `at org.junit.Assert.fail`) say where the
+        # assertion was thrown, not which line of the project failed: the project's frame is stated when it is there.
+        own = any(_STACK_FRAME.match(bare(ln.text)) and not _LIBRARY_FRAME.match(bare(ln.text)) for ln in self.detail)
         for line in self.detail:
             text = clean(line.text)
+            if own and _LIBRARY_FRAME.match(bare(line.text)):
+                continue
             # One stack frame says where the error was raised; the frames under it are the caller chain.
             if _STACK_FRAME.match(bare(line.text)):
                 frames += 1
                 if frames > 1:
                     continue
-            if text and text not in parts:
+            # A caret under the code (scalac's "[error]   ^") shows where; the message says what.
+            if text and text not in parts and not _CARETS.match(text):
                 parts.append(text)
         out = " — ".join(parts)
         if self.test and self.test not in out:
@@ -223,7 +208,7 @@ class Facts:
 
 def clean(text: str) -> str:
     """A log line as a sentence shows it: no BuildKit progress prefix, no runs of spaces."""
-    return re.sub(r"\s+", " ", _PREFIX.sub("", bare(text).strip())).strip()
+    return re.sub(r"\s+", " ", _TIMING.sub("", _PREFIX.sub("", bare(text).strip()))).strip()
 
 
 def shorten(text: str, limit: int) -> str:
@@ -250,7 +235,7 @@ def is_wrapper_line(text: str) -> bool:
 
 
 def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
-    if _LINT.match(bare(text)):
+    if _LINT.match(bare(text)) or TOOL_FAILURE.search(bare(text)):
         return True
     return (
         bool(text.strip()) and not _ECHO.match(bare(text)) and not is_wrapper_line(text) and score_line(text) >= minimum
@@ -339,6 +324,15 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     lines = excerpt.lines
     if not lines:
         return None
+    # A link checker's report of broken links: the first one it lists.
+    report = next((k for k, line in enumerate(lines) if LINK_REPORT.match(bare(line.text))), None)
+    if report is not None:
+        top = lines[report].n
+        listed = [
+            ln for ln in lines[report + 1 :] if ln.n - top <= LINK_REPORT_LINES and LINK_ISSUE.match(bare(ln.text))
+        ]
+        if listed:
+            return listed[0]
     if excerpt.lead is not None:
         first, last = _after_steps(lines, *excerpt.lead)
         lead = [line for line in lines if first <= line.n <= last]
@@ -458,14 +452,26 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
             k -= 1
         if k >= 0 and lines[k].n == lines[k + 1].n - 1 and head.n - lines[k].n <= MAX_DETAIL_LINES * 5:
             out.insert(0, lines[k])
+    # shellcheck and PHP_CodeSniffer name the file on a header a few lines above the finding.
+    for finding, header, reach in HEADED:
+        if finding.search(bare(head.text)):
+            above = [ln for ln in lines[max(0, i - reach) : i] if header.match(bare(ln.text))]
+            if above:
+                out.insert(0, above[-1])
     while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
         i += 1
         text = lines[i].text
-        if not text.strip() or _NOISE.search(text) or _CODE_FRAME.match(bare(text)):
+        if not text.strip() or _NOISE.search(text) or _CODE_FRAME.match(bare(text)) or NPM_SPACER.match(bare(text)):
             continue
         if "Execution failed for task" in text:
             continue  # Gradle prints it between the failed task's name and the reason under it
-        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text) or lines[i].section != head.section:
+        if (
+            is_wrapper_line(text)
+            or _ECHO.match(text)
+            or _PASS.search(text)
+            or DETAIL_END.match(bare(text))
+            or lines[i].section != head.section
+        ):
             break
         # A traceback under the headline (unittest's "FAIL: test_x (a.B)"): its exception and frame say why.
         if _TRACEBACK.search(text) and (end := _traceback_end(excerpt, lines[i])):
@@ -539,12 +545,32 @@ def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | N
     return "", None
 
 
+def _placed(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine:
+    """The first line above that printed the headline's message with its place, when the headline does not name
+    one: a summary repeats an error without where it is (xcodebuild's "Testing failed:" list under the compiler's
+    "Foo.swift:97:2: unknown attribute 'x'")."""
+    text = _COLOUR.sub("", clean(head.text))
+    if _PLACE.search(text) or len(text) < MIN_REPEATED:
+        return head
+    message = text.lower()
+    for line in excerpt.lines:
+        if line.n >= head.n:
+            break
+        shown = _COLOUR.sub("", bare(line.text))
+        if head.n - line.n <= PLACED_ABOVE and message in shown.lower() and _PLACE.search(shown):
+            return line
+    return head
+
+
 def facts(excerpt: Excerpt) -> Facts:
     """The headline, its detail, the failure's lines and the failing command's exit status."""
     head = headline(excerpt)
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
     detail = _detail(excerpt, head)
+    placed = _placed(excerpt, detail[0])
+    if placed is not detail[0]:
+        detail = _detail(excerpt, placed)
     head = detail[0]
     block = list(detail)
     if excerpt.lead is not None:

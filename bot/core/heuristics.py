@@ -59,7 +59,7 @@ def _fill(template: str, match: re.Match[str] | None) -> str:
 
 _LOCATION = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+(?::\d+)?|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
 _TEST_WORDS = re.compile(
-    r"(?i)\b(?:test|tests|spec|assert\w*|expected|expect|received|FAIL(?:ED)?)\b|::|›|_test\.|Test\b"
+    r"(?i)\b(?:test|tests|spec|assert\w*|expected|expect|received|(?-i:FAIL(?:ED)?))\b|::|›|_test\.|Test\b"
 )
 
 
@@ -188,6 +188,10 @@ def _steps(found: Facts) -> list[str]:
 def _kind(found: Facts) -> tuple[Category, Verdict]:
     """Category and verdict from the failure's own lines when no rule explains it."""
     text = " ".join(line.text for line in found.detail)
+    head = found.detail[0].text if found.detail else ""
+    # A compiler's `file:line: error` headline is a build error, whatever its message says ("expected type").
+    if _LOCATION.search(head) and "error" in head.lower() and not _TEST_WORDS.search(head):
+        return Category.build, Verdict.caused_by_change
     if _TEST_WORDS.search(text):
         return Category.test, Verdict.caused_by_change
     if _LOCATION.search(text) and "error" in text.lower():

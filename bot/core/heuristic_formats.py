@@ -1,0 +1,132 @@
+"""How CI tools print a failure (data for heuristic_facts): the lines that only say that something failed
+(wrappers), the ways test runners name a failing test, linters' problem layouts. Each pattern describes a
+tool's documented output format, never one project's."""
+
+from __future__ import annotations
+
+import re
+
+# Lines that say that a command or build failed and point elsewhere (above, a report file) for why.
+# They describe CI output in general: build tools, shells, CI runners, test runners' tallies.
+WRAPPER = re.compile(
+    r"(?i)\bmake(?:\[\d+\])?: \*\*\*|recipe for target .* failed|^The command \".*\" (?:exited|failed)|"
+    # the same line when the command holds a newline: `The command "a && b` then `" exited with 1.`
+    r"^The command \"[^\"]*$|^\" (?:exited|failed)\b|"
+    # the linker's driver after the linker's own errors (`undefined reference to ...`)
+    r"collect2: error: ld returned \d+ exit status|linker command failed with exit code|"
+    # GoogleTest's verdict on a test, under the assertion's own `file:line: Failure` and values
+    r"^\[ +FAILED +\] |"
+    # xcodebuild's verdict and its list of the build commands that failed, under the compiler's errors
+    r"^\*\* (?:BUILD|TEST|ARCHIVE|ANALYZE) FAILED \*\*|^The following build commands failed:|^\(\d+ failures?\)\s*$|"
+    r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
+    r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
+    r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
+    r"Process completed with exit code|script returned exit code|returned a non-zero code|"
+    r"did not complete successfully|There (?:are|were) (?:test failures|failing tests)|Execution failed for task|^> Task \S+ FAILED\s*$|^\s*See (?:also )?\"?/|"
+    r"Command exited with non-zero status|^\s*\d+ (?:tests? )?(?:failed|failures?)\b|^\s*(?:Tests?|Test Suites):\s+\d+ failed|"
+    r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
+    r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
+    r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ (?:tests?|of \d+ Specs?) in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
+    r"[Ss]ee (?:the )?(?:output |log )?above\b|\bdue to (?:the )?previous errors?\b|\bexited with \d+\.?\s*$|"
+    # a runner's tally: "9 doctests, 592 tests, 1 failure", "27 tests completed, 1 failed", "Tests run: 8, Failures: 1"
+    r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
+    # Maven: a goal that failed for a reason stated above or below it, and the advice it prints after any failure
+    r"Failed to execute goal .*: (?:Compilation failure|There (?:are|were) test failures)\.?\s*(?:->.*)?$|"
+    # Jenkins: a build step's status and the build's
+    r"^Build step '.*' marked build as failure|^Finished: FAILURE|"
+    r"^\d+ errors?\s*$|^\S.* \.{3,} ?FAILURE \[|^(?:-> \[Help 1\]|To see the full stack trace|Re-run Maven using|For more information about the errors|"
+    r"\[Help \d+\] http|After correcting the problems|mvn <goals> -rf :|Please refer to )|"
+    # Dart's and Flutter's test runners: the tally line and a failed test's pointer to the exception above it
+    r"^\d+:\d\d \+\d+(?: ~\d+)?(?: -\d+)?: Some tests failed\.|^\s*Test failed\. See exception logs above\.|"
+    # Bazel: an action that failed (the tool's own output is printed under it), a target's and a test's status
+    r"^ERROR: \S+:\d+:\d+: .+ failed: \((?:Exit \d+|Signal|Killed)|^Target //\S+ failed to build|"
+    r"^Use --verbose_failures to see|^INFO: Build completed, \d+ tests? FAILED|^Executed \d+ out of \d+ tests?: |"
+    r"^FAIL: //\S+ \(see .*\)\s*$|^//\S+\s+(?:FAILED|TIMEOUT|NO STATUS)(?: in |\s*$)|"
+    # Gradle's wrap of a worker's or compiler's failure printed above ("e: Cart.kt:27:18 Type mismatch")
+    r"^\s*> A failure occurred while executing |^\s*> Compilation (?:error|failed); see |"
+    # sbt: the task that failed and its totals, under the compiler's or the test framework's report
+    r"^\[error\] \([^)]*\) (?:sbt\.TestsFailedException|Compilation failed)|^\[error\] Total time: |"
+    r"^\[error\] (?:one|\d+) errors? found|"
+    # SwiftPM after the compiler's errors
+    r"^error: fatalError\s*$|"
+    # luacheck's and PHP_CodeSniffer's tallies
+    r"^Total: \d+ warnings? / \d+ errors? in \d+ files?|^FOUND \d+ ERRORS?(?: AND \d+ WARNINGS?)? AFFECTING \d+ LINES?|"
+    r"^PHPCBF CAN FIX THE \d+ MARKED SNIFF VIOLATIONS|"
+    # black's verdict under the files it would reformat
+    r"^Oh no! 💥 💔 💥|^\d+ files? would be reformatted"
+)
+# A line a tool prints as its failure statement in words the excerpt's scorer does not weigh as an error:
+# pnpm's error code, a shellcheck finding (any finding fails the run), Dart's failed test (`[E]`), kotlinc's
+# error (`e: file.kt:27:18 ...`), minitest's failed test (`OrderTest#test_x [test/x_test.rb:18]:`), Composer's
+# and kubectl's refusals.
+TOOL_FAILURE = re.compile(
+    r"^\s*ERR_PNPM_[A-Z_]+\b|\^-*\^? SC\d{4} \((?:error|warning|info|style)\): |"
+    r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: .+ \[E\]\s*$|^e: (?:file://)?\S+\.kts?(?::\d+:\d+|: \(\d+, \d+\)):? |"
+    r"^\w+(?:::\w+)*#\w+ \[\S+:\d+\]:\s*$|"
+    r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
+    r"^The \w+ \"[^\"]+\" is invalid: |"
+    # rustfmt --check, Vader (Vim), PHP_CodeSniffer, ava's and Karma's failed test marks
+    r"^would reformat \S+|^Diff in \S+ at line \d+:|^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] \(X\) |^\s*\d+ \| ERROR \| |^\s*[✖✗] \S"
+)
+# A finding that names its file on a header line a few lines above it: shellcheck's, marked under the code line
+# ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php").
+HEADED = (
+    (re.compile(r"\^-*\^? SC\d{4} \("), re.compile(r"^In \S+ line \d+:\s*$"), 3),
+    (re.compile(r"^\s*\d+ \| ERROR \| "), re.compile(r"^FILE: \S+"), 6),
+)
+# Lines that end a failure's detail: a runner's closing lines ("Finished in 1.42 seconds", ScalaTest's "Run
+# completed in"), the next failure's report title (minitest's "Error:" after a "Failure:"), shellcheck's next
+# finding ("In x.sh line 22:"), a runner's progress line ("E", "..F.."), a build tool's progress log (Bazel's
+# "INFO: Elapsed time: 12.4s"), cargo's advice under a panic.
+DETAIL_END = re.compile(
+    r"^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] |"
+    # Gradle's advice after "What went wrong:"
+    r"^\* (?:Try|Get more help at|Exception is):?|"
+    r"^\s*(?:\[info\] )?(?:Finished in|Randomized with seed|Run completed in) |"
+    r"^\s*(?:Failure|Error)s?:\s*$|^In \S+ line \d+:\s*$|^[.EFS*]+\s*$|^INFO: |^note: run with `RUST_BACKTRACE=1`"
+)
+# npm's spacer between the paragraphs of one error ("npm ERR! " alone): part of the error, not its end.
+NPM_SPACER = re.compile(r"^npm ERR!\s*$")
+# A linter's problem in the "stylish" layout (ESLint, stylelint): "  13:2  ✖  Expected …" under a line naming the file.
+# stylelint's and tslint's plain layout puts a tab after the position and the rule's id at the end:
+# "429:1<TAB>Unexpected missing newline at end of file (no-missing-eof-newline)"; a warning is not a failure.
+LINT = re.compile(r"^\s*\d+:\d+(?:\s+(?:✖|×|✗|error)\s|\t+(?!warning\b|⚠)\S.*\s\(?@?[a-z][\w/-]*-[\w/-]+\)?\s*$)")
+FILE_HEADER = re.compile(r"^\s*[\w./\\@~-]*\w\.\w{1,10}\s*$")
+# How test runners name a failing test (the id is group 1 or 2).
+TEST_ID = re.compile(
+    r"^(?:FAILED|ERROR) (\S+::\S+)|^(\S+::\S+) (?:FAILED|ERROR)\b|^\s*--- FAIL: (\S+)|^\s*● (.+?)\s*$|^rspec (\./\S+:\d+)|^(?:FAIL|ERROR): (\w+) \(|"
+    r"^\s*(\S+ > .+?) FAILED\s*$|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$|"
+    # dotnet test (xUnit, NUnit, MSTest): "  Failed Api.Tests.InvoiceTests.Total [14 ms]"
+    r"^\s*Failed ([\w.+`<>,]+(?:\([^)]*\))?) \[[\d.]+ ?(?:ms|s|m)\]|"
+    # minitest: "OrderTest#test_total [test/models/order_test.rb:18]:", an error's "UserTest#test_email:"
+    r"^(\w+(?:::\w+)*#test_\w+)(?: \[\S+:\d+\])?:\s*$|"
+    # Dart/Flutter: "00:01 +3 -1: test/invoice_test.dart: Invoice applies the discount [E]"; Bazel; Cucumber
+    r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: (.+?) \[E\]\s*$|^FAIL: (//\S+) |^cucumber (features/\S+:\d+)|"
+    # ava: "✖ money › parses a decimal comma"
+    r"^\s*✖ (.+? › .+?)\s*$|"
+    # RSpec, a spec file that does not load
+    r"^An error occurred while loading (\./\S+?)\.?\s*$"
+)
+# awesome_bot (a link checker): the broken links are listed under its "Issues :-(" title ("> Links", then
+# "  1. [L296] 301 https://a → https://b"); the same layout above it lists the links it was told to ignore.
+LINK_REPORT = re.compile(r"^Issues :-\(\s*$")
+LINK_ISSUE = re.compile(r"^\s*\d+\. \[L\d+\] ")
+LINK_REPORT_LINES = 12  # how far under the title its first broken link is listed
+# A line that reports a pass (`--- PASS: TestX`, `test_x PASSED`, `✓ adds`): not the failure's detail.
+# GoogleTest's "[ RUN      ] Suite.Next" starts the next test and "[       OK ] Suite.Next" passes it.
+# php -l's "No syntax errors detected in x.php" and luacheck's "Checking x.lua   OK" pass a file.
+PASS = re.compile(
+    r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$|^\[ +(?:RUN|OK) +\] |"
+    r"^No syntax errors detected in |^Checking \S+\s+OK\s*$"
+)
+# A test framework's or the runtime's own stack frame (JUnit's `at org.junit.Assert.fail`).
+LIBRARY_FRAME = re.compile(
+    r"^\s+at (?:org\.junit\.|junit\.framework\.|org\.testng\.|org\.hamcrest\.|org\.assertj\.|org\.opentest4j\.|"
+    r"java\.|javax\.|jdk\.|sun\.|kotlin\.|scala\.|org\.scalatest\.|node:|internal/|process\.|Module\._)"
+)
+# Surefire's timing on a failed test's line ("testX(a.B)  Time elapsed: 0.01 sec  <<< FAILURE!"): not what failed.
+TIMING = re.compile(r"\s+Time elapsed: [\d.,]+ s(?:ec)?\b")
+# A compiler's or test runner's code frame: a numbered source line ("  17 |   x = y", "> 22 | expect(a)") or a
+# gutter with only carets under it ("     |   ^^^"); it shows the code, the message says what is wrong with it.
+# (PHP_CodeSniffer's " 41 | ERROR | message" is a finding, not code.)
+CODE_FRAME = re.compile(r"^\s*>?\s*\d+\s*\|(?:\s|$)(?!\s*(?:ERROR|WARNING) \| )|^\s*\|[\s^~-]*$")
