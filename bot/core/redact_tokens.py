@@ -2,9 +2,10 @@
 
 Each rule runs only on a line holding one of its triggers (lower-case fragments). Every trigger is a word of the
 pre-filter, which looks at a line only where it finds one of its anchor letters (redact_forms.anchor_letters): a
-trigger holding none of the current ones adds one and slows the pre-filter on every line. The current anchors are
-"% - @ c d g h i j k l p x" and, for the triggers below, "~" (Azure AD), "y" (Sentry) and "_"; keep new triggers
-to those, and measure (benchmarks/redact_throughput.py) when one must add another.
+trigger holding none of the current ones adds one and slows the pre-filter on every line. The anchors are
+"% - @ _ c d g h i j k l p x ~" ("_" for sntryu_, fm2_, fo1_, r8_; "~" for Azure AD's "Q~"); keep new triggers to
+those, and measure (benchmarks/redact_throughput.py) when one must add another (":" for a bare Telegram token
+would stop it at 5% more characters of every line).
 
 A prefix is kept only when ordinary CI log text does not hold it followed by the rest of the shape; a rule whose
 prefix is common ("sk_test_" in a test name) also asks for a generated-looking rest (`mixed`).
