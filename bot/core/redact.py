@@ -62,6 +62,27 @@ def _prefilter_for(words: frozenset[str]) -> tuple[frozenset[str], re.Pattern[st
     return anchors, re.compile(anchored_regex(words, anchors))
 
 
+@functools.lru_cache(maxsize=16)
+def _related_triggers(triggers: frozenset[str]) -> tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]:
+    """(covers, overlaps) of the rules' words, as the word trie finds them: the shortest word starting at a place,
+    then on from its end. So a found word stands for the words it begins ("sig" may be "sig=") and those inside it
+    ("-token" holds "token"): its covers. A word that starts inside it and runs on past its end ("sk-" then
+    "-token" in "sk-token") is not found: the overlaps, looked for in the line when the word is found."""
+    starting: dict[str, list[str]] = {}  # every prefix of a word -> the words starting so
+    for word in triggers:
+        for end in range(1, len(word) + 1):
+            starting.setdefault(word[:end], []).append(word)
+    covers = {word: [other for other in starting.get(word, ()) if other != word] for word in triggers}
+    overlaps: dict[str, tuple[str, ...]] = {}
+    for word in triggers:
+        inside = {word[i:j] for i in range(len(word)) for j in range(i + 1, len(word) + 1)} & triggers
+        covers[word] += sorted(inside)
+        over = {other for i in range(1, len(word)) for other in starting.get(word[i:], ()) if other not in inside}
+        if over:
+            overlaps[word] = tuple(sorted(over))
+    return covers, overlaps
+
+
 class _LineState:
     """What one stream of lines carries from one line to the next."""
 
@@ -113,18 +134,14 @@ class Redactor:
         for literal in self._literals:
             self._dispatch.setdefault(literal.lower(), []).append(self._redact_literals)
         triggers |= set(self._dispatch) | set(rules.PEM_TRIGGERS)
-        # The trie pre-filter reports the shortest trigger at a place and skips what it covered, so
-        # a found trigger stands for the triggers inside it ("-token" holds "token") and for the
-        # longer ones it begins ("sig" may be "sig=").
-        closed: dict[str, list[Callable[[str], str]]] = {}
-        for trigger in triggers:
-            funcs: list[Callable[[str], str]] = []
-            for other, other_funcs in self._dispatch.items():
-                if other in trigger or other.startswith(trigger):
-                    funcs.extend(f for f in other_funcs if f not in funcs)
-            funcs.sort(key=_apply_order)
-            closed[trigger] = funcs
-        self._dispatch = closed
+        covers, self._overlaps = _related_triggers(frozenset(triggers))
+        self._dispatch = {
+            trigger: sorted(
+                {id(f): f for other in covers[trigger] for f in self._dispatch.get(other, ())}.values(),
+                key=_apply_order,
+            )
+            for trigger in triggers
+        }
         # Which rules a line needs: the words found by a trie, only on the few lines the pre-filter passes.
         self._words = re.compile(trie_regex(triggers))
         self._triggers = frozenset(triggers)
@@ -336,7 +353,10 @@ class Redactor:
         return found if self._own is None else [self._bound(func) for func in found]
 
     def _table_appliers(self, low: str) -> list[Callable[[str], str]]:
-        words = frozenset(self._words.findall(low))
+        found = self._words.findall(low)
+        for word in found[:]:  # the triggers that may start inside a found one and run on past its end
+            found.extend(other for other in self._overlaps.get(word, ()) if other in low)
+        words = frozenset(found)
         cached = self._appliers_cache.get(words)
         if cached is not None:
             return cached
@@ -420,12 +440,18 @@ class Redactor:
                 return match.group(0)
             if rule.named and rules.name_kind(match.group(rule.named)) is None:
                 return match.group(0)
+            if rule.pieces is not None:
+                mark = self._mark(rule.kind)
+                for piece in rule.pieces(secret):
+                    self._new_forms.extend(self._known.add(piece, rule.kind))
+            else:
+                mark = self._mark(rule.kind, secret)
             if rule.group == 0:
-                return self._mark(rule.kind, secret)
+                return mark
             start, end = match.span(rule.group)
             base = match.start()
             whole = match.group(0)
-            return whole[: start - base] + self._mark(rule.kind, secret) + whole[end - base :]
+            return whole[: start - base] + mark + whole[end - base :]
 
         def apply_rule(line: str) -> str:
             return rule.pattern.sub(replace, line)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import math
 import re
 import string
@@ -87,23 +88,52 @@ def rarest(word: str) -> str:
     return min(word, key=char_frequency)
 
 
+def by_frequency(item: tuple[str, Any]) -> tuple[int, str]:
+    """A trie node's children, the most frequent letter first."""
+    return -char_frequency(item[0]), item[0]
+
+
+def anchor_at(word: str, anchors: frozenset[str]) -> int:
+    """Where word is matched from: its rarest anchor letter, but not its last character when it has another one.
+    A word anchored at its end is checked by a look-behind at every place holding that letter ("key-" at every
+    "-"), where one anchored before its end fails at once on the next character."""
+    places = [i for i, ch in enumerate(word) if ch in anchors]
+    inner = [i for i in places if i < len(word) - 1] or places
+    return min(inner, key=lambda i: (char_frequency(word[i]), i))
+
+
 def anchored_regex(words: Iterable[str], anchors: frozenset[str]) -> str:
     """One alternation matching where any word is, each word matched from its rarest anchor letter then checked
     backwards: "c(?:ret(?<=secret)|...)|k(?:en(?<=token)|ey|...)". Only the anchor letters start a match attempt,
     and the few attempts fail on their next character. Words must each hold an anchor letter."""
-    root: dict[str, Any] = {}
+    branches: dict[str, set[tuple[str, str]]] = {}
     for word in words:
-        at = min((i for i, ch in enumerate(word) if ch in anchors), key=lambda i: (char_frequency(word[i]), i))
+        at = anchor_at(word, anchors)
+        branches.setdefault(word[at], set()).add((word[at:], word if at else ""))
+    # The most frequent letter first: the engine tries the alternatives in order.
+    alts = [
+        _anchored_branch(frozenset(branches[ch])) for ch in sorted(branches, key=lambda ch: (-char_frequency(ch), ch))
+    ]
+    return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+
+@functools.lru_cache(maxsize=256)
+def _anchored_branch(entries: frozenset[tuple[str, str]]) -> str:
+    """The alternation of the words matched from one anchor letter: (the word from that letter on, the whole word
+    to check backwards or "" when it starts there). Kept: a secret found adds words to one or two letters' branches
+    only, and the pre-filter is built anew each time."""
+    root: dict[str, Any] = {}
+    for tail, word in entries:
         node = root
-        for ch in word[at:]:
+        for ch in tail:
             node = node.setdefault(ch, {})
-        node.setdefault("", set()).add(word if at else "")
+        node.setdefault("", set()).add(word)
 
     def emit(node: dict[str, Any]) -> str:
         ends = node.get("", ())
         if "" in ends:
             return ""  # a word starting here ends here: a match whatever came before
-        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items(), key=by_frequency) if ch]
         alts += ["(?<=" + re.escape(word) + ")" for word in sorted(ends)]
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from bot.core.redact_forms import decode_base64, trie_regex
+from bot.core.redact_tokens import (  # noqa: F401 (the rules' names, used through this module)
+    TOKEN_RULES,
+    TokenRule,
+    looks_random,
+    mixed,
+    rule,
+    shannon_entropy,
+)
 
 PLACEHOLDER = "[REDACTED:{kind}]"
 
@@ -22,120 +27,24 @@ def placeholder(kind: str) -> str:
     return PLACEHOLDER.format(kind=kind)
 
 
-def shannon_entropy(value: str) -> float:
-    """Bits per character of value's own character distribution."""
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    size = len(value)
-    return -sum(c / size * math.log2(c / size) for c in counts.values())
-
-
-# --- token formats with a recognisable prefix ------------------------------------------
-GITLAB_PREFIXES = (
-    "glpat",
-    "gloas",
-    "gldt",
-    "glrt",
-    "glrtr",
-    "glcbt",
-    "glptt",
-    "glft",
-    "glimt",
-    "glagent",
-    "glsoat",
-    "glffct",
-    "glwt",
-    "glsat",
-)
-
-
 # A secret-looking variable name holds one of these (the name/value pair rule runs only then).
 NAME_VALUE_TRIGGERS = ("key", "passw", "_pass", "pwd", "secret", "token", "auth", "credential")
-# Between a key id and its secret: a colon (URL user info), "=", spaces, commas, quotes, pipes (a table).
-KEY_PAIR_SEPARATOR = r"(?:[\s:=,;|'\"]|%3[Aa]){1,6}"
 
-
-def mixed(value: str) -> bool:
-    """Generated keys mix digits with both letter cases; prose and slugs rarely do."""
-    return any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
-
-
-@dataclass(frozen=True)
-class TokenRule:
-    kind: str
-    pattern: re.Pattern[str]
-    triggers: tuple[str, ...]  # lower-case fragments; the rule only runs on lines holding one
-    group: int = 0  # the part of the match that is the secret
-    check: Callable[[str], bool] | None = None
-    named: int = 0  # a group holding a variable name that must look secret (0: none)
-
-
-def rule(
-    kind: str,
-    pattern: str,
-    triggers: Iterable[str],
-    group: int = 0,
-    check: Callable[[str], bool] | None = None,
-    flags: int = 0,
-    named: int = 0,
-) -> TokenRule:
-    return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check, named)
-
-
-TOKEN_RULES: tuple[TokenRule, ...] = (
-    rule(
-        "gitlab-token",
-        r"(?<![\w-])(?:" + "|".join(GITLAB_PREFIXES) + r")-[0-9A-Za-z_\-]{15,}(?:\.[0-9A-Za-z_\-]+)*",
-        (p + "-" for p in GITLAB_PREFIXES),
-    ),
-    rule("gitlab-token", r"\bGR1348941[0-9A-Za-z_\-]{20,}", ("gr1348941",)),
-    rule("slack-token", r"\bxox[abposre]-[0-9A-Za-z\-]{10,}", ("xox",)),
-    rule("slack-token", r"\bxapp-\d-[0-9A-Za-z\-]{10,}", ("xapp-",)),
-    rule(
-        "slack-webhook",
-        r"hooks\.slack\.com/((?:services|workflows|triggers)/[0-9A-Za-z_/\-]+)",
-        ("hooks.slack",),
-        group=1,
-    ),
-    # A cloud key id printed with its secret right after it (id:secret@host in a URL, "id secret" in a table):
-    # the secret has no prefix of its own, so the id before it is what gives it away. Before the id's own rule.
-    rule(
-        "aws-secret-key",
-        r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}" + KEY_PAIR_SEPARATOR + r"([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])",
-        ("akia", "asia", "abia", "acca"),
-        group=1,
-        check=lambda v: looks_random(v),
-    ),
-    rule(
-        "cloud-secret-key",
-        r"\b(?:LTAI[0-9A-Za-z]{12,20}|AKID[0-9A-Za-z]{32}|GOOG1[0-9A-Z]{20,70})"
-        + KEY_PAIR_SEPARATOR
-        + r"([0-9A-Za-z/+]{30,40})(?![0-9A-Za-z/+])",
-        ("ltai", "akid", "goog1"),
-        group=1,
-        check=lambda v: looks_random(v),
-    ),
-    rule("aws-access-key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", ("akia", "asia", "abia", "acca")),
-    rule("gcp-api-key", r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", ("aiza",)),
-    rule("anthropic-key", r"\bsk-ant-[0-9A-Za-z_\-]{20,}", ("sk-",)),
-    rule("openai-key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?[0-9A-Za-z_\-]{20,}", ("sk-",), check=mixed),
-    rule("github-token", r"\bgh[pousr]_[0-9A-Za-z]{36,255}\b", ("ghp_", "gho_", "ghs_", "ghu_", "ghr_")),
-    rule("github-token", r"\bgithub_pat_[0-9A-Za-z_]{22,255}\b", ("github_pat_",)),
-    rule("npm-token", r"\bnpm_[0-9A-Za-z]{36}\b", ("npm_",)),
-    rule("pypi-token", r"\bpypi-[0-9A-Za-z_\-]{50,}", ("pypi-",)),
-    rule("jwt", r"\beyJ[0-9A-Za-z_\-]{8,}\.eyJ[0-9A-Za-z_\-]{8,}\.[0-9A-Za-z_\-]*", ("eyj",)),
-    rule(
-        "azure-storage-key",
-        r"(?i)\b(?:AccountKey|SharedAccessKey)=([0-9A-Za-z+/]{20,}={0,2})",
-        ("accountkey", "sharedaccesskey"),
-        group=1,
-    ),
-    rule("azure-sas", r"(?i)\bSharedAccessSignature=([^\s;\"']+)", ("sharedaccesssignature",), group=1),
-    rule("azure-sas", r"[?&]sig=([0-9A-Za-z%+/=]{16,})", ("sig=",), group=1),
-)
 
 # --- key: value forms --------------------------------------------------------------------
+COOKIE_ATTRIBUTES = frozenset({"path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "priority"})
+
+
+def cookie_values(header: str) -> list[str]:
+    """The values of a cookie header's cookies that look generated (a session id), not its attributes."""
+    values = []
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if value and name.lower() not in COOKIE_ATTRIBUTES and looks_random(value):
+            values.append(value.strip("\"'"))
+    return values
+
+
 HEADER_VALUE = r"([^\s\"',;]+)"
 
 
@@ -146,7 +55,8 @@ def not_masked(value: str) -> bool:
 HEADER_RULES: tuple[TokenRule, ...] = (
     rule(
         "authorization",
-        r"(?i)\b(?:proxy-)?authorization\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|bot|digest|negotiate|apikey|sso-key|gitlab-ci-token)\s+)?"
+        # The name may be quoted, as in a JSON or Python dump of the headers ({"Authorization": "Bearer ..."}).
+        r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|bot|digest|negotiate|apikey|sso-key|gitlab-ci-token)\s+)?"
         + HEADER_VALUE,
         ("authorization",),
         group=1,
@@ -166,17 +76,24 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         group=1,
         check=not_masked,
     ),
-    rule("cookie", r"(?i)\b(?:set-)?cookie\s*:\s*([^\"'\n]+?)\s*(?=[\"']|$)", ("cookie",), group=1, check=not_masked),
+    rule(
+        "cookie",
+        r"(?i)\b(?:set-)?cookie\s*:\s*([^\"'\n]+?)\s*(?=[\"']|$)",
+        ("cookie",),
+        group=1,
+        check=not_masked,
+        pieces=lambda header: cookie_values(header),
+    ),
     rule(
         "aws-secret-key",
         r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]?\s*[\"']?([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])",
         ("secret",),
         group=1,
     ),
-    # curl -u user:password, wget --user=...: the part after the colon.
+    # curl -u user:password, wget --user=...: the part after the colon (curl -u :token has no user).
     rule(
         "password",
-        r"(?:^|\s)(?:-u|--user)(?:=|\s+)[\"']?[^\s:\"']+:([^\s\"']+)",
+        r"(?:^|\s)(?:-u|--user)(?:=|\s+)[\"']?(?!\[REDACTED)[^\s:\"']*:([^\s\"']+)",
         ("-u ", "--user"),
         group=1,
         check=lambda v: not v.isdigit() and not is_placeholder(v),
@@ -216,6 +133,56 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         group=1,
         check=not_masked,
     ),
+    # A .netrc entry: `machine host login user password secret` (also "default login ...").
+    rule(
+        "password",
+        r"\b(?:machine\s+\S+|default)\s+login\s+\S+\s+password\s+(\S+)",
+        ("login",),
+        group=1,
+        check=not_masked,
+    ),
+    # A secret piped into a command that reads it from standard input: `echo $X | docker login --password-stdin`,
+    # `printf %s X | helm registry login ...`, `gh auth login --with-token <<< X`.
+    rule(
+        "password",
+        r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&]+)\2\s*\|[^|]*?"
+        r"(?:--password-stdin|--with-token|--token-stdin)\b",
+        ("password-stdin", "with-token", "token-stdin"),
+        group=3,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        r"(?:--password-stdin|--with-token|--token-stdin)\b[^<|]*<<<\s*([\"']?)([^\s\"']+)\1",
+        ("password-stdin", "with-token", "token-stdin"),
+        group=2,
+        check=not_masked,
+    ),
+    # `npm config set //registry.npmjs.org/:_authToken X`, `yarn config set npmAuthToken X`, `git config --global
+    # github.token X`: a secret-looking setting given its value after a space.
+    rule(
+        "token",
+        r"\bconfig\s+(?:set\s+)?(?:--(?:global|local|system|user|project)\s+)*[\"']?([^\s\"'=]+)[\"']?[ \t]+"
+        r"[\"']?([^\s\"']{8,})",
+        ("config set", "config --global", "config --local", "config --system"),
+        group=2,
+        check=not_masked,
+        named=1,
+    ),
+    # `poetry config pypi-token.<repo> X`, `poetry config http-basic.<repo> user X`.
+    rule("token", r"\bpypi-token\.\S+\s+[\"']?([^\s\"']+)", ("pypi-token.",), group=1, check=not_masked),
+    rule("password", r"\bhttp-basic\.\S+\s+\S+\s+[\"']?([^\s\"']+)", ("http-basic.",), group=1, check=not_masked),
+    # curl --oauth2-bearer TOKEN; `vault login TOKEN` (a token given as the argument, not -method=...).
+    rule("token", r"--oauth2-bearer(?:=|\s+)[\"']?([^\s\"']+)", ("oauth2-bearer",), group=1, check=not_masked),
+    rule(
+        "token",
+        r"\bvault\s+login\s+(?:-\S+\s+)*([^\s\-=][^\s=]{7,})(?=\s|$)",
+        ("vault login",),
+        group=1,
+        check=not_masked,
+    ),
+    # Terraform's credentials variables, TF_TOKEN_<host with underscores>: the name ends in the host, not "token".
+    rule("token", r"\bTF_TOKEN_\w+[\"']?\s*[:=]\s*[\"']?([^\s\"']+)", ("tf_token_",), group=1, check=not_masked),
 )
 
 URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([^/\s@\"'<>]+)@")
@@ -396,7 +363,6 @@ DOTTED_IDENTIFIER = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 PATH_VALUE = re.compile(r"^(?:~|\.{1,2})?/(?:[\w.\-]+/)*[\w.\-]*$")
 PLACEHOLDER_RE = re.compile(r"\[REDACTED:([a-z0-9\-]+)\]")
 SAFE_CUT_TAIL = re.compile(SECRET_NAME_FRAGMENT + r"[\w.\-]*[\"']?\s*[:=]?\s*$", re.IGNORECASE)
-RANDOM_RUN = re.compile(r"[0-9A-Za-z+/=_\-]{16,}")
 BASE64_RUN = re.compile(r"(?<![0-9A-Za-z+/_\-])[0-9A-Za-z+/_\-]{16,}={0,2}")
 PERCENT_RUN = re.compile(r"[0-9A-Za-z%._~+\-/:@=&?]*%[0-9A-Fa-f]{2}[0-9A-Za-z%._~+\-/:@=&?]*")
 USER_PASS = re.compile(r"^[^\s:]{1,64}:\S{3,}$")
@@ -512,15 +478,6 @@ def is_placeholder(value: str) -> bool:
     if any(mark in value for mark in ALREADY_MASKED):
         return True
     return bool(REFERENCE.match(value))
-
-
-def looks_random(value: str) -> bool:
-    """A run that looks generated (a key or token) rather than a word, slug, version or path."""
-    for run in RANDOM_RUN.findall(value):
-        classes = sum((any(c.islower() for c in run), any(c.isupper() for c in run), any(c.isdigit() for c in run)))
-        if classes >= 2 and shannon_entropy(run) >= 3.3:
-            return True
-    return False
 
 
 def hides_secret(value: str) -> bool:

@@ -1,0 +1,254 @@
+"""Token formats with a recognisable prefix or shape, one rule each (pure).
+
+Each rule runs only on a line holding one of its triggers (lower-case fragments). Every trigger is a word of the
+pre-filter, which looks at a line only where it finds one of its anchor letters (redact_forms.anchor_letters): a
+trigger holding none of the current ones adds one and slows the pre-filter on every line. The anchors are
+"% - @ _ c d g h i j k l p x ~" ("_" for sntryu_, fm2_, fo1_, r8_; "~" for Azure AD's "Q~"); keep new triggers to
+those, and measure (benchmarks/redact_throughput.py) when one must add another (":" for a bare Telegram token
+would stop it at 5% more characters of every line).
+
+A prefix is kept only when ordinary CI log text does not hold it followed by the rest of the shape; a rule whose
+prefix is common ("sk_test_" in a test name) also asks for a generated-looking rest (`mixed`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+GITLAB_PREFIXES = (
+    "glpat",
+    "gloas",
+    "gldt",
+    "glrt",
+    "glrtr",
+    "glcbt",
+    "glptt",
+    "glft",
+    "glimt",
+    "glagent",
+    "glsoat",
+    "glffct",
+    "glwt",
+    "glsat",
+)
+
+# Between a key id and its secret: a colon (URL user info), "=", spaces, commas, quotes, pipes (a table).
+KEY_PAIR_SEPARATOR = r"(?:[\s:=,;|'\"]|%3[Aa]){1,6}"
+RANDOM_RUN = re.compile(r"[0-9A-Za-z+/=_\-]{16,}")
+# The bech32 alphabet (age keys): no 1, b, i, o.
+BECH32 = "[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]"
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of value's own character distribution."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    size = len(value)
+    return -sum(c / size * math.log2(c / size) for c in counts.values())
+
+
+def mixed(value: str) -> bool:
+    """Generated keys mix digits with both letter cases; prose and slugs rarely do."""
+    return any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+
+
+def both_cases(value: str) -> bool:
+    """For keys made of letters only (Hugging Face): both cases, which identifiers in one case never have."""
+    return any(c.isupper() for c in value) and any(c.islower() for c in value)
+
+
+def looks_random(value: str) -> bool:
+    """A run that looks generated (a key or token) rather than a word, slug, version or path."""
+    for run in RANDOM_RUN.findall(value):
+        classes = sum((any(c.islower() for c in run), any(c.isupper() for c in run), any(c.isdigit() for c in run)))
+        if classes >= 2 and shannon_entropy(run) >= 3.3:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class TokenRule:
+    kind: str
+    pattern: re.Pattern[str]
+    triggers: tuple[str, ...]  # lower-case fragments; the rule only runs on lines holding one
+    group: int = 0  # the part of the match that is the secret
+    check: Callable[[str], bool] | None = None
+    named: int = 0  # a group holding a variable name that must look secret (0: none)
+    # The secrets inside what is replaced, to find again in other forms (a cookie header's values); None: all of it.
+    pieces: Callable[[str], list[str]] | None = None
+
+
+def rule(
+    kind: str,
+    pattern: str,
+    triggers: Iterable[str],
+    group: int = 0,
+    check: Callable[[str], bool] | None = None,
+    flags: int = 0,
+    named: int = 0,
+    pieces: Callable[[str], list[str]] | None = None,
+) -> TokenRule:
+    return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check, named, pieces)
+
+
+# Not the end of a longer run of token characters (a rule's fixed length must be the whole token).
+END = r"(?![0-9A-Za-z_\-])"
+
+TOKEN_RULES: tuple[TokenRule, ...] = (
+    rule(
+        "gitlab-token",
+        r"(?<![\w-])(?:" + "|".join(GITLAB_PREFIXES) + r")-[0-9A-Za-z_\-]{15,}(?:\.[0-9A-Za-z_\-]+)*",
+        (p + "-" for p in GITLAB_PREFIXES),
+    ),
+    rule("gitlab-token", r"\bGR1348941[0-9A-Za-z_\-]{20,}", ("gr1348941",)),
+    # Slack: bot/user/app/config tokens; a config token "xoxe.xoxp-1-..." is found at its "xoxp-".
+    rule("slack-token", r"\bxox[abposre]-[0-9A-Za-z\-]{10,}", ("xox",)),
+    rule("slack-token", r"\bxapp-\d-[0-9A-Za-z\-]{10,}", ("xapp-",)),
+    rule(
+        "slack-webhook",
+        r"hooks\.slack\.com/((?:services|workflows|triggers)/[0-9A-Za-z_/\-]+)",
+        ("hooks.slack",),
+        group=1,
+    ),
+    # A cloud key id printed with its secret right after it (id:secret@host in a URL, "id secret" in a table):
+    # the secret has no prefix of its own, so the id before it is what gives it away. Before the id's own rule.
+    rule(
+        "aws-secret-key",
+        r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}" + KEY_PAIR_SEPARATOR + r"([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])",
+        ("akia", "asia", "abia", "acca"),
+        group=1,
+        check=lambda v: looks_random(v),
+    ),
+    rule(
+        "cloud-secret-key",
+        r"\b(?:LTAI[0-9A-Za-z]{12,20}|AKID[0-9A-Za-z]{32}|GOOG1[0-9A-Z]{20,70})"
+        + KEY_PAIR_SEPARATOR
+        + r"([0-9A-Za-z/+]{30,40})(?![0-9A-Za-z/+])",
+        ("ltai", "akid", "goog1"),
+        group=1,
+        check=lambda v: looks_random(v),
+    ),
+    rule("aws-access-key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", ("akia", "asia", "abia", "acca")),
+    rule("gcp-api-key", r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", ("aiza",)),
+    # Google OAuth client secrets: "GOCSPX-" and 28 characters.
+    rule("google-oauth-secret", r"\bGOCSPX-[0-9A-Za-z_\-]{24,32}" + END, ("gocspx-",)),
+    rule("anthropic-key", r"\bsk-ant-[0-9A-Za-z_\-]{20,}", ("sk-",)),
+    rule("openai-key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?[0-9A-Za-z_\-]{20,}", ("sk-",), check=mixed),
+    rule("github-token", r"\bgh[pousr]_[0-9A-Za-z]{36,255}\b", ("ghp_", "gho_", "ghs_", "ghu_", "ghr_")),
+    rule("github-token", r"\bgithub_pat_[0-9A-Za-z_]{22,255}\b", ("github_pat_",)),
+    rule("npm-token", r"\bnpm_[0-9A-Za-z]{36}\b", ("npm_",)),
+    rule("pypi-token", r"\bpypi-[0-9A-Za-z_\-]{50,}", ("pypi-",)),
+    rule("jwt", r"\beyJ[0-9A-Za-z_\-]{8,}\.eyJ[0-9A-Za-z_\-]{8,}\.[0-9A-Za-z_\-]*", ("eyj",)),
+    rule(
+        "azure-storage-key",
+        r"(?i)\b(?:AccountKey|SharedAccessKey)=([0-9A-Za-z+/]{20,}={0,2})",
+        ("accountkey", "sharedaccesskey"),
+        group=1,
+    ),
+    rule("azure-sas", r"(?i)\bSharedAccessSignature=([^\s;\"']+)", ("sharedaccesssignature",), group=1),
+    rule("azure-sas", r"[?&]sig=([0-9A-Za-z%+/=]{16,})", ("sig=",), group=1),
+    # Azure AD (Entra) client secrets: three characters, a digit, "Q~", then 31-34 more; "~" is rare in logs.
+    rule(
+        "azure-client-secret",
+        r"(?<![\w~.\-])[0-9A-Za-z_~.]{3}\dQ~[0-9A-Za-z_~.\-]{31,34}(?![\w~.\-])",
+        ("q~",),
+        check=mixed,
+    ),
+    # Azure DevOps personal access tokens (84 characters, "AZDO" at the 77th).
+    rule("azure-devops-token", r"\b[0-9A-Za-z]{76}AZDO[0-9A-Za-z]{4}\b", ("azdo",)),
+    # --- payments and messaging ---
+    # Stripe secret and restricted keys (live and test); "pk_" keys are publishable, left alone.
+    rule(
+        "stripe-key",
+        r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{24,247}\b",
+        ("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
+        check=mixed,
+    ),
+    # Webhook signing secrets (Stripe, Svix and the services built on it).
+    rule("webhook-secret", r"\bwhsec_[0-9A-Za-z+/]{24,}={0,2}", ("whsec_",), check=mixed),
+    rule("sendgrid-key", r"\bSG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43}" + END, ("sg.",)),
+    # Mailgun private API keys: "key-" and 32 hex digits ("pubkey-..." is the public one).
+    rule("mailgun-key", r"(?<![\w-])key-[0-9a-f]{32}\b", ("key-",)),
+    rule("square-token", r"\bsq0(?:atp|csp)-[0-9A-Za-z_\-]{22,43}" + END, ("sq0atp-", "sq0csp-")),
+    # Telegram bot tokens: the bot's numeric id, ":", then 35 characters starting with "A"; only on a line naming
+    # Telegram (api.telegram.org/bot<token>/, TELEGRAM_...): a bare token has no letter rarer than ":" to anchor on,
+    # and ":" as an anchor letter would stop the pre-filter at 5% more places on every line.
+    rule("telegram-bot-token", r"(?<![\d:])\d{5,16}:A[0-9A-Za-z_\-]{34}" + END, ("telegram",), check=mixed),
+    rule(
+        "discord-webhook",
+        r"discord(?:app)?\.com/api/webhooks/\d+/([0-9A-Za-z_\-]{60,})",
+        ("discord",),
+        group=1,
+    ),
+    # --- AI and data platforms ---
+    # Hugging Face user ("hf_") and organisation ("api_org_") tokens: 34 letters.
+    rule("huggingface-token", r"\b(?:hf|api_org)_[A-Za-z]{34}" + END, ("hf_", "api_org_"), check=both_cases),
+    rule("databricks-token", r"\bdapi[0-9a-f]{32}(?:-\d)?\b", ("dapi",)),
+    rule("replicate-token", r"\br8_[0-9A-Za-z]{37}\b", ("r8_",), check=mixed),
+    rule("groq-key", r"\bgsk_[0-9A-Za-z]{52}\b", ("gsk_",), check=mixed),
+    rule("perplexity-key", r"\bpplx-[0-9A-Za-z]{48}\b", ("pplx-",), check=mixed),
+    rule("xai-key", r"\bxai-[0-9A-Za-z]{70,90}\b", ("xai-",), check=mixed),
+    # Dynatrace: "dt0c01." then a 24-character id and a 64-character secret, both upper case.
+    rule("dynatrace-token", r"\bdt0c01\.[0-9A-Z]{24}\.[0-9A-Z]{64}\b", ("dt0c01.",)),
+    # New Relic user ("NRAK-") and insert ("NRII-") keys; a license key is 36 hex digits then "NRAL".
+    rule("newrelic-key", r"\bNRAK-[0-9A-Z]{27}\b", ("nrak-",)),
+    rule("newrelic-key", r"\bNRII-[0-9A-Za-z_\-]{32}" + END, ("nrii-",)),
+    rule("newrelic-key", r"\b[0-9a-f]{36}NRAL\b", ("nral",)),
+    # Grafana Cloud API tokens (base64 after "glc_") and service-account tokens ("glsa_", 32, "_", 8 hex).
+    rule("grafana-token", r"\bglc_[0-9A-Za-z+/]{32,400}={0,2}", ("glc_",), check=mixed),
+    rule("grafana-token", r"\bglsa_[0-9A-Za-z]{32}_[0-9A-Fa-f]{8}\b", ("glsa_",)),
+    # Sentry organisation tokens ("sntrys_" then a base64 JSON claim, "_" and the secret) and user tokens.
+    rule("sentry-token", r"\bsntrys_eyJ[0-9A-Za-z+/=_\-]{30,}", ("sntrys_eyj",)),
+    rule("sentry-token", r"\bsntryu_[0-9a-f]{64}\b", ("sntryu_",)),
+    # --- developer and deployment platforms ---
+    rule("atlassian-token", r"\bATATT3[0-9A-Za-z_\-=]{150,}", ("atatt3x",)),  # always "ATATT3xFfGF0..."
+    rule("linear-key", r"\blin_(?:api|oauth)_[0-9A-Za-z]{40}\b", ("lin_api_", "lin_oauth_")),
+    rule("postman-key", r"\bPMAK-[0-9a-f]{24}-[0-9a-f]{34}\b", ("pmak-",)),
+    rule("docker-token", r"\bdckr_(?:pat|oat)_[0-9A-Za-z_\-]{27,}", ("dckr_pat_", "dckr_oat_")),
+    rule("digitalocean-token", r"\bdo[por]_v1_[0-9a-f]{64}\b", ("dop_v1_", "doo_v1_", "dor_v1_")),
+    rule("shopify-token", r"\bshp(?:at|ca|pa|ss)_[0-9a-fA-F]{32}\b", ("shpat_", "shpca_", "shppa_", "shpss_")),
+    # Doppler personal, service (optionally "dp.st.<config>."), service-account, CLI, SCIM and audit tokens.
+    rule(
+        "doppler-token",
+        r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.(?:[0-9A-Za-z_\-]{1,40}\.)?[0-9A-Za-z]{40,44}\b",
+        ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
+        check=mixed,
+    ),
+    # HashiCorp Vault service, batch and recovery tokens (a namespace token ends in ".<namespace id>").
+    rule(
+        "vault-token",
+        r"\bhv[sbr]\.[0-9A-Za-z_\-]{24,}(?:\.[0-9A-Za-z]{4,10})?\b",
+        ("hvs.", "hvb.", "hvr."),
+        check=mixed,
+    ),
+    # Terraform Cloud / Enterprise API tokens: "<14 characters>.atlasv1.<60-70 characters>".
+    rule("terraform-token", r"\b[0-9A-Za-z]{14}\.atlasv1\.[0-9A-Za-z_\-=]{60,}", ("atlasv1.",)),
+    rule("pulumi-token", r"\bpul-[0-9a-f]{40}\b", ("pul-",)),
+    rule("supabase-token", r"\bsbp_[0-9a-f]{40}\b", ("sbp_",)),
+    rule("supabase-token", r"\bsb_secret_[0-9A-Za-z_\-]{20,}", ("sb_secret_",)),
+    rule("heroku-key", r"\bHRKU-[0-9A-Za-z_\-]{40,}", ("hrku-",)),
+    # Vercel's prefixed tokens (personal, integration, app access, app refresh, API key).
+    rule("vercel-token", r"\bvc[pikar]_[0-9A-Za-z]{24,}\b", ("vcp_", "vci_", "vck_", "vca_", "vcr_"), check=mixed),
+    # Fly.io macaroons ("FlyV1 fm2_...,fm2_...": each part is found) and the older "fo1_" tokens.
+    rule("flyio-token", r"\bfm(?:1[ar]|2)_[0-9A-Za-z+/]{40,}={0,3}", ("fm1a_", "fm1r_", "fm2_"), check=mixed),
+    rule("flyio-token", r"\bfo1_[0-9A-Za-z_\-]{43}" + END, ("fo1_",), check=mixed),
+    rule("planetscale-token", r"\bpscale_(?:tkn|pw|oauth)_[0-9A-Za-z_.\-]{32,64}", ("pscale_",), check=mixed),
+    rule("rubygems-key", r"\brubygems_[0-9a-f]{48}\b", ("rubygems_",)),
+    # SonarQube/SonarCloud project, user and global analysis tokens.
+    rule("sonar-token", r"\bsq[pua]_[0-9a-f]{40}\b", ("sqp_", "squ_", "sqa_")),
+    rule("buildkite-token", r"\bbkua_[0-9a-f]{40}\b", ("bkua_",)),
+    rule("prefect-key", r"\bpnu_[0-9A-Za-z]{36}\b", ("pnu_",), check=mixed),
+    rule("1password-token", r"\bops_eyJ[0-9A-Za-z_\-=+/]{50,}", ("ops_eyj",)),
+    rule("tailscale-key", r"\btskey-[a-z]+-[0-9A-Za-z]{6,}-[0-9A-Za-z]{16,}", ("tskey-",)),
+    # JFrog Artifactory API keys ("AKCp") and reference tokens (base64 of "reftkn:01:").
+    rule("jfrog-token", r"\bAKCp[0-9A-Za-z]{69}\b", ("akcp",)),
+    rule("jfrog-token", r"\bcmVmdGtuOjAxOj[0-9A-Za-z]{40,}", ("cmvmdgtuojaxoj",)),
+    rule("mapbox-token", r"\bsk\.eyJ[0-9A-Za-z_\-]{20,}\.[0-9A-Za-z_\-]{20,}", ("sk.eyj",)),
+    # age encryption secret keys (bech32, upper case).
+    rule("age-secret-key", r"\bAGE-SECRET-KEY-1" + BECH32 + r"{58}\b", ("age-secret-key-1",)),
+)
