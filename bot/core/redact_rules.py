@@ -137,7 +137,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     rule(
         "password",
         r"\b(?:machine\s+\S+|default)\s+login\s+\S+\s+password\s+(\S+)",
-        ("login",),
+        ("password",),  # not "login": a commit message about a login page would run this rule for nothing
         group=1,
         check=not_masked,
     ),
