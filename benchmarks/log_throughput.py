@@ -208,13 +208,7 @@ def measure_real(data: Path, runs: int, redacted: bool = False) -> None:
 
     def whole_log(chunks: list[bytes]) -> None:
         learner = LogLearner(base.fresh())
-
-        def teed() -> Iterator[bytes]:
-            for chunk in chunks:
-                learner.feed(chunk)
-                yield chunk
-
-        excerpt_chunks(teed(), 8000, line_filter=base.fresh().redact_line)
+        excerpt_chunks(learner.reading(chunks), 8000, line_filter=base.fresh().redact_line)
         learner.close()
 
     modes = {"excerpt": plain}

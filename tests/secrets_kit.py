@@ -65,3 +65,21 @@ def survivors(text: str, secrets: list[str]) -> list[str]:
             if form in text:
                 found.append(f"{name}:{form}")
     return found
+
+
+def leaky_log(token: str) -> str:
+    """An env dump prints the token in clear near the top; 3,000 lines later, at the failure, it is re-printed."""
+    return "\n".join(
+        [
+            "\x1b[0KRunning with gitlab-runner 17.5.0 (abc123)",
+            "$ env | sort",
+            "HOME=/root",
+            f"\x1b[32mDEPLOY_TOKEN={token}\x1b[0m",
+            "PATH=/usr/local/bin:/usr/bin",
+            *(f"Step {i}/3000: compiling module_{i}.c" for i in range(3000)),
+            "$ echo $DEPLOY_TOKEN | base64 && curl -fsS -H @auth.hdr https://deploy.example.com/api/releases",
+            encoded(token)["base64"],
+            f"curl: (22) The requested URL returned error: 401 (sent {encoded(token)['hex']})",
+            "ERROR: Job failed: exit code 22",
+        ]
+    )

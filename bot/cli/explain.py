@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.core.excerpt.read import excerpt_reader
+from bot.core.excerpt.read import excerpt_chunks
+from bot.core.excerpt.scan import CHUNK_BYTES
+from bot.core.redact import Redactor
+from bot.core.redact_learn import LogLearner, without_known_secrets
 from bot.core.types import AnalysisRequest, AnalysisResult, JobFailure
 from bot.providers.base import InMemoryLedger
 from bot.providers.catalog import PROVIDERS
@@ -60,8 +63,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _request(args: argparse.Namespace, settings: Any) -> AnalysisRequest:
     max_bytes = int(settings.gitlab_max_log_size_mb * 1024 * 1024)
+    # Read as the analysis job reads a CI job's log: kept lines redacted, every line read for secrets.
+    redactor = Redactor.from_settings(settings)
+    whole_log = LogLearner(redactor.fresh(), max_bytes)
     with open(args.path, "rb") as fh:
-        excerpt = excerpt_reader(fh, budget_chars=settings.excerpt_budget_chars, max_bytes=max_bytes)
+        excerpt = excerpt_chunks(
+            whole_log.reading(iter(lambda: fh.read(CHUNK_BYTES), b"")),
+            settings.excerpt_budget_chars,
+            max_bytes=max_bytes,
+            line_filter=redactor.redact_line,
+        )
+    whole_log.close()
+    excerpt = without_known_secrets(excerpt, redactor, whole_log)
     job = JobFailure(
         job_id=0,
         name=args.job_name or Path(args.path).stem,

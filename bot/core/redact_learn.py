@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import re
+from collections.abc import Iterable, Iterator
 
 from bot.core.excerpt.clean import without_escapes
+from bot.core.excerpt.lines import Excerpt
 from bot.core.redact import Redactor, StreamRedactor
 
 # An escape sequence cut by a chunk's end is held back until the next chunk completes it (a title can be long).
@@ -42,6 +45,12 @@ class LogLearner:
             text, self._held = text[:esc], text[esc:]
         self._stream.feed(_ascii(without_escapes(text)))
 
+    def reading(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """The chunks, each read by this learner first (to hand on to the excerpt)."""
+        for chunk in chunks:
+            self.feed(chunk)
+            yield chunk
+
     def close(self) -> None:
         """Read what is left of the last line (call once the log has been read)."""
         self._stream.feed(_ascii(without_escapes(self._held + self._decoder.decode(b"", final=True))))
@@ -54,6 +63,20 @@ class LogLearner:
 
     def redact_known(self, text: str) -> str:
         return self._stream.redactor.redact_known(text)
+
+
+def without_known_secrets(excerpt: Excerpt, redactor: Redactor, whole_log: LogLearner) -> Excerpt:
+    """The excerpt with every secret that the kept lines' redactor or the whole log's learner found removed from
+    every line, in every form: a secret found further down, or in a dropped line, may be re-printed in a kept one."""
+    if not redactor.known_secrets and not whole_log.known_secrets:
+        return excerpt
+    return dataclasses.replace(
+        excerpt,
+        lines=[
+            dataclasses.replace(line, text=whole_log.redact_known(redactor.redact_known(line.text)))
+            for line in excerpt.lines
+        ],
+    )
 
 
 def _ascii(text: str) -> str:

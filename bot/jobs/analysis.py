@@ -19,7 +19,7 @@ from bot.core.excerpt.baseline import Baseline
 from bot.core.fingerprint import FailureKeys, failure_keys
 from bot.core.log_access import LogProblem, classify, describe
 from bot.core.redact import Redactor
-from bot.core.redact_learn import LogLearner
+from bot.core.redact_learn import LogLearner, without_known_secrets
 from bot.core.redact_payload import redact_payload
 from bot.core.types import (
     AnalysisRequest,
@@ -121,16 +121,7 @@ async def fetch_excerpt(
         problem = classify(ci_job, status=exc.status, empty=True, now=datetime.now(UTC))
         return Excerpt([]), describe(problem or LogProblem.other, ci_job, exc.status)
     whole_log.close()
-    if redactor.known_secrets or whole_log.known_secrets:
-        # A secret found further down, or in a line the excerpt dropped, may have been re-printed (encoded) in a
-        # kept line.
-        excerpt = dataclasses.replace(
-            excerpt,
-            lines=[
-                dataclasses.replace(line, text=whole_log.redact_known(redactor.redact_known(line.text)))
-                for line in excerpt.lines
-            ],
-        )
+    excerpt = without_known_secrets(excerpt, redactor, whole_log)
     empty = not any(line.text.strip() for line in excerpt.lines)  # an empty log reads as one blank line
     problem = classify(ci_job, status=None, empty=empty, now=datetime.now(UTC))
     if problem is not None:

@@ -13,6 +13,7 @@ from bot.cli.explain import add_parsers, run_explain, run_prompt
 from bot.providers.base import InMemoryLedger
 from bot.providers.router import ProviderRouter
 from tests.helpers import FAKE_KEY, heuristic, provider_settings
+from tests.secrets_kit import GENERATORS, leaky_log, survivors
 
 SECRET = "glpat-" + "Zk" * 10
 LOG = (
@@ -100,6 +101,19 @@ def test_prompt_prints_the_redacted_prompt(log_file):
     assert "Job: install (stage deps)" in text
     assert "4: npm ERR! code ERESOLVE" in text
     assert text.rstrip().endswith("tokens =====")
+
+
+def test_prompt_removes_a_secret_of_a_line_it_does_not_show_from_the_lines_it_shows(tmp_path):
+    """As the bot reads a CI job's log: a token printed in an env dump far above the failure, re-printed in base64
+    at the failure, is removed there too (tests/flow/test_log_secrets.py is the same for the analysis job)."""
+    _, token = GENERATORS["token"]()
+    path = tmp_path / "deploy.log"
+    path.write_text(leaky_log(token))
+    out = io.StringIO()
+    assert run_prompt(parse("prompt", str(path)), provider_settings(), out=out) == 0
+    text = out.getvalue()
+    assert "returned error: 401" in text and "DEPLOY_TOKEN=" not in text
+    assert survivors(text, [token]) == [] and "[REDACTED:" in text
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path):
