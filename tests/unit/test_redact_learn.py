@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.core.redact import Redactor
 from bot.core.redact_learn import LogLearner
 from tests.secrets_kit import GENERATORS, encoded, survivors
@@ -59,3 +62,30 @@ def test_a_log_without_secrets_teaches_nothing_and_changes_nothing():
     learner.close()
     assert learner.known_secrets == 0
     assert learner.redact_known("assert 404 == 200") == "assert 404 == 200"
+
+
+@settings(max_examples=200, deadline=None)
+@given(cuts=st.lists(st.floats(min_value=0, max_value=1), max_size=40))
+def test_where_the_chunks_are_cut_does_not_change_what_is_learnt(cuts):
+    """Chunks cut inside a colour code, a multi-byte character, a CRLF or the secret itself teach the same secrets
+    as the whole log read in one chunk."""
+    _, token = GENERATORS["token"]()
+    _, password = GENERATORS["password"]()
+    data = a_log(token) + f"\x1b]0;title\x07\x1b[1;31mDB_PASSWORD='{password}'\x1b[0m ✗\r\n".encode()
+    whole = LogLearner(Redactor())
+    whole.feed(data)
+    whole.close()
+    pieces, at = [], 0
+    for cut in sorted({int(c * len(data)) for c in cuts}):
+        if at < cut < len(data):
+            pieces.append(data[at:cut])
+            at = cut
+    pieces.append(data[at:])
+    learner = LogLearner(Redactor())
+    for piece in pieces:
+        learner.feed(piece)
+    learner.close()
+    kept = f"{encoded(token)['base64']} {encoded(password)['url']} {encoded(password)['hex']}"
+    assert whole.known_secrets == learner.known_secrets == 2
+    assert learner.redact_known(kept) == whole.redact_known(kept)
+    assert survivors(learner.redact_known(kept), [token, password]) == []
