@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from bot.core.excerpt.clean import without_escapes
 from bot.core.excerpt.lines import Excerpt
@@ -65,17 +65,21 @@ class LogLearner:
         return self._stream.redactor.redact_known(text)
 
 
+def forgetting(redactor: Redactor, whole_log: LogLearner | None) -> Callable[[str], str]:
+    """A text with every secret that redactor or the whole log's learner found removed, in every form."""
+    if whole_log is None:
+        return redactor.redact_known
+    return lambda text: whole_log.redact_known(redactor.redact_known(text))
+
+
 def without_known_secrets(excerpt: Excerpt, redactor: Redactor, whole_log: LogLearner) -> Excerpt:
     """The excerpt with every secret that the kept lines' redactor or the whole log's learner found removed from
     every line, in every form: a secret found further down, or in a dropped line, may be re-printed in a kept one."""
     if not redactor.known_secrets and not whole_log.known_secrets:
         return excerpt
+    known = forgetting(redactor, whole_log)
     return dataclasses.replace(
-        excerpt,
-        lines=[
-            dataclasses.replace(line, text=whole_log.redact_known(redactor.redact_known(line.text)))
-            for line in excerpt.lines
-        ],
+        excerpt, lines=[dataclasses.replace(line, text=known(line.text)) for line in excerpt.lines]
     )
 
 

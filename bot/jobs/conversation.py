@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from bot.clients.log_fetch import line_range_from_stream
 from bot.core.followup import requested_lines
 from bot.core.redact import Redactor
-from bot.core.redact_learn import LogLearner
+from bot.core.redact_learn import LogLearner, forgetting
 from bot.core.types import AnalysisResult, ChatMessage, Conversation, Excerpt, ExcerptLine, Reply
 from bot.runtime.services import Services
 from storage import conversations, history
@@ -54,15 +54,8 @@ async def _more_log(
         log.info("could not fetch more of the log: %s", exc)
         return [], None
     whole_log.close()
-    known = _forgetting(redactor, whole_log)
+    known = forgetting(redactor, whole_log)
     return [dataclasses.replace(line, text=known(line.text)) for line in lines], whole_log
-
-
-def _forgetting(redactor: Redactor, whole_log: LogLearner | None) -> Callable[[str], str]:
-    """Removes what redactor and the whole log's learner know, in every form."""
-    if whole_log is None:
-        return redactor.redact_known
-    return lambda text: whole_log.redact_known(redactor.redact_known(text))
 
 
 async def answer_question(
@@ -100,7 +93,7 @@ async def answer_question(
         if (the_ci_job and conv.project_id)
         else ([], None)
     )
-    known = _forgetting(redactor, whole_log)
+    known = forgetting(redactor, whole_log)
     earlier = await conversations.recent_messages(db, conv.id, MAX_STORED_TURNS)
     clean_question = known(redactor.redact_text(question))
     conversation = Conversation(
