@@ -24,6 +24,7 @@ from bot.core.email_parse import (
     message_key,
     parse_email,
 )
+from bot.core.redact_payload import redact_payload
 from bot.core.types import JobSpec
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, EmailFacts
 from bot.runtime.services import Services
@@ -99,13 +100,14 @@ def delivery_key(message_id: str) -> str:
     return "email:sha256:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
 
 
-def job_spec(parsed: PipelineFailureEmail) -> JobSpec:
-    """The analysis job one failure email asks for; the key is shared with the webhook's."""
+def job_spec(parsed: PipelineFailureEmail, facts: dict) -> JobSpec:
+    """The analysis job one failure email asks for (facts: its email_payload, redacted); the key is shared with the
+    webhook's."""
     analyze = AnalyzePipelinePayload(
         project_id=parsed.project_id,
         pipeline_id=parsed.pipeline_id,
         trigger="email",
-        email=EmailFacts.model_validate(parsed.email_payload()),
+        email=EmailFacts.model_validate(facts),
     )
     # hasten: a Job Hook may have queued this pipeline with a grace delay; the mail says it is finished.
     return analyze.job_spec(pipeline_key(parsed.project_id, parsed.pipeline_id, "failed"), hasten_existing=True)
@@ -113,6 +115,10 @@ def job_spec(parsed: PipelineFailureEmail) -> JobSpec:
 
 async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict, result: PollResult) -> None:
     db, settings = services.db, services.settings
+    # The branch and CI job names are free text, and a secret can hide in one (a branch named after a token): they
+    # are stored, and posted to Slack when the bot has no API token, so they are redacted as a webhook's are.
+    redactor = services.redactor.fresh()
+    facts = redact_payload(parsed.email_payload(), redactor.redact_text)
     intake = await record_event(
         db,
         source=SOURCE,
@@ -122,9 +128,9 @@ async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict
             "project_id": parsed.project_id,
             "pipeline_id": parsed.pipeline_id,
             "date": parsed.date,
-            **parsed.email_payload(),
+            **facts,
         },
-        jobs=[job_spec(parsed)],
+        jobs=[job_spec(parsed, facts)],
         project_id=parsed.project_id,
         object_id=parsed.pipeline_id,
         status="failed",

@@ -102,8 +102,11 @@ END = r"(?![0-9A-Za-z_\-])"
 TOKEN_RULES: tuple[TokenRule, ...] = (
     rule(
         "gitlab-token",
-        r"(?<![\w-])(?:" + "|".join(GITLAB_PREFIXES) + r")-[0-9A-Za-z_\-]{15,}(?:\.[0-9A-Za-z_\-]+)*",
+        # After a word's "-" too (a branch "rotate-glpat-..."); the part after the prefix must look generated
+        # (a digit or a capital letter), so "update-glpat-expiry-notification-emails" is a branch, not a token.
+        r"(?<![0-9A-Za-z])(?:" + "|".join(GITLAB_PREFIXES) + r")-[0-9A-Za-z_\-]{15,}(?:\.[0-9A-Za-z_\-]+)*",
         (p + "-" for p in GITLAB_PREFIXES),
+        check=lambda v: any(c.isdigit() or c.isupper() for c in v.split("-", 1)[1]),
     ),
     rule("gitlab-token", r"\bGR1348941[0-9A-Za-z_\-]{20,}", ("gr1348941",)),
     # Slack: bot/user/app/config tokens; a config token "xoxe.xoxp-1-..." is found at its "xoxp-".

@@ -20,6 +20,7 @@ from storage.db import Database
 from storage.models import MailboxState, ProcessedEmail, QueueJob, ReceivedEvent
 from tests.fakes.imap_server import ImapServer, free_port
 from tests.helpers import DATA, gitlab_payload, make_settings, running_app
+from tests.unit.test_redact import GENERATORS
 
 EMAILS = DATA / "email"
 SECRET = "s3cret-for-tests"
@@ -193,6 +194,23 @@ async def test_other_senders_and_malformed_mail_are_recorded_once_and_the_poll_g
     again = await poll_once(services)
     assert (again.known, again.skipped, again.malformed) == (2, 0, 0)
     assert len(await rows(database, ProcessedEmail)) == 6
+
+
+async def test_a_secret_in_an_emails_branch_name_is_not_stored(sqlite_db, imap):
+    """The branch is free text: a token used as a branch name is redacted in the stored event and the job, as a
+    webhook's is (the job posts the branch to Slack when the bot has no API token)."""
+    token = GENERATORS["glpat"]()
+    imap.append(
+        eml("failed_branch").replace(b"X-GitLab-Pipeline-Ref: main", f"X-GitLab-Pipeline-Ref: rotate-{token}".encode())
+    )
+    services = services_for(sqlite_db, imap)
+
+    assert (await poll_once(services)).enqueued == 1
+
+    [event], [job] = await rows(sqlite_db, ReceivedEvent), await rows(sqlite_db, QueueJob)
+    stored = json.dumps([event.payload, job.payload])
+    assert token not in stored and "rotate-[REDACTED:gitlab-token]" in stored
+    assert job.payload["email"]["failed_jobs"][0]["name"] == "compile: linux/amd64 [go 1.22]", "the rest is kept"
 
 
 async def test_webhook_and_email_for_one_failure_give_one_job(database, imap):

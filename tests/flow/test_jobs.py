@@ -147,7 +147,7 @@ def test_the_gitlab_door_builds_payloads_the_jobs_accept():
 @pytest.mark.parametrize("name", ["failed_mr", "failed_branch"])
 def test_the_email_door_builds_the_payload_it_stored_before(name):
     parsed = parse_email((EMAILS / f"{name}.eml").read_bytes(), gitlab_sender="gitlab@gitlab.example.com")
-    spec = email_door.job_spec(parsed)
+    spec = email_door.job_spec(parsed, parsed.email_payload())
     accepted(spec.kind, spec.payload)
     assert spec.payload == {
         "project_id": parsed.project_id,
