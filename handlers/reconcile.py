@@ -194,7 +194,8 @@ async def _enqueue(services: Services, project_id: int, pipeline: dict, key: str
                 "project_id": project_id,
                 "pipeline_id": pipeline_id,
                 "updated_at": pipeline.get("updated_at"),
-                "ref": str(pipeline.get("ref") or "")[:255],
+                # A branch name is free text and may be a pasted token: stored as a webhook's is, redacted.
+                "ref": services.redactor.fresh().redact_text(str(pipeline.get("ref") or "")[:255]),
             },
             jobs=[analyze.job_spec(key, hasten_existing=True)],
             project_id=project_id,

@@ -21,6 +21,7 @@ from tests.fakes.gitlab_server import DEFAULT_TOKEN, FakeGitLab
 from tests.fakes.ports import RecordingSlack
 from tests.helpers import make_settings, running_app
 from tests.scenario import PROJECT_ID, PROJECT_PATH, pipeline_hook, seed_failed_pipeline
+from tests.unit.test_redact import GENERATORS
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 GROUP = "acme"
@@ -131,6 +132,18 @@ async def test_failures_with_no_record_are_enqueued_once_and_deduplicated_with_w
             async with database.session() as s:
                 sources = (await s.execute(sa.select(ReceivedEvent.source).order_by(ReceivedEvent.id))).scalars()
                 assert list(sources).count("reconcile") == 3
+
+
+async def test_a_swept_pipelines_branch_is_stored_without_a_secret_in_it(sqlite_db):
+    token = GENERATORS["glpat"]()
+    async with FakeGitLab() as gitlab:
+        seed_group(gitlab.state)
+        gitlab.state.pipelines[(PROJECT_ID, 9000)].update(updated_at=recent(), ref=f"rotate-{token}")
+        async with sweeper(sqlite_db, gitlab) as services:
+            assert (await reconcile.sweep_once(services, now=NOW)).enqueued == 1
+        async with sqlite_db.session() as s:
+            [payload] = (await s.execute(sa.select(ReceivedEvent.payload))).scalars()
+    assert payload["ref"] == "rotate-[REDACTED:gitlab-token]"
 
 
 async def test_a_failure_analysed_before_is_known_and_a_new_failure_of_it_is_not(database):
