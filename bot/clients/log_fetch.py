@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from bot.core.excerpt.baseline import Baseline, build_baseline
 from bot.core.excerpt.read import excerpt_chunks, line_range
+from bot.core.redact_learn import LogLearner
 from bot.core.types import Excerpt, ExcerptLine
 
 T = TypeVar("T")
@@ -27,11 +28,11 @@ async def excerpt_from_stream(
     max_bytes: int | None,
     line_filter: Callable[[str], str] | None,
     baseline: Baseline | None = None,
-    learn: Callable[[bytes], None] | None = None,
+    learner: LogLearner | None = None,
 ) -> Excerpt:
     """Like logs.excerpt_stream, but the CPU-bound scanning runs in a thread of its own.
 
-    learn, when given, is handed every chunk first, in the same thread (the redactor's reading of the whole log).
+    learner, when given, reads every chunk first, in the same thread (the redactor's reading of the whole log).
 
     A 200 MB trace takes seconds to scan; doing that on the event loop would stall webhook
     answers, which must come back in milliseconds. The scanner gets a dedicated thread (not
@@ -41,7 +42,7 @@ async def excerpt_from_stream(
     return await _in_thread(
         chunks,
         lambda it: excerpt_chunks(
-            it if learn is None else _teed(it, learn),
+            it if learner is None else learner.reading(it),
             budget_chars,
             max_bytes=max_bytes,
             line_filter=line_filter,
@@ -50,27 +51,21 @@ async def excerpt_from_stream(
     )
 
 
-def _teed(chunks: Iterator[bytes], learn: Callable[[bytes], None]) -> Iterator[bytes]:
-    for chunk in chunks:
-        learn(chunk)
-        yield chunk
-
-
 async def line_range_from_stream(
     chunks: AsyncIterator[bytes],
     first: int,
     last: int,
     *,
     line_filter: Callable[[str], str] | None,
-    learn: Callable[[bytes], None] | None = None,
+    learner: LogLearner | None = None,
 ) -> list[ExcerptLine]:
-    """Lines first..last of a streamed log, read in a thread of its own. With learn, every chunk is handed to it
+    """Lines first..last of a streamed log, read in a thread of its own. With learner, every chunk is read by it
     first, and the stream is read to its end for it after the last line wanted (the secrets of the whole log)."""
 
     def read(it: Iterator[bytes]) -> list[ExcerptLine]:
-        if learn is None:
+        if learner is None:
             return line_range(it, first, last, line_filter)
-        teed = _teed(it, learn)
+        teed = learner.reading(it)
         lines = line_range(teed, first, last, line_filter)
         for _ in teed:
             pass

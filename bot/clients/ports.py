@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
 from bot.core.excerpt.baseline import Baseline
+from bot.core.redact_learn import LogLearner
 from bot.core.types import Excerpt, PipelineReport
 
 
@@ -100,5 +101,5 @@ class LogExcerpter(Protocol):
         max_bytes: int | None,
         line_filter: Callable[[str], str] | None,
         baseline: Baseline | None = None,
-        learn: Callable[[bytes], None] | None = None,
+        learner: LogLearner | None = None,
     ) -> Excerpt: ...

@@ -318,7 +318,8 @@ def strict_lines(excerpt: Excerpt) -> list[str]:
     if not any(score_line(text) >= MIN_SCORE and not is_exit_line(text) for text in lines):
         lines = _last_words(excerpt)
     last = excerpt.lines[-1].n if excerpt.lines else 0
-    first = next((line.n for line in excerpt.lines if line.text in set(lines)), last)
+    chosen = set(lines)
+    first = next((line.n for line in excerpt.lines if line.text in chosen), last)
     exits = [line.text for line in excerpt.lines if is_exit_line(line.text)][-MAX_EXIT_LINES:]
     normalised = [normalise_volatile(text)[:STRICT_LINE_CHARS] for text in _command(excerpt, first) + lines + exits]
     return _unique([text for text in normalised if not _TIMING.match(text) or score_line(text) >= MEDIUM])

@@ -110,7 +110,7 @@ async def fetch_excerpt(
             budget_chars=settings.excerpt_budget_chars,
             max_bytes=max_bytes,
             line_filter=redactor.redact_line,
-            learn=whole_log.feed,
+            learner=whole_log,
             **extra,
         )
     except (GitLabUnavailable, GitLabTransient):

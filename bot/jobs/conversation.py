@@ -48,7 +48,7 @@ async def _more_log(
             wanted[0],
             wanted[1],
             line_filter=redactor.redact_line,
-            learn=whole_log.feed,
+            learner=whole_log,
         )
     except Exception as exc:  # showing more is a bonus; the question is still answered
         log.info("could not fetch more of the log: %s", exc)
