@@ -475,14 +475,17 @@ class Redactor:
 
     def _redact_assignments(self, line: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            if match.group("sp") is not None and not match.group("flag") and not declared(match.start()):
-                return match.group(0)  # "password reset" is prose; only --flag value and ENV NAME value take a space
-            if rules.not_an_assignment(match):
-                return match.group(0)
             named = rules.name_kind(match.group("name"))
             if named is None:
                 return match.group(0)
             kind, strong = named
+            if match.group("sp") is not None and not match.group("flag") and not declared(match.start()):
+                # "password reset" is prose; only --flag value, ENV NAME value and a quoted password take a space
+                # (Gradle's storePassword 'x', "wrong password 'x'"; not "unexpected token 'function'").
+                if kind != "password" or match.group("val")[0] not in "\"'":
+                    return match.group(0)
+            if rules.not_an_assignment(match):
+                return match.group(0)
             raw = match.group("val")
             value = rules.unquote_value(raw)
             if rules.is_placeholder(value) or rules.DOTTED_IDENTIFIER.match(value):

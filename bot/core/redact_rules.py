@@ -106,12 +106,44 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         group=2,
         check=not_masked,
     ),
-    # `mysql -uroot -pSECRET`: the password glued to -p, only in the MySQL clients.
+    # `mysql -uroot -pSECRET` (or -p'SECRET'): the password glued to -p, only in the MySQL clients.
     rule(
         "password",
-        r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^|;&]*?\s-p([^\s\"']{3,})",
+        r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^|;&]*?\s-p([\"']?)([^\s\"']{3,})\1",
         ("sql", "adb"),  # in mysql and mariadb; a new first letter would slow the pre-filter on every line
-        group=1,
+        group=2,
+        check=not_masked,
+    ),
+    # `sshpass -p SECRET ssh ...`: -p is the password only in sshpass.
+    rule(
+        "password",
+        r"\bsshpass\s+(?:-\S+\s+)*?-p\s*([\"']?)([^\s\"']{3,})\1",
+        ("sshpass",),
+        group=2,
+        check=not_masked,
+    ),
+    # `htpasswd -b[c] FILE USER PASSWORD` / `htpasswd -nb USER PASSWORD`: the password is the last argument.
+    rule(
+        "password",
+        r"\bhtpasswd\s+(?:-\w+\s+)*-\w*b\w*\s+(?:-\w+\s+)*(?:\S+\s+)?\S+\s+([\"']?)([^\s\"']{3,})\1(?=\s*(?:$|[>|;&]))",
+        ("htpasswd",),
+        group=2,
+        check=not_masked,
+    ),
+    # PowerShell: `ConvertTo-SecureString "SECRET" -AsPlainText -Force`.
+    rule(
+        "password",
+        r"(?i)\bConvertTo-SecureString\s+(?:-String\s+)?([\"'])([^\"'\n]{3,})\1",
+        ("securestring",),
+        group=2,
+        check=not_masked,
+    ),
+    # `nuget push x.nupkg -k KEY`: -k is the API key only in NuGet's push.
+    rule(
+        "api-key",
+        r"(?i)\bnuget(?:\.exe)?\s+push\b[^|;&]*?\s-k\s+([\"']?)([^\s\"']{8,})\1",
+        ("nuget",),
+        group=2,
         check=not_masked,
     ),
     # GitHub Actions' `::add-mask::VALUE` names a value as secret (the runner hides it, but not its re-prints).
@@ -251,7 +283,7 @@ NAME_SPLIT = re.compile(r"[_.\-]+|(?<=[a-z0-9])(?=[A-Z])")
 
 # A compound word ending so holds a password (PGPASSWORD, KEYSTOREPASSWORD); "pass" alone is too short a tail
 # (bypass, compass).
-PASSWORD_ENDINGS = ("password", "passwd", "passphrase")
+PASSWORD_ENDINGS = ("password", "passwd", "passphrase", "storepass", "keypass")  # keytool's -srcstorepass
 # Harmless beside a key, but the holder of a secret token, password or credential (REGISTRY_TOKEN, OAUTH_SECRET).
 HOLDER_WORDS = frozenset({"registry", "oauth", "group", "package"})
 # One-word names ending in secret or token that hold neither.
@@ -370,6 +402,8 @@ USER_PASS = re.compile(r"^[^\s:]{1,64}:\S{3,}$")
 KEYWORD_TRIGGERS = (
     "passw",
     "_pass",
+    "storepass",
+    "keypass",
     "pass=",
     "pass:",
     'pass"',
