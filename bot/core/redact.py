@@ -40,6 +40,7 @@ _ORDER = {
     "_redact_base64": 2,
     "_redact_percent_encoded": 2,
     "_redact_assignments": 3,
+    "apply_late_rule": 3,
 }
 
 
@@ -457,7 +458,7 @@ class Redactor:
             return rule.pattern.sub(replace, line)
 
         if header:
-            apply_rule.__name__ = "apply_header_rule"
+            apply_rule.__name__ = "apply_late_rule" if rule.late else "apply_header_rule"
         apply_rule.rule, apply_rule.header = rule, header  # type: ignore[attr-defined]  # for fresh()
         return apply_rule
 

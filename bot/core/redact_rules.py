@@ -213,6 +213,52 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         group=1,
         check=not_masked,
     ),
+    # Client flags that take a password or token only in one tool: `redis-cli -a X`, `mongo(sh) -p X`,
+    # `lftp -u user,X`, SonarQube's `-Dsonar.login=X`, Codecov's uploader `-t X`.
+    rule(
+        "password", r"\bredis-cli\b[^|;&]*?\s-a\s+([\"']?)([^\s\"']{3,})\1", ("redis-cli",), group=2, check=not_masked
+    ),
+    rule(
+        "password",
+        r"\bmongo(?:sh|dump|restore|import|export)?\b[^|;&]*?\s-p\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        ("mongo",),
+        group=2,
+        check=not_masked,
+    ),
+    rule("password", r"\blftp\b[^|;&]*?\s-u\s+[^\s,]+,([^\s\"']{3,})", ("lftp",), group=1, check=not_masked),
+    rule(
+        "token", r"-Dsonar\.(?:login|token|password)=([\"']?)([^\s\"']{3,})\1", ("sonar.",), group=2, check=not_masked
+    ),
+    rule(
+        "token", r"\bcodecov\b[^|;&]*?\s-t\s+([\"']?)([^\s\"'-][^\s\"']{7,})\1", ("codecov",), group=2, check=not_masked
+    ),
+    # requests' basic auth in a traceback's source line: `auth=('user', 'password')`.
+    rule(
+        "password",
+        r"\bauth\s*=\s*\(\s*([\"'])[^\"'\n]*\1\s*,\s*([\"'])([^\"'\n]{3,})\2\s*\)",
+        ("auth=(", "auth = ("),
+        group=3,
+        check=not_masked,
+    ),
+    # A base64 blob decoded in a pipe (`echo X | base64 -d > key.p12`): a secret variable set -x printed. Late:
+    # when the blob decodes to a token the base64 rules know, theirs is the kind to tell.
+    rule(
+        "secret",
+        r"\becho\s+(-n\s+)?([\"']?)([A-Za-z0-9+/]{16,}={0,2})\2\s*\|\s*base64\s+(?:-d|-D|--decode)\b",
+        ("base64 -d", "base64 --decode"),
+        group=3,
+        check=not_masked,
+        late=True,
+    ),
+    # A bearer token without its header's name (`Using Bearer eyJ...`, `-H "Bearer X"`); the same kind as the
+    # Authorization rule's, which may run before or after it on a line holding both.
+    rule(
+        "authorization",
+        r"\b[Bb]earer\s+([A-Za-z0-9._~+/\-]{16,}=*)",
+        ("bearer",),
+        group=1,
+        check=lambda v: not_masked(v) and looks_random(v),
+    ),
     # Terraform's credentials variables, TF_TOKEN_<host with underscores>: the name ends in the host, not "token".
     rule("token", r"\bTF_TOKEN_\w+[\"']?\s*[:=]\s*[\"']?([^\s\"']+)", ("tf_token_",), group=1, check=not_masked),
 )
@@ -230,7 +276,19 @@ PEM_ONE_LINE = re.compile(
 )
 
 # Name fragments that make an assignment worth a look; the name is then checked word by word.
-SECRET_NAME_FRAGMENTS = ("pass", "pwd", "passphrase", "secret", "token", "auth", "key", "credential", "sig", "salt")
+SECRET_NAME_FRAGMENTS = (
+    "pass",
+    "pwd",
+    "_pw",
+    "passphrase",
+    "secret",
+    "token",
+    "auth",
+    "key",
+    "credential",
+    "sig",
+    "salt",
+)
 SECRET_NAME_FRAGMENTS += ("cookie", "session", "dsn")
 SECRET_NAME_FRAGMENT = "(?:" + "|".join(SECRET_NAME_FRAGMENTS) + ")"
 ASSIGNMENT = re.compile(
@@ -401,6 +459,7 @@ USER_PASS = re.compile(r"^[^\s:]{1,64}:\S{3,}$")
 
 KEYWORD_TRIGGERS = (
     "passw",
+    "_pw",
     "_pass",
     "storepass",
     "keypass",

@@ -81,6 +81,7 @@ class TokenRule:
     named: int = 0  # a group holding a variable name that must look secret (0: none)
     # The secrets inside what is replaced, to find again in other forms (a cookie header's values); None: all of it.
     pieces: Callable[[str], list[str]] | None = None
+    late: bool = False  # applied after the base64 and percent-encoding rules, not before
 
 
 def rule(
@@ -92,8 +93,9 @@ def rule(
     flags: int = 0,
     named: int = 0,
     pieces: Callable[[str], list[str]] | None = None,
+    late: bool = False,
 ) -> TokenRule:
-    return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check, named, pieces)
+    return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check, named, pieces, late)
 
 
 # Not the end of a longer run of token characters (a rule's fixed length must be the whole token).
