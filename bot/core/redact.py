@@ -87,16 +87,19 @@ def _related_triggers(triggers: frozenset[str]) -> tuple[dict[str, list[str]], d
 class _LineState:
     """What one stream of lines carries from one line to the next."""
 
-    __slots__ = ("pem_lines", "value_kind")
+    __slots__ = ("pem_lines", "value_kind", "block_kind", "block_indent", "block_left")
 
     def __init__(self) -> None:
         self.pem_lines = 0  # > 0 while inside a PEM private key block
         self.value_kind = ""  # the previous line named a secret ("- name: DB_PASSWORD"); this one may hold it
+        self.block_kind = ""  # inside a YAML block scalar under a secret's name (`password: |`)
+        self.block_indent = 0  # the indentation of that name: the block's lines are indented further
+        self.block_left = 0  # lines the block may still hold (a secret is short; a log indented under it is not)
 
     @property
     def carries(self) -> bool:
         """The next line must be looked at whatever it holds."""
-        return bool(self.pem_lines or self.value_kind)
+        return bool(self.pem_lines or self.value_kind or self.block_kind)
 
 
 class Redactor:
@@ -194,7 +197,7 @@ class Redactor:
         """One log line, in order; a PEM key block spanning lines is replaced line by line."""
         state = self._state
         # Most lines: nothing carried over from the line before and no pre-filter word (the checks of _line, inline).
-        if state.pem_lines or state.value_kind or self._has_extra or self._prefilter.search(line.lower()):
+        if state.carries or self._has_extra or self._prefilter.search(line.lower()):
             return self._line(line, state)
         return line
 
@@ -286,6 +289,10 @@ class Redactor:
     def _line(self, line: str, state: _LineState) -> str:
         if state.pem_lines:
             return self._inside_pem(line, state)
+        if state.block_kind:
+            inside = self._inside_block(line, state)
+            if inside is not None:
+                return inside
         if state.value_kind:
             line = self._named_value(line, state)
         if self.extra_patterns:
@@ -307,6 +314,8 @@ class Redactor:
                 line = self._known.redact(line, self._mark)
         if "name" in low:
             self._names_secret(line, state)
+        if line.rstrip().endswith(rules.BLOCK_INDICATORS) and ":" in line:
+            self._starts_block(line, state)
         if self._new_forms:
             self._look_for_new_forms()
         return line
@@ -418,8 +427,35 @@ class Redactor:
         if named is not None and named[1]:
             state.value_kind = named[0]
 
+    def _starts_block(self, line: str, state: _LineState, kind: str = "") -> None:
+        """`password: |` (YAML's block scalar under a secret's name): the lines indented under it hold it."""
+        match = rules.BLOCK_START.match(line)
+        if match is None:
+            return
+        if not kind:
+            named = rules.name_kind(match.group(2))
+            if named is None or not named[1]:
+                return
+            kind = named[0]
+        state.block_kind, state.block_indent, state.block_left = kind, len(match.group(1)), rules.MAX_BLOCK_LINES
+
+    def _inside_block(self, line: str, state: _LineState) -> str | None:
+        """A line of a secret's block scalar, redacted; None once the block has ended (this line is outside it)."""
+        content = line.lstrip(" ")
+        if not content.strip():
+            return line  # a blank line does not end a block scalar
+        state.block_left -= 1
+        if len(line) - len(content) <= state.block_indent or state.block_left < 0:
+            state.block_kind = ""
+            return None
+        secret = content.rstrip()
+        return line[: len(line) - len(content)] + self._mark(state.block_kind, secret) + content[len(secret) :]
+
     def _named_value(self, line: str, state: _LineState) -> str:
         kind, state.value_kind = state.value_kind, ""
+        if line.rstrip().endswith(rules.BLOCK_INDICATORS):
+            self._starts_block(line, state, kind)  # `- name: DB_PASSWORD` then `  value: |`
+            return line
         match = rules.VALUE_LINE.match(line)
         if match is None or rules.is_placeholder(match.group(3)) or len(match.group(3)) < 3:
             return line

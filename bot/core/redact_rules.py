@@ -541,6 +541,13 @@ DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx)[ \t]+$")
 # `- name: DB_PASSWORD` then `  value: ...` (Kubernetes, compose and CI env lists).
 NAME_LINE = re.compile(r"^\s*(?:-\s+)?name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*$")
 VALUE_LINE = re.compile(r"^(\s*value:\s*)([\"']?)([^\s\"']+)\2\s*$")
+# YAML's block scalar indicators (`|`, `>-`, `|2+`) ending a `name:` line: the value is on the indented lines below.
+BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+") + tuple(
+    f"{c}{n}{k}" for c in "|>" for n in range(1, 10) for k in ("", "-", "+")
+)
+BLOCK_START = re.compile(r"^(\s*)(?:-\s+)?[\"']?([A-Za-z0-9_.\-]+)[\"']?:[ \t]*[|>][1-9]?[+-]?\s*$")
+# A secret's block scalar is a key or a certificate: a PEM block's length at most.
+MAX_BLOCK_LINES = MAX_PEM_LINES
 
 PASCAL_WORDS = re.compile(r"^(?:[A-Z][a-z0-9]+){3,}$")
 
