@@ -65,6 +65,18 @@ def test_streaming_in_chunks_finds_the_same_reprints(chunk: int) -> None:
     assert survivors(out, [secret]) == []
 
 
+@pytest.mark.parametrize("chunk", [1, 13, 4096])
+def test_every_planted_shape_streamed_in_chunks_comes_out_as_from_the_whole_text(chunk: int) -> None:
+    """Multi-line shapes (a YAML block under `password: |`, `- name:` then `value:`) carry state across chunks."""
+    for start in range(0, len(PLANTED), 40):
+        rows = PLANTED[start : start + 40]
+        log = "\n".join(text for _, _, text in rows) + "\n"
+        stream = StreamRedactor(Redactor())
+        out = "".join(stream.feed(log[i : i + chunk]) for i in range(0, len(log), chunk)) + stream.flush()
+        assert out == Redactor().redact_text(log)
+        assert survivors(out, [secret for _, secret, _ in rows]) == []
+
+
 def test_the_issue_examples_a_key_id_with_its_secret_and_a_base64_reprint() -> None:
     key_id, secret = GENERATORS["aws"]()
     log = [
