@@ -21,6 +21,7 @@ from bot.core.redact_forms import (
     rarest,
     trie_regex,
 )
+from bot.core.redact_lines import LineState, inside_block, named_value, names_secret, starts_block
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
     MAX_PEM_LINES,
     MAX_PENDING_CHARS,
@@ -84,24 +85,6 @@ def _related_triggers(triggers: frozenset[str]) -> tuple[dict[str, list[str]], d
     return covers, overlaps
 
 
-class _LineState:
-    """What one stream of lines carries from one line to the next."""
-
-    __slots__ = ("pem_lines", "value_kind", "block_kind", "block_indent", "block_left")
-
-    def __init__(self) -> None:
-        self.pem_lines = 0  # > 0 while inside a PEM private key block
-        self.value_kind = ""  # the previous line named a secret ("- name: DB_PASSWORD"); this one may hold it
-        self.block_kind = ""  # inside a YAML block scalar under a secret's name (`password: |`)
-        self.block_indent = 0  # the indentation of that name: the block's lines are indented further
-        self.block_left = 0  # lines the block may still hold (a secret is short; a log indented under it is not)
-
-    @property
-    def carries(self) -> bool:
-        """The next line must be looked at whatever it holds."""
-        return bool(self.pem_lines or self.value_kind or self.block_kind)
-
-
 class Redactor:
     """Replaces secrets with typed placeholders; `redact_line` keeps state across the lines of one log."""
 
@@ -159,7 +142,7 @@ class Redactor:
         self._marked = 0  # placeholders written, all kinds
         # None: the tables' rule functions are this redactor's own; else (fresh()) they are bound to it when used.
         self._own: dict[Callable[[str], str], Callable[[str], str]] | None = None
-        self._state = _LineState()
+        self._state = LineState()
         self._known = KnownSecrets()
         self._new_forms: list[str] = []
         self._learnt: set[str] = set()  # pieces of the forms of the secrets found, for the pre-filter
@@ -204,11 +187,11 @@ class Redactor:
     def redact_text(self, text: str) -> str:
         """A whole string (a model answer, MR text, a Slack message, a log chunk)."""
         if len(text) > CLEAN_TEXT_MAX_CHARS or not self._pristine:
-            return self._lines(text, _LineState())
+            return self._lines(text, LineState())
         if text in self._clean:
             return text
         marked = self._marked
-        out = self._lines(text, _LineState())
+        out = self._lines(text, LineState())
         if out == text and self._marked == marked and self._pristine and len(self._clean) < CLEAN_TEXTS_KEPT:
             self._clean.add(text)  # looked at, nothing to redact, nothing learnt: the same next time
         return out
@@ -279,22 +262,22 @@ class Redactor:
 
     def reset(self) -> None:
         """Forget multi-line state and the secrets found (start of a new log)."""
-        self._state = _LineState()
+        self._state = LineState()
         if self._learnt:
             self._prefilter, self._learnt = self._base_prefilter, set()
         self._known = KnownSecrets()
         self._new_forms = []
 
     # --- the line pipeline ----------------------------------------------------------------
-    def _line(self, line: str, state: _LineState) -> str:
+    def _line(self, line: str, state: LineState) -> str:
         if state.pem_lines:
             return self._inside_pem(line, state)
         if state.block_kind:
-            inside = self._inside_block(line, state)
+            inside = inside_block(line, state, self._mark)
             if inside is not None:
                 return inside
         if state.value_kind:
-            line = self._named_value(line, state)
+            line = named_value(line, state, self._mark)
         if self.extra_patterns:
             line = self._redact_extra(line)
         low = line.lower()
@@ -313,14 +296,14 @@ class Redactor:
                 known = len(self._known.kinds)
                 line = self._known.redact(line, self._mark)
         if "name" in low:
-            self._names_secret(line, state)
+            names_secret(line, state)
         if line.rstrip().endswith(rules.BLOCK_INDICATORS) and ":" in line:
-            self._starts_block(line, state)
+            starts_block(line, state)
         if self._new_forms:
             self._look_for_new_forms()
         return line
 
-    def _lines(self, text: str, state: _LineState) -> str:
+    def _lines(self, text: str, state: LineState) -> str:
         """Redact many lines, touching only the lines the pre-filter points at."""
         if self.extra_patterns:
             return "\n".join(self._line(part, state) for part in text.split("\n"))  # they have no pre-filter
@@ -381,7 +364,7 @@ class Redactor:
         return found
 
     # --- PEM private keys -----------------------------------------------------------------
-    def _start_pem(self, line: str, state: _LineState) -> str:
+    def _start_pem(self, line: str, state: LineState) -> str:
         def one_line(match: re.Match[str]) -> str:
             rest = match.group(0)[rules.PEM_BEGIN.match(match.group(0)).end() :]  # type: ignore[union-attr]
             if not rules.PEM_END.search(rest) and rules.PEM_BODY.match(rest):
@@ -390,7 +373,7 @@ class Redactor:
 
         return rules.PEM_ONE_LINE.sub(one_line, line)
 
-    def _inside_pem(self, line: str, state: _LineState) -> str:
+    def _inside_pem(self, line: str, state: LineState) -> str:
         end = rules.PEM_END.search(line)
         if end:
             state.pem_lines = 0
@@ -419,47 +402,6 @@ class Redactor:
             at = form.index(rarest(form))
         start = max(0, min(at, len(form) - KNOWN_TRIGGER_LEN))
         return form[start : start + KNOWN_TRIGGER_LEN]
-
-    def _names_secret(self, line: str, state: _LineState) -> None:
-        """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line."""
-        match = rules.NAME_LINE.match(line)
-        named = rules.name_kind(match.group(1)) if match else None
-        if named is not None and named[1]:
-            state.value_kind = named[0]
-
-    def _starts_block(self, line: str, state: _LineState, kind: str = "") -> None:
-        """`password: |` (YAML's block scalar under a secret's name): the lines indented under it hold it."""
-        match = rules.BLOCK_START.match(line)
-        if match is None:
-            return
-        if not kind:
-            named = rules.name_kind(match.group(2))
-            if named is None or not named[1]:
-                return
-            kind = named[0]
-        state.block_kind, state.block_indent, state.block_left = kind, len(match.group(1)), rules.MAX_BLOCK_LINES
-
-    def _inside_block(self, line: str, state: _LineState) -> str | None:
-        """A line of a secret's block scalar, redacted; None once the block has ended (this line is outside it)."""
-        content = line.lstrip(" ")
-        if not content.strip():
-            return line  # a blank line does not end a block scalar
-        state.block_left -= 1
-        if len(line) - len(content) <= state.block_indent or state.block_left < 0:
-            state.block_kind = ""
-            return None
-        secret = content.rstrip()
-        return line[: len(line) - len(content)] + self._mark(state.block_kind, secret) + content[len(secret) :]
-
-    def _named_value(self, line: str, state: _LineState) -> str:
-        kind, state.value_kind = state.value_kind, ""
-        if line.rstrip().endswith(rules.BLOCK_INDICATORS):
-            self._starts_block(line, state, kind)  # `- name: DB_PASSWORD` then `  value: |`
-            return line
-        match = rules.VALUE_LINE.match(line)
-        if match is None or rules.is_placeholder(match.group(3)) or len(match.group(3)) < 3:
-            return line
-        return match.group(1) + match.group(2) + self._mark(kind, match.group(3)) + match.group(2)
 
     # --- rule families --------------------------------------------------------------------
     def _mark(self, kind: str, secret: str | None = None) -> str:
@@ -553,7 +495,7 @@ class Redactor:
             decoded = decode_base64(match.group(0))
             if decoded is None:
                 return match.group(0)
-            found = rules.PLACEHOLDER_RE.search(self._lines(decoded, _LineState()))
+            found = rules.PLACEHOLDER_RE.search(self._lines(decoded, LineState()))
             return self._mark(found.group(1)) if found else match.group(0)  # the decoded secret was learned
 
         return rules.BASE64_RUN.sub(replace, line)
@@ -562,7 +504,7 @@ class Redactor:
         def replace(match: re.Match[str]) -> str:
             encoded = match.group(0)
             decoded = unquote(encoded)
-            cleaned = self._lines(decoded, _LineState())
+            cleaned = self._lines(decoded, LineState())
             return encoded if cleaned == decoded else cleaned
 
         return rules.PERCENT_RUN.sub(replace, line)
@@ -591,7 +533,7 @@ class StreamRedactor:
 
     def __init__(self, redactor: Redactor | None = None) -> None:
         self.redactor = redactor or Redactor()
-        self._state = _LineState()
+        self._state = LineState()
         self._pending = ""
 
     def feed(self, chunk: str) -> str:

@@ -1,0 +1,74 @@
+"""What a redactor carries from one log line to the next: a secret named on one line and given on the next (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.core import redact_rules as rules
+
+# mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again.
+Mark = Callable[[str, str], str]
+
+
+class LineState:
+    """What one stream of lines carries from one line to the next."""
+
+    __slots__ = ("pem_lines", "value_kind", "block_kind", "block_indent", "block_left")
+
+    def __init__(self) -> None:
+        self.pem_lines = 0  # > 0 while inside a PEM private key block
+        self.value_kind = ""  # the previous line named a secret ("- name: DB_PASSWORD"); this one may hold it
+        self.block_kind = ""  # inside a YAML block scalar under a secret's name (`password: |`)
+        self.block_indent = 0  # the indentation of that name: the block's lines are indented further
+        self.block_left = 0  # lines the block may still hold (a secret is short; a log indented under it is not)
+
+    @property
+    def carries(self) -> bool:
+        """The next line must be looked at whatever it holds."""
+        return bool(self.pem_lines or self.value_kind or self.block_kind)
+
+
+def names_secret(line: str, state: LineState) -> None:
+    """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line."""
+    match = rules.NAME_LINE.match(line)
+    named = rules.name_kind(match.group(1)) if match else None
+    if named is not None and named[1]:
+        state.value_kind = named[0]
+
+
+def starts_block(line: str, state: LineState, kind: str = "") -> None:
+    """`password: |` (YAML's block scalar under a secret's name): the lines indented under it hold it."""
+    match = rules.BLOCK_START.match(line)
+    if match is None:
+        return
+    if not kind:
+        named = rules.name_kind(match.group(2))
+        if named is None or not named[1]:
+            return
+        kind = named[0]
+    state.block_kind, state.block_indent, state.block_left = kind, len(match.group(1)), rules.MAX_BLOCK_LINES
+
+
+def inside_block(line: str, state: LineState, mark: Mark) -> str | None:
+    """A line of a secret's block scalar, redacted; None once the block has ended (this line is outside it)."""
+    content = line.lstrip(" ")
+    if not content.strip():
+        return line  # a blank line does not end a block scalar
+    state.block_left -= 1
+    if len(line) - len(content) <= state.block_indent or state.block_left < 0:
+        state.block_kind = ""
+        return None
+    secret = content.rstrip()
+    return line[: len(line) - len(content)] + mark(state.block_kind, secret) + content[len(secret) :]
+
+
+def named_value(line: str, state: LineState, mark: Mark) -> str:
+    """The line after `- name: DB_PASSWORD`: its `value: ...` redacted, or the block a `value: |` starts."""
+    kind, state.value_kind = state.value_kind, ""
+    if line.rstrip().endswith(rules.BLOCK_INDICATORS):
+        starts_block(line, state, kind)  # `- name: DB_PASSWORD` then `  value: |`
+        return line
+    match = rules.VALUE_LINE.match(line)
+    if match is None or rules.is_placeholder(match.group(3)) or len(match.group(3)) < 3:
+        return line
+    return match.group(1) + match.group(2) + mark(kind, match.group(3)) + match.group(2)
