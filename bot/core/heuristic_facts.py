@@ -31,6 +31,7 @@ from bot.core.heuristic_formats import (
     LINK_REPORT,
     LINK_REPORT_LINES,
     NPM_SPACER,
+    RUNNER_STEP,
     TOOL_FAILURE,
     WRAPPER,
 )
@@ -48,8 +49,8 @@ TEST_NEAR = 50  # lines between a test's name and its error in one report
 
 # A command as the shell echoes it before running it (`$ make`, set -x's `+ make`): what ran, not what failed.
 # CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
-# its errors are "CMake Error at ...".
-_ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S")
+# its errors are "CMake Error at ...". The runner's own step lines ("Cleaning up project directory ...") too.
+_ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S|" + RUNNER_STEP.pattern)
 # A runner's line that a script command succeeded (Travis's `The command "x" exited with 0.`).
 _SUCCEEDED = re.compile(r"^The command \".*\" exited with 0\.?\s*$")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.

@@ -55,6 +55,13 @@ WRAPPER = re.compile(
     # black's verdict under the files it would reformat
     r"^Oh no! 💥 💔 💥|^\d+ files? would be reformatted"
 )
+# GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
+# section markers: what the runner did next, never the tool's words (a failure's detail ends there).
+RUNNER_STEP = re.compile(
+    r"^(?:Cleaning up (?:project directory and )?file based variables|Running after_script|"
+    r"Uploading artifacts(?: for (?:successful|failed) job)?|Saving cache for (?:successful|failed) job|"
+    r"Executing \"step_script\" stage of the job script)\b"
+)
 # A line a tool prints as its failure statement in words the excerpt's scorer does not weigh as an error:
 # pnpm's error code, a shellcheck finding (any finding fails the run), Dart's failed test (`[E]`), kotlinc's
 # error (`e: file.kt:27:18 ...`), minitest's failed test (`OrderTest#test_x [test/x_test.rb:18]:`), Composer's
