@@ -53,7 +53,9 @@ WRAPPER = re.compile(
     r"^Total: \d+ warnings? / \d+ errors? in \d+ files?|^FOUND \d+ ERRORS?(?: AND \d+ WARNINGS?)? AFFECTING \d+ LINES?|"
     r"^PHPCBF CAN FIX THE \d+ MARKED SNIFF VIOLATIONS|"
     # black's verdict under the files it would reformat
-    r"^Oh no! 💥 💔 💥|^\d+ files? would be reformatted"
+    r"^Oh no! 💥 💔 💥|^\d+ files? would be reformatted|"
+    # git push's verdict under the refs it rejected, gitleaks' under its findings
+    r"^error: failed to push some refs to |\bleaks found: \d+"
 )
 # GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
 # section markers: what the runner did next, never the tool's words (a failure's detail ends there).
@@ -72,8 +74,20 @@ TOOL_FAILURE = re.compile(
     r"^\w+(?:::\w+)*#\w+ \[\S+:\d+\]:\s*$|"
     r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
     r"^The \w+ \"[^\"]+\" is invalid: |"
-    # rustfmt --check, Vader (Vim), PHP_CodeSniffer, ava's and Karma's failed test marks
-    r"^would reformat \S+|^Diff in \S+ at line \d+:|^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] \(X\) |^\s*\d+ \| ERROR \| |^\s*[✖✗] \S"
+    # rustfmt --check, Vader (Vim), PHP_CodeSniffer, ava's and Karma's failed test marks (not a metric marked
+    # failed in a dotted table of values, k6's "✗ http_req_duration......: avg=...": a measurement, stated below)
+    r"^would reformat \S+|^Diff in \S+ at line \d+:|^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] \(X\) |^\s*\d+ \| ERROR \| |"
+    r"^\s*[✖✗] (?!\S+\.{4,}:)\S|"
+    # git push: a ref the remote refused (" ! [rejected]        main -> main (non-fast-forward)", "[remote rejected]")
+    r"^ ! \[(?:remote )?rejected\] |"
+    # a registry's error as docker push/pull print it ("denied: requested access to the resource is denied")
+    r"^(?:denied|unauthorized|forbidden): \S|"
+    # logrus' text format, which many Go tools log in (k6, older docker, gitlab-runner): "ERRO[0032] message"
+    r"^(?:ERRO|FATA|PANI)\[\d{4,}\] |"
+    # pre-commit: a hook's status line ("fix end of files......Failed"), its id and output printed under it
+    r"^\S.*?\.{3,}Failed\s*$|"
+    # gitleaks: a finding's report, its rule, file and line printed under it
+    r"^Finding:\s{2,}\S"
 )
 # A finding that names its file on a header line a few lines above it: shellcheck's, marked under the code line
 # ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php").
@@ -124,7 +138,9 @@ LINK_REPORT_LINES = 12  # how far under the title its first broken link is liste
 # php -l's "No syntax errors detected in x.php" and luacheck's "Checking x.lua   OK" pass a file.
 PASS = re.compile(
     r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$|^\[ +(?:RUN|OK) +\] |"
-    r"^No syntax errors detected in |^Checking \S+\s+OK\s*$"
+    r"^No syntax errors detected in |^Checking \S+\s+OK\s*$|"
+    # pre-commit's status of a hook that passed or had nothing to check
+    r"^\S.*?\.{3,}(?:Passed|\(no files to check\)Skipped)\s*$"
 )
 # A test framework's or the runtime's own stack frame (JUnit's `at org.junit.Assert.fail`).
 LIBRARY_FRAME = re.compile(
