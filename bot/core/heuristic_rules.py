@@ -146,6 +146,11 @@ RULES: tuple[Rule, ...] = (
          C.lint, "isort: imports out of order in {file}", "isort found imports that are not sorted in `{file}`.",
          ("Run `isort` locally on the file and commit the result.",), 0.85,
          ("ERROR: /builds/app/money/parse.py Imports are incorrectly sorted.",)),
+    # pyright's text output: "  /x/billing.py:14:22 - error: ... (reportAttributeAccessIssue)"
+    rule("pyright", r"^\s*(?P<file>\S+\.pyi?):\d+:\d+ - error: .*\((?P<code>report\w+)\)\s*$",
+         C.lint, "pyright reports {code} in {file}", "The type checker pyright reports `{code}` in `{file}`.",
+         ("Fix the expression at that line, or silence it there with `# pyright: ignore[{code}]` if the checker is wrong.",), 0.8,
+         ('  /builds/acme/api/src/api/billing.py:14:22 - error: "compute_tax" is not a known attribute of module "api.tax" (reportAttributeAccessIssue)',)),
     rule("mypy", r"^(?P<file>[\w/.\-]+\.py):\d+: error: .*\[(?P<code>[a-z\-]+)\]$",
          C.lint, "Type check failed in {file}", "mypy reports a type error (`{code}`) in `{file}`.",
          ("Run `mypy` locally and fix the reported line, or adjust the annotation if the code is right.",),
@@ -172,6 +177,13 @@ RULES: tuple[Rule, ...] = (
          "`npm ci` refuses to install because the lock file does not match package.json.",
          ("Run `npm install` locally and commit the updated package-lock.json.",), 0.95,
          ("npm ERR! `npm ci` can only install packages when your package.json and package-lock.json or npm-shrinkwrap.json are in sync.",)),
+    # yarn 1's refusal under --frozen-lockfile (yarn 2+ says "The lockfile would have been modified by this install")
+    rule("yarn-lock", r"Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`|The lockfile would have been modified by this install, which is explicitly forbidden",
+         C.dependency, "yarn.lock is out of sync with package.json",
+         "`yarn install` with a frozen lockfile refuses to install because yarn.lock does not match package.json.",
+         ("Run `yarn install` locally and commit the updated yarn.lock.",), 0.95,
+         ("error Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`.",
+          "➤ YN0028: │ The lockfile would have been modified by this install, which is explicitly forbidden.")),
     rule("node-missing-module", r"(?:Error: Cannot find module|Module not found: Error: Can't resolve) '(?P<module>[^']+)'",
          C.dependency, "Node cannot find module {module}",
          "`{module}` is imported but not installed or the path is wrong.",
@@ -256,6 +268,11 @@ RULES: tuple[Rule, ...] = (
          ("Align the version bounds in the .cabal file (or package.yaml) with the resolver, or add the needed versions to `extra-deps`.",), 0.85,
          ("Error: While constructing the build plan, the following exceptions were encountered:",)),
     # --- Rust ---------------------------------------------------------------------------------
+    # cargo-deny's advisories check: a crate in Cargo.lock has a RustSec advisory (its code is the kind, not E0308)
+    rule("rust-advisory", r"^error\[(?P<kind>vulnerability|unmaintained|unsound|yanked|notice)\]: (?P<msg>.+)$",
+         C.dependency, "A dependency has a RustSec advisory: {msg}", "cargo-deny reports a `{kind}` advisory against a crate in Cargo.lock: {msg}.",
+         ("Upgrade the crate as the advisory's `Solution:` says (`cargo update -p <crate>`), or ignore the advisory in deny.toml with a reason.",), 0.85,
+         ("error[vulnerability]: Potential segfault in the time crate",)),
     rule("rust-compile", r"^error\[(?P<code>E\d{4})\]: (?P<msg>.+)$",
          C.build, "Rust compile error {code}: {msg}", "rustc reports `{code}`: {msg}. `rustc --explain {code}` describes it.",
          ("Fix the line shown under the error (the `-->` line gives file and line).", "Reproduce with `cargo build`."), 0.9,
@@ -378,7 +395,7 @@ RULES: tuple[Rule, ...] = (
          ("Read the block under the error (file and line of the resource); reproduce with `terraform plan`.",), 0.55,
          ("│ Error: Invalid reference", "Error: creating S3 Bucket: BucketAlreadyExists")),
     # --- permissions and configuration ------------------------------------------------------------
-    rule("permission-denied", r"(?i)(?:permission denied|EACCES|403 Forbidden|access denied|not authorized|HTTP Basic: Access denied|denied: requested access to the resource is denied)",
+    rule("permission-denied", r"(?i)(?:permission denied|\bEACCES\b|403 Forbidden|access denied|not authorized|HTTP Basic: Access denied|denied: requested access to the resource is denied)",
          C.permissions, "Permission denied",
          "A command was refused: a file is not executable or writable, or a registry/API rejected the job's credentials.",
          ("For scripts: `chmod +x` and commit the mode (`git update-index --chmod=+x <file>`).",
@@ -398,6 +415,16 @@ RULES: tuple[Rule, ...] = (
          C.lint, "shellcheck reports SC{code}", "shellcheck reports `SC{code}` ({level}); it exits non-zero for any finding at or above its `--severity`.",
          ("Fix the line shown above the finding (https://www.shellcheck.net/wiki/SC{code} explains it), or disable it there with `# shellcheck disable=SC{code}`.",), 0.8,
          ("       ^--------^ SC2086 (info): Double quote to prevent globbing and word splitting.",)),
+    # hadolint's tty format: "Dockerfile:7 DL3008 warning: Pin versions ..." (its shellcheck findings are "SC2086")
+    rule("hadolint", r"^(?P<file>\S*(?:Dockerfile|Containerfile)\S*):\d+ (?P<code>DL\d{4}|SC\d{4}) (?P<level>error|warning|info|style): ",
+         C.lint, "hadolint reports {code} in {file}", "hadolint reports `{code}` ({level}) in `{file}`; it exits non-zero for any finding at or above its `--failure-threshold`.",
+         ("Fix the instruction at that line (https://github.com/hadolint/hadolint#rules explains {code}), or ignore it with `# hadolint ignore={code}` above it.",), 0.8,
+         ("Dockerfile:7 DL3008 warning: Pin versions in apt get install.",)),
+    # pre-commit: the hook that failed ("- hook id: end-of-file-fixer" under "fix end of files....Failed")
+    rule("pre-commit", r"^- hook id: (?P<hook>\S+)",
+         C.lint, "pre-commit hook {hook} failed", "The pre-commit hook `{hook}` failed or changed files; in CI a hook that modifies files fails the run.",
+         ("Run `pre-commit run {hook} --all-files` locally and commit what it changes or fix what it reports.",), 0.75,
+         ("- hook id: end-of-file-fixer",)),
     rule("gitlab-ci-yaml", r"(?i)(jobs config should contain at least one visible job|yaml invalid|This GitLab CI configuration is invalid)",
          C.configuration, "The CI configuration is invalid", "GitLab could not use .gitlab-ci.yml.",
          ("Validate it in the project's CI Lint page (Build → Pipeline editor).",), 0.9, ("This GitLab CI configuration is invalid: jobs:test script can't be blank",)),

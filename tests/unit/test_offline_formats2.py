@@ -817,7 +817,7 @@ CASES = [
 
 # Logs the analyzer does not answer yet as its row asks.
 NOT_YET = {
-    "hadolint", "alembic", "vite", "webpack", "yarn_frozen", "pyright", "checkov", "pre_commit", "cargo_deny",
+    "alembic", "vite", "webpack", "checkov",
 }  # fmt: skip
 ROWS = [pytest.param(*c, id=c[0], marks=[pytest.mark.xfail(strict=True)] if c[0] in NOT_YET else []) for c in CASES]
 
