@@ -64,6 +64,22 @@ RUNNER_STEP = re.compile(
     r"Uploading artifacts(?: for (?:successful|failed) job)?|Saving cache for (?:successful|failed) job|"
     r"Executing \"step_script\" stage of the job script)\b"
 )
+# Python's line between a traceback and the one of an exception raised from it (`raise X from e`): the last
+# exception is what the command died of. "During handling of the above exception, another exception occurred"
+# is not it: there the first exception is the failure, the second one an accident of handling it.
+DIRECT_CAUSE = re.compile(r"^The above exception was the direct cause of the following exception:\s*$")
+CHAIN_GAP = 6  # lines from an exception to the next traceback's header, the blank lines around that line
+# A command as the shell echoes it before running it (`$ make`, set -x's `+ make`): what ran, not what failed.
+# CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
+# its errors are "CMake Error at ...". The runner's own step lines ("Cleaning up project directory ...") too.
+ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S|" + RUNNER_STEP.pattern)
+# Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
+NOISE = re.compile(
+    r"^\W*$|^\W*(?:\[\w+\]\s*)?[-=_*#~]{3,}\W*$|^\s*\d+: 0x[0-9a-f]+\b|^\s*(?:#\d+\s+)?0x[0-9a-f]+\s|"
+    r"(?:site-packages|dist-packages|node_modules|/usr/(?:local/)?lib|\bnode:internal|\binternal/)\S*[:\"]|"
+    # a Python frame in code that has no file (exec'd, generated, frozen): it says nothing of where
+    r'^\s*File "<[^>]+>", line \d+'
+)
 # A line a tool prints as its failure statement in words the excerpt's scorer does not weigh as an error:
 # pnpm's error code, a shellcheck finding (any finding fails the run), Dart's failed test (`[E]`), kotlinc's
 # error (`e: file.kt:27:18 ...`), minitest's failed test (`OrderTest#test_x [test/x_test.rb:18]:`), Composer's
@@ -90,10 +106,12 @@ TOOL_FAILURE = re.compile(
     r"^Finding:\s{2,}\S"
 )
 # A finding that names its file on a header line a few lines above it: shellcheck's, marked under the code line
-# ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php").
+# ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php"). checkov names the
+# check that failed above the resource ("Check: CKV_AWS_20: "S3 Bucket ..."" over "FAILED for resource: x").
 HEADED = (
     (re.compile(r"\^-*\^? SC\d{4} \("), re.compile(r"^In \S+ line \d+:\s*$"), 3),
     (re.compile(r"^\s*\d+ \| ERROR \| "), re.compile(r"^FILE: \S+"), 6),
+    (re.compile(r"^\s*FAILED for resource: "), re.compile(r"^Check: [A-Z][A-Z0-9_]+\d: "), 2),
 )
 # Lines that end a failure's detail: a runner's closing lines ("Finished in 1.42 seconds", ScalaTest's "Run
 # completed in"), the next failure's report title (minitest's "Error:" after a "Failure:"), shellcheck's next

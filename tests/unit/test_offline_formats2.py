@@ -817,7 +817,7 @@ CASES = [
 
 # Logs the analyzer does not answer yet as its row asks.
 NOT_YET = {
-    "alembic", "vite", "webpack", "checkov",
+    "vite", "webpack",
 }  # fmt: skip
 ROWS = [pytest.param(*c, id=c[0], marks=[pytest.mark.xfail(strict=True)] if c[0] in NOT_YET else []) for c in CASES]
 
@@ -836,3 +836,16 @@ def test_the_summary_names_the_decisive_token_and_the_evidence_quotes_its_line(n
     assert category is None or answer.category is category
     assert "Job failed" not in headline, "the runner's line is not the failure when the tool said why"
     assert "Cleaning up project" not in headline, "nor is the runner's clean-up after the script"
+
+
+def test_an_exception_raised_from_another_is_stated_but_one_raised_while_handling_it_is_not():
+    # `raise X from e` ("The above exception was the direct cause"): the last exception wraps the first and is what
+    # the command died of. "During handling of the above exception" is an accident of handling the first one.
+    assert answer_for("alembic").summary.startswith("sqlalchemy.exc.ProgrammingError:")
+    during = LOGS["alembic"].replace(
+        "The above exception was the direct cause of the following exception:",
+        "During handling of the above exception, another exception occurred:",
+    )
+    summary = analyze(excerpt(during.encode()), failure_reason="script_failure").summary
+    assert summary.startswith('psycopg2.errors.UndefinedTable: relation "invoice" does not exist')
+    assert 'File "<string>"' not in answer_for("alembic").summary, "a frame in code without a file says nothing"
