@@ -184,12 +184,21 @@ RULES: tuple[Rule, ...] = (
          ("Run `yarn install` locally and commit the updated yarn.lock.",), 0.95,
          ("error Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`.",
           "➤ YN0028: │ The lockfile would have been modified by this install, which is explicitly forbidden.")),
-    rule("node-missing-module", r"(?:Error: Cannot find module|Module not found: Error: Can't resolve) '(?P<module>[^']+)'",
+    # A bundler's import of a file of the project (relative, absolute, or a path alias such as Vite's `@/`) that does not
+    # resolve is a build error; the same message for a package's name is a missing dependency (the next rule).
+    rule("unresolved-import", r"(?:Module not found: Error: Can't resolve '|Rollup failed to resolve import \")(?P<module>(?:\.{1,2}/|/|~/|@/)[^'\"]+)",
+         C.build, "The import {module} does not resolve",
+         "`{module}` names a file of the project that the bundler cannot find: it was moved or renamed, its name's case differs "
+         "(CI file systems are case-sensitive), or a path alias is not configured for the build.",
+         ("Check that the file exists under that name and case, and that the alias (`@/`, `~/`) is set in the bundler's and TypeScript's config.",),
+         0.9, ("Module not found: Error: Can't resolve './Header' in '/builds/app/src'",
+                '[vite]: Rollup failed to resolve import "@/composables/useCart" from "/builds/app/src/views/CartView.vue".')),
+    rule("node-missing-module", r"(?:Error: Cannot find module|Module not found: Error: Can't resolve) '(?P<module>[^']+)'|Rollup failed to resolve import \"(?P<module2>[^\"]+)\"",
          C.dependency, "Node cannot find module {module}",
          "`{module}` is imported but not installed or the path is wrong.",
          ("If it is a package, add it to package.json dependencies and run `npm install`.",
           "If it is a relative path, check the file name and its case (CI file systems are case-sensitive)."),
-         0.85, ("Error: Cannot find module 'fast-deep-equal'", "Module not found: Error: Can't resolve './Header' in '/builds/app/src'")),
+         0.85, ("Error: Cannot find module 'fast-deep-equal'", "Module not found: Error: Can't resolve 'lodash-es' in '/builds/app/src'")),
     rule("jest-failed", r"^\s*(?:FAIL|●) (?P<test>\S+\.(?:test|spec)\.[jt]sx?|.+ › .+)",
          C.test, "Jest test failed: {test}", "Jest reports a failing test in `{test}`; the expected/received diff is just below it.",
          ("Run `npx jest {test}` locally and compare expected and received values.",), 0.8,

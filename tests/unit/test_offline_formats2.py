@@ -815,18 +815,11 @@ CASES = [
 ]
 
 
-# Logs the analyzer does not answer yet as its row asks.
-NOT_YET = {
-    "vite", "webpack",
-}  # fmt: skip
-ROWS = [pytest.param(*c, id=c[0], marks=[pytest.mark.xfail(strict=True)] if c[0] in NOT_YET else []) for c in CASES]
-
-
 def answer_for(name: str):
     return analyze(excerpt(LOGS[name].encode()), failure_reason="script_failure")
 
 
-@pytest.mark.parametrize(("name", "tokens", "quoted", "category"), ROWS)
+@pytest.mark.parametrize(("name", "tokens", "quoted", "category"), CASES, ids=[c[0] for c in CASES])
 def test_the_summary_names_the_decisive_token_and_the_evidence_quotes_its_line(name, tokens, quoted, category):
     answer = answer_for(name)
     headline = answer.summary[:SCORED_SUMMARY]
