@@ -407,10 +407,9 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
 def _chained(lines: list[ExcerptLine], k: int) -> ExcerptLine | None:
     """The header of the traceback Python prints under the exception lines[k] when another exception was raised
     from it ("The above exception was the direct cause of the following exception:"), or None."""
-    said = [ln for ln in lines[k + 1 : k + 1 + CHAIN_GAP] if bare(ln.text).strip()]
-    if len(said) >= 2 and DIRECT_CAUSE.match(bare(said[0].text)) and _TRACEBACK.search(said[1].text):
-        return said[1]
-    return None
+    said = [ln for ln in lines[k + 1 : k + 1 + CHAIN_GAP] if bare(ln.text).strip()][:2]
+    chained = len(said) == 2 and DIRECT_CAUSE.match(bare(said[0].text)) and _TRACEBACK.search(said[1].text)
+    return said[1] if chained else None
 
 
 def _traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | None:
