@@ -23,9 +23,10 @@ import re
 from dataclasses import dataclass
 
 from bot.core.excerpt.rules import MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
-from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
 from bot.core.heuristic_formats import (
+    CHAIN_GAP,
     DETAIL_END,
+    DIRECT_CAUSE,
     HEADED,
     LINK_ISSUE,
     LINK_REPORT,
@@ -34,9 +35,12 @@ from bot.core.heuristic_formats import (
     TOOL_FAILURE,
     WRAPPER,
 )
+from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
+from bot.core.heuristic_formats import ECHO as _ECHO
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
 from bot.core.heuristic_formats import LIBRARY_FRAME as _LIBRARY_FRAME
 from bot.core.heuristic_formats import LINT as _LINT
+from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import PASS as _PASS
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
 from bot.core.heuristic_formats import TIMING as _TIMING
@@ -46,10 +50,6 @@ MAX_STATEMENT = 200
 MAX_DETAIL_LINES = 6
 TEST_NEAR = 50  # lines between a test's name and its error in one report
 
-# A command as the shell echoes it before running it (`$ make`, set -x's `+ make`): what ran, not what failed.
-# CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
-# its errors are "CMake Error at ...".
-_ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S")
 # A runner's line that a script command succeeded (Travis's `The command "x" exited with 0.`).
 _SUCCEEDED = re.compile(r"^The command \".*\" exited with 0\.?\s*$")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
@@ -106,11 +106,6 @@ _PYTEST_ERROR = re.compile(r"^E\s{2,}\S")
 PYTEST_SOURCE_LINES = 4  # a statement may continue on a line or two before its error
 # A log level in brackets before a line (Maven's "[ERROR] ", "[INFO] "): what follows is the tool's statement.
 _LEVEL = re.compile(r"^\s*\[(?:ERROR|FATAL|WARN|WARNING|INFO)\]\s*")
-# Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
-_NOISE = re.compile(
-    r"^\W*$|^\W*(?:\[\w+\]\s*)?[-=_*#~]{3,}\W*$|^\s*\d+: 0x[0-9a-f]+\b|^\s*(?:#\d+\s+)?0x[0-9a-f]+\s|"
-    r"(?:site-packages|dist-packages|node_modules|/usr/(?:local/)?lib|\bnode:internal|\binternal/)\S*[:\"]"
-)
 # A traceback's header: its statement is the exception line that ends it, and the frame right above that.
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
 # The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
@@ -409,6 +404,14 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     return (own or wrappers or [None])[0]
 
 
+def _chained(lines: list[ExcerptLine], k: int) -> ExcerptLine | None:
+    """The header of the traceback Python prints under the exception lines[k] when another exception was raised
+    from it ("The above exception was the direct cause of the following exception:"), or None."""
+    said = [ln for ln in lines[k + 1 : k + 1 + CHAIN_GAP] if bare(ln.text).strip()][:2]
+    chained = len(said) == 2 and DIRECT_CAUSE.match(bare(said[0].text)) and _TRACEBACK.search(said[1].text)
+    return said[1] if chained else None
+
+
 def _traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | None:
     """The exception line that ends a traceback and the project frame above it, or None."""
     lines = excerpt.lines
@@ -422,6 +425,10 @@ def _traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | N
         if _FRAME.match(text) and not _NOISE.search(text):
             frame = line
         elif _EXCEPTION.match(text) and not text.startswith((" ", "\t")):
+            # `raise X from e`: the exception raised last wraps this one and is what the command died of.
+            chained = _chained(lines, lines.index(line))
+            if chained is not None and (end := _traceback_end(excerpt, chained)):
+                return end
             return [line] + ([frame] if frame else [])
         elif line.n != head.n + 1 and not text.startswith((" ", "\t")):
             return None

@@ -53,7 +53,32 @@ WRAPPER = re.compile(
     r"^Total: \d+ warnings? / \d+ errors? in \d+ files?|^FOUND \d+ ERRORS?(?: AND \d+ WARNINGS?)? AFFECTING \d+ LINES?|"
     r"^PHPCBF CAN FIX THE \d+ MARKED SNIFF VIOLATIONS|"
     # black's verdict under the files it would reformat
-    r"^Oh no! 💥 💔 💥|^\d+ files? would be reformatted"
+    r"^Oh no! 💥 💔 💥|^\d+ files? would be reformatted|"
+    # git push's verdict under the refs it rejected, gitleaks' under its findings
+    r"^error: failed to push some refs to |\bleaks found: \d+"
+)
+# GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
+# section markers: what the runner did next, never the tool's words (a failure's detail ends there).
+RUNNER_STEP = re.compile(
+    r"^(?:Cleaning up (?:project directory and )?file based variables|Running after_script|"
+    r"Uploading artifacts(?: for (?:successful|failed) job)?|Saving cache for (?:successful|failed) job|"
+    r"Executing \"step_script\" stage of the job script)\b"
+)
+# Python's line between a traceback and the one of an exception raised from it (`raise X from e`): the last
+# exception is what the command died of. "During handling of the above exception, another exception occurred"
+# is not it: there the first exception is the failure, the second one an accident of handling it.
+DIRECT_CAUSE = re.compile(r"^The above exception was the direct cause of the following exception:\s*$")
+CHAIN_GAP = 6  # lines from an exception to the next traceback's header, the blank lines around that line
+# A command as the shell echoes it before running it (`$ make`, set -x's `+ make`): what ran, not what failed.
+# CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
+# its errors are "CMake Error at ...". The runner's own step lines ("Cleaning up project directory ...") too.
+ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S|" + RUNNER_STEP.pattern)
+# Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
+NOISE = re.compile(
+    r"^\W*$|^\W*(?:\[\w+\]\s*)?[-=_*#~]{3,}\W*$|^\s*\d+: 0x[0-9a-f]+\b|^\s*(?:#\d+\s+)?0x[0-9a-f]+\s|"
+    r"(?:site-packages|dist-packages|node_modules|/usr/(?:local/)?lib|\bnode:internal|\binternal/)\S*[:\"]|"
+    # a Python frame in code that has no file (exec'd, generated, frozen): it says nothing of where
+    r'^\s*File "<[^>]+>", line \d+'
 )
 # A line a tool prints as its failure statement in words the excerpt's scorer does not weigh as an error:
 # pnpm's error code, a shellcheck finding (any finding fails the run), Dart's failed test (`[E]`), kotlinc's
@@ -65,14 +90,28 @@ TOOL_FAILURE = re.compile(
     r"^\w+(?:::\w+)*#\w+ \[\S+:\d+\]:\s*$|"
     r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
     r"^The \w+ \"[^\"]+\" is invalid: |"
-    # rustfmt --check, Vader (Vim), PHP_CodeSniffer, ava's and Karma's failed test marks
-    r"^would reformat \S+|^Diff in \S+ at line \d+:|^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] \(X\) |^\s*\d+ \| ERROR \| |^\s*[✖✗] \S"
+    # rustfmt --check, Vader (Vim), PHP_CodeSniffer, ava's and Karma's failed test marks (not a metric marked
+    # failed in a dotted table of values, k6's "✗ http_req_duration......: avg=...": a measurement, stated below)
+    r"^would reformat \S+|^Diff in \S+ at line \d+:|^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] \(X\) |^\s*\d+ \| ERROR \| |"
+    r"^\s*[✖✗] (?!\S+\.{4,}:)\S|"
+    # git push: a ref the remote refused (" ! [rejected]        main -> main (non-fast-forward)", "[remote rejected]")
+    r"^ ! \[(?:remote )?rejected\] |"
+    # a registry's error as docker push/pull print it ("denied: requested access to the resource is denied")
+    r"^(?:denied|unauthorized|forbidden): \S|"
+    # logrus' text format, which many Go tools log in (k6, older docker, gitlab-runner): "ERRO[0032] message"
+    r"^(?:ERRO|FATA|PANI)\[\d{4,}\] |"
+    # pre-commit: a hook's status line ("fix end of files......Failed"), its id and output printed under it
+    r"^\S.*?\.{3,}Failed\s*$|"
+    # gitleaks: a finding's report, its rule, file and line printed under it
+    r"^Finding:\s{2,}\S"
 )
 # A finding that names its file on a header line a few lines above it: shellcheck's, marked under the code line
-# ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php").
+# ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php"). checkov names the
+# check that failed above the resource ("Check: CKV_AWS_20: "S3 Bucket ..."" over "FAILED for resource: x").
 HEADED = (
     (re.compile(r"\^-*\^? SC\d{4} \("), re.compile(r"^In \S+ line \d+:\s*$"), 3),
     (re.compile(r"^\s*\d+ \| ERROR \| "), re.compile(r"^FILE: \S+"), 6),
+    (re.compile(r"^\s*FAILED for resource: "), re.compile(r"^Check: [A-Z][A-Z0-9_]+\d: "), 2),
 )
 # Lines that end a failure's detail: a runner's closing lines ("Finished in 1.42 seconds", ScalaTest's "Run
 # completed in"), the next failure's report title (minitest's "Error:" after a "Failure:"), shellcheck's next
@@ -117,7 +156,9 @@ LINK_REPORT_LINES = 12  # how far under the title its first broken link is liste
 # php -l's "No syntax errors detected in x.php" and luacheck's "Checking x.lua   OK" pass a file.
 PASS = re.compile(
     r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$|^\[ +(?:RUN|OK) +\] |"
-    r"^No syntax errors detected in |^Checking \S+\s+OK\s*$"
+    r"^No syntax errors detected in |^Checking \S+\s+OK\s*$|"
+    # pre-commit's status of a hook that passed or had nothing to check
+    r"^\S.*?\.{3,}(?:Passed|\(no files to check\)Skipped)\s*$"
 )
 # A test framework's or the runtime's own stack frame (JUnit's `at org.junit.Assert.fail`).
 LIBRARY_FRAME = re.compile(
