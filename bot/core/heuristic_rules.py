@@ -434,6 +434,32 @@ RULES: tuple[Rule, ...] = (
          C.lint, "pre-commit hook {hook} failed", "The pre-commit hook `{hook}` failed or changed files; in CI a hook that modifies files fails the run.",
          ("Run `pre-commit run {hook} --all-files` locally and commit what it changes or fix what it reports.",), 0.75,
          ("- hook id: end-of-file-fixer",)),
+    # checkov: a policy check a resource failed ("Check: CKV_AWS_20: "S3 Bucket has an ACL ..."" above "FAILED for resource")
+    rule("checkov", r"^Check: (?P<code>CKV2?_[A-Z0-9_]+): \"(?P<msg>[^\"]+)\"",
+         C.lint, "checkov check {code} failed", "The infrastructure code fails checkov's policy `{code}`: {msg}",
+         ("Change the resource as the check asks, or skip it there with `# checkov:skip={code}: <reason>` if the risk is accepted.",), 0.8,
+         ('Check: CKV_AWS_20: "S3 Bucket has an ACL defined which allows public READ access."',)),
+    # tflint: the rule's id in parentheses after the finding; its rulesets name rules after the provider (aws_, google_, ...)
+    rule("tflint", r"^\s*(?:Error|Warning|Notice): (?P<msg>.+) \((?P<rule>(?:terraform|aws|azurerm|google)_[a-z0-9_]+)\)\s*$",
+         C.lint, "tflint reports {rule}", "tflint's rule `{rule}` reports: {msg}",
+         ("Fix the value at the line tflint shows under the finding, or disable the rule in .tflint.hcl if it does not apply.",), 0.8,
+         ('Error: "t2.micrro" is an invalid value as instance_type (aws_instance_invalid_type)',)),
+    # helm lint: "[ERROR] templates/deployment.yaml: ..." for a chart's file
+    rule("helm-lint", r"^\[ERROR\] (?P<file>(?:templates/\S+?|Chart\.yaml|values\.yaml)):? ",
+         C.lint, "helm lint reports an error in {file}", "`helm lint` finds the chart's `{file}` invalid.",
+         ("Render it with `helm template` to see the YAML at the line named, and fix the template or values.",), 0.8,
+         ("[ERROR] templates/deployment.yaml: unable to parse YAML: error converting YAML to JSON: yaml: line 27",)),
+    # trivy: a vulnerability at or above --severity, with --exit-code 1 ("Total: 1 (CRITICAL: 1)" over its table)
+    rule("trivy", r"^Total: \d+ \((?:\w+: \d+, )*(?:HIGH|CRITICAL): [1-9]",
+         C.dependency, "trivy found vulnerable packages", "The image or lock file has a package with a known vulnerability at or above the severity the scan fails on.",
+         ("Upgrade the package to the version in the table's Fixed Version column (or the base image that ships it).", "If no fix exists yet, list the CVE in .trivyignore with a reason and an expiry."), 0.75,
+         ("Total: 1 (CRITICAL: 1)", "Total: 3 (UNKNOWN: 0, LOW: 0, MEDIUM: 1, HIGH: 2, CRITICAL: 0)"), V.unknown),
+    # semantic-release: its errors carry a code (EGITNOPERMISSION, ENOGITLABTOKEN, EINVALIDNPMTOKEN): the release job's
+    # token or configuration, not the change
+    rule("semantic-release", r"\[semantic-release\].*?[✘✖]\s+(?P<code>E[A-Z]{4,})\b\s*(?P<msg>.*)$",
+         C.configuration, "semantic-release: {code} {msg}", "semantic-release stopped with `{code}`: {msg}",
+         ("Check the release job's token (its scopes and whether it may push to the branch) and the plugin's configuration; the error's docs link says which.",), 0.85,
+         ("[10:12:42 AM] [semantic-release] › ✘  EGITNOPERMISSION Cannot push to the Git repository.",), V.unknown),
     rule("gitlab-ci-yaml", r"(?i)(jobs config should contain at least one visible job|yaml invalid|This GitLab CI configuration is invalid)",
          C.configuration, "The CI configuration is invalid", "GitLab could not use .gitlab-ci.yml.",
          ("Validate it in the project's CI Lint page (Build → Pipeline editor).",), 0.9, ("This GitLab CI configuration is invalid: jobs:test script can't be blank",)),

@@ -697,7 +697,7 @@ CASES = [
         Category.build,
     ),
     ("hadolint", ["Dockerfile:7", "DL3008"], "Dockerfile:7 DL3008 warning: Pin versions", Category.lint),
-    ("trivy", ["CVE-2024-45491", "libexpat"], "│ libexpat │ CVE-2024-45491 │ CRITICAL │", None),
+    ("trivy", ["CVE-2024-45491", "libexpat"], "│ libexpat │ CVE-2024-45491 │ CRITICAL │", Category.dependency),
     ("gitleaks", ["aws-access-token", "config/settings.py"], "RuleID:      aws-access-token", None),
     (
         "flyway",
@@ -733,7 +733,7 @@ CASES = [
         "semantic_release",
         ["EGITNOPERMISSION", "Cannot push to the Git repository"],
         "EGITNOPERMISSION Cannot push to the Git repository",
-        None,
+        Category.configuration,
     ),
     (
         "yarn_frozen",
@@ -790,15 +790,15 @@ CASES = [
         "helm_lint",
         ["templates/deployment.yaml", "line 27: mapping values are not allowed"],
         "[ERROR] templates/deployment.yaml",
-        None,
+        Category.lint,
     ),
     (
         "tflint",
         ['"t2.micrro" is an invalid value as instance_type', "aws_instance_invalid_type"],
         'Error: "t2.micrro" is an invalid value',
-        None,
+        Category.lint,
     ),
-    ("checkov", ["CKV_AWS_20", "aws_s3_bucket.assets"], "FAILED for resource: aws_s3_bucket.assets", None),
+    ("checkov", ["CKV_AWS_20", "aws_s3_bucket.assets"], "FAILED for resource: aws_s3_bucket.assets", Category.lint),
     ("pre_commit", ["end-of-file-fixer"], "- hook id: end-of-file-fixer", Category.lint),
     (
         "go_vet",
