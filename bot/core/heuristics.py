@@ -9,8 +9,9 @@ from string import Formatter
 
 from bot.core import messages
 from bot.core.excerpt.rules import score_line
+from bot.core.heuristic_causes import ALL_RULES, CAUSES
 from bot.core.heuristic_facts import Facts, bare, facts, shorten
-from bot.core.heuristic_rules import FAILURE_REASONS, RULES, Rule
+from bot.core.heuristic_rules import FAILURE_REASONS, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
 MAX_EVIDENCE = 5
@@ -20,6 +21,7 @@ MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
 MAX_SUFFIX_COMMAND = 60
 MAX_STEP_SUFFIX = 50
+CAUSE_WINDOW = 3  # lines above a failure where a known cause may be printed (git's `remote:` lines over its `fatal:`)
 
 UNKNOWN_SUMMARY = "The job failed; no known failure pattern was recognised"
 UNKNOWN_CAUSE = (
@@ -106,12 +108,12 @@ def _evidence(
 
 
 def match_rules(
-    excerpt: Excerpt, within: tuple[ExcerptLine, ...] | None = None
+    excerpt: Excerpt, within: tuple[ExcerptLine, ...] | None = None, rules: tuple[Rule, ...] = ALL_RULES
 ) -> list[tuple[Rule, re.Match[str], ExcerptLine]]:
     """Every (rule, match, line) in the excerpt (or in the given lines); each rule counts once, at its first line."""
     found: dict[str, tuple[Rule, re.Match[str], ExcerptLine]] = {}
     for line in excerpt.lines if within is None else within:
-        for rule in RULES:
+        for rule in rules:
             if rule.id in found:
                 continue
             m = rule.pattern.search(line.text)
@@ -121,13 +123,25 @@ def match_rules(
 
 
 def best_rule(
-    excerpt: Excerpt, within: tuple[ExcerptLine, ...] | None = None, headline: ExcerptLine | None = None
+    excerpt: Excerpt,
+    within: tuple[ExcerptLine, ...] | None = None,
+    headline: ExcerptLine | None = None,
+    rules: tuple[Rule, ...] = ALL_RULES,
 ) -> tuple[Rule, re.Match[str], ExcerptLine] | None:
     """The rule that explains the failure: one matching the headline first, then the most confident."""
-    matches = match_rules(excerpt, within)
+    matches = match_rules(excerpt, within, rules)
     if not matches:
         return None
     return max(matches, key=lambda item: (headline is not None and item[2] is headline, item[0].confidence, -item[2].n))
+
+
+def _cause_above(excerpt: Excerpt, found: Facts) -> tuple[Rule, re.Match[str], ExcerptLine] | None:
+    """A known cause printed just above the failure's lines: a server's or tool's explanation of the error that
+    follows it (git's `remote: You are not allowed to download code from this project.` over its `fatal:`)."""
+    assert found.headline is not None
+    first = min([found.headline.n, *(line.n for line in found.block)])
+    above = tuple(line for line in excerpt.lines if first - CAUSE_WINDOW <= line.n < first)
+    return best_rule(excerpt, above, None, CAUSES) if above else None
 
 
 def _summary(found: Facts) -> str:
@@ -227,6 +241,8 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             evidence=_evidence(excerpt, None),
         )
     hit = best_rule(excerpt, found.block, found.headline)
+    if hit is None or hit[0] not in CAUSES:
+        hit = _cause_above(excerpt, found) or hit
     summary = _summary(found)
     if hit is None:
         category, verdict = _kind(found)

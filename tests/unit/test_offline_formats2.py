@@ -733,7 +733,7 @@ CASES = [
         "semantic_release",
         ["EGITNOPERMISSION", "Cannot push to the Git repository"],
         "EGITNOPERMISSION Cannot push to the Git repository",
-        Category.configuration,
+        Category.permissions,  # GitLab's "You are not allowed to push code" under it: the job token cannot push
     ),
     (
         "yarn_frozen",

@@ -1,0 +1,163 @@
+"""Known causes: messages tools print for a failure of the job's environment, and what each is down to (data)."""
+
+from __future__ import annotations
+
+from bot.core.heuristic_rules import RULES, C, Rule, V, rule
+
+# Each message is the tool's own, as its documentation or source prints it; the explanation says what it is usually
+# down to in a CI job and the fix steps what to change in the job. Their verdict is mostly "unknown": an image, a
+# runner or a credential changed, not necessarily the code. More confident than the general rules they overlap
+# (permission-denied, network-dns, terraform, docker-build-step), so that they explain when they match.
+# The tables below are laid out by hand, to be read as tables; the formatter leaves them alone.
+# fmt: off
+CAUSES: tuple[Rule, ...] = (
+    rule("git-dubious-ownership", r"detected dubious ownership in repository at '(?P<path>[^']+)'",
+         C.configuration, "Git refuses to work in {path}",
+         "Git refuses to work in `{path}` because the directory belongs to another user than the one running git (its "
+         "safe.directory check): the job's image runs as another user than the one that checked the sources out, or the "
+         "directory comes from a cache or volume.",
+         ("Add `git config --global --add safe.directory \"$CI_PROJECT_DIR\"` to the job's `before_script`.",
+          "Or run the image as the user that owns the checkout."), 0.9,
+         ("fatal: detected dubious ownership in repository at '/builds/acme/tools'",), V.unknown),
+    rule("ssh-host-key", r"Host key verification failed",
+         C.configuration, "ssh does not know the server's host key",
+         "ssh refused to connect because the server's host key is not in the job's known_hosts: a fresh CI container has "
+         "none, or the server's key changed.",
+         ("Add the verified host key before connecting, from a CI/CD variable: "
+          "`echo \"$SSH_KNOWN_HOSTS\" >> ~/.ssh/known_hosts` (`ssh-keyscan <host>` gives it; check its fingerprint once).",
+          "If the server's key changed on purpose, update that variable."), 0.9,
+         ("Host key verification failed.",), V.unknown),
+    rule("pip-externally-managed", r"error: externally-managed-environment",
+         C.configuration, "pip refuses to install into the image's system Python",
+         "pip refuses to install into the system Python of the job's image (PEP 668): Debian- and Ubuntu-based images "
+         "since Debian 12 / Ubuntu 23.04 mark it as managed by apt.",
+         ("Install into a virtual environment: `python3 -m venv .venv && . .venv/bin/activate` before `pip install`.",
+          "Or use an official `python:` image, or `pip install --break-system-packages` in a throwaway image."), 0.9,
+         ("error: externally-managed-environment",), V.unknown),
+    rule("exec-format", r"(?i)exec format error",
+         C.configuration, "A binary is for another CPU architecture",
+         "A program or image was built for another CPU architecture than the runner's (arm64 against amd64), or a "
+         "script lacks its `#!` line.",
+         ("Compare the runner's architecture (`uname -m`) with the image's or binary's (`docker image inspect`, `file`), "
+          "and pull or build the matching platform (`--platform linux/amd64`).",
+          "For a script, make its first line a shebang such as `#!/bin/sh`."), 0.85,
+         ("exec /usr/local/bin/docker-entrypoint.sh: exec format error",
+          "standard_init_linux.go:228: exec user process caused: exec format error"), V.unknown),
+    rule("glibc-version", r"version [`'](?P<ver>GLIBC_[\d.]+)' not found",
+         C.configuration, "A binary needs a newer glibc ({ver})",
+         "A binary needs `{ver}`, newer than the job's image has: it was built on (or downloaded for) a newer "
+         "distribution, or the image is Alpine (musl, no glibc).",
+         ("Run it on an image with a newer glibc (a newer Debian/Ubuntu base), or build it in the image it runs in.",
+          "On Alpine, use a musl build of the tool or a glibc-based image."), 0.9,
+         ("/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required by ./bin/tool)",), V.unknown),
+    rule("java-class-version",
+         r"UnsupportedClassVersionError: .*class file version (?P<have>\d+)\.\d+\), this version of the Java Runtime "
+         r"only recognizes class file versions up to (?P<max>\d+)\.\d+",
+         C.configuration, "Classes compiled for a newer Java than the runtime",
+         "Classes compiled for a newer Java (class file version {have}) run on an older runtime (which reads up to "
+         "{max}); the class file version is the Java version plus 44.",
+         ("Run with a JDK at least as new as the one that compiled them (the job's `image:`, e.g. `eclipse-temurin`), "
+          "or compile for the older one with `--release`.",), 0.9,
+         ("Exception in thread \"main\" java.lang.UnsupportedClassVersionError: com/acme/App has been compiled by a "
+          "more recent version of the Java Runtime (class file version 61.0), this version of the Java Runtime only "
+          "recognizes class file versions up to 55.0",), V.unknown),
+    rule("gradle-jdk", r"Unsupported class file major version (?P<major>\d+)",
+         C.configuration, "The build tool is older than the JDK running it",
+         "The JDK running the build is newer than the Gradle version (or a Groovy-, ASM- or Kotlin-based plugin) can "
+         "read: class file major version {major} is Java {major} minus 44.",
+         ("Upgrade the Gradle wrapper (`./gradlew wrapper --gradle-version <version>`) to one that supports this JDK, "
+          "or run the build on the JDK it supports.",), 0.85,
+         ("BUG! exception in phase 'semantic analysis' in source unit '_BuildScript_' Unsupported class file major "
+          "version 65",), V.unknown),
+    rule("apt-unknown-package", r"E: Unable to locate package (?P<package>\S+)",
+         C.dependency, "apt does not know the package {package}",
+         "apt does not know `{package}`: the name is misspelt or differs in this distribution release, or the package "
+         "lists were not downloaded in this job (no `apt-get update` before, or it ran in another image layer).",
+         ("Check the package's name for the image's release (`apt-cache search`, packages.debian.org).",
+          "Run `apt-get update` in the same step, right before `apt-get install`."), 0.9,
+         ("E: Unable to locate package libpq-dev",)),
+    rule("git-no-credentials",
+         r"could not read (?:Username|Password) for '(?P<url>[^']+)': (?:terminal prompts disabled|No such device)",
+         C.permissions, "Git needed credentials for {url}",
+         "Git needed credentials for `{url}` and had none: a private submodule or dependency is fetched over HTTPS "
+         "without a token.",
+         ("Use the job token (`https://gitlab-ci-token:${{CI_JOB_TOKEN}}@<host>/<path>.git`) and add this project to "
+          "the other project's CI/CD job token allowlist, or use a deploy token.",
+          "For submodules on the same GitLab, use relative URLs in .gitmodules: the runner then fetches them with the "
+          "job token."), 0.9,
+         ("fatal: could not read Username for 'https://gitlab.example.com': terminal prompts disabled",), V.unknown),
+    rule("gitlab-repo-denied",
+         r"remote: (?:You are not allowed to (?P<what>download|push) code (?:from|to) this project|"
+         r"HTTP Basic: Access denied)",
+         C.permissions, "GitLab refused the job's credentials for a repository",
+         "GitLab refused the job's credentials for this repository: the job token (CI_JOB_TOKEN) may not read another "
+         "project that does not list this one in its job token allowlist, and a job token can never push.",
+         ("To read another project, add this project to its CI/CD job token allowlist (Settings > CI/CD > Job token "
+          "permissions).",
+          "To push (tags, releases, commits), use a project access token with `write_repository` in a masked variable."),
+         0.85, ("remote: You are not allowed to download code from this project.",
+                "remote: You are not allowed to push code to this project."), V.unknown),
+    rule("helm-name-in-use", r"cannot re-use a name that is still in use",
+         C.deploy, "A Helm release of that name already exists",
+         "`helm install` refuses because a release of that name already exists in the namespace (maybe failed or "
+         "pending from an earlier run).",
+         ("Use `helm upgrade --install`, which works whether the release exists or not.",
+          "If the release is stuck, `helm history <release>` then `helm rollback` or `helm uninstall` it."), 0.9,
+         ("Error: INSTALLATION FAILED: cannot re-use a name that is still in use",), V.unknown),
+    rule("kubectl-unauthorized", r"You must be logged in to the server(?: \((?P<why>[^)]*)\))?",
+         C.permissions, "The cluster rejected the job's credentials",
+         "The Kubernetes API rejected the job's credentials: the kubeconfig's token expired or was revoked, or the job "
+         "selected another context than intended.",
+         ("Check the context the job uses (`kubectl config current-context`) and the KUBECONFIG variable or agent.",
+          "Renew the token, or give this project access to the GitLab agent's cluster."), 0.9,
+         ("error: You must be logged in to the server (Unauthorized)",), V.unknown),
+    rule("tls-untrusted",
+         r"x509: certificate (?:signed by unknown authority|has expired|is not valid)|unable to get local issuer "
+         r"certificate|self[- ]signed certificate in certificate chain",
+         C.configuration, "TLS: the server's certificate is not trusted",
+         "TLS verification failed: the server's certificate is signed by a CA the job's image does not trust (a "
+         "company CA, a self-signed registry or a TLS-inspecting proxy), or it expired.",
+         ("Add the CA to the image (`update-ca-certificates`) or point the tool at it (`SSL_CERT_FILE`, "
+          "`NODE_EXTRA_CA_CERTS`, `REQUESTS_CA_BUNDLE`; Docker: /etc/docker/certs.d/<registry>/ca.crt).",
+          "If the certificate expired, renew it on the server."), 0.85,
+         ("Error response from daemon: Get \"https://registry.acme.internal/v2/\": x509: certificate signed by unknown "
+          "authority", "npm ERR! code SELF_SIGNED_CERT_IN_CHAIN self signed certificate in certificate chain"),
+         V.unknown),
+    rule("pg-client-version", r"server version mismatch",
+         C.configuration, "The PostgreSQL client tools are older than the server",
+         "pg_dump (or pg_restore) refuses a server of a newer major version than itself: the job's PostgreSQL client "
+         "tools are older than the server.",
+         ("Install the client of the server's major version (`postgresql-client-16`), or run the step in the "
+          "`postgres:<server version>` image.",), 0.9,
+         ("pg_dump: error: aborting because of server version mismatch",), V.unknown),
+    rule("npm-integrity", r"\bEINTEGRITY\b",
+         C.dependency, "A package's checksum differs from package-lock.json",
+         "A downloaded package's checksum differs from the one package-lock.json records: the lock file was made against "
+         "another registry or mirror, the package was republished, or the npm cache is corrupt.",
+         ("Clear the cache (`npm cache clean --force`, or change the CI cache key) and run again.",
+          "If it persists, remove the package's entry from package-lock.json, `npm install`, and commit the result."),
+         0.85, ("npm ERR! code EINTEGRITY",), V.unknown),
+    rule("docker-copy-missing",
+         r"failed to (?:calculate checksum of ref|compute cache key)[^\"]*\"(?P<file>/[^\"]+)\": not found",
+         C.build, "COPY names {file}, which is not in the build context",
+         "`COPY`/`ADD` names `{file}`, which is not in the build context: it is not committed, .dockerignore excludes "
+         "it, or `docker build` is given another context directory than the Dockerfile expects.",
+         ("Check that `{file}` is committed and not matched by .dockerignore.",
+          "Check the context directory given to `docker build` (its last argument) against the Dockerfile's paths."),
+         0.9, ('ERROR: failed to solve: failed to compute cache key: failed to calculate checksum of ref abc::def: '
+               '"/requirements.lock": not found',)),
+    rule("cloud-resource-exists",
+         r"Error: .*?\b(?P<code>BucketAlreadyExists|BucketAlreadyOwnedByYou|EntityAlreadyExists|"
+         r"ResourceAlreadyExists\w*|AlreadyExists(?:Exception)?)\b",
+         C.deploy, "The resource already exists ({code})",
+         "The resource Terraform tried to create already exists (`{code}`): it was created outside this state (by hand "
+         "or another state), or, for an S3 bucket, the name is taken: bucket names are unique across all accounts.",
+         ("If it is yours, bring it under this state: `terraform import <address> <id>`.",
+          "If the name is taken elsewhere, choose another (S3 bucket names are global)."), 0.85,
+         ("│ Error: creating S3 Bucket (acme-prod-artifacts): operation error S3: CreateBucket, https response error "
+          "StatusCode: 409, BucketAlreadyExists:",)),
+)
+# fmt: on
+
+# Every rule the offline analyzer knows: the known causes first (more specific), then the general pack.
+ALL_RULES: tuple[Rule, ...] = CAUSES + RULES

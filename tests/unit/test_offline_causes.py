@@ -1,0 +1,206 @@
+"""The offline analyzer's known causes: a job that fails for its environment (image, credentials, runner) is told
+what that message is down to and what to change, not only where the log says it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.excerpt.read import excerpt
+from bot.core.heuristics import analyze
+from bot.core.types import Category, Verdict
+from tests.unit.test_offline_formats2 import job
+
+# name -> (image, the script's output, category, words the root cause must hold, words a fix step must hold)
+CASES = {
+    "dubious_ownership": (
+        "alpine/git:2.43.0",
+        "$ git describe --tags\n"
+        "fatal: detected dubious ownership in repository at '/builds/acme/tools'\n"
+        "To add an exception for this directory, call:\n"
+        "\tgit config --global --add safe.directory /builds/acme/tools\n",
+        Category.configuration,
+        ["another user"],
+        "safe.directory",
+    ),
+    "ssh_host_key": (
+        "alpine:3.19",
+        "$ scp dist/app.tgz deploy@web1.acme.example:/srv/releases/\nHost key verification failed.\nlost connection\n",
+        Category.configuration,
+        ["known_hosts"],
+        "known_hosts",
+    ),
+    "pep668": (
+        "debian:bookworm",
+        "$ pip3 install -r requirements.txt\n"
+        "error: externally-managed-environment\n\n"
+        "× This environment is externally managed\n"
+        "╰─> To install Python packages system-wide, try apt install\n"
+        "    python3-xyz, where xyz is the package you are trying to\n"
+        "    install.\n",
+        Category.configuration,
+        ["PEP 668"],
+        "venv",
+    ),
+    "exec_format": (
+        "docker:24.0",
+        "$ docker run --rm registry.acme.example/tools/migrate:1.4.0\nexec /usr/local/bin/migrate: exec format error\n",
+        Category.configuration,
+        ["architecture"],
+        "--platform",
+    ),
+    "glibc": (
+        "debian:bullseye-slim",
+        "$ ./bin/protoc-gen-acme --version\n"
+        "./bin/protoc-gen-acme: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found "
+        "(required by ./bin/protoc-gen-acme)\n",
+        Category.configuration,
+        ["GLIBC_2.34", "newer distribution"],
+        "glibc",
+    ),
+    "java_class_version": (
+        "eclipse-temurin:11-jre",
+        "$ java -jar build/libs/app.jar --check\n"
+        'Exception in thread "main" java.lang.UnsupportedClassVersionError: com/acme/App has been compiled by a more '
+        "recent version of the Java Runtime (class file version 61.0), this version of the Java Runtime only "
+        "recognizes class file versions up to 55.0\n"
+        "\tat java.base/java.lang.ClassLoader.defineClass1(Native Method)\n",
+        Category.configuration,
+        ["class file version 61", "55"],
+        "--release",
+    ),
+    "gradle_jdk": (
+        "eclipse-temurin:21-jdk",
+        "$ ./gradlew build\n"
+        "FAILURE: Build failed with an exception.\n\n"
+        "* What went wrong:\n"
+        "Could not open cp_settings generic class cache for settings file '/builds/acme/api/settings.gradle'.\n"
+        "> BUG! exception in phase 'semantic analysis' in source unit '_BuildScript_' Unsupported class file major "
+        "version 65\n",
+        Category.configuration,
+        ["major version 65"],
+        "gradle-version",
+    ),
+    "apt_package": (
+        "debian:bookworm-slim",
+        "$ apt-get install -y libpq-dev\n"
+        "Reading package lists...\n"
+        "Building dependency tree...\n"
+        "E: Unable to locate package libpq-dev\n",
+        Category.dependency,
+        ["libpq-dev", "misspelt", "apt-get update"],
+        "apt-get update",
+    ),
+    "git_no_credentials": (
+        "alpine/git:2.43.0",
+        "$ git submodule update --init\n"
+        "Cloning into '/builds/acme/web/vendor/design-tokens'...\n"
+        "fatal: could not read Username for 'https://gitlab.acme.example': terminal prompts disabled\n"
+        "fatal: clone of 'https://gitlab.acme.example/acme/design-tokens.git' into submodule path "
+        "'/builds/acme/web/vendor/design-tokens' failed\n",
+        Category.permissions,
+        ["https://gitlab.acme.example", "without a token"],
+        "relative URLs",
+    ),
+    "job_token_download": (
+        "alpine/git:2.43.0",
+        "$ git clone https://gitlab-ci-token:[MASKED]@gitlab.acme.example/acme/fixtures.git\n"
+        "Cloning into 'fixtures'...\n"
+        "remote: You are not allowed to download code from this project.\n"
+        "fatal: unable to access 'https://gitlab.acme.example/acme/fixtures.git/': The requested URL returned "
+        "error: 403\n",
+        Category.permissions,
+        ["allowlist"],
+        "allowlist",
+    ),
+    "helm_name": (
+        "alpine/helm:3.14.0",
+        "$ helm install api ./chart --namespace staging\n"
+        "Error: INSTALLATION FAILED: cannot re-use a name that is still in use\n",
+        Category.deploy,
+        ["already exists"],
+        "upgrade --install",
+    ),
+    "kubectl_unauthorized": (
+        "bitnami/kubectl:1.29",
+        "$ kubectl apply -f k8s/\nerror: You must be logged in to the server (Unauthorized)\n",
+        Category.permissions,
+        ["expired or was revoked"],
+        "current-context",
+    ),
+    "x509": (
+        "docker:24.0",
+        "$ docker login registry.acme.internal -u ci --password-stdin\n"
+        'Error response from daemon: Get "https://registry.acme.internal/v2/": x509: certificate signed by unknown '
+        "authority\n",
+        Category.configuration,
+        ["CA"],
+        "update-ca-certificates",
+    ),
+    "pg_dump": (
+        "postgres:14",
+        "$ pg_dump -h db.acme.internal -U app app > backup.sql\n"
+        "pg_dump: error: aborting because of server version mismatch\n"
+        "pg_dump: detail: server version: 16.2; pg_dump version: 14.11\n",
+        Category.configuration,
+        ["older than the server"],
+        "postgresql-client",
+    ),
+    "npm_integrity": (
+        "node:20",
+        "$ npm ci\n"
+        "npm ERR! code EINTEGRITY\n"
+        "npm ERR! sha512-Xc4c0...== integrity checksum failed when using sha512: wanted sha512-Xc4c0...== but got "
+        "sha512-9d2bk...==. (23915 bytes)\n",
+        Category.dependency,
+        ["package-lock.json"],
+        "npm cache clean",
+    ),
+    "docker_copy_missing": (
+        "docker:24.0",
+        "$ docker build -t acme/api .\n"
+        "#8 [builder 4/6] COPY requirements.lock ./\n"
+        '#8 ERROR: failed to calculate checksum of ref 7c1d4bb2::q8l3k0w1: "/requirements.lock": not found\n'
+        "------\n"
+        " > [builder 4/6] COPY requirements.lock ./:\n"
+        "------\n"
+        "Dockerfile:9\n"
+        "ERROR: failed to solve: failed to compute cache key: failed to calculate checksum of ref 7c1d4bb2::q8l3k0w1: "
+        '"/requirements.lock": not found\n',
+        Category.build,
+        ["/requirements.lock", ".dockerignore"],
+        ".dockerignore",
+    ),
+    "bucket_exists": (
+        "hashicorp/terraform:1.7",
+        "$ terraform apply -auto-approve\n"
+        "aws_s3_bucket.artifacts: Creating...\n"
+        "╷\n"
+        "│ Error: creating S3 Bucket (acme-prod-artifacts): operation error S3: CreateBucket, https response error "
+        "StatusCode: 409, BucketAlreadyExists:\n"
+        "│\n"
+        "│   with aws_s3_bucket.artifacts,\n"
+        '│   on storage.tf line 12, in resource "aws_s3_bucket" "artifacts":\n'
+        "╵\n",
+        Category.deploy,
+        ["BucketAlreadyExists", "unique across all accounts"],
+        "terraform import",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_known_cause_is_explained_and_its_fix_given(name):
+    image, body, category, cause_words, fix_words = CASES[name]
+    answer = analyze(excerpt(job(image, body).encode()), failure_reason="script_failure")
+    assert answer.category is category, (answer.category, answer.summary)
+    for words in cause_words:
+        assert words in answer.root_cause, f"{name}: {words!r} not in {answer.root_cause!r}"
+    assert any(fix_words in step for step in answer.fix_steps), answer.fix_steps
+    assert "{" not in answer.root_cause and not any("{" in s and "${" not in s for s in answer.fix_steps)
+
+
+def test_an_environment_failure_is_not_blamed_on_the_change():
+    # An image, a runner or a credential changed: the code may be fine.
+    for name in ("ssh_host_key", "pep668", "glibc", "x509", "kubectl_unauthorized"):
+        image, body, *_ = CASES[name]
+        assert analyze(excerpt(job(image, body).encode())).verdict is Verdict.unknown, name
