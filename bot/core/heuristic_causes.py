@@ -156,6 +156,69 @@ CAUSES: tuple[Rule, ...] = (
           "If the name is taken elsewhere, choose another (S3 bucket names are global)."), 0.85,
          ("│ Error: creating S3 Bucket (acme-prod-artifacts): operation error S3: CreateBucket, https response error "
           "StatusCode: 409, BucketAlreadyExists:",)),
+    # GitLab runners' and Docker's own messages about the job's set-up.
+    rule("docker-dind-missing",
+         r"Cannot connect to the Docker daemon at tcp://(?P<host>docker|localhost|127\.0\.0\.1):\d+|"
+         r"error during connect: .*dial tcp: lookup docker\b",
+         C.configuration, "The job cannot reach its Docker-in-Docker service",
+         "The job talks to a Docker daemon over TCP (`DOCKER_HOST`) that is not there: the job has no `docker:dind` "
+         "service, or the client and the service disagree about TLS (port 2376 with certificates under "
+         "DOCKER_TLS_CERTDIR, 2375 without).",
+         ("Add the service to the job: `services: [docker:<version>-dind]`, with the same `<version>` as the image.",
+          "Make the client and service agree: `DOCKER_HOST: tcp://docker:2376` with `DOCKER_TLS_CERTDIR: \"/certs\"`, or "
+          "`tcp://docker:2375` with `DOCKER_TLS_CERTDIR: \"\"`."), 0.9,
+         ("Cannot connect to the Docker daemon at tcp://docker:2375. Is the docker daemon running?",
+          'error during connect: Get "http://docker:2375/v1.24/info": dial tcp: lookup docker on 10.0.0.2:53: no such '
+          "host"), V.unknown),
+    rule("docker-socket-denied", r"permission denied while trying to connect to the Docker daemon socket",
+         C.permissions, "The runner's user may not use the Docker socket",
+         "The job runs `docker` as a user that may not use the Docker daemon's socket: on a shell executor, the "
+         "`gitlab-runner` user is not in the `docker` group.",
+         ("On the runner's host: `sudo usermod -aG docker gitlab-runner`, then restart the runner.",
+          "Or run the job on a Docker executor with a `docker:dind` service."), 0.9,
+         ("permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock",),
+         V.infrastructure),
+    rule("artifacts-too-large", r"(?i)Uploading artifacts.*\b413 Request Entity Too Large|\btoo large archive\b",
+         C.configuration, "The job's artifacts are larger than GitLab accepts",
+         "GitLab refused the job's artifacts archive: it is larger than the maximum artifacts size of the instance, "
+         "group or project.",
+         ("Keep less: narrow `artifacts:paths`, add `artifacts:exclude` for caches and build trees.",
+          "Or raise the maximum artifacts size (project or group Settings > CI/CD, or the instance's admin settings)."),
+         0.9, ('ERROR: Uploading artifacts as "archive" to coordinator... 413 Request Entity Too Large  id=123 '
+               "responseStatus=413 Request Entity Too Large status=413", "FATAL: too large archive"), V.unknown),
+    rule("image-platform", r"no matching manifest for (?P<platform>\S+) in the manifest list entries",
+         C.configuration, "The image has no build for {platform}",
+         "The image is not published for the runner's platform (`{platform}`): an ARM runner pulling an amd64-only "
+         "image, or the reverse.",
+         ("Run the job on a runner of a platform the image has (a runner `tags:` entry), or use a multi-platform image.",
+          "If you build the image, publish it for both (`docker buildx build --platform linux/amd64,linux/arm64`)."),
+         0.9, ("no matching manifest for linux/arm64/v8 in the manifest list entries",), V.unknown),
+    rule("image-missing-command", r"exec: \"(?P<command>[^\"]+)\": executable file not found in \$PATH",
+         C.configuration, "The image has no {command}",
+         "The container was started with `{command}`, which the image does not have on its PATH: the job's `image:` "
+         "lacks the tool, or its entrypoint or command names another.",
+         ("Use an image that has `{command}` or install it in `before_script`.",
+          "If the image has an entrypoint of its own, override it in `.gitlab-ci.yml` (`image: {{name: ..., "
+          "entrypoint: [\"\"]}}`)."), 0.85,
+         ('OCI runtime create failed: runc create failed: unable to start container process: exec: "pytest": '
+          "executable file not found in $PATH: unknown",), V.unknown),
+    rule("npm-registry-auth", r"npm (?:ERR!|error) code E401\b|Unable to authenticate, need: Basic",
+         C.permissions, "The npm registry rejected the job's credentials",
+         "The npm registry asked for credentials the job did not have or that are no longer valid: the `.npmrc` "
+         "token variable is empty or expired. A protected CI/CD variable is empty on a branch that is not protected, "
+         "merge request pipelines included.",
+         ("Check that `.npmrc` has `//<registry>/:_authToken=${{NPM_TOKEN}}` (GitLab's registry: `${{CI_JOB_TOKEN}}`) and "
+          "that the variable reaches this job (protected variables only reach protected branches and tags).",
+          "Renew the token if it expired."), 0.85,
+         ("npm ERR! code E401", 'npm ERR! Unable to authenticate, need: Basic realm="GitLab Package Registry"'),
+         V.unknown),
+    rule("git-remote-ref-gone", r"fatal: couldn't find remote ref (?P<ref>\S+)",
+         C.configuration, "The ref {ref} is no longer on the remote",
+         "Git could not fetch `{ref}`: the branch or tag was deleted or renamed after the pipeline started (a merged "
+         "and deleted branch), or the job fetches a ref that never existed.",
+         ("If the branch was merged and deleted, the pipeline is obsolete: nothing to fix.",
+          "Otherwise check the ref the job fetches (variables, `git fetch` commands)."), 0.85,
+         ("fatal: couldn't find remote ref refs/heads/feature-x",), V.unknown),
 )
 # fmt: on
 
