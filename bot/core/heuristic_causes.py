@@ -219,6 +219,112 @@ CAUSES: tuple[Rule, ...] = (
          ("If the branch was merged and deleted, the pipeline is obsolete: nothing to fix.",
           "Otherwise check the ref the job fetches (variables, `git fetch` commands)."), 0.85,
          ("fatal: couldn't find remote ref refs/heads/feature-x",), V.unknown),
+    # Versions that drifted apart: a dependency, toolchain or lock file against what the code or the image expects.
+    rule("python-import-name", r"ImportError: cannot import name '(?P<name>[^']+)' from '(?P<module>[^']+)'",
+         C.dependency, "{module} has no {name}",
+         "`{module}` has no `{name}`: the installed version is not the one the code (or a package using it) was written "
+         "against, most often an unpinned dependency that released a version without it.",
+         ("Pin `{module}` to the last version that has `{name}` (compare `pip freeze` with the last passing run), then "
+          "upgrade the code that imports it.",), 0.85,
+         ("ImportError: cannot import name 'soft_unicode' from 'markupsafe' "
+          "(/usr/local/lib/python3.9/site-packages/markupsafe/__init__.py)",), V.unknown),
+    rule("node-require-esm",
+         r"ERR_REQUIRE_ESM\]?:? require\(\) of ES Module \S*?node_modules/(?P<package>(?:@[^/\s]+/)?[^/\s]+)",
+         C.dependency, "{package} is an ES module that require() cannot load",
+         "`{package}` is published as an ES module only (usually since a new major version), and CommonJS code "
+         "loads it with `require()`.",
+         ("Pin `{package}` to its last CommonJS major version, or load it with `await import('{package}')`, or move "
+          "the project to ES modules.",), 0.85,
+         ("Error [ERR_REQUIRE_ESM]: require() of ES Module /builds/app/node_modules/node-fetch/src/index.js from "
+          "/builds/app/src/client.js not supported.",), V.unknown),
+    rule("node-openssl3", r"ERR_OSSL_EVP_UNSUPPORTED|error:0308010C:digital envelope routines::unsupported",
+         C.dependency, "A build tool uses a hash OpenSSL 3 no longer offers",
+         "The job's Node (17 or newer) comes with OpenSSL 3, which dropped the MD4 hash an older webpack (4) or "
+         "react-scripts uses.",
+         ("Upgrade webpack (5) or react-scripts (5), or run the job on Node 16.",
+          "As a stopgap, `NODE_OPTIONS=--openssl-legacy-provider`."), 0.9,
+         ("Error: error:0308010C:digital envelope routines::unsupported", "code: 'ERR_OSSL_EVP_UNSUPPORTED'"),
+         V.unknown),
+    rule("node-gyp-tools", r"gyp ERR! (?:find Python|stack Error: not found: (?P<tool>\S+)|stack Error: Could not find any "
+         r"Python)",
+         C.dependency, "A native Node module cannot be built",
+         "An npm package with native code is compiled with node-gyp (no prebuilt binary for this Node version or "
+         "platform), and the image lacks what it needs: Python, make or a C++ compiler.",
+         ("Install the build tools in the image (`apt-get install -y python3 make g++`, Alpine: `apk add python3 make "
+          "g++`), or use a Node version the package ships prebuilt binaries for.",), 0.85,
+         ("gyp ERR! find Python", "gyp ERR! stack Error: not found: make"), V.unknown),
+    rule("python-build-wheel",
+         r"Failed building wheel for (?P<package>\S+)|error: command '(?P<tool>[\w./+-]*(?:gcc|cc|g\+\+|clang))' failed|"
+         r"fatal error: Python\.h: No such file or directory",
+         C.dependency, "pip had to compile a package and could not",
+         "pip found no prebuilt wheel for this Python version and platform (a Python newer than the package's wheels, "
+         "or Alpine's musl) and compiling it from source failed: the image lacks a compiler or the headers it needs.",
+         ("Use a version of the package that ships wheels for this Python, or a Debian-based `python:` image instead of "
+          "Alpine.", "Or install the build tools and headers first (`build-essential python3-dev`, plus the library's "
+          "own `-dev` package)."), 0.85,
+         ("ERROR: Failed building wheel for psycopg2", "error: command 'gcc' failed: No such file or directory"),
+         V.unknown),
+    rule("ruby-version", r"Your Ruby version is (?P<have>\S+), but your Gemfile specified (?P<want>\S+)",
+         C.configuration, "Ruby {have} runs a Gemfile that wants {want}",
+         "The Gemfile asks for Ruby {want} and the job's image has {have}.",
+         ("Use the matching image (`image: ruby:{want}`), or change the Gemfile's `ruby` line (and .ruby-version) "
+          "together with the image.",), 0.95,
+         ("Your Ruby version is 3.1.4, but your Gemfile specified 3.2.2",)),
+    rule("python-requires",
+         r"requires a different Python: (?P<have>[\d.]+) not in '(?P<want>[^']+)'",
+         C.configuration, "The package needs Python {want}, the job has {have}",
+         "A package (or the project) declares `requires-python {want}` and the job's Python is {have}.",
+         ("Run the job on a Python that satisfies it (`image: python:<version>`), or pin the dependency to a version "
+          "that still supports {have}.",), 0.9,
+         ("ERROR: Package 'acme-api' requires a different Python: 3.9.18 not in '>=3.10'",)),
+    rule("go-toolchain", r"go\.mod requires go >= (?P<want>[\d.]+) \(running go (?P<have>[\d.]+)",
+         C.configuration, "go.mod needs Go {want}, the job has {have}",
+         "go.mod's `go` line asks for Go {want}, the job's image has {have}, and the toolchain may not be downloaded "
+         "(GOTOOLCHAIN=local).",
+         ("Use a `golang:` image of at least {want}, or let Go fetch the toolchain (`GOTOOLCHAIN=auto`), or lower the "
+          "`go` line if nothing needs {want}.",), 0.95,
+         ("go: go.mod requires go >= 1.22.0 (running go 1.21.5; GOTOOLCHAIN=local)",)),
+    rule("rust-msrv",
+         r"package `(?P<package>[^`]+)` cannot be built because it requires rustc (?P<want>[\d.]+) or newer, while the "
+         r"currently active rustc version is (?P<have>[\d.]+)|rustc (?P<have2>[\d.]+) is not supported by the "
+         r"following package",
+         C.dependency, "A crate needs a newer rustc than the job's",
+         "A dependency's minimum Rust version is newer than the job's rustc ({have}): it was upgraded (Cargo.lock, or "
+         "no lock file) past what this toolchain builds.",
+         ("Use a newer `rust:` image, or pin the crate to a version that supports this rustc (`cargo update -p "
+          "<crate> --precise <version>`).",), 0.9,
+         ("error: package `clap v4.5.0` cannot be built because it requires rustc 1.74 or newer, while the currently "
+          "active rustc version is 1.70.0",), V.unknown),
+    rule("lock-outdated",
+         r"pyproject\.toml changed significantly since poetry\.lock was last generated|The lock file is not up to date "
+         r"with the latest changes in pyproject\.toml|You are trying to install in deployment mode after changing your "
+         r"Gemfile|the lock file \S+ needs to be updated but --locked was passed",
+         C.dependency, "The lock file is out of date with the manifest",
+         "The dependency manifest changed and its lock file was not regenerated and committed, so the job's locked "
+         "install refuses to go on.",
+         ("Regenerate the lock file locally (`poetry lock`, `bundle install`, `cargo update --workspace`) and commit "
+          "it with the manifest.",), 0.95,
+         ("pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock [--no-update]` "
+          "to fix the lock file.",
+          "You are trying to install in deployment mode after changing your Gemfile.",
+          "error: the lock file /builds/acme/cli/Cargo.lock needs to be updated but --locked was passed to prevent this")),
+    rule("node-too-old", r"SyntaxError: Unexpected token '(?:\?|\?\?=|\|\|=|&&=)'",
+         C.configuration, "The job's Node is older than the code's syntax",
+         "The code (or a dependency) uses JavaScript syntax (`?.`, `??`, `??=`) that the job's Node version does not "
+         "parse: the image is older than the project needs.",
+         ("Use a current Node image (`image: node:20`), matching package.json's `engines` and .nvmrc.",), 0.85,
+         ("SyntaxError: Unexpected token '?'",), V.unknown),
+    rule("service-on-localhost",
+         r"connection to server at \"(?:localhost|127\.0\.0\.1)\" \([^)]*\), port (?P<port>\d+) failed: Connection "
+         r"refused|connect ECONNREFUSED (?:127\.0\.0\.1|::1):(?P<port2>5432|3306|6379|27017|9200|5672|11211)\b",
+         C.configuration, "Nothing listens on localhost:{port}",
+         "The job expects a database or broker on localhost:{port} and nothing listens there. In GitLab CI a "
+         "`services:` container is reached by its alias (`postgres`, `mysql`, `redis`) on the Docker executor and on "
+         "localhost only on the Kubernetes executor; or the service is missing or had not finished starting.",
+         ("Add the service (`services: [postgres:16]`) and point the job at its alias (`DATABASE_HOST: postgres`).",
+          "Wait for it to accept connections before the tests (`pg_isready -h postgres`, a retry loop)."), 0.8,
+         ('psql: error: connection to server at "localhost" (127.0.0.1), port 5432 failed: Connection refused',
+          "Error: connect ECONNREFUSED 127.0.0.1:6379"), V.unknown),
 )
 # fmt: on
 

@@ -256,6 +256,145 @@ CASES = {
         ["refs/heads/feature/invoice-pdf", "deleted"],
         "obsolete",
     ),
+    "import_name": (
+        "python:3.9",
+        "$ flask --app app routes\n"
+        "Traceback (most recent call last):\n"
+        '  File "/usr/local/bin/flask", line 5, in <module>\n'
+        "    from flask.cli import main\n"
+        '  File "/usr/local/lib/python3.9/site-packages/jinja2/__init__.py", line 12, in <module>\n'
+        "    from .environment import Environment\n"
+        "ImportError: cannot import name 'soft_unicode' from 'markupsafe' "
+        "(/usr/local/lib/python3.9/site-packages/markupsafe/__init__.py)\n",
+        Category.dependency,
+        ["`markupsafe` has no `soft_unicode`", "unpinned"],
+        "Pin `markupsafe`",
+    ),
+    "require_esm": (
+        "node:18",
+        "$ node scripts/check-links.js\n"
+        "/builds/acme/docs/scripts/check-links.js:2\n"
+        "const fetch = require('node-fetch');\n"
+        "              ^\n\n"
+        "Error [ERR_REQUIRE_ESM]: require() of ES Module /builds/acme/docs/node_modules/node-fetch/src/index.js from "
+        "/builds/acme/docs/scripts/check-links.js not supported.\n",
+        Category.dependency,
+        ["`node-fetch`", "ES module"],
+        "import('node-fetch')",
+    ),
+    "openssl3": (
+        "node:18",
+        "$ npm run build\n"
+        "> web@0.1.0 build\n"
+        "> react-scripts build\n"
+        "Creating an optimized production build...\n"
+        "Error: error:0308010C:digital envelope routines::unsupported\n"
+        "    at new Hash (node:internal/crypto/hash:69:19)\n"
+        "  opensslErrorStack: [ 'error:03000086:digital envelope routines::initialization error' ],\n"
+        "  library: 'digital envelope routines',\n"
+        "  reason: 'unsupported',\n"
+        "  code: 'ERR_OSSL_EVP_UNSUPPORTED'\n",
+        Category.dependency,
+        ["OpenSSL 3"],
+        "openssl-legacy-provider",
+    ),
+    "node_gyp": (
+        "node:20-alpine",
+        "$ npm ci\n"
+        "npm ERR! code 1\n"
+        "npm ERR! path /builds/acme/api/node_modules/bcrypt\n"
+        "npm ERR! command sh -c node-pre-gyp install --fallback-to-build\n"
+        "npm ERR! gyp info it worked if it ends with ok\n"
+        "npm ERR! gyp ERR! find Python\n"
+        "npm ERR! gyp ERR! configure error\n",
+        Category.dependency,
+        ["node-gyp", "Python"],
+        "apk add python3 make g++",
+    ),
+    "wheel": (
+        "python:3.12-alpine",
+        "$ pip install -r requirements.txt\n"
+        "Building wheels for collected packages: psycopg2\n"
+        "  Building wheel for psycopg2 (pyproject.toml): started\n"
+        "  error: subprocess-exited-with-error\n"
+        "  × Building wheel for psycopg2 (pyproject.toml) did not run successfully.\n"
+        "  │ exit code: 1\n"
+        "      error: command 'gcc' failed: No such file or directory\n"
+        "  ERROR: Failed building wheel for psycopg2\n"
+        "ERROR: Could not build wheels for psycopg2, which is required to install pyproject.toml-based projects\n",
+        Category.dependency,
+        ["no prebuilt wheel", "compiler"],
+        "build-essential",
+    ),
+    "ruby_version": (
+        "ruby:3.1",
+        "$ bundle install\nYour Ruby version is 3.1.4, but your Gemfile specified 3.2.2\n",
+        Category.configuration,
+        ["3.2.2", "3.1.4"],
+        "ruby:3.2.2",
+    ),
+    "python_requires": (
+        "python:3.9",
+        "$ pip install .\n"
+        "Processing /builds/acme/api\n"
+        "ERROR: Package 'acme-api' requires a different Python: 3.9.18 not in '>=3.10'\n",
+        Category.configuration,
+        [">=3.10", "3.9.18"],
+        "python:<version>",
+    ),
+    "go_toolchain": (
+        "golang:1.21",
+        "$ go build ./...\ngo: go.mod requires go >= 1.22.0 (running go 1.21.5; GOTOOLCHAIN=local)\n",
+        Category.configuration,
+        ["1.22.0", "1.21.5"],
+        "GOTOOLCHAIN=auto",
+    ),
+    "rust_msrv": (
+        "rust:1.70",
+        "$ cargo build --release\n"
+        "    Updating crates.io index\n"
+        "error: package `clap v4.5.0` cannot be built because it requires rustc 1.74 or newer, while the currently "
+        "active rustc version is 1.70.0\n",
+        Category.dependency,
+        ["1.70.0"],
+        "--precise",
+    ),
+    "poetry_lock": (
+        "python:3.12",
+        "$ poetry install --no-root\n"
+        "Installing dependencies from lock file\n\n"
+        "pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock [--no-update]` "
+        "to fix the lock file.\n",
+        Category.dependency,
+        ["lock file was not regenerated"],
+        "poetry lock",
+    ),
+    "node_too_old": (
+        "node:12",
+        "$ node scripts/build.js\n"
+        "/builds/acme/web/node_modules/undici/lib/core/util.js:31\n"
+        "  return body?.constructor?.name === 'Blob'\n"
+        "              ^\n\n"
+        "SyntaxError: Unexpected token '.'\n"
+        "$ node scripts/other.js\n"
+        "/builds/acme/web/scripts/config.js:4\n"
+        "const port = process.env.PORT ?? 3000;\n"
+        "                              ^\n\n"
+        "SyntaxError: Unexpected token '?'\n",
+        Category.configuration,
+        ["Node version does not"],
+        "node:20",
+    ),
+    "service_localhost": (
+        "python:3.12",
+        "$ python manage.py migrate\n"
+        'django.db.utils.OperationalError: connection to server at "localhost" (127.0.0.1), port 5432 failed: '
+        "Connection refused\n"
+        "\tIs the server running on that host and accepting TCP/IP connections?\n",
+        Category.configuration,
+        ["localhost:5432", "alias"],
+        "services:",
+    ),
 }
 
 
