@@ -346,10 +346,11 @@ class Redactor:
         return found if self._own is None else [self._bound(func) for func in found]
 
     def _table_appliers(self, low: str) -> list[Callable[[str], str]]:
-        found = self._words.findall(low)
-        for word in found[:]:  # the triggers that may start inside a found one and run on past its end
-            found.extend(other for other in self._overlaps.get(word, ()) if other in low)
-        words = frozenset(found)
+        seen = set(self._words.findall(low))
+        words = frozenset(seen)
+        for word in seen:  # the triggers that may start inside a found one and run on past its end (each word once:
+            # a line repeating one word thousands of times would search the whole line once per repeat)
+            words |= {other for other in self._overlaps.get(word, ()) if other in low}
         cached = self._appliers_cache.get(words)
         if cached is not None:
             return cached
@@ -556,9 +557,14 @@ class StreamRedactor:
 
     @staticmethod
     def _safe_cut(text: str) -> int:
-        """A space well before the end, not right after a secret-looking name (its value may follow)."""
+        """A space well before the end, not right after a secret-looking name (its value may follow).
+
+        Only the last MAX_CUT_TRIES spaces are tried: a line made of nothing but such names (`-storepass ` a
+        hundred thousand times) would otherwise be walked back whole on every chunk and never cut."""
         limit = len(text) - 4096
-        cut = text.rfind(" ", 0, max(limit, 0))
-        while cut > 0 and rules.SAFE_CUT_TAIL.search(text, max(0, cut - 80), cut):
+        first = cut = text.rfind(" ", 0, max(limit, 0))
+        for _ in range(rules.MAX_CUT_TRIES):
+            if cut <= 0 or not rules.SAFE_CUT_TAIL.search(text, max(0, cut - 80), cut):
+                return cut
             cut = text.rfind(" ", 0, cut)
-        return cut
+        return first

@@ -19,8 +19,10 @@ PLACEHOLDER = "[REDACTED:{kind}]"
 
 # A PEM block that never shows its END line would otherwise swallow the rest of the log.
 MAX_PEM_LINES = 400
-# The streaming redactor holds back an unfinished line; past this size it cuts at a space.
+# The streaming redactor holds back an unfinished line; past this size it cuts at a space, one of the last
+# MAX_CUT_TRIES that does not follow a secret-looking name (else the first of them: a pathological line).
 MAX_PENDING_CHARS = 256 * 1024
+MAX_CUT_TRIES = 64
 
 
 def placeholder(kind: str) -> str:
@@ -125,7 +127,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # `htpasswd -b[c] FILE USER PASSWORD` / `htpasswd -nb USER PASSWORD`: the password is the last argument.
     rule(
         "password",
-        r"\bhtpasswd\s+(?:-\w+\s+)*-\w*b\w*\s+(?:-\w+\s+)*(?:\S+\s+)?\S+\s+([\"']?)([^\s\"']{3,})\1(?=\s*(?:$|[>|;&]))",
+        r"\bhtpasswd\s+(?:-\w+\s+)?-\w*b\w*\s+(?:-\w+\s+)?(?:\S+\s+){1,2}([\"']?)([^\s\"']{3,})\1(?=\s*(?:$|[>|;&]))",
         ("htpasswd",),
         group=2,
         check=not_masked,

@@ -575,3 +575,32 @@ def test_every_planted_secret_is_also_gone_in_its_encoded_reprints() -> None:
         out = "\n".join(redactor.redact_line(part) for part in log)
         left += [f"{kind}: {form}" for form in survivors(out, [secret])]
     assert left == []
+
+
+def test_a_line_repeating_one_word_looks_up_its_overlapping_words_once_not_once_per_repeat() -> None:
+    # A hostile log line of 60,000 "-storepass " searched the whole line once per repeat (minutes of CPU in the
+    # analysis job); the lookups are counted here, not timed.
+    redactor = Redactor()
+    looked_up: list[str] = []
+
+    class Counting(dict):
+        def get(self, key, default=None):
+            looked_up.append(key)
+            return super().get(key, default)
+
+    redactor._overlaps = Counting(redactor._overlaps)
+    out = redactor.redact_text("-storepass " * 1999 + "hunter2hunter2")
+    assert len(looked_up) <= 3, looked_up[:10]
+    assert "hunter2hunter2" not in out
+
+
+def test_a_huge_line_of_secret_names_is_still_streamed_in_pieces() -> None:
+    # Every space of the line follows a secret-looking name, so no cut is "safe": the stream used to walk the whole
+    # line back on every chunk and hold all of it. It now cuts after a bounded search and its buffer stays bounded.
+    stream = StreamRedactor(Redactor())
+    line, chunk, emitted = "-storepass " * 60_000, 64 * 1024, 0
+    for i in range(0, len(line), chunk):
+        emitted += len(stream.feed(line[i : i + chunk]))
+        assert len(stream._pending) <= MAX_PENDING_CHARS + chunk
+    assert emitted > 0
+    assert len(stream.flush()) > 0

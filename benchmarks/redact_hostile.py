@@ -1,0 +1,61 @@
+"""Redaction of hostile log lines: one huge line repeating a word the redactor looks at, timed in CPU seconds.
+
+A job log is input from outside: a line of a few hundred kilobytes that repeats `-storepass ` or `Authorization:
+Bearer ` must cost the analysis job about as much as any other line of that size, not minutes. Each case is
+redacted whole (`redact_text`) and streamed (`StreamRedactor`, 64 KiB chunks), by a fresh redactor.
+
+Usage (from the repository root; PYTHONPATH=<other checkout> measures another tree's `bot`):
+  .venv/bin/python benchmarks/redact_hostile.py [--repeats 60000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bot.core.redact import Redactor, StreamRedactor
+
+CASES = {
+    "bearer": "bearer ",
+    "-storepass": "-storepass ",
+    "-password": "-password ",
+    "token": "token ",
+    "Authorization: Bearer": "Authorization: Bearer ",
+    "key=value": "key=value ",
+    "URL credentials": "https://a:b@c ",
+    "base64": "c2VjcmV0LXRva2VuLXZhbHVl ",
+    "percent-encoded @": "p%40ss ",
+    "glpat-": "glpat-",
+    "_PW=": "_PW=",
+}
+CHUNK = 64 * 1024
+
+
+def cpu(func) -> float:
+    start = time.process_time()
+    func()
+    return time.process_time() - start
+
+
+def streamed(text: str) -> None:
+    stream = StreamRedactor(Redactor())
+    for i in range(0, len(text), CHUNK):
+        stream.feed(text[i : i + CHUNK])
+    stream.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=60_000, help="times each word is repeated on its line")
+    args = parser.parse_args()
+    print("| line | characters | redact_text, CPU s | StreamRedactor, CPU s |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, word in CASES.items():
+        text = word * args.repeats
+        whole = cpu(lambda text=text: Redactor().redact_text(text))
+        stream = cpu(lambda text=text: streamed(text))
+        print(f"| `{name}` | {len(text):,} | {whole:.3f} | {stream:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
