@@ -203,6 +203,15 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         check=not_masked,
         named=1,
     ),
+    # `aws configure set aws_secret_access_key X` (also `aws_session_token`, and a profile's `profile.p.aws_...`):
+    # whatever its shape, the same kind as the AWS secret key rule's, which may run first.
+    rule(
+        "aws-secret-key",
+        r"\bconfigure\s+set\s+(?:\S+\.)?(?:aws_secret_access_key|aws_session_token)\s+([\"']?)([^\s\"']{8,})\1",
+        ("configure set",),
+        group=2,
+        check=not_masked,
+    ),
     # `poetry config pypi-token.<repo> X`, `poetry config http-basic.<repo> user X`.
     rule("token", r"\bpypi-token\.\S+\s+[\"']?([^\s\"']+)", ("pypi-token.",), group=1, check=not_masked),
     rule("password", r"\bhttp-basic\.\S+\s+\S+\s+[\"']?([^\s\"']+)", ("http-basic.",), group=1, check=not_masked),
