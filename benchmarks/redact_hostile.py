@@ -27,6 +27,11 @@ CASES = {
     "percent-encoded @": "p%40ss ",
     "glpat-": "glpat-",
     "_PW=": "_PW=",
+    # a tool's name with no password flag after it: each occurrence starts a search for the flag
+    "mysql": "mysql ",
+    "login": "login ",
+    "gh secret set": "gh secret set a ",
+    "sshpass": "sshpass -x ",
 }
 CHUNK = 64 * 1024
 

@@ -111,7 +111,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # `mysql -uroot -pSECRET` (or -p'SECRET'): the password glued to -p, only in the MySQL clients.
     rule(
         "password",
-        r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^|;&]*?\s-p([\"']?)([^\s\"']{3,})\1",
+        r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^|;&]{0,400}?\s-p([\"']?)([^\s\"']{3,})\1",
         ("sql", "adb"),  # in mysql and mariadb; a new first letter would slow the pre-filter on every line
         group=2,
         check=not_masked,
@@ -119,7 +119,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # `sshpass -p SECRET ssh ...`: -p is the password only in sshpass.
     rule(
         "password",
-        r"\bsshpass\s+(?:-\S+\s+)*?-p\s*([\"']?)([^\s\"']{3,})\1",
+        r"\bsshpass\s+(?:-\S+\s+){0,20}?-p\s*([\"']?)([^\s\"']{3,})\1",
         ("sshpass",),
         group=2,
         check=not_masked,
@@ -143,7 +143,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # `nuget push x.nupkg -k KEY`: -k is the API key only in NuGet's push.
     rule(
         "api-key",
-        r"(?i)\bnuget(?:\.exe)?\s+push\b[^|;&]*?\s-k\s+([\"']?)([^\s\"']{8,})\1",
+        r"(?i)\bnuget(?:\.exe)?\s+push\b[^|;&]{0,400}?\s-k\s+([\"']?)([^\s\"']{8,})\1",
         ("nuget",),
         group=2,
         check=not_masked,
@@ -162,7 +162,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # `docker login -u x -p secret`: a short flag that is a password only in a login command.
     rule(
         "password",
-        r"(?i)\blogin\b.*?\s(?:-p|--password)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[^\s\"']+)",
+        r"(?i)\blogin\b[^\n]{0,400}?\s(?:-p|--password)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[^\s\"']+)",
         ("login",),
         group=1,
         check=not_masked,
@@ -179,7 +179,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # `printf %s X | helm registry login ...`, `gh auth login --with-token <<< X`.
     rule(
         "password",
-        r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&]+)\2\s*\|[^|]*?"
+        r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&]+)\2\s*\|[^|]{0,400}?"
         r"(?:--password-stdin|--with-token|--token-stdin)\b",
         ("password-stdin", "with-token", "token-stdin"),
         group=3,
@@ -227,21 +227,62 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # Client flags that take a password or token only in one tool: `redis-cli -a X`, `mongo(sh) -p X`,
     # `lftp -u user,X`, SonarQube's `-Dsonar.login=X`, Codecov's uploader `-t X`.
     rule(
-        "password", r"\bredis-cli\b[^|;&]*?\s-a\s+([\"']?)([^\s\"']{3,})\1", ("redis-cli",), group=2, check=not_masked
+        "password",
+        r"\bredis-cli\b[^|;&]{0,400}?\s-a\s+([\"']?)([^\s\"']{3,})\1",
+        ("redis-cli",),
+        group=2,
+        check=not_masked,
     ),
     rule(
         "password",
-        r"\bmongo(?:sh|dump|restore|import|export)?\b[^|;&]*?\s-p\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        r"\bmongo(?:sh|dump|restore|import|export)?\b[^|;&]{0,400}?\s-p\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
         ("mongo",),
         group=2,
         check=not_masked,
     ),
-    rule("password", r"\blftp\b[^|;&]*?\s-u\s+[^\s,]+,([^\s\"']{3,})", ("lftp",), group=1, check=not_masked),
+    rule("password", r"\blftp\b[^|;&]{0,400}?\s-u\s+[^\s,]+,([^\s\"']{3,})", ("lftp",), group=1, check=not_masked),
     rule(
         "token", r"-Dsonar\.(?:login|token|password)=([\"']?)([^\s\"']{3,})\1", ("sonar.",), group=2, check=not_masked
     ),
     rule(
-        "token", r"\bcodecov\b[^|;&]*?\s-t\s+([\"']?)([^\s\"'-][^\s\"']{7,})\1", ("codecov",), group=2, check=not_masked
+        "token",
+        r"\bcodecov\b[^|;&]{0,400}?\s-t\s+([\"']?)([^\s\"'-][^\s\"']{7,})\1",
+        ("codecov",),
+        group=2,
+        check=not_masked,
+    ),
+    # More tools whose own flag takes a password: SQL Server's `sqlcmd -P X`, `zip`/`unzip -P X`, OpenSSL's
+    # `-passin`/`-passout`/`-pass pass:X`, skopeo's/podman's/buildah's `--creds user:X` (`--src-creds`, `--dest-creds`).
+    rule(
+        "password", r"\bsqlcmd\b[^|;&]{0,400}?\s-P\s*([\"']?)([^\s\"']{3,})\1", ("sqlcmd",), group=2, check=not_masked
+    ),
+    rule(
+        "password", r"\b(?:un)?zip\b[^|;&]{0,400}?\s-P\s+([\"']?)([^\s\"']{3,})\1", ("zip ",), group=2, check=not_masked
+    ),
+    rule("password", r"-pass(?:in|out)?\s+([\"']?)pass:([^\s\"']{3,})\1", ("pass:",), group=2, check=not_masked),
+    rule(
+        "password",
+        r"--(?:dest-|src-)?creds(?:=|\s+)([\"']?)[^\s:\"']+:([^\s\"']{3,})\1",
+        ("creds",),
+        group=2,
+        check=not_masked,
+    ),
+    # Setting a CI secret from the command line: `gh secret set NAME --body X`, GitLab's `glab variable set NAME X`
+    # (its value only when NAME looks secret: `glab variable set REGION eu-west-1` is not).
+    rule(
+        "secret",
+        r"\bgh\s+secret\s+set\s+\S+\s+(?:[^|;&]{0,400}?\s)?(?:-b|--body)(?:=|\s+)([\"']?)([^\s\"']{3,})\1",
+        ("secret set",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "secret",
+        r"\bglab\s+variable\s+(?:set|update)\s+([\w.\-]+)\s+(?:(?:-v|--value)(?:=|\s+))?([\"']?)([^\s\"'\-][^\s\"']{2,})\2",
+        ("variable set", "variable update"),
+        group=3,
+        check=not_masked,
+        named=1,
     ),
     # requests' basic auth in a traceback's source line: `auth=('user', 'password')`.
     rule(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 import string
 from types import SimpleNamespace
 from urllib.parse import quote
@@ -604,3 +605,16 @@ def test_a_huge_line_of_secret_names_is_still_streamed_in_pieces() -> None:
         assert len(stream._pending) <= MAX_PENDING_CHARS + chunk
     assert emitted > 0
     assert len(stream.flush()) > 0
+
+
+def test_no_rule_searches_an_unbounded_span_between_a_command_and_its_flag() -> None:
+    # `\bmysql\b[^|;&]*?\s-p...` on a line repeating "mysql " searched to the end of the line from every occurrence:
+    # quadratic time on a hostile line. Spans between a tool's name and its flag are bounded ({0,400}?); a lazy
+    # span may stay unbounded only where the match always ends at the line's end (one match per line).
+    from bot.core.redact_rules import HEADER_RULES, TOKEN_RULES
+
+    unbounded = re.compile(r"(?<!\\)[*+]\?")
+    for rule in HEADER_RULES + TOKEN_RULES:
+        pattern = rule.pattern.pattern
+        if unbounded.search(pattern):
+            assert pattern.rstrip(")").endswith("$"), pattern
