@@ -144,7 +144,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     rule(
         "api-key",
         r"(?i)\bnuget(?:\.exe)?\s+push\b[^|;&]{0,400}?\s-k\s+([\"']?)([^\s\"']{8,})\1",
-        ("nuget",),
+        ("nuget push", "nuget.exe push"),
         group=2,
         check=not_masked,
     ),
@@ -236,13 +236,13 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     rule(
         "password",
         r"\bmongo(?:sh|dump|restore|import|export)?\b[^|;&]{0,400}?\s-p\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
-        ("mongo",),
+        ("mongo ", "mongosh", "mongodump", "mongorestore", "mongoimport", "mongoexport"),
         group=2,
         check=not_masked,
     ),
     rule("password", r"\blftp\b[^|;&]{0,400}?\s-u\s+[^\s,]+,([^\s\"']{3,})", ("lftp",), group=1, check=not_masked),
     rule(
-        "token", r"-Dsonar\.(?:login|token|password)=([\"']?)([^\s\"']{3,})\1", ("sonar.",), group=2, check=not_masked
+        "token", r"-Dsonar\.(?:login|token|password)=([\"']?)([^\s\"']{3,})\1", ("-dsonar.",), group=2, check=not_masked
     ),
     rule(
         "token",
@@ -257,7 +257,11 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         "password", r"\bsqlcmd\b[^|;&]{0,400}?\s-P\s*([\"']?)([^\s\"']{3,})\1", ("sqlcmd",), group=2, check=not_masked
     ),
     rule(
-        "password", r"\b(?:un)?zip\b[^|;&]{0,400}?\s-P\s+([\"']?)([^\s\"']{3,})\1", ("zip ",), group=2, check=not_masked
+        "password",
+        r"\b(?:un)?zip\b[^|;&]{0,400}?\s-P\s+([\"']?)([^\s\"']{3,})\1",
+        ("zip -p", "zip -r -p", "zip -rp"),
+        group=2,
+        check=not_masked,
     ),
     rule("password", r"-pass(?:in|out)?\s+([\"']?)pass:([^\s\"']{3,})\1", ("pass:",), group=2, check=not_masked),
     rule(
@@ -303,11 +307,13 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         late=True,
     ),
     # A bearer token without its header's name (`Using Bearer eyJ...`, `-H "Bearer X"`); the same kind as the
-    # Authorization rule's, which may run before or after it on a line holding both.
+    # Authorization rule's, which may run before or after it on a line holding both. Looked for on lines that also
+    # say token or credential, or quote it (`-H "Bearer X"`): "bearer" alone would add "b" to the pre-filter's
+    # letters (its own hold none of them), which every line would pay for.
     rule(
         "authorization",
         r"\b[Bb]earer\s+([A-Za-z0-9._~+/\-]{16,}=*)",
-        ("bearer",),
+        ("token", "credential", '"bearer ', "'bearer "),
         group=1,
         check=lambda v: not_masked(v) and looks_random(v),
     ),
