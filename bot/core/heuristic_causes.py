@@ -64,7 +64,7 @@ CAUSES: tuple[Rule, ...] = (
     rule("gradle-jdk", r"Unsupported class file major version (?P<major>\d+)",
          C.configuration, "The build tool is older than the JDK running it",
          "The JDK running the build is newer than the Gradle version (or a Groovy-, ASM- or Kotlin-based plugin) can "
-         "read: class file major version {major} is Java {major} minus 44.",
+         "read: class file major version {major} (the Java version plus 44).",
          ("Upgrade the Gradle wrapper (`./gradlew wrapper --gradle-version <version>`) to one that supports this JDK, "
           "or run the build on the JDK it supports.",), 0.85,
          ("BUG! exception in phase 'semantic analysis' in source unit '_BuildScript_' Unsupported class file major "
@@ -112,7 +112,7 @@ CAUSES: tuple[Rule, ...] = (
           "Renew the token, or give this project access to the GitLab agent's cluster."), 0.9,
          ("error: You must be logged in to the server (Unauthorized)",), V.unknown),
     rule("tls-untrusted",
-         r"x509: certificate (?:signed by unknown authority|has expired|is not valid)|unable to get local issuer "
+         r"x509: certificate (?:signed by unknown authority|has expired)|unable to get local issuer "
          r"certificate|self[- ]signed certificate in certificate chain",
          C.configuration, "TLS: the server's certificate is not trusted",
          "TLS verification failed: the server's certificate is signed by a CA the job's image does not trust (a "
@@ -148,7 +148,7 @@ CAUSES: tuple[Rule, ...] = (
                '"/requirements.lock": not found',)),
     rule("cloud-resource-exists",
          r"Error: .*?\b(?P<code>BucketAlreadyExists|BucketAlreadyOwnedByYou|EntityAlreadyExists|"
-         r"ResourceAlreadyExists\w*|AlreadyExists(?:Exception)?)\b",
+         r"ResourceAlreadyExists\w*)\b",
          C.deploy, "The resource already exists ({code})",
          "The resource Terraform tried to create already exists (`{code}`): it was created outside this state (by hand "
          "or another state), or, for an S3 bucket, the name is taken: bucket names are unique across all accounts.",
@@ -194,12 +194,12 @@ CAUSES: tuple[Rule, ...] = (
           "If you build the image, publish it for both (`docker buildx build --platform linux/amd64,linux/arm64`)."),
          0.9, ("no matching manifest for linux/arm64/v8 in the manifest list entries",), V.unknown),
     rule("image-missing-command", r"exec: \"(?P<command>[^\"]+)\": executable file not found in \$PATH",
-         C.configuration, "The image has no {command}",
-         "The container was started with `{command}`, which the image does not have on its PATH: the job's `image:` "
-         "lacks the tool, or its entrypoint or command names another.",
-         ("Use an image that has `{command}` or install it in `before_script`.",
-          "If the image has an entrypoint of its own, override it in `.gitlab-ci.yml` (`image: {{name: ..., "
-          "entrypoint: [\"\"]}}`)."), 0.85,
+         C.configuration, "{command} is not in the image",
+         "`{command}` is not on the PATH of the image the job runs in: the image lacks the tool, or a tool the job "
+         "runs needs it (cgo runs `gcc`), or a container was started with a command its image does not have.",
+         ("Use an image that has `{command}` or install it in `before_script` (Alpine: `apk add`).",
+          "If a container's own entrypoint names it, override it in `.gitlab-ci.yml` (`image: {{name: ..., "
+          "entrypoint: [\"\"]}}`)."), 0.8,
          ('OCI runtime create failed: runc create failed: unable to start container process: exec: "pytest": '
           "executable file not found in $PATH: unknown",), V.unknown),
     rule("npm-registry-auth", r"npm (?:ERR!|error) code E401\b|Unable to authenticate, need: Basic",
@@ -220,7 +220,8 @@ CAUSES: tuple[Rule, ...] = (
           "Otherwise check the ref the job fetches (variables, `git fetch` commands)."), 0.85,
          ("fatal: couldn't find remote ref refs/heads/feature-x",), V.unknown),
     # Versions that drifted apart: a dependency, toolchain or lock file against what the code or the image expects.
-    rule("python-import-name", r"ImportError: cannot import name '(?P<name>[^']+)' from '(?P<module>[^']+)'",
+    rule("python-import-name",
+         r"ImportError: cannot import name '(?P<name>[^']+)' from '(?P<module>[^']+)' \([^)]*(?:site|dist)-packages/",
          C.dependency, "{module} has no {name}",
          "`{module}` has no `{name}`: the installed version is not the one the code (or a package using it) was written "
          "against, most often an unpinned dependency that released a version without it.",
@@ -310,9 +311,11 @@ CAUSES: tuple[Rule, ...] = (
           "error: the lock file /builds/acme/cli/Cargo.lock needs to be updated but --locked was passed to prevent this")),
     rule("node-too-old", r"SyntaxError: Unexpected token '(?:\?|\?\?=|\|\|=|&&=)'",
          C.configuration, "The job's Node is older than the code's syntax",
-         "The code (or a dependency) uses JavaScript syntax (`?.`, `??`, `??=`) that the job's Node version does not "
-         "parse: the image is older than the project needs.",
-         ("Use a current Node image (`image: node:20`), matching package.json's `engines` and .nvmrc.",), 0.85,
+         "Node could not parse the code: either the job's Node is older than the syntax it uses (`?.`, `??`, `??=` "
+         "need Node 14 or 15), or the file is TypeScript run without compiling it (`a?: string`).",
+         ("If the log's Node is older than 14 (`node --version`), use a current image (`image: node:20`), matching "
+          "package.json's `engines` and .nvmrc.", "If the file is TypeScript, run the compiled output or `tsx`/`ts-node`."),
+         0.6,
          ("SyntaxError: Unexpected token '?'",), V.unknown),
     rule("service-on-localhost",
          r"connection to server at \"(?:localhost|127\.0\.0\.1)\" \([^)]*\), port (?P<port>\d+) failed: Connection "

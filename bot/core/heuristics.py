@@ -136,12 +136,19 @@ def best_rule(
 
 
 def _cause_above(excerpt: Excerpt, found: Facts) -> tuple[Rule, re.Match[str], ExcerptLine] | None:
-    """A known cause printed just above the failure's lines: a server's or tool's explanation of the error that
-    follows it (git's `remote: You are not allowed to download code from this project.` over its `fatal:`)."""
+    """A known cause printed just above the failure's lines, by the same command, when those lines matched no rule:
+    a server's explanation of the error that follows it (git's `remote: You are not allowed to download code from
+    this project.` over its `fatal:`). Not across a command echo: an earlier command's error is not this one's."""
     assert found.headline is not None
     first = min([found.headline.n, *(line.n for line in found.block)])
-    above = tuple(line for line in excerpt.lines if first - CAUSE_WINDOW <= line.n < first)
-    return best_rule(excerpt, above, None, CAUSES) if above else None
+    above: list[ExcerptLine] = []
+    for line in reversed(excerpt.lines):
+        if line.n >= first:
+            continue
+        if line.n < first - CAUSE_WINDOW or bare(line.text).startswith(("$ ", "+ ")):
+            break
+        above.append(line)
+    return best_rule(excerpt, tuple(reversed(above)), None, CAUSES) if above else None
 
 
 def _summary(found: Facts) -> str:
@@ -240,9 +247,7 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             fix_steps=list(UNKNOWN_STEPS),
             evidence=_evidence(excerpt, None),
         )
-    hit = best_rule(excerpt, found.block, found.headline)
-    if hit is None or hit[0] not in CAUSES:
-        hit = _cause_above(excerpt, found) or hit
+    hit = best_rule(excerpt, found.block, found.headline) or _cause_above(excerpt, found)
     summary = _summary(found)
     if hit is None:
         category, verdict = _kind(found)

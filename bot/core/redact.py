@@ -57,6 +57,18 @@ def _apply_order(func: Callable[[str], str]) -> int:
     return _ORDER.get(getattr(func, "__name__", ""), 0)
 
 
+# Every rule's place in the rule lists: rules of one order class run in this order, whatever order a set of trigger
+# words gave them (it depends on the process's string hashing; curl's `-u user:pass` rule run after lftp's rule read
+# `deploy,[REDACTED:password]` as a user and a password).
+_RULE_INDEX = {id(rule): i for i, rule in enumerate(rules.TOKEN_RULES + rules.HEADER_RULES)}
+
+
+def _run_order(func: Callable[[str], str]) -> tuple[int, int, str]:
+    rule = getattr(func, "rule", None)
+    index = _RULE_INDEX.get(id(rule), -1) if rule is not None else -1
+    return _apply_order(func), index, getattr(func, "__name__", "")
+
+
 @functools.lru_cache(maxsize=16)
 def _prefilter_for(words: frozenset[str]) -> tuple[frozenset[str], re.Pattern[str]]:
     """(anchor letters, pre-filter) for the rules' words: the same for every redactor of a process."""
@@ -125,7 +137,7 @@ class Redactor:
         self._dispatch = {
             trigger: sorted(
                 {id(f): f for other in covers[trigger] for f in self._dispatch.get(other, ())}.values(),
-                key=_apply_order,
+                key=_run_order,
             )
             for trigger in triggers
         }
@@ -359,7 +371,7 @@ class Redactor:
             for func in self._dispatch.get(trigger, ()):
                 if func not in found:
                     found.append(func)
-        found.sort(key=_apply_order)
+        found.sort(key=_run_order)
         if len(self._appliers_cache) < 4096:
             self._appliers_cache[words] = found
         return found
@@ -462,8 +474,9 @@ class Redactor:
             if match.group("sp") is not None and not match.group("flag") and not declared(match.start()):
                 # "password reset" is prose; only --flag value, ENV NAME value and a quoted password take a space
                 # (Gradle's storePassword 'x', "wrong password 'x'"; not "unexpected token 'function'").
-                if kind != "password" or match.group("val")[0] not in "\"'":
-                    return match.group(0)
+                val = match.group("val")
+                if kind != "password" or val[0] not in "\"'" or any(c.isspace() for c in val):
+                    return match.group(0)  # "rejects a password 'that is far too long'" is prose too
             if rules.not_an_assignment(match):
                 return match.group(0)
             raw = match.group("val")

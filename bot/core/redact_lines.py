@@ -6,14 +6,15 @@ from collections.abc import Callable
 
 from bot.core import redact_rules as rules
 
-# mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again.
+# mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again ("": hide only).
 Mark = Callable[[str, str], str]
+LEARNT_BLOCK_LINES = 2
 
 
 class LineState:
     """What one stream of lines carries from one line to the next."""
 
-    __slots__ = ("pem_lines", "value_kind", "block_kind", "block_indent", "block_left")
+    __slots__ = ("pem_lines", "value_kind", "block_kind", "block_indent", "block_left", "block_seen")
 
     def __init__(self) -> None:
         self.pem_lines = 0  # > 0 while inside a PEM private key block
@@ -21,6 +22,7 @@ class LineState:
         self.block_kind = ""  # inside a YAML block scalar under a secret's name (`password: |`)
         self.block_indent = 0  # the indentation of that name: the block's lines are indented further
         self.block_left = 0  # lines the block may still hold (a secret is short; a log indented under it is not)
+        self.block_seen = 0  # its lines so far: only the first ones are learnt (a key's 50 lines would fill the table)
 
     @property
     def carries(self) -> bool:
@@ -47,6 +49,7 @@ def starts_block(line: str, state: LineState, kind: str = "") -> None:
             return
         kind = named[0]
     state.block_kind, state.block_indent, state.block_left = kind, len(match.group(1)), rules.MAX_BLOCK_LINES
+    state.block_seen = 0
 
 
 def inside_block(line: str, state: LineState, mark: Mark) -> str | None:
@@ -59,13 +62,17 @@ def inside_block(line: str, state: LineState, mark: Mark) -> str | None:
         state.block_kind = ""
         return None
     secret = content.rstrip()
-    return line[: len(line) - len(content)] + mark(state.block_kind, secret) + content[len(secret) :]
+    state.block_seen += 1
+    # A one- or two-line secret is learnt, to be found again in other forms; a key's or certificate's further lines
+    # are only hidden (learning each would fill the table of known secrets and push out the log's other secrets).
+    learn = state.block_seen <= LEARNT_BLOCK_LINES and not secret.startswith("-----")
+    return line[: len(line) - len(content)] + mark(state.block_kind, secret if learn else "") + content[len(secret) :]
 
 
 def named_value(line: str, state: LineState, mark: Mark) -> str:
     """The line after `- name: DB_PASSWORD`: its `value: ...` redacted, or the block a `value: |` starts."""
     kind, state.value_kind = state.value_kind, ""
-    if line.rstrip().endswith(rules.BLOCK_INDICATORS):
+    if line.lstrip().startswith("value:") and line.rstrip().endswith(rules.BLOCK_INDICATORS):
         starts_block(line, state, kind)  # `- name: DB_PASSWORD` then `  value: |`
         return line
     match = rules.VALUE_LINE.match(line)

@@ -128,7 +128,8 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # `htpasswd -b[c] FILE USER PASSWORD` / `htpasswd -nb USER PASSWORD`: the password is the last argument.
     rule(
         "password",
-        r"\bhtpasswd\s+(?:-\w+\s+)?-\w*b\w*\s+(?:-\w+\s+)?(?:\S+\s+){1,2}([\"']?)([^\s\"']{3,})\1(?=\s*(?:$|[>|;&]))",
+        r"\bhtpasswd\s+(?:-\w{1,8}\s+)?-[A-Za-z]{0,6}b[A-Za-z]{0,6}\s+(?:-\w{1,8}\s+)?(?:\S+\s+){1,2}([\"']?)([^\s\"']{3,})\1"
+        r"(?=\s*(?:$|[>|;&]))",
         ("htpasswd",),
         group=2,
         check=not_masked,
@@ -267,7 +268,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     rule("password", r"-pass(?:in|out)?\s+([\"']?)pass:([^\s\"']{3,})\1", ("pass:",), group=2, check=not_masked),
     rule(
         "password",
-        r"--(?:dest-|src-)?creds(?:=|\s+)([\"']?)[^\s:\"']+:([^\s\"']{3,})\1",
+        r"--(?:dest-|src-)?creds(?:=|\s+)([\"']?)[^\s:\"']{1,256}:([^\s\"']{3,})\1",
         ("creds",),
         group=2,
         check=not_masked,
@@ -452,7 +453,8 @@ VALUE_LINE = re.compile(r"^(\s*value:\s*)([\"']?)([^\s\"']+)\2\s*$")
 BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+") + tuple(
     f"{c}{n}{k}" for c in "|>" for n in range(1, 10) for k in ("", "-", "+")
 )
-BLOCK_START = re.compile(r"^(\s*)(?:-\s+)?[\"']?([A-Za-z0-9_.\-]+)[\"']?:[ \t]*[|>][1-9]?[+-]?\s*$")
+# Group 1 is the key's column (a list item's "- " counted): its siblings at that column end the block.
+BLOCK_START = re.compile(r"^(\s*(?:-\s+)?)[\"']?([A-Za-z0-9_.\-]+)[\"']?:[ \t]*[|>][1-9]?[+-]?\s*$")
 # A secret's block scalar is a key or a certificate: a PEM block's length at most.
 MAX_BLOCK_LINES = MAX_PEM_LINES
 

@@ -238,7 +238,7 @@ CASES = {
         'runtime create failed: runc create failed: unable to start container process: exec: "pytest": executable '
         "file not found in $PATH: unknown.\n",
         Category.configuration,
-        ["`pytest`"],
+        ["`pytest` is not on the PATH"],
         "before_script",
     ),
     "npm_e401": (
@@ -382,7 +382,7 @@ CASES = {
         "                              ^\n\n"
         "SyntaxError: Unexpected token '?'\n",
         Category.configuration,
-        ["Node version does not"],
+        ["older than the syntax", "TypeScript"],
         "node:20",
     ),
     "service_localhost": (
@@ -415,3 +415,34 @@ def test_an_environment_failure_is_not_blamed_on_the_change():
     for name in ("ssh_host_key", "pep668", "glibc", "x509", "kubectl_unauthorized"):
         image, body, *_ = CASES[name]
         assert analyze(excerpt(job(image, body).encode())).verdict is Verdict.unknown, name
+
+
+def test_a_known_cause_printed_by_an_earlier_command_does_not_explain_a_later_failure():
+    # `apt-get install ... || true` failed and was ignored; the job failed on the tests after it.
+    body = (
+        "$ apt-get install -y graphviz-extra || true\n"
+        "E: Unable to locate package graphviz-extra\n"
+        "$ pytest -q\n"
+        "F\n"
+        "FAILED tests/test_api.py::test_create - assert 500 == 201\n"
+    )
+    answer = analyze(excerpt(job("python:3.12", body).encode()), failure_reason="script_failure")
+    assert answer.category is Category.test, answer.root_cause
+    assert "graphviz-extra" not in answer.root_cause
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ImportError: cannot import name 'make_client' from 'app.utils' (/builds/acme/app/app/utils.py)",
+        "x509: certificate is not valid for any names, but wanted to match registry.acme.internal",
+        "Error: rpc error: code = AlreadyExists desc = a resource with that name already exists",
+    ],
+)
+def test_a_message_that_only_looks_like_a_known_cause_is_not_explained_as_one(line):
+    # The project's own module, a hostname mismatch, a gRPC status: not a pinned dependency, an untrusted CA, or a
+    # resource to import into Terraform's state.
+    answer = analyze(excerpt(job("python:3.12", f"$ ./run.sh\n{line}\n").encode()), failure_reason="script_failure")
+    assert "Pin `" not in " ".join(answer.fix_steps)
+    assert "update-ca-certificates" not in " ".join(answer.fix_steps)
+    assert "terraform import" not in " ".join(answer.fix_steps)

@@ -618,3 +618,52 @@ def test_no_rule_searches_an_unbounded_span_between_a_command_and_its_flag() -> 
         pattern = rule.pattern.pattern
         if unbounded.search(pattern):
             assert pattern.rstrip(")").endswith("$"), pattern
+
+
+def test_rules_run_in_the_same_order_whatever_the_string_hashing() -> None:
+    # The rules a line needs were ordered by iterating a set of trigger words, which depends on PYTHONHASHSEED: in
+    # about half the seeds curl's `-u user:pass` rule ran after lftp's and garbled its placeholder.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from bot.core.redact import Redactor; r = Redactor(); "
+        "print(r.redact_text('$ lftp -u deploy,S3cretPw1 sftp://host')); "
+        "print(r.redact_text('$ mysql -uroot -pS3cretPw2 app'))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+        ).stdout
+        for seed in range(8)
+    }
+    assert len(outputs) == 1, outputs
+    assert outputs.pop().splitlines() == [
+        "$ lftp -u deploy,[REDACTED:password] sftp://host",
+        "$ mysql -uroot -p[REDACTED:password] app",
+    ]
+
+
+def test_a_yaml_block_ends_at_its_keys_column_and_only_value_blocks_follow_a_name() -> None:
+    text = "\n".join(
+        [
+            "- password: |",
+            "    S3cretPw1xyz",
+            "  user: admin",
+            "- name: API_TOKEN",
+            "  run: |",
+            "    make deploy",
+            "tls_secret: |",
+            *[f"  line{i:02d}AbCdEfGhIjKlMnOp" for i in range(80)],
+            "export DB_PASSWORD=S3cretPw2xyzQ",
+            "echo UzNjcmV0UHcyeHl6UQ==",
+        ]
+    )
+    out = Redactor().redact_text(text)
+    assert "S3cretPw1xyz" not in out and "  user: admin" in out, out
+    assert "    make deploy" in out, "a run: block after - name: is not the named value"
+    assert "line79" not in out and "UzNjcmV0UHcyeHl6UQ==" not in out, "a long block does not push out later secrets"
