@@ -55,6 +55,23 @@ def not_masked(value: str) -> bool:
     return not is_placeholder(value)
 
 
+# Between a tool's name and its password flag: bounded, so that a line repeating the name is not searched to its end
+# from every occurrence (quadratic time on a hostile line).
+FLAG_SPAN = r"[^|;&]{0,400}?"
+
+
+def tool_flag(
+    kind: str, tool: str, flag: str, triggers: tuple[str, ...], min_len: int = 3, no_dash: bool = False, flags: int = 0
+) -> TokenRule:
+    """A secret given to a flag that takes one only in this tool: `<tool> ... <flag>X`, quoted or not.
+
+    `flag` holds what may follow the flag (`-p` glued, `-a\\s+`); `no_dash`: the value cannot start with "-" (the
+    flag takes an optional value, and the next flag would be read as one)."""
+    value = rf"[^\s\"'-][^\s\"']{{{min_len - 1},}}" if no_dash else rf"[^\s\"']{{{min_len},}}"
+    pattern = rf"\b{tool}\b{FLAG_SPAN}\s{flag}([\"']?)({value})\1"
+    return rule(kind, pattern, triggers, group=2, check=not_masked, flags=flags)
+
+
 HEADER_RULES: tuple[TokenRule, ...] = (
     rule(
         "authorization",
@@ -110,12 +127,11 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         check=not_masked,
     ),
     # `mysql -uroot -pSECRET` (or -p'SECRET'): the password glued to -p, only in the MySQL clients.
-    rule(
+    tool_flag(
         "password",
-        r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b[^|;&]{0,400}?\s-p([\"']?)([^\s\"']{3,})\1",
+        "(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)",
+        "-p",
         ("sql", "adb"),  # in mysql and mariadb; a new first letter would slow the pre-filter on every line
-        group=2,
-        check=not_masked,
     ),
     # `sshpass -p SECRET ssh ...`: -p is the password only in sshpass.
     rule(
@@ -143,12 +159,8 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         check=not_masked,
     ),
     # `nuget push x.nupkg -k KEY`: -k is the API key only in NuGet's push.
-    rule(
-        "api-key",
-        r"(?i)\bnuget(?:\.exe)?\s+push\b[^|;&]{0,400}?\s-k\s+([\"']?)([^\s\"']{8,})\1",
-        ("nuget push", "nuget.exe push"),
-        group=2,
-        check=not_masked,
+    tool_flag(
+        "api-key", r"nuget(?:\.exe)?\s+push", r"-k\s+", ("nuget push", "nuget.exe push"), min_len=8, flags=re.IGNORECASE
     ),
     # GitHub Actions' `::add-mask::VALUE` names a value as secret (the runner hides it, but not its re-prints).
     rule("secret", r"::add-mask::\s*(\S[^\n]*?)\s*$", ("add-mask",), group=1, check=not_masked),
@@ -228,43 +240,23 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     ),
     # Client flags that take a password or token only in one tool: `redis-cli -a X`, `mongo(sh) -p X`,
     # `lftp -u user,X`, SonarQube's `-Dsonar.login=X`, Codecov's uploader `-t X`.
-    rule(
+    tool_flag("password", "redis-cli", r"-a\s+", ("redis-cli",)),
+    tool_flag(
         "password",
-        r"\bredis-cli\b[^|;&]{0,400}?\s-a\s+([\"']?)([^\s\"']{3,})\1",
-        ("redis-cli",),
-        group=2,
-        check=not_masked,
-    ),
-    rule(
-        "password",
-        r"\bmongo(?:sh|dump|restore|import|export)?\b[^|;&]{0,400}?\s-p\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        "mongo(?:sh|dump|restore|import|export)?",
+        r"-p\s+",
         ("mongo ", "mongosh", "mongodump", "mongorestore", "mongoimport", "mongoexport"),
-        group=2,
-        check=not_masked,
+        no_dash=True,
     ),
-    rule("password", r"\blftp\b[^|;&]{0,400}?\s-u\s+[^\s,]+,([^\s\"']{3,})", ("lftp",), group=1, check=not_masked),
+    rule("password", r"\blftp\b" + FLAG_SPAN + r"\s-u\s+[^\s,]+,([^\s\"']{3,})", ("lftp",), group=1, check=not_masked),
     rule(
         "token", r"-Dsonar\.(?:login|token|password)=([\"']?)([^\s\"']{3,})\1", ("-dsonar.",), group=2, check=not_masked
     ),
-    rule(
-        "token",
-        r"\bcodecov\b[^|;&]{0,400}?\s-t\s+([\"']?)([^\s\"'-][^\s\"']{7,})\1",
-        ("codecov",),
-        group=2,
-        check=not_masked,
-    ),
+    tool_flag("token", "codecov", r"-t\s+", ("codecov",), min_len=8, no_dash=True),
     # More tools whose own flag takes a password: SQL Server's `sqlcmd -P X`, `zip`/`unzip -P X`, OpenSSL's
     # `-passin`/`-passout`/`-pass pass:X`, skopeo's/podman's/buildah's `--creds user:X` (`--src-creds`, `--dest-creds`).
-    rule(
-        "password", r"\bsqlcmd\b[^|;&]{0,400}?\s-P\s*([\"']?)([^\s\"']{3,})\1", ("sqlcmd",), group=2, check=not_masked
-    ),
-    rule(
-        "password",
-        r"\b(?:un)?zip\b[^|;&]{0,400}?\s-P\s+([\"']?)([^\s\"']{3,})\1",
-        ("zip -p", "zip -r -p", "zip -rp"),
-        group=2,
-        check=not_masked,
-    ),
+    tool_flag("password", "sqlcmd", r"-P\s*", ("sqlcmd",)),
+    tool_flag("password", "(?:un)?zip", r"-P\s+", ("zip -p", "zip -r -p", "zip -rp")),
     rule("password", r"-pass(?:in|out)?\s+([\"']?)pass:([^\s\"']{3,})\1", ("pass:",), group=2, check=not_masked),
     rule(
         "password",

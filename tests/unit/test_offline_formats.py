@@ -1310,15 +1310,20 @@ def answer_for(name: str):
     return analyze(excerpt(LOGS[name].encode()), failure_reason="script_failure")
 
 
-@pytest.mark.parametrize(("name", "tokens", "quoted", "category"), CASES, ids=[c[0] for c in CASES])
-def test_the_summary_names_the_decisive_token_and_the_evidence_quotes_its_line(name, tokens, quoted, category):
-    answer = answer_for(name)
+def assert_specific(name: str, answer, tokens: list[str], quoted: str, category: Category | None) -> None:
+    """The headline names every decisive token, a shown evidence line quotes the failure, the category is right,
+    and the runner's verdict is not the headline (shared with test_offline_formats2.py)."""
     headline = answer.summary[:SCORED_SUMMARY]
     for token in tokens:
         assert token in headline, f"{name}: {token!r} not in {headline!r}"
     assert any(quoted in e.text for e in answer.evidence[:SCORED_EVIDENCE]), [e.text for e in answer.evidence]
     assert category is None or answer.category is category
     assert "Job failed" not in headline, "the runner's line is not the failure when the tool said why"
+
+
+@pytest.mark.parametrize(("name", "tokens", "quoted", "category"), CASES, ids=[c[0] for c in CASES])
+def test_the_summary_names_the_decisive_token_and_the_evidence_quotes_its_line(name, tokens, quoted, category):
+    assert_specific(name, answer_for(name), tokens, quoted, category)
 
 
 def test_a_minitest_report_is_stated_by_its_first_failure_not_the_next_one():

@@ -9,9 +9,7 @@ import pytest
 from bot.core.excerpt.read import excerpt
 from bot.core.heuristics import analyze
 from bot.core.types import Category
-
-SCORED_SUMMARY = 200  # what a note shows as its headline
-SCORED_EVIDENCE = 5
+from tests.unit.test_offline_formats import SCORED_SUMMARY, assert_specific
 
 
 def job(image: str, body: str, code: int = 1) -> str:
@@ -822,13 +820,8 @@ def answer_for(name: str):
 @pytest.mark.parametrize(("name", "tokens", "quoted", "category"), CASES, ids=[c[0] for c in CASES])
 def test_the_summary_names_the_decisive_token_and_the_evidence_quotes_its_line(name, tokens, quoted, category):
     answer = answer_for(name)
-    headline = answer.summary[:SCORED_SUMMARY]
-    for token in tokens:
-        assert token in headline, f"{name}: {token!r} not in {headline!r}"
-    assert any(quoted in e.text for e in answer.evidence[:SCORED_EVIDENCE]), [e.text for e in answer.evidence]
-    assert category is None or answer.category is category
-    assert "Job failed" not in headline, "the runner's line is not the failure when the tool said why"
-    assert "Cleaning up project" not in headline, "nor is the runner's clean-up after the script"
+    assert_specific(name, answer, tokens, quoted, category)
+    assert "Cleaning up project" not in answer.summary[:SCORED_SUMMARY], "nor is the runner's clean-up after the script"
 
 
 def test_an_exception_raised_from_another_is_stated_but_one_raised_while_handling_it_is_not():
