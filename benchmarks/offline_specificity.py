@@ -53,6 +53,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -279,37 +280,48 @@ def evaluate(args) -> dict:
     score = cv_folds.load_scorer(args.data_root / "logchunks-dev")
     interest = {n.strip() for n in (args.repo_of_interest or "").split(",") if n.strip()}
     report = {}
-    for kind, cases, folds in datasets(args, score):
-        paths = [str(c.log.resolve()) for c in cases]
-        sides = {"A": run_answers(paths, REPO, args.jobs)}
-        if args.against_cwd:
-            sides["B"] = run_answers(paths, args.against_cwd.resolve(), args.jobs)
-        tokens = {c: case_tokens(c) for c in cases}
-        out = {"cases": len(cases), "groups": len(folds)}
-        scored_by_side = {}
-        for side, answers in sides.items():
-            scored = {c: score_case(score, c, tokens[c], answers[str(c.log.resolve())]) for c in cases}
-            scored_by_side[side] = scored
-            out[side] = summarise(cases, folds, scored, args.held_out)
-        if "B" in sides:
-            rest = [c for c in cases if folds[c.group] not in {folds[c2.group] for c2 in cases if c2.group in interest}]
-            out["B_vs_A_without_interest"] = {
-                "n": len(rest),
-                "A": mean(scored_by_side["A"][c]["specific"] for c in rest),
-                "B": mean(scored_by_side["B"][c]["specific"] for c in rest),
-            }
-        out["misses"] = [
-            {
-                "case": c.name,
-                "tokens": tokens[c][:6],
-                "summary": sides["A"][str(c.log.resolve())]["summary"],
-                **{k: v for k, v in scored_by_side["A"][c].items() if k in ("named", "quoted")},
-            }
-            for c in cases
-            if not scored_by_side["A"][c]["specific"] and folds[c.group] not in args.held_out
-        ]
-        report[kind] = out
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind, cases, folds in datasets(args, score):
+            report[kind] = evaluate_dataset(args, score, interest, cases, folds, Path(tmp))
     return report
+
+
+def evaluate_dataset(args, score, interest: set, cases, folds, tmp: Path) -> dict:
+    """One data set's answers (on timestamped copies with --timestamps), scored against the plain logs."""
+    if args.timestamps == "none":
+        paths = [str(c.log.resolve()) for c in cases]
+    else:
+        stamped, _ = cv_folds.stamped_copies(cases, args.timestamps, tmp)
+        paths = [str(stamped[c].resolve()) for c in cases]
+    path_of = dict(zip(cases, paths, strict=True))
+    sides = {"A": run_answers(paths, REPO, args.jobs)}
+    if args.against_cwd:
+        sides["B"] = run_answers(paths, args.against_cwd.resolve(), args.jobs)
+    tokens = {c: case_tokens(c) for c in cases}
+    out = {"cases": len(cases), "groups": len(folds)}
+    scored_by_side = {}
+    for side, answers in sides.items():
+        scored = {c: score_case(score, c, tokens[c], answers[path_of[c]]) for c in cases}
+        scored_by_side[side] = scored
+        out[side] = summarise(cases, folds, scored, args.held_out)
+    if "B" in sides:
+        rest = [c for c in cases if folds[c.group] not in {folds[c2.group] for c2 in cases if c2.group in interest}]
+        out["B_vs_A_without_interest"] = {
+            "n": len(rest),
+            "A": mean(scored_by_side["A"][c]["specific"] for c in rest),
+            "B": mean(scored_by_side["B"][c]["specific"] for c in rest),
+        }
+    out["misses"] = [
+        {
+            "case": c.name,
+            "tokens": tokens[c][:6],
+            "summary": sides["A"][path_of[c]]["summary"],
+            **{k: v for k, v in scored_by_side["A"][c].items() if k in ("named", "quoted")},
+        }
+        for c in cases
+        if not scored_by_side["A"][c]["specific"] and folds[c.group] not in args.held_out
+    ]
+    return out
 
 
 def fmt(x) -> str:
@@ -370,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
         type=lambda v: frozenset(int(f) for f in v.split(",") if f.strip()),
         default=frozenset(),
         help="comma-separated folds kept out of sight: misses not listed, figure printed apart",
+    )
+    parser.add_argument(
+        "--timestamps",
+        choices=("none", "gitlab", "iso"),
+        default="none",
+        help="answer timestamped copies of the logs (GitLab Runner's per-line prefix), scored on the plain ones",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
