@@ -65,6 +65,7 @@ FAILURE_REASON = "script_failure"  # what GitLab reports for a job whose script 
 BATCH = 25
 SCORED_SUMMARY_CHARS = 200  # a note's headline; longer summaries are not read further
 SCORED_EVIDENCE = 5  # the quoted lines a note shows
+BASELINE_SEP = "\t"  # between a failing log's path and its passing log's in an --answers argument
 
 # --- key tokens ------------------------------------------------------------------------
 
@@ -157,8 +158,14 @@ def answer_paths(paths: list[str]) -> None:
     from bot.core.excerpt.read import excerpt
     from bot.core.heuristics import analyze
 
-    for path in paths:
-        answer = analyze(excerpt(Path(path).read_bytes()), failure_reason=FAILURE_REASON)
+    for arg in paths:
+        path, _, passing = arg.partition(BASELINE_SEP)
+        extra = {}
+        if passing:  # the last passing log, as the analysis job passes it (GITLAB_BASELINE_LOGS)
+            from bot.core.excerpt.baseline import build_baseline
+
+            extra["baseline"] = build_baseline((Path(passing).read_bytes(),))
+        answer = analyze(excerpt(Path(path).read_bytes(), **extra), failure_reason=FAILURE_REASON)
         print(
             json.dumps(
                 {
@@ -289,14 +296,18 @@ def evaluate(args) -> dict:
 def evaluate_dataset(args, score, interest: set, cases, folds, tmp: Path) -> dict:
     """One data set's answers (on timestamped copies with --timestamps), scored against the plain logs."""
     if args.timestamps == "none":
-        paths = [str(c.log.resolve()) for c in cases]
+        fails = {c: c.log for c in cases}
+        passes = {c: c.baseline for c in cases if c.baseline is not None}
     else:
-        stamped, _ = cv_folds.stamped_copies(cases, args.timestamps, tmp)
-        paths = [str(stamped[c].resolve()) for c in cases]
-    path_of = dict(zip(cases, paths, strict=True))
-    sides = {"A": run_answers(paths, REPO, args.jobs)}
+        fails, passes = cv_folds.stamped_copies(cases, args.timestamps, tmp)
+    path_of = {c: str(fails[c].resolve()) for c in cases}
+    # an answer's argument: the failing log, and with --baseline its last passing log where the data set has one
+    arguments = [
+        path_of[c] + (BASELINE_SEP + str(passes[c].resolve()) if args.baseline and c in passes else "") for c in cases
+    ]
+    sides = {"A": run_answers(arguments, REPO, args.jobs)}
     if args.against_cwd:
-        sides["B"] = run_answers(paths, args.against_cwd.resolve(), args.jobs)
+        sides["B"] = run_answers(arguments, args.against_cwd.resolve(), args.jobs)
     tokens = {c: case_tokens(c) for c in cases}
     out = {"cases": len(cases), "groups": len(folds)}
     scored_by_side = {}
@@ -388,6 +399,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=("none", "gitlab", "iso"),
         default="none",
         help="answer timestamped copies of the logs (GitLab Runner's per-line prefix), scored on the plain ones",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="give the analyzer each log's last passing log where the data set has one (CiDiff), as the bot does",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
