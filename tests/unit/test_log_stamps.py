@@ -11,6 +11,7 @@ import pytest
 from bot.core.excerpt.read import excerpt, excerpt_chunks, line_range
 from bot.core.excerpt.stamps import GITLAB, ISO, PLAIN, Destamper, detect
 from bot.core.fingerprint import failure_keys
+from bot.core.heuristics import analyze
 from tests.helpers import DATA, ROOT
 
 CORPUS = ROOT / "tests" / "data" / "ci-logs"
@@ -73,6 +74,14 @@ def test_a_timestamped_log_gives_the_excerpt_of_the_plain_log(style, budget):
     assert stamped.failed_section == "step_script" and stamped.total_lines == plain.total_lines
     assert budget < 800 or "E       assert 3 == 4" in stamped.text()
     assert stamped.bytes_read == len(stamp(PLAIN_LOG, style))  # the size limit is about the log as fetched
+
+
+@pytest.mark.parametrize("style", ["gitlab", "iso"])
+def test_the_offline_answer_to_a_timestamped_log_is_the_plain_logs(style):
+    plain = analyze(excerpt(PLAIN_LOG), failure_reason="script_failure")
+    stamped = analyze(excerpt(stamp(PLAIN_LOG, style)), failure_reason="script_failure")
+    assert stamped == plain
+    assert "assert 3 == 4" in stamped.summary and "Z 00O" not in stamped.summary
 
 
 @pytest.mark.parametrize("size", [1, 7, 100, 1 << 20])
