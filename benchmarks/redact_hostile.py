@@ -32,6 +32,16 @@ CASES = {
     "login": "login ",
     "gh secret set": "gh secret set a ",
     "sshpass": "sshpass -x ",
+    # December 7, evening: zip's option clusters, htpasswd as an entrypoint, glab's flags before the name, a here-string
+    # decoded, a string piped to ConvertTo-SecureString, a pair whose value is scanned again, requests' auth classes
+    "zip -rP": "zip -rP ",
+    "zip -r": "zip -r ",
+    "--entrypoint htpasswd": "--entrypoint htpasswd ",
+    "glab variable set -m": "glab variable set -m ",
+    "base64 -d <<<": "base64 -d <<< ",
+    "'x' | ConvertTo-SecureString": "'x' | ConvertTo-SecureString ",
+    "upload-key": "upload-key ",
+    "HTTPBasicAuth('a',": "HTTPBasicAuth('a', ",
 }
 CHUNK = 64 * 1024
 

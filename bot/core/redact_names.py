@@ -13,7 +13,8 @@ PASSWORD_ENDINGS = ("password", "passwd", "passphrase", "storepass", "keypass") 
 HOLDER_WORDS = frozenset({"registry", "oauth", "group", "package"})
 # One-word names ending in secret or token that hold neither.
 NOT_SECRET_WORDS = frozenset({"tokens", "detokenize", "pretoken", "nosecret"})
-PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw"})
+# "sshpass": sshpass -e reads its password from the variable SSHPASS.
+PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw", "sshpass"})
 STRONG_WORDS = PASSWORD_WORDS | frozenset(
     {
         "secret",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 
 from bot.core.redact_forms import decode_base64, trie_regex
@@ -71,6 +72,18 @@ def tool_flag(
     pattern = rf"\b{tool}\b{FLAG_SPAN}\s{flag}([\"']?)({value})\1"
     return rule(kind, pattern, triggers, group=2, check=not_masked, flags=flags)
 
+
+# glab variable set/update's own flags (`--masked`, `-p` is --protected, `-g GROUP`, `--scope=prod`), before or after
+# the variable's name: bounded, each at most 8 times.
+GLAB_FLAG = (
+    r"(?:-[mpr]{1,3}|--(?:masked|protected|raw|hidden)(?:=(?:true|false))?|(?:-[gstdR]|--(?:group|scope|type|"
+    r"description|repo))(?:=|\s+)(?:\"[^\"\n]{0,200}\"|'[^'\n]{0,200}'|[^\s\"'\-]\S{0,200}))\s+"
+)
+# base64 decoding: GNU's `-d`/`--decode`, alone or with `-i` (`-di`, `-d -i`, `--ignore-garbage`), BSD's `-D`.
+BASE64_DECODE = r"\bbase64\s+(?:-[A-Za-z]{1,3}\s+|--ignore-garbage\s+)?(?:-[A-Za-z]{0,3}[dD][A-Za-z]{0,3}|--decode)\b"
+BASE64_DECODE_TRIGGERS = ("base64 -d", "base64 --decode", "base64 -i", "base64 --ignore")
+# zip's options start "-" and a letter or digit.
+ZIP_TRIGGERS = tuple(f"zip -{option}" for option in string.ascii_lowercase + string.digits)
 
 HEADER_RULES: tuple[TokenRule, ...] = (
     rule(
@@ -141,19 +154,30 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         group=2,
         check=not_masked,
     ),
-    # `htpasswd -b[c] FILE USER PASSWORD` / `htpasswd -nb USER PASSWORD`: the password is the last argument.
+    # `htpasswd -b[c] FILE USER PASSWORD` / `htpasswd -nb USER PASSWORD`: the password is the last argument. Run as a
+    # container's entrypoint (`docker run --entrypoint htpasswd httpd:2 -Bbn USER PASSWORD`), its arguments follow
+    # the image and the run's other options (a few words, bounded).
     rule(
         "password",
-        r"\bhtpasswd\s+(?:-\w{1,8}\s+)?-[A-Za-z]{0,6}b[A-Za-z]{0,6}\s+(?:-\w{1,8}\s+)?(?:\S+\s+){1,2}([\"']?)([^\s\"']{3,})\1"
+        r"(?:\bhtpasswd\s+|--entrypoint(?:=|\s+)([\"']?)htpasswd\1\s+(?:\S+\s+){1,8}?)"
+        r"(?:-\w{1,8}\s+)?-[A-Za-z]{0,6}b[A-Za-z]{0,6}\s+(?:-\w{1,8}\s+)?(?:\S+\s+){1,2}([\"']?)([^\s\"']{3,})\2"
         r"(?=\s*(?:$|[>|;&]))",
         ("htpasswd",),
-        group=2,
+        group=3,
         check=not_masked,
     ),
-    # PowerShell: `ConvertTo-SecureString "SECRET" -AsPlainText -Force`.
+    # PowerShell: `ConvertTo-SecureString "SECRET" -AsPlainText -Force`, or the string piped in (`"SECRET" |
+    # ConvertTo-SecureString -AsPlainText`: its -String takes the pipeline's input).
     rule(
         "password",
         r"(?i)\bConvertTo-SecureString\s+(?:-String\s+)?([\"'])([^\"'\n]{3,})\1",
+        ("securestring",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        r"(?i)([\"'])([^\"'\n]{3,})\1\s*\|\s*ConvertTo-SecureString\b",
         ("securestring",),
         group=2,
         check=not_masked,
@@ -256,7 +280,10 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # More tools whose own flag takes a password: SQL Server's `sqlcmd -P X`, `zip`/`unzip -P X`, OpenSSL's
     # `-passin`/`-passout`/`-pass pass:X`, skopeo's/podman's/buildah's `--creds user:X` (`--src-creds`, `--dest-creds`).
     tool_flag("password", "sqlcmd", r"-P\s*", ("sqlcmd",)),
-    tool_flag("password", "(?:un)?zip", r"-P\s+", ("zip -p", "zip -r -p", "zip -rp")),
+    # zip's and unzip's short options combine, the one taking a value last (`zip -rP X`, `unzip -oP X`); `-p` in
+    # lower case is another option (unzip's pipe). Looked for where options follow the command (`zip -r...`), or
+    # the archive's name (`out.zip -rP X`): "zip -" then an option character, not Info-ZIP's banner "Info-ZIP - ".
+    tool_flag("password", "(?:un)?zip", r"-[A-Za-z0-9]{0,8}P\s+", ZIP_TRIGGERS),
     rule("password", r"-pass(?:in|out)?\s+([\"']?)pass:([^\s\"']{3,})\1", ("pass:",), group=2, check=not_masked),
     rule(
         "password",
@@ -276,13 +303,24 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     ),
     rule(
         "secret",
-        r"\bglab\s+variable\s+(?:set|update)\s+([\w.\-]+)\s+(?:(?:-v|--value)(?:=|\s+))?([\"']?)([^\s\"'\-][^\s\"']{2,})\2",
+        rf"\bglab\s+variable\s+(?:set|update)\s+(?:{GLAB_FLAG}){{0,8}}(\w[\w.\-]*)\s+(?:{GLAB_FLAG}){{0,8}}"
+        r"(?:-v(?:=|\s+)?|--value(?:=|\s+))?([\"']?)([^\s\"'\-][^\s\"']{2,})\2",
         ("variable set", "variable update"),
         group=3,
         check=not_masked,
         named=1,
     ),
-    # requests' basic auth in a traceback's source line: `auth=('user', 'password')`.
+    # requests' basic auth in a traceback's source line: `auth=('user', 'password')`, or its classes' (requests'
+    # `HTTPBasicAuth('user', 'password')`, `HTTPDigestAuth`, `HTTPProxyAuth`; httpx's and aiohttp's `BasicAuth`,
+    # httpx's `DigestAuth`): the user, then the password, each a literal, perhaps named.
+    rule(
+        "password",
+        r"\b(?:HTTP(?:Basic|Digest|Proxy)|Basic|Digest)Auth\(\s*(?:\w{1,16}\s*=\s*)?([\"'])[^\"'\n]{0,256}\1\s*,\s*"
+        r"(?:\w{1,16}\s*=\s*)?([\"'])([^\"'\n]{3,})\2\s*[,)]",
+        ("basicauth(", "digestauth(", "proxyauth("),
+        group=3,
+        check=not_masked,
+    ),
     rule(
         "password",
         r"\bauth\s*=\s*\(\s*([\"'])[^\"'\n]*\1\s*,\s*([\"'])([^\"'\n]{3,})\2\s*\)",
@@ -290,13 +328,22 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         group=3,
         check=not_masked,
     ),
-    # A base64 blob decoded in a pipe (`echo X | base64 -d > key.p12`): a secret variable set -x printed. Late:
-    # when the blob decodes to a token the base64 rules know, theirs is the kind to tell.
+    # A base64 blob decoded in a pipe (`echo X | base64 -d > key.p12`) or from a here-string (`base64 -d <<< X`): a
+    # secret variable set -x printed. Late: when the blob decodes to a token the base64 rules know, theirs is the kind
+    # to tell.
     rule(
         "secret",
-        r"\becho\s+(-n\s+)?([\"']?)([A-Za-z0-9+/]{16,}={0,2})\2\s*\|\s*base64\s+(?:-d|-D|--decode)\b",
-        ("base64 -d", "base64 --decode"),
-        group=3,
+        r"\becho\s+(?:-[neE]{1,3}\s+)?([\"']?)([A-Za-z0-9+/]{16,}={0,2})\1\s*\|\s*" + BASE64_DECODE,
+        BASE64_DECODE_TRIGGERS,
+        group=2,
+        check=not_masked,
+        late=True,
+    ),
+    rule(
+        "secret",
+        BASE64_DECODE + r"\s*<<<\s*([\"']?)([A-Za-z0-9+/]{16,}={0,2})\1(?![A-Za-z0-9+/=])",
+        BASE64_DECODE_TRIGGERS,
+        group=2,
         check=not_masked,
         late=True,
     ),
@@ -358,13 +405,15 @@ AFTER_NAME = frozenset("\"':= \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
 
 
 def sub_assignments(replace: Callable[[re.Match[str]], str], line: str) -> str:
-    """ASSIGNMENT.sub(replace, line), without trying the pattern at every character of an ASCII line.
+    """ASSIGNMENT.sub(replace, line), without trying the pattern at every character of an ASCII line; and a pair
+    taken with a space that replace leaves as it is (`-alias upload-key -storepass X`: "upload-key" holds no secret)
+    gives its value back, which may be a name itself (`-storepass`), so the scan resumes at the value.
 
     A match starts where a run of name characters starts (nothing of a word, "." or "-" before it) and that run
-    holds a fragment: so only the start of each run holding one is tried. Other lines (rare) take the plain sub,
-    as a few non-ASCII letters match the fragments' letters when the case is ignored."""
+    holds a fragment: so only the start of each run holding one is tried. Other lines (rare) try the pattern at
+    every character, as a few non-ASCII letters match the fragments' letters when the case is ignored."""
     if not line.isascii():
-        return ASSIGNMENT.sub(replace, line)
+        return _sub_everywhere(replace, line)
     low = line.lower()
     out: list[str] = []
     done = pos = 0  # done: how far out covers; pos: where the next fragment is looked for
@@ -380,13 +429,35 @@ def sub_assignments(replace: Callable[[re.Match[str]], str], line: str) -> str:
         match = ASSIGNMENT.match(line, start)
         if match is None:
             continue
-        out.append(line[done : match.start()])
-        out.append(replace(match))
-        done = pos = match.end()
+        done = pos = _replaced(replace, match, line, out, done)
     if not out:
         return line
     out.append(line[done:])
     return "".join(out)
+
+
+def _sub_everywhere(replace: Callable[[re.Match[str]], str], line: str) -> str:
+    out: list[str] = []
+    done = 0
+    while (match := ASSIGNMENT.search(line, done)) is not None:
+        done = _replaced(replace, match, line, out, done)
+    out.append(line[done:])
+    return "".join(out)
+
+
+def _replaced(
+    replace: Callable[[re.Match[str]], str], match: re.Match[str], line: str, out: list[str], done: int
+) -> int:
+    """Appends to out what line holds from done to the match's end, replaced; returns where the scan goes on: the
+    match's end, or the start of its value when replace left a pair taken with a space as it was."""
+    whole = match.group(0)
+    new = replace(match)
+    if new == whole and match.group("sp") is not None:
+        out.append(line[done : match.start("val")])
+        return match.start("val")
+    out.append(line[done : match.start()])
+    out.append(new)
+    return match.end()
 
 
 REFERENCE = re.compile(r"^(?:\$|`|%[A-Za-z_]|\{\{|<[^>]*>$|\{[A-Za-z_]\w*\}$)")

@@ -401,6 +401,54 @@ def test_near_misses_are_left_alone(line: str) -> None:
     assert Redactor().redact_line(line) == line
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "$ keytool -genkeypair -alias upload-key -storepass {s} -keystore upload.jks",
+        "$ helm upgrade app ./chart --set-string name=signing-key --password {s}",
+        "Übersetzung: keytool -alias upload-key -storepass {s}",  # not ASCII: the scan at every character
+    ],
+)
+def test_a_pair_left_alone_gives_its_value_back_to_the_scan(line: str) -> None:
+    # `upload-key -storepass` was taken as a name and its value; "upload-key" holds no secret, so the pair was left
+    # as it was and the scan went on after it: `-storepass`, a name itself, was never looked at (fails before).
+    secret = "S3cr3tPassw0rd9"
+    out = Redactor().redact_line(line.format(s=secret))
+    assert secret not in out and out == line.format(s="[REDACTED:password]")
+
+
+SCAN_WORDS = [
+    "upload-key",
+    "-storepass",
+    "token",
+    "password=abc123",
+    "cache_key",
+    "x",
+    "--password",
+    "'s3cr3t'",
+    "KEY",
+    "secret:",
+    "a.b",
+    "-alias",
+    "DB_PASSWORD",
+    '"q"',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SCAN_WORDS), st.sampled_from([" ", "", "=", "\t", ": "])), max_size=12))
+def test_the_assignment_scan_finds_what_a_scan_at_every_character_finds(parts) -> None:
+    # The ASCII scan tries the pattern only where a name holding a fragment starts; it must find the same pairs as
+    # trying it at every character, a pair left alone giving its value back to the scan in both.
+    from bot.core.redact_rules import _sub_everywhere, name_kind, sub_assignments
+
+    def replace(match: re.Match[str]) -> str:
+        return match.group(0) if name_kind(match.group("name")) is None else f"<{match.group('name')}>"
+
+    line = "".join(word + sep for word, sep in parts)
+    assert sub_assignments(replace, line) == _sub_everywhere(replace, line)
+
+
 def test_operator_literals_and_patterns_from_settings() -> None:
     settings = SimpleNamespace(
         redact_extra_patterns=[r"ACME-[0-9]{6}", r"customer=(\w+)"], redact_literals=["internal-hostname-42", "ab"]
