@@ -277,6 +277,36 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         "token", r"-Dsonar\.(?:login|token|password)=([\"']?)([^\s\"']{3,})\1", ("-dsonar.",), group=2, check=not_masked
     ),
     tool_flag("token", "codecov", r"-t\s+", ("codecov",), min_len=8, no_dash=True),
+    # Deploy and publish tools whose short flag or positional argument takes a secret: `ssh-keygen -N X` (the new
+    # passphrase; `-P` the old one), `openssl enc -k X` (`-K X`: the key itself, in hex), `twine upload -p X`,
+    # `doctl auth init -t X`, `snyk auth X`, MinIO's `mc alias set ALIAS URL ACCESS_KEY SECRET_KEY` (`mc config
+    # host add`, its older name), rclone's `config create|update NAME TYPE key value ...` pairs.
+    tool_flag("password", "ssh-keygen", r"-[NP]\s+", ("ssh-keygen",), no_dash=True),
+    tool_flag(
+        "password",
+        r"openssl\s+(?:enc|aes|des|bf|camellia|chacha)",
+        r"-[kK]\s+",
+        ("openssl enc", "openssl aes", "openssl des", "openssl bf", "openssl camellia", "openssl chacha"),
+        no_dash=True,
+    ),
+    tool_flag("password", r"twine\s+upload", r"-p\s+", ("twine upload",), no_dash=True),
+    tool_flag("token", "doctl", r"-t\s+", ("doctl",), min_len=8, no_dash=True),
+    rule("token", r"\bsnyk\s+auth\s+([\"']?)([^\s\"'-][^\s\"']{7,})\1", ("snyk auth",), group=2, check=not_masked),
+    rule(
+        "secret",
+        r"\bmc\s+(?:alias\s+set|config\s+host\s+add)\s+\S+\s+\S+\s+\S+\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        ("alias set", "host add"),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "secret",
+        r"\brclone\s+config\s+(?:create|update)\b" + FLAG_SPAN + r"\s(?:secret_access_key|pass|password|client_secret|"
+        r"token|key|account_key|sas_url)\s+([\"']?)([^\s\"'=-][^\s\"']{2,})\1",
+        ("rclone config",),
+        group=2,
+        check=not_masked,
+    ),
     # More tools whose own flag takes a password: SQL Server's `sqlcmd -P X`, `zip`/`unzip -P X`, OpenSSL's
     # `-passin`/`-passout`/`-pass pass:X`, skopeo's/podman's/buildah's `--creds user:X` (`--src-creds`, `--dest-creds`).
     tool_flag("password", "sqlcmd", r"-P\s*", ("sqlcmd",)),
