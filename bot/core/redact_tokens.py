@@ -120,6 +120,14 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
         ("hooks.slack",),
         group=1,
     ),
+    # Microsoft Teams' incoming webhook (webhookb2/<group>@<tenant>/IncomingWebhook/<key>/<id>): whoever has the
+    # URL can post to the channel; without its key it is refused.
+    rule(
+        "teams-webhook",
+        r"(?i)\.webhook\.office\.com/webhookb2/[0-9A-Za-z@\-]{1,100}/IncomingWebhook/([0-9A-Za-z_\-]{20,})",
+        (".webhook.office.com/",),
+        group=1,
+    ),
     # A cloud key id printed with its secret right after it (id:secret@host in a URL, "id secret" in a table):
     # the secret has no prefix of its own, so the id before it is what gives it away. Before the id's own rule.
     rule(
@@ -186,7 +194,8 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     rule("telegram-bot-token", r"(?<![\d:])\d{5,16}:A[0-9A-Za-z_\-]{34}" + END, ("telegram",), check=mixed),
     rule(
         "discord-webhook",
-        r"discord(?:app)?\.com/api/webhooks/\d+/([0-9A-Za-z_\-]{60,})",
+        # Discord's tokens are 68 characters; a shorter one after this path is a token all the same.
+        r"discord(?:app)?\.com/api/webhooks/\d+/([0-9A-Za-z_\-]{20,})",
         ("discord",),
         group=1,
     ),
