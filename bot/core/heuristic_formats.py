@@ -122,7 +122,10 @@ DETAIL_END = re.compile(
     # Gradle's advice after "What went wrong:"
     r"^\* (?:Try|Get more help at|Exception is):?|"
     r"^\s*(?:\[info\] )?(?:Finished in|Randomized with seed|Run completed in) |"
-    r"^\s*(?:Failure|Error)s?:\s*$|^In \S+ line \d+:\s*$|^[.EFS*]+\s*$|^INFO: |^note: run with `RUST_BACKTRACE=1`"
+    r"^\s*(?:Failure|Error)s?:\s*$|^In \S+ line \d+:\s*$|^[.EFS*]+\s*$|^INFO: |^note: run with `RUST_BACKTRACE=1`|"
+    # linters' closing tallies and progress (SwiftLint, ktlint, Psalm, scalastyle, cppcheck), hspec's advice
+    r"^Done linting! Found |^Summary error count |^\d+ errors? found\s*$|^Checks took |^(?:\[info\] )?scalastyle Processed |"
+    r"^\d+/\d+ files checked \d+% done|^Checking \S+ \.\.\.\s*$|^\s*To rerun use: --match "
 )
 # npm's spacer between the paragraphs of one error ("npm ERR! " alone): part of the error, not its end.
 NPM_SPACER = re.compile(r"^npm ERR!\s*$")
