@@ -34,7 +34,10 @@ from bot.core.heuristic_formats import (
     LINK_ISSUE,
     LINK_REPORT,
     LINK_REPORT_LINES,
+    LISTED,
     NPM_SPACER,
+    PLACE_ALONE,
+    POINTED,
 )
 from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
 from bot.core.heuristic_formats import ECHO as _ECHO
@@ -242,6 +245,28 @@ def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     return (strong or named or chain)[0]
 
 
+def _first_listed(lines: list[ExcerptLine], lead: tuple[int, int] | None) -> ExcerptLine | None:
+    """The first finding a tool listed above its tally of them (LISTED), within the same command's output; with a
+    lead, only a tally printed by the lead's command (an earlier command's findings are not this failure's)."""
+    for k, line in enumerate(lines):
+        if lead is not None and (
+            line.n > lead[1] or any(_ECHO.match(bare(ln.text)) for ln in lines[k + 1 :] if ln.n < lead[0])
+        ):
+            continue
+        for tally, item, reach in LISTED:
+            if not tally.search(bare(line.text)):
+                continue
+            above = []
+            for earlier in reversed(lines[:k]):
+                if line.n - earlier.n > reach or _ECHO.match(bare(earlier.text)):
+                    break
+                if item.search(bare(earlier.text)):
+                    above.append(earlier)
+            if above:
+                return above[-1]
+    return None
+
+
 def headline(excerpt: Excerpt) -> ExcerptLine | None:
     """The decisive error line (see the module docstring); None when no line looks like a failure."""
     lines = excerpt.lines
@@ -256,6 +281,8 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         ]
         if listed:
             return listed[0]
+    if (found := _first_listed(lines, excerpt.lead)) is not None:
+        return found
     if excerpt.lead is not None:
         first, last = _after_steps(lines, *excerpt.lead)
         lead = [line for line in lines if first <= line.n <= last]
@@ -372,6 +399,9 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     lines = excerpt.lines
     i = lines.index(head)
     out = [head]
+    # A place printed alone right above the headline locates it (hspec's `file:line:col:` over its numbered failure).
+    if i > 0 and lines[i - 1].n == head.n - 1 and PLACE_ALONE.match(bare(lines[i - 1].text)):
+        out.insert(0, lines[i - 1])
     # pytest marks the failing statement with ">" a few lines above its "E   " lines: the statement and its error.
     if _PYTEST_ERROR.match(bare(head.text)):
         k = i - 1
@@ -416,9 +446,9 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     # A bare title ("Failures:") is not a statement when lines follow it.
     if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 35:
         out = out[1:]
-    # Python's error without its traceback's header (a SyntaxError from compileall, a cut traceback): the
-    # `File "x.py", line 42` printed a few lines above it says where.
-    if _EXCEPTION.match(bare(head.text)) and len(out) == 1:
+    # Python's error without its traceback's header (a SyntaxError from compileall, a cut traceback), OCaml's error
+    # under its code frame: the `File "x.py", line 42` printed a few lines above it says where.
+    if _EXCEPTION.match(bare(head.text)) and not any(_FRAME.match(bare(line.text)) for line in out):
         k = lines.index(head) - 1
         while k >= 0 and head.n - lines[k].n <= EXCEPTION_FRAME_LINES and lines[k].n == lines[k + 1].n - 1:
             text = bare(lines[k].text)
@@ -467,12 +497,26 @@ def _placed(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine:
     return head
 
 
+def _pointed(excerpt: Excerpt, detail: list[ExcerptLine]) -> ExcerptLine | None:
+    """The report a line of the failure's detail points to above it (POINTED), or None."""
+    for pointer, title, reach in POINTED:
+        if any(pointer.search(bare(line.text)) for line in detail):
+            top = detail[0].n
+            above = [ln for ln in excerpt.lines if top - reach <= ln.n < top and title.match(bare(ln.text))]
+            if above:
+                return above[-1]
+    return None
+
+
 def facts(excerpt: Excerpt) -> Facts:
     """The headline, its detail, the failure's lines and the failing command's exit status."""
     head = headline(excerpt)
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
     detail = _detail(excerpt, head)
+    report = _pointed(excerpt, detail)
+    if report is not None:
+        detail = _detail(excerpt, report)
     placed = _placed(excerpt, detail[0])
     if placed is not detail[0]:
         detail = _detail(excerpt, placed)

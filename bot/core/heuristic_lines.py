@@ -19,7 +19,9 @@ PREFIX = re.compile(
     # a code frame's gutter and carets before the label that says what is wrong there (rustc, Elm)
     r"^\|\s*[\^~-]+\s+(?=\S)|"
     # shellcheck's marker under the code it points at ("^--------^ SC2086 (info): ...")
-    r"^\^-*\^?\s+(?=SC\d{4}\b)"
+    r"^\^-*\^?\s+(?=SC\d{4}\b)|"
+    # valgrind's process id on every line ("==12345== ")
+    r"^==\d+==\s+(?=\S)"
 )
 # A log level in brackets before a line (Maven's "[ERROR] ", "[INFO] "): what follows is the tool's statement.
 LEVEL = re.compile(r"^\s*\[(?:ERROR|FATAL|WARN|WARNING|INFO)\]\s*")

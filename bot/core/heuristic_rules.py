@@ -463,6 +463,11 @@ RULES: tuple[Rule, ...] = (
          C.lint, "scalastyle reports style errors", "scalastyle found lines that break the rules of scalastyle-config.xml.",
          ("Fix the lines it names (the `[error]` lines above), or change the rule's level in scalastyle-config.xml if it does not apply.",), 0.8,
          ("[error] (Compile / scalastyle) errors exist", "[info] scalastyle Found 1 errors")),
+    # the OCaml compiler (dune, ocamlfind): the place over the code frame and the "Error:" under it
+    rule("ocaml-compile", r"^File \"(?P<file>[^\"]+\.mli?)\", lines? \d+(?:-\d+)?, characters \d+-\d+:",
+         C.build, "OCaml compile error in {file}", "The OCaml compiler rejects `{file}`; the `Error:` under the code frame says why.",
+         ("Fix the expression it points at; reproduce with `dune build`.",), 0.85,
+         ('File "src/money.ml", line 14, characters 22-25:',)),
     # the Elm compiler's report header: "-- TYPE MISMATCH ------------- src/Cart.elm"
     rule("elm-make", r"-- (?P<kind>[A-Z][A-Z' ]+[A-Z]) -{2,} (?P<file>\S+\.elm)\s*$",
          C.build, "Elm reports {kind} in {file}", "The Elm compiler reports a {kind} in `{file}`; its explanation is printed under the header.",
