@@ -22,7 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.excerpt.rules import MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
+from bot.core.excerpt.rules import STRONG, is_exit_line, score_line
+from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
+from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
+from bot.core.heuristic_exits import Exit, failing_exit, failing_step
 from bot.core.heuristic_formats import (
     CHAIN_GAP,
     DETAIL_END,
@@ -31,9 +34,10 @@ from bot.core.heuristic_formats import (
     LINK_ISSUE,
     LINK_REPORT,
     LINK_REPORT_LINES,
+    LISTED,
     NPM_SPACER,
-    TOOL_FAILURE,
-    WRAPPER,
+    PLACE_ALONE,
+    POINTED,
 )
 from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
 from bot.core.heuristic_formats import ECHO as _ECHO
@@ -43,7 +47,7 @@ from bot.core.heuristic_formats import LINT as _LINT
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import PASS as _PASS
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
-from bot.core.heuristic_formats import TIMING as _TIMING
+from bot.core.heuristic_lines import bare, clean, is_failure_line, is_wrapper_line
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
@@ -52,11 +56,6 @@ TEST_NEAR = 50  # lines between a test's name and its error in one report
 
 # A runner's line that a script command succeeded (Travis's `The command "x" exited with 0.`).
 _SUCCEEDED = re.compile(r"^The command \".*\" exited with 0\.?\s*$")
-# A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
-# `gh run view --log` puts the job's and the step's names before it, tab-separated.
-_STAMP = re.compile(
-    r"^(?:[^\t\n]{1,100}\t[^\t\n]{1,100}\t)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)?(?: |$)"
-)
 # What names the failure: a place in a file, an error code, an exception or error class.
 _NAMES = re.compile(
     r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)|\b[A-Z]{1,5}\d{3,5}\b|"
@@ -91,42 +90,17 @@ MAX_STEP = 80  # a longer step name is left to the headline's own words
 _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 # A stack frame as JavaScript, Java, C# and Ruby print them ("    at f (a.js:3:9)", "\tfrom a.rb:3:in `f'").
 _STACK_FRAME = re.compile(r"^\s+(?:at|from) \S")
-# A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]", sbt's "[info]"): the headline says it failed already.
-_PREFIX = re.compile(
-    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal|info)\]\s*(?=\S)|"
-    # a code frame's gutter and carets before the label that says what is wrong there (rustc, Elm)
-    r"^\|\s*[\^~-]+\s+(?=\S)|"
-    # shellcheck's marker under the code it points at ("^--------^ SC2086 (info): ...")
-    r"^\^-*\^?\s+(?=SC\d{4}\b)"
-)
 _CARETS = re.compile(r"^[\^~]+$")
 # pytest's report of a failing test: the statement marked ">" and the error lines marked "E" under it.
 _PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
 _PYTEST_ERROR = re.compile(r"^E\s{2,}\S")
 PYTEST_SOURCE_LINES = 4  # a statement may continue on a line or two before its error
-# A log level in brackets before a line (Maven's "[ERROR] ", "[INFO] "): what follows is the tool's statement.
-_LEVEL = re.compile(r"^\s*\[(?:ERROR|FATAL|WARN|WARNING|INFO)\]\s*")
 # A traceback's header: its statement is the exception line that ends it, and the frame right above that.
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
 # The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
 EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
-
-# The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
-_EXIT_CODE = re.compile(
-    r"(?i)(?:exit(?:ed)? (?:with )?(?:code|status|value)[: ]*|exited with |returned a non-zero code: |"
-    r"\bError )(?P<code>\d{1,3})\b"
-)
-_COMMAND = re.compile(r"(?:The command|process) \"(?P<cmd>[^\"]{1,120})\"|^\s*\$ (?P<cmd2>.{1,120})$")
-# The step a build tool says failed, as it names it (a Gradle task, a make target, a Maven goal).
-_STEP = re.compile(
-    r"Execution failed for task '(?P<task>[^']{1,100})'|^> Task (?P<task2>:\S{1,100}) FAILED|"
-    r"make(?:\[\d+\])?: \*\*\* \[(?:[^\]:\s]+:\d+: )?(?P<target>[^\]]{1,100})\] Error \d+|"
-    r"Failed to execute goal (?P<goal>[\w.-]+:[\w.:-]+(?: \([\w.-]+\))?)"
-)
-_MAVEN_GROUP = re.compile(r"^[\w.-]+:(?=[\w.-]+:[\w.-]+:)")
-_RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
 
 
 def failing_test(excerpt: Excerpt, near: int | None = None) -> str:
@@ -145,13 +119,6 @@ def failing_test_line(excerpt: Excerpt, near: int | None = None) -> tuple[str, E
     if not found:
         return "", None
     return next((g for g in found[0][1].groups() if g), "").strip(), found[0][0]
-
-
-@dataclass(frozen=True, slots=True)
-class Exit:
-    code: int
-    line: ExcerptLine
-    command: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,42 +166,6 @@ class Facts:
         elif not self.test and self.context is not None:
             out = f"{clean(self.context.text)} — {out}"
         return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
-
-
-def clean(text: str) -> str:
-    """A log line as a sentence shows it: no BuildKit progress prefix, no runs of spaces."""
-    return re.sub(r"\s+", " ", _TIMING.sub("", _PREFIX.sub("", bare(text).strip()))).strip()
-
-
-def shorten(text: str, limit: int) -> str:
-    """At most `limit` characters of a line, cut at a word boundary, with an ellipsis when cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:—-") + "…"
-
-
-def bare(text: str) -> str:
-    """A log line without the runner's timestamp prefix."""
-    return _STAMP.sub("", text, count=1) if text[:1].isdigit() or "\t" in text[:200] else text
-
-
-def is_wrapper_line(text: str) -> bool:
-    """True for a line that says something failed and points elsewhere for why."""
-    text = bare(text)
-    words = _LEVEL.sub("", text, count=1)
-    if not words.strip():
-        return words != text  # a level tag alone ("[ERROR]"): Maven's spacer between its advice
-    return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(words))
-
-
-def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
-    if _LINT.match(bare(text)) or TOOL_FAILURE.search(bare(text)):
-        return True
-    return (
-        bool(text.strip()) and not _ECHO.match(bare(text)) and not is_wrapper_line(text) and score_line(text) >= minimum
-    )
 
 
 def _diagnostic(text: str) -> bool:
@@ -314,6 +245,28 @@ def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     return (strong or named or chain)[0]
 
 
+def _first_listed(lines: list[ExcerptLine], lead: tuple[int, int] | None) -> ExcerptLine | None:
+    """The first finding a tool listed above its tally of them (LISTED), within the same command's output; with a
+    lead, only a tally printed by the lead's command (an earlier command's findings are not this failure's)."""
+    for k, line in enumerate(lines):
+        if lead is not None and (
+            line.n > lead[1] or any(_ECHO.match(bare(ln.text)) for ln in lines[k + 1 :] if ln.n < lead[0])
+        ):
+            continue
+        for tally, item, reach in LISTED:
+            if not tally.search(bare(line.text)):
+                continue
+            above = []
+            for earlier in reversed(lines[:k]):
+                if line.n - earlier.n > reach or _ECHO.match(bare(earlier.text)):
+                    break
+                if item.search(bare(earlier.text)):
+                    above.append(earlier)
+            if above:
+                return above[-1]
+    return None
+
+
 def headline(excerpt: Excerpt) -> ExcerptLine | None:
     """The decisive error line (see the module docstring); None when no line looks like a failure."""
     lines = excerpt.lines
@@ -328,6 +281,8 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         ]
         if listed:
             return listed[0]
+    if (found := _first_listed(lines, excerpt.lead)) is not None:
+        return found
     if excerpt.lead is not None:
         first, last = _after_steps(lines, *excerpt.lead)
         lead = [line for line in lines if first <= line.n <= last]
@@ -444,6 +399,9 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     lines = excerpt.lines
     i = lines.index(head)
     out = [head]
+    # A place printed alone right above the headline locates it (hspec's `file:line:col:` over its numbered failure).
+    if i > 0 and lines[i - 1].n == head.n - 1 and PLACE_ALONE.match(bare(lines[i - 1].text)):
+        out.insert(0, lines[i - 1])
     # pytest marks the failing statement with ">" a few lines above its "E   " lines: the statement and its error.
     if _PYTEST_ERROR.match(bare(head.text)):
         k = i - 1
@@ -488,9 +446,9 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     # A bare title ("Failures:") is not a statement when lines follow it.
     if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 35:
         out = out[1:]
-    # Python's error without its traceback's header (a SyntaxError from compileall, a cut traceback): the
-    # `File "x.py", line 42` printed a few lines above it says where.
-    if _EXCEPTION.match(bare(head.text)) and len(out) == 1:
+    # Python's error without its traceback's header (a SyntaxError from compileall, a cut traceback), OCaml's error
+    # under its code frame: the `File "x.py", line 42` printed a few lines above it says where.
+    if _EXCEPTION.match(bare(head.text)) and not any(_FRAME.match(bare(line.text)) for line in out):
         k = lines.index(head) - 1
         while k >= 0 and head.n - lines[k].n <= EXCEPTION_FRAME_LINES and lines[k].n == lines[k + 1].n - 1:
             text = bare(lines[k].text)
@@ -522,36 +480,6 @@ def _context(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine | None:
     return None
 
 
-def failing_exit(excerpt: Excerpt, after: int = 0) -> Exit | None:
-    """The first exit status printed at or after line `after`, preferring a command's own to the runner's."""
-    found: list[Exit] = []
-    for _k, line in enumerate(excerpt.lines):
-        if line.n < after:
-            continue
-        m = _EXIT_CODE.search(line.text)
-        if not m or not (is_exit_line(line.text) or is_wrapper_line(line.text)) or int(m.group("code")) == 0:
-            continue
-        cmd = _COMMAND.search(line.text)
-        command = (cmd.group("cmd") or "") if cmd else ""
-        found.append(Exit(int(m.group("code")), line, command))
-    own = [e for e in found if not _RUNNER_EXIT.search(e.line.text)]
-    named = [e for e in own if e.command]
-    return (named or own or found or [None])[0]
-
-
-def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | None]:
-    """The first build step a tool says failed at or after line `after` (else anywhere), and its line."""
-    for lines in ([ln for ln in excerpt.lines if ln.n >= after], excerpt.lines):
-        for line in lines:
-            m = _STEP.search(bare(line.text))
-            if m:
-                if m.group("goal"):
-                    # A Maven goal without its plugin's group id: `maven-surefire-plugin:3.0.0:test (default-test)`.
-                    return _MAVEN_GROUP.sub("", m.group("goal")), line
-                return next(g for g in m.groups() if g), line
-    return "", None
-
-
 def _placed(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine:
     """The first line above that printed the headline's message with its place, when the headline does not name
     one: a summary repeats an error without where it is (xcodebuild's "Testing failed:" list under the compiler's
@@ -569,12 +497,26 @@ def _placed(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine:
     return head
 
 
+def _pointed(excerpt: Excerpt, detail: list[ExcerptLine]) -> ExcerptLine | None:
+    """The report a line of the failure's detail points to above it (POINTED), or None."""
+    for pointer, title, reach in POINTED:
+        if any(pointer.search(bare(line.text)) for line in detail):
+            top = detail[0].n
+            above = [ln for ln in excerpt.lines if top - reach <= ln.n < top and title.match(bare(ln.text))]
+            if above:
+                return above[-1]
+    return None
+
+
 def facts(excerpt: Excerpt) -> Facts:
     """The headline, its detail, the failure's lines and the failing command's exit status."""
     head = headline(excerpt)
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
     detail = _detail(excerpt, head)
+    report = _pointed(excerpt, detail)
+    if report is not None:
+        detail = _detail(excerpt, report)
     placed = _placed(excerpt, detail[0])
     if placed is not detail[0]:
         detail = _detail(excerpt, placed)

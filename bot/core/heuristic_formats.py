@@ -55,7 +55,18 @@ WRAPPER = re.compile(
     # black's verdict under the files it would reformat
     r"^Oh no! 💥 💔 💥|^\d+ files? would be reformatted|"
     # git push's verdict under the refs it rejected, gitleaks' under its findings
-    r"^error: failed to push some refs to |\bleaks found: \d+"
+    r"^error: failed to push some refs to |\bleaks found: \d+|"
+    # clojure.test's tally
+    r"^Ran \d+ tests containing \d+ assertions|"
+    # Karma's tallies under a failed spec and its expectation
+    r"\): Executed \d+ of \d+ .*\(\d+ FAILED\)|^TOTAL: \d+ FAILED\b|"
+    # Julia's Pkg.test under the `Test Failed at file:line` report
+    r"^ERROR: Package \S+ errored during testing|^ERROR: LoadError: Some tests did not pass: |"
+    # html-proofer's tally under the failures it lists, valgrind's under its errors, Maven's enforcer under its rules'
+    r"HTML-Proofer found \d+ failures?!|^==\d+== ERROR SUMMARY: [1-9]|^==\d+== For (?:counts|lists) of detected and suppressed errors|"
+    r"Some Enforcer rules have failed\. Look above|"
+    # PHPStan's (Symfony console's) tally under its table, Elm's under its reports
+    r"^\s*(?:\[ERROR\] )?Found \d+ errors?\s*$|^Detected problems in \d+ modules?\.\s*$"
 )
 # GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
 # section markers: what the runner did next, never the tool's words (a failure's detail ends there).
@@ -103,7 +114,12 @@ TOOL_FAILURE = re.compile(
     # pre-commit: a hook's status line ("fix end of files......Failed"), its id and output printed under it
     r"^\S.*?\.{3,}Failed\s*$|"
     # gitleaks: a finding's report, its rule, file and line printed under it
-    r"^Finding:\s{2,}\S"
+    r"^Finding:\s{2,}\S|"
+    # the Elm compiler's report header ("-- TYPE MISMATCH ------ src/Cart.elm"), its explanation under it; the
+    # progress line it overwrites ("Compiling ...") may be left before it in a log
+    r"-- [A-Z][A-Z' ]+[A-Z] -{2,} \S+\.elm\s*$|"
+    # Maven's enforcer: a rule that failed, its message under it
+    r"^(?:\[(?:WARNING|ERROR)\] )?Rule \d+: [\w.$]+ failed with message:"
 )
 # A finding that names its file on a header line a few lines above it: shellcheck's, marked under the code line
 # ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php"). checkov names the
@@ -112,6 +128,10 @@ HEADED = (
     (re.compile(r"\^-*\^? SC\d{4} \("), re.compile(r"^In \S+ line \d+:\s*$"), 3),
     (re.compile(r"^\s*\d+ \| ERROR \| "), re.compile(r"^FILE: \S+"), 6),
     (re.compile(r"^\s*FAILED for resource: "), re.compile(r"^Check: [A-Z][A-Z0-9_]+\d: "), 2),
+    # PHPStan's table: a row ("  41     Call to an undefined method ...") under the header naming the file
+    (re.compile(r"^\s+\d+\s{2,}\S"), re.compile(r"^\s*Line\s{2,}\S+\s*$"), 40),
+    # html-proofer lists each failure ("  *  External link ... failed: 404") under the page it is in ("- ./_site/x.html")
+    (re.compile(r"^\s+\*\s+\S"), re.compile(r"^- \S+\.html?\s*$"), 6),
 )
 # Lines that end a failure's detail: a runner's closing lines ("Finished in 1.42 seconds", ScalaTest's "Run
 # completed in"), the next failure's report title (minitest's "Error:" after a "Failure:"), shellcheck's next
@@ -122,7 +142,12 @@ DETAIL_END = re.compile(
     # Gradle's advice after "What went wrong:"
     r"^\* (?:Try|Get more help at|Exception is):?|"
     r"^\s*(?:\[info\] )?(?:Finished in|Randomized with seed|Run completed in) |"
-    r"^\s*(?:Failure|Error)s?:\s*$|^In \S+ line \d+:\s*$|^[.EFS*]+\s*$|^INFO: |^note: run with `RUST_BACKTRACE=1`"
+    r"^\s*(?:Failure|Error)s?:\s*$|^In \S+ line \d+:\s*$|^[.EFS*]+\s*$|^INFO: |^note: run with `RUST_BACKTRACE=1`|"
+    # linters' closing tallies and progress (SwiftLint, ktlint, Psalm, scalastyle, cppcheck), hspec's advice
+    r"^Done linting! Found |^Summary error count |^\d+ errors? found\s*$|^Checks took |^(?:\[info\] )?scalastyle Processed |"
+    r"^\d+/\d+ files checked \d+% done|^Checking \S+ \.\.\.\s*$|^\s*To rerun use: --match |^Stacktrace:\s*$|"
+    # html-proofer's next page in its list of failures, Leiningen's next namespace, a TAP test's tally
+    r"^- \S+\.html?\s*$|^lein test \S|^# Looks like you failed \d+ tests? of \d+"
 )
 # npm's spacer between the paragraphs of one error ("npm ERR! " alone): part of the error, not its end.
 NPM_SPACER = re.compile(r"^npm ERR!\s*$")
@@ -144,7 +169,32 @@ TEST_ID = re.compile(
     # ava: "✖ money › parses a decimal comma"
     r"^\s*✖ (.+? › .+?)\s*$|"
     # RSpec, a spec file that does not load
-    r"^An error occurred while loading (\./\S+?)\.?\s*$"
+    r"^An error occurred while loading (\./\S+?)\.?\s*$|"
+    # GoogleTest's verdict on one test ("[  FAILED  ] Suite.Name (0 ms)"), Karma's on a spec ("HeadlessChrome 75.0 (Linux
+    # 0.0.0) Cart should total FAILED")
+    r"^\[ +FAILED +\] (\S+) \(\d+ ms\)\s*$|^[A-Z][\w ]*? \d[\d.]* \([^)]*\) (.+?) FAILED\s*$"
+)
+# A place alone on its line ("  test/Money/ParseSpec.hs:14:31: "): hspec prints it over the failure it locates.
+PLACE_ALONE = re.compile(r"^\s*[\w./\\-]*\w\.\w{1,10}:\d+(?::\d+)?:?\s*$")
+# A test's verdict that points to a report printed above it (Go's "testing.go:1465: race detected during execution
+# of test" under the race detector's "WARNING: DATA RACE" report; Perl's prove, "t/x.t .. Dubious, test returned 1"
+# under the test file's "#   Failed test 'name'" diagnostics): the report is the failure's statement.
+POINTED = (
+    (re.compile(r"\brace detected during execution of test\b"), re.compile(r"^WARNING: DATA RACE\s*$"), 400),
+    (re.compile(r"\bDubious, test returned \d+|^Failed \d+/\d+ subtests"), re.compile(r"^#\s+Failed test\b"), 30),
+)
+# A tool's tally under the findings it listed above it: the first finding listed is the headline. html-proofer's
+# ("  *  External link ... failed: 404" under "- ./_site/x.html"), PHPStan's table rows ("  41     Call to ..."),
+# valgrind's errors ("==12345== Invalid read of size 4", each with its stack, the program's output between them).
+VALGRIND_ERROR = re.compile(
+    r"^==\d+== (?:Invalid (?:read|write|free|\(\)|size)|Conditional jump or move depends on uninitialised|"
+    r"Use of uninitialised value|Mismatched free|Source and destination overlap|Syscall param |"
+    r"[\d,]+ bytes in [\d,]+ blocks are (?:definitely|possibly) lost)"
+)
+LISTED = (
+    (re.compile(r"HTML-Proofer found \d+ failures?!"), re.compile(r"^\s+\*\s+\S"), 40),
+    (re.compile(r"^\s*\[ERROR\] Found \d+ errors?\s*$"), re.compile(r"^\s+\d+\s{2,}\S"), 60),
+    (re.compile(r"^==\d+== ERROR SUMMARY: [1-9]"), VALGRIND_ERROR, 400),
 )
 # awesome_bot (a link checker): the broken links are listed under its "Issues :-(" title ("> Links", then
 # "  1. [L296] 301 https://a → https://b"); the same layout above it lists the links it was told to ignore.
@@ -163,7 +213,7 @@ PASS = re.compile(
 # A test framework's or the runtime's own stack frame (JUnit's `at org.junit.Assert.fail`).
 LIBRARY_FRAME = re.compile(
     r"^\s+at (?:org\.junit\.|junit\.framework\.|org\.testng\.|org\.hamcrest\.|org\.assertj\.|org\.opentest4j\.|"
-    r"java\.|javax\.|jdk\.|sun\.|kotlin\.|scala\.|org\.scalatest\.|node:|internal/|process\.|Module\._)"
+    r"java\.|javax\.|jdk\.|sun\.|kotlin\.|scala\.|org\.scalatest\.|node:|internal/|process\.|Module\._|<Jasmine>)"
 )
 # Surefire's timing on a failed test's line ("testX(a.B)  Time elapsed: 0.01 sec  <<< FAILURE!"): not what failed.
 TIMING = re.compile(r"\s+Time elapsed: [\d.,]+ s(?:ec)?\b")

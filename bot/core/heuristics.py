@@ -10,7 +10,8 @@ from string import Formatter
 from bot.core import messages
 from bot.core.excerpt.rules import score_line
 from bot.core.heuristic_causes import ALL_RULES, CAUSES
-from bot.core.heuristic_facts import Facts, bare, facts, shorten
+from bot.core.heuristic_facts import Facts, facts
+from bot.core.heuristic_lines import bare, shorten
 from bot.core.heuristic_rules import FAILURE_REASONS, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 

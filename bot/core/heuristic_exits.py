@@ -1,0 +1,63 @@
+"""The failing command's exit status and the failing build step, as the log prints them (pure): the offline
+analyzer's facts about what ran and how it ended."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.core.excerpt.rules import is_exit_line
+from bot.core.heuristic_lines import bare, is_wrapper_line
+from bot.core.types import Excerpt, ExcerptLine
+
+# The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
+EXIT_CODE = re.compile(
+    r"(?i)(?:exit(?:ed)? (?:with )?(?:code|status|value)[: ]*|exited with |returned a non-zero code: |"
+    r"\bError )(?P<code>\d{1,3})\b"
+)
+COMMAND = re.compile(r"(?:The command|process) \"(?P<cmd>[^\"]{1,120})\"|^\s*\$ (?P<cmd2>.{1,120})$")
+# The step a build tool says failed, as it names it (a Gradle task, a make target, a Maven goal).
+STEP = re.compile(
+    r"Execution failed for task '(?P<task>[^']{1,100})'|^> Task (?P<task2>:\S{1,100}) FAILED|"
+    r"make(?:\[\d+\])?: \*\*\* \[(?:[^\]:\s]+:\d+: )?(?P<target>[^\]]{1,100})\] Error \d+|"
+    r"Failed to execute goal (?P<goal>[\w.-]+:[\w.:-]+(?: \([\w.-]+\))?)"
+)
+MAVEN_GROUP = re.compile(r"^[\w.-]+:(?=[\w.-]+:[\w.-]+:)")
+RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    code: int
+    line: ExcerptLine
+    command: str = ""
+
+
+def failing_exit(excerpt: Excerpt, after: int = 0) -> Exit | None:
+    """The first exit status printed at or after line `after`, preferring a command's own to the runner's."""
+    found: list[Exit] = []
+    for _k, line in enumerate(excerpt.lines):
+        if line.n < after:
+            continue
+        m = EXIT_CODE.search(line.text)
+        if not m or not (is_exit_line(line.text) or is_wrapper_line(line.text)) or int(m.group("code")) == 0:
+            continue
+        cmd = COMMAND.search(line.text)
+        command = (cmd.group("cmd") or "") if cmd else ""
+        found.append(Exit(int(m.group("code")), line, command))
+    own = [e for e in found if not RUNNER_EXIT.search(e.line.text)]
+    named = [e for e in own if e.command]
+    return (named or own or found or [None])[0]
+
+
+def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | None]:
+    """The first build step a tool says failed at or after line `after` (else anywhere), and its line."""
+    for lines in ([ln for ln in excerpt.lines if ln.n >= after], excerpt.lines):
+        for line in lines:
+            m = STEP.search(bare(line.text))
+            if m:
+                if m.group("goal"):
+                    # A Maven goal without its plugin's group id: `maven-surefire-plugin:3.0.0:test (default-test)`.
+                    return MAVEN_GROUP.sub("", m.group("goal")), line
+                return next(g for g in m.groups() if g), line
+    return "", None

@@ -1,0 +1,63 @@
+"""One log line as the offline analyzer reads it (pure): its words without the runner's prefixes, and whether it
+only says that something failed (a wrapper) or states a failure itself."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.excerpt.rules import MEDIUM, is_exit_line, is_wrapper, score_line
+from bot.core.heuristic_formats import ECHO, LINT, TIMING, TOOL_FAILURE, WRAPPER
+
+# A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
+# `gh run view --log` puts the job's and the step's names before it, tab-separated.
+STAMP = re.compile(
+    r"^(?:[^\t\n]{1,100}\t[^\t\n]{1,100}\t)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z(?: \d\d[OE]\+?)?(?: |$)"
+)
+# A level tag before the tool's words (Maven's "[ERROR] ", GitHub's "##[error]", sbt's "[info]"): the headline says it failed already.
+PREFIX = re.compile(
+    r"^#\d+ (?:\d+\.\d+ )?|^\.{3,}(?=\S)|^[>E]\s{2,}(?=\S)|^(?:##)?\[(?:ERROR|error|FATAL|fatal|info)\]\s*(?=\S)|"
+    # a code frame's gutter and carets before the label that says what is wrong there (rustc, Elm)
+    r"^\|\s*[\^~-]+\s+(?=\S)|"
+    # shellcheck's marker under the code it points at ("^--------^ SC2086 (info): ...")
+    r"^\^-*\^?\s+(?=SC\d{4}\b)|"
+    # valgrind's process id on every line ("==12345== ")
+    r"^==\d+==\s+(?=\S)"
+)
+# A log level in brackets before a line (Maven's "[ERROR] ", "[INFO] "): what follows is the tool's statement.
+LEVEL = re.compile(r"^\s*\[(?:ERROR|FATAL|WARN|WARNING|INFO)\]\s*")
+
+
+def clean(text: str) -> str:
+    """A log line as a sentence shows it: no BuildKit progress prefix, no runs of spaces."""
+    return re.sub(r"\s+", " ", TIMING.sub("", PREFIX.sub("", bare(text).strip()))).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters of a line, cut at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:—-") + "…"
+
+
+def bare(text: str) -> str:
+    """A log line without the runner's timestamp prefix."""
+    return STAMP.sub("", text, count=1) if text[:1].isdigit() or "\t" in text[:200] else text
+
+
+def is_wrapper_line(text: str) -> bool:
+    """True for a line that says something failed and points elsewhere for why."""
+    text = bare(text)
+    words = LEVEL.sub("", text, count=1)
+    if not words.strip():
+        return words != text  # a level tag alone ("[ERROR]"): Maven's spacer between its advice
+    return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(words))
+
+
+def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
+    if LINT.match(bare(text)) or TOOL_FAILURE.search(bare(text)):
+        return True
+    return (
+        bool(text.strip()) and not ECHO.match(bare(text)) and not is_wrapper_line(text) and score_line(text) >= minimum
+    )
