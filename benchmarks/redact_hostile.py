@@ -50,6 +50,15 @@ CASES = {
     "snyk auth": "snyk auth ",
     "mc alias set a b c": "mc alias set a b c ",
     "rclone config create": "rclone config create ",
+    # setters and secret stores: a quoted name in a call or a subscript, a two-column listing, the stores' commands
+    "(\"api_token\", ": "(\"api_token\", ",
+    "[\"api_token\"] = ": "[\"api_token\"] = ",
+    "API_TOKEN   x": "API_TOKEN   x",
+    "put-parameter --value": "put-parameter --value ",
+    "consul kv put -x": "consul kv put -x ",
+    "echo x | ": "echo x | ",
+    "security import": "security import ",
+    "bundle config a.b": "bundle config a.b ",
 }
 CHUNK = 64 * 1024
 

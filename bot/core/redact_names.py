@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+# A secret-looking variable name holds one of these (the name/value pair rules run only then).
+NAME_VALUE_TRIGGERS = ("key", "passw", "_pass", "pwd", "secret", "token", "auth", "credential")
+
 NAME_SPLIT = re.compile(r"[_.\-]+|(?<=[a-z0-9])(?=[A-Z])")
 
 # A compound word ending so holds a password (PGPASSWORD, KEYSTOREPASSWORD); "pass" alone is too short a tail
@@ -46,7 +49,8 @@ STRONG_PAIRS = frozenset(
         ("auth", "key"),
     }
 )
-WEAK_WORDS = frozenset({"key", "auth", "sig", "signature", "salt", "cookie", "session", "dsn"})
+# "authorization": fastlane match's --git_basic_authorization (base64 of user:password).
+WEAK_WORDS = frozenset({"key", "auth", "authorization", "sig", "signature", "salt", "cookie", "session", "dsn"})
 # Words that may follow the secret word in a name that still holds the secret (SECRET_KEY_BASE).
 TRAILING_OK = frozenset(
     {

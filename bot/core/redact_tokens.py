@@ -98,6 +98,28 @@ def rule(
     return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check, named, pieces, late)
 
 
+# A value that stands for a secret without being one: a reference ($X, `cmd`, %X, {{ x }}), a null, a mask.
+# `@keychain:NAME`, `@env:NAME`: Apple's altool and notarytool read the password from there.
+REFERENCE = re.compile(r"^(?:\$|`|%[A-Za-z_]|\{\{|<[^>]*>$|\{[A-Za-z_]\w*\}$|@(?:keychain|env):)")
+NULLISH = frozenset({"null", "none", "nil", "true", "false", "yes", "no", "undefined", "on", "off", "n/a", "-"})
+MASK_CHARS = frozenset("*xX.#-_•")
+ALREADY_MASKED = ("[MASKED]", "[REDACTED", "[FILTERED]", "<redacted>", "(redacted)", "[HIDDEN]", "<hidden>")
+
+
+def is_placeholder(value: str) -> bool:
+    if not value or value.lower() in NULLISH:
+        return True
+    if set(value) <= MASK_CHARS or value.count("*") * 2 >= len(value):
+        return True  # also the last characters shown after a mask (aws configure list: ****************YKEY)
+    if any(mark in value for mark in ALREADY_MASKED):
+        return True
+    return bool(REFERENCE.match(value))
+
+
+def not_masked(value: str) -> bool:
+    return not is_placeholder(value)
+
+
 # Not the end of a longer run of token characters (a rule's fixed length must be the whole token).
 END = r"(?![0-9A-Za-z_\-])"
 

@@ -1,0 +1,150 @@
+"""Secrets a tool takes in its own way: a flag of its own, an argument, a setter in code or on a command line (pure).
+
+Facts about the tools' documented flags; the rules run with the header rules (redact_rules.HEADER_RULES)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.redact_names import NAME_VALUE_TRIGGERS
+from bot.core.redact_tokens import TokenRule, looks_random, not_masked, rule
+
+# Between a tool's name and its password flag: bounded, so that a line repeating the name is not searched to its end
+# from every occurrence (quadratic time on a hostile line).
+FLAG_SPAN = r"[^|;&]{0,400}?"
+
+
+def tool_flag(
+    kind: str, tool: str, flag: str, triggers: tuple[str, ...], min_len: int = 3, no_dash: bool = False, flags: int = 0
+) -> TokenRule:
+    """A secret given to a flag that takes one only in this tool: `<tool> ... <flag>X`, quoted or not.
+
+    `flag` holds what may follow the flag (`-p` glued, `-a\\s+`); `no_dash`: the value cannot start with "-" (the
+    flag takes an optional value, and the next flag would be read as one)."""
+    value = rf"[^\s\"'-][^\s\"']{{{min_len - 1},}}" if no_dash else rf"[^\s\"']{{{min_len},}}"
+    pattern = rf"\b{tool}\b{FLAG_SPAN}\s{flag}([\"']?)({value})\1"
+    return rule(kind, pattern, triggers, group=2, check=not_masked, flags=flags)
+
+
+def _table_value(value: str) -> bool:
+    """A value in a two-column listing that is a secret, not a status word (`required`, `unset`)."""
+    return not_masked(value) and (looks_random(value) or any(c.isdigit() for c in value))
+
+
+# A literal name, as code quotes it: DB_PASSWORD, db.password, api-token.
+_QUOTED_NAME = r"([\"'])([A-Za-z_][\w.\-]{1,80})\1"
+# A secret piped by echo/printf into a command that reads it from standard input (set -x prints the value).
+_PIPED = (
+    r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&]+)\2\s*\|[^|]{0,400}?"
+)
+
+TOOL_RULES: tuple[TokenRule, ...] = (
+    # An environment listed in two columns, name then value (PowerShell's `Get-ChildItem env:`, `dir env:`).
+    rule(
+        "secret",
+        r"^\s*([A-Za-z_][A-Za-z0-9_]{2,80})[ \t]{2,}([^\s\"']{6,})\s*$",
+        NAME_VALUE_TRIGGERS,
+        group=2,
+        check=_table_value,
+        flags=re.MULTILINE,
+        named=1,
+    ),
+    # A setter in code, in a traceback's or a script's source line: `os.environ["API_TOKEN"] = "X"`, `ENV['X'] = 'X'`,
+    # `setenv("API_TOKEN", "X")`, `System.setProperty("db.password", "X")`, `[Environment]::SetEnvironmentVariable(…)`.
+    rule(
+        "secret",
+        r"\[\s*" + _QUOTED_NAME + r"\s*\]\s*=\s*([\"'])([^\"'\n]{3,256})\3",
+        NAME_VALUE_TRIGGERS,
+        group=4,
+        check=not_masked,
+        named=2,
+    ),
+    rule(
+        "secret",
+        r"\(\s*" + _QUOTED_NAME + r"\s*,\s*([\"'])([^\"'\n]{3,256})\3\s*[,)]",
+        NAME_VALUE_TRIGGERS,
+        group=4,
+        check=not_masked,
+        named=2,
+    ),
+    # Secret stores set from the command line: Azure Key Vault (`az keyvault secret set … --value X`), AWS SSM
+    # (`aws ssm put-parameter … --value X` for a SecureString or a name saying password/secret/token), Consul's and
+    # etcd's key-value stores under a secret-looking key (`consul kv put app/db/password X`; `@file` reads a file).
+    rule(
+        "secret",
+        r"\bkeyvault\s+secret\s+set\b" + FLAG_SPAN + r"\s--value(?:=|\s+)([\"']?)([^\s\"']{3,})\1",
+        ("keyvault secret set",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "secret",
+        r"\bput-parameter\b(?=[^\n]{0,800}(?:SecureString|--name[= ]\S*(?i:password|secret|token)))"
+        + FLAG_SPAN
+        + r"\s--value(?:=|\s+)([\"']?)([^\s\"']{3,})\1",
+        ("put-parameter",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "secret",
+        r"(?i)\b(?:consul\s+kv\s+put|etcdctl\s+put)\s+(?:-\S+\s+){0,6}\S{0,200}?(?:password|passwd|secret|token|"
+        r"credential|api[_-]?key|private[_-]?key)\S{0,200}?\s+([\"']?)([^\s\"'@-][^\s\"']{2,})\1",
+        ("kv put", "etcdctl put"),
+        group=2,
+        check=not_masked,
+    ),
+    # A secret piped into a command that stores it: `printf %s X | docker secret create NAME -`, `echo -n X | gcloud
+    # secrets versions add NAME --data-file=-`, `… | kubectl create secret generic NAME --from-file=x=/dev/stdin`.
+    rule(
+        "secret",
+        _PIPED + r"(?:\b(?:docker|podman)\s+secret\s+create|\bgcloud\s+secrets\s+(?:create|versions\s+add)|"
+        r"\bkubectl\s+create\s+secret)\b",
+        ("secret create", "gcloud secrets", "create secret"),
+        group=3,
+        check=not_masked,
+    ),
+    # Apple's tools: the keychain's password (`security unlock-keychain -p X`, `create-keychain`,
+    # `set-keychain-password`), a .p12's (`security import … -P X`), an app-specific password (`xcrun altool … -p X`;
+    # `@keychain:NAME` and `@env:NAME` are references, see redact_tokens.REFERENCE).
+    tool_flag(
+        "password",
+        r"security\s+(?:unlock-keychain|create-keychain|set-keychain-password)",
+        r"-p\s+",
+        ("unlock-keychain", "create-keychain", "set-keychain-password"),
+        no_dash=True,
+    ),
+    tool_flag("password", r"security\s+import", r"-P\s+", ("security import",), no_dash=True),
+    tool_flag("password", "altool", r"-p\s+", ("altool",), no_dash=True),
+    # Package registries' credentials set from the command line: `dotnet nuget add source … -p X`, Composer's `config
+    # github-oauth.github.com X` (`gitlab-oauth.`, `gitlab-token.`), Bundler's `config [set] HOST user:X`, `cargo login X`.
+    tool_flag(
+        "password",
+        r"nuget\s+(?:add|update)\s+source",
+        r"-p\s+",
+        ("nuget add source", "nuget update source"),
+        no_dash=True,
+    ),
+    rule(
+        "token",
+        r"\b(?:github-oauth|gitlab-oauth|gitlab-token)\.\S+\s+([\"']?)([^\s\"'-][^\s\"']{7,})\1",
+        ("github-oauth.", "gitlab-oauth.", "gitlab-token."),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        r"\bbundle\s+config\s+(?:set\s+)?(?:--(?:global|local)\s+)?[\w\-]+(?:\.[\w\-]+)+/?\s+([\"']?)"
+        r"[^\s:\"']{1,128}:([^\s\"']{3,})\1",
+        ("bundle config",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "token",
+        r"\bcargo\s+login\s+(?:--registry(?:=|\s+)\S+\s+)?([\"']?)([^\s\"'-][^\s\"']{7,})\1",
+        ("cargo login",),
+        group=2,
+        check=not_masked,
+    ),
+)
