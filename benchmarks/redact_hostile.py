@@ -51,8 +51,8 @@ CASES = {
     "mc alias set a b c": "mc alias set a b c ",
     "rclone config create": "rclone config create ",
     # setters and secret stores: a quoted name in a call or a subscript, a two-column listing, the stores' commands
-    "(\"api_token\", ": "(\"api_token\", ",
-    "[\"api_token\"] = ": "[\"api_token\"] = ",
+    '("api_token", ': '("api_token", ',
+    '["api_token"] = ': '["api_token"] = ',
     "API_TOKEN   x": "API_TOKEN   x",
     "put-parameter --value": "put-parameter --value ",
     "consul kv put -x": "consul kv put -x ",
