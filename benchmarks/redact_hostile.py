@@ -59,6 +59,10 @@ CASES = {
     "echo x | ": "echo x | ",
     "security import": "security import ",
     "bundle config a.b": "bundle config a.b ",
+    "mc admin user add": "mc admin user add ",
+    "rclone config password": "rclone config password ",
+    "x = HTTPBasicAuth(a,": "x = HTTPBasicAuth(a, ",
+    "--entrypoint /a/htpasswd": "--entrypoint /a/htpasswd ",
 }
 CHUNK = 64 * 1024
 

@@ -16,8 +16,7 @@ PASSWORD_ENDINGS = ("password", "passwd", "passphrase", "storepass", "keypass") 
 HOLDER_WORDS = frozenset({"registry", "oauth", "group", "package"})
 # One-word names ending in secret or token that hold neither.
 NOT_SECRET_WORDS = frozenset({"tokens", "detokenize", "pretoken", "nosecret"})
-# "sshpass": sshpass -e reads its password from the variable SSHPASS.
-PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw", "sshpass"})
+PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw"})
 STRONG_WORDS = PASSWORD_WORDS | frozenset(
     {
         "secret",

@@ -39,6 +39,60 @@ _PIPED = (
 )
 
 TOOL_RULES: tuple[TokenRule, ...] = (
+    # Deploy and publish tools whose short flag or positional argument takes a secret: `ssh-keygen -P OLD -N NEW`
+    # (each its own rule: a line may hold both), `openssl enc -k X` (`-K X`: the key itself, in hex), `twine upload -p X`,
+    # `doctl auth init -t X`, `snyk auth [--auth-type=token] X` (a UUID: prose after it has no digit), Snyk's `config
+    # set api=X`; values glued to their flag as getopt allows (`-Nx`).
+    tool_flag("password", "ssh-keygen", r"-P\s*", ("ssh-keygen",), no_dash=True),
+    tool_flag("password", "ssh-keygen", r"-N\s*", ("ssh-keygen",), no_dash=True),
+    tool_flag(
+        "password",
+        r"openssl\s+(?:enc|aes|des|bf|camellia|chacha)",
+        r"-[kK]\s+",
+        ("openssl enc", "openssl aes", "openssl des", "openssl bf", "openssl camellia", "openssl chacha"),
+        no_dash=True,
+    ),
+    tool_flag("password", r"twine\s+upload", r"-p\s*", ("twine upload",), no_dash=True),
+    tool_flag("token", "doctl", r"-t\s+", ("doctl",), min_len=8, no_dash=True),
+    rule(
+        "token",
+        r"\bsnyk\s+auth\s+(?:--auth-type(?:=|\s+)\S+\s+)?([\"']?)([^\s\"'-][^\s\"']{7,})\1",
+        ("snyk auth",),
+        group=2,
+        check=lambda v: not_masked(v) and any(c.isdigit() for c in v),
+    ),
+    rule("token", r"\bsnyk\s+config\s+set\s+api=([\"']?)([^\s\"']{8,})\1", ("snyk config",), group=2, check=not_masked),
+    # MinIO's client: `mc [FLAGS] alias set [--api X] [--path X] ALIAS URL ACCESS_KEY SECRET_KEY` (`config host add`,
+    # its older name), `mc admin user add ALIAS USER SECRET`; the positional arguments never start with "-".
+    rule(
+        "secret",
+        r"\bmc\s+(?:--?[\w\-]+\s+){0,4}(?:alias\s+set|config\s+host\s+add)\s+(?:--(?:api|path)(?:=|\s+)\S+\s+){0,2}"
+        r"[^\s\-]\S*\s+[^\s\-]\S*\s+[^\s\-]\S*\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        ("alias set", "host add"),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "secret",
+        r"\bmc\s+(?:--?[\w\-]+\s+){0,4}admin\s+user\s+add\s+[^\s\-]\S*\s+[^\s\-]\S*\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        ("user add",),
+        group=2,
+        check=not_masked,
+    ),
+    # rclone's `config create|update|password NAME [TYPE] key value ...` pairs.
+    rule(
+        "secret",
+        r"\brclone\s+config\s+(?:create|update|password)\b"
+        + FLAG_SPAN
+        + r"\s(?:secret_access_key|secret_key|pass|password|client_secret|token|bearer_token|key|key_file_pass|"
+        r"account_key|sas_url|service_account_credentials)\s+([\"']?)([^\s\"'=-][^\s\"']{2,})\1",
+        ("rclone config",),
+        group=2,
+        check=not_masked,
+    ),
+    # `SSHPASS=X sshpass -e …`, `export SSHPASS=X`: sshpass -e reads the password from this variable (its own
+    # messages, `sshpass: Failed to run command`, are not one).
+    rule("password", r"\bSSHPASS\s*=\s*([\"']?)([^\s\"']{3,})\1", ("sshpass=", "sshpass ="), group=2, check=not_masked),
     # An environment listed in two columns, name then value (PowerShell's `Get-ChildItem env:`, `dir env:`).
     rule(
         "secret",
