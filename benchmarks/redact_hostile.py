@@ -63,6 +63,11 @@ CASES = {
     "rclone config password": "rclone config password ",
     "x = HTTPBasicAuth(a,": "x = HTTPBasicAuth(a, ",
     "--entrypoint /a/htpasswd": "--entrypoint /a/htpasswd ",
+    # databases', services' and system accounts' own ways to set a password
+    ".setPassword('x')": ".setPassword('x') ",
+    "redis-cli AUTH": "redis-cli AUTH ",
+    "echo 'a:b' | chpasswd": "echo 'a:b' | chpasswd ",
+    "openssl passwd -salt": "openssl passwd -salt ",
 }
 CHUNK = 64 * 1024
 

@@ -90,6 +90,93 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         group=2,
         check=not_masked,
     ),
+    # A builder's or setter's method named for a secret, given a literal: `.password("X")`, `.setApiKey("X")`; not
+    # one that looks a name up (`.ContainsKey('x')`, `.getPassword("default")`): the name must end in a strong word.
+    rule(
+        "secret",
+        r"\.((?!(?:get|has|contains|remove|delete|is|check|verify|validate|reset|clear|read|load|find)[A-Z_])[A-Za-z_]\w{0,40}"
+        r"(?:[Pp]assword|PASSWORD|[Pp]asswd|[Tt]oken|TOKEN|[Ss]ecret|SECRET|[Aa]pi_?[Kk]ey|API_KEY|[Cc]redentials?))"
+        r"\(\s*([\"'])([^\"'\n]{3,256})\2\s*\)",
+        NAME_VALUE_TRIGGERS,
+        group=3,
+        check=not_masked,
+        named=1,
+    ),
+    # A .netrc entry written over several lines: `password X` alone on its line.
+    rule(
+        "password",
+        r"^\s*password\s+([^\s\"']{3,})\s*$",
+        ("password",),
+        group=1,
+        check=_table_value,
+        flags=re.MULTILINE,
+    ),
+    # Databases' and services' own ways to set a password: SQL's `IDENTIFIED BY 'X'` and `PASSWORD('X')`, Redis'
+    # `requirepass X` / `masterauth X` and `AUTH [user] X`, `rabbitmqctl add_user|change_password USER X`.
+    rule(
+        "password",
+        r"(?i)\bidentified\s+(?:with\s+\S+\s+)?by\s+(?:password\s+)?([\"'])([^\"'\n]{3,256})\1",
+        ("identified",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password", r"(?i)\bpassword\s*\(\s*([\"'])([^\"'\n]{3,256})\1\s*\)", ("password",), group=2, check=not_masked
+    ),
+    rule(
+        "password",
+        r"(?i)\b(?:requirepass|masterauth)\s+([\"']?)([^\s\"']{3,})\1",
+        ("requirepass", "masterauth"),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        r"(?:^|\bredis-cli\b[^|;&\n]{0,200}?\s)AUTH\s+(?:[^\s\"']{1,64}\s+)?([\"']?)([^\s\"']{6,})\1\s*$",
+        ("auth",),
+        group=2,
+        check=_table_value,
+        flags=re.MULTILINE,
+    ),
+    rule(
+        "password",
+        r"\brabbitmqctl\s+(?:-\S+\s+){0,4}(?:add_user|change_password)\s+\S+\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        ("add_user", "change_password"),
+        group=2,
+        check=_table_value,
+    ),
+    # System accounts: `echo 'user:X' | chpasswd`, `echo -e 'X\nX' | passwd`, `openssl passwd -6 X`, Windows'
+    # `net user NAME X /add`.
+    rule(
+        "password",
+        r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?([\"']?)[^\s:\"']{1,64}:([^\s\"']{3,})\1\s*\|\s*(?:sudo\s+)?chpasswd\b",
+        ("chpasswd",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?([\"'])([^\"'\n\\]{3,256})\\n\2(?:\\n)?\1\s*\|\s*(?:sudo\s+)?passwd\b",
+        ("passwd",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        r"\bopenssl\s+passwd\s+(?:-salt\s+\S+\s+|-\w+\s+){0,4}([\"']?)([^\s\"'()$-][^\s\"')]{2,})\1",
+        ("openssl passwd",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        # looked for with its `/add` (creating the account): "net user" alone, all common letters, would change
+        # the pre-filter's anchor letters for every line
+        r"(?i)\bnet\s+user\s+[^\s/]+\s+([\"']?)([^\s\"'/*][^\s\"']{2,})\1(?=\s+/|\s*$)(?=[^\n]{0,200}/add\b)",
+        ("/add",),
+        group=2,
+        check=not_masked,
+    ),
     # `SSHPASS=X sshpass -e …`, `export SSHPASS=X`: sshpass -e reads the password from this variable (its own
     # messages, `sshpass: Failed to run command`, are not one).
     rule("password", r"\bSSHPASS\s*=\s*([\"']?)([^\s\"']{3,})\1", ("sshpass=", "sshpass ="), group=2, check=not_masked),

@@ -715,3 +715,12 @@ def test_a_yaml_block_ends_at_its_keys_column_and_only_value_blocks_follow_a_nam
     assert "S3cretPw1xyz" not in out and "  user: admin" in out, out
     assert "    make deploy" in out, "a run: block after - name: is not the named value"
     assert "line79" not in out and "UzNjcmV0UHcyeHl6UQ==" not in out, "a long block does not push out later secrets"
+
+
+def test_a_password_echoed_twice_into_passwd_is_redacted_both_times() -> None:
+    # `echo -e 'X\nX' | passwd user` as set -x prints it: the backslash-n is two characters on one line
+    line = "+ echo -e 'Hx7!pQ2zR9wK\\nHx7!pQ2zR9wK' | passwd deploy"
+    out = Redactor().redact_text(line)
+    assert "Hx7!pQ2zR9wK" not in out and out.count("[REDACTED:password]") == 2
+    # two different words are not a password and its confirmation
+    assert Redactor().redact_text("$ echo -e 'changeme\\nother' | passwd deploy").count("changeme") == 1
