@@ -146,8 +146,10 @@ DETAIL_END = re.compile(
     # linters' closing tallies and progress (SwiftLint, ktlint, Psalm, scalastyle, cppcheck), hspec's advice
     r"^Done linting! Found |^Summary error count |^\d+ errors? found\s*$|^Checks took |^(?:\[info\] )?scalastyle Processed |"
     r"^\d+/\d+ files checked \d+% done|^Checking \S+ \.\.\.\s*$|^\s*To rerun use: --match |^Stacktrace:\s*$|"
-    # html-proofer's next page in its list of failures, Leiningen's next namespace, a TAP test's tally
-    r"^- \S+\.html?\s*$|^lein test \S|^# Looks like you failed \d+ tests? of \d+"
+    # html-proofer's next page (3.x) or next failure and check (4.x, 5.x) in its list of failures, Leiningen's next
+    # namespace, a TAP test's tally
+    r"^- \S+\.html?\s*$|^\* (?:At|In) \S+.*:\s*$|^For the .+ check, the following failures were found:|"
+    r"^lein test \S|^# Looks like you failed \d+ tests? of \d+"
 )
 # npm's spacer between the paragraphs of one error ("npm ERR! " alone): part of the error, not its end.
 NPM_SPACER = re.compile(r"^npm ERR!\s*$")
@@ -184,7 +186,9 @@ POINTED = (
     (re.compile(r"\bDubious, test returned \d+|^Failed \d+/\d+ subtests"), re.compile(r"^#\s+Failed test\b"), 30),
 )
 # A tool's tally under the findings it listed above it: the first finding listed is the headline. html-proofer's
-# ("  *  External link ... failed: 404" under "- ./_site/x.html"), PHPStan's table rows ("  41     Call to ..."),
+# ("  *  External link ... failed: 404" under "- ./_site/x.html" in 3.x; from 4.x "* At ./_site/x.html:48:" at the
+# start of a line, "* In ./_site/x.html (line 48):" in 4.0, the message indented under it), PHPStan's table rows
+# ("  41     Call to ..."),
 # valgrind's errors ("==12345== Invalid read of size 4", each with its stack, the program's output between them).
 VALGRIND_ERROR = re.compile(
     r"^==\d+== (?:Invalid (?:read|write|free|\(\)|size)|Conditional jump or move depends on uninitialised|"
@@ -192,7 +196,7 @@ VALGRIND_ERROR = re.compile(
     r"[\d,]+ bytes in [\d,]+ blocks are (?:definitely|possibly) lost)"
 )
 LISTED = (
-    (re.compile(r"HTML-Proofer found \d+ failures?!"), re.compile(r"^\s+\*\s+\S"), 40),
+    (re.compile(r"HTML-Proofer found \d+ failures?!"), re.compile(r"^\s*\*\s+\S"), 40),
     (re.compile(r"^\s*\[ERROR\] Found \d+ errors?\s*$"), re.compile(r"^\s+\d+\s{2,}\S"), 60),
     (re.compile(r"^==\d+== ERROR SUMMARY: [1-9]"), VALGRIND_ERROR, 400),
 )
@@ -221,3 +225,16 @@ TIMING = re.compile(r"\s+Time elapsed: [\d.,]+ s(?:ec)?\b")
 # gutter with only carets under it ("     |   ^^^"); it shows the code, the message says what is wrong with it.
 # (PHP_CodeSniffer's " 41 | ERROR | message" is a finding, not code.)
 CODE_FRAME = re.compile(r"^\s*>?\s*\d+\s*\|(?:\s|$)(?!\s*(?:ERROR|WARNING) \| )|^\s*\|[\s^~-]*$")
+# A test runner's context in a command's output: the runner's command or name, its report's lines (pytest's
+# banners, unittest's and nose's `FAIL: test_x (...)` and `Ran 3 tests in`, mocha's `1 failing`, Jest's and
+# Vitest's tallies), a test file or test function in a traceback (`tests/test_cart.py`, `in test_total`, `x.test.ts`).
+# An AssertionError there is a test's verdict; elsewhere (a script's `assert`, a library's check) it is a crash.
+TEST_CONTEXT = re.compile(
+    r"\b(?:py\.?test|unittest|nosetests|nose2|vitest|jest|mocha|jasmine|karma|phpunit|rspec)\b|"
+    r"\b(?:(?:manage|setup)\.py|cargo|go|dotnet) test\b|^test result: FAILED\b|"
+    r"^=+ (?:test session starts|FAILURES|ERRORS|short test summary info) =+\s*$|^FAILED \S+::|"
+    r"^(?:FAIL|ERROR): (?:[\w.]+\.)?test\w*\b|^Ran \d+ tests? in |^\s*\d+ failing\s*$|"
+    r"^\s*(?:Tests|Test Files):?\s+\d+ failed\b|"
+    r"[/\\\"' ](?:tests?[/\\]\S*|test_\w+\.py|\w+_tests?\.py)\b|, in test\w*\s*$|^\s*def test\w*\(|"
+    r"\.(?:test|spec)\.[cm]?[jt]sx?\b"
+)

@@ -155,8 +155,8 @@ RULES: tuple[Rule, ...] = (
          C.lint, "Type check failed in {file}", "mypy reports a type error (`{code}`) in `{file}`.",
          ("Run `mypy` locally and fix the reported line, or adjust the annotation if the code is right.",),
          0.8, ('app/money.py:12: error: Argument 1 to "parse" has incompatible type "int"; expected "str"  [arg-type]',)),
-    # (an AssertionError is an assertion that failed, a test's verdict: the failure's own lines say which test)
-    rule("python-traceback", r"^(?P<exc>(?!AssertionError\b)[A-Z]\w*(?:Error|Exception|Exit)): (?P<msg>.+)$",
+    # (an AssertionError under a test runner is a test's verdict, not a crash: heuristics.py leaves this rule out there)
+    rule("python-traceback", r"^(?P<exc>[A-Z]\w*(?:Error|Exception|Exit)): (?P<msg>.+)$",
          C.build, "{exc}: {msg}", "The job's Python process raised `{exc}`: {msg}. The traceback above it shows where.",
          ("Read the last frames of the traceback to find the failing line in your code.", "Reproduce the failing command locally."),
          0.55, ("ValueError: invalid literal for int() with base 10: 'abc'", "KeyError: 'DATABASE_URL'")),

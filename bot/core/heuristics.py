@@ -11,6 +11,7 @@ from bot.core import messages
 from bot.core.excerpt.rules import score_line
 from bot.core.heuristic_causes import ALL_RULES, CAUSES
 from bot.core.heuristic_facts import Facts, facts
+from bot.core.heuristic_formats import ECHO, TEST_CONTEXT
 from bot.core.heuristic_lines import bare, shorten
 from bot.core.heuristic_rules import FAILURE_REASONS, Rule
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
@@ -61,9 +62,27 @@ def _fill(template: str, match: re.Match[str] | None) -> str:
 
 
 _LOCATION = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+(?::\d+)?|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
-_TEST_WORDS = re.compile(
-    r"(?i)\b(?:test|tests|spec|assert\w*|expected|expect|received|(?-i:FAIL(?:ED)?))\b|::|›|_test\.|Test\b"
-)
+_TEST_WORDS = re.compile(r"(?i)\b(?:test|tests|spec|expected|expect|received|(?-i:FAIL(?:ED)?))\b|::|›|_test\.|Test\b")
+# An assertion's words (`AssertionError`, `assert`, `assertEqual`) say a test failed only under a test runner
+# (TEST_CONTEXT): a script's `assert` or a library's AssertionError is the script's crash.
+_ASSERT_WORDS = re.compile(r"(?i)\bassert\w*")
+
+
+def _under_test(excerpt: Excerpt, line: ExcerptLine | None) -> bool:
+    """True when the output of the command that printed `line` (from the command's echo above it to the next
+    command's) shows a test runner's context."""
+    if line is None or line not in excerpt.lines:
+        return False
+    lines = excerpt.lines
+    i = lines.index(line)
+    start = next((k for k in range(i, -1, -1) if ECHO.match(bare(lines[k].text))), 0)
+    end = next((k for k in range(i + 1, len(lines)) if ECHO.match(bare(lines[k].text))), len(lines))
+    return any(TEST_CONTEXT.search(bare(ln.text)) for ln in lines[start:end])
+
+
+def _assertion_under_test(excerpt: Excerpt, hit: tuple[Rule, re.Match[str], ExcerptLine]) -> bool:
+    """A rule that read an AssertionError as a crash (python-traceback), where a test runner printed it."""
+    return hit[1].groupdict().get("exc") == "AssertionError" and _under_test(excerpt, hit[2])
 
 
 def _evidence(
@@ -207,14 +226,18 @@ def _steps(found: Facts) -> list[str]:
     return steps
 
 
-def _kind(found: Facts) -> tuple[Category, Verdict]:
+def _kind(found: Facts, under_test: bool) -> tuple[Category, Verdict]:
     """Category and verdict from the failure's own lines when no rule explains it."""
     text = " ".join(line.text for line in found.detail)
     head = found.detail[0].text if found.detail else ""
+
+    def tested(words: str) -> bool:
+        return bool(_TEST_WORDS.search(words) or (under_test and _ASSERT_WORDS.search(words)))
+
     # A compiler's `file:line: error` headline is a build error, whatever its message says ("expected type").
-    if _LOCATION.search(head) and "error" in head.lower() and not _TEST_WORDS.search(head):
+    if _LOCATION.search(head) and "error" in head.lower() and not tested(head):
         return Category.build, Verdict.caused_by_change
-    if _TEST_WORDS.search(text):
+    if tested(text):
         return Category.test, Verdict.caused_by_change
     if _LOCATION.search(text) and "error" in text.lower():
         return Category.build, Verdict.caused_by_change
@@ -249,9 +272,12 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             evidence=_evidence(excerpt, None),
         )
     hit = best_rule(excerpt, found.block, found.headline) or _cause_above(excerpt, found)
+    if hit is not None and _assertion_under_test(excerpt, hit):
+        rules = tuple(rule for rule in ALL_RULES if rule is not hit[0])
+        hit = best_rule(excerpt, found.block, found.headline, rules) or _cause_above(excerpt, found)
     summary = _summary(found)
     if hit is None:
-        category, verdict = _kind(found)
+        category, verdict = _kind(found, _under_test(excerpt, found.headline))
         return ModelAnswer(
             summary=summary,
             category=category,

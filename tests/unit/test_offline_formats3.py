@@ -1019,3 +1019,206 @@ t/02-format.t ...... ok
     )
     summary = analyze(excerpt(log.encode()), failure_reason="script_failure").summary
     assert summary.startswith("t/01-parse.t ....... Dubious, test returned 2")
+
+
+# --- the review of the fifth round -------------------------------------------------------------------------------
+
+SCRIPT_ASSERTIONS = {
+    # a library's own check, raised as an AssertionError (torch without CUDA): the script crashed, no test ran
+    "library": (
+        r"""
+$ python scripts/export_model.py --device cuda
+Loading checkpoint checkpoints/model.pt
+Traceback (most recent call last):
+  File "/builds/ml/scripts/export_model.py", line 22, in <module>
+    model = load(args.checkpoint).to(args.device)
+  File "/usr/local/lib/python3.11/site-packages/torch/nn/modules/module.py", line 1145, in to
+    return self._apply(convert)
+  File "/usr/local/lib/python3.11/site-packages/torch/cuda/__init__.py", line 239, in _lazy_init
+    raise AssertionError("Torch not compiled with CUDA enabled")
+AssertionError: Torch not compiled with CUDA enabled
+""",
+        "AssertionError: Torch not compiled with CUDA enabled",
+    ),
+    # a script's own `assert`
+    "script": (
+        r"""
+$ python scripts/check_migrations.py
+Checking migrations in app/migrations ...
+Traceback (most recent call last):
+  File "/builds/shop/scripts/check_migrations.py", line 41, in <module>
+    main()
+  File "/builds/shop/scripts/check_migrations.py", line 37, in main
+    assert not missing, f"missing migrations for: {missing}"
+AssertionError: missing migrations for: ['orders']
+""",
+        "AssertionError: missing migrations for: ['orders']",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPT_ASSERTIONS))
+def test_a_scripts_assertion_error_is_its_crash_not_a_failed_test(name):
+    body, statement = SCRIPT_ASSERTIONS[name]
+    answer = analyze(excerpt(job("python:3.11", body).encode()), failure_reason="script_failure")
+    assert statement in answer.summary
+    assert answer.category is Category.build and "raised `AssertionError`" in answer.root_cause
+
+
+TESTED_ASSERTIONS = {
+    # a test file run as a script: the test function in the traceback is the runner's context
+    "test_function": r"""
+$ python tests/test_cart.py
+Traceback (most recent call last):
+  File "/builds/shop/tests/test_cart.py", line 14, in <module>
+    test_total()
+  File "/builds/shop/tests/test_cart.py", line 11, in test_total
+    assert cart.total() == 10, cart.total()
+AssertionError: 9
+""",
+    # Vitest prints chai's AssertionError at the start of the line, under the failed test
+    "vitest": r"""
+$ npx vitest run
+
+ RUN  v1.6.0 /builds/shop
+
+ ❯ src/cart.test.ts  (2 tests | 1 failed) 12ms
+   ❯ src/cart.test.ts > Cart > totals the items
+     → expected 9 to be 10 // Object.is equality
+
+ FAIL  src/cart.test.ts > Cart > totals the items
+AssertionError: expected 9 to be 10 // Object.is equality
+ ❯ src/cart.test.ts:8:26
+
+ Test Files  1 failed (1)
+      Tests  1 failed | 1 passed (2)
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TESTED_ASSERTIONS))
+def test_an_assertion_error_under_a_test_runner_is_a_failed_test(name):
+    answer = analyze(excerpt(job("node:20", TESTED_ASSERTIONS[name]).encode()), failure_reason="script_failure")
+    assert answer.category is Category.test and "raised `AssertionError`" not in answer.root_cause
+    assert answer_for("unittest").category is Category.test and answer_for("nose").category is Category.test
+
+
+def test_a_listed_finding_is_not_the_headline_when_a_failure_follows_in_the_same_command():
+    # valgrind without --error-exitcode reports a leak and goes on; the integration test that fails ends the job.
+    log = job(
+        "gcc:13",
+        r"""
+$ ./ci.sh
+gcc -g -O0 -o bin/money src/money.c
+[ci] memcheck
+==4242== Memcheck, a memory error detector
+==4242== Command: ./bin/money --self-test
+==4242==
+self-test: 12 checks passed
+==4242==
+==4242== 64 bytes in 1 blocks are definitely lost in loss record 1 of 1
+==4242==    at 0x4848899: malloc (vg_replace_malloc.c:381)
+==4242==    by 0x109185: parse (money.c:14)
+==4242==
+==4242== LEAK SUMMARY:
+==4242==    definitely lost: 64 bytes in 1 blocks
+==4242==
+==4242== ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 0 from 0)
+[ci] integration
+Starting integration tests against http://localhost:8080
+test_convert ... ok
+test_rates ... FAILED
+integration.sh: test_rates: expected HTTP 200, got 500 from /api/rates
+Error: 1 of 2 integration tests failed
+""",
+    )
+    summary = analyze(excerpt(log.encode()), failure_reason="script_failure").summary
+    assert "expected HTTP 200, got 500" in summary and "definitely lost" not in summary
+
+
+def test_a_linters_table_is_not_the_headline_when_the_tests_after_it_fail():
+    # `composer ci` runs PHPStan (its errors allowed) and then PHPUnit, whose failure ends the job.
+    log = job(
+        "php:8.3",
+        r"""
+$ composer ci
+> vendor/bin/phpstan analyse --no-progress --error-format=table || true
+ ------ --------------------------------------------------
+  Line   src/Cart.php
+ ------ --------------------------------------------------
+  41     Call to an undefined method App\Money::toFloat().
+ ------ --------------------------------------------------
+
+ [ERROR] Found 1 error
+
+> vendor/bin/phpunit
+PHPUnit 10.5.0 by Sebastian Bergmann and contributors.
+
+..F                                                                 3 / 3 (100%)
+
+There was 1 failure:
+
+1) Tests\CartTest::testTotal
+Failed asserting that 9 matches expected 10.
+
+/builds/shop/tests/CartTest.php:14
+
+FAILURES!
+Tests: 3, Assertions: 3, Failures: 1.
+Script vendor/bin/phpunit handling the ci event returned with error code 1
+""",
+    )
+    answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
+    assert "Tests\\CartTest::testTotal" in answer.summary and "PHPStan" not in answer.summary
+    assert answer.category is Category.test
+
+
+# html-proofer 4.x and 5.x list each failure under its check's title: the place at the start of a line, the message
+# indented under it (4.0 printed "* In ./_site/x.html (line 48):", later versions "* At ./_site/x.html:48:").
+HTMLPROOFER_5 = r"""
+$ bundle exec htmlproofer ./_site --disable-external
+Running 3 checks (Images, Links, Scripts) in ["./_site"] on *.html files ...
+
+
+Checking 212 internal links
+Ran on 41 files!
+
+
+For the Links > Internal check, the following failures were found:
+
+* {first}:
+
+  internally linking to /docs/install/, which does not exist
+
+* {second}:
+
+  internally linking to /docs/setup/, which does not exist
+
+For the Images check, the following failures were found:
+
+* {third}:
+
+  internal image /assets/img/team.png does not exist
+
+
+HTML-Proofer found 3 failures!
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "third"),
+    [
+        ("At ./_site/blog/release.html:48", "At ./_site/index.html:112", "At ./_site/about.html:20"),
+        (
+            "In ./_site/blog/release.html (line 48)",
+            "In ./_site/index.html (line 112)",
+            "In ./_site/about.html (line 20)",
+        ),
+    ],
+    ids=["5.x", "4.0"],
+)
+def test_html_proofers_later_layout_is_stated_by_the_first_failure_it_lists(first, second, third):
+    body = HTMLPROOFER_5.replace("{first}", first).replace("{second}", second).replace("{third}", third)
+    answer = analyze(excerpt(job("ruby:3.3", body).encode()), failure_reason="script_failure")
+    assert "release.html" in answer.summary and "/docs/install/" in answer.summary
+    assert "about.html" not in answer.summary and answer.evidence[0].text.startswith(f"* {first}")
