@@ -68,6 +68,11 @@ CASES = {
     "redis-cli AUTH": "redis-cli AUTH ",
     "echo 'a:b' | chpasswd": "echo 'a:b' | chpasswd ",
     "openssl passwd -salt": "openssl passwd -salt ",
+    # a value the name/value scanner left alone, read again for names
+    "key=key": "key=key ",
+    'k_key="a_key=': 'k_key="a_key=',
+    "| wrangler secret put a <<<": "| wrangler secret put a <<< ",
+    "drone secret add": "drone secret add ",
 }
 CHUNK = 64 * 1024
 

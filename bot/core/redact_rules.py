@@ -32,6 +32,8 @@ MAX_PEM_LINES = 400
 # MAX_CUT_TRIES that does not follow a secret-looking name (else the first of them: a pathological line).
 MAX_PENDING_CHARS = 256 * 1024
 MAX_CUT_TRIES = 64
+# A value the name/value scanner left alone is read again for names when at most this long (sub_assignments).
+RESCANNED_VALUE_CHARS = 256
 
 
 def placeholder(kind: str) -> str:
@@ -447,10 +449,13 @@ def _replaced(
     replace: Callable[[re.Match[str]], str], match: re.Match[str], line: str, out: list[str], done: int
 ) -> int:
     """Appends to out what line holds from done to the match's end, replaced; returns where the scan goes on: the
-    match's end, or the start of its value when replace left a pair taken with a space as it was."""
+    match's end, or the start of its value when replace left the pair as it was and the value may hold a name: a pair
+    taken with a space, or a short value (`credential.helper="!f() { echo password=X; }; f"`,
+    `Credentials:gs_secret_access_key=X`). A long value is not read again: a line of `key=key=key=...` would be read
+    once per pair (quadratic time)."""
     whole = match.group(0)
     new = replace(match)
-    if new == whole and match.group("sp") is not None:
+    if new == whole and (match.group("sp") is not None or len(match.group("val")) <= RESCANNED_VALUE_CHARS):
         out.append(line[done : match.start("val")])
         return match.start("val")
     out.append(line[done : match.start()])

@@ -214,6 +214,10 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     # Telegram (api.telegram.org/bot<token>/, TELEGRAM_...): a bare token has no letter rarer than ":" to anchor on,
     # and ":" as an anchor letter would stop the pre-filter at 5% more places on every line.
     rule("telegram-bot-token", r"(?<![\d:])\d{5,16}:A[0-9A-Za-z_\-]{34}" + END, ("telegram",), check=mixed),
+    # In the Bot API's URL (api.telegram.org/bot<id>:<secret>/method) the secret is whatever lies between ":" and "/".
+    rule(
+        "telegram-bot-token", r"api\.telegram\.org/(?:file/)?bot\d{3,16}:([0-9A-Za-z_\-]{20,})", ("telegram",), group=1
+    ),
     rule(
         "discord-webhook",
         # Discord's tokens are 68 characters; a shorter one after this path is a token all the same.

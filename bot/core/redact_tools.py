@@ -38,6 +38,12 @@ _PIPED = (
     r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&]+)\2\s*\|[^|]{0,400}?"
 )
 
+# Commands that store a secret they read from standard input.
+_STORES = (
+    r"(?:\b(?:docker|podman)\s+secret\s+create|\bgcloud\s+secrets\s+(?:create|versions\s+add)|\bkubectl\s+create\s+secret|"
+    r"\bwrangler\s+secret\s+put|\bvercel\s+env\s+add|\bfly(?:ctl)?\s+secrets\s+import|\bgh\s+secret\s+set)\b"
+)
+
 TOOL_RULES: tuple[TokenRule, ...] = (
     # Deploy and publish tools whose short flag or positional argument takes a secret: `ssh-keygen -P OLD -N NEW`
     # (each its own rule: a line may hold both), `openssl enc -k X` (`-K X`: the key itself, in hex), `twine upload -p X`,
@@ -236,13 +242,54 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         check=not_masked,
     ),
     # A secret piped into a command that stores it: `printf %s X | docker secret create NAME -`, `echo -n X | gcloud
-    # secrets versions add NAME --data-file=-`, `… | kubectl create secret generic NAME --from-file=x=/dev/stdin`.
+    # secrets versions add NAME --data-file=-`, `… | kubectl create secret generic NAME --from-file=x=/dev/stdin`,
+    # the hosting CLIs that read a secret's value from standard input (`wrangler secret put NAME`, `vercel env add
+    # NAME ENV`, `fly secrets import`, `gh secret set NAME`), or from a here-string (`… <<< X`).
     rule(
         "secret",
-        _PIPED + r"(?:\b(?:docker|podman)\s+secret\s+create|\bgcloud\s+secrets\s+(?:create|versions\s+add)|"
-        r"\bkubectl\s+create\s+secret)\b",
-        ("secret create", "gcloud secrets", "create secret"),
+        _PIPED + _STORES,
+        ("secret create", "gcloud secrets", "create secret", "secret put", "env add", "secrets import", "secret set"),
         group=3,
+        check=not_masked,
+    ),
+    rule(
+        "secret",
+        _STORES + r"[^<|;&\n]{0,400}?<<<\s*([\"']?)([^\s\"']{3,})\1",
+        ("secret create", "gcloud secrets", "create secret", "secret put", "env add", "secrets import", "secret set"),
+        group=2,
+        check=not_masked,
+    ),
+    # `netlify env:set NAME X` under a secret-looking NAME; `drone secret add|update … --data X` (`@file` reads a file).
+    rule(
+        "secret",
+        r"\bnetlify\s+env:set\s+(\w[\w.\-]*)\s+([\"']?)([^\s\"'-][^\s\"']{2,})\2",
+        ("netlify",),
+        group=3,
+        check=not_masked,
+        named=1,
+    ),
+    rule(
+        "secret",
+        r"\bdrone\s+(?:org)?secret\s+(?:add|update)\b"
+        + FLAG_SPAN
+        + r"\s--data(?:=|\s+)([\"']?)([^\s\"'@][^\s\"']{2,})\1",
+        ("drone secret", "drone orgsecret"),
+        group=2,
+        check=not_masked,
+    ),
+    # Oracle's `sqlplus [-s] user/password@connect`, Samba's `smbclient … -U user%password`.
+    rule(
+        "password",
+        r"\bsqlplus\s+(?:-\w+\s+){0,3}[\"']?[\w$#]{1,64}/([\"']?)([^\s\"'@/]{3,})\1@",
+        ("sqlplus",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        r"\bsmbclient\b" + FLAG_SPAN + r"\s(?:-U|--user)(?:=|\s+)[\"']?[^\s%\"']{1,64}%([^\s\"']{3,})",
+        ("smbclient",),
+        group=1,
         check=not_masked,
     ),
     # Apple's tools: the keychain's password (`security unlock-keychain -p X`, `create-keychain`,
