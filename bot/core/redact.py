@@ -445,7 +445,11 @@ class Redactor:
             whole = match.group(0)
             return whole[: start - base] + mark + whole[end - base :]
 
+        needs = rule.needs
+
         def apply_rule(line: str) -> str:
+            if needs and not any(mark in line for mark in needs):
+                return line
             return rule.pattern.sub(replace, line)
 
         if header:

@@ -82,6 +82,9 @@ class TokenRule:
     # The secrets inside what is replaced, to find again in other forms (a cookie header's values); None: all of it.
     pieces: Callable[[str], list[str]] | None = None
     late: bool = False  # applied after the base64 and percent-encoding rules, not before
+    # Any of these must be in the line (as printed) for the pattern to be tried: a cheap test for a rule whose
+    # trigger words are common (a secret's name) but whose shape needs a rarer mark (`]=`, `("`).
+    needs: tuple[str, ...] = ()
 
 
 def rule(
@@ -94,8 +97,9 @@ def rule(
     named: int = 0,
     pieces: Callable[[str], list[str]] | None = None,
     late: bool = False,
+    needs: Iterable[str] = (),
 ) -> TokenRule:
-    return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check, named, pieces, late)
+    return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check, named, pieces, late, tuple(needs))
 
 
 # A value that stands for a secret without being one: a reference ($X, `cmd`, %X, {{ x }}), a null, a mask.
@@ -147,7 +151,7 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     rule(
         "teams-webhook",
         r"(?i)\.webhook\.office\.com/webhookb2/[0-9A-Za-z@\-]{1,100}/IncomingWebhook/([0-9A-Za-z_\-]{20,})",
-        (".webhook.office.com/",),
+        ("webhook.office.com",),
         group=1,
     ),
     # A cloud key id printed with its secret right after it (id:secret@host in a URL, "id secret" in a table):

@@ -4,8 +4,6 @@ Facts about the tools' documented flags; the rules run with the header rules (re
 
 from __future__ import annotations
 
-import re
-
 from bot.core.redact_names import NAME_VALUE_TRIGGERS
 from bot.core.redact_tokens import TokenRule, looks_random, not_masked, rule
 
@@ -81,7 +79,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     rule(
         "secret",
         r"\bmc\s+(?:--?[\w\-]+\s+){0,4}admin\s+user\s+add\s+[^\s\-]\S*\s+[^\s\-]\S*\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
-        ("user add",),
+        ("admin user add",),
         group=2,
         check=not_masked,
     ),
@@ -107,6 +105,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         group=3,
         check=not_masked,
         named=1,
+        needs=('("', "('", "( "),
     ),
     # A .netrc entry written over several lines: `password X` alone on its line.
     rule(
@@ -115,19 +114,23 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         ("password",),
         group=1,
         check=_table_value,
-        flags=re.MULTILINE,
     ),
     # Databases' and services' own ways to set a password: SQL's `IDENTIFIED BY 'X'` and `PASSWORD('X')`, Redis'
     # `requirepass X` / `masterauth X` and `AUTH [user] X`, `rabbitmqctl add_user|change_password USER X`.
     rule(
         "password",
         r"(?i)\bidentified\s+(?:with\s+\S+\s+)?by\s+(?:password\s+)?([\"'])([^\"'\n]{3,256})\1",
-        ("identified",),
+        ("dentified",),  # "identified" would add "i" to the first letters the pre-filter's word search tries
         group=2,
         check=not_masked,
     ),
     rule(
-        "password", r"(?i)\bpassword\s*\(\s*([\"'])([^\"'\n]{3,256})\1\s*\)", ("password",), group=2, check=not_masked
+        "password",
+        r"(?i)\bpassword\s*\(\s*([\"'])([^\"'\n]{3,256})\1\s*\)",
+        ("password",),
+        group=2,
+        check=not_masked,
+        needs=("(",),
     ),
     rule(
         "password",
@@ -142,7 +145,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         ("auth",),
         group=2,
         check=_table_value,
-        flags=re.MULTILINE,
+        needs=("AUTH",),
     ),
     rule(
         "password",
@@ -151,8 +154,9 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         group=2,
         check=_table_value,
     ),
-    # System accounts: `echo 'user:X' | chpasswd`, `echo -e 'X\nX' | passwd`, `openssl passwd -6 X`, Windows'
-    # `net user NAME X /add`.
+    # System accounts: `echo 'user:X' | chpasswd`, `echo -e 'X\nX' | passwd`, `openssl passwd -6 X`. Not Windows'
+    # `net user NAME X /add`: every word of it that the pre-filter could look for is common or starts with "/", which
+    # would slow its word search on every line it passes.
     rule(
         "password",
         r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?([\"']?)[^\s:\"']{1,64}:([^\s\"']{3,})\1\s*\|\s*(?:sudo\s+)?chpasswd\b",
@@ -174,15 +178,6 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         group=2,
         check=not_masked,
     ),
-    rule(
-        "password",
-        # looked for with its `/add` (creating the account): "net user" alone, all common letters, would change
-        # the pre-filter's anchor letters for every line
-        r"(?i)\bnet\s+user\s+[^\s/]+\s+([\"']?)([^\s\"'/*][^\s\"']{2,})\1(?=\s+/|\s*$)(?=[^\n]{0,200}/add\b)",
-        ("/add",),
-        group=2,
-        check=not_masked,
-    ),
     # `SSHPASS=X sshpass -e …`, `export SSHPASS=X`: sshpass -e reads the password from this variable (its own
     # messages, `sshpass: Failed to run command`, are not one).
     rule("password", r"\bSSHPASS\s*=\s*([\"']?)([^\s\"']{3,})\1", ("sshpass=", "sshpass ="), group=2, check=not_masked),
@@ -193,8 +188,8 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         NAME_VALUE_TRIGGERS,
         group=2,
         check=_table_value,
-        flags=re.MULTILINE,
         named=1,
+        needs=("  ", "\t"),
     ),
     # A setter in code, in a traceback's or a script's source line: `os.environ["API_TOKEN"] = "X"`, `ENV['X'] = 'X'`,
     # `setenv("API_TOKEN", "X")`, `System.setProperty("db.password", "X")`, `[Environment]::SetEnvironmentVariable(…)`.
@@ -205,6 +200,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         group=4,
         check=not_masked,
         named=2,
+        needs=("]=", "] ="),
     ),
     rule(
         "secret",
@@ -213,6 +209,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         group=4,
         check=not_masked,
         named=2,
+        needs=('",', "',", '" ,', "' ,"),
     ),
     # Secret stores set from the command line: Azure Key Vault (`az keyvault secret set … --value X`), AWS SSM
     # (`aws ssm put-parameter … --value X` for a SecureString or a name saying password/secret/token), Consul's and
@@ -299,7 +296,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         "password",
         r"security\s+(?:unlock-keychain|create-keychain|set-keychain-password)",
         r"-p\s+",
-        ("unlock-keychain", "create-keychain", "set-keychain-password"),
+        ("security unlock-keychain", "security create-keychain", "security set-keychain-password"),
         no_dash=True,
     ),
     tool_flag("password", r"security\s+import", r"-P\s+", ("security import",), no_dash=True),
