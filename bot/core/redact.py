@@ -430,8 +430,10 @@ class Redactor:
             secret = match.group(rule.group)
             if secret is None or rule.check is not None and not rule.check(secret):
                 return match.group(0)
-            if rule.named and rules.name_kind(match.group(rule.named)) is None:
-                return match.group(0)
+            if rule.named:
+                named = rules.name_kind(match.group(rule.named))
+                if named is None or rule.weak_needs_random and not named[1] and not looks_random(secret):
+                    return match.group(0)
             if rule.pieces is not None:
                 mark = self._mark(rule.kind)
                 for piece in rule.pieces(secret):

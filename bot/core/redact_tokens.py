@@ -85,6 +85,9 @@ class TokenRule:
     # Any of these must be in the line (as printed) for the pattern to be tried: a cheap test for a rule whose
     # trigger words are common (a secret's name) but whose shape needs a rarer mark (`]=`, `("`).
     needs: tuple[str, ...] = ()
+    # With `named`: a weak name (`key`, `auth`) holds a secret only when the value looks generated (code's `("key",
+    # "value")`, `cache["key"] = "abc"` are not secrets).
+    weak_needs_random: bool = False
 
 
 def rule(
@@ -98,8 +101,20 @@ def rule(
     pieces: Callable[[str], list[str]] | None = None,
     late: bool = False,
     needs: Iterable[str] = (),
+    weak_needs_random: bool = False,
 ) -> TokenRule:
-    return TokenRule(kind, re.compile(pattern, flags), tuple(triggers), group, check, named, pieces, late, tuple(needs))
+    return TokenRule(
+        kind,
+        re.compile(pattern, flags),
+        tuple(triggers),
+        group,
+        check,
+        named,
+        pieces,
+        late,
+        tuple(needs),
+        weak_needs_random,
+    )
 
 
 # A value that stands for a secret without being one: a reference ($X, `cmd`, %X, {{ x }}), a null, a mask.

@@ -190,6 +190,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         check=_table_value,
         named=1,
         needs=("  ", "\t"),
+        weak_needs_random=True,
     ),
     # A setter in code, in a traceback's or a script's source line: `os.environ["API_TOKEN"] = "X"`, `ENV['X'] = 'X'`,
     # `setenv("API_TOKEN", "X")`, `System.setProperty("db.password", "X")`, `[Environment]::SetEnvironmentVariable(…)`.
@@ -201,6 +202,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         check=not_masked,
         named=2,
         needs=("]=", "] ="),
+        weak_needs_random=True,
     ),
     rule(
         "secret",
@@ -210,6 +212,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         check=not_masked,
         named=2,
         needs=('",', "',", '" ,', "' ,"),
+        weak_needs_random=True,
     ),
     # Secret stores set from the command line: Azure Key Vault (`az keyvault secret set … --value X`), AWS SSM
     # (`aws ssm put-parameter … --value X` for a SecureString or a name saying password/secret/token), Consul's and
