@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.excerpt.read import excerpt
-from bot.core.heuristics import analyze
 from bot.core.types import Category
-from tests.unit.test_offline_formats import SCORED_SUMMARY, assert_specific
+from tests.unit.test_offline_formats import SCORED_SUMMARY, assert_specific, offline_answer
 
 
 def job(image: str, body: str, code: int = 1) -> str:
@@ -814,7 +812,7 @@ CASES = [
 
 
 def answer_for(name: str):
-    return analyze(excerpt(LOGS[name].encode()), failure_reason="script_failure")
+    return offline_answer(LOGS[name])
 
 
 @pytest.mark.parametrize(("name", "tokens", "quoted", "category"), CASES, ids=[c[0] for c in CASES])
@@ -832,6 +830,6 @@ def test_an_exception_raised_from_another_is_stated_but_one_raised_while_handlin
         "The above exception was the direct cause of the following exception:",
         "During handling of the above exception, another exception occurred:",
     )
-    summary = analyze(excerpt(during.encode()), failure_reason="script_failure").summary
+    summary = offline_answer(during).summary
     assert summary.startswith('psycopg2.errors.UndefinedTable: relation "invoice" does not exist')
     assert 'File "<string>"' not in answer_for("alembic").summary, "a frame in code without a file says nothing"

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.excerpt.read import excerpt
-from bot.core.heuristics import analyze
 from bot.core.types import Category
-from tests.unit.test_offline_formats import SCORED_SUMMARY, assert_specific
+from tests.unit.test_offline_formats import SCORED_SUMMARY, assert_specific, offline_answer
 from tests.unit.test_offline_formats2 import job
 
 TIMER = "travis_time:end:2f1e0a7c:start=1561111111111111111,finish=1561111172222222222,duration=61111111111"
@@ -966,7 +964,7 @@ CASES = [
 
 
 def answer_for(name: str):
-    return analyze(excerpt(LOGS[name].encode()), failure_reason="script_failure")
+    return offline_answer(LOGS[name])
 
 
 @pytest.mark.parametrize(("name", "tokens", "quoted", "category"), CASES, ids=[c[0] for c in CASES])
@@ -1001,7 +999,7 @@ make: *** [Makefile:20: html] Error 2
 """,
         code=2,
     )
-    summary = analyze(excerpt(log.encode()), failure_reason="script_failure").summary
+    summary = offline_answer(log).summary
     assert "api.rst:27" in summary and "Invalid read" not in summary
 
 
@@ -1017,7 +1015,7 @@ t/02-format.t ...... ok
 """,
         language="perl",
     )
-    summary = analyze(excerpt(log.encode()), failure_reason="script_failure").summary
+    summary = offline_answer(log).summary
     assert summary.startswith("t/01-parse.t ....... Dubious, test returned 2")
 
 
@@ -1060,7 +1058,7 @@ AssertionError: missing migrations for: ['orders']
 @pytest.mark.parametrize("name", sorted(SCRIPT_ASSERTIONS))
 def test_a_scripts_assertion_error_is_its_crash_not_a_failed_test(name):
     body, statement = SCRIPT_ASSERTIONS[name]
-    answer = analyze(excerpt(job("python:3.11", body).encode()), failure_reason="script_failure")
+    answer = offline_answer(job("python:3.11", body))
     assert statement in answer.summary
     assert answer.category is Category.build and "raised `AssertionError`" in answer.root_cause
 
@@ -1098,7 +1096,7 @@ AssertionError: expected 9 to be 10 // Object.is equality
 
 @pytest.mark.parametrize("name", sorted(TESTED_ASSERTIONS))
 def test_an_assertion_error_under_a_test_runner_is_a_failed_test(name):
-    answer = analyze(excerpt(job("node:20", TESTED_ASSERTIONS[name]).encode()), failure_reason="script_failure")
+    answer = offline_answer(job("node:20", TESTED_ASSERTIONS[name]))
     assert answer.category is Category.test and "raised `AssertionError`" not in answer.root_cause
     assert answer_for("unittest").category is Category.test and answer_for("nose").category is Category.test
 
@@ -1132,7 +1130,7 @@ integration.sh: test_rates: expected HTTP 200, got 500 from /api/rates
 Error: 1 of 2 integration tests failed
 """,
     )
-    summary = analyze(excerpt(log.encode()), failure_reason="script_failure").summary
+    summary = offline_answer(log).summary
     assert "expected HTTP 200, got 500" in summary and "definitely lost" not in summary
 
 
@@ -1168,7 +1166,7 @@ Tests: 3, Assertions: 3, Failures: 1.
 Script vendor/bin/phpunit handling the ci event returned with error code 1
 """,
     )
-    answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
+    answer = offline_answer(log)
     assert "Tests\\CartTest::testTotal" in answer.summary and "PHPStan" not in answer.summary
     assert answer.category is Category.test
 
@@ -1219,6 +1217,6 @@ HTML-Proofer found 3 failures!
 )
 def test_html_proofers_later_layout_is_stated_by_the_first_failure_it_lists(first, second, third):
     body = HTMLPROOFER_5.replace("{first}", first).replace("{second}", second).replace("{third}", third)
-    answer = analyze(excerpt(job("ruby:3.3", body).encode()), failure_reason="script_failure")
+    answer = offline_answer(job("ruby:3.3", body))
     assert "release.html" in answer.summary and "/docs/install/" in answer.summary
     assert "about.html" not in answer.summary and answer.evidence[0].text.startswith(f"* {first}")
