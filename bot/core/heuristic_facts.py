@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.excerpt.rules import CLEANUP_SECTIONS, STRONG, is_exit_line, score_line
+from bot.core.excerpt.rules import CLEANUP_SECTIONS, COMMAND_STARTS, STRONG, is_exit_line, score_line
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
 from bot.core.heuristic_exits import Exit, failing_exit, failing_step
@@ -87,6 +87,7 @@ MAX_CONTEXT = 100
 # A quoted name ('x', "x", `x`, ‘x’): what a report line names when it names no file or error class.
 _QUOTED = re.compile(r"'[^'\s]{2,}'|\"[^\"\s]{2,}\"|`[^`\s]{2,}`|‘[^’]{2,}’")
 MAX_STEP = 80  # a longer step name is left to the headline's own words
+TIMEOUT_EXIT = 124  # GNU coreutils' `timeout`: the command ran out of its time
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
 _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 # A stack frame as JavaScript, Java, C# and Ruby print them ("    at f (a.js:3:9)", "\tfrom a.rb:3:in `f'").
@@ -542,6 +543,19 @@ def _pointed(excerpt: Excerpt, detail: list[ExcerptLine]) -> ExcerptLine | None:
 
 def facts(excerpt: Excerpt) -> Facts:
     """The headline, its detail, the failure's lines and the failing command's exit status."""
+    first_exit = failing_exit(excerpt)
+    if first_exit is not None and first_exit.code == TIMEOUT_EXIT:
+        # Stopped by `timeout` (exit status 124): that is why it failed, and the line that names the command is the
+        # headline (the exit line, else the command's echo above the runner's "exit code 124"); what the command
+        # printed last is only where it was when its time ran out.
+        head = first_exit.line
+        if not first_exit.command:
+            echo = next(
+                (ln for ln in reversed(excerpt.lines) if ln.n < head.n and bare(ln.text).startswith(COMMAND_STARTS)),
+                None,
+            )
+            head = echo or head
+        return Facts(head, (head,), tuple(dict.fromkeys((head, first_exit.line))), first_exit)
     head = headline(excerpt)
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))

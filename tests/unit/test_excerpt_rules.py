@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.excerpt.read import excerpt
-from bot.core.excerpt.rules import STRONG, score_line
+from bot.core.excerpt.rules import STRONG, WEAK, score_line
 
 
 def noise(n: int, prefix: str = "[INFO] Compiling module") -> str:
@@ -74,3 +74,18 @@ def test_a_github_actions_steps_first_output_is_the_line_after_its_group():
     )
     got = shown(log, 1500)
     assert got.get(12) == "release.sh: version 2.4.0 is already on the registry, nothing to do here", sorted(got)
+
+
+def test_a_runners_echo_of_a_command_scores_nothing_whatever_words_the_command_holds():
+    assert score_line("$ timeout 20m ./ci/build.sh") == 0.0
+    assert score_line("##[group]Run pytest tests/test_errors.py --maxfail=1") == 0.0
+    assert score_line("$ $TIMEOUT 35m ci/build.sh") == 0.0
+    # What the command printed still counts.
+    assert score_line("timeout: the monitored command dumped core") > 0
+
+
+def test_a_builds_progress_line_naming_a_module_or_package_is_not_a_failure():
+    # The names are a module's (GHC) and a crate's (Cargo); the same words in an error still count.
+    assert score_line("haskeline > [ 6 of 25] Compiling System.Console.Haskeline.MonadException") <= WEAK
+    assert score_line("   Compiling failure v0.1.8") <= WEAK
+    assert score_line("error: Compiling Foo.Bar failed") >= STRONG

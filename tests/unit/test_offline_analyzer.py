@@ -453,3 +453,66 @@ def test_the_quoted_strong_lines_are_the_ones_near_the_failure():
     )
     quoted = [e.line for e in analyze(ex).evidence]
     assert quoted[0] == 401 and 403 in quoted and 3 not in quoted and 4 not in quoted
+
+
+GITLAB_TIMED_OUT = """Running with gitlab-runner 16.5.0 (853330f9)
+Executing "step_script" stage of the job script
+$ pip install -r requirements.txt
+Successfully installed requests-2.31.0
+$ timeout 10m pytest -x tests/
+============================= test session starts ==============================
+collected 212 items
+
+tests/test_api.py::test_get_user PASSED                                  [  1%]
+tests/test_api.py::test_error_page PASSED                                [  2%]
+tests/test_sync.py::test_full_sync
+ERROR: Job failed: exit code 124
+"""
+
+TRAVIS_TIMED_OUT = """$ bundle install --jobs=3 --retry=3
+Bundle complete! 41 Gemfile dependencies, 98 gems now installed.
+The command "bundle install --jobs=3 --retry=3" exited with 0.
+$ timeout 30m bundle exec rspec
+Randomized with seed 4242
+....................F...
+Failures will be listed at the end
+The command "timeout 30m bundle exec rspec" exited with 124.
+
+Done. Your build exited with 1.
+"""
+
+
+@pytest.mark.parametrize(
+    ("log", "named"),
+    [(GITLAB_TIMED_OUT, "$ timeout 10m pytest -x tests/"), (TRAVIS_TIMED_OUT, '"timeout 30m bundle exec rspec"')],
+)
+def test_a_command_stopped_by_timeout_is_headlined_by_its_exit_not_by_what_it_printed_last(log: str, named: str):
+    # Exit status 124 is `timeout`'s: the test that was running, or a line above it that says "error" or
+    # "Failures", is only where the command was when its time ran out.
+    answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
+    assert named in answer.summary[:60] and "124" in answer.summary
+    assert "test_error_page" not in answer.summary and "Failures will be listed" not in answer.summary
+    assert answer.category is Category.timeout
+    assert messages.OFFLINE_EXIT_MEANINGS[124] in answer.root_cause
+
+
+def test_a_command_echo_with_a_failure_word_is_not_the_failure():
+    # `$ timeout 20m ./ci/build.sh` holds the word "timeout"; it named the command, and what the command printed
+    # says why it failed. An earlier step's line with "error" in it is not the failure either.
+    log = """Running with gitlab-runner 16.5.0 (853330f9)
+Executing "step_script" stage of the job script
+$ apt-get install -y libgpg-error-dev
+Setting up libgpg-error-dev (1.46-1) ...
+Allow some information gathering to give useful error messages
+$ timeout 20m ./ci/build.sh
+Building the package
+purescript> Test suite tests failed
+      'Coercible.purs' should compile and run without error:
+        Module Safe.Coerce was not found.
+Completed 2 action(s).
+ERROR: Job failed: exit code 1
+"""
+    answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
+    assert "Module Safe.Coerce was not found" in answer.summary
+    assert "Allow some information" not in answer.summary
+    assert any("Safe.Coerce" in e.text for e in answer.evidence)

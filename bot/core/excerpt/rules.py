@@ -243,6 +243,14 @@ _BENIGN: list[_Gated] = [
         ),
         None,
     ),
+    # A build's progress line naming what it compiles (GHC's "[ 6 of 25] Compiling X.MonadException", under
+    # stack's "pkg > "; Cargo's "Compiling failure v0.1.8"): the name is a module's or a package's, not a failure.
+    (
+        re.compile(
+            r"(?i)^\W*(?:[\w.-]+\s*>\s*)?(?:\[\s*\d+ of \d+\]\s*)?Compiling [\w.:/-]+(?: v\d\S*)?(?: \([^)]*\))?\s*$"
+        ),
+        ("compiling",),
+    ),
     (re.compile(r"(?i)-W(error|no-)|-Werror"), ("-w",)),
     (re.compile(r"(?i)\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b"), ("error.",)),
     (re.compile(r"(?i)ignore[ds]? (errors?|failures?)"), ("ignore",)),
@@ -371,6 +379,10 @@ def _score(text: str) -> float:
         return _score(rest) if is_exit_line(rest) else max(_score(rest), STRONG)
     if is_wrapper(text):
         return _WRAPPER_SCORE
+    if text.startswith(COMMAND_STARTS):
+        # The runner's echo of a step's command names the command, not how it failed: `$ $TIMEOUT 35m build.sh`,
+        # `$ pytest tests/test_errors.py`. What the command printed says that.
+        return 0.0
     low = text.lower() if text.isascii() else text.lower().translate(_FOLD)
     best = 0.0
     for i in _RULE_GATES.opened(text, low):
