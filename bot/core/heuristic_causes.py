@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.heuristic_findings import FINDINGS
 from bot.core.heuristic_rules import RULES, C, Rule, V, rule
 
 # Each message is the tool's own, as its documentation or source prints it; the explanation says what it is usually
@@ -331,5 +332,6 @@ CAUSES: tuple[Rule, ...] = (
 )
 # fmt: on
 
-# Every rule the offline analyzer knows: the known causes first (more specific), then the general pack.
-ALL_RULES: tuple[Rule, ...] = CAUSES + RULES
+# Every rule the offline analyzer knows: the known causes first (more specific), then the general pack and the
+# checks that report findings.
+ALL_RULES: tuple[Rule, ...] = CAUSES + RULES + FINDINGS

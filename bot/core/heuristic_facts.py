@@ -32,6 +32,7 @@ from bot.core.heuristic_formats import (
     DIRECT_CAUSE,
     HEADED,
     LINK_ISSUE,
+    LINK_ONLY,
     LINK_REPORT,
     LINK_REPORT_LINES,
     LISTED,
@@ -159,8 +160,8 @@ class Facts:
                 frames += 1
                 if frames > 1:
                     continue
-            # A caret under the code (scalac's "[error]   ^") shows where; the message says what.
-            if text and text not in parts and not _CARETS.match(text):
+            # A caret under the code (scalac's "[error]   ^") shows where; the message says what; a link to docs.
+            if text and text not in parts and not _CARETS.match(text) and not LINK_ONLY.match(text):
                 parts.append(text)
         out = " — ".join(parts)
         if self.test and self.test not in out:
@@ -243,7 +244,12 @@ def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     """The first strong line of a report, else its first line that names the failure, else its first."""
     named = [line for line in chain if _NAMES.search(line.text)]
-    strong = [line for line in chain if score_line(line.text) >= STRONG]
+    # A tool's own finding (TOOL_FAILURE, LINT) is as strong, unless it only names a failing test (the error under it).
+    strong = [
+        line
+        for line in chain
+        if score_line(line.text) >= STRONG or (is_failure_line(line.text, STRONG) and not _TEST_ID.search(line.text))
+    ]
     return (strong or named or chain)[0]
 
 

@@ -66,14 +66,31 @@ WRAPPER = re.compile(
     r"HTML-Proofer found \d+ failures?!|^==\d+== ERROR SUMMARY: [1-9]|^==\d+== For (?:counts|lists) of detected and suppressed errors|"
     r"Some Enforcer rules have failed\. Look above|"
     # PHPStan's (Symfony console's) tally under its table, Elm's under its reports
-    r"^\s*(?:\[ERROR\] )?Found \d+ errors?\s*$|^Detected problems in \d+ modules?\.\s*$"
+    r"^\s*(?:\[ERROR\] )?Found \d+ errors?\s*$|^Detected problems in \d+ modules?\.\s*$|"
+    # npm 7+ after a package script failed (the script's output is above), Lerna's, Nx's and Turborepo's verdicts on
+    # a package's task (the task's own tool said why above them)
+    r"^npm (?:ERR!|error) (?:Lifecycle script `[^`]+` failed with error:|Error: command failed)|"
+    r"^lerna ERR! .* exited \d+ in '|^\W*(?:NX|Lerna \(powered by Nx\))\s+Running target \S+ for .* failed|"
+    r"^\W*\d+/\d+ targets? failed, including the following:|^(?:\S+: )?ERROR: command finished with error: |"
+    r"^\S+#\S+: command \(.*\) .* exited \(\d+\)|^\s*ERROR\s+run failed: |^Failed:\s+\S+#\S+\s*$|"
+    # a multi-error's header over its list ("error: 1 error occurred:" then "* creating EC2 Instance: ..."), Pulumi's
+    # verdict on the stack under a resource's error
+    r"^\s*(?:error: )?\d+ errors? occurred:\s*$|^\s*error: (?:update|preview|refresh|destroy) failed\s*$|"
+    # SonarScanner over its reason; dialyxir's tally (printed above its warnings) and verdict; lintr's verdict under
+    # its findings (`error_on_lint`); commitlint's, npm audit's and Safety's tallies under their findings
+    r"^(?:ERROR: )?Error during SonarScanner execution\s*$|^Total errors: \d+, Skipped: \d+|"
+    r"^done \(warnings were emitted\)|^Halting VM with exit status \d+|^Error: Linting failed\.?\s*$|"
+    r"^\W*found \d+ problems?, \d+ warnings?\s*$|^\d+ (?:(?:low|moderate|high|critical) severity )?vulnerabilit(?:y|ies)\b|"
+    r"^\s*Scan was completed\. \d+ vulnerabilit(?:y was|ies were) reported"
 )
 # GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
 # section markers: what the runner did next, never the tool's words (a failure's detail ends there).
 RUNNER_STEP = re.compile(
     r"^(?:Cleaning up (?:project directory and )?file based variables|Running after_script|"
     r"Uploading artifacts(?: for (?:successful|failed) job)?|Saving cache for (?:successful|failed) job|"
-    r"Executing \"step_script\" stage of the job script)\b"
+    r"Executing \"step_script\" stage of the job script|"
+    # GitHub Actions' own lines after a step's output: the post-job steps and the runner's clean-up
+    r"Post job cleanup\.|Cleaning up orphan processes|Post Run \S)"
 )
 # Python's line between a traceback and the one of an exception raised from it (`raise X from e`): the last
 # exception is what the command died of. "During handling of the above exception, another exception occurred"
@@ -104,7 +121,7 @@ TOOL_FAILURE = re.compile(
     # rustfmt --check, Vader (Vim), PHP_CodeSniffer, ava's and Karma's failed test marks (not a metric marked
     # failed in a dotted table of values, k6's "✗ http_req_duration......: avg=...": a measurement, stated below)
     r"^would reformat \S+|^Diff in \S+ at line \d+:|^\s*\(\s*\d+/\d+\) \[\s*\w+\s*\] \(X\) |^\s*\d+ \| ERROR \| |"
-    r"^\s*[✖✗] (?!\S+\.{4,}:)\S|"
+    r"^\s*[✖✗]\s+(?!\S+\.{4,}:|found \d+ problems?\b)\S|"
     # git push: a ref the remote refused (" ! [rejected]        main -> main (non-fast-forward)", "[remote rejected]")
     r"^ ! \[(?:remote )?rejected\] |"
     # a registry's error as docker push/pull print it ("denied: requested access to the resource is denied")
@@ -119,7 +136,20 @@ TOOL_FAILURE = re.compile(
     # progress line it overwrites ("Compiling ...") may be left before it in a log
     r"-- [A-Z][A-Z' ]+[A-Z] -{2,} \S+\.elm\s*$|"
     # Maven's enforcer: a rule that failed, its message under it
-    r"^(?:\[(?:WARNING|ERROR)\] )?Rule \d+: [\w.$]+ failed with message:"
+    r"^(?:\[(?:WARNING|ERROR)\] )?Rule \d+: [\w.$]+ failed with message:|"
+    # security scanners' findings: Bandit's issue, Semgrep's blocking finding (its file on a header above it),
+    # Safety's, pip-audit's table row and npm audit's advisory (each naming the package and the advisory)
+    r"^>> Issue: \[[A-Z]\d{3}:\w+\] |^\s*(?:❯❯❱|❯❱|❱) [a-z][\w.-]+\s*$|^-> Vulnerability found in \S+ version \S+|"
+    r"^[A-Za-z0-9][\w.-]*\s+\S+\s+(?:GHSA(?:-[0-9a-z]{4}){3}|PYSEC-\d{4}-\d+|CVE-\d{4}-\d+)\b|"
+    r"^\S.* - https://github\.com/advisories/GHSA-|"
+    # a manifest a schema validator refused (kubeconform, kubeval: "stdin - Deployment web is invalid: ...")
+    r"^\S+ - \w+ \S+ (?:is invalid|failed validation): |"
+    # a coverage threshold not met (Jest's coverageThreshold, coverage.py's fail_under, pytest-cov's)
+    r"^Jest: \"[^\"]+\" coverage threshold for \w+ \([\d.]+%\) not met: |^Coverage failure: total of |"
+    r"^FAIL Required test coverage of |"
+    # Credo's issue ("┃ [W] ↗ message", its place under it), dialyxir's warning ("lib/x.ex:27:call", its
+    # explanation under it), lintr's lint ("R/x.R:14:5: style: [object_name_linter] ...")
+    r"^┃ \[[A-Z]\] \S+ \S|^[\w./-]+\.exs?:\d+(?::\d+)?:[a-z_]+\s*$|^\S+\.[Rr](?:md)?:\d+:\d+: (?:style|warning|error): \[\w+\] "
 )
 # A finding that names its file on a header line a few lines above it: shellcheck's, marked under the code line
 # ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php"). checkov names the
@@ -132,6 +162,8 @@ HEADED = (
     (re.compile(r"^\s+\d+\s{2,}\S"), re.compile(r"^\s*Line\s{2,}\S+\s*$"), 40),
     # html-proofer lists each failure ("  *  External link ... failed: 404") under the page it is in ("- ./_site/x.html")
     (re.compile(r"^\s+\*\s+\S"), re.compile(r"^- \S+\.html?\s*$"), 6),
+    # Semgrep lists its findings ("❯❯❱ rule.id") under the file they are in ("    app/views.py")
+    (re.compile(r"^\s*(?:❯❯❱|❯❱|❱) [a-z]"), re.compile(r"^\s+[\w./@-]*\w\.\w{1,10}\s*$"), 3),
 )
 # Lines that end a failure's detail: a runner's closing lines ("Finished in 1.42 seconds", ScalaTest's "Run
 # completed in"), the next failure's report title (minitest's "Error:" after a "Failure:"), shellcheck's next
@@ -174,7 +206,9 @@ TEST_ID = re.compile(
     r"^An error occurred while loading (\./\S+?)\.?\s*$|"
     # GoogleTest's verdict on one test ("[  FAILED  ] Suite.Name (0 ms)"), Karma's on a spec ("HeadlessChrome 75.0 (Linux
     # 0.0.0) Cart should total FAILED")
-    r"^\[ +FAILED +\] (\S+) \(\d+ ms\)\s*$|^[A-Z][\w ]*? \d[\d.]* \([^)]*\) (.+?) FAILED\s*$"
+    r"^\[ +FAILED +\] (\S+) \(\d+ ms\)\s*$|^[A-Z][\w ]*? \d[\d.]* \([^)]*\) (.+?) FAILED\s*$|"
+    # Deno: "applies a coupon => ./cart_test.ts:12:6" over the test's error and in its FAILURES list
+    r"^(\S.*? => \S+:\d+:\d+)\s*$"
 )
 # A place alone on its line ("  test/Money/ParseSpec.hs:14:31: "): hspec prints it over the failure it locates.
 PLACE_ALONE = re.compile(r"^\s*[\w./\\-]*\w\.\w{1,10}:\d+(?::\d+)?:?\s*$")
@@ -212,7 +246,9 @@ PASS = re.compile(
     r"^\s*--- PASS\b|\bPASSED\b|^\s*[✓✔]\s|^ok\s+\d+\s|^ok\s+\S+\s+[\d.]+s$|^\[ +(?:RUN|OK) +\] |"
     r"^No syntax errors detected in |^Checking \S+\s+OK\s*$|"
     # pre-commit's status of a hook that passed or had nothing to check
-    r"^\S.*?\.{3,}(?:Passed|\(no files to check\)Skipped)\s*$"
+    r"^\S.*?\.{3,}(?:Passed|\(no files to check\)Skipped)\s*$|"
+    # pytest's tally when every test passed ("40 passed in 3.92s"), a test's "... ok" (Deno, Rust, unittest)
+    r"^=*\s*\d+ passed(?:, \d+ (?:skipped|deselected|warnings?|xfailed|xpassed))* in [\d.]+s\b|\s\.\.\. ok(?: \(|\s*$)"
 )
 # A test framework's or the runtime's own stack frame (JUnit's `at org.junit.Assert.fail`).
 LIBRARY_FRAME = re.compile(
@@ -238,3 +274,9 @@ TEST_CONTEXT = re.compile(
     r"[/\\\"' ](?:tests?[/\\]\S*|test_\w+\.py|\w+_tests?\.py)\b|, in test\w*\s*$|^\s*def test\w*\(|"
     r"\.(?:test|spec)\.[cm]?[jt]sx?\b"
 )
+# A finding's link to its documentation ("More Info: https://...", "CWE: CWE-78 (https://...)", Semgrep's "Details:
+# https://sg.run/x"): where to read more, not what failed (left out of a statement).
+LINK_ONLY = re.compile(r"^\s*[A-Z][\w ]{0,20}:\s+(?:[\w-]+\s+)?\(?https?://\S+\)?\s*$")
+# A monorepo runner's prefix on each line of a package's task (Turborepo's "@acme/web:test: ", "web:build: ", Lerna's
+# --stream "@acme/api: "): the task's own tool speaks after it.
+TASK_PREFIX = re.compile(r"^(?:@[\w.-]+/[\w.-]+(?::[a-z][\w:-]*)?|[a-z][\w-]*:[a-z][\w-]*):(?: |$)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.core.excerpt.rules import MEDIUM, is_exit_line, is_wrapper, score_line
-from bot.core.heuristic_formats import ECHO, LINT, TIMING, TOOL_FAILURE, WRAPPER
+from bot.core.heuristic_formats import ECHO, LINT, TASK_PREFIX, TIMING, TOOL_FAILURE, WRAPPER
 
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
 # `gh run view --log` puts the job's and the step's names before it, tab-separated.
@@ -20,8 +20,8 @@ PREFIX = re.compile(
     r"^\|\s*[\^~-]+\s+(?=\S)|"
     # shellcheck's marker under the code it points at ("^--------^ SC2086 (info): ...")
     r"^\^-*\^?\s+(?=SC\d{4}\b)|"
-    # valgrind's process id on every line ("==12345== ")
-    r"^==\d+==\s+(?=\S)"
+    # valgrind's process id on every line ("==12345== "), Credo's box around its issues ("┃ [W] ↗ ...")
+    r"^==\d+==\s+(?=\S)|^┃\s*"
 )
 # A log level in brackets before a line (Maven's "[ERROR] ", "[INFO] "): what follows is the tool's statement.
 LEVEL = re.compile(r"^\s*\[(?:ERROR|FATAL|WARN|WARNING|INFO)\]\s*")
@@ -42,8 +42,10 @@ def shorten(text: str, limit: int) -> str:
 
 
 def bare(text: str) -> str:
-    """A log line without the runner's timestamp prefix."""
-    return STAMP.sub("", text, count=1) if text[:1].isdigit() or "\t" in text[:200] else text
+    """A log line without the runner's timestamp prefix, nor a monorepo runner's package prefix (TASK_PREFIX)."""
+    if text[:1].isdigit() or "\t" in text[:200]:
+        text = STAMP.sub("", text, count=1)
+    return TASK_PREFIX.sub("", text, count=1) if text[:1] == "@" or text[:1].islower() else text
 
 
 def is_wrapper_line(text: str) -> bool:
@@ -59,5 +61,8 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
     if LINT.match(bare(text)) or TOOL_FAILURE.search(bare(text)):
         return True
     return (
-        bool(text.strip()) and not ECHO.match(bare(text)) and not is_wrapper_line(text) and score_line(text) >= minimum
+        bool(text.strip())
+        and not ECHO.match(bare(text))
+        and not is_wrapper_line(text)
+        and score_line(TASK_PREFIX.sub("", text, count=1)) >= minimum
     )
