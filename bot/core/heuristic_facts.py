@@ -75,7 +75,10 @@ _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|F
 # banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
 # Jest's "● Suite › test" heads one test's failure ("● Console" only heads what the tests logged).
 _TEST_TITLE = re.compile(r"^\s*● (?!Console\s*$)\S")
-_REPORT_TITLE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$|" + _TEST_TITLE.pattern)
+# Vitest's "⎯⎯⎯ Failed Tests 1 ⎯⎯⎯" over its report, under the "❯ file > test" / "→ expected ..." progress listing.
+_REPORT_TITLE = re.compile(
+    r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$|^⎯+ Failed Tests? \d+ ⎯+\s*$|" + _TEST_TITLE.pattern
+)
 BELOW_TITLE_LINES = 40
 # Ginkgo's summary of the failed specs, printed above its tally.
 _SUMMARY_TITLE = re.compile(r"^\s*Summarizing \d+ Failures?:\s*$")

@@ -76,12 +76,16 @@ WRAPPER = re.compile(
     # a multi-error's header over its list ("error: 1 error occurred:" then "* creating EC2 Instance: ..."), Pulumi's
     # verdict on the stack under a resource's error
     r"^\s*(?:error: )?\d+ errors? occurred:\s*$|^\s*error: (?:update|preview|refresh|destroy) failed\s*$|"
+    # Pulumi's program that threw (its exception under it), ts-node's header over the compiler's diagnostics
+    r"^\s*error: Running program '[^']+' failed with an unhandled exception:\s*$|^\s*TSError: ⨯ Unable to compile TypeScript:?\s*$|"
     # SonarScanner over its reason; dialyxir's tally (printed above its warnings) and verdict; lintr's verdict under
     # its findings (`error_on_lint`); commitlint's, npm audit's and Safety's tallies under their findings
     r"^(?:ERROR: )?Error during SonarScanner execution\s*$|^Total errors: \d+, Skipped: \d+|"
     r"^done \(warnings were emitted\)|^Halting VM with exit status \d+|^Error: Linting failed\.?\s*$|"
     r"^\W*found \d+ problems?, \d+ warnings?\s*$|^\d+ (?:(?:low|moderate|high|critical) severity )?vulnerabilit(?:y|ies)\b|"
-    r"^\s*Scan was completed\. \d+ vulnerabilit(?:y was|ies were) reported"
+    r"^\s*Scan was completed\. \d+ vulnerabilit(?:y was|ies were) reported|"
+    # a level tag alone on its line (SonarScanner's closing "ERROR: "): a spacer
+    r"^(?:ERROR|FATAL):\s*$"
 )
 # GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
 # section markers: what the runner did next, never the tool's words (a failure's detail ends there).
@@ -248,7 +252,9 @@ PASS = re.compile(
     # pre-commit's status of a hook that passed or had nothing to check
     r"^\S.*?\.{3,}(?:Passed|\(no files to check\)Skipped)\s*$|"
     # pytest's tally when every test passed ("40 passed in 3.92s"), a test's "... ok" (Deno, Rust, unittest)
-    r"^=*\s*\d+ passed(?:, \d+ (?:skipped|deselected|warnings?|xfailed|xpassed))* in [\d.]+s\b|\s\.\.\. ok(?: \(|\s*$)"
+    r"^=*\s*\d+ passed(?:, \d+ (?:skipped|deselected|warnings?|xfailed|xpassed))* in [\d.]+s\b|\s\.\.\. ok(?: \(|\s*$)|"
+    # Jest's and Vitest's tallies when nothing failed ("Test Suites: 2 passed, 2 total")
+    r"^\s*(?:Test Suites|Tests|Test Files):\s+\d+ (?:passed|skipped|todo)\b(?:(?!failed).)*$"
 )
 # A test framework's or the runtime's own stack frame (JUnit's `at org.junit.Assert.fail`).
 LIBRARY_FRAME = re.compile(

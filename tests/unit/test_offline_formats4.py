@@ -293,6 +293,38 @@ Duration: 6s
 """,
         code=255,
     ),
+    "pulumi_preview": job(
+        "pulumi/pulumi-nodejs:3.96.2",
+        r"""
+$ npm ci
+added 214 packages, and audited 215 packages in 9s
+$ pulumi preview --stack acme/staging --diff
+Previewing update (acme/staging)
+
+View in Browser (Ctrl+O): https://app.pulumi.com/acme/web/staging/previews/0c1d2e3f
+
+     Type                 Name         Plan     Info
+     pulumi:pulumi:Stack  web-staging           1 error
+
+Diagnostics:
+  pulumi:pulumi:Stack (web-staging):
+    error: Running program '/builds/acme/infra' failed with an unhandled exception:
+    TSError: ⨯ Unable to compile TypeScript:
+    index.ts(14,5): error TS2322: Type 'number' is not assignable to type 'string'.
+
+""",
+        code=255,
+    ),
+    "mypy_strict": job(
+        "python:3.12-slim",
+        r"""
+$ mypy --strict src
+src/api/billing.py:27: error: Function is missing a return type annotation  [no-untyped-def]
+src/api/billing.py:27: note: Use "-> None" if function does not return a value
+src/api/tax.py:8: error: Returning Any from function declared to return "Decimal"  [no-any-return]
+Found 2 errors in 2 files (checked 14 source files)
+""",
+    ),
     "kubeconform": job(
         "alpine:3.19",
         r"""
@@ -865,6 +897,18 @@ CASES = [
         ["creating EC2 Instance", "InvalidAMIID.NotFound"],
         "* creating EC2 Instance: operation error EC2: RunInstances",
         Category.deploy,
+    ),
+    (
+        "pulumi_preview",
+        ["index.ts(14,5)", "TS2322", "Type 'number' is not assignable to type 'string'"],
+        "index.ts(14,5): error TS2322",
+        Category.build,
+    ),
+    (
+        "mypy_strict",
+        ["src/api/billing.py:27", "Function is missing a return type annotation", "no-untyped-def"],
+        "src/api/billing.py:27: error: Function is missing a return type annotation",
+        Category.lint,
     ),
     (
         "kubeconform",
