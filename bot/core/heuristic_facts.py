@@ -164,7 +164,7 @@ class Facts:
                 if frames > 1:
                     continue
             # A caret under the code (scalac's "[error]   ^") shows where; the message says what; a link to docs.
-            if text and text not in parts and not _CARETS.match(text) and not LINK_ONLY.match(text):
+            if text and text not in parts and not _CARETS.match(text) and not (parts and LINK_ONLY.match(text)):
                 parts.append(text)
         out = " — ".join(parts)
         if self.test and self.test not in out:
