@@ -59,6 +59,16 @@ def actions(command: str, body: str, code: int = 1) -> str:
     return "".join(f"2026-12-08T09:12:{10 + i // 20:02d}.{i:07d}Z {line}\n" for i, line in enumerate(lines))
 
 
+# coverage.py's report, as `coverage report` and pytest-cov print it
+COVERAGE_REPORT = """Name                    Stmts   Miss  Cover
+-------------------------------------------
+app/__init__.py             2      0   100%
+app/billing.py             88     31    65%
+app/views.py               54     12    78%
+-------------------------------------------
+TOTAL                     144     43    70%
+"""
+
 LOGS: dict[str, str] = {
     "flake8": job(
         "python:3.12-slim",
@@ -184,15 +194,9 @@ $ coverage run -m pytest -q
 ........................................                                 [100%]
 40 passed in 3.21s
 $ coverage report --fail-under=80
-Name                    Stmts   Miss  Cover
--------------------------------------------
-app/__init__.py             2      0   100%
-app/billing.py             88     31    65%
-app/views.py               54     12    78%
--------------------------------------------
-TOTAL                     144     43    70%
-Coverage failure: total of 70 is less than fail-under=80
-""",
+"""
+        + COVERAGE_REPORT
+        + "Coverage failure: total of 70 is less than fail-under=80\n",
         code=2,
     ),
     "pytest_cov": job(
@@ -202,14 +206,9 @@ $ pytest --cov=app --cov-fail-under=80 -q
 ........................................                                 [100%]
 
 ---------- coverage: platform linux, python 3.12.1-final-0 -----------
-Name                    Stmts   Miss  Cover
--------------------------------------------
-app/__init__.py             2      0   100%
-app/billing.py             88     31    65%
-app/views.py               54     12    78%
--------------------------------------------
-TOTAL                     144     43    70%
-
+"""
+        + COVERAGE_REPORT
+        + r"""
 FAIL Required test coverage of 80% not reached. Total coverage: 70.14%
 40 passed in 3.92s
 """,
@@ -1054,3 +1053,13 @@ def test_a_coverage_gate_says_how_far_below_the_threshold_it_is():
     for name, total in (("coverage", "70"), ("pytest_cov", "70.14"), ("jest_coverage", "71.42")):
         cause = answer_for(name).root_cause
         assert f"({total}%) is below the minimum the job requires (80%" in cause, (name, cause)
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CASES if not LOGS[c[0]].startswith("2026-")])
+def test_the_same_answer_when_gitlab_runner_stamps_every_line(name):
+    # FF_TIMESTAMPS: "2026-12-08T09:12:01.000001Z 00O " before each line; the package prefixes, wrappers and findings
+    # above are read after it (the GitHub Actions rows carry their own stamps already).
+    lines = LOGS[name].split("\n")[:-1]
+    stamped = "".join(f"2026-12-08T09:12:{i % 60:02d}.{i:06d}Z 00O {line}\n" for i, line in enumerate(lines))
+    plain, answer = offline_answer(LOGS[name]), offline_answer(stamped)
+    assert (answer.summary, answer.category) == (plain.summary, plain.category)
