@@ -494,6 +494,9 @@ def test_a_command_stopped_by_timeout_is_headlined_by_its_exit_not_by_what_it_pr
     assert "test_error_page" not in answer.summary and "Failures will be listed" not in answer.summary
     assert answer.category is Category.timeout
     assert messages.OFFLINE_EXIT_MEANINGS[124] in answer.root_cause
+    # The limit is the one the script gave `timeout`, not the job's `timeout:`.
+    assert any("given to `timeout`" in step for step in answer.fix_steps)
+    assert not any(".gitlab-ci.yml" in step for step in answer.fix_steps)
 
 
 def test_a_command_echo_with_a_failure_word_is_not_the_failure():
