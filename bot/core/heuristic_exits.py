@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.excerpt.rules import is_exit_line
+from bot.core.excerpt.rules import COMMAND_STARTS, is_exit_line
 from bot.core.heuristic_lines import bare, is_wrapper_line
 from bot.core.types import Excerpt, ExcerptLine
 
@@ -23,6 +23,7 @@ STEP = re.compile(
     r"Failed to execute goal (?P<goal>[\w.-]+:[\w.:-]+(?: \([\w.-]+\))?)"
 )
 MAVEN_GROUP = re.compile(r"^[\w.-]+:(?=[\w.-]+:[\w.-]+:)")
+TIMEOUT_EXIT = 124  # GNU coreutils' `timeout`: the command it ran was out of time
 RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
 
 
@@ -61,3 +62,17 @@ def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | N
                     return MAVEN_GROUP.sub("", m.group("goal")), line
                 return next(g for g in m.groups() if g), line
     return "", None
+
+
+def timed_out(excerpt: Excerpt) -> tuple[ExcerptLine, Exit] | None:
+    """When the failing command was stopped by `timeout` (exit status 124): the line that names it (the exit line,
+    else the command's echo above the runner's "exit code 124"), and the exit."""
+    exit_ = failing_exit(excerpt)
+    if exit_ is None or exit_.code != TIMEOUT_EXIT:
+        return None
+    if exit_.command:
+        return exit_.line, exit_
+    echo = next(
+        (ln for ln in reversed(excerpt.lines) if ln.n < exit_.line.n and bare(ln.text).startswith(COMMAND_STARTS)), None
+    )
+    return echo or exit_.line, exit_

@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.excerpt.rules import CLEANUP_SECTIONS, COMMAND_STARTS, STRONG, is_exit_line, score_line
+from bot.core.excerpt.rules import CLEANUP_SECTIONS, STRONG, is_exit_line, score_line
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
-from bot.core.heuristic_exits import Exit, failing_exit, failing_step
+from bot.core.heuristic_exits import Exit, failing_exit, failing_step, timed_out
 from bot.core.heuristic_formats import (
     CHAIN_GAP,
     DETAIL_END,
@@ -48,7 +48,7 @@ from bot.core.heuristic_formats import LINT as _LINT
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import PASS as _PASS
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
-from bot.core.heuristic_lines import bare, clean, is_failure_line, is_wrapper_line
+from bot.core.heuristic_lines import bare, clean, is_failure_line, is_wrapper_line, ran_out
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
@@ -87,7 +87,6 @@ MAX_CONTEXT = 100
 # A quoted name ('x', "x", `x`, ‘x’): what a report line names when it names no file or error class.
 _QUOTED = re.compile(r"'[^'\s]{2,}'|\"[^\"\s]{2,}\"|`[^`\s]{2,}`|‘[^’]{2,}’")
 MAX_STEP = 80  # a longer step name is left to the headline's own words
-TIMEOUT_EXIT = 124  # GNU coreutils' `timeout`: the command ran out of its time
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
 _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 # A stack frame as JavaScript, Java, C# and Ruby print them ("    at f (a.js:3:9)", "\tfrom a.rb:3:in `f'").
@@ -543,22 +542,19 @@ def _pointed(excerpt: Excerpt, detail: list[ExcerptLine]) -> ExcerptLine | None:
 
 def facts(excerpt: Excerpt) -> Facts:
     """The headline, its detail, the failure's lines and the failing command's exit status."""
-    first_exit = failing_exit(excerpt)
-    if first_exit is not None and first_exit.code == TIMEOUT_EXIT:
-        # Stopped by `timeout` (exit status 124): that is why it failed, and the line that names the command is the
-        # headline (the exit line, else the command's echo above the runner's "exit code 124"); what the command
-        # printed last is only where it was when its time ran out.
-        head = first_exit.line
-        if not first_exit.command:
-            echo = next(
-                (ln for ln in reversed(excerpt.lines) if ln.n < head.n and bare(ln.text).startswith(COMMAND_STARTS)),
-                None,
-            )
-            head = echo or head
-        return Facts(head, (head,), tuple(dict.fromkeys((head, first_exit.line))), first_exit)
+    stopped = timed_out(excerpt)
+    if stopped is not None:
+        # Stopped by `timeout`: that is why it failed; what the command printed last is only where it was then.
+        head, exit_ = stopped
+        return Facts(head, (head,), tuple(dict.fromkeys((head, exit_.line))), exit_)
     head = headline(excerpt)
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
+    # A full disk (or quota, or file table) reported earlier in the job is why what follows failed: the errors after
+    # it are what its missing files and truncated writes did. Not a test's name that says so, nor a clean-up step's.
+    exhausted = next((ln for ln in excerpt.lines if ln.n < head.n and ran_out(ln)), None)
+    if exhausted is not None:
+        head = exhausted
     detail = _detail(excerpt, head)
     report = _pointed(excerpt, detail)
     if report is not None:

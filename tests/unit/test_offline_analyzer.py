@@ -519,3 +519,40 @@ ERROR: Job failed: exit code 1
     assert "Module Safe.Coerce was not found" in answer.summary
     assert "Allow some information" not in answer.summary
     assert any("Safe.Coerce" in e.text for e in answer.evidence)
+
+
+DISK_FULL_EARLIER = """Running with gitlab-runner 16.5.0 (853330f9)
+Executing "step_script" stage of the job script
+$ ./ci/prepare.sh
+cp: error writing 'build/cache/deps.tar': No space left on device
+tar: build/cache/deps.tar: Cannot write: No space left on device
+$ ./ci/build.sh
+[INFO] BUILD SUCCESS
+ERROR: no generated sources found, the code generator has failed
+ERROR: Job failed: exit code 1
+"""
+
+
+def test_a_full_disk_earlier_in_the_job_is_the_cause_of_the_error_after_it():
+    # The later error is what the missing files did; the full disk is what to fix.
+    answer = analyze(excerpt(DISK_FULL_EARLIER.encode()), failure_reason="script_failure")
+    assert answer.summary.startswith("cp: error writing 'build/cache/deps.tar': No space left on device")
+    assert answer.category is Category.infrastructure
+    assert any("No space left on device" in e.text for e in answer.evidence)
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        "tests/test_io.py::test_reports_no_space_left_on_device PASSED",  # a test's name, and it passed
+        "df: warning: Too many open files is not an error here, 0 errors",  # says nothing failed
+    ],
+)
+def test_words_of_a_full_disk_that_report_no_failure_do_not_take_the_headline(earlier: str):
+    log = DISK_FULL_EARLIER.replace(
+        "cp: error writing 'build/cache/deps.tar': No space left on device\n"
+        "tar: build/cache/deps.tar: Cannot write: No space left on device\n",
+        earlier + "\n",
+    )
+    answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
+    assert answer.summary.startswith("ERROR: no generated sources found")
