@@ -20,8 +20,10 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
+from bot.core import messages
 from bot.core.excerpt.rules import CLEANUP_SECTIONS, STRONG, is_exit_line, score_line
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
@@ -65,6 +67,8 @@ _NAMES = re.compile(
 # A place in a file, as compilers print it.
 _PLACE = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
 PLACED_ABOVE = 200  # how far above a summary its error may have been printed with its place
+_DIGITS = re.compile(r"\d+")
+SHOWN_ALIKE = 2  # lines of one message with other numbers stated before the rest are counted
 MIN_REPEATED = 12  # a shorter message ("error") is not one error repeated
 # A colour code, which the excerpt keeps: a message in colour is the same message.
 _COLOUR = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -145,7 +149,9 @@ class Facts:
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
         parts: list[str] = []
+        shapes: Counter[str] = Counter()
         frames = 0
+        repeated = False
         # A test framework's or the runtime's own frames (JUnit's `at org.junit.Assert.fail`) say where the
         # assertion was thrown, not which line of the project failed: the project's frame is stated when it is there.
         own = any(_STACK_FRAME.match(bare(ln.text)) and not _LIBRARY_FRAME.match(bare(ln.text)) for ln in self.detail)
@@ -158,10 +164,17 @@ class Facts:
                 frames += 1
                 if frames > 1:
                     continue
+            # The same message a third time with other numbers (`line 171: pom.bak11.xml: No space left on device`)
+            # is counted, not repeated: the room is for what else the failure says.
+            shape = _DIGITS.sub("0", text)
+            if shapes[shape] >= SHOWN_ALIKE:
+                repeated = True
+                continue
             # A caret under the code (scalac's "[error]   ^") shows where; the message says what.
             if text and text not in parts and not _CARETS.match(text):
                 parts.append(text)
-        out = " — ".join(parts)
+                shapes[shape] += 1
+        out = " — ".join(parts) + (" " + messages.OFFLINE_MORE_LIKE if repeated else "")
         if self.test and self.test not in out:
             out = f"{self.test}: {out}"
         elif not self.test and self.context is not None:

@@ -556,3 +556,15 @@ def test_words_of_a_full_disk_that_report_no_failure_do_not_take_the_headline(ea
     )
     answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
     assert answer.summary.startswith("ERROR: no generated sources found")
+
+
+def test_one_message_repeated_with_other_numbers_is_counted_in_the_summary_not_repeated():
+    log = DISK_FULL_EARLIER.replace(
+        "tar: build/cache/deps.tar: Cannot write: No space left on device\n",
+        "".join(f"bash: line {n}: pom.bak{n}.xml: No space left on device\n" for n in range(169, 175))
+        + "mv: cannot stat 'pom.bak22.xml': No such file or directory\n",
+    )
+    answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
+    assert answer.summary.count("No space left on device") == 3  # cp's, then two of bash's
+    assert "pom.bak171.xml" not in answer.summary
+    assert messages.OFFLINE_MORE_LIKE in answer.root_cause
