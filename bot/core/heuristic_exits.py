@@ -1,12 +1,13 @@
-"""The failing command's exit status and the failing build step, as the log prints them (pure): the offline
-analyzer's facts about what ran and how it ended."""
+"""The failing command's exit status, the failing build step and the failing test, as the log prints them (pure):
+the offline analyzer's facts about what ran and how it ended."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from bot.core.excerpt.rules import is_exit_line
+from bot.core.excerpt.rules import COMMAND_STARTS, is_exit_line
+from bot.core.heuristic_formats import TEST_ID
 from bot.core.heuristic_lines import bare, is_wrapper_line
 from bot.core.types import Excerpt, ExcerptLine
 
@@ -23,6 +24,8 @@ STEP = re.compile(
     r"Failed to execute goal (?P<goal>[\w.-]+:[\w.:-]+(?: \([\w.-]+\))?)"
 )
 MAVEN_GROUP = re.compile(r"^[\w.-]+:(?=[\w.-]+:[\w.-]+:)")
+TIMEOUT_EXIT = 124  # GNU coreutils' `timeout`: the command it ran was out of time
+TEST_NEAR = 50  # lines between a test's name and its error in one report
 RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
 
 
@@ -61,3 +64,35 @@ def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | N
                     return MAVEN_GROUP.sub("", m.group("goal")), line
                 return next(g for g in m.groups() if g), line
     return "", None
+
+
+def timed_out(excerpt: Excerpt) -> tuple[ExcerptLine, Exit] | None:
+    """When the failing command was stopped by `timeout` (exit status 124): the line that names it (the exit line,
+    else the command's echo above the runner's "exit code 124"), and the exit."""
+    exit_ = failing_exit(excerpt)
+    if exit_ is None or exit_.code != TIMEOUT_EXIT:
+        return None
+    if exit_.command:
+        return exit_.line, exit_
+    echo = next(
+        (ln for ln in reversed(excerpt.lines) if ln.n < exit_.line.n and bare(ln.text).startswith(COMMAND_STARTS)), None
+    )
+    return echo or exit_.line, exit_
+
+
+def failing_test(excerpt: Excerpt, near: int | None = None) -> str:
+    """The failing test the excerpt names, as the runner names it; '' when none. With `near`, the one named
+    nearest that line within TEST_NEAR lines (a test named elsewhere is another failure, not this one's)."""
+    return failing_test_line(excerpt, near)[0]
+
+
+def failing_test_line(excerpt: Excerpt, near: int | None = None) -> tuple[str, ExcerptLine | None]:
+    """failing_test() and the line that names the test."""
+    found = [(line, m) for line in excerpt.lines if (m := TEST_ID.search(line.text))]
+    if near is not None:
+        found = sorted(
+            ((line, m) for line, m in found if abs(line.n - near) <= TEST_NEAR), key=lambda f: abs(f[0].n - near)
+        )
+    if not found:
+        return "", None
+    return next((g for g in found[0][1].groups() if g), "").strip(), found[0][0]

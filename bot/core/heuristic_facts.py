@@ -20,12 +20,14 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
-from bot.core.excerpt.rules import CLEANUP_SECTIONS, COMMAND_STARTS, STRONG, is_exit_line, score_line
+from bot.core import messages
+from bot.core.excerpt.rules import CLEANUP_SECTIONS, STRONG, is_exit_line, score_line
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
-from bot.core.heuristic_exits import Exit, failing_exit, failing_step
+from bot.core.heuristic_exits import Exit, failing_exit, failing_step, failing_test, failing_test_line, timed_out
 from bot.core.heuristic_formats import (
     CHAIN_GAP,
     DETAIL_END,
@@ -49,12 +51,11 @@ from bot.core.heuristic_formats import LINT as _LINT
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import PASS as _PASS
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
-from bot.core.heuristic_lines import bare, clean, is_failure_line, is_wrapper_line
+from bot.core.heuristic_lines import bare, clean, is_failure_line, is_wrapper_line, ran_out
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
 MAX_DETAIL_LINES = 6
-TEST_NEAR = 50  # lines between a test's name and its error in one report
 
 # A runner's line that a script command succeeded (Travis's `The command "x" exited with 0.`).
 _SUCCEEDED = re.compile(r"^The command \".*\" exited with 0\.?\s*$")
@@ -66,6 +67,8 @@ _NAMES = re.compile(
 # A place in a file, as compilers print it.
 _PLACE = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
 PLACED_ABOVE = 200  # how far above a summary its error may have been printed with its place
+_DIGITS = re.compile(r"\d+")
+SHOWN_ALIKE = 2  # lines of one message with other numbers stated before the rest are counted
 MIN_REPEATED = 12  # a shorter message ("error") is not one error repeated
 # A colour code, which the excerpt keeps: a message in colour is the same message.
 _COLOUR = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -91,7 +94,6 @@ MAX_CONTEXT = 100
 # A quoted name ('x', "x", `x`, ‘x’): what a report line names when it names no file or error class.
 _QUOTED = re.compile(r"'[^'\s]{2,}'|\"[^\"\s]{2,}\"|`[^`\s]{2,}`|‘[^’]{2,}’")
 MAX_STEP = 80  # a longer step name is left to the headline's own words
-TIMEOUT_EXIT = 124  # GNU coreutils' `timeout`: the command ran out of its time
 # BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
 _BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 # A stack frame as JavaScript, Java, C# and Ruby print them ("    at f (a.js:3:9)", "\tfrom a.rb:3:in `f'").
@@ -107,24 +109,6 @@ _TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
 _FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
 EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
-
-
-def failing_test(excerpt: Excerpt, near: int | None = None) -> str:
-    """The failing test the excerpt names, as the runner names it; '' when none. With `near`, the one named
-    nearest that line within TEST_NEAR lines (a test named elsewhere is another failure, not this one's)."""
-    return failing_test_line(excerpt, near)[0]
-
-
-def failing_test_line(excerpt: Excerpt, near: int | None = None) -> tuple[str, ExcerptLine | None]:
-    """failing_test() and the line that names the test."""
-    found = [(line, m) for line in excerpt.lines if (m := _TEST_ID.search(line.text))]
-    if near is not None:
-        found = sorted(
-            ((line, m) for line, m in found if abs(line.n - near) <= TEST_NEAR), key=lambda f: abs(f[0].n - near)
-        )
-    if not found:
-        return "", None
-    return next((g for g in found[0][1].groups() if g), "").strip(), found[0][0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +134,9 @@ class Facts:
     def statement(self, limit: int = MAX_STATEMENT) -> str:
         """The headline and its detail in the tool's own words, joined with ' — ', at most `limit` characters."""
         parts: list[str] = []
+        shapes: Counter[str] = Counter()
         frames = 0
+        repeated = False
         # A test framework's or the runtime's own frames (JUnit's `at org.junit.Assert.fail`) say where the
         # assertion was thrown, not which line of the project failed: the project's frame is stated when it is there.
         own = any(_STACK_FRAME.match(bare(ln.text)) and not _LIBRARY_FRAME.match(bare(ln.text)) for ln in self.detail)
@@ -163,10 +149,17 @@ class Facts:
                 frames += 1
                 if frames > 1:
                     continue
+            # The same message a third time with other numbers (`line 171: pom.bak11.xml: No space left on device`)
+            # is counted, not repeated: the room is for what else the failure says.
+            shape = _DIGITS.sub("0", text)
+            if shapes[shape] >= SHOWN_ALIKE:
+                repeated = True
+                continue
             # A caret under the code (scalac's "[error]   ^") shows where; the message says what; a link to docs.
             if text and text not in parts and not _CARETS.match(text) and not (parts and LINK_ONLY.match(text)):
                 parts.append(text)
-        out = " — ".join(parts)
+                shapes[shape] += 1
+        out = " — ".join(parts) + (" " + messages.OFFLINE_MORE_LIKE if repeated else "")
         if self.test and self.test not in out:
             out = f"{self.test}: {out}"
         elif not self.test and self.context is not None:
@@ -552,22 +545,19 @@ def _pointed(excerpt: Excerpt, detail: list[ExcerptLine]) -> ExcerptLine | None:
 
 def facts(excerpt: Excerpt) -> Facts:
     """The headline, its detail, the failure's lines and the failing command's exit status."""
-    first_exit = failing_exit(excerpt)
-    if first_exit is not None and first_exit.code == TIMEOUT_EXIT:
-        # Stopped by `timeout` (exit status 124): that is why it failed, and the line that names the command is the
-        # headline (the exit line, else the command's echo above the runner's "exit code 124"); what the command
-        # printed last is only where it was when its time ran out.
-        head = first_exit.line
-        if not first_exit.command:
-            echo = next(
-                (ln for ln in reversed(excerpt.lines) if ln.n < head.n and bare(ln.text).startswith(COMMAND_STARTS)),
-                None,
-            )
-            head = echo or head
-        return Facts(head, (head,), tuple(dict.fromkeys((head, first_exit.line))), first_exit)
+    stopped = timed_out(excerpt)
+    if stopped is not None:
+        # Stopped by `timeout`: that is why it failed; what the command printed last is only where it was then.
+        head, exit_ = stopped
+        return Facts(head, (head,), tuple(dict.fromkeys((head, exit_.line))), exit_)
     head = headline(excerpt)
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
+    # A full disk (or quota, or file table) reported earlier in the job is why what follows failed: the errors after
+    # it are what its missing files and truncated writes did. Not a test's name that says so, nor a clean-up step's.
+    exhausted = next((ln for ln in excerpt.lines if ln.n < head.n and ran_out(ln)), None)
+    if exhausted is not None:
+        head = exhausted
     detail = _detail(excerpt, head)
     report = _pointed(excerpt, detail)
     if report is not None:

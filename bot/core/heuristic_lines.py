@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 
-from bot.core.excerpt.rules import MEDIUM, is_exit_line, is_wrapper, score_line
+from bot.core.excerpt.rules import CLEANUP_SECTIONS, MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
 from bot.core.heuristic_formats import ECHO, LINT, TASK_PREFIX, TIMING, TOOL_FAILURE, WRAPPER
+from bot.core.types import ExcerptLine
 
+# A resource of the machine the job ran out of: the errors printed after it are often only what it did.
+EXHAUSTED = re.compile(r"(?i)\b(?:no space left on device|disk quota exceeded|too many open files)\b")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
 # `gh run view --log` puts the job's and the step's names before it, tab-separated.
 STAMP = re.compile(
@@ -65,4 +68,14 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
         and not ECHO.match(bare(text))
         and not is_wrapper_line(text)
         and score_line(TASK_PREFIX.sub("", text, count=1)) >= minimum
+    )
+
+
+def ran_out(line: ExcerptLine) -> bool:
+    """Whether a line reports that the job ran out of disk, quota or file handles, as an error (not a test's name
+    that says so, nor in a clean-up step)."""
+    return (
+        EXHAUSTED.search(line.text) is not None
+        and score_line(line.text) >= STRONG
+        and not (line.section and CLEANUP_SECTIONS.search(line.section))
     )

@@ -208,6 +208,7 @@ OFFLINE_EXIT = "exit code {code}"
 OFFLINE_EXIT_OF = "`{command}`: exit code {code}"
 OFFLINE_STEP_FAILED = "`{step}` failed"
 OFFLINE_CAUSE = "The log says (line {line}): {statement}"
+OFFLINE_MORE_LIKE = "(and more like it)"
 OFFLINE_CAUSE_EXIT = "The failing command{command} exited with code {code}{meaning}."
 OFFLINE_EXIT_MEANINGS: dict[int, str] = {
     124: "the `timeout` command stopped it",

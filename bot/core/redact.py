@@ -16,10 +16,10 @@ from bot.core.redact_forms import (
     KnownSecrets,
     anchor_letters,
     anchored_regex,
+    compiled_trie,
     decode_base64,
     literal_variants,
     rarest,
-    trie_regex,
 )
 from bot.core.redact_lines import LineState, inside_block, named_value, names_secret, starts_block
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
@@ -117,8 +117,10 @@ class Redactor:
         self._literal_re = re.compile("|".join(re.escape(v) for v in self._literals)) if self._literals else None
         self._dispatch: dict[str, list[Callable[[str], str]]] = {}
         triggers: set[str] = set()
+        # By identity: comparing rules as dataclasses (every field, patterns included) cost more than the rest here.
+        headers = {id(rule) for rule in rules.HEADER_RULES}
         for rule in rules.TOKEN_RULES + rules.HEADER_RULES:
-            applier = self._rule_applier(rule, header=rule in rules.HEADER_RULES)
+            applier = self._rule_applier(rule, header=id(rule) in headers)
             for trigger in rule.triggers:
                 self._dispatch.setdefault(trigger, []).append(applier)
                 triggers.add(trigger)
@@ -142,7 +144,7 @@ class Redactor:
             for trigger in triggers
         }
         # Which rules a line needs: the words found by a trie, only on the few lines the pre-filter passes.
-        self._words = re.compile(trie_regex(triggers))
+        self._words = compiled_trie(frozenset(triggers))
         self._triggers = frozenset(triggers)
         self._anchors, self._base_prefilter = _prefilter_for(self._triggers)
         self._prefilter = self._base_prefilter

@@ -89,3 +89,10 @@ def test_a_builds_progress_line_naming_a_module_or_package_is_not_a_failure():
     assert score_line("haskeline > [ 6 of 25] Compiling System.Console.Haskeline.MonadException") <= WEAK
     assert score_line("   Compiling failure v0.1.8") <= WEAK
     assert score_line("error: Compiling Foo.Bar failed") >= STRONG
+
+
+def test_a_tests_ok_with_its_time_is_a_pass_whatever_its_name_says():
+    # Haskell's tasty prints each test's verdict and time after its name; a name may say "errors" or "should fail".
+    assert score_line("  parses errors: OK (0.01s)") <= WEAK
+    assert score_line("  'Bad.purs' should fail with 'UnknownName': OK (0.08s)") <= WEAK
+    assert score_line("  parses errors: FAIL (0.02s)") >= STRONG

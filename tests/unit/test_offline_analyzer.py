@@ -494,6 +494,9 @@ def test_a_command_stopped_by_timeout_is_headlined_by_its_exit_not_by_what_it_pr
     assert "test_error_page" not in answer.summary and "Failures will be listed" not in answer.summary
     assert answer.category is Category.timeout
     assert messages.OFFLINE_EXIT_MEANINGS[124] in answer.root_cause
+    # The limit is the one the script gave `timeout`, not the job's `timeout:`.
+    assert any("given to `timeout`" in step for step in answer.fix_steps)
+    assert not any(".gitlab-ci.yml" in step for step in answer.fix_steps)
 
 
 def test_a_command_echo_with_a_failure_word_is_not_the_failure():
@@ -516,3 +519,52 @@ ERROR: Job failed: exit code 1
     assert "Module Safe.Coerce was not found" in answer.summary
     assert "Allow some information" not in answer.summary
     assert any("Safe.Coerce" in e.text for e in answer.evidence)
+
+
+DISK_FULL_EARLIER = """Running with gitlab-runner 16.5.0 (853330f9)
+Executing "step_script" stage of the job script
+$ ./ci/prepare.sh
+cp: error writing 'build/cache/deps.tar': No space left on device
+tar: build/cache/deps.tar: Cannot write: No space left on device
+$ ./ci/build.sh
+[INFO] BUILD SUCCESS
+ERROR: no generated sources found, the code generator has failed
+ERROR: Job failed: exit code 1
+"""
+
+
+def test_a_full_disk_earlier_in_the_job_is_the_cause_of_the_error_after_it():
+    # The later error is what the missing files did; the full disk is what to fix.
+    answer = analyze(excerpt(DISK_FULL_EARLIER.encode()), failure_reason="script_failure")
+    assert answer.summary.startswith("cp: error writing 'build/cache/deps.tar': No space left on device")
+    assert answer.category is Category.infrastructure
+    assert any("No space left on device" in e.text for e in answer.evidence)
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        "tests/test_io.py::test_reports_no_space_left_on_device PASSED",  # a test's name, and it passed
+        "df: warning: Too many open files is not an error here, 0 errors",  # says nothing failed
+    ],
+)
+def test_words_of_a_full_disk_that_report_no_failure_do_not_take_the_headline(earlier: str):
+    log = DISK_FULL_EARLIER.replace(
+        "cp: error writing 'build/cache/deps.tar': No space left on device\n"
+        "tar: build/cache/deps.tar: Cannot write: No space left on device\n",
+        earlier + "\n",
+    )
+    answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
+    assert answer.summary.startswith("ERROR: no generated sources found")
+
+
+def test_one_message_repeated_with_other_numbers_is_counted_in_the_summary_not_repeated():
+    log = DISK_FULL_EARLIER.replace(
+        "tar: build/cache/deps.tar: Cannot write: No space left on device\n",
+        "".join(f"bash: line {n}: pom.bak{n}.xml: No space left on device\n" for n in range(169, 175))
+        + "mv: cannot stat 'pom.bak22.xml': No such file or directory\n",
+    )
+    answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
+    assert answer.summary.count("No space left on device") == 3  # cp's, then two of bash's
+    assert "pom.bak171.xml" not in answer.summary
+    assert messages.OFFLINE_MORE_LIKE in answer.root_cause

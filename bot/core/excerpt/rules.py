@@ -233,7 +233,8 @@ _BENIGN: list[_Gated] = [
     (re.compile(r"(?i)\b(errors?|failures?|failed):? 0\b"), (" 0",)),
     (re.compile(r"(?i)\bpassed\b.*\b0 failed\b"), ("0 failed",)),
     (re.compile(r"(?i)\bPASS(ED)?\b"), ("pass",)),
-    (re.compile(r"(?i)\bok\b\s*$|^\s*ok\b|\.{3,}\s*ok\b"), ("ok",)),
+    # "... ok", and a test's "OK" with its time after it (Haskell's tasty: "parses errors: OK (0.01s)").
+    (re.compile(r"(?i)\bok\b(?:\s*\(\d+(?:\.\d+)?\s*m?s\))?\s*$|^\s*ok\b|\.{3,}\s*ok\b"), ("ok",)),
     (re.compile(r"(?i)\bsuccess(ful(ly)?)?\b"), ("success",)),
     # Anchored at the start of the line, so cheaper than looking for their words.
     (
