@@ -76,7 +76,7 @@ FINDINGS: tuple[Rule, ...] = (
          r"^\s*\d+:\d+\s+(?P<level>error|warning)\s+.+\s\((?P<rule>[a-z][a-z-]+)\)\s*$|"
          r"^(?P<file>\S+\.ya?ml):\d+:\d+: \[(?P<level2>error|warning)\] .+ \((?P<rule2>[a-z][a-z-]+)\)\s*$",
          C.lint, "yamllint reports {rule}",
-         "yamllint's rule `{rule}` reports a {level} in the file named above it (with `-s`, warnings fail the job too).",
+         "yamllint's rule `{rule}` reports a problem ({level}) in the file named above it (with `-s`, warnings fail the job too).",
          ("Fix the line it names, or change the rule in .yamllint if it does not apply.",), 0.8,
          ("  12:3      error    wrong indentation: expected 4 but found 2  (indentation)",
           "deploy/values.yaml:12:3: [error] wrong indentation: expected 4 but found 2 (indentation)")),
