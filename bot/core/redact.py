@@ -497,6 +497,9 @@ class Redactor:
                 return match.group(0)  # "tries to enter a password: 3", max_token=4096: counts
             if kind not in ("password", "secret") and len(value) < 8:
                 return match.group(0)  # the runner prints a token's first characters (token=64_Abc)
+            if match.group("flag") and match.group("sp") is not None and value.isalpha() and value.islower():
+                if rules.name_words(match.group("name"))[-1:] == ["pass"]:
+                    return match.group(0)  # `--pass fail`: a flag named "pass" may be pass/fail, not a password
             if not strong and not looks_random(value) and not rules.hides_secret(value):
                 return match.group(0)
             if not strong and rules.HARMLESS_BEFORE.search(line, max(0, match.start() - 32), match.start()):

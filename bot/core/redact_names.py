@@ -26,6 +26,7 @@ STRONG_WORDS = PASSWORD_WORDS | frozenset(
         "credentials",
         "apikey",
         "authtoken",
+        "authkey",  # tailscale up --authkey=X, ngrok's authtoken
         "accesstoken",
         "refreshtoken",
         "clientsecret",
@@ -158,4 +159,7 @@ def name_kind(name: str) -> tuple[str, bool] | None:
         return "secret", True
     if last in WEAK_WORDS:
         return last, False
+    if pair == ("secret", "id"):
+        # Vault AppRole's secret_id is a secret; AWS' --secret-id names one (an ARN, prod/db): generated values only.
+        return "secret", False
     return None

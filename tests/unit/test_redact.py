@@ -199,6 +199,21 @@ GENERATORS = {
     "azure_devops": lambda: rand(76) + "AZDO" + rand(4),
     "google_oauth": lambda: "GOCSPX-" + rand_mixed(28, ALNUM + "-_"),
     "age": lambda: "AGE-SECRET-KEY-1" + rand(58, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"),
+    "netlify": lambda: "nfp_" + rand(36),
+    "contentful": lambda: "CFPAT-" + rand_mixed(43, ALNUM + "-_"),
+    "figma": lambda: "figd_" + rand_mixed(40, ALNUM + "-_"),
+    "notion": lambda: "ntn_" + rand(46),
+    "notion_legacy": lambda: "secret_" + rand(43),
+    "circleci": lambda: "CCIPAT_" + rand(22) + "_" + rand(40, HEX),
+    "posthog": lambda: "phx_" + rand(43),
+    "mailersend": lambda: "mlsn." + rand(64, HEX),
+    "hubspot": lambda: "pat-na1-" + "-".join(rand(n, HEX) for n in (8, 4, 4, 4, 12)),
+    "brevo": lambda: "xkeysib-" + rand(64, HEX) + "-" + rand(16),
+    "shippo": lambda: "shippo_live_" + rand(40, HEX),
+    "easypost": lambda: "EZAK" + rand(54),
+    "flutterwave": lambda: "FLWSECK-" + rand(32, HEX) + "-X",
+    "nvidia": lambda: "nvapi-" + rand_mixed(64, ALNUM + "-_"),
+    "eks": lambda: "k8s-aws-v1." + rand_mixed(180, ALNUM + "-_"),
 }
 
 
