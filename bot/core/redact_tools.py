@@ -381,9 +381,9 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     # after it (`-prod`), nor an option of its own (`-profile=x`).
     rule(
         "password",
-        r"\blogin\b[^\n]{0,400}?\s-p([^\s\"'=-][^\s\"'=]{5,})(?=\s|$)",
+        r"\blogin\b[^\n]{0,400}?\s-p([\"']?)([^\s\"'=-][^\s\"'=]{5,})\1(?=\s|$)",
         ("login",),
-        group=1,
+        group=2,
         check=lambda v: not_masked(v) and not v.islower(),
     ),
     # Windows: Sysinternals' `psexec \\host -u USER -p X`, `signtool sign /f cert.pfx /p X`, `cmdkey /add:H /user:U
@@ -392,7 +392,13 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     tool_flag("password", r"signtool(?:\.exe)?\s+sign", r"/p\s+", ("signtool",), no_dash=True, flags=re.IGNORECASE),
     tool_flag("password", r"cmdkey(?:\.exe)?", r"/pass:", ("cmdkey",), flags=re.IGNORECASE),
     # Oracle's JDBC thin URL, user/password@host.
-    rule("password", r"\bjdbc:oracle:thin:[\w$#]{1,64}/([^\s@/\"']{3,})@", ("jdbc:oracle",), group=1, check=not_masked),
+    rule(
+        "password",
+        r"\bjdbc:oracle:thin:[\w$#]{1,64}/([\"']?)([^\s@/\"']{3,})\1@",
+        ("dbc:oracle",),  # not "jdbc": no other word starts with "j", which the word search would then try
+        group=2,
+        check=not_masked,
+    ),
     # Setting a CI or platform variable under a secret-looking name: Azure Pipelines' `az pipelines variable create
     # --name N … --value X` (also `variable-group variable`), Cloud Foundry's `cf set-env APP NAME X`, DVC's `dvc
     # remote modify [--local] REMOTE OPTION X`.
@@ -440,7 +446,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     ),
     rule(
         "token",
-        r"\b(?:wandb\s+login|(?:add-)?authtoken)\s+(?:--(?:relogin|verify|cloud)\s+|--host(?:=|\s+)\S+\s+)*"
+        r"\b(?:wandb\s+login|(?:add-)?authtoken)\s+(?:--(?:relogin|verify|cloud)\s+|--(?:host|config|log)(?:=|\s+)\S+\s+)*"
         r"([\"']?)([^\s\"'-][^\s\"']{7,})\1",
         ("wandb login", "authtoken"),
         group=2,
@@ -457,11 +463,11 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     # name="api_key">X</string>`.
     rule(
         "secret",
-        r"<(\w+)\s+(?:key|name)=\"([\w.\-]{1,80})\"[^<>]{0,200}>([^<\s][^<\n]{2,})</\1>",
+        r"<(\w+)\s+(?:key|name)=([\"'])([\w.\-]{1,80})\2[^<>]{0,200}>([^<\s][^<\n]{2,})</\1>",
         NAME_VALUE_TRIGGERS,
-        group=3,
+        group=4,
         check=not_masked,
-        named=2,
+        named=3,
         needs=("</",),
         weak_needs_random=True,
     ),
