@@ -41,9 +41,9 @@ _PIPED = (
 # Commands that store or take a secret they read from standard input: `az devops login` (a PAT), `databricks
 # configure --token`, `dart pub token add`, `gpg … --passphrase-fd 0`.
 _STORES = (
-    r"(?:\b(?:docker|podman)\s+secret\s+create|\bgcloud\s+secrets\s+(?:create|versions\s+add)|\bkubectl\s+create\s+secret|"
+    r"(?:(?:\b(?:docker|podman)\s+secret\s+create|\bgcloud\s+secrets\s+(?:create|versions\s+add)|\bkubectl\s+create\s+secret|"
     r"\bwrangler\s+secret\s+put|\bvercel\s+env\s+add|\bfly(?:ctl)?\s+secrets\s+import|\bgh\s+secret\s+set|"
-    r"\baz\s+devops\s+login|\bdatabricks\s+configure|\bpub\s+token\s+add|\bgpg\b[^|;&<\n]{0,200}?--passphrase-fd\s+0)\b"
+    r"\baz\s+devops\s+login|\bdatabricks\s+configure|\bpub\s+token\s+add)\b|\bgpg\b(?=[^|;&<\n]{0,200}?--passphrase-fd\s+0\b))"
 )
 _STORE_TRIGGERS = (
     "secret create",
@@ -404,7 +404,8 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     # remote modify [--local] REMOTE OPTION X`.
     rule(
         "secret",
-        r"\bvariable\s+(?:create|update)\b[^|;&\n]{0,400}?--name(?:=|\s+)[\"']?([\w.\-]+)[\"']?"
+        # (the name in a look-ahead: tried once, not again at each later "--name" of a line repeating it)
+        r"\bvariable\s+(?:create|update)\b(?=[^|;&\n]{0,400}?--name(?:=|\s+)[\"']?([\w.\-]+))"
         + FLAG_SPAN
         + r"\s--value(?:=|\s+)([\"']?)([^\s\"']{3,})\2",
         ("variable create", "variable update"),
