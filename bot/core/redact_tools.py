@@ -39,11 +39,13 @@ _PIPED = (
 )
 
 # Commands that store or take a secret they read from standard input: `az devops login` (a PAT), `databricks
-# configure --token`, `dart pub token add`, `gpg … --passphrase-fd 0`.
+# configure --token`, `dart pub token add`, `gpg … --passphrase-fd 0`, 1Password's `op signin`, `kubeseal --raw` (it
+# seals the value it reads).
 _STORES = (
     r"(?:(?:\b(?:docker|podman)\s+secret\s+create|\bgcloud\s+secrets\s+(?:create|versions\s+add)|\bkubectl\s+create\s+secret|"
     r"\bwrangler\s+secret\s+put|\bvercel\s+env\s+add|\bfly(?:ctl)?\s+secrets\s+import|\bgh\s+secret\s+set|"
-    r"\baz\s+devops\s+login|\bdatabricks\s+configure|\bpub\s+token\s+add)\b|\bgpg\b(?=[^|;&<\n]{0,200}?--passphrase-fd\s+0\b))"
+    r"\baz\s+devops\s+login|\bdatabricks\s+configure|\bpub\s+token\s+add|\bop\s+signin)\b|"
+    r"\bkubeseal\b(?=[^|;&<\n]{0,200}?--raw\b)|\bgpg\b(?=[^|;&<\n]{0,200}?--passphrase-fd\s+0\b))"
 )
 _STORE_TRIGGERS = (
     "secret create",
@@ -57,6 +59,8 @@ _STORE_TRIGGERS = (
     "databricks configure",
     "token add",
     "passphrase-fd",
+    "op signin",
+    "kubeseal",
 )
 # A secret file's name: `echo X > ~/.vault_pass`, `> ~/.pgpass`, `> credentials.tfrc.json`, `> .git-credentials`.
 _SECRET_FILE = r"[\w.\-]*(?:pass|pwd|token|secret|credential|apikey|api_key|auth)[\w.\-]*"
@@ -389,6 +393,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     # Windows: Sysinternals' `psexec \\host -u USER -p X`, `signtool sign /f cert.pfx /p X`, `cmdkey /add:H /user:U
     # /pass:X`.
     tool_flag("password", r"psexec(?:64)?(?:\.exe)?", r"-p\s+", ("psexec",), no_dash=True),
+    tool_flag("password", r"ncftp(?:put|get|ls)?", r"-p\s+", ("ncftp",), no_dash=True),  # NcFTP's clients, -u U -p X
     tool_flag("password", r"signtool(?:\.exe)?\s+sign", r"/p\s+", ("signtool",), no_dash=True, flags=re.IGNORECASE),
     tool_flag("password", r"cmdkey(?:\.exe)?", r"/pass:", ("cmdkey",), flags=re.IGNORECASE),
     # Oracle's JDBC thin URL, user/password@host.
@@ -429,7 +434,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         check=not_masked,
         named=1,
     ),
-    # A secret as a command's argument: `cf auth USER X`, `bw unlock X`, `wandb login X`, `ngrok [config add-]authtoken
+    # A secret as a command's argument: `cf auth USER X`, `bw unlock X`, `wandb login X`, `replicate auth login X`, `ngrok [config add-]authtoken
     # X`, `grafana-cli admin reset-admin-password X`.
     rule(
         "password",
@@ -447,9 +452,9 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     ),
     rule(
         "token",
-        r"\b(?:wandb\s+login|(?:add-)?authtoken)\s+(?:--(?:relogin|verify|cloud)\s+|--(?:host|config|log)(?:=|\s+)\S+\s+)*"
+        r"\b(?:wandb\s+login|replicate\s+auth\s+login|(?:add-)?authtoken)\s+(?:--(?:relogin|verify|cloud)\s+|--(?:host|config|log)(?:=|\s+)\S+\s+)*"
         r"([\"']?)([^\s\"'-][^\s\"']{7,})\1",
-        ("wandb login", "authtoken"),
+        ("wandb login", "replicate auth", "authtoken"),
         group=2,
         check=not_masked,
     ),
