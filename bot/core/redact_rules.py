@@ -392,7 +392,7 @@ SECRET_NAME_FRAGMENTS = (
     "sig",
     "salt",
 )
-SECRET_NAME_FRAGMENTS += ("cookie", "session", "dsn", "_pat")  # "_pat": GITHUB_PAT, AZURE_DEVOPS_PAT
+SECRET_NAME_FRAGMENTS += ("cookie", "session", "dsn")
 SECRET_NAME_FRAGMENT = "(?:" + "|".join(SECRET_NAME_FRAGMENTS) + ")"
 ASSIGNMENT = re.compile(
     r"(?<![\w.\-])(?P<flag>--?)?(?P<name>[A-Za-z0-9_.\-]*" + SECRET_NAME_FRAGMENT + r"[A-Za-z0-9_.\-]*)"
@@ -483,10 +483,6 @@ KEYWORD_TRIGGERS = (
     "keypass",
     "pass=",
     "pass:",
-    "_pat=",  # a personal access token's name (GH_PAT=X, VSCE_PAT: X); not "_pat" alone, which _path holds
-    "_pat:",
-    '_pat"',
-    "_pat ",
     "-pass ",  # --admin-pass X, -pass X (the name "pass" needs a "-" or "_" before it: bypass, compass)
     'pass"',
     "pwd",

@@ -15,7 +15,14 @@ FLAG_SPAN = r"[^|;&]{0,400}?"
 
 
 def tool_flag(
-    kind: str, tool: str, flag: str, triggers: tuple[str, ...], min_len: int = 3, no_dash: bool = False, flags: int = 0
+    kind: str,
+    tool: str,
+    flag: str,
+    triggers: tuple[str, ...],
+    min_len: int = 3,
+    no_dash: bool = False,
+    flags: int = 0,
+    needs: tuple[str, ...] = (),
 ) -> TokenRule:
     """A secret given to a flag that takes one only in this tool: `<tool> ... <flag>X`, quoted or not.
 
@@ -23,7 +30,7 @@ def tool_flag(
     flag takes an optional value, and the next flag would be read as one)."""
     value = rf"[^\s\"'-][^\s\"']{{{min_len - 1},}}" if no_dash else rf"[^\s\"']{{{min_len},}}"
     pattern = rf"\b{tool}\b{FLAG_SPAN}\s{flag}([\"']?)({value})\1"
-    return rule(kind, pattern, triggers, group=2, check=not_masked, flags=flags)
+    return rule(kind, pattern, triggers, group=2, check=not_masked, flags=flags, needs=needs)
 
 
 def _table_value(value: str) -> bool:
@@ -57,8 +64,8 @@ _STORE_TRIGGERS = (
     "secret set",
     "devops login",
     "databricks configure",
-    "token add",
-    "passphrase-fd",
+    "pub token add",  # not "token add" nor "passphrase-fd": a line with "token" or "passw" would run the rule
+    "phrase-fd",
     "op signin",
     "kubeseal",
 )
@@ -283,7 +290,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         "secret",
         r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&<>]{6,})\2\s*>>?\s*"
         r"[\"']?(?:[^\s\"'|;&<>]{0,200}/)?" + _SECRET_FILE + r"[\"']?\s*(?:$|[;&|)])",
-        NAME_VALUE_TRIGGERS + ("pgpass",),
+        NAME_VALUE_TRIGGERS + ("gpass",),  # .pgpass ("pgpass" would be the only pre-filter word with "pg")
         group=3,
         check=lambda v: not_masked(v) and (looks_random(v) or mixed(v)),
         pieces=lambda v: [v, v.rsplit(":", 1)[-1]],  # a .pgpass line's password is its last field
@@ -296,6 +303,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         r"-(?:pass|password|passphrase|secret|token)-file(?:=|\s+)<\(\s*(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?"
         r"(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"')]{3,})\2\s*\)",
         ("pass-file", "password-file", "passphrase-file", "secret-file", "token-file"),
+        needs=("<(",),  # the words are inside common ones ("passw", "token"): most lines holding them hold no "<("
         group=3,
         check=not_masked,
     ),
@@ -379,7 +387,8 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     # -p X` / `--pat X` (a marketplace PAT), NuGet's `setapikey X`.
     tool_flag("password", r"poetry\s+publish", r"-p\s*", ("poetry publish",), no_dash=True),
     tool_flag("password", r"hatch\s+publish", r"-a\s*", ("hatch publish",), no_dash=True),
-    tool_flag("token", r"(?:vsce|ovsx)", r"(?:-p|--pat)(?:=|\s+)", ("vsce", "ovsx"), min_len=8, no_dash=True),
+    # ("vsce publish": "vsce" alone would be the only pre-filter word with "ce" after its anchor letter "c")
+    tool_flag("token", r"(?:vsce|ovsx)", r"(?:-p|--pat)(?:=|\s+)", ("vsce publish", "ovsx"), min_len=8, no_dash=True),
     rule("api-key", r"(?i)\bsetapikey\s+([\"']?)([^\s\"'-][^\s\"']{7,})\1", ("setapikey",), group=2, check=not_masked),
     # `docker login -pX` / `cf login … -pX` (a short flag's value glued to it, as getopt and pflag allow); not a word
     # after it (`-prod`), nor an option of its own (`-profile=x`).
@@ -393,8 +402,15 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     # Windows: Sysinternals' `psexec \\host -u USER -p X`, `signtool sign /f cert.pfx /p X`, `cmdkey /add:H /user:U
     # /pass:X`.
     tool_flag("password", r"psexec(?:64)?(?:\.exe)?", r"-p\s+", ("psexec",), no_dash=True),
-    tool_flag("password", r"ncftp(?:put|get|ls)?", r"-p\s+", ("ncftp",), no_dash=True),  # NcFTP's clients, -u U -p X
-    tool_flag("password", r"signtool(?:\.exe)?\s+sign", r"/p\s+", ("signtool",), no_dash=True, flags=re.IGNORECASE),
+    tool_flag(
+        "password",
+        r"signtool(?:\.exe)?\s+sign",
+        r"/p\s+",
+        ("signtool",),
+        needs=("signtool", "SignTool"),  # "signtool" is inside "sig": most lines saying "sig" hold neither
+        no_dash=True,
+        flags=re.IGNORECASE,
+    ),
     tool_flag("password", r"cmdkey(?:\.exe)?", r"/pass:", ("cmdkey",), flags=re.IGNORECASE),
     # Oracle's JDBC thin URL, user/password@host.
     rule(
@@ -455,6 +471,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         r"\b(?:wandb\s+login|replicate\s+auth\s+login|(?:add-)?authtoken)\s+(?:--(?:relogin|verify|cloud)\s+|--(?:host|config|log)(?:=|\s+)\S+\s+)*"
         r"([\"']?)([^\s\"'-][^\s\"']{7,})\1",
         ("wandb login", "replicate auth", "authtoken"),
+        needs=("wandb", "replicate", "authtoken"),  # "authtoken" is inside "auth": most lines saying "auth" hold none
         group=2,
         check=not_masked,
     ),
@@ -464,6 +481,17 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         ("reset-admin-password",),
         group=2,
         check=not_masked,
+    ),
+    # A personal access token by its name: `export GITHUB_PAT=X`, `AZURE_DEVOPS_EXT_PAT: X`, `"GH_PAT": "X"` (a rule of
+    # its own, not a name fragment of the name/value scanner, which would then stop at every "_path" of a line).
+    rule(
+        "token",
+        r"\b([A-Za-z][A-Za-z0-9_]{0,80}_(?:PAT|pat))[\"']?[ \t]*[:=][ \t]*([\"']?)([^\s\"',;]{16,})\2",
+        ("_pat=", "_pat:", '_pat"', "_pat'", "_pat "),
+        group=3,
+        check=not_masked,
+        named=1,
+        weak_needs_random=True,
     ),
     # A key/value XML entry: Java's properties XML `<entry key="api.token">X</entry>`, Android's `<string
     # name="api_key">X</string>`.

@@ -210,7 +210,6 @@ GENERATORS = {
     "hubspot": lambda: "pat-na1-" + "-".join(rand(n, HEX) for n in (8, 4, 4, 4, 12)),
     "brevo": lambda: "xkeysib-" + rand(64, HEX) + "-" + rand(16),
     "shippo": lambda: "shippo_live_" + rand(40, HEX),
-    "easypost": lambda: "EZAK" + rand(54),
     "flutterwave": lambda: "FLWSECK-" + rand(32, HEX) + "-X",
     "nvidia": lambda: "nvapi-" + rand_mixed(64, ALNUM + "-_"),
     "eks": lambda: "k8s-aws-v1." + rand_mixed(180, ALNUM + "-_"),
