@@ -738,3 +738,33 @@ def test_a_password_echoed_twice_into_passwd_is_redacted_both_times() -> None:
     assert "Hx7!pQ2zR9wK" not in out and out.count("[REDACTED:password]") == 2
     # two different words are not a password and its confirmation
     assert Redactor().redact_text("$ echo -e 'changeme\\nother' | passwd deploy").count("changeme") == 1
+
+
+def test_the_pre_filter_looks_only_for_the_words_that_hold_no_other() -> None:
+    from bot.core.redact_forms import innermost_words
+
+    assert innermost_words({"sig", "signtool", "key", "api-key", "-token", "token", "k8s"}) == {
+        "sig",
+        "key",
+        "token",
+        "k8s",
+    }
+    redactor = Redactor()
+    assert redactor._prefilter_words < redactor._triggers
+    assert all(any(inner in word for inner in redactor._prefilter_words) for word in redactor._triggers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(sorted(Redactor()._triggers)) | st.text(alphabet="abcgiklpstx-_ :=/", max_size=12), max_size=6
+    )
+)
+def test_the_innermost_words_pass_exactly_the_lines_all_the_words_pass(parts: list[str]) -> None:
+    """A line holding a word holds an innermost word inside it: the smaller pre-filter passes the same lines."""
+    from bot.core.redact_forms import anchored_regex
+
+    redactor = Redactor()
+    every_word = re.compile(anchored_regex(redactor._triggers, redactor._anchors))
+    line = " ".join(parts).lower()
+    assert bool(redactor._prefilter.search(line)) == bool(every_word.search(line))
