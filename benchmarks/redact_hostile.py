@@ -93,7 +93,7 @@ CASES = {
     "signtool sign": "signtool sign ",
     "cmdkey": "cmdkey ",
     "poetry publish": "poetry publish ",
-    "vsce": "vsce ",
+    "vsce publish": "vsce publish ",
     "--admin-pass": "--admin-pass ",
     " /password:": " /password:",
     "jdbc:oracle:thin:a/": "jdbc:oracle:thin:a/",

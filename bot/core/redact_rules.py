@@ -234,7 +234,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         "token",
         r"\bconfig(?:ure)?\s+(?:set\s+)?(?:--(?:global|local|system|user|project|secret)?\s+)*[\"']?"
         r"([^\s\"'=\[\-](?:[^\s\"'=\[]|\[\"[^\"\s\]]{0,200}\"\])*)[\"']?[ \t]+[\"']?([^\s\"']{8,})",
-        ("config set", "config --", "configure set"),
+        ("config set", "config --global", "config --local", "config --system", "configure set"),
         group=2,
         check=not_masked,
         named=1,
