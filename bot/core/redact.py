@@ -18,6 +18,7 @@ from bot.core.redact_forms import (
     anchored_regex,
     compiled_trie,
     decode_base64,
+    innermost_words,
     literal_variants,
     rarest,
 )
@@ -70,10 +71,12 @@ def _run_order(func: Callable[[str], str]) -> tuple[int, int, str]:
 
 
 @functools.lru_cache(maxsize=16)
-def _prefilter_for(words: frozenset[str]) -> tuple[frozenset[str], re.Pattern[str]]:
-    """(anchor letters, pre-filter) for the rules' words: the same for every redactor of a process."""
+def _prefilter_for(words: frozenset[str]) -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
+    """(anchor letters, the words it looks for, pre-filter) for the rules' words: the same for every redactor of a
+    process. The anchor letters cover every word; the pre-filter looks only for the innermost ones."""
     anchors = anchor_letters(words)
-    return anchors, re.compile(anchored_regex(words, anchors))
+    inner = innermost_words(words)
+    return anchors, inner, re.compile(anchored_regex(inner, anchors))
 
 
 @functools.lru_cache(maxsize=16)
@@ -146,7 +149,7 @@ class Redactor:
         # Which rules a line needs: the words found by a trie, only on the few lines the pre-filter passes.
         self._words = compiled_trie(frozenset(triggers))
         self._triggers = frozenset(triggers)
-        self._anchors, self._base_prefilter = _prefilter_for(self._triggers)
+        self._anchors, self._prefilter_words, self._base_prefilter = _prefilter_for(self._triggers)
         self._prefilter = self._base_prefilter
         self._has_extra = bool(self.extra_patterns)
         self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
@@ -404,7 +407,7 @@ class Redactor:
         """Add the forms of newly found secrets to the pre-filter (rare: only when a secret was found)."""
         self._learnt.update(self._piece(form.lower()) for form in self._new_forms)
         self._new_forms = []
-        words = self._triggers | self._learnt
+        words = self._prefilter_words | self._learnt
         anchors = self._anchors | {rarest(w) for w in self._learnt if not self._anchors.intersection(w)}
         self._prefilter = re.compile(anchored_regex(words, anchors))
 
@@ -499,6 +502,9 @@ class Redactor:
                 return match.group(0)  # "tries to enter a password: 3", max_token=4096: counts
             if kind not in ("password", "secret") and len(value) < 8:
                 return match.group(0)  # the runner prints a token's first characters (token=64_Abc)
+            if match.group("flag") and match.group("sp") is not None and value.isalpha() and value.islower():
+                if rules.name_words(match.group("name"))[-1:] == ["pass"]:
+                    return match.group(0)  # `--pass fail`: a flag named "pass" may be pass/fail, not a password
             if not strong and not looks_random(value) and not rules.hides_secret(value):
                 return match.group(0)
             if not strong and rules.HARMLESS_BEFORE.search(line, max(0, match.start() - 32), match.start()):

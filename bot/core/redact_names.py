@@ -26,6 +26,7 @@ STRONG_WORDS = PASSWORD_WORDS | frozenset(
         "credentials",
         "apikey",
         "authtoken",
+        "authkey",  # tailscale up --authkey=X, ngrok's authtoken
         "accesstoken",
         "refreshtoken",
         "clientsecret",
@@ -142,6 +143,8 @@ def name_kind(name: str) -> tuple[str, bool] | None:
         return ("token" if last.endswith("token") else "secret"), True  # OAUTH_TOKEN, CI_REGISTRY_SECRET
     if last in ("credential", "credentials"):
         return "credentials", True
+    if last == "pat" and len(words) > 1:
+        return "token", False  # a personal access token (GITHUB_PAT); a pattern (EXCLUDE_PAT) when not generated
     if any(w in HARMLESS_WORDS for w in words):
         return None
     if "aws" in words and (last == "secretkey" or pair in {("secret", "key"), ("access", "key")} and "secret" in words):
@@ -158,4 +161,7 @@ def name_kind(name: str) -> tuple[str, bool] | None:
         return "secret", True
     if last in WEAK_WORDS:
         return last, False
+    if pair == ("secret", "id"):
+        # Vault AppRole's secret_id is a secret; AWS' --secret-id names one (an ARN, prod/db): generated values only.
+        return "secret", False
     return None

@@ -75,9 +75,10 @@ ZIP_TRIGGERS = ("zip -",)
 HEADER_RULES: tuple[TokenRule, ...] = (
     rule(
         "authorization",
-        # The name may be quoted, as in a JSON or Python dump of the headers ({"Authorization": "Bearer ..."}).
-        r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|bot|digest|negotiate|apikey|sso-key|gitlab-ci-token)\s+)?"
-        + HEADER_VALUE,
+        # The name may be quoted, as in a JSON or Python dump of the headers ({"Authorization": "Bearer ..."}). A
+        # vendor's own scheme word (Okta's `SSWS X`, `ShippoToken X`, `GenieKey X`) only before a token-like value.
+        r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|bot|digest|negotiate|apikey|sso-key|gitlab-ci-token)\s+"
+        r"|[A-Za-z][\w\-]{1,40}\s+(?=[0-9A-Za-z+/_\-=.~]{16}))?" + HEADER_VALUE,
         ("authorization",),
         group=1,
         check=not_masked,
@@ -91,8 +92,10 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     ),
     rule(
         "api-key",
-        r"(?i)\b(?:x-api-key|api-key|x-auth-token|x-gitlab-token|x-vault-token|x-access-token)\s*:\s*" + HEADER_VALUE,
-        ("key", "token"),
+        # Honeycomb's key goes in X-Honeycomb-Team, a header named for neither.
+        r"(?i)\b(?:x-api-key|api-key|x-auth-token|x-gitlab-token|x-vault-token|x-access-token|x-honeycomb-team)\s*:\s*"
+        + HEADER_VALUE,
+        ("key", "token", "honeycomb"),
         group=1,
         check=not_masked,
     ),
@@ -197,7 +200,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         r"(?i)\blogin\b[^\n]{0,400}?\s(?:-p|--password)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[^\s\"']+)",
         ("login",),
         group=1,
-        check=not_masked,
+        check=lambda v: not_masked(v.strip("\"'")),  # GitLab's own `-p "$CI_REGISTRY_PASSWORD"` is a reference
     ),
     # A .netrc entry: `machine host login user password secret` (also "default login ...").
     rule(
@@ -225,12 +228,13 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         check=not_masked,
     ),
     # `npm config set //registry.npmjs.org/:_authToken X`, `yarn config set npmAuthToken X`, `git config --global
-    # github.token X`: a secret-looking setting given its value after a space.
+    # github.token X`, `doppler configure set token X`, `pulumi config set --secret dbPassword X`: a secret-looking setting given its value after a space; npm's
+    # `--` before the name, yarn's `npmRegistries["//host"].npmAuthToken` (quotes inside the name).
     rule(
         "token",
-        r"\bconfig\s+(?:set\s+)?(?:--(?:global|local|system|user|project)\s+)*[\"']?([^\s\"'=]+)[\"']?[ \t]+"
-        r"[\"']?([^\s\"']{8,})",
-        ("config set", "config --global", "config --local", "config --system"),
+        r"\bconfig(?:ure)?\s+(?:set\s+)?(?:--(?:global|local|system|user|project|secret)?\s+)*[\"']?"
+        r"([^\s\"'=\[\-](?:[^\s\"'=\[]|\[\"[^\"\s\]]{0,200}\"\])*)[\"']?[ \t]+[\"']?([^\s\"']{8,})",
+        ("config set", "config --global", "config --local", "config --system", "configure set"),
         group=2,
         check=not_masked,
         named=1,
@@ -479,6 +483,7 @@ KEYWORD_TRIGGERS = (
     "keypass",
     "pass=",
     "pass:",
+    "-pass ",  # --admin-pass X, -pass X (the name "pass" needs a "-" or "_" before it: bypass, compass)
     'pass"',
     "pwd",
     "passphrase",
@@ -529,7 +534,10 @@ def not_an_assignment(match: re.Match[str]) -> bool:
         return False
     name = match.group("name")
     if match.end("op") == match.start("val"):
-        return True  # module:function, host:port; YAML and headers put a space after the colon
+        # module:function, host:port; YAML and headers put a space after the colon. Windows' tools take
+        # `/password:X` (a switch after a space): that is one.
+        start = match.start("name")
+        return not (match.string[start - 1 : start] == "/" and match.string[start - 2 : start - 1] in ("", " ", "\t"))
     if name_words(name) == ["pass"]:
         return True  # "--- PASS: TestName" in go test output
     return bool(PASCAL_WORDS.match(name))  # "AddUserAuthToken: migrating", a class name

@@ -118,8 +118,9 @@ def rule(
 
 
 # A value that stands for a secret without being one: a reference ($X, `cmd`, %X, {{ x }}), a null, a mask.
-# `@keychain:NAME`, `@env:NAME`: Apple's altool and notarytool read the password from there.
-REFERENCE = re.compile(r"^(?:\$|`|%[A-Za-z_]|\{\{|<[^>]*>$|\{[A-Za-z_]\w*\}$|@(?:keychain|env):)")
+# `@keychain:NAME`, `@env:NAME`: Apple's altool and notarytool read the password from there; `file:/path`: tailscale's
+# --authkey and others read it from that file.
+REFERENCE = re.compile(r"^(?:\$|`|%[A-Za-z_]|\{\{|<[^>]*>$|\{[A-Za-z_]\w*\}$|@(?:keychain|env):|file:[/~.])")
 NULLISH = frozenset({"null", "none", "nil", "true", "false", "yes", "no", "undefined", "on", "off", "n/a", "-"})
 MASK_CHARS = frozenset("*xX.#-_•")
 ALREADY_MASKED = ("[MASKED]", "[REDACTED", "[FILTERED]", "<redacted>", "(redacted)", "[HIDDEN]", "<hidden>")
@@ -308,6 +309,34 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     rule("jfrog-token", r"\bAKCp[0-9A-Za-z]{69}\b", ("akcp",)),
     rule("jfrog-token", r"\bcmVmdGtuOjAxOj[0-9A-Za-z]{40,}", ("cmvmdgtuojaxoj",)),
     rule("mapbox-token", r"\bsk\.eyJ[0-9A-Za-z_\-]{20,}\.[0-9A-Za-z_\-]{20,}", ("sk.eyj",)),
+    # --- more vendors' prefixed keys (each prefix as the vendor documents it) ---
+    rule("netlify-token", r"\bnfp_[0-9A-Za-z]{36,40}\b", ("nfp_",), check=mixed),
+    rule("contentful-token", r"\bCFPAT-[0-9A-Za-z_\-]{43}" + END, ("cfpat-",)),
+    rule("figma-token", r"\bfigd_[0-9A-Za-z_\-]{38,}", ("figd_",), check=mixed),
+    # Notion integration tokens: "ntn_" now, "secret_" and 43 characters before (mixed: a test's "secret_..." name).
+    rule(
+        "notion-token",
+        r"\b(?:ntn_[0-9A-Za-z]{46}|secret_[0-9A-Za-z]{43})\b",
+        ("ntn_", "secret_"),
+        check=mixed,
+        needs=("ntn_", "secret_"),
+    ),
+    rule("circleci-token", r"\bCCIPAT_[0-9A-Za-z_]{40,}", ("ccipat_",)),
+    # PostHog personal API keys ("phc_" project keys are public, shipped in web pages: left).
+    rule("posthog-key", r"\bphx_[0-9A-Za-z]{43}\b", ("phx_",), check=mixed),
+    rule("mailersend-token", r"\bmlsn\.[0-9a-f]{64}\b", ("mlsn.",)),
+    # HubSpot private app tokens: "pat-", the region, then a UUID.
+    rule(
+        "hubspot-token",
+        r"\bpat-(?:na|eu)\d-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+        ("pat-na", "pat-eu"),
+    ),
+    rule("brevo-key", r"\bxkeysib-[0-9a-f]{64}-[0-9A-Za-z]{16}\b", ("xkeysib-",)),
+    rule("shippo-token", r"\bshippo_(?:live|test)_[0-9a-f]{40}\b", ("shippo_live_", "shippo_test_")),
+    rule("flutterwave-key", r"\bFLWSECK(?:_TEST)?-[0-9a-f]{32}-X\b", ("flwseck",)),
+    rule("nvidia-key", r"\bnvapi-[0-9A-Za-z_\-]{64}" + END, ("nvapi-",)),
+    # `aws eks get-token`'s bearer token for a cluster: a presigned STS URL, base64url, valid 15 minutes.
+    rule("eks-token", r"\bk8s-aws-v1\.[0-9A-Za-z_\-]{40,}", ("aws-v1.",)),  # "-v": "-a" is a common flag
     # age encryption secret keys (bech32, upper case).
     rule("age-secret-key", r"\bAGE-SECRET-KEY-1" + BECH32 + r"{58}\b", ("age-secret-key-1",)),
 )

@@ -4,8 +4,10 @@ Facts about the tools' documented flags; the rules run with the header rules (re
 
 from __future__ import annotations
 
+import re
+
 from bot.core.redact_names import NAME_VALUE_TRIGGERS
-from bot.core.redact_tokens import TokenRule, looks_random, not_masked, rule
+from bot.core.redact_tokens import TokenRule, looks_random, mixed, not_masked, rule
 
 # Between a tool's name and its password flag: bounded, so that a line repeating the name is not searched to its end
 # from every occurrence (quadratic time on a hostile line).
@@ -13,7 +15,14 @@ FLAG_SPAN = r"[^|;&]{0,400}?"
 
 
 def tool_flag(
-    kind: str, tool: str, flag: str, triggers: tuple[str, ...], min_len: int = 3, no_dash: bool = False, flags: int = 0
+    kind: str,
+    tool: str,
+    flag: str,
+    triggers: tuple[str, ...],
+    min_len: int = 3,
+    no_dash: bool = False,
+    flags: int = 0,
+    needs: tuple[str, ...] = (),
 ) -> TokenRule:
     """A secret given to a flag that takes one only in this tool: `<tool> ... <flag>X`, quoted or not.
 
@@ -21,7 +30,7 @@ def tool_flag(
     flag takes an optional value, and the next flag would be read as one)."""
     value = rf"[^\s\"'-][^\s\"']{{{min_len - 1},}}" if no_dash else rf"[^\s\"']{{{min_len},}}"
     pattern = rf"\b{tool}\b{FLAG_SPAN}\s{flag}([\"']?)({value})\1"
-    return rule(kind, pattern, triggers, group=2, check=not_masked, flags=flags)
+    return rule(kind, pattern, triggers, group=2, check=not_masked, flags=flags, needs=needs)
 
 
 def _table_value(value: str) -> bool:
@@ -36,11 +45,32 @@ _PIPED = (
     r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&]+)\2\s*\|[^|]{0,400}?"
 )
 
-# Commands that store a secret they read from standard input.
+# Commands that store or take a secret they read from standard input: `az devops login` (a PAT), `databricks
+# configure --token`, `dart pub token add`, `gpg … --passphrase-fd 0`, 1Password's `op signin`, `kubeseal --raw` (it
+# seals the value it reads).
 _STORES = (
-    r"(?:\b(?:docker|podman)\s+secret\s+create|\bgcloud\s+secrets\s+(?:create|versions\s+add)|\bkubectl\s+create\s+secret|"
-    r"\bwrangler\s+secret\s+put|\bvercel\s+env\s+add|\bfly(?:ctl)?\s+secrets\s+import|\bgh\s+secret\s+set)\b"
+    r"(?:(?:\b(?:docker|podman)\s+secret\s+create|\bgcloud\s+secrets\s+(?:create|versions\s+add)|\bkubectl\s+create\s+secret|"
+    r"\bwrangler\s+secret\s+put|\bvercel\s+env\s+add|\bfly(?:ctl)?\s+secrets\s+import|\bgh\s+secret\s+set|"
+    r"\baz\s+devops\s+login|\bdatabricks\s+configure|\bpub\s+token\s+add|\bop\s+signin)\b|"
+    r"\bkubeseal\b(?=[^|;&<\n]{0,200}?--raw\b)|\bgpg\b(?=[^|;&<\n]{0,200}?--passphrase-fd\s+0\b))"
 )
+_STORE_TRIGGERS = (
+    "secret create",
+    "gcloud secrets",
+    "create secret",
+    "secret put",
+    "env add",
+    "secrets import",
+    "secret set",
+    "devops login",
+    "databricks configure",
+    "pub token add",  # not "token add" nor "passphrase-fd": a line with "token" or "passw" would run the rule
+    "phrase-fd",
+    "op signin",
+    "kubeseal",
+)
+# A secret file's name: `echo X > ~/.vault_pass`, `> ~/.pgpass`, `> credentials.tfrc.json`, `> .git-credentials`.
+_SECRET_FILE = r"[\w.\-]*(?:pass|pwd|token|secret|credential|apikey|api_key|auth)[\w.\-]*"
 
 TOOL_RULES: tuple[TokenRule, ...] = (
     # Deploy and publish tools whose short flag or positional argument takes a secret: `ssh-keygen -P OLD -N NEW`
@@ -245,18 +275,36 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     # secrets versions add NAME --data-file=-`, `… | kubectl create secret generic NAME --from-file=x=/dev/stdin`,
     # the hosting CLIs that read a secret's value from standard input (`wrangler secret put NAME`, `vercel env add
     # NAME ENV`, `fly secrets import`, `gh secret set NAME`), or from a here-string (`… <<< X`).
-    rule(
-        "secret",
-        _PIPED + _STORES,
-        ("secret create", "gcloud secrets", "create secret", "secret put", "env add", "secrets import", "secret set"),
-        group=3,
-        check=not_masked,
-    ),
+    rule("secret", _PIPED + _STORES, _STORE_TRIGGERS, group=3, check=not_masked),
     rule(
         "secret",
         _STORES + r"[^<|;&\n]{0,400}?<<<\s*([\"']?)([^\s\"']{3,})\1",
-        ("secret create", "gcloud secrets", "create secret", "secret put", "env add", "secrets import", "secret set"),
+        _STORE_TRIGGERS,
         group=2,
+        check=not_masked,
+    ),
+    # A secret written to a secret's file (`echo X > ~/.vault_pass`, `printf %s X > .pgpass`): the file's name says
+    # what it holds; the value must look generated or mix digits and both cases (`echo build-42 > build_token.txt`
+    # is not one).
+    rule(
+        "secret",
+        r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&<>]{6,})\2\s*>>?\s*"
+        r"[\"']?(?:[^\s\"'|;&<>]{0,200}/)?" + _SECRET_FILE + r"[\"']?\s*(?:$|[;&|)])",
+        NAME_VALUE_TRIGGERS + ("gpass",),  # .pgpass ("pgpass" would be the only pre-filter word with "pg")
+        group=3,
+        check=lambda v: not_masked(v) and (looks_random(v) or mixed(v)),
+        pieces=lambda v: [v, v.rsplit(":", 1)[-1]],  # a .pgpass line's password is its last field
+        needs=(">",),
+    ),
+    # A password file given as a process substitution: `--vault-password-file <(echo X)`, `gpg --passphrase-file
+    # <(echo X)`.
+    rule(
+        "password",
+        r"-(?:pass|password|passphrase|secret|token)-file(?:=|\s+)<\(\s*(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?"
+        r"(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"')]{3,})\2\s*\)",
+        ("pass-file", "password-file", "passphrase-file", "secret-file", "token-file"),
+        needs=("<(",),  # the words are inside common ones ("passw", "token"): most lines holding them hold no "<("
+        group=3,
         check=not_masked,
     ),
     # `netlify env:set NAME X` under a secret-looking NAME; `drone secret add|update … --data X` (`@file` reads a file).
@@ -305,7 +353,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     tool_flag("password", r"security\s+import", r"-P\s+", ("security import",), no_dash=True),
     tool_flag("password", "altool", r"-p\s+", ("altool",), no_dash=True),
     # Package registries' credentials set from the command line: `dotnet nuget add source … -p X`, Composer's `config
-    # github-oauth.github.com X` (`gitlab-oauth.`, `gitlab-token.`), Bundler's `config [set] HOST user:X`, `cargo login X`.
+    # github-oauth.github.com X` (`gitlab-oauth.`, `gitlab-token.`), Bundler's `config [set] HOST user:X` (HOST perhaps a URL), `cargo login X`.
     tool_flag(
         "password",
         r"nuget\s+(?:add|update)\s+source",
@@ -322,7 +370,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     ),
     rule(
         "password",
-        r"\bbundle\s+config\s+(?:set\s+)?(?:--(?:global|local)\s+)?[\w\-]+(?:\.[\w\-]+)+/?\s+([\"']?)"
+        r"\bbundle\s+config\s+(?:set\s+)?(?:--(?:global|local)\s+)?(?:https?://)?[\w\-]+(?:\.[\w\-]+)+/?\s+([\"']?)"
         r"[^\s:\"']{1,128}:([^\s\"']{3,})\1",
         ("bundle config",),
         group=2,
@@ -334,5 +382,127 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         ("cargo login",),
         group=2,
         check=not_masked,
+    ),
+    # Publishing tools' short flags: `poetry publish -p X` (-u/-p), `hatch publish -a X` (--auth), `vsce|ovsx publish
+    # -p X` / `--pat X` (a marketplace PAT), NuGet's `setapikey X`.
+    tool_flag("password", r"poetry\s+publish", r"-p\s*", ("poetry publish",), no_dash=True),
+    tool_flag("password", r"hatch\s+publish", r"-a\s*", ("hatch publish",), no_dash=True),
+    # ("vsce publish": "vsce" alone would be the only pre-filter word with "ce" after its anchor letter "c")
+    tool_flag("token", r"(?:vsce|ovsx)", r"(?:-p|--pat)(?:=|\s+)", ("vsce publish", "ovsx"), min_len=8, no_dash=True),
+    rule("api-key", r"(?i)\bsetapikey\s+([\"']?)([^\s\"'-][^\s\"']{7,})\1", ("setapikey",), group=2, check=not_masked),
+    # `docker login -pX` / `cf login … -pX` (a short flag's value glued to it, as getopt and pflag allow); not a word
+    # after it (`-prod`), nor an option of its own (`-profile=x`).
+    rule(
+        "password",
+        r"\blogin\b[^\n]{0,400}?\s-p([\"']?)([^\s\"'=-][^\s\"'=]{5,})\1(?=\s|$)",
+        ("login",),
+        group=2,
+        check=lambda v: not_masked(v) and not v.islower(),
+    ),
+    # Windows: Sysinternals' `psexec \\host -u USER -p X`, `signtool sign /f cert.pfx /p X`, `cmdkey /add:H /user:U
+    # /pass:X`.
+    tool_flag("password", r"psexec(?:64)?(?:\.exe)?", r"-p\s+", ("psexec",), no_dash=True),
+    tool_flag(
+        "password",
+        r"signtool(?:\.exe)?\s+sign",
+        r"/p\s+",
+        ("signtool",),
+        needs=("signtool", "SignTool"),  # "signtool" is inside "sig": most lines saying "sig" hold neither
+        no_dash=True,
+        flags=re.IGNORECASE,
+    ),
+    tool_flag("password", r"cmdkey(?:\.exe)?", r"/pass:", ("cmdkey",), flags=re.IGNORECASE),
+    # Oracle's JDBC thin URL, user/password@host.
+    rule(
+        "password",
+        r"\bjdbc:oracle:thin:[\w$#]{1,64}/([\"']?)([^\s@/\"']{3,})\1@",
+        ("dbc:oracle",),  # not "jdbc": no other word starts with "j", which the word search would then try
+        group=2,
+        check=not_masked,
+    ),
+    # Setting a CI or platform variable under a secret-looking name: Azure Pipelines' `az pipelines variable create
+    # --name N … --value X` (also `variable-group variable`), Cloud Foundry's `cf set-env APP NAME X`, DVC's `dvc
+    # remote modify [--local] REMOTE OPTION X`.
+    rule(
+        "secret",
+        # (the name in a look-ahead: tried once, not again at each later "--name" of a line repeating it)
+        r"\bvariable\s+(?:create|update)\b(?=[^|;&\n]{0,400}?--name(?:=|\s+)[\"']?([\w.\-]+))"
+        + FLAG_SPAN
+        + r"\s--value(?:=|\s+)([\"']?)([^\s\"']{3,})\2",
+        ("variable create", "variable update"),
+        group=3,
+        check=not_masked,
+        named=1,
+    ),
+    rule(
+        "secret",
+        r"\bcf\s+set-env\s+\S+\s+(\w[\w.\-]*)\s+([\"']?)([^\s\"'-][^\s\"']{2,})\2",
+        ("set-env",),
+        group=3,
+        check=not_masked,
+        named=1,
+    ),
+    rule(
+        "secret",
+        r"\bdvc\s+remote\s+modify\s+(?:-\S+\s+){0,4}\S+\s+(\w[\w.\-]*)\s+([\"']?)([^\s\"'-][^\s\"']{2,})\2",
+        ("remote modify",),
+        group=3,
+        check=not_masked,
+        named=1,
+    ),
+    # A secret as a command's argument: `cf auth USER X`, `bw unlock X`, `wandb login X`, `replicate auth login X`, `ngrok [config add-]authtoken
+    # X`, `grafana-cli admin reset-admin-password X`.
+    rule(
+        "password",
+        r"\bcf\s+auth\s+(?:--\S+\s+)*[^\s\-]\S*\s+([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        ("cf auth",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        r"\bbw\s+unlock\s+(?:--(?:raw|nointeraction)\s+)*([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        ("bw unlock",),
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "token",
+        r"\b(?:wandb\s+login|replicate\s+auth\s+login|(?:add-)?authtoken)\s+(?:--(?:relogin|verify|cloud)\s+|--(?:host|config|log)(?:=|\s+)\S+\s+)*"
+        r"([\"']?)([^\s\"'-][^\s\"']{7,})\1",
+        ("wandb login", "replicate auth", "authtoken"),
+        needs=("wandb", "replicate", "authtoken"),  # "authtoken" is inside "auth": most lines saying "auth" hold none
+        group=2,
+        check=not_masked,
+    ),
+    rule(
+        "password",
+        r"\breset-admin-password\s+(?:--\S+\s+)*([\"']?)([^\s\"'-][^\s\"']{2,})\1",
+        ("reset-admin-password",),
+        group=2,
+        check=not_masked,
+    ),
+    # A personal access token by its name: `export GITHUB_PAT=X`, `AZURE_DEVOPS_EXT_PAT: X`, `"GH_PAT": "X"` (a rule of
+    # its own, not a name fragment of the name/value scanner, which would then stop at every "_path" of a line).
+    rule(
+        "token",
+        r"\b([A-Za-z][A-Za-z0-9_]{0,80}_(?:PAT|pat))[\"']?[ \t]*[:=][ \t]*([\"']?)([^\s\"',;]{16,})\2",
+        ("_pat=", "_pat:", '_pat"', "_pat'"),  # not "_pat ": test names (file_pat_to_reg_pat returns ...)
+        group=3,
+        check=not_masked,
+        named=1,
+        weak_needs_random=True,
+    ),
+    # A key/value XML entry: Java's properties XML `<entry key="api.token">X</entry>`, Android's `<string
+    # name="api_key">X</string>`.
+    rule(
+        "secret",
+        r"<(\w+)\s+(?:key|name)=([\"'])([\w.\-]{1,80})\2[^<>]{0,200}>([^<\s][^<\n]{2,})</\1>",
+        NAME_VALUE_TRIGGERS,
+        group=4,
+        check=not_masked,
+        named=3,
+        needs=("</",),
+        weak_needs_random=True,
     ),
 )

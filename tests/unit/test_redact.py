@@ -199,6 +199,20 @@ GENERATORS = {
     "azure_devops": lambda: rand(76) + "AZDO" + rand(4),
     "google_oauth": lambda: "GOCSPX-" + rand_mixed(28, ALNUM + "-_"),
     "age": lambda: "AGE-SECRET-KEY-1" + rand(58, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"),
+    "netlify": lambda: "nfp_" + rand(36),
+    "contentful": lambda: "CFPAT-" + rand_mixed(43, ALNUM + "-_"),
+    "figma": lambda: "figd_" + rand_mixed(40, ALNUM + "-_"),
+    "notion": lambda: "ntn_" + rand(46),
+    "notion_legacy": lambda: "secret_" + rand(43),
+    "circleci": lambda: "CCIPAT_" + rand(22) + "_" + rand(40, HEX),
+    "posthog": lambda: "phx_" + rand(43),
+    "mailersend": lambda: "mlsn." + rand(64, HEX),
+    "hubspot": lambda: "pat-na1-" + "-".join(rand(n, HEX) for n in (8, 4, 4, 4, 12)),
+    "brevo": lambda: "xkeysib-" + rand(64, HEX) + "-" + rand(16),
+    "shippo": lambda: "shippo_live_" + rand(40, HEX),
+    "flutterwave": lambda: "FLWSECK-" + rand(32, HEX) + "-X",
+    "nvidia": lambda: "nvapi-" + rand_mixed(64, ALNUM + "-_"),
+    "eks": lambda: "k8s-aws-v1." + rand_mixed(180, ALNUM + "-_"),
 }
 
 
@@ -724,3 +738,33 @@ def test_a_password_echoed_twice_into_passwd_is_redacted_both_times() -> None:
     assert "Hx7!pQ2zR9wK" not in out and out.count("[REDACTED:password]") == 2
     # two different words are not a password and its confirmation
     assert Redactor().redact_text("$ echo -e 'changeme\\nother' | passwd deploy").count("changeme") == 1
+
+
+def test_the_pre_filter_looks_only_for_the_words_that_hold_no_other() -> None:
+    from bot.core.redact_forms import innermost_words
+
+    assert innermost_words({"sig", "signtool", "key", "api-key", "-token", "token", "k8s"}) == {
+        "sig",
+        "key",
+        "token",
+        "k8s",
+    }
+    redactor = Redactor()
+    assert redactor._prefilter_words < redactor._triggers
+    assert all(any(inner in word for inner in redactor._prefilter_words) for word in redactor._triggers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(sorted(Redactor()._triggers)) | st.text(alphabet="abcgiklpstx-_ :=/", max_size=12), max_size=6
+    )
+)
+def test_the_innermost_words_pass_exactly_the_lines_all_the_words_pass(parts: list[str]) -> None:
+    """A line holding a word holds an innermost word inside it: the smaller pre-filter passes the same lines."""
+    from bot.core.redact_forms import anchored_regex
+
+    redactor = Redactor()
+    every_word = re.compile(anchored_regex(redactor._triggers, redactor._anchors))
+    line = " ".join(parts).lower()
+    assert bool(redactor._prefilter.search(line)) == bool(every_word.search(line))
