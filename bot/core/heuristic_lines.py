@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import re
 
-from bot.core.excerpt.rules import CLEANUP_SECTIONS, MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
+from bot.core.excerpt.rules import (
+    CLEANUP_SECTIONS,
+    COMMAND_STARTS,
+    MEDIUM,
+    STRONG,
+    is_exit_line,
+    is_wrapper,
+    score_line,
+)
 from bot.core.heuristic_formats import ECHO, LINT, TASK_PREFIX, TIMING, TOOL_FAILURE, WRAPPER
 from bot.core.types import ExcerptLine
 
 # A resource of the machine the job ran out of: the errors printed after it are often only what it did.
 EXHAUSTED = re.compile(r"(?i)\b(?:no space left on device|disk quota exceeded|too many open files)\b")
+# A warning's level before the words ("ccache: warning: failed to write stats: No space left on device"): the tool
+# reports it as a warning and went on, not as its error.
+WARNED = re.compile(r"(?i)\bwarn(?:ing)?\b")
+# A command that handles its own failure, as its echo shows: a fallback (`x || true`, `x || echo "skipped"`), a retry
+# loop that stops at its first success (`for i in 1 2 3; do x && break; done`, `until x; do sleep 5; done`).
+HANDLED = re.compile(r"\|\||&&\s*break\b|\buntil\s")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
 # `gh run view --log` puts the job's and the step's names before it, tab-separated.
 STAMP = re.compile(
@@ -73,9 +87,32 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
 
 def ran_out(line: ExcerptLine) -> bool:
     """Whether a line reports that the job ran out of disk, quota or file handles, as an error (not a test's name
-    that says so, nor in a clean-up step)."""
+    that says so, not a warning, nor in a clean-up step)."""
+    m = EXHAUSTED.search(line.text)
     return (
-        EXHAUSTED.search(line.text) is not None
+        m is not None
+        and not WARNED.search(line.text, 0, m.start())
         and score_line(line.text) >= STRONG
         and not (line.section and CLEANUP_SECTIONS.search(line.section))
     )
+
+
+def ran_out_before(lines: tuple[ExcerptLine, ...], head: ExcerptLine) -> ExcerptLine | None:
+    """The first line above `head` that ran_out(), unless a command that handled its own failure printed it and the
+    job went on to another command (a runner's echo, `$ cmd`, `##[group]Run cmd`, between them): `cmd || true`, a
+    fallback, a retry loop that stops at its first success. Its full disk was allowed for, not what stopped the job."""
+    found: ExcerptLine | None = None
+    echo, found_handled = "", False
+    for line in lines:
+        if line.n >= head.n:
+            break
+        text = bare(line.text)
+        if text.startswith(COMMAND_STARTS):
+            if found is not None and found_handled:
+                found = None
+            echo = text
+        # The words of the command echoed above it (`$ echo "clean ~/.cache on 'Disk quota exceeded'"`) are the
+        # script's, printed by that command: not a report that the disk is full.
+        elif found is None and ran_out(line) and text.strip() not in echo:
+            found, found_handled = line, HANDLED.search(echo) is not None
+    return found

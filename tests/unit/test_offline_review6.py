@@ -1,0 +1,151 @@
+"""Review of the sixth round (branch review-offline6): ordinary CI logs on which the December 8 rules (a full disk
+earlier in the job, `timeout`'s exit status 124, the monorepo task prefix) gave a wrong answer. Each log is a hand-
+written tail in a CI's framing (test_offline_formats2's `job()`, formats3's `travis()`, formats4's `actions()`)."""
+
+from __future__ import annotations
+
+from bot.core.types import Category
+from tests.unit.test_offline_formats import offline_answer
+from tests.unit.test_offline_formats2 import job
+from tests.unit.test_offline_formats3 import travis
+from tests.unit.test_offline_formats4 import actions
+
+JEST_FAILURE = r"""
+$ npm test
+> shop@1.0.0 test
+> jest
+FAIL src/cart.test.js
+  ● Cart › applies a coupon
+    expect(received).toBe(expected) // Object.is equality
+    Expected: 90
+    Received: 100
+      12 |     expect(cart.total()).toBe(90);
+      at Object.<anonymous> (src/cart.test.js:12:26)
+Tests:       1 failed, 11 passed, 12 total
+"""
+
+
+def test_a_full_disk_in_a_step_allowed_to_fail_is_not_the_later_steps_failure() -> None:
+    # `|| true`: the job went on, later steps ran and passed; the test that failed afterwards is the failure.
+    log = job(
+        "node:20",
+        r"""
+$ docker system prune -af || true
+Error response from daemon: write /var/lib/docker/tmp/prune: no space left on device
+$ df -h /
+Filesystem      Size  Used Avail Use% Mounted on
+overlay          78G   41G   37G  53% /
+$ npm ci
+added 812 packages in 21s
+"""
+        + JEST_FAILURE,
+    )
+    answer = offline_answer(log)
+    assert "no space left" not in answer.summary.lower(), answer.summary
+    assert "Expected: 90" in answer.summary
+    assert answer.category is Category.test
+
+
+def test_a_full_disk_in_a_retry_that_then_succeeded_is_not_the_failure() -> None:
+    log = job(
+        "docker:24",
+        r"""
+$ for i in 1 2 3; do docker pull registry.example.com/app:ci && break; sleep 5; done
+failed to register layer: Error processing tar file(exit status 1): write /usr/lib/x: no space left on device
+ci: Pulling from app
+Status: Downloaded newer image for registry.example.com/app:ci
+$ ./run-tests.sh
+Running 40 tests
+test_checkout ... FAILED
+AssertionError: expected 200, got 503
+1 of 40 tests failed
+""",
+    )
+    answer = offline_answer(log)
+    assert answer.summary.startswith("AssertionError: expected 200, got 503"), answer.summary
+    assert answer.category is not Category.infrastructure
+
+
+def test_an_earlier_steps_warning_or_echoed_hint_about_a_full_disk_is_not_the_failure() -> None:
+    # "Only a line that reports it as an error": a warning is reported as a warning, and an echoed hint is the
+    # script's own words, printed by the `echo` above it.
+    for earlier in (
+        "$ ccache -s\nccache: warning: failed to write stats: No space left on device\n",
+        "$ echo \"Hint: 'Disk quota exceeded' errors? clean ~/.cache\"\nHint: 'Disk quota exceeded' errors? clean ~/.cache\n",
+    ):
+        log = job(
+            "rust:1.74",
+            earlier
+            + r"""
+$ cargo build --release
+   Compiling app v0.1.0 (/builds/acme/app)
+error[E0425]: cannot find value `totl` in this scope
+ --> src/main.rs:3:5
+error: could not compile `app` (bin "app") due to 1 previous error
+""",
+            code=101,
+        )
+        answer = offline_answer(log)
+        assert answer.summary.startswith("error[E0425]: cannot find value `totl` in this scope"), answer.summary
+        assert answer.category is Category.build
+
+
+def test_exit_status_124_from_a_command_that_is_not_timeout() -> None:
+    # xargs exits 124 when the command it ran exited 255; a script may use 124 for anything.
+    xargs = job(
+        "python:3.12",
+        r"""
+$ find . -name '*.json' -print0 | xargs -0 -n1 ./validate.sh
+validating ./a.json
+./b.json: invalid: unexpected token at line 3
+xargs: ./validate.sh: exited with status 255; aborting
+""",
+        code=124,
+    )
+    script = job(
+        "python:3.12",
+        r"""
+$ ./scripts/check-licenses.sh
+Checking 213 dependencies...
+ERROR: package left-pad@1.3.0 has license WTFPL which is not allowed
+""",
+        code=124,
+    )
+    travis_log = travis(
+        "./scripts/check-licenses.sh",
+        "Checking 213 dependencies...\nERROR: package left-pad@1.3.0 has license WTFPL which is not allowed\n",
+        code=124,
+    )
+    actions_log = actions(
+        "./scripts/check-licenses.sh",
+        "Checking 213 dependencies...\nERROR: package left-pad@1.3.0 has license WTFPL which is not allowed\n",
+        code=124,
+    )
+    for log in (xargs, script, travis_log, actions_log):
+        answer = offline_answer(log)
+        assert answer.category is not Category.timeout, answer.summary
+        assert "ran out of the time" not in answer.root_cause, answer.root_cause
+        assert not answer.summary.startswith(("$ ", "The command", "##[group]")), answer.summary
+    assert "left-pad@1.3.0 has license WTFPL" in offline_answer(script).summary
+    assert "left-pad@1.3.0 has license WTFPL" in offline_answer(travis_log).summary
+
+
+def test_a_command_stopped_by_timeout_is_named_above_after_script() -> None:
+    # GitLab runs after_script after the failing command: its echoes are not the command that ran out of time.
+    log = job(
+        "docker:24",
+        r"""
+$ timeout 20m ./ci/integration.sh
+starting services
+waiting for port 8080
+Running after_script
+Running after script...
+$ docker compose logs --tail 20 api
+api-1  | listening on :8080
+$ docker compose down
+""",
+        code=124,
+    )
+    answer = offline_answer(log)
+    assert answer.summary.startswith("$ timeout 20m ./ci/integration.sh"), answer.summary
+    assert answer.category is Category.timeout
