@@ -144,8 +144,10 @@ TOOL_FAILURE = re.compile(
     # security scanners' findings: Bandit's issue, Semgrep's blocking finding (its file on a header above it),
     # Safety's, pip-audit's table row and npm audit's advisory (each naming the package and the advisory)
     r"^>> Issue: \[[A-Z]\d{3}:\w+\] |^\s*(?:❯❯❱|❯❱|❱) [a-z][\w.-]+\s*$|^-> Vulnerability found in \S+ version \S+|"
-    r"^[A-Za-z0-9][\w.-]*\s+\S+\s+(?:GHSA(?:-[0-9a-z]{4}){3}|PYSEC-\d{4}-\d+)\b|"
-    r"^\S.* - https://github\.com/advisories/GHSA-|"
+    # (pip-audit's row: a package and its version before the id, not `git log`'s "9f3c2e1 fix GHSA-..."; npm audit's
+    # title before the link, not a list's bullet)
+    r"^[A-Za-z0-9][\w.-]*\s+v?\d[\w.+!-]*\s+(?:GHSA(?:-[0-9a-z]{4}){3}|PYSEC-\d{4}-\d+)\b|"
+    r"^(?![-*+•] )\S.* - https://github\.com/advisories/GHSA-|"
     # a manifest a schema validator refused (kubeconform, kubeval: "stdin - Deployment web is invalid: ...")
     r"^\S+ - \w+ \S+ (?:is invalid|failed validation): |"
     # a coverage threshold not met (Jest's coverageThreshold, coverage.py's fail_under, pytest-cov's)
@@ -282,7 +284,12 @@ TEST_CONTEXT = re.compile(
 )
 # A finding's link to its documentation ("More Info: https://...", "CWE: CWE-78 (https://...)", Semgrep's "Details:
 # https://sg.run/x"): where to read more, not what failed (left out of a statement under its headline).
-LINK_ONLY = re.compile(r"^\s*(?!Error|ERROR|Fatal|FATAL)[A-Z][\w ]{0,20}:\s+(?:[\w-]+\s+)?\(?https?://\S+\)?\s*$")
+# Only under a label that points to reading matter: a link under another label ("Broken: https://...", "Endpoint:
+# https://...") is what failed.
+LINK_ONLY = re.compile(
+    r"(?i)^\s*(?:More Info(?:rmation)?|Details|Docs?|Documentation|References?|See(?: also)?|Help|Learn more|Read more|"
+    r"Guide|Wiki|CWE|Rule):\s+(?:[\w-]+\s+)?\(?https?://\S+\)?\s*$"
+)
 # A monorepo runner's prefix on each line of a package's task (Turborepo's "@acme/web:test: ", "web:build: ", Lerna's
 # --stream "@acme/api: "): the task's own tool speaks after it.
 TASK_PREFIX = re.compile(r"^(?:@[\w.-]+/[\w.-]+(?::[a-z][\w:-]*)?|[a-z][\w-]*:[a-z][\w-]*):(?: |$)")

@@ -149,3 +149,41 @@ $ docker compose down
     answer = offline_answer(log)
     assert answer.summary.startswith("$ timeout 20m ./ci/integration.sh"), answer.summary
     assert answer.category is Category.timeout
+
+
+def test_a_list_or_git_log_that_names_an_advisory_is_not_a_scanners_finding() -> None:
+    # npm audit's "Title - https://github.com/advisories/GHSA-..." and pip-audit's "name version GHSA-..." row are
+    # findings; release notes' bullet linking to one, or `git log --oneline`'s "a1b2c3d fix GHSA-..." are not.
+    for notes in (
+        "- bump lodash to 4.17.21 - https://github.com/advisories/GHSA-35jh-r3h4-6jhm\n- add cart totals\n",
+        "9f3c2e1 fix GHSA-35jh-r3h4-6jhm in the parser\n4b7d0a2 add cart totals\n",
+    ):
+        log = job(
+            "alpine/git:2.43",
+            "$ ./scripts/release-notes.sh v2.4.0\n" + notes + "ERROR: version 2.4.0 is already tagged\n",
+        )
+        answer = offline_answer(log)
+        assert answer.summary.startswith("ERROR: version 2.4.0 is already tagged"), answer.summary
+
+
+def test_a_link_that_is_the_failures_own_detail_stays_in_the_statement() -> None:
+    # Only a link to documentation ("More Info:", "Details:", "Reference:") is left out: a broken link's URL, the
+    # endpoint that did not answer, are what failed.
+    links = job(
+        "lycheeverse/lychee",
+        r"""
+$ ./scripts/check-links.sh docs/
+Checked 120 links in 14 files
+ERROR: 2 links are broken
+Broken: https://example.com/old-page
+Not found: https://docs.example.com/v1/api
+""",
+    )
+    ready = job(
+        "alpine:3.19",
+        "$ ./ci/wait-for-it.sh\nERROR: service did not become ready in 60s\nEndpoint: https://localhost:8443/ready\n",
+    )
+    summary = offline_answer(links).summary
+    assert "https://example.com/old-page" in summary, summary
+    assert "https://docs.example.com/v1/api" in summary, summary
+    assert "https://localhost:8443/ready" in offline_answer(ready).summary
