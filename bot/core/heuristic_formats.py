@@ -214,7 +214,8 @@ TEST_ID = re.compile(
     # 0.0.0) Cart should total FAILED")
     r"^\[ +FAILED +\] (\S+) \(\d+ ms\)\s*$|^[A-Z][\w ]*? \d[\d.]* \([^)]*\) (.+?) FAILED\s*$|"
     # Deno: "applies a coupon => ./cart_test.ts:12:6" over the test's error and in its FAILURES list
-    r"^(\S.*? => \S+:\d+:\d+)\s*$"
+    # (a test file as Deno finds them, "x_test.ts", "x.test.js", "test.ts": not a route table's "GET /x => src/x.ts:12:6")
+    r"^(\S.*? => \S*?(?:\b|[_.])test\.[cm]?[jt]sx?:\d+:\d+)\s*$"
 )
 # A place alone on its line ("  test/Money/ParseSpec.hs:14:31: "): hspec prints it over the failure it locates.
 PLACE_ALONE = re.compile(r"^\s*[\w./\\-]*\w\.\w{1,10}:\d+(?::\d+)?:?\s*$")

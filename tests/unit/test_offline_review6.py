@@ -187,3 +187,17 @@ Not found: https://docs.example.com/v1/api
     assert "https://example.com/old-page" in summary, summary
     assert "https://docs.example.com/v1/api" in summary, summary
     assert "https://localhost:8443/ready" in offline_answer(ready).summary
+
+
+def test_a_route_table_line_is_not_a_deno_test_name() -> None:
+    # Deno names a failing test "name => ./x_test.ts:12:6"; a router's table ("GET /x => src/x.ts:12:6") is not one.
+    log = job(
+        "node:20",
+        r"""
+$ node scripts/routes.js
+GET /api/orders => src/routes/orders.ts:12:6
+POST /api/cart => src/routes/cart.ts:40:2
+Error: duplicate route GET /api/orders
+""",
+    )
+    assert offline_answer(log).summary.startswith("Error: duplicate route GET /api/orders")
