@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import re
 
-from bot.core.excerpt.rules import (
-    CLEANUP_SECTIONS,
-    COMMAND_STARTS,
-    MEDIUM,
-    STRONG,
-    is_exit_line,
-    is_wrapper,
-    score_line,
-)
+from bot.core.excerpt import rules
+from bot.core.excerpt.rules import CLEANUP_SECTIONS, MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
 from bot.core.heuristic_formats import ECHO, LINT, TASK_PREFIX, TIMING, TOOL_FAILURE, WRAPPER
-from bot.core.types import ExcerptLine
+from bot.core.types import Excerpt, ExcerptLine
 
 # A resource of the machine the job ran out of: the errors printed after it are often only what it did.
 EXHAUSTED = re.compile(r"(?i)\b(?:no space left on device|disk quota exceeded|too many open files)\b")
@@ -107,7 +100,7 @@ def ran_out_before(lines: tuple[ExcerptLine, ...], head: ExcerptLine) -> Excerpt
         if line.n >= head.n:
             break
         text = bare(line.text)
-        if text.startswith(COMMAND_STARTS):
+        if text.startswith(rules.COMMAND_STARTS):
             if found is not None and found_handled:
                 found = None
             echo = text
@@ -116,3 +109,18 @@ def ran_out_before(lines: tuple[ExcerptLine, ...], head: ExcerptLine) -> Excerpt
         elif found is None and ran_out(line) and text.strip() not in echo:
             found, found_handled = line, HANDLED.search(echo) is not None
     return found
+
+
+def went_on_after(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
+    """When a command that handled its own failure (HANDLED: `pip-audit || true`, a retry loop) printed `line` and
+    the job went on to another command (a runner's echo below it): the excerpt from that echo on, where the job's own
+    failure is. None otherwise."""
+    echo = next(
+        (ln for ln in reversed(excerpt.lines) if ln.n < line.n and bare(ln.text).startswith(rules.COMMAND_STARTS)), None
+    )
+    later = next((ln for ln in excerpt.lines if ln.n > line.n and bare(ln.text).startswith(rules.COMMAND_STARTS)), None)
+    if echo is None or later is None or not HANDLED.search(bare(echo.text)):
+        return None
+    lead = excerpt.lead if excerpt.lead is not None and excerpt.lead[0] >= later.n else None
+    rest = [ln for ln in excerpt.lines if ln.n >= later.n]
+    return Excerpt(rest, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)
