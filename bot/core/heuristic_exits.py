@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.core.excerpt.rules import COMMAND_STARTS, is_exit_line
 from bot.core.heuristic_formats import TEST_ID
-from bot.core.heuristic_lines import bare, is_wrapper_line
+from bot.core.heuristic_lines import AFTER_SCRIPT, bare, is_wrapper_line
 from bot.core.types import Excerpt, ExcerptLine
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
@@ -29,8 +29,6 @@ TIMEOUT_EXIT = 124  # GNU coreutils' `timeout`: the command it ran was out of ti
 # commands exit 124 too (xargs when its command exited 255, a script's own status), and an option's name
 # (`pytest --timeout 30`) is not the command.
 TIMEOUT_COMMAND = re.compile(r"(?:^|[\s;&|(])(?:g?timeout|\$\{?TIMEOUT\}?)\s")
-# GitLab Runner's line before the after_script's commands: their echoes are not the failing command's.
-AFTER_SCRIPT = re.compile(r"^Running after_script\b")
 TEST_NEAR = 50  # lines between a test's name and its error in one report
 RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
 

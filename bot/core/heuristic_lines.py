@@ -18,6 +18,8 @@ WARNED = re.compile(r"(?i)\bwarn(?:ing)?\b")
 # A command that handles its own failure, as its echo shows: a fallback (`x || true`, `x || echo "skipped"`), a retry
 # loop that stops at its first success (`for i in 1 2 3; do x && break; done`, `until x; do sleep 5; done`).
 HANDLED = re.compile(r"\|\||&&\s*break\b|\buntil\s")
+# GitLab Runner's line before the after_script's commands: they run whether the script failed or not.
+AFTER_SCRIPT = re.compile(r"^Running after_script\b")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
 # `gh run view --log` puts the job's and the step's names before it, tab-separated.
 STAMP = re.compile(
@@ -100,6 +102,8 @@ def ran_out_before(lines: tuple[ExcerptLine, ...], head: ExcerptLine) -> Excerpt
         if line.n >= head.n:
             break
         text = bare(line.text)
+        if AFTER_SCRIPT.match(text):
+            break  # the after_script runs after a failed script too: not the job going on
         if text.startswith(rules.COMMAND_STARTS):
             if found is not None and found_handled:
                 found = None
@@ -118,9 +122,16 @@ def went_on_after(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
     echo = next(
         (ln for ln in reversed(excerpt.lines) if ln.n < line.n and bare(ln.text).startswith(rules.COMMAND_STARTS)), None
     )
-    later = next((ln for ln in excerpt.lines if ln.n > line.n and bare(ln.text).startswith(rules.COMMAND_STARTS)), None)
-    if echo is None or later is None or not HANDLED.search(bare(echo.text)):
+    later = next((ln for ln in excerpt.lines if ln.n > line.n and _next_command(ln)), None)
+    if echo is None or later is None or AFTER_SCRIPT.match(bare(later.text)) or not HANDLED.search(bare(echo.text)):
         return None
     lead = excerpt.lead if excerpt.lead is not None and excerpt.lead[0] >= later.n else None
     rest = [ln for ln in excerpt.lines if ln.n >= later.n]
     return Excerpt(rest, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)
+
+
+def _next_command(line: ExcerptLine) -> bool:
+    """Whether the line is the runner's echo of a command, or the after_script's line (its commands run after a
+    failed script too: the search for the script's next command ends there)."""
+    text = bare(line.text)
+    return text.startswith(rules.COMMAND_STARTS) or AFTER_SCRIPT.match(text) is not None

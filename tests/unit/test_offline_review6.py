@@ -219,3 +219,22 @@ tag 'v2.4.0' already exists
     answer = offline_answer(log)
     assert "GHSA" not in answer.summary, answer.summary
     assert answer.category is not Category.dependency
+
+
+def test_a_fallback_that_fails_the_job_is_not_gone_on_after_by_after_script() -> None:
+    # `|| (cat log; exit 1)` fails the job; after_script's commands run after it, but they are not the job going on.
+    log = (
+        "Running with gitlab-runner 16.6.1 (f5da3c5a)\n"
+        'Executing "step_script" stage of the job script\n'
+        "$ pip-audit -r requirements.txt || (cat audit.log; exit 1)\n"
+        "Name    Version ID                  Fix Versions\n"
+        "jinja2  3.1.2   GHSA-h5c8-rqwp-cp95 3.1.3\n"
+        "Running after_script\n"
+        "Running after script...\n"
+        "$ ls -la reports/\n"
+        "total 0\n"
+        "Cleaning up project directory and file based variables\n"
+        "ERROR: Job failed: exit code 1\n"
+    )
+    answer = offline_answer(log)
+    assert answer.summary.startswith("jinja2 3.1.2 GHSA-h5c8-rqwp-cp95"), answer.summary
