@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.core.excerpt.rules import COMMAND_STARTS, is_exit_line
 from bot.core.heuristic_formats import TEST_ID
-from bot.core.heuristic_lines import bare, is_wrapper_line
+from bot.core.heuristic_lines import AFTER_SCRIPT, bare, is_wrapper_line
 from bot.core.types import Excerpt, ExcerptLine
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
@@ -25,6 +25,10 @@ STEP = re.compile(
 )
 MAVEN_GROUP = re.compile(r"^[\w.-]+:(?=[\w.-]+:[\w.-]+:)")
 TIMEOUT_EXIT = 124  # GNU coreutils' `timeout`: the command it ran was out of time
+# A command run by `timeout` (`timeout 10m pytest`, `sudo timeout -k 10s 5m x`, `$TIMEOUT 35m build.sh`): other
+# commands exit 124 too (xargs when its command exited 255, a script's own status), and an option's name
+# (`pytest --timeout 30`) is not the command.
+TIMEOUT_COMMAND = re.compile(r"(?:^|[\s;&|(])(?:g?timeout|\$\{?TIMEOUT\}?)\s")
 TEST_NEAR = 50  # lines between a test's name and its error in one report
 RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
 
@@ -73,11 +77,15 @@ def timed_out(excerpt: Excerpt) -> tuple[ExcerptLine, Exit] | None:
     if exit_ is None or exit_.code != TIMEOUT_EXIT:
         return None
     if exit_.command:
-        return exit_.line, exit_
-    echo = next(
-        (ln for ln in reversed(excerpt.lines) if ln.n < exit_.line.n and bare(ln.text).startswith(COMMAND_STARTS)), None
-    )
-    return echo or exit_.line, exit_
+        return (exit_.line, exit_) if TIMEOUT_COMMAND.search(exit_.command) else None
+    echo: ExcerptLine | None = None
+    for line in excerpt.lines:
+        text = bare(line.text)
+        if line.n >= exit_.line.n or AFTER_SCRIPT.match(text):
+            break
+        if text.startswith(COMMAND_STARTS):
+            echo = line
+    return (echo, exit_) if echo is not None and TIMEOUT_COMMAND.search(bare(echo.text)) else None
 
 
 def failing_test(excerpt: Excerpt, near: int | None = None) -> str:

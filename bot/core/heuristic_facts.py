@@ -51,7 +51,7 @@ from bot.core.heuristic_formats import LINT as _LINT
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import PASS as _PASS
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
-from bot.core.heuristic_lines import bare, clean, is_failure_line, is_wrapper_line, ran_out
+from bot.core.heuristic_lines import bare, clean, is_failure_line, is_wrapper_line, ran_out_before, went_on_after
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
@@ -551,11 +551,15 @@ def facts(excerpt: Excerpt) -> Facts:
         head, exit_ = stopped
         return Facts(head, (head,), tuple(dict.fromkeys((head, exit_.line))), exit_)
     head = headline(excerpt)
+    if head is not None and (rest := went_on_after(excerpt, head)) is not None:
+        # Printed by a command allowed to fail (`|| true`) that the job went on after: the job failed later.
+        head = headline(rest)
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
     # A full disk (or quota, or file table) reported earlier in the job is why what follows failed: the errors after
-    # it are what its missing files and truncated writes did. Not a test's name that says so, nor a clean-up step's.
-    exhausted = next((ln for ln in excerpt.lines if ln.n < head.n and ran_out(ln)), None)
+    # it are what its missing files and truncated writes did. Not a test's name that says so, nor a clean-up step's,
+    # nor an earlier command's that the job went on after.
+    exhausted = ran_out_before(excerpt.lines, head)
     if exhausted is not None:
         head = exhausted
     detail = _detail(excerpt, head)

@@ -26,7 +26,7 @@ FINDINGS: tuple[Rule, ...] = (
     # --- known vulnerabilities in dependencies: a new advisory fails an unchanged branch ------------------
     rule("vulnerable-dependency",
          r"^-> Vulnerability found in (?P<pkg>\S+) version|^Found \d+ known vulnerabilit(?:y|ies) in \d+ packages?|"
-         r"^(?P<pkg2>[A-Za-z0-9][\w.-]*)\s+\S+\s+(?:GHSA(?:-[0-9a-z]{4}){3}|PYSEC-\d{4}-\d+)\b|^# npm audit report\s*$|"
+         r"^(?P<pkg2>[A-Za-z0-9][\w.-]*)\s+v?\d[\w.+!-]*\s+(?:GHSA(?:-[0-9a-z]{4}){3}|PYSEC-\d{4}-\d+)\b|^# npm audit report\s*$|"
          r"^\S.* in (?P<pkg3>[\w@./-]+) - https://github\.com/advisories/GHSA-",
          C.dependency, "A dependency has a known vulnerability ({pkg})",
          "The audit (pip-audit, Safety, npm audit) found a published advisory for `{pkg}` at the version the project "

@@ -144,8 +144,10 @@ TOOL_FAILURE = re.compile(
     # security scanners' findings: Bandit's issue, Semgrep's blocking finding (its file on a header above it),
     # Safety's, pip-audit's table row and npm audit's advisory (each naming the package and the advisory)
     r"^>> Issue: \[[A-Z]\d{3}:\w+\] |^\s*(?:❯❯❱|❯❱|❱) [a-z][\w.-]+\s*$|^-> Vulnerability found in \S+ version \S+|"
-    r"^[A-Za-z0-9][\w.-]*\s+\S+\s+(?:GHSA(?:-[0-9a-z]{4}){3}|PYSEC-\d{4}-\d+)\b|"
-    r"^\S.* - https://github\.com/advisories/GHSA-|"
+    # (pip-audit's row: a package and its version before the id, not `git log`'s "9f3c2e1 fix GHSA-..."; npm audit's
+    # title before the link, not a list's bullet)
+    r"^[A-Za-z0-9][\w.-]*\s+v?\d[\w.+!-]*\s+(?:GHSA(?:-[0-9a-z]{4}){3}|PYSEC-\d{4}-\d+)\b|"
+    r"^(?![-*+•] )\S.* - https://github\.com/advisories/GHSA-|"
     # a manifest a schema validator refused (kubeconform, kubeval: "stdin - Deployment web is invalid: ...")
     r"^\S+ - \w+ \S+ (?:is invalid|failed validation): |"
     # a coverage threshold not met (Jest's coverageThreshold, coverage.py's fail_under, pytest-cov's)
@@ -212,7 +214,8 @@ TEST_ID = re.compile(
     # 0.0.0) Cart should total FAILED")
     r"^\[ +FAILED +\] (\S+) \(\d+ ms\)\s*$|^[A-Z][\w ]*? \d[\d.]* \([^)]*\) (.+?) FAILED\s*$|"
     # Deno: "applies a coupon => ./cart_test.ts:12:6" over the test's error and in its FAILURES list
-    r"^(\S.*? => \S+:\d+:\d+)\s*$"
+    # (a test file as Deno finds them, "x_test.ts", "x.test.js", "test.ts": not a route table's "GET /x => src/x.ts:12:6")
+    r"^(\S.*? => \S*?(?:\b|[_.])test\.[cm]?[jt]sx?:\d+:\d+)\s*$"
 )
 # A place alone on its line ("  test/Money/ParseSpec.hs:14:31: "): hspec prints it over the failure it locates.
 PLACE_ALONE = re.compile(r"^\s*[\w./\\-]*\w\.\w{1,10}:\d+(?::\d+)?:?\s*$")
@@ -282,7 +285,12 @@ TEST_CONTEXT = re.compile(
 )
 # A finding's link to its documentation ("More Info: https://...", "CWE: CWE-78 (https://...)", Semgrep's "Details:
 # https://sg.run/x"): where to read more, not what failed (left out of a statement under its headline).
-LINK_ONLY = re.compile(r"^\s*(?!Error|ERROR|Fatal|FATAL)[A-Z][\w ]{0,20}:\s+(?:[\w-]+\s+)?\(?https?://\S+\)?\s*$")
+# Only under a label that points to reading matter: a link under another label ("Broken: https://...", "Endpoint:
+# https://...") is what failed.
+LINK_ONLY = re.compile(
+    r"(?i)^\s*(?:More Info(?:rmation)?|Details|Docs?|Documentation|References?|See(?: also)?|Help|Learn more|Read more|"
+    r"Guide|Wiki|CWE|Rule):\s+(?:[\w-]+\s+)?\(?https?://\S+\)?\s*$"
+)
 # A monorepo runner's prefix on each line of a package's task (Turborepo's "@acme/web:test: ", "web:build: ", Lerna's
 # --stream "@acme/api: "): the task's own tool speaks after it.
 TASK_PREFIX = re.compile(r"^(?:@[\w.-]+/[\w.-]+(?::[a-z][\w:-]*)?|[a-z][\w-]*:[a-z][\w-]*):(?: |$)")

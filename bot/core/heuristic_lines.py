@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import re
 
+from bot.core.excerpt import rules
 from bot.core.excerpt.rules import CLEANUP_SECTIONS, MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
 from bot.core.heuristic_formats import ECHO, LINT, TASK_PREFIX, TIMING, TOOL_FAILURE, WRAPPER
-from bot.core.types import ExcerptLine
+from bot.core.types import Excerpt, ExcerptLine
 
 # A resource of the machine the job ran out of: the errors printed after it are often only what it did.
 EXHAUSTED = re.compile(r"(?i)\b(?:no space left on device|disk quota exceeded|too many open files)\b")
+# A warning's level before the words ("ccache: warning: failed to write stats: No space left on device"): the tool
+# reports it as a warning and went on, not as its error.
+WARNED = re.compile(r"(?i)\bwarn(?:ing)?\b")
+# A command that handles its own failure, as its echo shows: a fallback (`x || true`, `x || echo "skipped"`), a retry
+# loop that stops at its first success (`for i in 1 2 3; do x && break; done`, `until x; do sleep 5; done`).
+HANDLED = re.compile(r"\|\||&&\s*break\b|\buntil\s")
+# GitLab Runner's line before the after_script's commands: they run whether the script failed or not.
+AFTER_SCRIPT = re.compile(r"^Running after_script\b")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
 # `gh run view --log` puts the job's and the step's names before it, tab-separated.
 STAMP = re.compile(
@@ -73,9 +82,56 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
 
 def ran_out(line: ExcerptLine) -> bool:
     """Whether a line reports that the job ran out of disk, quota or file handles, as an error (not a test's name
-    that says so, nor in a clean-up step)."""
+    that says so, not a warning, nor in a clean-up step)."""
+    m = EXHAUSTED.search(line.text)
     return (
-        EXHAUSTED.search(line.text) is not None
+        m is not None
+        and not WARNED.search(line.text, 0, m.start())
         and score_line(line.text) >= STRONG
         and not (line.section and CLEANUP_SECTIONS.search(line.section))
     )
+
+
+def ran_out_before(lines: tuple[ExcerptLine, ...], head: ExcerptLine) -> ExcerptLine | None:
+    """The first line above `head` that ran_out(), unless a command that handled its own failure printed it and the
+    job went on to another command (a runner's echo, `$ cmd`, `##[group]Run cmd`, between them): `cmd || true`, a
+    fallback, a retry loop that stops at its first success. Its full disk was allowed for, not what stopped the job."""
+    found: ExcerptLine | None = None
+    echo, found_handled = "", False
+    for line in lines:
+        if line.n >= head.n:
+            break
+        text = bare(line.text)
+        if AFTER_SCRIPT.match(text):
+            break  # the after_script runs after a failed script too: not the job going on
+        if text.startswith(rules.COMMAND_STARTS):
+            if found is not None and found_handled:
+                found = None
+            echo = text
+        # The words of the command echoed above it (`$ echo "clean ~/.cache on 'Disk quota exceeded'"`) are the
+        # script's, printed by that command: not a report that the disk is full.
+        elif found is None and ran_out(line) and text.strip() not in echo:
+            found, found_handled = line, HANDLED.search(echo) is not None
+    return found
+
+
+def went_on_after(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
+    """When a command that handled its own failure (HANDLED: `pip-audit || true`, a retry loop) printed `line` and
+    the job went on to another command (a runner's echo below it): the excerpt from that echo on, where the job's own
+    failure is. None otherwise."""
+    echo = next(
+        (ln for ln in reversed(excerpt.lines) if ln.n < line.n and bare(ln.text).startswith(rules.COMMAND_STARTS)), None
+    )
+    later = next((ln for ln in excerpt.lines if ln.n > line.n and _next_command(ln)), None)
+    if echo is None or later is None or AFTER_SCRIPT.match(bare(later.text)) or not HANDLED.search(bare(echo.text)):
+        return None
+    lead = excerpt.lead if excerpt.lead is not None and excerpt.lead[0] >= later.n else None
+    rest = [ln for ln in excerpt.lines if ln.n >= later.n]
+    return Excerpt(rest, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)
+
+
+def _next_command(line: ExcerptLine) -> bool:
+    """Whether the line is the runner's echo of a command, or the after_script's line (its commands run after a
+    failed script too: the search for the script's next command ends there)."""
+    text = bare(line.text)
+    return text.startswith(rules.COMMAND_STARTS) or AFTER_SCRIPT.match(text) is not None

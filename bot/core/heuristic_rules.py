@@ -65,13 +65,13 @@ RULES: tuple[Rule, ...] = (
                "./ci/run.sh: line 14:    87 Killed                  java -jar app.jar"),
          V.unknown),
     # GNU coreutils' `timeout` exits with 124 when the command it runs is out of time: the step's own limit, not the job's.
-    rule("command-timeout", r"exited with 124\b|Job failed: exit code 124\b",
+    rule("command-timeout", r"\"(?:[^\"]*[\s;&|(])?(?:g?timeout|\$\{?TIMEOUT\}?)\s[^\"]*\" exited with 124\b|(?:^|\s)(?:\$|##\[group\]Run) (?:.*[\s;&|(])?(?:g?timeout|\$\{?TIMEOUT\}?)\s+(?:-\S+\s+)*\d",
          C.timeout, "A command ran out of the time `timeout` gave it",
          "The step's `timeout` stopped the command when its time limit ran out (exit status 124): it hung, or it is slower "
          "than the limit allows. What it printed last is where it was, not an error.",
          ("Look at the last lines the command printed: the test or download that was running when it stopped is the one that hangs or is slow.",
           "If the work is legitimately slower now, raise the limit given to `timeout` in the script; otherwise fix the hang (a network call without a timeout, a prompt waiting for input).",),
-         0.85, ('The command "$TIMEOUT 35m ci/build.sh" exited with 124.', "ERROR: Job failed: exit code 124"),
+         0.85, ('The command "$TIMEOUT 35m ci/build.sh" exited with 124.', "$ timeout 10m pytest -x tests/"),
          V.unknown),
     rule("job-timeout", r"(?i)(execution took longer than .* seconds|job'?s? (?:timed out|timeout)|ERROR: Job failed: execution took longer|Timeout \(\d+\w?\) exceeded|No output has been received in the last \d+m|exceeded the maximum time limit for jobs)",
          C.timeout, "The job hit its time limit",
