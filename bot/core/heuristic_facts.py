@@ -122,6 +122,7 @@ class Facts:
     step_line: ExcerptLine | None = None  # the line that names the failing step
     test_line: ExcerptLine | None = None  # the line that names the failing test
     context: ExcerptLine | None = None  # the report's own line above the headline that names what failed
+    timed_out: bool = False  # the failing command was run by `timeout` and stopped by it (exit status 124)
 
     def named_lines(self) -> tuple[ExcerptLine | None, ...]:
         """The lines that name what failed: the failing test's, the failing step's, and the exit line when it
@@ -549,7 +550,7 @@ def facts(excerpt: Excerpt) -> Facts:
     if stopped is not None:
         # Stopped by `timeout`: that is why it failed; what the command printed last is only where it was then.
         head, exit_ = stopped
-        return Facts(head, (head,), tuple(dict.fromkeys((head, exit_.line))), exit_)
+        return Facts(head, (head,), tuple(dict.fromkeys((head, exit_.line))), exit_, timed_out=True)
     head = headline(excerpt)
     if head is not None and (rest := went_on_after(excerpt, head)) is not None:
         # Printed by a command allowed to fail (`|| true`) that the job went on after: the job failed later.

@@ -10,6 +10,7 @@ from string import Formatter
 from bot.core import messages
 from bot.core.excerpt.rules import score_line
 from bot.core.heuristic_causes import ALL_RULES, CAUSES
+from bot.core.heuristic_exits import TIMEOUT_EXIT
 from bot.core.heuristic_facts import Facts, facts
 from bot.core.heuristic_formats import ECHO, TEST_CONTEXT
 from bot.core.heuristic_lines import bare, shorten
@@ -202,6 +203,8 @@ def _cause(found: Facts, explanation: str) -> str:
     parts = [messages.OFFLINE_CAUSE.format(line=found.headline.n, statement=found.statement(MAX_CAUSE_STATEMENT))]
     if found.exit is not None:
         meaning = messages.OFFLINE_EXIT_MEANINGS.get(found.exit.code, "")
+        if found.exit.code == TIMEOUT_EXIT and not found.timed_out:
+            meaning = ""  # 124 is `timeout`'s only when `timeout` ran the command (xargs and scripts use it too)
         parts.append(
             messages.OFFLINE_CAUSE_EXIT.format(
                 command=f" (`{found.exit.command}`)" if found.exit.command else "",

@@ -568,3 +568,17 @@ def test_one_message_repeated_with_other_numbers_is_counted_in_the_summary_not_r
     assert answer.summary.count("No space left on device") == 3  # cp's, then two of bash's
     assert "pom.bak171.xml" not in answer.summary
     assert messages.OFFLINE_MORE_LIKE in answer.root_cause
+
+
+def test_exit_124_of_a_command_not_run_by_timeout_is_not_explained_as_timeouts():
+    # xargs exits 124 when a command it ran exited 255; scripts choose 124 for their own reasons.
+    log = """Running with gitlab-runner 16.5.0 (853330f9)
+Executing "step_script" stage of the job script
+$ find src -name '*.py' -print0 | xargs -0 -n1 ./scripts/check-header.sh
+src/a.py: missing license header
+ERROR: Job failed: exit code 124
+"""
+    answer = analyze(excerpt(log.encode()), failure_reason="script_failure")
+    assert "124" in answer.root_cause
+    assert messages.OFFLINE_EXIT_MEANINGS[124] not in answer.root_cause
+    assert answer.category is not Category.timeout
