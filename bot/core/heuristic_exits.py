@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.excerpt.rules import COMMAND_STARTS, is_exit_line
+from bot.core.excerpt.rules import is_exit_line
 from bot.core.heuristic_formats import TEST_ID
-from bot.core.heuristic_lines import AFTER_SCRIPT, bare, is_wrapper_line
+from bot.core.heuristic_lines import AFTER_SCRIPT, bare, is_command_echo, is_wrapper_line
 from bot.core.types import Excerpt, ExcerptLine
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
@@ -83,7 +83,7 @@ def timed_out(excerpt: Excerpt) -> tuple[ExcerptLine, Exit] | None:
         text = bare(line.text)
         if line.n >= exit_.line.n or AFTER_SCRIPT.match(text):
             break
-        if text.startswith(COMMAND_STARTS):
+        if is_command_echo(line.text):
             echo = line
     return (echo, exit_) if echo is not None and TIMEOUT_COMMAND.search(bare(echo.text)) else None
 

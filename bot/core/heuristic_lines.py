@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import re
 
-from bot.core.excerpt import rules
-from bot.core.excerpt.rules import CLEANUP_SECTIONS, MEDIUM, STRONG, is_exit_line, is_wrapper, score_line
+from bot.core.excerpt.rules import (
+    CLEANUP_SECTIONS,
+    COMMAND_STARTS,
+    MEDIUM,
+    STRONG,
+    is_exit_line,
+    is_wrapper,
+    score_line,
+)
 from bot.core.heuristic_formats import ECHO, LINT, TASK_PREFIX, TIMING, TOOL_FAILURE, WRAPPER
 from bot.core.types import Excerpt, ExcerptLine
 
@@ -80,6 +87,11 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
     )
 
 
+def is_command_echo(text: str) -> bool:
+    """Whether a line is the runner's echo of a script's command (`$ cmd`, GitHub Actions' `##[group]Run cmd`)."""
+    return bare(text).startswith(COMMAND_STARTS)
+
+
 def ran_out(line: ExcerptLine) -> bool:
     """Whether a line reports that the job ran out of disk, quota or file handles, as an error (not a test's name
     that says so, not a warning, nor in a clean-up step)."""
@@ -104,7 +116,7 @@ def ran_out_before(lines: tuple[ExcerptLine, ...], head: ExcerptLine) -> Excerpt
         text = bare(line.text)
         if AFTER_SCRIPT.match(text):
             break  # the after_script runs after a failed script too: not the job going on
-        if text.startswith(rules.COMMAND_STARTS):
+        if is_command_echo(line.text):
             if found is not None and found_handled:
                 found = None
             echo = text
@@ -119,9 +131,7 @@ def went_on_after(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
     """When a command that handled its own failure (HANDLED: `pip-audit || true`, a retry loop) printed `line` and
     the job went on to another command (a runner's echo below it): the excerpt from that echo on, where the job's own
     failure is. None otherwise."""
-    echo = next(
-        (ln for ln in reversed(excerpt.lines) if ln.n < line.n and bare(ln.text).startswith(rules.COMMAND_STARTS)), None
-    )
+    echo = next((ln for ln in reversed(excerpt.lines) if ln.n < line.n and is_command_echo(ln.text)), None)
     later = next((ln for ln in excerpt.lines if ln.n > line.n and _next_command(ln)), None)
     if echo is None or later is None or AFTER_SCRIPT.match(bare(later.text)) or not HANDLED.search(bare(echo.text)):
         return None
@@ -133,5 +143,4 @@ def went_on_after(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
 def _next_command(line: ExcerptLine) -> bool:
     """Whether the line is the runner's echo of a command, or the after_script's line (its commands run after a
     failed script too: the search for the script's next command ends there)."""
-    text = bare(line.text)
-    return text.startswith(rules.COMMAND_STARTS) or AFTER_SCRIPT.match(text) is not None
+    return is_command_echo(line.text) or AFTER_SCRIPT.match(bare(line.text)) is not None
