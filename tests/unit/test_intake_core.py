@@ -103,6 +103,24 @@ async def test_callers_that_arrive_during_a_write_share_the_next_one():
     assert batches == [[1], [2, 3, 4]]
 
 
+async def test_a_caller_who_submits_right_after_being_answered_is_written():
+    # The writer that answered the first call has finished, but its task leaves the set of writers a step later;
+    # the second call, made in between, once waited for a writer that never came (a webhook left unanswered).
+    async def write(items: list[int]) -> list[int]:
+        await asyncio.sleep(0)
+        return [i * 10 for i in items]
+
+    commits: GroupCommit[int, int] = GroupCommit(write)
+    assert await commits.submit(1) == 10
+    second = commits.submit(2)  # awaited in this task: no task hop that would let the writer's set catch up
+    watchdog = asyncio.get_running_loop().call_later(10, asyncio.current_task().cancel)
+    try:
+        assert await second == 20
+    finally:
+        watchdog.cancel()
+    assert commits.pending == 0
+
+
 async def test_a_failed_write_fails_every_caller_in_it():
     async def write(items):
         raise ConnectionError("down")
