@@ -10,8 +10,9 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import uvloop
 from aiohttp import web
@@ -69,6 +70,9 @@ class StartupError(Exception):
 SELF_READING_ROUTES = frozenset({"/webhooks/gitlab", "/webhooks/gitlab/test", "/slack/events"})
 # The collector's thresholds for a serving process (Python's defaults: 700, 10, 10); see serve.
 GC_THRESHOLDS = (20_000, 50, 50)
+STOPPED_DURING_STARTUP = "stopped during start-up (SIGTERM/SIGINT while waiting for the database); nothing was started"
+
+T = TypeVar("T")
 
 
 def create_app(services: Services) -> web.Application:
@@ -183,12 +187,35 @@ async def _start_components(services: Services, *, workers: int, background: boo
     return stops
 
 
-async def _wait_for_signal() -> None:
+class StoppedDuringStartup(Exception):
+    """SIGTERM/SIGINT came while start-up waited for the database: nothing was started, the process ends cleanly."""
+
+
+def _listen_for_stop() -> asyncio.Event:
+    """An event SIGTERM/SIGINT sets, listened for from the first step of start-up: a stop asked for before the
+    process is ready (a deploy rolled back, `docker stop` while the database is down) ends it with exit code 0
+    instead of the signal's default death halfway through start-up."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
+
+
+async def _unless_stopped(stop: asyncio.Event, step: Awaitable[T]) -> T:
+    """The step's result; StoppedDuringStartup (the step cancelled) when a stop is asked for before it ends."""
+    task = asyncio.ensure_future(step)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.cancelled():
+        raise StoppedDuringStartup
+    return task.result()
 
 
 def serve_checks(settings: Settings) -> None:
@@ -228,11 +255,12 @@ async def serve(settings: Settings, *, workers: int | None = None, slot: int = 0
     (serve_processes), which serves the doors only; `checked`: serve_checks was done by the parent."""
     if not checked:
         serve_checks(settings)
+    stop = _listen_for_stop()
     services = Services.build(settings, slot=slot)
     runner = None
     stops: list[Callable] = []
     try:
-        await ensure_schema(services.db)
+        await _unless_stopped(stop, ensure_schema(services.db))
         try:
             services.intake.start()  # this process's spool: what an earlier run left is replayed
         except (SpoolBusy, OSError) as exc:
@@ -268,8 +296,10 @@ async def serve(settings: Settings, *, workers: int | None = None, slot: int = 0
         # generation every 700 allocations only walks the deliveries in flight (4-9% of the door's CPU in four
         # same-run comparisons, either order, intake_wrk at 32 connections).
         gc.set_threshold(*GC_THRESHOLDS)
-        await _wait_for_signal()
+        await stop.wait()
         log.info("shutting down: no new jobs are claimed; running jobs get %ss", settings.shutdown_grace_seconds)
+    except StoppedDuringStartup:
+        log.info(STOPPED_DURING_STARTUP)
     finally:
         for stop in stops:
             await stop()
@@ -279,14 +309,17 @@ async def serve(settings: Settings, *, workers: int | None = None, slot: int = 0
 
 
 async def run_worker(settings: Settings, concurrency: int) -> None:
+    stop = _listen_for_stop()
     services = Services.build(settings)
     stops: list[Callable] = []
     try:
-        await ensure_schema(services.db)
+        await _unless_stopped(stop, ensure_schema(services.db))
         stops = await _start_components(services, workers=concurrency)
         log.info("cicd-bot worker running %d job loops", concurrency)
         gc.freeze()  # as in serve: what start-up built is not walked by every full collection
-        await _wait_for_signal()
+        await stop.wait()
+    except StoppedDuringStartup:
+        log.info(STOPPED_DURING_STARTUP)
     finally:
         for stop in stops:
             await stop()

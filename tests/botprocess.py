@@ -19,6 +19,8 @@ from storage.db import Database
 from tests.conftest import PG_URL, require_postgres
 from tests.helpers import ROOT
 
+WORKER_READY = "cicd-bot worker running"  # the worker's log line once its job loops run
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -74,15 +76,7 @@ class BotProcess:
         )
 
     async def start(self, *args: str) -> None:
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            cli_command() + ["--env-file", "/dev/null", "serve", *args],
-            env=self.env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
+        self.spawn("serve", *args)
         async with aiohttp.ClientSession() as client:
             for _ in range(300):
                 if self.proc.poll() is not None:
@@ -96,17 +90,28 @@ class BotProcess:
                 await asyncio.sleep(0.1)
         raise RuntimeError("cicd-bot did not start:\n" + self.log())
 
-    def start_worker(self, *args: str) -> None:
-        """`cicd-bot worker`: job loops only, no HTTP server (another replica)."""
+    def spawn(self, command: str, *args: str) -> None:
+        """Start `cicd-bot <command>` and return at once (start and start_worker wait until it is ready)."""
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            cli_command() + ["--env-file", "/dev/null", "worker", *args],
+            cli_command() + ["--env-file", "/dev/null", command, *args],
             env=self.env,
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         log.close()
+
+    async def start_worker(self, *args: str) -> None:
+        """`cicd-bot worker`: job loops only, no HTTP server (another replica); returns once its loops run."""
+        self.spawn("worker", *args)
+        for _ in range(600):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cicd-bot worker exited with {self.proc.returncode}:\n{self.log()}")
+            if WORKER_READY in self.log():
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError("cicd-bot worker did not start:\n" + self.log())
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

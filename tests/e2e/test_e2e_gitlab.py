@@ -184,8 +184,7 @@ async def test_replicas_share_one_postgresql(tmp_path):
         env = settings_for(db, gitlab, WORKER_CONCURRENCY="0")
         web = await start_bot(env, tmp_path)
         workers = [BotProcess({**env, "WORKER_CONCURRENCY": "2"}, tmp_path / f"worker{i}.log") for i in range(2)]
-        for w in workers:
-            w.start_worker()
+        await asyncio.gather(*(w.start_worker() for w in workers))
         try:
             for pipeline_id in range(9001, 9006):
                 pipeline = seed_failed_pipeline(gitlab.state, pipeline_id)

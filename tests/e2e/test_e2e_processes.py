@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.runtime.spool import Spool, SpoolBusy
-from tests.botprocess import ROOT
+from app import STOPPED_DURING_STARTUP
+from tests.botprocess import ROOT, BotProcess
 from tests.e2e_kit import bot_notes, send_hook, settings_for, settled, start_bot, wait_for
 from tests.fakes.gitlab_server import FakeGitLab
 from tests.scenario import pipeline_hook, seed_failed_pipeline
@@ -128,3 +129,41 @@ async def test_two_serving_processes_share_the_port_spool_apart_and_the_first_ru
         assert not spool_held(tmp_path / "spool") and not spool_held(tmp_path / "spool" / "process-1"), (
             "both children ended"
         )
+
+
+class SilentDatabase:
+    """A server on 127.0.0.1 that takes connections and never answers: a database that hangs."""
+
+    def __init__(self) -> None:
+        self.connected = asyncio.Event()
+        self._held: list[asyncio.StreamWriter] = []
+
+    async def __aenter__(self) -> SilentDatabase:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for writer in self._held:
+            writer.transport.abort()
+        self._server.close()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._held.append(writer)
+        self.connected.set()
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+async def test_a_stop_asked_while_start_up_waits_for_the_database_ends_the_process_cleanly(tmp_path, command):
+    # `docker stop` or a rolled-back deploy while the database hangs: exit 0 at once, not death by the signal
+    # (-15) nor a wait for the database's connect timeout.
+    async with SilentDatabase() as database, FakeGitLab() as gitlab:
+        env = settings_for(f"postgresql+asyncpg://bot@127.0.0.1:{database.port}/test", gitlab)
+        bot = BotProcess(env, tmp_path / "bot.log")
+        bot.spawn(command)
+        try:
+            await asyncio.wait_for(database.connected.wait(), 120)  # start-up is waiting for the database
+            assert await bot.stop() == 0, bot.log()
+            assert STOPPED_DURING_STARTUP in bot.log()
+        finally:
+            bot.kill()
