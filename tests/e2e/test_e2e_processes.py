@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime.spool import Spool, SpoolBusy
 from app import STOPPED_DURING_STARTUP
+from bot.runtime.spool import Spool, SpoolBusy
 from tests.botprocess import ROOT, BotProcess
 from tests.e2e_kit import bot_notes, send_hook, settings_for, settled, start_bot, wait_for
 from tests.fakes.gitlab_server import FakeGitLab
