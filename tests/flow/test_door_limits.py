@@ -221,8 +221,8 @@ async def test_hostile_slack_requests_get_4xx_never_5xx_and_no_body_is_logged(sq
 
 
 async def test_a_delivery_the_database_refuses_is_not_written_to_the_log(database, caplog):
-    """A value the database rejects makes its error quote the statement's parameters (the stored payload) unless
-    the engine hides them; whatever the door answers, the body is not in the log."""
+    """A value the database would reject (its error would quote the statement's parameters, the stored payload,
+    unless the engine hid them) is refused or ignored before the record step, and the body is not in the log."""
     payload = gitlab_payload("pipeline_hook")
     payload["object_attributes"]["id"] = 2**63
     payload["note"] = MARKER
@@ -231,7 +231,7 @@ async def test_a_delivery_the_database_refuses_is_not_written_to_the_log(databas
         async with client.post(
             url + "/webhooks/gitlab", data=json.dumps(payload), headers=gitlab_headers(**{"X-Gitlab-Token": SECRET})
         ) as resp:
-            await resp.read()  # 503 until values are validated before the record step (intake14), then 4xx/2xx
+            assert resp.status < 500, await resp.text()  # the id is validated before the record step
     assert MARKER not in caplog.text
 
 
