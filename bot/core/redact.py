@@ -21,7 +21,8 @@ from bot.core.redact_forms import (
     rarest,
     related_triggers,
 )
-from bot.core.redact_lines import LineState, inside_block, named_value, names_secret, starts_block
+from bot.core.redact_lines import LineState, inside_block, named_value, names_secret, printed_value, starts_block
+from bot.core.redact_printed import PRINTER_TRIGGERS, printed_secret_kind
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
     MAX_PEM_LINES,
     MAX_PENDING_CHARS,
@@ -106,6 +107,8 @@ class Redactor:
             self._dispatch.setdefault(trigger, []).append(self._redact_percent_encoded)
         for literal in self._literals:
             self._dispatch.setdefault(literal.lower(), []).append(self._redact_literals)
+        for trigger in PRINTER_TRIGGERS:  # no rule: a command whose next line _line reads for the secret it prints
+            self._dispatch.setdefault(trigger, [])
         triggers |= set(self._dispatch) | set(rules.PEM_TRIGGERS)
         covers, self._overlaps = related_triggers(frozenset(triggers))
         self._dispatch = {
@@ -264,6 +267,8 @@ class Redactor:
                 return inside
         if state.value_kind:
             line = named_value(line, state, self._mark)
+        if state.printed_kind:
+            line = printed_value(line, state, self._mark)
         if self.extra_patterns:
             line = self._redact_extra(line)
         low = line.lower()
@@ -283,6 +288,7 @@ class Redactor:
                 line = self._known.redact(line, self._mark)
         if "name" in low:
             names_secret(line, state)
+        state.printed_kind = printed_secret_kind(line)  # `$ terraform output -raw db_password`: the value is next
         if line.rstrip().endswith(rules.BLOCK_INDICATORS) and ":" in line:
             starts_block(line, state)
         if self._new_forms:
