@@ -18,8 +18,7 @@ _NAME = r"[\"']?([A-Za-z_][\w.\-]{0,80})[\"']?"
 # (?P<name>...) is a name that must look secret;  marks a command that prints nothing else.
 _PRINTERS = (
     # Terraform and OpenTofu outputs, Pulumi's with --show-secrets, Heroku's config:get, echo/printenv of a variable.
-    r"(?:terraform|tofu)(?:\s+-chdir=\S+)?\s+output\s+(?:-(?:raw|json|no-color|state=\S+)\s+)*"
-    + _NAME,
+    r"(?:terraform|tofu)(?:\s+-chdir=\S+)?\s+output\s+(?:-(?:raw|json|no-color|state=\S+)\s+)*" + _NAME,
     r"pulumi\s+stack\s+output\b[^|>\n]{0,200}--show-secrets",
     r"heroku\s+config:get\s+" + _NAME,
     r"(?:echo|printenv)\s+(?:-n\s+)?[\"']?\$?\{?([A-Za-z_]\w{0,80})\}?[\"']?\s*$",
@@ -34,6 +33,10 @@ _PRINTERS = (
     r"doppler\s+secrets\s+get\b(?=[^|>\n]{0,400}--plain)",
     r"sops\s+(?:-d|--decrypt)\b(?=[^|>\n]{0,400}--extract)",
     r"cat\s+/run/secrets/",
+    # jq/yq reading a field named as a secret (`jq -r .password creds.json`), macOS' keychain and Bitwarden's CLI.
+    r"(?:jq|yq)\s+(?:-\S+\s+){0,4}[\"']?(?:\.[\w\-\[\]\"]{1,80}){0,8}\.([A-Za-z_][\w\-]{0,80})[\"']?(?:\s+\S+)?\s*$",
+    r"security\s+find-(?:generic|internet)-password\b(?=[^|>\n]{0,400}\s-w\b)",
+    r"bw\s+get\s+(?:password|totp)\b",
     r"kubectl\s+get\s+secrets?\b(?=[^|>\n]{0,400}(?:jsonpath|go-template)=)",
     # Commands that print a fresh credential: cloud access tokens, registry passwords, a generated key.
     r"gcloud\s+auth\s+(?:application-default\s+)?print-(?:access|identity)-token\b",
@@ -46,10 +49,11 @@ _PRINTERS = (
     r"kubectl\s+create\s+token\b",
     r"argocd\s+admin\s+initial-password\b",
     r"openssl\s+rand\s+-(?:hex|base64)\b",
+    r"python[\d.]*\s+-c\s+[^|>\n]{0,200}\bsecrets\.token_(?:hex|urlsafe)\b",
 )
 PRINTER = re.compile(_PROMPT + r"(?:" + "|".join(f"(?:{p})" for p in _PRINTERS) + r")")
 # The output goes elsewhere: redirected to a file, piped into a command other than a filter of the value itself.
-_NOT_PRINTED = re.compile(r"(?<![<2&])>(?!&)|\|\s*(?!(?:base64|tr|head|tail|cut|sed|jq|xargs\s+echo)\b)[\w./]")
+_NOT_PRINTED = re.compile(r"(?<![<2&])>(?!&)|\|\s*(?!(?:base64\w*|tr|head|tail|cut|sed|jq|xargs\s+echo)\b)[\w./]")
 # The runner's own lines and a command's are never a printed value.
 NOT_A_VALUE = re.compile(r"^(?:[$#+>]|\x1b|section_(?:start|end):|(?:ERROR|WARNING|Error|Warning)\b)")
 # A printed secret: one word, perhaps in the quotes `terraform output -json` gives a string.

@@ -535,6 +535,10 @@ MAX_BLOCK_LINES = MAX_PEM_LINES
 PASCAL_WORDS = re.compile(r"^(?:[A-Z][a-z0-9]+){3,}$")
 
 
+YAML_TAG = re.compile(r"(?:!!?[\w/:.\-]*|&[\w\-]+)$")
+YAML_CORE_TAGS = frozenset({"!!null", "!!str", "!!binary", "!!int", "!!float", "!!bool", "!!map", "!!seq", "!!set"})
+
+
 def not_an_assignment(match: re.Match[str]) -> bool:
     """Shapes that put a colon after a secret word without assigning a secret."""
     if match.group("op") != ":" or match.group("nq") or match.group("val")[0] in "\"'":
@@ -547,6 +551,11 @@ def not_an_assignment(match: re.Match[str]) -> bool:
         return not (match.string[start - 1 : start] == "/" and match.string[start - 2 : start - 1] in ("", " ", "\t"))
     if name_words(name) == ["pass"]:
         return True  # "--- PASS: TestName" in go test output
+    value = match.group("val")
+    if YAML_TAG.match(value) and (
+        value in YAML_CORE_TAGS or match.string[match.end("val") : match.end("val") + 1] in " \t"
+    ):
+        return True  # `password: !!str X`, `password: &pw X`: a YAML tag or anchor, the value after it; `!!null`
     return bool(PASCAL_WORDS.match(name))  # "AddUserAuthToken: migrating", a class name
 
 
