@@ -510,7 +510,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     # sops: `--set '["db"]["password"] "X"'`, and sops 3.9's `set FILE '["password"]' '"X"'`: the last key names it.
     rule(
         "secret",
-        r"\bsops(?=\s)[^|;&\n]{0,400}?(?:--set\s+'|\sset\s+\S+\s+')(?:\[[^\]\n]{1,80}\]){0,8}?\[\"([\w.\-]{1,80})\"\]'?"
+        r"\bsops(?=\s)[^|;&\n]{0,400}?(?:--set\s+'|\sset\s+\S{1,400}\s+')(?:\[[^\]\n]{1,80}\]){0,8}?\[\"([\w.\-]{1,80})\"\]'?"
         r"\s+'?\"([^\"\n]{3,})\"",
         NAME_VALUE_TRIGGERS,
         group=2,
