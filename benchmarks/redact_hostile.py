@@ -106,7 +106,7 @@ CASES = {
     "token created": "token created ",
     "password: !!str": "password: !!str ",
     "key: &a": "key: &a ",
-    "sops --set '[\"a\"]": "sops --set '[\"a\"]",
+    'sops --set \'["a"]': 'sops --set \'["a"]',
     "sops set a '": "sops set a '",
     "nuget push a.nupkg": "nuget push a.nupkg ",
     "ConvertTo-SecureString a": "ConvertTo-SecureString a ",
