@@ -22,7 +22,7 @@ from bot.core.redact_forms import (
     related_triggers,
 )
 from bot.core.redact_lines import LineState, inside_block, named_value, names_secret, printed_value, starts_block
-from bot.core.redact_printed import PRINTER_TRIGGERS, printed_secret_kind
+from bot.core.redact_printed import PRINTER_TRIGGERS, PROMPT_FIRST, printed_secret_kind
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
     MAX_PEM_LINES,
     MAX_PENDING_CHARS,
@@ -288,7 +288,8 @@ class Redactor:
                 line = self._known.redact(line, self._mark)
         if "name" in low:
             names_secret(line, state)
-        state.printed_kind = printed_secret_kind(line)  # `$ terraform output -raw db_password`: the value is next
+        # `$ terraform output -raw db_password`: the value is on the next line
+        state.printed_kind = printed_secret_kind(line) if line.lstrip(" ")[:1] in PROMPT_FIRST else ""
         if line.rstrip().endswith(rules.BLOCK_INDICATORS) and ":" in line:
             starts_block(line, state)
         if self._new_forms:
@@ -428,9 +429,13 @@ class Redactor:
             return whole[: start - base] + mark + whole[end - base :]
 
         needs = rule.needs
+        need = needs[0] if len(needs) == 1 else None  # one mark: tested without a generator (many lines ask)
 
         def apply_rule(line: str) -> str:
-            if needs and not any(mark in line for mark in needs):
+            if need is not None:
+                if need not in line:
+                    return line
+            elif needs and not any(mark in line for mark in needs):
                 return line
             return rule.pattern.sub(replace, line)
 

@@ -51,6 +51,8 @@ _PRINTERS = (
     r"openssl\s+rand\s+-(?:hex|base64)\b",
     r"python[\d.]*\s+-c\s+[^|>\n]{0,200}\bsecrets\.token_(?:hex|urlsafe)\b",
 )
+# The first character of such a line (after spaces): a cheap test before the regex, on every line the pre-filter passes.
+PROMPT_FIRST = frozenset("\x1b\t$#>%+PR")
 PRINTER = re.compile(_PROMPT + r"(?:" + "|".join(f"(?:{p})" for p in _PRINTERS) + r")")
 # The output goes elsewhere: redirected to a file, piped into a command other than a filter of the value itself.
 _NOT_PRINTED = re.compile(r"(?<![<2&])>(?!&)|\|\s*(?!(?:base64\w*|tr|head|tail|cut|sed|jq|xargs\s+echo)\b)[\w./]")
@@ -76,7 +78,15 @@ def printed_secret_kind(line: str) -> str:
 # --- secrets stated in words -----------------------------------------------------------------------------------
 # The value of a message: one word that looks generated (prose's next word after "is" is seldom one).
 _PROSE_VALUE = r"[\"'`]?([^\s\"'`,;]{6,200})"
-_SECRET_NOUN = r"(?:password|passphrase|passwd|pass\s?word|api[ _-]?key|(?:access|auth|api|bearer|personal\s+access)\s+token|token|client\s+secret|secret)"
+# The nouns case by case (lower, Capitalised, UPPER), not under (?i): the regex engine then rejects most places of a
+# line on their first character (a case-blind alternation is tried letter by letter everywhere, twice as slow).
+_NOUN = r"(?:[Pp]ass(?:word|phrase|wd)|PASS(?:WORD|PHRASE|WD)|(?:[Aa]pi|API)[ _-]?(?:[Kk]ey|KEY)|[Tt]oken|TOKEN|[Ss]ecret|SECRET)"
+# What links the noun to its value: "is", "was set to", "for user U:", "created:".
+_LINK = (
+    r"(?i:\s+for\s+(?:the\s+)?(?:user\s+)?[\w@.\-\[\]']{1,64}(?:\s+is)?\s*:?"
+    r"|\s+(?:is|was|has\s+been|is\s+now)(?:\s+(?:set|changed|reset|updated|generated))?(?:\s+to)?\s*:?"
+    r"|\s+(?:created|generated)(?:\s+successfully)?\s*:)"
+)
 
 
 def _generated(value: str) -> bool:
@@ -87,40 +97,27 @@ def _generated(value: str) -> bool:
 
 _PROSE_TRIGGERS = ("passw", "passphrase", "token", "secret", "key")
 PROSE_RULES: tuple[TokenRule, ...] = (
-    # "Your password is X", "The API key is: X", "password was set to X", "Default password for admin is X",
-    # "Password for user postgres: X", "api key for deploy: X".
+    # "Your password is X", "The API key is: X", "password was set to X", "Default password for admin is X", "Password
+    # for user postgres: X", "API key created: X", "Created user ci with password X".
     rule(
         "secret",
-        r"(?i)\b" + _SECRET_NOUN + r"(?:\s+for\s+(?:the\s+)?(?:user\s+)?[\w@.\-\[\]']{1,64}(?:\s+is)?\s*:?"
-        r"|\s+(?:is|was|has\s+been|is\s+now)(?:\s+(?:set|changed|reset|updated|generated))?(?:\s+to)?\s*:?)"
-        r"\s+" + _PROSE_VALUE,
+        r"\b(?:" + _NOUN + _LINK + r"|[Pp]assword(?<=[Ww]ith [Pp]assword))\s+" + _PROSE_VALUE,
         _PROSE_TRIGGERS,
         group=1,
         check=_generated,
-        needs=(" is", " for ", " was ", " been "),
+        needs=(" is", " for ", " was ", " been ", "ith ", "reated", "enerated"),
     ),
-    # "Created user ci with password X"
-    rule("secret", r"(?i)\bwith\s+password\s+" + _PROSE_VALUE, ("passw",), group=1, check=_generated, needs=("with ",)),
-    # "Generated password for user admin: X", "A temporary password is generated for root@localhost: X" (MySQL),
-    # "The generated password for the elastic built-in superuser is : X" (Elasticsearch).
+    # "Generated password for user admin: X", MySQL's "A temporary password is generated for root@localhost: X",
+    # Elasticsearch's "The generated password for the elastic built-in superuser is : X".
     rule(
         "secret",
-        r"(?i)\b(?:generated|temporary|initial|new|random|default)\s+"
-        + _SECRET_NOUN
-        + r"\b[^:\n]{0,80}?\s?:\s+"
+        r"(?i)\b(?:generated|temporary|initial|new|random|default)\s+(?-i:"
+        + _NOUN
+        + r")\b[^:\n]{0,80}?\s?:\s+"
         + _PROSE_VALUE,
         _PROSE_TRIGGERS,
         group=1,
         check=_generated,
         needs=("enerated", "emporary", "nitial", "ew ", "andom", "efault"),
-    ),
-    # "API key created: X", "Token created successfully: X"
-    rule(
-        "secret",
-        r"(?i)\b" + _SECRET_NOUN + r"\s+(?:created|generated)(?:\s+successfully)?\s*:\s+" + _PROSE_VALUE,
-        _PROSE_TRIGGERS,
-        group=1,
-        check=_generated,
-        needs=("reated", "enerated"),
     ),
 )
