@@ -13,6 +13,8 @@ _PROMPT = (
     r"\s*(?:\x1b\[[0-9;]*[A-Za-z])*(?:[$#>%]|\+{1,3}|PS[^>\n]{0,80}>|(?:##\[group\])?Run)\s+"
     r"(?:sudo\s+(?:-\S+\s+){0,4})?(?:[A-Za-z_]\w{0,60}=\S{0,200}\s+){0,4}"
 )
+# kubectl's global flags before the verb (`kubectl -n prod get secret …`), at most four.
+_KUBECTL_FLAGS = r"(?:--?[\w\-]+(?:[= ][^\s\-]\S*)?\s+){0,4}"
 _NAME = r"[\"']?([A-Za-z_][\w.\-]{0,80})[\"']?"
 # Commands whose whole output is a secret (their documented purpose), or a named value when the name holds one:
 # (?P<name>...) is a name that must look secret;  marks a command that prints nothing else.
@@ -37,7 +39,7 @@ _PRINTERS = (
     r"(?:jq|yq)\s+(?:-\S+\s+){0,4}[\"']?(?:\.[\w\-\[\]\"]{1,80}){0,8}\.([A-Za-z_][\w\-]{0,80})[\"']?(?:\s+\S+)?\s*$",
     r"security\s+find-(?:generic|internet)-password\b(?=[^|>\n]{0,400}\s-w\b)",
     r"bw\s+get\s+(?:password|totp)\b",
-    r"kubectl\s+get\s+secrets?\b(?=[^|>\n]{0,400}(?:jsonpath|go-template)=)",
+    r"kubectl\s+" + _KUBECTL_FLAGS + r"get\s+secrets?\b(?=[^|>\n]{0,400}(?:jsonpath|go-template)=)",
     # Commands that print a fresh credential: cloud access tokens, registry passwords, a generated key.
     r"gcloud\s+auth\s+(?:application-default\s+)?print-(?:access|identity)-token\b",
     r"aws\s+ecr(?:-public)?\s+get-login-password\b",
@@ -46,7 +48,7 @@ _PRINTERS = (
     r"(?:vault|bao)\s+print\s+token\b",
     r"gh\s+auth\s+token\b",
     r"heroku\s+auth:token\b",
-    r"kubectl\s+create\s+token\b",
+    r"kubectl\s+" + _KUBECTL_FLAGS + r"create\s+token\b",
     r"argocd\s+admin\s+initial-password\b",
     r"openssl\s+rand\s+-(?:hex|base64)\b",
     r"python[\d.]*\s+-c\s+[^|>\n]{0,200}\bsecrets\.token_(?:hex|urlsafe)\b",
@@ -105,7 +107,22 @@ PROSE_RULES: tuple[TokenRule, ...] = (
         _PROSE_TRIGGERS,
         group=1,
         check=_generated,
-        needs=(" is", " for ", " was ", " been ", "ith ", "reated", "enerated"),
+        needs=(
+            " is",
+            " IS",
+            " for ",
+            " FOR",
+            " was ",
+            " WAS",
+            " been ",
+            " BEEN",
+            "ith ",
+            "ITH ",
+            "reated",
+            "REATED",
+            "enerated",
+            "ENERATED",
+        ),
     ),
     # "Generated password for user admin: X", MySQL's "A temporary password is generated for root@localhost: X",
     # Elasticsearch's "The generated password for the elastic built-in superuser is : X".

@@ -524,7 +524,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         r"(?i)\bnuget(?:\.exe)?\s+push\s+(?:-\S+\s+){0,6}?[\"']?[^\s\"']+\.s?nupkg[\"']?\s+([\"']?)([^\s\"'-][^\s\"']{15,})\1",
         ("nuget push", "nuget.exe push"),
         group=2,
-        check=lambda v: not_masked(v) and looks_random(v),
+        check=lambda v: not_masked(v) and (looks_random(v) or mixed(v)),
     ),
     # PowerShell's `ConvertTo-SecureString X -AsPlainText` with the string unquoted (one word: no spaces, no call).
     rule(
