@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core import redact_rules as rules
-from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE
+from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, WEAK
 
 # mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again ("": hide only).
 Mark = Callable[[str, str], str]
@@ -92,6 +92,10 @@ def printed_value(line: str, state: LineState, mark: Mark) -> str:
     match = PRINTED_VALUE.match(line)
     if match is None or rules.is_placeholder(match.group(3)):
         return line
+    if kind.startswith(WEAK):
+        kind = kind[len(WEAK) :]
+        if not rules.looks_random(match.group(3)) and not rules.mixed(match.group(3)):
+            return line  # `$ echo $KEY` then `cache-v1-linux`
     return (
         match.group(1)
         + match.group(2)

@@ -54,6 +54,8 @@ _PRINTERS = (
     r"python[\d.]*\s+-c\s+[^|>\n]{0,200}\bsecrets\.token_(?:hex|urlsafe)\b",
 )
 # The first character of such a line (after spaces): a cheap test before the regex, on every line the pre-filter passes.
+# Marks a kind named by a weak name (`key`, `auth`): the printed value is taken only when it looks generated.
+WEAK = "weak:"
 PROMPT_FIRST = frozenset("\x1b\t$#>%+PR")
 PRINTER = re.compile(_PROMPT + r"(?:" + "|".join(f"(?:{p})" for p in _PRINTERS) + r")")
 # The output goes elsewhere: redirected to a file, piped into a command other than a filter of the value itself.
@@ -74,7 +76,9 @@ def printed_secret_kind(line: str) -> str:
     if name is None:
         return "secret"
     named = name_kind(name)
-    return named[0] if named is not None else ""
+    if named is None:
+        return ""
+    return named[0] if named[1] else WEAK + named[0]  # `echo $KEY`: a weak name, the value must look generated
 
 
 # --- secrets stated in words -----------------------------------------------------------------------------------

@@ -83,6 +83,14 @@ def test_what_was_printed_is_learnt_and_found_again_in_its_encoded_forms() -> No
     assert survivors("\n".join(out), [secret]) == []
 
 
+def test_a_weak_name_takes_only_a_generated_value() -> None:
+    assert (
+        Redactor().redact_text("$ echo $CACHE_KEY\ncache-v1-linux-8f14e45f")
+        == "$ echo $CACHE_KEY\ncache-v1-linux-8f14e45f"
+    )
+    assert SECRET not in Redactor().redact_text(f"$ echo $KEY\n{SECRET}")
+
+
 def test_the_kind_follows_the_name_or_the_command() -> None:
     assert printed_secret_kind("$ terraform output -raw db_password") == "password"
     assert printed_secret_kind("$ heroku config:get STRIPE_API_KEY") == "api-key"
