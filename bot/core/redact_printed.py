@@ -16,8 +16,8 @@ _PROMPT = (
 # kubectl's global flags before the verb (`kubectl -n prod get secret …`), at most four.
 _KUBECTL_FLAGS = r"(?:--?[\w\-]+(?:[= ][^\s\-]\S*)?\s+){0,4}"
 _NAME = r"[\"']?([A-Za-z_][\w.\-]{0,80})[\"']?"
-# Commands whose whole output is a secret (their documented purpose), or a named value when the name holds one:
-# (?P<name>...) is a name that must look secret;  marks a command that prints nothing else.
+# Commands whose whole output is a secret (their documented purpose), or a named value when the name holds one: a
+# command's group is that name; a command without a group prints nothing but a secret.
 _PRINTERS = (
     # Terraform and OpenTofu outputs, Pulumi's with --show-secrets, Heroku's config:get, echo/printenv of a variable.
     r"(?:terraform|tofu)(?:\s+-chdir=\S+)?\s+output\s+(?:-(?:raw|json|no-color|state=\S+)\s+)*" + _NAME,
@@ -53,9 +53,9 @@ _PRINTERS = (
     r"openssl\s+rand\s+-(?:hex|base64)\b",
     r"python[\d.]*\s+-c\s+[^|>\n]{0,200}\bsecrets\.token_(?:hex|urlsafe)\b",
 )
-# The first character of such a line (after spaces): a cheap test before the regex, on every line the pre-filter passes.
 # Marks a kind named by a weak name (`key`, `auth`): the printed value is taken only when it looks generated.
 WEAK = "weak:"
+# The first character of such a line (after spaces): a cheap test before the regex, on every line the pre-filter passes.
 PROMPT_FIRST = frozenset("\x1b\t$#>%+PR")
 PRINTER = re.compile(_PROMPT + r"(?:" + "|".join(f"(?:{p})" for p in _PRINTERS) + r")")
 # The output goes elsewhere: redirected to a file, piped into a command other than a filter of the value itself.
