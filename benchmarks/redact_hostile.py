@@ -97,6 +97,23 @@ CASES = {
     "--admin-pass": "--admin-pass ",
     " /password:": " /password:",
     "jdbc:oracle:thin:a/": "jdbc:oracle:thin:a/",
+    # December 9: prose about a secret, a YAML tag before a value, sops' setters, NuGet's positional key, a command
+    # that prints a secret on the next line (matched at the line's start only), SQL Server setup's /SAPWD
+    "password is": "password is ",
+    "password for user a": "password for user a ",
+    "generated password for": "generated password for ",
+    "with password": "with password ",
+    "token created": "token created ",
+    "password: !!str": "password: !!str ",
+    "key: &a": "key: &a ",
+    'sops --set \'["a"]': 'sops --set \'["a"]',
+    "sops set a '": "sops set a '",
+    "nuget push a.nupkg": "nuget push a.nupkg ",
+    "ConvertTo-SecureString a": "ConvertTo-SecureString a ",
+    "/SAPWD:": " /SAPWD:",
+    "sonar.login=": "sonar.login=",
+    "$ terraform output -raw db_password": "$ terraform output -raw db_password ",
+    "$ jq -r .a.b.c": "$ jq -r .a.b.c",
 }
 CHUNK = 64 * 1024
 

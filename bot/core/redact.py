@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -14,15 +13,16 @@ from bot.core.redact_forms import (
     B64_TRIGGERS,
     MIN_LITERAL_LEN,
     KnownSecrets,
-    anchor_letters,
     anchored_regex,
     compiled_trie,
     decode_base64,
-    innermost_words,
     literal_variants,
+    prefilter_for,
     rarest,
+    related_triggers,
 )
-from bot.core.redact_lines import LineState, inside_block, named_value, names_secret, starts_block
+from bot.core.redact_lines import LineState, inside_block, named_value, names_secret, printed_value, starts_block
+from bot.core.redact_printed import PRINTER_TRIGGERS, PROMPT_FIRST, printed_secret_kind
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
     MAX_PEM_LINES,
     MAX_PENDING_CHARS,
@@ -70,36 +70,6 @@ def _run_order(func: Callable[[str], str]) -> tuple[int, int, str]:
     return _apply_order(func), index, getattr(func, "__name__", "")
 
 
-@functools.lru_cache(maxsize=16)
-def _prefilter_for(words: frozenset[str]) -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
-    """(anchor letters, the words it looks for, pre-filter) for the rules' words: the same for every redactor of a
-    process. The anchor letters cover every word; the pre-filter looks only for the innermost ones."""
-    anchors = anchor_letters(words)
-    inner = innermost_words(words)
-    return anchors, inner, re.compile(anchored_regex(inner, anchors))
-
-
-@functools.lru_cache(maxsize=16)
-def _related_triggers(triggers: frozenset[str]) -> tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]:
-    """(covers, overlaps) of the rules' words, as the word trie finds them: the shortest word starting at a place,
-    then on from its end. So a found word stands for the words it begins ("sig" may be "sig=") and those inside it
-    ("-token" holds "token"): its covers. A word that starts inside it and runs on past its end ("sk-" then
-    "-token" in "sk-token") is not found: the overlaps, looked for in the line when the word is found."""
-    starting: dict[str, list[str]] = {}  # every prefix of a word -> the words starting so
-    for word in triggers:
-        for end in range(1, len(word) + 1):
-            starting.setdefault(word[:end], []).append(word)
-    covers = {word: [other for other in starting.get(word, ()) if other != word] for word in triggers}
-    overlaps: dict[str, tuple[str, ...]] = {}
-    for word in triggers:
-        inside = {word[i:j] for i in range(len(word)) for j in range(i + 1, len(word) + 1)} & triggers
-        covers[word] += sorted(inside)
-        over = {other for i in range(1, len(word)) for other in starting.get(word[i:], ()) if other not in inside}
-        if over:
-            overlaps[word] = tuple(sorted(over))
-    return covers, overlaps
-
-
 class Redactor:
     """Replaces secrets with typed placeholders; `redact_line` keeps state across the lines of one log."""
 
@@ -137,8 +107,10 @@ class Redactor:
             self._dispatch.setdefault(trigger, []).append(self._redact_percent_encoded)
         for literal in self._literals:
             self._dispatch.setdefault(literal.lower(), []).append(self._redact_literals)
+        for trigger in PRINTER_TRIGGERS:  # no rule: a command whose next line _line reads for the secret it prints
+            self._dispatch.setdefault(trigger, [])
         triggers |= set(self._dispatch) | set(rules.PEM_TRIGGERS)
-        covers, self._overlaps = _related_triggers(frozenset(triggers))
+        covers, self._overlaps = related_triggers(frozenset(triggers))
         self._dispatch = {
             trigger: sorted(
                 {id(f): f for other in covers[trigger] for f in self._dispatch.get(other, ())}.values(),
@@ -149,7 +121,7 @@ class Redactor:
         # Which rules a line needs: the words found by a trie, only on the few lines the pre-filter passes.
         self._words = compiled_trie(frozenset(triggers))
         self._triggers = frozenset(triggers)
-        self._anchors, self._prefilter_words, self._base_prefilter = _prefilter_for(self._triggers)
+        self._anchors, self._prefilter_words, self._base_prefilter = prefilter_for(self._triggers)
         self._prefilter = self._base_prefilter
         self._has_extra = bool(self.extra_patterns)
         self._appliers_cache: dict[frozenset[str], list[Callable[[str], str]]] = {}
@@ -295,6 +267,8 @@ class Redactor:
                 return inside
         if state.value_kind:
             line = named_value(line, state, self._mark)
+        if state.printed_kind:
+            line = printed_value(line, state, self._mark)
         if self.extra_patterns:
             line = self._redact_extra(line)
         low = line.lower()
@@ -314,6 +288,8 @@ class Redactor:
                 line = self._known.redact(line, self._mark)
         if "name" in low:
             names_secret(line, state)
+        # `$ terraform output -raw db_password`: the value is on the next line
+        state.printed_kind = printed_secret_kind(line) if line.lstrip(" ")[:1] in PROMPT_FIRST else ""
         if line.rstrip().endswith(rules.BLOCK_INDICATORS) and ":" in line:
             starts_block(line, state)
         if self._new_forms:
@@ -453,9 +429,13 @@ class Redactor:
             return whole[: start - base] + mark + whole[end - base :]
 
         needs = rule.needs
+        need = needs[0] if len(needs) == 1 else None  # one mark: tested without a generator (many lines ask)
 
         def apply_rule(line: str) -> str:
-            if needs and not any(mark in line for mark in needs):
+            if need is not None:
+                if need not in line:
+                    return line
+            elif needs and not any(mark in line for mark in needs):
                 return line
             return rule.pattern.sub(replace, line)
 

@@ -285,3 +285,33 @@ class KnownSecrets:
             pos = end
         out.append(text[pos:])
         return "".join(out)
+
+
+@functools.lru_cache(maxsize=16)
+def prefilter_for(words: frozenset[str]) -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
+    """(anchor letters, the words it looks for, pre-filter) for the rules' words: the same for every redactor of a
+    process. The anchor letters cover every word; the pre-filter looks only for the innermost ones."""
+    anchors = anchor_letters(words)
+    inner = innermost_words(words)
+    return anchors, inner, re.compile(anchored_regex(inner, anchors))
+
+
+@functools.lru_cache(maxsize=16)
+def related_triggers(triggers: frozenset[str]) -> tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]:
+    """(covers, overlaps) of the rules' words, as the word trie finds them: the shortest word starting at a place,
+    then on from its end. So a found word stands for the words it begins ("sig" may be "sig=") and those inside it
+    ("-token" holds "token"): its covers. A word that starts inside it and runs on past its end ("sk-" then
+    "-token" in "sk-token") is not found: the overlaps, looked for in the line when the word is found."""
+    starting: dict[str, list[str]] = {}  # every prefix of a word -> the words starting so
+    for word in triggers:
+        for end in range(1, len(word) + 1):
+            starting.setdefault(word[:end], []).append(word)
+    covers = {word: [other for other in starting.get(word, ()) if other != word] for word in triggers}
+    overlaps: dict[str, tuple[str, ...]] = {}
+    for word in triggers:
+        inside = {word[i:j] for i in range(len(word)) for j in range(i + 1, len(word) + 1)} & triggers
+        covers[word] += sorted(inside)
+        over = {other for i in range(1, len(word)) for other in starting.get(word[i:], ()) if other not in inside}
+        if over:
+            overlaps[word] = tuple(sorted(over))
+    return covers, overlaps

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core import redact_rules as rules
+from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, WEAK
 
 # mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again ("": hide only).
 Mark = Callable[[str, str], str]
@@ -14,11 +15,12 @@ LEARNT_BLOCK_LINES = 2
 class LineState:
     """What one stream of lines carries from one line to the next."""
 
-    __slots__ = ("pem_lines", "value_kind", "block_kind", "block_indent", "block_left", "block_seen")
+    __slots__ = ("pem_lines", "value_kind", "printed_kind", "block_kind", "block_indent", "block_left", "block_seen")
 
     def __init__(self) -> None:
         self.pem_lines = 0  # > 0 while inside a PEM private key block
         self.value_kind = ""  # the previous line named a secret ("- name: DB_PASSWORD"); this one may hold it
+        self.printed_kind = ""  # the previous line ran a command that prints a secret; this one may be it
         self.block_kind = ""  # inside a YAML block scalar under a secret's name (`password: |`)
         self.block_indent = 0  # the indentation of that name: the block's lines are indented further
         self.block_left = 0  # lines the block may still hold (a secret is short; a log indented under it is not)
@@ -27,7 +29,7 @@ class LineState:
     @property
     def carries(self) -> bool:
         """The next line must be looked at whatever it holds."""
-        return bool(self.pem_lines or self.value_kind or self.block_kind)
+        return bool(self.pem_lines or self.value_kind or self.printed_kind or self.block_kind)
 
 
 def names_secret(line: str, state: LineState) -> None:
@@ -79,3 +81,25 @@ def named_value(line: str, state: LineState, mark: Mark) -> str:
     if match is None or rules.is_placeholder(match.group(3)) or len(match.group(3)) < 3:
         return line
     return match.group(1) + match.group(2) + mark(kind, match.group(3)) + match.group(2)
+
+
+def printed_value(line: str, state: LineState, mark: Mark) -> str:
+    """The line after a command that prints a secret (`terraform output -raw db_password`, `gcloud auth
+    print-access-token`): redacted when it is one word and nothing else (a message or the next command is not)."""
+    kind, state.printed_kind = state.printed_kind, ""
+    if NOT_A_VALUE.match(line.lstrip()):
+        return line
+    match = PRINTED_VALUE.match(line)
+    if match is None or rules.is_placeholder(match.group(3)):
+        return line
+    if kind.startswith(WEAK):
+        kind = kind[len(WEAK) :]
+        if not rules.looks_random(match.group(3)) and not rules.mixed(match.group(3)):
+            return line  # `$ echo $KEY` then `cache-v1-linux`
+    return (
+        match.group(1)
+        + match.group(2)
+        + mark(kind, match.group(3))
+        + match.group(2)
+        + line[match.end(3) + len(match.group(2)) :]
+    )

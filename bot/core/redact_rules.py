@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from bot.core.redact_forms import decode_base64, trie_regex
 from bot.core.redact_names import NAME_VALUE_TRIGGERS, name_kind, name_words  # noqa: F401 (here and through this module)
+from bot.core.redact_printed import PROSE_RULES
 from bot.core.redact_tokens import (  # noqa: F401 (the rules' names, used through this module)
     ALREADY_MASKED,
     MASK_CHARS,
@@ -365,6 +366,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # Terraform's credentials variables, TF_TOKEN_<host with underscores>: the name ends in the host, not "token".
     rule("token", r"\bTF_TOKEN_\w+[\"']?\s*[:=]\s*[\"']?([^\s\"']+)", ("tf_token_",), group=1, check=not_masked),
 ) + TOOL_RULES  # after every rule above: a tool's own forms, for lines no rule above has redacted
+HEADER_RULES += PROSE_RULES  # last: a secret stated in words, on lines no rule above has redacted
 
 URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([^/\s@\"'<>]+)@")
 
@@ -528,6 +530,10 @@ MAX_BLOCK_LINES = MAX_PEM_LINES
 PASCAL_WORDS = re.compile(r"^(?:[A-Z][a-z0-9]+){3,}$")
 
 
+YAML_TAG = re.compile(r"(?:!!?[\w/:.\-]*|&[\w\-]+)$")
+YAML_CORE_TAGS = frozenset({"!!null", "!!str", "!!binary", "!!int", "!!float", "!!bool", "!!map", "!!seq", "!!set"})
+
+
 def not_an_assignment(match: re.Match[str]) -> bool:
     """Shapes that put a colon after a secret word without assigning a secret."""
     if match.group("op") != ":" or match.group("nq") or match.group("val")[0] in "\"'":
@@ -540,6 +546,11 @@ def not_an_assignment(match: re.Match[str]) -> bool:
         return not (match.string[start - 1 : start] == "/" and match.string[start - 2 : start - 1] in ("", " ", "\t"))
     if name_words(name) == ["pass"]:
         return True  # "--- PASS: TestName" in go test output
+    value = match.group("val")
+    if YAML_TAG.match(value) and (
+        value in YAML_CORE_TAGS or match.string[match.end("val") : match.end("val") + 1] in " \t"
+    ):
+        return True  # `password: !!str X`, `password: &pw X`: a YAML tag or anchor, the value after it; `!!null`
     return bool(PASCAL_WORDS.match(name))  # "AddUserAuthToken: migrating", a class name
 
 

@@ -337,6 +337,9 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     rule("nvidia-key", r"\bnvapi-[0-9A-Za-z_\-]{64}" + END, ("nvapi-",)),
     # `aws eks get-token`'s bearer token for a cluster: a presigned STS URL, base64url, valid 15 minutes.
     rule("eks-token", r"\bk8s-aws-v1\.[0-9A-Za-z_\-]{40,}", ("aws-v1.",)),  # "-v": "-a" is a common flag
+    # A Docker config.json in base64 (a Kubernetes secret's `.dockerconfigjson`, `kubectl get secret regcred -o yaml`):
+    # `{"auths":` encoded, its registries' user:password inside.
+    rule("docker-config", r"\beyJhdXRocyI6[A-Za-z0-9+/]{16,}={0,2}", ("eyjhdxrocyi6",)),
     # age encryption secret keys (bech32, upper case).
     rule("age-secret-key", r"\bAGE-SECRET-KEY-1" + BECH32 + r"{58}\b", ("age-secret-key-1",)),
 )

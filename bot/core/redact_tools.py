@@ -505,4 +505,51 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         needs=("</",),
         weak_needs_random=True,
     ),
+    # SQL Server setup's `/SAPWD:X` or `/SAPWD="X"` (the sa account's password; the word holds "pwd").
+    rule("password", r"(?i)(?:^|\s)/SAPWD[:=]([\"']?)([^\s\"']{3,})\1", ("sapwd",), group=2, check=not_masked),
+    # sops: `--set '["db"]["password"] "X"'`, and sops 3.9's `set FILE '["password"]' '"X"'`: the last key names it.
+    rule(
+        "secret",
+        r"\bsops(?=\s)[^|;&\n]{0,400}?(?:--set\s+'|\sset\s+\S{1,400}\s+')(?:\[[^\]\n]{1,80}\]){0,8}?\[\"([\w.\-]{1,80})\"\]'?"
+        r"\s+'?\"([^\"\n]{3,})\"",
+        NAME_VALUE_TRIGGERS,
+        group=2,
+        check=not_masked,
+        named=1,
+        needs=("sops",),
+    ),
+    # NuGet's push takes the API key as its second positional argument: `nuget push PKG.nupkg KEY -Source URL`.
+    rule(
+        "api-key",
+        r"(?i)\bnuget(?:\.exe)?\s+push\s+(?:-\S+\s+){0,6}?[\"']?[^\s\"']+\.s?nupkg[\"']?\s+([\"']?)([^\s\"'-][^\s\"']{15,})\1",
+        ("nuget push", "nuget.exe push"),
+        group=2,
+        check=lambda v: not_masked(v) and (looks_random(v) or mixed(v)),
+    ),
+    # PowerShell's `ConvertTo-SecureString X -AsPlainText` with the string unquoted (one word: no spaces, no call).
+    rule(
+        "password",
+        r"(?i)\bConvertTo-SecureString\s+(?:-String\s+)?([^\s\"'$(\-][^\s\"'()]{2,})\s+-AsPlainText\b",
+        ("securestring",),
+        group=1,
+        check=not_masked,
+    ),
+    # SonarQube's scanner property sonar.login holds a token (or a user, with sonar.password: a generated value only).
+    rule(
+        "token",
+        r"\bsonar\.login[\"']?\s*[=:]\s*([\"']?)([^\s\"']{16,})\1",
+        ("sonar.login",),
+        group=2,
+        check=lambda v: not_masked(v) and (looks_random(v) or mixed(v)),
+    ),
+    # YAML's tag or anchor before a secret's value: `password: !!str X`, `password: &pw X` (the value is after it).
+    rule(
+        "secret",
+        r"(?<![\w.\-])([A-Za-z_][\w.\-]{0,80})[\"']?\s*:\s+(?:(?:!!?[\w/:.\-]*|&[\w\-]+)\s+){1,2}([\"']?)([^\s\"'#|>][^\s\"']{2,})\2",
+        NAME_VALUE_TRIGGERS,
+        group=3,
+        check=not_masked,
+        named=1,
+        needs=(": !", ": &"),
+    ),
 )

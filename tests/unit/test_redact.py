@@ -213,6 +213,11 @@ GENERATORS = {
     "flutterwave": lambda: "FLWSECK-" + rand(32, HEX) + "-X",
     "nvidia": lambda: "nvapi-" + rand_mixed(64, ALNUM + "-_"),
     "eks": lambda: "k8s-aws-v1." + rand_mixed(180, ALNUM + "-_"),
+    "dockerconfigjson": lambda: base64.b64encode(
+        json.dumps({"auths": {"registry.example.com": {"auth": base64.b64encode(b"ci:" + rand(20).encode()).decode()}}})
+        .replace(" ", "")
+        .encode()
+    ).decode(),
 }
 
 
