@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.excerpt.ci_systems import FRAMING as CI_FRAMING
+
 # Lines that say that a command or build failed and point elsewhere (above, a report file) for why.
 # They describe CI output in general: build tools, shells, CI runners, test runners' tallies.
 WRAPPER = re.compile(
@@ -94,7 +96,8 @@ RUNNER_STEP = re.compile(
     r"Uploading artifacts(?: for (?:successful|failed) job)?|Saving cache for (?:successful|failed) job|"
     r"Executing \"step_script\" stage of the job script|"
     # GitHub Actions' own lines after a step's output: the post-job steps and the runner's clean-up
-    r"Post job cleanup\.|Cleaning up orphan processes|Post Run \S)"
+    r"Post job cleanup\.|Cleaning up orphan processes|Post Run \S)|" + CI_FRAMING.pattern
+    # other CI systems' step, section and phase lines (Jenkins, Azure Pipelines, Buildkite, CodeBuild, Cloud Build)
 )
 # Python's line between a traceback and the one of an exception raised from it (`raise X from e`): the last
 # exception is what the command died of. "During handling of the above exception, another exception occurred"

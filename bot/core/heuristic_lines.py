@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.excerpt.ci_systems import COMMAND_ECHO, marked_failure, strip_prefix, xtrace_echoes
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
     COMMAND_STARTS,
@@ -64,6 +65,11 @@ def bare(text: str) -> str:
     """A log line without the runner's timestamp prefix, nor a monorepo runner's package prefix (TASK_PREFIX)."""
     if text[:1].isdigit() or "\t" in text[:200]:
         text = STAMP.sub("", text, count=1)
+    if text[:1] in "S[#":
+        # Another CI system's step prefix (Cloud Build's `Step #2 - "test": `, CodeBuild's `[Container] <time> `),
+        # and its error marker's words (`##vso[task.logissue type=error]message`, TeamCity's testFailed).
+        text = strip_prefix(text)
+        text = marked_failure(text) or text
     return TASK_PREFIX.sub("", text, count=1) if text[:1] == "@" or text[:1].islower() else text
 
 
@@ -88,8 +94,28 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
 
 
 def is_command_echo(text: str) -> bool:
-    """Whether a line is the runner's echo of a script's command (`$ cmd`, GitHub Actions' `##[group]Run cmd`)."""
-    return bare(text).startswith(COMMAND_STARTS)
+    """Whether a line is the runner's echo of a script's command (`$ cmd`, GitHub Actions' `##[group]Run cmd`,
+    CodeBuild's `Running command cmd`)."""
+    text = bare(text)
+    return text.startswith(COMMAND_STARTS) or (COMMAND_ECHO.match(text) is not None)
+
+
+def command_echoes(lines: tuple[ExcerptLine, ...] | list[ExcerptLine]) -> set[int]:
+    """The numbers of the lines that echo a command: is_command_echo(), and `set -x`'s `+ cmd` where the log shows
+    xtrace (not a diff's added line)."""
+    return {ln.n for ln in lines if is_command_echo(ln.text)} | xtrace_echoes([(ln.n, bare(ln.text)) for ln in lines])
+
+
+# A unified diff's first file header (`diff --git a/x b/x`, else `+++ b/x`).
+DIFF_HEADER = re.compile(r"^diff --git a/\S|^\+\+\+ (?:b/)?[\w./-]+\S*(?:\s|$)")
+
+
+def diffed(lines: list[ExcerptLine]) -> ExcerptLine | None:
+    """The first file header of a unified diff that the last command echoed printed: a check that fails on a
+    difference and prints only the diff (`git diff --exit-code` after code generation, a formatter's `--diff`)."""
+    echoes = command_echoes(lines)
+    start = max((k for k, ln in enumerate(lines) if ln.n in echoes), default=-1) + 1
+    return next((ln for ln in lines[start:] if DIFF_HEADER.match(bare(ln.text))), None)
 
 
 def ran_out(line: ExcerptLine) -> bool:
