@@ -315,6 +315,19 @@ org.opentest4j.AssertionFailedError: expected: <90> but was: <100>
 [ERROR] Please refer to /src/target/surefire-reports for the individual test results.
 """
 
+# Jenkins' declarative `post` stage runs after a failed stage: its steps' lines are not the stage's failure.
+POST_ACTIONS = (
+    "[Pipeline] stage\n[Pipeline] { (Declarative: Post Actions)\n[Pipeline] junit\nRecording test results\n{post}"
+    "[Pipeline] }}\n[Pipeline] // stage\n"
+)
+DEPLOY_SKIPPED = '[Pipeline] stage\n[Pipeline] { (Deploy)\nStage "Deploy" skipped due to earlier failure(s)\n[Pipeline] }\n[Pipeline] // stage\n'
+
+
+def with_post(log: str, post: str) -> str:
+    """A Jenkins Pipeline log with a `post` stage after the failed one, in place of the skipped stage."""
+    return log.replace(DEPLOY_SKIPPED, POST_ACTIONS.replace("{post}", post).replace("}}", "}"))
+
+
 LOGS: dict[str, str] = {
     "jenkins_pytest": jenkins(
         "Test",
@@ -401,6 +414,24 @@ would reformat app/cart.py
 Oh no! 💥 💔 💥
 1 file would be reformatted, 14 files would be left unchanged.
 """,
+    ),
+    "jenkins_post": with_post(
+        jenkins("Test", "+ python -m pytest -q tests --junitxml=report.xml\n" + PYTEST),
+        "[Checks API] No suitable checks publisher found.\n[Pipeline] sh\n+ docker compose down\n"
+        " Container shop-db-1  Stopping\n Container shop-db-1  Stopped\n",
+    ),
+    "jenkins_post_junit": with_post(
+        jenkins(
+            "Build",
+            r"""
++ mvn -B -ntp verify
+[ERROR] COMPILATION ERROR :
+[ERROR] /var/lib/jenkins/workspace/shop_main/src/main/java/com/acme/shop/Cart.java:[27,16] cannot find symbol
+[INFO] BUILD FAILURE
+[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile (default-compile) on project shop: Compilation failure
+""",
+        ),
+        "ERROR: Step ‘Publish JUnit test result report’ failed: No test report files were found. Configuration error?\n",
     ),
     "jenkins_oom": jenkins(
         "Test",
@@ -531,6 +562,21 @@ checking 42 migrations
 ##vso[task.logissue type=error;sourcepath=db/migrations/0042_add_index.py;linenumber=1]Migration 0042_add_index has no reverse operation
 ##vso[task.complete result=Failed;]
 """,
+    ),
+    "azure_dotnet_task": azure(
+        "dotnet test",
+        "dotnet test",
+        r"""
+  Failed Shop.Tests.CartTests.AppliesCoupon [12 ms]
+  Error Message:
+   Assert.Equal() Failure: Values differ
+Expected: 90
+Actual:   100
+Failed!  - Failed:     1, Passed:    11, Skipped:     0, Total:    12, Duration: 41 ms - Shop.Tests.dll (net8.0)
+##[error]Error: The process '/usr/bin/dotnet' failed with exit code 1
+""",
+        error="##[error]Dotnet command failed with non-zero exit code on the following projects : "
+        "/home/vsts/work/1/s/tests/Shop.Tests/Shop.Tests.csproj",
     ),
     "azure_dotnet": azure(
         "dotnet test",
@@ -708,6 +754,13 @@ CASES: list[tuple[str, list[str], str, Category | None]] = [
     ("jenkins_freestyle_make", ["src/cart.c:41:12", "'total' undeclared"], "src/cart.c:41:12: error", Category.build),
     ("jenkins_rustfmt", ["Diff in", "src/cart.rs at line 12"], "Diff in /var/lib/jenkins", Category.lint),
     ("jenkins_black", ["would reformat app/cart.py"], "would reformat app/cart.py", Category.lint),
+    ("jenkins_post", ["test_total_with_coupon", "assert 100 == 90"], "assert 100 == 90", Category.test),
+    (
+        "jenkins_post_junit",
+        ["Cart.java:[27,16]", "cannot find symbol"],
+        "Cart.java:[27,16] cannot find symbol",
+        Category.build,
+    ),
     ("jenkins_oom", ["Killed", "./gradlew --no-daemon test"], "Killed", None),
     ("circleci_jest", ["Cart › applies a coupon", "Expected: 90"], "● Cart › applies a coupon", Category.test),
     (
@@ -743,6 +796,12 @@ CASES: list[tuple[str, list[str], str, Category | None]] = [
         ["Migration 0042_add_index has no reverse operation"],
         "Migration 0042_add_index has no reverse operation",
         None,
+    ),
+    (
+        "azure_dotnet_task",
+        ["Shop.Tests.CartTests.AppliesCoupon", "Assert.Equal() Failure"],
+        "Assert.Equal() Failure: Values differ",
+        Category.test,
     ),
     (
         "azure_dotnet",
@@ -823,6 +882,9 @@ FRAMING = (
     'Step #1 - "test":',
     'Step #0 - "build":',
     "Merged test suites",
+    "Publish JUnit test result report",
+    "docker compose down",
+    "Dotnet command failed",
 )
 # Rows where the system's line is all there is: the failing command and its exit are the answer.
 SILENT = {"codebuild_silent", "cloudbuild_silent"}
