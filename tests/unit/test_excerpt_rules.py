@@ -106,7 +106,7 @@ def test_other_ci_systems_step_and_phase_lines_score_nothing_and_their_prefixes_
         'Stage "Deploy" skipped due to earlier failure(s)',
         "##[section]Finishing: Run tests",
         "~~~ Running commands",
-        "Starting Step #2 - \"test\"",
+        'Starting Step #2 - "test"',
         "##teamcity[testFinished name='tests.test_cart.test_total' duration='5']",
     ):
         assert score_line(line) == 0.0, line

@@ -978,3 +978,42 @@ def test_azure_logissue_is_stated_by_its_message():
     assert summary.startswith("Migration 0042_add_index has no reverse operation"), summary
     evidence = [e.text for e in answer_for("azure_logissue").evidence[:SCORED_EVIDENCE]]
     assert not any("task.complete" in e for e in evidence[:1]), evidence
+
+
+PRUNE = """
++ docker system prune -af{handled}
+Error response from daemon: write /var/lib/docker/tmp/prune: no space left on device
+{fallback}+ npm ci
+added 812 packages in 21s
++ npm test
+"""
+
+
+def test_a_full_disk_in_a_command_allowed_to_fail_is_not_the_failure_under_set_x():
+    # The review of round six in `+ cmd` framing: Bitbucket and Drone echo the whole command (`x || true`), the
+    # shell's xtrace (Jenkins' sh step) echoes `+ x` and then the fallback it ran, `+ true`.
+    for log in (
+        xtrace(BITBUCKET, PRUNE.format(handled=" || true", fallback="") + JEST),
+        jenkins("Test", PRUNE.format(handled="", fallback="+ true\n") + JEST),
+    ):
+        answer = offline_answer(log)
+        assert "no space left" not in answer.summary.lower(), answer.summary
+        assert answer.summary.startswith("● Cart › applies a coupon") and answer.category is Category.test
+
+
+def test_a_finding_of_a_command_allowed_to_fail_is_not_the_failure_under_set_x():
+    log = jenkins(
+        "Release",
+        r"""
++ pip-audit -r requirements.txt
+Found 1 known vulnerability in 1 package
+Name    Version ID                  Fix Versions
+------- ------- ------------------- ------------
+jinja2  3.1.2   GHSA-h5c8-rqwp-cp95 3.1.3
++ true
++ ./scripts/release.sh
+ERROR: version 2.4.0 is already tagged
+""",
+    )
+    answer = offline_answer(log)
+    assert answer.summary.startswith("ERROR: version 2.4.0 is already tagged"), answer.summary
