@@ -163,7 +163,9 @@ def went_on_after(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
     echoes = command_echoes(excerpt.lines)
     echo = next((ln for ln in reversed(excerpt.lines) if ln.n < line.n and ln.n in echoes), None)
     later = next((ln for ln in excerpt.lines if ln.n > line.n and _next_command(ln, echoes)), None)
-    handled = echo is not None and (HANDLED.search(bare(echo.text)) or FALLBACK.match(bare(later.text) if later else ""))
+    handled = echo is not None and (
+        HANDLED.search(bare(echo.text)) or FALLBACK.match(bare(later.text) if later else "")
+    )
     if echo is None or later is None or AFTER_SCRIPT.match(bare(later.text)) or not handled:
         return None
     lead = excerpt.lead if excerpt.lead is not None and excerpt.lead[0] >= later.n else None
