@@ -1017,3 +1017,12 @@ ERROR: version 2.4.0 is already tagged
     )
     answer = offline_answer(log)
     assert answer.summary.startswith("ERROR: version 2.4.0 is already tagged"), answer.summary
+
+
+def test_buildkites_per_line_timestamps_change_nothing():
+    # A raw Buildkite log puts the time before each line as a terminal string sequence (`ESC _bk;t=<ms> BEL`).
+    for name in ("buildkite_cargo", "buildkite_eslint", "buildkite_docker"):
+        lines = LOGS[name].split("\n")[:-1]
+        raw = "".join(f"\x1b_bk;t={1765275611000 + 7 * i}\x07{line}\n" for i, line in enumerate(lines))
+        plain, answer = offline_answer(LOGS[name]), offline_answer(raw)
+        assert (answer.summary, answer.category) == (plain.summary, plain.category), (name, answer.summary)
