@@ -37,7 +37,7 @@ EXIT = re.compile(
     r"^(?:ERROR: )?script returned exit code [1-9]|^Exited with code (?:exit status )?[1-9]|"
     r"^CircleCI received exit code [1-9]|(?:^|\s)Error: The command exited with status [1-9]|"
     r"^user command error: exit status [1-9]|^(?:##\[error\])?\w+ exited with code '[1-9]|"
-    r"^Process exited with code [1-9]|^Step .+ failed\s*$|"
+    r"^Process exited with code [1-9]|^Step .+ \([^)]+\) failed\s*$|"
     r"^Command did not exit successfully .+ exit status [1-9]|^Phase complete: \w+ State: FAILED|"
     r"^Phase context status code: \w*ERROR\b|"
     r"^ERROR: build step \d+ \"[^\"]*\" failed: |^##vso\[task\.complete result=Failed"
@@ -45,7 +45,7 @@ EXIT = re.compile(
 # Of those, the ones that name no command: the command's own exit line is preferred over them.
 RUNNER_EXIT = re.compile(
     r"script returned exit code|Exited with code|CircleCI received exit code|Error: The command exited with status|"
-    r"user command error:|^(?:##\[error\])?\w+ exited with code '|^Process exited with code|^Step .+ failed\s*$|"
+    r"user command error:|^(?:##\[error\])?\w+ exited with code '|^Process exited with code|^Step .+ \([^)]+\) failed\s*$|"
     r"Phase complete: |Phase context status code: |task\.complete result=|"
     r"^Build step '.*' marked build as failure|^Finished: FAILURE"
 )
