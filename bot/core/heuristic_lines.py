@@ -64,7 +64,8 @@ def shorten(text: str, limit: int) -> str:
 
 
 def bare(text: str) -> str:
-    """A log line without the runner's timestamp prefix, nor a monorepo runner's package prefix (TASK_PREFIX)."""
+    """A log line without the runner's timestamp prefix, another CI system's step prefix, nor a monorepo runner's
+    package prefix (TASK_PREFIX); a CI system's error marker as the words it carries."""
     if text[:1].isdigit() or "\t" in text[:200]:
         text = STAMP.sub("", text, count=1)
     if text[:1] in "S[#":
