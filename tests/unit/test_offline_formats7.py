@@ -1026,3 +1026,12 @@ def test_buildkites_per_line_timestamps_change_nothing():
         raw = "".join(f"\x1b_bk;t={1765275611000 + 7 * i}\x07{line}\n" for i, line in enumerate(lines))
         plain, answer = offline_answer(LOGS[name]), offline_answer(raw)
         assert (answer.summary, answer.category) == (plain.summary, plain.category), (name, answer.summary)
+
+
+def test_jenkins_parallel_verdict_is_not_the_failure():
+    # `parallel` prints "Failed in branch unit" after the branch's own report: it points above, as an exit line does.
+    branch = "".join(f"[unit] {line}\n" for line in PYTEST.strip("\n").split("\n"))
+    body = "[Pipeline] parallel\n[Pipeline] { (Branch: unit)\n[Pipeline] sh\n[unit] + python -m pytest -q tests\n"
+    log = jenkins("Checks", body + branch + "[Pipeline] }\nFailed in branch unit\n[Pipeline] // parallel\n")
+    summary = offline_answer(log).summary[:SCORED_SUMMARY]
+    assert "Failed in branch" not in summary and "tests/test_cart.py" in summary, summary

@@ -40,14 +40,16 @@ EXIT = re.compile(
     r"^Process exited with code [1-9]|^Step .+ \([^)]+\) failed\s*$|"
     r"^Command did not exit successfully .+ exit status [1-9]|^Phase complete: \w+ State: FAILED|"
     r"^Phase context status code: \w*ERROR\b|"
-    r"^ERROR: build step \d+ \"[^\"]*\" failed: |^##vso\[task\.complete result=Failed"
+    r"^ERROR: build step \d+ \"[^\"]*\" failed: |^##vso\[task\.complete result=Failed|"
+    # Jenkins' `parallel` step after a branch failed
+    r"^Failed in branch \S"
 )
 # Of those, the ones that name no command: the command's own exit line is preferred over them.
 RUNNER_EXIT = re.compile(
     r"script returned exit code|Exited with code|CircleCI received exit code|Error: The command exited with status|"
     r"user command error:|^(?:##\[error\])?\w+ exited with code '|^Process exited with code|^Step .+ \([^)]+\) failed\s*$|"
     r"Phase complete: |Phase context status code: |task\.complete result=|"
-    r"^Build step '.*' marked build as failure|^Finished: FAILURE"
+    r"^Build step '.*' marked build as failure|^Finished: FAILURE|^Failed in branch "
 )
 # The command a system names in its exit line (CodeBuild's "Command did not exit successfully X exit status 1").
 EXIT_COMMAND = re.compile(r"^Command did not exit successfully (?P<cmd3>.{1,120}?) exit status \d+\s*$")
