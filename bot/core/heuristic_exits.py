@@ -6,17 +6,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.excerpt.ci_systems import EXIT_COMMAND as CI_EXIT_COMMAND
+from bot.core.excerpt.ci_systems import RUNNER_EXIT as CI_RUNNER_EXIT
 from bot.core.excerpt.rules import is_exit_line
 from bot.core.heuristic_formats import TEST_ID
-from bot.core.heuristic_lines import AFTER_SCRIPT, bare, is_command_echo, is_wrapper_line
+from bot.core.heuristic_lines import AFTER_SCRIPT, bare, command_echoes, is_wrapper_line
 from bot.core.types import Excerpt, ExcerptLine
 
 # The failing command's exit status, as printed; the runner's "Job failed: exit code 1" comes last.
 EXIT_CODE = re.compile(
-    r"(?i)(?:exit(?:ed)? (?:with )?(?:code|status|value)[: ]*|exited with |returned a non-zero code: |"
-    r"\bError )(?P<code>\d{1,3})\b"
+    r"(?i)(?:exit(?:ed)? (?:with )?(?:code|status|value)[: ]*'?|exited with (?:non-zero status: )?|"
+    r"returned a non-zero code: |\bError )(?P<code>\d{1,3})\b"
 )
-COMMAND = re.compile(r"(?:The command|process) \"(?P<cmd>[^\"]{1,120})\"|^\s*\$ (?P<cmd2>.{1,120})$")
+COMMAND = re.compile(
+    r"(?:The command|process) \"(?P<cmd>[^\"]{1,120})\"|^\s*\$ (?P<cmd2>.{1,120})$|" + CI_EXIT_COMMAND.pattern[1:]
+)
 # The step a build tool says failed, as it names it (a Gradle task, a make target, a Maven goal).
 STEP = re.compile(
     r"Execution failed for task '(?P<task>[^']{1,100})'|^> Task (?P<task2>:\S{1,100}) FAILED|"
@@ -30,7 +34,11 @@ TIMEOUT_EXIT = 124  # GNU coreutils' `timeout`: the command it ran was out of ti
 # (`pytest --timeout 30`) is not the command.
 TIMEOUT_COMMAND = re.compile(r"(?:^|[\s;&|(])(?:g?timeout|\$\{?TIMEOUT\}?)\s")
 TEST_NEAR = 50  # lines between a test's name and its error in one report
-RUNNER_EXIT = re.compile(r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code")
+RUNNER_EXIT = re.compile(
+    r"(?i)ERROR: Job failed|Your build exited with|Process completed with exit code|(?-i:"
+    + CI_RUNNER_EXIT.pattern
+    + ")"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +57,20 @@ def failing_exit(excerpt: Excerpt, after: int = 0) -> Exit | None:
         m = EXIT_CODE.search(line.text)
         if not m or not (is_exit_line(line.text) or is_wrapper_line(line.text)) or int(m.group("code")) == 0:
             continue
-        cmd = COMMAND.search(line.text)
-        command = (cmd.group("cmd") or "") if cmd else ""
+        cmd = COMMAND.search(bare(line.text))
+        command = (cmd.group("cmd") or cmd.group("cmd3") or "") if cmd else ""
         found.append(Exit(int(m.group("code")), line, command))
-    own = [e for e in found if not RUNNER_EXIT.search(e.line.text)]
+    own = [e for e in found if not RUNNER_EXIT.search(bare(e.line.text))]
     named = [e for e in own if e.command]
     return (named or own or found or [None])[0]
+
+
+def lead_exit(lines: list[ExcerptLine], first: int, last: int) -> ExcerptLine | None:
+    """The lead's own exit line (`The command "x" exited with 1.`), which at least names the command."""
+    return next(
+        (ln for ln in lines if first <= ln.n <= last and is_wrapper_line(ln.text) and not RUNNER_EXIT.search(ln.text)),
+        None,
+    )
 
 
 def failing_step(excerpt: Excerpt, after: int = 0) -> tuple[str, ExcerptLine | None]:
@@ -79,11 +95,12 @@ def timed_out(excerpt: Excerpt) -> tuple[ExcerptLine, Exit] | None:
     if exit_.command:
         return (exit_.line, exit_) if TIMEOUT_COMMAND.search(exit_.command) else None
     echo: ExcerptLine | None = None
+    echoes = command_echoes(excerpt.lines)
     for line in excerpt.lines:
         text = bare(line.text)
         if line.n >= exit_.line.n or AFTER_SCRIPT.match(text):
             break
-        if is_command_echo(line.text):
+        if line.n in echoes:
             echo = line
     return (echo, exit_) if echo is not None and TIMEOUT_COMMAND.search(bare(echo.text)) else None
 

@@ -28,6 +28,7 @@ from bot.core.excerpt.rules import CLEANUP_SECTIONS, STRONG, is_exit_line, score
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
 from bot.core.heuristic_exits import Exit, failing_exit, failing_step, failing_test, failing_test_line, timed_out
+from bot.core.heuristic_exits import lead_exit as _lead_exit
 from bot.core.heuristic_formats import (
     CHAIN_GAP,
     DETAIL_END,
@@ -52,6 +53,7 @@ from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import PASS as _PASS
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
 from bot.core.heuristic_lines import bare, clean, is_failure_line, is_wrapper_line, ran_out_before, went_on_after
+from bot.core.heuristic_lines import diffed as _diffed
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
@@ -220,14 +222,6 @@ def _last_words(output: list[ExcerptLine]) -> ExcerptLine | None:
     return said[k]
 
 
-def _lead_exit(lines: list[ExcerptLine], first: int, last: int) -> ExcerptLine | None:
-    """The lead's own exit line (`The command "x" exited with 1.`), which at least names the command."""
-    return next(
-        (ln for ln in lines if first <= ln.n <= last and is_wrapper_line(ln.text) and not _RUNNER_EXIT.search(ln.text)),
-        None,
-    )
-
-
 def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
     """The failure lines printed within BELOW_TITLE_LINES under the report title lines[title]."""
     top = lines[title].n
@@ -389,6 +383,8 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     if candidates:
         best = max(score_line(line.text) for line in candidates)
         return next(line for line in candidates if score_line(line.text) == best)
+    if (diff := _diffed(lines)) is not None:
+        return diff  # a check that printed only a diff: the difference is its failure
     # Only wrappers: the innermost one (a command's own status) says the most.
     wrappers = [line for line in lines if line.text.strip() and is_wrapper_line(line.text)]
     own = [line for line in wrappers if not _RUNNER_EXIT.search(line.text)]

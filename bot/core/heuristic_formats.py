@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.excerpt.ci_systems import FRAMING as CI_FRAMING
+
 # Lines that say that a command or build failed and point elsewhere (above, a report file) for why.
 # They describe CI output in general: build tools, shells, CI runners, test runners' tallies.
 WRAPPER = re.compile(
@@ -88,13 +90,14 @@ WRAPPER = re.compile(
     r"^(?:ERROR|FATAL):\s*$"
 )
 # GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
-# section markers: what the runner did next, never the tool's words (a failure's detail ends there).
+# section markers: what the runner did next, never the tool's words (a failure's detail ends there). Other CI systems'
+# step, section and phase lines (Jenkins, Azure Pipelines, Buildkite, CodeBuild, Cloud Build, TeamCity) are read alike.
 RUNNER_STEP = re.compile(
     r"^(?:Cleaning up (?:project directory and )?file based variables|Running after_script|"
     r"Uploading artifacts(?: for (?:successful|failed) job)?|Saving cache for (?:successful|failed) job|"
     r"Executing \"step_script\" stage of the job script|"
     # GitHub Actions' own lines after a step's output: the post-job steps and the runner's clean-up
-    r"Post job cleanup\.|Cleaning up orphan processes|Post Run \S)"
+    r"Post job cleanup\.|Cleaning up orphan processes|Post Run \S)|" + CI_FRAMING.pattern
 )
 # Python's line between a traceback and the one of an exception raised from it (`raise X from e`): the last
 # exception is what the command died of. "During handling of the above exception, another exception occurred"

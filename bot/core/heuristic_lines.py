@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from bot.core.excerpt.ci_systems import COMMAND_ECHO, marked_failure, strip_prefix, xtrace_echoes
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
     COMMAND_STARTS,
@@ -25,6 +26,8 @@ WARNED = re.compile(r"(?i)\bwarn(?:ing)?\b")
 # A command that handles its own failure, as its echo shows: a fallback (`x || true`, `x || echo "skipped"`), a retry
 # loop that stops at its first success (`for i in 1 2 3; do x && break; done`, `until x; do sleep 5; done`).
 HANDLED = re.compile(r"\|\||&&\s*break\b|\buntil\s")
+# `set -x`'s echo of a fallback run because the command before it failed (`x || true` traces `+ x`, then `+ true`).
+FALLBACK = re.compile(r"^\++ (?:true|:)\s*$")
 # GitLab Runner's line before the after_script's commands: they run whether the script failed or not.
 AFTER_SCRIPT = re.compile(r"^Running after_script\b")
 # A timestamp the runner puts before every line (GitHub Actions, GitLab's FF_TIMESTAMPS): not the tool's words.
@@ -61,9 +64,15 @@ def shorten(text: str, limit: int) -> str:
 
 
 def bare(text: str) -> str:
-    """A log line without the runner's timestamp prefix, nor a monorepo runner's package prefix (TASK_PREFIX)."""
+    """A log line without the runner's timestamp prefix, another CI system's step prefix, nor a monorepo runner's
+    package prefix (TASK_PREFIX); a CI system's error marker as the words it carries."""
     if text[:1].isdigit() or "\t" in text[:200]:
         text = STAMP.sub("", text, count=1)
+    if text[:1] in "S[#":
+        # Another CI system's step prefix (Cloud Build's `Step #2 - "test": `, CodeBuild's `[Container] <time> `),
+        # and its error marker's words (`##vso[task.logissue type=error]message`, TeamCity's testFailed).
+        text = strip_prefix(text)
+        text = marked_failure(text) or text
     return TASK_PREFIX.sub("", text, count=1) if text[:1] == "@" or text[:1].islower() else text
 
 
@@ -88,8 +97,28 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
 
 
 def is_command_echo(text: str) -> bool:
-    """Whether a line is the runner's echo of a script's command (`$ cmd`, GitHub Actions' `##[group]Run cmd`)."""
-    return bare(text).startswith(COMMAND_STARTS)
+    """Whether a line is the runner's echo of a script's command (`$ cmd`, GitHub Actions' `##[group]Run cmd`,
+    CodeBuild's `Running command cmd`)."""
+    text = bare(text)
+    return text.startswith(COMMAND_STARTS) or (COMMAND_ECHO.match(text) is not None)
+
+
+def command_echoes(lines: tuple[ExcerptLine, ...] | list[ExcerptLine]) -> set[int]:
+    """The numbers of the lines that echo a command: is_command_echo(), and `set -x`'s `+ cmd` where the log shows
+    xtrace (not a diff's added line)."""
+    return {ln.n for ln in lines if is_command_echo(ln.text)} | xtrace_echoes([(ln.n, bare(ln.text)) for ln in lines])
+
+
+# A unified diff's first file header (`diff --git a/x b/x`, else `+++ b/x`).
+DIFF_HEADER = re.compile(r"^diff --git a/\S|^\+\+\+ (?:b/)?[\w./-]+\S*(?:\s|$)")
+
+
+def diffed(lines: list[ExcerptLine]) -> ExcerptLine | None:
+    """The first file header of a unified diff that the last command echoed printed: a check that fails on a
+    difference and prints only the diff (`git diff --exit-code` after code generation, a formatter's `--diff`)."""
+    echoes = command_echoes(lines)
+    start = max((k for k, ln in enumerate(lines) if ln.n in echoes), default=-1) + 1
+    return next((ln for ln in lines[start:] if DIFF_HEADER.match(bare(ln.text))), None)
 
 
 def ran_out(line: ExcerptLine) -> bool:
@@ -110,14 +139,15 @@ def ran_out_before(lines: tuple[ExcerptLine, ...], head: ExcerptLine) -> Excerpt
     fallback, a retry loop that stops at its first success. Its full disk was allowed for, not what stopped the job."""
     found: ExcerptLine | None = None
     echo, found_handled = "", False
+    echoes = command_echoes(lines)
     for line in lines:
         if line.n >= head.n:
             break
         text = bare(line.text)
         if AFTER_SCRIPT.match(text):
             break  # the after_script runs after a failed script too: not the job going on
-        if is_command_echo(line.text):
-            if found is not None and found_handled:
+        if line.n in echoes:
+            if found is not None and (found_handled or FALLBACK.match(text)):
                 found = None
             echo = text
         # The words of the command echoed above it (`$ echo "clean ~/.cache on 'Disk quota exceeded'"`) are the
@@ -131,16 +161,20 @@ def went_on_after(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
     """When a command that handled its own failure (HANDLED: `pip-audit || true`, a retry loop) printed `line` and
     the job went on to another command (a runner's echo below it): the excerpt from that echo on, where the job's own
     failure is. None otherwise."""
-    echo = next((ln for ln in reversed(excerpt.lines) if ln.n < line.n and is_command_echo(ln.text)), None)
-    later = next((ln for ln in excerpt.lines if ln.n > line.n and _next_command(ln)), None)
-    if echo is None or later is None or AFTER_SCRIPT.match(bare(later.text)) or not HANDLED.search(bare(echo.text)):
+    echoes = command_echoes(excerpt.lines)
+    echo = next((ln for ln in reversed(excerpt.lines) if ln.n < line.n and ln.n in echoes), None)
+    later = next((ln for ln in excerpt.lines if ln.n > line.n and _next_command(ln, echoes)), None)
+    handled = echo is not None and (
+        HANDLED.search(bare(echo.text)) or FALLBACK.match(bare(later.text) if later else "")
+    )
+    if echo is None or later is None or AFTER_SCRIPT.match(bare(later.text)) or not handled:
         return None
     lead = excerpt.lead if excerpt.lead is not None and excerpt.lead[0] >= later.n else None
     rest = [ln for ln in excerpt.lines if ln.n >= later.n]
     return Excerpt(rest, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)
 
 
-def _next_command(line: ExcerptLine) -> bool:
-    """Whether the line is the runner's echo of a command, or the after_script's line (its commands run after a
-    failed script too: the search for the script's next command ends there)."""
-    return is_command_echo(line.text) or AFTER_SCRIPT.match(bare(line.text)) is not None
+def _next_command(line: ExcerptLine, echoes: set[int]) -> bool:
+    """Whether the line is the runner's echo of a command (`echoes`: command_echoes()), or the after_script's line
+    (its commands run after a failed script too: the search for the script's next command ends there)."""
+    return line.n in echoes or AFTER_SCRIPT.match(bare(line.text)) is not None

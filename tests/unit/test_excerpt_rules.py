@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.excerpt.read import excerpt
-from bot.core.excerpt.rules import STRONG, WEAK, score_line
+from bot.core.excerpt.rules import STRONG, WEAK, is_exit_line, score_line
 
 
 def noise(n: int, prefix: str = "[INFO] Compiling module") -> str:
@@ -96,3 +96,39 @@ def test_a_tests_ok_with_its_time_is_a_pass_whatever_its_name_says():
     assert score_line("  parses errors: OK (0.01s)") <= WEAK
     assert score_line("  'Bad.purs' should fail with 'UnknownName': OK (0.08s)") <= WEAK
     assert score_line("  parses errors: FAIL (0.02s)") >= STRONG
+
+
+def test_other_ci_systems_step_and_phase_lines_score_nothing_and_their_prefixes_are_not_the_tools_words():
+    # Jenkins, Azure Pipelines, Buildkite, CodeBuild, Cloud Build and TeamCity frame a step's output with lines of
+    # their own; "failure" or "FAILED" in them says only that an earlier step failed.
+    for line in (
+        "[Pipeline] // stage",
+        'Stage "Deploy" skipped due to earlier failure(s)',
+        "##[section]Finishing: Run tests",
+        "~~~ Running commands",
+        'Starting Step #2 - "test"',
+        "##teamcity[testFinished name='tests.test_cart.test_total' duration='5']",
+    ):
+        assert score_line(line) == 0.0, line
+    # A step prefix is left out before the line is scored: the tool's verdict counts as if printed alone.
+    assert score_line('Step #1 - "test": FAIL src/cart.test.js') == score_line("FAIL src/cart.test.js")
+    assert score_line("[Container] 2026/12/09 10:20:18 Running command npm test") == 0.0
+
+
+def test_other_ci_systems_error_markers_are_strong_lines_and_their_exits_are_exit_lines():
+    assert score_line("##vso[task.logissue type=error;sourcepath=db/x.py]Migration 0042 has no reverse step") >= STRONG
+    assert score_line("##teamcity[buildProblem description='Migration 0042 has no reverse step']") >= STRONG
+    assert score_line("##teamcity[testFailed name='t.test_total' message='assert 100 == 90']") >= STRONG
+    for line in (
+        "##[error]Bash exited with code '1'.",
+        "Exited with code exit status 1",
+        "CircleCI received exit code 1",
+        "🚨 Error: The command exited with status 1",
+        "user command error: exit status 1",
+        "Process exited with code 1",
+        "[Container] 2026/12/09 10:20:18 Command did not exit successfully npm test exit status 1",
+        "[Container] 2026/12/09 10:20:18 Phase complete: BUILD State: FAILED",
+        'ERROR: build step 2 "gcr.io/cloud-builders/npm" failed: step exited with non-zero status: 1',
+    ):
+        assert is_exit_line(line), line
+    assert not is_exit_line("Phase complete: BUILD State: SUCCEEDED")

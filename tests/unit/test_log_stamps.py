@@ -116,25 +116,36 @@ def test_a_line_the_runner_split_is_joined_and_later_lines_keep_their_numbers(si
 
 
 @pytest.mark.parametrize(
-    "prefix",
+    ("prefix", "style"),
     [
-        b"2026-11-30T09:00:00.1234567Z ",  # GitHub Actions
-        b"2026-11-30T09:00:00.123456789Z ",  # docker logs -t, kubectl logs --timestamps
-        b"2026-11-30T09:00:00+01:00 ",  # a zone offset instead of Z
-        b"2026-11-30T09:00:00.123Z ",
+        (b"2026-11-30T09:00:00.1234567Z ", ISO),  # GitHub Actions
+        (b"2026-11-30T09:00:00.123456789Z ", ISO),  # docker logs -t, kubectl logs --timestamps
+        (b"2026-11-30T09:00:00+01:00 ", ISO),  # a zone offset instead of Z
+        (b"2026-11-30T09:00:00.123Z ", ISO),
+        (b"[2026-12-09T10:20:11.123Z] ", "jenkins"),  # Jenkins' Timestamper, ISO time in brackets
+        (b"10:20:11 ", "clock"),  # Jenkins' Timestamper, the clock alone
+        (b"[10:20:11]i:\t [Step 2/3] ", "teamcity"),  # TeamCity's downloaded build log
+        (b"[10:20:11] :\t ", "teamcity"),
     ],
 )
-def test_leading_iso_timestamps_are_removed(prefix):
+def test_leading_timestamps_are_removed(prefix, style):
     data = b"".join(prefix + line + b"\n" for line in PLAIN_LOG.split(b"\n")[:-1])
-    assert detect(data) == ISO
+    assert detect(data) == style
     assert as_tuples(excerpt(data, 800)) == as_tuples(excerpt(PLAIN_LOG, 800))
 
 
-def test_a_plain_log_that_prints_some_timestamped_lines_is_left_as_it_is():
-    app_lines = b"".join(b"2026-11-30T09:00:0%dZ INFO started worker %d\n" % (i, i) for i in range(5))
+@pytest.mark.parametrize(
+    ("app_line", "shown"),
+    [
+        (b"2026-11-30T09:00:0%dZ INFO started worker %d\n", "2026-11-30T09:00:01Z INFO started worker 1"),
+        (b"10:20:1%d worker %d started\n", "10:20:11 worker 1 started"),
+    ],
+)
+def test_a_plain_log_that_prints_some_timestamped_lines_is_left_as_it_is(app_line, shown):
+    app_lines = b"".join(app_line % (i, i) for i in range(5))
     data = PLAIN_LOG.replace(b"$ pytest -q\x1b[0;m\n", b"$ pytest -q\x1b[0;m\n" + app_lines)
     assert detect(data) == PLAIN
-    assert "2026-11-30T09:00:01Z INFO started worker 1" in [line.text for line in excerpt(data, 20_000).lines]
+    assert shown in [line.text for line in excerpt(data, 20_000).lines]
 
 
 def test_the_fingerprint_and_the_model_see_the_lines_without_timestamps():

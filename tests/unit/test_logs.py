@@ -73,6 +73,9 @@ def test_erase_line_after_carriage_return_clears_the_old_text():
 def test_ansi_colours_are_removed():
     assert clean_text("\x1b[31;1mERROR:\x1b[0m build \x1b[1mfailed\x1b[0m") == "ERROR: build failed"
     assert clean_text("\x1b]0;title\x07plain") == "plain"
+    # Buildkite's per-line timestamp, an APC string ended by BEL or ST: a terminal shows nothing of it.
+    assert clean_text("\x1b_bk;t=1765275611000\x07--- FAIL: TestCart (0.00s)") == "--- FAIL: TestCart (0.00s)"
+    assert clean_text("\x1b_bk;t=1765275611000\x1b\\\x1b[31merror\x1b[0m: x") == "error: x"
 
 
 def test_crlf_is_a_line_end_and_not_an_overwrite():

@@ -16,10 +16,11 @@ LONG_END_BYTES = 16 * 1024
 # Cleaned text kept per line; the excerpt shortens further to fit the budget.
 STORE_CHARS = 2000
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?")
-_TERMINAL = re.compile(
-    r"\r|\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08"
-)
+# A string sequence shows nothing: OSC (`ESC ]0;title BEL`), and APC, DCS, PM and SOS, ended by BEL or ST (Buildkite
+# puts its timestamp before every line as an APC, `ESC _bk;t=1765275611000 BEL`).
+_STRING = r"\x1b[\]_P^X][^\x07\x1b]*(?:\x07|\x1b\\)?"
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|" + _STRING + r"|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?")
+_TERMINAL = re.compile(r"\r|\x1b\[([0-9;?]*)([A-Za-z])|" + _STRING + r"|\x1b[()][A-Za-z0-9]|\x1b[@-Z\\-_]?|\x08")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # The controls that move the cursor or erase (CR, backspace, ESC[K/G/C/D): without them a line is its text.
 _CURSOR = re.compile(r"[\r\x08]|\x1b\[[0-9;?]*[KGCD]")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+from bot.core.excerpt.ci_systems import EXIT as _CI_EXIT
+from bot.core.excerpt.ci_systems import FRAMING as _CI_FRAMING
+from bot.core.excerpt.ci_systems import marked_failure, strip_prefix
+
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
 # fragments looked for in the lower-cased chunk, in one pass per anchor letter (scan.py;
 # far faster than one regex alternation of all of them). It holds only the words of strong
@@ -136,7 +140,7 @@ _RULES: list[_Rule] = [
     (
         re.compile(
             r"(?i)(?<![\w./\\-])(killed|out of memory|oom[- ]?kill|cannot allocate memory|exceeded the maximum|time ?limit|timed? ?out|"
-            r"no output has been received)(?![\w/\\=]|[.-]\w|[\"']\s*:|\s*[:=]\s*\d)"
+            r"no output has been received|too long with no output)(?![\w/\\=]|[.-]\w|[\"']\s*:|\s*[:=]\s*\d)"
         ),
         STRONG,
         (
@@ -147,6 +151,7 @@ _RULES: list[_Rule] = [
             "exceeded the maximum",
             "time",
             "no output has been received",
+            "too long with no output",
         ),
     ),
     (
@@ -279,9 +284,9 @@ COMMAND_STARTS = ("$ ", "##[group]Run ")
 
 # The line that states how the job ended.
 EXIT_LINE = re.compile(
-    r"(?i)(exited with (code |status )?[1-9]\d*|exit (code|status):? ?[1-9]\d*|job failed|"
+    r"(?i)(exited with (code |status )?'?[1-9]\d*|exit (code|status):? ?'?[1-9]\d*|job failed|"
     r"returned (a )?non-zero|process completed with exit code [1-9]|build (exited|failed)|"
-    r"exceeded the maximum (execution|time)|no output has been received|script failed|"
+    r"exceeded the maximum (execution|time)|no output has been received|too long with no output|script failed|"
     r"ERROR: Job failed|terminated|has been cancelled)"
 )
 _EXIT_WORDS = (
@@ -291,7 +296,11 @@ _EXIT_WORDS = (
     "build failed",
     "exceeded the maximum",
     "no output has been received",
+    "too long with no output",
     "script failed",
+    # other CI systems' exit and result lines (ci_systems.EXIT)
+    "failed",
+    "task.complete",
     "terminated",
     "has been cancelled",
 )
@@ -368,11 +377,23 @@ def score_line(text: str) -> float:
 
 # GitHub Actions marks a line the runner or a problem matcher reports as an error ("##[error]src/a.ts(3,5): ...").
 GHA_ERROR = "##[error]"
+# The first characters of the CI systems' lines ci_systems.py reads: prefixes, markers, step lines.
+_CI_STARTS = frozenset("[#S~^ESFBPDW")
 
 
 def _score(text: str) -> float:
     if not text:
         return 0.0
+    if text[:1] in _CI_STARTS:
+        # Another CI system's line: its step prefix is not the tool's words, its marker of an error carries them,
+        # its own step and phase lines say nothing failed (its exit lines stay exit lines).
+        rest = strip_prefix(text)
+        if len(rest) != len(text):
+            return _score(rest)
+        if (words := marked_failure(text)) is not None:
+            return max(_score(words), STRONG)
+        if _CI_FRAMING.match(text) and not is_exit_line(text):
+            return 0.0
     if text.startswith(GHA_ERROR):
         # The marked line is an error whatever its words; the runner's own "Process completed with exit
         # code 1" stays the exit line it is, so the output above it can lead.
@@ -424,7 +445,9 @@ def is_exit_line(text: str) -> bool:
     if found is None:
         if len(_EXITS) >= SCORED_LINES:
             _EXITS.clear()
-        found = _EXITS[text] = _holds_any(text.lower(), _EXIT_WORDS) and bool(EXIT_LINE.search(text))
+        found = _EXITS[text] = _holds_any(text.lower(), _EXIT_WORDS) and bool(
+            EXIT_LINE.search(text) or _CI_EXIT.search(strip_prefix(text))
+        )
     return found
 
 

@@ -1,4 +1,4 @@
-"""Per-line timestamp prefixes (GitLab Runner's FF_TIMESTAMPS, ISO-8601 as GitHub Actions writes them) removed from a streamed log."""
+"""Per-line timestamp prefixes (GitLab Runner's FF_TIMESTAMPS, ISO-8601 as GitHub Actions writes them, Jenkins' Timestamper, TeamCity's) removed from a streamed log."""
 
 from __future__ import annotations
 
@@ -10,12 +10,25 @@ _GITLAB = rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z [0-9a-f]{2}[OE]"
 # GitHub Actions (7 fractional digits), `docker logs -t` and kubectl (9), Buildkite and many tools: an ISO-8601
 # time with its zone, then one space.
 _ISO = rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d) "
+# Jenkins' Timestamper plugin: the time in brackets (`[2026-12-09T10:20:11.123Z] `) or the clock alone (`10:20:11 `).
+_JENKINS = rb"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z\] "
+_CLOCK = rb"\d\d:\d\d:\d\d "
+# TeamCity's build log as downloaded: the time, the message's status flag, a tab, and the step (`[10:20:11]i:\t [Step
+# 2/3] `).
+_TEAMCITY = rb"\[\d\d:\d\d:\d\d\][ iWEF]:\t ?(?: {0,8}\[Step \d+/\d+\] )?"
 GITLAB = "gitlab"
 ISO = "iso"
+JENKINS = "jenkins"
+TEAMCITY = "teamcity"
+CLOCK = "clock"
 PLAIN = "plain"
-_PREFIX = {GITLAB: re.compile(_GITLAB + rb"[ +]"), ISO: re.compile(_ISO)}
+_STYLES = {ISO: _ISO, JENKINS: _JENKINS, TEAMCITY: _TEAMCITY, CLOCK: _CLOCK}
+_PREFIX = {GITLAB: re.compile(_GITLAB + rb"[ +]"), **{k: re.compile(v) for k, v in _STYLES.items()}}
 # After a newline, so the regex engine scans for the newline in a tight loop and tries the rest only there.
-_AFTER_NEWLINE = {GITLAB: re.compile(rb"\n" + _GITLAB + rb" "), ISO: re.compile(rb"\n" + _ISO)}
+_AFTER_NEWLINE = {
+    GITLAB: re.compile(rb"\n" + _GITLAB + rb" "),
+    **{k: re.compile(rb"\n" + v) for k, v in _STYLES.items()},
+}
 _CONTINUED = re.compile(rb"\n" + _GITLAB + rb"\+")
 # The style is read from the first lines: most of them carry the prefix in a log that has one.
 DETECT_LINES = 20
@@ -32,7 +45,7 @@ def detect(head: bytes) -> str:
         lines.pop()
     if not lines:
         return PLAIN
-    for style in (GITLAB, ISO):
+    for style in (GITLAB, ISO, JENKINS, TEAMCITY, CLOCK):
         pattern = _PREFIX[style]
         if sum(1 for line in lines if pattern.match(line)) >= DETECT_SHARE * len(lines):
             return style

@@ -1,0 +1,129 @@
+"""Other CI systems' framing (Jenkins, CircleCI, Buildkite, Azure Pipelines, TeamCity, CodeBuild, Cloud Build) (pure)."""
+
+from __future__ import annotations
+
+import re
+
+# A prefix a CI system puts before some lines, not the tool's words: Google Cloud Build's step name before every
+# line a step prints (`Step #2 - "test": `), AWS CodeBuild's agent stamp before its own lines (`[Container]
+# 2026/12/09 10:20:11.123456 `).
+STEP_PREFIX = re.compile(
+    r'^(?:Step #\d{1,3}(?: - "[^"\n]{0,100}")?:(?: |$)|\[Container\] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? )'
+)
+_PREFIX_STARTS = ("Step #", "[Container] ")
+
+# The systems' own lines around a step's output: what the runner did, never the tool's words (a failure's detail
+# ends at them, and they are not failure lines whatever words they hold).
+FRAMING = re.compile(
+    # Jenkins Pipeline's steps and braces, and a stage it skipped after a failure
+    r"^\[Pipeline\] |^Stage \"[^\"]*\" skipped due to earlier failure|"
+    # Azure Pipelines' task sections and command lines (GitHub Actions shares `##[command]`)
+    r"^##\[(?:section|command|group|endgroup)\]|^##vso\[task\.complete\b|"
+    # Buildkite's agent groups (`~~~ Running commands`) and the line that opens the group above (`^^^ +++`)
+    r"^~~~ \S|^\^\^\^ \+\+\+\s*$|"
+    # AWS CodeBuild's phases (after its prefix)
+    r"^(?:Entering phase |Phase complete: |Phase context status code: |Waiting for (?:agent ping|DOWNLOAD_SOURCE)|"
+    r"Phase is [A-Z_]+\s*$)|"
+    # Google Cloud Build's steps and stages
+    r"^(?:Starting|Finished) Step #\d+|^(?:FETCHSOURCE|BUILD|PUSH|DONE|ERROR)\s*$|"
+    # TeamCity's step header and the command line runner's start (after its prefix)
+    r"^Step \d+/\d+: \S|^(?:Starting|in directory): /|"
+    # TeamCity's service messages other than its error markers (a test started or finished, a block opened)
+    r"^##teamcity\["
+)
+
+# The systems' lines that say the step or the build ended with a failure status, and point above for why.
+EXIT = re.compile(
+    r"^(?:ERROR: )?script returned exit code [1-9]|^Exited with code (?:exit status )?[1-9]|"
+    r"^CircleCI received exit code [1-9]|(?:^|\s)Error: The command exited with status [1-9]|"
+    r"^user command error: exit status [1-9]|^(?:##\[error\])?\w+ exited with code '[1-9]|"
+    r"^Process exited with code [1-9]|^Step .+ \([^)]+\) failed\s*$|"
+    r"^Command did not exit successfully .+ exit status [1-9]|^Phase complete: \w+ State: FAILED|"
+    r"^Phase context status code: \w*ERROR\b|"
+    r"^ERROR: build step \d+ \"[^\"]*\" failed: |^##vso\[task\.complete result=Failed|"
+    # Jenkins' `parallel` step after a branch failed
+    r"^Failed in branch \S"
+)
+# Of those, the ones that name no command: the command's own exit line is preferred over them.
+RUNNER_EXIT = re.compile(
+    r"script returned exit code|Exited with code|CircleCI received exit code|Error: The command exited with status|"
+    r"user command error:|^(?:##\[error\])?\w+ exited with code '|^Process exited with code|^Step .+ \([^)]+\) failed\s*$|"
+    r"Phase complete: |Phase context status code: |task\.complete result=|"
+    r"^Build step '.*' marked build as failure|^Finished: FAILURE|^Failed in branch "
+)
+# The command a system names in its exit line (CodeBuild's "Command did not exit successfully X exit status 1").
+EXIT_COMMAND = re.compile(r"^Command did not exit successfully (?P<cmd3>.{1,120}?) exit status \d+\s*$")
+# How a system echoes a command before its output: CodeBuild's "Running command X".
+COMMAND_ECHO = re.compile(r"^Running command \S")
+
+# A failure a system's marker states in the tool's words: Azure Pipelines' logging command `##vso[task.logissue
+# type=error;...]message`, TeamCity's service messages for a failed test, a build problem and an error message.
+_LOGISSUE = re.compile(r"^##vso\[task\.logissue\s+type=error\b[^\]]*\](?P<msg>.*)$")
+_TEAMCITY = re.compile(r"^##teamcity\[(?P<kind>testFailed|buildProblem|message)\s(?P<attrs>.*)\]\s*$")
+_ATTR = re.compile(r"(\w+)='((?:[^'|]|\|.)*)'")
+_UNESCAPE = {"n": " ", "r": "", "'": "'", "|": "|", "[": "[", "]": "]"}
+
+
+# A command as `set -x` echoes it (`+ make test`, `++ git rev-parse HEAD`), as Jenkins' sh step, Bitbucket Pipelines,
+# Drone and Woodpecker print their commands. A unified diff's added line has the same shape inside a hunk.
+XTRACE = re.compile(r"^\+{1,3} (?:[A-Za-z_]\w*=\S*\s+)*[a-z_./$][\w./${}-]*(?:\s|$)")
+# A diff's file header or hunk header: the lines under them that start with a space, `+` or `-` are its content.
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@|^diff --git |^--- (?:a/|/dev/null|\S+\t)")
+_IN_HUNK = re.compile(r"^(?:[ +-]|\\ No newline|$)")
+# A log that shows its commands' xtrace: a shell run with -x (Jenkins' freestyle step), Jenkins Pipeline's sh step.
+_TRACED = re.compile(r"\bsh -x|\bset -x|^\[Pipeline\] sh\s*$")
+XTRACE_SHOWN = 2  # xtrace echoes outside diffs that show a log prints them, without a line that says so
+
+
+def xtrace_echoes(numbered: list[tuple[int, str]]) -> set[int]:
+    """The numbers of the lines that are `set -x` echoes of a command, in a log that shows them: `+ cmd` outside a
+    diff's hunk (a formatter's check prints `+ line` as content after `@@ -1,3 +1,4 @@`)."""
+    found: list[int] = []
+    traced, hunk, last = False, False, None
+    for n, text in numbered:
+        if last is not None and n != last + 1:
+            hunk = False  # a gap in the excerpt ends what was known of a hunk
+        last = n
+        if _HUNK.match(text):
+            hunk = True
+        elif hunk and _IN_HUNK.match(text):
+            continue
+        else:
+            hunk = False
+            if XTRACE.match(text):
+                found.append(n)
+            elif _TRACED.search(text):
+                traced = True
+    return set(found) if traced or len(found) >= XTRACE_SHOWN else set()
+
+
+def strip_prefix(text: str) -> str:
+    """A line without a CI system's step prefix (Cloud Build's step name, CodeBuild's agent stamp)."""
+    return STEP_PREFIX.sub("", text, count=1) if text.startswith(_PREFIX_STARTS) else text
+
+
+def marked_failure(text: str) -> str | None:
+    """The tool's words a system's error marker carries (`##vso[task.logissue type=error]...`, TeamCity's
+    testFailed, buildProblem or error message), as a sentence; None for any other line."""
+    if not text.startswith("##"):
+        return None
+    if m := _LOGISSUE.match(text):
+        return m.group("msg").strip() or None
+    m = _TEAMCITY.match(text)
+    if m is None:
+        return None
+    attrs = {
+        k: re.sub(r"\|(.)", lambda e: _UNESCAPE.get(e.group(1), e.group(1)), v) for k, v in _ATTR.findall(m["attrs"])
+    }
+    if m["kind"] == "testFailed":
+        words = ": ".join(v for v in (attrs.get("name", ""), attrs.get("message", "")) if v)
+    elif m["kind"] == "buildProblem":
+        words = attrs.get("description", "")
+    else:
+        words = attrs.get("text", "") if attrs.get("status", "").upper() in ("ERROR", "FAILURE") else ""
+    return words.strip() or None
+
+
+def is_framing(text: str) -> bool:
+    """Whether a line is a CI system's own step, section or phase line (after its prefix)."""
+    return bool(FRAMING.match(strip_prefix(text)))
