@@ -24,7 +24,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 MAX_JSON_DEPTH = 64
-SPOOL_FULL = "the database is unreachable and the delivery spool is full; try again later\n"
+SPOOL_FULL = "the database is unreachable and the delivery spool cannot keep the delivery (full, or its disk fails); try again later\n"
 WEBHOOKS_OFF = "webhooks are off (TRIGGER_MODE=email); set TRIGGER_MODE=webhook or both"
 # orjson reads an integer outside -2**63 .. 2**64 - 1 as a float; the standard parser keeps it an integer, which the
 # checks of ids expect. Such a number is a run of 20 digits or more, or of 19 after a minus sign (-2**63 has 19),

@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 # A segment is closed past this size so that replay reads a bounded amount at a time.
 SEGMENT_BYTES = 4 * 1024 * 1024
 SET_ASIDE = "set-aside.spool"
+# How long a delivery waits for the spool's disk before it is refused (503). GitLab gives up on an answer after
+# 10 s: past this a disk that does not answer (a hung network volume) is a refusal said plainly and logged, not
+# a request that never ends. A write still under way lands later and is replayed (deduplicated as always).
+APPEND_WAIT_SECONDS = 8.0
 
 
 class SpoolFull(Exception):
@@ -60,8 +64,16 @@ def _fsync_dir(path: Path) -> None:
 class Spool:
     """One process's spool. depth and size count what was fsynced and not yet replayed."""
 
-    def __init__(self, directory: Path, max_bytes: int, *, on_written: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        directory: Path,
+        max_bytes: int,
+        *,
+        on_written: Callable[[], None] | None = None,
+        append_wait: float = APPEND_WAIT_SECONDS,
+    ):
         self.directory = directory
+        self.append_wait = append_wait
         self.on_written = on_written  # told after every write: there is something to replay
         self.max_bytes = max_bytes
         self.depth = 0
@@ -141,7 +153,8 @@ class Spool:
         return self._reserved > 0
 
     async def append(self, record: IntakeRecord) -> None:
-        """Keep the delivery; returns once it is on disk (fsynced). Raises SpoolFull."""
+        """Keep the delivery; returns once it is on disk (fsynced). Raises SpoolFull, also when the disk does not
+        answer within append_wait."""
         line = fmt.encode(record)
         if self.size + self._reserved + len(line) > self.max_bytes:
             raise SpoolFull(
@@ -149,7 +162,11 @@ class Spool:
             )
         self._reserved += len(line)
         try:
-            await asyncio.shield(self._appends.submit(line))
+            await asyncio.shield(self._appends.submit(line, timeout=self.append_wait))
+        except TimeoutError:
+            raise SpoolFull(
+                f"the spool's disk in {self.directory} did not answer within {self.append_wait:g} s"
+            ) from None
         finally:
             self._reserved -= len(line)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import dataclasses
 import json
 import logging
 import sqlite3
+import threading
 from contextlib import asynccontextmanager
 
 import pytest
@@ -13,7 +16,7 @@ import sqlalchemy as sa
 
 from bot.core.intake import IntakeRecord
 from bot.jobs import registry
-from bot.runtime.spool import Spool, SpoolBusy
+from bot.runtime.spool import Spool, SpoolBusy, SpoolFull
 from handlers.gitlab_routing import route
 from storage.db import Database
 from storage.models import QueueJob, ReceivedEvent
@@ -283,3 +286,40 @@ async def test_the_first_process_replays_what_other_serving_processes_left_but_n
 
 def segments(directory) -> list[str]:
     return [p.name for p in directory.iterdir() if p.name.endswith(".spool") and p.name != "set-aside.spool"]
+
+
+async def test_a_spool_whose_disk_does_not_answer_refuses_the_delivery_instead_of_hanging(tmp_path, monkeypatch):
+    """A hung disk (a network volume gone quiet): the delivery is refused (the door's 503) once the wait is over,
+    the next delivery too, and what the disk took meanwhile is on disk when it answers again."""
+    answer, written = threading.Event(), threading.Event()
+    honest_write = Spool._write_sync
+
+    def hung_write(fd: int, data: bytes) -> None:
+        answer.wait()  # released by the test: nothing here depends on how long the machine takes
+        honest_write(fd, data)
+        written.set()
+
+    monkeypatch.setattr(Spool, "_write_sync", staticmethod(hung_write))
+    record = IntakeRecord(
+        source="gitlab_webhook",
+        delivery_key="hung-1",
+        event_type="Pipeline Hook",
+        payload={"object_kind": "pipeline"},
+        received_at=utcnow(),
+        jobs=[],
+    )
+    spool = Spool(tmp_path, 1_000_000, append_wait=0.05)
+    spool.open()
+    try:
+        with pytest.raises(SpoolFull, match="did not answer within 0.05 s"):
+            await spool.append(record)
+        with pytest.raises(SpoolFull, match="did not answer"):  # queued behind the hung write: refused as well
+            await spool.append(dataclasses.replace(record, delivery_key="hung-2"))
+        answer.set()
+        await asyncio.to_thread(written.wait)
+        await spool.append(dataclasses.replace(record, delivery_key="after"))  # the disk answers again
+        keys = [r.delivery_key for sequence in await spool.rotate() for r in spool.read(sequence)]
+        assert keys == ["hung-1", "after"], "the write under way landed; the refused one queued behind it did not"
+    finally:
+        answer.set()
+        spool.close()
