@@ -52,7 +52,15 @@ from bot.core.heuristic_formats import LINT as _LINT
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import PASS as _PASS
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
-from bot.core.heuristic_lines import bare, clean, is_failure_line, is_wrapper_line, ran_out_before, went_on_after
+from bot.core.heuristic_lines import (
+    bare,
+    before_after_script,
+    clean,
+    is_failure_line,
+    is_wrapper_line,
+    ran_out_before,
+    went_on_after,
+)
 from bot.core.heuristic_lines import diffed as _diffed
 from bot.core.types import Excerpt, ExcerptLine
 
@@ -551,6 +559,8 @@ def facts(excerpt: Excerpt) -> Facts:
     if head is not None and (rest := went_on_after(excerpt, head)) is not None:
         # Printed by a command allowed to fail (`|| true`) that the job went on after: the job failed later.
         head = headline(rest)
+    if head is not None and (script := before_after_script(excerpt, head)) is not None:
+        head = headline(script) or head  # the after_script's clean-up, when the script above it says why it failed
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
     # A full disk (or quota, or file table) reported earlier in the job is why what follows failed: the errors after

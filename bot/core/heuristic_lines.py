@@ -178,3 +178,15 @@ def _next_command(line: ExcerptLine, echoes: set[int]) -> bool:
     """Whether the line is the runner's echo of a command (`echoes`: command_echoes()), or the after_script's line
     (its commands run after a failed script too: the search for the script's next command ends there)."""
     return line.n in echoes or AFTER_SCRIPT.match(bare(line.text)) is not None
+
+
+def before_after_script(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
+    """When `line` was printed by the after_script: the excerpt above the after_script's first line, where the job's
+    own failure is (GitLab runs after_script whatever the script did, and its exit status does not fail the job:
+    a clean-up that then fails for want of the script's output is not why the job failed). None otherwise."""
+    start = next((ln for ln in reversed(excerpt.lines) if ln.n < line.n and AFTER_SCRIPT.match(bare(ln.text))), None)
+    if start is None:
+        return None
+    lead = excerpt.lead if excerpt.lead is not None and excerpt.lead[1] < start.n else None
+    above = [ln for ln in excerpt.lines if ln.n < start.n]
+    return Excerpt(above, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)

@@ -238,3 +238,29 @@ def test_a_fallback_that_fails_the_job_is_not_gone_on_after_by_after_script() ->
     )
     answer = offline_answer(log)
     assert answer.summary.startswith("jinja2 3.1.2 GHSA-h5c8-rqwp-cp95"), answer.summary
+
+
+def test_the_after_scripts_clean_up_failing_is_not_why_the_job_failed() -> None:
+    # GitLab runs after_script after a failed script and ignores its exit status: a full disk while packing the
+    # coverage report, or an upload that cannot reach its server, is not the test failure above it.
+    for clean_up in (
+        "$ tar czf coverage.tgz coverage/\ntar: coverage.tgz: Wrote only 4096 of 10240 bytes\n"
+        "gzip: stdout: No space left on device\n",
+        "$ curl -sSf -T report.xml https://reports.example.com/upload\n"
+        "curl: (6) Could not resolve host: reports.example.com\n",
+    ):
+        log = job("node:20", JEST_FAILURE + "Running after_script\nRunning after script...\n" + clean_up)
+        answer = offline_answer(log)
+        assert "Cart › applies a coupon" in answer.summary and "Expected: 90" in answer.summary, answer.summary
+        assert "No space left" not in answer.summary and "Could not resolve" not in answer.summary, answer.summary
+        assert answer.category is Category.test
+
+
+def test_the_after_script_is_still_read_when_the_script_printed_no_failure() -> None:
+    # Nothing above says why (a script that exits 1 silently): the after_script's words are all there is.
+    log = job(
+        "alpine:3.19",
+        "$ ./ci/check.sh\nchecking...\nRunning after_script\nRunning after script...\n$ cat ci/check.log\n"
+        "ERROR: schema migration 0042_add_index is missing\n",
+    )
+    assert "schema migration 0042_add_index is missing" in offline_answer(log).summary
