@@ -56,8 +56,10 @@ from bot.core.heuristic_lines import (
     bare,
     before_after_script,
     clean,
+    failing_command_echo,
     is_failure_line,
     is_wrapper_line,
+    last_words,
     ran_out_before,
     went_on_after,
 )
@@ -217,19 +219,6 @@ def _after_steps(lines: list[ExcerptLine], first: int, last: int) -> tuple[int, 
     return first, last
 
 
-def _last_words(output: list[ExcerptLine]) -> ExcerptLine | None:
-    """A command's last words: the first line of the last paragraph it printed (its output in the excerpt,
-    without `set -x` traces and noise), when it printed no failure line."""
-    said = [line for line in output if bare(line.text).strip() and not _ECHO.match(bare(line.text))]
-    said = [line for line in said if not _NOISE.search(line.text)]
-    if not said:
-        return None
-    k = len(said) - 1
-    while k > 0 and said[k - 1].n == said[k].n - 1 and said[-1].n - said[k - 1].n < MAX_DETAIL_LINES:
-        k -= 1
-    return said[k]
-
-
 def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
     """The failure lines printed within BELOW_TITLE_LINES under the report title lines[title]."""
     top = lines[title].n
@@ -381,12 +370,17 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         floor = next((k for k in range(j, -1, -1) if _SUCCEEDED.search(bare(lines[k].text))), -1)
         while j > floor and not is_failure_line(lines[j].text):
             j -= 1
-        if j > floor:
+        echo = failing_command_echo(lines, j_lead) if floor < 0 else -1
+        if floor < j < echo and not is_failure_line(lines[j].text, STRONG):
+            # Weak failure words only above the failing command's echo: an earlier command's, which the job went on
+            # after. A strong one there (git's `fatal:` inside `export V=$(git describe)`) may be why it failed.
+            floor = echo
+        elif j > floor:
             start = max(_window_start(lines, j), floor + 1)
             return _decisive([line for line in lines[start : j + 1] if is_failure_line(line.text)])
         if floor >= 0:
             # No failure word since: the failing command's last words, else its exit line.
-            return _last_words(lines[floor + 1 : j_lead + 1]) or _lead_exit(lines, first, last)
+            return last_words(lines[floor + 1 : j_lead + 1], MAX_DETAIL_LINES) or _lead_exit(lines, first, last)
     candidates = [line for line in lines if is_failure_line(line.text)]
     if candidates:
         best = max(score_line(line.text) for line in candidates)

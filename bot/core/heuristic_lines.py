@@ -15,7 +15,7 @@ from bot.core.excerpt.rules import (
     is_wrapper,
     score_line,
 )
-from bot.core.heuristic_formats import ECHO, LINT, TASK_PREFIX, TIMING, TOOL_FAILURE, WRAPPER
+from bot.core.heuristic_formats import ECHO, LINT, NOISE, TASK_PREFIX, TIMING, TOOL_FAILURE, WRAPPER
 from bot.core.types import Excerpt, ExcerptLine
 
 # A resource of the machine the job ran out of: the errors printed after it are often only what it did.
@@ -190,3 +190,26 @@ def before_after_script(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
     lead = excerpt.lead if excerpt.lead is not None and excerpt.lead[1] < start.n else None
     above = [ln for ln in excerpt.lines if ln.n < start.n]
     return Excerpt(above, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)
+
+
+def last_words(output: list[ExcerptLine], paragraph: int) -> ExcerptLine | None:
+    """A command's last words: the first line of the last paragraph (at most `paragraph` lines) it printed (its
+    output in the excerpt, without `set -x` traces and noise), when it printed no failure line."""
+    said = [line for line in output if bare(line.text).strip() and not ECHO.match(bare(line.text))]
+    said = [line for line in said if not NOISE.search(line.text)]
+    if not said:
+        return None
+    k = len(said) - 1
+    while k > 0 and said[k - 1].n == said[k].n - 1 and said[-1].n - said[k - 1].n < paragraph:
+        k -= 1
+    return said[k]
+
+
+def failing_command_echo(lines: list[ExcerptLine], j: int) -> int:
+    """The index of the runner's echo of the command that printed lines[j], or -1. A runner that stops at the first
+    failing command (GitLab, GitHub Actions) echoed the failing one last; the after_script's echoes are not the
+    script's. A script's own `set -x` trace is not the runner's: the script may have gone on after a failure."""
+    start = next((k for k in range(j, -1, -1) if AFTER_SCRIPT.match(bare(lines[k].text))), None)
+    if start is not None:
+        j = start - 1
+    return next((k for k in range(j, -1, -1) if is_command_echo(lines[k].text)), -1)

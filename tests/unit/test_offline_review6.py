@@ -264,3 +264,25 @@ def test_the_after_script_is_still_read_when_the_script_printed_no_failure() -> 
         "ERROR: schema migration 0042_add_index is missing\n",
     )
     assert "schema migration 0042_add_index is missing" in offline_answer(log).summary
+
+
+def test_a_command_that_printed_no_failure_word_is_stated_by_its_own_last_words() -> None:
+    # GitLab stops at the first failing command, which the runner echoed last. When it printed no
+    # failure word, its last words say why; an earlier command's weak failure word (apt's "W: Failed to fetch" for
+    # a mirror it then did without) is not why the job failed.
+    earlier = "$ apt-get update -qq\nW: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease\n"
+    body = "checking 214 files\n3 files need formatting\n"
+    answer = offline_answer(job("python:3.12", earlier + "$ ./scripts/check-format.sh\n" + body))
+    assert "3 files need formatting" in answer.summary, answer.summary
+    assert "Failed to fetch" not in answer.summary, answer.summary
+
+
+def test_a_strong_failure_an_earlier_command_printed_is_still_read_when_the_failing_one_says_nothing() -> None:
+    # `export V=$(git describe)` hides git's exit status: its `fatal:` is why the next command has nothing to work
+    # with, and the next command printed no failure word of its own.
+    log = job(
+        "alpine:3.19",
+        "$ export VERSION=$(git describe --tags)\nfatal: No names found, cannot describe anything.\n"
+        "$ ./ci/package.sh\npackaging acme-tools\n",
+    )
+    assert "fatal: No names found" in offline_answer(log).summary
