@@ -169,9 +169,7 @@ def went_on_after(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
     )
     if echo is None or later is None or AFTER_SCRIPT.match(bare(later.text)) or not handled:
         return None
-    lead = excerpt.lead if excerpt.lead is not None and excerpt.lead[0] >= later.n else None
-    rest = [ln for ln in excerpt.lines if ln.n >= later.n]
-    return Excerpt(rest, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)
+    return _part(excerpt, later.n, None)
 
 
 def _next_command(line: ExcerptLine, echoes: set[int]) -> bool:
@@ -185,11 +183,18 @@ def before_after_script(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
     own failure is (GitLab runs after_script whatever the script did, and its exit status does not fail the job:
     a clean-up that then fails for want of the script's output is not why the job failed). None otherwise."""
     start = next((ln for ln in reversed(excerpt.lines) if ln.n < line.n and AFTER_SCRIPT.match(bare(ln.text))), None)
-    if start is None:
-        return None
-    lead = excerpt.lead if excerpt.lead is not None and excerpt.lead[1] < start.n else None
-    above = [ln for ln in excerpt.lines if ln.n < start.n]
-    return Excerpt(above, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)
+    return None if start is None else _part(excerpt, 0, start.n)
+
+
+def _part(excerpt: Excerpt, first: int, end: int | None) -> Excerpt:
+    """The excerpt's lines numbered first..end-1 (end None: to the last), with its lead when the lead is among them."""
+
+    def inside(n: int) -> bool:
+        return first <= n and (end is None or n < end)
+
+    lead = excerpt.lead if excerpt.lead is not None and inside(excerpt.lead[0]) and inside(excerpt.lead[1]) else None
+    lines = [ln for ln in excerpt.lines if inside(ln.n)]
+    return Excerpt(lines, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)
 
 
 def last_words(output: list[ExcerptLine], paragraph: int) -> ExcerptLine | None:
