@@ -29,10 +29,9 @@ from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
 from bot.core.heuristic_exits import Exit, failing_exit, failing_step, failing_test, failing_test_line, timed_out
 from bot.core.heuristic_exits import lead_exit as _lead_exit
+from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
 from bot.core.heuristic_formats import (
-    CHAIN_GAP,
     DETAIL_END,
-    DIRECT_CAUSE,
     HEADED,
     LINK_ISSUE,
     LINK_ONLY,
@@ -43,8 +42,8 @@ from bot.core.heuristic_formats import (
     PLACE_ALONE,
     POINTED,
     RUNNER_STEP,
+    SHORT_FRAME,
 )
-from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
 from bot.core.heuristic_formats import ECHO as _ECHO
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
 from bot.core.heuristic_formats import LIBRARY_FRAME as _LIBRARY_FRAME
@@ -64,6 +63,7 @@ from bot.core.heuristic_lines import (
     went_on_after,
 )
 from bot.core.heuristic_lines import diffed as _diffed
+from bot.core.heuristic_trace import EXCEPTION, FRAME, TRACEBACK, traceback_end
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
@@ -89,7 +89,9 @@ _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|F
 # A test runner's title over its failures' details, after a progress listing that only names them: pytest's
 # banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
 # Jest's "● Suite › test" heads one test's failure ("● Console" only heads what the tests logged).
-_TEST_TITLE = re.compile(r"^\s*● (?!Console\s*$)\S")
+# testthat's header over one failure's report ("── Failure ('test-x.R:12:3'): parses ──", before 3e "── 1. Failure: parses
+# (@test-x.R#12) ──"): the expectation's words under it hold no failure word either.
+_TEST_TITLE = re.compile(r"^\s*● (?!Console\s*$)\S|^\s*── (?:\d+\. )?(?:Failure|Error)\b")
 # Vitest's "⎯⎯⎯ Failed Tests 1 ⎯⎯⎯" over its report, under the "❯ file > test" / "→ expected ..." progress listing.
 _REPORT_TITLE = re.compile(
     r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$|^⎯+ Failed Tests? \d+ ⎯+\s*$|" + _TEST_TITLE.pattern
@@ -106,8 +108,6 @@ MAX_CONTEXT = 100
 # A quoted name ('x', "x", `x`, ‘x’): what a report line names when it names no file or error class.
 _QUOTED = re.compile(r"'[^'\s]{2,}'|\"[^\"\s]{2,}\"|`[^`\s]{2,}`|‘[^’]{2,}’")
 MAX_STEP = 80  # a longer step name is left to the headline's own words
-# BuildKit's plain progress prefix ("#8 0.512 "), the runner's own colour-free prefixes.
-_BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 # A stack frame as JavaScript, Java, C# and Ruby print them ("    at f (a.js:3:9)", "\tfrom a.rb:3:in `f'").
 _STACK_FRAME = re.compile(r"^\s+(?:at|from) \S")
 _CARETS = re.compile(r"^[\^~]+$")
@@ -115,11 +115,6 @@ _CARETS = re.compile(r"^[\^~]+$")
 _PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
 _PYTEST_ERROR = re.compile(r"^E\s{2,}\S")
 PYTEST_SOURCE_LINES = 4  # a statement may continue on a line or two before its error
-# A traceback's header: its statement is the exception line that ends it, and the frame right above that.
-_TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
-# The line that ends a traceback: the exception's (dotted) name flush left, then ': message' or nothing.
-_EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?::\s|$)")
-_FRAME = re.compile(r'^\s*File "[^"]+", line \d+')
 EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
 
 
@@ -292,6 +287,23 @@ def _past_tally(lines: list[ExcerptLine], lead: tuple[int, int] | None) -> Excer
     return next((line for line in below if score_line(line.text) == best), None)
 
 
+def _report_under(lines: list[ExcerptLine], lead: list[ExcerptLine]) -> list[ExcerptLine]:
+    """The lead's lines under a report's title and, when none of them is a strong failure line, the rest of that
+    report below the lead, up to a wrapper, an echo or the next title: pytest's "ImportError while importing test
+    module" heads the "E   ModuleNotFoundError: ..." printed under its traceback."""
+    if any(is_failure_line(line.text, STRONG) for line in lead):
+        return lead
+    more = []
+    for line in lines[lines.index(lead[-1]) + 1 :]:
+        text = bare(line.text)
+        if line.n - lead[0].n > BELOW_TITLE_LINES or is_wrapper_line(text) or _ECHO.match(text):
+            break
+        if _REPORT_TITLE.search(text):
+            break
+        more.append(line)
+    return lead + more
+
+
 def headline(excerpt: Excerpt) -> ExcerptLine | None:
     """The decisive error line (see the module docstring); None when no line looks like a failure."""
     lines = excerpt.lines
@@ -317,7 +329,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         # names them (mocha's "1) applies a coupon" before "1 failing").
         titled = next((k for k, line in enumerate(lead) if _REPORT_TITLE.search(bare(line.text))), None)
         if titled is not None and any(is_failure_line(line.text) for line in lead[titled + 1 :]):
-            lead = lead[titled + 1 :]
+            lead = _report_under(lines, lead[titled + 1 :])
         elif titled is not None and _TEST_TITLE.match(bare(lead[titled].text)):
             # Jest's expectation and diff under the test's title hold no failure word: the title heads them.
             return lead[titled]
@@ -393,41 +405,10 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     return (own or wrappers or [None])[0]
 
 
-def _chained(lines: list[ExcerptLine], k: int) -> ExcerptLine | None:
-    """The header of the traceback Python prints under the exception lines[k] when another exception was raised
-    from it ("The above exception was the direct cause of the following exception:"), or None."""
-    said = [ln for ln in lines[k + 1 : k + 1 + CHAIN_GAP] if bare(ln.text).strip()][:2]
-    chained = len(said) == 2 and DIRECT_CAUSE.match(bare(said[0].text)) and _TRACEBACK.search(said[1].text)
-    return said[1] if chained else None
-
-
-def _traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | None:
-    """The exception line that ends a traceback and the project frame above it, or None."""
-    lines = excerpt.lines
-    i = lines.index(head)
-    frame = None
-    for line in lines[i + 1 :]:
-        if line.n > head.n + 200:
-            break
-        # The traceback as Python printed it, without the runner's prefix (BuildKit's "#11 1.201 ", a timestamp).
-        text = _BUILDKIT.sub("", bare(line.text), count=1)
-        if _FRAME.match(text) and not _NOISE.search(text):
-            frame = line
-        elif _EXCEPTION.match(text) and not text.startswith((" ", "\t")):
-            # `raise X from e`: the exception raised last wraps this one and is what the command died of.
-            chained = _chained(lines, lines.index(line))
-            if chained is not None and (end := _traceback_end(excerpt, chained)):
-                return end
-            return [line] + ([frame] if frame else [])
-        elif line.n != head.n + 1 and not text.startswith((" ", "\t")):
-            return None
-    return None
-
-
 def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     """The headline and the lines printed right under it, up to a wrapper, a gap or MAX_DETAIL_LINES."""
-    if _TRACEBACK.search(head.text):
-        end = _traceback_end(excerpt, head)
+    if TRACEBACK.search(head.text):
+        end = traceback_end(excerpt, head)
         if end:
             return end
     lines = excerpt.lines
@@ -457,10 +438,15 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
             above = [ln for ln in lines[max(0, i - reach) : i] if header.match(bare(ln.text))]
             if above:
                 out.insert(0, above[-1])
+    in_frame = False
     while i + 1 < len(lines) and lines[i + 1].n == lines[i].n + 1 and len(out) < MAX_DETAIL_LINES:
         i += 1
         text = lines[i].text
         if not text.strip() or _NOISE.search(text) or _CODE_FRAME.match(bare(text)) or NPM_SPACER.match(bare(text)):
+            continue
+        # pytest's short traceback ("tests/x.py:3: in <module>" over its source line) says where; its "E" lines what.
+        in_frame = bool(SHORT_FRAME.match(bare(text))) or (in_frame and bare(text).startswith((" ", "\t")))
+        if in_frame or SHORT_FRAME.match(bare(text)):
             continue
         if "Execution failed for task" in text:
             continue  # Gradle prints it between the failed task's name and the reason under it
@@ -473,7 +459,7 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
         ):
             break
         # A traceback under the headline (unittest's "FAIL: test_x (a.B)"): its exception and frame say why.
-        if _TRACEBACK.search(text) and (end := _traceback_end(excerpt, lines[i])):
+        if TRACEBACK.search(text) and (end := traceback_end(excerpt, lines[i])):
             out += end
             break
         out.append(lines[i])
@@ -482,11 +468,11 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
         out = out[1:]
     # Python's error without its traceback's header (a SyntaxError from compileall, a cut traceback), OCaml's error
     # under its code frame: the `File "x.py", line 42` printed a few lines above it says where.
-    if _EXCEPTION.match(bare(head.text)) and not any(_FRAME.match(bare(line.text)) for line in out):
+    if EXCEPTION.match(bare(head.text)) and not any(FRAME.match(bare(line.text)) for line in out):
         k = lines.index(head) - 1
         while k >= 0 and head.n - lines[k].n <= EXCEPTION_FRAME_LINES and lines[k].n == lines[k + 1].n - 1:
             text = bare(lines[k].text)
-            if _FRAME.match(text):
+            if FRAME.match(text):
                 if not _NOISE.search(text):
                     out.append(lines[k])
                 break

@@ -87,7 +87,17 @@ WRAPPER = re.compile(
     r"^\W*found \d+ problems?, \d+ warnings?\s*$|^\d+ (?:(?:low|moderate|high|critical) severity )?vulnerabilit(?:y|ies)\b|"
     r"^\s*Scan was completed\. \d+ vulnerabilit(?:y was|ies were) reported|"
     # a level tag alone on its line (SonarScanner's closing "ERROR: "): a spacer
-    r"^(?:ERROR|FATAL):\s*$"
+    r"^(?:ERROR|FATAL):\s*$|"
+    # pip (22+): a build step's subprocess failed; its own output, printed under the header, says why
+    r"^\s*(?:error|ERROR): (?:subprocess-exited-with-error|metadata-generation-failed|legacy-install-failure|"
+    r"failed-wheel-build-for-install)\s*$|^\s*note: This error originates from a subprocess\b|"
+    # cabal's and tasty's verdicts on a test suite, under the test framework's report of the failing test
+    r"^(?:Error: )?cabal(?:-install)?: Tests? failed for |^Test suite \S+: FAIL\s*$|^\s*\d+ out of \d+ tests failed\b|"
+    # testthat's tally and verdict under its failures' reports, R's exit after an error
+    r"^\s*\[ FAIL \d+ \| WARN \d+ \| SKIP \d+ \| PASS \d+ \]|^\s*Error: (?:Test failures|testthat unit tests failed)\s*$|"
+    r"^\s*Execution halted\s*$|"
+    # R CMD check's verdict, under the check that failed (its output above, the rest in 00check.log)
+    r"^Status: \d+ ERRORs?\b"
 )
 # GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
 # section markers: what the runner did next, never the tool's words (a failure's detail ends there). Other CI systems'
@@ -192,6 +202,9 @@ DETAIL_END = re.compile(
     r"^- \S+\.html?\s*$|^\* (?:At|In) \S+.*:\s*$|^For the .+ check, the following failures were found:|"
     r"^lein test \S|^# Looks like you failed \d+ tests? of \d+"
 )
+# pytest's short traceback under a failure's title: a frame ("tests/x.py:3: in <module>", its source line indented
+# under it), the "Traceback:" label and its advice ("Hint: make sure your test modules ..."): where, not what failed.
+SHORT_FRAME = re.compile(r"^[\w./\\-]+\.py:\d+: in \S+\s*$|^Traceback:\s*$|^Hint: ")
 # npm's spacer between the paragraphs of one error ("npm ERR! " alone): part of the error, not its end.
 NPM_SPACER = re.compile(r"^npm ERR!\s*$")
 # A linter's problem in the "stylish" layout (ESLint, stylelint): "  13:2  ✖  Expected …" under a line naming the file.

@@ -45,13 +45,18 @@ PREFIX = re.compile(
     # valgrind's process id on every line ("==12345== "), Credo's box around its issues ("┃ [W] ↗ ...")
     r"^==\d+==\s+(?=\S)|^┃\s*"
 )
+BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
+# A title drawn between rules of one character (pytest's "_____ ERROR collecting x.py _____", testthat's "── Failure
+# (x.R:12:3): name ──────"): the title's words.
+RULED = re.compile(r"^([_=─━])\1{2,} (.+?) \1{3,}$")
 # A log level in brackets before a line (Maven's "[ERROR] ", "[INFO] "): what follows is the tool's statement.
 LEVEL = re.compile(r"^\s*\[(?:ERROR|FATAL|WARN|WARNING|INFO)\]\s*")
 
 
 def clean(text: str) -> str:
     """A log line as a sentence shows it: no BuildKit progress prefix, no runs of spaces."""
-    return re.sub(r"\s+", " ", TIMING.sub("", PREFIX.sub("", bare(text).strip()))).strip()
+    text = re.sub(r"\s+", " ", TIMING.sub("", PREFIX.sub("", bare(text).strip()))).strip()
+    return RULED.sub(r"\2", text)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -79,7 +84,8 @@ def bare(text: str) -> str:
 def is_wrapper_line(text: str) -> bool:
     """True for a line that says something failed and points elsewhere for why."""
     text = bare(text)
-    words = LEVEL.sub("", text, count=1)
+    # BuildKit's progress prefix ("#6 2.441 "): the words of the tool that ran in the image step follow it.
+    words = LEVEL.sub("", BUILDKIT.sub("", text, count=1), count=1)
     if not words.strip():
         return words != text  # a level tag alone ("[ERROR]"): Maven's spacer between its advice
     return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(words))

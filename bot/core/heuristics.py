@@ -24,6 +24,7 @@ MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
 MAX_SUFFIX_COMMAND = 60
 MAX_STEP_SUFFIX = 50
+OWN_MODULE_RULE = "python-missing-module"  # may name a module of the project itself
 CAUSE_WINDOW = 3  # lines above a failure where a known cause may be printed (git's `remote:` lines over its `fatal:`)
 
 UNKNOWN_SUMMARY = "The job failed; no known failure pattern was recognised"
@@ -84,6 +85,18 @@ def _under_test(excerpt: Excerpt, line: ExcerptLine | None) -> bool:
 def _assertion_under_test(excerpt: Excerpt, hit: tuple[Rule, re.Match[str], ExcerptLine]) -> bool:
     """A rule that read an AssertionError as a crash (python-traceback), where a test runner printed it."""
     return hit[1].groupdict().get("exc") == "AssertionError" and _under_test(excerpt, hit[2])
+
+
+def _own_module(excerpt: Excerpt, hit: tuple[Rule, re.Match[str], ExcerptLine]) -> bool:
+    """A rule that read a module Python cannot import as a package to install, where the module is not one: a
+    submodule of a package that imports (`shop.coupons`: the package's layout or version, not a missing install), or a
+    module whose top package is a directory of the project's paths the log prints (`/builds/acme/money/tests/x.py` for
+    `money`), not an installed package's (site-packages)."""
+    if hit[0].id != OWN_MODULE_RULE:
+        return False
+    module = hit[1].groupdict().get("module") or ""
+    top = module.split(".")[0]
+    return "." in module or any(f"/{top}/" in ln.text and "-packages/" not in ln.text for ln in excerpt.lines)
 
 
 def _evidence(
@@ -275,7 +288,7 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             evidence=_evidence(excerpt, None),
         )
     hit = best_rule(excerpt, found.block, found.headline) or _cause_above(excerpt, found)
-    if hit is not None and _assertion_under_test(excerpt, hit):
+    if hit is not None and (_assertion_under_test(excerpt, hit) or _own_module(excerpt, hit)):
         rules = tuple(rule for rule in ALL_RULES if rule is not hit[0])
         hit = best_rule(excerpt, found.block, found.headline, rules) or _cause_above(excerpt, found)
     summary = _summary(found)
