@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.core import messages
-from bot.core.excerpt.rules import CLEANUP_SECTIONS, STRONG, is_exit_line, score_line
+from bot.core.excerpt.rules import STRONG, is_exit_line, score_line
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
 from bot.core.heuristic_exits import Exit, failing_exit, failing_step, failing_test, failing_test_line, timed_out
@@ -37,12 +37,13 @@ from bot.core.heuristic_formats import (
     LINK_ONLY,
     LINK_REPORT,
     LINK_REPORT_LINES,
-    LISTED,
     NPM_SPACER,
     PLACE_ALONE,
     POINTED,
-    RUNNER_STEP,
+    RAISED_BELOW,
+    RUNNER_TIMEOUT,
     SHORT_FRAME,
+    STEP_LOCATION,
 )
 from bot.core.heuristic_formats import ECHO as _ECHO
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
@@ -63,6 +64,7 @@ from bot.core.heuristic_lines import (
     went_on_after,
 )
 from bot.core.heuristic_lines import diffed as _diffed
+from bot.core.heuristic_listed import first_listed, past_tally
 from bot.core.heuristic_trace import EXCEPTION, FRAME, TRACEBACK, traceback_end
 from bot.core.types import Excerpt, ExcerptLine
 
@@ -236,57 +238,6 @@ def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     return (strong or named or chain)[0]
 
 
-def _first_listed(lines: list[ExcerptLine], lead: tuple[int, int] | None) -> ExcerptLine | None:
-    """The first finding a tool listed above its tally of them (LISTED), within the same command's output, when the
-    tally is the last failure the log shows: a failure printed below it (by the same command's next tool, a script
-    that goes on after valgrind or `phpstan || true`) is what ended the job. With a lead, only a tally printed by
-    the lead's command (an earlier command's findings are not this failure's)."""
-    for k, line in enumerate(lines):
-        if lead is not None and (
-            line.n > lead[1] or any(_ECHO.match(bare(ln.text)) for ln in lines[k + 1 :] if ln.n < lead[0])
-        ):
-            continue
-        for tally, item, reach in LISTED:
-            if not tally.search(bare(line.text)) or _failing_after(lines, k):
-                continue
-            above = []
-            for earlier in reversed(lines[:k]):
-                if line.n - earlier.n > reach or _ECHO.match(bare(earlier.text)):
-                    break
-                if item.search(bare(earlier.text)):
-                    above.append(earlier)
-            if above:
-                return above[-1]
-    return None
-
-
-def _failing_after(lines: list[ExcerptLine], k: int) -> list[ExcerptLine]:
-    """The failure lines printed after lines[k] by the job's script: up to the runner's next step (after_script,
-    the clean-up), printed as a line or as a section."""
-    out = []
-    for line in lines[k + 1 :]:
-        if RUNNER_STEP.match(bare(line.text)) or (line.section and CLEANUP_SECTIONS.search(line.section)):
-            break
-        if is_failure_line(line.text):
-            out.append(line)
-    return out
-
-
-def _past_tally(lines: list[ExcerptLine], lead: tuple[int, int] | None) -> ExcerptLine | None:
-    """When the lead is a tool's tally of its findings (LISTED) and the script printed failure lines after it, what
-    failed after it (the strongest of them, the first of equals): the tool's findings did not end the job."""
-    if lead is None:
-        return None
-    tallies = [
-        k
-        for k, line in enumerate(lines)
-        if lead[0] <= line.n <= lead[1] and any(tally.search(bare(line.text)) for tally, _, _ in LISTED)
-    ]
-    below = _failing_after(lines, tallies[-1]) if tallies else []
-    best = max((score_line(line.text) for line in below), default=None)
-    return next((line for line in below if score_line(line.text) == best), None)
-
-
 def _report_under(lines: list[ExcerptLine], lead: list[ExcerptLine]) -> list[ExcerptLine]:
     """The lead's lines under a report's title and, when none of them is a strong failure line, the rest of that
     report below the lead, up to a wrapper, an echo or the next title: pytest's "ImportError while importing test
@@ -318,10 +269,14 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         ]
         if listed:
             return listed[0]
-    if (found := _first_listed(lines, excerpt.lead)) is not None:
+    # The job ran out of its time: the CI system's own line says why it failed, whatever was printed before it.
+    if (found := next((ln for ln in lines if RUNNER_TIMEOUT.search(bare(ln.text))), None)) is not None:
         return found
-    if (found := _past_tally(lines, excerpt.lead)) is not None:
+    if (found := first_listed(lines, excerpt.lead)) is not None:
         return found
+    if (found := past_tally(lines, excerpt.lead)) is not None:
+        return found
+    quiet = None
     if excerpt.lead is not None:
         first, last = _after_steps(lines, *excerpt.lead)
         lead = [line for line in lines if first <= line.n <= last]
@@ -390,6 +345,11 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         elif j > floor:
             start = max(_window_start(lines, j), floor + 1)
             return _decisive([line for line in lines[start : j + 1] if is_failure_line(line.text)])
+        elif echo > floor:
+            # No failure word above, and the failing command listed files (`gofmt -l`, `prettier --list-different`):
+            # the files it failed on, when no failure word is anywhere.
+            quiet = last_words(lines[echo + 1 : j_lead + 1], MAX_DETAIL_LINES)
+            quiet = quiet if quiet is not None and _FILE_HEADER.match(bare(quiet.text)) else None
         if floor >= 0:
             # No failure word since: the failing command's last words, else its exit line.
             return last_words(lines[floor + 1 : j_lead + 1], MAX_DETAIL_LINES) or _lead_exit(lines, first, last)
@@ -399,9 +359,12 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         return next(line for line in candidates if score_line(line.text) == best)
     if (diff := _diffed(lines)) is not None:
         return diff  # a check that printed only a diff: the difference is its failure
-    # Only wrappers: the innermost one (a command's own status) says the most.
+    # Only wrappers: the innermost one (a command's own status) says the most; when they only give exit statuses, the
+    # failing command's last words.
     wrappers = [line for line in lines if line.text.strip() and is_wrapper_line(line.text)]
     own = [line for line in wrappers if not _RUNNER_EXIT.search(line.text)]
+    if quiet is not None and all(_EXIT_CODE.search(line.text) for line in own):
+        return quiet
     return (own or wrappers or [None])[0]
 
 
@@ -417,6 +380,15 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
     # A place printed alone right above the headline locates it (hspec's `file:line:col:` over its numbered failure).
     if i > 0 and lines[i - 1].n == head.n - 1 and PLACE_ALONE.match(bare(lines[i - 1].text)):
         out.insert(0, lines[i - 1])
+    # Cucumber prints the message above the exception's class: the message, up to the step that failed.
+    if RAISED_BELOW.match(bare(head.text)):
+        k = i - 1
+        while k >= 0 and lines[k].n == lines[k + 1].n - 1 and i - k <= MAX_DETAIL_LINES:
+            if STEP_LOCATION.search(bare(lines[k].text)):
+                break
+            if bare(lines[k].text).strip():
+                out.insert(0, lines[k])
+            k -= 1
     # pytest marks the failing statement with ">" a few lines above its "E   " lines: the statement and its error.
     if _PYTEST_ERROR.match(bare(head.text)):
         k = i - 1

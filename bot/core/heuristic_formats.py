@@ -97,7 +97,16 @@ WRAPPER = re.compile(
     r"^\s*\[ FAIL \d+ \| WARN \d+ \| SKIP \d+ \| PASS \d+ \]|^\s*Error: (?:Test failures|testthat unit tests failed)\s*$|"
     r"^\s*Execution halted\s*$|"
     # R CMD check's verdict, under the check that failed (its output above, the rest in 00check.log)
-    r"^Status: \d+ ERRORs?\b"
+    r"^Status: \d+ ERRORs?\b|"
+    # npm's record of a package script it could not spawn, under the shell's own words ("sh: 1: webpack: not found")
+    r"^npm ERR! (?:syscall|file|errno|spawn|path) \S"
+)
+# A CI system's statement that the job ran out of its time: the job's verdict, not a pointer to a failure above it
+# (GitLab's "execution took longer than 1h0m0s seconds", Travis's stalled-build and time-limit lines, GitHub Actions'
+# maximum execution time).
+RUNNER_TIMEOUT = re.compile(
+    r"\bexecution took longer than \S+ seconds|^No output has been received in the last \d+m|"
+    r"\bexceeded the maximum time limit for jobs|\bhas exceeded the maximum execution time of \d+ minutes"
 )
 # GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
 # section markers: what the runner did next, never the tool's words (a failure's detail ends there). Other CI systems'
@@ -168,6 +177,8 @@ TOOL_FAILURE = re.compile(
     r"^FAIL Required test coverage of |"
     # Credo's issue ("┃ [W] ↗ message", its place under it), dialyxir's warning ("lib/x.ex:27:call", its
     # explanation under it), lintr's lint ("R/x.R:14:5: style: [object_name_linter] ...")
+    # the shell's "command not found" (dash: "sh: 1: webpack: not found"), Perl's missing module
+    r"^(?:\S*/)?(?:ba|da|z|k)?sh: (?:line )?\d+: \S.*: (?:command )?not found\s*$|^Can't locate \S+ in @INC\b|"
     r"^┃ \[[A-Z]\] \S+ \S|^[\w./-]+\.exs?:\d+(?::\d+)?:[a-z_]+\s*$|^\S+\.[Rr](?:md)?:\d+:\d+: (?:style|warning|error): \[\w+\] "
 )
 # A finding that names its file on a header line a few lines above it: shellcheck's, marked under the code line
@@ -205,6 +216,10 @@ DETAIL_END = re.compile(
 # pytest's short traceback under a failure's title: a frame ("tests/x.py:3: in <module>", its source line indented
 # under it), the "Traceback:" label and its advice ("Hint: make sure your test modules ..."): where, not what failed.
 SHORT_FRAME = re.compile(r"^[\w./\\-]+\.py:\d+: in \S+\s*$|^Traceback:\s*$|^Hint: ")
+# Cucumber's exception class in parentheses under the message it raised ("      expected: 90", "      got: 100", then
+# "      (RSpec::Expectations::ExpectationNotMetError)"), below the step it failed ("Then the total is 90  # steps.rb:9").
+RAISED_BELOW = re.compile(r"^\s*\((?:[A-Z]\w*::)*[A-Z]\w*(?:Error|Exception|Failure)\w*\)\s*$")
+STEP_LOCATION = re.compile(r"#\s*\S+:\d+\s*$")
 # npm's spacer between the paragraphs of one error ("npm ERR! " alone): part of the error, not its end.
 NPM_SPACER = re.compile(r"^npm ERR!\s*$")
 # A linter's problem in the "stylish" layout (ESLint, stylelint): "  13:2  ✖  Expected …" under a line naming the file.
@@ -241,6 +256,13 @@ PLACE_ALONE = re.compile(r"^\s*[\w./\\-]*\w\.\w{1,10}:\d+(?::\d+)?:?\s*$")
 POINTED = (
     (re.compile(r"\brace detected during execution of test\b"), re.compile(r"^WARNING: DATA RACE\s*$"), 400),
     (re.compile(r"\bDubious, test returned \d+|^Failed \d+/\d+ subtests"), re.compile(r"^#\s+Failed test\b"), 30),
+    # a test file that died before its tests: Perl's message ("Can't locate JSON/XS.pm in @INC ... at lib/X.pm line 5."),
+    # not the lines Perl adds under it as the error passes up ("BEGIN failed--", "Compilation failed in require")
+    (
+        re.compile(r"\bDubious, test returned \d+"),
+        re.compile(r"^(?!#|BEGIN failed--|Compilation failed in require)\S.* at \S+ line \d+\.\s*$"),
+        30,
+    ),
 )
 # A tool's tally under the findings it listed above it: the first finding listed is the headline. html-proofer's
 # ("  *  External link ... failed: 404" under "- ./_site/x.html" in 3.x; from 4.x "* At ./_site/x.html:48:" at the
