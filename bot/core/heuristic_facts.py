@@ -96,7 +96,8 @@ _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|F
 _TEST_TITLE = re.compile(r"^\s*● (?!Console\s*$)\S|^\s*── (?:\d+\. )?(?:Failure|Error)\b")
 # Vitest's "⎯⎯⎯ Failed Tests 1 ⎯⎯⎯" over its report, under the "❯ file > test" / "→ expected ..." progress listing.
 _REPORT_TITLE = re.compile(
-    r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$|^⎯+ Failed Tests? \d+ ⎯+\s*$|" + _TEST_TITLE.pattern
+    r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$|^⎯+ Failed Tests? \d+ ⎯+\s*$|^Failures:\s*$|"
+    + _TEST_TITLE.pattern
 )
 BELOW_TITLE_LINES = 40
 # Ginkgo's summary of the failed specs, printed above its tally.
@@ -360,7 +361,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     if (diff := _diffed(lines)) is not None:
         return diff  # a check that printed only a diff: the difference is its failure
     # Only wrappers: the innermost one (a command's own status) says the most; when they only give exit statuses, the
-    # failing command's last words.
+    # files the failing command listed.
     wrappers = [line for line in lines if line.text.strip() and is_wrapper_line(line.text)]
     own = [line for line in wrappers if not _RUNNER_EXIT.search(line.text)]
     if quiet is not None and all(_EXIT_CODE.search(line.text) for line in own):
@@ -435,9 +436,12 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
             out += end
             break
         out.append(lines[i])
-    # A bare title ("Failures:") is not a statement when lines follow it.
+    # A bare title ("Failures:") is not a statement when lines follow it; a place printed right above it says where
+    # (doctest's `File "x.py", line 14, in x.parse` over its "Failed example:").
     if len(out) > 1 and _TITLE.match(clean(head.text)) and len(clean(head.text)) <= 35:
-        out = out[1:]
+        k = lines.index(head) - 1
+        placed = k >= 0 and lines[k].n == head.n - 1 and FRAME.match(bare(lines[k].text))
+        out = ([lines[k]] if placed else []) + out[1:]
     # Python's error without its traceback's header (a SyntaxError from compileall, a cut traceback), OCaml's error
     # under its code frame: the `File "x.py", line 42` printed a few lines above it says where.
     if EXCEPTION.match(bare(head.text)) and not any(FRAME.match(bare(line.text)) for line in out):

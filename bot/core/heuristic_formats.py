@@ -99,7 +99,12 @@ WRAPPER = re.compile(
     # R CMD check's verdict, under the check that failed (its output above, the rest in 00check.log)
     r"^Status: \d+ ERRORs?\b|"
     # npm's record of a package script it could not spawn, under the shell's own words ("sh: 1: webpack: not found")
-    r"^npm ERR! (?:syscall|file|errno|spawn|path) \S"
+    r"^npm ERR! (?:syscall|file|errno|spawn|path) \S|"
+    # rebar's verdicts after EUnit's, Common Test's and Dialyzer's reports
+    r"^ERROR: One or more eunit tests failed\b|^ERROR: \w+ failed while processing \S+: rebar_abort|"
+    r"^===> (?:Error running tests|Failures occurred running tests: \d+)|"
+    # ERT's tally (Emacs Lisp), under each failed test's condition
+    r"^Ran \d+ tests?, \d+ results? as expected, \d+ unexpected"
 )
 # A CI system's statement that the job ran out of its time: the job's verdict, not a pointer to a failure above it
 # (GitLab's "execution took longer than 1h0m0s seconds", Travis's stalled-build and time-limit lines, GitHub Actions'
@@ -256,6 +261,8 @@ PLACE_ALONE = re.compile(r"^\s*[\w./\\-]*\w\.\w{1,10}:\d+(?::\d+)?:?\s*$")
 POINTED = (
     (re.compile(r"\brace detected during execution of test\b"), re.compile(r"^WARNING: DATA RACE\s*$"), 400),
     (re.compile(r"\bDubious, test returned \d+|^Failed \d+/\d+ subtests"), re.compile(r"^#\s+Failed test\b"), 30),
+    # ERT's verdict on a test ("   FAILED  6/12  money-parse-comma") under the test's "Test x condition:" report
+    (re.compile(r"^\s*FAILED\s+\d+/\d+\s+\S+\s*$"), re.compile(r"^Test \S+ condition:\s*$"), 60),
     # a test file that died before its tests: Perl's message ("Can't locate JSON/XS.pm in @INC ... at lib/X.pm line 5."),
     # not the lines Perl adds under it as the error passes up ("BEGIN failed--", "Compilation failed in require")
     (
