@@ -60,6 +60,7 @@ from bot.core.heuristic_lines import (
     is_failure_line,
     is_wrapper_line,
     last_words,
+    passing_output,
     ran_out_before,
     went_on_after,
 )
@@ -280,15 +281,16 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     quiet = None
     if excerpt.lead is not None:
         first, last = _after_steps(lines, *excerpt.lead)
-        lead = [line for line in lines if first <= line.n <= last]
+        # What a test that passed printed (its app's own `[ERROR]` logs) is not why the run failed.
+        lead = [line for line in lines if first <= line.n <= last and not passing_output(lines, line)]
         # A report's title in the lead: the failures' details are under it; a progress listing above it only
         # names them (mocha's "1) applies a coupon" before "1 failing").
         titled = next((k for k, line in enumerate(lead) if _REPORT_TITLE.search(bare(line.text))), None)
+        if titled is not None and _TEST_TITLE.match(bare(lead[titled].text)):
+            # One test's title (Jest's "● Suite › test") heads its expectation and values, which follow it.
+            return lead[titled]
         if titled is not None and any(is_failure_line(line.text) for line in lead[titled + 1 :]):
             lead = _report_under(lines, lead[titled + 1 :])
-        elif titled is not None and _TEST_TITLE.match(bare(lead[titled].text)):
-            # Jest's expectation and diff under the test's title hold no failure word: the title heads them.
-            return lead[titled]
         elif titled is None:
             # The title may come right after a lead that is the listing itself.
             after = [line for line in lines if last < line.n <= last + TITLE_AFTER_LEAD]

@@ -224,3 +224,23 @@ def failing_command_echo(lines: list[ExcerptLine], j: int) -> int:
     if start is not None:
         j = start - 1
     return next((k for k in range(j, -1, -1) if is_command_echo(lines[k].text)), -1)
+
+
+# A test runner's line that opens or closes one test's output: Go's `=== RUN`/`--- PASS:`, Jest's and Vitest's
+# per-file `PASS x`/`FAIL x` headers.
+GO_TEST_END = re.compile(r"^\s*(?:=== RUN|--- (?:PASS|FAIL|SKIP):)\s")
+FILE_VERDICT = re.compile(r"^\s*(PASS|FAIL) \S+\.\w+(?:\s+\([\d.]+ ?m?s\))?\s*$")
+
+
+def passing_output(lines: list[ExcerptLine], line: ExcerptLine) -> bool:
+    """Whether `line` is output of a test that passed: under `go test -v`, printed before the `--- PASS:` that ends
+    its test; under Jest or Vitest, printed under a `PASS file` header."""
+    k = lines.index(line)
+    text = bare(line.text)
+    if GO_TEST_END.match(text) or FILE_VERDICT.match(text):
+        return False
+    after = next((bare(ln.text) for ln in lines[k + 1 :] if GO_TEST_END.match(bare(ln.text))), "")
+    if after.lstrip().startswith("--- PASS:"):
+        return True
+    header = next((m for ln in reversed(lines[:k]) if (m := FILE_VERDICT.match(bare(ln.text)))), None)
+    return header is not None and header.group(1) == "PASS"

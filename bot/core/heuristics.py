@@ -19,6 +19,7 @@ from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer
 
 MAX_EVIDENCE = 5
 NEAR_ANCHOR = 100
+EVIDENCE_DETAIL = 2  # lines of the failure's detail quoted right after the headline
 EVIDENCE_STRONGEST = 3  # the excerpt's strongest lines quoted whatever the headline
 MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
@@ -100,11 +101,18 @@ def _own_module(excerpt: Excerpt, hit: tuple[Rule, re.Match[str], ExcerptLine]) 
 
 
 def _evidence(
-    excerpt: Excerpt, anchor: ExcerptLine | None, block: tuple[ExcerptLine, ...] = (), named: tuple = ()
+    excerpt: Excerpt,
+    anchor: ExcerptLine | None,
+    block: tuple[ExcerptLine, ...] = (),
+    named: tuple = (),
+    detail: tuple[ExcerptLine, ...] = (),
 ) -> list[Evidence]:
     """The anchor line first (the note links it), then the lines that name the failing step and command, the
     failure's own lines and the most error-like lines near the anchor, in log order."""
     chosen: dict[int, ExcerptLine] = {anchor.n: anchor} if anchor else {}
+    # The failure's own detail under its headline (the expected and actual values, the exception under a test's name).
+    for line in [ln for ln in detail[1:] if bare(ln.text).strip()][:EVIDENCE_DETAIL]:
+        chosen.setdefault(line.n, line)
     # The lines that name what failed (a Gradle task, a make target, a command and its exit status).
     for line in named:
         if line is not None:
@@ -275,7 +283,7 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             verdict=verdict,
             confidence=0.9,
             fix_steps=list(steps),
-            evidence=_evidence(excerpt, found.headline, found.block, found.named_lines()),
+            evidence=_evidence(excerpt, found.headline, found.block, found.named_lines(), found.detail),
         )
     if found.headline is None:
         return ModelAnswer(
@@ -301,7 +309,7 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             verdict=verdict,
             confidence=0.5,
             fix_steps=_steps(found),
-            evidence=_evidence(excerpt, found.headline, found.block, found.named_lines()),
+            evidence=_evidence(excerpt, found.headline, found.block, found.named_lines(), found.detail),
         )
     rule, match, _ = hit
     return ModelAnswer(
@@ -311,7 +319,7 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
         verdict=rule.verdict,
         confidence=rule.confidence,
         fix_steps=[_fill(s, match) for s in rule.fix_steps],
-        evidence=_evidence(excerpt, found.headline, found.block, found.named_lines()),
+        evidence=_evidence(excerpt, found.headline, found.block, found.named_lines(), found.detail),
     )
 
 
