@@ -28,11 +28,17 @@ def traceback_end(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine] | No
     lines = excerpt.lines
     i = lines.index(head)
     frame = None
+    # A traceback a tool printed indented under its own line (old pip's "Complete output from command python setup.py
+    # egg_info:"): its lines as Python printed them, without that margin.
+    header = BUILDKIT.sub("", bare(head.text), count=1)
+    margin = header[: len(header) - len(header.lstrip())] if header.lstrip().startswith("Traceback") else ""
     for line in lines[i + 1 :]:
         if line.n > head.n + 200:
             break
         # The traceback as Python printed it, without the runner's prefix (BuildKit's "#11 1.201 ", a timestamp).
         text = BUILDKIT.sub("", bare(line.text), count=1)
+        if margin and text.startswith(margin):
+            text = text[len(margin) :]
         if FRAME.match(text) and not NOISE.search(text):
             frame = line
         elif EXCEPTION.match(text) and not text.startswith((" ", "\t")):

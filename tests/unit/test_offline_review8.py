@@ -22,6 +22,26 @@ def multi(body: str) -> str:
 
 
 LOGS: dict[str, str] = {
+    # old pip's "Complete output from command python setup.py egg_info:" over the setup script's indented traceback
+    "pip_old_egg": travis(
+        "pip install -r requirements.txt",
+        r"""
+Collecting mysqlclient==1.3.12 (from -r requirements.txt (line 4))
+  Downloading mysqlclient-1.3.12.tar.gz (89kB)
+    Complete output from command python setup.py egg_info:
+    /bin/sh: 1: mysql_config: not found
+    Traceback (most recent call last):
+      File "<string>", line 1, in <module>
+      File "/tmp/pip-build-u8a9/mysqlclient/setup.py", line 17, in <module>
+        metadata, options = get_config()
+      File "/tmp/pip-build-u8a9/mysqlclient/setup_posix.py", line 44, in get_config
+        libs = mysql_config("libs_r")
+    EnvironmentError: mysql_config not found
+
+    ----------------------------------------
+Command "python setup.py egg_info" failed with error code 1 in /tmp/pip-build-u8a9/mysqlclient/
+""",
+    ),
     # pip's `error: subprocess-exited-with-error` inside a BuildKit step: the subprocess's own error under it
     "docker_build": job(
         "docker:24",
@@ -433,6 +453,7 @@ The command "cat log/test.log | tail -5" exited with 0.
 }
 
 CASES: list[tuple[str, list[str], str, Category | None]] = [
+    ("pip_old_egg", ["EnvironmentError: mysql_config not found"], "EnvironmentError: mysql_config not found", None),
     ("docker_build", ["pg_config executable not found"], "Error: pg_config executable not found.", None),
     ("cabal_test", ["test/ParseSpec.hs:14", "expected: 12.5"], "test/ParseSpec.hs:14:", Category.test),
     (
