@@ -93,8 +93,11 @@ _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|F
 # banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
 # Jest's "● Suite › test" heads one test's failure ("● Console" only heads what the tests logged).
 # testthat's header over one failure's report ("── Failure ('test-x.R:12:3'): parses ──", before 3e "── 1. Failure: parses
-# (@test-x.R#12) ──"): the expectation's words under it hold no failure word either.
-_TEST_TITLE = re.compile(r"^\s*● (?!Console\s*$)\S|^\s*── (?:\d+\. )?(?:Failure|Error)\b")
+# (@test-x.R#12) ──", before 2.0 "1. Failure (at test-x.R#29): parses"): the expectation's words under it hold no
+# failure word either.
+_TEST_TITLE = re.compile(
+    r"^\s*● (?!Console\s*$)\S|^\s*── (?:\d+\. )?(?:Failure|Error)\b|^\s*\d+\. (?:Failure|Error) \(at \S+#\d+\): \S"
+)
 # Vitest's "⎯⎯⎯ Failed Tests 1 ⎯⎯⎯" over its report, under the "❯ file > test" / "→ expected ..." progress listing.
 _REPORT_TITLE = re.compile(
     r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$|^⎯+ Failed Tests? \d+ ⎯+\s*$|^Failures:\s*$|"

@@ -22,6 +22,32 @@ def multi(body: str) -> str:
 
 
 LOGS: dict[str, str] = {
+    # testthat before 2.0 under R CMD check: "1. Failure (at file#line): name" over the expectation's words
+    "testthat_old": travis(
+        "R CMD check money_0.1.0.tar.gz",
+        r"""
+* checking tests ...
+  Running 'testthat.R' [3s/3s]
+ ERROR
+Running the tests in 'tests/testthat.R' failed.
+Last 13 lines of output:
+
+  > library(testthat)
+  > test_check("money")
+  1. Failure (at test-parse.R#14): parse_amount reads a decimal comma
+  parse_amount("12,5") not equal to 12.5
+
+  testthat results ================================================================
+  OK: 11 SKIPPED: 0 FAILED: 1
+  1. Failure (at test-parse.R#14): parse_amount reads a decimal comma
+
+  Error: testthat unit tests failed
+  Execution halted
+* DONE
+
+Status: 1 ERROR
+""",
+    ),
     # old pip's "Complete output from command python setup.py egg_info:" over the setup script's indented traceback
     "pip_old_egg": travis(
         "pip install -r requirements.txt",
@@ -453,6 +479,12 @@ The command "cat log/test.log | tail -5" exited with 0.
 }
 
 CASES: list[tuple[str, list[str], str, Category | None]] = [
+    (
+        "testthat_old",
+        ["test-parse.R#14", 'parse_amount("12,5") not equal to 12.5'],
+        "1. Failure (at test-parse.R#14)",
+        Category.test,
+    ),
     ("pip_old_egg", ["EnvironmentError: mysql_config not found"], "EnvironmentError: mysql_config not found", None),
     ("docker_build", ["pg_config executable not found"], "Error: pg_config executable not found.", None),
     ("cabal_test", ["test/ParseSpec.hs:14", "expected: 12.5"], "test/ParseSpec.hs:14:", Category.test),
