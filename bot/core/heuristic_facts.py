@@ -498,6 +498,19 @@ def _placed(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine:
     return head
 
 
+def _parent(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine:
+    """The error a tab-indented headline continues (the go command's "go: x@v1: reading ...: 410 Gone" over its
+    "\tserver response: not found: ..."): the failure line printed flush left right above it, else the headline."""
+    i = excerpt.lines.index(head)
+    above = excerpt.lines[i - 1] if i > 0 else None
+    if not bare(head.text).startswith("\t") or above is None or above.n != head.n - 1:
+        return head
+    text = bare(above.text)
+    # (Not a test's verdict over its expectation: Karma's "Chrome (Linux) Cart totals FAILED" over "\tExpected 1 to be 2.")
+    parent = text[:1].strip() and is_failure_line(above.text) and not is_wrapper_line(text)
+    return above if parent and not _TEST_ID.search(text) else head
+
+
 def _pointed(excerpt: Excerpt, detail: list[ExcerptLine]) -> ExcerptLine | None:
     """The report a line of the failure's detail points to above it (POINTED), or None."""
     for pointer, title, reach in POINTED:
@@ -524,6 +537,7 @@ def facts(excerpt: Excerpt) -> Facts:
         head = headline(script) or head  # the after_script's clean-up, when the script above it says why it failed
     if head is None:
         return Facts(None, (), (), failing_exit(excerpt), failing_test(excerpt))
+    head = _parent(excerpt, head)
     # A full disk (or quota, or file table) reported earlier in the job is why what follows failed: the errors after
     # it are what its missing files and truncated writes did. Not a test's name that says so, nor a clean-up step's,
     # nor an earlier command's that the job went on after.

@@ -182,6 +182,8 @@ TOOL_FAILURE = re.compile(
     r"^FAIL Required test coverage of |"
     # Credo's issue ("┃ [W] ↗ message", its place under it), dialyxir's warning ("lib/x.ex:27:call", its
     # explanation under it), lintr's lint ("R/x.R:14:5: style: [object_name_linter] ...")
+    # the go command's error about a module version ("go: github.com/x/y@v1.2.3: reading ...: 410 Gone")
+    r"^go: [\w.-]+(?:/[\w.-]+)+@\S+: \S|"
     # the shell's "command not found" (dash: "sh: 1: webpack: not found"), Perl's missing module
     r"^(?:\S*/)?(?:ba|da|z|k)?sh: (?:line )?\d+: \S.*: (?:command )?not found\s*$|^Can't locate \S+ in @INC\b|"
     r"^┃ \[[A-Z]\] \S+ \S|^[\w./-]+\.exs?:\d+(?::\d+)?:[a-z_]+\s*$|^\S+\.[Rr](?:md)?:\d+:\d+: (?:style|warning|error): \[\w+\] "
@@ -238,6 +240,9 @@ TEST_ID = re.compile(
     r"^\s*(\S+ > .+?) FAILED\s*$|^test (\S+) \.\.\. FAILED|^\[ERROR\]\s+([\w.$]+[.#]\w+:\d+)|^not ok \d+ - (.+)$|"
     # dotnet test (xUnit, NUnit, MSTest): "  Failed Api.Tests.InvoiceTests.Total [14 ms]"
     r"^\s*Failed ([\w.+`<>,]+(?:\([^)]*\))?) \[[\d.]+ ?(?:ms|s|m)\]|"
+    # Surefire 2.x's summary under "Failed tests:" / "Tests in error:" ("  ParserTest.testParse:27 expected:<1> ...",
+    # not CMake's call stack, "  CMakeLists.txt:46 (find_package)")
+    r"^(?:Failed tests|Tests in error):\s+(\w+\(\S+\))|^\s+([A-Z]\w*\.[a-z]\w*:\d+)(?:->\S+)? (?!\()|"
     # minitest: "OrderTest#test_total [test/models/order_test.rb:18]:", an error's "UserTest#test_email:"
     r"^(\w+(?:::\w+)*#test_\w+)(?: \[\S+:\d+\])?:\s*$|"
     # Dart/Flutter: "00:01 +3 -1: test/invoice_test.dart: Invoice applies the discount [E]"; Bazel; Cucumber

@@ -22,6 +22,48 @@ def multi(body: str) -> str:
 
 
 LOGS: dict[str, str] = {
+    # Surefire 2.x's summary ("Failed tests:" then "  Class.method:line message") names the failing test
+    "surefire_old": travis(
+        "mvn test -B",
+        r"""
+-------------------------------------------------------
+ T E S T S
+-------------------------------------------------------
+Running com.acme.money.ParserTest
+Tests run: 4, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.06 sec <<< FAILURE!
+testParsesDecimalComma(com.acme.money.ParserTest)  Time elapsed: 0.012 sec  <<< FAILURE!
+java.lang.AssertionError: expected:<12.5> but was:<1250.0>
+	at org.junit.Assert.fail(Assert.java:88)
+	at com.acme.money.ParserTest.testParsesDecimalComma(ParserTest.java:27)
+
+Running com.acme.money.FormatTest
+Tests run: 6, Failures: 0, Errors: 0, Skipped: 0, Time elapsed: 0.01 sec
+
+Results :
+
+Failed tests:
+  ParserTest.testParsesDecimalComma:27 expected:<12.5> but was:<1250.0>
+
+Tests run: 10, Failures: 1, Errors: 0, Skipped: 0
+
+[INFO] ------------------------------------------------------------------------
+[INFO] BUILD FAILURE
+[INFO] ------------------------------------------------------------------------
+[INFO] Total time: 12.107 s
+[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:2.18.1:test (default-test) on project money: There are test failures.
+[ERROR]
+[ERROR] Please refer to /home/travis/build/acme/money/target/surefire-reports for the individual test results.
+""",
+    ),
+    # the go command's module error, its server's answer tab-indented under it
+    "go_mod": actions(
+        "go mod download",
+        r"""
+go: downloading github.com/stretchr/testify v1.8.4
+go: github.com/acme/internal-lib@v0.4.2: reading https://proxy.golang.org/github.com/acme/internal-lib/@v/v0.4.2.mod: 410 Gone
+	server response: not found: github.com/acme/internal-lib@v0.4.2: invalid version: unknown revision v0.4.2
+""",
+    ),
     # testthat before 2.0 under R CMD check: "1. Failure (at file#line): name" over the expectation's words
     "testthat_old": travis(
         "R CMD check money_0.1.0.tar.gz",
@@ -479,6 +521,13 @@ The command "cat log/test.log | tail -5" exited with 0.
 }
 
 CASES: list[tuple[str, list[str], str, Category | None]] = [
+    ("surefire_old", ["ParserTest.testParsesDecimalComma:27"], "  ParserTest.testParsesDecimalComma:27", Category.test),
+    (
+        "go_mod",
+        ["github.com/acme/internal-lib@v0.4.2: reading", "410 Gone"],
+        "go: github.com/acme/internal-lib@v0.4.2",
+        None,
+    ),
     (
         "testthat_old",
         ["test-parse.R#14", 'parse_amount("12,5") not equal to 12.5'],
