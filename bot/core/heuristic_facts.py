@@ -41,7 +41,6 @@ from bot.core.heuristic_formats import (
     PLACE_ALONE,
     POINTED,
     RAISED_BELOW,
-    RUNNER_TIMEOUT,
     SHORT_FRAME,
     STEP_LOCATION,
 )
@@ -274,9 +273,6 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         ]
         if listed:
             return listed[0]
-    # The job ran out of its time: the CI system's own line says why it failed, whatever was printed before it.
-    if (found := next((ln for ln in lines if RUNNER_TIMEOUT.search(bare(ln.text))), None)) is not None:
-        return found
     if (found := first_listed(lines, excerpt.lead)) is not None:
         return found
     if (found := past_tally(lines, excerpt.lead)) is not None:

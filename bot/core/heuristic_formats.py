@@ -106,13 +106,6 @@ WRAPPER = re.compile(
     # ERT's tally (Emacs Lisp), under each failed test's condition
     r"^Ran \d+ tests?, \d+ results? as expected, \d+ unexpected"
 )
-# A CI system's statement that the job ran out of its time: the job's verdict, not a pointer to a failure above it
-# (GitLab's "execution took longer than 1h0m0s seconds", Travis's stalled-build and time-limit lines, GitHub Actions'
-# maximum execution time).
-RUNNER_TIMEOUT = re.compile(
-    r"\bexecution took longer than \S+ seconds|^No output has been received in the last \d+m|"
-    r"\bexceeded the maximum time limit for jobs|\bhas exceeded the maximum execution time of \d+ minutes"
-)
 # GitLab Runner's own step lines, printed between the script's output and its verdict when the log carries no
 # section markers: what the runner did next, never the tool's words (a failure's detail ends there). Other CI systems'
 # step, section and phase lines (Jenkins, Azure Pipelines, Buildkite, CodeBuild, Cloud Build, TeamCity) are read alike.

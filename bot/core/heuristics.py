@@ -13,8 +13,9 @@ from bot.core.heuristic_causes import ALL_RULES, CAUSES
 from bot.core.heuristic_exits import TIMEOUT_EXIT
 from bot.core.heuristic_facts import Facts, facts
 from bot.core.heuristic_formats import ECHO, TEST_CONTEXT
-from bot.core.heuristic_lines import bare, shorten
+from bot.core.heuristic_lines import bare, clean, shorten
 from bot.core.heuristic_rules import FAILURE_REASONS, Rule
+from bot.core.heuristic_stalls import STALL_RULES, Stall, command_of, stall
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 
 MAX_EVIDENCE = 5
@@ -25,6 +26,8 @@ MAX_SUMMARY = 200
 MAX_CAUSE_STATEMENT = 400
 MAX_SUFFIX_COMMAND = 60
 MAX_STEP_SUFFIX = 50
+MAX_STALL_COMMAND = 50
+MAX_STALL_LAST = 70
 OWN_MODULE_RULE = "python-missing-module"  # may name a module of the project itself
 CAUSE_WINDOW = 3  # lines above a failure where a known cause may be printed (git's `remote:` lines over its `fatal:`)
 
@@ -193,7 +196,24 @@ def _cause_above(excerpt: Excerpt, found: Facts) -> tuple[Rule, re.Match[str], E
     return best_rule(excerpt, tuple(reversed(above)), None, CAUSES) if above else None
 
 
-def _summary(found: Facts) -> str:
+def _stall_suffix(stalled: Stall) -> str:
+    """What a timed-out job was doing, for the summary: the running command and its last output, as room allows."""
+    parts = []
+    if stalled.command is not None:
+        parts.append(
+            messages.OFFLINE_STALL_SUFFIX.format(command=shorten(command_of(stalled.command), MAX_STALL_COMMAND))
+        )
+    if stalled.last is not None:
+        parts.append(messages.OFFLINE_STALL_LAST_SUFFIX.format(last=shorten(clean(stalled.last.text), MAX_STALL_LAST)))
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _summary(found: Facts, stalled: Stall | None = None) -> str:
+    if stalled is not None:
+        # Time ran out: the runner's line says only that; what was running and where it was say why.
+        suffix = _stall_suffix(stalled)
+        if suffix:
+            return found.statement(max(MAX_SUMMARY - len(suffix), MAX_SUMMARY // 3)) + suffix
     exit_ = found.exit
     suffix = ""
     if exit_ is not None and exit_.line is not found.headline and (exit_.command or exit_.code != 1):
@@ -219,9 +239,13 @@ def _summary(found: Facts) -> str:
     return statement + suffix
 
 
-def _cause(found: Facts, explanation: str) -> str:
+def _cause(found: Facts, explanation: str, stalled: Stall | None = None) -> str:
     assert found.headline is not None
     parts = [messages.OFFLINE_CAUSE.format(line=found.headline.n, statement=found.statement(MAX_CAUSE_STATEMENT))]
+    if stalled is not None and stalled.command is not None:
+        parts.append(messages.OFFLINE_STALL_COMMAND.format(command=command_of(stalled.command), line=stalled.command.n))
+    if stalled is not None and stalled.last is not None:
+        parts.append(messages.OFFLINE_STALL_LAST.format(line=stalled.last.n, text=clean(stalled.last.text)))
     if found.exit is not None:
         meaning = messages.OFFLINE_EXIT_MEANINGS.get(found.exit.code, "")
         if found.exit.code == TIMEOUT_EXIT and not found.timed_out:
@@ -312,14 +336,16 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             evidence=_evidence(excerpt, found.headline, found.block, found.named_lines(), found.detail),
         )
     rule, match, _ = hit
+    stalled = stall(excerpt, found.headline) if rule.id in STALL_RULES else None
+    named = found.named_lines() + (stalled.lines() if stalled is not None else ())
     return ModelAnswer(
-        summary=summary,
+        summary=_summary(found, stalled) if stalled is not None else summary,
         category=rule.category,
-        root_cause=_cause(found, _fill(rule.root_cause, match)) + where,
+        root_cause=_cause(found, _fill(rule.root_cause, match), stalled) + where,
         verdict=rule.verdict,
         confidence=rule.confidence,
         fix_steps=[_fill(s, match) for s in rule.fix_steps],
-        evidence=_evidence(excerpt, found.headline, found.block, found.named_lines(), found.detail),
+        evidence=_evidence(excerpt, found.headline, found.block, named, found.detail),
     )
 
 

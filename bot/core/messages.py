@@ -219,6 +219,11 @@ OFFLINE_EXIT_MEANINGS: dict[int, str] = {
     139: "128 + 11, SIGSEGV: a segmentation fault",
     143: "128 + 15, SIGTERM: it was stopped from outside",
 }
+# A job its runner stopped for time: what was running and what it printed last (heuristic_stalls).
+OFFLINE_STALL_SUFFIX = "while `{command}` ran"
+OFFLINE_STALL_LAST_SUFFIX = "last output: `{last}`"
+OFFLINE_STALL_COMMAND = "When it was stopped, `{command}` was running (line {line})."
+OFFLINE_STALL_LAST = "The last line it printed (line {line}) shows where it was: `{text}`."
 OFFLINE_STEP_LOCATION = "Open `{location}`: the line the error points at."
 OFFLINE_STEP_REPRODUCE = "Reproduce it locally with the same image and variables: `{command}`."
 OFFLINE_STEP_READ = "Read the job log from the first evidence line down to the exit: the error is stated there."

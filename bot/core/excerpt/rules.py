@@ -381,8 +381,16 @@ GHA_ERROR = "##[error]"
 _CI_STARTS = frozenset("[#S~^ESFBPDW")
 
 
+# A test runner's mark of a passed test (mocha, Jest, Vitest, Playwright, ava, RSpec's formatters).
+_PASS_MARKS = frozenset("✓✔√")
+_PASS_STARTS = _PASS_MARKS | {" ", "\t"}
+
+
 def _score(text: str) -> float:
     if not text:
+        return 0.0
+    if text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS:
+        # The title of a test that passed may hold a `file:line` or an error's words: it is not a failure.
         return 0.0
     if text[:1] in _CI_STARTS:
         # Another CI system's line: its step prefix is not the tool's words, its marker of an error carries them,
