@@ -11,6 +11,17 @@ STEP_PREFIX = re.compile(
     r'^(?:Step #\d{1,3}(?: - "[^"\n]{0,100}")?:(?: |$)|\[Container\] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? )'
 )
 _PREFIX_STARTS = ("Step #", "[Container] ")
+# Jenkins' `parallel` step puts the branch's name in brackets before every line a branch prints (`[unit] + make
+# test`), as its plugins do before their own lines (`[WS-CLEANUP] Deleting ...`). A tool's level in brackets
+# (`[ERROR]`, sbt's `[error]`, `[Pipeline]`) is the tool's own word, not a prefix.
+BRANCH_PREFIX = re.compile(
+    r"^\[(?!(?i:info|warn|warning|error|err|errors|debug|trace|fatal|fail|failed|failure|pass|passed|ok|success|"
+    r"successful|notice|critical|severe|note|skip|skipped|pending|todo|done|abort|aborted|exception|alert|emerg|"
+    r"verbose|log|errno|Pipeline)\])[A-Za-z][\w .:/@+-]{0,40}\] "
+)
+# docker compose's service name before every line a service prints (`api-1  | ...`, `db_1 | ...`): `up` and `logs`
+# print the services' own logs that way, often after a failure.
+SERVICE_PREFIX = re.compile(r"^[a-z][\w.-]{0,40} *\| ")
 
 # The systems' own lines around a step's output: what the runner did, never the tool's words (a failure's detail
 # ends at them, and they are not failure lines whatever words they hold).
@@ -100,6 +111,17 @@ def xtrace_echoes(numbered: list[tuple[int, str]]) -> set[int]:
 def strip_prefix(text: str) -> str:
     """A line without a CI system's step prefix (Cloud Build's step name, CodeBuild's agent stamp)."""
     return STEP_PREFIX.sub("", text, count=1) if text.startswith(_PREFIX_STARTS) else text
+
+
+def bare(text: str) -> str:
+    """A line without the prefixes a CI system or a container runner puts before a tool's words: a step prefix, a
+    parallel branch's name, a compose service's name."""
+    text = strip_prefix(text)
+    if text.startswith("["):
+        text = BRANCH_PREFIX.sub("", text, count=1)
+    if "| " in text[:48]:
+        text = SERVICE_PREFIX.sub("", text, count=1)
+    return text
 
 
 def marked_failure(text: str) -> str | None:

@@ -6,7 +6,7 @@ import re
 
 from bot.core.excerpt.ci_systems import EXIT as _CI_EXIT
 from bot.core.excerpt.ci_systems import FRAMING as _CI_FRAMING
-from bot.core.excerpt.ci_systems import marked_failure, strip_prefix
+from bot.core.excerpt.ci_systems import bare, marked_failure
 
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
 # fragments looked for in the lower-cased chunk, in one pass per anchor letter (scan.py;
@@ -384,12 +384,14 @@ _CI_STARTS = frozenset("[#S~^ESFBPDW")
 def _score(text: str) -> float:
     if not text:
         return 0.0
+    # A prefix a CI system or a container runner puts before the tool's words (a step's or a parallel branch's
+    # name, a compose service's) is not the tool's words: the line is read without it.
+    rest = bare(text)
+    if len(rest) != len(text):
+        return _score(rest)
     if text[:1] in _CI_STARTS:
-        # Another CI system's line: its step prefix is not the tool's words, its marker of an error carries them,
-        # its own step and phase lines say nothing failed (its exit lines stay exit lines).
-        rest = strip_prefix(text)
-        if len(rest) != len(text):
-            return _score(rest)
+        # Another CI system's line: its marker of an error carries the tool's words, its own step and phase
+        # lines say nothing failed (its exit lines stay exit lines).
         if (words := marked_failure(text)) is not None:
             return max(_score(words), STRONG)
         if _CI_FRAMING.match(text) and not is_exit_line(text):
@@ -446,11 +448,11 @@ def is_exit_line(text: str) -> bool:
         if len(_EXITS) >= SCORED_LINES:
             _EXITS.clear()
         found = _EXITS[text] = _holds_any(text.lower(), _EXIT_WORDS) and bool(
-            EXIT_LINE.search(text) or _CI_EXIT.search(strip_prefix(text))
+            EXIT_LINE.search(text) or _CI_EXIT.search(bare(text))
         )
     return found
 
 
 def is_continuation(text: str) -> bool:
     """True for lines that belong to the failure block above them (frames, indented detail, diffs)."""
-    return bool(CONTINUATION.match(text))
+    return bool(CONTINUATION.match(bare(text)))
