@@ -278,6 +278,10 @@ CONTINUATION = re.compile(
     r"^(\s+\S|\s*(?i:stack ?trace(back)?|backtrace|call stack)\b|\s*at |\s*File \"|\s*#\d+ |\s*# \.?/|\s*(?P<rule>[-=_*#~])(?P=rule){2,}|\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
 )
 
+# A test runner's line that starts the next test or reports one that passed (Go's `-v`: `=== RUN   TestX`, `--- PASS:
+# TestX`): it ends the failure above, whatever the separator rule or the diff sign it starts with would say.
+NEXT_TEST = re.compile(r"^\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\s|--- (?:PASS|SKIP):)")
+
 # How a step's command is echoed before its output: GitLab and Travis print "$ command", GitHub Actions opens
 # a group with the step's name, "##[group]Run command".
 COMMAND_STARTS = ("$ ", "##[group]Run ")
@@ -401,6 +405,8 @@ def _score(text: str) -> float:
         # code 1" stays the exit line it is, so the output above it can lead.
         rest = text[len(GHA_ERROR) :]
         return _score(rest) if is_exit_line(rest) else max(_score(rest), STRONG)
+    if ("=== " in text[:40] or "--- " in text[:40]) and NEXT_TEST.match(text):
+        return 0.0  # a test started or passed, whatever its name says (`=== RUN   TestConnectionFailure`)
     if is_wrapper(text):
         return _WRAPPER_SCORE
     if text.startswith(COMMAND_STARTS):
@@ -455,4 +461,10 @@ def is_exit_line(text: str) -> bool:
 
 def is_continuation(text: str) -> bool:
     """True for lines that belong to the failure block above them (frames, indented detail, diffs)."""
-    return bool(CONTINUATION.match(bare(text)))
+    text = bare(text)
+    return bool(CONTINUATION.match(text)) and not NEXT_TEST.match(text)
+
+
+def starts_next_test(text: str) -> bool:
+    """True for a test runner's line that starts another test or reports one that passed."""
+    return bool(NEXT_TEST.match(bare(text)))

@@ -18,6 +18,7 @@ from bot.core.excerpt.rules import (
     is_exit_line,
     is_wrapper,
     score_line,
+    starts_next_test,
 )
 from bot.core.excerpt.scan import EXIT_BEFORE, FRAMED_BEFORE, RULE_LINE, ScanResult
 
@@ -89,8 +90,9 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
         if current is not None and n == current.end + 1 and n - current.seed < MAX_BLOCK_LINES:
             text = texts[n]
             # A plain line or a blank one stays in the block when detail follows right after it.
-            if related(n) or (
-                not text.startswith(COMMAND_STARTS) and (related(n + 1) or (text.strip() and related(n + 2)))
+            if not starts_next_test(text) and (
+                related(n)
+                or (not text.startswith(COMMAND_STARTS) and (related(n + 1) or (text.strip() and related(n + 2))))
             ):
                 current.end = n
                 continue
