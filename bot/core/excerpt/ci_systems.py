@@ -124,6 +124,14 @@ def bare(text: str) -> str:
     return text
 
 
+def branch_of(text: str) -> str | None:
+    """The name in a line's branch prefix (`unit` for `[unit] + make test`), None without one."""
+    if not text.startswith("["):
+        return None
+    m = BRANCH_PREFIX.match(text)
+    return m.group(0)[1:-2] if m else None
+
+
 def marked_failure(text: str) -> str | None:
     """The tool's words a system's error marker carries (`##vso[task.logissue type=error]...`, TeamCity's
     testFailed, buildProblem or error message), as a sentence; None for any other line."""

@@ -273,9 +273,10 @@ _APP_LOG = re.compile(
 _WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
 _WARNING_WORDS = ("warn", "deprecat", "notice")
 
-# Lines that continue a failure block: stack frames, indented detail, diffs, carets.
+# Lines that continue a failure block: stack frames, indented detail, diffs, carets, a diagnostic's frame drawn in
+# box characters (Terraform's `│ Error: ...` between `╷` and `╵`).
 CONTINUATION = re.compile(
-    r"^(\s+\S|\s*(?i:stack ?trace(back)?|backtrace|call stack)\b|\s*at |\s*File \"|\s*#\d+ |\s*# \.?/|\s*(?P<rule>[-=_*#~])(?P=rule){2,}|\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
+    r"^(\s+\S|\s*(?i:stack ?trace(back)?|backtrace|call stack)\b|\s*at |\s*File \"|\s*#\d+ |\s*# \.?/|\s*(?P<rule>[-=_*#~])(?P=rule){2,}|\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*[|│╷╵]| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
 )
 
 # A test runner's line that starts the next test or reports one that passed (Go's `-v`: `=== RUN   TestX`, `--- PASS:

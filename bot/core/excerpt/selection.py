@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.core.excerpt.ci_systems import branch_of
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
 from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.rules import (
@@ -54,6 +56,8 @@ MAX_GROUP_LINES = 40  # a step's script and environment as GitHub Actions prints
 STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
 CONTEXT_BEFORE = 2
 CONTEXT_AFTER = 3
+# Parallel branches print into one log line by line: at most this many lines of others inside one branch's failure.
+BRANCH_GAP = 8
 
 
 @dataclass(slots=True)
@@ -96,6 +100,9 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
             ):
                 current.end = n
                 continue
+            if _branch_resumes(texts, current.seed, n, related):
+                current.end = n
+                continue
             # A diagnostic at file:line:col is followed by its source line and a caret, sometimes with
             # other output printed in between (a formatter's artefacts): the block reaches the caret.
             caret = _caret_below(texts, current.seed, n) if current.end == current.seed else None
@@ -134,6 +141,21 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
             b.start, b.framed = framed, True
         floor = b.end
     return out
+
+
+def _branch_resumes(texts: dict[int, str], seed: int, n: int, related: Callable[[int], bool]) -> bool:
+    """Whether line n is another parallel branch's (a different `[name] ` prefix from line seed's) and the seed's
+    branch goes on with detail within BRANCH_GAP lines: the failure's block passes over it."""
+    own = branch_of(texts[seed])
+    if own is None or branch_of(texts[n]) in (None, own):
+        return False
+    for m in range(n + 1, n + BRANCH_GAP + 1):
+        text = texts.get(m)
+        if text is None:
+            return False
+        if branch_of(text) == own:
+            return related(m)
+    return False
 
 
 def _framed_start(texts: dict[int, str], seed: int) -> int:
