@@ -109,16 +109,17 @@ def xtrace_echoes(numbered: list[tuple[int, str]]) -> set[int]:
 
 
 def strip_prefix(text: str) -> str:
-    """A line without a CI system's step prefix (Cloud Build's step name, CodeBuild's agent stamp)."""
-    return STEP_PREFIX.sub("", text, count=1) if text.startswith(_PREFIX_STARTS) else text
+    """A line without a CI system's step prefix (Cloud Build's step name, CodeBuild's agent stamp, a Jenkins parallel
+    branch's name)."""
+    if text.startswith(_PREFIX_STARTS):
+        return STEP_PREFIX.sub("", text, count=1)
+    return BRANCH_PREFIX.sub("", text, count=1) if text.startswith("[") else text
 
 
 def bare(text: str) -> str:
     """A line without the prefixes a CI system or a container runner puts before a tool's words: a step prefix, a
     parallel branch's name, a compose service's name."""
     text = strip_prefix(text)
-    if text.startswith("["):
-        text = BRANCH_PREFIX.sub("", text, count=1)
     if "| " in text[:48]:
         text = SERVICE_PREFIX.sub("", text, count=1)
     return text

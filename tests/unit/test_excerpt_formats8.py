@@ -1,0 +1,85 @@
+"""Excerpt rules about other systems' framing (Jenkins parallel branches, compose services, Go -v, box-drawn diagnostics), each with hand-written lines that need it."""
+
+from __future__ import annotations
+
+from bot.core.excerpt.read import excerpt
+from bot.core.excerpt.rules import MEDIUM, VERDICT, is_continuation, score_line
+
+
+BOX_BUDGET = 1000  # the diagnostic fits, the other branch's 400 lines do not
+
+
+def _lead(log: str, budget: int = 4000) -> list[str]:
+    """The texts of the block the excerpt leads with."""
+    ex = excerpt(log, budget)
+    assert ex.lead is not None
+    first, last = ex.lead
+    return [line.text for line in ex.lines if first <= line.n <= last]
+
+
+def test_a_jenkins_parallel_branch_prefix_is_not_read_as_the_tools_words():
+    """`[unit] ` before every line of a parallel branch: the line under it is scored as the tool printed it."""
+    assert score_line("[unit] FAILED tests/test_api.py::test_create - assert 400 == 201") >= VERDICT
+    # an application's own log line stays one under the prefix
+    assert score_line("[unit] 2024-03-09 10:54:25.820 ERROR [main] c.a.s.Client - connection reset") < MEDIUM
+    assert is_continuation("[unit]     at com.acme.Ledger.refund(Ledger.java:88)")
+    # a tool's level in brackets is its own word, not a branch
+    assert score_line("[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin") >= VERDICT
+    assert score_line("[error] Test failed: ParserSpec") >= MEDIUM
+
+
+def test_a_compose_services_prefix_is_not_read_as_the_tools_words():
+    """`docker compose logs` after a failure: `api-1  | <the service's log line>` is the service's log."""
+    assert score_line("api-1  | 2024-01-01 10:12:11.011 ERROR [pool-1] c.a.s.Handler - request failed") < MEDIUM
+    assert score_line("tests-1  | FAILED tests/test_api.py::test_create - assert 400 == 201") >= VERDICT
+
+
+def test_go_verbose_next_test_ends_the_failure_block():
+    """Go's -v prints `=== RUN` and `--- PASS:` for each next test; a separator rule and a diff sign by their
+    first characters, they used to run the failure block on into the passing tests below it."""
+    lines = ["$ go test -v ./..."]
+    for i in range(30):
+        lines += [f"=== RUN   TestOk{i}", f"--- PASS: TestOk{i} (0.00s)"]
+    lines += [
+        "=== RUN   TestRetryBackoff",
+        "    retry_test.go:88: backoff after 3 attempts = 400ms, want 800ms",
+        "--- FAIL: TestRetryBackoff (0.00s)",
+        "=== RUN   TestRetryJitter",
+        "    retry_test.go:120: jitter 12ms",
+        "--- PASS: TestRetryJitter (0.00s)",
+    ]
+    for i in range(30):
+        lines += [f"=== RUN   TestMore{i}", f"--- PASS: TestMore{i} (0.00s)"]
+    lines += ["FAIL", "FAIL\tgithub.com/acme/svc/retry\t0.9s", "FAIL", "ERROR: Job failed: exit code 1"]
+    lead = _lead("\n".join(lines) + "\n")
+    assert lead == [
+        "    retry_test.go:88: backoff after 3 attempts = 400ms, want 800ms",
+        "--- FAIL: TestRetryBackoff (0.00s)",
+    ], lead
+    # a test's start says nothing failed, whatever the test is called
+    assert score_line("=== RUN   TestConnectionFailure") == 0.0
+
+
+def test_a_box_drawn_diagnostic_in_a_parallel_branch_is_one_block_across_the_other_branchs_lines():
+    """Terraform frames its diagnostics in `│`; a Jenkins parallel branch's lines come between another's."""
+    lines = ["[Pipeline] parallel", "[tests] + terraform validate"]
+    lines += [f"[docs] docs: checking file {i}" for i in range(200)]
+    lines += [
+        "[tests] ╷",
+        "[tests] │ Error: Unsupported argument",
+        "[docs] docs: checking file 201",
+        "[docs] docs: checking file 202",
+        "[docs] docs: checking file 203",
+        "[tests] │ ",
+        "[tests] │   on main.tf line 42, in resource \"aws_s3_bucket\" \"logs\":",
+        "[tests] │   42:   acl = \"private\"",
+        "[docs] docs: checking file 204",
+        "[tests] │ ",
+        "[tests] │ An argument named \"acl\" is not expected here.",
+        "[tests] ╵",
+    ]
+    lines += [f"[docs] docs: checking file {i}" for i in range(205, 400)]
+    lines += ["[Pipeline] }", "Failed in branch tests", "[Pipeline] // parallel", "ERROR: script returned exit code 1",
+              "Finished: FAILURE"]
+    got = [line.text for line in excerpt("\n".join(lines) + "\n", BOX_BUDGET).lines]
+    assert "[tests] │ An argument named \"acl\" is not expected here." in got, got
