@@ -55,6 +55,12 @@ EXIT = re.compile(
     # Jenkins' `parallel` step after a branch failed
     r"^Failed in branch \S"
 )
+# Where a step's output begins on systems that echo no `$ command`: Azure Pipelines' `##[command]<the script>`,
+# CircleCI's shebang over the step's command (`#!/bin/bash -eo pipefail`), Jenkins Pipeline's `[Pipeline] sh`,
+# CodeBuild's `Running command X` (after its prefix).
+STEP_START = re.compile(r"^(?:##\[command\]\S|#!/bin/(?:ba|z)?sh\b|\[Pipeline\] sh\s*$|Running command \S)")
+# The same starts in raw bytes, for the scanner: one pass over a block finds them all.
+STEP_START_BYTES = re.compile(rb"##\[command\]|#!/bin/|\[Pipeline\] sh|Running command ")
 # Of those, the ones that name no command: the command's own exit line is preferred over them.
 RUNNER_EXIT = re.compile(
     r"script returned exit code|Exited with code|CircleCI received exit code|Error: The command exited with status|"
@@ -153,6 +159,11 @@ def marked_failure(text: str) -> str | None:
     else:
         words = attrs.get("text", "") if attrs.get("status", "").upper() in ("ERROR", "FAILURE") else ""
     return words.strip() or None
+
+
+def is_step_start(text: str) -> bool:
+    """Whether a line starts a step's output on a system that echoes no `$ command` (STEP_START)."""
+    return bool(STEP_START.match(strip_prefix(text)))
 
 
 def is_framing(text: str) -> bool:

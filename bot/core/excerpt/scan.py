@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from bot.core.excerpt.ci_systems import STEP_START_BYTES, is_step_start
 from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
@@ -32,6 +33,10 @@ AFTER = 30
 FRAMED_BEFORE = 150
 MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
 HISTORY_BYTES = 256 * 1024
+# The first lines of each of the last STEP_HEADS steps are kept whatever they say: a step that fails without a failure
+# word often names the problem in its first line ("These files lack the licence header:"), far above its exit line.
+STEP_HEADS = 8
+HEAD_LINES = 12  # the command and what follows it; GitHub Actions' group of the step's script comes first
 MAX_CANDIDATES = 600
 MAX_RETAINED_CHARS = 4_000_000
 # Runners echo each script command before its output (rules.COMMAND_STARTS): "$ command" (GitLab, Travis),
@@ -39,7 +44,7 @@ MAX_RETAINED_CHARS = 4_000_000
 COMMAND_ECHO = b"$ "
 # A regex finds "$ " faster than bytes.find: it scans for the rare "$", bytes.find tests every byte against the
 # needle's last one, a space. One literal each: an alternation of the two scans ten times slower.
-_COMMAND_ECHOES = (re.compile(re.escape(COMMAND_ECHO)), re.compile(re.escape(b"##[group]Run ")))
+_COMMAND_ECHOES = (re.compile(re.escape(COMMAND_ECHO)), re.compile(re.escape(b"##[group]Run ")), STEP_START_BYTES)
 # PEM armour of a private key; the line filter (the redactor) must see a key's BEGIN line before its body.
 PEM_BEGIN = b"-----BEGIN"
 PEM_END = b"-----END"
@@ -163,6 +168,7 @@ class ScanResult:
     section_names: list[str | None]
     bytes_read: int
     truncated: bool  # the log was longer than max_bytes: past it, only strong and exit lines were candidates
+    heads: frozenset[int] = frozenset()  # lines in texts only as the first lines of a step (STEP_HEADS)
 
     def section_at(self, n: int) -> str | None:
         i = bisect.bisect_right(self.section_lines, n) - 1
@@ -196,6 +202,9 @@ class Scanner:
     section_lines: list[int] = field(default_factory=list)
     section_names: list[str | None] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
+    heads: dict[int, bytes] = field(default_factory=dict)  # the first lines of the last STEP_HEADS steps, raw
+    head_steps: deque[int] = field(default_factory=deque)  # the steps whose first lines are in heads
+    head_until: int = 0  # the last line of a step's head still to be read
     pem_marks: list[tuple[int, bool, str]] = field(default_factory=list)  # (line, is BEGIN, text) of private keys
     # Removes per-line timestamps before anything reads the lines; None once the log is known to have none.
     stamps: Destamper | None = field(default_factory=Destamper)
@@ -271,6 +280,8 @@ class Scanner:
         base = self.line_no
         if self.capture_until >= base:
             self._capture(block, 0, base, self.capture_until)
+        if self.head_until >= base:
+            self._capture_head(block, 0, base)
         counted_pos, counted_n = 0, base
         for start in _hit_lines(block):
             counted_n += block.count(b"\n", counted_pos, start)
@@ -301,7 +312,7 @@ class Scanner:
         return self.recent[0] if self.recent else b""
 
     def _commands(self, block: bytes, base: int) -> None:
-        """Remember the lines where the runner echoes a script command: each starts a step."""
+        """Remember the lines where the runner echoes a script command or another system starts a step's output."""
         starts = []
         for echo in _COMMAND_ECHOES:
             found = echo.search(block)
@@ -316,10 +327,32 @@ class Scanner:
         for start, end in sorted(set(starts)):
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
-            if render_line(block[start:end]).startswith(COMMAND_STARTS):
+            text = render_line(block[start:end])
+            if text.startswith(COMMAND_STARTS) or is_step_start(text):
                 self.commands.append(counted_n)
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]
+                self._step_head(block, start, counted_n)
+
+    def _step_head(self, block: bytes, start: int, n: int) -> None:
+        """Keep the first HEAD_LINES lines of the step that starts on line n (at offset start), forgetting the oldest
+        step's when more than STEP_HEADS are kept."""
+        self.head_steps.append(n)
+        if len(self.head_steps) > STEP_HEADS:
+            old = self.head_steps.popleft()
+            for k in range(old, old + HEAD_LINES + 1):
+                self.heads.pop(k, None)
+        self.head_until = max(self.head_until, n + HEAD_LINES)
+        self._capture_head(block, start, n)
+
+    def _capture_head(self, block: bytes, pos: int, n: int) -> None:
+        """Keep lines n..head_until that start at pos in block (stops at the block's end)."""
+        while n <= self.head_until and pos < len(block):
+            end = block.find(b"\n", pos)
+            if end < 0:
+                break
+            self.heads.setdefault(n, block[pos : min(end, pos + 4 * STORE_CHARS)])
+            pos, n = end + 1, n + 1
 
     def _pem_marks(self, block: bytes, base: int) -> None:
         """Remember where private-key blocks begin and end, so their body is redacted even without its BEGIN line."""
@@ -477,6 +510,8 @@ class Scanner:
         texts = {n: line if isinstance(line, str) else render_line(line) for n, line in self.retained.items()}
         for n, text in tail_lines:
             texts[n] = text
+        heads = {n: render_line(raw) for n, raw in self.heads.items() if n not in texts and n <= total_lines}
+        texts.update(heads)
         return ScanResult(
             texts,
             self.scores,
@@ -489,6 +524,7 @@ class Scanner:
             section_names=self.section_names,
             bytes_read=self.bytes_read,
             truncated=self.max_bytes is not None and self.bytes_read > self.max_bytes,
+            heads=frozenset(heads),
         )
 
     def _tail_lines(self, final: bytes) -> list[tuple[int, str]]:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.excerpt.ci_systems import branch_of
+from bot.core.excerpt.ci_systems import branch_of, is_step_start
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
 from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.rules import (
@@ -322,6 +322,7 @@ class _Plan:
     anchors: list[int]
     steps: list[tuple[int, int]]
     ranked: list[_Block]
+    heads: frozenset[int]  # lines kept only as the first lines of a step
 
 
 def _read_context(texts: dict[int, str], scores: dict[int, float]) -> None:
@@ -349,6 +350,8 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     if line_filter is not None:
         _filter_lines(texts, line_filter, scan.pem_marks)
     scores = {n: scan.scores[n] if n in scan.scores and t == read[n] else score_line(t) for n, t in texts.items()}
+    for n in scan.heads:
+        scores[n] = 0.0  # kept for a silent step's head, never a failure block of its own
     verdicts = {n for n, score in scores.items() if score >= VERDICT}
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
@@ -395,7 +398,7 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
         seen[key] = seen.get(key, 0) + 1
         b.value = w
     ranked = sorted(blocks, key=lambda b: (-b.value, b.seed))
-    return _Plan(texts, verdicts, anchors, steps, ranked)
+    return _Plan(texts, verdicts, anchors, steps, ranked, scan.heads)
 
 
 def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None = None) -> Excerpt:
@@ -461,8 +464,13 @@ def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None =
                 i += 1
             b = in_order[i] if i < len(in_order) and starts[i] <= b.end + 2 else None
     # The first output of the failing command often names the failure (a usage error, a bad flag).
+    exits = set(anchors)
     for lo, hi in dict.fromkeys(steps[-4:]):
-        if texts.get(lo, "").startswith(COMMAND_STARTS):  # a step found from its command echo, not a guess
+        # A step's head kept only as such is shown for a silent step: one whose output seeds no failure block.
+        if lo in plan.heads and any(lo < b.seed < hi and b.seed not in exits for b in ranked):
+            continue
+        # a step found from its command echo or another system's start of a step, not a guess
+        if texts.get(lo, "").startswith(COMMAND_STARTS) or is_step_start(texts.get(lo, "")):
             first = _output_start(texts, lo, hi)
             take([lo, *range(first, min(first + STEP_HEAD_LINES, hi))], partial=False)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
