@@ -83,3 +83,52 @@ def test_a_box_drawn_diagnostic_in_a_parallel_branch_is_one_block_across_the_oth
               "Finished: FAILURE"]
     got = [line.text for line in excerpt("\n".join(lines) + "\n", BOX_BUDGET).lines]
     assert "[tests] │ An argument named \"acl\" is not expected here." in got, got
+
+
+def _silent_step(start: list[str], end: list[str]) -> str:
+    """A step that prints no failure word: its first line says what is wrong, 150 file names follow."""
+    lines = [*start[:1], *(f"Collecting pkg{i}" for i in range(200)), *start[1:]]
+    lines += ["These files lack the licence header:", *(f"src/pkg{i}/module{i}.py" for i in range(150)), *end]
+    return "\n".join(lines) + "\n"
+
+
+SILENT_STEPS = {
+    "gitlab": (["$ pip install -r req.txt", "$ ./scripts/check_licences.sh"], ["ERROR: Job failed: exit code 1"]),
+    "azure": (
+        ["##[section]Starting: Install", "##[section]Starting: Licences", "##[command]/usr/bin/bash /tmp/5c1e.sh"],
+        ["##[error]Bash exited with code '1'.", "##[section]Finishing: Licences", "##[section]Finishing: Job"],
+    ),
+    "circleci": (
+        ["#!/bin/bash -eo pipefail", "#!/bin/bash -eo pipefail", "./scripts/check_licences.sh"],
+        ["", "Exited with code exit status 1", "", "Uploading artifacts"],
+    ),
+    "codebuild": (
+        [
+            "[Container] 2026/12/09 10:20:11.123456 Running command npm ci",
+            "[Container] 2026/12/09 10:20:12.123456 Running command ./scripts/check_licences.sh",
+        ],
+        [
+            "[Container] 2026/12/09 10:20:13.123456 Command did not exit successfully ./scripts/check_licences.sh "
+            "exit status 1",
+            "[Container] 2026/12/09 10:20:13.123456 Phase complete: BUILD State: FAILED",
+        ],
+    ),
+}
+
+
+def test_a_silent_steps_first_line_far_above_its_exit_line_is_shown():
+    """A step that fails without a failure word is seen through its exit line; the line that says what is wrong
+    is its first, 150 lines up. Other systems start a step without `$ cmd` (Azure's `##[command]`, CircleCI's
+    shebang, CodeBuild's `Running command`)."""
+    for system, (start, end) in SILENT_STEPS.items():
+        got = [line.text for line in excerpt(_silent_step(start, end), 1500).lines]
+        assert "These files lack the licence header:" in got, (system, got[:5])
+
+
+def test_a_steps_head_is_not_shown_when_the_step_printed_its_failure():
+    """Only a silent step gets its head: a step whose output holds a failure keeps the budget for it."""
+    lines = ["$ ./run_tests.sh", "Starting the suite on 4 workers", *(f"test_{i} ... ok" for i in range(200))]
+    lines += ["FAIL: test_refund (tests.test_ledger.LedgerTest)", "AssertionError: -5 != 0", "ERROR: Job failed: exit code 1"]
+    got = [line.text for line in excerpt("\n".join(lines) + "\n", 1500).lines]
+    assert "Starting the suite on 4 workers" not in got, got
+    assert "AssertionError: -5 != 0" in got, got
