@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.core.excerpt.read import excerpt
 from bot.core.excerpt.rules import MEDIUM, VERDICT, is_continuation, score_line
 
-
 BOX_BUDGET = 1000  # the diagnostic fits, the other branch's 400 lines do not
 
 
@@ -71,18 +70,23 @@ def test_a_box_drawn_diagnostic_in_a_parallel_branch_is_one_block_across_the_oth
         "[docs] docs: checking file 202",
         "[docs] docs: checking file 203",
         "[tests] │ ",
-        "[tests] │   on main.tf line 42, in resource \"aws_s3_bucket\" \"logs\":",
-        "[tests] │   42:   acl = \"private\"",
+        '[tests] │   on main.tf line 42, in resource "aws_s3_bucket" "logs":',
+        '[tests] │   42:   acl = "private"',
         "[docs] docs: checking file 204",
         "[tests] │ ",
-        "[tests] │ An argument named \"acl\" is not expected here.",
+        '[tests] │ An argument named "acl" is not expected here.',
         "[tests] ╵",
     ]
     lines += [f"[docs] docs: checking file {i}" for i in range(205, 400)]
-    lines += ["[Pipeline] }", "Failed in branch tests", "[Pipeline] // parallel", "ERROR: script returned exit code 1",
-              "Finished: FAILURE"]
+    lines += [
+        "[Pipeline] }",
+        "Failed in branch tests",
+        "[Pipeline] // parallel",
+        "ERROR: script returned exit code 1",
+        "Finished: FAILURE",
+    ]
     got = [line.text for line in excerpt("\n".join(lines) + "\n", BOX_BUDGET).lines]
-    assert "[tests] │ An argument named \"acl\" is not expected here." in got, got
+    assert '[tests] │ An argument named "acl" is not expected here.' in got, got
 
 
 def _silent_step(start: list[str], end: list[str]) -> str:
@@ -128,7 +132,24 @@ def test_a_silent_steps_first_line_far_above_its_exit_line_is_shown():
 def test_a_steps_head_is_not_shown_when_the_step_printed_its_failure():
     """Only a silent step gets its head: a step whose output holds a failure keeps the budget for it."""
     lines = ["$ ./run_tests.sh", "Starting the suite on 4 workers", *(f"test_{i} ... ok" for i in range(200))]
-    lines += ["FAIL: test_refund (tests.test_ledger.LedgerTest)", "AssertionError: -5 != 0", "ERROR: Job failed: exit code 1"]
+    lines += [
+        "FAIL: test_refund (tests.test_ledger.LedgerTest)",
+        "AssertionError: -5 != 0",
+        "ERROR: Job failed: exit code 1",
+    ]
     got = [line.text for line in excerpt("\n".join(lines) + "\n", 1500).lines]
     assert "Starting the suite on 4 workers" not in got, got
     assert "AssertionError: -5 != 0" in got, got
+
+
+def test_a_silent_jenkins_step_is_the_one_before_the_declarative_post_section():
+    """Jenkins prints its exit line after the `post` section; a `sh` step there (a service log dump) is not the
+    step that failed: the one before the section is, and its first line says what is wrong."""
+    lines = ["[Pipeline] stage", "[Pipeline] { (Licences)", "[Pipeline] sh", "+ ./scripts/check_licences.sh"]
+    lines += ["These files lack the licence header:", *(f"src/pkg{i}/module{i}.py" for i in range(150))]
+    lines += ["[Pipeline] }", "[Pipeline] // stage", "[Pipeline] { (Declarative: Post Actions)", "[Pipeline] sh"]
+    lines += ["+ docker compose logs --no-color", *(f"api-1  | GET /healthz 200 in {i}ms" for i in range(60))]
+    lines += ["api-1  | java.net.ConnectException: Connection refused", "[Pipeline] }", "[Pipeline] // node"]
+    lines += ["[Pipeline] End of Pipeline", "ERROR: script returned exit code 1", "Finished: FAILURE"]
+    got = [line.text for line in excerpt("\n".join(lines) + "\n", 1500).lines]
+    assert "These files lack the licence header:" in got, got

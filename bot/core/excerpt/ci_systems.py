@@ -59,8 +59,10 @@ EXIT = re.compile(
 # CircleCI's shebang over the step's command (`#!/bin/bash -eo pipefail`), Jenkins Pipeline's `[Pipeline] sh`,
 # CodeBuild's `Running command X` (after its prefix).
 STEP_START = re.compile(r"^(?:##\[command\]\S|#!/bin/(?:ba|z)?sh\b|\[Pipeline\] sh\s*$|Running command \S)")
+# Where a phase begins that runs after a failure, not the step that failed: Jenkins' declarative `post` section.
+POST_START = re.compile(r"^\[Pipeline\] \{ \(Declarative: Post Actions\)")
 # The same starts in raw bytes, for the scanner: one pass over a block finds them all.
-STEP_START_BYTES = re.compile(rb"##\[command\]|#!/bin/|\[Pipeline\] sh|Running command ")
+STEP_START_BYTES = re.compile(rb"##\[command\]|#!/bin/|\[Pipeline\] (?:sh|\{ \(Declarative: Post)|Running command ")
 # Of those, the ones that name no command: the command's own exit line is preferred over them.
 RUNNER_EXIT = re.compile(
     r"script returned exit code|Exited with code|CircleCI received exit code|Error: The command exited with status|"
@@ -164,6 +166,11 @@ def marked_failure(text: str) -> str | None:
 def is_step_start(text: str) -> bool:
     """Whether a line starts a step's output on a system that echoes no `$ command` (STEP_START)."""
     return bool(STEP_START.match(strip_prefix(text)))
+
+
+def is_post_start(text: str) -> bool:
+    """Whether a line starts a phase that runs after a failure (Jenkins' declarative `post` section)."""
+    return bool(POST_START.match(text))
 
 
 def is_framing(text: str) -> bool:

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.core.excerpt.ci_systems import STEP_START_BYTES, is_step_start
+from bot.core.excerpt.ci_systems import STEP_START_BYTES, is_post_start, is_step_start
 from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
@@ -169,6 +169,7 @@ class ScanResult:
     bytes_read: int
     truncated: bool  # the log was longer than max_bytes: past it, only strong and exit lines were candidates
     heads: frozenset[int] = frozenset()  # lines in texts only as the first lines of a step (STEP_HEADS)
+    posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure, in order
 
     def section_at(self, n: int) -> str | None:
         i = bisect.bisect_right(self.section_lines, n) - 1
@@ -202,6 +203,7 @@ class Scanner:
     section_lines: list[int] = field(default_factory=list)
     section_names: list[str | None] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
+    posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure (ci_systems)
     heads: dict[int, bytes] = field(default_factory=dict)  # the first lines of the last STEP_HEADS steps, raw
     head_steps: deque[int] = field(default_factory=deque)  # the steps whose first lines are in heads
     head_until: int = 0  # the last line of a step's head still to be read
@@ -328,7 +330,12 @@ class Scanner:
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
             text = render_line(block[start:end])
-            if text.startswith(COMMAND_STARTS) or is_step_start(text):
+            if is_post_start(text):
+                # The step that failed ran before this phase: its last lines are kept as above an exit line.
+                self.posts.append(counted_n)
+                self._retain(counted_n, text)
+                self._capture_before(block, start, counted_n, EXIT_BEFORE)
+            elif text.startswith(COMMAND_STARTS) or is_step_start(text):
                 self.commands.append(counted_n)
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]
@@ -525,6 +532,7 @@ class Scanner:
             bytes_read=self.bytes_read,
             truncated=self.max_bytes is not None and self.bytes_read > self.max_bytes,
             heads=frozenset(heads),
+            posts=self.posts[-1000:],
         )
 
     def _tail_lines(self, final: bytes) -> list[tuple[int, str]]:

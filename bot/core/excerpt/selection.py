@@ -271,13 +271,17 @@ def _output_start(texts: dict[int, str], lo: int, hi: int) -> int:
     return lo + 1
 
 
-def _failed_steps(commands: list[int], anchors: list[int]) -> list[tuple[int, int]]:
-    """(first, last) line of the output of each step that ended with a failure: from its command to its exit line."""
+def _failed_steps(commands: list[int], anchors: list[int], posts: list[int]) -> list[tuple[int, int]]:
+    """(first, last) line of the output of each step that ended with a failure: from its command to its exit line.
+    The run's last exit line, printed after a phase run after the failure (Jenkins' `post`), ends the step that
+    ran before that phase."""
     steps = []
-    for a in anchors:
-        i = bisect.bisect_left(commands, a) - 1
-        first = commands[i] if i >= 0 else max(a - EXIT_BEFORE, 1)
-        steps.append((first, a))
+    for k, a in enumerate(anchors):
+        j = bisect.bisect_left(posts, a) - 1
+        end = posts[j] if j >= 0 and k == len(anchors) - 1 else a
+        i = bisect.bisect_left(commands, end) - 1
+        first = commands[i] if i >= 0 else max(end - EXIT_BEFORE, 1)
+        steps.append((first, end))
     return steps
 
 
@@ -356,7 +360,7 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
     anchors = sorted(exits)
-    steps = _failed_steps(scan.commands, anchors)
+    steps = _failed_steps(scan.commands, anchors, scan.posts)
     blocks = _blocks(texts, scores, exits)
     total_lines = scan.total_lines
     last_anchor = anchors[-1] if anchors else total_lines
