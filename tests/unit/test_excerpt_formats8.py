@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.excerpt.read import excerpt
+from bot.core.excerpt.read import excerpt, excerpt_chunks
 from bot.core.excerpt.rules import MEDIUM, VERDICT, is_continuation, score_line
 
 BOX_BUDGET = 1000  # the diagnostic fits, the other branch's 400 lines do not
@@ -125,8 +125,12 @@ def test_a_silent_steps_first_line_far_above_its_exit_line_is_shown():
     is its first, 150 lines up. Other systems start a step without `$ cmd` (Azure's `##[command]`, CircleCI's
     shebang, CodeBuild's `Running command`)."""
     for system, (start, end) in SILENT_STEPS.items():
-        got = [line.text for line in excerpt(_silent_step(start, end), 1500).lines]
+        log = _silent_step(start, end).encode()
+        got = [line.text for line in excerpt(log, 1500).lines]
         assert "These files lack the licence header:" in got, (system, got[:5])
+        # read as a stream of small chunks, the step starts are still found past the first chunk
+        small = excerpt_chunks((log[i : i + 512] for i in range(0, len(log), 512)), 1500)
+        assert "These files lack the licence header:" in [line.text for line in small.lines], system
 
 
 def test_a_steps_head_is_not_shown_when_the_step_printed_its_failure():

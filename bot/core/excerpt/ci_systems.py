@@ -61,8 +61,13 @@ EXIT = re.compile(
 STEP_START = re.compile(r"^(?:##\[command\]\S|#!/bin/(?:ba|z)?sh\b|\[Pipeline\] sh\s*$|Running command \S)")
 # Where a phase begins that runs after a failure, not the step that failed: Jenkins' declarative `post` section.
 POST_START = re.compile(r"^\[Pipeline\] \{ \(Declarative: Post Actions\)")
-# The same starts in raw bytes, for the scanner: one pass over a block finds them all.
-STEP_START_BYTES = re.compile(rb"##\[command\]|#!/bin/|\[Pipeline\] (?:sh|\{ \(Declarative: Post)|Running command ")
+# The same starts in raw bytes, for the scanner, each led by a literal that the regex engine scans for fast (an
+# alternation of different first characters is tried at every byte): the `#` ones, Jenkins', CodeBuild's.
+STEP_START_BYTES = (
+    re.compile(rb"#(?:#\[command\]|!/bin/)"),
+    re.compile(rb"\[Pipeline\] (?:sh|\{ \(Declarative: Post)"),
+    re.compile(rb"Running command "),
+)
 # Of those, the ones that name no command: the command's own exit line is preferred over them.
 RUNNER_EXIT = re.compile(
     r"script returned exit code|Exited with code|CircleCI received exit code|Error: The command exited with status|"

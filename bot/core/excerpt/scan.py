@@ -44,7 +44,8 @@ MAX_RETAINED_CHARS = 4_000_000
 COMMAND_ECHO = b"$ "
 # A regex finds "$ " faster than bytes.find: it scans for the rare "$", bytes.find tests every byte against the
 # needle's last one, a space. One literal each: an alternation of the two scans ten times slower.
-_COMMAND_ECHOES = (re.compile(re.escape(COMMAND_ECHO)), re.compile(re.escape(b"##[group]Run ")), STEP_START_BYTES)
+_COMMAND_ECHOES = (re.compile(re.escape(COMMAND_ECHO)), re.compile(re.escape(b"##[group]Run ")))
+OTHER_STEPS_BYTES = 256 * 1024  # other systems' step starts are looked for in this much of a log's start
 # PEM armour of a private key; the line filter (the redactor) must see a key's BEGIN line before its body.
 PEM_BEGIN = b"-----BEGIN"
 PEM_END = b"-----END"
@@ -204,6 +205,8 @@ class Scanner:
     section_names: list[str | None] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
     posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure (ci_systems)
+    other_steps: bool = False  # the log shows other systems' step starts (looked for in its first bytes)
+    steps_looked: int = 0  # bytes looked through for them
     heads: dict[int, bytes] = field(default_factory=dict)  # the first lines of the last STEP_HEADS steps, raw
     head_steps: deque[int] = field(default_factory=deque)  # the steps whose first lines are in heads
     head_until: int = 0  # the last line of a step's head still to be read
@@ -316,7 +319,12 @@ class Scanner:
     def _commands(self, block: bytes, base: int) -> None:
         """Remember the lines where the runner echoes a script command or another system starts a step's output."""
         starts = []
-        for echo in _COMMAND_ECHOES:
+        if not self.other_steps and self.steps_looked < OTHER_STEPS_BYTES:
+            # Each pattern is a pass over every byte: other systems' step starts are looked for only in a log whose
+            # first OTHER_STEPS_BYTES show one (their framing starts with the job); a block before held none.
+            self.steps_looked += len(block)
+            self.other_steps = any(p.search(block) for p in STEP_START_BYTES)
+        for echo in _COMMAND_ECHOES + STEP_START_BYTES if self.other_steps else _COMMAND_ECHOES:
             found = echo.search(block)
             while found:
                 i = found.start()
