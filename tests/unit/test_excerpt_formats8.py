@@ -157,3 +157,20 @@ def test_a_silent_jenkins_step_is_the_one_before_the_declarative_post_section():
     lines += ["[Pipeline] End of Pipeline", "ERROR: script returned exit code 1", "Finished: FAILURE"]
     got = [line.text for line in excerpt("\n".join(lines) + "\n", 1500).lines]
     assert "These files lack the licence header:" in got, got
+
+
+def test_a_step_that_dumps_services_logs_is_not_the_step_that_failed():
+    """A scripted pipeline's `finally` runs `docker compose logs`: the services' exceptions it prints come last, right
+    above the exit line, but the step that failed is the one before it."""
+    lines = ["[Pipeline] node", "[Pipeline] sh", "+ make test", *(f"test_{i} ... ok" for i in range(100))]
+    lines += ["src/ledger.c:88:5: error: 'refund' undeclared (first use in this function)", "make: *** [test] Error 1"]
+    lines += ["[Pipeline] sh", "+ docker compose logs --no-color"]
+    for i in range(30):
+        lines += [
+            f"api-1  | 10:12:{i:02d} request {i} failed",
+            "api-1  | java.net.ConnectException: Connection refused",
+        ]
+        lines += ["api-1  | \tat com.acme.svc.Client.open(Client.java:19)"]
+    lines += ["[Pipeline] }", "[Pipeline] // node", "[Pipeline] End of Pipeline", "ERROR: script returned exit code 2"]
+    lead = _lead("\n".join(lines) + "\n", 1500)
+    assert "src/ledger.c:88:5: error: 'refund' undeclared (first use in this function)" in lead, lead

@@ -59,6 +59,12 @@ EXIT = re.compile(
 # CircleCI's shebang over the step's command (`#!/bin/bash -eo pipefail`), Jenkins Pipeline's `[Pipeline] sh`,
 # CodeBuild's `Running command X` (after its prefix).
 STEP_START = re.compile(r"^(?:##\[command\]\S|#!/bin/(?:ba|z)?sh\b|\[Pipeline\] sh\s*$|Running command \S)")
+# A command that prints other programs' logs (`docker compose logs`, `kubectl logs`, `journalctl`), run to show
+# why something failed: the services' errors it prints are theirs, and it is not the step that failed.
+LOG_DUMP = re.compile(
+    r"^(?:\$ |\+{1,3} |##\[group\]Run )?(?:sudo )?(?:docker(?:-compose| compose)?|kubectl|podman(?:-compose)?)"
+    r"(?: (?!logs\b)\S+)* logs\b|^(?:\$ |\+{1,3} )?(?:sudo )?journalctl\b"
+)
 # Where a phase begins that runs after a failure, not the step that failed: Jenkins' declarative `post` section.
 POST_START = re.compile(r"^\[Pipeline\] \{ \(Declarative: Post Actions\)")
 # The same starts in raw bytes, for the scanner, each led by a literal that the regex engine scans for fast (an
@@ -171,6 +177,11 @@ def marked_failure(text: str) -> str | None:
 def is_step_start(text: str) -> bool:
     """Whether a line starts a step's output on a system that echoes no `$ command` (STEP_START)."""
     return bool(STEP_START.match(strip_prefix(text)))
+
+
+def is_log_dump(text: str) -> bool:
+    """Whether a command echo runs a command that prints other programs' logs (LOG_DUMP)."""
+    return bool(LOG_DUMP.match(strip_prefix(text)))
 
 
 def is_post_start(text: str) -> bool:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.excerpt.ci_systems import branch_of, is_step_start
+from bot.core.excerpt.ci_systems import branch_of, is_log_dump, is_step_start
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
 from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.rules import (
@@ -271,7 +271,9 @@ def _output_start(texts: dict[int, str], lo: int, hi: int) -> int:
     return lo + 1
 
 
-def _failed_steps(commands: list[int], anchors: list[int], posts: list[int]) -> list[tuple[int, int]]:
+def _failed_steps(
+    texts: dict[int, str], commands: list[int], anchors: list[int], posts: list[int]
+) -> list[tuple[int, int]]:
     """(first, last) line of the output of each step that ended with a failure: from its command to its exit line.
     The run's last exit line, printed after a phase run after the failure (Jenkins' `post`), ends the step that
     ran before that phase."""
@@ -280,6 +282,9 @@ def _failed_steps(commands: list[int], anchors: list[int], posts: list[int]) -> 
         j = bisect.bisect_left(posts, a) - 1
         end = posts[j] if j >= 0 and k == len(anchors) - 1 else a
         i = bisect.bisect_left(commands, end) - 1
+        # A step that dumps other programs' logs ran to show why the one before it failed (a `finally`).
+        while i > 0 and any(is_log_dump(texts.get(n, "")) for n in (commands[i], commands[i] + 1)):
+            end, i = commands[i] - 1, i - 1
         first = commands[i] if i >= 0 else max(end - EXIT_BEFORE, 1)
         steps.append((first, end))
     return steps
@@ -360,7 +365,7 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
     anchors = sorted(exits)
-    steps = _failed_steps(scan.commands, anchors, scan.posts)
+    steps = _failed_steps(texts, scan.commands, anchors, scan.posts)
     blocks = _blocks(texts, scores, exits)
     total_lines = scan.total_lines
     last_anchor = anchors[-1] if anchors else total_lines
