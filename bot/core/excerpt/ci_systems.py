@@ -132,15 +132,18 @@ def strip_prefix(text: str) -> str:
     branch's name)."""
     if text.startswith(_PREFIX_STARTS):
         return STEP_PREFIX.sub("", text, count=1)
-    return BRANCH_PREFIX.sub("", text, count=1) if text.startswith("[") else text
+    m = BRANCH_PREFIX.match(text) if text.startswith("[") else None
+    return text[m.end() :] if m else text
 
 
 def bare(text: str) -> str:
     """A line without the prefixes a CI system or a container runner puts before a tool's words: a step prefix, a
     parallel branch's name, a compose service's name."""
-    text = strip_prefix(text)
-    if "| " in text[:48]:
-        text = SERVICE_PREFIX.sub("", text, count=1)
+    if text[:1] in "S[":  # the first letters of STEP_PREFIX and BRANCH_PREFIX (most lines have neither)
+        text = strip_prefix(text)
+    if text.find("| ", 0, 48) >= 0:
+        m = SERVICE_PREFIX.match(text)
+        text = text[m.end() :] if m else text
     return text
 
 

@@ -406,7 +406,7 @@ def _score(text: str) -> float:
         # code 1" stays the exit line it is, so the output above it can lead.
         rest = text[len(GHA_ERROR) :]
         return _score(rest) if is_exit_line(rest) else max(_score(rest), STRONG)
-    if ("=== " in text[:40] or "--- " in text[:40]) and NEXT_TEST.match(text):
+    if ("=== " in text or "--- " in text) and NEXT_TEST.match(text):
         return 0.0  # a test started or passed, whatever its name says (`=== RUN   TestConnectionFailure`)
     if is_wrapper(text):
         return _WRAPPER_SCORE
@@ -468,4 +468,4 @@ def is_continuation(text: str) -> bool:
 
 def starts_next_test(text: str) -> bool:
     """True for a test runner's line that starts another test or reports one that passed."""
-    return bool(NEXT_TEST.match(bare(text)))
+    return ("=== " in text or "--- " in text) and bool(NEXT_TEST.match(bare(text)))

@@ -37,6 +37,7 @@ HISTORY_BYTES = 256 * 1024
 # word often names the problem in its first line ("These files lack the licence header:"), far above its exit line.
 STEP_HEADS = 8
 HEAD_LINES = 12  # the command and what follows it; GitHub Actions' group of the step's script comes first
+HEAD_BYTES = 16 * 1024  # at most this much of a step's head is held
 MAX_CANDIDATES = 600
 MAX_RETAINED_CHARS = 4_000_000
 # Runners echo each script command before its output (rules.COMMAND_STARTS): "$ command" (GitLab, Travis),
@@ -207,9 +208,9 @@ class Scanner:
     posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure (ci_systems)
     other_steps: bool = False  # the log shows other systems' step starts (looked for in its first bytes)
     steps_looked: int = 0  # bytes looked through for them
-    heads: dict[int, bytes] = field(default_factory=dict)  # the first lines of the last STEP_HEADS steps, raw
+    heads: dict[int, bytes] = field(default_factory=dict)  # step line -> its first lines, raw, as one slice
     head_steps: deque[int] = field(default_factory=deque)  # the steps whose first lines are in heads
-    head_until: int = 0  # the last line of a step's head still to be read
+    head_open: int | None = None  # the step whose head is still being read
     pem_marks: list[tuple[int, bool, str]] = field(default_factory=list)  # (line, is BEGIN, text) of private keys
     # Removes per-line timestamps before anything reads the lines; None once the log is known to have none.
     stamps: Destamper | None = field(default_factory=Destamper)
@@ -285,8 +286,8 @@ class Scanner:
         base = self.line_no
         if self.capture_until >= base:
             self._capture(block, 0, base, self.capture_until)
-        if self.head_until >= base:
-            self._capture_head(block, 0, base)
+        if self.head_open is not None:
+            self._capture_head(block, 0)
         counted_pos, counted_n = 0, base
         for start in _hit_lines(block):
             counted_n += block.count(b"\n", counted_pos, start)
@@ -354,20 +355,29 @@ class Scanner:
         step's when more than STEP_HEADS are kept."""
         self.head_steps.append(n)
         if len(self.head_steps) > STEP_HEADS:
-            old = self.head_steps.popleft()
-            for k in range(old, old + HEAD_LINES + 1):
-                self.heads.pop(k, None)
-        self.head_until = max(self.head_until, n + HEAD_LINES)
-        self._capture_head(block, start, n)
+            self.heads.pop(self.head_steps.popleft(), None)
+        self.heads[n] = b""
+        self.head_open = n
+        self._capture_head(block, start)
 
-    def _capture_head(self, block: bytes, pos: int, n: int) -> None:
-        """Keep lines n..head_until that start at pos in block (stops at the block's end)."""
-        while n <= self.head_until and pos < len(block):
-            end = block.find(b"\n", pos)
-            if end < 0:
+    def _capture_head(self, block: bytes, pos: int) -> None:
+        """Add to the open step's head the lines that start at pos in block, up to HEAD_LINES in all (one slice)."""
+        n = self.head_open
+        have = self.heads.get(n) if n is not None else None
+        if have is None:
+            self.head_open = None
+            return
+        end = pos
+        for _ in range(HEAD_LINES + 1 - have.count(b"\n")):
+            end = block.find(b"\n", end) + 1
+            if end == 0:
+                end = len(block)
                 break
-            self.heads.setdefault(n, block[pos : min(end, pos + 4 * STORE_CHARS)])
-            pos, n = end + 1, n + 1
+        else:
+            self.head_open = None  # complete
+        self.heads[n] = have + block[pos : min(end, pos + HEAD_BYTES)]
+        if end - pos > HEAD_BYTES:
+            self.head_open = None  # a long line: what was kept is enough
 
     def _pem_marks(self, block: bytes, base: int) -> None:
         """Remember where private-key blocks begin and end, so their body is redacted even without its BEGIN line."""
@@ -525,7 +535,12 @@ class Scanner:
         texts = {n: line if isinstance(line, str) else render_line(line) for n, line in self.retained.items()}
         for n, text in tail_lines:
             texts[n] = text
-        heads = {n: render_line(raw) for n, raw in self.heads.items() if n not in texts and n <= total_lines}
+        heads = {
+            n + k: render_line(raw[: 4 * STORE_CHARS])
+            for n, chunk in self.heads.items()
+            for k, raw in enumerate(chunk.split(b"\n")[:-1])  # whole lines only
+            if n + k not in texts and n + k <= total_lines
+        }
         texts.update(heads)
         return ScanResult(
             texts,

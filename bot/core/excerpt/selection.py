@@ -358,9 +358,12 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     texts = dict(read) if line_filter is not None else read
     if line_filter is not None:
         _filter_lines(texts, line_filter, scan.pem_marks)
-    scores = {n: scan.scores[n] if n in scan.scores and t == read[n] else score_line(t) for n, t in texts.items()}
-    for n in scan.heads:
-        scores[n] = 0.0  # kept for a silent step's head, never a failure block of its own
+    # A line kept only as a step's head is shown for a silent step, never a failure block of its own: score 0.
+    heads = scan.heads
+    scores = {
+        n: 0.0 if n in heads else scan.scores[n] if n in scan.scores and t == read[n] else score_line(t)
+        for n, t in texts.items()
+    }
     verdicts = {n for n, score in scores.items() if score >= VERDICT}
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
