@@ -69,6 +69,8 @@ LOG_DUMP = re.compile(
 POST_START = re.compile(r"^\[Pipeline\] \{ \(Declarative: Post Actions\)")
 # The same starts in raw bytes, for the scanner, each led by a literal that the regex engine scans for fast (an
 # alternation of different first characters is tried at every byte): the `#` ones, Jenkins', CodeBuild's.
+# Their literal parts, to see whether a log shows any at all (a substring test is far faster than a regex search).
+STEP_START_WORDS = (b"##[command]", b"#!/bin/", b"[Pipeline] ", b"Running command ")
 STEP_START_BYTES = (
     re.compile(rb"#(?:#\[command\]|!/bin/)"),
     re.compile(rb"\[Pipeline\] (?:sh|\{ \(Declarative: Post)"),
@@ -141,7 +143,7 @@ def bare(text: str) -> str:
     parallel branch's name, a compose service's name."""
     if text[:1] in "S[":  # the first letters of STEP_PREFIX and BRANCH_PREFIX (most lines have neither)
         text = strip_prefix(text)
-    if text.find("| ", 0, 48) >= 0:
+    if "| " in text:
         m = SERVICE_PREFIX.match(text)
         text = text[m.end() :] if m else text
     return text

@@ -391,9 +391,10 @@ def _score(text: str) -> float:
         return 0.0
     # A prefix a CI system or a container runner puts before the tool's words (a step's or a parallel branch's
     # name, a compose service's) is not the tool's words: the line is read without it.
-    rest = bare(text)
-    if len(rest) != len(text):
-        return _score(rest)
+    if text[:1] in "S[" or "| " in text:  # bare()'s prefixes; most lines hold none
+        rest = bare(text)
+        if len(rest) != len(text):
+            return _score(rest)
     if text[:1] in _CI_STARTS:
         # Another CI system's line: its marker of an error carries the tool's words, its own step and phase
         # lines say nothing failed (its exit lines stay exit lines).
@@ -462,8 +463,11 @@ def is_exit_line(text: str) -> bool:
 
 def is_continuation(text: str) -> bool:
     """True for lines that belong to the failure block above them (frames, indented detail, diffs)."""
-    text = bare(text)
-    return bool(CONTINUATION.match(text)) and not NEXT_TEST.match(text)
+    if not CONTINUATION.match(text):
+        # a prefix (a parallel branch's, a compose service's) before the detail
+        if not (text[:1] in "S[" or "| " in text) or not CONTINUATION.match(text := bare(text)):
+            return False
+    return not ("=== " in text or "--- " in text) or not NEXT_TEST.match(text)
 
 
 def starts_next_test(text: str) -> bool:

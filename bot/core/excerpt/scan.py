@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.core.excerpt.ci_systems import STEP_START_BYTES, is_post_start, is_step_start
+from bot.core.excerpt.ci_systems import STEP_START_BYTES, STEP_START_WORDS, is_post_start, is_step_start
 from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
@@ -35,8 +35,8 @@ MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
 HISTORY_BYTES = 256 * 1024
 # The first lines of each of the last STEP_HEADS steps are kept whatever they say: a step that fails without a failure
 # word often names the problem in its first line ("These files lack the licence header:"), far above its exit line.
-STEP_HEADS = 8
-HEAD_LINES = 12  # the command and what follows it; GitHub Actions' group of the step's script comes first
+STEP_HEADS = 6
+HEAD_LINES = 10  # the command and what follows it; GitHub Actions' group of the step's script comes first
 HEAD_BYTES = 16 * 1024  # at most this much of a step's head is held
 MAX_CANDIDATES = 600
 MAX_RETAINED_CHARS = 4_000_000
@@ -170,7 +170,7 @@ class ScanResult:
     section_names: list[str | None]
     bytes_read: int
     truncated: bool  # the log was longer than max_bytes: past it, only strong and exit lines were candidates
-    heads: frozenset[int] = frozenset()  # lines in texts only as the first lines of a step (STEP_HEADS)
+    heads: dict[int, str] = field(default_factory=dict)  # the first lines of the last steps not in texts, cleaned
     posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure, in order
 
     def section_at(self, n: int) -> str | None:
@@ -324,7 +324,7 @@ class Scanner:
             # Each pattern is a pass over every byte: other systems' step starts are looked for only in a log whose
             # first OTHER_STEPS_BYTES show one (their framing starts with the job); a block before held none.
             self.steps_looked += len(block)
-            self.other_steps = any(p.search(block) for p in STEP_START_BYTES)
+            self.other_steps = any(word in block for word in STEP_START_WORDS)
         for echo in _COMMAND_ECHOES + STEP_START_BYTES if self.other_steps else _COMMAND_ECHOES:
             found = echo.search(block)
             while found:
@@ -541,7 +541,6 @@ class Scanner:
             for k, raw in enumerate(chunk.split(b"\n")[:-1])  # whole lines only
             if n + k not in texts and n + k <= total_lines
         }
-        texts.update(heads)
         return ScanResult(
             texts,
             self.scores,
@@ -554,7 +553,7 @@ class Scanner:
             section_names=self.section_names,
             bytes_read=self.bytes_read,
             truncated=self.max_bytes is not None and self.bytes_read > self.max_bytes,
-            heads=frozenset(heads),
+            heads=heads,
             posts=self.posts[-1000:],
         )
 

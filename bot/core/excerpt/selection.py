@@ -22,7 +22,7 @@ from bot.core.excerpt.rules import (
     score_line,
     starts_next_test,
 )
-from bot.core.excerpt.scan import EXIT_BEFORE, FRAMED_BEFORE, RULE_LINE, ScanResult
+from bot.core.excerpt.scan import EXIT_BEFORE, FRAMED_BEFORE, HEAD_LINES, RULE_LINE, ScanResult
 
 # Most characters shown of one line; fewer when the budget is small.
 SHOWN_LINE_CHARS = 320
@@ -272,7 +272,7 @@ def _output_start(texts: dict[int, str], lo: int, hi: int) -> int:
 
 
 def _failed_steps(
-    texts: dict[int, str], commands: list[int], anchors: list[int], posts: list[int]
+    text_of: Callable[[int], str], commands: list[int], anchors: list[int], posts: list[int]
 ) -> list[tuple[int, int]]:
     """(first, last) line of the output of each step that ended with a failure: from its command to its exit line.
     The run's last exit line, printed after a phase run after the failure (Jenkins' `post`), ends the step that
@@ -283,7 +283,7 @@ def _failed_steps(
         end = posts[j] if j >= 0 and k == len(anchors) - 1 else a
         i = bisect.bisect_left(commands, end) - 1
         # A step that dumps other programs' logs ran to show why the one before it failed (a `finally`).
-        while i > 0 and any(is_log_dump(texts.get(n, "")) for n in (commands[i], commands[i] + 1)):
+        while i > 0 and any(is_log_dump(text_of(n)) for n in (commands[i], commands[i] + 1)):
             end, i = commands[i] - 1, i - 1
         first = commands[i] if i >= 0 else max(end - EXIT_BEFORE, 1)
         steps.append((first, end))
@@ -350,16 +350,29 @@ def _read_context(texts: dict[int, str], scores: dict[int, float]) -> None:
             scores[n] = VERDICT
 
 
+def _wanted_heads(scan: ScanResult) -> dict[int, str]:
+    """The kept first lines of the failing steps whose head the excerpt may show (the last four), and no others:
+    every line in the plan costs its share of the work."""
+    if not scan.heads:
+        return {}
+    read, heads = scan.texts, scan.heads
+    exits = sorted({n for n, t in read.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in read})
+    steps = _failed_steps(lambda n: read.get(n) or heads.get(n, ""), scan.commands, exits, scan.posts)
+    firsts = {lo for lo, _ in steps[-4:]}
+    return {n: heads[n] for lo in firsts for n in range(lo, lo + HEAD_LINES + 1) if n in heads}
+
+
 def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     """Filter the kept lines, find the failing steps and rank the failure blocks."""
     read = scan.texts
+    heads = _wanted_heads(scan)
     # The filter rewrites a copy, so the scan result stays as read; a score from the scan holds only for
     # a line the filter left as it was.
-    texts = dict(read) if line_filter is not None else read
+    texts = dict(read) if line_filter is not None or heads else read
+    texts.update(heads)
     if line_filter is not None:
         _filter_lines(texts, line_filter, scan.pem_marks)
     # A line kept only as a step's head is shown for a silent step, never a failure block of its own: score 0.
-    heads = scan.heads
     scores = {
         n: 0.0 if n in heads else scan.scores[n] if n in scan.scores and t == read[n] else score_line(t)
         for n, t in texts.items()
@@ -368,7 +381,7 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
     anchors = sorted(exits)
-    steps = _failed_steps(texts, scan.commands, anchors, scan.posts)
+    steps = _failed_steps(lambda n: texts.get(n, ""), scan.commands, anchors, scan.posts)
     blocks = _blocks(texts, scores, exits)
     total_lines = scan.total_lines
     last_anchor = anchors[-1] if anchors else total_lines
@@ -410,7 +423,7 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
         seen[key] = seen.get(key, 0) + 1
         b.value = w
     ranked = sorted(blocks, key=lambda b: (-b.value, b.seed))
-    return _Plan(texts, verdicts, anchors, steps, ranked, scan.heads)
+    return _Plan(texts, verdicts, anchors, steps, ranked, frozenset(heads))
 
 
 def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None = None) -> Excerpt:
