@@ -11,6 +11,17 @@ STEP_PREFIX = re.compile(
     r'^(?:Step #\d{1,3}(?: - "[^"\n]{0,100}")?:(?: |$)|\[Container\] \d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? )'
 )
 _PREFIX_STARTS = ("Step #", "[Container] ")
+# Jenkins' `parallel` step puts the branch's name in brackets before every line a branch prints (`[unit] + make
+# test`), as its plugins do before their own lines (`[WS-CLEANUP] Deleting ...`). A tool's level in brackets
+# (`[ERROR]`, sbt's `[error]`, `[Pipeline]`) is the tool's own word, not a prefix.
+BRANCH_PREFIX = re.compile(
+    r"^\[(?!(?i:info|warn|warning|error|err|errors|debug|trace|fatal|fail|failed|failure|pass|passed|ok|success|"
+    r"successful|notice|critical|severe|note|skip|skipped|pending|todo|done|abort|aborted|exception|alert|emerg|"
+    r"verbose|log|errno|Pipeline)\])[A-Za-z][\w .:/@+-]{0,40}\] "
+)
+# docker compose's service name before every line a service prints (`api-1  | ...`, `db_1 | ...`): `up` and `logs`
+# print the services' own logs that way, often after a failure.
+SERVICE_PREFIX = re.compile(r"^[a-z][\w.-]{0,40} *\| ")
 
 # The systems' own lines around a step's output: what the runner did, never the tool's words (a failure's detail
 # ends at them, and they are not failure lines whatever words they hold).
@@ -43,6 +54,27 @@ EXIT = re.compile(
     r"^ERROR: build step \d+ \"[^\"]*\" failed: |^##vso\[task\.complete result=Failed|"
     # Jenkins' `parallel` step after a branch failed
     r"^Failed in branch \S"
+)
+# Where a step's output begins on systems that echo no `$ command`: Azure Pipelines' `##[command]<the script>`,
+# CircleCI's shebang over the step's command (`#!/bin/bash -eo pipefail`), Jenkins Pipeline's `[Pipeline] sh`,
+# CodeBuild's `Running command X` (after its prefix).
+STEP_START = re.compile(r"^(?:##\[command\]\S|#!/bin/(?:ba|z)?sh\b|\[Pipeline\] sh\s*$|Running command \S)")
+# A command that prints other programs' logs (`docker compose logs`, `kubectl logs`, `journalctl`), run to show
+# why something failed: the services' errors it prints are theirs, and it is not the step that failed.
+LOG_DUMP = re.compile(
+    r"^(?:\$ |\+{1,3} |##\[group\]Run )?(?:sudo )?(?:docker(?:-compose| compose)?|kubectl|podman(?:-compose)?)"
+    r"(?: (?!logs\b)\S+)* logs\b|^(?:\$ |\+{1,3} )?(?:sudo )?journalctl\b"
+)
+# Where a phase begins that runs after a failure, not the step that failed: Jenkins' declarative `post` section.
+POST_START = re.compile(r"^\[Pipeline\] \{ \(Declarative: Post Actions\)")
+# The same starts in raw bytes, for the scanner, each led by a literal that the regex engine scans for fast (an
+# alternation of different first characters is tried at every byte): the `#` ones, Jenkins', CodeBuild's.
+# Their literal parts, to see whether a log shows any at all (a substring test is far faster than a regex search).
+STEP_START_WORDS = (b"##[command]", b"#!/bin/", b"[Pipeline] ", b"Running command ")
+STEP_START_BYTES = (
+    re.compile(rb"#(?:#\[command\]|!/bin/)"),
+    re.compile(rb"\[Pipeline\] (?:sh|\{ \(Declarative: Post)"),
+    re.compile(rb"Running command "),
 )
 # Of those, the ones that name no command: the command's own exit line is preferred over them.
 RUNNER_EXIT = re.compile(
@@ -98,8 +130,31 @@ def xtrace_echoes(numbered: list[tuple[int, str]]) -> set[int]:
 
 
 def strip_prefix(text: str) -> str:
-    """A line without a CI system's step prefix (Cloud Build's step name, CodeBuild's agent stamp)."""
-    return STEP_PREFIX.sub("", text, count=1) if text.startswith(_PREFIX_STARTS) else text
+    """A line without a CI system's step prefix (Cloud Build's step name, CodeBuild's agent stamp, a Jenkins parallel
+    branch's name)."""
+    if text.startswith(_PREFIX_STARTS):
+        return STEP_PREFIX.sub("", text, count=1)
+    m = BRANCH_PREFIX.match(text) if text.startswith("[") else None
+    return text[m.end() :] if m else text
+
+
+def bare(text: str) -> str:
+    """A line without the prefixes a CI system or a container runner puts before a tool's words: a step prefix, a
+    parallel branch's name, a compose service's name."""
+    if text[:1] in "S[":  # the first letters of STEP_PREFIX and BRANCH_PREFIX (most lines have neither)
+        text = strip_prefix(text)
+    if "| " in text:
+        m = SERVICE_PREFIX.match(text)
+        text = text[m.end() :] if m else text
+    return text
+
+
+def branch_of(text: str) -> str | None:
+    """The name in a line's branch prefix (`unit` for `[unit] + make test`), None without one."""
+    if not text.startswith("["):
+        return None
+    m = BRANCH_PREFIX.match(text)
+    return m.group(0)[1:-2] if m else None
 
 
 def marked_failure(text: str) -> str | None:
@@ -122,6 +177,21 @@ def marked_failure(text: str) -> str | None:
     else:
         words = attrs.get("text", "") if attrs.get("status", "").upper() in ("ERROR", "FAILURE") else ""
     return words.strip() or None
+
+
+def is_step_start(text: str) -> bool:
+    """Whether a line starts a step's output on a system that echoes no `$ command` (STEP_START)."""
+    return bool(STEP_START.match(strip_prefix(text)))
+
+
+def is_log_dump(text: str) -> bool:
+    """Whether a command echo runs a command that prints other programs' logs (LOG_DUMP)."""
+    return bool(LOG_DUMP.match(strip_prefix(text)))
+
+
+def is_post_start(text: str) -> bool:
+    """Whether a line starts a phase that runs after a failure (Jenkins' declarative `post` section)."""
+    return bool(POST_START.match(text))
 
 
 def is_framing(text: str) -> bool:

@@ -6,7 +6,7 @@ import re
 
 from bot.core.excerpt.ci_systems import EXIT as _CI_EXIT
 from bot.core.excerpt.ci_systems import FRAMING as _CI_FRAMING
-from bot.core.excerpt.ci_systems import marked_failure, strip_prefix
+from bot.core.excerpt.ci_systems import bare, marked_failure
 
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
 # fragments looked for in the lower-cased chunk, in one pass per anchor letter (scan.py;
@@ -273,10 +273,15 @@ _APP_LOG = re.compile(
 _WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
 _WARNING_WORDS = ("warn", "deprecat", "notice")
 
-# Lines that continue a failure block: stack frames, indented detail, diffs, carets.
+# Lines that continue a failure block: stack frames, indented detail, diffs, carets, a diagnostic's frame drawn in
+# box characters (Terraform's `│ Error: ...` between `╷` and `╵`).
 CONTINUATION = re.compile(
-    r"^(\s+\S|\s*(?i:stack ?trace(back)?|backtrace|call stack)\b|\s*at |\s*File \"|\s*#\d+ |\s*# \.?/|\s*(?P<rule>[-=_*#~])(?P=rule){2,}|\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*\|| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
+    r"^(\s+\S|\s*(?i:stack ?trace(back)?|backtrace|call stack)\b|\s*at |\s*File \"|\s*#\d+ |\s*# \.?/|\s*(?P<rule>[-=_*#~])(?P=rule){2,}|\s*[-+@]{1,3}[ \w@]|\s*\^|\s*~+|\s*[|│╷╵]| *[-=]+$|\s*(Caused by|During handling|The above exception)|E |>|\s*\.\.\.)"
 )
+
+# A test runner's line that starts the next test or reports one that passed (Go's `-v`: `=== RUN   TestX`, `--- PASS:
+# TestX`): it ends the failure above, whatever the separator rule or the diff sign it starts with would say.
+NEXT_TEST = re.compile(r"^\s*(?:=== (?:RUN|PAUSE|CONT|NAME)\s|--- (?:PASS|SKIP):)")
 
 # How a step's command is echoed before its output: GitLab and Travis print "$ command", GitHub Actions opens
 # a group with the step's name, "##[group]Run command".
@@ -392,12 +397,15 @@ def _score(text: str) -> float:
     if text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS:
         # The title of a test that passed may hold a `file:line` or an error's words: it is not a failure.
         return 0.0
-    if text[:1] in _CI_STARTS:
-        # Another CI system's line: its step prefix is not the tool's words, its marker of an error carries them,
-        # its own step and phase lines say nothing failed (its exit lines stay exit lines).
-        rest = strip_prefix(text)
+    # A prefix a CI system or a container runner puts before the tool's words (a step's or a parallel branch's
+    # name, a compose service's) is not the tool's words: the line is read without it.
+    if text[:1] in "S[" or "| " in text:  # bare()'s prefixes; most lines hold none
+        rest = bare(text)
         if len(rest) != len(text):
             return _score(rest)
+    if text[:1] in _CI_STARTS:
+        # Another CI system's line: its marker of an error carries the tool's words, its own step and phase
+        # lines say nothing failed (its exit lines stay exit lines).
         if (words := marked_failure(text)) is not None:
             return max(_score(words), STRONG)
         if _CI_FRAMING.match(text) and not is_exit_line(text):
@@ -407,6 +415,8 @@ def _score(text: str) -> float:
         # code 1" stays the exit line it is, so the output above it can lead.
         rest = text[len(GHA_ERROR) :]
         return _score(rest) if is_exit_line(rest) else max(_score(rest), STRONG)
+    if ("=== " in text or "--- " in text) and NEXT_TEST.match(text):
+        return 0.0  # a test started or passed, whatever its name says (`=== RUN   TestConnectionFailure`)
     if is_wrapper(text):
         return _WRAPPER_SCORE
     if text.startswith(COMMAND_STARTS):
@@ -454,11 +464,20 @@ def is_exit_line(text: str) -> bool:
         if len(_EXITS) >= SCORED_LINES:
             _EXITS.clear()
         found = _EXITS[text] = _holds_any(text.lower(), _EXIT_WORDS) and bool(
-            EXIT_LINE.search(text) or _CI_EXIT.search(strip_prefix(text))
+            EXIT_LINE.search(text) or _CI_EXIT.search(bare(text))
         )
     return found
 
 
 def is_continuation(text: str) -> bool:
     """True for lines that belong to the failure block above them (frames, indented detail, diffs)."""
-    return bool(CONTINUATION.match(text))
+    if not CONTINUATION.match(text):
+        # a prefix (a parallel branch's, a compose service's) before the detail
+        if not (text[:1] in "S[" or "| " in text) or not CONTINUATION.match(text := bare(text)):
+            return False
+    return not ("=== " in text or "--- " in text) or not NEXT_TEST.match(text)
+
+
+def starts_next_test(text: str) -> bool:
+    """True for a test runner's line that starts another test or reports one that passed."""
+    return ("=== " in text or "--- " in text) and bool(NEXT_TEST.match(bare(text)))

@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from bot.core.excerpt.ci_systems import STEP_START_BYTES, STEP_START_WORDS, is_post_start, is_step_start
 from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
@@ -32,6 +33,11 @@ AFTER = 30
 FRAMED_BEFORE = 150
 MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
 HISTORY_BYTES = 256 * 1024
+# The first lines of each of the last STEP_HEADS steps are kept whatever they say: a step that fails without a failure
+# word often names the problem in its first line ("These files lack the licence header:"), far above its exit line.
+STEP_HEADS = 6
+HEAD_LINES = 10  # the command and what follows it; GitHub Actions' group of the step's script comes first
+HEAD_BYTES = 16 * 1024  # at most this much of a step's head is held
 MAX_CANDIDATES = 600
 MAX_RETAINED_CHARS = 4_000_000
 # Runners echo each script command before its output (rules.COMMAND_STARTS): "$ command" (GitLab, Travis),
@@ -40,6 +46,7 @@ COMMAND_ECHO = b"$ "
 # A regex finds "$ " faster than bytes.find: it scans for the rare "$", bytes.find tests every byte against the
 # needle's last one, a space. One literal each: an alternation of the two scans ten times slower.
 _COMMAND_ECHOES = (re.compile(re.escape(COMMAND_ECHO)), re.compile(re.escape(b"##[group]Run ")))
+OTHER_STEPS_BYTES = 256 * 1024  # other systems' step starts are looked for in this much of a log's start
 # PEM armour of a private key; the line filter (the redactor) must see a key's BEGIN line before its body.
 PEM_BEGIN = b"-----BEGIN"
 PEM_END = b"-----END"
@@ -163,6 +170,8 @@ class ScanResult:
     section_names: list[str | None]
     bytes_read: int
     truncated: bool  # the log was longer than max_bytes: past it, only strong and exit lines were candidates
+    heads: dict[int, str] = field(default_factory=dict)  # the first lines of the last steps not in texts, cleaned
+    posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure, in order
 
     def section_at(self, n: int) -> str | None:
         i = bisect.bisect_right(self.section_lines, n) - 1
@@ -196,6 +205,12 @@ class Scanner:
     section_lines: list[int] = field(default_factory=list)
     section_names: list[str | None] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
+    posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure (ci_systems)
+    other_steps: bool = False  # the log shows other systems' step starts (looked for in its first bytes)
+    steps_looked: int = 0  # bytes looked through for them
+    heads: dict[int, bytes] = field(default_factory=dict)  # step line -> its first lines, raw, as one slice
+    head_steps: deque[int] = field(default_factory=deque)  # the steps whose first lines are in heads
+    head_open: int | None = None  # the step whose head is still being read
     pem_marks: list[tuple[int, bool, str]] = field(default_factory=list)  # (line, is BEGIN, text) of private keys
     # Removes per-line timestamps before anything reads the lines; None once the log is known to have none.
     stamps: Destamper | None = field(default_factory=Destamper)
@@ -271,6 +286,8 @@ class Scanner:
         base = self.line_no
         if self.capture_until >= base:
             self._capture(block, 0, base, self.capture_until)
+        if self.head_open is not None:
+            self._capture_head(block, 0)
         counted_pos, counted_n = 0, base
         for start in _hit_lines(block):
             counted_n += block.count(b"\n", counted_pos, start)
@@ -301,9 +318,14 @@ class Scanner:
         return self.recent[0] if self.recent else b""
 
     def _commands(self, block: bytes, base: int) -> None:
-        """Remember the lines where the runner echoes a script command: each starts a step."""
+        """Remember the lines where the runner echoes a script command or another system starts a step's output."""
         starts = []
-        for echo in _COMMAND_ECHOES:
+        if not self.other_steps and self.steps_looked < OTHER_STEPS_BYTES:
+            # Each pattern is a pass over every byte: other systems' step starts are looked for only in a log whose
+            # first OTHER_STEPS_BYTES show one (their framing starts with the job); a block before held none.
+            self.steps_looked += len(block)
+            self.other_steps = any(word in block for word in STEP_START_WORDS)
+        for echo in _COMMAND_ECHOES + STEP_START_BYTES if self.other_steps else _COMMAND_ECHOES:
             found = echo.search(block)
             while found:
                 i = found.start()
@@ -316,10 +338,46 @@ class Scanner:
         for start, end in sorted(set(starts)):
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
-            if render_line(block[start:end]).startswith(COMMAND_STARTS):
+            text = render_line(block[start:end])
+            if is_post_start(text):
+                # The step that failed ran before this phase: its last lines are kept as above an exit line.
+                self.posts.append(counted_n)
+                self._retain(counted_n, text)
+                self._capture_before(block, start, counted_n, EXIT_BEFORE)
+            elif text.startswith(COMMAND_STARTS) or is_step_start(text):
                 self.commands.append(counted_n)
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]
+                self._step_head(block, start, counted_n)
+
+    def _step_head(self, block: bytes, start: int, n: int) -> None:
+        """Keep the first HEAD_LINES lines of the step that starts on line n (at offset start), forgetting the oldest
+        step's when more than STEP_HEADS are kept."""
+        self.head_steps.append(n)
+        if len(self.head_steps) > STEP_HEADS:
+            self.heads.pop(self.head_steps.popleft(), None)
+        self.heads[n] = b""
+        self.head_open = n
+        self._capture_head(block, start)
+
+    def _capture_head(self, block: bytes, pos: int) -> None:
+        """Add to the open step's head the lines that start at pos in block, up to HEAD_LINES in all (one slice)."""
+        n = self.head_open
+        have = self.heads.get(n) if n is not None else None
+        if have is None:
+            self.head_open = None
+            return
+        end = pos
+        for _ in range(HEAD_LINES + 1 - have.count(b"\n")):
+            end = block.find(b"\n", end) + 1
+            if end == 0:
+                end = len(block)
+                break
+        else:
+            self.head_open = None  # complete
+        self.heads[n] = have + block[pos : min(end, pos + HEAD_BYTES)]
+        if end - pos > HEAD_BYTES:
+            self.head_open = None  # a long line: what was kept is enough
 
     def _pem_marks(self, block: bytes, base: int) -> None:
         """Remember where private-key blocks begin and end, so their body is redacted even without its BEGIN line."""
@@ -477,6 +535,12 @@ class Scanner:
         texts = {n: line if isinstance(line, str) else render_line(line) for n, line in self.retained.items()}
         for n, text in tail_lines:
             texts[n] = text
+        heads = {
+            n + k: render_line(raw[: 4 * STORE_CHARS])
+            for n, chunk in self.heads.items()
+            for k, raw in enumerate(chunk.split(b"\n")[:-1])  # whole lines only
+            if n + k not in texts and n + k <= total_lines
+        }
         return ScanResult(
             texts,
             self.scores,
@@ -489,6 +553,8 @@ class Scanner:
             section_names=self.section_names,
             bytes_read=self.bytes_read,
             truncated=self.max_bytes is not None and self.bytes_read > self.max_bytes,
+            heads=heads,
+            posts=self.posts[-1000:],
         )
 
     def _tail_lines(self, final: bytes) -> list[tuple[int, str]]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.core.excerpt.ci_systems import branch_of, is_log_dump, is_step_start
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
 from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.rules import (
@@ -18,8 +20,9 @@ from bot.core.excerpt.rules import (
     is_exit_line,
     is_wrapper,
     score_line,
+    starts_next_test,
 )
-from bot.core.excerpt.scan import EXIT_BEFORE, FRAMED_BEFORE, RULE_LINE, ScanResult
+from bot.core.excerpt.scan import EXIT_BEFORE, FRAMED_BEFORE, HEAD_LINES, RULE_LINE, ScanResult
 
 # Most characters shown of one line; fewer when the budget is small.
 SHOWN_LINE_CHARS = 320
@@ -53,6 +56,8 @@ MAX_GROUP_LINES = 40  # a step's script and environment as GitHub Actions prints
 STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
 CONTEXT_BEFORE = 2
 CONTEXT_AFTER = 3
+# Parallel branches print into one log line by line: at most this many lines of others inside one branch's failure.
+BRANCH_GAP = 8
 
 
 @dataclass(slots=True)
@@ -89,9 +94,13 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
         if current is not None and n == current.end + 1 and n - current.seed < MAX_BLOCK_LINES:
             text = texts[n]
             # A plain line or a blank one stays in the block when detail follows right after it.
-            if related(n) or (
-                not text.startswith(COMMAND_STARTS) and (related(n + 1) or (text.strip() and related(n + 2)))
+            if not starts_next_test(text) and (
+                related(n)
+                or (not text.startswith(COMMAND_STARTS) and (related(n + 1) or (text.strip() and related(n + 2))))
             ):
+                current.end = n
+                continue
+            if _branch_resumes(texts, current.seed, n, related):
                 current.end = n
                 continue
             # A diagnostic at file:line:col is followed by its source line and a caret, sometimes with
@@ -132,6 +141,21 @@ def _blocks(texts: dict[int, str], scores: dict[int, float], exits: set[int]) ->
             b.start, b.framed = framed, True
         floor = b.end
     return out
+
+
+def _branch_resumes(texts: dict[int, str], seed: int, n: int, related: Callable[[int], bool]) -> bool:
+    """Whether line n is another parallel branch's (a different `[name] ` prefix from line seed's) and the seed's
+    branch goes on with detail within BRANCH_GAP lines: the failure's block passes over it."""
+    own = branch_of(texts[seed])
+    if own is None or branch_of(texts[n]) in (None, own):
+        return False
+    for m in range(n + 1, n + BRANCH_GAP + 1):
+        text = texts.get(m)
+        if text is None:
+            return False
+        if branch_of(text) == own:
+            return related(m)
+    return False
 
 
 def _framed_start(texts: dict[int, str], seed: int) -> int:
@@ -247,13 +271,22 @@ def _output_start(texts: dict[int, str], lo: int, hi: int) -> int:
     return lo + 1
 
 
-def _failed_steps(commands: list[int], anchors: list[int]) -> list[tuple[int, int]]:
-    """(first, last) line of the output of each step that ended with a failure: from its command to its exit line."""
+def _failed_steps(
+    text_of: Callable[[int], str], commands: list[int], anchors: list[int], posts: list[int]
+) -> list[tuple[int, int]]:
+    """(first, last) line of the output of each step that ended with a failure: from its command to its exit line.
+    The run's last exit line, printed after a phase run after the failure (Jenkins' `post`), ends the step that
+    ran before that phase."""
     steps = []
-    for a in anchors:
-        i = bisect.bisect_left(commands, a) - 1
-        first = commands[i] if i >= 0 else max(a - EXIT_BEFORE, 1)
-        steps.append((first, a))
+    for k, a in enumerate(anchors):
+        j = bisect.bisect_left(posts, a) - 1
+        end = posts[j] if j >= 0 and k == len(anchors) - 1 else a
+        i = bisect.bisect_left(commands, end) - 1
+        # A step that dumps other programs' logs ran to show why the one before it failed (a `finally`).
+        while i > 0 and any(is_log_dump(text_of(n)) for n in (commands[i], commands[i] + 1)):
+            end, i = commands[i] - 1, i - 1
+        first = commands[i] if i >= 0 else max(end - EXIT_BEFORE, 1)
+        steps.append((first, end))
     return steps
 
 
@@ -298,6 +331,7 @@ class _Plan:
     anchors: list[int]
     steps: list[tuple[int, int]]
     ranked: list[_Block]
+    heads: frozenset[int]  # lines kept only as the first lines of a step
 
 
 def _read_context(texts: dict[int, str], scores: dict[int, float]) -> None:
@@ -316,20 +350,38 @@ def _read_context(texts: dict[int, str], scores: dict[int, float]) -> None:
             scores[n] = VERDICT
 
 
+def _wanted_heads(scan: ScanResult) -> dict[int, str]:
+    """The kept first lines of the failing steps whose head the excerpt may show (the last four), and no others:
+    every line in the plan costs its share of the work."""
+    if not scan.heads:
+        return {}
+    read, heads = scan.texts, scan.heads
+    exits = sorted({n for n, t in read.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in read})
+    steps = _failed_steps(lambda n: read.get(n) or heads.get(n, ""), scan.commands, exits, scan.posts)
+    firsts = {lo for lo, _ in steps[-4:]}
+    return {n: heads[n] for lo in firsts for n in range(lo, lo + HEAD_LINES + 1) if n in heads}
+
+
 def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     """Filter the kept lines, find the failing steps and rank the failure blocks."""
     read = scan.texts
+    heads = _wanted_heads(scan)
     # The filter rewrites a copy, so the scan result stays as read; a score from the scan holds only for
     # a line the filter left as it was.
-    texts = dict(read) if line_filter is not None else read
+    texts = dict(read) if line_filter is not None or heads else read
+    texts.update(heads)
     if line_filter is not None:
         _filter_lines(texts, line_filter, scan.pem_marks)
-    scores = {n: scan.scores[n] if n in scan.scores and t == read[n] else score_line(t) for n, t in texts.items()}
+    # A line kept only as a step's head is shown for a silent step, never a failure block of its own: score 0.
+    scores = {
+        n: 0.0 if n in heads else scan.scores[n] if n in scan.scores and t == read[n] else score_line(t)
+        for n, t in texts.items()
+    }
     verdicts = {n for n, score in scores.items() if score >= VERDICT}
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
     anchors = sorted(exits)
-    steps = _failed_steps(scan.commands, anchors)
+    steps = _failed_steps(lambda n: texts.get(n, ""), scan.commands, anchors, scan.posts)
     blocks = _blocks(texts, scores, exits)
     total_lines = scan.total_lines
     last_anchor = anchors[-1] if anchors else total_lines
@@ -371,7 +423,7 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
         seen[key] = seen.get(key, 0) + 1
         b.value = w
     ranked = sorted(blocks, key=lambda b: (-b.value, b.seed))
-    return _Plan(texts, verdicts, anchors, steps, ranked)
+    return _Plan(texts, verdicts, anchors, steps, ranked, frozenset(heads))
 
 
 def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None = None) -> Excerpt:
@@ -437,8 +489,13 @@ def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None =
                 i += 1
             b = in_order[i] if i < len(in_order) and starts[i] <= b.end + 2 else None
     # The first output of the failing command often names the failure (a usage error, a bad flag).
+    exits = set(anchors)
     for lo, hi in dict.fromkeys(steps[-4:]):
-        if texts.get(lo, "").startswith(COMMAND_STARTS):  # a step found from its command echo, not a guess
+        # A step's head kept only as such is shown for a silent step: one whose output seeds no failure block.
+        if lo in plan.heads and any(lo < b.seed < hi and b.seed not in exits for b in ranked):
+            continue
+        # a step found from its command echo or another system's start of a step, not a guess
+        if texts.get(lo, "").startswith(COMMAND_STARTS) or is_step_start(texts.get(lo, "")):
             first = _output_start(texts, lo, hi)
             take([lo, *range(first, min(first + STEP_HEAD_LINES, hi))], partial=False)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
