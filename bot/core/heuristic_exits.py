@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.core.excerpt.ci_systems import EXIT_COMMAND as CI_EXIT_COMMAND
 from bot.core.excerpt.ci_systems import RUNNER_EXIT as CI_RUNNER_EXIT
-from bot.core.excerpt.rules import is_exit_line
+from bot.core.excerpt.rules import NEXT_TEST, is_exit_line
 from bot.core.heuristic_formats import TEST_ID
 from bot.core.heuristic_lines import AFTER_SCRIPT, bare, command_echoes, is_wrapper_line
 from bot.core.types import Excerpt, ExcerptLine
@@ -121,3 +121,34 @@ def failing_test_line(excerpt: Excerpt, near: int | None = None) -> tuple[str, E
     if not found:
         return "", None
     return next((g for g in found[0][1].groups() if g), "").strip(), found[0][0]
+
+
+# go test's verdict on a test, and the lines its `t.Error`/`t.Fatal` print (`    loader_test.go:88: message`). With
+# `-v` they are printed in the test's output, above the verdict; without, under it.
+GO_VERDICT = re.compile(r"^--- FAIL: (?P<test>[\w/.#-]+)")
+GO_TEST_LOG = re.compile(r"^\s+[\w.-]+_test\.go:\d+: \S")
+GO_OUTPUT_LINES = 200  # how far above its verdict a test's output may start (table tests print a lot)
+
+
+def go_reason_above(lines: tuple[ExcerptLine, ...] | list[ExcerptLine], verdict: ExcerptLine) -> ExcerptLine | None:
+    """For go test's `--- FAIL: TestX` with nothing of its own under it, the last line TestX (or one of its subtests)
+    logged above it (`go test -v`): what failed, where the verdict only names the test. None when there is none, or
+    another test's verdict or a command comes first."""
+    match = GO_VERDICT.match(bare(verdict.text))
+    if match is None or verdict not in lines:
+        return None
+    k = list(lines).index(verdict)
+    under = lines[k + 1] if k + 1 < len(lines) else None
+    if under is not None and under.n == verdict.n + 1 and GO_TEST_LOG.match(bare(under.text)):
+        return None  # plain `go test`: the reason is printed under the verdict, which heads it
+    test = match.group("test").split("/")[0]
+    for line in reversed(lines[:k]):
+        text = bare(line.text)
+        if verdict.n - line.n > GO_OUTPUT_LINES or text.startswith(("$ ", "--- FAIL: ", "--- PASS: ", "ok ", "FAIL")):
+            return None
+        if GO_TEST_LOG.match(text):
+            return line
+        run = NEXT_TEST.match(text)
+        if run and text.split()[-1].split("/")[0] != test and text.startswith("=== RUN"):
+            return None  # another test's output
+    return None

@@ -24,10 +24,18 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.core import messages
-from bot.core.excerpt.rules import STRONG, is_exit_line, score_line
+from bot.core.excerpt.rules import NEXT_TEST, STRONG, is_exit_line, score_line
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
-from bot.core.heuristic_exits import Exit, failing_exit, failing_step, failing_test, failing_test_line, timed_out
+from bot.core.heuristic_exits import (
+    Exit,
+    failing_exit,
+    failing_step,
+    failing_test,
+    failing_test_line,
+    go_reason_above,
+    timed_out,
+)
 from bot.core.heuristic_exits import lead_exit as _lead_exit
 from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
 from bot.core.heuristic_formats import (
@@ -312,7 +320,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
                 return listed[0]
         strong = [line for line in lead if is_failure_line(line.text, STRONG)]
         if strong:
-            return strong[0]
+            return go_reason_above(lines, strong[0]) or strong[0]
         medium = [line for line in lead if is_failure_line(line.text)]
         if medium:
             return medium[0]
@@ -429,6 +437,7 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
             or _ECHO.match(text)
             or _PASS.search(text)
             or DETAIL_END.match(bare(text))
+            or NEXT_TEST.match(bare(text))  # go test -v's next test: its output is not this failure's
             or lines[i].section != head.section
         ):
             break
