@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from bot.core.redact_forms import decode_base64, trie_regex
 from bot.core.redact_names import NAME_VALUE_TRIGGERS, name_kind, name_words  # noqa: F401 (here and through this module)
+from bot.core.redact_dumps import DUMP_RULES
 from bot.core.redact_printed import PROSE_RULES
 from bot.core.redact_tokens import (  # noqa: F401 (the rules' names, used through this module)
     ALREADY_MASKED,
@@ -54,7 +55,9 @@ def cookie_values(header: str) -> list[str]:
     return values
 
 
-HEADER_VALUE = r"([^\s\"',;]+)"
+HEADER_VALUE = r"([^\s\"',;\\]+)"  # not a backslash: Python's http.client debug prints b'...\r\nHeader: X\r\n'
+# A header's name starts a word, or follows a printed "\r\n" escape (http.client's `send: b'GET / ...\r\nAuth...`).
+HEADER_START = r"(?:\b|(?<=\\[rn]))"
 
 
 # glab variable set/update's own flags (`--masked`, `-p` is --protected, `-g GROUP`, `--scope=prod`), before or after
@@ -78,11 +81,20 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         "authorization",
         # The name may be quoted, as in a JSON or Python dump of the headers ({"Authorization": "Bearer ..."}). A
         # vendor's own scheme word (Okta's `SSWS X`, `ShippoToken X`, `GenieKey X`) only before a token-like value.
-        r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|bot|digest|negotiate|apikey|sso-key|gitlab-ci-token)\s+"
-        r"|[A-Za-z][\w\-]{1,40}\s+(?=[0-9A-Za-z+/_\-=.~]{16}))?" + HEADER_VALUE,
+        r"(?i)" + HEADER_START + r"(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|bot|digest|"
+        r"negotiate|apikey|sso-key|gitlab-ci-token)\s+|[A-Za-z][\w\-]{1,40}\s+(?=[0-9A-Za-z+/_\-=.~]{16}))?" + HEADER_VALUE,
         ("authorization",),
         group=1,
-        check=not_masked,
+        # Not a parameter's name: Digest's `username="ci", realm=...` (its `response=` is the rule below).
+        check=lambda v: not_masked(v) and not (v.endswith("=") and v[:-1].isalpha() and v[:-1].islower()),
+    ),
+    # HTTP Digest's response: a hash of the password with the server's nonce, enough to try passwords offline.
+    rule(
+        "authorization",
+        r"(?i)\bdigest\s[^\n]{0,400}?\bresponse=\"?([0-9a-f]{32,128})\b",
+        ("authorization",),
+        group=1,
+        needs=("response=",),
     ),
     rule(
         "token",
@@ -94,7 +106,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     rule(
         "api-key",
         # Honeycomb's key goes in X-Honeycomb-Team, a header named for neither.
-        r"(?i)\b(?:x-api-key|api-key|x-auth-token|x-gitlab-token|x-vault-token|x-access-token|x-honeycomb-team)\s*:\s*"
+        r"(?i)" + HEADER_START + r"(?:x-api-key|api-key|x-auth-token|x-gitlab-token|x-vault-token|x-access-token|x-honeycomb-team)\s*:\s*"
         + HEADER_VALUE,
         ("key", "token", "honeycomb"),
         group=1,
@@ -366,7 +378,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     # Terraform's credentials variables, TF_TOKEN_<host with underscores>: the name ends in the host, not "token".
     rule("token", r"\bTF_TOKEN_\w+[\"']?\s*[:=]\s*[\"']?([^\s\"']+)", ("tf_token_",), group=1, check=not_masked),
 ) + TOOL_RULES  # after every rule above: a tool's own forms, for lines no rule above has redacted
-HEADER_RULES += PROSE_RULES  # last: a secret stated in words, on lines no rule above has redacted
+HEADER_RULES += DUMP_RULES + PROSE_RULES  # last: a value dumped, a secret stated in words, where no rule above hid it
 
 URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([^/\s@\"'<>]+)@")
 
@@ -513,11 +525,19 @@ PEM_TRIGGERS = ("-----begin",)
 HARMLESS_BEFORE = re.compile(
     r"\b(?:cache|sort|primary|foreign|partition|lookup|public|group)(?:[ \t]+[a-z]{1,6}){0,2}[ \t]+$", re.IGNORECASE
 )
+# A word of prose after a flag is no value: Docker's own "WARNING! Using --password via the CLI is insecure".
+PROSE_AFTER_FLAG = frozenset({"via", "is", "was", "on", "in", "to", "for", "from", "with", "and", "or", "not", "of"})
 # Dockerfile `ENV NAME value` and Windows `setx NAME value`: the forms where a space assigns.
-DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx)[ \t]+$")
-# `- name: DB_PASSWORD` then `  value: ...` (Kubernetes, compose and CI env lists).
-NAME_LINE = re.compile(r"^\s*(?:-\s+)?name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*$")
-VALUE_LINE = re.compile(r"^(\s*value:\s*)([\"']?)([^\s\"']+)\2\s*$")
+DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx|setenv)[ \t]+$")  # and csh's `setenv NAME value`
+# A secret's name on a line of its own, its value on the next (or, after an object's name, a few lines below):
+# `- name: DB_PASSWORD` then `  value: ...` (Kubernetes, compose and CI env lists); PHP's var_dump,
+# `["db_password"]=>` then `string(15) "..."`; `terraform output -json`, `"db_password": {` then `"sensitive": true,`,
+# `"type": "string",` and `"value": "..."`. The lines (lasting) the value may be on after the name.
+NAME_LINE = re.compile(
+    r"^\s*(?:(?:-\s+)?name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?|\[\"([A-Za-z0-9_.\-]+)\"\]=>|\"([A-Za-z0-9_.\-]+)\":\s*\{)\s*$"
+)
+NAME_LINE_LASTING = (1, 1, 3)  # lines, by NAME_LINE's group
+VALUE_LINE = re.compile(r"^(\s*(?:value:\s*|string\(\d+\)\s+|\"value\":\s*))([\"']?)([^\s\"']+)\2,?\s*$")
 # YAML's block scalar indicators (`|`, `>-`, `|2+`) ending a `name:` line: the value is on the indented lines below.
 BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+") + tuple(
     f"{c}{n}{k}" for c in "|>" for n in range(1, 10) for k in ("", "-", "+")
@@ -551,7 +571,8 @@ def not_an_assignment(match: re.Match[str]) -> bool:
         value in YAML_CORE_TAGS or match.string[match.end("val") : match.end("val") + 1] in " \t"
     ):
         return True  # `password: !!str X`, `password: &pw X`: a YAML tag or anchor, the value after it; `!!null`
-    return bool(PASCAL_WORDS.match(name))  # "AddUserAuthToken: migrating", a class name
+    # "AddUserAuthToken: migrating", a class name; not a generated value (YAML's `SecretAccessKey: X`, aws sts).
+    return bool(PASCAL_WORDS.match(name)) and not looks_random(value)
 
 
 def unquote_value(value: str) -> str:
