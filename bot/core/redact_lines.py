@@ -17,7 +17,16 @@ VALUE_START = re.compile(r"^\s*(?:value:|string\(|\"value\":)")  # the value's l
 class LineState:
     """What one stream of lines carries from one line to the next."""
 
-    __slots__ = ("pem_lines", "value_kind", "value_left", "printed_kind", "block_kind", "block_indent", "block_left", "block_seen")
+    __slots__ = (
+        "pem_lines",
+        "value_kind",
+        "value_left",
+        "printed_kind",
+        "block_kind",
+        "block_indent",
+        "block_left",
+        "block_seen",
+    )
 
     def __init__(self) -> None:
         self.pem_lines = 0  # > 0 while inside a PEM private key block
