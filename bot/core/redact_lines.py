@@ -11,6 +11,7 @@ from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, WEAK
 # mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again ("": hide only).
 Mark = Callable[[str, str], str]
 LEARNT_BLOCK_LINES = 2
+PGPASS_LINE = re.compile(r"^[^:\s]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(\S+)$")
 VALUE_START = re.compile(r"^\s*(?:value:|string\(|\"value\":)")  # the value's line ends the wait for it
 
 
@@ -114,10 +115,8 @@ def printed_value(line: str, state: LineState, mark: Mark) -> str:
         kind = kind[len(WEAK) :]
         if not rules.looks_random(match.group(3)) and not rules.mixed(match.group(3)):
             return line  # `$ echo $KEY` then `cache-v1-linux`
-    return (
-        match.group(1)
-        + match.group(2)
-        + mark(kind, match.group(3))
-        + match.group(2)
-        + line[match.end(3) + len(match.group(2)) :]
-    )
+    start = match.start(3)
+    pgpass = PGPASS_LINE.match(match.group(3))  # `cat ~/.pgpass`: host:port:db:user:password, the last field
+    if pgpass is not None:
+        start += pgpass.start(1)
+    return line[:start] + mark(kind, line[start : match.end(3)]) + line[match.end(3) :]
