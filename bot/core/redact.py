@@ -286,7 +286,7 @@ class Redactor:
             if len(self._known.kinds) > known:  # found by this rule: gone in every form before the next rule
                 known = len(self._known.kinds)
                 line = self._known.redact(line, self._mark)
-        if "name" in low or "]=>" in line or line.rstrip().endswith("{"):
+        if "name" in low or line.endswith(("{", "]=>")):
             names_secret(line, state)
         # `$ terraform output -raw db_password`: the value is on the next line
         state.printed_kind = printed_secret_kind(line) if line.lstrip(" ")[:1] in PROMPT_FIRST else ""

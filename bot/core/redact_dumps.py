@@ -23,7 +23,7 @@ DUMP_RULES: tuple[TokenRule, ...] = (
     # (elsewhere `name:value` without a space is module:function or host:port, so only inside the braces).
     rule(
         "secret",
-        r"(?:(?<=\{)|(?<= ))([A-Z][A-Za-z0-9]{1,60}):([^\s{}\[\]\"'\x00-\x1f]{3,256})(?=[ }])",
+        r"[{ ]([A-Z][A-Za-z0-9]{1,60}):([^\s{}\[\]\"'\x00-\x1f]{3,256})(?=[ }])",
         NAME_VALUE_TRIGGERS,
         group=2,
         check=not_masked,

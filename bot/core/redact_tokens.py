@@ -363,8 +363,6 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     rule("typeform-token", r"\btfp_[0-9A-Za-z_\-.=]{40,64}" + END, ("tfp_",), check=mixed),
     # Cloudflare Origin CA keys: "v1.0-", 24 hex, "-", 146 hex.
     rule("cloudflare-key", r"\bv1\.0-[0-9a-f]{24}-[0-9a-f]{146}\b", ("v1.0-",)),
-    # Mailchimp API keys end in their data centre ("-us12").
-    rule("mailchimp-key", r"\b[0-9a-f]{32}-us\d{1,2}\b", ("-us",)),
     # A token as a URL's user, without a password (`https://<token>@github.com/…`, as GitHub and others take it); after the vendors'
     # rules, which name the token's kind when they know its format.
     rule(

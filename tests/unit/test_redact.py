@@ -224,7 +224,6 @@ GENERATORS = {
     "frameio": lambda: "fio-u-" + rand_mixed(64, ALNUM + "-_"),
     "typeform": lambda: "tfp_" + rand_mixed(59, ALNUM + "-_"),
     "cloudflare_origin": lambda: "v1.0-" + rand(24, HEX) + "-" + rand(146, HEX),
-    "mailchimp": lambda: rand(32, HEX) + "-us" + rand(2, string.digits),
     "dockerconfigjson": lambda: base64.b64encode(
         json.dumps({"auths": {"registry.example.com": {"auth": base64.b64encode(b"ci:" + rand(20).encode()).decode()}}})
         .replace(" ", "")
