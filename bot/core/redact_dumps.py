@@ -58,7 +58,7 @@ DUMP_RULES: tuple[TokenRule, ...] = (
     rule(
         "secret",
         r"(?=[UuSsVv])\b(?:[Uu]sing|[Ss]etting|[Ss]et|[Vv]alue)\s+[\"'`]?([^\s\"'`]{8,200}?)[\"'`]?\s+(?:for|as)\s+"
-        r"(?:(?:the\s+)?(?:key|variable|env|secret)\s+)?[\"'`$]?" + _NAME,
+        r"(?:the\s+)?(?:(?:key|variable|env|secret)\s+)?[\"'`$]?" + _NAME,
         NAME_VALUE_TRIGGERS,
         group=1,
         check=_generated,
