@@ -114,6 +114,16 @@ CASES = {
     "sonar.login=": "sonar.login=",
     "$ terraform output -raw db_password": "$ terraform output -raw db_password ",
     "$ jq -r .a.b.c": "$ jq -r .a.b.c",
+    # the eighth probe's shapes: a Go struct's fields, print_r, Scala's arrow, a value before its name, Digest
+    "{Password:a ": "{Password:a ",
+    "[password] => ": "[password] => ",
+    "api_key -> ": "api_key -> ",
+    "using abcdefgh1A for ": "using abcdefgh1A for ",
+    "abcdefgh1A is the token": "abcdefgh1A is the token ",
+    "Authorization: Digest response=": "Authorization: Digest response=",
+    "\\r\\nAuthorization: ": "\\r\\nAuthorization: ",
+    "https://abcdefghijklmnopqrstu@": "https://abcdefghijklmnopqrstu@",
+    "pat.": "pat.",
 }
 CHUNK = 64 * 1024
 

@@ -286,7 +286,7 @@ class Redactor:
             if len(self._known.kinds) > known:  # found by this rule: gone in every form before the next rule
                 known = len(self._known.kinds)
                 line = self._known.redact(line, self._mark)
-        if "name" in low:
+        if "name" in low or line.endswith(("{", "]=>")):
             names_secret(line, state)
         # `$ terraform output -raw db_password`: the value is on the next line
         state.printed_kind = printed_secret_kind(line) if line.lstrip(" ")[:1] in PROMPT_FIRST else ""
@@ -483,7 +483,7 @@ class Redactor:
             if kind not in ("password", "secret") and len(value) < 8:
                 return match.group(0)  # the runner prints a token's first characters (token=64_Abc)
             if match.group("flag") and match.group("sp") is not None and value.isalpha() and value.islower():
-                if rules.name_words(match.group("name"))[-1:] == ["pass"]:
+                if value in rules.PROSE_AFTER_FLAG or rules.name_words(match.group("name"))[-1:] == ["pass"]:
                     return match.group(0)  # `--pass fail`: a flag named "pass" may be pass/fail, not a password
             if not strong and not looks_random(value) and not rules.hides_secret(value):
                 return match.group(0)

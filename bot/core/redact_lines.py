@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from bot.core import redact_rules as rules
@@ -10,16 +11,28 @@ from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, WEAK
 # mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again ("": hide only).
 Mark = Callable[[str, str], str]
 LEARNT_BLOCK_LINES = 2
+PGPASS_LINE = re.compile(r"^[^:\s]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(\S+)$")
+VALUE_START = re.compile(r"^\s*(?:value:|string\(|\"value\":)")  # the value's line ends the wait for it
 
 
 class LineState:
     """What one stream of lines carries from one line to the next."""
 
-    __slots__ = ("pem_lines", "value_kind", "printed_kind", "block_kind", "block_indent", "block_left", "block_seen")
+    __slots__ = (
+        "pem_lines",
+        "value_kind",
+        "value_left",
+        "printed_kind",
+        "block_kind",
+        "block_indent",
+        "block_left",
+        "block_seen",
+    )
 
     def __init__(self) -> None:
         self.pem_lines = 0  # > 0 while inside a PEM private key block
         self.value_kind = ""  # the previous line named a secret ("- name: DB_PASSWORD"); this one may hold it
+        self.value_left = 0  # how many more lines may hold it (after an object's name: its other fields first)
         self.printed_kind = ""  # the previous line ran a command that prints a secret; this one may be it
         self.block_kind = ""  # inside a YAML block scalar under a secret's name (`password: |`)
         self.block_indent = 0  # the indentation of that name: the block's lines are indented further
@@ -33,11 +46,14 @@ class LineState:
 
 
 def names_secret(line: str, state: LineState) -> None:
-    """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line."""
+    """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line (rules.NAME_LINE)."""
     match = rules.NAME_LINE.match(line)
-    named = rules.name_kind(match.group(1)) if match else None
+    if match is None:
+        return
+    group = match.lastindex or 1
+    named = rules.name_kind(match.group(group))
     if named is not None and named[1]:
-        state.value_kind = named[0]
+        state.value_kind, state.value_left = named[0], rules.NAME_LINE_LASTING[group - 1]
 
 
 def starts_block(line: str, state: LineState, kind: str = "") -> None:
@@ -73,14 +89,17 @@ def inside_block(line: str, state: LineState, mark: Mark) -> str | None:
 
 def named_value(line: str, state: LineState, mark: Mark) -> str:
     """The line after `- name: DB_PASSWORD`: its `value: ...` redacted, or the block a `value: |` starts."""
-    kind, state.value_kind = state.value_kind, ""
+    kind, state.value_left = state.value_kind, state.value_left - 1
+    if state.value_left <= 0 or VALUE_START.match(line):
+        state.value_kind = ""
     if line.lstrip().startswith("value:") and line.rstrip().endswith(rules.BLOCK_INDICATORS):
         starts_block(line, state, kind)  # `- name: DB_PASSWORD` then `  value: |`
         return line
     match = rules.VALUE_LINE.match(line)
     if match is None or rules.is_placeholder(match.group(3)) or len(match.group(3)) < 3:
         return line
-    return match.group(1) + match.group(2) + mark(kind, match.group(3)) + match.group(2)
+    quote, end = match.group(2), match.end(3) + len(match.group(2))
+    return match.group(1) + quote + mark(kind, match.group(3)) + quote + line[end:]
 
 
 def printed_value(line: str, state: LineState, mark: Mark) -> str:
@@ -96,10 +115,8 @@ def printed_value(line: str, state: LineState, mark: Mark) -> str:
         kind = kind[len(WEAK) :]
         if not rules.looks_random(match.group(3)) and not rules.mixed(match.group(3)):
             return line  # `$ echo $KEY` then `cache-v1-linux`
-    return (
-        match.group(1)
-        + match.group(2)
-        + mark(kind, match.group(3))
-        + match.group(2)
-        + line[match.end(3) + len(match.group(2)) :]
-    )
+    start = match.start(3)
+    pgpass = PGPASS_LINE.match(match.group(3))  # `cat ~/.pgpass`: host:port:db:user:password, the last field
+    if pgpass is not None:
+        start += pgpass.start(1)
+    return line[:start] + mark(kind, line[start : match.end(3)]) + line[match.end(3) :]

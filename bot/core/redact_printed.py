@@ -35,6 +35,7 @@ _PRINTERS = (
     r"doppler\s+secrets\s+get\b(?=[^|>\n]{0,400}--plain)",
     r"sops\s+(?:-d|--decrypt)\b(?=[^|>\n]{0,400}--extract)",
     r"cat\s+/run/secrets/",
+    r"cat\s+\S*\.pgpass\s*$",  # one line, host:port:db:user:password
     # jq/yq reading a field named as a secret (`jq -r .password creds.json`), macOS' keychain and Bitwarden's CLI.
     r"(?:jq|yq)\s+(?:-\S+\s+){0,4}[\"']?(?:\.[\w\-\[\]\"]{1,80}){0,8}\.([A-Za-z_][\w\-]{0,80})[\"']?(?:\s+\S+)?\s*$",
     r"security\s+find-(?:generic|internet)-password\b(?=[^|>\n]{0,400}\s-w\b)",

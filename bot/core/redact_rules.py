@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.core.redact_dumps import DUMP_RULES
 from bot.core.redact_forms import decode_base64, trie_regex
+from bot.core.redact_http import HTTP_RULES
 from bot.core.redact_names import NAME_VALUE_TRIGGERS, name_kind, name_words  # noqa: F401 (here and through this module)
 from bot.core.redact_printed import PROSE_RULES
 from bot.core.redact_tokens import (  # noqa: F401 (the rules' names, used through this module)
@@ -41,20 +43,6 @@ def placeholder(kind: str) -> str:
 
 
 # --- key: value forms --------------------------------------------------------------------
-COOKIE_ATTRIBUTES = frozenset({"path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "priority"})
-
-
-def cookie_values(header: str) -> list[str]:
-    """The values of a cookie header's cookies that look generated (a session id), not its attributes."""
-    values = []
-    for part in header.split(";"):
-        name, _, value = part.strip().partition("=")
-        if value and name.lower() not in COOKIE_ATTRIBUTES and looks_random(value):
-            values.append(value.strip("\"'"))
-    return values
-
-
-HEADER_VALUE = r"([^\s\"',;]+)"
 
 
 # glab variable set/update's own flags (`--masked`, `-p` is --protected, `-g GROUP`, `--scope=prod`), before or after
@@ -74,299 +62,271 @@ BASE64_DECODE_TRIGGERS = ("base64 -d", "base64 --decode", "base64 -i", "base64 -
 ZIP_TRIGGERS = ("zip -",)
 
 HEADER_RULES: tuple[TokenRule, ...] = (
-    rule(
-        "authorization",
-        # The name may be quoted, as in a JSON or Python dump of the headers ({"Authorization": "Bearer ..."}). A
-        # vendor's own scheme word (Okta's `SSWS X`, `ShippoToken X`, `GenieKey X`) only before a token-like value.
-        r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic|token|bot|digest|negotiate|apikey|sso-key|gitlab-ci-token)\s+"
-        r"|[A-Za-z][\w\-]{1,40}\s+(?=[0-9A-Za-z+/_\-=.~]{16}))?" + HEADER_VALUE,
-        ("authorization",),
-        group=1,
-        check=not_masked,
-    ),
-    rule(
-        "token",
-        r"(?i)\b(?:private|job|deploy)-token\s*:\s*" + HEADER_VALUE,
-        ("private", "-token"),
-        group=1,
-        check=not_masked,
-    ),
-    rule(
-        "api-key",
-        # Honeycomb's key goes in X-Honeycomb-Team, a header named for neither.
-        r"(?i)\b(?:x-api-key|api-key|x-auth-token|x-gitlab-token|x-vault-token|x-access-token|x-honeycomb-team)\s*:\s*"
-        + HEADER_VALUE,
-        ("key", "token", "honeycomb"),
-        group=1,
-        check=not_masked,
-    ),
-    rule(
-        "cookie",
-        r"(?i)\b(?:set-)?cookie\s*:\s*([^\"'\n]+?)\s*(?=[\"']|$)",
-        ("cookie",),
-        group=1,
-        check=not_masked,
-        pieces=lambda header: cookie_values(header),
-    ),
-    rule(
-        "aws-secret-key",
-        r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]?\s*[\"']?([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])",
-        ("secret",),
-        group=1,
-    ),
-    # curl -u user:password, wget --user=...: the part after the colon (curl -u :token has no user).
-    rule(
-        "password",
-        r"(?:^|\s)(?:-u|--user)(?:=|\s+)[\"']?(?!\[REDACTED)[^\s:\"']*:([^\s\"']+)",
-        ("-u ", "--user"),
-        group=1,
-        check=lambda v: not v.isdigit() and not is_placeholder(v),
-    ),
-    # <password>...</password> in Maven settings.xml and friends.
-    rule(
-        "password",
-        r"(?i)<((?:\w+[_.\-]?)?(?:password|passphrase|secret|token|apikey|api-key))>([^<\s][^<]*)</\1>",
-        ("password>", "passphrase>", "secret>", "token>", "apikey>", "api-key>"),
-        group=2,
-        check=not_masked,
-    ),
-    # `mysql -uroot -pSECRET` (or -p'SECRET'): the password glued to -p, only in the MySQL clients.
-    tool_flag(
-        "password",
-        "(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)",
-        "-p",
-        ("sql", "adb"),  # in mysql and mariadb; a new first letter would slow the pre-filter on every line
-    ),
-    # `sshpass -p SECRET ssh ...`: -p is the password only in sshpass.
-    rule(
-        "password",
-        r"\bsshpass\s+(?:-\S+\s+){0,20}?-p\s*([\"']?)([^\s\"']{3,})\1",
-        ("sshpass",),
-        group=2,
-        check=not_masked,
-    ),
-    # `htpasswd -b[c] FILE USER PASSWORD` / `htpasswd -nb USER PASSWORD`: the password is the last argument. Run as a
-    # container's entrypoint (`docker run --entrypoint htpasswd httpd:2 -Bbn USER PASSWORD`), its arguments follow
-    # the image and the run's other options (a few words, bounded).
-    rule(
-        "password",
-        r"(?:\bhtpasswd\s+|--entrypoint(?:=|\s+)([\"']?)(?:/[\w.\-/]{0,200}/)?htpasswd\1\s+(?:\S+\s+){1,8}?)"
-        r"(?:-\w{1,8}\s+)?-[A-Za-z]{0,6}b[A-Za-z]{0,6}\s+(?:-\w{1,8}\s+)?(?:\S+\s+){1,2}([\"']?)([^\s\"']{3,})\2"
-        r"(?=\s*(?:$|[>|;&]))",
-        ("htpasswd",),
-        group=3,
-        check=not_masked,
-    ),
-    # PowerShell: `ConvertTo-SecureString "SECRET" -AsPlainText -Force`, or the string piped in (`"SECRET" |
-    # ConvertTo-SecureString -AsPlainText`: its -String takes the pipeline's input).
-    rule(
-        "password",
-        r"(?i)\bConvertTo-SecureString\s+(?:-String\s+)?([\"'])([^\"'\n]{3,})\1",
-        ("securestring",),
-        group=2,
-        check=not_masked,
-    ),
-    rule(
-        "password",
-        # the string is the pipeline's first element (a line's start, after `=`, `(` or a prompt), not a
-        # command's argument (`Get-Content "file.txt" | ConvertTo-SecureString` reads an encrypted file)
-        r"(?i)(?:^|[=(]|>)\s*([\"'])([^\"'\n]{3,})\1\s*\|\s*ConvertTo-SecureString\b(?=[^|;\n]{0,200}-AsPlainText)",
-        ("securestring",),
-        group=2,
-        check=not_masked,
-    ),
-    # `nuget push x.nupkg -k KEY`: -k is the API key only in NuGet's push.
-    tool_flag(
-        "api-key",
-        r"nuget(?:\.exe)?\s+push",
-        r"-k\s+",
-        ("nuget push", "nuget.exe push"),
-        min_len=8,
-        flags=re.IGNORECASE,
-    ),
-    # GitHub Actions' `::add-mask::VALUE` names a value as secret (the runner hides it, but not its re-prints).
-    rule("secret", r"::add-mask::\s*(\S[^\n]*?)\s*$", ("add-mask",), group=1, check=not_masked),
-    # <add key="ApiKey" value="..."/> (.NET config), {"name": "DB_PASSWORD", "value": "..."} (env lists).
-    rule(
-        "secret",
-        r"(?i)[\"']?\b(?:key|name)[\"']?\s*[=:]\s*[\"']([\w.\-]+)[\"']\s*,?\s*[\"']?value[\"']?\s*[=:]\s*[\"']([^\"'\n]+)[\"']",
-        NAME_VALUE_TRIGGERS,  # the name holds one of these; "value" itself is too common a word
-        group=2,
-        check=not_masked,
-        named=1,
-    ),
-    # `docker login -u x -p secret`: a short flag that is a password only in a login command.
-    rule(
-        "password",
-        r"(?i)\blogin\b[^\n]{0,400}?\s(?:-p|--password)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[^\s\"']+)",
-        ("login",),
-        group=1,
-        check=lambda v: not_masked(v.strip("\"'")),  # GitLab's own `-p "$CI_REGISTRY_PASSWORD"` is a reference
-    ),
-    # A .netrc entry: `machine host login user password secret` (also "default login ...").
-    rule(
-        "password",
-        r"\b(?:machine\s+\S+|default)\s+login\s+\S+\s+password\s+(\S+)",
-        ("password",),  # not "login": a commit message about a login page would run this rule for nothing
-        group=1,
-        check=not_masked,
-    ),
-    # A secret piped into a command that reads it from standard input: `echo $X | docker login --password-stdin`,
-    # `printf %s X | helm registry login ...`, `gh auth login --with-token <<< X`.
-    rule(
-        "password",
-        r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&]+)\2\s*\|[^|]{0,400}?"
-        r"(?:--password-stdin|--with-token|--token-stdin)\b",
-        ("password-stdin", "with-token", "token-stdin"),
-        group=3,
-        check=not_masked,
-    ),
-    rule(
-        "password",
-        r"(?:--password-stdin|--with-token|--token-stdin)\b[^<|]*<<<\s*([\"']?)([^\s\"']+)\1",
-        ("password-stdin", "with-token", "token-stdin"),
-        group=2,
-        check=not_masked,
-    ),
-    # `npm config set //registry.npmjs.org/:_authToken X`, `yarn config set npmAuthToken X`, `git config --global
-    # github.token X`, `doppler configure set token X`, `pulumi config set --secret dbPassword X`: a secret-looking setting given its value after a space; npm's
-    # `--` before the name, yarn's `npmRegistries["//host"].npmAuthToken` (quotes inside the name).
-    rule(
-        "token",
-        r"\bconfig(?:ure)?\s+(?:set\s+)?(?:--(?:global|local|system|user|project|secret)?\s+)*[\"']?"
-        r"([^\s\"'=\[\-](?:[^\s\"'=\[]|\[\"[^\"\s\]]{0,200}\"\])*)[\"']?[ \t]+[\"']?([^\s\"']{8,})",
-        ("config set", "config --global", "config --local", "config --system", "configure set"),
-        group=2,
-        check=not_masked,
-        named=1,
-    ),
-    # `aws configure set aws_secret_access_key X` (also `aws_session_token`, and a profile's `profile.p.aws_...`):
-    # whatever its shape, the same kind as the AWS secret key rule's, which may run first.
-    rule(
-        "aws-secret-key",
-        r"\bconfigure\s+set\s+(?:\S+\.)?(?:aws_secret_access_key|aws_session_token)\s+([\"']?)([^\s\"']{8,})\1",
-        ("configure set",),
-        group=2,
-        check=not_masked,
-    ),
-    # `poetry config pypi-token.<repo> X`, `poetry config http-basic.<repo> user X`.
-    rule("token", r"\bpypi-token\.\S+\s+[\"']?([^\s\"']+)", ("pypi-token.",), group=1, check=not_masked),
-    rule("password", r"\bhttp-basic\.\S+\s+\S+\s+[\"']?([^\s\"']+)", ("http-basic.",), group=1, check=not_masked),
-    # curl --oauth2-bearer TOKEN; `vault login TOKEN` (a token given as the argument, not -method=...).
-    rule("token", r"--oauth2-bearer(?:=|\s+)[\"']?([^\s\"']+)", ("oauth2-bearer",), group=1, check=not_masked),
-    rule(
-        "token",
-        r"\bvault\s+login\s+(?:-\S+\s+)*([^\s\-=][^\s=]{7,})(?=\s|$)",
-        ("vault login",),
-        group=1,
-        check=not_masked,
-    ),
-    # Client flags that take a password or token only in one tool: `redis-cli -a X`, `mongo(sh) -p X`,
-    # `lftp -u user,X`, SonarQube's `-Dsonar.login=X`, Codecov's uploader `-t X`.
-    tool_flag("password", "redis-cli", r"-a\s+", ("redis-cli",)),
-    tool_flag(
-        "password",
-        "mongo(?:sh|dump|restore|import|export)?",
-        r"-p\s+",
-        ("mongo ", "mongosh", "mongodump", "mongorestore", "mongoimport", "mongoexport"),
-        no_dash=True,
-    ),
-    rule("password", r"\blftp\b" + FLAG_SPAN + r"\s-u\s+[^\s,]+,([^\s\"']{3,})", ("lftp",), group=1, check=not_masked),
-    rule(
-        "token",
-        r"-Dsonar\.(?:login|token|password)=([\"']?)([^\s\"']{3,})\1",
-        ("-dsonar.",),
-        group=2,
-        check=not_masked,
-    ),
-    tool_flag("token", "codecov", r"-t\s+", ("codecov",), min_len=8, no_dash=True),
-    # More tools whose own flag takes a password: SQL Server's `sqlcmd -P X`, `zip`/`unzip -P X`, OpenSSL's
-    # `-passin`/`-passout`/`-pass pass:X`, skopeo's/podman's/buildah's `--creds user:X` (`--src-creds`, `--dest-creds`).
-    tool_flag("password", "sqlcmd", r"-P\s*", ("sqlcmd",)),
-    # zip's and unzip's short options combine, the one taking a value last (`zip -rP X`, `unzip -oP X`); `-p` in
-    # lower case is another option (unzip's pipe). Looked for where options follow the command (`zip -r...`), or
-    # the archive's name (`out.zip -rP X`): "zip -" then an option character, not Info-ZIP's banner "Info-ZIP - ".
-    tool_flag("password", r"(?<![.\w\-])(?:un)?zip", r"-[A-Za-z0-9]{0,8}P\s+", ZIP_TRIGGERS),
-    rule("password", r"-pass(?:in|out)?\s+([\"']?)pass:([^\s\"']{3,})\1", ("pass:",), group=2, check=not_masked),
-    rule(
-        "password",
-        r"--(?:dest-|src-)?creds(?:=|\s+)([\"']?)[^\s:\"']{1,256}:([^\s\"']{3,})\1",
-        ("creds",),
-        group=2,
-        check=not_masked,
-    ),
-    # Setting a CI secret from the command line: `gh secret set NAME --body X`, GitLab's `glab variable set NAME X`
-    # (its value only when NAME looks secret: `glab variable set REGION eu-west-1` is not).
-    rule(
-        "secret",
-        r"\bgh\s+secret\s+set\s+\S+\s+(?:[^|;&]{0,400}?\s)?(?:-b|--body)(?:=|\s+)([\"']?)([^\s\"']{3,})\1",
-        ("secret set",),
-        group=2,
-        check=not_masked,
-    ),
-    rule(
-        "secret",
-        rf"\bglab\s+variable\s+(?:set|update)\s+(?:{GLAB_FLAG}){{0,8}}(\w[\w.\-]*)\s+(?:{GLAB_FLAG}){{0,8}}"
-        r"(?:-v(?:=|\s+)?|--value(?:=|\s+))?([\"']?)([^\s\"'\-][^\s\"']{2,})\2",
-        ("variable set", "variable update"),
-        group=3,
-        check=not_masked,
-        named=1,
-    ),
-    # requests' basic auth in a traceback's source line: `auth=('user', 'password')`, or its classes' (requests'
-    # `HTTPBasicAuth('user', 'password')`, `HTTPDigestAuth`, `HTTPProxyAuth`; httpx's and aiohttp's `BasicAuth`,
-    # httpx's `DigestAuth`): the user, then the password, each a literal, perhaps named.
-    rule(
-        "password",
-        # the user a literal or an expression (`os.environ["CI_USER"]`, `user`), the password a literal
-        r"\b(?:HTTP(?:Basic|Digest|Proxy)|Basic|Digest)Auth\(\s*(?:\w{1,16}\s*=\s*)?(?:([\"'])[^\"'\n]{0,256}\1|[^,()\n]{1,200})\s*,\s*"
-        r"(?:\w{1,16}\s*=\s*)?([\"'])([^\"'\n]{3,})\2\s*[,)]",
-        ("basicauth(", "digestauth(", "proxyauth("),
-        group=3,
-        check=not_masked,
-    ),
-    rule(
-        "password",
-        r"\bauth\s*=\s*\(\s*([\"'])[^\"'\n]*\1\s*,\s*([\"'])([^\"'\n]{3,})\2\s*\)",
-        ("auth=(", "auth = ("),
-        group=3,
-        check=not_masked,
-    ),
-    # A base64 blob decoded in a pipe (`echo X | base64 -d > key.p12`) or from a here-string (`base64 -d <<< X`): a
-    # secret variable set -x printed. Late: when the blob decodes to a token the base64 rules know, theirs is the kind
-    # to tell.
-    rule(
-        "secret",
-        r"\b(?:echo\s+(?:-[neE]{1,3}\s+)?|printf\s+(?:([\"'])%s\1\s+|%s\s+))([\"']?)([A-Za-z0-9+/]{16,}={0,2})\2\s*\|\s*"
-        + BASE64_DECODE,
-        BASE64_DECODE_TRIGGERS,
-        group=3,
-        check=not_masked,
-        late=True,
-    ),
-    rule(
-        "secret",
-        BASE64_DECODE + r"\s*<<<\s*([\"']?)([A-Za-z0-9+/]{16,}={0,2})\1(?![A-Za-z0-9+/=])",
-        BASE64_DECODE_TRIGGERS,
-        group=2,
-        check=not_masked,
-        late=True,
-    ),
-    # A bearer token without its header's name (`Using Bearer eyJ...`, `-H "Bearer X"`); the same kind as the
-    # Authorization rule's, which may run before or after it on a line holding both. Looked for on lines that also
-    # say token or credential, or quote it (`-H "Bearer X"`): "bearer" alone would add "b" to the pre-filter's
-    # letters (its own hold none of them), which every line would pay for.
-    rule(
-        "authorization",
-        r"\b[Bb]earer\s+([A-Za-z0-9._~+/\-]{16,}=*)",
-        ("token", "credential", '"bearer ', "'bearer "),
-        group=1,
-        check=lambda v: not_masked(v) and looks_random(v),
-    ),
-    # Terraform's credentials variables, TF_TOKEN_<host with underscores>: the name ends in the host, not "token".
-    rule("token", r"\bTF_TOKEN_\w+[\"']?\s*[:=]\s*[\"']?([^\s\"']+)", ("tf_token_",), group=1, check=not_masked),
-) + TOOL_RULES  # after every rule above: a tool's own forms, for lines no rule above has redacted
-HEADER_RULES += PROSE_RULES  # last: a secret stated in words, on lines no rule above has redacted
+    HTTP_RULES
+    + (
+        rule(
+            "aws-secret-key",
+            r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]?\s*[\"']?([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])",
+            ("secret",),
+            group=1,
+        ),
+        # curl -u user:password, wget --user=...: the part after the colon (curl -u :token has no user).
+        rule(
+            "password",
+            r"(?:^|\s)(?:-u|--user)(?:=|\s+)[\"']?(?!\[REDACTED)[^\s:\"']*:([^\s\"']+)",
+            ("-u ", "--user"),
+            group=1,
+            check=lambda v: not v.isdigit() and not is_placeholder(v),
+        ),
+        # <password>...</password> in Maven settings.xml and friends.
+        rule(
+            "password",
+            r"(?i)<((?:\w+[_.\-]?)?(?:password|passphrase|secret|token|apikey|api-key))>([^<\s][^<]*)</\1>",
+            ("password>", "passphrase>", "secret>", "token>", "apikey>", "api-key>"),
+            group=2,
+            check=not_masked,
+        ),
+        # `mysql -uroot -pSECRET` (or -p'SECRET'): the password glued to -p, only in the MySQL clients.
+        tool_flag(
+            "password",
+            "(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)",
+            "-p",
+            ("sql", "adb"),  # in mysql and mariadb; a new first letter would slow the pre-filter on every line
+        ),
+        # `sshpass -p SECRET ssh ...`: -p is the password only in sshpass.
+        rule(
+            "password",
+            r"\bsshpass\s+(?:-\S+\s+){0,20}?-p\s*([\"']?)([^\s\"']{3,})\1",
+            ("sshpass",),
+            group=2,
+            check=not_masked,
+        ),
+        # `htpasswd -b[c] FILE USER PASSWORD` / `htpasswd -nb USER PASSWORD`: the password is the last argument. Run as a
+        # container's entrypoint (`docker run --entrypoint htpasswd httpd:2 -Bbn USER PASSWORD`), its arguments follow
+        # the image and the run's other options (a few words, bounded).
+        rule(
+            "password",
+            r"(?:\bhtpasswd\s+|--entrypoint(?:=|\s+)([\"']?)(?:/[\w.\-/]{0,200}/)?htpasswd\1\s+(?:\S+\s+){1,8}?)"
+            r"(?:-\w{1,8}\s+)?-[A-Za-z]{0,6}b[A-Za-z]{0,6}\s+(?:-\w{1,8}\s+)?(?:\S+\s+){1,2}([\"']?)([^\s\"']{3,})\2"
+            r"(?=\s*(?:$|[>|;&]))",
+            ("htpasswd",),
+            group=3,
+            check=not_masked,
+        ),
+        # PowerShell: `ConvertTo-SecureString "SECRET" -AsPlainText -Force`, or the string piped in (`"SECRET" |
+        # ConvertTo-SecureString -AsPlainText`: its -String takes the pipeline's input).
+        rule(
+            "password",
+            r"(?i)\bConvertTo-SecureString\s+(?:-String\s+)?([\"'])([^\"'\n]{3,})\1",
+            ("securestring",),
+            group=2,
+            check=not_masked,
+        ),
+        rule(
+            "password",
+            # the string is the pipeline's first element (a line's start, after `=`, `(` or a prompt), not a
+            # command's argument (`Get-Content "file.txt" | ConvertTo-SecureString` reads an encrypted file)
+            r"(?i)(?:^|[=(]|>)\s*([\"'])([^\"'\n]{3,})\1\s*\|\s*ConvertTo-SecureString\b(?=[^|;\n]{0,200}-AsPlainText)",
+            ("securestring",),
+            group=2,
+            check=not_masked,
+        ),
+        # `nuget push x.nupkg -k KEY`: -k is the API key only in NuGet's push.
+        tool_flag(
+            "api-key",
+            r"nuget(?:\.exe)?\s+push",
+            r"-k\s+",
+            ("nuget push", "nuget.exe push"),
+            min_len=8,
+            flags=re.IGNORECASE,
+        ),
+        # GitHub Actions' `::add-mask::VALUE` names a value as secret (the runner hides it, but not its re-prints).
+        rule("secret", r"::add-mask::\s*(\S[^\n]*?)\s*$", ("add-mask",), group=1, check=not_masked),
+        # <add key="ApiKey" value="..."/> (.NET config), {"name": "DB_PASSWORD", "value": "..."} (env lists).
+        rule(
+            "secret",
+            r"(?i)[\"']?\b(?:key|name)[\"']?\s*[=:]\s*[\"']([\w.\-]+)[\"']\s*,?\s*[\"']?value[\"']?\s*[=:]\s*[\"']([^\"'\n]+)[\"']",
+            NAME_VALUE_TRIGGERS,  # the name holds one of these; "value" itself is too common a word
+            group=2,
+            check=not_masked,
+            named=1,
+        ),
+        # `docker login -u x -p secret`: a short flag that is a password only in a login command.
+        rule(
+            "password",
+            r"(?i)\blogin\b[^\n]{0,400}?\s(?:-p|--password)(?:=|\s+)(\"[^\"]*\"|'[^']*'|[^\s\"']+)",
+            ("login",),
+            group=1,
+            check=lambda v: not_masked(v.strip("\"'")),  # GitLab's own `-p "$CI_REGISTRY_PASSWORD"` is a reference
+        ),
+        # A .netrc entry: `machine host login user password secret` (also "default login ...").
+        rule(
+            "password",
+            r"\b(?:machine\s+\S+|default)\s+login\s+\S+\s+password\s+(\S+)",
+            ("password",),  # not "login": a commit message about a login page would run this rule for nothing
+            group=1,
+            check=not_masked,
+        ),
+        # A secret piped into a command that reads it from standard input: `echo $X | docker login --password-stdin`,
+        # `printf %s X | helm registry login ...`, `gh auth login --with-token <<< X`.
+        rule(
+            "password",
+            r"\b(?:echo|printf)\s+(?:-[neE]+\s+)?(?:([\"'])%s(?:\\n)?\1\s+|%s\s+)?([\"']?)([^\s\"'|;&]+)\2\s*\|[^|]{0,400}?"
+            r"(?:--password-stdin|--with-token|--token-stdin)\b",
+            ("password-stdin", "with-token", "token-stdin"),
+            group=3,
+            check=not_masked,
+        ),
+        rule(
+            "password",
+            r"(?:--password-stdin|--with-token|--token-stdin)\b[^<|]*<<<\s*([\"']?)([^\s\"']+)\1",
+            ("password-stdin", "with-token", "token-stdin"),
+            group=2,
+            check=not_masked,
+        ),
+        # `npm config set //registry.npmjs.org/:_authToken X`, `yarn config set npmAuthToken X`, `git config --global
+        # github.token X`, `doppler configure set token X`, `pulumi config set --secret dbPassword X`: a secret-looking setting given its value after a space; npm's
+        # `--` before the name, yarn's `npmRegistries["//host"].npmAuthToken` (quotes inside the name).
+        rule(
+            "token",
+            r"\bconfig(?:ure)?\s+(?:set\s+)?(?:--(?:global|local|system|user|project|secret)?\s+)*[\"']?"
+            r"([^\s\"'=\[\-](?:[^\s\"'=\[]|\[\"[^\"\s\]]{0,200}\"\])*)[\"']?[ \t]+[\"']?([^\s\"']{8,})",
+            ("config set", "config --global", "config --local", "config --system", "configure set"),
+            group=2,
+            check=not_masked,
+            named=1,
+        ),
+        # `aws configure set aws_secret_access_key X` (also `aws_session_token`, and a profile's `profile.p.aws_...`):
+        # whatever its shape, the same kind as the AWS secret key rule's, which may run first.
+        rule(
+            "aws-secret-key",
+            r"\bconfigure\s+set\s+(?:\S+\.)?(?:aws_secret_access_key|aws_session_token)\s+([\"']?)([^\s\"']{8,})\1",
+            ("configure set",),
+            group=2,
+            check=not_masked,
+        ),
+        # `poetry config pypi-token.<repo> X`, `poetry config http-basic.<repo> user X`.
+        rule("token", r"\bpypi-token\.\S+\s+[\"']?([^\s\"']+)", ("pypi-token.",), group=1, check=not_masked),
+        rule("password", r"\bhttp-basic\.\S+\s+\S+\s+[\"']?([^\s\"']+)", ("http-basic.",), group=1, check=not_masked),
+        # curl --oauth2-bearer TOKEN; `vault login TOKEN` (a token given as the argument, not -method=...).
+        rule("token", r"--oauth2-bearer(?:=|\s+)[\"']?([^\s\"']+)", ("oauth2-bearer",), group=1, check=not_masked),
+        rule(
+            "token",
+            r"\bvault\s+login\s+(?:-\S+\s+)*([^\s\-=][^\s=]{7,})(?=\s|$)",
+            ("vault login",),
+            group=1,
+            check=not_masked,
+        ),
+        # Client flags that take a password or token only in one tool: `redis-cli -a X`, `mongo(sh) -p X`,
+        # `lftp -u user,X`, SonarQube's `-Dsonar.login=X`, Codecov's uploader `-t X`.
+        tool_flag("password", "redis-cli", r"-a\s+", ("redis-cli",)),
+        tool_flag(
+            "password",
+            "mongo(?:sh|dump|restore|import|export)?",
+            r"-p\s+",
+            ("mongo ", "mongosh", "mongodump", "mongorestore", "mongoimport", "mongoexport"),
+            no_dash=True,
+        ),
+        rule(
+            "password", r"\blftp\b" + FLAG_SPAN + r"\s-u\s+[^\s,]+,([^\s\"']{3,})", ("lftp",), group=1, check=not_masked
+        ),
+        rule(
+            "token",
+            r"-Dsonar\.(?:login|token|password)=([\"']?)([^\s\"']{3,})\1",
+            ("-dsonar.",),
+            group=2,
+            check=not_masked,
+        ),
+        tool_flag("token", "codecov", r"-t\s+", ("codecov",), min_len=8, no_dash=True),
+        # More tools whose own flag takes a password: SQL Server's `sqlcmd -P X`, `zip`/`unzip -P X`, OpenSSL's
+        # `-passin`/`-passout`/`-pass pass:X`, skopeo's/podman's/buildah's `--creds user:X` (`--src-creds`, `--dest-creds`).
+        tool_flag("password", "sqlcmd", r"-P\s*", ("sqlcmd",)),
+        # zip's and unzip's short options combine, the one taking a value last (`zip -rP X`, `unzip -oP X`); `-p` in
+        # lower case is another option (unzip's pipe). Looked for where options follow the command (`zip -r...`), or
+        # the archive's name (`out.zip -rP X`): "zip -" then an option character, not Info-ZIP's banner "Info-ZIP - ".
+        tool_flag("password", r"(?<![.\w\-])(?:un)?zip", r"-[A-Za-z0-9]{0,8}P\s+", ZIP_TRIGGERS),
+        rule("password", r"-pass(?:in|out)?\s+([\"']?)pass:([^\s\"']{3,})\1", ("pass:",), group=2, check=not_masked),
+        rule(
+            "password",
+            r"--(?:dest-|src-)?creds(?:=|\s+)([\"']?)[^\s:\"']{1,256}:([^\s\"']{3,})\1",
+            ("creds",),
+            group=2,
+            check=not_masked,
+        ),
+        # Setting a CI secret from the command line: `gh secret set NAME --body X`, GitLab's `glab variable set NAME X`
+        # (its value only when NAME looks secret: `glab variable set REGION eu-west-1` is not).
+        rule(
+            "secret",
+            r"\bgh\s+secret\s+set\s+\S+\s+(?:[^|;&]{0,400}?\s)?(?:-b|--body)(?:=|\s+)([\"']?)([^\s\"']{3,})\1",
+            ("secret set",),
+            group=2,
+            check=not_masked,
+        ),
+        rule(
+            "secret",
+            rf"\bglab\s+variable\s+(?:set|update)\s+(?:{GLAB_FLAG}){{0,8}}(\w[\w.\-]*)\s+(?:{GLAB_FLAG}){{0,8}}"
+            r"(?:-v(?:=|\s+)?|--value(?:=|\s+))?([\"']?)([^\s\"'\-][^\s\"']{2,})\2",
+            ("variable set", "variable update"),
+            group=3,
+            check=not_masked,
+            named=1,
+        ),
+        # requests' basic auth in a traceback's source line: `auth=('user', 'password')`, or its classes' (requests'
+        # `HTTPBasicAuth('user', 'password')`, `HTTPDigestAuth`, `HTTPProxyAuth`; httpx's and aiohttp's `BasicAuth`,
+        # httpx's `DigestAuth`): the user, then the password, each a literal, perhaps named.
+        rule(
+            "password",
+            # the user a literal or an expression (`os.environ["CI_USER"]`, `user`), the password a literal
+            r"\b(?:HTTP(?:Basic|Digest|Proxy)|Basic|Digest)Auth\(\s*(?:\w{1,16}\s*=\s*)?(?:([\"'])[^\"'\n]{0,256}\1|[^,()\n]{1,200})\s*,\s*"
+            r"(?:\w{1,16}\s*=\s*)?([\"'])([^\"'\n]{3,})\2\s*[,)]",
+            ("basicauth(", "digestauth(", "proxyauth("),
+            group=3,
+            check=not_masked,
+        ),
+        rule(
+            "password",
+            r"\bauth\s*=\s*\(\s*([\"'])[^\"'\n]*\1\s*,\s*([\"'])([^\"'\n]{3,})\2\s*\)",
+            ("auth=(", "auth = ("),
+            group=3,
+            check=not_masked,
+        ),
+        # A base64 blob decoded in a pipe (`echo X | base64 -d > key.p12`) or from a here-string (`base64 -d <<< X`): a
+        # secret variable set -x printed. Late: when the blob decodes to a token the base64 rules know, theirs is the kind
+        # to tell.
+        rule(
+            "secret",
+            r"\b(?:echo\s+(?:-[neE]{1,3}\s+)?|printf\s+(?:([\"'])%s\1\s+|%s\s+))([\"']?)([A-Za-z0-9+/]{16,}={0,2})\2\s*\|\s*"
+            + BASE64_DECODE,
+            BASE64_DECODE_TRIGGERS,
+            group=3,
+            check=not_masked,
+            late=True,
+        ),
+        rule(
+            "secret",
+            BASE64_DECODE + r"\s*<<<\s*([\"']?)([A-Za-z0-9+/]{16,}={0,2})\1(?![A-Za-z0-9+/=])",
+            BASE64_DECODE_TRIGGERS,
+            group=2,
+            check=not_masked,
+            late=True,
+        ),
+        # A bearer token without its header's name (`Using Bearer eyJ...`, `-H "Bearer X"`); the same kind as the
+        # Authorization rule's, which may run before or after it on a line holding both. Looked for on lines that also
+        # say token or credential, or quote it (`-H "Bearer X"`): "bearer" alone would add "b" to the pre-filter's
+        # letters (its own hold none of them), which every line would pay for.
+        rule(
+            "authorization",
+            r"\b[Bb]earer\s+([A-Za-z0-9._~+/\-]{16,}=*)",
+            ("token", "credential", '"bearer ', "'bearer "),
+            group=1,
+            check=lambda v: not_masked(v) and looks_random(v),
+        ),
+        # Terraform's credentials variables, TF_TOKEN_<host with underscores>: the name ends in the host, not "token".
+        rule("token", r"\bTF_TOKEN_\w+[\"']?\s*[:=]\s*[\"']?([^\s\"']+)", ("tf_token_",), group=1, check=not_masked),
+    )
+    + TOOL_RULES
+)  # after every rule above: a tool's own forms, for lines no rule above has redacted
+HEADER_RULES += DUMP_RULES + PROSE_RULES  # last: a value dumped, a secret stated in words, where no rule above hid it
 
 URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([^/\s@\"'<>]+)@")
 
@@ -513,11 +473,19 @@ PEM_TRIGGERS = ("-----begin",)
 HARMLESS_BEFORE = re.compile(
     r"\b(?:cache|sort|primary|foreign|partition|lookup|public|group)(?:[ \t]+[a-z]{1,6}){0,2}[ \t]+$", re.IGNORECASE
 )
+# A word of prose after a flag is no value: Docker's own "WARNING! Using --password via the CLI is insecure".
+PROSE_AFTER_FLAG = frozenset({"via", "is", "was", "on", "in", "to", "for", "from", "with", "and", "or", "not", "of"})
 # Dockerfile `ENV NAME value` and Windows `setx NAME value`: the forms where a space assigns.
-DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx)[ \t]+$")
-# `- name: DB_PASSWORD` then `  value: ...` (Kubernetes, compose and CI env lists).
-NAME_LINE = re.compile(r"^\s*(?:-\s+)?name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*$")
-VALUE_LINE = re.compile(r"^(\s*value:\s*)([\"']?)([^\s\"']+)\2\s*$")
+DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx|setenv)[ \t]+$")  # and csh's `setenv NAME value`
+# A secret's name on a line of its own, its value on the next (or, after an object's name, a few lines below):
+# `- name: DB_PASSWORD` then `  value: ...` (Kubernetes, compose and CI env lists); PHP's var_dump,
+# `["db_password"]=>` then `string(15) "..."`; `terraform output -json`, `"db_password": {` then `"sensitive": true,`,
+# `"type": "string",` and `"value": "..."`. The lines (lasting) the value may be on after the name.
+NAME_LINE = re.compile(
+    r"^\s*(?:(?:-\s+)?name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?|\[\"([A-Za-z0-9_.\-]+)\"\]=>|\"([A-Za-z0-9_.\-]+)\":\s*\{)\s*$"
+)
+NAME_LINE_LASTING = (1, 1, 3)  # lines, by NAME_LINE's group
+VALUE_LINE = re.compile(r"^(\s*(?:value:\s*|string\(\d+\)\s+|\"value\":\s*))([\"']?)([^\s\"']+)\2,?\s*$")
 # YAML's block scalar indicators (`|`, `>-`, `|2+`) ending a `name:` line: the value is on the indented lines below.
 BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+") + tuple(
     f"{c}{n}{k}" for c in "|>" for n in range(1, 10) for k in ("", "-", "+")
@@ -551,7 +519,8 @@ def not_an_assignment(match: re.Match[str]) -> bool:
         value in YAML_CORE_TAGS or match.string[match.end("val") : match.end("val") + 1] in " \t"
     ):
         return True  # `password: !!str X`, `password: &pw X`: a YAML tag or anchor, the value after it; `!!null`
-    return bool(PASCAL_WORDS.match(name))  # "AddUserAuthToken: migrating", a class name
+    # "AddUserAuthToken: migrating", a class name; not a generated value (YAML's `SecretAccessKey: X`, aws sts).
+    return bool(PASCAL_WORDS.match(name)) and not looks_random(value)
 
 
 def unquote_value(value: str) -> str:

@@ -37,7 +37,7 @@ GITLAB_PREFIXES = (
 )
 
 # Between a key id and its secret: a colon (URL user info), "=", spaces, commas, quotes, pipes (a table).
-KEY_PAIR_SEPARATOR = r"(?:[\s:=,;|'\"]|%3[Aa]){1,6}"
+KEY_PAIR_SEPARATOR = r"(?:[\s:=,;|'\"]|%3[Aa]|\s/(?=\s)){1,6}"  # and " / " (prose: "id / secret")
 RANDOM_RUN = re.compile(r"[0-9A-Za-z+/=_\-]{16,}")
 # The bech32 alphabet (age keys): no 1, b, i, o.
 BECH32 = "[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]"
@@ -166,8 +166,9 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     # URL can post to the channel; without its key it is refused.
     rule(
         "teams-webhook",
-        r"(?i)\.webhook\.office\.com/webhookb2/[0-9A-Za-z@\-]{1,100}/IncomingWebhook/([0-9A-Za-z_\-]{20,})",
-        ("webhook.office.com",),
+        # The older connector URLs are outlook.office.com/webhook/<group>@<tenant>/IncomingWebhook/<key>/<id>.
+        r"(?i)\.office(?:365)?\.com/webhook(?:b2)?/[0-9A-Za-z@\-]{1,100}/IncomingWebhook/([0-9A-Za-z_\-]{20,})",
+        ("incomingwebhook/",),
         group=1,
     ),
     # A cloud key id printed with its secret right after it (id:secret@host in a URL, "id secret" in a table):
@@ -342,4 +343,34 @@ TOKEN_RULES: tuple[TokenRule, ...] = (
     rule("docker-config", r"\beyJhdXRocyI6[A-Za-z0-9+/]{16,}={0,2}", ("eyjhdxrocyi6",)),
     # age encryption secret keys (bech32, upper case).
     rule("age-secret-key", r"\bAGE-SECRET-KEY-1" + BECH32 + r"{58}\b", ("age-secret-key-1",)),
+    # --- CI/CD, code-hosting and developer services' prefixed keys (the prefix and length each documents) ---
+    # Harness personal access tokens: "pat.", account id (22), token id (24), secret (20). Its service-account
+    # tokens ("sat.") are left: "sat." holds no anchor letter and would add "a", the pre-filter's cost on every line.
+    rule("harness-token", r"\bpat\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z]{24}\.[0-9A-Za-z]{20}\b", ("pat.",)),
+    # Octopus Deploy API keys: "API-" and 26 upper-case letters or digits (mixed: not "API-DOCUMENTATION-...").
+    rule(
+        "octopus-key",
+        r"\bAPI-[0-9A-Z]{26}\b",
+        ("api-",),
+        check=lambda v: any(c.isdigit() for c in v[4:]) and any(c.isalpha() for c in v[4:]),
+    ),
+    rule("infracost-key", r"\bico-[0-9A-Za-z]{32}\b", ("ico-",), check=mixed),
+    rule("sourcegraph-token", r"\bsgp_(?:[0-9a-fA-F]{16}_|local_)?[0-9a-fA-F]{40}\b", ("sgp_",)),
+    rule("readme-key", r"\brdme_[0-9a-z]{70}\b", ("rdme_",)),
+    rule("clojars-token", r"\bCLOJARS_[0-9a-z]{60}\b", ("clojars_",)),
+    rule("scalingo-token", r"\btk-us-[0-9A-Za-z_\-]{48}" + END, ("tk-us-",)),
+    rule("frameio-token", r"\bfio-u-[0-9A-Za-z_\-=]{64}" + END, ("fio-u-",)),
+    rule("typeform-token", r"\btfp_[0-9A-Za-z_\-.=]{40,64}" + END, ("tfp_",), check=mixed),
+    # Cloudflare Origin CA keys: "v1.0-", 24 hex, "-", 146 hex.
+    rule("cloudflare-key", r"\bv1\.0-[0-9a-f]{24}-[0-9a-f]{146}\b", ("v1.0-",)),
+    # A token as a URL's user, without a password (`https://<token>@github.com/…`, as GitHub and others take it); after the vendors'
+    # rules, which name the token's kind when they know its format.
+    rule(
+        "token",
+        r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([0-9A-Za-z_\-]{20,255})@",
+        ("@",),
+        group=1,
+        check=looks_random,
+        needs=("://",),
+    ),
 )

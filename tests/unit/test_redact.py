@@ -213,6 +213,17 @@ GENERATORS = {
     "flutterwave": lambda: "FLWSECK-" + rand(32, HEX) + "-X",
     "nvidia": lambda: "nvapi-" + rand_mixed(64, ALNUM + "-_"),
     "eks": lambda: "k8s-aws-v1." + rand_mixed(180, ALNUM + "-_"),
+    "harness": lambda: "pat." + rand_mixed(22, ALNUM + "-_") + "." + rand(24) + "." + rand(20),
+    "octopus": lambda: "API-" + rand(26, UPPER_DIGITS),
+    "infracost": lambda: "ico-" + rand(32),
+    "sourcegraph": lambda: "sgp_" + rand(16, HEX) + "_" + rand(40, HEX),
+    "sourcegraph_local": lambda: "sgp_local_" + rand(40, HEX),
+    "readme": lambda: "rdme_" + rand(70, string.ascii_lowercase + string.digits),
+    "clojars": lambda: "CLOJARS_" + rand(60, string.ascii_lowercase + string.digits),
+    "scalingo": lambda: "tk-us-" + rand_mixed(48, ALNUM + "-_"),
+    "frameio": lambda: "fio-u-" + rand_mixed(64, ALNUM + "-_"),
+    "typeform": lambda: "tfp_" + rand_mixed(59, ALNUM + "-_"),
+    "cloudflare_origin": lambda: "v1.0-" + rand(24, HEX) + "-" + rand(146, HEX),
     "dockerconfigjson": lambda: base64.b64encode(
         json.dumps({"auths": {"registry.example.com": {"auth": base64.b64encode(b"ci:" + rand(20).encode()).decode()}}})
         .replace(" ", "")
