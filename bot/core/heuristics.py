@@ -14,7 +14,8 @@ from bot.core.heuristic_exits import TIMEOUT_EXIT
 from bot.core.heuristic_facts import Facts, facts
 from bot.core.heuristic_formats import ECHO, TEST_CONTEXT
 from bot.core.heuristic_lines import bare, clean, shorten
-from bot.core.heuristic_rules import FAILURE_REASONS, Rule
+from bot.core.heuristic_reasons import FAILURE_REASONS
+from bot.core.heuristic_rules import Rule
 from bot.core.heuristic_stalls import STALL_RULES, Stall, command_of, stall
 from bot.core.types import Category, Evidence, Excerpt, ExcerptLine, ModelAnswer, Verdict
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.core.excerpt.read import excerpt
 from bot.core.heuristic_causes import ALL_RULES as RULES
-from bot.core.heuristic_rules import FAILURE_REASONS
+from bot.core.heuristic_reasons import FAILURE_REASONS
 from bot.core.heuristics import UNKNOWN_SUMMARY, analyze, answer_followup, best_rule
 from bot.core.types import Category, Excerpt, ExcerptLine, Verdict
 from tests.helpers import ROOT
