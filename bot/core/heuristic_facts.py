@@ -428,7 +428,7 @@ def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
             continue
         # pytest's short traceback ("tests/x.py:3: in <module>" over its source line) says where; its "E" lines what.
         in_frame = bool(SHORT_FRAME.match(bare(text))) or (in_frame and bare(text).startswith((" ", "\t")))
-        if in_frame or SHORT_FRAME.match(bare(text)):
+        if in_frame:
             continue
         if "Execution failed for task" in text:
             continue  # Gradle prints it between the failed task's name and the reason under it

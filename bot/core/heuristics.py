@@ -324,11 +324,10 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
     if hit is not None and (_assertion_under_test(excerpt, hit) or _own_module(excerpt, hit)):
         rules = tuple(rule for rule in ALL_RULES if rule is not hit[0])
         hit = best_rule(excerpt, found.block, found.headline, rules) or _cause_above(excerpt, found)
-    summary = _summary(found)
     if hit is None:
         category, verdict = _kind(found, _under_test(excerpt, found.headline))
         return ModelAnswer(
-            summary=summary,
+            summary=_summary(found),
             category=category,
             root_cause=_cause(found, "") + where,
             verdict=verdict,
@@ -340,7 +339,7 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
     stalled = stall(excerpt, found.headline) if rule.id in STALL_RULES else None
     named = found.named_lines() + (stalled.lines() if stalled is not None else ())
     return ModelAnswer(
-        summary=_summary(found, stalled) if stalled is not None else summary,
+        summary=_summary(found, stalled),
         category=rule.category,
         root_cause=_cause(found, _fill(rule.root_cause, match), stalled) + where,
         verdict=rule.verdict,
