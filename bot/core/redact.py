@@ -21,7 +21,15 @@ from bot.core.redact_forms import (
     rarest,
     related_triggers,
 )
-from bot.core.redact_lines import LineState, inside_block, named_value, names_secret, printed_value, starts_block
+from bot.core.redact_lines import (
+    LineState,
+    inside_block,
+    named_value,
+    names_secret,
+    printed_value,
+    starts_block,
+    value_below,
+)
 from bot.core.redact_printed import PRINTER_TRIGGERS, PROMPT_FIRST, printed_secret_kind
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
     MAX_PEM_LINES,
@@ -31,6 +39,7 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
     placeholder,
     shannon_entropy,
 )
+from bot.core.redact_views import decoded_view
 
 # Prefixed tokens first, so later rules see placeholders rather than half a token; URL
 # credentials before percent-decoding, so "p%40ss" is never split at its decoded "@".
@@ -259,6 +268,13 @@ class Redactor:
 
     # --- the line pipeline ----------------------------------------------------------------
     def _line(self, line: str, state: LineState) -> str:
+        view = decoded_view(line)  # colour codes, escaped quotes, entities: the rules read the line without them
+        if view is None:
+            return self._plain_line(line, state)
+        out = self._plain_line(view, state)
+        return line if out == view else out
+
+    def _plain_line(self, line: str, state: LineState) -> str:
         if state.pem_lines:
             return self._inside_pem(line, state)
         if state.block_kind:
@@ -286,10 +302,12 @@ class Redactor:
             if len(self._known.kinds) > known:  # found by this rule: gone in every form before the next rule
                 known = len(self._known.kinds)
                 line = self._known.redact(line, self._mark)
-        if "name" in low or line.endswith(("{", "]=>")):
+        if "name" in low or "key:" in low or line.endswith(("{", "]=>")):
             names_secret(line, state)
         # `$ terraform output -raw db_password`: the value is on the next line
         state.printed_kind = printed_secret_kind(line) if line.lstrip(" ")[:1] in PROMPT_FIRST else ""
+        if not state.printed_kind and (line.endswith((":", "\\")) or "<<" in line):
+            state.printed_kind = value_below(line)  # `"password":`, `db.password=\`, `password = <<-EOT`
         if line.rstrip().endswith(rules.BLOCK_INDICATORS) and ":" in line:
             starts_block(line, state)
         if self._new_forms:

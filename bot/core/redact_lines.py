@@ -120,3 +120,19 @@ def printed_value(line: str, state: LineState, mark: Mark) -> str:
     if pgpass is not None:
         start += pgpass.start(1)
     return line[:start] + mark(kind, line[start : match.end(3)]) + line[match.end(3) :]
+
+
+# A secret's name ending its line, its value alone on the next: pretty-printed JSON wrapping a long value
+# (`"password":`), a Java properties value continued (`db.password=\\`), a heredoc (`password = <<-EOT`).
+NAME_ABOVE = re.compile(
+    r"^\s*(?:\"([A-Za-z_][\w.\-]{0,80})\":|([A-Za-z_][\w.\-]{0,80})\s*=\s*(?:\\|<<[-~]?[\"']?[A-Z_]{1,20}[\"']?))\s*$"
+)
+
+
+def value_below(line: str) -> str:
+    """The kind of secret the next line holds alone, after a line that names it and ends before its value, or ""."""
+    match = NAME_ABOVE.match(line)
+    if match is None:
+        return ""
+    named = rules.name_kind(match.group(1) or match.group(2))
+    return named[0] if named is not None and named[1] else ""

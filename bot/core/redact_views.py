@@ -1,0 +1,31 @@
+"""A log line as its writer meant it: colour codes, escaped quotes, HTML entities and string prefixes taken out (pure).
+
+A secret's name and value split by a terminal colour code (`\x1b[32mpassword\x1b[0m=X`), JSON printed inside a string
+(`{\"token\":\"X\"}`), an HTML or JUnit XML report (`token&quot;:&quot;X`), Python's `b'X'`: the rules read the view;
+the line is given back as the view redacted when the view held a secret, untouched otherwise."""
+
+from __future__ import annotations
+
+import html
+import re
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+ESCAPED_QUOTE = re.compile(r"\\+(?=[\"'])")
+# The entities a report escapes a name-value pair with; `&amp;` too (a URL's query in an HTML page).
+ENTITY = re.compile(r"&(?:quot|apos|lt|gt|amp|#\d{1,5}|#x[0-9a-fA-F]{1,4});")
+# Python's string prefixes before a quote (`b'X'`, `r"X"`), where a value starts: after = : ( , or a space.
+STRING_PREFIX = re.compile(r"(?<=[=:(,\s])(?:[rRbBuUfF]|[rR][bB]|[bB][rR])(?=[\"'])")
+
+
+def decoded_view(line: str) -> str | None:
+    """The line without what stands between a secret's name and its value, or None when the line holds none of it."""
+    view = line
+    if "\x1b" in view:
+        view = ANSI.sub("", view)
+    if "\\" in view:
+        view = ESCAPED_QUOTE.sub("", view)
+    if "&" in view:
+        view = ENTITY.sub(lambda match: html.unescape(match.group(0)), view)
+    if "'" in view or '"' in view:
+        view = STRING_PREFIX.sub("", view)
+    return view if view != line else None
