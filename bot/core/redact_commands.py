@@ -64,12 +64,11 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
     ),
     # Cassandra's cqlsh `-u USER -p PASSWORD`.
     tool_flag("password", "cqlsh", r"-p\s*", ("cqlsh",), no_dash=True),
-    # Oracle's utilities take `user/password@connect` as sqlplus does: Data Pump, SQL*Loader, RMAN, exp/imp; `userid=`.
+    # Oracle's utilities take `user/password@connect` as sqlplus does: Data Pump, SQL*Loader, RMAN's `target`, DGMGRL.
     rule(
         "password",
-        r"\b(?:expdp|impdp|sqlldr|rman|dgmgrl|exp|imp)\s+(?:(?:userid|target)=)?[\"']?[\w$#]{1,64}/([\"']?)"
-        r"([^\s\"'@/]{3,})\1@",
-        ("expdp", "impdp", "sqlldr", "rman", "dgmgrl", "exp ", "imp "),
+        r"\b(?:expdp|impdp|sqlldr|rman\s+target|dgmgrl)(?:\s+|=)(?:userid=)?[\"']?[\w$#]{1,64}/([\"']?)([^\s\"'@/]{3,})\1@",
+        ("expdp", "impdp", "sqlldr", "rman target", "dgmgrl "),
         group=2,
         check=not_masked,
     ),
@@ -150,11 +149,11 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
     rule(
         "secret",
         r"(?<![\w:]):" + _NAME + r"(?:,\s*|\s+)([\"'])([^\"'\n\\]{3,256})\2",
-        NAME_VALUE_TRIGGERS,
+        # the keyword's start (":db-password" is missed): a name-value word with any colon would run it on most lines
+        (":pass", ":api", ":token", ":secret", ":auth", ":access", ":private", ":client", ":db-", ":db_", ":key"),
         group=3,
         check=not_masked,
         named=1,
-        needs=(":",),
         weak_needs_random=True,
     ),
     # Nomad's `acl bootstrap` / `acl token create` table: `Secret ID    = X`; Consul's `SecretID:     X`.

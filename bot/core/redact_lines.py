@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from bot.core import redact_rules as rules
-from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, WEAK
+from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, PROMPT_FIRST, WEAK, printed_secret_kind
 
 # mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again ("": hide only).
 Mark = Callable[[str, str], str]
@@ -136,3 +136,11 @@ def value_below(line: str) -> str:
         return ""
     named = rules.name_kind(match.group(1) or match.group(2))
     return named[0] if named is not None and named[1] else ""
+
+
+def next_line_kind(line: str) -> str:
+    """The kind of secret the next line holds alone: printed by this line's command, or named here without its value."""
+    kind = printed_secret_kind(line) if line.lstrip(" ")[:1] in PROMPT_FIRST else ""
+    if not kind and (line.endswith((":", "\\")) or "<<" in line):
+        kind = value_below(line)
+    return kind

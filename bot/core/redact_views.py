@@ -10,22 +10,25 @@ import html
 import re
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_VALUE_COLOURED = re.compile(r"[=:] ?\x1b").search
 ESCAPED_QUOTE = re.compile(r"\\+(?=[\"'])")
 # The entities a report escapes a name-value pair with; `&amp;` too (a URL's query in an HTML page).
 ENTITY = re.compile(r"&(?:quot|apos|lt|gt|amp|#\d{1,5}|#x[0-9a-fA-F]{1,4});")
 # Python's string prefixes before a quote (`b'X'`, `r"X"`), where a value starts: after = : ( , or a space.
-STRING_PREFIX = re.compile(r"(?<=[=:(,\s])(?:[rRbBuUfF]|[rR][bB]|[bB][rR])(?=[\"'])")
+STRING_PREFIX = re.compile(r"(?<=[=:(,\s])(?:[rRbBuU]|[rR][bB]|[bB][rR])(?=[\"'])")
+STRING_PREFIX_AT = re.compile(r"[rRbBuU][\"']")  # a cheaper test first: most quoted lines hold no prefix
 
 
 def decoded_view(line: str) -> str | None:
     """The line without what stands between a secret's name and its value, or None when the line holds none of it."""
     view = line
-    if "\x1b" in view:
-        view = ANSI.sub("", view)
+    # `or`s, not any() over a tuple: this runs on every line the pre-filter passes
+    if "\x1b" in view and ("m=" in view or "m:" in view or "m =" in view or "m :" in view or _VALUE_COLOURED(view)):
+        view = ANSI.sub("", view)  # a colour code beside the = or : between a name and its value: most lines hold none
     if "\\" in view:
         view = ESCAPED_QUOTE.sub("", view)
     if "&" in view:
         view = ENTITY.sub(lambda match: html.unescape(match.group(0)), view)
-    if "'" in view or '"' in view:
+    if ("'" in view or '"' in view) and STRING_PREFIX_AT.search(view):
         view = STRING_PREFIX.sub("", view)
     return view if view != line else None
