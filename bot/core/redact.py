@@ -263,8 +263,17 @@ class Redactor:
         view = decoded_view(line)  # colour codes, escaped quotes, entities: the rules read the line without them
         if view is None:
             return self._plain_line(line, state)
+        before = state.copy()
         out = self._plain_line(view, state)
-        return line if out == view else out
+        if out == view:
+            return line
+        # A secret found in the view (rare): the line itself keeps its colours when, the secret now known, as much is
+        # hidden there.
+        raw = self._plain_line(line, before)
+        if raw.count("[REDACTED:") < out.count("[REDACTED:"):
+            return out
+        state.take(before)
+        return raw
 
     def _plain_line(self, line: str, state: lines.LineState) -> str:
         if state.pem_lines:

@@ -39,6 +39,15 @@ class LineState:
         self.block_left = 0  # lines the block may still hold (a secret is short; a log indented under it is not)
         self.block_seen = 0  # its lines so far: only the first ones are learnt (a key's 50 lines would fill the table)
 
+    def copy(self) -> LineState:
+        new = LineState.__new__(LineState)
+        new.take(self)
+        return new
+
+    def take(self, other: LineState) -> None:
+        for name in LineState.__slots__:
+            setattr(self, name, getattr(other, name))
+
     @property
     def carries(self) -> bool:
         """The next line must be looked at whatever it holds."""

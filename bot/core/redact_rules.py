@@ -505,6 +505,9 @@ YAML_TAG = re.compile(r"(?:!!?[\w/:.\-]*|&[\w\-]+)$")
 YAML_CORE_TAGS = frozenset({"!!null", "!!str", "!!binary", "!!int", "!!float", "!!bool", "!!map", "!!seq", "!!set"})
 
 
+DECIMAL = re.compile(r"^\d{1,9}\.\d{1,9}$")
+
+
 def not_an_assignment(match: re.Match[str]) -> bool:
     """Shapes that put a colon after a secret word without assigning a secret."""
     if match.group("op") != ":" or match.group("nq") or match.group("val")[0] in "\"'":
@@ -522,6 +525,8 @@ def not_an_assignment(match: re.Match[str]) -> bool:
         value in YAML_CORE_TAGS or match.string[match.end("val") : match.end("val") + 1] in " \t"
     ):
         return True  # `password: !!str X`, `password: &pw X`: a YAML tag or anchor, the value after it; `!!null`
+    if DECIMAL.match(value):
+        return True  # `tab-local pwd: 0.68 ms`: a timing after a word that ends in a secret's name
     # "AddUserAuthToken: migrating", a class name; not a generated value (YAML's `SecretAccessKey: X`, aws sts).
     return bool(PASCAL_WORDS.match(name)) and not looks_random(value)
 
