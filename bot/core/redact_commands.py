@@ -112,7 +112,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
     ),
     rule(
         "secret",
-        r"(?i)\b(?:set|new)-item\s+(?:-path\s+)?[\"']?env:" + _NAME + r"[\"']?\s+(?:-value\s+)?" + _WORD + r"\2",
+        r"(?i)\b(?:set|new)-item\s+(?:-path\s+)?[\"']?env:\\?" + _NAME + r"[\"']?\s+(?:-value\s+)?" + _WORD + r"\2",
         NAME_VALUE_TRIGGERS,
         group=3,
         check=not_masked,
@@ -149,8 +149,9 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
     rule(
         "secret",
         r"(?<![\w:]):" + _NAME + r"(?:,\s*|\s+)([\"'])([^\"'\n\\]{3,256})\2",
-        # the keyword's start (":db-password" is missed): a name-value word with any colon would run it on most lines
-        (":pass", ":api", ":token", ":secret", ":auth", ":access", ":private", ":client", ":db-", ":db_", ":key"),
+        # the keyword's start or its end before a quote: a name-value word with any colon would run it on most lines
+        (":pass", ":api", ":token", ":secret", ":auth", ":access", ":private", ":client", ":db-", ":db_", ":key")
+        + tuple(f"{sep}{word}{end}" for sep in "-_" for word in ("token", "key", "password", "secret") for end in " ,"),
         group=3,
         check=not_masked,
         named=1,
