@@ -31,7 +31,7 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
     placeholder,
     shannon_entropy,
 )
-from bot.core.redact_views import decoded_view
+from bot.core.redact_views import through_view
 
 # Prefixed tokens first, so later rules see placeholders rather than half a token; URL
 # credentials before percent-decoding, so "p%40ss" is never split at its decoded "@".
@@ -260,20 +260,7 @@ class Redactor:
 
     # --- the line pipeline ----------------------------------------------------------------
     def _line(self, line: str, state: lines.LineState) -> str:
-        view = decoded_view(line)  # colour codes, escaped quotes, entities: the rules read the line without them
-        if view is None:
-            return self._plain_line(line, state)
-        before = state.copy()
-        out = self._plain_line(view, state)
-        if out == view:
-            return line
-        # A secret found in the view (rare): the line itself keeps its colours when, the secret now known, as much is
-        # hidden there.
-        raw = self._plain_line(line, before)
-        if raw.count("[REDACTED:") < out.count("[REDACTED:"):
-            return out
-        state.take(before)
-        return raw
+        return through_view(line, state, self._plain_line)  # colour codes, escaped quotes: read without them
 
     def _plain_line(self, line: str, state: lines.LineState) -> str:
         if state.pem_lines:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+
+from bot.core.redact_lines import LineState
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _VALUE_COLOURED = re.compile(r"[=:] ?\x1b").search
@@ -32,3 +35,20 @@ def decoded_view(line: str) -> str | None:
     if ("'" in view or '"' in view) and STRING_PREFIX_AT.search(view):
         view = STRING_PREFIX.sub("", view)
     return view if view != line else None
+
+
+def through_view(line: str, state: LineState, read: Callable[[str, LineState], str]) -> str:
+    """read (the redactor's rules) over the line's view; the line itself is kept, colours and escapes included, when
+    as much is hidden in it once the secret found in the view is known (rare: only a line with a secret is read twice)."""
+    view = decoded_view(line)
+    if view is None:
+        return read(line, state)
+    before = state.copy()
+    out = read(view, state)
+    if out == view:
+        return line
+    raw = read(line, before)  # from the state the view was read in
+    if raw.count("[REDACTED:") < out.count("[REDACTED:"):
+        return out
+    state.take(before)
+    return raw
