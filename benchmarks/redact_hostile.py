@@ -124,6 +124,25 @@ CASES = {
     "\\r\\nAuthorization: ": "\\r\\nAuthorization: ",
     "https://abcdefghijklmnopqrstu@": "https://abcdefghijklmnopqrstu@",
     "pat.": "pat.",
+    # the ninth probe's shapes: CI logging commands, DB and login clients' forms, setters, keywords, a line's view
+    "##vso[task.setvariable issecret=true": "##vso[task.setvariable issecret=true ",
+    "::set-output name=api_token:": "::set-output name=api_token:",
+    "a:b@tcp(": "a:b@tcp(",
+    "BUNDLE_A__B=": "BUNDLE_A__B=",
+    "ldapsearch -w": "ldapsearch -w",
+    "expdp a/b": "expdp a/b",
+    "sudo -S <<<": "sudo -S <<< ",
+    "echo a | sudo": "echo a | sudo ",
+    "set -x api_token": "set -x api_token ",
+    "Set-Item Env:api_key": "Set-Item Env:api_key ",
+    "buildkite-agent meta-data set": "buildkite-agent meta-data set ",
+    ":api-key ": ":api-key ",
+    "?code=": "?code=abcdefghijklmnopqrstu",
+    "\\x1b[0m=": "token\x1b[0m=",
+    '\\"token\\":': '\\"token\\":',
+    "&quot;token&quot;:": "&quot;token&quot;:",
+    "password = b'": "password = b'",
+    '"password":': '"password":',
 }
 CHUNK = 64 * 1024
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import unquote
 
+from bot.core import redact_lines as lines
 from bot.core import redact_rules as rules
 from bot.core.redact_forms import (
     B64_TRIGGERS,
@@ -21,8 +22,7 @@ from bot.core.redact_forms import (
     rarest,
     related_triggers,
 )
-from bot.core.redact_lines import LineState, inside_block, named_value, names_secret, printed_value, starts_block
-from bot.core.redact_printed import PRINTER_TRIGGERS, PROMPT_FIRST, printed_secret_kind
+from bot.core.redact_printed import PRINTER_TRIGGERS
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
     MAX_PEM_LINES,
     MAX_PENDING_CHARS,
@@ -31,6 +31,7 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
     placeholder,
     shannon_entropy,
 )
+from bot.core.redact_views import through_view
 
 # Prefixed tokens first, so later rules see placeholders rather than half a token; URL
 # credentials before percent-decoding, so "p%40ss" is never split at its decoded "@".
@@ -131,7 +132,7 @@ class Redactor:
         self._marked = 0  # placeholders written, all kinds
         # None: the tables' rule functions are this redactor's own; else (fresh()) they are bound to it when used.
         self._own: dict[Callable[[str], str], Callable[[str], str]] | None = None
-        self._state = LineState()
+        self._state = lines.LineState()
         self._known = KnownSecrets()
         self._new_forms: list[str] = []
         self._learnt: set[str] = set()  # pieces of the forms of the secrets found, for the pre-filter
@@ -176,11 +177,11 @@ class Redactor:
     def redact_text(self, text: str) -> str:
         """A whole string (a model answer, MR text, a Slack message, a log chunk)."""
         if len(text) > CLEAN_TEXT_MAX_CHARS or not self._pristine:
-            return self._lines(text, LineState())
+            return self._lines(text, lines.LineState())
         if text in self._clean:
             return text
         marked = self._marked
-        out = self._lines(text, LineState())
+        out = self._lines(text, lines.LineState())
         if out == text and self._marked == marked and self._pristine and len(self._clean) < CLEAN_TEXTS_KEPT:
             self._clean.add(text)  # looked at, nothing to redact, nothing learnt: the same next time
         return out
@@ -251,24 +252,27 @@ class Redactor:
 
     def reset(self) -> None:
         """Forget multi-line state and the secrets found (start of a new log)."""
-        self._state = LineState()
+        self._state = lines.LineState()
         if self._learnt:
             self._prefilter, self._learnt = self._base_prefilter, set()
         self._known = KnownSecrets()
         self._new_forms = []
 
     # --- the line pipeline ----------------------------------------------------------------
-    def _line(self, line: str, state: LineState) -> str:
+    def _line(self, line: str, state: lines.LineState) -> str:
+        return through_view(line, state, self._plain_line)  # colour codes, escaped quotes: read without them
+
+    def _plain_line(self, line: str, state: lines.LineState) -> str:
         if state.pem_lines:
             return self._inside_pem(line, state)
         if state.block_kind:
-            inside = inside_block(line, state, self._mark)
+            inside = lines.inside_block(line, state, self._mark)
             if inside is not None:
                 return inside
         if state.value_kind:
-            line = named_value(line, state, self._mark)
+            line = lines.named_value(line, state, self._mark)
         if state.printed_kind:
-            line = printed_value(line, state, self._mark)
+            line = lines.printed_value(line, state, self._mark)
         if self.extra_patterns:
             line = self._redact_extra(line)
         low = line.lower()
@@ -286,17 +290,16 @@ class Redactor:
             if len(self._known.kinds) > known:  # found by this rule: gone in every form before the next rule
                 known = len(self._known.kinds)
                 line = self._known.redact(line, self._mark)
-        if "name" in low or line.endswith(("{", "]=>")):
-            names_secret(line, state)
-        # `$ terraform output -raw db_password`: the value is on the next line
-        state.printed_kind = printed_secret_kind(line) if line.lstrip(" ")[:1] in PROMPT_FIRST else ""
+        if "name" in low or "key:" in low or line.endswith(("{", "]=>")):
+            lines.names_secret(line, state)
+        state.printed_kind = lines.next_line_kind(line)  # `$ terraform output -raw db_password`, `"password":`
         if line.rstrip().endswith(rules.BLOCK_INDICATORS) and ":" in line:
-            starts_block(line, state)
+            lines.starts_block(line, state)
         if self._new_forms:
             self._look_for_new_forms()
         return line
 
-    def _lines(self, text: str, state: LineState) -> str:
+    def _lines(self, text: str, state: lines.LineState) -> str:
         """Redact many lines, touching only the lines the pre-filter points at."""
         if self.extra_patterns:
             return "\n".join(self._line(part, state) for part in text.split("\n"))  # they have no pre-filter
@@ -358,7 +361,7 @@ class Redactor:
         return found
 
     # --- PEM private keys -----------------------------------------------------------------
-    def _start_pem(self, line: str, state: LineState) -> str:
+    def _start_pem(self, line: str, state: lines.LineState) -> str:
         def one_line(match: re.Match[str]) -> str:
             rest = match.group(0)[rules.PEM_BEGIN.match(match.group(0)).end() :]  # type: ignore[union-attr]
             if not rules.PEM_END.search(rest) and rules.PEM_BODY.match(rest):
@@ -367,7 +370,7 @@ class Redactor:
 
         return rules.PEM_ONE_LINE.sub(one_line, line)
 
-    def _inside_pem(self, line: str, state: LineState) -> str:
+    def _inside_pem(self, line: str, state: lines.LineState) -> str:
         end = rules.PEM_END.search(line)
         if end:
             state.pem_lines = 0
@@ -503,7 +506,7 @@ class Redactor:
             decoded = decode_base64(match.group(0))
             if decoded is None:
                 return match.group(0)
-            found = rules.PLACEHOLDER_RE.search(self._lines(decoded, LineState()))
+            found = rules.PLACEHOLDER_RE.search(self._lines(decoded, lines.LineState()))
             return self._mark(found.group(1)) if found else match.group(0)  # the decoded secret was learned
 
         return rules.BASE64_RUN.sub(replace, line)
@@ -512,7 +515,7 @@ class Redactor:
         def replace(match: re.Match[str]) -> str:
             encoded = match.group(0)
             decoded = unquote(encoded)
-            cleaned = self._lines(decoded, LineState())
+            cleaned = self._lines(decoded, lines.LineState())
             return encoded if cleaned == decoded else cleaned
 
         return rules.PERCENT_RUN.sub(replace, line)
@@ -541,7 +544,7 @@ class StreamRedactor:
 
     def __init__(self, redactor: Redactor | None = None) -> None:
         self.redactor = redactor or Redactor()
-        self._state = LineState()
+        self._state = lines.LineState()
         self._pending = ""
 
     def feed(self, chunk: str) -> str:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from bot.core import redact_rules as rules
-from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, WEAK
+from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, PROMPT_FIRST, WEAK, printed_secret_kind
 
 # mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again ("": hide only).
 Mark = Callable[[str, str], str]
@@ -38,6 +38,15 @@ class LineState:
         self.block_indent = 0  # the indentation of that name: the block's lines are indented further
         self.block_left = 0  # lines the block may still hold (a secret is short; a log indented under it is not)
         self.block_seen = 0  # its lines so far: only the first ones are learnt (a key's 50 lines would fill the table)
+
+    def copy(self) -> LineState:
+        new = LineState.__new__(LineState)
+        new.take(self)
+        return new
+
+    def take(self, other: LineState) -> None:
+        for name in LineState.__slots__:
+            setattr(self, name, getattr(other, name))
 
     @property
     def carries(self) -> bool:
@@ -120,3 +129,27 @@ def printed_value(line: str, state: LineState, mark: Mark) -> str:
     if pgpass is not None:
         start += pgpass.start(1)
     return line[:start] + mark(kind, line[start : match.end(3)]) + line[match.end(3) :]
+
+
+# A secret's name ending its line, its value alone on the next: pretty-printed JSON wrapping a long value
+# (`"password":`), a Java properties value continued (`db.password=\\`), a heredoc (`password = <<-EOT`).
+NAME_ABOVE = re.compile(
+    r"^\s*(?:\"([A-Za-z_][\w.\-]{0,80})\":|([A-Za-z_][\w.\-]{0,80})\s*=\s*(?:\\|<<[-~]?[\"']?[A-Z_]{1,20}[\"']?))\s*$"
+)
+
+
+def value_below(line: str) -> str:
+    """The kind of secret the next line holds alone, after a line that names it and ends before its value, or ""."""
+    match = NAME_ABOVE.match(line)
+    if match is None:
+        return ""
+    named = rules.name_kind(match.group(1) or match.group(2))
+    return named[0] if named is not None and named[1] else ""
+
+
+def next_line_kind(line: str) -> str:
+    """The kind of secret the next line holds alone: printed by this line's command, or named here without its value."""
+    kind = printed_secret_kind(line) if line.lstrip(" ")[:1] in PROMPT_FIRST else ""
+    if not kind and (line.endswith((":", "\\")) or "<<" in line):
+        kind = value_below(line)
+    return kind

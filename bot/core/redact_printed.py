@@ -51,6 +51,9 @@ _PRINTERS = (
     r"heroku\s+auth:token\b",
     r"kubectl\s+" + _KUBECTL_FLAGS + r"create\s+token\b",
     r"argocd\s+admin\s+initial-password\b",
+    r"argocd\s+account\s+generate-token\b",
+    r"fly(?:ctl)?\s+(?:auth\s+token|tokens\s+create\s+\w+)\b",
+    r"buildkite-agent\s+secret\s+get\s+" + _NAME,
     r"openssl\s+rand\s+-(?:hex|base64)\b",
     r"python[\d.]*\s+-c\s+[^|>\n]{0,200}\bsecrets\.token_(?:hex|urlsafe)\b",
 )
@@ -64,7 +67,7 @@ _NOT_PRINTED = re.compile(r"(?<![<2&])>(?!&)|\|\s*(?!(?:base64\w*|tr|head|tail|c
 # The runner's own lines and a command's are never a printed value.
 NOT_A_VALUE = re.compile(r"^(?:[$#+>]|\x1b|section_(?:start|end):|(?:ERROR|WARNING|Error|Warning)\b)")
 # A printed secret: one word, perhaps in the quotes `terraform output -json` gives a string.
-PRINTED_VALUE = re.compile(r"^(\s*)([\"']?)([^\s\"']{6,4096})\2\s*$")
+PRINTED_VALUE = re.compile(r"^(\s*)([\"']?)([^\s\"']{6,4096})\2,?\s*$")  # a JSON value's comma after it
 PRINTER_TRIGGERS = ("openssl rand",)  # every other printer's line holds a pre-filter word already (token, secret...)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.core.redact_commands import COMMAND_RULES
 from bot.core.redact_dumps import DUMP_RULES
 from bot.core.redact_forms import decode_base64, trie_regex
 from bot.core.redact_http import HTTP_RULES
@@ -326,7 +327,9 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     )
     + TOOL_RULES
 )  # after every rule above: a tool's own forms, for lines no rule above has redacted
-HEADER_RULES += DUMP_RULES + PROSE_RULES  # last: a value dumped, a secret stated in words, where no rule above hid it
+HEADER_RULES += (
+    COMMAND_RULES + DUMP_RULES + PROSE_RULES
+)  # last: a value dumped, a secret stated in words, where no rule above hid it
 
 URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([^/\s@\"'<>]+)@")
 
@@ -482,7 +485,7 @@ DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx|setenv)[ \t]+$")  # and csh
 # `["db_password"]=>` then `string(15) "..."`; `terraform output -json`, `"db_password": {` then `"sensitive": true,`,
 # `"type": "string",` and `"value": "..."`. The lines (lasting) the value may be on after the name.
 NAME_LINE = re.compile(
-    r"^\s*(?:(?:-\s+)?name:\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?|\[\"([A-Za-z0-9_.\-]+)\"\]=>|\"([A-Za-z0-9_.\-]+)\":\s*\{)\s*$"
+    r"^\s*(?:(?:-\s+)?(?:name|key):\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?|\[\"([A-Za-z0-9_.\-]+)\"\]=>|\"([A-Za-z0-9_.\-]+)\":\s*\{)\s*$"
 )
 NAME_LINE_LASTING = (1, 1, 3)  # lines, by NAME_LINE's group
 VALUE_LINE = re.compile(r"^(\s*(?:value:\s*|string\(\d+\)\s+|\"value\":\s*))([\"']?)([^\s\"']+)\2,?\s*$")
@@ -502,6 +505,9 @@ YAML_TAG = re.compile(r"(?:!!?[\w/:.\-]*|&[\w\-]+)$")
 YAML_CORE_TAGS = frozenset({"!!null", "!!str", "!!binary", "!!int", "!!float", "!!bool", "!!map", "!!seq", "!!set"})
 
 
+DECIMAL = re.compile(r"^\d{1,9}\.\d{1,9}$")
+
+
 def not_an_assignment(match: re.Match[str]) -> bool:
     """Shapes that put a colon after a secret word without assigning a secret."""
     if match.group("op") != ":" or match.group("nq") or match.group("val")[0] in "\"'":
@@ -519,6 +525,8 @@ def not_an_assignment(match: re.Match[str]) -> bool:
         value in YAML_CORE_TAGS or match.string[match.end("val") : match.end("val") + 1] in " \t"
     ):
         return True  # `password: !!str X`, `password: &pw X`: a YAML tag or anchor, the value after it; `!!null`
+    if DECIMAL.match(value):
+        return True  # `tab-local pwd: 0.68 ms`: a timing after a word that ends in a secret's name
     # "AddUserAuthToken: migrating", a class name; not a generated value (YAML's `SecretAccessKey: X`, aws sts).
     return bool(PASCAL_WORDS.match(name)) and not looks_random(value)
 
