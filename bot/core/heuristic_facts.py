@@ -255,7 +255,10 @@ def _context(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine | None:
             and len(clean(text)) <= MAX_CONTEXT
             and (NAMES.search(text) or _QUOTED.search(text))
         ):
-            return line
+            # A progress line naming the place the headline names already (Playwright's "✘ 3 [chromium] › x.spec.ts:12:7
+            # › title" over its report's "1) [chromium] › x.spec.ts:12:7 › title"): the headline says it, and more.
+            named = NAMES.search(text) or _QUOTED.search(text)
+            return None if named and named.group(0) in bare(head.text) else line
     return None
 
 

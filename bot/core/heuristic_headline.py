@@ -46,8 +46,11 @@ _TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|F
 # testthat's header over one failure's report ("── Failure ('test-x.R:12:3'): parses ──", before 3e "── 1. Failure: parses
 # (@test-x.R#12) ──", before 2.0 "1. Failure (at test-x.R#29): parses"): the expectation's words under it hold no
 # failure word either.
+# Playwright's report heads each failed test with its number, project, place and title over a rule ("  1) [chromium] ›
+# tests/x.spec.ts:12:7 › login › fails ────"), under its "✘ 3 [chromium] › ..." progress lines.
 _TEST_TITLE = re.compile(
-    r"^\s*● (?!Console\s*$)\S|^\s*── (?:\d+\. )?(?:Failure|Error)\b|^\s*\d+\. (?:Failure|Error) \(at \S+#\d+\): \S"
+    r"^\s*● (?!Console\s*$)\S|^\s*── (?:\d+\. )?(?:Failure|Error)\b|^\s*\d+\. (?:Failure|Error) \(at \S+#\d+\): \S|"
+    r"^\s*\d+\) (?:\[[^\]]+\] › )?\S+:\d+:\d+ › .*─{3,}\s*$"
 )
 # Vitest's "⎯⎯⎯ Failed Tests 1 ⎯⎯⎯" over its report, under the "❯ file > test" / "→ expected ..." progress listing.
 _REPORT_TITLE = re.compile(
@@ -156,7 +159,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         return found
     if (found := past_tally(lines, excerpt.lead)) is not None:
         return found
-    quiet = None
+    quiet = said = None
     if excerpt.lead is not None:
         first, last = after_steps(lines, *excerpt.lead)
         # What a test that passed printed (its app's own `[ERROR]` logs) is not why the run failed.
@@ -229,8 +232,8 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         elif echo > floor:
             # No failure word above, and the failing command listed files (`gofmt -l`, `prettier --list-different`):
             # the files it failed on, when no failure word is anywhere.
-            quiet = last_words(lines[echo + 1 : j_lead + 1], MAX_DETAIL_LINES)
-            quiet = quiet if quiet is not None and _FILE_HEADER.match(bare(quiet.text)) else None
+            said = last_words(lines[echo + 1 : j_lead + 1], MAX_DETAIL_LINES)
+            quiet = said if said is not None and _FILE_HEADER.match(bare(said.text)) else None
         if floor >= 0:
             # No failure word since: the failing command's last words, else its exit line.
             return last_words(lines[floor + 1 : j_lead + 1], MAX_DETAIL_LINES) or _lead_exit(lines, first, last)
@@ -246,4 +249,9 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     own = [line for line in wrappers if not _RUNNER_EXIT.search(line.text)]
     if quiet is not None and all(_EXIT_CODE.search(line.text) for line in own):
         return quiet
+    if not own and said is not None:
+        # Only the runner's own `Job failed` / `Process completed with exit code`: it names nothing the command said.
+        # The failing command's last words do, when it printed no failure word (poetry's "pyproject.toml changed
+        # significantly since poetry.lock was last generated", a check script's own verdict line).
+        return said
     return (own or wrappers or [None])[0]

@@ -1,0 +1,72 @@
+"""The offline analyzer on probe 9 (branch analyzer9): hand-written failing job-log tails in CI framings and tool
+formats the earlier rounds saw little of (GitLab Runner and GitHub Actions framing, Playwright's report, a check
+that prints its verdict without a failure word). Each asserts what a reader of the note sees: the summary names the
+decisive token in the tool's own words and the evidence quotes its line (test_offline_formats.py's
+`assert_specific`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.test_offline_formats import SCORED_SUMMARY, assert_specific, offline_answer
+from tests.unit.test_offline_formats2 import job
+from tests.unit.test_offline_formats4 import actions
+
+LOGS: dict[str, str] = {
+    # A check script's own verdict holds no failure word; the runner's `ERROR: Job failed` names nothing.
+    "silent_check": job(
+        "python:3.12",
+        """$ python manage.py makemigrations --check --dry-run
+Migrations for 'orders':
+  orders/migrations/0042_order_note.py
+    - Add field note to order
+""",
+    ),
+    # Poetry's refusal of a stale lock prints no failure word, under GitHub Actions' framing too.
+    "silent_lock": actions(
+        "poetry check --lock",
+        """pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock` to fix the lock file.
+""",
+    ),
+    # Playwright's list reporter: the progress line, then the numbered report with the expectation under its title.
+    "playwright": job(
+        "mcr.microsoft.com/playwright:v1.49.0-jammy",
+        """$ npx playwright test
+Running 12 tests using 2 workers
+  ✘  5 [firefox] › e2e/cart.spec.ts:30:5 › cart › keeps items after reload (3.2s)
+
+  1) [firefox] › e2e/cart.spec.ts:30:5 › cart › keeps items after reload ───────────────────────────
+
+    Error: expect(locator).toHaveCount(expected) failed
+
+    Locator: locator('.cart-item')
+    Expected: 2
+    Received: 0
+
+      35 |   await expect(page.locator('.cart-item')).toHaveCount(2);
+         |                                             ^
+        at /builds/shop/e2e/cart.spec.ts:35:45
+
+  1 failed
+    [firefox] › e2e/cart.spec.ts:30:5 › cart › keeps items after reload
+  11 passed (21.4s)
+""",
+    ),
+}
+
+CASES = [
+    ("silent_check", ["0042_order_note.py"], "orders/migrations/0042_order_note.py", None),
+    ("silent_lock", ["poetry.lock"], "pyproject.toml changed significantly", None),
+    ("playwright", ["toHaveCount"], "Error: expect(locator).toHaveCount(expected) failed", None),
+]
+
+
+@pytest.mark.parametrize(("name", "tokens", "quoted", "category"), CASES, ids=[c[0] for c in CASES])
+def test_the_summary_names_the_failure_and_the_evidence_quotes_it(name, tokens, quoted, category):
+    assert_specific(name, offline_answer(LOGS[name]), tokens, quoted, category)
+
+
+def test_playwright_headline_is_the_report_not_its_progress_line():
+    summary = offline_answer(LOGS["playwright"]).summary[:SCORED_SUMMARY]
+    assert summary.startswith("1) [firefox] › e2e/cart.spec.ts:30:5"), summary
+    assert "✘" not in summary
