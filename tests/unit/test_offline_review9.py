@@ -52,11 +52,50 @@ Running 12 tests using 2 workers
   11 passed (21.4s)
 """,
     ),
+    # Bazel's test summary: the target's own verdict under the build's tally of failed tests.
+    "bazel_test": job(
+        "gcr.io/bazel-public/bazel:7.4.0",
+        """$ bazel test //services/...
+INFO: Analyzed 18 targets (64 packages loaded, 1200 targets configured).
+INFO: Found 12 targets and 6 test targets...
+INFO: Build completed, 1 test FAILED, 40 total actions
+//services/auth:token_test                                       PASSED in 0.7s
+//services/billing:ledger_test                                  FAILED in 3.4s
+  /root/.cache/bazel/_bazel_root/abc/execroot/_main/bazel-out/k8-fastbuild/testlogs/services/billing/ledger_test/test.log
+
+Executed 2 out of 6 tests: 5 tests pass and 1 fails locally.
+""",
+        code=3,
+    ),
+    # uv's resolver: the error header, and the reason under it.
+    "uv_resolve": actions(
+        "uv pip compile requirements.in",
+        """  × No solution found when resolving dependencies:
+  ╰─▶ Because only django<=4.2 is available and your project depends on django>=5.0, we can conclude that your project's requirements are unsatisfiable.
+""",
+        code=1,
+    ),
+    # yarn 2+: its closing "Failed with errors" is not the error; the coded line above it is.
+    "yarn_berry": job(
+        "node:20",
+        """$ yarn install --immutable
+➤ YN0000: · Yarn 4.1.0
+➤ YN0000: ┌ Resolution step
+➤ YN0000: └ Completed
+➤ YN0000: ┌ Fetch step
+➤ YN0018: │ left-pad@npm:1.3.0: The remote archive doesn't match the expected checksum
+➤ YN0000: └ Completed in 30s
+➤ YN0000: · Failed with errors in 30s 112ms
+""",
+    ),
 }
 
 CASES = [
     ("silent_check", ["0042_order_note.py"], "orders/migrations/0042_order_note.py", None),
     ("silent_lock", ["poetry.lock"], "pyproject.toml changed significantly", None),
+    ("bazel_test", ["//services/billing:ledger_test"], "//services/billing:ledger_test", None),
+    ("uv_resolve", ["No solution found when resolving"], "No solution found when resolving", None),
+    ("yarn_berry", ["left-pad@npm:1.3.0"], "YN0018", None),
     ("playwright", ["toHaveCount"], "Error: expect(locator).toHaveCount(expected) failed", None),
 ]
 
