@@ -143,9 +143,8 @@ TOOL_FAILURE = re.compile(
     r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: .+ \[E\]\s*$|^e: (?:file://)?\S+\.kts?(?::\d+:\d+|: \(\d+, \d+\)):? |"
     r"^\w+(?:::\w+)*#\w+ \[\S+:\d+\]:\s*$|"
     r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
-    # Bazel's test summary: a target's verdict ("//pkg/store:store_test    FAILED in 2.1s"), under its build's tally;
     # uv's resolver ("  × No solution found when resolving dependencies:", its reason under it)
-    r"^//[\w/.+-]*:[\w/.+-]+\s+(?:FAILED(?: TO BUILD)?|TIMEOUT|NO STATUS)\b|^\s*× No solution found when resolving\b|"
+    r"^\s*× No solution found when resolving\b|"
     # yarn 2+'s error codes (EXCEPTION, BUILD_FAILED, CACHE_CHECKSUM_MISMATCH, FROZEN_LOCKFILE_EXCEPTION, FETCH_FAILED,
     # NETWORK_ERROR, RESOLUTION_FAILED): its other codes are information or warnings, and the text has no level
     r"^\s*(?:➤ )?YN00(?:01|09|18|28|30|35|82): |"

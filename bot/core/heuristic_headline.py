@@ -30,6 +30,8 @@ from bot.core.heuristic_lines import diffed as _diffed
 from bot.core.heuristic_listed import first_listed, past_tally
 from bot.core.types import Excerpt, ExcerptLine
 
+# A count of failures or tests in a wrapper line: a tally, which names none of them.
+TALLY = re.compile(r"(?i)\b\d+ (?:tests?|failures?|errors?|targets?)\b")
 MAX_DETAIL_LINES = 6  # the headline's detail: the lines printed right under it
 # What names the failure: a place in a file, an error code, an exception or error class.
 NAMES = re.compile(
@@ -249,6 +251,9 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
     own = [line for line in wrappers if not _RUNNER_EXIT.search(line.text)]
     if quiet is not None and all(_EXIT_CODE.search(line.text) for line in own):
         return quiet
+    # A tally ("INFO: Build completed, 1 test FAILED", "Executed 2 out of 2 tests: 1 fails") counts; a verdict under
+    # it names what failed (Bazel's "//pkg/store:store_test   FAILED in 2.1s").
+    own = [line for line in own if not TALLY.search(line.text)] + [line for line in own if TALLY.search(line.text)]
     if not own and said is not None:
         # Only the runner's own `Job failed` / `Process completed with exit code`: it names nothing the command said.
         # The failing command's last words do, when it printed no failure word (poetry's "pyproject.toml changed
