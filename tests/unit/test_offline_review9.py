@@ -109,3 +109,28 @@ def test_playwright_headline_is_the_report_not_its_progress_line():
     summary = offline_answer(LOGS["playwright"]).summary[:SCORED_SUMMARY]
     assert summary.startswith("1) [firefox] › e2e/cart.spec.ts:30:5"), summary
     assert "✘" not in summary
+
+
+def test_pytest_place_line_under_its_error_is_quoted():
+    # pytest's long report: the statement, its "E" lines, then the place flush left; the place is what a reader opens.
+    log = job(
+        "python:3.12",
+        """$ pytest -q tests/test_shipping.py
+F
+=================================== FAILURES ===================================
+______________________________ test_free_shipping ______________________________
+
+    def test_free_shipping():
+>       assert shipping_cost(Cart(total=120)) == 0
+E       assert 4.99 == 0
+E        +  where 4.99 = shipping_cost(Cart(total=120))
+E        +    where Cart(total=120) = Cart(total=120)
+
+tests/test_shipping.py:14: AssertionError
+=========================== short test summary info ============================
+FAILED tests/test_shipping.py::test_free_shipping - assert 4.99 == 0
+1 failed in 0.08s
+""",
+    )
+    answer = offline_answer(log)
+    assert any(e.text == "tests/test_shipping.py:14: AssertionError" for e in answer.evidence[:5]), answer.evidence
