@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 
 from bot.core.excerpt.rules import STRONG, is_exit_line, score_line
+from bot.core.heuristic_exits import COMMAND, go_reason_above
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
-from bot.core.heuristic_exits import go_reason_above
 from bot.core.heuristic_exits import lead_exit as _lead_exit
 from bot.core.heuristic_formats import ECHO as _ECHO
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
@@ -259,4 +259,13 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         # The failing command's last words do, when it printed no failure word (poetry's "pyproject.toml changed
         # significantly since poetry.lock was last generated", a check script's own verdict line).
         return said
+    coded = [ln for ln in wrappers if _EXIT_CODE.search(ln.text)] if not own else []
+    if said is None and coded and not any(COMMAND.search(ln.text) for ln in coded):
+        # Only the runner's exit statuses, which name no command (CircleCI's "Exited with code exit status 1", Azure's
+        # "Bash exited with code '1'.", Jenkins' "script returned exit code 1"), on systems that echo no `$ cmd`: the
+        # last words printed right above the first of them.
+        k = lines.index(coded[0])
+        said = last_words(lines[_window_start(lines, k) : k], MAX_DETAIL_LINES) if k else None
+        if said is not None:
+            return said
     return (own or wrappers or [None])[0]

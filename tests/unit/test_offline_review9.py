@@ -134,3 +134,34 @@ FAILED tests/test_shipping.py::test_free_shipping - assert 4.99 == 0
     )
     answer = offline_answer(log)
     assert any(e.text == "tests/test_shipping.py:14: AssertionError" for e in answer.evidence[:5]), answer.evidence
+
+
+@pytest.mark.parametrize(
+    ("log", "said"),
+    [
+        # CircleCI: the step's shell, its command, what it printed, then only the runner's exit status
+        (
+            "#!/bin/bash -eo pipefail\n./scripts/verify-schema.sh\n"
+            "schema/openapi.yaml differs from the generated one at paths./orders.post\n\n"
+            "Exited with code exit status 1\n",
+            "schema/openapi.yaml differs from the generated one",
+        ),
+        # Azure Pipelines: a task's output, then the task's exit status
+        (
+            "##[section]Starting: Verify translations\nmessages/de.json lacks 3 keys present in messages/en.json\n"
+            "##[error]Bash exited with code '2'.\n##[section]Finishing: Verify translations\n",
+            "messages/de.json lacks 3 keys",
+        ),
+        # Jenkins: a `sh` step's traced command and its output, then the step's exit status
+        (
+            "[Pipeline] sh\n+ ./ci/api-compat.sh\nremoved public method OrderClient.cancel(String) since 3.1.0\n"
+            "[Pipeline] }\nERROR: script returned exit code 1\nFinished: FAILURE\n",
+            "removed public method OrderClient.cancel(String)",
+        ),
+    ],
+    ids=["circleci", "azure", "jenkins"],
+)
+def test_a_silent_failure_under_a_bare_runner_exit_is_headlined_by_its_last_words(log, said):
+    answer = offline_answer(log)
+    assert said in answer.summary[:SCORED_SUMMARY], answer.summary
+    assert any(said in e.text for e in answer.evidence[:5]), answer.evidence
