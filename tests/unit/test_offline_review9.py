@@ -165,3 +165,33 @@ def test_a_silent_failure_under_a_bare_runner_exit_is_headlined_by_its_last_word
     answer = offline_answer(log)
     assert said in answer.summary[:SCORED_SUMMARY], answer.summary
     assert any(said in e.text for e in answer.evidence[:5]), answer.evidence
+
+
+def test_ctest_output_on_failure_is_headlined_by_the_tests_own_assertion():
+    # CTest's "***Failed" progress line only says the test failed; --output-on-failure prints why under it (GoogleTest).
+    log = job(
+        "gcc:14",
+        """$ ctest --test-dir build --output-on-failure
+Test project /builds/geo/build
+    Start 1: geo_tests
+1/2 Test #1: geo_tests ........................***Failed    0.05 sec
+[==========] Running 4 tests from 1 test suite.
+[ RUN      ] Polygon.Area
+/builds/geo/tests/polygon_test.cc:18: Failure
+Expected equality of these values:
+  area(square)
+    Which is: 0
+  4.0
+[  FAILED  ] Polygon.Area (0 ms)
+[  PASSED  ] 3 tests.
+    Start 2: io_tests
+2/2 Test #2: io_tests .........................   Passed    0.00 sec
+
+50% tests passed, 1 tests failed out of 2
+Errors while running CTest
+""",
+        code=8,
+    )
+    answer = offline_answer(log)
+    assert "/builds/geo/tests/polygon_test.cc:18: Failure" in answer.summary[:SCORED_SUMMARY], answer.summary
+    assert any("polygon_test.cc:18" in e.text for e in answer.evidence[:5])
