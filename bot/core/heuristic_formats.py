@@ -22,7 +22,7 @@ WRAPPER = re.compile(
     r"^\*\* (?:BUILD|TEST|ARCHIVE|ANALYZE) FAILED \*\*|^The following build commands failed:|^\(\d+ failures?\)\s*$|"
     # CTest's progress verdict on a test ("2/3 Test #2: test_matrix ....***Failed  0.02 sec"): with --output-on-failure
     # the test's own output, its assertion, is printed under it
-    r"^\s*\d+/\d+ Test +#\d+: \S+ \.+\s*\*\*\*Failed\b|"
+    r"^\s*\d+/\d+ Test +#\d+: \S+ \.+\s*\*\*\*Failed\b|^Errors while running CTest\b|"
     # yarn 2+'s closing line of an install ("➤ YN0000: Failed with errors in 1s", 4.x with "· "): its errors are above
     r"\bYN0000: (?:[·└│]\s*)?Failed with errors in\b|"
     r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"

@@ -31,7 +31,10 @@ from bot.core.heuristic_listed import first_listed, past_tally
 from bot.core.types import Excerpt, ExcerptLine
 
 # A count of failures or tests in a wrapper line: a tally, which names none of them.
-TALLY = re.compile(r"(?i)\b\d+ (?:tests?|failures?|errors?|targets?)\b")
+# (Not a test's number: CTest's "2/2 Test #2: cli_smoke ...***Failed" names its test.)
+TALLY = re.compile(
+    r"(?i)\b\d+ (?:tests?|targets?) (?:failed|passed)\b|\b\d+ (?:failures?|errors?)\b|\bout of \d+ tests?\b"
+)
 MAX_DETAIL_LINES = 6  # the headline's detail: the lines printed right under it
 # What names the failure: a place in a file, an error code, an exception or error class.
 NAMES = re.compile(

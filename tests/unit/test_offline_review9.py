@@ -195,3 +195,22 @@ Errors while running CTest
     answer = offline_answer(log)
     assert "/builds/geo/tests/polygon_test.cc:18: Failure" in answer.summary[:SCORED_SUMMARY], answer.summary
     assert any("polygon_test.cc:18" in e.text for e in answer.evidence[:5])
+
+
+def test_ctest_verdict_names_the_test_when_its_output_holds_no_failure_word():
+    # A guard (passes on main too): a test program's own words under CTest's verdict, with no failure word; the verdict
+    # names the test, and is no tally ("50% tests passed, 1 tests failed out of 2", "Errors while running CTest").
+    log = job(
+        "gcc:14",
+        """$ ctest --test-dir build --output-on-failure
+    Start 1: export_roundtrip
+1/1 Test #1: export_roundtrip .................***Failed    0.00 sec
+exporter: refusing to overwrite out/report.csv
+
+0% tests passed, 1 tests failed out of 1
+Errors while running CTest
+""",
+        code=8,
+    )
+    summary = offline_answer(log).summary[:SCORED_SUMMARY]
+    assert "export_roundtrip" in summary and "refusing to overwrite out/report.csv" in summary, summary
