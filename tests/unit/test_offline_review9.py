@@ -214,3 +214,20 @@ Errors while running CTest
     )
     summary = offline_answer(log).summary[:SCORED_SUMMARY]
     assert "export_roundtrip" in summary and "refusing to overwrite out/report.csv" in summary, summary
+
+
+def test_playwright_flaky_test_is_not_the_failure():
+    # Playwright's closing summary lists a test that passed on a retry under "N flaky"; the failure is under "N failed".
+    log = job(
+        "mcr.microsoft.com/playwright:v1.49.0-jammy",
+        """$ npx playwright test --retries=1
+  2 flaky
+    [chromium] › e2e/search.spec.ts:11:3 › search › suggests as you type
+    [chromium] › e2e/menu.spec.ts:4:3 › menu › opens on hover
+  1 failed
+    [chromium] › e2e/orders.spec.ts:52:7 › orders › cancels a pending order
+  41 passed (2.3m)
+""",
+    )
+    summary = offline_answer(log).summary[:SCORED_SUMMARY]
+    assert "e2e/orders.spec.ts:52:7" in summary and "search.spec.ts" not in summary, summary
