@@ -24,8 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.core import messages
-from bot.core.excerpt.rules import NEXT_TEST, STRONG, is_exit_line, score_line
-from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
+from bot.core.excerpt.rules import NEXT_TEST, score_line
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
 from bot.core.heuristic_exits import (
     Exit,
@@ -33,18 +32,13 @@ from bot.core.heuristic_exits import (
     failing_step,
     failing_test,
     failing_test_line,
-    go_reason_above,
     timed_out,
 )
-from bot.core.heuristic_exits import lead_exit as _lead_exit
 from bot.core.heuristic_formats import CODE_FRAME as _CODE_FRAME
 from bot.core.heuristic_formats import (
     DETAIL_END,
     HEADED,
-    LINK_ISSUE,
     LINK_ONLY,
-    LINK_REPORT,
-    LINK_REPORT_LINES,
     NPM_SPACER,
     PLACE_ALONE,
     POINTED,
@@ -59,33 +53,21 @@ from bot.core.heuristic_formats import LINT as _LINT
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import PASS as _PASS
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
+from bot.core.heuristic_headline import MAX_DETAIL_LINES, NAMES, after_steps, headline
 from bot.core.heuristic_lines import (
     bare,
     before_after_script,
     clean,
-    failing_command_echo,
     is_failure_line,
     is_wrapper_line,
-    last_words,
-    passing_output,
     ran_out_before,
     went_on_after,
 )
-from bot.core.heuristic_lines import diffed as _diffed
-from bot.core.heuristic_listed import first_listed, past_tally
 from bot.core.heuristic_trace import EXCEPTION, FRAME, TRACEBACK, traceback_end
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
-MAX_DETAIL_LINES = 6
 
-# A runner's line that a script command succeeded (Travis's `The command "x" exited with 0.`).
-_SUCCEEDED = re.compile(r"^The command \".*\" exited with 0\.?\s*$")
-# What names the failure: a place in a file, an error code, an exception or error class.
-_NAMES = re.compile(
-    r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)|\b[A-Z]{1,5}\d{3,5}\b|"
-    r"\b[A-Z]\w*(?:Error|Exception|Failure)\b"
-)
 # A place in a file, as compilers print it.
 _PLACE = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
 PLACED_ABOVE = 200  # how far above a summary its error may have been printed with its place
@@ -94,26 +76,6 @@ SHOWN_ALIKE = 2  # lines of one message with other numbers stated before the res
 MIN_REPEATED = 12  # a shorter message ("error") is not one error repeated
 # A colour code, which the excerpt keeps: a message in colour is the same message.
 _COLOUR = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# A report's title: its content, the failures, is printed under it.
-_TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
-# A test runner's title over its failures' details, after a progress listing that only names them: pytest's
-# banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
-# Jest's "● Suite › test" heads one test's failure ("● Console" only heads what the tests logged).
-# testthat's header over one failure's report ("── Failure ('test-x.R:12:3'): parses ──", before 3e "── 1. Failure: parses
-# (@test-x.R#12) ──", before 2.0 "1. Failure (at test-x.R#29): parses"): the expectation's words under it hold no
-# failure word either.
-_TEST_TITLE = re.compile(
-    r"^\s*● (?!Console\s*$)\S|^\s*── (?:\d+\. )?(?:Failure|Error)\b|^\s*\d+\. (?:Failure|Error) \(at \S+#\d+\): \S"
-)
-# Vitest's "⎯⎯⎯ Failed Tests 1 ⎯⎯⎯" over its report, under the "❯ file > test" / "→ expected ..." progress listing.
-_REPORT_TITLE = re.compile(
-    r"^=+ (?:FAILURES|ERRORS) =+$|^\s*\d+ failing\s*$|^⎯+ Failed Tests? \d+ ⎯+\s*$|^Failures:\s*$|"
-    + _TEST_TITLE.pattern
-)
-BELOW_TITLE_LINES = 40
-# Ginkgo's summary of the failed specs, printed above its tally.
-_SUMMARY_TITLE = re.compile(r"^\s*Summarizing \d+ Failures?:\s*$")
-TITLE_AFTER_LEAD = 10  # how far under a progress listing its runner's report may begin
 # A title with no content of its own ("Failures:", "Failure reason:", "--- FAILURES ---"): the content is under
 # it. A short sentence ("Expected 100 to equal 90.", "Killed") is content.
 _TITLE = re.compile(r"^\W*(?:\[[A-Z]+\]\s*)?(?:[A-Za-z][\w ]{0,30}:|[A-Z][A-Z0-9 ]{0,30})\W*$")
@@ -187,195 +149,6 @@ class Facts:
         elif not self.test and self.context is not None:
             out = f"{clean(self.context.text)} — {out}"
         return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
-
-
-def _diagnostic(text: str) -> bool:
-    """A line flush left that names a place or an error (`a.go:4: …`, `E0308`), not a stack frame or an echo."""
-    text = bare(text)
-    return bool(text[:1].strip() and _NAMES.search(text) and not _ECHO.match(text) and not _NOISE.search(text))
-
-
-def _last_diagnostics(window: list[ExcerptLine]) -> list[ExcerptLine]:
-    """The last run of diagnostics in a window: flush-left lines naming a place, with indented lines (code,
-    carets, notes) between them; output printed before the run (an app's own log) is not part of it."""
-    run: list[ExcerptLine] = []
-    for line in reversed(window):
-        text = bare(line.text)
-        if _diagnostic(text):
-            run.insert(0, line)
-        elif text[:1].strip() and (run or not (is_wrapper_line(text) or _ECHO.match(text) or _NOISE.search(text))):
-            # Other words printed under the run: the run is not what the command said last.
-            break
-    return run
-
-
-def _window_start(lines: list[ExcerptLine], i: int) -> int:
-    """The first line of the run of consecutive log lines that holds lines[i]."""
-    while i > 0 and lines[i - 1].n == lines[i].n - 1:
-        i -= 1
-    return i
-
-
-def _after_steps(lines: list[ExcerptLine], first: int, last: int) -> tuple[int, int]:
-    """The lead, or the first failing command's exit line when the lead comes after it: what runs after a
-    command failed (after_script, a deploy or upload, a coverage reporter) fails for want of its output."""
-    for line in lines:
-        if line.n >= first:
-            break
-        m = _EXIT_CODE.search(line.text)
-        if m and int(m.group("code")) and is_exit_line(line.text) and not _RUNNER_EXIT.search(line.text):
-            return line.n, line.n
-    return first, last
-
-
-def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
-    """The failure lines printed within BELOW_TITLE_LINES under the report title lines[title]."""
-    top = lines[title].n
-    return [
-        line
-        for line in lines[title + 1 : title + 1 + BELOW_TITLE_LINES]
-        if line.n - top <= BELOW_TITLE_LINES and is_failure_line(line.text)
-    ]
-
-
-def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
-    """The first strong line of a report, else its first line that names the failure, else its first."""
-    named = [line for line in chain if _NAMES.search(line.text)]
-    # A tool's own finding (TOOL_FAILURE, LINT) is as strong, unless it only names a failing test (the error under it).
-    strong = [
-        line
-        for line in chain
-        if score_line(line.text) >= STRONG or (is_failure_line(line.text, STRONG) and not _TEST_ID.search(line.text))
-    ]
-    return (strong or named or chain)[0]
-
-
-def _report_under(lines: list[ExcerptLine], lead: list[ExcerptLine]) -> list[ExcerptLine]:
-    """The lead's lines under a report's title and, when none of them is a strong failure line, the rest of that
-    report below the lead, up to a wrapper, an echo or the next title: pytest's "ImportError while importing test
-    module" heads the "E   ModuleNotFoundError: ..." printed under its traceback."""
-    if any(is_failure_line(line.text, STRONG) for line in lead):
-        return lead
-    more = []
-    for line in lines[lines.index(lead[-1]) + 1 :]:
-        text = bare(line.text)
-        if line.n - lead[0].n > BELOW_TITLE_LINES or is_wrapper_line(text) or _ECHO.match(text):
-            break
-        if _REPORT_TITLE.search(text):
-            break
-        more.append(line)
-    return lead + more
-
-
-def headline(excerpt: Excerpt) -> ExcerptLine | None:
-    """The decisive error line (see the module docstring); None when no line looks like a failure."""
-    lines = excerpt.lines
-    if not lines:
-        return None
-    # A link checker's report of broken links: the first one it lists.
-    report = next((k for k, line in enumerate(lines) if LINK_REPORT.match(bare(line.text))), None)
-    if report is not None:
-        top = lines[report].n
-        listed = [
-            ln for ln in lines[report + 1 :] if ln.n - top <= LINK_REPORT_LINES and LINK_ISSUE.match(bare(ln.text))
-        ]
-        if listed:
-            return listed[0]
-    if (found := first_listed(lines, excerpt.lead)) is not None:
-        return found
-    if (found := past_tally(lines, excerpt.lead)) is not None:
-        return found
-    quiet = None
-    if excerpt.lead is not None:
-        first, last = _after_steps(lines, *excerpt.lead)
-        # What a test that passed printed (its app's own `[ERROR]` logs) is not why the run failed.
-        lead = [line for line in lines if first <= line.n <= last and not passing_output(lines, line)]
-        # A report's title in the lead: the failures' details are under it; a progress listing above it only
-        # names them (mocha's "1) applies a coupon" before "1 failing").
-        titled = next((k for k, line in enumerate(lead) if _REPORT_TITLE.search(bare(line.text))), None)
-        if titled is not None and _TEST_TITLE.match(bare(lead[titled].text)):
-            # One test's title (Jest's "● Suite › test") heads its expectation and values, which follow it.
-            return lead[titled]
-        if titled is not None and any(is_failure_line(line.text) for line in lead[titled + 1 :]):
-            lead = _report_under(lines, lead[titled + 1 :])
-        elif titled is None:
-            # The title may come right after a lead that is the listing itself.
-            after = [line for line in lines if last < line.n <= last + TITLE_AFTER_LEAD]
-            title = next((line for line in after if _REPORT_TITLE.search(bare(line.text))), None)
-            if title is not None and (under := _failures_under(lines, lines.index(title))):
-                return _decisive(under)
-        # A runner's summary of its failures right above a lead that is only its tally (Ginkgo's "Summarizing
-        # 1 Failure:" over `[FAIL] spec`, then go test's `--- FAIL: TestSuite`): the failures are its lines.
-        summary = next(
-            (
-                k
-                for k, line in enumerate(lines)
-                if first - TITLE_AFTER_LEAD <= line.n < first and _SUMMARY_TITLE.match(line.text)
-            ),
-            None,
-        )
-        if summary is not None:
-            listed = [line for line in lines[summary + 1 :] if line.n < first and is_failure_line(line.text)]
-            if listed:
-                return listed[0]
-        strong = [line for line in lead if is_failure_line(line.text, STRONG)]
-        if strong:
-            return go_reason_above(lines, strong[0]) or strong[0]
-        medium = [line for line in lead if is_failure_line(line.text)]
-        if medium:
-            return medium[0]
-        # The lead is a report's title (pytest's "=== FAILURES ===", Gradle's "What went wrong:"): the error is under it.
-        title = next(
-            (i for i, line in enumerate(lines) if first <= line.n <= last and _TITLE_ABOVE.search(line.text)), None
-        )
-        if title is not None and (below := _failures_under(lines, title)):
-            return _decisive(below)
-        # The lead only says that something failed: the error is in the nearest failure report above it.
-        j = next((i for i, line in enumerate(lines) if line.n >= first), len(lines)) - 1
-        j_lead = j
-        # The lines printed right above the wrapper are the failed command's output: a compiler's
-        # "a.go:4: log redeclared" right above Go's "FAIL pkg [build failed]" names the failure even
-        # without a failure word.
-        if j >= 0 and lines[j].n == first - 1:
-            start = _window_start(lines, j)
-            found = _last_diagnostics(lines[start : j + 1])
-            failing = [line.n for line in lines[start : j + 1] if is_failure_line(line.text)]
-            # Nearer the wrapper than any failure line: a warning printed earlier is not what failed.
-            if found and (not failing or found[0].n > failing[-1]):
-                return found[0]
-        # A command that the runner says exited with 0 did not fail: what it printed above is not why this one did.
-        floor = next((k for k in range(j, -1, -1) if _SUCCEEDED.search(bare(lines[k].text))), -1)
-        while j > floor and not is_failure_line(lines[j].text):
-            j -= 1
-        echo = failing_command_echo(lines, j_lead) if floor < 0 else -1
-        if floor < j < echo and not is_failure_line(lines[j].text, STRONG):
-            # Weak failure words only above the failing command's echo: an earlier command's, which the job went on
-            # after. A strong one there (git's `fatal:` inside `export V=$(git describe)`) may be why it failed.
-            floor = echo
-        elif j > floor:
-            start = max(_window_start(lines, j), floor + 1)
-            return _decisive([line for line in lines[start : j + 1] if is_failure_line(line.text)])
-        elif echo > floor:
-            # No failure word above, and the failing command listed files (`gofmt -l`, `prettier --list-different`):
-            # the files it failed on, when no failure word is anywhere.
-            quiet = last_words(lines[echo + 1 : j_lead + 1], MAX_DETAIL_LINES)
-            quiet = quiet if quiet is not None and _FILE_HEADER.match(bare(quiet.text)) else None
-        if floor >= 0:
-            # No failure word since: the failing command's last words, else its exit line.
-            return last_words(lines[floor + 1 : j_lead + 1], MAX_DETAIL_LINES) or _lead_exit(lines, first, last)
-    candidates = [line for line in lines if is_failure_line(line.text)]
-    if candidates:
-        best = max(score_line(line.text) for line in candidates)
-        return next(line for line in candidates if score_line(line.text) == best)
-    if (diff := _diffed(lines)) is not None:
-        return diff  # a check that printed only a diff: the difference is its failure
-    # Only wrappers: the innermost one (a command's own status) says the most; when they only give exit statuses, the
-    # files the failing command listed.
-    wrappers = [line for line in lines if line.text.strip() and is_wrapper_line(line.text)]
-    own = [line for line in wrappers if not _RUNNER_EXIT.search(line.text)]
-    if quiet is not None and all(_EXIT_CODE.search(line.text) for line in own):
-        return quiet
-    return (own or wrappers or [None])[0]
 
 
 def _detail(excerpt: Excerpt, head: ExcerptLine) -> list[ExcerptLine]:
@@ -480,9 +253,12 @@ def _context(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine | None:
         if (
             is_failure_line(line.text)
             and len(clean(text)) <= MAX_CONTEXT
-            and (_NAMES.search(text) or _QUOTED.search(text))
+            and (NAMES.search(text) or _QUOTED.search(text))
         ):
-            return line
+            # A progress line naming the place the headline names already (Playwright's "✘ 3 [chromium] › x.spec.ts:12:7
+            # › title" over its report's "1) [chromium] › x.spec.ts:12:7 › title"): the headline says it, and more.
+            named = NAMES.search(text) or _QUOTED.search(text)
+            return None if named and named.group(0) in bare(head.text) else line
     return None
 
 
@@ -559,7 +335,7 @@ def facts(excerpt: Excerpt) -> Facts:
     head = detail[0]
     block = list(detail)
     if excerpt.lead is not None:
-        first, last = _after_steps(list(excerpt.lines), *excerpt.lead)
+        first, last = after_steps(list(excerpt.lines), *excerpt.lead)
         block += [line for line in excerpt.lines if first <= line.n <= last and line not in block]
     exit_ = failing_exit(excerpt, head.n)
     step, step_line = failing_step(excerpt, head.n)

@@ -20,6 +20,11 @@ WRAPPER = re.compile(
     r"^\[ +FAILED +\] |"
     # xcodebuild's verdict and its list of the build commands that failed, under the compiler's errors
     r"^\*\* (?:BUILD|TEST|ARCHIVE|ANALYZE) FAILED \*\*|^The following build commands failed:|^\(\d+ failures?\)\s*$|"
+    # CTest's progress verdict on a test ("2/3 Test #2: test_matrix ....***Failed  0.02 sec"): with --output-on-failure
+    # the test's own output, its assertion, is printed under it
+    r"^\s*\d+/\d+ Test +#\d+: \S+ \.+\s*\*\*\*Failed\b|^Errors while running CTest\b|"
+    # yarn 2+'s closing line of an install ("➤ YN0000: Failed with errors in 1s", 4.x with "· "): its errors are above
+    r"\bYN0000: (?:[·└│]\s*)?Failed with errors in\b|"
     r"Your build exited with|ninja: build stopped|^FAILED: |Command failed with exit code|\bELIFECYCLE\b|"
     r"Configuring incomplete, errors occurred|Build files have not been written|Failing due to -Werror|"
     r"^\W*BUILD FAIL(?:ED|URE)\b|FAILURE: Build failed with an exception|ERROR: Job failed|"
@@ -141,6 +146,11 @@ TOOL_FAILURE = re.compile(
     r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: .+ \[E\]\s*$|^e: (?:file://)?\S+\.kts?(?::\d+:\d+|: \(\d+, \d+\)):? |"
     r"^\w+(?:::\w+)*#\w+ \[\S+:\d+\]:\s*$|"
     r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
+    # uv's resolver ("  × No solution found when resolving dependencies:", its reason under it)
+    r"^\s*× No solution found when resolving\b|"
+    # yarn 2+'s error codes (EXCEPTION, BUILD_FAILED, CACHE_CHECKSUM_MISMATCH, FROZEN_LOCKFILE_EXCEPTION, FETCH_FAILED,
+    # NETWORK_ERROR, RESOLUTION_FAILED): its other codes are information or warnings, and the text has no level
+    r"^\s*(?:➤ )?YN00(?:01|09|18|28|30|35|82): |"
     r"^The \w+ \"[^\"]+\" is invalid: |"
     # rustfmt --check, Vader (Vim), PHP_CodeSniffer, ava's and Karma's failed test marks (not a metric marked
     # failed in a dotted table of values, k6's "✗ http_req_duration......: avg=...": a measurement, stated below)

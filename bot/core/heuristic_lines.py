@@ -232,11 +232,19 @@ GO_TEST_END = re.compile(r"^\s*(?:=== RUN|--- (?:PASS|FAIL|SKIP):)\s")
 FILE_VERDICT = re.compile(r"^\s*(PASS|FAIL) \S+\.\w+(?:\s+\([\d.]+ ?m?s\))?\s*$")
 
 
+# Playwright's closing summary: a count over the tests it lists ("  1 flaky" over tests that passed on a retry,
+# "  1 failed" over those that failed).
+SUMMARY_COUNT = re.compile(r"^\s*\d+ (?P<kind>flaky|failed|passed|skipped|did not run|interrupted)\b")
+
+
 def passing_output(lines: list[ExcerptLine], line: ExcerptLine) -> bool:
     """Whether `line` is output of a test that passed: under `go test -v`, printed before the `--- PASS:` that ends
-    its test; under Jest or Vitest, printed under a `PASS file` header."""
+    its test; under Jest or Vitest, printed under a `PASS file` header; under Playwright's `N flaky` count."""
     k = lines.index(line)
     text = bare(line.text)
+    count = next((m for ln in reversed(lines[:k]) if (m := SUMMARY_COUNT.match(bare(ln.text)))), None)
+    if count is not None and count.group("kind") == "flaky" and not SUMMARY_COUNT.match(text):
+        return True
     if GO_TEST_END.match(text) or FILE_VERDICT.match(text):
         return False
     after = next((bare(ln.text) for ln in lines[k + 1 :] if GO_TEST_END.match(bare(ln.text))), "")

@@ -13,6 +13,7 @@ from bot.core.heuristic_causes import ALL_RULES, CAUSES
 from bot.core.heuristic_exits import TIMEOUT_EXIT
 from bot.core.heuristic_facts import Facts, facts
 from bot.core.heuristic_formats import ECHO, TEST_CONTEXT
+from bot.core.heuristic_headline import NAMES
 from bot.core.heuristic_lines import bare, clean, shorten
 from bot.core.heuristic_reasons import FAILURE_REASONS
 from bot.core.heuristic_rules import Rule
@@ -115,7 +116,12 @@ def _evidence(
     failure's own lines and the most error-like lines near the anchor, in log order."""
     chosen: dict[int, ExcerptLine] = {anchor.n: anchor} if anchor else {}
     # The failure's own detail under its headline (the expected and actual values, the exception under a test's name).
-    for line in [ln for ln in detail[1:] if bare(ln.text).strip()][:EVIDENCE_DETAIL]:
+    # A line of it printed flush left that names where or what (pytest's "tests/x.py:9: AssertionError" under its
+    # indented "E" lines) before the lines that only continue the message; an indented frame (RSpec's "# ./x.rb:41:in",
+    # "at f (a.js:3:9)") is where it was raised, under the values that say what.
+    said = [ln for ln in detail[1:] if bare(ln.text).strip()]
+    placed = [ln for ln in said if bare(ln.text)[:1].strip() and NAMES.search(bare(ln.text))]
+    for line in sorted(said, key=lambda ln: ln not in placed)[:EVIDENCE_DETAIL]:
         chosen.setdefault(line.n, line)
     # The lines that name what failed (a Gradle task, a make target, a command and its exit status).
     for line in named:
