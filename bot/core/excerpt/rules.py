@@ -6,7 +6,7 @@ import re
 
 from bot.core.excerpt.ci_systems import EXIT as _CI_EXIT
 from bot.core.excerpt.ci_systems import FRAMING as _CI_FRAMING
-from bot.core.excerpt.ci_systems import bare, marked_failure
+from bot.core.excerpt.ci_systems import bare, marked_failure, may_have_prefix
 
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
 # fragments looked for in the lower-cased chunk, in one pass per anchor letter (scan.py;
@@ -226,6 +226,17 @@ _NPM_WRAPPER = re.compile(
     r"(path|cwd|command (failed|sh -c))\b|Test failed\.)"
 )
 _WRAPPER_SCORE = WEAK
+# A package manager's or a monorepo runner's report that a task it ran failed, printed under the task's own output:
+# pnpm (`ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL`, ` ELIFECYCLE  Test failed.`, a task's closing `Failed`), Turborepo (`ERROR:
+# command finished with error: command (...) exited (1)`, ` ERROR  run failed: command  exited (1)`, `Failed:
+# web#test`), Nx (`NX   Running target test for 3 projects failed`, `Failed tasks:`), Lerna (`lerna ERR! npm run test
+# exited 1 in 'pkg'`), Yarn (`error Command failed with exit code 1.`). Weak, like npm's, so the task's output leads.
+_TASK_REPORT = re.compile(
+    r"^\s*(?:ERR_PNPM_\w+\s|ELIFECYCLE\s|ERROR\s+run failed: command\b|ERROR: command finished with error: command \(|"
+    r"lerna ERR! .* exited -?\d+ in |error Command failed with exit code \d+\.?\s*$|Failed\s*$|Failed:\s+\S+#\S+\s*$|"
+    r"(?:>\s+)?NX\s+(?:Running|Ran) targets? .*\bfailed\b|Failed tasks:\s*$)"
+)
+_TASK_REPORT_WORDS = ("ERR", "ELIFECYCLE", "exited", "Command failed", "Failed", "NX")
 
 # Lines that mention failure words but say that nothing failed: (pattern, words) gated like the rules.
 # One pattern per phrase rather than one alternation: each costs a few microseconds on a long line, and
@@ -399,7 +410,7 @@ def _score(text: str) -> float:
         return 0.0
     # A prefix a CI system or a container runner puts before the tool's words (a step's or a parallel branch's
     # name, a compose service's) is not the tool's words: the line is read without it.
-    if text[:1] in "S[" or "| " in text:  # bare()'s prefixes; most lines hold none
+    if may_have_prefix(text):  # bare()'s prefixes; most lines hold none
         rest = bare(text)
         if len(rest) != len(text):
             return _score(rest)
@@ -417,7 +428,7 @@ def _score(text: str) -> float:
         return _score(rest) if is_exit_line(rest) else max(_score(rest), STRONG)
     if ("=== " in text or "--- " in text) and NEXT_TEST.match(text):
         return 0.0  # a test started or passed, whatever its name says (`=== RUN   TestConnectionFailure`)
-    if is_wrapper(text):
+    if is_wrapper(text) or is_task_report(text):
         return _WRAPPER_SCORE
     if text.startswith(COMMAND_STARTS):
         # The runner's echo of a step's command names the command, not how it failed: `$ $TIMEOUT 35m build.sh`,
@@ -454,6 +465,11 @@ def is_wrapper(text: str) -> bool:
     return "npm ERR!" in text and bool(_NPM_WRAPPER.match(text))
 
 
+def is_task_report(text: str) -> bool:
+    """True for a package manager's or a monorepo runner's line that a task it ran failed (_TASK_REPORT)."""
+    return any(word in text for word in _TASK_REPORT_WORDS) and bool(_TASK_REPORT.match(text))
+
+
 _EXITS: dict[str, bool] = {}
 
 
@@ -473,11 +489,17 @@ def is_continuation(text: str) -> bool:
     """True for lines that belong to the failure block above them (frames, indented detail, diffs)."""
     if not CONTINUATION.match(text):
         # a prefix (a parallel branch's, a compose service's) before the detail
-        if not (text[:1] in "S[" or "| " in text) or not CONTINUATION.match(text := bare(text)):
+        if not may_have_prefix(text) or not CONTINUATION.match(text := bare(text)):
             return False
+    if text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS:
+        return False  # the next test passed (vitest and mocha indent their `✓` lines)
     return not ("=== " in text or "--- " in text) or not NEXT_TEST.match(text)
 
 
 def starts_next_test(text: str) -> bool:
     """True for a test runner's line that starts another test or reports one that passed."""
-    return ("=== " in text or "--- " in text) and bool(NEXT_TEST.match(bare(text)))
+    if may_have_prefix(text):
+        text = bare(text)
+    if text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS:
+        return True  # a passed test's mark (`✓ src/a.test.ts`), indented or not
+    return ("=== " in text or "--- " in text) and bool(NEXT_TEST.match(text))
