@@ -147,3 +147,23 @@ def test_a_passed_tests_mark_ends_the_failure_block():
     lead = _lead("\n".join(lines) + "\n", 4000)
     assert " ❯ src/price.test.ts:9:31" in lead
     assert not any("✓" in text for text in lead)
+
+
+def test_ctests_verdict_of_a_test_and_its_summary_item():
+    """CTest's `97/117 Test #97: parser ....***Failed` and `97 - parser (Failed)` are its verdicts; the right-aligned
+    lines of the tests that passed after it are not their detail (they pushed the summary out of a small budget)."""
+    assert score_line("  3/10 Test  #3: seg ......***Exception: SegFault  0.01 sec") >= VERDICT
+    assert score_line("\t 12 - parser_roundtrip (Failed)") >= VERDICT
+    assert not is_continuation("  98/117 Test  #98: case_98 ........   Passed    0.09 sec")
+    assert score_line("  9/10 Test  #9: slow ......***Timeout  60.01 sec") >= VERDICT  # the number padded
+    lines = ["$ ctest --test-dir build", "Test project /builds/acme/engine/build"]
+    for i in range(1, 118):
+        status = "***Failed    0.12 sec" if i == 97 else "   Passed    0.02 sec"
+        lines.append(f"{i:>4}/117 Test #{i}: case_{i} ........................{status}")
+    lines += ["", "99% tests passed, 1 tests failed out of 117", "", "Total Test time (real) =  12.40 sec", ""]
+    lines += ["The following tests FAILED:", "\t 97 - case_97 (Failed)", "Errors while running CTest"]
+    lines += [f"Uploading artifact {i} of 40 ... done" for i in range(40)]
+    lines += ["ERROR: Job failed: exit code 8"]
+    shown = _shown("\n".join(lines) + "\n", 2000)
+    assert "  97/117 Test #97: case_97 ........................***Failed    0.12 sec" in shown
+    assert "\t 97 - case_97 (Failed)" in shown

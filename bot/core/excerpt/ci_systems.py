@@ -155,7 +155,14 @@ def may_have_prefix(text: str) -> bool:
 
 def _source(text: str) -> re.Match[str] | None:
     """The match of a task's source before a line (SOURCE_PREFIX), None without one."""
-    return SOURCE_PREFIX.match(text) if 0 < text.find(": ", 0, SOURCE_PREFIX_CHARS) else None
+    end = text.find(": ", 0, SOURCE_PREFIX_CHARS)
+    if end <= 0:
+        return None
+    # Each form holds a `:` or a `/` or ends in a digit before its `: `; most lines' first `: ` follows a word.
+    head = text[:end]
+    if ":" not in head and "/" not in head and not head[-1].isdigit():
+        return None
+    return SOURCE_PREFIX.match(text)
 
 
 def bare(text: str) -> str:

@@ -76,6 +76,17 @@ _RULES: list[_Rule] = [
         ("treated as error", "failing due to -werror"),
     ),
     (re.compile(r"\bTests? run:.*\bFailures: [1-9]"), VERDICT, ("Failures: ",)),
+    # CTest's line for a test that did not pass (`12/40 Test #12: parser ....***Failed  0.12 sec`, `***Exception:
+    # SegFault`, `***Timeout`, `***Not Run`) and its summary's item under "The following tests FAILED:".
+    (
+        re.compile(
+            r"^\s*\d+/\d+ Test\s+#\s*\d+: .*\*{3}(?:Failed|Exception|Timeout|Not Run)\b"
+            r"|^\s*\d+ - \S+ \((?:Failed|SEGFAULT|Timeout|Not Run|Subprocess aborted|OTHER_FAULT|ILLEGAL|INTERRUPT|NUMERICAL|"
+            r"Child aborted|Exception)\)\s*$"
+        ),
+        VERDICT,
+        ("***", " - "),
+    ),
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
     (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), STRONG, ("error",)),
     (
@@ -485,21 +496,33 @@ def is_exit_line(text: str) -> bool:
     return found
 
 
+# CTest's line for a test that passed (`  98/117 Test  #98: lexer ....   Passed    0.09 sec`): right-aligned, so indented.
+_CTEST_PASSED = re.compile(r"^\s*\d+/\d+ Test\s+#\s*\d+: .*\s Passed\s")
+
+
+def _passed(text: str) -> bool:
+    """True for a test runner's line that a test passed: a pass mark (`✓ src/a.test.ts`, indented by vitest and
+    mocha) or CTest's `Passed`. It ends the failure block above it, whatever its indent says."""
+    if "✓" in text or "✔" in text or "√" in text:
+        return text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS
+    return "Passed" in text and bool(_CTEST_PASSED.match(text))
+
+
 def is_continuation(text: str) -> bool:
     """True for lines that belong to the failure block above them (frames, indented detail, diffs)."""
     if not CONTINUATION.match(text):
         # a prefix (a parallel branch's, a compose service's) before the detail
         if not may_have_prefix(text) or not CONTINUATION.match(text := bare(text)):
             return False
-    if text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS:
-        return False  # the next test passed (vitest and mocha indent their `✓` lines)
+    if _passed(text):
+        return False
     return not ("=== " in text or "--- " in text) or not NEXT_TEST.match(text)
 
 
 def starts_next_test(text: str) -> bool:
     """True for a test runner's line that starts another test or reports one that passed."""
-    if may_have_prefix(text):
-        text = bare(text)
-    if text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS:
-        return True  # a passed test's mark (`✓ src/a.test.ts`), indented or not
-    return ("=== " in text or "--- " in text) and bool(NEXT_TEST.match(text))
+    if "=== " in text or "--- " in text:
+        return bool(NEXT_TEST.match(bare(text)))
+    if "✓" in text or "✔" in text or "√" in text or "Passed" in text:
+        return _passed(bare(text))
+    return False
