@@ -137,9 +137,11 @@ def test_a_monorepo_runners_report_that_a_task_failed_does_not_lead():
         assert pod + "apps/web test:  ❯ src/session.test.ts:31:40" in shown, report
 
 
-def test_a_passed_tests_mark_ends_the_failure_block():
-    """vitest and mocha indent their `✓` lines: a passed test is not the detail of the failure above it."""
-    assert not is_continuation("   ✓ src/a.test.ts  (3 tests) 12ms")
+def test_a_passed_test_files_line_ends_the_failure_block():
+    """vitest indents its line for a test file that passed (` ✓ src/a.test.ts  (3 tests) 12ms`): it is not the detail
+    of the failure above it. A passed test's title in Jest's list of a failed suite's tests stays inside its report."""
+    assert not is_continuation(" ✓ src/m1.test.ts  (3 tests) 12ms")
+    assert is_continuation("    ✓ adds items (2 ms)")
     lines = ["$ npx vitest run", " FAIL  src/price.test.ts > formatPrice > rounds half up"]
     lines += ["AssertionError: expected '1.00' to be '1.01' // Object.is equality", " ❯ src/price.test.ts:9:31"]
     lines += [f" ✓ src/m{i}.test.ts  (3 tests) 12ms" for i in range(60)]

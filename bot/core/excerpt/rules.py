@@ -496,15 +496,20 @@ def is_exit_line(text: str) -> bool:
     return found
 
 
-# CTest's line for a test that passed (`  98/117 Test  #98: lexer ....   Passed    0.09 sec`): right-aligned, so indented.
+# A test runner's line that a test file or a test passed, which ends the failure block above it however it is indented:
+# CTest's right-aligned `  98/117 Test  #98: lexer ....   Passed    0.09 sec`, vitest's ` ✓ src/a.test.ts  (3 tests)
+# 12ms`, Playwright's `  ✓  12 [chromium] › tests/a.spec.ts:3:5 › title`. Not a passed test's title alone (`    ✓ adds
+# items (2 ms)`): Jest lists a failed suite's tests, passed and failed, between its FAIL line and its reports.
 _CTEST_PASSED = re.compile(r"^\s*\d+/\d+ Test\s+#\s*\d+: .*\s Passed\s")
+_FILE_PASSED = re.compile(
+    r"^\s*[✓✔√]\s+(?:\d+\s+)?(?:\[[\w ./-]+\]\s+›\s+)?[\w./@-]+\.\w+(?::\d+(?::\d+)?)?\s+(?:\(\d+ tests?\b|›)"
+)
 
 
 def _passed(text: str) -> bool:
-    """True for a test runner's line that a test passed: a pass mark (`✓ src/a.test.ts`, indented by vitest and
-    mocha) or CTest's `Passed`. It ends the failure block above it, whatever its indent says."""
+    """True for a test runner's line that a test file or a test passed (_CTEST_PASSED, _FILE_PASSED)."""
     if "✓" in text or "✔" in text or "√" in text:
-        return text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS
+        return bool(_FILE_PASSED.match(text))
     return "Passed" in text and bool(_CTEST_PASSED.match(text))
 
 
@@ -523,6 +528,6 @@ def starts_next_test(text: str) -> bool:
     """True for a test runner's line that starts another test or reports one that passed."""
     if "=== " in text or "--- " in text:
         return bool(NEXT_TEST.match(bare(text)))
-    if "✓" in text or "✔" in text or "√" in text or "Passed" in text:
+    if "Passed" in text or "✓" in text or "✔" in text or "√" in text:
         return _passed(bare(text))
     return False
