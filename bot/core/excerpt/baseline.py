@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.core.excerpt.clean import render_line
 from bot.core.excerpt.rules import is_exit_line, score_line
-from bot.core.excerpt.scan import ScanResult
+from bot.core.excerpt.scanned import ScanResult
 from bot.core.excerpt.stamps import Destamper
 
 # A line of the failing log that the passing log also printed keeps this share of its score: the

@@ -19,6 +19,16 @@ BRANCH_PREFIX = re.compile(
     r"successful|notice|critical|severe|note|skip|skipped|pending|todo|done|abort|aborted|exception|alert|emerg|"
     r"verbose|log|errno|Pipeline)\])[A-Za-z][\w .:/@+-]{0,40}\] "
 )
+# The source a monorepo runner or a workflow engine names before every line it relays from a task: Turborepo's
+# `<package>:<task>: ` (`web:test: `, `@acme/web:build: `), pnpm's recursive run `<dir> <script>: ` (`apps/web test: `),
+# and `argo logs`' `<pod>: ` (a workflow's pod, named with its numeric id: `ci-x7k2p-1840214791: `). A log level or a
+# file's place is the tool's own word, not a source (`ERROR:root: `, `a.py:12: `).
+SOURCE_PREFIX = re.compile(
+    r"^(?!(?i:error|err|warning|warn|info|debug|trace|fatal|note|notice|critical|severe|fail|failed|failure)[:\s])"
+    r"(?:(?:@[\w.-]+/)?[\w.-]+:[a-z][\w-]*(?::[a-z][\w-]*)*|[\w.@-]+(?:/[\w.@-]+)+ [a-z][\w:.-]*"
+    r"|[a-z0-9][a-z0-9.-]{0,200}-\d{6,10}): "
+)
+SOURCE_PREFIX_CHARS = 260  # a source is named within this many characters of a line's start
 # docker compose's service name before every line a service prints (`api-1  | ...`, `db_1 | ...`): `up` and `logs`
 # print the services' own logs that way, often after a failure.
 SERVICE_PREFIX = re.compile(r"^[a-z][\w.-]{0,40} *\| ")
@@ -138,23 +148,46 @@ def strip_prefix(text: str) -> str:
     return text[m.end() :] if m else text
 
 
+def may_have_prefix(text: str) -> bool:
+    """Whether a line may start with a prefix bare() removes (a cheap test: most lines have none)."""
+    return text[:1] in "S[" or "| " in text or 0 < text.find(": ", 0, SOURCE_PREFIX_CHARS)
+
+
+def _source(text: str) -> re.Match[str] | None:
+    """The match of a task's source before a line (SOURCE_PREFIX), None without one."""
+    end = text.find(": ", 0, SOURCE_PREFIX_CHARS)
+    if end <= 0:
+        return None
+    # Each form holds a `:` or a `/` or ends in a digit before its `: `; most lines' first `: ` follows a word.
+    head = text[:end]
+    if ":" not in head and "/" not in head and not head[-1].isdigit():
+        return None
+    return SOURCE_PREFIX.match(text)
+
+
 def bare(text: str) -> str:
     """A line without the prefixes a CI system or a container runner puts before a tool's words: a step prefix, a
-    parallel branch's name, a compose service's name."""
+    parallel branch's name, a compose service's name, the task a monorepo runner or a workflow engine relays."""
     if text[:1] in "S[":  # the first letters of STEP_PREFIX and BRANCH_PREFIX (most lines have neither)
         text = strip_prefix(text)
     if "| " in text:
         m = SERVICE_PREFIX.match(text)
         text = text[m.end() :] if m else text
+    for _ in range(2):  # a workflow engine's pod relaying a monorepo runner's task: two sources
+        if (m := _source(text)) is None:
+            break
+        text = text[m.end() :]
     return text
 
 
 def branch_of(text: str) -> str | None:
-    """The name in a line's branch prefix (`unit` for `[unit] + make test`), None without one."""
-    if not text.startswith("["):
-        return None
-    m = BRANCH_PREFIX.match(text)
-    return m.group(0)[1:-2] if m else None
+    """The name in a line's branch prefix (`unit` for `[unit] + make test`) or its task's source (`web:test`), None
+    without one: lines of parallel branches or tasks print interleaved."""
+    if text.startswith("["):
+        m = BRANCH_PREFIX.match(text)
+        return m.group(0)[1:-2] if m else None
+    m = _source(text)
+    return m.group(0)[:-2] if m else None
 
 
 def marked_failure(text: str) -> str | None:

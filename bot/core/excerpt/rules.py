@@ -6,7 +6,7 @@ import re
 
 from bot.core.excerpt.ci_systems import EXIT as _CI_EXIT
 from bot.core.excerpt.ci_systems import FRAMING as _CI_FRAMING
-from bot.core.excerpt.ci_systems import bare, marked_failure
+from bot.core.excerpt.ci_systems import bare, marked_failure, may_have_prefix
 
 # The pre-filter runs over every byte of the log, so it is a short list of lower-case
 # fragments looked for in the lower-cased chunk, in one pass per anchor letter (scan.py;
@@ -76,6 +76,17 @@ _RULES: list[_Rule] = [
         ("treated as error", "failing due to -werror"),
     ),
     (re.compile(r"\bTests? run:.*\bFailures: [1-9]"), VERDICT, ("Failures: ",)),
+    # CTest's line for a test that did not pass (`12/40 Test #12: parser ....***Failed  0.12 sec`, `***Exception:
+    # SegFault`, `***Timeout`, `***Not Run`) and its summary's item under "The following tests FAILED:".
+    (
+        re.compile(
+            r"^\s*\d+/\d+ Test\s+#\s*\d+: .*\*{3}(?:Failed|Exception|Timeout|Not Run)\b"
+            r"|^\s*\d+ - \S+ \((?:Failed|SEGFAULT|Timeout|Not Run|Subprocess aborted|OTHER_FAULT|ILLEGAL|INTERRUPT|NUMERICAL|"
+            r"Child aborted|Exception)\)\s*$"
+        ),
+        VERDICT,
+        ("***", " - "),
+    ),
     # compiler and interpreter errors: "file:line: error: ...", "error[E0425]:", "error TS2304:"
     (re.compile(r"(?i)(^|[\s:\]])(fatal )?error(\[\w+\]| [A-Z]{1,4}\d{2,5})?\s*:"), STRONG, ("error",)),
     (
@@ -226,6 +237,17 @@ _NPM_WRAPPER = re.compile(
     r"(path|cwd|command (failed|sh -c))\b|Test failed\.)"
 )
 _WRAPPER_SCORE = WEAK
+# A package manager's or a monorepo runner's report that a task it ran failed, printed under the task's own output:
+# pnpm (`ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL`, ` ELIFECYCLE  Test failed.`, a task's closing `Failed`), Turborepo (`ERROR:
+# command finished with error: command (...) exited (1)`, ` ERROR  run failed: command  exited (1)`, `Failed:
+# web#test`), Nx (`NX   Running target test for 3 projects failed`, `Failed tasks:`), Lerna (`lerna ERR! npm run test
+# exited 1 in 'pkg'`), Yarn (`error Command failed with exit code 1.`). Weak, like npm's, so the task's output leads.
+_TASK_REPORT = re.compile(
+    r"^\s*(?:ERR_PNPM_\w+\s|ELIFECYCLE\s|ERROR\s+run failed: command\b|ERROR: command finished with error: command \(|"
+    r"lerna ERR! .* exited -?\d+ in |error Command failed with exit code \d+\.?\s*$|Failed\s*$|Failed:\s+\S+#\S+\s*$|"
+    r"(?:>\s+)?NX\s+(?:Running|Ran) targets? .*\bfailed\b|Failed tasks:\s*$)"
+)
+_TASK_REPORT_WORDS = ("ERR", "ELIFECYCLE", "exited", "Command failed", "Failed", "NX")
 
 # Lines that mention failure words but say that nothing failed: (pattern, words) gated like the rules.
 # One pattern per phrase rather than one alternation: each costs a few microseconds on a long line, and
@@ -399,7 +421,7 @@ def _score(text: str) -> float:
         return 0.0
     # A prefix a CI system or a container runner puts before the tool's words (a step's or a parallel branch's
     # name, a compose service's) is not the tool's words: the line is read without it.
-    if text[:1] in "S[" or "| " in text:  # bare()'s prefixes; most lines hold none
+    if may_have_prefix(text):  # bare()'s prefixes; most lines hold none
         rest = bare(text)
         if len(rest) != len(text):
             return _score(rest)
@@ -417,7 +439,7 @@ def _score(text: str) -> float:
         return _score(rest) if is_exit_line(rest) else max(_score(rest), STRONG)
     if ("=== " in text or "--- " in text) and NEXT_TEST.match(text):
         return 0.0  # a test started or passed, whatever its name says (`=== RUN   TestConnectionFailure`)
-    if is_wrapper(text):
+    if is_wrapper(text) or is_task_report(text):
         return _WRAPPER_SCORE
     if text.startswith(COMMAND_STARTS):
         # The runner's echo of a step's command names the command, not how it failed: `$ $TIMEOUT 35m build.sh`,
@@ -454,6 +476,11 @@ def is_wrapper(text: str) -> bool:
     return "npm ERR!" in text and bool(_NPM_WRAPPER.match(text))
 
 
+def is_task_report(text: str) -> bool:
+    """True for a package manager's or a monorepo runner's line that a task it ran failed (_TASK_REPORT)."""
+    return any(word in text for word in _TASK_REPORT_WORDS) and bool(_TASK_REPORT.match(text))
+
+
 _EXITS: dict[str, bool] = {}
 
 
@@ -469,15 +496,38 @@ def is_exit_line(text: str) -> bool:
     return found
 
 
+# A test runner's line that a test file or a test passed, which ends the failure block above it however it is indented:
+# CTest's right-aligned `  98/117 Test  #98: lexer ....   Passed    0.09 sec`, vitest's ` ✓ src/a.test.ts  (3 tests)
+# 12ms`, Playwright's `  ✓  12 [chromium] › tests/a.spec.ts:3:5 › title`. Not a passed test's title alone (`    ✓ adds
+# items (2 ms)`): Jest lists a failed suite's tests, passed and failed, between its FAIL line and its reports.
+_CTEST_PASSED = re.compile(r"^\s*\d+/\d+ Test\s+#\s*\d+: .*\s Passed\s")
+_FILE_PASSED = re.compile(
+    r"^\s*[✓✔√]\s+(?:\d+\s+)?(?:\[[\w ./-]+\]\s+›\s+)?[\w./@-]+\.\w+(?::\d+(?::\d+)?)?\s+(?:\(\d+ tests?\b|›)"
+)
+
+
+def _passed(text: str) -> bool:
+    """True for a test runner's line that a test file or a test passed (_CTEST_PASSED, _FILE_PASSED)."""
+    if "✓" in text or "✔" in text or "√" in text:
+        return bool(_FILE_PASSED.match(text))
+    return "Passed" in text and bool(_CTEST_PASSED.match(text))
+
+
 def is_continuation(text: str) -> bool:
     """True for lines that belong to the failure block above them (frames, indented detail, diffs)."""
     if not CONTINUATION.match(text):
         # a prefix (a parallel branch's, a compose service's) before the detail
-        if not (text[:1] in "S[" or "| " in text) or not CONTINUATION.match(text := bare(text)):
+        if not may_have_prefix(text) or not CONTINUATION.match(text := bare(text)):
             return False
+    if _passed(text):
+        return False
     return not ("=== " in text or "--- " in text) or not NEXT_TEST.match(text)
 
 
 def starts_next_test(text: str) -> bool:
     """True for a test runner's line that starts another test or reports one that passed."""
-    return ("=== " in text or "--- " in text) and bool(NEXT_TEST.match(bare(text)))
+    if "=== " in text or "--- " in text:
+        return bool(NEXT_TEST.match(bare(text)))
+    if "Passed" in text or "✓" in text or "✔" in text or "√" in text:
+        return _passed(bare(text))
+    return False
