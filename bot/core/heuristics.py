@@ -5,6 +5,7 @@ of the pack (heuristic_rules) matches the failure's own lines."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from string import Formatter
 
 from bot.core import messages
@@ -341,8 +342,14 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
             fix_steps=_steps(found),
             evidence=_evidence(excerpt, found.headline, found.block, found.named_lines(), found.detail),
         )
-    rule, match, _ = hit
-    stalled = stall(excerpt, found.headline) if rule.id in STALL_RULES else None
+    rule, match, matched = hit
+    stalled = None
+    if rule.id in STALL_RULES:
+        if found.headline is not None and matched.n > found.headline.n:
+            # The runner stopped the job after the line taken as the headline (a test still running, a retry's
+            # message): running out of time is the failure, and that line is where the job was, not why it stopped.
+            found = replace(found, headline=matched, detail=(matched,))
+        stalled = stall(excerpt, found.headline)
     named = found.named_lines() + (stalled.lines() if stalled is not None else ())
     return ModelAnswer(
         summary=_summary(found, stalled),

@@ -29,6 +29,9 @@ ERROR: Job failed: execution took longer than 1h0m0s seconds
 """
     answer = offline_answer(log)
     assert answer.category is Category.timeout
+    # The runner's verdict is the cause, so it leads; the command's last words say where it was, after it.
+    assert answer.summary.startswith("ERROR: Job failed: execution took longer than 1h0m0s seconds")
+    assert "ERROR: Job failed: execution took longer than 1h0m0s seconds" in _quoted(answer)
     assert "npx playwright test --project=chromium" in answer.summary
     assert "checkout.spec.ts:44:5 › pays with a saved card" in answer.summary
     assert "`npx playwright test --project=chromium` was running (line 5)" in answer.root_cause
