@@ -144,6 +144,15 @@ CASES = {
     "password = b'": "password = b'",
     '"password":': '"password":',
 }
+# A word, then one character repeated (the line's length comes from the run, not from repeating the word): a rule
+# whose pattern reads that character in two ways (`-\w*S\w*` over SSSS, `[A-Z_]*__` over ____) backtracks over
+# the run from each place in it. Stop 24's review found these four; each took 20-66 s at 50k characters.
+RUNS = {
+    "BUNDLE_ then _": ("BUNDLE_", "_"),
+    "sudo - then S": ("sudo -", "S"),
+    "set - then x": ("set -", "x"),
+    "token then backslashes": ("token ", "\\"),
+}
 CHUNK = 64 * 1024
 
 
@@ -171,6 +180,11 @@ def main() -> None:
         whole = cpu(lambda text=text: Redactor().redact_text(text))
         stream = cpu(lambda text=text: streamed(text))
         print(f"| `{name}` | {len(text):,} | {whole:.3f} | {stream:.3f} |", flush=True)
+    for name, (word, char) in RUNS.items():
+        text = word + char * args.repeats + " <<< x api_token"
+        whole = cpu(lambda text=text: Redactor().redact_text(text))
+        stream = cpu(lambda text=text: streamed(text))
+        print(f"| `{name}` (a run) | {len(text):,} | {whole:.3f} | {stream:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
     # Bundler's credentials variable `BUNDLE_<HOST, dots as __>=user:password`.
     rule(
         "password",
-        r"\bBUNDLE_[A-Z0-9_]*__[A-Z0-9_]+[\"']?\s*[=:]\s*[\"']?[^\s:\"'=]{1,64}:([^\s\"']{3,})",
+        r"\bBUNDLE_(?=[A-Z0-9_]{0,253}?__)[A-Z0-9_]{1,256}[\"']?\s*[=:]\s*[\"']?[^\s:\"'=]{1,64}:([^\s\"']{3,})",
         ("bundle_",),
         group=1,
         check=not_masked,
@@ -58,10 +58,22 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
     tool_flag(
         "password",
         r"ldap(?:search|add|modify|delete|passwd|whoami|compare|modrdn|exop|url)",
-        r"-[ws]\s*",
-        ("ldapsearch", "ldapadd", "ldapmodify", "ldapdelete", "ldappasswd", "ldapwhoami", "ldapcompare", "ldapmodrdn"),
+        r"-w\s*",
+        (
+            "ldapsearch",
+            "ldapadd",
+            "ldapmodify",
+            "ldapdelete",
+            "ldappasswd",
+            "ldapwhoami",
+            "ldapcompare",
+            "ldapmodrdn",
+            "ldapexop",
+            "ldapurl",
+        ),
         no_dash=True,
     ),
+    tool_flag("password", "ldappasswd", r"-s\s*", ("ldappasswd",), no_dash=True),
     # Cassandra's cqlsh `-u USER -p PASSWORD`.
     tool_flag("password", "cqlsh", r"-p\s*", ("cqlsh",), no_dash=True),
     # Oracle's utilities take `user/password@connect` as sqlplus does: Data Pump, SQL*Loader, RMAN's `target`, DGMGRL.
@@ -78,16 +90,18 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
     # sudo reading the password from standard input: `sudo -S <<< X`, `echo X | sudo -S …`; chpasswd's `<<< user:X`.
     rule(
         "password",
-        r"\bsudo\s+(?:-\w+\s+){0,4}?-\w*S\w*\b[^|;&\n<]{0,200}?<<<\s*" + _WORD + r"\1",
-        ("sudo -s", "sudo -ks"),
+        r"\bsudo\s+(?:--?\w+\s+){0,4}?(?:-(?=\w*S)\w+|--stdin)\b[^|;&\n<]{0,200}?<<<\s*" + _WORD + r"\1",
+        ("sudo ",),
         group=2,
         check=not_masked,
         needs=("<<<",),
     ),
     rule(
         "password",
-        r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?" + _WORD + r"\1\s*\|\s*sudo\s+(?:-\w+\s+){0,4}?-\w*S",
-        ("sudo -s", "sudo -ks"),
+        r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?"
+        + _WORD
+        + r"\1\s*\|\s*sudo\s+(?:--?\w+\s+){0,4}?(?:-(?=\w*S)\w+|--stdin)\b",
+        ("sudo ",),
         group=2,
         check=not_masked,
         needs=("|",),
@@ -102,7 +116,11 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
     # fish's `set -x NAME VALUE` (-gx, -Ux, --export), PowerShell's `Set-Item -Path Env:NAME -Value X`.
     rule(
         "secret",
-        r"\bset\s+(?:-[gUlux]*x[gUlux]*|--export)\s+(?:-\w+\s+){0,2}" + _NAME + r"\s+" + _WORD + r"\2",
+        r"\bset\s+(?:--?\w+\s+){0,3}?(?:-(?=[gUlux]*x)[gUlux]+|--export)\s+(?:--?\w+\s+){0,2}"
+        + _NAME
+        + r"\s+"
+        + _WORD
+        + r"\2",
         NAME_VALUE_TRIGGERS,
         group=3,
         check=not_masked,

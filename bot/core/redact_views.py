@@ -14,7 +14,8 @@ from bot.core.redact_lines import LineState
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _VALUE_COLOURED = re.compile(r"[=:] ?\x1b").search
-ESCAPED_QUOTE = re.compile(r"\\+(?=[\"'])")
+# From the first backslash of a run only: tried at each backslash of a long run, the run was read again each time.
+ESCAPED_QUOTE = re.compile(r"(?<!\\)\\+(?=[\"'])")
 # The entities a report escapes a name-value pair with; `&amp;` too (a URL's query in an HTML page).
 ENTITY = re.compile(r"&(?:quot|apos|lt|gt|amp|#\d{1,5}|#x[0-9a-fA-F]{1,4});")
 # Python's string prefixes before a quote (`b'X'`, `r"X"`), where a value starts: after = : ( , or a space.
