@@ -130,6 +130,16 @@ CHAIN_GAP = 6  # lines from an exception to the next traceback's header, the bla
 # CMake's status lines ("-- Looking for x - not found", "-- Could NOT find Doxygen") report optional checks;
 # its errors are "CMake Error at ...". The runner's own step lines ("Cleaning up project directory ...") too.
 ECHO = re.compile(r"^\s*\$ \S|^\++ [a-z_./][\w./-]*(?:\s|$)|^-- (?!Configuring incomplete)\S|" + RUNNER_STEP.pattern)
+# A CI system's echo of the step it runs, on systems that show the script rather than `$ cmd`: GitHub Actions' `Run`
+# group (the script, `shell:`, `env:` up to its `##[endgroup]`), CircleCI's shebang over the step's command (the line
+# under it); and Azure Pipelines' script task banner. What a failing command said is below them, never in them.
+STEP_ECHO_START = re.compile(r"^##\[group\]Run |^#!/(?:usr/)?bin/(?:env )?\w*sh\b")
+STEP_ECHO_END = re.compile(r"^##\[endgroup\]")
+RUNNER_PREAMBLE = re.compile(
+    r"^Generating script\.\s*$|^=+ Starting Command Output =+\s*$|^Script contents:\s*$|"
+    r"^(?:/usr)?/bin/(?:ba)?sh --noprofile --norc \S+\s*$|^(?:Task|Description|Version|Author|Help)\s+: |"
+    r"^(?:Starting|Finishing): \S"
+)
 # Lines that state nothing: separator rules, native stack frames ("3: 0xd6f1f0 v8::..."), bare addresses.
 NOISE = re.compile(
     r"^\W*$|^\W*(?:\[\w+\]\s*)?[-=_*#~]{3,}\W*$|^\s*\d+: 0x[0-9a-f]+\b|^\s*(?:#\d+\s+)?0x[0-9a-f]+\s|"

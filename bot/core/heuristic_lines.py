@@ -15,7 +15,18 @@ from bot.core.excerpt.rules import (
     is_wrapper,
     score_line,
 )
-from bot.core.heuristic_formats import ECHO, LINT, NOISE, TASK_PREFIX, TIMING, TOOL_FAILURE, WRAPPER
+from bot.core.heuristic_formats import (
+    ECHO,
+    LINT,
+    NOISE,
+    RUNNER_PREAMBLE,
+    STEP_ECHO_END,
+    STEP_ECHO_START,
+    TASK_PREFIX,
+    TIMING,
+    TOOL_FAILURE,
+    WRAPPER,
+)
 from bot.core.types import Excerpt, ExcerptLine
 
 # A resource of the machine the job ran out of: the errors printed after it are often only what it did.
@@ -203,11 +214,33 @@ def _part(excerpt: Excerpt, first: int, end: int | None) -> Excerpt:
     return Excerpt(lines, excerpt.total_lines, excerpt.failed_section, excerpt.bytes_read, excerpt.truncated, lead)
 
 
+_ANY = re.compile("")  # the next line, whatever it is
+
+
 def last_words(output: list[ExcerptLine], paragraph: int) -> ExcerptLine | None:
     """A command's last words: the first line of the last paragraph (at most `paragraph` lines) it printed (its
     output in the excerpt, without `set -x` traces and noise), when it printed no failure line."""
-    said = [line for line in output if bare(line.text).strip() and not ECHO.match(bare(line.text))]
-    said = [line for line in said if not NOISE.search(line.text)]
+    said = []
+    echo_ends: re.Pattern[str] | None = None  # inside a CI system's echo of the step: until a line like this
+    for i, line in enumerate(output):
+        if STEP_ECHO_START.match(bare(line.text)):
+            break
+        if STEP_ECHO_END.match(bare(line.text)):  # the output starts inside the step's echo (its `Run` line above)
+            output = output[i + 1 :]
+            break
+    for line in output:
+        text = bare(line.text)
+        if echo_ends is not None:
+            if echo_ends.match(text):
+                echo_ends = None
+            continue
+        if STEP_ECHO_START.match(text):
+            # CircleCI prints the step's command under its shebang and the output right under it: one line is the
+            # command (a multi-line command's other lines are read as output, as before)
+            echo_ends = STEP_ECHO_END if text.startswith("##[") else _ANY
+            continue
+        if text.strip() and not ECHO.match(text) and not RUNNER_PREAMBLE.match(text) and not NOISE.search(line.text):
+            said.append(line)
     if not said:
         return None
     k = len(said) - 1

@@ -348,7 +348,9 @@ def analyze(excerpt: Excerpt, failure_reason: str = "", job_name: str = "", stag
         if found.headline is not None and matched.n > found.headline.n:
             # The runner stopped the job after the line taken as the headline (a test still running, a retry's
             # message): running out of time is the failure, and that line is where the job was, not why it stopped.
-            found = replace(found, headline=matched, detail=(matched,))
+            # The test, step and report it named were the old headline's: a test that had finished did not stop it.
+            empty = {"test": "", "test_line": None, "step": "", "step_line": None, "context": None}
+            found = replace(found, headline=matched, detail=(matched,), **empty)
         stalled = stall(excerpt, found.headline)
     named = found.named_lines() + (stalled.lines() if stalled is not None else ())
     return ModelAnswer(

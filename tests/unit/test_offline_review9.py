@@ -231,3 +231,42 @@ def test_playwright_flaky_test_is_not_the_failure():
     )
     summary = offline_answer(log).summary[:SCORED_SUMMARY]
     assert "e2e/orders.spec.ts:52:7" in summary and "search.spec.ts" not in summary, summary
+
+
+# Stop 24's review: a CI system's own echo of the step (GitHub Actions' `Run` group, CircleCI's shebang over the
+# command, Azure's script banner) is not what a command that printed nothing said: the runner's exit line heads.
+STEP_ECHO_ONLY = {
+    "azure": (
+        "Starting: Run tests\n"
+        "==============================================================================\n"
+        "Task         : Command line\n"
+        "Version      : 2.231.1\n"
+        "==============================================================================\n"
+        "Generating script.\n"
+        "========================== Starting Command Output ===========================\n"
+        "/usr/bin/bash --noprofile --norc /home/vsts/work/_temp/1b2c.sh\n"
+        "##[error]Bash exited with code '1'.\n",
+        "Bash exited with code '1'.",
+    ),
+    "github": (
+        "##[group]Run ./scripts/check.sh\n"
+        "./scripts/check.sh\n"
+        "shell: /usr/bin/bash -e {0}\n"
+        "env:\n"
+        "  NODE_VERSION: 20\n"
+        "##[endgroup]\n"
+        "##[error]Process completed with exit code 1.\n",
+        "Process completed with exit code 1.",
+    ),
+    "circleci": (
+        "#!/bin/bash -eo pipefail\n./scripts/check.sh\n\nExited with code exit status 1\n",
+        "Exited with code exit status 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("system", sorted(STEP_ECHO_ONLY))
+def test_a_step_that_printed_nothing_is_headlined_by_its_exit_line_not_the_runners_echo(system: str) -> None:
+    log, exit_line = STEP_ECHO_ONLY[system]
+    answer = offline_answer(log)
+    assert answer.summary.startswith(exit_line)

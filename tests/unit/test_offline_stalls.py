@@ -104,3 +104,19 @@ ERROR: Job failed: exit code 1
     answer = offline_answer(log)
     assert "was running" not in answer.root_cause
     assert "last output" not in answer.summary
+
+
+def test_a_timeout_after_a_failed_test_does_not_name_that_test_as_what_stopped() -> None:
+    log = """Running with gitlab-runner 17.6.0 (374d34fd)
+$ pytest -v tests/
+tests/test_api.py::test_health PASSED
+tests/test_api.py::test_login FAILED
+tests/test_api.py::test_export_waits_for_worker
+section_end:1764493212:step_script
+ERROR: Job failed: execution took longer than 1h0m0s seconds
+"""
+    answer = offline_answer(log)
+    assert answer.category is Category.timeout
+    assert answer.summary.startswith("ERROR: Job failed: execution took longer than 1h0m0s seconds")
+    assert "test_login" not in answer.summary  # it had finished: the one still running is where the job was
+    assert "last output: `tests/test_api.py::test_export_waits_for_worker`" in answer.summary
