@@ -9,7 +9,16 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.core.excerpt.ci_systems import STEP_START_BYTES, STEP_START_WORDS, is_post_start, is_step_start
+from bot.core.excerpt.ci_systems import (
+    STEP_START_BYTES,
+    STEP_START_WORDS,
+    XTRACE_BYTES,
+    XTRACE_SHOWN,
+    bare,
+    is_post_start,
+    is_step_start,
+    is_xtrace_step,
+)
 from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
@@ -59,6 +68,14 @@ PEM_END = b"-----END"
 _PEM_PRIVATE = re.compile(rb"-----(BEGIN|END)[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 
 
+def _lines_above(block: bytes, start: int) -> Iterator[str]:
+    """The lines of block above the one at offset start, nearest first, without their CI prefixes."""
+    while start > 0:
+        prev = block.rfind(b"\n", 0, start - 1) + 1
+        yield bare(render_line(block[prev : start - 1]))
+        start = prev
+
+
 @dataclass(slots=True)
 class _Candidate:
     n: int
@@ -94,6 +111,10 @@ class Scanner:
     section_lines: list[int] = field(default_factory=list)
     section_names: list[str | None] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
+    # A traced script's command echoes (`+ make test`), steps only in a log whose runner echoes no command itself:
+    # under GitLab or Travis, `set -x` echoes the commands of one step the runner echoed.
+    xtraces: list[int] = field(default_factory=list)
+    runner_echoes: bool = False  # the runner echoed a command ("$ make test")
     posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure (ci_systems)
     other_steps: bool = False  # the log shows other systems' step starts (looked for in its first bytes)
     steps_looked: int = 0  # bytes looked through for them
@@ -214,7 +235,8 @@ class Scanner:
             # first OTHER_STEPS_BYTES show one (their framing starts with the job); a block before held none.
             self.steps_looked += len(block)
             self.other_steps = any(word in block for word in STEP_START_WORDS)
-        for echo in _COMMAND_ECHOES + STEP_START_BYTES if self.other_steps else _COMMAND_ECHOES:
+        echoes = _COMMAND_ECHOES + STEP_START_BYTES if self.other_steps else _COMMAND_ECHOES
+        for echo in echoes + (XTRACE_BYTES,) if not self.runner_echoes else echoes:
             found = echo.search(block)
             while found:
                 i = found.start()
@@ -228,7 +250,15 @@ class Scanner:
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
             text = render_line(block[start:end])
-            if is_post_start(text):
+            if not self.runner_echoes and text.startswith(COMMAND_STARTS):
+                self.runner_echoes = True
+                self.xtraces.clear()
+            if not self.runner_echoes and is_xtrace_step(bare(text), _lines_above(block, start)):
+                self.xtraces.append(counted_n)
+                if len(self.xtraces) > 20_000:
+                    del self.xtraces[:10_000]
+                self._step_head(block, start, counted_n)
+            elif is_post_start(text):
                 # The step that failed ran before this phase: its last lines are kept as above an exit line.
                 self.posts.append(counted_n)
                 self._retain(counted_n, text)
@@ -430,13 +460,14 @@ class Scanner:
             for k, raw in enumerate(chunk.split(b"\n")[:-1])  # whole lines only
             if n + k not in texts and n + k <= total_lines
         }
+        traced = len(self.xtraces) >= XTRACE_SHOWN
         return ScanResult(
             texts,
             self.scores,
             tail_lines,
             total_lines,
             step_ends=[c.n for c in self.candidates if c.step_end],
-            commands=self.commands,
+            commands=sorted(self.commands + self.xtraces) if traced else self.commands,
             pem_marks=self.pem_marks,
             section_lines=self.section_lines,
             section_names=self.section_names,
@@ -444,6 +475,7 @@ class Scanner:
             truncated=self.max_bytes is not None and self.bytes_read > self.max_bytes,
             heads=heads,
             posts=self.posts[-1000:],
+            traced=traced,
         )
 
     def _tail_lines(self, final: bytes) -> list[tuple[int, str]]:

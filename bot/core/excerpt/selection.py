@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.excerpt.blocks import SEED_SCORE, Block, dedup_key, failure_blocks
-from bot.core.excerpt.ci_systems import is_log_dump, is_step_start
+from bot.core.excerpt.ci_systems import XTRACE_STEP, bare, is_log_dump, is_step_start
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
 from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.rules import (
@@ -57,6 +57,20 @@ def _output_start(texts: dict[int, str], lo: int, hi: int) -> int:
             if text.startswith(GHA_END_GROUP):
                 return n + 1
     return lo + 1
+
+
+def _traced_step(commands: list[int], n: int, text: str) -> bool:
+    """Whether line n is a traced script's command echo the scan took as a step's start (not a guessed start)."""
+    i = bisect.bisect_left(commands, n)
+    return i < len(commands) and commands[i] == n and bool(XTRACE_STEP.match(bare(text)))
+
+
+def _step_ends(scan: ScanResult, exits: list[int]) -> list[int]:
+    """The lines that end failing steps: the exit lines; in a traced log without one (Drone, Woodpecker and Tekton
+    print none of their own at the end of a step's log), its last line, where the command that failed stopped."""
+    if exits or not scan.traced:
+        return exits
+    return [max((n for n, t in scan.tail if t.strip()), default=scan.total_lines)]
 
 
 def _failed_steps(
@@ -145,7 +159,7 @@ def _wanted_heads(scan: ScanResult) -> dict[int, str]:
         return {}
     read, heads = scan.texts, scan.heads
     exits = sorted({n for n, t in read.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in read})
-    steps = _failed_steps(lambda n: read.get(n) or heads.get(n, ""), scan.commands, exits, scan.posts)
+    steps = _failed_steps(lambda n: read.get(n) or heads.get(n, ""), scan.commands, _step_ends(scan, exits), scan.posts)
     firsts = {lo for lo, _ in steps[-4:]}
     return {n: heads[n] for lo in firsts for n in range(lo, lo + HEAD_LINES + 1) if n in heads}
 
@@ -169,7 +183,7 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
     anchors = sorted(exits)
-    steps = _failed_steps(lambda n: texts.get(n, ""), scan.commands, anchors, scan.posts)
+    steps = _failed_steps(lambda n: texts.get(n, ""), scan.commands, _step_ends(scan, anchors), scan.posts)
     blocks = failure_blocks(texts, scores, exits)
     total_lines = scan.total_lines
     last_anchor = anchors[-1] if anchors else total_lines
@@ -279,11 +293,14 @@ def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None =
     # The first output of the failing command often names the failure (a usage error, a bad flag).
     exits = set(anchors)
     for lo, hi in dict.fromkeys(steps[-4:]):
-        # A step's head kept only as such is shown for a silent step: one whose output seeds no failure block.
-        if lo in plan.heads and any(lo < b.seed < hi and b.seed not in exits for b in ranked):
+        head = texts.get(lo, "")
+        traced = _traced_step(scan.commands, lo, head)
+        # A step's head kept only as such is shown for a silent step: one whose output seeds no failure block. So is
+        # a traced command's: its first lines are often the tool's start-up (downloads, banners), not a usage error.
+        if (lo in plan.heads or traced) and any(lo < b.seed < hi and b.seed not in exits for b in ranked):
             continue
         # a step found from its command echo or another system's start of a step, not a guess
-        if texts.get(lo, "").startswith(COMMAND_STARTS) or is_step_start(texts.get(lo, "")):
+        if head.startswith(COMMAND_STARTS) or is_step_start(head) or traced:
             first = _output_start(texts, lo, hi)
             take([lo, *range(first, min(first + STEP_HEAD_LINES, hi))], partial=False)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
