@@ -66,11 +66,14 @@ def _traced_step(commands: list[int], n: int, text: str) -> bool:
 
 
 def _step_ends(scan: ScanResult, exits: list[int]) -> list[int]:
-    """The lines that end failing steps: the exit lines; in a traced log without one (Drone, Woodpecker and Tekton
-    print none of their own at the end of a step's log), its last line, where the command that failed stopped."""
-    if exits or not scan.traced:
+    """The lines that end failing steps: the exit lines; in a log traced to its end without one (Drone, Woodpecker
+    and Tekton print none of their own at the end of a step's log), its last line, where the command that failed
+    stopped. A log whose last traced command is far above its end ran an untraced script (`curl ... | bash`): its
+    end says nothing of where a command started."""
+    if exits or not scan.traced or not scan.commands:
         return exits
-    return [max((n for n, t in scan.tail if t.strip()), default=scan.total_lines)]
+    last = max((n for n, t in scan.tail if t.strip()), default=scan.total_lines)
+    return [last] if last - scan.commands[-1] <= EXIT_BEFORE else exits
 
 
 def _failed_steps(
