@@ -15,6 +15,7 @@ from bot.core.excerpt.ci_systems import (
     XTRACE_BYTES,
     XTRACE_SHOWN,
     bare,
+    is_log_dump,
     is_post_start,
     is_step_start,
     is_xtrace_step,
@@ -44,6 +45,7 @@ BEFORE = 6
 # Above a line that says a step failed, the step's own last output is kept this far back.
 EXIT_BEFORE = 120
 AFTER = 30
+DUMP_BEFORE = 12  # above a traced command that dumps logs after a failure, the failed command's last output is kept
 # A verdict right under a separator rule closes a framed report (a diff between two rules): kept this far up.
 FRAMED_BEFORE = 150
 MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
@@ -258,6 +260,11 @@ class Scanner:
                 if len(self.xtraces) > 20_000:
                     del self.xtraces[:10_000]
                 self._step_head(block, start, counted_n)
+                if is_log_dump(text):
+                    # A traced script dumps logs after a command failed (`cmd || { kubectl get events; exit 1; }`):
+                    # the failed command's last output is above this echo, far above the exit line.
+                    self._retain(counted_n, text)
+                    self._capture_before(block, start, counted_n, DUMP_BEFORE)
             elif is_post_start(text):
                 # The step that failed ran before this phase: its last lines are kept as above an exit line.
                 self.posts.append(counted_n)

@@ -69,11 +69,23 @@ def _step_ends(scan: ScanResult, exits: list[int]) -> list[int]:
     """The lines that end failing steps: the exit lines; in a log traced to its end without one (Drone, Woodpecker
     and Tekton print none of their own at the end of a step's log), its last line, where the command that failed
     stopped. A log whose last traced command is far above its end ran an untraced script (`curl ... | bash`): its
-    end says nothing of where a command started."""
+    end says nothing of where a command started, unless that command dumps logs after a failure."""
     if exits or not scan.traced or not scan.commands:
         return exits
     last = max((n for n, t in scan.tail if t.strip()), default=scan.total_lines)
-    return [last] if last - scan.commands[-1] <= EXIT_BEFORE else exits
+    echo = scan.commands[-1]
+    if last - echo <= EXIT_BEFORE or is_log_dump(scan.texts.get(echo) or scan.heads.get(echo, "")):
+        return [last]
+    return exits
+
+
+def _dumps_logs(text_of: Callable[[int], str], commands: list[int], i: int) -> bool:
+    """Whether command i dumps other programs' logs: its echo says so, or the line under it when that line is not
+    the next command's echo (a traced `grep -q` that failed silently, right above a `+ docker compose logs`)."""
+    n = commands[i]
+    if is_log_dump(text_of(n)):
+        return True
+    return (i + 1 >= len(commands) or commands[i + 1] != n + 1) and is_log_dump(text_of(n + 1))
 
 
 def _failed_steps(
@@ -88,8 +100,8 @@ def _failed_steps(
         end = posts[j] if j >= 0 and k == len(anchors) - 1 else a
         i = bisect.bisect_left(commands, end) - 1
         # A step that dumps other programs' logs ran to show why the one before it failed (a `finally`).
-        while i > 0 and any(is_log_dump(text_of(n)) for n in (commands[i], commands[i] + 1)):
-            end, i = commands[i] - 1, i - 1
+        while i > 0 and _dumps_logs(text_of, commands, i):
+            end, i = commands[i], i - 1  # the dump's echo ends the step as an exit line would
         first = commands[i] if i >= 0 else max(end - EXIT_BEFORE, 1)
         steps.append((first, end))
     return steps
@@ -186,7 +198,10 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
     anchors = sorted(exits)
-    steps = _failed_steps(lambda n: texts.get(n, ""), scan.commands, _step_ends(scan, anchors), scan.posts)
+    # A command's echo may be held only as a step's head: a log dump is known by it (as in _wanted_heads).
+    steps = _failed_steps(
+        lambda n: texts.get(n) or scan.heads.get(n, ""), scan.commands, _step_ends(scan, anchors), scan.posts
+    )
     blocks = failure_blocks(texts, scores, exits)
     total_lines = scan.total_lines
     last_anchor = anchors[-1] if anchors else total_lines
