@@ -45,6 +45,7 @@ BEFORE = 6
 # Above a line that says a step failed, the step's own last output is kept this far back.
 EXIT_BEFORE = 120
 AFTER = 30
+XTRACE_WALK = 64  # traced echoes read up from an exit line at most (a diff's added lines look like them)
 DUMP_BEFORE = 12  # above a traced command that dumps logs after a failure, the failed command's last output is kept
 # A verdict right under a separator rule closes a framed report (a diff between two rules): kept this far up.
 FRAMED_BEFORE = 150
@@ -117,6 +118,7 @@ class Scanner:
     # under GitLab or Travis, `set -x` echoes the commands of one step the runner echoed.
     xtraces: list[int] = field(default_factory=list)
     runner_echoes: bool = False  # the runner echoed a command ("$ make test")
+    block_exits: list[int] = field(default_factory=list)  # where the exit lines of the block being read start
     posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure (ci_systems)
     other_steps: bool = False  # the log shows other systems' step starts (looked for in its first bytes)
     steps_looked: int = 0  # bytes looked through for them
@@ -238,7 +240,7 @@ class Scanner:
             self.steps_looked += len(block)
             self.other_steps = any(word in block for word in STEP_START_WORDS)
         echoes = _COMMAND_ECHOES + STEP_START_BYTES if self.other_steps else _COMMAND_ECHOES
-        for echo in echoes + (XTRACE_BYTES,) if not self.runner_echoes else echoes:
+        for echo in echoes:
             found = echo.search(block)
             while found:
                 i = found.start()
@@ -255,17 +257,7 @@ class Scanner:
             if not self.runner_echoes and text.startswith(COMMAND_STARTS):
                 self.runner_echoes = True
                 self.xtraces.clear()
-            if not self.runner_echoes and is_xtrace_step(bare(text), _lines_above(block, start)):
-                self.xtraces.append(counted_n)
-                if len(self.xtraces) > 20_000:
-                    del self.xtraces[:10_000]
-                self._step_head(block, start, counted_n)
-                if is_log_dump(text):
-                    # A traced script dumps logs after a command failed (`cmd || { kubectl get events; exit 1; }`):
-                    # the failed command's last output is above this echo, far above the exit line.
-                    self._retain(counted_n, text)
-                    self._capture_before(block, start, counted_n, DUMP_BEFORE)
-            elif is_post_start(text):
+            if is_post_start(text):
                 # The step that failed ran before this phase: its last lines are kept as above an exit line.
                 self.posts.append(counted_n)
                 self._retain(counted_n, text)
@@ -275,6 +267,60 @@ class Scanner:
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]
                 self._step_head(block, start, counted_n)
+        if not self.runner_echoes:
+            self._xtraces(block, base)
+        self.block_exits.clear()
+
+    def _xtraces(self, block: bytes, base: int) -> None:
+        """Remember the traced commands' echoes (`+ make test`) that may start a failing step: the last one above each
+        exit line of this block and above its end, and the one above a command that dumps logs after a failure. The
+        others are never read: a traced log echoes many of its lines, and reading each slowed it threefold."""
+        if len(self.xtraces) < XTRACE_SHOWN and self.bytes_read - len(block) > OTHER_STEPS_BYTES:
+            return  # a traced script's echoes start with the job: a log whose start shows none is not traced
+        echoes: dict[int, tuple[int, str]] = {}  # line start -> (line number, text) of the echoes read
+        seen: dict[int, bool] = {}  # line start -> whether its echo ends the walk up (an echo, not a log dump's)
+        found = XTRACE_BYTES.search(block) if len(self.xtraces) < XTRACE_SHOWN else None
+        while found and len(self.xtraces) + len(echoes) < XTRACE_SHOWN:
+            # The first ones are read until the log shows it is traced.
+            i = found.start()
+            start, end = block.rfind(b"\n", 0, i) + 1, block.find(b"\n", i)
+            if i - start < 200:
+                seen[start] = self._xtrace(block, start, end, base, echoes)
+            found = XTRACE_BYTES.search(block, end) if end >= 0 else None
+        for point in [*self.block_exits, len(block)]:
+            pos = point
+            for _ in range(XTRACE_WALK):
+                i = max(block.rfind(b"+ ", 0, pos), block.rfind(b"+(", 0, pos))
+                if i < 0:
+                    break
+                start = block.rfind(b"\n", 0, i) + 1
+                pos = start  # the walk goes on above this line
+                if i - start >= 200:
+                    continue
+                if start not in seen:
+                    seen[start] = self._xtrace(block, start, block.find(b"\n", i), base, echoes)
+                if seen[start]:
+                    break
+        for start, (n, text) in sorted(echoes.items()):
+            self.xtraces.append(n)
+            self._step_head(block, start, n)
+            if is_log_dump(text):
+                # A traced script dumps logs after a command failed (`cmd || { kubectl get events; exit 1; }`): the
+                # failed command's last output is above this echo, far above the exit line.
+                self._retain(n, text)
+                self._capture_before(block, start, n, DUMP_BEFORE)
+        if len(self.xtraces) > 20_000:
+            del self.xtraces[:10_000]
+
+    @staticmethod
+    def _xtrace(block: bytes, start: int, end: int, base: int, echoes: dict[int, tuple[int, str]]) -> bool:
+        """Read one candidate line into echoes if it is a traced command's echo; True when it ends the walk up (an
+        echo, not a log dump's)."""
+        text = render_line(block[start:end])
+        if not is_xtrace_step(bare(text), _lines_above(block, start)):
+            return False
+        echoes[start] = (base + block.count(b"\n", 0, start), text)
+        return not is_log_dump(text)
 
     def _step_head(self, block: bytes, start: int, n: int) -> None:
         """Keep the first HEAD_LINES lines of the step that starts on line n (at offset start), forgetting the oldest
@@ -326,6 +372,8 @@ class Scanner:
         step_end = self._markers(raw, n)
         text = render_line(raw)
         kind = self._consider(n, text, step_end)
+        if kind == "exit":
+            self.block_exits.append(start)
         if kind:
             self._retain(n, text)
             before = EXIT_BEFORE if kind == "exit" else BEFORE

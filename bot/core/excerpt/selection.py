@@ -80,12 +80,13 @@ def _step_ends(scan: ScanResult, exits: list[int]) -> list[int]:
 
 
 def _dumps_logs(text_of: Callable[[int], str], commands: list[int], i: int) -> bool:
-    """Whether command i dumps other programs' logs: its echo says so, or the line under it when that line is not
-    the next command's echo (a traced `grep -q` that failed silently, right above a `+ docker compose logs`)."""
-    n = commands[i]
-    if is_log_dump(text_of(n)):
+    """Whether command i dumps other programs' logs: its echo says so, or, for a step start that names its command
+    on the next line (`[Pipeline] sh` over `+ docker compose logs`), that line. A traced command's echo names its
+    own: a `grep -q` that failed silently right above a `+ docker compose logs` is not the dump."""
+    text = text_of(commands[i])
+    if is_log_dump(text):
         return True
-    return (i + 1 >= len(commands) or commands[i + 1] != n + 1) and is_log_dump(text_of(n + 1))
+    return not XTRACE_STEP.match(bare(text)) and is_log_dump(text_of(commands[i] + 1))
 
 
 def _failed_steps(
