@@ -531,6 +531,7 @@ class Scanner:
             heads=heads,
             posts=self.posts[-1000:],
             traced=traced,
+            xtraces=frozenset(self.xtraces) if traced else frozenset(),
         )
 
     def _tail_lines(self, final: bytes) -> list[tuple[int, str]]:

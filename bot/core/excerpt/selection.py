@@ -90,7 +90,11 @@ def _dumps_logs(text_of: Callable[[int], str], commands: list[int], i: int) -> b
 
 
 def _failed_steps(
-    text_of: Callable[[int], str], commands: list[int], anchors: list[int], posts: list[int]
+    text_of: Callable[[int], str],
+    commands: list[int],
+    anchors: list[int],
+    posts: list[int],
+    traced: frozenset[int] = frozenset(),
 ) -> list[tuple[int, int]]:
     """(first, last) line of the output of each step that ended with a failure: from its command to its exit line.
     The run's last exit line, printed after a phase run after the failure (Jenkins' `post`), ends the step that
@@ -104,6 +108,13 @@ def _failed_steps(
         while i > 0 and _dumps_logs(text_of, commands, i):
             end, i = commands[i], i - 1  # the dump's echo ends the step as an exit line would
         first = commands[i] if i >= 0 else max(end - EXIT_BEFORE, 1)
+        if first in traced and first < end - EXIT_BEFORE:
+            # A traced command's output longer than that is no better bounded than without it: often an untraced
+            # script it runs (`curl ... | bash`), whose first error need not be the one that failed the job. The
+            # step is then what the system's own step start says (`[Pipeline] sh`), or a guess.
+            while i >= 0 and commands[i] in traced:
+                i -= 1
+            first = commands[i] if i >= 0 else max(end - EXIT_BEFORE, 1)
         steps.append((first, end))
     return steps
 
@@ -175,7 +186,9 @@ def _wanted_heads(scan: ScanResult) -> dict[int, str]:
         return {}
     read, heads = scan.texts, scan.heads
     exits = sorted({n for n, t in read.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in read})
-    steps = _failed_steps(lambda n: read.get(n) or heads.get(n, ""), scan.commands, _step_ends(scan, exits), scan.posts)
+    steps = _failed_steps(
+        lambda n: read.get(n) or heads.get(n, ""), scan.commands, _step_ends(scan, exits), scan.posts, scan.xtraces
+    )
     firsts = {lo for lo, _ in steps[-4:]}
     return {n: heads[n] for lo in firsts for n in range(lo, lo + HEAD_LINES + 1) if n in heads}
 
@@ -201,7 +214,11 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     anchors = sorted(exits)
     # A command's echo may be held only as a step's head: a log dump is known by it (as in _wanted_heads).
     steps = _failed_steps(
-        lambda n: texts.get(n) or scan.heads.get(n, ""), scan.commands, _step_ends(scan, anchors), scan.posts
+        lambda n: texts.get(n) or scan.heads.get(n, ""),
+        scan.commands,
+        _step_ends(scan, anchors),
+        scan.posts,
+        scan.xtraces,
     )
     blocks = failure_blocks(texts, scores, exits)
     total_lines = scan.total_lines
