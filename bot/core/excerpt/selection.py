@@ -66,16 +66,15 @@ def _traced_step(commands: list[int], n: int, text: str) -> bool:
 
 
 def _step_ends(scan: ScanResult, exits: list[int]) -> list[int]:
-    """The lines that end failing steps: the exit lines; in a log traced to its end without one (Drone, Woodpecker
-    and Tekton print none of their own at the end of a step's log), its last line, where the command that failed
-    stopped. A log whose last traced command is far above its end ran an untraced script (`curl ... | bash`): its
-    end says nothing of where a command started, unless that command dumps logs after a failure."""
+    """The lines that end failing steps: the exit lines; in a traced log without one (Drone, Woodpecker and Tekton
+    print none of their own at the end of a step's log) whose last traced command dumps logs (`kubectl describe`,
+    `docker compose logs`), its last line: such a dump runs after a command failed. Any other command last echoed
+    may have run an untraced script (`curl ... | bash`), or passed, and the log's end says nothing of it."""
     if exits or not scan.traced or not scan.commands:
         return exits
-    last = max((n for n, t in scan.tail if t.strip()), default=scan.total_lines)
     echo = scan.commands[-1]
-    if last - echo <= EXIT_BEFORE or is_log_dump(scan.texts.get(echo) or scan.heads.get(echo, "")):
-        return [last]
+    if is_log_dump(scan.texts.get(echo) or scan.heads.get(echo, "")):
+        return [max((n for n, t in scan.tail if t.strip()), default=scan.total_lines)]
     return exits
 
 
