@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from itertools import islice
 
 # A prefix a CI system puts before some lines, not the tool's words: Google Cloud Build's step name before every
 # line a step prints (`Step #2 - "test": `), AWS CodeBuild's agent stamp before its own lines (`[Container]
@@ -69,11 +71,13 @@ EXIT = re.compile(
 # CircleCI's shebang over the step's command (`#!/bin/bash -eo pipefail`), Jenkins Pipeline's `[Pipeline] sh`,
 # CodeBuild's `Running command X` (after its prefix).
 STEP_START = re.compile(r"^(?:##\[command\]\S|#!/bin/(?:ba|z)?sh\b|\[Pipeline\] sh\s*$|Running command \S)")
-# A command that prints other programs' logs (`docker compose logs`, `kubectl logs`, `journalctl`), run to show
-# why something failed: the services' errors it prints are theirs, and it is not the step that failed.
+# A command that prints other programs' logs or state (`docker compose logs`, `kubectl logs`, `journalctl`, `kubectl
+# describe`, `kubectl get events`), run to show why something failed: the services' errors it prints are theirs, and
+# it is not the step that failed.
 LOG_DUMP = re.compile(
     r"^(?:\$ |\+{1,3} |##\[group\]Run )?(?:sudo )?(?:docker(?:-compose| compose)?|kubectl|podman(?:-compose)?)"
     r"(?: (?!logs\b)\S+)* logs\b|^(?:\$ |\+{1,3} )?(?:sudo )?journalctl\b"
+    r"|^(?:\$ |\+{1,3} )?kubectl(?: -{1,2}\S+(?: (?!describe\b|get\b)[^-\s]\S*)?)* (?:describe|get events)\b"
 )
 # Where a phase begins that runs after a failure, not the step that failed: Jenkins' declarative `post` section.
 POST_START = re.compile(r"^\[Pipeline\] \{ \(Declarative: Post Actions\)")
@@ -115,6 +119,15 @@ _IN_HUNK = re.compile(r"^(?:[ +-]|\\ No newline|$)")
 # A log that shows its commands' xtrace: a shell run with -x (Jenkins' freestyle step), Jenkins Pipeline's sh step.
 _TRACED = re.compile(r"\bsh -x|\bset -x|^\[Pipeline\] sh\s*$")
 XTRACE_SHOWN = 2  # xtrace echoes outside diffs that show a log prints them, without a line that says so
+# A command of the traced script itself, as bash's default PS4 (`+ `) or a PS4 naming the place (`+(deploy.sh:12): `)
+# echoes it: where the command's output starts on a system that echoes no command of its own (Drone and Woodpecker
+# run the script traced; Tekton and Argo steps and Jenkins' sh step usually do). `++ cmd` is a command run inside
+# another's expansion (`$(git rev-parse HEAD)`): part of the enclosing command's step.
+XTRACE_STEP = re.compile(r"^\+(?: |\([^()\n]{1,200}\): )(?:[A-Za-z_]\w*=\S*\s+)*'?[a-z_./$\[][\w./${}\[\]-]*'?(?:\s|$)")
+# Where to look for one in raw bytes: a `+` then a space or a parenthesis (a literal the regex engine scans for).
+XTRACE_BYTES = re.compile(rb"\+[ (]")
+XTRACE_LOOK_BACK = 40  # lines above an echo looked at to see it is a diff's added line
+_DIFF_REMOVED = re.compile(r"^-(?:[^-]|$)|^\? ")
 
 
 def xtrace_echoes(numbered: list[tuple[int, str]]) -> set[int]:
@@ -137,6 +150,20 @@ def xtrace_echoes(numbered: list[tuple[int, str]]) -> set[int]:
             elif _TRACED.search(text):
                 traced = True
     return set(found) if traced or len(found) >= XTRACE_SHOWN else set()
+
+
+def is_xtrace_step(text: str, above: Iterable[str]) -> bool:
+    """Whether a line (after its prefixes) is a traced script's command echo that starts a step's output, given the
+    lines above it, nearest first: not a line of a diff, whose added lines look the same (a unified diff's hunk under
+    its `@@` header, or an ndiff's `- old` / `+ new` lines)."""
+    if not XTRACE_STEP.match(text):
+        return False
+    for line in islice(above, XTRACE_LOOK_BACK):
+        if _HUNK.match(line) or _DIFF_REMOVED.match(line):
+            return False
+        if not _IN_HUNK.match(line):
+            return True  # output above the run of diff-shaped lines: no diff holds this line
+    return True
 
 
 def strip_prefix(text: str) -> str:
@@ -219,7 +246,7 @@ def is_step_start(text: str) -> bool:
 
 def is_log_dump(text: str) -> bool:
     """Whether a command echo runs a command that prints other programs' logs (LOG_DUMP)."""
-    return bool(LOG_DUMP.match(strip_prefix(text)))
+    return bool(LOG_DUMP.match(bare(text)))
 
 
 def is_post_start(text: str) -> bool:

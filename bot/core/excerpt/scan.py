@@ -9,7 +9,17 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.core.excerpt.ci_systems import STEP_START_BYTES, STEP_START_WORDS, is_post_start, is_step_start
+from bot.core.excerpt.ci_systems import (
+    STEP_START_BYTES,
+    STEP_START_WORDS,
+    XTRACE_BYTES,
+    XTRACE_SHOWN,
+    bare,
+    is_log_dump,
+    is_post_start,
+    is_step_start,
+    is_xtrace_step,
+)
 from bot.core.excerpt.clean import LONG_END_BYTES, LONG_LINE_BYTES, STORE_CHARS, render_ends, render_line
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
@@ -35,6 +45,8 @@ BEFORE = 6
 # Above a line that says a step failed, the step's own last output is kept this far back.
 EXIT_BEFORE = 120
 AFTER = 30
+XTRACE_WALK = 64  # traced echoes read up from an exit line at most (a diff's added lines look like them)
+DUMP_BEFORE = 12  # above a traced command that dumps logs after a failure, the failed command's last output is kept
 # A verdict right under a separator rule closes a framed report (a diff between two rules): kept this far up.
 FRAMED_BEFORE = 150
 MAX_BEFORE = max(BEFORE, EXIT_BEFORE, FRAMED_BEFORE)
@@ -57,6 +69,14 @@ OTHER_STEPS_BYTES = 256 * 1024  # other systems' step starts are looked for in t
 PEM_BEGIN = b"-----BEGIN"
 PEM_END = b"-----END"
 _PEM_PRIVATE = re.compile(rb"-----(BEGIN|END)[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+
+
+def _lines_above(block: bytes, start: int) -> Iterator[str]:
+    """The lines of block above the one at offset start, nearest first, without their CI prefixes."""
+    while start > 0:
+        prev = block.rfind(b"\n", 0, start - 1) + 1
+        yield bare(render_line(block[prev : start - 1]))
+        start = prev
 
 
 @dataclass(slots=True)
@@ -94,6 +114,11 @@ class Scanner:
     section_lines: list[int] = field(default_factory=list)
     section_names: list[str | None] = field(default_factory=list)
     commands: list[int] = field(default_factory=list)  # lines that echo a script command ("$ make test")
+    # A traced script's command echoes (`+ make test`), steps only in a log whose runner echoes no command itself:
+    # under GitLab or Travis, `set -x` echoes the commands of one step the runner echoed.
+    xtraces: list[int] = field(default_factory=list)
+    runner_echoes: bool = False  # the runner echoed a command ("$ make test")
+    block_exits: list[int] = field(default_factory=list)  # where the exit lines of the block being read start
     posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure (ci_systems)
     other_steps: bool = False  # the log shows other systems' step starts (looked for in its first bytes)
     steps_looked: int = 0  # bytes looked through for them
@@ -214,7 +239,8 @@ class Scanner:
             # first OTHER_STEPS_BYTES show one (their framing starts with the job); a block before held none.
             self.steps_looked += len(block)
             self.other_steps = any(word in block for word in STEP_START_WORDS)
-        for echo in _COMMAND_ECHOES + STEP_START_BYTES if self.other_steps else _COMMAND_ECHOES:
+        echoes = _COMMAND_ECHOES + STEP_START_BYTES if self.other_steps else _COMMAND_ECHOES
+        for echo in echoes:
             found = echo.search(block)
             while found:
                 i = found.start()
@@ -228,6 +254,9 @@ class Scanner:
             counted_n += block.count(b"\n", counted_pos, start)
             counted_pos = start
             text = render_line(block[start:end])
+            if not self.runner_echoes and text.startswith(COMMAND_STARTS):
+                self.runner_echoes = True
+                self.xtraces.clear()
             if is_post_start(text):
                 # The step that failed ran before this phase: its last lines are kept as above an exit line.
                 self.posts.append(counted_n)
@@ -238,6 +267,60 @@ class Scanner:
                 if len(self.commands) > 20_000:
                     del self.commands[:10_000]
                 self._step_head(block, start, counted_n)
+        if not self.runner_echoes:
+            self._xtraces(block, base)
+        self.block_exits.clear()
+
+    def _xtraces(self, block: bytes, base: int) -> None:
+        """Remember the traced commands' echoes (`+ make test`) that may start a failing step: the last one above each
+        exit line of this block and above its end, and the one above a command that dumps logs after a failure. The
+        others are never read: a traced log echoes many of its lines, and reading each slowed it threefold."""
+        if len(self.xtraces) < XTRACE_SHOWN and self.bytes_read - len(block) > OTHER_STEPS_BYTES:
+            return  # a traced script's echoes start with the job: a log whose start shows none is not traced
+        echoes: dict[int, tuple[int, str]] = {}  # line start -> (line number, text) of the echoes read
+        seen: dict[int, bool] = {}  # line start -> whether its echo ends the walk up (an echo, not a log dump's)
+        found = XTRACE_BYTES.search(block) if len(self.xtraces) < XTRACE_SHOWN else None
+        while found and len(self.xtraces) + len(echoes) < XTRACE_SHOWN:
+            # The first ones are read until the log shows it is traced.
+            i = found.start()
+            start, end = block.rfind(b"\n", 0, i) + 1, block.find(b"\n", i)
+            if i - start < 200:
+                seen[start] = self._xtrace(block, start, end, base, echoes)
+            found = XTRACE_BYTES.search(block, end) if end >= 0 else None
+        for point in [*self.block_exits, len(block)]:
+            pos = point
+            for _ in range(XTRACE_WALK):
+                i = max(block.rfind(b"+ ", 0, pos), block.rfind(b"+(", 0, pos))
+                if i < 0:
+                    break
+                start = block.rfind(b"\n", 0, i) + 1
+                pos = start  # the walk goes on above this line
+                if i - start >= 200:
+                    continue
+                if start not in seen:
+                    seen[start] = self._xtrace(block, start, block.find(b"\n", i), base, echoes)
+                if seen[start]:
+                    break
+        for start, (n, text) in sorted(echoes.items()):
+            self.xtraces.append(n)
+            self._step_head(block, start, n)
+            if is_log_dump(text):
+                # A traced script dumps logs after a command failed (`cmd || { kubectl get events; exit 1; }`): the
+                # failed command's last output is above this echo, far above the exit line.
+                self._retain(n, text)
+                self._capture_before(block, start, n, DUMP_BEFORE)
+        if len(self.xtraces) > 20_000:
+            del self.xtraces[:10_000]
+
+    @staticmethod
+    def _xtrace(block: bytes, start: int, end: int, base: int, echoes: dict[int, tuple[int, str]]) -> bool:
+        """Read one candidate line into echoes if it is a traced command's echo; True when it ends the walk up (an
+        echo, not a log dump's)."""
+        text = render_line(block[start:end])
+        if not is_xtrace_step(bare(text), _lines_above(block, start)):
+            return False
+        echoes[start] = (base + block.count(b"\n", 0, start), text)
+        return not is_log_dump(text)
 
     def _step_head(self, block: bytes, start: int, n: int) -> None:
         """Keep the first HEAD_LINES lines of the step that starts on line n (at offset start), forgetting the oldest
@@ -289,6 +372,8 @@ class Scanner:
         step_end = self._markers(raw, n)
         text = render_line(raw)
         kind = self._consider(n, text, step_end)
+        if kind == "exit":
+            self.block_exits.append(start)
         if kind:
             self._retain(n, text)
             before = EXIT_BEFORE if kind == "exit" else BEFORE
@@ -430,13 +515,14 @@ class Scanner:
             for k, raw in enumerate(chunk.split(b"\n")[:-1])  # whole lines only
             if n + k not in texts and n + k <= total_lines
         }
+        traced = len(self.xtraces) >= XTRACE_SHOWN
         return ScanResult(
             texts,
             self.scores,
             tail_lines,
             total_lines,
             step_ends=[c.n for c in self.candidates if c.step_end],
-            commands=self.commands,
+            commands=sorted(self.commands + self.xtraces) if traced else self.commands,
             pem_marks=self.pem_marks,
             section_lines=self.section_lines,
             section_names=self.section_names,
@@ -444,6 +530,8 @@ class Scanner:
             truncated=self.max_bytes is not None and self.bytes_read > self.max_bytes,
             heads=heads,
             posts=self.posts[-1000:],
+            traced=traced,
+            xtraces=frozenset(self.xtraces) if traced else frozenset(),
         )
 
     def _tail_lines(self, final: bytes) -> list[tuple[int, str]]:

@@ -123,6 +123,8 @@ class ScanResult:
     truncated: bool  # the log was longer than max_bytes: past it, only strong and exit lines were candidates
     heads: dict[int, str] = field(default_factory=dict)  # the first lines of the last steps not in texts, cleaned
     posts: list[int] = field(default_factory=list)  # lines that start a phase run after a failure, in order
+    traced: bool = False  # commands holds a traced script's command echoes (`+ make test`): no runner echoes any
+    xtraces: frozenset[int] = frozenset()  # those echoes' lines
 
     def section_at(self, n: int) -> str | None:
         i = bisect.bisect_right(self.section_lines, n) - 1

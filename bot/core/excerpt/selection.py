@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core.excerpt.blocks import SEED_SCORE, Block, dedup_key, failure_blocks
-from bot.core.excerpt.ci_systems import is_log_dump, is_step_start
+from bot.core.excerpt.ci_systems import XTRACE_STEP, bare, is_log_dump, is_step_start
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
 from bot.core.excerpt.lines import Excerpt, ExcerptLine
 from bot.core.excerpt.rules import (
@@ -59,8 +59,41 @@ def _output_start(texts: dict[int, str], lo: int, hi: int) -> int:
     return lo + 1
 
 
+def _traced_step(commands: list[int], n: int, text: str) -> bool:
+    """Whether line n is a traced script's command echo the scan took as a step's start (not a guessed start)."""
+    i = bisect.bisect_left(commands, n)
+    return i < len(commands) and commands[i] == n and bool(XTRACE_STEP.match(bare(text)))
+
+
+def _step_ends(scan: ScanResult, exits: list[int]) -> list[int]:
+    """The lines that end failing steps: the exit lines; in a traced log without one (Drone, Woodpecker and Tekton
+    print none of their own at the end of a step's log) whose last traced command dumps logs (`kubectl describe`,
+    `docker compose logs`), its last line: such a dump runs after a command failed. Any other command last echoed
+    may have run an untraced script (`curl ... | bash`), or passed, and the log's end says nothing of it."""
+    if exits or not scan.traced or not scan.commands:
+        return exits
+    echo = scan.commands[-1]
+    if is_log_dump(scan.texts.get(echo) or scan.heads.get(echo, "")):
+        return [max((n for n, t in scan.tail if t.strip()), default=scan.total_lines)]
+    return exits
+
+
+def _dumps_logs(text_of: Callable[[int], str], commands: list[int], i: int) -> bool:
+    """Whether command i dumps other programs' logs: its echo says so, or, for a step start that names its command
+    on the next line (`[Pipeline] sh` over `+ docker compose logs`), that line. A traced command's echo names its
+    own: a `grep -q` that failed silently right above a `+ docker compose logs` is not the dump."""
+    text = text_of(commands[i])
+    if is_log_dump(text):
+        return True
+    return not XTRACE_STEP.match(bare(text)) and is_log_dump(text_of(commands[i] + 1))
+
+
 def _failed_steps(
-    text_of: Callable[[int], str], commands: list[int], anchors: list[int], posts: list[int]
+    text_of: Callable[[int], str],
+    commands: list[int],
+    anchors: list[int],
+    posts: list[int],
+    traced: frozenset[int] = frozenset(),
 ) -> list[tuple[int, int]]:
     """(first, last) line of the output of each step that ended with a failure: from its command to its exit line.
     The run's last exit line, printed after a phase run after the failure (Jenkins' `post`), ends the step that
@@ -71,9 +104,16 @@ def _failed_steps(
         end = posts[j] if j >= 0 and k == len(anchors) - 1 else a
         i = bisect.bisect_left(commands, end) - 1
         # A step that dumps other programs' logs ran to show why the one before it failed (a `finally`).
-        while i > 0 and any(is_log_dump(text_of(n)) for n in (commands[i], commands[i] + 1)):
-            end, i = commands[i] - 1, i - 1
+        while i > 0 and _dumps_logs(text_of, commands, i):
+            end, i = commands[i], i - 1  # the dump's echo ends the step as an exit line would
         first = commands[i] if i >= 0 else max(end - EXIT_BEFORE, 1)
+        if first in traced and first < end - EXIT_BEFORE:
+            # A traced command's output longer than that is no better bounded than without it: often an untraced
+            # script it runs (`curl ... | bash`), whose first error need not be the one that failed the job. The
+            # step is then what the system's own step start says (`[Pipeline] sh`), or a guess.
+            while i >= 0 and commands[i] in traced:
+                i -= 1
+            first = commands[i] if i >= 0 else max(end - EXIT_BEFORE, 1)
         steps.append((first, end))
     return steps
 
@@ -145,7 +185,9 @@ def _wanted_heads(scan: ScanResult) -> dict[int, str]:
         return {}
     read, heads = scan.texts, scan.heads
     exits = sorted({n for n, t in read.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in read})
-    steps = _failed_steps(lambda n: read.get(n) or heads.get(n, ""), scan.commands, exits, scan.posts)
+    steps = _failed_steps(
+        lambda n: read.get(n) or heads.get(n, ""), scan.commands, _step_ends(scan, exits), scan.posts, scan.xtraces
+    )
     firsts = {lo for lo, _ in steps[-4:]}
     return {n: heads[n] for lo in firsts for n in range(lo, lo + HEAD_LINES + 1) if n in heads}
 
@@ -169,7 +211,14 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
     anchors = sorted(exits)
-    steps = _failed_steps(lambda n: texts.get(n, ""), scan.commands, anchors, scan.posts)
+    # A command's echo may be held only as a step's head: a log dump is known by it (as in _wanted_heads).
+    steps = _failed_steps(
+        lambda n: texts.get(n) or scan.heads.get(n, ""),
+        scan.commands,
+        _step_ends(scan, anchors),
+        scan.posts,
+        scan.xtraces,
+    )
     blocks = failure_blocks(texts, scores, exits)
     total_lines = scan.total_lines
     last_anchor = anchors[-1] if anchors else total_lines
@@ -279,11 +328,14 @@ def select(scan: ScanResult, budget_chars: int, line_filter: LineFilter | None =
     # The first output of the failing command often names the failure (a usage error, a bad flag).
     exits = set(anchors)
     for lo, hi in dict.fromkeys(steps[-4:]):
-        # A step's head kept only as such is shown for a silent step: one whose output seeds no failure block.
-        if lo in plan.heads and any(lo < b.seed < hi and b.seed not in exits for b in ranked):
+        head = texts.get(lo, "")
+        traced = _traced_step(scan.commands, lo, head)
+        # A step's head kept only as such is shown for a silent step: one whose output seeds no failure block. So is
+        # a traced command's: its first lines are often the tool's start-up (downloads, banners), not a usage error.
+        if (lo in plan.heads or traced) and any(lo < b.seed < hi and b.seed not in exits for b in ranked):
             continue
         # a step found from its command echo or another system's start of a step, not a guess
-        if texts.get(lo, "").startswith(COMMAND_STARTS) or is_step_start(texts.get(lo, "")):
+        if head.startswith(COMMAND_STARTS) or is_step_start(head) or traced:
             first = _output_start(texts, lo, hi)
             take([lo, *range(first, min(first + STEP_HEAD_LINES, hi))], partial=False)
     # The last output of the first and the last failing step, whatever it says, up to a share of the budget.
