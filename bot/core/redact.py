@@ -169,8 +169,16 @@ class Redactor:
     def redact_line(self, line: str) -> str:
         """One log line, in order; a PEM key block spanning lines is replaced line by line."""
         state = self._state
-        # Most lines: nothing carried over from the line before and no pre-filter word (the checks of _line, inline).
-        if state.carries or self._has_extra or self._prefilter.search(line.lower()):
+        # Most lines: nothing carried over from the line before and no pre-filter word (the checks of _line, inline;
+        # LineState.carries spelt out: a property call on every line of a log costs more than the four fields).
+        if (
+            state.pem_lines
+            or state.value_kind
+            or state.printed_kind
+            or state.block_kind
+            or self._has_extra
+            or self._prefilter.search(line.lower())
+        ):
             return self._line(line, state)
         return line
 
@@ -278,6 +286,7 @@ class Redactor:
         low = line.lower()
         if not self._prefilter.search(low):
             return line
+        read = line  # low is its lowered form while no step below rewrites it (most lines: none does)
         if "-----begin" in low and rules.PEM_BEGIN.search(line):
             line = self._start_pem(line, state)
             if state.pem_lines:
@@ -285,7 +294,7 @@ class Redactor:
         known = len(self._known.kinds)
         if known:
             line = self._known.redact(line, self._mark)  # before the rules: one placeholder kind per secret
-        for func in self._appliers_for(line.lower()):
+        for func in self._appliers_for(low if line is read else line.lower()):
             line = func(line)
             if len(self._known.kinds) > known:  # found by this rule: gone in every form before the next rule
                 known = len(self._known.kinds)
@@ -434,12 +443,18 @@ class Redactor:
         needs = rule.needs
         need = needs[0] if len(needs) == 1 else None  # one mark: tested without a generator (many lines ask)
 
+        needs_lower = rule.needs_lower
+
         def apply_rule(line: str) -> str:
             if need is not None:
                 if need not in line:
                     return line
             elif needs and not any(mark in line for mark in needs):
                 return line
+            if needs_lower and line.isascii():  # a cheap test before a pattern that ignores case
+                low = line.lower()
+                if not any(word in low for word in needs_lower):
+                    return line
             return rule.pattern.sub(replace, line)
 
         if header:
