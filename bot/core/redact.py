@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -170,15 +170,10 @@ class Redactor:
         """One log line, in order; a PEM key block spanning lines is replaced line by line."""
         state = self._state
         # Most lines: nothing carried over from the line before and no pre-filter word (the checks of _line, inline;
-        # LineState.carries spelt out: a property call on every line of a log costs more than the four fields).
-        if (
-            state.pem_lines
-            or state.value_kind
-            or state.printed_kind
-            or state.block_kind
-            or self._has_extra
-            or self._prefilter.search(line.lower())
-        ):
+        # LineState.carries spelt out: a property call on every line of a log costs more than its four fields).
+        if state.pem_lines or state.value_kind or state.printed_kind or state.block_kind or self._has_extra:
+            return self._line(line, state)
+        if self._prefilter.search(line.lower()):
             return self._line(line, state)
         return line
 
@@ -315,10 +310,7 @@ class Redactor:
         if not text.isascii():
             # A few characters change length when lowered, and one wide character makes the whole string
             # slow to lower and to scan: line by line, each line that needs nothing passed over here.
-            return "\n".join(
-                self._line(part, state) if state.carries or self._prefilter.search(part.lower()) else part
-                for part in text.split("\n")  # the pre-filter grows as secrets are found: looked up each line
-            )
+            return "\n".join(self._lines_each(text.split("\n"), state))
         low = text.lower()
         out: list[str] = []
         pos = 0
@@ -345,6 +337,14 @@ class Redactor:
         if pos <= size:
             out.append(text[pos:])
         return "".join(out)
+
+    def _lines_each(self, parts: list[str], state: lines.LineState) -> Iterator[str]:
+        """The lines one by one, each that needs nothing passed over (LineState.carries spelt out, as in redact_line)."""
+        for part in parts:
+            if state.pem_lines or state.value_kind or state.printed_kind or state.block_kind:
+                yield self._line(part, state)
+            else:  # the pre-filter grows as secrets are found: looked up each line
+                yield self._line(part, state) if self._prefilter.search(part.lower()) else part
 
     def _appliers_for(self, low: str) -> list[Callable[[str], str]]:
         found = self._table_appliers(low)
