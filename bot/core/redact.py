@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -169,8 +169,11 @@ class Redactor:
     def redact_line(self, line: str) -> str:
         """One log line, in order; a PEM key block spanning lines is replaced line by line."""
         state = self._state
-        # Most lines: nothing carried over from the line before and no pre-filter word (the checks of _line, inline).
-        if state.carries or self._has_extra or self._prefilter.search(line.lower()):
+        # Most lines: nothing carried over from the line before and no pre-filter word (the checks of _line, inline;
+        # LineState.carries spelt out: a property call on every line of a log costs more than its four fields).
+        if state.pem_lines or state.value_kind or state.printed_kind or state.block_kind or self._has_extra:
+            return self._line(line, state)
+        if self._prefilter.search(line.lower()):
             return self._line(line, state)
         return line
 
@@ -278,6 +281,7 @@ class Redactor:
         low = line.lower()
         if not self._prefilter.search(low):
             return line
+        read = line  # low is its lowered form while no step below rewrites it (most lines: none does)
         if "-----begin" in low and rules.PEM_BEGIN.search(line):
             line = self._start_pem(line, state)
             if state.pem_lines:
@@ -285,7 +289,7 @@ class Redactor:
         known = len(self._known.kinds)
         if known:
             line = self._known.redact(line, self._mark)  # before the rules: one placeholder kind per secret
-        for func in self._appliers_for(line.lower()):
+        for func in self._appliers_for(low if line is read else line.lower()):
             line = func(line)
             if len(self._known.kinds) > known:  # found by this rule: gone in every form before the next rule
                 known = len(self._known.kinds)
@@ -306,10 +310,7 @@ class Redactor:
         if not text.isascii():
             # A few characters change length when lowered, and one wide character makes the whole string
             # slow to lower and to scan: line by line, each line that needs nothing passed over here.
-            return "\n".join(
-                self._line(part, state) if state.carries or self._prefilter.search(part.lower()) else part
-                for part in text.split("\n")  # the pre-filter grows as secrets are found: looked up each line
-            )
+            return "\n".join(self._lines_each(text.split("\n"), state))
         low = text.lower()
         out: list[str] = []
         pos = 0
@@ -336,6 +337,14 @@ class Redactor:
         if pos <= size:
             out.append(text[pos:])
         return "".join(out)
+
+    def _lines_each(self, parts: list[str], state: lines.LineState) -> Iterator[str]:
+        """The lines one by one, each that needs nothing passed over (LineState.carries spelt out, as in redact_line)."""
+        for part in parts:
+            if state.pem_lines or state.value_kind or state.printed_kind or state.block_kind:
+                yield self._line(part, state)
+            else:  # the pre-filter grows as secrets are found: looked up each line
+                yield self._line(part, state) if self._prefilter.search(part.lower()) else part
 
     def _appliers_for(self, low: str) -> list[Callable[[str], str]]:
         found = self._table_appliers(low)
@@ -434,12 +443,18 @@ class Redactor:
         needs = rule.needs
         need = needs[0] if len(needs) == 1 else None  # one mark: tested without a generator (many lines ask)
 
+        needs_lower = rule.needs_lower
+
         def apply_rule(line: str) -> str:
             if need is not None:
                 if need not in line:
                     return line
             elif needs and not any(mark in line for mark in needs):
                 return line
+            if needs_lower and line.isascii():  # a cheap test before a pattern that ignores case
+                low = line.lower()
+                if not any(word in low for word in needs_lower):
+                    return line
             return rule.pattern.sub(replace, line)
 
         if header:

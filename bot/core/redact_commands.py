@@ -36,6 +36,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         group=2,
         check=not_masked,
         named=1,
+        needs=("::set-output", "::save-state"),
         weak_needs_random=True,
     ),
     # Go's MySQL driver DSN `user:password@tcp(host:3306)/db` (also `@unix(/path)`), printed by Go services' errors.
@@ -45,6 +46,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         ("@tcp", "@unix", "@udp"),
         group=1,
         check=not_masked,
+        needs=("@tcp(", "@tcp6(", "@unix(", "@udp("),
     ),
     # Bundler's credentials variable `BUNDLE_<HOST, dots as __>=user:password`.
     rule(
@@ -53,6 +55,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         ("bundle_",),
         group=1,
         check=not_masked,
+        needs=("BUNDLE_",),
     ),
     # OpenLDAP's clients take the bind password after -w (`-W` prompts, `-y` reads a file); ldappasswd's -s new one.
     tool_flag(
@@ -72,10 +75,11 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
             "ldapurl",
         ),
         no_dash=True,
+        needs=("ldap",),
     ),
     tool_flag("password", "ldappasswd", r"-s\s*", ("ldappasswd",), no_dash=True),
     # Cassandra's cqlsh `-u USER -p PASSWORD`.
-    tool_flag("password", "cqlsh", r"-p\s*", ("cqlsh",), no_dash=True),
+    tool_flag("password", "cqlsh", r"-p\s*", ("cqlsh",), no_dash=True, needs=("cqlsh",)),
     # Oracle's utilities take `user/password@connect` as sqlplus does: Data Pump, SQL*Loader, RMAN's `target`, DGMGRL.
     rule(
         "password",
@@ -83,10 +87,11 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         ("expdp", "impdp", "sqlldr", "rman target", "dgmgrl "),
         group=2,
         check=not_masked,
+        needs=("expdp", "impdp", "sqlldr", "rman", "dgmgrl"),  # the words as printed: "sql" lines run it otherwise
     ),
     # FreeRDP's `/p:PASSWORD`, rdesktop's `-p PASSWORD`.
-    tool_flag("password", r"[xw]l?freerdp3?", r"/p:", ("freerdp",)),
-    tool_flag("password", "rdesktop", r"-p\s*", ("rdesktop",), no_dash=True),
+    tool_flag("password", r"[xw]l?freerdp3?", r"/p:", ("freerdp",), needs=("freerdp",)),
+    tool_flag("password", "rdesktop", r"-p\s*", ("rdesktop",), no_dash=True, needs=("rdesktop",)),
     # sudo reading the password from standard input: `sudo -S <<< X`, `echo X | sudo -S …`; chpasswd's `<<< user:X`.
     rule(
         "password",
@@ -112,6 +117,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         ("chpasswd",),
         group=2,
         check=not_masked,
+        needs=("chpasswd",),
     ),
     # fish's `set -x NAME VALUE` (-gx, -Ux, --export), PowerShell's `Set-Item -Path Env:NAME -Value X`.
     rule(
@@ -144,6 +150,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         "secret",
         r"\bbuildkite-agent\s+meta-data\s+set\s+[\"']?" + _NAME + r"[\"']?\s+" + _WORD + r"\2",
         ("meta-data set",),
+        needs=("meta-data",),
         group=3,
         check=not_masked,
         named=1,
@@ -155,6 +162,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         ("secret set",),
         group=2,
         check=not_masked,
+        needs=("secret",),  # "secret" lines run it otherwise; the pattern is `gh secret set` as typed
     ),
     rule(
         "secret",
@@ -162,6 +170,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         ("store-secret",),
         group=2,
         check=not_masked,
+        needs=("store-secret",),
     ),
     # A keyword naming a secret, then its string: Clojure's `{:api-key "X"}`, Ruby's `set :password, 'X'`.
     rule(
@@ -182,6 +191,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         ("secret id", "secretid:"),
         group=1,
         check=not_masked,
+        needs=("Secret",),
     ),
     # OAuth's authorization code (RFC 6749 4.1.2): one use, minutes long, but with the client secret it buys a token.
     rule(
@@ -190,6 +200,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         ("?code=", "&code="),
         group=1,
         check=_generated,
+        needs=("code=",),
     ),
     rule(
         "secret",
@@ -197,5 +208,6 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         ("authorization_code",),
         group=1,
         check=_generated,
+        needs=("code=",),  # "auth" lines run it otherwise
     ),
 )

@@ -31,6 +31,7 @@ HTTP_RULES: tuple[TokenRule, ...] = (
         + HEADER_VALUE,
         ("authorization",),
         group=1,
+        needs_lower=("authorization",),  # "auth" lines run it otherwise
         # Not a parameter's name: Digest's `username="ci", realm=...` (its `response=` is the rule below).
         check=lambda v: not_masked(v) and not (v.endswith("=") and v[:-1].isalpha() and v[:-1].islower()),
     ),
@@ -59,6 +60,8 @@ HTTP_RULES: tuple[TokenRule, ...] = (
         ("key", "token", "honeycomb"),
         group=1,
         check=not_masked,
+        needs=(":",),
+        needs_lower=("api-key", "-token", "honeycomb-team"),
     ),
     rule(
         "cookie",

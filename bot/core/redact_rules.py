@@ -93,6 +93,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
             "(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)",
             "-p",
             ("sql", "adb"),  # in mysql and mariadb; a new first letter would slow the pre-filter on every line
+            needs=("mysql", "mariadb"),  # the tools' names as typed: most "sql" lines name neither
         ),
         # `sshpass -p SECRET ssh ...`: -p is the password only in sshpass.
         rule(
@@ -151,6 +152,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
             group=2,
             check=not_masked,
             named=1,
+            needs_lower=("value",),  # but a line holding a secret's name seldom holds it
         ),
         # `docker login -u x -p secret`: a short flag that is a password only in a login command.
         rule(
@@ -241,7 +243,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
         tool_flag("token", "codecov", r"-t\s+", ("codecov",), min_len=8, no_dash=True),
         # More tools whose own flag takes a password: SQL Server's `sqlcmd -P X`, `zip`/`unzip -P X`, OpenSSL's
         # `-passin`/`-passout`/`-pass pass:X`, skopeo's/podman's/buildah's `--creds user:X` (`--src-creds`, `--dest-creds`).
-        tool_flag("password", "sqlcmd", r"-P\s*", ("sqlcmd",)),
+        tool_flag("password", "sqlcmd", r"-P\s*", ("sqlcmd",), needs=("sqlcmd",)),
         # zip's and unzip's short options combine, the one taking a value last (`zip -rP X`, `unzip -oP X`); `-p` in
         # lower case is another option (unzip's pipe). Looked for where options follow the command (`zip -r...`), or
         # the archive's name (`out.zip -rP X`): "zip -" then an option character, not Info-ZIP's banner "Info-ZIP - ".

@@ -88,6 +88,9 @@ class TokenRule:
     # With `named`: a weak name (`key`, `auth`) holds a secret only when the value looks generated (code's `("key",
     # "value")`, `cache["key"] = "abc"` are not secrets).
     weak_needs_random: bool = False
+    # For a pattern that ignores case: one of these lower-case words must be in the lowered line (an ASCII line: no
+    # other character matches an ASCII letter there, so the test is exact) before the pattern is tried.
+    needs_lower: tuple[str, ...] = ()
 
 
 def rule(
@@ -102,6 +105,7 @@ def rule(
     late: bool = False,
     needs: Iterable[str] = (),
     weak_needs_random: bool = False,
+    needs_lower: Iterable[str] = (),
 ) -> TokenRule:
     return TokenRule(
         kind,
@@ -114,6 +118,7 @@ def rule(
         late,
         tuple(needs),
         weak_needs_random,
+        tuple(needs_lower),
     )
 
 

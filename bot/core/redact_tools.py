@@ -332,6 +332,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
         ("sqlplus",),
         group=2,
         check=not_masked,
+        needs=("sqlplus",),
     ),
     rule(
         "password",
