@@ -5,14 +5,8 @@ Facts about documented formats; the rules run with the header rules (redact_rule
 from __future__ import annotations
 
 from bot.core.redact_names import NAME_VALUE_TRIGGERS
-from bot.core.redact_tokens import TokenRule, looks_random, mixed, not_masked, rule
+from bot.core.redact_tokens import TokenRule, generated, not_masked, rule
 from bot.core.redact_tools import FLAG_SPAN, tool_flag
-
-
-def _generated(value: str) -> bool:
-    """A value that was generated, not written: a long random run, or digits with both letter cases."""
-    return not_masked(value) and (looks_random(value) or len(value) >= 8 and mixed(value))
-
 
 _NAME = r"([A-Za-z_][\w.\-]{1,80})"
 # A value as a shell word: quoted or not, never a reference ($X) or a mask (checked by not_masked).
@@ -199,7 +193,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         r"[?&]code=([A-Za-z0-9._~%\-!*]{16,512})(?=[&#\s\"']|$)",
         ("?code=", "&code="),
         group=1,
-        check=_generated,
+        check=generated,
         needs=("code=",),
     ),
     rule(
@@ -207,7 +201,7 @@ COMMAND_RULES: tuple[TokenRule, ...] = (
         r"(?<![\w.\-])code=([A-Za-z0-9._~%\-!*]{16,512})(?=[&#\s\"']|$)",
         ("authorization_code",),
         group=1,
-        check=_generated,
+        check=generated,
         needs=("code=",),  # "auth" lines run it otherwise
     ),
 )

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from bot.core.redact_names import NAME_VALUE_TRIGGERS
-from bot.core.redact_tokens import TokenRule, looks_random, mixed, not_masked, rule
-
-
-def _generated(value: str) -> bool:
-    """A value that was generated, not written: a long random run, or digits with both letter cases."""
-    return not_masked(value) and (looks_random(value) or len(value) >= 8 and mixed(value))
-
+from bot.core.redact_tokens import TokenRule, generated, not_masked, rule
 
 _NAME = r"([A-Za-z_][\w.\-]{1,80})"
 # A secret's noun in prose, case by case (not under (?i): see redact_printed._NOUN).
@@ -49,7 +43,7 @@ DUMP_RULES: tuple[TokenRule, ...] = (
         r"(?<![\w.\-\"'])" + _NAME + r" -> ([^\s,()\[\]\"'\x00-\x1f]{6,256})(?=[,)\s\x1b]|$)",
         NAME_VALUE_TRIGGERS,
         group=2,
-        check=_generated,
+        check=generated,
         named=1,
         needs=(" -> ",),
     ),
@@ -61,7 +55,7 @@ DUMP_RULES: tuple[TokenRule, ...] = (
         r"(?:the\s+)?(?:(?:key|variable|env|secret)\s+)?[\"'`$]?" + _NAME,
         NAME_VALUE_TRIGGERS,
         group=1,
-        check=_generated,
+        check=generated,
         named=2,
         needs=(" for ", " as "),
     ),
@@ -71,7 +65,7 @@ DUMP_RULES: tuple[TokenRule, ...] = (
         r"(?<![^\s\"'`(:=])[\"'`]?([^\s\"'`]{8,200}?)[\"'`]?\s+is\s+(?:the|your|my|our)\s+(?:new\s+)?" + _NOUN + r"\b",
         ("passw", "passphrase", "token", "secret", "key"),
         group=1,
-        check=_generated,
+        check=generated,
         needs=(" is ",),
     ),
 )

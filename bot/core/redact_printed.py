@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.core.redact_names import name_kind
-from bot.core.redact_tokens import TokenRule, looks_random, mixed, not_masked, rule
+from bot.core.redact_tokens import TokenRule, generated, rule
 
 # A command as a CI log echoes it: GitLab's `$ `, `set -x`'s `+ `, a shell or PowerShell prompt, GitHub Actions'
 # `Run `, with the runner's colour codes before it; then `sudo` or `NAME=value` prefixes.
@@ -101,8 +101,7 @@ _LINK = (
 
 def _generated(value: str) -> bool:
     """A word that was generated, not written: a long random run, or digits with both letter cases (a password)."""
-    value = value.rstrip(".")
-    return not_masked(value) and (looks_random(value) or len(value) >= 8 and mixed(value))
+    return generated(value.rstrip("."))
 
 
 _PROSE_TRIGGERS = ("passw", "passphrase", "token", "secret", "key")

@@ -145,6 +145,11 @@ def not_masked(value: str) -> bool:
     return not is_placeholder(value)
 
 
+def generated(value: str) -> bool:
+    """A value that was generated, not written: a long random run, or digits with both letter cases (8 or more)."""
+    return not_masked(value) and (looks_random(value) or len(value) >= 8 and mixed(value))
+
+
 # Not the end of a longer run of token characters (a rule's fixed length must be the whole token).
 END = r"(?![0-9A-Za-z_\-])"
 
