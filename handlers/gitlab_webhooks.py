@@ -124,7 +124,10 @@ def scrub(payload: dict, jobs: list, redactor) -> tuple[dict, list]:
             if isinstance(variable, dict):  # not kept, but a value named like a secret is known to redact now
                 redact(f"{variable.get('key')}={variable.get('value')}")
         payload = {**payload, "object_attributes": {k: v for k, v in attrs.items() if k != "variables"}}
-    cleaned = [dataclasses.replace(job, payload=redact_payload(job.payload, redact, changeable)) for job in jobs]
+    cleaned = []
+    for job in jobs:  # a job's payload is mostly ids and the door's own words: returned as it is, kept as it is
+        kept = redact_payload(job.payload, redact, changeable)
+        cleaned.append(job if kept is job.payload else dataclasses.replace(job, payload=kept))
     return redact_payload(payload, redact, changeable), cleaned
 
 

@@ -38,7 +38,7 @@ class GroupCommit(Generic[T, R]):
         # Counted by done(), not by the set's size: a writer that found nothing left is done at once, but its
         # done-callback leaves the set only later; a caller woken before that would wait with no writer coming.
         if sum(not task.done() for task in self._tasks) < self._in_flight:
-            task = asyncio.create_task(self._drain(), name="group-commit")
+            task = loop.create_task(self._drain(), name="group-commit")  # the loop at hand: no second lookup
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if timeout is None:
