@@ -150,6 +150,11 @@ def _settle(
     return event_ids, job_ids, duplicates, hasten
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to reset between batches: they run one statement each and change no session state (asyncpg's
+    default reset costs a round trip per batch)."""
+
+
 class IntakeWriter:
     """Writes batches of deliveries; one batch at a time, on one connection (PostgreSQL) or the SQLite file."""
 
@@ -157,11 +162,8 @@ class IntakeWriter:
         self.db = db
         self.timeout = timeout
         self.connections = connections if db.is_postgres else 1  # SQLite has one writer at a time anyway
-        # PostgreSQL: connections between batches (a batch takes one, or opens one, and puts it back). Not an
-        # asyncpg pool: its acquire and release (timeouts, a shielded release, the reset hook) cost about 55 us of
-        # CPU per batch, and at 4 connections a batch is mostly one delivery; the group commit bounds the batches.
-        self._idle: list[asyncpg.Connection] = []
-        self._closed = False
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
         self._executor: ThreadPoolExecutor | None = None  # SQLite: the writer's thread and its own connection
         self._sqlite: sqlite3.Connection | None = None
 
@@ -183,10 +185,9 @@ class IntakeWriter:
         return results
 
     async def close(self) -> None:
-        self._closed = True
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.terminate()  # a connection stuck on a dead server must not hold the shutdown
+        if self._pool is not None:
+            self._pool.terminate()  # a connection stuck on a dead server must not hold the shutdown
+            self._pool = None
         if self._executor is not None:
             if self._sqlite is not None:
                 await asyncio.get_running_loop().run_in_executor(self._executor, self._sqlite.close)
@@ -201,50 +202,33 @@ class IntakeWriter:
 
     # --- PostgreSQL ------------------------------------------------------------------------------------------
 
-    async def _connect(self) -> asyncpg.Connection:
-        """An idle connection, or a new one (nothing connects until a batch needs it: a database that is down
-        costs nothing until then)."""
-        while self._idle:
-            conn = self._idle.pop()
-            if not conn.is_closed():
-                return conn
-        url = make_url(self.db.url)
-        return await asyncpg.connect(
-            url.set(drivername="postgresql").render_as_string(hide_password=False),
-            timeout=self.timeout,
-            command_timeout=self.timeout,
-            server_settings={"search_path": self.db.schema} if self.db.schema else None,
-        )
-
-    def _put_back(self, conn: asyncpg.Connection) -> None:
-        """Kept for the next batch: batches run one statement each and change no session state, so there is
-        nothing to reset; beyond `connections` idle ones (the replay's batches beside the door's), closed."""
-        if self._closed or conn.is_closed() or len(self._idle) >= self.connections:
-            conn.terminate()
-        else:
-            self._idle.append(conn)
+    async def _connections(self) -> asyncpg.Pool:
+        async with self._pool_lock:
+            if self._pool is None:
+                url = make_url(self.db.url)
+                # min_size=0: nothing connects until a batch needs it, so a database that is down costs nothing.
+                self._pool = await asyncpg.create_pool(
+                    url.set(drivername="postgresql").render_as_string(hide_password=False),
+                    min_size=0,
+                    max_size=self.connections,
+                    timeout=self.timeout,
+                    command_timeout=self.timeout,
+                    server_settings={"search_path": self.db.schema} if self.db.schema else None,
+                    reset=_keep_session,
+                )
+        return self._pool
 
     async def _write_pg(self, records: list[IntakeRecord]) -> list[IntakeResult]:
         try:
+            pool = await self._connections()
             for attempt in range(3):
-                conn = await self._connect()
                 try:
-                    result = await self._batch_pg(conn, records)
+                    async with pool.acquire(timeout=self.timeout) as conn:
+                        return await self._batch_pg(conn, records)
                 except asyncpg.TransactionRollbackError:
                     # Two batches took the same delivery keys in opposite orders (a deadlock): run it again.
-                    self._put_back(conn)
                     if attempt == 2:
                         raise
-                    continue
-                except asyncpg.PostgresError:
-                    self._put_back(conn)  # the server answered: the statement's transaction is over, the link sound
-                    raise
-                except BaseException:
-                    # A statement cut off (a timeout, a cancelled caller) leaves the connection mid-protocol.
-                    conn.terminate()
-                    raise
-                self._put_back(conn)
-                return result
             raise AssertionError("unreachable")
         except _PG_REJECTIONS as exc:
             raise RecordRejected(str(exc)[:300]) from exc

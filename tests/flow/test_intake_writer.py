@@ -3,7 +3,6 @@ file another process holds, an in-memory SQLite database."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 
 import pytest
@@ -87,49 +86,3 @@ async def test_an_in_memory_sqlite_database_is_written_through_the_engine():
     finally:
         await writer.close()
         await db.dispose()
-
-
-async def backends_alive(db: Database, pids: list[int]) -> int:
-    async with db.engine.connect() as conn:
-        query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)")
-        return await conn.scalar(query, {"pids": pids})
-
-
-@pytest.mark.postgres
-async def test_postgres_connections_are_kept_between_batches_up_to_the_bound_and_closed_with_the_writer(pg_db):
-    writer = IntakeWriter(pg_db, connections=2)
-    try:
-        # Six batches at once (the door's and the replay's): six connections, two kept for the next batches.
-        results = await asyncio.gather(*(writer.write([delivery(f"k{i}", i)]) for i in range(6)))
-        assert [r.outcome for (r,) in results] == ["enqueued"] * 6
-        kept = [conn.get_server_pid() for conn in writer._idle]
-        assert len(kept) == 2
-        await writer.write([delivery("k6", 6)])
-        assert sorted(conn.get_server_pid() for conn in writer._idle) == sorted(kept), "the same two reused"
-    finally:
-        await writer.close()
-    for _ in range(50):  # terminate() does not wait for the server to notice
-        if await backends_alive(pg_db, kept) == 0:
-            break
-        await asyncio.sleep(0.1)
-    assert await backends_alive(pg_db, kept) == 0
-
-
-@pytest.mark.postgres
-async def test_a_postgres_connection_the_server_ended_between_batches_is_not_used_again(pg_db):
-    writer = IntakeWriter(pg_db, connections=1)
-    try:
-        await writer.write([delivery("a", 1)])
-        (conn,) = writer._idle
-        async with pg_db.engine.connect() as admin:
-            await admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": conn.get_server_pid()})
-        for _ in range(50):
-            if conn.is_closed():
-                break
-            await asyncio.sleep(0.1)
-        (result,) = await writer.write([delivery("b", 2)])
-    finally:
-        await writer.close()
-    assert result.outcome == "enqueued"
-    events, _ = await stored(pg_db)
-    assert [e.delivery_key for e in events] == ["a", "b"]
