@@ -11,6 +11,7 @@ from bot.core.excerpt.blocks import SEED_SCORE, Block, dedup_key, failure_blocks
 from bot.core.excerpt.ci_systems import XTRACE_STEP, bare, is_log_dump, is_step_start
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
 from bot.core.excerpt.lines import Excerpt, ExcerptLine
+from bot.core.excerpt.marks import progress_marks
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
     COMMAND_STARTS,
@@ -207,6 +208,9 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
         n: 0.0 if n in heads else scan.scores[n] if n in scan.scores and t == read[n] else score_line(t)
         for n, t in texts.items()
     }
+    # A failed test's mark in the list of tests seeds no block: its report below says why it failed.
+    for n in progress_marks(texts):
+        scores[n] = 0.0
     verdicts = {n for n, score in scores.items() if score >= VERDICT}
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
