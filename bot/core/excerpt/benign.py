@@ -40,6 +40,16 @@ BENIGN: list[Gated] = [
     (re.compile(r"(?i)allow[_-]failures?"), ("allow",)),
     (re.compile(r"(?i)continue-on-error"), ("continue-on-error",)),
     (re.compile(r"(?i)\bif\b.*\bfail"), ("if",)),
+    # A test's title that says a failure is expected ("'x.purs' should fail with 'UnknownName'", "should throw when
+    # empty"), listed as the tests run. Not a line that also says something failed: a runner's mark (FAILED, FAIL,
+    # ERROR, ***) or an error's or exception's own words ("Error: the call should fail but returned 200").
+    (
+        re.compile(
+            r"^(?!.*(?:\bFAIL(?:ED)?\b|\bERROR\b|\*\*\*|(?i:error|exception)\b))"
+            r"(?i:.*\bshould (?:not )?(?:fail|error|throw|raise|reject)\w*\b)"
+        ),
+        ("should ",),
+    ),
 ]
 # An application's own log line ("2019-04-12 14:49:19 ERROR ..."): what a program logged while it ran,
 # usually on purpose in tests, weaker than what the test runner or the build tool says.
