@@ -274,7 +274,10 @@ EXIT_LINE = re.compile(
     r"(?i)(exited with (code |status )?'?[1-9]\d*|exit (code|status):? ?'?[1-9]\d*|job failed|"
     r"returned (a )?non-zero|process completed with exit code [1-9]|build (exited|failed)|"
     r"exceeded the maximum (execution|time)|no output has been received|too long with no output|script failed|"
-    r"ERROR: Job failed|terminated|has been cancelled)"
+    r"ERROR: Job failed|has been cancelled|"
+    # Travis' "the build has been terminated", a shell's report of a killed command ("line 1:  4242 Terminated  cmd",
+    # "Terminated"); not a service's own word for a task that ended ("Background saving terminated with success").
+    r"(?:has|have|was|were) (?:been )?terminated\b|(?-i:^\s*Terminated\b|\b\d+ Terminated\s))"
 )
 _EXIT_WORDS = (
     "exit",
