@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 
+from bot.core.excerpt.benign import APP_LOG as _APP_LOG
+from bot.core.excerpt.benign import BENIGN as _BENIGN
+from bot.core.excerpt.benign import WARNING as _WARNING
+from bot.core.excerpt.benign import WARNING_WORDS as _WARNING_WORDS
+from bot.core.excerpt.benign import Gated as _Gated
 from bot.core.excerpt.ci_systems import EXIT as _CI_EXIT
 from bot.core.excerpt.ci_systems import FRAMING as _CI_FRAMING
 from bot.core.excerpt.ci_systems import bare, marked_failure, may_have_prefix
@@ -249,51 +254,6 @@ _TASK_REPORT = re.compile(
 )
 _TASK_REPORT_WORDS = ("ERR", "ELIFECYCLE", "exited", "Command failed", "Failed", "NX")
 
-# Lines that mention failure words but say that nothing failed: (pattern, words) gated like the rules.
-# One pattern per phrase rather than one alternation: each costs a few microseconds on a long line, and
-# most lines hold the words of only one or two.
-_Gated = tuple[re.Pattern[str], tuple[str, ...] | None]
-_BENIGN: list[_Gated] = [
-    (re.compile(r"(?i)\bexit(ed)? (with )?(code |status )?0\b"), ("exit",)),
-    (re.compile(r"(?i)\b(0|no) (errors?|failures?|failed|warnings?)\b"), ("0 ", "no ")),
-    (re.compile(r"(?i)\bwithout (any )?(errors?|failures?|failing)\b"), ("without ",)),
-    (re.compile(r"(?i)\b(errors?|failures?|failed):? 0\b"), (" 0",)),
-    (re.compile(r"(?i)\bpassed\b.*\b0 failed\b"), ("0 failed",)),
-    (re.compile(r"(?i)\bPASS(ED)?\b"), ("pass",)),
-    # "... ok", and a test's "OK" with its time after it (Haskell's tasty: "parses errors: OK (0.01s)").
-    (re.compile(r"(?i)\bok\b(?:\s*\(\d+(?:\.\d+)?\s*m?s\))?\s*$|^\s*ok\b|\.{3,}\s*ok\b"), ("ok",)),
-    (re.compile(r"(?i)\bsuccess(ful(ly)?)?\b"), ("success",)),
-    # Anchored at the start of the line, so cheaper than looking for their words.
-    (
-        re.compile(
-            r"(?i)^\s*(Downloading|Downloaded|Fetching|Installing|Collecting|Requirement already|Get:\d|Hit:\d|Unpacking|Setting up|"
-            r"Preparing|Selecting)\b|^\s*(gcc|g\+\+|cc|clang|c\+\+)\s"
-        ),
-        None,
-    ),
-    # A build's progress line naming what it compiles (GHC's "[ 6 of 25] Compiling X.MonadException", under
-    # stack's "pkg > "; Cargo's "Compiling failure v0.1.8"): the name is a module's or a package's, not a failure.
-    (
-        re.compile(
-            r"(?i)^\W*(?:[\w.-]+\s*>\s*)?(?:\[\s*\d+ of \d+\]\s*)?Compiling [\w.:/-]+(?: v\d\S*)?(?: \([^)]*\))?\s*$"
-        ),
-        ("compiling",),
-    ),
-    (re.compile(r"(?i)-W(error|no-)|-Werror"), ("-w",)),
-    (re.compile(r"(?i)\berror\.(c|h|o|go|rb|js|py|cpp|rs)\b"), ("error.",)),
-    (re.compile(r"(?i)ignore[ds]? (errors?|failures?)"), ("ignore",)),
-    (re.compile(r"(?i)allow[_-]failures?"), ("allow",)),
-    (re.compile(r"(?i)continue-on-error"), ("continue-on-error",)),
-    (re.compile(r"(?i)\bif\b.*\bfail"), ("if",)),
-]
-# An application's own log line ("2019-04-12 14:49:19 ERROR ..."): what a program logged while it ran,
-# usually on purpose in tests, weaker than what the test runner or the build tool says.
-_APP_LOG = re.compile(
-    r"^\W{0,2}(\d{4}-\d\d-\d\d[ T]|[A-Z][a-z]{2} +\d{1,2} |\d\d:\d\d:\d\d).{0,30}?\b(DEBUG|INFO|WARN(ING)?|ERROR|TRACE)\b"
-    r"|^\s*(DEBUG|INFO|WARN(ING)?|ERROR)\s+\S+:\s*\S+\.\w+:\d+"
-)
-_WARNING = re.compile(r"(?i)\bwarn(ing)?s?\b|\bdeprecat\w*\b|\bnotice\b")
-_WARNING_WORDS = ("warn", "deprecat", "notice")
 
 # Lines that continue a failure block: stack frames, indented detail, diffs, carets, a diagnostic's frame drawn in
 # box characters (Terraform's `│ Error: ...` between `╷` and `╵`).
@@ -314,7 +274,10 @@ EXIT_LINE = re.compile(
     r"(?i)(exited with (code |status )?'?[1-9]\d*|exit (code|status):? ?'?[1-9]\d*|job failed|"
     r"returned (a )?non-zero|process completed with exit code [1-9]|build (exited|failed)|"
     r"exceeded the maximum (execution|time)|no output has been received|too long with no output|script failed|"
-    r"ERROR: Job failed|terminated|has been cancelled)"
+    r"ERROR: Job failed|has been cancelled|"
+    # Travis' "the build has been terminated", a shell's report of a killed command ("line 1:  4242 Terminated  cmd",
+    # "Terminated"); not a service's own word for a task that ended ("Background saving terminated with success").
+    r"(?:has|have|was|were) (?:been )?terminated\b|(?-i:^\s*Terminated\b|\b\d+ Terminated\s))"
 )
 _EXIT_WORDS = (
     "exit",

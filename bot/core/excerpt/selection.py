@@ -11,6 +11,7 @@ from bot.core.excerpt.blocks import SEED_SCORE, Block, dedup_key, failure_blocks
 from bot.core.excerpt.ci_systems import XTRACE_STEP, bare, is_log_dump, is_step_start
 from bot.core.excerpt.clean import LineFilter, clip, hidden_chars
 from bot.core.excerpt.lines import Excerpt, ExcerptLine
+from bot.core.excerpt.marks import progress_marks
 from bot.core.excerpt.rules import (
     CLEANUP_SECTIONS,
     COMMAND_STARTS,
@@ -65,12 +66,32 @@ def _traced_step(commands: list[int], n: int, text: str) -> bool:
     return i < len(commands) and commands[i] == n and bool(XTRACE_STEP.match(bare(text)))
 
 
+# A job's own verdict, printed once at its very end, after any phase run after the failure.
+_JOB_VERDICT = re.compile(r"^(?:Done\. Your build exited with [1-9]|ERROR: Job failed\b|Finished: FAILURE)")
+
+
+def _without_late_verdicts(scan: ScanResult, exits: list[int]) -> list[int]:
+    """The exit lines less a job's verdict that follows a step's own exit line with another command run between:
+    that command ran after the failure (an artifact upload, a cache, an after_failure), and the verdict ends the
+    job, not the step. Its output is not the failing step's."""
+    out: list[int] = []
+    for a in exits:
+        if out and _JOB_VERDICT.match(scan.texts.get(a, "")):
+            i = bisect.bisect_right(scan.commands, out[-1])
+            if i < len(scan.commands) and scan.commands[i] < a:
+                continue
+        out.append(a)
+    return out
+
+
 def _step_ends(scan: ScanResult, exits: list[int]) -> list[int]:
     """The lines that end failing steps: the exit lines; in a traced log without one (Drone, Woodpecker and Tekton
     print none of their own at the end of a step's log) whose last traced command dumps logs (`kubectl describe`,
     `docker compose logs`), its last line: such a dump runs after a command failed. Any other command last echoed
     may have run an untraced script (`curl ... | bash`), or passed, and the log's end says nothing of it."""
-    if exits or not scan.traced or not scan.commands:
+    if exits:
+        return _without_late_verdicts(scan, exits)
+    if not scan.traced or not scan.commands:
         return exits
     echo = scan.commands[-1]
     if is_log_dump(scan.texts.get(echo) or scan.heads.get(echo, "")):
@@ -207,6 +228,9 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
         n: 0.0 if n in heads else scan.scores[n] if n in scan.scores and t == read[n] else score_line(t)
         for n, t in texts.items()
     }
+    # A failed test's mark in the list of tests seeds no block: its report below says why it failed.
+    for n in progress_marks(texts):
+        scores[n] = 0.0
     verdicts = {n for n, score in scores.items() if score >= VERDICT}
     _read_context(texts, scores)
     exits = {n for n, t in texts.items() if is_exit_line(t)} | {n for n in scan.step_ends if n in texts}
