@@ -39,6 +39,9 @@ WRAPPER = re.compile(
     r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
     # Maven: a goal that failed for a reason stated above or below it, and the advice it prints after any failure
     r"Failed to execute goal .*: (?:Compilation failure|There (?:are|were) test failures)\.?\s*(?:->.*)?$|"
+    # tox's summary of its environments ("ERROR:   py38: commands failed", tox 4's "  py38: FAIL code 1 (2.3 seconds)",
+    # "  evaluation failed :( (2.5 seconds)"): the failing command's own output is above it
+    r"^ERROR:\s+\S+: commands failed\s*$|^\s*\S+: FAIL code \d+ \(|^\s*evaluation failed :\(|"
     # Jenkins: a build step's status and the build's
     r"^Build step '.*' marked build as failure|^Finished: FAILURE|"
     r"^\d+ errors?\s*$|^\S.* \.{3,} ?FAILURE \[|^(?:-> \[Help 1\]|To see the full stack trace|Re-run Maven using|For more information about the errors|"

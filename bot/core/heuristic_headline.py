@@ -19,6 +19,7 @@ from bot.core.heuristic_formats import LINK_ISSUE, LINK_REPORT, LINK_REPORT_LINE
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
 from bot.core.heuristic_lines import (
+    AFTER_SCRIPT,
     bare,
     failing_command_echo,
     is_failure_line,
@@ -224,6 +225,11 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
                 return found[0]
         # A command that the runner says exited with 0 did not fail: what it printed above is not why this one did.
         floor = next((k for k in range(j, -1, -1) if _SUCCEEDED.search(bare(lines[k].text))), -1)
+        # GitLab runs the after_script, uploads artifacts and cleans up after a failed script: what fails there
+        # ("ERROR: No files to upload") is for want of the script's output, so the search starts above it.
+        after = next((k for k in range(j, floor, -1) if AFTER_SCRIPT.match(bare(lines[k].text))), None)
+        if after is not None and any(is_failure_line(line.text) for line in lines[floor + 1 : after]):
+            j = after - 1
         while j > floor and not is_failure_line(lines[j].text):
             j -= 1
         echo = failing_command_echo(lines, j_lead) if floor < 0 else -1
@@ -232,8 +238,14 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             # after. A strong one there (git's `fatal:` inside `export V=$(git describe)`) may be why it failed.
             floor = echo
         elif j > floor:
-            start = max(_window_start(lines, j), floor + 1)
-            return _decisive([line for line in lines[start : j + 1] if is_failure_line(line.text)])
+            # The run of lines ends, above, at the runner's echo of the command that printed lines[j]: lines above it
+            # are an earlier command's output (or the runner's own set-up: a service's health check, a cache retry).
+            start = max(_window_start(lines, j), floor + 1, failing_command_echo(lines, j) + 1)
+            report = [line for line in lines[start : j + 1] if is_failure_line(line.text)]
+            # What a test that passed printed (a logged exception in a Surefire class that counts no failure) is not
+            # why the run failed, when the run printed other failure lines.
+            failed = [line for line in report if not passing_output(lines, line)]
+            return _decisive(failed or report)
         elif echo > floor:
             # No failure word above, and the failing command listed files (`gofmt -l`, `prettier --list-different`):
             # the files it failed on, when no failure word is anywhere.
