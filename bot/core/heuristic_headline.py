@@ -45,7 +45,12 @@ NAMES = re.compile(
 # A runner's line that a script command succeeded (Travis's `The command "x" exited with 0.`).
 _SUCCEEDED = re.compile(r"^The command \".*\" exited with 0\.?\s*$")
 # A report's title: its content, the failures, is printed under it.
-_TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
+# CTest's verdict on a test ("2/3 Test #2: test_polygon ....***Failed"): with --output-on-failure, the test's own
+# output, its assertion, is printed under it.
+_TITLE_ABOVE = re.compile(
+    r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:|"
+    r"^\s*\d+/\d+ Test +#\d+: \S+ \.+\s*\*\*\*Failed\b"
+)
 # A test runner's title over its failures' details, after a progress listing that only names them: pytest's
 # banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
 # Jest's "● Suite › test" heads one test's failure ("● Console" only heads what the tests logged).
@@ -108,14 +113,21 @@ def after_steps(lines: list[ExcerptLine], first: int, last: int) -> tuple[int, i
     return first, last
 
 
+# CTest's progress lines: the next test starts, so the output under a verdict ends there.
+_CTEST_NEXT = re.compile(r"^\s*(?:Start +\d+: |\d+/\d+ Test +#\d+: )")
+
+
 def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
-    """The failure lines printed within BELOW_TITLE_LINES under the report title lines[title]."""
+    """The failure lines printed within BELOW_TITLE_LINES under the report title lines[title] (up to CTest's next
+    test)."""
     top = lines[title].n
-    return [
-        line
-        for line in lines[title + 1 : title + 1 + BELOW_TITLE_LINES]
-        if line.n - top <= BELOW_TITLE_LINES and is_failure_line(line.text)
-    ]
+    out = []
+    for line in lines[title + 1 : title + 1 + BELOW_TITLE_LINES]:
+        if line.n - top > BELOW_TITLE_LINES or _CTEST_NEXT.match(bare(line.text)):
+            break
+        if is_failure_line(line.text):
+            out.append(line)
+    return out
 
 
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
@@ -206,7 +218,8 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             return medium[0]
         # The lead is a report's title (pytest's "=== FAILURES ===", Gradle's "What went wrong:"): the error is under it.
         title = next(
-            (i for i, line in enumerate(lines) if first <= line.n <= last and _TITLE_ABOVE.search(line.text)), None
+            (i for i, line in enumerate(lines) if first <= line.n <= last and _TITLE_ABOVE.search(bare(line.text))),
+            None,
         )
         if title is not None and (below := _failures_under(lines, title)):
             return _decisive(below)

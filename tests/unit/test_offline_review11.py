@@ -169,3 +169,45 @@ The command "tox" exited with 1.
 Done. Your build exited with 1.
 """
     assert_specific("tox", offline_answer(log), ["lib/core.py:118:1"], "F401 'os.path' imported but unused", None)
+
+
+CTEST = """$ cmake --build build
+[ 50%] Building CXX object tests/CMakeFiles/test_polygon.dir/polygon_test.cpp.o
+[100%] Linking CXX executable test_polygon
+[100%] Built target test_polygon
+
+The command "cmake --build build" exited with 0.
+$ cd build && ctest --output-on-failure
+Test project /home/travis/build/acme/geo/build
+    Start 1: test_point
+1/3 Test #1: test_point .......................   Passed    0.01 sec
+    Start 2: test_polygon
+2/3 Test #2: test_polygon .....................***Failed    0.02 sec
+Running main() from gtest_main.cc
+[==========] Running 4 tests from 1 test case.
+[ RUN      ] Polygon.Area
+/home/travis/build/acme/geo/tests/polygon_test.cpp:18: Failure
+Expected equality of these values:
+  area(square)
+    Which is: 3.9999
+  4.0
+[  FAILED  ] Polygon.Area (0 ms)
+    Start 3: test_error_handling
+3/3 Test #3: test_error_handling ..............   Passed    0.01 sec
+
+67% tests passed, 1 tests failed out of 3
+
+The following tests FAILED:
+	  2 - test_polygon (Failed)
+Errors while running CTest
+
+The command "cd build && ctest --output-on-failure" exited with 8.
+
+Done. Your build exited with 1.
+"""
+
+
+def test_ctest_verdict_heads_the_output_printed_under_it():
+    # The verdict is the excerpt's lead; the test's own output under it, not the command's first words, says why.
+    answer = offline_answer(CTEST)
+    assert_specific("ctest", answer, ["polygon_test.cpp:18"], "polygon_test.cpp:18: Failure", None)
