@@ -198,7 +198,7 @@ Expected equality of these values:
 67% tests passed, 1 tests failed out of 3
 
 The following tests FAILED:
-	  2 - test_polygon (Failed)
+\t  2 - test_polygon (Failed)
 Errors while running CTest
 
 The command "cd build && ctest --output-on-failure" exited with 8.
