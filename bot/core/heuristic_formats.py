@@ -151,11 +151,12 @@ NOISE = re.compile(
     r'^\s*File "<[^>]+>", line \d+'
 )
 # A line a tool prints as its failure statement in words the excerpt's scorer does not weigh as an error:
-# pnpm's error code, a shellcheck finding (any finding fails the run), Dart's failed test (`[E]`), kotlinc's
+# pnpm's error code, a shellcheck finding (any finding fails the run; before 0.7.1 without its severity:
+# "^-----^ SC2086: Double quote ..."), Dart's failed test (`[E]`), kotlinc's
 # error (`e: file.kt:27:18 ...`), minitest's failed test (`OrderTest#test_x [test/x_test.rb:18]:`), Composer's
 # and kubectl's refusals.
 TOOL_FAILURE = re.compile(
-    r"^\s*ERR_PNPM_[A-Z_]+\b|\^-*\^? SC\d{4} \((?:error|warning|info|style)\): |"
+    r"^\s*ERR_PNPM_[A-Z_]+\b|\^-*\^? SC\d{4}(?: \((?:error|warning|info|style)\))?: |"
     r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: .+ \[E\]\s*$|^e: (?:file://)?\S+\.kts?(?::\d+:\d+|: \(\d+, \d+\)):? |"
     r"^\w+(?:::\w+)*#\w+ \[\S+:\d+\]:\s*$|"
     r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
@@ -208,7 +209,7 @@ TOOL_FAILURE = re.compile(
 # ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php"). checkov names the
 # check that failed above the resource ("Check: CKV_AWS_20: "S3 Bucket ..."" over "FAILED for resource: x").
 HEADED = (
-    (re.compile(r"\^-*\^? SC\d{4} \("), re.compile(r"^In \S+ line \d+:\s*$"), 3),
+    (re.compile(r"\^-*\^? SC\d{4}(?: \(|: )"), re.compile(r"^In \S+ line \d+:\s*$"), 3),
     (re.compile(r"^\s*\d+ \| ERROR \| "), re.compile(r"^FILE: \S+"), 6),
     (re.compile(r"^\s*FAILED for resource: "), re.compile(r"^Check: [A-Z][A-Z0-9_]+\d: "), 2),
     # PHPStan's table: a row ("  41     Call to an undefined method ...") under the header naming the file

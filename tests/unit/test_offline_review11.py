@@ -211,3 +211,22 @@ def test_ctest_verdict_heads_the_output_printed_under_it():
     # The verdict is the excerpt's lead; the test's own output under it, not the command's first words, says why.
     answer = offline_answer(CTEST)
     assert_specific("ctest", answer, ["polygon_test.cpp:18"], "polygon_test.cpp:18: Failure", None)
+
+
+def test_shellcheck_before_0_7_1_prints_its_finding_without_a_severity():
+    # "^-----^ SC2086: ..." (no "(info)"): still a finding, headed by its "In x line n:" header; the wiki links of
+    # "For more information:" under it are advice.
+    log = """$ shellcheck scripts/*.sh
+
+In scripts/deploy.sh line 14:
+rm -rf $TARGET/*
+       ^-----^ SC2086: Double quote to prevent globbing and word splitting.
+
+For more information:
+  https://www.shellcheck.net/wiki/SC2086 -- Double quote to prevent globbing ...
+
+The command "shellcheck scripts/*.sh" exited with 1.
+
+Done. Your build exited with 1.
+"""
+    assert_specific("shellcheck", offline_answer(log), ["scripts/deploy.sh", "SC2086"], "SC2086: Double quote", None)
