@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.excerpt.rules import STRONG, is_exit_line, score_line
+from bot.core.excerpt.rules import CLEANUP_SECTIONS, STRONG, is_exit_line, score_line
 from bot.core.heuristic_exits import COMMAND, go_reason_above
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
@@ -159,6 +159,15 @@ def _report_under(lines: list[ExcerptLine], lead: list[ExcerptLine]) -> list[Exc
     return lead + more
 
 
+def _runners_own(lines: list[ExcerptLine], line: ExcerptLine) -> bool:
+    """Whether `line` is in one of GitLab's own sections around the script (preparing the executor and its services,
+    fetching the sources, restoring the cache, the after_script and artifacts upload) in a job whose script ran: what
+    failed there (a service's health check, a cache download retried) is not why the script failed."""
+    if not line.section or not CLEANUP_SECTIONS.search(line.section):
+        return False
+    return any(other.section and not CLEANUP_SECTIONS.search(other.section) for other in lines)
+
+
 def headline(excerpt: Excerpt) -> ExcerptLine | None:
     """The decisive error line (see the module docstring); None when no line looks like a failure."""
     lines = excerpt.lines
@@ -243,7 +252,8 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         after = next((k for k in range(j, floor, -1) if AFTER_SCRIPT.match(bare(lines[k].text))), None)
         if after is not None and any(is_failure_line(line.text) for line in lines[floor + 1 : after]):
             j = after - 1
-        while j > floor and not is_failure_line(lines[j].text):
+        # GitLab's own sections around the script are not searched when the script ran (_runners_own).
+        while j > floor and (not is_failure_line(lines[j].text) or _runners_own(lines, lines[j])):
             j -= 1
         echo = failing_command_echo(lines, j_lead) if floor < 0 else -1
         if floor < j < echo and not is_failure_line(lines[j].text, STRONG):
@@ -268,6 +278,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             # No failure word since: the failing command's last words, else its exit line.
             return last_words(lines[floor + 1 : j_lead + 1], MAX_DETAIL_LINES) or _lead_exit(lines, first, last)
     candidates = [line for line in lines if is_failure_line(line.text)]
+    candidates = [line for line in candidates if not _runners_own(lines, line)] or candidates
     if candidates:
         best = max(score_line(line.text) for line in candidates)
         return next(line for line in candidates if score_line(line.text) == best)

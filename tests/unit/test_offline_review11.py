@@ -5,6 +5,8 @@ points to the failing command's output above it."""
 
 from __future__ import annotations
 
+from bot.core.excerpt.lines import Excerpt, ExcerptLine
+from bot.core.heuristic_headline import headline
 from tests.unit.test_offline_formats import assert_specific, offline_answer
 
 ESC = "\x1b"
@@ -230,3 +232,28 @@ The command "shellcheck scripts/*.sh" exited with 1.
 Done. Your build exited with 1.
 """
     assert_specific("shellcheck", offline_answer(log), ["scripts/deploy.sh", "SC2086"], "SC2086: Double quote", None)
+
+
+def test_the_runners_set_up_sections_are_not_searched_when_the_script_ran():
+    # An excerpt that leads with Maven's BUILD FAILURE (the goal's reason is printed under it): the search for the
+    # error above it ends at the script's lines, not in the runner's set-up (a service's health check `timeout`).
+    texts = [
+        ("prepare_executor", "Waiting for services to be up and running..."),
+        ("prepare_executor", "Health check error:"),
+        ("prepare_executor", 'service "runner-x-postgres-0-wait-for-service" timeout'),
+        (
+            "restore_cache",
+            "WARNING: Retrying...  error=Get https://storage.example.com/cache.zip: dial tcp: i/o timeout",
+        ),
+        ("step_script", "$ mvn -B install -DskipTests"),
+        ("step_script", "[INFO] Scanning for projects..."),
+        ("step_script", "[INFO] BUILD FAILURE"),
+        (
+            "step_script",
+            "[ERROR] Failed to execute goal on project api: Could not resolve dependencies for project "
+            "com.acme:api:jar:1.0: Could not find artifact com.acme:common:jar:1.0 -> [Help 1]",
+        ),
+    ]
+    lines = [ExcerptLine(n, text, section) for n, (section, text) in enumerate(texts, start=1)]
+    head = headline(Excerpt(lines, total_lines=len(lines), lead=(7, 7)))
+    assert head is not None and "Could not resolve dependencies" in head.text
