@@ -39,6 +39,9 @@ WRAPPER = re.compile(
     r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
     # Maven: a goal that failed for a reason stated above or below it, and the advice it prints after any failure
     r"Failed to execute goal .*: (?:Compilation failure|There (?:are|were) test failures)\.?\s*(?:->.*)?$|"
+    # tox's summary of its environments ("ERROR:   py38: commands failed", tox 4's "  py38: FAIL code 1 (2.3 seconds)",
+    # "  evaluation failed :( (2.5 seconds)"): the failing command's own output is above it
+    r"^ERROR:\s+\S+: commands failed\s*$|^\s*\S+: FAIL code \d+ \(|^\s*evaluation failed :\(|"
     # Jenkins: a build step's status and the build's
     r"^Build step '.*' marked build as failure|^Finished: FAILURE|"
     r"^\d+ errors?\s*$|^\S.* \.{3,} ?FAILURE \[|^(?:-> \[Help 1\]|To see the full stack trace|Re-run Maven using|For more information about the errors|"
@@ -148,11 +151,12 @@ NOISE = re.compile(
     r'^\s*File "<[^>]+>", line \d+'
 )
 # A line a tool prints as its failure statement in words the excerpt's scorer does not weigh as an error:
-# pnpm's error code, a shellcheck finding (any finding fails the run), Dart's failed test (`[E]`), kotlinc's
+# pnpm's error code, a shellcheck finding (any finding fails the run; before 0.7.1 without its severity:
+# "^-----^ SC2086: Double quote ..."), Dart's failed test (`[E]`), kotlinc's
 # error (`e: file.kt:27:18 ...`), minitest's failed test (`OrderTest#test_x [test/x_test.rb:18]:`), Composer's
 # and kubectl's refusals.
 TOOL_FAILURE = re.compile(
-    r"^\s*ERR_PNPM_[A-Z_]+\b|\^-*\^? SC\d{4} \((?:error|warning|info|style)\): |"
+    r"^\s*ERR_PNPM_[A-Z_]+\b|\^-*\^? SC\d{4}(?: \((?:error|warning|info|style)\))?: |"
     r"^\d+:\d\d \+\d+(?: ~\d+)? -\d+: .+ \[E\]\s*$|^e: (?:file://)?\S+\.kts?(?::\d+:\d+|: \(\d+, \d+\)):? |"
     r"^\w+(?:::\w+)*#\w+ \[\S+:\d+\]:\s*$|"
     r"^Your (?:requirements could not be resolved to an installable set|lock file does not contain a compatible set) of packages|"
@@ -205,7 +209,7 @@ TOOL_FAILURE = re.compile(
 # ("In x.sh line 14:"), and PHP_CodeSniffer's (" 41 | ERROR | ..." under "FILE: /x/Cart.php"). checkov names the
 # check that failed above the resource ("Check: CKV_AWS_20: "S3 Bucket ..."" over "FAILED for resource: x").
 HEADED = (
-    (re.compile(r"\^-*\^? SC\d{4} \("), re.compile(r"^In \S+ line \d+:\s*$"), 3),
+    (re.compile(r"\^-*\^? SC\d{4}(?: \(|: )"), re.compile(r"^In \S+ line \d+:\s*$"), 3),
     (re.compile(r"^\s*\d+ \| ERROR \| "), re.compile(r"^FILE: \S+"), 6),
     (re.compile(r"^\s*FAILED for resource: "), re.compile(r"^Check: [A-Z][A-Z0-9_]+\d: "), 2),
     # PHPStan's table: a row ("  41     Call to an undefined method ...") under the header naming the file

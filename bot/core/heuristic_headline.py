@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.excerpt.rules import STRONG, is_exit_line, score_line
+from bot.core.excerpt.rules import CLEANUP_SECTIONS, STRONG, is_exit_line, score_line
 from bot.core.heuristic_exits import COMMAND, go_reason_above
 from bot.core.heuristic_exits import EXIT_CODE as _EXIT_CODE
 from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
@@ -19,6 +19,7 @@ from bot.core.heuristic_formats import LINK_ISSUE, LINK_REPORT, LINK_REPORT_LINE
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
 from bot.core.heuristic_lines import (
+    AFTER_SCRIPT,
     bare,
     failing_command_echo,
     is_failure_line,
@@ -44,7 +45,12 @@ NAMES = re.compile(
 # A runner's line that a script command succeeded (Travis's `The command "x" exited with 0.`).
 _SUCCEEDED = re.compile(r"^The command \".*\" exited with 0\.?\s*$")
 # A report's title: its content, the failures, is printed under it.
-_TITLE_ABOVE = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:")
+# CTest's verdict on a test ("2/3 Test #2: test_polygon ....***Failed"): with --output-on-failure, the test's own
+# output, its assertion, is printed under it.
+_TITLE_ABOVE = re.compile(
+    r"^=+ (?:FAILURES|ERRORS) =+$|^\W*(?:Failures|Errors|FAILURES|ERRORS):\s*$|What went wrong:|"
+    r"^\s*\d+/\d+ Test +#\d+: \S+ \.+\s*\*\*\*Failed\b"
+)
 # A test runner's title over its failures' details, after a progress listing that only names them: pytest's
 # banner, mocha's tally ("  2 failing"). (Gradle's "What went wrong:" sums up the compiler output above it.)
 # Jest's "● Suite › test" heads one test's failure ("● Console" only heads what the tests logged).
@@ -107,14 +113,21 @@ def after_steps(lines: list[ExcerptLine], first: int, last: int) -> tuple[int, i
     return first, last
 
 
+# CTest's progress lines: the next test starts, so the output under a verdict ends there.
+_CTEST_NEXT = re.compile(r"^\s*(?:Start +\d+: |\d+/\d+ Test +#\d+: )")
+
+
 def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
-    """The failure lines printed within BELOW_TITLE_LINES under the report title lines[title]."""
+    """The failure lines printed within BELOW_TITLE_LINES under the report title lines[title] (up to CTest's next
+    test)."""
     top = lines[title].n
-    return [
-        line
-        for line in lines[title + 1 : title + 1 + BELOW_TITLE_LINES]
-        if line.n - top <= BELOW_TITLE_LINES and is_failure_line(line.text)
-    ]
+    out = []
+    for line in lines[title + 1 : title + 1 + BELOW_TITLE_LINES]:
+        if line.n - top > BELOW_TITLE_LINES or _CTEST_NEXT.match(bare(line.text)):
+            break
+        if is_failure_line(line.text):
+            out.append(line)
+    return out
 
 
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
@@ -144,6 +157,15 @@ def _report_under(lines: list[ExcerptLine], lead: list[ExcerptLine]) -> list[Exc
             break
         more.append(line)
     return lead + more
+
+
+def _runners_own(lines: list[ExcerptLine], line: ExcerptLine) -> bool:
+    """Whether `line` is in one of GitLab's own sections around the script (preparing the executor and its services,
+    fetching the sources, restoring the cache, the after_script and artifacts upload) in a job whose script ran: what
+    failed there (a service's health check, a cache download retried) is not why the script failed."""
+    if not line.section or not CLEANUP_SECTIONS.search(line.section):
+        return False
+    return any(other.section and not CLEANUP_SECTIONS.search(other.section) for other in lines)
 
 
 def headline(excerpt: Excerpt) -> ExcerptLine | None:
@@ -205,7 +227,8 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             return medium[0]
         # The lead is a report's title (pytest's "=== FAILURES ===", Gradle's "What went wrong:"): the error is under it.
         title = next(
-            (i for i, line in enumerate(lines) if first <= line.n <= last and _TITLE_ABOVE.search(line.text)), None
+            (i for i, line in enumerate(lines) if first <= line.n <= last and _TITLE_ABOVE.search(bare(line.text))),
+            None,
         )
         if title is not None and (below := _failures_under(lines, title)):
             return _decisive(below)
@@ -224,7 +247,13 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
                 return found[0]
         # A command that the runner says exited with 0 did not fail: what it printed above is not why this one did.
         floor = next((k for k in range(j, -1, -1) if _SUCCEEDED.search(bare(lines[k].text))), -1)
-        while j > floor and not is_failure_line(lines[j].text):
+        # GitLab runs the after_script, uploads artifacts and cleans up after a failed script: what fails there
+        # ("ERROR: No files to upload") is for want of the script's output, so the search starts above it.
+        after = next((k for k in range(j, floor, -1) if AFTER_SCRIPT.match(bare(lines[k].text))), None)
+        if after is not None and any(is_failure_line(line.text) for line in lines[floor + 1 : after]):
+            j = after - 1
+        # GitLab's own sections around the script are not searched when the script ran (_runners_own).
+        while j > floor and (not is_failure_line(lines[j].text) or _runners_own(lines, lines[j])):
             j -= 1
         echo = failing_command_echo(lines, j_lead) if floor < 0 else -1
         if floor < j < echo and not is_failure_line(lines[j].text, STRONG):
@@ -232,8 +261,14 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             # after. A strong one there (git's `fatal:` inside `export V=$(git describe)`) may be why it failed.
             floor = echo
         elif j > floor:
-            start = max(_window_start(lines, j), floor + 1)
-            return _decisive([line for line in lines[start : j + 1] if is_failure_line(line.text)])
+            # The run of lines ends, above, at the runner's echo of the command that printed lines[j]: lines above it
+            # are an earlier command's output (or the runner's own set-up: a service's health check, a cache retry).
+            start = max(_window_start(lines, j), floor + 1, failing_command_echo(lines, j) + 1)
+            report = [line for line in lines[start : j + 1] if is_failure_line(line.text)]
+            # What a test that passed printed (a logged exception in a Surefire class that counts no failure) is not
+            # why the run failed, when the run printed other failure lines.
+            failed = [line for line in report if not passing_output(lines, line)]
+            return _decisive(failed or report)
         elif echo > floor:
             # No failure word above, and the failing command listed files (`gofmt -l`, `prettier --list-different`):
             # the files it failed on, when no failure word is anywhere.
@@ -243,6 +278,7 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             # No failure word since: the failing command's last words, else its exit line.
             return last_words(lines[floor + 1 : j_lead + 1], MAX_DETAIL_LINES) or _lead_exit(lines, first, last)
     candidates = [line for line in lines if is_failure_line(line.text)]
+    candidates = [line for line in candidates if not _runners_own(lines, line)] or candidates
     if candidates:
         best = max(score_line(line.text) for line in candidates)
         return next(line for line in candidates if score_line(line.text) == best)

@@ -270,11 +270,36 @@ FILE_VERDICT = re.compile(r"^\s*(PASS|FAIL) \S+\.\w+(?:\s+\([\d.]+ ?m?s\))?\s*$"
 SUMMARY_COUNT = re.compile(r"^\s*\d+ (?P<kind>flaky|failed|passed|skipped|did not run|interrupted)\b")
 
 
+# Maven Surefire's (and Failsafe's) block for one test class: `Running x.YTest` (3.x: `[INFO] Running x.YTest`) over
+# what the class printed, closed by its tally (`Tests run: 6, Failures: 0, Errors: 0, Skipped: 0, Time elapsed: ...`).
+SUREFIRE_CLASS = re.compile(r"^(?:\[INFO\] )?Running [\w.$]+\s*$")
+SUREFIRE_TALLY = re.compile(
+    r"^(?:\[\w+\] )?Tests run: \d+, Failures: (\d+), Errors: (\d+)(?:, Skipped: \d+)?, Time elapsed"
+)
+
+
+def _surefire_passed(lines: list[ExcerptLine], k: int) -> bool:
+    """Whether lines[k] was printed by a test class whose Surefire tally, right under its output, counts no failure
+    or error (a passing test's logged `ERROR ... ConnectException` and its stack trace)."""
+    above = next((j for j in range(k - 1, -1, -1) if SUREFIRE_CLASS.match(bare(lines[j].text))), None)
+    if above is None or SUREFIRE_TALLY.match(bare(lines[k].text)):
+        return False
+    for ln in lines[above + 1 :]:
+        if SUREFIRE_CLASS.match(bare(ln.text)):
+            return False
+        if (m := SUREFIRE_TALLY.match(bare(ln.text))) is not None:
+            return ln.n > lines[k].n and m.group(1) == m.group(2) == "0"
+    return False
+
+
 def passing_output(lines: list[ExcerptLine], line: ExcerptLine) -> bool:
     """Whether `line` is output of a test that passed: under `go test -v`, printed before the `--- PASS:` that ends
-    its test; under Jest or Vitest, printed under a `PASS file` header; under Playwright's `N flaky` count."""
+    its test; under Jest or Vitest, printed under a `PASS file` header; under Playwright's `N flaky` count; in a
+    Surefire class block whose tally counts no failure."""
     k = lines.index(line)
     text = bare(line.text)
+    if _surefire_passed(lines, k):
+        return True
     count = next((m for ln in reversed(lines[:k]) if (m := SUMMARY_COUNT.match(bare(ln.text)))), None)
     if count is not None and count.group("kind") == "flaky" and not SUMMARY_COUNT.match(text):
         return True
