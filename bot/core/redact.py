@@ -258,6 +258,9 @@ class Redactor:
             line = self._start_pem(line, state)
             if state.pem_lines:
                 return line
+        if "private-lines:" in low and lines.PPK_PRIVATE.match(line):
+            state.pem_lines = 1  # the key's base64 follows, read as a PEM block's body
+            return line
         known = len(self._known.kinds)
         if known:
             line = self._known.redact(line, self._mark)  # before the rules: one placeholder kind per secret
