@@ -454,9 +454,9 @@ class Redactor:
             found = assigned_secret(match, line)
             if found is None:
                 return match.group(0)
-            kind, value, quote_char = found
+            kind, value, opening, closing = found
             start = match.start("val") - match.start()
-            return match.group(0)[:start] + quote_char + self._mark(kind, value) + quote_char
+            return match.group(0)[:start] + opening + self._mark(kind, value) + closing
 
         return rules.sub_assignments(replace, line)
 
@@ -471,6 +471,9 @@ class Redactor:
         return rules.BASE64_RUN.sub(replace, line)
 
     def _redact_percent_encoded(self, line: str) -> str:
+        if "%" not in line:
+            return line  # dispatched by every line holding "passw" or "token" (their `%3d` words start with them)
+
         def replace(match: re.Match[str]) -> str:
             encoded = match.group(0)
             decoded = unquote(encoded)

@@ -8,8 +8,8 @@ from bot.core import redact_rules as rules
 from bot.core.redact_rules import looks_random
 
 
-def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str] | None:
-    """(kind, value, quote) when the ASSIGNMENT match in line gives a secret's value; None when it is prose,
+def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str, str] | None:
+    """(kind, value, opening quote, closing quote) when the ASSIGNMENT match in line gives a secret's value; None when it is prose,
     code, a count, a reference or a harmless value."""
     named = rules.name_kind(match.group("name"))
     if named is None:
@@ -24,7 +24,7 @@ def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str] | N
     if rules.not_an_assignment(match):
         return None
     raw = match.group("val")
-    value = rules.unquote_value(raw)
+    opening, value, closing = unquoted(raw)
     if rules.is_placeholder(value) or rules.DOTTED_IDENTIFIER.match(value):
         return None
     if rules.PATH_VALUE.match(value) and not any(looks_random(part) for part in value.split("/")):
@@ -42,7 +42,20 @@ def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str] | N
         return None
     if not strong and rules.HARMLESS_BEFORE.search(line, max(0, match.start() - 32), match.start()):
         return None  # "cache key: deps-3f9e...", "sort key = ...": the word before says what it is
-    return kind, value, raw[0] if raw != value else ""
+    return kind, value, opening, closing
+
+
+def unquoted(raw: str) -> tuple[str, str, str]:
+    """(opening quote, value, closing quote) of a value as written: double or single quotes, Python's triple ones,
+    Bash's `$'x'`, a template literal's backquotes; no quotes: ("", raw, "")."""
+    for quote in ('"""', "'''"):
+        if len(raw) >= 6 and raw.startswith(quote) and raw.endswith(quote):
+            return quote, raw[3:-3], quote
+    if len(raw) >= 3 and raw.startswith("$'") and raw.endswith("'"):
+        return "$'", raw[2:-1], "'"
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'`":
+        return raw[0], raw[1:-1], raw[0]
+    return "", raw, ""
 
 
 def _declared(line: str, at: int) -> bool:

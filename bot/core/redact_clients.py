@@ -55,6 +55,14 @@ CLIENT_RULES: tuple[TokenRule, ...] = (
         needs=("<-",),
         weak_needs_random=True,
     ),
+    # HTTPie's `http -a user:password URL` (`https`, `--auth`), the flag right after the command.
+    rule(
+        "password",
+        r"\bhttps?\s+(?:-a|--auth)[\s=]+([\"']?)[^\s:\"']{1,64}:([^\s\"']{3,})\1",
+        ("http -a", "https -a", "http --auth", "https --auth"),
+        group=2,
+        check=not_masked,
+    ),
     # Neo4j's cypher-shell, Sybase/unixODBC's isql, NcFTP's clients: their own password flags.
     tool_flag("password", r"cypher-shell", r"(?:-p|--password)[\s=]+", ("cypher-shell",)),
     tool_flag("password", r"isql", r"-P\s*", ("isql ",), no_dash=True),

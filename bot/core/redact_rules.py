@@ -365,7 +365,9 @@ SECRET_NAME_FRAGMENT = "(?:" + "|".join(SECRET_NAME_FRAGMENTS) + ")"
 ASSIGNMENT = re.compile(
     r"(?<![\w.\-])(?P<flag>--?)?(?P<name>[A-Za-z0-9_.\-]*" + SECRET_NAME_FRAGMENT + r"[A-Za-z0-9_.\-]*)"
     r"(?P<nq>[\"']?)(?:\s*(?P<op>:=|=>|[:=])(?![=:/])\s*|(?P<sp>[ \t]+))"
-    r"(?P<val>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s\"',;&<>(){}\[\]|\x00-\x1f]+)",
+    # Python's triple quotes, Bash's ANSI-C `$'...'` and a JavaScript template literal (no `${}`) quote a value too.
+    r"(?P<val>\"\"\"[^\"\n]*\"\"\"|'''[^'\n]*'''|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|\$'(?:[^'\\\n]|\\.)*'|`[^`\s$]+`"
+    r"|[^\s\"',;&<>(){}\[\]|\x00-\x1f]+)",
     re.IGNORECASE,
 )
 # What ASSIGNMENT's name is made of, and its fragments in a lower-cased ASCII line.
@@ -472,7 +474,9 @@ KEYWORD_TRIGGERS = (
 URL_TRIGGERS = ("@",)
 # An encoded URL with credentials or an encoded password with an "@" in it; other
 # percent-encoded secrets carry their own prefix or name, which triggers anyway.
-PERCENT_TRIGGERS = ("%40",)
+# `%40` (a URL's user@host) and a secret's name before an encoded "=" (`password%3DX`, a query inside a URL): each
+# such word holds a pre-filter word ("passw", "token"), so the pre-filter is unchanged.
+PERCENT_TRIGGERS = ("%40",) + tuple(f"{name}%3d" for name in ("passw", "pass", "pwd", "token", "secret", "key"))
 PEM_TRIGGERS = ("-----begin", "private-lines:")  # and PuTTY's .ppk body (redact_lines.PPK_PRIVATE)
 
 
@@ -533,12 +537,6 @@ def not_an_assignment(match: re.Match[str]) -> bool:
         return True  # `tab-local pwd: 0.68 ms`: a timing after a word that ends in a secret's name
     # "AddUserAuthToken: migrating", a class name; not a generated value (YAML's `SecretAccessKey: X`, aws sts).
     return bool(PASCAL_WORDS.match(name)) and not looks_random(value)
-
-
-def unquote_value(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
 
 
 def hides_secret(value: str) -> bool:
