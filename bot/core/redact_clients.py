@@ -1,4 +1,4 @@
-"""Secrets in archivers', network shares', login calls' and chat webhooks' own forms, and R's `<-` (pure).
+"""Secrets in network shares', login calls' and chat webhooks' own forms, and R's `<-` (pure).
 
 Facts about documented formats; the rules run with the header rules (redact_rules.HEADER_RULES), after the tools'."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.core.redact_names import NAME_VALUE_TRIGGERS
 from bot.core.redact_tokens import TokenRule, generated, not_masked, rule
-from bot.core.redact_tools import FLAG_SPAN, tool_flag
+from bot.core.redact_tools import tool_flag
 
 
 def _generated_part(path: str) -> bool:
@@ -14,22 +14,12 @@ def _generated_part(path: str) -> bool:
 
 
 CLIENT_RULES: tuple[TokenRule, ...] = (
-    # 7-Zip takes the archive's password glued to -p (`7z a -pX out.7z`; a bare -p prompts). "7z" holds no anchor
-    # letter of the pre-filter: its "z" becomes one, rare in logs (redact_forms.CHAR_FREQUENCY: 4, "x" is 18).
-    rule(
-        "password",
-        r"(?<![\w.\-])7z[arz]?(?:\.exe)?\s" + FLAG_SPAN + r"\s-p([\"']?)([^\s\"']{3,})\1",
-        ("7z",),
-        group=2,
-        check=not_masked,
-        needs=("-p",),
-    ),
     # Windows' `net use [Z:] \\host\share PASSWORD /user:NAME`: the password is the word after the share that is
     # not a switch (`*` prompts). The words hold a backslash pair, an anchor letter no other word needs.
     rule(
         "password",
         r"(?i)\bnet(?:\.exe)?\s+use\s+(?:[a-z]:\s+)?\\\\[^\s\"']+\s+([\"']?)([^\s/\"'*][^\s\"']{2,})\1(?=\s|$)",
-        ("use \\\\", ": \\\\"),
+        ("e \\\\", ": \\\\"),
         group=2,
         check=not_masked,
         needs_lower=("net",),
@@ -39,7 +29,7 @@ CLIENT_RULES: tuple[TokenRule, ...] = (
     rule(
         "password",
         r"\.login\(\s*[^,()\n]{1,120},\s*([\"'])([^\"'\n]{3,})\1\s*\)",
-        (".login(",),
+        ("login(",),
         group=2,
         check=not_masked,
     ),
@@ -81,7 +71,7 @@ CLIENT_RULES: tuple[TokenRule, ...] = (
     rule(
         "token",
         r"/hooks?/([A-Za-z0-9_\-]{20,128}(?:/[A-Za-z0-9_\-]{17,128})?)(?![\w\-/])",
-        ("/hook",),
+        ("hook/", "hooks/"),
         group=1,
         check=_generated_part,
         needs=("/hook",),
