@@ -1,4 +1,4 @@
-"""Secrets in network shares', login calls' and chat webhooks' own forms, and R's `<-` (pure).
+"""Secrets in login calls' and chat webhooks' own forms, and R's `<-` (pure).
 
 Facts about documented formats; the rules run with the header rules (redact_rules.HEADER_RULES), after the tools'."""
 
@@ -14,16 +14,6 @@ def _generated_part(path: str) -> bool:
 
 
 CLIENT_RULES: tuple[TokenRule, ...] = (
-    # Windows' `net use [Z:] \\host\share PASSWORD /user:NAME`: the password is the word after the share that is
-    # not a switch (`*` prompts). The words hold a backslash pair, an anchor letter no other word needs.
-    rule(
-        "password",
-        r"(?i)\bnet(?:\.exe)?\s+use\s+(?:[a-z]:\s+)?\\\\[^\s\"']+\s+([\"']?)([^\s/\"'*][^\s\"']{2,})\1(?=\s|$)",
-        ("e \\\\", ": \\\\"),
-        group=2,
-        check=not_masked,
-        needs_lower=("net",),
-    ),
     # A login call with the password as its second literal argument: smtplib's and ftplib's `login('user', 'X')`,
     # as a traceback quotes the failing line.
     rule(
