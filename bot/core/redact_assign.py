@@ -38,6 +38,8 @@ def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str, str
     if match.group("flag") and match.group("sp") is not None and value.isalpha() and value.islower():
         if value in rules.PROSE_AFTER_FLAG or rules.name_words(match.group("name"))[-1:] == ["pass"]:
             return None  # `--pass fail`: a flag named "pass" may be pass/fail, not a password
+    if value.isalpha() and value.islower() and rules.name_words(match.group("name")) == ["pass"]:
+        return None  # `pass = fail`: the word "pass" alone, before a word, is a test's outcome as often
     if not strong and not looks_random(value) and not rules.hides_secret(value):
         return None
     if not strong and rules.HARMLESS_BEFORE.search(line, max(0, match.start() - 32), match.start()):

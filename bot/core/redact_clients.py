@@ -50,17 +50,17 @@ CLIENT_RULES: tuple[TokenRule, ...] = (
     # `echo X | vault login -`: Vault reads the token from standard input (set -x prints the echo).
     rule(
         "token",
-        r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?([\"']?)([^\s\"'|;&$]{8,})\1\s*\|\s*(?:vault|bao)\s+login\s+"
+        r"\b(?:echo|printf)\s+(?:-[neE]{1,3}\s+)?(?:([\"'])%s(?:\\n)?\1\s+)?([\"']?)([^\s\"'|;&$]{8,})\2\s*\|\s*(?:vault|bao)\s+login\s+"
         r"(?:-\S+\s+){0,6}-(?=\s|$)",
         ("vault login", "bao login"),
-        group=2,
+        group=3,
         check=not_masked,
     ),
     # Chat webhooks whose path is the secret: Mattermost's and Rocket.Chat's `/hooks/ID[/TOKEN]`, Feishu's and Lark's
     # `/bot/v2/hook/ID` (a generated value only: `.git/hooks/pre-commit` is a path).
     rule(
         "token",
-        r"/hooks?/([A-Za-z0-9_\-]{20,128}(?:/[A-Za-z0-9_\-]{17,128})?)(?![\w\-/])",
+        r"/hooks?/([A-Za-z0-9_\-]{16,128}(?:/[A-Za-z0-9_\-]{17,128})?)(?![\w\-/])",
         ("hook/", "hooks/"),
         group=1,
         check=_generated_part,

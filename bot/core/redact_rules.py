@@ -452,6 +452,7 @@ KEYWORD_TRIGGERS = (
     "storepass",
     "keypass",
     "pass=",
+    "pass\t=",
     "pass =",  # INI's `pass = X` (a space before "=": not `--pass fail`, nor "bypass" in prose)
     "pass:",
     "-pass ",  # --admin-pass X, -pass X (the name "pass" needs a "-" or "_" before it: bypass, compass)

@@ -41,3 +41,12 @@ def test_a_key_listing_s_value_three_lines_under_its_name_is_hidden() -> None:
     out = Redactor().redact_text(text)
     assert key not in out and '"value": "[REDACTED:secret]"' in out
     assert Redactor().redact_text('"keyName": "key1",\n"value": 42,') == '"keyName": "key1",\n"value": 42,'
+
+
+def test_ini_s_bare_pass_is_a_password_with_tabs_too_but_not_a_test_s_outcome() -> None:
+    password = _secret("password")
+    for line in (f"pass = {password}", f"\tpass\t=\t{password}"):
+        out = Redactor().redact_text(line)
+        assert password not in out and "[REDACTED:password]" in out
+    for line in ("pass = fail", "tests pass = 142", "pass = true"):
+        assert Redactor().redact_text(line) == line
