@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 from bot.core import redact_lines as lines
 from bot.core import redact_rules as rules
+from bot.core.redact_assign import assigned_secret
 from bot.core.redact_forms import (
     B64_TRIGGERS,
     MIN_LITERAL_LEN,
@@ -22,6 +23,7 @@ from bot.core.redact_forms import (
     rarest,
     related_triggers,
 )
+from bot.core.redact_order import run_order
 from bot.core.redact_printed import PRINTER_TRIGGERS
 from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction live here)
     MAX_PEM_LINES,
@@ -33,42 +35,12 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
 )
 from bot.core.redact_views import through_view
 
-# Prefixed tokens first, so later rules see placeholders rather than half a token; URL
-# credentials before percent-decoding, so "p%40ss" is never split at its decoded "@".
-_ORDER = {
-    "apply_rule": 0,
-    "_redact_literals": 0,
-    "apply_header_rule": 1,
-    "_redact_url_credentials": 1,
-    "_redact_base64": 2,
-    "_redact_percent_encoded": 2,
-    "_redact_assignments": 3,
-    "apply_late_rule": 3,
-}
-
-
 # How much of a found secret's form the pre-filter looks for.
 KNOWN_TRIGGER_LEN = 16
 # Texts with nothing to redact, remembered per process so a delivery's repeated texts (its project, URLs,
 # users, runners) are not looked at again: at most this many, each at most this long (about 2 MB at most).
 CLEAN_TEXTS_KEPT = 8192
 CLEAN_TEXT_MAX_CHARS = 256
-
-
-def _apply_order(func: Callable[[str], str]) -> int:
-    return _ORDER.get(getattr(func, "__name__", ""), 0)
-
-
-# Every rule's place in the rule lists: rules of one order class run in this order, whatever order a set of trigger
-# words gave them (it depends on the process's string hashing; curl's `-u user:pass` rule run after lftp's rule read
-# `deploy,[REDACTED:password]` as a user and a password).
-_RULE_INDEX = {id(rule): i for i, rule in enumerate(rules.TOKEN_RULES + rules.HEADER_RULES)}
-
-
-def _run_order(func: Callable[[str], str]) -> tuple[int, int, str]:
-    rule = getattr(func, "rule", None)
-    index = _RULE_INDEX.get(id(rule), -1) if rule is not None else -1
-    return _apply_order(func), index, getattr(func, "__name__", "")
 
 
 class Redactor:
@@ -115,7 +87,7 @@ class Redactor:
         self._dispatch = {
             trigger: sorted(
                 {id(f): f for other in covers[trigger] for f in self._dispatch.get(other, ())}.values(),
-                key=_run_order,
+                key=run_order,
             )
             for trigger in triggers
         }
@@ -286,6 +258,9 @@ class Redactor:
             line = self._start_pem(line, state)
             if state.pem_lines:
                 return line
+        if "private-lines:" in low and lines.PPK_PRIVATE.match(line):
+            state.pem_lines = 1  # the key's base64 follows, read as a PEM block's body
+            return line
         known = len(self._known.kinds)
         if known:
             line = self._known.redact(line, self._mark)  # before the rules: one placeholder kind per secret
@@ -364,7 +339,7 @@ class Redactor:
             for func in self._dispatch.get(trigger, ()):
                 if func not in found:
                     found.append(func)
-        found.sort(key=_run_order)
+        found.sort(key=run_order)
         if len(self._appliers_cache) < 4096:
             self._appliers_cache[words] = found
         return found
@@ -476,43 +451,12 @@ class Redactor:
 
     def _redact_assignments(self, line: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            named = rules.name_kind(match.group("name"))
-            if named is None:
+            found = assigned_secret(match, line)
+            if found is None:
                 return match.group(0)
-            kind, strong = named
-            if match.group("sp") is not None and not match.group("flag") and not declared(match.start()):
-                # "password reset" is prose; only --flag value, ENV NAME value and a quoted password take a space
-                # (Gradle's storePassword 'x', "wrong password 'x'"; not "unexpected token 'function'").
-                val = match.group("val")
-                if kind != "password" or val[0] not in "\"'" or any(c.isspace() for c in val):
-                    return match.group(0)  # "rejects a password 'that is far too long'" is prose too
-            if rules.not_an_assignment(match):
-                return match.group(0)
-            raw = match.group("val")
-            value = rules.unquote_value(raw)
-            if rules.is_placeholder(value) or rules.DOTTED_IDENTIFIER.match(value):
-                return match.group(0)
-            if rules.PATH_VALUE.match(value) and not any(looks_random(part) for part in value.split("/")):
-                return match.group(0)
-            if line[match.end() : match.end() + 1] in ("(", "[") or len(value) < 3:
-                return match.group(0)  # echoed source code (f(x), ref[i], minified e.token=i)
-            if value.isdigit() and len(value) < (4 if kind in ("password", "secret") else 12):
-                return match.group(0)  # "tries to enter a password: 3", max_token=4096: counts
-            if kind not in ("password", "secret") and len(value) < 8:
-                return match.group(0)  # the runner prints a token's first characters (token=64_Abc)
-            if match.group("flag") and match.group("sp") is not None and value.isalpha() and value.islower():
-                if value in rules.PROSE_AFTER_FLAG or rules.name_words(match.group("name"))[-1:] == ["pass"]:
-                    return match.group(0)  # `--pass fail`: a flag named "pass" may be pass/fail, not a password
-            if not strong and not looks_random(value) and not rules.hides_secret(value):
-                return match.group(0)
-            if not strong and rules.HARMLESS_BEFORE.search(line, max(0, match.start() - 32), match.start()):
-                return match.group(0)  # "cache key: deps-3f9e...", "sort key = ...": the word before says what it is
-            quote_char = raw[0] if raw != value else ""
+            kind, value, opening, closing = found
             start = match.start("val") - match.start()
-            return match.group(0)[:start] + quote_char + self._mark(kind, value) + quote_char
-
-        def declared(at: int) -> bool:
-            return bool(rules.DECLARATION.search(line[max(0, at - 12) : at]))
+            return match.group(0)[:start] + opening + self._mark(kind, value) + closing
 
         return rules.sub_assignments(replace, line)
 
@@ -527,6 +471,9 @@ class Redactor:
         return rules.BASE64_RUN.sub(replace, line)
 
     def _redact_percent_encoded(self, line: str) -> str:
+        if "%" not in line:
+            return line  # dispatched by every line holding "passw" or "token" (their `%3d` words start with them)
+
         def replace(match: re.Match[str]) -> str:
             encoded = match.group(0)
             decoded = unquote(encoded)

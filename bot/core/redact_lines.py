@@ -12,7 +12,13 @@ from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, PROMPT_FIRST, WE
 Mark = Callable[[str, str], str]
 LEARNT_BLOCK_LINES = 2
 PGPASS_LINE = re.compile(r"^[^:\s]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(\S+)$")
-VALUE_START = re.compile(r"^\s*(?:value:|string\(|\"value\":)")  # the value's line ends the wait for it
+VALUE_START = re.compile(r"^\s*(?:[Vv]alue\s*:|string\(|\"value\":)")  # the value's line ends the wait for it
+# An account key listing (`az storage account keys list`, `Get-AzStorageAccountKey`): `"keyName": "key1",`, then its
+# permissions, then `"value": "..."`: the name of the key is no secret word, the field's name says it is one.
+KEY_LISTING = re.compile(r"^\s*(?:\"keyName\":\s*\"[\w.\-]{1,80}\",?|KeyName\s*:\s*[\w.\-]{1,80})\s*$")
+KEY_LISTING_LASTING = 3
+# PuTTY's key file (.ppk): `Private-Lines: N`, then N lines of the private key's base64, then `Private-MAC:`.
+PPK_PRIVATE = re.compile(r"^\s*Private-Lines:\s*\d{1,3}\s*$")
 
 
 class LineState:
@@ -58,6 +64,8 @@ def names_secret(line: str, state: LineState) -> None:
     """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line (rules.NAME_LINE)."""
     match = rules.NAME_LINE.match(line)
     if match is None:
+        if KEY_LISTING.match(line):
+            state.value_kind, state.value_left = "secret", KEY_LISTING_LASTING
         return
     group = match.lastindex or 1
     named = rules.name_kind(match.group(group))

@@ -78,6 +78,13 @@ TRAILING_OK = frozenset(
         "ro",
     }
 )
+# Words after the secret word that name a copy or a generation of the same secret (DEPLOY_TOKEN_COPY, API_KEY_OLD,
+# NPM_TOKEN_V2, DB_PASSWORD_PRIMARY): the name still holds it.
+COPY_WORDS = frozenset(
+    {"copy", "old", "new", "backup", "bak", "orig", "prev", "previous", "current", "next", "tmp", "temp", "alt"}
+    | {"primary", "secondary", "rotated", "legacy"}
+)
+VERSION_WORD = re.compile(r"^v\d{1,3}$")
 # Words that, anywhere in the name, say the key is not a secret at all.
 HARMLESS_WORDS = frozenset(
     {
@@ -131,7 +138,9 @@ def name_kind(name: str) -> tuple[str, bool] | None:
     words = name_words(name)
     if not words:
         return None
-    while len(words) > 1 and (words[-1] in TRAILING_OK or words[-1].isdigit()):
+    while len(words) > 1 and (
+        words[-1] in TRAILING_OK or words[-1].isdigit() or words[-1] in COPY_WORDS or VERSION_WORD.match(words[-1])
+    ):
         words = words[:-1]
     last = words[-1]
     pair = (words[-2], last) if len(words) > 1 else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.core.redact_clients import CLIENT_RULES
 from bot.core.redact_commands import COMMAND_RULES
 from bot.core.redact_dumps import DUMP_RULES
 from bot.core.redact_forms import decode_base64, trie_regex
@@ -330,7 +331,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     + TOOL_RULES
 )  # after every rule above: a tool's own forms, for lines no rule above has redacted
 HEADER_RULES += (
-    COMMAND_RULES + DUMP_RULES + PROSE_RULES
+    COMMAND_RULES + CLIENT_RULES + DUMP_RULES + PROSE_RULES
 )  # last: a value dumped, a secret stated in words, where no rule above hid it
 
 URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([^/\s@\"'<>]+)@")
@@ -364,7 +365,9 @@ SECRET_NAME_FRAGMENT = "(?:" + "|".join(SECRET_NAME_FRAGMENTS) + ")"
 ASSIGNMENT = re.compile(
     r"(?<![\w.\-])(?P<flag>--?)?(?P<name>[A-Za-z0-9_.\-]*" + SECRET_NAME_FRAGMENT + r"[A-Za-z0-9_.\-]*)"
     r"(?P<nq>[\"']?)(?:\s*(?P<op>:=|=>|[:=])(?![=:/])\s*|(?P<sp>[ \t]+))"
-    r"(?P<val>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s\"',;&<>(){}\[\]|\x00-\x1f]+)",
+    # Python's triple quotes, Bash's ANSI-C `$'...'` and a JavaScript template literal (no `${}`) quote a value too.
+    r"(?P<val>\"\"\"[^\"\n]*\"\"\"|'''[^'\n]*'''|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|\$'(?:[^'\\\n]|\\.)*'|`[^`\s$]+`"
+    r"|[^\s\"',;&<>(){}\[\]|\x00-\x1f]+)",
     re.IGNORECASE,
 )
 # What ASSIGNMENT's name is made of, and its fragments in a lower-cased ASCII line.
@@ -449,6 +452,8 @@ KEYWORD_TRIGGERS = (
     "storepass",
     "keypass",
     "pass=",
+    "pass\t=",
+    "pass =",  # INI's `pass = X` (a space before "=": not `--pass fail`, nor "bypass" in prose)
     "pass:",
     "-pass ",  # --admin-pass X, -pass X (the name "pass" needs a "-" or "_" before it: bypass, compass)
     'pass"',
@@ -470,8 +475,10 @@ KEYWORD_TRIGGERS = (
 URL_TRIGGERS = ("@",)
 # An encoded URL with credentials or an encoded password with an "@" in it; other
 # percent-encoded secrets carry their own prefix or name, which triggers anyway.
-PERCENT_TRIGGERS = ("%40",)
-PEM_TRIGGERS = ("-----begin",)
+# `%40` (a URL's user@host) and a secret's name before an encoded "=" (`password%3DX`, a query inside a URL): each
+# such word holds a pre-filter word ("passw", "token"), so the pre-filter is unchanged.
+PERCENT_TRIGGERS = ("%40",) + tuple(f"{name}%3d" for name in ("passw", "pass", "pwd", "token", "secret", "key"))
+PEM_TRIGGERS = ("-----begin", "private-lines:")  # and PuTTY's .ppk body (redact_lines.PPK_PRIVATE)
 
 
 # A word just before a weak name that says the key is no secret ("cache key:", "cache from key:", "sort key =").
@@ -489,8 +496,8 @@ DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx|setenv)[ \t]+$")  # and csh
 NAME_LINE = re.compile(
     r"^\s*(?:(?:-\s+)?(?:name|key):\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?|\[\"([A-Za-z0-9_.\-]+)\"\]=>|\"([A-Za-z0-9_.\-]+)\":\s*\{)\s*$"
 )
-NAME_LINE_LASTING = (1, 1, 3)  # lines, by NAME_LINE's group
-VALUE_LINE = re.compile(r"^(\s*(?:value:\s*|string\(\d+\)\s+|\"value\":\s*))([\"']?)([^\s\"']+)\2,?\s*$")
+NAME_LINE_LASTING = (2, 1, 3)  # lines, by NAME_LINE's group (a `description:` may come first)
+VALUE_LINE = re.compile(r"^(\s*(?:[Vv]alue\s*:\s*|string\(\d+\)\s+|\"value\":\s*))([\"']?)([^\s\"']+?)\2,?\s*$")
 # YAML's block scalar indicators (`|`, `>-`, `|2+`) ending a `name:` line: the value is on the indented lines below.
 BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+") + tuple(
     f"{c}{n}{k}" for c in "|>" for n in range(1, 10) for k in ("", "-", "+")
@@ -531,12 +538,6 @@ def not_an_assignment(match: re.Match[str]) -> bool:
         return True  # `tab-local pwd: 0.68 ms`: a timing after a word that ends in a secret's name
     # "AddUserAuthToken: migrating", a class name; not a generated value (YAML's `SecretAccessKey: X`, aws sts).
     return bool(PASCAL_WORDS.match(name)) and not looks_random(value)
-
-
-def unquote_value(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
 
 
 def hides_secret(value: str) -> bool:

@@ -125,7 +125,10 @@ def rule(
 # A value that stands for a secret without being one: a reference ($X, `cmd`, %X, {{ x }}), a null, a mask.
 # `@keychain:NAME`, `@env:NAME`: Apple's altool and notarytool read the password from there; `file:/path`: tailscale's
 # --authkey and others read it from that file.
-REFERENCE = re.compile(r"^(?:\$|`|%[A-Za-z_]|\{\{|<[^>]*>$|\{[A-Za-z_]\w*\}$|@(?:keychain|env):|file:[/~.])")
+# openssl's `-pass env:NAME`/`file:path`/`fd:3`, apksigner's `--ks-pass env:NAME`: where the password is read from.
+REFERENCE = re.compile(
+    r"^(?:\$|`|%[A-Za-z_]|\{\{|<[^>]*>$|\{[A-Za-z_]\w*\}$|@(?:keychain|env):|file:[/~.]|(?:env|fd|file):\w)"
+)
 NULLISH = frozenset({"null", "none", "nil", "true", "false", "yes", "no", "undefined", "on", "off", "n/a", "-"})
 MASK_CHARS = frozenset("*xX.#-_•")
 ALREADY_MASKED = ("[MASKED]", "[REDACTED", "[FILTERED]", "<redacted>", "(redacted)", "[HIDDEN]", "<hidden>")

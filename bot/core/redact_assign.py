@@ -1,0 +1,64 @@
+"""Whether a name/value match of the assignment rule hides a secret, and which (pure)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core import redact_rules as rules
+from bot.core.redact_rules import looks_random
+
+
+def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str, str] | None:
+    """(kind, value, opening quote, closing quote) when the ASSIGNMENT match in line gives a secret's value; None when it is prose,
+    code, a count, a reference or a harmless value."""
+    named = rules.name_kind(match.group("name"))
+    if named is None:
+        return None
+    kind, strong = named
+    if match.group("sp") is not None and not match.group("flag") and not _declared(line, match.start()):
+        # "password reset" is prose; only --flag value, ENV NAME value and a quoted password take a space
+        # (Gradle's storePassword 'x', "wrong password 'x'"; not "unexpected token 'function'").
+        val = match.group("val")
+        if kind != "password" or val[0] not in "\"'" or any(c.isspace() for c in val):
+            return None  # "rejects a password 'that is far too long'" is prose too
+    if rules.not_an_assignment(match):
+        return None
+    raw = match.group("val")
+    opening, value, closing = unquoted(raw)
+    if rules.is_placeholder(value) or rules.DOTTED_IDENTIFIER.match(value):
+        return None
+    if rules.PATH_VALUE.match(value) and not any(looks_random(part) for part in value.split("/")):
+        return None
+    if line[match.end() : match.end() + 1] in ("(", "[") or len(value) < 3:
+        return None  # echoed source code (f(x), ref[i], minified e.token=i)
+    if value.isdigit() and len(value) < (4 if kind in ("password", "secret") else 12):
+        return None  # "tries to enter a password: 3", max_token=4096: counts
+    if kind not in ("password", "secret") and len(value) < 8:
+        return None  # the runner prints a token's first characters (token=64_Abc)
+    if match.group("flag") and match.group("sp") is not None and value.isalpha() and value.islower():
+        if value in rules.PROSE_AFTER_FLAG or rules.name_words(match.group("name"))[-1:] == ["pass"]:
+            return None  # `--pass fail`: a flag named "pass" may be pass/fail, not a password
+    if value.isalpha() and value.islower() and rules.name_words(match.group("name")) == ["pass"]:
+        return None  # `pass = fail`: the word "pass" alone, before a word, is a test's outcome as often
+    if not strong and not looks_random(value) and not rules.hides_secret(value):
+        return None
+    if not strong and rules.HARMLESS_BEFORE.search(line, max(0, match.start() - 32), match.start()):
+        return None  # "cache key: deps-3f9e...", "sort key = ...": the word before says what it is
+    return kind, value, opening, closing
+
+
+def unquoted(raw: str) -> tuple[str, str, str]:
+    """(opening quote, value, closing quote) of a value as written: double or single quotes, Python's triple ones,
+    Bash's `$'x'`, a template literal's backquotes; no quotes: ("", raw, "")."""
+    for quote in ('"""', "'''"):
+        if len(raw) >= 6 and raw.startswith(quote) and raw.endswith(quote):
+            return quote, raw[3:-3], quote
+    if len(raw) >= 3 and raw.startswith("$'") and raw.endswith("'"):
+        return "$'", raw[2:-1], "'"
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'`":
+        return raw[0], raw[1:-1], raw[0]
+    return "", raw, ""
+
+
+def _declared(line: str, at: int) -> bool:
+    return bool(rules.DECLARATION.search(line[max(0, at - 12) : at]))
