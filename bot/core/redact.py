@@ -471,8 +471,10 @@ class Redactor:
         return rules.BASE64_RUN.sub(replace, line)
 
     def _redact_percent_encoded(self, line: str) -> str:
-        if "%" not in line:
-            return line  # dispatched by every line holding "passw" or "token" (their `%3d` words start with them)
+        # Dispatched by every line holding "passw", "token", "key"... (their `%3d` words start with them): only an
+        # encoded '@' or '=' gives this rule anything to decode.
+        if "%" not in line or ("%40" not in line and "%3d" not in line and "%3D" not in line):
+            return line
 
         def replace(match: re.Match[str]) -> str:
             encoded = match.group(0)

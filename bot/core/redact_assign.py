@@ -38,13 +38,24 @@ def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str, str
     if match.group("flag") and match.group("sp") is not None and value.isalpha() and value.islower():
         if value in rules.PROSE_AFTER_FLAG or rules.name_words(match.group("name"))[-1:] == ["pass"]:
             return None  # `--pass fail`: a flag named "pass" may be pass/fail, not a password
-    if value.isalpha() and value.islower() and rules.name_words(match.group("name")) == ["pass"]:
-        return None  # `pass = fail`: the word "pass" alone, before a word, is a test's outcome as often
+    if rules.name_words(match.group("name")) == ["pass"] and (_TALLY.match(value) or _word(value)):
+        # `pass = fail`, `Pass = 1498, Fail = 2`, `PASS = 100%`, `pass = 12/14`: the word "pass" alone, before a word
+        # or a count, is a test's outcome as often as a password
+        return None
     if not strong and not looks_random(value) and not rules.hides_secret(value):
         return None
     if not strong and rules.HARMLESS_BEFORE.search(line, max(0, match.start() - 32), match.start()):
         return None  # "cache key: deps-3f9e...", "sort key = ...": the word before says what it is
     return kind, value, opening, closing
+
+
+# A count, a share or a ratio: 1498, 100%, 0.975, 12/14.
+_TALLY = re.compile(r"^[\d.,/%]+$")
+
+
+def _word(value: str) -> bool:
+    """A word as prose writes it (fail, True, OK), not a password's mixed letters."""
+    return value.isalpha() and (value.islower() or value.isupper() or value.istitle())
 
 
 def unquoted(raw: str) -> tuple[str, str, str]:

@@ -57,10 +57,13 @@ CLIENT_RULES: tuple[TokenRule, ...] = (
         check=not_masked,
     ),
     # Chat webhooks whose path is the secret: Mattermost's and Rocket.Chat's `/hooks/ID[/TOKEN]`, Feishu's and Lark's
-    # `/bot/v2/hook/ID` (a generated value only: `.git/hooks/pre-commit` is a path).
+    # `/bot/v2/hook/ID`. Only in a URL (`scheme://host/...`) or an HTTP request line (`POST /hooks/ID HTTP/1.1`): a
+    # source tree's `src/hooks/useAuth0Provider.ts` is a file, as is anything followed by a file extension; and a
+    # generated value only (`.git/hooks/pre-commit`).
     rule(
         "token",
-        r"/hooks?/([A-Za-z0-9_\-]{16,128}(?:/[A-Za-z0-9_\-]{17,128})?)(?![\w\-/])",
+        r"(?:://[^\s/?#]{1,253}(?:/[^\s/?#]{1,128}){0,4}?|\b(?:POST|GET|PUT) )"
+        r"/hooks?/([A-Za-z0-9_\-]{16,128}(?:/[A-Za-z0-9_\-]{17,128})?)(?![\w\-/]|\.\w)",
         ("hook/", "hooks/"),
         group=1,
         check=_generated_part,

@@ -442,7 +442,11 @@ PATH_VALUE = re.compile(r"^(?:~|\.{1,2})?/(?:[\w.\-]+/)*[\w.\-]*$")
 PLACEHOLDER_RE = re.compile(r"\[REDACTED:([a-z0-9\-]+)\]")
 SAFE_CUT_TAIL = re.compile(SECRET_NAME_FRAGMENT + r"[\w.\-]*[\"']?\s*[:=]?\s*$", re.IGNORECASE)
 BASE64_RUN = re.compile(r"(?<![0-9A-Za-z+/_\-])[0-9A-Za-z+/_\-]{16,}={0,2}")
-PERCENT_RUN = re.compile(r"[0-9A-Za-z%._~+\-/:@=&?]*%[0-9A-Fa-f]{2}[0-9A-Za-z%._~+\-/:@=&?]*")
+# A run starts only where it begins (the look-behind): tried at every start inside a long run with no `%XX`, each
+# start would rescan to the run's end (quadratic on a long line of URL characters).
+PERCENT_RUN = re.compile(
+    r"(?<![0-9A-Za-z%._~+\-/:@=&?])[0-9A-Za-z%._~+\-/:@=&?]*%[0-9A-Fa-f]{2}[0-9A-Za-z%._~+\-/:@=&?]*"
+)
 USER_PASS = re.compile(r"^[^\s:]{1,64}:\S{3,}$")
 
 KEYWORD_TRIGGERS = (
