@@ -48,5 +48,11 @@ def test_ini_s_bare_pass_is_a_password_with_tabs_too_but_not_a_test_s_outcome() 
     for line in (f"pass = {password}", f"\tpass\t=\t{password}"):
         out = Redactor().redact_text(line)
         assert password not in out and "[REDACTED:password]" in out
-    for line in ("pass = fail", "tests pass = 142", "pass = true", "Total = 1500, Pass = 1498, Fail = 2", "PASS = 100%"):
+    for line in (
+        "pass = fail",
+        "tests pass = 142",
+        "pass = true",
+        "Total = 1500, Pass = 1498, Fail = 2",
+        "PASS = 100%",
+    ):
         assert Redactor().redact_text(line) == line
