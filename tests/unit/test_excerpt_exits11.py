@@ -44,3 +44,9 @@ def test_a_redis_log_printed_by_the_after_script_spends_no_budget_on_its_saves()
     assert "E       AssertionError: assert 1 is None" in shown
     # The last lines of the log and of the failing step are shown whatever they say; no save is shown as an exit.
     assert sum("Background saving terminated" in text for text in shown) <= 3
+
+
+def test_a_command_or_process_terminated_by_a_signal_is_an_exit_line():
+    # GNU time's line after an out-of-memory kill, a supervisor's after a TERM (stop 25's review).
+    assert is_exit_line("Command terminated by signal 9")
+    assert is_exit_line("Process terminated by signal 15")

@@ -44,3 +44,17 @@ def test_a_line_that_says_something_failed_keeps_its_score_whatever_its_title_ex
         "AssertionError: expected the promise, it should reject",
     ):
         assert score_line(line) >= SEED_SCORE, line
+
+
+def test_a_failed_test_s_title_in_a_runner_s_failure_list_keeps_its_score():
+    # stop 25's review: the benign rule had lowered these (10 -> 3): a runner's "failed" in any case, its fail glyphs
+    # and a numbered entry of its failures list say the test failed, whatever its title expects.
+    for line in (
+        "1) Validator should reject invalid emails",
+        "Failed tests: should reject invalid emails (ValidatorSpec)",
+        "    Failed: should throw when the input is empty",
+        "Tests failed: should reject null",
+    ):
+        assert score_line(line) >= SEED_SCORE, line
+    for line in ("  ✖ should reject invalid emails", " × Validator > should reject invalid emails 4ms"):
+        assert score_line(line) > score_line("  should reject invalid emails"), line

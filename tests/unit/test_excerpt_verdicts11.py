@@ -24,3 +24,16 @@ def test_travis_lint_errors_are_shown_above_the_artifact_uploads_complaints_at_2
     shown = "\n".join(line.text for line in excerpt("\n".join(log) + "\n", 2000).lines)
     assert "src/components/Widget0.js:3:1: Unexpected console statement." in shown
     assert "src/components/Widget9.js:12:10: Unexpected console statement." in shown
+
+
+def test_a_tolerated_failure_above_does_not_take_the_job_s_verdict_from_the_test_that_failed_below():
+    # stop 25's review: `cmd || echo ignoring` printed an exit line; the job's verdict is the later test's, so the
+    # excerpt leads with that test, not with the tolerated command.
+    log = ["$ ./scripts/optional-check.sh || echo 'optional check failed, ignoring'", "check: exit code 2"]
+    log += ["optional check failed, ignoring", "$ go test ./..."]
+    log += [f"ok  \texample.com/pkg{i}\t0.{i:02d}s" for i in range(200)]
+    log += ["--- FAIL: TestParse (0.00s)", "    parse_test.go:31: got 3, want 4", "FAIL"]
+    log += ["FAIL\texample.com/parse\t0.012s", "ERROR: Job failed: exit code 1"]
+    ex = excerpt("\n".join(log) + "\n", 400)
+    lead = "\n".join(line.text for line in ex.lines if ex.lead and ex.lead[0] <= line.n <= ex.lead[1])
+    assert "--- FAIL: TestParse" in lead and "check: exit code 2" not in lead

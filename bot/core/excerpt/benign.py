@@ -41,11 +41,14 @@ BENIGN: list[Gated] = [
     (re.compile(r"(?i)continue-on-error"), ("continue-on-error",)),
     (re.compile(r"(?i)\bif\b.*\bfail"), ("if",)),
     # A test's title that says a failure is expected ("'x.purs' should fail with 'UnknownName'", "should throw when
-    # empty"), listed as the tests run. Not a line that also says something failed: a runner's mark (FAILED, FAIL,
-    # ERROR, ***) or an error's or exception's own words ("Error: the call should fail but returned 200").
+    # empty"), listed as the tests run. Not a line that also says something failed: a runner's word or mark (failed,
+    # failing, FAIL, ERROR, ***, the fail glyphs ✕ ✖ × ✗, a numbered entry of a failures list "1) X should ...") or
+    # an error's or exception's own words ("Error: the call should fail but returned 200"). A title that ends in ':'
+    # is either (mocha's report of a failure, hspec's group over its result), so it stays benign.
     (
         re.compile(
-            r"^(?!.*(?:\bFAIL(?:ED)?\b|\bERROR\b|\*\*\*|(?i:error|exception)\b))"
+            r"^(?!\s*\d+\) )(?!.*(?:\bFAIL\b|\bERROR\b|\*\*\*|[✕✖×✗]|(?i:error|exception)\b|"
+            r"(?i:(?<!should )(?<!should not )\bfail(?:ed|ing|ures?)\b)))"
             r"(?i:.*\bshould (?:not )?(?:fail|error|throw|raise|reject)\w*\b)"
         ),
         ("should ",),

@@ -276,8 +276,10 @@ EXIT_LINE = re.compile(
     r"exceeded the maximum (execution|time)|no output has been received|too long with no output|script failed|"
     r"ERROR: Job failed|has been cancelled|"
     # Travis' "the build has been terminated", a shell's report of a killed command ("line 1:  4242 Terminated  cmd",
-    # "Terminated"); not a service's own word for a task that ended ("Background saving terminated with success").
-    r"(?:has|have|was|were) (?:been )?terminated\b|(?-i:^\s*Terminated\b|\b\d+ Terminated\s))"
+    # "Terminated"), GNU time's and a supervisor's "Command terminated by signal 9"; not a service's own word for a
+    # task that ended ("Background saving terminated with success").
+    r"(?:has|have|was|were) (?:been )?terminated\b|\b(?:command|process) terminated by signal \d+|"
+    r"(?-i:^\s*Terminated\b|\b\d+ Terminated\s))"
 )
 _EXIT_WORDS = (
     "exit",

@@ -73,15 +73,42 @@ _JOB_VERDICT = re.compile(r"^(?:Done\. Your build exited with [1-9]|ERROR: Job f
 def _without_late_verdicts(scan: ScanResult, exits: list[int]) -> list[int]:
     """The exit lines less a job's verdict that follows a step's own exit line with another command run between:
     that command ran after the failure (an artifact upload, a cache, an after_failure), and the verdict ends the
-    job, not the step. Its output is not the failing step's."""
+    job, not the step. Its output is not the failing step's. Unless the exit line was a program's own, what ran
+    between is no phase run after a failure, and a line of it says something failed: that program's failure was
+    tolerated (`cmd || echo ignoring`), and the verdict is for the later one."""
     out: list[int] = []
     for a in exits:
         if out and _JOB_VERDICT.match(scan.texts.get(a, "")):
             i = bisect.bisect_right(scan.commands, out[-1])
-            if i < len(scan.commands) and scan.commands[i] < a:
+            if i < len(scan.commands) and scan.commands[i] < a and _after_the_failure(scan, out[-1], a):
                 continue
         out.append(a)
     return out
+
+
+# The runner's own line for a failed step (Travis' `The command "x" exited with 1.`, Jenkins' `script returned exit
+# code 1`, GitHub's `Process completed with exit code 1.`): the script is over, whatever runs after it.
+_RUNNER_STEP_EXIT = re.compile(
+    r"The command \".*\" exited with [1-9]|script returned exit code [1-9]|Process completed with exit code [1-9]"
+)
+# The phases a CI system runs after a failed script: Travis' after_failure, before_cache and artifact upload,
+# GitLab's after_script and artifact upload, Jenkins' post actions.
+_AFTER_PHASE = re.compile(
+    r"^(?:Uploading Artifacts|Uploading artifacts|Running after_script|\$ travis_run_after_failure|"
+    r"travis_fold:start:(?:after_failure|before_cache|after_script)|"
+    r"\[Pipeline\] \{ \(Declarative: Post Actions\)|Post stage)"
+)
+
+
+def _after_the_failure(scan: ScanResult, start: int, end: int) -> bool:
+    """Whether the lines strictly between start and end ran after the script failed (its exit line is the runner's, or
+    they are a phase run after a failure), or say nothing failed."""
+    if _RUNNER_STEP_EXIT.search(scan.texts.get(start, "")):
+        return True
+    between = [(n, text) for n, text in scan.texts.items() if start < n < end]
+    if any(_AFTER_PHASE.match(bare(text)) for _, text in between):
+        return True
+    return all((scan.scores[n] if n in scan.scores else score_line(text)) < SEED_SCORE for n, text in between)
 
 
 def _step_ends(scan: ScanResult, exits: list[int]) -> list[int]:
