@@ -15,7 +15,7 @@ from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
 from bot.core.heuristic_exits import lead_exit as _lead_exit
 from bot.core.heuristic_formats import ECHO as _ECHO
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
-from bot.core.heuristic_formats import LINK_ISSUE, LINK_REPORT, LINK_REPORT_LINES
+from bot.core.heuristic_formats import LINK_ISSUE, LINK_REPORT, LINK_REPORT_LINES, WARNING_DIAGNOSTIC
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
 from bot.core.heuristic_lines import (
@@ -132,7 +132,8 @@ def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
 
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     """The first strong line of a report, else its first line that names the failure, else its first."""
-    named = [line for line in chain if NAMES.search(line.text)]
+    # A warning names its place, not what failed (an unused variable above the linker's undefined reference).
+    named = [line for line in chain if NAMES.search(line.text) and not WARNING_DIAGNOSTIC.search(bare(line.text))]
     # A tool's own finding (TOOL_FAILURE, LINT) is as strong, unless it only names a failing test (the error under it).
     strong = [
         line
@@ -223,6 +224,9 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         if strong:
             return go_reason_above(lines, strong[0]) or strong[0]
         medium = [line for line in lead if is_failure_line(line.text)]
+        # A compiler's warning in the lead is not what failed when another failure line is there (the linker's
+        # `undefined reference` under two warnings).
+        medium = [line for line in medium if not WARNING_DIAGNOSTIC.search(bare(line.text))] or medium
         if medium:
             return medium[0]
         # The lead is a report's title (pytest's "=== FAILURES ===", Gradle's "What went wrong:"): the error is under it.

@@ -75,3 +75,66 @@ FAILED (failures=1)
     answer = offline_answer(log)
     assert_specific("unittest", answer, ["'hello-world-' != 'hello-world'"], "AssertionError", None)
     assert "Connection refused" not in answer.summary
+
+
+def test_a_warning_turned_into_an_error_under_stacks_package_prefix_heads():
+    # stack prefixes each line of a package's build with "pkg> " and closes with advice to scroll up.
+    log = travis(
+        "stack --no-terminal build --pedantic",
+        """
+acme-lib> build (lib)
+acme-lib> [1 of 1] Compiling Acme.Types
+acme-lib>
+acme-lib> /home/ci/lib/src/Acme/Types.hs:22:1: error: [-Wunused-imports, -Werror=unused-imports]
+acme-lib>     The import of `Data.Maybe' is redundant
+acme-lib>   |
+acme-lib> 22 | import Data.Maybe
+acme-lib>   | ^^^^^^^^^^^^^^^^^
+
+--  While building package acme-lib-0.1.0.0 (scroll up to its section to see the error) using:
+      /home/ci/.stack/setup-exe-cache/x86_64-linux/Cabal-simple_mPHDZzAJ_2.4.0.1_ghc-8.6.5 build lib:acme-lib
+    Process exited with code: ExitFailure 1
+""",
+    )
+    assert_specific("stack", offline_answer(log), ["Types.hs:22:1"], "-Werror=unused-imports", None)
+
+
+def test_the_linkers_error_heads_over_the_compilers_warnings_above_it():
+    log = travis(
+        "make",
+        """
+gcc -Wall -O2 -c src/main.c -o build/main.o
+src/main.c: In function 'main':
+src/main.c:41:9: warning: unused variable 'tmp' [-Wunused-variable]
+   41 |     int tmp;
+      |         ^~~
+gcc -Wall -O2 -c src/util.c -o build/util.o
+src/util.c:88:12: warning: 'strncpy' specified bound 64 equals destination size [-Wstringop-truncation]
+   88 |     (void) strncpy(dst, src, 64);
+      |            ^~~~~~~~~~~~~~~~~~~~~
+gcc -o build/tool build/main.o build/util.o -lm
+/usr/bin/ld: build/main.o: in function `main':
+main.c:(.text+0x5a): undefined reference to `parse_config'
+collect2: error: ld returned 1 exit status
+make: *** [Makefile:12: build/tool] Error 1
+""",
+    )
+    answer = offline_answer(log)
+    assert_specific("ld", answer, ["parse_config"], "undefined reference", None)
+    assert "unused variable" not in answer.summary
+
+
+def test_a_werror_warning_still_heads():
+    log = travis(
+        "make CFLAGS=-Werror",
+        """
+gcc -Wall -Werror -O2 -c src/util.c -o build/util.o
+src/util.c: In function 'copy_name':
+src/util.c:88:12: error: 'strncpy' specified bound 64 equals destination size [-Werror=stringop-truncation]
+   88 |     (void) strncpy(dst, src, 64);
+      |            ^~~~~~~~~~~~~~~~~~~~~
+cc1: all warnings being treated as errors
+make: *** [Makefile:9: build/util.o] Error 1
+""",
+    )
+    assert_specific("werror", offline_answer(log), ["src/util.c:88:12"], "-Werror=stringop-truncation", None)
