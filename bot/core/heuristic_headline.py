@@ -130,6 +130,19 @@ def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
     return out
 
 
+# A report's numbered entry for one failure ("  1) Acme.Parse parses lists", rspec's "  1) Cart totals ..."): the
+# expected and actual values are printed under it.
+_ENTRY = re.compile(r"^\s*1\) \S")
+
+
+def _first_entry(lines: list[ExcerptLine], title: ExcerptLine) -> ExcerptLine | None:
+    """The first numbered failure within TITLE_AFTER_LEAD lines under a report's title, or None."""
+    k = lines.index(title)
+    return next(
+        (ln for ln in lines[k + 1 :] if ln.n - title.n <= TITLE_AFTER_LEAD and _ENTRY.match(bare(ln.text))), None
+    )
+
+
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     """The first strong line of a report, else its first line that names the failure, else its first."""
     # A warning names its place, not what failed (an unused variable above the linker's undefined reference).
@@ -200,6 +213,9 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             return lead[titled]
         if titled is not None and any(is_failure_line(line.text) for line in lead[titled + 1 :]):
             lead = _report_under(lines, lead[titled + 1 :])
+        elif titled is not None and (entry := _first_entry(lines, lead[titled])) is not None:
+            # The lead ends at the title: the report's first numbered failure under it heads its expectation.
+            return entry
         elif titled is None:
             # The title may come right after a lead that is the listing itself.
             after = [line for line in lines if last < line.n <= last + TITLE_AFTER_LEAD]

@@ -138,3 +138,40 @@ make: *** [Makefile:9: build/util.o] Error 1
 """,
     )
     assert_specific("werror", offline_answer(log), ["src/util.c:88:12"], "-Werror=stringop-truncation", None)
+
+
+def test_hspecs_numbered_failure_heads_over_a_test_named_for_a_timeout_and_a_warning():
+    log = travis(
+        "stack --no-terminal test",
+        """
+acme-lib> [2 of 3] Compiling Acme.Parse
+acme-lib>
+acme-lib> /home/ci/lib/src/Acme/Parse.hs:40:5: warning: [-Wincomplete-patterns]
+acme-lib>     Pattern match(es) are non-exhaustive
+acme-lib> test (suite: spec)
+acme-lib>
+acme-lib> Acme.Parse
+acme-lib>   parses integers
+acme-lib>   reports a timeout as an error
+acme-lib>   parses lists FAILED [1]
+acme-lib>
+acme-lib> Failures:
+acme-lib>
+acme-lib>   test/Acme/ParseSpec.hs:31:7:
+acme-lib>   1) Acme.Parse parses lists
+acme-lib>        expected: Right [1,2,3]
+acme-lib>         but got: Right [1,2]
+acme-lib>
+acme-lib> Randomized with seed 1733202
+acme-lib>
+acme-lib> Finished in 0.0031 seconds
+acme-lib> 3 examples, 1 failure
+acme-lib> Test suite spec failed
+Test suite failure for package acme-lib-0.1.0.0
+    spec:  exited with: ExitFailure 1
+Logs printed to console
+""",
+    )
+    answer = offline_answer(log)
+    assert_specific("hspec", answer, ["Acme.Parse parses lists", "expected: Right [1,2,3]"], "1) Acme.Parse", None)
+    assert "timeout" not in answer.summary and "warning" not in answer.summary
