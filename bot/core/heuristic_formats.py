@@ -366,3 +366,6 @@ TASK_PREFIX = re.compile(r"^(?:(?:@[\w.-]+/[\w.-]+(?::[a-z][\w:-]*)?|[a-z][\w-]*
 # A compiler's or build tool's diagnostic of severity warning (gcc's and GHC's "a.c:4:9: warning: ...", javac's
 # "[WARNING] /a/B.java:[12,8] ...", scalac's "[warn] ..."): unless turned into an error, it names nothing that failed.
 WARNING_DIAGNOSTIC = re.compile(r"(?i)^\S+:\d+(?::\d+)?:\s*warning\b(?!.*-Werror)|^\[(?:WARNING|warn)\] ")
+# What a browser's console printed, relayed by Karma under the browser's name ("HeadlessChrome 80.0 (Linux 0.0.0)
+# ERROR: 'Http failure response …'", console.error's quoted message): the app's log, not a test's verdict.
+RELAYED_CONSOLE = re.compile(r"^\S.*\) (?:LOG|WARN|ERROR|INFO|DEBUG): '")

@@ -15,7 +15,7 @@ from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
 from bot.core.heuristic_exits import lead_exit as _lead_exit
 from bot.core.heuristic_formats import ECHO as _ECHO
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
-from bot.core.heuristic_formats import LINK_ISSUE, LINK_REPORT, LINK_REPORT_LINES, WARNING_DIAGNOSTIC
+from bot.core.heuristic_formats import LINK_ISSUE, LINK_REPORT, LINK_REPORT_LINES, RELAYED_CONSOLE, WARNING_DIAGNOSTIC
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
 from bot.core.heuristic_lines import (
@@ -205,6 +205,10 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         first, last = after_steps(lines, *excerpt.lead)
         # What a test that passed printed (its app's own `[ERROR]` logs) is not why the run failed.
         lead = [line for line in lines if first <= line.n <= last and not passing_output(lines, line)]
+        # A browser's console relayed by the test runner is the app's log, when the lead holds a failure of its own.
+        own = [line for line in lead if not RELAYED_CONSOLE.search(bare(line.text))]
+        if any(is_failure_line(line.text) for line in own):
+            lead = own
         # A report's title in the lead: the failures' details are under it; a progress listing above it only
         # names them (mocha's "1) applies a coupon" before "1 failing").
         titled = next((k for k, line in enumerate(lead) if _REPORT_TITLE.search(bare(line.text))), None)

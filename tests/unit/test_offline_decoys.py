@@ -175,3 +175,23 @@ Logs printed to console
     answer = offline_answer(log)
     assert_specific("hspec", answer, ["Acme.Parse parses lists", "expected: Right [1,2,3]"], "1) Acme.Parse", None)
     assert "timeout" not in answer.summary and "warning" not in answer.summary
+
+
+def test_a_browser_console_error_relayed_by_karma_is_not_the_failing_spec():
+    log = travis(
+        "npm run test:ci",
+        """
+02 03 2020 10:12:03.410:INFO [HeadlessChrome 80.0.3987 (Linux 0.0.0)]: Connected on socket xk2 with id 1234
+HeadlessChrome 80.0.3987 (Linux 0.0.0) ERROR: 'Http failure response for /api/users: 500 Internal Server Error'
+HeadlessChrome 80.0.3987 (Linux 0.0.0) UserListComponent should render rows FAILED
+\tExpected 2 to equal 3.
+\t    at UserContext.<anonymous> (src/app/user-list.component.spec.ts:40:31)
+HeadlessChrome 80.0.3987 (Linux 0.0.0): Executed 24 of 24 (1 FAILED) (0.812 secs / 0.7 secs)
+TOTAL: 1 FAILED, 23 SUCCESS
+npm ERR! code ELIFECYCLE
+npm ERR! errno 1
+""",
+    )
+    answer = offline_answer(log)
+    assert_specific("karma", answer, ["Expected 2 to equal 3."], "Expected 2 to equal 3.", None)
+    assert "Http failure" not in answer.summary
