@@ -45,6 +45,7 @@ from bot.core.heuristic_formats import (
     RAISED_BELOW,
     SHORT_FRAME,
     STEP_LOCATION,
+    WARNING_DIAGNOSTIC,
 )
 from bot.core.heuristic_formats import ECHO as _ECHO
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
@@ -252,6 +253,7 @@ def _context(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine | None:
             return None
         if (
             is_failure_line(line.text)
+            and not WARNING_DIAGNOSTIC.search(text)
             and len(clean(text)) <= MAX_CONTEXT
             and (NAMES.search(text) or _QUOTED.search(text))
         ):

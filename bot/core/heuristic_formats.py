@@ -34,7 +34,8 @@ WRAPPER = re.compile(
     r"^\W*(?:FAILED|FAILURES?)!?\W*$|^=+ (?:short test summary info|FAILURES|ERRORS) =+$|exit status \d+\s*$|"
     r"\bError \d+\s*$|\bcompilation failed\b|\bcould not compile\b.*\bdue to\b|^\s*> Compilation error|"
     r"^FAIL!? -- |^FAIL\s+\S+\s+[\d.]+s$|^FAIL\s*$|^Ran \d+ (?:tests?|of \d+ Specs?) in|^\s*\d+ (?:examples?|specs?), \d+ failures?|"
-    r"[Ss]ee (?:the )?(?:output |log )?above\b|\bdue to (?:the )?previous errors?\b|\bexited with \d+\.?\s*$|"
+    # advice to look above (stack's "While building package x (scroll up to its section to see the error)")
+    r"[Ss]ee (?:the )?(?:output |log )?above\b|\bscroll up to\b|^\s*Process exited with code: ExitFailure \d+|\bdue to (?:the )?previous errors?\b|\bexited with \d+\.?\s*$|"
     # a runner's tally: "9 doctests, 592 tests, 1 failure", "27 tests completed, 1 failed", "Tests run: 8, Failures: 1"
     r"^\W*(?:\d+ [a-z ]+, )+\d+ (?:failures?|failed|errors?)\b|^\W*Tests run: \d+, Failures: \d+|"
     # Maven: a goal that failed for a reason stated above or below it, and the advice it prints after any failure
@@ -359,5 +360,12 @@ LINK_ONLY = re.compile(
     r"Guide|Wiki|CWE|Rule):\s+(?:[\w-]+\s+)?\(?https?://\S+\)?\s*$"
 )
 # A monorepo runner's prefix on each line of a package's task (Turborepo's "@acme/web:test: ", "web:build: ", Lerna's
-# --stream "@acme/api: "): the task's own tool speaks after it.
-TASK_PREFIX = re.compile(r"^(?:@[\w.-]+/[\w.-]+(?::[a-z][\w:-]*)?|[a-z][\w-]*:[a-z][\w-]*):(?: |$)")
+# --stream "@acme/api: "), or Haskell stack's on each line of a package's build and tests ("acme-lib> ", before 2.1
+# "acme-lib > "): the task's own tool speaks after it.
+TASK_PREFIX = re.compile(r"^(?:(?:@[\w.-]+/[\w.-]+(?::[a-z][\w:-]*)?|[a-z][\w-]*:[a-z][\w-]*):|[a-z][\w.-]* ?>)(?: |$)")
+# A compiler's or build tool's diagnostic of severity warning (gcc's and GHC's "a.c:4:9: warning: ...", javac's
+# "[WARNING] /a/B.java:[12,8] ...", scalac's "[warn] ..."): unless turned into an error, it names nothing that failed.
+WARNING_DIAGNOSTIC = re.compile(r"(?i)^\S+:\d+(?::\d+)?:\s*warning\b(?!.*-Werror)|^\[(?:WARNING|warn)\] ")
+# What a browser's console printed, relayed by Karma under the browser's name ("HeadlessChrome 80.0 (Linux 0.0.0)
+# ERROR: 'Http failure response …'", console.error's quoted message): the app's log, not a test's verdict.
+RELAYED_CONSOLE = re.compile(r"^\S.*\) (?:LOG|WARN|ERROR|INFO|DEBUG): '")

@@ -15,7 +15,7 @@ from bot.core.heuristic_exits import RUNNER_EXIT as _RUNNER_EXIT
 from bot.core.heuristic_exits import lead_exit as _lead_exit
 from bot.core.heuristic_formats import ECHO as _ECHO
 from bot.core.heuristic_formats import FILE_HEADER as _FILE_HEADER
-from bot.core.heuristic_formats import LINK_ISSUE, LINK_REPORT, LINK_REPORT_LINES
+from bot.core.heuristic_formats import LINK_ISSUE, LINK_REPORT, LINK_REPORT_LINES, RELAYED_CONSOLE, WARNING_DIAGNOSTIC
 from bot.core.heuristic_formats import NOISE as _NOISE
 from bot.core.heuristic_formats import TEST_ID as _TEST_ID
 from bot.core.heuristic_lines import (
@@ -130,9 +130,23 @@ def _failures_under(lines: list[ExcerptLine], title: int) -> list[ExcerptLine]:
     return out
 
 
+# A report's numbered entry for one failure ("  1) Acme.Parse parses lists", rspec's "  1) Cart totals ..."): the
+# expected and actual values are printed under it.
+_ENTRY = re.compile(r"^\s*1\) \S")
+
+
+def _first_entry(lines: list[ExcerptLine], title: ExcerptLine) -> ExcerptLine | None:
+    """The first numbered failure within TITLE_AFTER_LEAD lines under a report's title, or None."""
+    k = lines.index(title)
+    return next(
+        (ln for ln in lines[k + 1 :] if ln.n - title.n <= TITLE_AFTER_LEAD and _ENTRY.match(bare(ln.text))), None
+    )
+
+
 def _decisive(chain: list[ExcerptLine]) -> ExcerptLine:
     """The first strong line of a report, else its first line that names the failure, else its first."""
-    named = [line for line in chain if NAMES.search(line.text)]
+    # A warning names its place, not what failed (an unused variable above the linker's undefined reference).
+    named = [line for line in chain if NAMES.search(line.text) and not WARNING_DIAGNOSTIC.search(bare(line.text))]
     # A tool's own finding (TOOL_FAILURE, LINT) is as strong, unless it only names a failing test (the error under it).
     strong = [
         line
@@ -191,6 +205,10 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         first, last = after_steps(lines, *excerpt.lead)
         # What a test that passed printed (its app's own `[ERROR]` logs) is not why the run failed.
         lead = [line for line in lines if first <= line.n <= last and not passing_output(lines, line)]
+        # A browser's console relayed by the test runner is the app's log, when the lead holds a failure of its own.
+        own = [line for line in lead if not RELAYED_CONSOLE.search(bare(line.text))]
+        if any(is_failure_line(line.text) for line in own):
+            lead = own
         # A report's title in the lead: the failures' details are under it; a progress listing above it only
         # names them (mocha's "1) applies a coupon" before "1 failing").
         titled = next((k for k, line in enumerate(lead) if _REPORT_TITLE.search(bare(line.text))), None)
@@ -199,6 +217,9 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
             return lead[titled]
         if titled is not None and any(is_failure_line(line.text) for line in lead[titled + 1 :]):
             lead = _report_under(lines, lead[titled + 1 :])
+        elif titled is not None and (entry := _first_entry(lines, lead[titled])) is not None:
+            # The lead ends at the title: the report's first numbered failure under it heads its expectation.
+            return entry
         elif titled is None:
             # The title may come right after a lead that is the listing itself.
             after = [line for line in lines if last < line.n <= last + TITLE_AFTER_LEAD]
@@ -223,6 +244,9 @@ def headline(excerpt: Excerpt) -> ExcerptLine | None:
         if strong:
             return go_reason_above(lines, strong[0]) or strong[0]
         medium = [line for line in lead if is_failure_line(line.text)]
+        # A compiler's warning in the lead is not what failed when another failure line is there (the linker's
+        # `undefined reference` under two warnings).
+        medium = [line for line in medium if not WARNING_DIAGNOSTIC.search(bare(line.text))] or medium
         if medium:
             return medium[0]
         # The lead is a report's title (pytest's "=== FAILURES ===", Gradle's "What went wrong:"): the error is under it.

@@ -263,6 +263,13 @@ def failing_command_echo(lines: list[ExcerptLine], j: int) -> int:
 # per-file `PASS x`/`FAIL x` headers.
 GO_TEST_END = re.compile(r"^\s*(?:=== RUN|--- (?:PASS|FAIL|SKIP):)\s")
 FILE_VERDICT = re.compile(r"^\s*(PASS|FAIL) \S+\.\w+(?:\s+\([\d.]+ ?m?s\))?\s*$")
+# A verdict printed under what its unit printed: `go test` without -v prints a package's output above the package's
+# `ok  \tpkg\t0.3s` / `FAIL\tpkg\t0.3s`; unittest -v prints a test's output between its `test_x (m.C) ... ` and its
+# `ok` / `FAIL` / `ERROR`.
+UNIT_VERDICT = re.compile(
+    r"^(?:(?P<ok>ok)|FAIL)\s+\S+\s+(?:[\d.]+m?s|\(cached\))\s*$|^(?:(?P<ok2>ok)|FAIL|ERROR)\s*$|"
+    r"\s\.\.\. (?:(?P<ok3>ok)|FAIL|ERROR)\s*$"
+)
 
 
 # Playwright's closing summary: a count over the tests it lists ("  1 flaky" over tests that passed on a retry,
@@ -309,4 +316,21 @@ def passing_output(lines: list[ExcerptLine], line: ExcerptLine) -> bool:
     if after.lstrip().startswith("--- PASS:"):
         return True
     header = next((m for ln in reversed(lines[:k]) if (m := FILE_VERDICT.match(bare(ln.text)))), None)
-    return header is not None and header.group(1) == "PASS"
+    if header is not None:
+        return header.group(1) == "PASS"
+    return _unit_passed(lines, k)
+
+
+def _unit_passed(lines: list[ExcerptLine], k: int) -> bool:
+    """Whether the verdict that ends lines[k]'s unit (a Go package, a unittest test) says it passed: its logged
+    `ERROR: upstream returned 503` is then not why the run failed. A runner's echo or a test's own verdict
+    (`--- FAIL:`) first ends the search."""
+    if UNIT_VERDICT.search(bare(lines[k].text)):
+        return False
+    for ln in lines[k + 1 :]:
+        text = bare(ln.text)
+        if ECHO.match(text) or GO_TEST_END.match(text):
+            return False
+        if (m := UNIT_VERDICT.search(text)) is not None:
+            return bool(m.group("ok") or m.group("ok2") or m.group("ok3"))
+    return False
