@@ -33,6 +33,7 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
     placeholder,
     shannon_entropy,
 )
+from bot.core.redact_scan import texts_matching
 from bot.core.redact_views import through_view
 
 # How much of a found secret's form the pre-filter looks for.
@@ -199,20 +200,8 @@ class Redactor:
         return hits
 
     def _scan(self, texts: Sequence[str]) -> list[int]:
-        """changeable's pre-filter pass: the texts are searched joined by NUL, which no pre-filter word holds, so
-        a match never spans two texts and the texts with a match are exactly those might_change passes; a
-        match's text is the number of NULs before it (lowering changes lengths, never NULs)."""
-        joined = "\x00".join(texts).lower()
-        if joined.count("\x00") != len(texts) - 1:  # a text holds a NUL itself
-            return [i for i, text in enumerate(texts) if self.might_change(text)]
-        hits: list[int] = []
-        index = at = 0
-        for match in self._prefilter.finditer(joined):
-            index += joined.count("\x00", at, match.start())
-            at = match.start()
-            if not hits or hits[-1] != index:
-                hits.append(index)
-        return hits
+        """changeable's pre-filter pass: the texts with a match are exactly those might_change passes."""
+        return texts_matching(self._prefilter, texts, self.might_change)
 
     def redact_known(self, text: str) -> str:
         """text with every secret found so far removed, in every form (as printed, base64, URL-encoded, hex).
