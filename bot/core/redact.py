@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote
 
+from bot.core import redact_anchorless as anchorless
 from bot.core import redact_lines as lines
 from bot.core import redact_rules as rules
 from bot.core.redact_assign import assigned_secret
@@ -172,7 +173,8 @@ class Redactor:
 
         Every rule, literal and secret found so far has a word in the pre-filter, and a line is carried over
         to the next only after a line the pre-filter passed."""
-        return self._has_extra or self._prefilter.search(text.lower()) is not None
+        low = text.lower()  # the anchorless shapes are looked for in it as in _lines: `7Z` too
+        return self._has_extra or self._prefilter.search(low) is not None or anchorless.text_might_hold(low)
 
     def changeable(self, texts: Sequence[str]) -> list[int]:
         """The indexes of the texts redact_text could change: of those might_change passes, all but the ones known
@@ -201,7 +203,10 @@ class Redactor:
 
     def _scan(self, texts: Sequence[str]) -> list[int]:
         """changeable's pre-filter pass: the texts with a match are exactly those might_change passes."""
-        return texts_matching(self._prefilter, texts, self.might_change)
+        hits = texts_matching(self._prefilter, texts, self.might_change)
+        if anchorless.text_might_hold("\x00".join(texts).lower()):  # rare: the texts one by one
+            hits = sorted(set(hits) | {i for i, text in enumerate(texts) if self.might_change(text)})
+        return hits
 
     def redact_known(self, text: str) -> str:
         """text with every secret found so far removed, in every form (as printed, base64, URL-encoded, hex).
@@ -268,32 +273,44 @@ class Redactor:
         return line
 
     def _lines(self, text: str, state: lines.LineState) -> str:
-        """Redact many lines, touching only the lines the pre-filter points at."""
-        if self.extra_patterns:
-            return "\n".join(self._line(part, state) for part in text.split("\n"))  # they have no pre-filter
-        if not text.isascii():
-            # A few characters change length when lowered, and one wide character makes the whole string
-            # slow to lower and to scan: line by line, each line that needs nothing passed over here.
-            return "\n".join(self._lines_each(text.split("\n"), state))
+        """Redact many lines, touching only the lines the pre-filter or a mark of the anchorless shapes points at."""
+        if self.extra_patterns or not text.isascii():
+            # Operator patterns have no pre-filter; a few characters change length when lowered, and one wide
+            # character makes the whole string slow to lower and to scan: line by line.
+            parts = text.split("\n")
+            each = (self._line(p, state) for p in parts) if self.extra_patterns else self._lines_each(parts, state)
+            if anchorless.text_might_hold(text):
+                each = (self._anchorless(line, part) for line, part in zip(each, parts, strict=True))
+            return "\n".join(each)
         low = text.lower()
+        marks = anchorless.Marks(low)  # each mark searched for again only once passed: linear in the text
+        mark_at = marks.next(0)
         out: list[str] = []
         pos = 0
         size = len(text)
         while pos <= size:
-            if state.carries:
+            if mark_at < pos:
+                mark_at = marks.next(pos)
+            match = None
+            carried = state.carries
+            if carried:
                 if pos == size:
                     break  # nothing after the last newline yet
                 start = pos
             else:
                 match = self._prefilter.search(low, pos)
-                if match is None:
+                at = mark_at if match is None else min(match.start(), mark_at)
+                if at > size:
                     break
-                start = text.rfind("\n", 0, match.start()) + 1
+                start = text.rfind("\n", 0, at) + 1
             end = text.find("\n", start)
             if end == -1:
                 end = size
             out.append(text[pos:start])
-            out.append(self._line(text[start:end], state))
+            line = text[start:end]
+            if carried or (match is not None and match.start() < end):
+                line = self._line(line, state)
+            out.append(anchorless.redact(line, self._mark) if mark_at < end else line)
             pos = end
             if pos < size:
                 out.append("\n")
@@ -301,6 +318,10 @@ class Redactor:
         if pos <= size:
             out.append(text[pos:])
         return "".join(out)
+
+    def _anchorless(self, line: str, read: str) -> str:
+        """line (read, as the rules read it) with the shapes holding no pre-filter word redacted too."""
+        return anchorless.redact(line, self._mark) if anchorless.line_might_hold(read.lower()) else line
 
     def _lines_each(self, parts: list[str], state: lines.LineState) -> Iterator[str]:
         """The lines one by one, each that needs nothing passed over (LineState.carries spelt out, as in redact_line)."""
