@@ -279,8 +279,9 @@ class Redactor:
             # character makes the whole string slow to lower and to scan: line by line.
             parts = text.split("\n")
             each = (self._line(p, state) for p in parts) if self.extra_patterns else self._lines_each(parts, state)
-            if anchorless.text_might_hold(text):
-                each = (self._anchorless(line, part) for line, part in zip(each, parts, strict=True))
+            marked = anchorless.marked_lines(text)
+            if marked:
+                each = (anchorless.redact(line, self._mark) if i in marked else line for i, line in enumerate(each))
             return "\n".join(each)
         low = text.lower()
         marks = anchorless.Marks(low)  # each mark searched for again only once passed: linear in the text
@@ -288,17 +289,21 @@ class Redactor:
         out: list[str] = []
         pos = 0
         size = len(text)
+        prefilter, match = None, None
         while pos <= size:
             if mark_at < pos:
                 mark_at = marks.next(pos)
-            match = None
             carried = state.carries
             if carried:
                 if pos == size:
                     break  # nothing after the last newline yet
                 start = pos
             else:
-                match = self._prefilter.search(low, pos)
+                # Searched again once passed, or once a secret learnt has widened it: a text whose lines all hold
+                # a mark, and no pre-filter word, would otherwise be searched to its end once per line.
+                if prefilter is not self._prefilter or (match is not None and match.start() < pos):
+                    prefilter = self._prefilter
+                    match = prefilter.search(low, pos)
                 at = mark_at if match is None else min(match.start(), mark_at)
                 if at > size:
                     break
@@ -308,7 +313,7 @@ class Redactor:
                 end = size
             out.append(text[pos:start])
             line = text[start:end]
-            if carried or (match is not None and match.start() < end):
+            if carried or (match is not None and start <= match.start() < end):
                 line = self._line(line, state)
             out.append(anchorless.redact(line, self._mark) if mark_at < end else line)
             pos = end
@@ -318,10 +323,6 @@ class Redactor:
         if pos <= size:
             out.append(text[pos:])
         return "".join(out)
-
-    def _anchorless(self, line: str, read: str) -> str:
-        """line (read, as the rules read it) with the shapes holding no pre-filter word redacted too."""
-        return anchorless.redact(line, self._mark) if anchorless.line_might_hold(read.lower()) else line
 
     def _lines_each(self, parts: list[str], state: lines.LineState) -> Iterator[str]:
         """The lines one by one, each that needs nothing passed over (LineState.carries spelt out, as in redact_line)."""

@@ -21,13 +21,16 @@ _WORD = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'|\S+")
 _COMMAND_END = re.compile(r"&&|\|\||[;|]")
 
 
-def _next_seven_zip(text: str, pos: int) -> int:
-    """Where the next `7z` starts; -1 if none. Found by its "z", rare in logs (a search for "7z" itself stops at
-    every digit 7: four times slower)."""
-    at = text.find("z", pos + 1)
-    while at != -1 and text[at - 1] != "7":
-        at = text.find("z", at + 1)
-    return at - 1 if at != -1 else -1
+def _seven_zip_finder(z: str) -> Callable[[str, int], int]:
+    def find(text: str, pos: int) -> int:
+        """Where the next `7z` starts; -1 if none. Found by its "z", rare in logs (a search for "7z" itself stops
+        at every digit 7: four times slower); an upper-case `7Z` is looked for apart, in texts not lowered."""
+        at = text.find(z, pos + 1)
+        while at != -1 and text[at - 1] != "7":
+            at = text.find(z, at + 1)
+        return at - 1 if at != -1 else -1
+
+    return find
 
 
 def _next_net_use(text: str, pos: int) -> int:
@@ -43,7 +46,7 @@ def _next_net_use(text: str, pos: int) -> int:
     return -1
 
 
-_FINDERS = (_next_seven_zip, _next_net_use)
+_FINDERS = (_seven_zip_finder("z"), _seven_zip_finder("Z"), _next_net_use)
 
 
 def text_might_hold(text: str) -> bool:
@@ -69,6 +72,23 @@ class Marks:
             if at < pos:
                 found[i] = self._find(i, pos)
         return min(found)
+
+
+def marked_lines(text: str) -> set[int]:
+    """The indexes of text's lines holding a mark (of a text read line by line, not lowered whole)."""
+    marks = Marks(text)
+    found: set[int] = set()
+    index = pos = 0
+    at = marks.next(0)
+    while at <= len(text):
+        index += text.count("\n", pos, at)
+        pos = at
+        found.add(index)
+        end = text.find("\n", at)
+        if end == -1:
+            break
+        at = marks.next(end)
+    return found
 
 
 def line_might_hold(low: str) -> bool:

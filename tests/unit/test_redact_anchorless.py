@@ -29,11 +29,12 @@ def _streamed(text: str, size: int = 37) -> str:
         "> NET USE Z: \\\\10.0.0.5\\share {} /USER:deploy /persistent:no",
     ],
 )
-def test_the_password_is_hidden_in_a_text_and_streamed(template: str) -> None:
+@pytest.mark.parametrize("first", ["Running job", "Running job \u2713"])  # a wide character: read line by line
+def test_the_password_is_hidden_in_a_text_and_streamed(template: str, first: str) -> None:
     secret = _password()
-    text = f"Running job\n{template.format(secret)}\ndone\n"
+    text = f"{first}\n{template.format(secret)}\ndone\n"
     for out in (Redactor().redact_text(text), _streamed(text), _streamed(text, 65536)):
-        assert secret not in out and out.startswith("Running job\n") and out.endswith("\ndone\n")
+        assert secret not in out and out.startswith(f"{first}\n") and out.endswith("\ndone\n")
     assert Redactor().might_change(text)
 
 
