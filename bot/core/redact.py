@@ -291,7 +291,7 @@ class Redactor:
         out: list[str] = []
         pos = 0
         size = len(text)
-        prefilter, match = None, None
+        prefilter, found = None, -1  # found: where the next pre-filter match starts (size + 1: none)
         while pos <= size:
             if mark_at < pos:
                 mark_at = marks.next(pos)
@@ -302,10 +302,11 @@ class Redactor:
                 start = pos
             else:
                 # Searched again once passed or widened (a text of marked lines: else once per line, to its end).
-                if prefilter is not self._prefilter or (match is not None and match.start() < pos):
+                if found < pos or prefilter is not self._prefilter:
                     prefilter = self._prefilter
                     match = prefilter.search(low, pos)
-                at = mark_at if match is None else min(match.start(), mark_at)
+                    found = size + 1 if match is None else match.start()
+                at = found if found < mark_at else mark_at
                 if at > size:
                     break
                 start = text.rfind("\n", 0, at) + 1
@@ -314,7 +315,7 @@ class Redactor:
                 end = size
             out.append(text[pos:start])
             line = text[start:end]
-            if carried or (match is not None and start <= match.start() < end):
+            if carried or start <= found < end:
                 line = self._line(line, state)
             out.append(anchorless.redact(line, self._mark) if mark_at < end else line)
             pos = end
