@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote
 
+from bot.core import redact_anchorless as anchorless
 from bot.core import redact_lines as lines
 from bot.core import redact_rules as rules
 from bot.core.redact_assign import assigned_secret
@@ -33,6 +34,7 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
     placeholder,
     shannon_entropy,
 )
+from bot.core.redact_scan import texts_matching
 from bot.core.redact_views import through_view
 
 # How much of a found secret's form the pre-filter looks for.
@@ -171,7 +173,8 @@ class Redactor:
 
         Every rule, literal and secret found so far has a word in the pre-filter, and a line is carried over
         to the next only after a line the pre-filter passed."""
-        return self._has_extra or self._prefilter.search(text.lower()) is not None
+        low = text.lower()  # the anchorless shapes are looked for in it as in _lines: `7Z` too
+        return self._has_extra or self._prefilter.search(low) is not None or anchorless.text_might_hold(low)
 
     def changeable(self, texts: Sequence[str]) -> list[int]:
         """The indexes of the texts redact_text could change: of those might_change passes, all but the ones known
@@ -199,19 +202,10 @@ class Redactor:
         return hits
 
     def _scan(self, texts: Sequence[str]) -> list[int]:
-        """changeable's pre-filter pass: the texts are searched joined by NUL, which no pre-filter word holds, so
-        a match never spans two texts and the texts with a match are exactly those might_change passes; a
-        match's text is the number of NULs before it (lowering changes lengths, never NULs)."""
-        joined = "\x00".join(texts).lower()
-        if joined.count("\x00") != len(texts) - 1:  # a text holds a NUL itself
-            return [i for i, text in enumerate(texts) if self.might_change(text)]
-        hits: list[int] = []
-        index = at = 0
-        for match in self._prefilter.finditer(joined):
-            index += joined.count("\x00", at, match.start())
-            at = match.start()
-            if not hits or hits[-1] != index:
-                hits.append(index)
+        """changeable's pre-filter pass: the texts with a match are exactly those might_change passes."""
+        hits = texts_matching(self._prefilter, texts, self.might_change)
+        if anchorless.text_might_hold("\x00".join(texts).lower()):  # rare: the texts one by one
+            hits = sorted(set(hits) | {i for i, text in enumerate(texts) if self.might_change(text)})
         return hits
 
     def redact_known(self, text: str) -> str:
@@ -279,32 +273,51 @@ class Redactor:
         return line
 
     def _lines(self, text: str, state: lines.LineState) -> str:
-        """Redact many lines, touching only the lines the pre-filter points at."""
-        if self.extra_patterns:
-            return "\n".join(self._line(part, state) for part in text.split("\n"))  # they have no pre-filter
-        if not text.isascii():
-            # A few characters change length when lowered, and one wide character makes the whole string
-            # slow to lower and to scan: line by line, each line that needs nothing passed over here.
-            return "\n".join(self._lines_each(text.split("\n"), state))
+        """Redact many lines, touching only the lines the pre-filter or a mark of the anchorless shapes points at."""
+        if self.extra_patterns or not text.isascii():
+            # Operator patterns have no pre-filter; a few characters change length when lowered, and one wide
+            # character makes the whole string slow to lower and to scan: line by line.
+            parts = text.split("\n")
+            each = (self._line(p, state) for p in parts) if self.extra_patterns else self._lines_each(parts, state)
+            if not text.isascii():  # no anchorless shapes: 6% slower; the whole-log learner reads ASCII
+                return "\n".join(each)
+            done = list(each)
+            for i in anchorless.marked_lines(text):  # patched afterwards: no per-line cost for the others
+                done[i] = anchorless.redact(done[i], self._mark)
+            return "\n".join(done)
         low = text.lower()
+        marks = anchorless.Marks(low)  # each mark searched for again only once passed: linear in the text
+        mark_at = marks.next(0)
         out: list[str] = []
         pos = 0
         size = len(text)
+        prefilter, found = None, -1  # found: where the next pre-filter match starts (size + 1: none)
         while pos <= size:
-            if state.carries:
+            if mark_at < pos:
+                mark_at = marks.next(pos)
+            carried = state.carries
+            if carried:
                 if pos == size:
                     break  # nothing after the last newline yet
                 start = pos
             else:
-                match = self._prefilter.search(low, pos)
-                if match is None:
+                # Searched again once passed or widened (a text of marked lines: else once per line, to its end).
+                if found < pos or prefilter is not self._prefilter:
+                    prefilter = self._prefilter
+                    match = prefilter.search(low, pos)
+                    found = size + 1 if match is None else match.start()
+                at = found if found < mark_at else mark_at
+                if at > size:
                     break
-                start = text.rfind("\n", 0, match.start()) + 1
+                start = text.rfind("\n", 0, at) + 1
             end = text.find("\n", start)
             if end == -1:
                 end = size
             out.append(text[pos:start])
-            out.append(self._line(text[start:end], state))
+            line = text[start:end]
+            if carried or start <= found < end:
+                line = self._line(line, state)
+            out.append(anchorless.redact(line, self._mark) if mark_at < end else line)
             pos = end
             if pos < size:
                 out.append("\n")
