@@ -293,6 +293,7 @@ _EXIT_WORDS = (
     "task.complete",
     "terminated",
     "has been cancelled",
+    "marked build as failure",
 )
 
 
