@@ -64,9 +64,8 @@ EXIT = re.compile(
     r"^Command did not exit successfully .+ exit status [1-9]|^Phase complete: \w+ State: FAILED|"
     r"^Phase context status code: \w*ERROR\b|"
     r"^ERROR: build step \d+ \"[^\"]*\" failed: |^##vso\[task\.complete result=Failed|"
-    # Jenkins' `parallel` step after a branch failed; a freestyle job's build step that failed ("Execute shell",
-    # "Invoke Gradle script"), not a publisher run after it ("Publish JUnit test result report", "Archive ...")
-    r"^Failed in branch \S|^Build step '(?:Execute|Invoke) [^']+' marked build as failure"
+    # Jenkins' `parallel` step after a branch failed
+    r"^Failed in branch \S"
 )
 # Where a step's output begins on systems that echo no `$ command`: Azure Pipelines' `##[command]<the script>`,
 # CircleCI's shebang over the step's command (`#!/bin/bash -eo pipefail`), Jenkins Pipeline's `[Pipeline] sh`,

@@ -293,7 +293,6 @@ _EXIT_WORDS = (
     "task.complete",
     "terminated",
     "has been cancelled",
-    "marked build as failure",
 )
 
 
