@@ -182,18 +182,18 @@ def _retried_blocks(texts: dict[int, str], scores: dict[int, float], blocks: lis
     """The seeds of blocks whose failure the tool said it would retry (a notice in the block or right around it) and
     that no later block repeats: the retry got past it, and a later failure is what ended the step. A failure that
     every attempt printed again is not recovered; nor is one with nothing failing after it."""
-    notices = [n for n, t in texts.items() if _RETRY.search(t)]
-    if not notices:
-        return set()
-    notices.sort()
-    keys = [dedup_key(texts[b.seed]) for b in blocks]
-    out = set()
-    for i, b in enumerate(blocks):
-        j = bisect.bisect_left(notices, b.start - CONTEXT_BEFORE)
-        if j == len(notices) or notices[j] > b.end + CONTEXT_AFTER:
+    out: set[int] = set()
+    keys: list[str] = []
+    for i, b in enumerate(blocks[:-1]):
+        around = (texts.get(n) for n in range(b.start - CONTEXT_BEFORE, b.end + CONTEXT_AFTER + 1))
+        # Substring tests first: they are far cheaper than the regex.
+        if not any(
+            t and ("etr" in t or "ttempt" in t or "ries " in t or "ETR" in t or "TTEMPT" in t) and _RETRY.search(t)
+            for t in around
+        ):
             continue
-        later = blocks[i + 1 :]
-        if later and keys[i] not in keys[i + 1 :] and any(scores[x.seed] >= scores[b.seed] for x in later):
+        keys = keys or [dedup_key(texts[x.seed]) for x in blocks]
+        if keys[i] not in keys[i + 1 :] and any(scores[x.seed] >= scores[b.seed] for x in blocks[i + 1 :]):
             out.add(b.seed)
     return out
 
