@@ -48,9 +48,10 @@ CONTEXT_AFTER = 3
 RETRIED = 0.3  # a failure the tool said it would retry, not printed again after: the retry got past it
 # A tool's notice that it retries what just failed: yarn's and pip's "Retrying", curl's "Will retry in 1 seconds. 3
 # retries left.", cargo's "(2 tries remaining)", Travis' "failed. Retrying, 2 of 3.", a retry action's "Attempt 1
-# failed".
+# failed". Not a failure after the retries (Cypress' "Timed out retrying after 4000ms", "gave up retrying").
 _RETRY = re.compile(
-    r"(?i)\bretrying\b|\bwill retry\b|\bretries left\b|\btries (?:remaining|left)\b|\battempt \d+ (?:of \d+ )?failed\b"
+    r"(?i)(?<!\bout )(?<!\bafter )(?<!\bup )\bretrying\b|"
+    r"\bwill retry\b|\bretries left\b|\btries (?:remaining|left)\b|\battempt \d+ (?:of \d+ )?failed\b"
 )
 
 
