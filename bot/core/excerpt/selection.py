@@ -45,6 +45,14 @@ MAX_GROUP_LINES = 40  # a step's script and environment as GitHub Actions prints
 STEP_SHARE = 0.2  # of the budget, for the last output of a failing step whatever it says
 CONTEXT_BEFORE = 2
 CONTEXT_AFTER = 3
+RETRIED = 0.3  # a failure the tool said it would retry, not printed again after: the retry got past it
+# A tool's notice that it retries what just failed: yarn's and pip's "Retrying", curl's "Will retry in 1 seconds. 3
+# retries left.", cargo's "(2 tries remaining)", Travis' "failed. Retrying, 2 of 3.", a retry action's "Attempt 1
+# failed". Not a failure after the retries (Cypress' "Timed out retrying after 4000ms", "gave up retrying").
+_RETRY = re.compile(
+    r"(?i)(?<!\bout )(?<!\bafter )(?<!\bup )\bretrying\b|"
+    r"\bwill retry\b|\bretries left\b|\btries (?:remaining|left)\b|\battempt \d+ (?:of \d+ )?failed\b"
+)
 
 
 def _output_start(texts: dict[int, str], lo: int, hi: int) -> int:
@@ -198,6 +206,26 @@ def _filter_lines(texts: dict[int, str], line_filter: LineFilter, marks: list[tu
         prev, prev_block = n, block
 
 
+def _retried_blocks(texts: dict[int, str], scores: dict[int, float], blocks: list[Block]) -> set[int]:
+    """The seeds of blocks whose failure the tool said it would retry (a notice in the block or right around it) and
+    that no later block repeats: the retry got past it, and a later failure is what ended the step. A failure that
+    every attempt printed again is not recovered; nor is one with nothing failing after it."""
+    out: set[int] = set()
+    keys: list[str] = []
+    for i, b in enumerate(blocks[:-1]):
+        around = (texts.get(n) for n in range(b.start - CONTEXT_BEFORE, b.end + CONTEXT_AFTER + 1))
+        # Substring tests first: they are far cheaper than the regex.
+        if not any(
+            t and ("etr" in t or "ttempt" in t or "ries " in t or "ETR" in t or "TTEMPT" in t) and _RETRY.search(t)
+            for t in around
+        ):
+            continue
+        keys = keys or [dedup_key(texts[x.seed]) for x in blocks]
+        if keys[i] not in keys[i + 1 :] and any(scores[x.seed] >= scores[b.seed] for x in blocks[i + 1 :]):
+            out.add(b.seed)
+    return out
+
+
 @dataclass(slots=True)
 class _Plan:
     """What the budget is spent on, in order of need: the retained lines and their ranked blocks."""
@@ -284,12 +312,17 @@ def _plan(scan: ScanResult, line_filter: LineFilter | None) -> _Plan:
             step_best[step] = max(step_best.get(step, 0.0), block_score[b.seed])
     seen: dict[str, int] = {}
     first_of_step: set[int] = set()
+    retried = _retried_blocks(texts, scores, blocks)
     for b in blocks:
         w = block_score[b.seed]
         step = in_step[b.seed]
+        if b.seed in retried:
+            w *= RETRIED
         if step is not None:
             w *= IN_STEP
-            if step not in first_of_step and b.seed not in exits and block_score[b.seed] >= step_best[step]:
+            # A retried failure is not the step's first description of why it failed: the one after the retry is.
+            first = step not in first_of_step and b.seed not in exits and b.seed not in retried
+            if first and block_score[b.seed] >= step_best[step]:
                 first_of_step.add(step)
                 w *= FIRST_IN_STEP
         elif b.seed > last_anchor:
