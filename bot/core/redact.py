@@ -34,7 +34,7 @@ from bot.core.redact_rules import (  # noqa: F401 (the public names of redaction
     placeholder,
     shannon_entropy,
 )
-from bot.core.redact_scan import texts_matching
+from bot.core.redact_scan import joined_lower, texts_matching
 from bot.core.redact_views import through_view
 
 # How much of a found secret's form the pre-filter looks for.
@@ -203,8 +203,9 @@ class Redactor:
 
     def _scan(self, texts: Sequence[str]) -> list[int]:
         """changeable's pre-filter pass: the texts with a match are exactly those might_change passes."""
-        hits = texts_matching(self._prefilter, texts, self.might_change)
-        if anchorless.text_might_hold("\x00".join(texts).lower()):  # rare: the texts one by one
+        joined = joined_lower(texts)
+        hits = texts_matching(self._prefilter, texts, joined, self.might_change)
+        if anchorless.text_might_hold(joined):  # rare: the texts one by one
             hits = sorted(set(hits) | {i for i, text in enumerate(texts) if self.might_change(text)})
         return hits
 

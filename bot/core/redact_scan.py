@@ -6,11 +6,18 @@ import re
 from collections.abc import Callable, Sequence
 
 
-def texts_matching(prefilter: re.Pattern[str], texts: Sequence[str], passes: Callable[[str], bool]) -> list[int]:
-    """The indexes of the texts the pre-filter matches: the texts are searched joined by NUL, which no pre-filter
-    word holds, so a match never spans two texts; a match's text is the number of NULs before it (lowering changes
-    lengths, never NULs). A text holding a NUL itself sends every text to passes, one by one."""
-    joined = "\x00".join(texts).lower()
+def joined_lower(texts: Sequence[str]) -> str:
+    """The texts joined by NUL, lowered: what texts_matching searches (and other whole-batch checks may read)."""
+    return "\x00".join(texts).lower()
+
+
+def texts_matching(
+    prefilter: re.Pattern[str], texts: Sequence[str], joined: str, passes: Callable[[str], bool]
+) -> list[int]:
+    """The indexes of the texts the pre-filter matches in joined (joined_lower(texts)): the texts are searched joined
+    by NUL, which no pre-filter word holds, so a match never spans two texts; a match's text is the number of NULs
+    before it (lowering changes lengths, never NULs). A text holding a NUL itself sends every text to passes, one by
+    one."""
     if joined.count("\x00") != len(texts) - 1:
         return [i for i, text in enumerate(texts) if passes(text)]
     hits: list[int] = []
