@@ -41,6 +41,8 @@ PREFILTER_WORDS: tuple[bytes, ...] = (
 # "path:12:3: warning:" from a compiler: what a build that treats warnings as errors fails on.
 _COMPILER_WARNING = re.compile(r"(?i)^\S+:\d+(:\d+)?:\s*warning\b")
 
+_GRADLE_TEST_FAILED = re.compile(r"^[\w.$]+(?: > [^>]+)+ FAILED\s*$")
+
 _LOCATED = re.compile(r"(^|\s)[\w./\\-]+\.\w{1,6}:\d+:\d+:? +(?!(warning|note|info)\b)\S")
 
 # The score scale, the one definition of it: what score_line gives a line, from a tool's own verdict
@@ -81,6 +83,10 @@ _RULES: list[_Rule] = [
         ("treated as error", "failing due to -werror"),
     ),
     (re.compile(r"\bTests? run:.*\bFailures: [1-9]"), VERDICT, ("Failures: ",)),
+    # Gradle's line for a test that failed, with its exception indented under it (`CartTest > totals() FAILED`,
+    # nested classes and display names as `Outer > Inner > adds tax FAILED`): the test's own verdict, as pytest's
+    # `FAILED` is, so the closing `N tests completed, 1 failed` and `FAILURE: Build failed` do not outrank it.
+    (_GRADLE_TEST_FAILED, VERDICT, (" FAILED",)),
     # CTest's line for a test that did not pass (`12/40 Test #12: parser ....***Failed  0.12 sec`, `***Exception:
     # SegFault`, `***Timeout`, `***Not Run`) and its summary's item under "The following tests FAILED:".
     (
