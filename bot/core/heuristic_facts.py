@@ -64,10 +64,12 @@ from bot.core.heuristic_lines import (
     ran_out_before,
     went_on_after,
 )
+from bot.core.heuristic_retries import RETRY, retried
 from bot.core.heuristic_trace import EXCEPTION, FRAME, TRACEBACK, traceback_end
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
+MAX_RETRIES = 5  # announced retries followed past one another (cargo's `2 tries remaining`, then `1`)
 
 # A place in a file, as compilers print it.
 _PLACE = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
@@ -249,7 +251,8 @@ def _context(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine | None:
         line, text = lines[k], bare(lines[k].text)
         if head.n - line.n > CONTEXT_LINES or lines[k + 1].n - line.n > 2:
             return None
-        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text):
+        # Above a retry's announcement is the attempt that was retried, not what names this failure.
+        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text) or RETRY.search(text):
             return None
         if (
             is_failure_line(line.text)
@@ -316,6 +319,12 @@ def facts(excerpt: Excerpt) -> Facts:
     if head is not None and (rest := went_on_after(excerpt, head)) is not None:
         # Printed by a command allowed to fail (`|| true`) that the job went on after: the job failed later.
         head = headline(rest)
+    # An error its tool said it would retry: the attempt after the announcement is the one that failed the job.
+    for _ in range(MAX_RETRIES):
+        rest = retried(excerpt, head) if head is not None else None
+        if rest is None or (after := headline(rest)) is None:
+            break
+        head = after
     if head is not None and (script := before_after_script(excerpt, head)) is not None:
         head = headline(script) or head  # the after_script's clean-up, when the script above it says why it failed
     if head is None:
