@@ -94,6 +94,8 @@ _CARETS = re.compile(r"^[\^~]+$")
 _PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
 _PYTEST_ERROR = re.compile(r"^E\s{2,}\S")
 PYTEST_SOURCE_LINES = 4  # a statement may continue on a line or two before its error
+# The mark a tool puts before every line of one message: npm's `npm ERR! ` (npm 10: `npm error `), a level word.
+_TOOL_LEAD = re.compile(r"^(?:npm (?:ERR!|error)|[A-Za-z][\w-]{0,20}:) ")
 EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
 
 
@@ -142,7 +144,14 @@ class Facts:
             if shapes[shape] >= SHOWN_ALIKE:
                 repeated = True
                 continue
+            # A tool that marks every line of one message (`npm ERR! `, `error: `) said it once in the first part: the
+            # room is for the words that follow it (the package, the peer, the version).
+            if parts and (lead := _TOOL_LEAD.match(parts[0])) and (text + " ").startswith(lead.group(0)):
+                text = text[lead.end() :].strip()
             # A caret under the code (scalac's "[error]   ^") shows where; the message says what; a link to docs.
+            # A line that only repeats the start of the one above it (npm's `404` under `404 Not Found - GET x`) adds nothing.
+            if parts and parts[-1].startswith(text):
+                continue
             if text and text not in parts and not _CARETS.match(text) and not (parts and LINK_ONLY.match(text)):
                 parts.append(text)
                 shapes[shape] += 1

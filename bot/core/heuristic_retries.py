@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
-from bot.core.heuristic_lines import AFTER_SCRIPT, _part, bare, is_command_echo, is_failure_line
+from bot.core.heuristic_lines import AFTER_SCRIPT, bare, is_command_echo, is_failure_line, part
 from bot.core.types import Excerpt, ExcerptLine
 
 # A tool's own announcement that it tries again: the words as downloaders, package managers and CI wrappers print
-# them. Not a command's option (`curl --retry 3`): echoes are never read as announcements.
+# them. Not a command's option (`curl --retry 3`): echoes are never read as announcements. Not a final error that says
+# it kept retrying (Cypress's "Timed out retrying after 4000ms: expected ..."): nothing is tried again after it.
 RETRY = re.compile(
-    r"(?i)\bretrying\b|\bwill (?:be )?retr(?:y|ied)\b|\b\d+ (?:more )?(?:tries|retries|attempts?) (?:remaining|left)\b|"
+    r"(?i)(?<!out )\bretrying\b(?! after)|\bwill (?:be )?retr(?:y|ied)\b|\b\d+ (?:more )?(?:tries|retries|attempts?) (?:remaining|left)\b|"
     r"\b(?:retry|attempt) \d+\s*(?:/|of)\s*\d+\b"
 )
 RETRY_REACH = 8  # how far under an error its tool announces the retry (a stack trace's first lines may come between)
@@ -47,5 +48,5 @@ def retried(excerpt: Excerpt, head: ExcerptLine) -> Excerpt | None:
         if is_command_echo(line.text) or AFTER_SCRIPT.match(text):
             return None
         if is_failure_line(line.text):
-            return _part(excerpt, announced.n + 1, None)
+            return part(excerpt, announced.n + 1, None)
     return None

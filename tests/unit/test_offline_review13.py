@@ -7,10 +7,7 @@ from bot.core.heuristic_retries import RETRY, retried
 from bot.core.heuristics import analyze
 from bot.core.types import Excerpt, ExcerptLine
 
-GITLAB_HEAD = (
-    "Running with gitlab-runner 16.9.1 (782c6ecb)\n"
-    "Executing \"step_script\" stage of the job script\n"
-)
+GITLAB_HEAD = 'Running with gitlab-runner 16.9.1 (782c6ecb)\nExecuting "step_script" stage of the job script\n'
 GITLAB_TAIL = "Cleaning up project directory and file based variables\nERROR: Job failed: exit code 1\n"
 
 
@@ -46,7 +43,7 @@ def test_cargo_spurious_network_retries_are_followed_to_the_compiler_error():
         "   Compiling svc v0.1.0 (/builds/acme/svc)\n"
         "error[E0432]: unresolved import `crate::config::Settings`\n"
         " --> src/main.rs:3:5\n"
-        "error: could not compile `svc` (bin \"svc\") due to 1 previous error\n"
+        'error: could not compile `svc` (bin "svc") due to 1 previous error\n'
     )
     got = answer(body)
     assert "E0432" in got.summary and "spurious" not in got.summary
@@ -84,6 +81,7 @@ def test_retry_announcements_are_tools_words_not_command_options():
     assert RETRY.search("warning: spurious network error (1 tries remaining): [28] Timeout was reached")
     assert not RETRY.search("curl --retry 3 -o x https://x")
     assert not RETRY.search("test_retry_policy PASSED")
+    assert not RETRY.search("AssertionError: Timed out retrying after 4000ms: expected '<span.total>' to contain '90'")
 
 
 def test_a_retry_announced_by_a_later_command_is_not_this_errors_retry():
@@ -97,3 +95,73 @@ def test_a_retry_announced_by_a_later_command_is_not_this_errors_retry():
         ]
     )
     assert retried(lines, lines.lines[1]) is None
+
+
+def test_an_npm_error_inside_a_buildkit_step_is_the_failure_not_dockers_wrapper():
+    body = (
+        "$ docker build -t web .\n"
+        "#6 [3/5] RUN npm ci --omit=dev\n"
+        "#6 2.301 npm ERR! code EUSAGE\n"
+        "#6 2.302 npm ERR! The `npm ci` command can only install with an existing package-lock.json\n"
+        '#6 ERROR: process "/bin/sh -c npm ci --omit=dev" did not complete successfully: exit code: 1\n'
+        'ERROR: failed to solve: process "/bin/sh -c npm ci --omit=dev" did not complete successfully: exit code: 1\n'
+    )
+    got = answer(body)
+    assert "EUSAGE" in got.summary and "failed to solve" not in got.summary
+    assert any("npm ERR! code EUSAGE" in e.text for e in got.evidence)
+
+
+def test_a_warning_of_a_buildkit_step_that_finished_is_not_the_failing_steps_error():
+    body = (
+        "$ docker build -t app .\n"
+        "#7 [3/6] RUN apt-get update && apt-get install -y libpq-dev\n"
+        "#7 1.203 W: GPG error: http://apt.postgresql.org/pub/repos/apt bookworm-pgdg InRelease: signatures invalid\n"
+        "#7 DONE 10.2s\n"
+        "#8 [4/6] RUN pip install -r requirements.txt\n"
+        "#8 4.102 ERROR: Could not find a version that satisfies the requirement torch==2.9.1 (from versions: 2.2.0)\n"
+        "#8 4.103 ERROR: No matching distribution found for torch==2.9.1\n"
+        '#8 ERROR: process "/bin/sh -c pip install -r requirements.txt" did not complete successfully: exit code: 1\n'
+    )
+    got = answer(body)
+    assert got.summary.startswith("ERROR: Could not find a version") and "GPG" not in got.summary
+
+
+def test_dockers_shell_form_is_not_part_of_the_failing_command():
+    body = (
+        "$ docker build .\n"
+        "#6 [2/3] RUN apt-get install -y libpq-devv\n"
+        "#6 0.912 E: Unable to locate package libpq-devv\n"
+        '#6 ERROR: process "/bin/sh -c apt-get install -y libpq-devv" did not complete successfully: exit code: 100\n'
+    )
+    got = answer(body)
+    assert "`apt-get install -y libpq-devv`: exit code 100" in got.summary and "/bin/sh" not in got.summary
+
+
+def test_a_tools_mark_on_every_line_is_stated_once_so_the_package_stays_in_the_summary():
+    body = (
+        "$ npm ci\n"
+        "npm ERR! code ERESOLVE\n"
+        "npm ERR! ERESOLVE unable to resolve dependency tree\n"
+        "npm ERR! \n"
+        "npm ERR! While resolving: @acme/web@1.0.0\n"
+        "npm ERR! Found: react@18.2.0\n"
+        "npm ERR! Could not resolve dependency:\n"
+        'npm ERR! peer react@"^17.0.0" from react-dates@21.8.0\n'
+    )
+    got = answer(body)
+    assert got.summary.startswith("npm ERR! code ERESOLVE — ERESOLVE unable")
+    assert got.summary.count("npm ERR!") == 1 and "react-dates" in got.summary
+
+
+def test_a_line_repeating_the_start_of_the_one_above_is_neither_stated_nor_quoted():
+    body = (
+        "$ npm install\n"
+        "npm ERR! code E404\n"
+        "npm ERR! 404 Not Found - GET https://registry.npmjs.org/@acme%2fui - Not found\n"
+        "npm ERR! 404\n"
+        "npm ERR! 404  '@acme/ui@^2.1.0' is not in this registry.\n"
+    )
+    got = answer(body)
+    parts = got.summary.split(" — ")
+    assert "404" not in parts and "npm ERR! 404" not in parts
+    # (its evidence side: test_offline_formats.py's `docker` case quotes "is not in this registry" within 5 lines)
