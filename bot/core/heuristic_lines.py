@@ -57,6 +57,12 @@ PREFIX = re.compile(
     r"^==\d+==\s+(?=\S)|^┃\s*"
 )
 BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
+# A logger's fields before its level (`[2024-04-12 10:00:44] [deploy] [ERROR] x`, `2024-03-11 09:14:52,381 ERROR x`): the
+# time and the component are not the words; the level and the message are.
+LOGGED = re.compile(
+    r"^(?:\[[^\]]{1,40}\]\s*|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+)+"
+    r"(?=\[?(?:ERROR|FATAL|CRITICAL)\b)"
+)
 # A title drawn between rules of one character (pytest's "_____ ERROR collecting x.py _____", testthat's "── Failure
 # (x.R:12:3): name ──────"): the title's words.
 RULED = re.compile(r"^([_=─━])\1{2,} (.+?) \1{3,}$")
@@ -105,7 +111,7 @@ def is_wrapper_line(text: str) -> bool:
 def failure_score(text: str) -> float:
     """How error-like a line's own words are: scored without a prefix the scanner reads as part of the words (BuildKit's
     step and time, `#6 2.301 `, before what the step's command printed; a monorepo runner's package)."""
-    return score_line(BUILDKIT.sub("", TASK_PREFIX.sub("", text, count=1), count=1))
+    return score_line(LOGGED.sub("", BUILDKIT.sub("", TASK_PREFIX.sub("", text, count=1), count=1), count=1))
 
 
 def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:

@@ -165,3 +165,18 @@ def test_a_line_repeating_the_start_of_the_one_above_is_neither_stated_nor_quote
     parts = got.summary.split(" — ")
     assert "404" not in parts and "npm ERR! 404" not in parts
     # (its evidence side: test_offline_formats.py's `docker` case quotes "is not in this registry" within 5 lines)
+
+
+def test_a_loggers_error_line_after_its_time_and_component_is_the_failure_not_travis_wrapper():
+    log = (
+        "$ ./scripts/deploy.sh production\n"
+        "[2024-04-12 10:00:01] [deploy] [INFO] syncing artifacts to edge nodes (region=eu-west-1, nodes=12)\n"
+        "[2024-04-12 10:00:44] [deploy] [ERROR] health check failed for edge-node-07.internal after 30s: GET /healthz "
+        "returned 503 Service Unavailable\n"
+        "[2024-04-12 10:00:44] [deploy] [INFO] rolling back 1 node\n"
+        'The command "./scripts/deploy.sh production" exited with 1.\n'
+        "\n"
+        "Done. Your build exited with 1.\n"
+    )
+    got = analyze(excerpt(log), failure_reason="script_failure")
+    assert "edge-node-07.internal" in got.summary and not got.summary.startswith("The command")
