@@ -111,7 +111,13 @@ def is_wrapper_line(text: str) -> bool:
 def failure_score(text: str) -> float:
     """How error-like a line's own words are: scored without a prefix the scanner reads as part of the words (BuildKit's
     step and time, `#6 2.301 `, before what the step's command printed; a monorepo runner's package)."""
-    return score_line(LOGGED.sub("", BUILDKIT.sub("", TASK_PREFIX.sub("", text, count=1), count=1), count=1))
+    text = TASK_PREFIX.sub("", text, count=1)
+    # (the first character tells whether a prefix can be there: most lines are scored as they are)
+    if text[:1] == "#":
+        text = BUILDKIT.sub("", text, count=1)
+    elif text[:1] == "[" or text[:1].isdigit():
+        text = LOGGED.sub("", text, count=1)
+    return score_line(text)
 
 
 def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
