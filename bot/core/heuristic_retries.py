@@ -20,6 +20,11 @@ RETRY = re.compile(
     r"(?i)(?<!out )\bretrying\b(?! after)|\bwill (?:be )?retr(?:y|ied)\b|\b\d+ (?:more )?(?:tries|retries|attempts?) (?:remaining|left)\b|"
     r"\b(?:retry|attempt) \d+\s*(?:/|of)\s*\d+\b"
 )
+# The error line itself says it will be tried again only with a count (cargo's `spurious network error (1 tries
+# remaining)`): a test's title that has the word (`1) Client retrying on 503 returns the body`) is no announcement.
+RETRY_COUNT = re.compile(
+    r"(?i)\b\d+ (?:more )?(?:tries|retries|attempts?) (?:remaining|left)\b|\b(?:retry|attempt) \d+\s*(?:/|of)\s*\d+\b"
+)
 RETRY_REACH = 8  # how far under an error its tool announces the retry (a stack trace's first lines may come between)
 
 
@@ -38,7 +43,7 @@ def retried(excerpt: Excerpt, head: ExcerptLine) -> Excerpt | None:
         text = bare(line.text)
         if line is not head and (is_command_echo(line.text) or AFTER_SCRIPT.match(text)):
             return None
-        if RETRY.search(text):
+        if (RETRY_COUNT if line is head else RETRY).search(text):
             announced = line
             break
     if announced is None:

@@ -180,3 +180,19 @@ def test_a_loggers_error_line_after_its_time_and_component_is_the_failure_not_tr
     )
     got = analyze(excerpt(log), failure_reason="script_failure")
     assert "edge-node-07.internal" in got.summary and not got.summary.startswith("The command")
+
+
+def test_a_failing_tests_title_with_the_word_retrying_is_not_a_retry_announcement():
+    body = (
+        "$ npx mocha\n"
+        "  1 passing (12ms)\n"
+        "  1 failing\n"
+        "\n"
+        "  1) Client retrying on 503 returns the body:\n"
+        "     AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:\n"
+        "\n"
+        "3 !== 2\n"
+    )
+    lines = excerpt(GITLAB_HEAD + body + GITLAB_TAIL)
+    head = next(ln for ln in lines.lines if "Client retrying" in ln.text)
+    assert retried(lines, head) is None
