@@ -18,8 +18,10 @@ EXIT_CODE = re.compile(
     r"(?i)(?:exit(?:ed)? (?:with )?(?:code|status|value)[: ]*'?|exited with (?:non-zero status: )?|"
     r"returned a non-zero code: |\bError )(?P<code>\d{1,3})\b"
 )
+# Docker's shell form runs a RUN step as `/bin/sh -c <command>`: the command is what the Dockerfile says.
 COMMAND = re.compile(
-    r"(?:The command|process) \"(?P<cmd>[^\"]{1,120})\"|^\s*\$ (?P<cmd2>.{1,120})$|" + CI_EXIT_COMMAND.pattern[1:]
+    r"(?:The command|process) \"(?:/bin/(?:ba)?sh -c )?(?P<cmd>[^\"]{1,120})\"|^\s*\$ (?P<cmd2>.{1,120})$|"
+    + CI_EXIT_COMMAND.pattern[1:]
 )
 # The step a build tool says failed, as it names it (a Gradle task, a make target, a Maven goal).
 STEP = re.compile(

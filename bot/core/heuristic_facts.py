@@ -64,10 +64,12 @@ from bot.core.heuristic_lines import (
     ran_out_before,
     went_on_after,
 )
+from bot.core.heuristic_retries import RETRY, retried
 from bot.core.heuristic_trace import EXCEPTION, FRAME, TRACEBACK, traceback_end
 from bot.core.types import Excerpt, ExcerptLine
 
 MAX_STATEMENT = 200
+MAX_RETRIES = 5  # announced retries followed past one another (cargo's `2 tries remaining`, then `1`)
 
 # A place in a file, as compilers print it.
 _PLACE = re.compile(r"[\w./\\-]*\w\.\w{1,10}(?::\d+|:\[\d+,\d+\]|\(\d+(?:,\d+)?\)|\", line \d+)")
@@ -92,6 +94,8 @@ _CARETS = re.compile(r"^[\^~]+$")
 _PYTEST_SOURCE = re.compile(r"^>\s{2,}\S")
 _PYTEST_ERROR = re.compile(r"^E\s{2,}\S")
 PYTEST_SOURCE_LINES = 4  # a statement may continue on a line or two before its error
+# The mark a tool puts before every line of one message: npm's `npm ERR! ` (npm 10: `npm error `), a level word.
+_TOOL_LEAD = re.compile(r"^(?:npm (?:ERR!|error)|[A-Za-z][\w-]{0,20}:) ")
 EXCEPTION_FRAME_LINES = 4  # a frame, its source line and a caret above the exception
 
 
@@ -140,7 +144,14 @@ class Facts:
             if shapes[shape] >= SHOWN_ALIKE:
                 repeated = True
                 continue
+            # A tool that marks every line of one message (`npm ERR! `, `error: `) said it once in the first part: the
+            # room is for the words that follow it (the package, the peer, the version).
+            if parts and (lead := _TOOL_LEAD.match(parts[0])) and (text + " ").startswith(lead.group(0)):
+                text = text[lead.end() :].strip()
             # A caret under the code (scalac's "[error]   ^") shows where; the message says what; a link to docs.
+            # A line that only repeats the start of the one above it (npm's `404` under `404 Not Found - GET x`) adds nothing.
+            if parts and parts[-1].startswith(text):
+                continue
             if text and text not in parts and not _CARETS.match(text) and not (parts and LINK_ONLY.match(text)):
                 parts.append(text)
                 shapes[shape] += 1
@@ -249,7 +260,8 @@ def _context(excerpt: Excerpt, head: ExcerptLine) -> ExcerptLine | None:
         line, text = lines[k], bare(lines[k].text)
         if head.n - line.n > CONTEXT_LINES or lines[k + 1].n - line.n > 2:
             return None
-        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text):
+        # Above a retry's announcement is the attempt that was retried, not what names this failure.
+        if is_wrapper_line(text) or _ECHO.match(text) or _PASS.search(text) or RETRY.search(text):
             return None
         if (
             is_failure_line(line.text)
@@ -316,6 +328,12 @@ def facts(excerpt: Excerpt) -> Facts:
     if head is not None and (rest := went_on_after(excerpt, head)) is not None:
         # Printed by a command allowed to fail (`|| true`) that the job went on after: the job failed later.
         head = headline(rest)
+    # An error its tool said it would retry: the attempt after the announcement is the one that failed the job.
+    for _ in range(MAX_RETRIES):
+        rest = retried(excerpt, head) if head is not None else None
+        if rest is None or (after := headline(rest)) is None:
+            break
+        head = after
     if head is not None and (script := before_after_script(excerpt, head)) is not None:
         head = headline(script) or head  # the after_script's clean-up, when the script above it says why it failed
     if head is None:

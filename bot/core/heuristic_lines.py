@@ -57,6 +57,12 @@ PREFIX = re.compile(
     r"^==\d+==\s+(?=\S)|^┃\s*"
 )
 BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
+# A logger's fields before its level (`[2024-04-12 10:00:44] [deploy] [ERROR] x`, `2024-03-11 09:14:52,381 ERROR x`): the
+# time and the component are not the words; the level and the message are.
+LOGGED = re.compile(
+    r"^(?:\[[^\]]{1,40}\]\s*|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+)+"
+    r"(?=\[?(?:ERROR|FATAL|CRITICAL)\b)"
+)
 # A title drawn between rules of one character (pytest's "_____ ERROR collecting x.py _____", testthat's "── Failure
 # (x.R:12:3): name ──────"): the title's words.
 RULED = re.compile(r"^([_=─━])\1{2,} (.+?) \1{3,}$")
@@ -102,6 +108,18 @@ def is_wrapper_line(text: str) -> bool:
     return is_wrapper(text) or is_exit_line(text) or bool(WRAPPER.search(words))
 
 
+def failure_score(text: str) -> float:
+    """How error-like a line's own words are: scored without a prefix the scanner reads as part of the words (BuildKit's
+    step and time, `#6 2.301 `, before what the step's command printed; a monorepo runner's package)."""
+    text = TASK_PREFIX.sub("", text, count=1)
+    # (the first character tells whether a prefix can be there: most lines are scored as they are)
+    if text[:1] == "#":
+        text = BUILDKIT.sub("", text, count=1)
+    elif text[:1] == "[" or text[:1].isdigit():
+        text = LOGGED.sub("", text, count=1)
+    return score_line(text)
+
+
 def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
     if LINT.match(bare(text)) or TOOL_FAILURE.search(bare(text)):
         return True
@@ -109,7 +127,7 @@ def is_failure_line(text: str, minimum: float = MEDIUM) -> bool:
         bool(text.strip())
         and not ECHO.match(bare(text))
         and not is_wrapper_line(text)
-        and score_line(TASK_PREFIX.sub("", text, count=1)) >= minimum
+        and failure_score(text) >= minimum
     )
 
 
@@ -186,7 +204,7 @@ def went_on_after(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
     )
     if echo is None or later is None or AFTER_SCRIPT.match(bare(later.text)) or not handled:
         return None
-    return _part(excerpt, later.n, None)
+    return part(excerpt, later.n, None)
 
 
 def _next_command(line: ExcerptLine, echoes: set[int]) -> bool:
@@ -200,10 +218,10 @@ def before_after_script(excerpt: Excerpt, line: ExcerptLine) -> Excerpt | None:
     own failure is (GitLab runs after_script whatever the script did, and its exit status does not fail the job:
     a clean-up that then fails for want of the script's output is not why the job failed). None otherwise."""
     start = next((ln for ln in reversed(excerpt.lines) if ln.n < line.n and AFTER_SCRIPT.match(bare(ln.text))), None)
-    return None if start is None else _part(excerpt, 0, start.n)
+    return None if start is None else part(excerpt, 0, start.n)
 
 
-def _part(excerpt: Excerpt, first: int, end: int | None) -> Excerpt:
+def part(excerpt: Excerpt, first: int, end: int | None) -> Excerpt:
     """The excerpt's lines numbered first..end-1 (end None: to the last), with its lead when the lead is among them."""
 
     def inside(n: int) -> bool:
@@ -302,9 +320,11 @@ def _surefire_passed(lines: list[ExcerptLine], k: int) -> bool:
 def passing_output(lines: list[ExcerptLine], line: ExcerptLine) -> bool:
     """Whether `line` is output of a test that passed: under `go test -v`, printed before the `--- PASS:` that ends
     its test; under Jest or Vitest, printed under a `PASS file` header; under Playwright's `N flaky` count; in a
-    Surefire class block whose tally counts no failure."""
+    Surefire class block whose tally counts no failure; in a BuildKit step that printed `#N DONE`."""
     k = lines.index(line)
     text = bare(line.text)
+    if _step_done(lines, k):
+        return True
     if _surefire_passed(lines, k):
         return True
     count = next((m for ln in reversed(lines[:k]) if (m := SUMMARY_COUNT.match(bare(ln.text)))), None)
@@ -319,6 +339,19 @@ def passing_output(lines: list[ExcerptLine], line: ExcerptLine) -> bool:
     if header is not None:
         return header.group(1) == "PASS"
     return _unit_passed(lines, k)
+
+
+# BuildKit's plain progress: every line of step N starts `#N `; `#N DONE 1.2s` closes a step that succeeded.
+BUILDKIT_STEP = re.compile(r"^#(\d+) ")
+
+
+def _step_done(lines: list[ExcerptLine], k: int) -> bool:
+    """Whether lines[k] is output of a BuildKit step that closed with `#N DONE` (its warnings did not fail it)."""
+    step = BUILDKIT_STEP.match(bare(lines[k].text))
+    if step is None:
+        return False
+    done = f"#{step.group(1)} DONE"
+    return any(bare(ln.text).startswith(done) for ln in lines[k + 1 :])
 
 
 def _unit_passed(lines: list[ExcerptLine], k: int) -> bool:

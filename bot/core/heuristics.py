@@ -121,6 +121,9 @@ def _evidence(
     # indented "E" lines) before the lines that only continue the message; an indented frame (RSpec's "# ./x.rb:41:in",
     # "at f (a.js:3:9)") is where it was raised, under the values that say what.
     said = [ln for ln in detail[1:] if bare(ln.text).strip()]
+    # A line that only repeats the start of the line above it (npm's `npm ERR! 404` under `npm ERR! 404 Not Found`)
+    # quotes nothing new: the room is for the lines under it.
+    said = [ln for k, ln in enumerate(said) if not (k and clean(said[k - 1].text).startswith(clean(ln.text)))]
     placed = [ln for ln in said if bare(ln.text)[:1].strip() and NAMES.search(bare(ln.text))]
     for line in sorted(said, key=lambda ln: ln not in placed)[:EVIDENCE_DETAIL]:
         chosen.setdefault(line.n, line)

@@ -1,0 +1,198 @@
+"""analyzer13: general classes of CI output where the offline analyzer chose or phrased the wrong line."""
+
+from __future__ import annotations
+
+from bot.core.excerpt.read import excerpt
+from bot.core.heuristic_retries import RETRY, retried
+from bot.core.heuristics import analyze
+from bot.core.types import Excerpt, ExcerptLine
+
+GITLAB_HEAD = 'Running with gitlab-runner 16.9.1 (782c6ecb)\nExecuting "step_script" stage of the job script\n'
+GITLAB_TAIL = "Cleaning up project directory and file based variables\nERROR: Job failed: exit code 1\n"
+
+
+def answer(body: str):
+    return analyze(excerpt(GITLAB_HEAD + body + GITLAB_TAIL), failure_reason="script_failure")
+
+
+def test_a_download_retried_then_a_compile_error_names_the_compile_error():
+    body = (
+        "$ ./gradlew build\n"
+        "Downloading https://services.gradle.org/distributions/gradle-8.7-bin.zip\n"
+        'Exception in thread "main" java.net.SocketTimeoutException: Read timed out\n'
+        "Retrying download (2/3)\n"
+        "Downloading https://services.gradle.org/distributions/gradle-8.7-bin.zip\n"
+        "> Task :lib:compileJava\n"
+        "/builds/acme/lib/src/main/java/com/acme/lib/Parser.java:41: error: cannot find symbol\n"
+        "    return Tokens.ofNullable(raw);\n"
+        "1 error\n"
+        "> Task :lib:compileJava FAILED\n"
+        "BUILD FAILED in 22s\n"
+    )
+    got = answer(body)
+    assert "Parser.java:41" in got.summary and "SocketTimeoutException" not in got.summary
+
+
+def test_cargo_spurious_network_retries_are_followed_to_the_compiler_error():
+    body = (
+        "$ cargo build\n"
+        "    Updating crates.io index\n"
+        "warning: spurious network error (2 tries remaining): [28] Timeout was reached\n"
+        "warning: spurious network error (1 tries remaining): [28] Timeout was reached\n"
+        "  Downloaded serde v1.0.197\n"
+        "   Compiling svc v0.1.0 (/builds/acme/svc)\n"
+        "error[E0432]: unresolved import `crate::config::Settings`\n"
+        " --> src/main.rs:3:5\n"
+        'error: could not compile `svc` (bin "svc") due to 1 previous error\n'
+    )
+    got = answer(body)
+    assert "E0432" in got.summary and "spurious" not in got.summary
+
+
+def test_composer_retry_then_unresolvable_requirements():
+    body = (
+        "$ composer update --no-progress\n"
+        'The "https://repo.packagist.org/p2/symfony/console.json" file could not be downloaded: failed to open stream: '
+        "Connection timed out\n"
+        "Retrying in 2 seconds...\n"
+        "Updating dependencies\n"
+        "Your requirements could not be resolved to an installable set of packages.\n"
+        "\n"
+        "  Problem 1\n"
+        "    - Root composer.json requires php ^8.4 but your php version (8.3.4) does not satisfy that requirement.\n"
+    )
+    got = answer(body)
+    assert "Your requirements could not be resolved" in got.summary and "packagist" not in got.summary
+
+
+def test_a_retried_error_with_no_failure_after_it_stays_the_headline():
+    body = (
+        "$ curl -fsSL --retry 3 -o tool.tgz https://releases.acme.dev/tool.tgz\n"
+        "curl: (56) Recv failure: Connection reset by peer\n"
+        "Warning: Problem : connection reset. Will retry in 1 seconds. 3 retries left.\n"
+        "Downloaded.\n"
+    )
+    assert "curl: (56)" in answer(body).summary
+
+
+def test_retry_announcements_are_tools_words_not_command_options():
+    assert RETRY.search("Warning: Problem : connection reset. Will retry in 1 seconds. 3 retries left.")
+    assert RETRY.search('The command "pip install -r requirements.txt" failed. Retrying, 2 of 3.')
+    assert RETRY.search("warning: spurious network error (1 tries remaining): [28] Timeout was reached")
+    assert not RETRY.search("curl --retry 3 -o x https://x")
+    assert not RETRY.search("test_retry_policy PASSED")
+    assert not RETRY.search("AssertionError: Timed out retrying after 4000ms: expected '<span.total>' to contain '90'")
+
+
+def test_a_retry_announced_by_a_later_command_is_not_this_errors_retry():
+    lines = Excerpt(
+        [
+            ExcerptLine(1, "$ make lint"),
+            ExcerptLine(2, "src/a.py:3:1: E302 expected 2 blank lines, found 1"),
+            ExcerptLine(3, "$ ./deploy.sh"),
+            ExcerptLine(4, "Retrying in 2 seconds..."),
+            ExcerptLine(5, "ERROR: deploy failed"),
+        ]
+    )
+    assert retried(lines, lines.lines[1]) is None
+
+
+def test_an_npm_error_inside_a_buildkit_step_is_the_failure_not_dockers_wrapper():
+    body = (
+        "$ docker build -t web .\n"
+        "#6 [3/5] RUN npm ci --omit=dev\n"
+        "#6 2.301 npm ERR! code EUSAGE\n"
+        "#6 2.302 npm ERR! The `npm ci` command can only install with an existing package-lock.json\n"
+        '#6 ERROR: process "/bin/sh -c npm ci --omit=dev" did not complete successfully: exit code: 1\n'
+        'ERROR: failed to solve: process "/bin/sh -c npm ci --omit=dev" did not complete successfully: exit code: 1\n'
+    )
+    got = answer(body)
+    assert "EUSAGE" in got.summary and "failed to solve" not in got.summary
+    assert any("npm ERR! code EUSAGE" in e.text for e in got.evidence)
+
+
+def test_a_warning_of_a_buildkit_step_that_finished_is_not_the_failing_steps_error():
+    body = (
+        "$ docker build -t app .\n"
+        "#7 [3/6] RUN apt-get update && apt-get install -y libpq-dev\n"
+        "#7 1.203 W: GPG error: http://apt.postgresql.org/pub/repos/apt bookworm-pgdg InRelease: signatures invalid\n"
+        "#7 DONE 10.2s\n"
+        "#8 [4/6] RUN pip install -r requirements.txt\n"
+        "#8 4.102 ERROR: Could not find a version that satisfies the requirement torch==2.9.1 (from versions: 2.2.0)\n"
+        "#8 4.103 ERROR: No matching distribution found for torch==2.9.1\n"
+        '#8 ERROR: process "/bin/sh -c pip install -r requirements.txt" did not complete successfully: exit code: 1\n'
+    )
+    got = answer(body)
+    assert got.summary.startswith("ERROR: Could not find a version") and "GPG" not in got.summary
+
+
+def test_dockers_shell_form_is_not_part_of_the_failing_command():
+    body = (
+        "$ docker build .\n"
+        "#6 [2/3] RUN apt-get install -y libpq-devv\n"
+        "#6 0.912 E: Unable to locate package libpq-devv\n"
+        '#6 ERROR: process "/bin/sh -c apt-get install -y libpq-devv" did not complete successfully: exit code: 100\n'
+    )
+    got = answer(body)
+    assert "`apt-get install -y libpq-devv`: exit code 100" in got.summary and "/bin/sh" not in got.summary
+
+
+def test_a_tools_mark_on_every_line_is_stated_once_so_the_package_stays_in_the_summary():
+    body = (
+        "$ npm ci\n"
+        "npm ERR! code ERESOLVE\n"
+        "npm ERR! ERESOLVE unable to resolve dependency tree\n"
+        "npm ERR! \n"
+        "npm ERR! While resolving: @acme/web@1.0.0\n"
+        "npm ERR! Found: react@18.2.0\n"
+        "npm ERR! Could not resolve dependency:\n"
+        'npm ERR! peer react@"^17.0.0" from react-dates@21.8.0\n'
+    )
+    got = answer(body)
+    assert got.summary.startswith("npm ERR! code ERESOLVE — ERESOLVE unable")
+    assert got.summary.count("npm ERR!") == 1 and "react-dates" in got.summary
+
+
+def test_a_line_repeating_the_start_of_the_one_above_is_neither_stated_nor_quoted():
+    body = (
+        "$ npm install\n"
+        "npm ERR! code E404\n"
+        "npm ERR! 404 Not Found - GET https://registry.npmjs.org/@acme%2fui - Not found\n"
+        "npm ERR! 404\n"
+        "npm ERR! 404  '@acme/ui@^2.1.0' is not in this registry.\n"
+    )
+    got = answer(body)
+    parts = got.summary.split(" — ")
+    assert "404" not in parts and "npm ERR! 404" not in parts
+    # (its evidence side: test_offline_formats.py's `docker` case quotes "is not in this registry" within 5 lines)
+
+
+def test_a_loggers_error_line_after_its_time_and_component_is_the_failure_not_travis_wrapper():
+    log = (
+        "$ ./scripts/deploy.sh production\n"
+        "[2024-04-12 10:00:01] [deploy] [INFO] syncing artifacts to edge nodes (region=eu-west-1, nodes=12)\n"
+        "[2024-04-12 10:00:44] [deploy] [ERROR] health check failed for edge-node-07.internal after 30s: GET /healthz "
+        "returned 503 Service Unavailable\n"
+        "[2024-04-12 10:00:44] [deploy] [INFO] rolling back 1 node\n"
+        'The command "./scripts/deploy.sh production" exited with 1.\n'
+        "\n"
+        "Done. Your build exited with 1.\n"
+    )
+    got = analyze(excerpt(log), failure_reason="script_failure")
+    assert "edge-node-07.internal" in got.summary and not got.summary.startswith("The command")
+
+
+def test_a_failing_tests_title_with_the_word_retrying_is_not_a_retry_announcement():
+    body = (
+        "$ npx mocha\n"
+        "  1 passing (12ms)\n"
+        "  1 failing\n"
+        "\n"
+        "  1) Client retrying on 503 returns the body:\n"
+        "     AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:\n"
+        "\n"
+        "3 !== 2\n"
+    )
+    lines = excerpt(GITLAB_HEAD + body + GITLAB_TAIL)
+    head = next(ln for ln in lines.lines if "Client retrying" in ln.text)
+    assert retried(lines, head) is None
