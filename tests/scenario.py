@@ -288,17 +288,25 @@ def outside_code(body: str) -> str:
     """The note without its fenced blocks and code spans, following CommonMark's rules."""
     kept: list[str] = []
     fence = ""
+    base = 0  # the content column of the list item a fence opened in (0 outside a list)
     for line in body.split("\n"):
         stripped = line.lstrip(" ")
         indent = len(line) - len(stripped)
+        if fence and stripped and indent < base:
+            fence, base = "", 0  # a line left of the item's content ends the item, and its fence with it
         if fence:
             run = stripped.rstrip()
-            if indent <= 3 and run and set(run) == {fence[0]} and len(run) >= len(fence):
-                fence = ""
+            if indent - base <= 3 and run and set(run) == {fence[0]} and len(run) >= len(fence):
+                fence, base = "", 0
             continue
-        opening = re.match(r"(`{3,}|~{3,})(.*)$", stripped) if indent <= 3 else None
+        # a fence may open a list item's content (`1. ```` `); its lines are then indented to the content column
+        item = re.match(r"(?:\d{1,9}[.)]|[-*+]) +", stripped) if indent <= 3 else None
+        content, column = (stripped[item.end() :], indent + item.end()) if item else (stripped, 0)
+        opening = re.match(r"(`{3,}|~{3,})(.*)$", content) if indent <= 3 else None
         if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
-            fence = opening.group(1)
+            fence, base = opening.group(1), column
+            if item:
+                kept.append(" " * indent + stripped[: item.end()].rstrip())
             continue
         kept.append(line)
     # the sanitiser leaves no code span spanning lines, so each line is its own paragraph here

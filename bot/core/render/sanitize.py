@@ -36,7 +36,8 @@ _URL_CHARS = r"(?:(?!&[lg]t;)[^\s<>\[\]()\"'`])"
 _LINK_OR_URL = re.compile(
     r"(?P<link>(?P<bang>!?)\[(?P<label>[^\[\]\n]{0,1000})\]\(\s*(?P<target><[^<>\n]*>|[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)"
     r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?\s*\))"
-    r"|(?P<url>\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://" + _URL_CHARS + r"+)"
+    # a bare scheme (`HTTP://`) is defanged too: nothing that reads as a link to another host is left
+    r"|(?P<url>\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://" + _URL_CHARS + r"*)"
     r"|(?P<www>\bwww\." + _URL_CHARS + r"+)"
 )
 _TRAILING_PUNCT = ".,:;!?*_~"
