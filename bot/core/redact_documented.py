@@ -1,0 +1,46 @@
+"""Secrets in tools' documented shapes that no secret-looking name ends: Poetry's token variables, GitHub's
+`TOKEN:x-oauth-basic@` URLs, kubeadm's bootstrap tokens, a pair's clear half beside GitLab's mask (pure)."""
+
+from __future__ import annotations
+
+from bot.core.redact_tokens import TokenRule, generated, not_masked, rule
+
+# The password GitHub documents for basic authentication with a token as the user name.
+GITHUB_BASIC = "x-oauth-basic"
+
+DOCUMENTED_RULES: tuple[TokenRule, ...] = (
+    # Poetry reads a repository's token from POETRY_PYPI_TOKEN_<REPOSITORY>: the name ends in the repository.
+    rule(
+        "token",
+        r"\bPOETRY_PYPI_TOKEN_\w+[\"']?\s*[:=]\s*([\"']?)([^\s\"']{8,})\1",
+        ("poetry_pypi_token_",),
+        group=2,
+        check=not_masked,
+    ),
+    # GitHub's basic authentication with a token: the token is the user, the password the word "x-oauth-basic".
+    rule(
+        "token",
+        r"://([^\s/:@\"'<>]{16,255}):x-oauth-basic@",
+        ("x-oauth-basic@",),
+        group=1,
+        check=lambda v: not_masked(v) and generated(v),
+    ),
+    # kubeadm's bootstrap tokens, `[a-z0-9]{6}.[a-z0-9]{16}` (its id, then its secret), on a line naming kubeadm or
+    # a bootstrap token (`kubeadm join ... --token X`, `kubeadm token create` printing it).
+    rule(
+        "token",
+        r"(?<![\w.\-])[a-z0-9]{6}\.([a-z0-9]{16})(?![\w.\-])",
+        ("kubeadm", "bootstrap-token", "bootstrap token"),
+        group=1,
+        check=lambda v: any(c.isdigit() for c in v) and any(c.isalpha() for c in v),
+    ),
+    # GitLab masks a variable's value wherever it is printed: beside a `user:password` pair's other half, printed
+    # in clear (`[MASKED]:X`, the password of a masked user name), that half is a secret too.
+    rule(
+        "password",
+        r"\[MASKED\]:([^\s\"'@/:\[\]]{8,})",
+        ("[masked]:",),
+        group=1,
+        check=generated,
+    ),
+)
