@@ -341,7 +341,9 @@ PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 PEM_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 # What may stand on a line inside a PEM block: base64, the legacy headers, quotes and escapes.
 PEM_BODY = re.compile(  # behind a log's timestamp too (`2024-05-01T10:22:13.123Z `, GitLab's `... 00O `)
-    r"^(?:\d{4}-\d\d-\d\d[T ][\d:.,]{5,20}Z?[ \t]+(?:\d\d[OE]\+?[ \t]+)?)?[\s\"'\\n,]*(?:[0-9A-Za-z+/=]{1,128}|(?:Proc-Type|DEK-Info|Comment|Version):[^\n]*)?[\s\"'\\n,]*$"
+    # Possessive (`*+`): a line of white space inside a block was read in quadratic time, split between the stars.
+    r"^(?:\d{4}-\d\d-\d\d[T ][\d:.,]{5,20}Z?[ \t]++(?:\d\d[OE]\+?[ \t]++)?)?[\s\"'\\n,]*+"
+    r"(?:[0-9A-Za-z+/=]{1,128}|(?:Proc-Type|DEK-Info|Comment|Version):[^\n]*)?[\s\"'\\n,]*+$"
 )
 PEM_ONE_LINE = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)"
