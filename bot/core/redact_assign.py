@@ -31,6 +31,9 @@ def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str, str
         return None
     if _code_or_schema(match.group("name"), value, opening):
         return None
+    if rules.name_words(match.group("name"))[-1].endswith("userpass") and ":" in value[1:]:
+        user, value = value.split(":", 1)  # `userpass=ci:X`: the password is X, the user stays
+        opening += user + ":"
     if line[match.end() : match.end() + 1] in ("(", "[") or len(value) < 3:
         return None  # echoed source code (f(x), ref[i], minified e.token=i)
     if value.isdigit() and len(value) < (4 if kind in ("password", "secret") else 12):
