@@ -28,7 +28,7 @@ CLIENT_RULES: tuple[TokenRule, ...] = (
     rule(
         "secret",
         r"(?<![\w.])([A-Za-z.][\w.]{0,80})\s*<<?-\s*([\"'])([^\"'\n]{3,})\2",
-        NAME_VALUE_TRIGGERS + ("_pat <-", "_pat<-"),  # GITHUB_PAT <- 'X' (a personal access token)
+        NAME_VALUE_TRIGGERS,
         group=3,
         check=not_masked,
         named=1,

@@ -1,5 +1,5 @@
 """Secrets in tools' documented shapes that no secret-looking name ends: Poetry's token variables, GitHub's
-`TOKEN:x-oauth-basic@` URLs, kubeadm's bootstrap tokens, a pair's clear half beside GitLab's mask (pure)."""
+`TOKEN:x-oauth-basic@` URLs, kubeadm's bootstrap tokens (pure)."""
 
 from __future__ import annotations
 
@@ -25,22 +25,15 @@ DOCUMENTED_RULES: tuple[TokenRule, ...] = (
         group=1,
         check=lambda v: not_masked(v) and generated(v),
     ),
-    # kubeadm's bootstrap tokens, `[a-z0-9]{6}.[a-z0-9]{16}` (its id, then its secret), on a line naming kubeadm or
-    # a bootstrap token (`kubeadm join ... --token X`, `kubeadm token create` printing it).
+    # kubeadm's bootstrap tokens, `[a-z0-9]{6}.[a-z0-9]{16}` (its id, then its secret), on a line naming a token and
+    # kubeadm or a bootstrap token (`kubeadm join ... --token X`): "token" is already a pre-filter word, "kubeadm"
+    # would be one more.
     rule(
         "token",
         r"(?<![\w.\-])[a-z0-9]{6}\.([a-z0-9]{16})(?![\w.\-])",
-        ("kubeadm", "bootstrap-token", "bootstrap token"),
+        ("token",),
         group=1,
+        needs=("kubeadm", "bootstrap"),
         check=lambda v: any(c.isdigit() for c in v) and any(c.isalpha() for c in v),
-    ),
-    # GitLab masks a variable's value wherever it is printed: beside a `user:password` pair's other half, printed
-    # in clear (`[MASKED]:X`, the password of a masked user name), that half is a secret too.
-    rule(
-        "password",
-        r"\[MASKED\]:([^\s\"'@/:\[\]]{8,})",
-        ("[masked]:",),
-        group=1,
-        check=generated,
     ),
 )

@@ -488,7 +488,7 @@ TOOL_RULES: tuple[TokenRule, ...] = (
     rule(
         "token",
         r"\b([A-Za-z][A-Za-z0-9_]{0,80}_(?:PAT|pat))[\"']?[ \t]*[:=][ \t]*([\"']?)([^\s\"',;]{16,})\2",
-        ("_pat=", "_pat =", "_pat:", '_pat"', "_pat'"),  # not "_pat " alone: test names (file_pat_to_reg_pat returns)
+        ("_pat=", "_pat:", '_pat"', "_pat'"),  # not "_pat ": test names (file_pat_to_reg_pat returns ...)
         group=3,
         check=not_masked,
         named=1,
