@@ -156,8 +156,7 @@ CASES = {
     "POETRY_PYPI_TOKEN_A=": "POETRY_PYPI_TOKEN_A=",
     "https://abcdefghijklmnopqrstu:x-oauth-basic@": "https://abcdefghijklmnopqrstu:x-oauth-basic@",
     "kubeadm abcdef.": "kubeadm abcdef.",
-    "[MASKED]:": "[MASKED]:",
-    "variable \"db_password\" {": 'variable "db_password" {',
+    'variable "db_password" {': 'variable "db_password" {',
     "timestamped PEM BEGIN": "2024-05-01T10:22:13Z -----BEGIN RSA PRIVATE KEY-----",
 }
 # A word, then one character repeated (the line's length comes from the run, not from repeating the word): a rule

@@ -12,7 +12,9 @@ from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, PROMPT_FIRST, WE
 Mark = Callable[[str, str], str]
 LEARNT_BLOCK_LINES = 2
 PGPASS_LINE = re.compile(r"^[^:\s]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(\S+)$")
-VALUE_START = re.compile(r"^\s*(?:[Vv]alue\s*:|string\(|\"value\":|default\s*=)")  # the value's line ends the wait for it
+VALUE_START = re.compile(
+    r"^\s*(?:[Vv]alue\s*:|string\(|\"value\":|default\s*=)"
+)  # the value's line ends the wait for it
 # An account key listing (`az storage account keys list`, `Get-AzStorageAccountKey`): `"keyName": "key1",`, then its
 # permissions, then `"value": "..."`: the name of the key is no secret word, the field's name says it is one.
 KEY_LISTING = re.compile(r"^\s*(?:\"keyName\":\s*\"[\w.\-]{1,80}\",?|KeyName\s*:\s*[\w.\-]{1,80})\s*$")
@@ -27,7 +29,9 @@ NAME_LINE = re.compile(
     r"|variable\s+\"([A-Za-z0-9_\-]+)\"\s*\{)\s*$"
 )
 NAME_LINE_LASTING = (2, 1, 3, 4)  # lines, by NAME_LINE's group (a `description:` may come first)
-VALUE_LINE = re.compile(r"^(\s*(?:[Vv]alue\s*:\s*|string\(\d+\)\s+|\"value\":\s*|default\s*=\s*))([\"']?)([^\s\"']+?)\2,?\s*$")
+VALUE_LINE = re.compile(
+    r"^(\s*(?:[Vv]alue\s*:\s*|string\(\d+\)\s+|\"value\":\s*|default\s*=\s*))([\"']?)([^\s\"']+?)\2,?\s*$"
+)
 # YAML's block scalar indicators (`|`, `>-`, `|2+`) ending a `name:` line: the value is on the indented lines below.
 BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+") + tuple(
     f"{c}{n}{k}" for c in "|>" for n in range(1, 10) for k in ("", "-", "+")

@@ -99,4 +99,3 @@ def test_near_misses_of_the_new_shapes_stay_as_printed(line: str) -> None:
 
 def test_a_quoted_word_is_still_a_password() -> None:
     assert "required" not in Redactor().redact_text('password: "required"')
-
