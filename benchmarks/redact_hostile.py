@@ -145,6 +145,19 @@ CASES = {
     '"password":': '"password":',
     # the tenth probe's: a secret's name before a URL-encoded '=' (stop 25's review: 18 s at 200k characters)
     "password%3d": "password%3d",
+    # the eleventh probe's (redact13): Make's operators, an array's item, an echoed substitution, Poetry's token
+    # variables, GitHub's x-oauth-basic user, kubeadm's bootstrap tokens, a mask's clear half, Terraform's default
+    "password[0]=": "password[0]=",
+    "password[0] then spaces": "password[0]     ",
+    "DB_PASS ?= ": "DB_PASS ?= ",
+    "token ::= ": "token ::= ",
+    "secret=`echo ": "secret=`echo ",
+    "token=$(echo ": "token=$(echo ",
+    "POETRY_PYPI_TOKEN_A=": "POETRY_PYPI_TOKEN_A=",
+    "https://abcdefghijklmnopqrstu:x-oauth-basic@": "https://abcdefghijklmnopqrstu:x-oauth-basic@",
+    "kubeadm abcdef.": "kubeadm abcdef.",
+    'variable "db_password" {': 'variable "db_password" {',
+    "timestamped PEM BEGIN": "2024-05-01T10:22:13Z -----BEGIN RSA PRIVATE KEY-----",
 }
 # A word, then one character repeated (the line's length comes from the run, not from repeating the word): a rule
 # whose pattern reads that character in two ways (`-\w*S\w*` over SSSS, `[A-Z_]*__` over ____) backtracks over
@@ -156,6 +169,8 @@ RUNS = {
     "token then backslashes": ("token ", "\\"),
     # a long run of URL characters with no `%XX` in it, and a '%' after the run (the percent rule's run, stop 25)
     "token: then a run then %": ("token:", "a"),
+    # a line of spaces inside a PEM block: its body's pattern split the run between two stars (redact13: 140 s)
+    "PEM BEGIN then spaces": ("-----BEGIN RSA PRIVATE KEY-----\n", " "),
 }
 CHUNK = 64 * 1024
 

@@ -267,7 +267,7 @@ class Redactor:
         if "name" in low or "key:" in low or line.endswith(("{", "]=>")):
             lines.names_secret(line, state)
         state.printed_kind = lines.next_line_kind(line)  # `$ terraform output -raw db_password`, `"password":`
-        if line.rstrip().endswith(rules.BLOCK_INDICATORS) and ":" in line:
+        if line.rstrip().endswith(lines.BLOCK_INDICATORS) and ":" in line:
             lines.starts_block(line, state)
         if self._new_forms:
             self._look_for_new_forms()
@@ -457,8 +457,8 @@ class Redactor:
 
         def replace(match: re.Match[str]) -> str:
             password = match.group(2)
-            if rules.is_placeholder(password) or match.group(1).endswith("[REDACTED"):
-                return match.group(0)
+            if rules.is_placeholder(password) or match.group(1).endswith("[REDACTED") or password == rules.GITHUB_BASIC:
+                return match.group(0)  # GitHub's fixed password: the token is the user (redact_documented)
             return f"{match.group(1)}:{self._mark('password', unquote(password))}@"
 
         return rules.URL_CREDENTIALS.sub(replace, line)

@@ -29,6 +29,11 @@ def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str, str
         return None
     if rules.PATH_VALUE.match(value) and not any(looks_random(part) for part in value.split("/")):
         return None
+    if _code_or_schema(match.group("name"), value, opening):
+        return None
+    if rules.name_words(match.group("name"))[-1].endswith("userpass") and ":" in value[1:]:
+        user, value = value.split(":", 1)  # `userpass=ci:X`: the password is X, the user stays
+        opening += user + ":"
     if line[match.end() : match.end() + 1] in ("(", "[") or len(value) < 3:
         return None  # echoed source code (f(x), ref[i], minified e.token=i)
     if value.isdigit() and len(value) < (4 if kind in ("password", "secret") else 12):
@@ -49,6 +54,21 @@ def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str, str
     return kind, value, opening, closing
 
 
+# What a schema or a signature says of a secret's field, not its value: `password: required`, `password: str`.
+_SCHEMA_WORDS = frozenset(
+    {"required", "optional", "str", "string", "bytes", "int", "bool", "secretstr", "securestring", "sensitive"}
+)
+
+
+def _code_or_schema(name: str, value: str, opening: str) -> bool:
+    """`self.password = password` (a variable's own name as its value: code), `password: required` and
+    `password: str` (a schema's or a signature's word), unquoted."""
+    if opening:
+        return False
+    low = value.lower()
+    return low in _SCHEMA_WORDS or rules.name_words(name)[-1:] == [low]
+
+
 # A count, a share or a ratio: 1498, 100%, 0.975, 12/14.
 _TALLY = re.compile(r"^[\d.,/%]+$")
 
@@ -60,10 +80,14 @@ def _word(value: str) -> bool:
 
 def unquoted(raw: str) -> tuple[str, str, str]:
     """(opening quote, value, closing quote) of a value as written: double or single quotes, Python's triple ones,
-    Bash's `$'x'`, a template literal's backquotes; no quotes: ("", raw, "")."""
+    Bash's `$'x'`, a template literal's backquotes, `echo x` and $(echo x); no quotes: ("", raw, "")."""
     for quote in ('"""', "'''"):
         if len(raw) >= 6 and raw.startswith(quote) and raw.endswith(quote):
             return quote, raw[3:-3], quote
+    for opening, closing in (("`echo", "`"), ("$(echo", ")")):
+        if raw.startswith(opening) and raw.endswith(closing) and raw[len(opening) : len(opening) + 1] in " \t":
+            value = raw[len(opening) : -1].lstrip(" \t")
+            return raw[: len(raw) - len(value) - 1], value, closing
     if len(raw) >= 3 and raw.startswith("$'") and raw.endswith("'"):
         return "$'", raw[2:-1], "'"
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'`":

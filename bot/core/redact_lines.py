@@ -12,11 +12,34 @@ from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, PROMPT_FIRST, WE
 Mark = Callable[[str, str], str]
 LEARNT_BLOCK_LINES = 2
 PGPASS_LINE = re.compile(r"^[^:\s]+:(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:(\S+)$")
-VALUE_START = re.compile(r"^\s*(?:[Vv]alue\s*:|string\(|\"value\":)")  # the value's line ends the wait for it
+VALUE_START = re.compile(
+    r"^\s*(?:[Vv]alue\s*:|string\(|\"value\":|default\s*=)"
+)  # the value's line ends the wait for it
 # An account key listing (`az storage account keys list`, `Get-AzStorageAccountKey`): `"keyName": "key1",`, then its
 # permissions, then `"value": "..."`: the name of the key is no secret word, the field's name says it is one.
 KEY_LISTING = re.compile(r"^\s*(?:\"keyName\":\s*\"[\w.\-]{1,80}\",?|KeyName\s*:\s*[\w.\-]{1,80})\s*$")
 KEY_LISTING_LASTING = 3
+# A secret's name on a line of its own, its value on the next (or, after an object's name, a few lines below):
+# `- name: DB_PASSWORD` then `  value: ...` (Kubernetes, compose and CI env lists); PHP's var_dump,
+# `["db_password"]=>` then `string(15) "..."`; `terraform output -json`, `"db_password": {` then `"sensitive": true,`,
+# `"type": "string",` and `"value": "..."`; Terraform's `variable "db_password" {` then its `default = "..."` under
+# its type, description and sensitivity. The lines (lasting) the value may be on after the name.
+NAME_LINE = re.compile(
+    r"^\s*(?:(?:-\s+)?(?:name|key):\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?|\[\"([A-Za-z0-9_.\-]+)\"\]=>|\"([A-Za-z0-9_.\-]+)\":\s*\{"
+    r"|variable\s+\"([A-Za-z0-9_\-]+)\"\s*\{)\s*$"
+)
+NAME_LINE_LASTING = (2, 1, 3, 4)  # lines, by NAME_LINE's group (a `description:` may come first)
+VALUE_LINE = re.compile(
+    r"^(\s*(?:[Vv]alue\s*:\s*|string\(\d+\)\s+|\"value\":\s*|default\s*=\s*))([\"']?)([^\s\"']+?)\2,?\s*$"
+)
+# YAML's block scalar indicators (`|`, `>-`, `|2+`) ending a `name:` line: the value is on the indented lines below.
+BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+") + tuple(
+    f"{c}{n}{k}" for c in "|>" for n in range(1, 10) for k in ("", "-", "+")
+)
+# Group 1 is the key's column (a list item's "- " counted): its siblings at that column end the block.
+BLOCK_START = re.compile(r"^(\s*(?:-\s+)?)[\"']?([A-Za-z0-9_.\-]+)[\"']?:[ \t]*[|>][1-9]?[+-]?\s*$")
+# A secret's block scalar is a key or a certificate: a PEM block's length at most.
+MAX_BLOCK_LINES = rules.MAX_PEM_LINES
 # PuTTY's key file (.ppk): `Private-Lines: N`, then N lines of the private key's base64, then `Private-MAC:`.
 PPK_PRIVATE = re.compile(r"^\s*Private-Lines:\s*\d{1,3}\s*$")
 
@@ -61,8 +84,8 @@ class LineState:
 
 
 def names_secret(line: str, state: LineState) -> None:
-    """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line (rules.NAME_LINE)."""
-    match = rules.NAME_LINE.match(line)
+    """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line (NAME_LINE)."""
+    match = NAME_LINE.match(line)
     if match is None:
         if KEY_LISTING.match(line):
             state.value_kind, state.value_left = "secret", KEY_LISTING_LASTING
@@ -70,12 +93,12 @@ def names_secret(line: str, state: LineState) -> None:
     group = match.lastindex or 1
     named = rules.name_kind(match.group(group))
     if named is not None and named[1]:
-        state.value_kind, state.value_left = named[0], rules.NAME_LINE_LASTING[group - 1]
+        state.value_kind, state.value_left = named[0], NAME_LINE_LASTING[group - 1]
 
 
 def starts_block(line: str, state: LineState, kind: str = "") -> None:
     """`password: |` (YAML's block scalar under a secret's name): the lines indented under it hold it."""
-    match = rules.BLOCK_START.match(line)
+    match = BLOCK_START.match(line)
     if match is None:
         return
     if not kind:
@@ -83,7 +106,7 @@ def starts_block(line: str, state: LineState, kind: str = "") -> None:
         if named is None or not named[1]:
             return
         kind = named[0]
-    state.block_kind, state.block_indent, state.block_left = kind, len(match.group(1)), rules.MAX_BLOCK_LINES
+    state.block_kind, state.block_indent, state.block_left = kind, len(match.group(1)), MAX_BLOCK_LINES
     state.block_seen = 0
 
 
@@ -109,10 +132,10 @@ def named_value(line: str, state: LineState, mark: Mark) -> str:
     kind, state.value_left = state.value_kind, state.value_left - 1
     if state.value_left <= 0 or VALUE_START.match(line):
         state.value_kind = ""
-    if line.lstrip().startswith("value:") and line.rstrip().endswith(rules.BLOCK_INDICATORS):
+    if line.lstrip().startswith("value:") and line.rstrip().endswith(BLOCK_INDICATORS):
         starts_block(line, state, kind)  # `- name: DB_PASSWORD` then `  value: |`
         return line
-    match = rules.VALUE_LINE.match(line)
+    match = VALUE_LINE.match(line)
     if match is None or rules.is_placeholder(match.group(3)) or len(match.group(3)) < 3:
         return line
     quote, end = match.group(2), match.end(3) + len(match.group(2))

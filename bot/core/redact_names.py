@@ -11,7 +11,8 @@ NAME_SPLIT = re.compile(r"[_.\-]+|(?<=[a-z0-9])(?=[A-Z])")
 
 # A compound word ending so holds a password (PGPASSWORD, KEYSTOREPASSWORD); "pass" alone is too short a tail
 # (bypass, compass).
-PASSWORD_ENDINGS = ("password", "passwd", "passphrase", "storepass", "keypass")  # keytool's -srcstorepass
+# keytool's -srcstorepass; "userpass": a user and password pair (`userpass=ci:X`).
+PASSWORD_ENDINGS = ("password", "passwd", "passphrase", "storepass", "keypass", "userpass")
 # Harmless beside a key, but the holder of a secret token, password or credential (REGISTRY_TOKEN, OAUTH_SECRET).
 HOLDER_WORDS = frozenset({"registry", "oauth", "group", "package"})
 # One-word names ending in secret or token that hold neither.

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from bot.core.redact_clients import CLIENT_RULES
 from bot.core.redact_commands import COMMAND_RULES
+from bot.core.redact_documented import DOCUMENTED_RULES, GITHUB_BASIC  # noqa: F401 (used through this module)
 from bot.core.redact_dumps import DUMP_RULES
 from bot.core.redact_forms import decode_base64, trie_regex
 from bot.core.redact_http import HTTP_RULES
@@ -331,7 +332,7 @@ HEADER_RULES: tuple[TokenRule, ...] = (
     + TOOL_RULES
 )  # after every rule above: a tool's own forms, for lines no rule above has redacted
 HEADER_RULES += (
-    COMMAND_RULES + CLIENT_RULES + DUMP_RULES + PROSE_RULES
+    COMMAND_RULES + CLIENT_RULES + DOCUMENTED_RULES + DUMP_RULES + PROSE_RULES
 )  # last: a value dumped, a secret stated in words, where no rule above hid it
 
 URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([^/\s@\"'<>]+)@")
@@ -339,8 +340,10 @@ URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([^
 PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 PEM_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 # What may stand on a line inside a PEM block: base64, the legacy headers, quotes and escapes.
-PEM_BODY = re.compile(
-    r"^[\s\"'\\n,]*(?:[0-9A-Za-z+/=]{1,128}|(?:Proc-Type|DEK-Info|Comment|Version):[^\n]*)?[\s\"'\\n,]*$"
+PEM_BODY = re.compile(  # behind a log's timestamp too (`2024-05-01T10:22:13.123Z `, GitLab's `... 00O `)
+    # Possessive (`*+`): a line of white space inside a block was read in quadratic time, split between the stars.
+    r"^(?:\d{4}-\d\d-\d\d[T ][\d:.,]{5,20}Z?[ \t]++(?:\d\d[OE]\+?[ \t]++)?)?[\s\"'\\n,]*+"
+    r"(?:[0-9A-Za-z+/=]{1,128}|(?:Proc-Type|DEK-Info|Comment|Version):[^\n]*)?[\s\"'\\n,]*+$"
 )
 PEM_ONE_LINE = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)"
@@ -364,9 +367,11 @@ SECRET_NAME_FRAGMENTS += ("cookie", "session", "dsn")
 SECRET_NAME_FRAGMENT = "(?:" + "|".join(SECRET_NAME_FRAGMENTS) + ")"
 ASSIGNMENT = re.compile(
     r"(?<![\w.\-])(?P<flag>--?)?(?P<name>[A-Za-z0-9_.\-]*" + SECRET_NAME_FRAGMENT + r"[A-Za-z0-9_.\-]*)"
-    r"(?P<nq>[\"']?)(?:\s*(?P<op>:=|=>|[:=])(?![=:/])\s*|(?P<sp>[ \t]+))"
+    # Bash's array item (`password[0]=X`); Make's `::=` and `?=` assign too.
+    r"(?:\[\d{1,3}\](?=\s*=))?(?P<nq>[\"']?)(?:\s*(?P<op>::?=|\?=|=>|[:=])(?![=:/])\s*|(?P<sp>[ \t]+))"
     # Python's triple quotes, Bash's ANSI-C `$'...'` and a JavaScript template literal (no `${}`) quote a value too.
     r"(?P<val>\"\"\"[^\"\n]*\"\"\"|'''[^'\n]*'''|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|\$'(?:[^'\\\n]|\\.)*'|`[^`\s$]+`"
+    r"|`echo[ \t]+[^`\s$]+`|\$\(echo[ \t]+[^()`\s$]+\)"  # a command substitution echoing a literal: that literal
     r"|[^\s\"',;&<>(){}\[\]|\x00-\x1f]+)",
     re.IGNORECASE,
 )
@@ -374,8 +379,8 @@ ASSIGNMENT = re.compile(
 NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 NAME_FRAGMENT_LOWER = re.compile(trie_regex(SECRET_NAME_FRAGMENTS))
 NAME_RUN = re.compile(r"[A-Za-z0-9_.\-]*")
-# What may follow a whole name in ASSIGNMENT (an ASCII line): a quote, ":", "=" or white space.
-AFTER_NAME = frozenset("\"':= \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+# What may follow a whole name in ASSIGNMENT (an ASCII line): a quote, ":", "=", "?", "[" or white space.
+AFTER_NAME = frozenset("\"':=?[ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")  # "?": Make's `?=`
 
 
 def sub_assignments(replace: Callable[[re.Match[str]], str], line: str) -> str:
@@ -493,23 +498,6 @@ HARMLESS_BEFORE = re.compile(
 PROSE_AFTER_FLAG = frozenset({"via", "is", "was", "on", "in", "to", "for", "from", "with", "and", "or", "not", "of"})
 # Dockerfile `ENV NAME value` and Windows `setx NAME value`: the forms where a space assigns.
 DECLARATION = re.compile(r"(?:^|[\s:;&|])(?:ENV|setx|setenv)[ \t]+$")  # and csh's `setenv NAME value`
-# A secret's name on a line of its own, its value on the next (or, after an object's name, a few lines below):
-# `- name: DB_PASSWORD` then `  value: ...` (Kubernetes, compose and CI env lists); PHP's var_dump,
-# `["db_password"]=>` then `string(15) "..."`; `terraform output -json`, `"db_password": {` then `"sensitive": true,`,
-# `"type": "string",` and `"value": "..."`. The lines (lasting) the value may be on after the name.
-NAME_LINE = re.compile(
-    r"^\s*(?:(?:-\s+)?(?:name|key):\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?|\[\"([A-Za-z0-9_.\-]+)\"\]=>|\"([A-Za-z0-9_.\-]+)\":\s*\{)\s*$"
-)
-NAME_LINE_LASTING = (2, 1, 3)  # lines, by NAME_LINE's group (a `description:` may come first)
-VALUE_LINE = re.compile(r"^(\s*(?:[Vv]alue\s*:\s*|string\(\d+\)\s+|\"value\":\s*))([\"']?)([^\s\"']+?)\2,?\s*$")
-# YAML's block scalar indicators (`|`, `>-`, `|2+`) ending a `name:` line: the value is on the indented lines below.
-BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+") + tuple(
-    f"{c}{n}{k}" for c in "|>" for n in range(1, 10) for k in ("", "-", "+")
-)
-# Group 1 is the key's column (a list item's "- " counted): its siblings at that column end the block.
-BLOCK_START = re.compile(r"^(\s*(?:-\s+)?)[\"']?([A-Za-z0-9_.\-]+)[\"']?:[ \t]*[|>][1-9]?[+-]?\s*$")
-# A secret's block scalar is a key or a certificate: a PEM block's length at most.
-MAX_BLOCK_LINES = MAX_PEM_LINES
 
 PASCAL_WORDS = re.compile(r"^(?:[A-Z][a-z0-9]+){3,}$")
 
