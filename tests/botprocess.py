@@ -54,6 +54,11 @@ async def database_url(kind: str, tmp_path: Path):
         await admin.dispose()
 
 
+# A guard against a hang, not a speed check: polled every 0.1 s, so up to 3 minutes. A process that fails
+# exits and is reported at once; one start took over 30 s on a 2-core machine loaded by four other processes.
+START_POLLS = 1800
+
+
 class BotProcess:
     def __init__(self, env: dict[str, str], log_path: Path):
         # A copy: the caller's settings often start a second process (a replica), which needs its own spool.
@@ -78,7 +83,7 @@ class BotProcess:
     async def start(self, *args: str) -> None:
         self.spawn("serve", *args)
         async with aiohttp.ClientSession() as client:
-            for _ in range(300):
+            for _ in range(START_POLLS):
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"cicd-bot exited with {self.proc.returncode}:\n{self.log()}")
                 try:
@@ -105,7 +110,7 @@ class BotProcess:
     async def start_worker(self, *args: str) -> None:
         """`cicd-bot worker`: job loops only, no HTTP server (another replica); returns once its loops run."""
         self.spawn("worker", *args)
-        for _ in range(600):
+        for _ in range(START_POLLS):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"cicd-bot worker exited with {self.proc.returncode}:\n{self.log()}")
             if WORKER_READY in self.log():
@@ -125,7 +130,7 @@ class BotProcess:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else 0
         self.proc.send_signal(signal.SIGTERM)
-        for _ in range(300):
+        for _ in range(START_POLLS):
             if self.proc.poll() is not None:
                 return self.proc.returncode
             await asyncio.sleep(0.1)

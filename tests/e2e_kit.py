@@ -17,7 +17,8 @@ def bot_notes(gitlab):
     return [n for n in gitlab.notes_for(PROJECT_ID, MR_IID) if n["author"]["username"] == "cicd-bot"]
 
 
-async def wait_for(predicate, timeout=30.0, what="condition"):
+# A guard against a hang, not a speed check: a loaded 2-core machine can take tens of seconds for one job.
+async def wait_for(predicate, timeout=120.0, what="condition"):
     for _ in range(int(timeout / 0.1)):
         if predicate():
             return
