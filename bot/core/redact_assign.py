@@ -34,6 +34,8 @@ def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str, str
     if rules.name_words(match.group("name"))[-1].endswith("userpass") and ":" in value[1:]:
         user, value = value.split(":", 1)  # `userpass=ci:X`: the password is X, the user stays
         opening += user + ":"
+        if rules.is_placeholder(value):
+            return None  # `userpass=ci:$CI_PASSWORD`: a reference, not the password
     if line[match.end() : match.end() + 1] in ("(", "[") or len(value) < 3:
         return None  # echoed source code (f(x), ref[i], minified e.token=i)
     if value.isdigit() and len(value) < (4 if kind in ("password", "secret") else 12):
@@ -78,16 +80,23 @@ def _word(value: str) -> bool:
     return value.isalpha() and (value.islower() or value.isupper() or value.istitle())
 
 
+# A command substitution echoing a literal, bare or in double quotes (as ShellCheck asks): `echo X`, $( echo -n X ).
+_ECHOED = re.compile(
+    r'^(?P<q>"?)(?:`echo(?:[ \t]+-[neE]{1,3})?[ \t]+(?P<tick>[^`\s$"]+)`'
+    r'|\$\([ \t]*echo(?:[ \t]+-[neE]{1,3})?[ \t]+(?P<paren>[^()`\s$"]+)[ \t]*\))(?P=q)\Z'
+)
+
+
 def unquoted(raw: str) -> tuple[str, str, str]:
     """(opening quote, value, closing quote) of a value as written: double or single quotes, Python's triple ones,
     Bash's `$'x'`, a template literal's backquotes, `echo x` and $(echo x); no quotes: ("", raw, "")."""
     for quote in ('"""', "'''"):
         if len(raw) >= 6 and raw.startswith(quote) and raw.endswith(quote):
             return quote, raw[3:-3], quote
-    for opening, closing in (("`echo", "`"), ("$(echo", ")")):
-        if raw.startswith(opening) and raw.endswith(closing) and raw[len(opening) : len(opening) + 1] in " \t":
-            value = raw[len(opening) : -1].lstrip(" \t")
-            return raw[: len(raw) - len(value) - 1], value, closing
+    echoed = _ECHOED.match(raw)
+    if echoed:  # `echo X`, "$(echo -n X)": the literal echoed, quotes and substitution around it kept
+        group = "tick" if echoed.group("tick") is not None else "paren"
+        return raw[: echoed.start(group)], echoed.group(group), raw[echoed.end(group) :]
     if len(raw) >= 3 and raw.startswith("$'") and raw.endswith("'"):
         return "$'", raw[2:-1], "'"
     if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'`":

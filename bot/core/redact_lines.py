@@ -129,6 +129,9 @@ def inside_block(line: str, state: LineState, mark: Mark) -> str | None:
 
 def named_value(line: str, state: LineState, mark: Mark) -> str:
     """The line after `- name: DB_PASSWORD`: its `value: ...` redacted, or the block a `value: |` starts."""
+    if line.lstrip().startswith(("}", "]")) or NAME_LINE.match(line):
+        state.value_kind = ""  # the named object closed, or another name starts: a value below is not the secret's
+        return line
     kind, state.value_left = state.value_kind, state.value_left - 1
     if state.value_left <= 0 or VALUE_START.match(line):
         state.value_kind = ""

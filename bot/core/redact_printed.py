@@ -51,6 +51,7 @@ _PRINTERS = (
     r"heroku\s+auth:token\b",
     r"kubectl\s+" + _KUBECTL_FLAGS + r"create\s+token\b",
     r"argocd\s+admin\s+initial-password\b",
+    r"kubeadm\s+token\s+(?:create|generate)\b(?![^|>\n]{0,400}--print-join-command)",
     r"argocd\s+account\s+generate-token\b",
     r"fly(?:ctl)?\s+(?:auth\s+token|tokens\s+create\s+\w+)\b",
     r"buildkite-agent\s+secret\s+get\s+" + _NAME,

@@ -371,7 +371,8 @@ ASSIGNMENT = re.compile(
     r"(?:\[\d{1,3}\](?=\s*=))?(?P<nq>[\"']?)(?:\s*(?P<op>::?=|\?=|=>|[:=])(?![=:/])\s*|(?P<sp>[ \t]+))"
     # Python's triple quotes, Bash's ANSI-C `$'...'` and a JavaScript template literal (no `${}`) quote a value too.
     r"(?P<val>\"\"\"[^\"\n]*\"\"\"|'''[^'\n]*'''|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|\$'(?:[^'\\\n]|\\.)*'|`[^`\s$]+`"
-    r"|`echo[ \t]+[^`\s$]+`|\$\(echo[ \t]+[^()`\s$]+\)"  # a command substitution echoing a literal: that literal
+    # a command substitution echoing a literal (`echo X`, $(echo -n X), $( echo X )): that literal
+    r"|`echo(?:[ \t]+-[neE]{1,3})?[ \t]+[^`\s$]+`|\$\([ \t]*echo(?:[ \t]+-[neE]{1,3})?[ \t]+[^()`\s$]+[ \t]*\)"
     r"|[^\s\"',;&<>(){}\[\]|\x00-\x1f]+)",
     re.IGNORECASE,
 )

@@ -39,8 +39,45 @@ def test_a_kubeadm_bootstrap_token_s_secret_half_is_hidden() -> None:
     ):
         for out in _both(text):
             assert secret not in out and "[REDACTED:token]" in out
-    for line in ("kubeadm version: v1.30.2", "[kubeadm] config.yaml: apiVersion kubeadm.k8s.io.v1beta3"):
+    for line in (
+        "kubeadm version: v1.30.2",
+        "[kubeadm] config.yaml: apiVersion kubeadm.k8s.io.v1beta3",
+        "[bootstrap-token] Using token: [REDACTED:token]",
+        "[kubeadm] token ttl: 24h0m0s",
+    ):
         assert Redactor().redact_text(line) == line
+
+
+def test_the_token_kubeadm_prints_under_token_create_is_hidden() -> None:
+    token = f"{_bootstrap_part(6)}.{_bootstrap_part(16)}"
+    for command in ("$ kubeadm token create --ttl 2h", "+ kubeadm token generate"):
+        for out in _both(f"{command}\n{token}\n$ echo done"):
+            assert token not in out and out.endswith("$ echo done")
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        'API_TOKEN="$(echo {s})"',
+        'API_TOKEN="`echo {s}`"',
+        "SECRET=$(echo -n {s})",
+        "API_TOKEN=`echo -n {s}`",
+        "SECRET=$( echo {s} )",
+    ],
+)
+def test_a_literal_echoed_into_a_secret_s_variable_is_hidden_in_its_usual_spellings(template: str) -> None:
+    secret = _secret("password")
+    for out in _both("$ export " + template.format(s=secret)):
+        assert secret not in out and "[REDACTED:" in out
+
+
+def test_userpass_with_a_reference_for_its_password_is_left_as_written() -> None:
+    text = 'userpass=ci:$CI_PASSWORD\n$ docker login -u ci --password-stdin <<< "$CI_PASSWORD"'
+    for out in _both(text):
+        assert out == text
+    secret = _secret("password")
+    for out in _both(f"userpass=ci:{secret}"):
+        assert secret not in out and out.startswith("userpass=ci:[REDACTED:")
 
 
 def test_github_s_token_as_user_is_hidden_and_its_fixed_password_kept() -> None:
@@ -59,8 +96,14 @@ def test_a_terraform_variable_s_default_is_hidden_only_under_a_secret_s_name() -
     for text in (
         'variable "region" {\n  default = "eu-west-1"\n}',
         'variable "db_password" {\n  type = string\n}\nvariable "replicas" {\n  default = "3"\n}',
+        # the usual layout: a secret variable without a default, the next one with an ordinary default; the wait
+        # for the secret's value ends at its closing brace, so "postgres" is not learnt and hidden everywhere
+        'variable "db_password" {\n  type = string\n}\nvariable "engine" {\n  default = "postgres"\n}\n'
+        "services:\n  - postgres:15\n$ psql -h postgres -U postgres",
+        'variable "db_password" {\n  sensitive = true\n}\n- name: ENGINE\n  value: postgres',
     ):
-        assert Redactor().redact_text(text) == text
+        for out in _both(text):
+            assert out == text
 
 
 def test_a_key_s_body_behind_log_timestamps_is_hidden() -> None:
