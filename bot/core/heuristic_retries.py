@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.heuristic_lines import AFTER_SCRIPT, bare, is_command_echo, is_failure_line, part
+from bot.core.heuristic_lines import AFTER_SCRIPT, bare, is_command_echo, is_failure_line, is_wrapper_line, part
 from bot.core.types import Excerpt, ExcerptLine
 
 # A tool's own announcement that it tries again: the words as downloaders, package managers and CI wrappers print
@@ -46,6 +46,8 @@ def retried(excerpt: Excerpt, head: ExcerptLine) -> Excerpt | None:
         if (RETRY_COUNT if line is head else RETRY).search(text):
             announced = line
             break
+        if line is not head and (is_failure_line(line.text) or is_wrapper_line(line.text)):
+            return None  # another failure or a wrapper came first: a retry announced after it is of something else
     if announced is None:
         return None
     for line in lines[lines.index(announced) + 1 :]:

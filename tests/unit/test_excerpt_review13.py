@@ -48,7 +48,17 @@ def test_gradles_failed_test_line_is_a_verdict(line):
     assert score_line(line) == VERDICT
 
 
-@pytest.mark.parametrize("line", ["> Task :app:test FAILED", "a > b FAILED to connect", "CartTest > totals() PASSED"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "> Task :app:test FAILED",
+        "a > b FAILED to connect",
+        "CartTest > totals() PASSED",
+        # a review's counter-examples: another tool's `word > word FAILED`, not a test class's
+        "deploy > eu-west-1 FAILED",
+        "eslint > src/a.ts FAILED",
+    ],
+)
 def test_other_lines_with_the_word_are_not_that_verdict(line):
     assert score_line(line) < VERDICT
 

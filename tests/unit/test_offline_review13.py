@@ -196,3 +196,33 @@ def test_a_failing_tests_title_with_the_word_retrying_is_not_a_retry_announcemen
     lines = excerpt(GITLAB_HEAD + body + GITLAB_TAIL)
     head = next(ln for ln in lines.lines if "Client retrying" in ln.text)
     assert retried(lines, head) is None
+
+
+def test_a_retry_announced_after_the_failure_and_its_wrapper_is_another_tool_s():
+    # a review's case: the compile error, make's wrapper, then a log upload retried: the upload is not the failure
+    body = (
+        "$ ./ci.sh\n"
+        "src/app.c:12:5: error: 'cfg' undeclared (first use in this function)\n"
+        "make: *** [Makefile:8: app] Error 1\n"
+        "Uploading build log to https://logs.example.com\n"
+        "Retrying in 2 seconds...\n"
+        "error: log upload failed: 503 Service Unavailable\n"
+    )
+    got = answer(body)
+    assert "'cfg' undeclared" in got.summary and "upload" not in got.summary
+
+
+def test_a_build_scan_upload_retried_after_a_failed_test_leaves_the_test_s_failure():
+    body = (
+        "$ ./gradlew test\n> Task :app:test\n\nCartTest > totals() FAILED\n"
+        "    org.opentest4j.AssertionFailedError: expected: <90> but was: <80>\n"
+        "        at app//com.acme.CartTest.totals(CartTest.java:22)\n\n42 tests completed, 1 failed\n\n"
+        "> Task :app:test FAILED\nPublishing Build Scan to Develocity...\n"
+        "Publishing Build Scan failed due to network error 'java.net.ConnectException: Connection refused' "
+        "(2 retries remaining)...\n"
+        "Publishing Build Scan failed due to network error 'java.net.ConnectException: Connection refused' "
+        "(1 retry remaining)...\nA network error occurred.\n"
+    )
+    got = answer(body)
+    assert "expected: <90> but was: <80>" in got.summary or "CartTest" in got.summary
+    assert "Build Scan" not in got.summary

@@ -41,7 +41,8 @@ PREFILTER_WORDS: tuple[bytes, ...] = (
 # "path:12:3: warning:" from a compiler: what a build that treats warnings as errors fails on.
 _COMPILER_WARNING = re.compile(r"(?i)^\S+:\d+(:\d+)?:\s*warning\b")
 
-_GRADLE_TEST_FAILED = re.compile(r"^[\w.$]+(?: > [^>]+)+ FAILED\s*$")
+# (the test class as Gradle names it: a class name, its package before it, not `deploy > eu-west-1 FAILED`)
+_GRADLE_TEST_FAILED = re.compile(r"^(?:[a-z_][\w$]*\.)*[A-Z][\w$]*(?: > [^>]+)+ FAILED\s*$")
 
 _LOCATED = re.compile(r"(^|\s)[\w./\\-]+\.\w{1,6}:\d+:\d+:? +(?!(warning|note|info)\b)\S")
 
