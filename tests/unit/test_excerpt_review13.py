@@ -73,3 +73,9 @@ def test_the_failed_tests_exception_is_kept_at_a_small_budget(framing):
     shown = {line.text for line in found.lines}
     assert all(line in shown for line in _FAILED)
     assert found.lead is not None and log[found.lead[0] - 1] == _FAILED[0]
+
+
+def test_a_line_of_thousands_of_prefixes_is_scored_without_exhausting_the_stack():
+    # a review's case: each `[a] ` was stripped by a call of its own, 2,000 of them raised RecursionError
+    assert score_line("[a] " * 2000 + "x") == score_line("x")
+    assert score_line("[unit] " * 3000 + "error: cannot find symbol") == score_line("error: cannot find symbol")

@@ -386,17 +386,21 @@ _PASS_STARTS = _PASS_MARKS | {" ", "\t"}
 
 
 def _score(text: str) -> float:
-    if not text:
-        return 0.0
-    if text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS:
-        # The title of a test that passed may hold a `file:line` or an error's words: it is not a failure.
-        return 0.0
     # A prefix a CI system or a container runner puts before the tool's words (a step's or a parallel branch's
-    # name, a compose service's) is not the tool's words: the line is read without it.
-    if may_have_prefix(text):  # bare()'s prefixes; most lines hold none
+    # name, a compose service's) is not the tool's words: the line is read without it, prefix after prefix (a
+    # loop, not a call per prefix: a line of thousands of `[a] ` exhausted Python's recursion limit).
+    while True:
+        if not text:
+            return 0.0
+        if text[:1] in _PASS_STARTS and text.lstrip()[:1] in _PASS_MARKS:
+            # The title of a test that passed may hold a `file:line` or an error's words: it is not a failure.
+            return 0.0
+        if not may_have_prefix(text):  # bare()'s prefixes; most lines hold none
+            break
         rest = bare(text)
-        if len(rest) != len(text):
-            return _score(rest)
+        if len(rest) == len(text):
+            break
+        text = rest
     if text[:1] in _CI_STARTS:
         # Another CI system's line: its marker of an error carries the tool's words, its own step and phase
         # lines say nothing failed (its exit lines stay exit lines).
