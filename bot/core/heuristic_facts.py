@@ -62,6 +62,7 @@ from bot.core.heuristic_lines import (
     is_failure_line,
     is_wrapper_line,
     ran_out_before,
+    repeats_start,
     went_on_after,
 )
 from bot.core.heuristic_retries import RETRY, retried
@@ -150,7 +151,7 @@ class Facts:
                 text = text[lead.end() :].strip()
             # A caret under the code (scalac's "[error]   ^") shows where; the message says what; a link to docs.
             # A line that only repeats the start of the one above it (npm's `404` under `404 Not Found - GET x`) adds nothing.
-            if parts and parts[-1].startswith(text):
+            if parts and repeats_start(parts[-1], text):
                 continue
             if text and text not in parts and not _CARETS.match(text) and not (parts and LINK_ONLY.match(text)):
                 parts.append(text)

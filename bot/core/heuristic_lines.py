@@ -60,7 +60,7 @@ BUILDKIT = re.compile(r"^#\d+ (?:\d+\.\d+ )?")
 # A logger's fields before its level (`[2024-04-12 10:00:44] [deploy] [ERROR] x`, `2024-03-11 09:14:52,381 ERROR x`): the
 # time and the component are not the words; the level and the message are.
 LOGGED = re.compile(
-    r"^(?:\[[^\]]{1,40}\]\s*|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+)+"
+    r"^(?:\[(?!(?i:info|debug|trace|warn|warning|notice)\])[^\]]{1,40}\]\s*|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+)+"
     r"(?=\[?(?:ERROR|FATAL|CRITICAL)\b)"
 )
 # A title drawn between rules of one character (pytest's "_____ ERROR collecting x.py _____", testthat's "── Failure
@@ -96,6 +96,12 @@ def bare(text: str) -> str:
         text = strip_prefix(text)
         text = marked_failure(text) or text
     return TASK_PREFIX.sub("", text, count=1) if text[:1] == "@" or text[:1].islower() else text
+
+
+def repeats_start(above: str, text: str) -> bool:
+    """Whether text only repeats the start of the line above it, in whole words (`404` under `404 Not Found`; not
+    `left-pad@1.3.1` under `left-pad@1.3.10`)."""
+    return above.startswith(text) and not (above[len(text) : len(text) + 1].isalnum() and text[-1:].isalnum())
 
 
 def is_wrapper_line(text: str) -> bool:

@@ -17,14 +17,20 @@ from bot.core.types import Excerpt, ExcerptLine
 # them. Not a command's option (`curl --retry 3`): echoes are never read as announcements. Not a final error that says
 # it kept retrying (Cypress's "Timed out retrying after 4000ms: expected ..."): nothing is tried again after it.
 RETRY = re.compile(
-    r"(?i)(?<!out )\bretrying\b(?! after)|\bwill (?:be )?retr(?:y|ied)\b|\b\d+ (?:more )?(?:tries|retries|attempts?) (?:remaining|left)\b|"
+    # a bare "retrying" in the shapes tools print it (`Retrying in 2s`, `Retrying (Retry(total=4))`, `Retrying...`,
+    # `Retrying, 2 of 3`, `Retrying fetcher due to error (2/4)`), not a test's title (`retrying on 503 returns the body`)
+    r"(?i)(?<!out )\bretrying(?=\s+in\b|\s*[(.,…]|\s*$|[^\n]{0,80}?\(\d+/\d+\)|\s+(?:request|download|connection)\b)|"
+    r"\bwill (?:be )?retr(?:y|ied)\b|\b\d+ (?:more )?(?:tries|retries|retry|attempts?) (?:remaining|left)\b|"
     r"\b(?:retry|attempt) \d+\s*(?:/|of)\s*\d+\b"
 )
 # The error line itself says it will be tried again only with a count (cargo's `spurious network error (1 tries
 # remaining)`): a test's title that has the word (`1) Client retrying on 503 returns the body`) is no announcement.
 RETRY_COUNT = re.compile(
-    r"(?i)\b\d+ (?:more )?(?:tries|retries|attempts?) (?:remaining|left)\b|\b(?:retry|attempt) \d+\s*(?:/|of)\s*\d+\b"
+    r"(?i)\b\d+ (?:more )?(?:tries|retries|retry|attempts?) (?:remaining|left)\b|\b(?:retry|attempt) \d+\s*(?:/|of)\s*\d+\b"
 )
+# A test's title as a runner lists it (mocha's `2) `, Jest's `●`, a cross or a tick): its words name a test, they
+# announce nothing (`2) retrying on 503 returns the body`).
+TEST_TITLE = re.compile(r"^\s*(?:\d{1,4}\) |[●✗✕×✓✔] )")
 RETRY_REACH = 8  # how far under an error its tool announces the retry (a stack trace's first lines may come between)
 
 
@@ -43,7 +49,7 @@ def retried(excerpt: Excerpt, head: ExcerptLine) -> Excerpt | None:
         text = bare(line.text)
         if line is not head and (is_command_echo(line.text) or AFTER_SCRIPT.match(text)):
             return None
-        if (RETRY_COUNT if line is head else RETRY).search(text):
+        if (RETRY_COUNT if line is head or TEST_TITLE.match(text) else RETRY).search(text):
             announced = line
             break
         if line is not head and (is_failure_line(line.text) or is_wrapper_line(line.text)):

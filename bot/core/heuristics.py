@@ -15,7 +15,7 @@ from bot.core.heuristic_exits import TIMEOUT_EXIT
 from bot.core.heuristic_facts import Facts, facts
 from bot.core.heuristic_formats import ECHO, TEST_CONTEXT
 from bot.core.heuristic_headline import NAMES
-from bot.core.heuristic_lines import bare, clean, shorten
+from bot.core.heuristic_lines import bare, clean, repeats_start, shorten
 from bot.core.heuristic_reasons import FAILURE_REASONS
 from bot.core.heuristic_rules import Rule
 from bot.core.heuristic_stalls import STALL_RULES, Stall, command_of, stall
@@ -123,7 +123,7 @@ def _evidence(
     said = [ln for ln in detail[1:] if bare(ln.text).strip()]
     # A line that only repeats the start of the line above it (npm's `npm ERR! 404` under `npm ERR! 404 Not Found`)
     # quotes nothing new: the room is for the lines under it.
-    said = [ln for k, ln in enumerate(said) if not (k and clean(said[k - 1].text).startswith(clean(ln.text)))]
+    said = [ln for k, ln in enumerate(said) if not (k and repeats_start(clean(said[k - 1].text), clean(ln.text)))]
     placed = [ln for ln in said if bare(ln.text)[:1].strip() and NAMES.search(bare(ln.text))]
     for line in sorted(said, key=lambda ln: ln not in placed)[:EVIDENCE_DETAIL]:
         chosen.setdefault(line.n, line)

@@ -226,3 +226,36 @@ def test_a_build_scan_upload_retried_after_a_failed_test_leaves_the_test_s_failu
     got = answer(body)
     assert "expected: <90> but was: <80>" in got.summary or "CartTest" in got.summary
     assert "Build Scan" not in got.summary
+
+
+def test_a_second_failing_test_s_title_with_retrying_is_no_announcement():
+    # a review's case: mocha lists the second test's title under the first failure; the first failure heads
+    body = (
+        "$ npx mocha\n  Client\n    1) times out after 2s\n    2) retrying on 503 returns the body\n\n"
+        "  0 passing (2s)\n  2 failing\n\n  1) Client\n       times out after 2s:\n"
+        '     Error: Timeout of 2000ms exceeded. For async tests and hooks, ensure "done()" is called\n'
+        "      at listOnTimeout (node:internal/timers:573:17)\n\n  2) Client\n"
+        "       retrying on 503 returns the body:\n"
+        "     AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:\n\n3 !== 2\n\n"
+    )
+    summary = answer(body).summary
+    assert summary.startswith("1) times out after 2s") and "AssertionError" not in summary
+    assert not RETRY.search("       retrying on 503 returns the body:")
+    assert RETRY.search("Publishing Build Scan failed due to network error (1 retry remaining)...")
+
+
+def test_a_logger_s_info_line_that_starts_with_error_is_not_an_error():
+    from bot.core.heuristic_lines import failure_score
+
+    assert failure_score("[10:00:02] [smoke] [INFO] ERROR budget: 0.1% (ok)") < 6
+    assert failure_score("[10:00:02] [smoke] [INFO] CRITICAL path endpoints: 4 of 12") < 6
+    assert failure_score("[10:00:02] [smoke] [ERROR] 3 of 12 endpoints did not answer") >= 6
+
+
+def test_a_line_that_repeats_the_one_above_only_in_part_of_a_word_is_stated():
+    body = (
+        "$ ./scripts/check-lock.sh\nMismatch in lockfile: left-pad@1.3.10 expected by package.json\n"
+        "Mismatch in lockfile: left-pad@1.3.1\n"
+    )
+    assert "left-pad@1.3.1\n" not in answer(body).summary
+    assert answer(body).summary.count("left-pad@1.3.1") == 2
