@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.followup import addressed_text
 from bot.core.intake import MAX_ID
 from bot.core.types import JobSpec
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload
@@ -94,9 +95,11 @@ def is_own_note(username: str, bot_username: str) -> bool:
 
 
 def mentions(text: str, username: str) -> bool:
+    """Whether the note addresses the bot: a mention inside code or a quotation only shows or quotes it."""
     if not username:
         return False
-    return re.search(rf"(?<![\w@])@{re.escape(username)}(?![\w.-]*\w)", text, re.IGNORECASE) is not None
+    pattern = rf"(?<![\w@])@{re.escape(username)}(?![\w.-]*\w)"
+    return re.search(pattern, addressed_text(text), re.IGNORECASE) is not None
 
 
 def delivery_key(headers: dict[str, str], event_type: str, object_id: int | None, status: str, body: bytes) -> str:

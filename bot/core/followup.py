@@ -39,6 +39,44 @@ class MrCommand:
 
 
 _MENTION = re.compile(r"@[\w.\-]+")
+# What GitLab Flavored Markdown shows as someone else's words or as literal code: a mention there is quoted or
+# shown (a how-to, the bot's own help pasted back, a reply quoting a command), not addressed to the bot.
+_FENCE = re.compile(r"^ {0,3}(`{3,}+|~{3,}+)[^\n]*\n.*?(?:^ {0,3}\1[`~]*[ \t]*$|\Z)", re.M | re.S)
+_MULTILINE_QUOTE = re.compile(r"^ {0,3}>>>[ \t]*\n.*?(?:^ {0,3}>>>[ \t]*$|\Z)", re.M | re.S)
+_QUOTE_LINE = re.compile(r"^[ \t]{0,3}>.*$", re.M)
+_BACKTICKS = re.compile(r"`+")
+
+
+def addressed_text(note: str) -> str:
+    """The note without its fenced code, code spans and quotations: the words its author addresses to someone."""
+    text = _FENCE.sub("\n", note)
+    text = _MULTILINE_QUOTE.sub("\n", text)
+    return _without_code_spans(_QUOTE_LINE.sub("", text))
+
+
+def _without_code_spans(text: str) -> str:
+    """Code spans removed: a run of backticks opens one that the next run of the same length closes (CommonMark);
+    a run with no such closer is literal. One pass over the runs, so a note of backticks costs no more than text."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    by_length: dict[int, list[int]] = {}
+    for index, (start, end) in enumerate(runs):
+        by_length.setdefault(end - start, []).append(index)
+    pointer = dict.fromkeys(by_length, 0)  # how far each length's list has been passed
+    kept, position, index = [], 0, 0
+    while index < len(runs):
+        start, end = runs[index]
+        same = by_length[end - start]
+        while pointer[end - start] < len(same) and same[pointer[end - start]] <= index:
+            pointer[end - start] += 1
+        if pointer[end - start] == len(same):
+            index += 1  # no closer: literal backticks
+            continue
+        closer = same[pointer[end - start]]
+        kept.append(text[position:start])
+        position = runs[closer][1]
+        index = closer + 1
+    kept.append(text[position:])
+    return " ".join(kept)
 
 
 def parse_mr_command(note: str, bot_username: str) -> MrCommand:
