@@ -45,6 +45,8 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}+|~{3,}+)[^\n]*\n.*?(?:^ {0,3}\1[`~]*[ \t]*$|
 _MULTILINE_QUOTE = re.compile(r"^ {0,3}>>>[ \t]*\n.*?(?:^ {0,3}>>>[ \t]*$|\Z)", re.M | re.S)
 _QUOTE_LINE = re.compile(r"^[ \t]{0,3}>.*$", re.M)
 _BACKTICKS = re.compile(r"`+")
+_PUNCTUATION = ".,:;!?"
+_LEADING_PUNCTUATION = re.compile(r"^(?:[:,;\-–—]+\s*)+")
 
 
 def addressed_text(note: str) -> str:
@@ -82,25 +84,26 @@ def _without_code_spans(text: str) -> str:
 def parse_mr_command(note: str, bot_username: str) -> MrCommand:
     """`@bot reanalyze with anthropic` -> MrCommand('reanalyze', provider='anthropic'); anything else is a question."""
     text = re.sub(rf"(?<![\w@])@{re.escape(bot_username)}\b", " ", note, flags=re.I) if bot_username else note
-    text = " ".join(text.split())
+    # "@bot: reanalyze", "@bot, help", "@bot - reanalyze." address the bot the way people write to each other.
+    text = _LEADING_PUNCTUATION.sub("", " ".join(text.split()))
     words = text.split(" ") if text else []
     if not words:
         return MrCommand("help")
-    head = words[0].lower().rstrip(":,")
+    head = words[0].lower().strip(_PUNCTUATION)
     rest = words[1:]
     if head == "help" and len(rest) <= 1:
         return MrCommand("help")
     if head in ("reanalyze", "reanalyse", "retry-analysis"):
         provider = ""
         if len(rest) >= 2 and rest[0].lower() in ("with", "using"):
-            provider = rest[1].lower().strip(".,!")
+            provider = rest[1].lower().strip(_PUNCTUATION)
         elif len(rest) == 1:
-            provider = rest[0].lower().strip(".,!")
+            provider = rest[0].lower().strip(_PUNCTUATION)
         return MrCommand("reanalyze", provider=provider)
     if head == "explain" and len(rest) <= 3:
         return MrCommand("explain", argument=" ".join(rest).strip())
     if head == "provider" and len(rest) == 1:
-        return MrCommand("provider", provider=rest[0].lower().strip(".,!"))
+        return MrCommand("provider", provider=rest[0].lower().strip(_PUNCTUATION))
     if head == "link" and len(rest) == 1:
         return MrCommand("link", argument=rest[0])
     return MrCommand("question", argument=text)
