@@ -76,6 +76,9 @@ class RoutedEvent:
 
 def _int(value: Any) -> int | None:
     """An id, or None when there is none: GitLab's ids are positive and 64-bit (a column holds no more)."""
+    # JSON true and 1.5 are not ids: int() would make them pipeline 1 and analyse a pipeline nobody named.
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        return None
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
