@@ -81,14 +81,14 @@ def _without_code_spans(text: str) -> str:
     return " ".join(kept)
 
 
-def parse_mr_command(note: str, bot_username: str) -> MrCommand:
-    """`@bot reanalyze with anthropic` -> MrCommand('reanalyze', provider='anthropic'); anything else is a question."""
+def _without_mentions(note: str, bot_username: str) -> str:
     text = re.sub(rf"(?<![\w@])@{re.escape(bot_username)}\b", " ", note, flags=re.I) if bot_username else note
     # "@bot: reanalyze", "@bot, help", "@bot - reanalyze." address the bot the way people write to each other.
-    text = _LEADING_PUNCTUATION.sub("", " ".join(text.split()))
-    words = text.split(" ") if text else []
-    if not words:
-        return MrCommand("help")
+    return _LEADING_PUNCTUATION.sub("", " ".join(text.split()))
+
+
+def _command(words: list[str]) -> MrCommand | None:
+    """The command the words start with; None when they are a question."""
     head = words[0].lower().strip(_PUNCTUATION)
     rest = words[1:]
     if head == "help" and len(rest) <= 1:
@@ -106,4 +106,14 @@ def parse_mr_command(note: str, bot_username: str) -> MrCommand:
         return MrCommand("provider", provider=rest[0].lower().strip(_PUNCTUATION))
     if head == "link" and len(rest) == 1:
         return MrCommand("link", argument=rest[0])
-    return MrCommand("question", argument=text)
+    return None
+
+
+def parse_mr_command(note: str, bot_username: str) -> MrCommand:
+    """`@bot reanalyze with anthropic` -> MrCommand('reanalyze', provider='anthropic'); anything else is a question.
+    The command is read from what the note says itself (a quoted "> @bot help" is not one); a question keeps it all."""
+    text = _without_mentions(note, bot_username)
+    if not text:
+        return MrCommand("help")
+    said = _without_mentions(addressed_text(note), bot_username)
+    return (_command(said.split(" ")) if said else None) or MrCommand("question", argument=text)

@@ -61,3 +61,19 @@ async def test_explain_finds_a_job_whatever_the_case_of_its_name(database):
             said = replies(gitlab)
             assert any(r.startswith("Analysed pipeline") for r in said)
             assert not any("could not find" in r for r in said)
+
+
+@pytest.mark.parametrize(
+    ("note", "name", "argument"),
+    [
+        ("> @cicd-bot help\n\n@cicd-bot reanalyze", "reanalyze", ""),
+        ("> I asked @cicd-bot why\n\n@cicd-bot explain lint", "explain", "lint"),
+        ("```\n$ make lint\n```\n@cicd-bot reanalyze with heuristic", "reanalyze", ""),
+        ("@cicd-bot", "help", ""),
+        ("@cicd-bot why does this fail?\n```\nE: boom\n```", "question", "why does this fail? ``` E: boom ```"),
+        ("@cicd-bot\n```\nE: boom\n```", "question", "``` E: boom ```"),
+    ],
+)
+def test_a_quoted_command_is_not_the_command_and_a_question_keeps_its_code(note, name, argument):
+    command = parse_mr_command(note, "cicd-bot")
+    assert (command.name, command.argument) == (name, argument)
