@@ -100,8 +100,12 @@ def _command(words: list[str]) -> MrCommand | None:
         elif len(rest) == 1:
             provider = rest[0].lower().strip(_PUNCTUATION)
         return MrCommand("reanalyze", provider=provider)
-    if head == "explain" and len(rest) <= 3:
-        return MrCommand("explain", argument=" ".join(rest).strip())
+    if head == "explain":
+        provider = ""
+        if len(rest) >= 3 and rest[-2].lower() in ("with", "using"):  # "explain pytest with anthropic"
+            provider, rest = rest[-1].lower().strip(_PUNCTUATION), rest[:-2]
+        if len(rest) <= 3:
+            return MrCommand("explain", argument=" ".join(rest).strip(), provider=provider)
     if head == "provider" and len(rest) == 1:
         return MrCommand("provider", provider=rest[0].lower().strip(_PUNCTUATION))
     if head == "link" and len(rest) == 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.followup import parse_mr_command
+from bot.core.followup import MrCommand, parse_mr_command
 from bot.jobs import mr_note
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, run_analysis
 from storage import history
@@ -77,3 +77,25 @@ async def test_explain_finds_a_job_whatever_the_case_of_its_name(database):
 def test_a_quoted_command_is_not_the_command_and_a_question_keeps_its_code(note, name, argument):
     command = parse_mr_command(note, "cicd-bot")
     assert (command.name, command.argument) == (name, argument)
+
+
+@pytest.mark.parametrize(
+    ("note", "argument", "provider"),
+    [
+        ("@cicd-bot explain pytest with anthropic", "pytest", "anthropic"),
+        ("@cicd-bot explain build: [linux, amd64] using openai.", "build: [linux, amd64]", "openai"),
+        ("@cicd-bot explain pytest", "pytest", ""),
+        ("@cicd-bot explain #90012", "#90012", ""),
+    ],
+)
+def test_explain_reads_the_provider_after_the_job(note, argument, provider):
+    assert parse_mr_command(note, "cicd-bot") == MrCommand("explain", argument=argument, provider=provider)
+
+
+async def test_explain_with_a_provider_the_bot_lacks_is_refused(database):
+    async with FakeGitLab() as gitlab:
+        seed_failed_pipeline(gitlab.state, 9001)
+        async with bot_services(database, gitlab) as services:
+            await mr_note.run(services, mr_note_job(gitlab.state, "alice", "@cicd-bot explain pytest with anthropic"))
+            said = replies(gitlab)
+            assert "could not find" not in said[-1] and "Anthropic" in said[-1] and "heuristic" in said[-1]
