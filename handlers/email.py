@@ -31,6 +31,7 @@ from bot.runtime.services import Services
 from config.logging import log_context
 from config.settings import Settings
 from handlers.gitlab_routing import pipeline_key
+from storage import history
 from storage.inbox import record_event
 from storage.locks import named_lock
 from storage.mailbox import known_message, load_state, mark_processed, save_state
@@ -47,6 +48,7 @@ STATUS_ENQUEUED = "enqueued"
 STATUS_DUPLICATE = "duplicate"
 REASON_ALREADY_QUEUED = "pipeline already queued by another trigger"
 REASON_EVENT_KNOWN = "event already recorded"
+REASON_ALREADY_ANALYSED = "every failed job it names was already analysed (another trigger came first)"
 
 LOG_POLL_FAILED = "IMAP poll failed: %s; next try in %ds"
 LOG_STILL_FAILING = "IMAP poll still failing (%d times): %s; next try in %ds"
@@ -119,6 +121,9 @@ async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict
     # are stored, and posted to Slack when the bot has no API token, so they are redacted as a webhook's are.
     redactor = services.redactor.fresh()
     facts = redact_payload(parsed.email_payload(), redactor.redact_text)
+    # GitLab's mail comes a minute or more after the Pipeline Hook, when the webhook's analysis has usually finished:
+    # the queue's key no longer holds it back, so the jobs the mail names decide (a retried job failing again is new).
+    analysed = await _already_analysed(services, parsed)
     intake = await record_event(
         db,
         source=SOURCE,
@@ -130,7 +135,7 @@ async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict
             "date": parsed.date,
             **facts,
         },
-        jobs=[job_spec(parsed, facts)],
+        jobs=[] if analysed else [job_spec(parsed, facts)],
         project_id=parsed.project_id,
         object_id=parsed.pipeline_id,
         status="failed",
@@ -141,7 +146,10 @@ async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict
         result.job_ids = (result.job_ids or []) + intake.job_ids
     else:
         status = STATUS_DUPLICATE
-        reason = REASON_EVENT_KNOWN if intake.outcome == "duplicate_delivery" else REASON_ALREADY_QUEUED
+        if intake.outcome == "duplicate_delivery":
+            reason = REASON_EVENT_KNOWN
+        else:
+            reason = REASON_ALREADY_ANALYSED if analysed else REASON_ALREADY_QUEUED
     await mark_processed(
         db,
         message_id=parsed.message_id,
@@ -154,6 +162,15 @@ async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict
     services.metrics.deliveries.labels(SOURCE, status).inc()
     result.count(status)
     log.info(LOG_MESSAGE, parsed.message_id, status, reason)
+
+
+async def _already_analysed(services: Services, parsed: PipelineFailureEmail) -> bool:
+    """Whether every failed CI job the mail names is recorded for its pipeline; a mail naming none cannot tell."""
+    named = {ci_job.id for ci_job in parsed.failed_jobs}
+    if not named:
+        return False
+    recorded = await history.failed_jobs_of(services.db, parsed.project_id, parsed.pipeline_id)
+    return named <= {row.job_id for row in recorded}
 
 
 async def _record_skip(services: Services, skip: SkippedEmail, where: dict, result: PollResult) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.followup import addressed_text
 from bot.core.intake import MAX_ID
 from bot.core.types import JobSpec
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload
@@ -75,6 +76,9 @@ class RoutedEvent:
 
 def _int(value: Any) -> int | None:
     """An id, or None when there is none: GitLab's ids are positive and 64-bit (a column holds no more)."""
+    # JSON true and 1.5 are not ids: int() would make them pipeline 1 and analyse a pipeline nobody named.
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        return None
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
@@ -94,9 +98,11 @@ def is_own_note(username: str, bot_username: str) -> bool:
 
 
 def mentions(text: str, username: str) -> bool:
+    """Whether the note addresses the bot: a mention inside code or a quotation only shows or quotes it."""
     if not username:
         return False
-    return re.search(rf"(?<![\w@])@{re.escape(username)}(?![\w.-]*\w)", text, re.IGNORECASE) is not None
+    pattern = rf"(?<![\w@])@{re.escape(username)}(?![\w.-]*\w)"
+    return re.search(pattern, addressed_text(text), re.IGNORECASE) is not None
 
 
 def delivery_key(headers: dict[str, str], event_type: str, object_id: int | None, status: str, body: bytes) -> str:

@@ -188,16 +188,25 @@ async def signature_history(
 
 
 async def reusable_analysis(
-    db: Database, *, project_id: int, strict_key: str, days: int, group_path: str = "", visibility: str = ""
+    db: Database,
+    *,
+    project_id: int,
+    strict_key: str,
+    days: int,
+    group_path: str = "",
+    visibility: str = "",
+    not_by: str = "",
 ) -> Analysis | None:
     """A recent good answer for the very same failure (the strict key), to reuse instead of paying for a new one:
-    from this project, or from a project of the same group with the same visibility."""
+    from this project, or from a project of the same group with the same visibility; never one by `not_by`."""
     if not strict_key or days <= 0:
         return None
     since = utcnow() - timedelta(days=days)
     where = Analysis.project_id == project_id
     if group_path and visibility:
         where = sa.or_(where, sa.and_(Analysis.group_path == group_path, Analysis.visibility == visibility))
+    if not_by:
+        where = sa.and_(where, Analysis.provider != not_by)
     async with db.session() as s:
         return (
             await s.execute(

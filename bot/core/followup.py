@@ -39,30 +39,85 @@ class MrCommand:
 
 
 _MENTION = re.compile(r"@[\w.\-]+")
+# What GitLab Flavored Markdown shows as someone else's words or as literal code: a mention there is quoted or
+# shown (a how-to, the bot's own help pasted back, a reply quoting a command), not addressed to the bot.
+_FENCE = re.compile(r"^ {0,3}(`{3,}+|~{3,}+)[^\n]*\n.*?(?:^ {0,3}\1[`~]*[ \t]*$|\Z)", re.M | re.S)
+_MULTILINE_QUOTE = re.compile(r"^ {0,3}>>>[ \t]*\n.*?(?:^ {0,3}>>>[ \t]*$|\Z)", re.M | re.S)
+_QUOTE_LINE = re.compile(r"^[ \t]{0,3}>.*$", re.M)
+_BACKTICKS = re.compile(r"`+")
+_PUNCTUATION = ".,:;!?"
+_LEADING_PUNCTUATION = re.compile(r"^(?:[:,;\-–—]+\s*)+")
 
 
-def parse_mr_command(note: str, bot_username: str) -> MrCommand:
-    """`@bot reanalyze with anthropic` -> MrCommand('reanalyze', provider='anthropic'); anything else is a question."""
+def addressed_text(note: str) -> str:
+    """The note without its fenced code, code spans and quotations: the words its author addresses to someone."""
+    text = _FENCE.sub("\n", note)
+    text = _MULTILINE_QUOTE.sub("\n", text)
+    return _without_code_spans(_QUOTE_LINE.sub("", text))
+
+
+def _without_code_spans(text: str) -> str:
+    """Code spans removed: a run of backticks opens one that the next run of the same length closes (CommonMark);
+    a run with no such closer is literal. One pass over the runs, so a note of backticks costs no more than text."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    by_length: dict[int, list[int]] = {}
+    for index, (start, end) in enumerate(runs):
+        by_length.setdefault(end - start, []).append(index)
+    pointer = dict.fromkeys(by_length, 0)  # how far each length's list has been passed
+    kept, position, index = [], 0, 0
+    while index < len(runs):
+        start, end = runs[index]
+        same = by_length[end - start]
+        while pointer[end - start] < len(same) and same[pointer[end - start]] <= index:
+            pointer[end - start] += 1
+        if pointer[end - start] == len(same):
+            index += 1  # no closer: literal backticks
+            continue
+        closer = same[pointer[end - start]]
+        kept.append(text[position:start])
+        position = runs[closer][1]
+        index = closer + 1
+    kept.append(text[position:])
+    return " ".join(kept)
+
+
+def _without_mentions(note: str, bot_username: str) -> str:
     text = re.sub(rf"(?<![\w@])@{re.escape(bot_username)}\b", " ", note, flags=re.I) if bot_username else note
-    text = " ".join(text.split())
-    words = text.split(" ") if text else []
-    if not words:
-        return MrCommand("help")
-    head = words[0].lower().rstrip(":,")
+    # "@bot: reanalyze", "@bot, help", "@bot - reanalyze." address the bot the way people write to each other.
+    return _LEADING_PUNCTUATION.sub("", " ".join(text.split()))
+
+
+def _command(words: list[str]) -> MrCommand | None:
+    """The command the words start with; None when they are a question."""
+    head = words[0].lower().strip(_PUNCTUATION)
     rest = words[1:]
     if head == "help" and len(rest) <= 1:
         return MrCommand("help")
     if head in ("reanalyze", "reanalyse", "retry-analysis"):
         provider = ""
         if len(rest) >= 2 and rest[0].lower() in ("with", "using"):
-            provider = rest[1].lower().strip(".,!")
+            provider = rest[1].lower().strip(_PUNCTUATION)
         elif len(rest) == 1:
-            provider = rest[0].lower().strip(".,!")
+            provider = rest[0].lower().strip(_PUNCTUATION)
         return MrCommand("reanalyze", provider=provider)
-    if head == "explain" and len(rest) <= 3:
-        return MrCommand("explain", argument=" ".join(rest).strip())
+    if head == "explain":
+        provider = ""
+        if len(rest) >= 3 and rest[-2].lower() in ("with", "using"):  # "explain pytest with anthropic"
+            provider, rest = rest[-1].lower().strip(_PUNCTUATION), rest[:-2]
+        if len(rest) <= 3:
+            return MrCommand("explain", argument=" ".join(rest).strip(), provider=provider)
     if head == "provider" and len(rest) == 1:
-        return MrCommand("provider", provider=rest[0].lower().strip(".,!"))
+        return MrCommand("provider", provider=rest[0].lower().strip(_PUNCTUATION))
     if head == "link" and len(rest) == 1:
         return MrCommand("link", argument=rest[0])
-    return MrCommand("question", argument=text)
+    return None
+
+
+def parse_mr_command(note: str, bot_username: str) -> MrCommand:
+    """`@bot reanalyze with anthropic` -> MrCommand('reanalyze', provider='anthropic'); anything else is a question.
+    The command is read from what the note says itself (a quoted "> @bot help" is not one); a question keeps it all."""
+    text = _without_mentions(note, bot_username)
+    if not text:
+        return MrCommand("help")
+    said = _without_mentions(addressed_text(note), bot_username)
+    return (_command(said.split(" ")) if said else None) or MrCommand("question", argument=text)

@@ -182,6 +182,7 @@ REFUSAL_NOT_ALLOWED_CHANNEL = (
 REFUSAL_UNKNOWN_PIPELINE = "I could not find pipeline {reference}. Use a pipeline URL or `project-path#pipeline-id`."
 REFUSAL_ACCESS_LEVEL = "Sorry {user}, only members with Developer access or higher can ask me to analyse again."
 REFUSAL_UNKNOWN_PROVIDER = "I don't know the provider {provider!r}. Available: {available}."
+REFUSAL_PROVIDER_NOT_CONFIGURED = "{provider} is not set up on this bot (it has no key for it). Available: {available}."
 REFUSAL_SHARED_CHANNEL = "I do not answer in channels shared with other workspaces."
 REFUSAL_UNKNOWN_WORKSPACE = "This Slack workspace is not allowed to use cicd-bot."
 REFUSAL_NO_ANALYSIS = "There is no analysis for this pipeline yet; ask me to analyse it first."

@@ -31,6 +31,7 @@ from bot.core.types import (
     PipelineReport,
 )
 from bot.core.verdict import decide_verdict
+from bot.providers.heuristic import HeuristicProvider
 from bot.runtime.services import Services
 from config.settings import CommentOn
 from storage import history
@@ -343,6 +344,9 @@ async def _analyze_group(
             days=settings.reuse_analysis_days,
             group_path=group_path,
             visibility=visibility,
+            # Reuse saves a model call. The offline analyzer costs nothing to run again, and its answer may stand
+            # in for a model that was down or not configured yet: reusing it would keep the model out for days.
+            not_by=HeuristicProvider.name,
         )
         if earlier is not None and earlier.result:
             result = AnalysisResult.model_validate(earlier.result)

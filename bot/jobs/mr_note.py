@@ -15,6 +15,7 @@ from bot.jobs.analysis import latest_mr_pipeline
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, run_analysis
 from bot.jobs.conversation import answer_question
 from bot.jobs.payload import JobPayload
+from bot.providers import catalog
 from bot.providers.catalog import PROVIDERS
 from bot.runtime.services import Services
 from storage import history
@@ -175,19 +176,30 @@ async def run(services: Services, job: ClaimedJob) -> None:
         raise PermanentFailure(str(exc)) from exc
 
 
-async def _set_provider(services: Services, p: MrNotePayload, provider: str) -> None:
+def _provider_refusal(services: Services, provider: str) -> str | None:
+    """Why a named provider cannot be used: unknown, or known but without the key it needs (the answer would
+    otherwise come from another provider, while the reply named the one asked for)."""
+    configured = catalog.configured(services.settings)
     if provider not in PROVIDERS:
-        await _reply(services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=provider, available=", ".join(PROVIDERS)))
+        return m.REFUSAL_UNKNOWN_PROVIDER.format(provider=provider, available=", ".join(configured))
+    if provider not in configured:
+        return m.REFUSAL_PROVIDER_NOT_CONFIGURED.format(
+            provider=m.provider_name(provider), available=", ".join(configured)
+        )
+    return None
+
+
+async def _set_provider(services: Services, p: MrNotePayload, provider: str) -> None:
+    if refusal := _provider_refusal(services, provider):
+        await _reply(services, p, refusal)
         return
     await history.set_preference(services.db, "gitlab_project", str(p.project_id), "provider", provider)
     await _reply(services, p, PROVIDER_SET.format(provider=m.provider_name(provider)))
 
 
 async def _reanalyze(services: Services, p: MrNotePayload, command: MrCommand) -> None:
-    if command.provider and command.provider not in PROVIDERS:
-        await _reply(
-            services, p, m.REFUSAL_UNKNOWN_PROVIDER.format(provider=command.provider, available=", ".join(PROVIDERS))
-        )
+    if command.provider and (refusal := _provider_refusal(services, command.provider)):
+        await _reply(services, p, refusal)
         return
     gl = services.gitlab
     pipeline_id = await latest_mr_pipeline(gl, p.project_id, p.mr_iid)
@@ -206,6 +218,8 @@ async def _reanalyze(services: Services, p: MrNotePayload, command: MrCommand) -
         ci_jobs = await gl.list_pipeline_jobs(p.project_id, pipeline_id)
         wanted = command.argument.lstrip("#")
         chosen = [j for j in ci_jobs if j.get("name") == command.argument or str(j.get("id")) == wanted]
+        if not chosen:  # "explain PyTest" for the job called pytest
+            chosen = [j for j in ci_jobs if str(j.get("name") or "").casefold() == command.argument.casefold()]
         if not chosen:
             await _reply(services, p, JOB_NOT_FOUND.format(job=command.argument, pipeline=f"#{pipeline_id}"))
             return
