@@ -166,7 +166,7 @@ def _job_hook(d: HookDelivery) -> RoutedEvent:
     key = d.key(ci_job_id, status)
     if status != "failed":
         return RoutedEvent.ignored(d, key, ci_job_id, status, f"job {status or 'without status'}")
-    if d.payload.get("build_allow_failure"):
+    if d.payload.get("build_allow_failure") is True:  # GitLab sends a boolean; "false" as text is not true
         return RoutedEvent.ignored(d, key, ci_job_id, status, "job allowed to fail")
     if d.project_id is None or pipeline_id is None:
         return RoutedEvent.ignored(d, key, ci_job_id, status, "no project or pipeline id")

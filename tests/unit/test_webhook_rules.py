@@ -86,6 +86,8 @@ def test_pipeline_job_and_note_routing():
     job["build_allow_failure"] = False
     spec = route("Job Hook", job, {}, b"{}", "cicd-bot").jobs[0]
     assert spec.delay_seconds > 0 and spec.dedupe_key == f"pipeline:{job['project_id']}:{job['pipeline_id']}:failed"
+    job["build_allow_failure"] = "false"  # a proxy or a test harness that sends it as text: not allowed to fail
+    assert route("Job Hook", job, {}, b"{}", "cicd-bot").jobs
     note = gitlab_payload("note_hook")
     assert [j.kind for j in route("Note Hook", note, {}, b"{}", "cicd-bot").jobs] == [MR_NOTE]
     assert route("Note Hook", note, {}, b"{}", "other-bot").ignored_reason == "bot not mentioned"
