@@ -179,7 +179,11 @@ def parse_pipeline_reference(text: str, gitlab_base_url: str) -> Reference | Non
     return _parse_url(text, gitlab_base_url)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _parse_url(text: str, gitlab_base_url: str) -> Reference | None:
+    text = text.rstrip(".,;:!?")  # the end of the sentence the link was typed in, not part of it
     try:
         url = urlsplit(text)
         base = urlsplit(gitlab_base_url.rstrip("/"))
@@ -187,7 +191,12 @@ def _parse_url(text: str, gitlab_base_url: str) -> Reference | None:
         return None
     if url.scheme not in ("http", "https") or not url.hostname or not base.hostname:
         return None
-    if (url.hostname.lower(), url.port) != (base.hostname.lower(), base.port) or url.username or url.password:
+    try:  # the base's own port written out (`https://host:443/`) is the same server; a pasted http link too
+        default = _DEFAULT_PORTS.get(base.scheme)
+        ports = (url.port or default, base.port or default)
+    except ValueError:
+        return None  # a port that is not a number or out of range
+    if url.hostname.lower() != base.hostname.lower() or ports[0] != ports[1] or url.username or url.password:
         return None
     path = unquote(url.path)
     prefix = base.path.rstrip("/") + "/"

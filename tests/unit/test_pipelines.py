@@ -172,6 +172,15 @@ def test_parse_pipeline_reference_refuses_foreign_or_malformed(text):
     assert parse_pipeline_reference(text, BASE) is None
 
 
+def test_a_reference_typed_at_the_end_of_a_sentence_or_with_the_scheme_s_port_is_read():
+    # found by tester13: both were refused with the usage text
+    expected = Reference("pipeline", 9001, "acme/api")
+    assert parse_pipeline_reference(f"{BASE}/acme/api/-/pipelines/9001.", BASE) == expected
+    assert parse_pipeline_reference("https://gitlab.example.com:443/acme/api/-/pipelines/9001", BASE) == expected
+    assert parse_pipeline_reference("https://gitlab.example.com:8443/acme/api/-/pipelines/9001", BASE) is None
+    assert parse_pipeline_reference("https://gitlab.example.com:99999/acme/api/-/pipelines/9001", BASE) is None
+
+
 def test_parse_pipeline_reference_respects_a_base_url_with_a_subpath():
     base = "https://corp.example.com/gitlab/"
     assert parse_pipeline_reference("https://corp.example.com/gitlab/a/b/-/pipelines/3", base) == Reference(
