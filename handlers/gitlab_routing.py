@@ -194,6 +194,9 @@ def _note_hook(d: HookDelivery) -> RoutedEvent:
         return RoutedEvent.ignored(d, key, note_id, "note", "not a merge request note")
     if is_own_note(username, d.bot_username):
         return RoutedEvent.ignored(d, key, note_id, "note", "note by the bot itself")
+    if d.attrs.get("action") == "update":
+        # GitLab 16.11+ also sends an edit: a note is answered once, when it is written (a new note asks again)
+        return RoutedEvent.ignored(d, key, note_id, "note", "note edited")
     if not mentions(note, d.bot_username):
         return RoutedEvent.ignored(d, key, note_id, "note", "bot not mentioned")
     mr = d.payload.get("merge_request") if isinstance(d.payload.get("merge_request"), dict) else {}

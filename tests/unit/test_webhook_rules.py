@@ -91,6 +91,11 @@ def test_pipeline_job_and_note_routing():
     note = gitlab_payload("note_hook")
     assert [j.kind for j in route("Note Hook", note, {}, b"{}", "cicd-bot").jobs] == [MR_NOTE]
     assert route("Note Hook", note, {}, b"{}", "other-bot").ignored_reason == "bot not mentioned"
+    edited = copy.deepcopy(note)
+    edited["object_attributes"]["action"] = "update"  # GitLab 16.11+ sends edits as Note Hooks too
+    assert route("Note Hook", edited, {}, b"{}", "cicd-bot").ignored_reason == "note edited"
+    edited["object_attributes"]["action"] = "create"
+    assert [j.kind for j in route("Note Hook", edited, {}, b"{}", "cicd-bot").jobs] == [MR_NOTE]
 
 
 def test_uuid_fallback_key_distinguishes_objects_and_statuses():
