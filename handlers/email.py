@@ -31,7 +31,7 @@ from bot.runtime.services import Services
 from config.logging import log_context
 from config.settings import Settings
 from handlers.gitlab_routing import pipeline_key
-from storage import history
+from storage import history, queue
 from storage.inbox import record_event
 from storage.locks import named_lock
 from storage.mailbox import known_message, load_state, mark_processed, save_state
@@ -165,12 +165,16 @@ async def _enqueue(services: Services, parsed: PipelineFailureEmail, where: dict
 
 
 async def _already_analysed(services: Services, parsed: PipelineFailureEmail) -> bool:
-    """Whether every failed CI job the mail names is recorded for its pipeline; a mail naming none cannot tell."""
+    """Whether every failed CI job the mail names has an answer saved for its pipeline, and no analysis of it was
+    given up (a job whose log was read but whose answer was never saved or posted is not analysed); a mail naming
+    no job cannot tell."""
     named = {ci_job.id for ci_job in parsed.failed_jobs}
     if not named:
         return False
-    recorded = await history.failed_jobs_of(services.db, parsed.project_id, parsed.pipeline_id)
-    return named <= {row.job_id for row in recorded}
+    answered = await history.latest_analyses(services.db, parsed.project_id, parsed.pipeline_id)
+    if not named <= {row.job_id for row in answered if row.status != "error"}:
+        return False
+    return not await queue.gave_up(services.db, pipeline_key(parsed.project_id, parsed.pipeline_id, "failed"))
 
 
 async def _record_skip(services: Services, skip: SkippedEmail, where: dict, result: PollResult) -> None:

@@ -243,3 +243,12 @@ async def active_dedupe_keys(db: Database, keys: list[str]) -> set[str]:
             sa.select(_jobs.c.dedupe_key).where(_jobs.c.dedupe_key.in_(keys), _jobs.c.state.in_((QUEUED, RUNNING)))
         )
         return {str(k) for k in found.scalars()}
+
+
+async def gave_up(db: Database, dedupe_key: str) -> bool:
+    """Whether a job of this key was given up (dead): what it was to do was never done."""
+    async with db.session() as s:
+        found = await s.execute(
+            sa.select(_jobs.c.id).where(_jobs.c.dedupe_key == dedupe_key, _jobs.c.state == DEAD).limit(1)
+        )
+        return found.first() is not None

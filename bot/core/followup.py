@@ -51,9 +51,15 @@ _LEADING_PUNCTUATION = re.compile(r"^(?:[:,;\-–—]+\s*)+")
 
 def addressed_text(note: str) -> str:
     """The note without its fenced code, code spans and quotations: the words its author addresses to someone."""
-    text = _FENCE.sub("\n", note)
+    return _without_code_spans(_unquoted(note))
+
+
+def _unquoted(note: str) -> str:
+    """The note without its fenced code and quotations (Windows' and old Macs' line breaks read as GitLab reads
+    them), its code spans kept."""
+    text = _FENCE.sub("\n", note.replace("\r\n", "\n").replace("\r", "\n"))
     text = _MULTILINE_QUOTE.sub("\n", text)
-    return _without_code_spans(_QUOTE_LINE.sub("", text))
+    return _QUOTE_LINE.sub("", text)
 
 
 def _without_code_spans(text: str) -> str:
@@ -119,5 +125,6 @@ def parse_mr_command(note: str, bot_username: str) -> MrCommand:
     text = _without_mentions(note, bot_username)
     if not text:
         return MrCommand("help")
-    said = _without_mentions(addressed_text(note), bot_username)
+    # A job's or provider's name written as code (`explain `pytest``) is still the argument: spans keep their words.
+    said = _without_mentions(_BACKTICKS.sub("", _unquoted(note)), bot_username)
     return (_command(said.split(" ")) if said else None) or MrCommand("question", argument=text)

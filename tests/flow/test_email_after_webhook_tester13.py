@@ -14,6 +14,7 @@ from storage.models import ProcessedEmail, QueueJob
 from tests.fakes.imap_server import ImapServer
 from tests.flow.test_email_poll import SECRET, eml, rows
 from tests.helpers import gitlab_payload, running_app
+from tests.scenario import result
 
 
 @pytest.fixture
@@ -28,8 +29,9 @@ def imap(tmp_path):
 HOOK_HEADERS = {"Content-Type": "application/json", "X-Gitlab-Event": "Pipeline Hook", "X-Gitlab-Token": SECRET}
 
 
-async def webhook_analysed(services, client, url, job_ids: list[int]) -> None:
-    """The Pipeline Hook of pipeline 9001 arrives and its analysis runs to the end (here: its traces in the store)."""
+async def webhook_analysed(services, client, url, job_ids: list[int], answered=True, state="done") -> None:
+    """The Pipeline Hook of pipeline 9001 arrives and its analysis runs (here: its traces in the store): each job's
+    log read and, when answered, its answer saved; the queue job ends in `state`."""
     async with client.post(
         url + "/webhooks/gitlab", data=json.dumps(gitlab_payload("pipeline_hook")), headers=HOOK_HEADERS
     ) as resp:
@@ -44,8 +46,19 @@ async def webhook_analysed(services, client, url, job_ids: list[int]) -> None:
             excerpt=Excerpt(lines=[]),
             signature="",
         )
+        if answered:
+            await history.save_analysis(
+                services.db,
+                project_id=42,
+                project_path="acme/api",
+                pipeline_id=9001,
+                job_id=job_id,
+                signature="",
+                trigger="webhook",
+                result=result(),
+            )
     async with services.db.session() as s:
-        await s.execute(sa.update(QueueJob).values(state="done"))
+        await s.execute(sa.update(QueueJob).values(state=state))
         await s.commit()
 
 
@@ -75,4 +88,25 @@ async def test_an_email_naming_a_failed_job_not_seen_yet_is_analysed(sqlite_db, 
         imap.append(eml("failed_mr"))
         result = await poll_once(services)
     assert result.enqueued == 1
+    assert [j.payload["trigger"] for j in await rows(sqlite_db, QueueJob)] == ["webhook", "email"]
+
+
+@pytest.mark.parametrize(
+    ("answered", "state"),
+    [(False, "done"), (True, "dead")],
+    ids=["logs read, no answer saved", "analysis given up"],
+)
+async def test_an_email_for_a_failure_whose_webhook_analysis_did_not_finish_is_analysed(
+    sqlite_db, imap, answered, state
+):
+    """found by review: the logs were read, then the analysis died before its answer was saved or posted."""
+    async with running_app(sqlite_db, GITLAB_WEBHOOK_SECRET=SECRET, TRIGGER_MODE="both", **imap.settings()) as (
+        services,
+        client,
+        url,
+    ):
+        await webhook_analysed(services, client, url, [70005, 70004], answered=answered, state=state)
+        imap.append(eml("failed_mr"))
+        result_ = await poll_once(services)
+    assert result_.enqueued == 1
     assert [j.payload["trigger"] for j in await rows(sqlite_db, QueueJob)] == ["webhook", "email"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.core.followup import MrCommand, parse_mr_command
 from handlers.gitlab_routing import mentions, route
 from tests.helpers import gitlab_payload
 
@@ -21,6 +22,8 @@ BOT = "cicd-bot"
         "`make test` fails here, @cicd-bot why?",
         "```\nError: boom\n```\n@cicd-bot what does this mean?",
         "@cicd-bot's answer was wrong, @cicd-bot reanalyze",
+        # Windows' line breaks after a fence (found by review): the fence closes, the mention below it counts
+        "```\r\nERROR x\r\n```\r\n@cicd-bot reanalyze",
     ],
 )
 def test_a_note_that_addresses_the_bot_summons_it(note):
@@ -37,6 +40,7 @@ def test_a_note_that_addresses_the_bot_summons_it(note):
         "> @cicd-bot reanalyze\n\nI tried that and nothing changed, @alice can you look?",
         "  >> @cicd-bot help\nquoted twice",
         ">>>\nAs the bot said: @cicd-bot explain lint\n>>>\nok",
+        ">>>\r\nAs the bot said: @cicd-bot explain lint\r\n>>>\r\nok",
         "mail cicd-bot@example.com or ping @cicd-bot-staging",
     ],
 )
@@ -58,3 +62,17 @@ def test_a_pipeline_hook_id_as_gitlab_or_a_proxy_writes_it_is_read(good_id):
     payload["object_attributes"]["id"] = good_id
     routed = route("Pipeline Hook", payload, {}, json.dumps(payload).encode(), BOT)
     assert [job.payload["pipeline_id"] for job in routed.jobs] == [9001]
+
+
+@pytest.mark.parametrize(
+    ("note", "command"),
+    [
+        # a job's or provider's name written as code is still the command's argument (found by review)
+        ("@cicd-bot explain `pytest`", MrCommand("explain", argument="pytest")),
+        ("@cicd-bot provider `anthropic`", MrCommand("provider", provider="anthropic")),
+        ("@cicd-bot reanalyze with `anthropic`", MrCommand("reanalyze", provider="anthropic")),
+        ("```\r\nERROR x\r\n```\r\n@cicd-bot reanalyze", MrCommand("reanalyze")),
+    ],
+)
+def test_a_command_s_argument_written_as_code_is_read(note, command):
+    assert parse_mr_command(note, BOT) == command
