@@ -11,20 +11,9 @@ from bot.core.types import Excerpt
 from handlers.email import poll_once
 from storage import history
 from storage.models import ProcessedEmail, QueueJob
-from tests.fakes.imap_server import ImapServer
 from tests.flow.test_email_poll import SECRET, eml, rows
 from tests.helpers import gitlab_payload, running_app
 from tests.scenario import result
-
-
-@pytest.fixture
-def imap(tmp_path):
-    server = ImapServer(tmp_path).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
 
 HOOK_HEADERS = {"Content-Type": "application/json", "X-Gitlab-Event": "Pipeline Hook", "X-Gitlab-Token": SECRET}
 

@@ -5,23 +5,12 @@ from __future__ import annotations
 import io
 import socket
 
-import pytest
-
 from app import build_parser
 from bot.cli import test_email
 from tests.fakes.imap_server import ImapServer, free_port
 from tests.helpers import DATA, make_settings
 
 EMAILS = DATA / "email"
-
-
-@pytest.fixture
-def imap(tmp_path):
-    server = ImapServer(tmp_path).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def run_cli(server: ImapServer | None = None, argv: list[str] | None = None, **overrides) -> tuple[int, str, str]:

@@ -30,15 +30,6 @@ def eml(name: str) -> bytes:
     return (EMAILS / f"{name}.eml").read_bytes()
 
 
-@pytest.fixture
-def imap(tmp_path):
-    server = ImapServer(tmp_path).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def services_for(db, server: ImapServer, **overrides) -> Services:
     settings = make_settings(TRIGGER_MODE="email", **server.settings(**overrides))
     return Services.build(settings, db=db)
