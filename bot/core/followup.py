@@ -46,7 +46,14 @@ _MULTILINE_QUOTE = re.compile(r"^ {0,3}>>>[ \t]*\n.*?(?:^ {0,3}>>>[ \t]*$|\Z)", 
 _QUOTE_LINE = re.compile(r"^[ \t]{0,3}>.*$", re.M)
 _BACKTICKS = re.compile(r"`+")
 _PUNCTUATION = ".,:;!?"
-_LEADING_PUNCTUATION = re.compile(r"^(?:[:,;\-–—]+\s*)+")
+# Before the command: punctuation after the mention, and a list item's mark (`* @bot reanalyze`, `1. @bot help`).
+_LEADING_PUNCTUATION = re.compile(r"^(?:(?:[:,;\-–—*+]+|\d{1,3}[.)])\s*)+")
+# Words that start a question, not a job's name (`explain why pytest failed` asks; `explain pytest` commands).
+_QUESTION_WORDS = frozenset(
+    {"why", "what", "how", "where", "when", "which", "who", "whether", "the", "this", "that", "it"}
+)
+# Words of courtesy around a command, not its argument (`reanalyze please`).
+_COURTESY = frozenset({"please", "pls", "plz", "again", "now", "thanks", "thx", "thank", "you"})
 
 
 def addressed_text(note: str) -> str:
@@ -95,20 +102,21 @@ def _without_mentions(note: str, bot_username: str) -> str:
 
 def _command(words: list[str]) -> MrCommand | None:
     """The command the words start with; None when they are a question."""
+    words = [w for w in words if w.lower().strip(_PUNCTUATION) not in _COURTESY] or words
     head = words[0].lower().strip(_PUNCTUATION)
     rest = words[1:]
     if head == "help" and len(rest) <= 1:
         return MrCommand("help")
     if head in ("reanalyze", "reanalyse", "retry-analysis"):
         provider = ""
-        if len(rest) >= 2 and rest[0].lower() in ("with", "using"):
-            provider = rest[1].lower().strip(_PUNCTUATION)
+        if len(rest) >= 2 and rest[-2].lower() in ("with", "using"):  # "reanalyze [pytest] with anthropic"
+            provider = rest[-1].lower().strip(_PUNCTUATION)
         elif len(rest) == 1:
             provider = rest[0].lower().strip(_PUNCTUATION)
         return MrCommand("reanalyze", provider=provider)
-    if head == "explain":
+    if head == "explain" and not (rest and rest[0].lower() in _QUESTION_WORDS):
         provider = ""
-        if len(rest) >= 3 and rest[-2].lower() in ("with", "using"):  # "explain pytest with anthropic"
+        if len(rest) >= 2 and rest[-2].lower() in ("with", "using"):  # "explain [pytest] with anthropic"
             provider, rest = rest[-1].lower().strip(_PUNCTUATION), rest[:-2]
         if len(rest) <= 3:
             return MrCommand("explain", argument=" ".join(rest).strip(), provider=provider)

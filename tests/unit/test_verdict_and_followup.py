@@ -54,6 +54,18 @@ def test_requested_lines(question, lines):
         ("@cicd-bot reanalyze", MrCommand("reanalyze")),
         ("@cicd-bot reanalyze with anthropic", MrCommand("reanalyze", provider="anthropic")),
         ("@cicd-bot reanalyse openai", MrCommand("reanalyze", provider="openai")),
+        # found by review: a list item's mark, courtesy, a job named before the provider, no job at all
+        ("* @cicd-bot reanalyze", MrCommand("reanalyze")),
+        ("1. @cicd-bot help", MrCommand("help")),
+        ("@cicd-bot reanalyze please", MrCommand("reanalyze")),
+        ("@cicd-bot please reanalyze with anthropic", MrCommand("reanalyze", provider="anthropic")),
+        (
+            "@cicd-bot please explain why pytest failed",
+            MrCommand("question", argument="please explain why pytest failed"),
+        ),
+        ("@cicd-bot explain the lint job", MrCommand("question", argument="explain the lint job")),
+        ("@cicd-bot reanalyze pytest with anthropic", MrCommand("reanalyze", provider="anthropic")),
+        ("@cicd-bot explain with anthropic", MrCommand("explain", provider="anthropic")),
         ("@cicd-bot explain pytest", MrCommand("explain", argument="pytest")),
         ("@cicd-bot provider heuristic", MrCommand("provider", provider="heuristic")),
         ("@cicd-bot help", MrCommand("help")),
