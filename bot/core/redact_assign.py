@@ -113,7 +113,8 @@ def _declared(line: str, at: int) -> bool:
 
 # Bash's array literal under a secret's name: `password=(X)`, `declare -a tokens=(X Y)`, `API_TOKENS=('X' "Y")`.
 BASH_ARRAY = re.compile(r"(?<![\w.\-$])([A-Za-z_][A-Za-z0-9_]{0,80})=\(([^()\n]{0,2000})\)")
-ARRAY_ITEM = re.compile(r"([\"']?)([^\s\"'()]+)\1(?=\s|$)")
+# Possessive, at a word's start only: a long unquoted run is read once, not again from each of its characters.
+ARRAY_ITEM = re.compile(r"(?<!\S)([\"']?)([^\s\"'()]++)\1(?=\s|$)")
 
 
 def array_items(line: str, mark: Callable[[str, str], str]) -> str:

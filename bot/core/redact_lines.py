@@ -39,7 +39,9 @@ VALUE_LINE = re.compile(  # a comment may follow the value (`default = "..." # c
 # A heredoc's opening as the value (`default = <<EOT`): the secret is on the line below, then the heredoc's end.
 HEREDOC = re.compile(r"<<[-~]?[\"']?[A-Z_]{1,20}[\"']?")
 # A log line's time stamp before a named value's lines (`2024-05-01T10:22:13.123456Z 00O `, GitLab's).
-STAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?[ \t]+(?:\d\d[OE]\+?[ \t]+)?")
+STAMP = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?[ \t]+(?:\d\d[OE]\+?[ \t]+)?"
+)
 # Terraform's one-line variable block: `variable "db_password" { default = "..." }`.
 ONE_LINE_VARIABLE = re.compile(
     r"^\s*variable\s+\"([A-Za-z0-9_\-]+)\"\s*\{[^{}\n]*?\bdefault\s*=\s*([\"'])([^\s\"']{3,})\2"
