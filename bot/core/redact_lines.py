@@ -99,7 +99,7 @@ class LineState:
 
 def names_secret(line: str, state: LineState) -> None:
     """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line (NAME_LINE)."""
-    match = NAME_LINE.match(_unstamped(line)[1])
+    match = NAME_LINE.match(_unstamped(line)[1] if line[:1].isdigit() else line)  # most lines: no call
     if match is None:
         if KEY_LISTING.match(line):
             state.value_kind, state.value_left = "secret", KEY_LISTING_LASTING
