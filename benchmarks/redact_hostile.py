@@ -158,6 +158,19 @@ CASES = {
     "kubeadm abcdef.": "kubeadm abcdef.",
     'variable "db_password" {': 'variable "db_password" {',
     "timestamped PEM BEGIN": "2024-05-01T10:22:13Z -----BEGIN RSA PRIVATE KEY-----",
+    # the fourteenth probe's (redact14): Terraform's one-line and timestamped variables, a heredoc default, Bash's
+    # arrays, Make's `+=`, a PEM block behind log prefixes (compose's service, a bracketed time with its zone)
+    'variable "db_password" { default = "': 'variable "db_password" { default = "',
+    "variable default = default = ": 'variable "db_password" { default = default = ',
+    "stamped variable {": '2024-05-01T10:22:13.123456Z 00O variable "db_password" {\n',
+    "stamped default =": "2024-05-01T10:22:13.123456Z 00O   default = ",
+    "default = <<EOT": "default = <<EOT\n",
+    "tokens=(": "tokens=(",
+    "tokens=(a ": "tokens=(a ",
+    "password=('": "password=('",
+    "API_TOKEN += ": "API_TOKEN += ",
+    "svc-1  | PEM BEGIN": "svc-1  | -----BEGIN RSA PRIVATE KEY-----\nsvc-1  | ",
+    "[time+00:00] PEM BEGIN": "[2024-05-01T10:22:13+00:00] -----BEGIN RSA PRIVATE KEY-----\n",
 }
 # A word, then one character repeated (the line's length comes from the run, not from repeating the word): a rule
 # whose pattern reads that character in two ways (`-\w*S\w*` over SSSS, `[A-Z_]*__` over ____) backtracks over
@@ -171,6 +184,11 @@ RUNS = {
     "token: then a run then %": ("token:", "a"),
     # a line of spaces inside a PEM block: its body's pattern split the run between two stars (redact13: 140 s)
     "PEM BEGIN then spaces": ("-----BEGIN RSA PRIVATE KEY-----\n", " "),
+    # redact14: an array's one long item, quoted and not closed; a compose prefix's name run; a stamped heredoc
+    "tokens=(' then a": ("tokens=('", "a"),
+    "password=(x then y": ("password=(x", "y"),
+    "PEM BEGIN then a name run": ("-----BEGIN RSA PRIVATE KEY-----\n", "a"),
+    'variable "db_password" then { default': ('variable "db_password" {', " "),
 }
 CHUNK = 64 * 1024
 

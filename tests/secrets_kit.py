@@ -43,7 +43,13 @@ def planted_shapes() -> list[tuple[str, str, str]]:
             continue
         shape, generator, template = raw.split("\t")
         key_id, secret = GENERATORS[generator]()
-        rows.append((shape, secret, template.replace("\\n", "\n").replace("{id}", key_id).replace("{s}", secret)))
+        rows.append(
+            (
+                shape,
+                secret,
+                template.replace("\\n", "\n").replace("\\r", "\r").replace("{id}", key_id).replace("{s}", secret),
+            )
+        )
     return rows
 
 

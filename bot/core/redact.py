@@ -264,7 +264,9 @@ class Redactor:
             if len(self._known.kinds) > known:  # found by this rule: gone in every form before the next rule
                 known = len(self._known.kinds)
                 line = self._known.redact(line, self._mark)
-        if "name" in low or "key:" in low or line.endswith(("{", "]=>")):
+        if "default" in low or "=(" in low:  # Terraform's one-line variable block, Bash's array literal
+            line = lines.one_line_forms(line, self._mark)
+        if "name" in low or "key:" in low or line.rstrip().endswith(("{", "]=>")):  # CRLF, `{ `
             lines.names_secret(line, state)
         state.printed_kind = lines.next_line_kind(line)  # `$ terraform output -raw db_password`, `"password":`
         if line.rstrip().endswith(lines.BLOCK_INDICATORS) and ":" in line:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.core import redact_rules as rules
 from bot.core.redact_rules import looks_random
@@ -15,6 +16,8 @@ def assigned_secret(match: re.Match[str], line: str) -> tuple[str, str, str, str
     if named is None:
         return None
     kind, strong = named
+    if match.group("op") == "+=" and not match.group("name").isupper():
+        return None  # Make's variables are upper-case; `password += char` is code appending to a string
     if match.group("sp") is not None and not match.group("flag") and not _declared(line, match.start()):
         # "password reset" is prose; only --flag value, ENV NAME value and a quoted password take a space
         # (Gradle's storePassword 'x', "wrong password 'x'"; not "unexpected token 'function'").
@@ -106,3 +109,29 @@ def unquoted(raw: str) -> tuple[str, str, str]:
 
 def _declared(line: str, at: int) -> bool:
     return bool(rules.DECLARATION.search(line[max(0, at - 12) : at]))
+
+
+# Bash's array literal under a secret's name: `password=(X)`, `declare -a tokens=(X Y)`, `API_TOKENS=('X' "Y")`.
+BASH_ARRAY = re.compile(r"(?<![\w.\-$])([A-Za-z_][A-Za-z0-9_]{0,80})=\(([^()\n]{0,2000})\)")
+# Possessive, at a word's start only: a long unquoted run is read once, not again from each of its characters.
+ARRAY_ITEM = re.compile(r"(?<!\S)([\"']?)([^\s\"'()]++)\1(?=\s|$)")
+
+
+def array_items(line: str, mark: Callable[[str, str], str]) -> str:
+    """The items of a Bash array literal named as a secret that look generated (a name, a path or a word stays)."""
+
+    def hide(array: re.Match[str]) -> str:
+        name = array.group(1)
+        named = rules.name_kind(name) or (rules.name_kind(name[:-1]) if name[-1] in "sS" else None)  # `tokens`
+        if named is None or not named[1]:
+            return array.group(0)
+
+        def item(found: re.Match[str]) -> str:
+            value = found.group(2)
+            if len(value) < 8 or rules.is_placeholder(value) or not (looks_random(value) or rules.mixed(value)):
+                return found.group(0)
+            return found.group(1) + mark(named[0], value) + found.group(1)
+
+        return array.group(1) + "=(" + ARRAY_ITEM.sub(item, array.group(2)) + ")"
+
+    return BASH_ARRAY.sub(hide, line)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 from bot.core import redact_rules as rules
+from bot.core.redact_assign import array_items
 from bot.core.redact_printed import NOT_A_VALUE, PRINTED_VALUE, PROMPT_FIRST, WEAK, printed_secret_kind
 
 # mark(kind, secret): the placeholder for a secret, which the redactor also remembers to find again ("": hide only).
@@ -28,9 +29,22 @@ NAME_LINE = re.compile(
     r"^\s*(?:(?:-\s+)?(?:name|key):\s*[\"']?([A-Za-z0-9_.\-]+)[\"']?|\[\"([A-Za-z0-9_.\-]+)\"\]=>|\"([A-Za-z0-9_.\-]+)\":\s*\{"
     r"|variable\s+\"([A-Za-z0-9_\-]+)\"\s*\{)\s*$"
 )
-NAME_LINE_LASTING = (2, 1, 3, 4)  # lines, by NAME_LINE's group (a `description:` may come first)
-VALUE_LINE = re.compile(
-    r"^(\s*(?:[Vv]alue\s*:\s*|string\(\d+\)\s+|\"value\":\s*|default\s*=\s*))([\"']?)([^\s\"']+?)\2,?\s*$"
+# By NAME_LINE's group: a `description:` may come first; a Terraform variable's description, type, sensitive,
+# nullable and ephemeral (its other arguments) may all come before its default. The object's close ends the wait.
+NAME_LINE_LASTING = (2, 1, 3, 8)
+VALUE_LINE = re.compile(  # a comment may follow the value (`default = "..." # change me`)
+    r"^(\s*(?:[Vv]alue\s*:\s*|string\(\d+\)\s+|\"value\":\s*|default\s*=\s*))([\"']?)([^\s\"']+?)\2,?"
+    r"(?:\s*|\s+(?:#|//).*)$"
+)
+# A heredoc's opening as the value (`default = <<EOT`): the secret is on the line below, then the heredoc's end.
+HEREDOC = re.compile(r"<<[-~]?[\"']?[A-Z_]{1,20}[\"']?")
+# A log line's time stamp before a named value's lines (`2024-05-01T10:22:13.123456Z 00O `, GitLab's).
+STAMP = re.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?[ \t]+(?:\d\d[OE]\+?[ \t]+)?"
+)
+# Terraform's one-line variable block: `variable "db_password" { default = "..." }`.
+ONE_LINE_VARIABLE = re.compile(
+    r"^\s*variable\s+\"([A-Za-z0-9_\-]+)\"\s*\{[^{}\n]*?\bdefault\s*=\s*([\"'])([^\s\"']{3,})\2"
 )
 # YAML's block scalar indicators (`|`, `>-`, `|2+`) ending a `name:` line: the value is on the indented lines below.
 BLOCK_INDICATORS = ("|", ">", "|-", ">-", "|+", ">+") + tuple(
@@ -85,7 +99,7 @@ class LineState:
 
 def names_secret(line: str, state: LineState) -> None:
     """`- name: DB_PASSWORD` (a Kubernetes or compose env list): the value is on the next line (NAME_LINE)."""
-    match = NAME_LINE.match(line)
+    match = NAME_LINE.match(_unstamped(line)[1] if line[:1].isdigit() else line)  # most lines: no call
     if match is None:
         if KEY_LISTING.match(line):
             state.value_kind, state.value_left = "secret", KEY_LISTING_LASTING
@@ -127,8 +141,40 @@ def inside_block(line: str, state: LineState, mark: Mark) -> str | None:
     return line[: len(line) - len(content)] + mark(state.block_kind, secret if learn else "") + content[len(secret) :]
 
 
+def _unstamped(line: str) -> tuple[str, str]:
+    """(the line's time stamp, the rest): a timestamped log gives each line of a named value its own stamp."""
+    if line[:1].isdigit():
+        stamp = STAMP.match(line)
+        if stamp is not None:
+            return line[: stamp.end()], line[stamp.end() :]
+    return "", line
+
+
+def one_line_variable(line: str, mark: Mark) -> str:
+    """`variable "db_password" { default = "..." }`: Terraform's variable block on one line, its default redacted."""
+    stamp, rest = _unstamped(line)
+    match = ONE_LINE_VARIABLE.match(rest)
+    if match is None or rules.is_placeholder(match.group(3)):
+        return line
+    named = rules.name_kind(match.group(1))
+    if named is None or not named[1]:
+        return line
+    return stamp + rest[: match.start(3)] + mark(named[0], match.group(3)) + rest[match.end(3) :]
+
+
+def one_line_forms(line: str, mark: Mark) -> str:
+    """A secret's name and value in a one-line block: Terraform's variable, Bash's array literal."""
+    line = one_line_variable(line, mark)
+    return array_items(line, mark) if "=(" in line else line
+
+
 def named_value(line: str, state: LineState, mark: Mark) -> str:
     """The line after `- name: DB_PASSWORD`: its `value: ...` redacted, or the block a `value: |` starts."""
+    stamp, line = _unstamped(line)
+    return stamp + _named_value(line, state, mark)
+
+
+def _named_value(line: str, state: LineState, mark: Mark) -> str:
     if line.lstrip().startswith(("}", "]")) or NAME_LINE.match(line):
         state.value_kind = ""  # the named object closed, or another name starts: a value below is not the secret's
         return line
@@ -140,6 +186,11 @@ def named_value(line: str, state: LineState, mark: Mark) -> str:
         return line
     match = VALUE_LINE.match(line)
     if match is None or rules.is_placeholder(match.group(3)) or len(match.group(3)) < 3:
+        return line
+    if not match.group(2) and HEREDOC.fullmatch(match.group(3)):
+        # `default = <<EOT`: the heredoc's one line below, up to its end marker (a block that no indentation ends)
+        state.value_kind = ""
+        state.block_kind, state.block_indent, state.block_left, state.block_seen = kind, -1, 1, 0
         return line
     quote, end = match.group(2), match.end(3) + len(match.group(2))
     return match.group(1) + quote + mark(kind, match.group(3)) + quote + line[end:]

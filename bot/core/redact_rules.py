@@ -339,10 +339,17 @@ URL_CREDENTIALS = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@\"'<>]*):([^
 
 PEM_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
 PEM_END = re.compile(r"-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+# A log line's prefix: docker compose's service (`svc-1  | `), then a time, bracketed or not, with its date (ISO,
+# `2024/05/01`) or without (Jenkins' `10:22:13 `), its fraction and its zone (`Z`, `+00:00`), then GitLab's `00O `.
+LOG_PREFIX = (
+    r"(?:[\w.\-]{1,64}[ \t]+\|[ \t]+)?"
+    r"(?:\[?(?:\d{4}[-/]\d\d[-/]\d\d[T ])?\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\]?[ \t]++"
+    r"(?:\d\d[OE]\+?[ \t]++)?)?"
+)
 # What may stand on a line inside a PEM block: base64, the legacy headers, quotes and escapes.
-PEM_BODY = re.compile(  # behind a log's timestamp too (`2024-05-01T10:22:13.123Z `, GitLab's `... 00O `)
+PEM_BODY = re.compile(  # behind a log's prefix too (`2024-05-01T10:22:13.123Z `, GitLab's `... 00O `, `svc-1  | `)
     # Possessive (`*+`): a line of white space inside a block was read in quadratic time, split between the stars.
-    r"^(?:\d{4}-\d\d-\d\d[T ][\d:.,]{5,20}Z?[ \t]++(?:\d\d[OE]\+?[ \t]++)?)?[\s\"'\\n,]*+"
+    r"^" + LOG_PREFIX + r"[\s\"'\\n,]*+"
     r"(?:[0-9A-Za-z+/=]{1,128}|(?:Proc-Type|DEK-Info|Comment|Version):[^\n]*)?[\s\"'\\n,]*+$"
 )
 PEM_ONE_LINE = re.compile(
@@ -367,8 +374,8 @@ SECRET_NAME_FRAGMENTS += ("cookie", "session", "dsn")
 SECRET_NAME_FRAGMENT = "(?:" + "|".join(SECRET_NAME_FRAGMENTS) + ")"
 ASSIGNMENT = re.compile(
     r"(?<![\w.\-])(?P<flag>--?)?(?P<name>[A-Za-z0-9_.\-]*" + SECRET_NAME_FRAGMENT + r"[A-Za-z0-9_.\-]*)"
-    # Bash's array item (`password[0]=X`); Make's `::=` and `?=` assign too.
-    r"(?:\[\d{1,3}\](?=\s*=))?(?P<nq>[\"']?)(?:\s*(?P<op>::?=|\?=|=>|[:=])(?![=:/])\s*|(?P<sp>[ \t]+))"
+    # Bash's array item (`password[0]=X`); Make's `::=`, `?=` and `+=` (an upper-case name's only) assign too.
+    r"(?:\[\d{1,3}\](?=\s*=))?(?P<nq>[\"']?)(?:\s*(?P<op>::?=|\?=|\+=|=>|[:=])(?![=:/])\s*|(?P<sp>[ \t]+))"
     # Python's triple quotes, Bash's ANSI-C `$'...'` and a JavaScript template literal (no `${}`) quote a value too.
     r"(?P<val>\"\"\"[^\"\n]*\"\"\"|'''[^'\n]*'''|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|\$'(?:[^'\\\n]|\\.)*'|`[^`\s$]+`"
     # a command substitution echoing a literal (`echo X`, $(echo -n X), $( echo X )): that literal
@@ -381,7 +388,7 @@ NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 NAME_FRAGMENT_LOWER = re.compile(trie_regex(SECRET_NAME_FRAGMENTS))
 NAME_RUN = re.compile(r"[A-Za-z0-9_.\-]*")
 # What may follow a whole name in ASSIGNMENT (an ASCII line): a quote, ":", "=", "?", "[" or white space.
-AFTER_NAME = frozenset("\"':=?[ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")  # "?": Make's `?=`
+AFTER_NAME = frozenset("\"':=?+[ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")  # "?", "+": Make's `?=`, `+=`
 
 
 def sub_assignments(replace: Callable[[re.Match[str]], str], line: str) -> str:
