@@ -259,3 +259,39 @@ def test_a_line_that_repeats_the_one_above_only_in_part_of_a_word_is_stated():
     )
     assert "left-pad@1.3.1\n" not in answer(body).summary
     assert answer(body).summary.count("left-pad@1.3.1") == 2
+
+
+def test_every_announced_retry_is_followed_to_the_failure_that_counted():
+    # two retries in a row: the failure after the last one is named
+    body = (
+        "$ ./gradlew build\n"
+        "Downloading https://services.gradle.org/distributions/gradle-8.7-bin.zip\n"
+        'Exception in thread "main" java.net.SocketTimeoutException: Read timed out\n'
+        "Retrying download (2/3)\n"
+        'Exception in thread "main" java.net.SocketTimeoutException: Connect timed out\n'
+        "Retrying download (3/3)\n"
+        "> Task :lib:compileJava\n"
+        "/builds/acme/lib/src/main/java/com/acme/lib/Parser.java:41: error: cannot find symbol\n"
+        "1 error\n"
+        "> Task :lib:compileJava FAILED\n"
+    )
+    got = answer(body)
+    assert "Parser.java:41" in got.summary and "timed out" not in got.summary
+
+
+def test_a_retry_announced_under_the_error_s_stack_trace_is_its_retry():
+    # the announcement comes a few lines under the error, after its frames (a review found RETRY_REACH 2 passed every test)
+    body = (
+        "$ ./gradlew build\n"
+        'Exception in thread "main" java.net.SocketTimeoutException: Read timed out\n'
+        "\tat java.base/sun.nio.ch.NioSocketImpl.timedFinishConnect(NioSocketImpl.java:546)\n"
+        "\tat java.base/java.net.Socket.connect(Socket.java:751)\n"
+        "\tat org.gradle.wrapper.Download.downloadInternal(Download.java:87)\n"
+        "\tat org.gradle.wrapper.Install.forceFetch(Install.java:71)\n"
+        "Retrying download (2/3)\n"
+        "> Task :lib:compileJava\n"
+        "/builds/acme/lib/src/main/java/com/acme/lib/Parser.java:41: error: cannot find symbol\n"
+        "1 error\n"
+    )
+    got = answer(body)
+    assert "Parser.java:41" in got.summary and "timed out" not in got.summary
