@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from bot.jobs.analyze_pipeline import AnalyzePipelinePayload, run_analysis
-from storage.models import Analysis
 from tests.fakes.gitlab_server import FakeGitLab
 from tests.fakes.openai_server import FakeOpenAI
+from tests.flow.test_analysis_flow import analyses
 from tests.helpers import bot_services
 from tests.scenario import PROJECT_ID, seed_failed_pipeline
-
-
-async def analyses(db):
-    async with db.session() as s:
-        return (await s.execute(sa.select(Analysis).order_by(Analysis.id))).scalars().all()
 
 
 async def test_an_offline_answer_given_while_the_model_was_down_is_not_reused_when_it_is_back(database):
