@@ -7,12 +7,19 @@ import random
 import string
 from urllib.parse import quote
 
+from bot.core.redact import Redactor, StreamRedactor
 from tests.helpers import DATA
 
 ALNUM = string.ascii_letters + string.digits
 UPPER_DIGITS = string.ascii_uppercase + string.digits
 SHAPES = DATA / "redaction" / "planted_shapes.tsv"
 _rng = random.Random(1313)
+
+
+def streamed(text: str, size: int = 37) -> str:
+    """The text through a StreamRedactor fed in chunks of `size` characters, as the log fetcher feeds it."""
+    stream = StreamRedactor(Redactor())
+    return "".join(stream.feed(text[i : i + size]) for i in range(0, len(text), size)) + stream.flush()
 
 
 def rand(n: int, alphabet: str = ALNUM) -> str:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.redact import Redactor, StreamRedactor
+from bot.core.redact import Redactor
 from bot.core.redact_learn import LogLearner
 from tests.secrets_kit import GENERATORS
+from tests.secrets_kit import streamed as _streamed
 
 
 def _password() -> str:
     return GENERATORS["password"]()[1]
-
-
-def _streamed(text: str, size: int = 37) -> str:
-    stream = StreamRedactor(Redactor())
-    return "".join(stream.feed(text[i : i + size]) for i in range(0, len(text), size)) + stream.flush()
 
 
 @pytest.mark.parametrize(

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from bot.core.redact import Redactor, StreamRedactor
+from bot.core.redact import Redactor
 from tests.secrets_kit import GENERATORS
+from tests.secrets_kit import streamed as _streamed
 
 
 def _secret(kind: str = "token") -> str:
     return GENERATORS[kind]()[1]
-
-
-def _streamed(text: str, size: int = 37) -> str:
-    stream = StreamRedactor(Redactor())
-    return "".join(stream.feed(text[i : i + size]) for i in range(0, len(text), size)) + stream.flush()
 
 
 def test_a_putty_key_file_s_private_lines_are_hidden_whole_or_streamed() -> None:

@@ -6,8 +6,9 @@ import random
 
 import pytest
 
-from bot.core.redact import Redactor, StreamRedactor
+from bot.core.redact import Redactor
 from tests.secrets_kit import GENERATORS, rand
+from tests.secrets_kit import streamed as _streamed
 
 LOWER_DIGITS = "abcdefghijklmnopqrstuvwxyz0123456789"
 _rng = random.Random(13)
@@ -20,11 +21,6 @@ def _bootstrap_part(n: int) -> str:
 
 def _secret(kind: str = "token") -> str:
     return GENERATORS[kind]()[1]
-
-
-def _streamed(text: str, size: int = 37) -> str:
-    stream = StreamRedactor(Redactor())
-    return "".join(stream.feed(text[i : i + size]) for i in range(0, len(text), size)) + stream.flush()
 
 
 def _both(text: str) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.redact import Redactor, StreamRedactor
+from bot.core.redact import Redactor
 from tests.secrets_kit import GENERATORS
+from tests.secrets_kit import streamed as _streamed
 
 PREFIXES = [
     "2024-05-01T10:22:13+00:00 ",
@@ -25,11 +26,6 @@ PREFIXES = [
 
 def _secret(kind: str = "token") -> str:
     return GENERATORS[kind]()[1]
-
-
-def _streamed(text: str, size: int = 37) -> str:
-    stream = StreamRedactor(Redactor())
-    return "".join(stream.feed(text[i : i + size]) for i in range(0, len(text), size)) + stream.flush()
 
 
 def _all(text: str) -> list[str]:
